@@ -1,0 +1,53 @@
+// PeerSpec: one BGP session tern should run, derived from the datastore (mesh, BGPPeer,
+// reflector topology) and handed to the Speaker. Internal type: no Calico field names.
+import type { Family } from '../net/prefix.js';
+
+export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
+
+export interface PeerSpec {
+  /** Stable identity of the session: `${address}|${port}`. */
+  readonly key: string;
+  /** BIRD-style protocol name, as calicoctl parses it: Mesh_10_0_0_12, Global_…, Node_…. */
+  readonly name: string;
+  readonly type: PeerType;
+  readonly address: string;
+  readonly port: number;
+  /** Transport family; the session carries routes of this family only. */
+  readonly family: Family;
+  readonly localAs: number;
+  readonly peerAs: number;
+  /** Local address to bind (mesh and explicit peers: the node's own IP unless sourceAddress: None). */
+  readonly sourceAddress?: string;
+  /** Never connect, only accept (the higher address of a mesh pair). */
+  readonly passive: boolean;
+  /** Seconds; BIRD's default 240. */
+  readonly holdTime: number;
+  /** Seconds; default holdTime / 3. */
+  readonly keepaliveTime?: number;
+  /** Seconds; Calico's `connect retry time 5`. */
+  readonly connectRetryTime: number;
+  /** Seconds we advertise in our GR capability (BGPPeer maxRestartTime / nodeMeshMaxRestartTime), default 120. */
+  readonly gracefulRestartTime: number;
+  readonly nextHopMode: 'auto' | 'self' | 'keep';
+  /** We act as route reflector toward this iBGP peer (RFC 4456). */
+  readonly routeReflectorClient: boolean;
+  /** RFC 7911 ADD-PATH send and receive (Calico: `add paths on`). */
+  readonly addPath: boolean;
+  readonly ttlSecurity?: number;
+  readonly password?: string;
+  /** Name of the Calico node behind this peer, when it is one. */
+  readonly calicoNode?: string;
+}
+
+export function peerKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+/** True when a session must be restarted to move from `a` to `b`. */
+export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
+  const strip = (s: PeerSpec) => {
+    const { name: _n, type: _t, calicoNode: _c, ...rest } = s;
+    return JSON.stringify(rest, Object.keys(rest).sort());
+  };
+  return strip(a) !== strip(b);
+}

@@ -1,0 +1,224 @@
+// Calico `projectcalico.org/v3` resources as tern reads and stores them, field names exactly
+// as Calico's JSON/YAML. These are EDGE types: the datastore validates them into these
+// shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
+// never import this file.
+
+export const API_VERSION = 'projectcalico.org/v3';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  uid?: string;
+  creationTimestamp?: string;
+}
+
+interface ResourceBase<K extends string, S> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: S;
+}
+
+export interface NodeSpec {
+  bgp?: {
+    /** address with prefix length, e.g. "10.0.0.11/24" */
+    ipv4Address?: string;
+    ipv6Address?: string;
+    asNumber?: number;
+    ipv4IPIPTunnelAddr?: string;
+    routeReflectorClusterID?: string;
+  };
+  addresses?: { address: string; type?: string }[];
+  orchRefs?: { nodeName?: string; orchestrator?: string }[];
+}
+export type NodeResource = ResourceBase<'Node', NodeSpec>;
+
+export interface BGPConfigurationSpec {
+  logSeverityScreen?: string;
+  nodeToNodeMeshEnabled?: boolean;
+  asNumber?: number;
+  listenPort?: number;
+  bindMode?: 'None' | 'NodeIP';
+  nodeMeshMaxRestartTime?: string;
+  nodeMeshPassword?: unknown;
+  ignoredInterfaces?: string[];
+  serviceClusterIPs?: { cidr: string }[];
+  serviceExternalIPs?: { cidr: string }[];
+  serviceLoadBalancerIPs?: { cidr: string }[];
+  communities?: { name: string; value: string }[];
+  prefixAdvertisements?: { cidr: string; communities?: string[] }[];
+}
+export type BGPConfigurationResource = ResourceBase<'BGPConfiguration', BGPConfigurationSpec>;
+
+export interface BGPPeerSpec {
+  node?: string;
+  nodeSelector?: string;
+  /** "ip" or "ip:port" ("[v6]:port" for IPv6 with a port) */
+  peerIP?: string;
+  peerSelector?: string;
+  asNumber?: number;
+  localASNumber?: number;
+  sourceAddress?: 'UseNodeIP' | 'None';
+  keepOriginalNextHop?: boolean;
+  nextHopMode?: 'Auto' | 'Self' | 'Keep';
+  /** Go duration text, e.g. "120s", "2m" */
+  maxRestartTime?: string;
+  keepaliveTime?: string;
+  numAllowedLocalASNumbers?: number;
+  ttlSecurity?: number;
+  password?: { secretKeyRef?: { name: string; key: string } };
+  filters?: string[];
+  reachableBy?: string;
+  reversePeering?: 'Auto' | 'Manual';
+}
+export type BGPPeerResource = ResourceBase<'BGPPeer', BGPPeerSpec>;
+
+export type EncapMode = 'Never' | 'Always' | 'CrossSubnet';
+
+export interface IPPoolSpec {
+  cidr: string;
+  blockSize?: number;
+  ipipMode?: EncapMode;
+  vxlanMode?: EncapMode;
+  natOutgoing?: boolean;
+  disabled?: boolean;
+  disableBGPExport?: boolean;
+  nodeSelector?: string;
+  allowedUses?: string[];
+}
+export type IPPoolResource = ResourceBase<'IPPool', IPPoolSpec>;
+
+export interface BlockAffinitySpec {
+  node: string;
+  cidr: string;
+  state: 'confirmed' | 'pending' | 'pendingDeletion';
+  deleted?: boolean | string;
+}
+export type BlockAffinityResource = ResourceBase<'BlockAffinity', BlockAffinitySpec>;
+
+// ---- policy resources (the ACL companion) ----
+
+export interface EntityRule {
+  nets?: string[];
+  notNets?: string[];
+  selector?: string;
+  notSelector?: string;
+  namespaceSelector?: string;
+  ports?: (number | string)[];
+  notPorts?: (number | string)[];
+  serviceAccounts?: { names?: string[]; selector?: string };
+}
+
+export interface IcmpFields {
+  type?: number;
+  code?: number;
+}
+
+export interface Rule {
+  action: 'Allow' | 'Deny' | 'Log' | 'Pass';
+  ipVersion?: 4 | 6;
+  protocol?: string | number;
+  notProtocol?: string | number;
+  icmp?: IcmpFields;
+  notICMP?: IcmpFields;
+  source?: EntityRule;
+  destination?: EntityRule;
+  metadata?: { annotations?: Record<string, string> };
+}
+
+export interface PolicySpec {
+  order?: number;
+  tier?: string;
+  selector?: string;
+  types?: ('Ingress' | 'Egress')[];
+  ingress?: Rule[];
+  egress?: Rule[];
+  namespaceSelector?: string;
+  doNotTrack?: boolean;
+  preDNAT?: boolean;
+  applyOnForward?: boolean;
+}
+export type GlobalNetworkPolicyResource = ResourceBase<'GlobalNetworkPolicy', PolicySpec>;
+export type NetworkPolicyResource = ResourceBase<'NetworkPolicy', PolicySpec>;
+
+export interface ProfileSpec {
+  ingress?: Rule[];
+  egress?: Rule[];
+  labelsToApply?: Record<string, string>;
+}
+export type ProfileResource = ResourceBase<'Profile', ProfileSpec>;
+
+export interface WorkloadEndpointSpec {
+  node: string;
+  orchestrator?: string;
+  workload?: string;
+  pod?: string;
+  endpoint?: string;
+  containerID?: string;
+  interfaceName: string;
+  mac?: string;
+  ipNetworks?: string[];
+  profiles?: string[];
+  ports?: { name: string; protocol: string; port: number }[];
+}
+export type WorkloadEndpointResource = ResourceBase<'WorkloadEndpoint', WorkloadEndpointSpec>;
+
+export type Resource =
+  | NodeResource
+  | BGPConfigurationResource
+  | BGPPeerResource
+  | IPPoolResource
+  | BlockAffinityResource
+  | GlobalNetworkPolicyResource
+  | NetworkPolicyResource
+  | ProfileResource
+  | WorkloadEndpointResource;
+
+export type ResourceKind = Resource['kind'];
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  'Node',
+  'BGPConfiguration',
+  'BGPPeer',
+  'IPPool',
+  'BlockAffinity',
+  'GlobalNetworkPolicy',
+  'NetworkPolicy',
+  'Profile',
+  'WorkloadEndpoint',
+];
+
+/** Calico's plural names, as used in etcd keys and `tern get`. */
+export const PLURAL: Record<ResourceKind, string> = {
+  Node: 'nodes',
+  BGPConfiguration: 'bgpconfigurations',
+  BGPPeer: 'bgppeers',
+  IPPool: 'ippools',
+  BlockAffinity: 'blockaffinities',
+  GlobalNetworkPolicy: 'globalnetworkpolicies',
+  NetworkPolicy: 'networkpolicies',
+  Profile: 'profiles',
+  WorkloadEndpoint: 'workloadendpoints',
+};
+
+export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint']);
+
+/**
+ * Everything the datastore holds at one moment, keyed by name ("namespace/name" for
+ * namespaced kinds). Immutable: a change produces a new Snapshot.
+ */
+export interface Snapshot {
+  readonly revision: number;
+  readonly nodes: ReadonlyMap<string, NodeResource>;
+  readonly bgpConfigurations: ReadonlyMap<string, BGPConfigurationResource>;
+  readonly bgpPeers: ReadonlyMap<string, BGPPeerResource>;
+  readonly ipPools: ReadonlyMap<string, IPPoolResource>;
+  readonly blockAffinities: ReadonlyMap<string, BlockAffinityResource>;
+  readonly globalNetworkPolicies: ReadonlyMap<string, GlobalNetworkPolicyResource>;
+  readonly networkPolicies: ReadonlyMap<string, NetworkPolicyResource>;
+  readonly profiles: ReadonlyMap<string, ProfileResource>;
+  readonly workloadEndpoints: ReadonlyMap<string, WorkloadEndpointResource>;
+}
