@@ -1,0 +1,46 @@
+// `tern acl …`: the ACL companion on its own (`tern acl --datastore … --node NAME`) and the
+// flow explainer (`tern acl explain SRC DST [PROTO/PORT]`). The work is in src/acl/cli.ts.
+import type { Command } from 'commander';
+import { runAclCompanion, runAclExplain } from '../acl/cli.js';
+import { openDatastore } from '../datastore/index.js';
+import { createLogger, type LogLevel } from '../util/log.js';
+import { resolveDatastoreSpec, resolveNodeName } from './env.js';
+
+export function registerAclCommands(program: Command): void {
+  const acl = program
+    .command('acl')
+    .description('ACL companion: Calico-style policy for this node\'s endpoints, rendered to nftables')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
+    .option('--node <name>', 'this node\'s name (env: NODENAME)')
+    .option('--cleanup', 'remove tern\'s nftables table on exit (default: keep it, as Felix does)')
+    .option('--once', 'apply once and exit')
+    .option('--resync <seconds>', 'seconds between checks of the live table', '10')
+    .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .action(async (opts) => {
+      const datastore = openDatastore(resolveDatastoreSpec(opts.datastore));
+      const result = await runAclCompanion(
+        { node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync) },
+        { source: datastore, logger: createLogger({ level: opts.logLevel as LogLevel }) },
+      );
+      if (result.lastError) process.stderr.write(`tern acl: last error: ${result.lastError}\n`);
+      if (result.problems > 0) process.exitCode = 1;
+    });
+
+  acl
+    .command('explain')
+    .description('which policy and rule decide a flow between two endpoints')
+    .argument('<src>', 'endpoint "namespace/name" or IP')
+    .argument('<dst>', 'endpoint "namespace/name" or IP')
+    .argument('[flow]', 'tcp/5432, udp/53, icmp, icmp/8/0 … (default: ping)')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
+    .option('--json', 'print JSON')
+    .action(async (src: string, dst: string, flow: string | undefined, opts) => {
+      const datastore = openDatastore(resolveDatastoreSpec(opts.datastore ?? acl.opts().datastore));
+      try {
+        const out = await runAclExplain({ src, dst, ...(flow ? { flow } : {}), json: opts.json === true }, () => datastore.load());
+        process.stdout.write(out.text);
+      } finally {
+        await datastore.close();
+      }
+    });
+}

@@ -1,0 +1,69 @@
+// `tern daemon`: resolve flags and calico-node's environment, start the daemon, stop it
+// cleanly on SIGTERM/SIGINT (Cease to every peer; kernel routes stay so forwarding goes on).
+import { Daemon } from '../daemon/index.js';
+import { openDatastore } from '../datastore/index.js';
+import { createLogger, type LogLevel } from '../util/log.js';
+import { systemClock } from '../util/clock.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import { resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from './env.js';
+
+export interface DaemonFlags {
+  datastore?: string;
+  node?: string;
+  ip?: string;
+  ip6?: string;
+  socket: string;
+  fib: boolean;
+  acl?: boolean;
+  logLevel?: string;
+  staleTime: string;
+}
+
+export async function runDaemon(flags: DaemonFlags): Promise<void> {
+  const level = flags.logLevel as LogLevel | undefined;
+  if (level && !['error', 'warn', 'info', 'debug'].includes(level)) throw new ConfigError(`--log-level must be error, warn, info or debug (got "${level}")`);
+  const logger = createLogger(level ? { level } : {});
+  const staleSeconds = Number(flags.staleTime);
+  if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
+
+  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore));
+  const ipFlag = flags.ip ?? process.env.IP;
+  const ip6Flag = flags.ip6 ?? process.env.IP6;
+  const daemon = new Daemon({
+    datastore,
+    nodeName: resolveNodeName(flags.node),
+    ipv4: resolveAddressFlag(flags.ip, process.env.IP),
+    ipv6: resolveAddressFlag(flags.ip6, process.env.IP6),
+    autodetectIpv4: !ipFlag || ipFlag.toLowerCase() === 'autodetect',
+    autodetectIpv6: ip6Flag?.toLowerCase() === 'autodetect',
+    socketPath: flags.socket,
+    fib: flags.fib,
+    acl: flags.acl ?? false,
+    logLevelFixed: level !== undefined,
+    staleTimeMs: staleSeconds * 1000,
+    logger,
+    clock: systemClock,
+  });
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    await daemon.stop().catch(() => undefined);
+    throw err;
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('shutting down', { event: 'shutdown', signal: sig });
+      daemon.stop().then(resolve, (err) => {
+        logger.error('shutdown failed', { event: 'shutdownError', error: errorMessage(err) });
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,107 @@
+// The `tern` command line. Thin: every subcommand parses its flags with commander and calls
+// one function (daemon, control-socket client, datastore, ACL). Exit codes: 0 ok, 1 the
+// operation failed (bad input, daemon unreachable), 2 usage error.
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_SOCKET, callDaemon } from '../api/control.js';
+import type { RoutesReply, StatusReply } from '../api/types.js';
+import { renderStatus } from './status-table.js';
+import { renderRoutes } from './routes-table.js';
+import { runDaemon } from './daemon-command.js';
+import { applyCommand, deleteCommand, getCommand } from './resource-commands.js';
+import { registerAclCommands } from './acl-command.js';
+import { DaemonError, errorMessage } from '../util/errors.js';
+
+function socketOf(opts: { socket?: string }): string {
+  return opts.socket ?? process.env.TERN_SOCKET ?? DEFAULT_SOCKET;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tern')
+    .description('BGP route distribution for container and VM networks (Calico-compatible)')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('daemon')
+    .description('run the BGP speaker, FIB sync and control socket for one node')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...] (env: DATASTORE_TYPE, ETCD_ENDPOINTS)')
+    .option('--node <name>', 'this node\'s name (env: NODENAME)')
+    .option('--ip <addr/len>', 'this node\'s IPv4 address with prefix length (env: IP)')
+    .option('--ip6 <addr/len>', 'this node\'s IPv6 address with prefix length (env: IP6)')
+    .option('--socket <path>', 'control socket path', undefined)
+    .option('--no-fib', 'never read or write the kernel\'s routes (dedicated route reflector)')
+    .option('--acl', 'also run the ACL companion (nftables) for this node\'s endpoints')
+    .option('--log-level <level>', 'error | warn | info | debug (default: BGPConfiguration logSeverityScreen)')
+    .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
+    .action(async (opts) => {
+      await runDaemon({ ...opts, socket: socketOf(opts) });
+    });
+
+  program
+    .command('status')
+    .description('BGP sessions, as `calicoctl node status` shows them')
+    .option('--socket <path>', 'control socket path')
+    .option('--json', 'print JSON: {"peers":[…]}')
+    .action(async (opts) => {
+      const reply = await callDaemon<StatusReply>(socketOf(opts), 'status');
+      if (opts.json) process.stdout.write(JSON.stringify({ peers: reply.peers, daemon: reply.daemon }, null, 2) + '\n');
+      else process.stdout.write(renderStatus(reply.peers) + (reply.daemon.errors.length ? `\nErrors:\n${reply.daemon.errors.map((e) => `  ${e}`).join('\n')}\n` : ''));
+    });
+
+  program
+    .command('routes')
+    .description('the Loc-RIB: every path, the best one marked, and its kernel state')
+    .option('--socket <path>', 'control socket path')
+    .option('--json', 'print JSON: {"routes":[…]}')
+    .action(async (opts) => {
+      const reply = await callDaemon<RoutesReply>(socketOf(opts), 'routes');
+      if (opts.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
+      else process.stdout.write(renderRoutes(reply.routes));
+    });
+
+  program
+    .command('apply')
+    .description('store resources (multi-document YAML or JSON, projectcalico.org/v3)')
+    .requiredOption('-f, --filename <file>', 'file to read ("-" for stdin)')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
+    .action(async (opts) => applyCommand(opts));
+
+  program
+    .command('get')
+    .description('list stored resources of a kind')
+    .argument('<kind>', 'node, bgppeer, ippool, blockaffinity, bgpconfiguration, …')
+    .argument('[name]', 'one resource')
+    .option('-o, --output <format>', 'yaml | json', 'yaml')
+    .option('-n, --namespace <ns>', 'namespace for namespaced kinds')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
+    .action(async (kind, name, opts) => getCommand(kind, name, opts));
+
+  program
+    .command('delete')
+    .description('delete a stored resource')
+    .argument('<kind>')
+    .argument('<name>')
+    .option('-n, --namespace <ns>', 'namespace for namespaced kinds')
+    .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
+    .action(async (kind, name, opts) => deleteCommand(kind, name, opts));
+
+  registerAclCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const code = err instanceof DaemonError ? ` [${err.code}]` : '';
+    process.stderr.write(`tern: ${errorMessage(err)}${code}\n`);
+    return 1;
+  }
+}
+
+// `tern daemon` resolves only once the daemon has shut down.
+process.exitCode = await main(process.argv);

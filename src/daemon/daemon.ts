@@ -1,0 +1,213 @@
+// Daemon: the composition root of one node. start() and stop() bring the parts up and
+// down in dependency order: datastore → node registration → configuration → FIB →
+// routing core → speaker → control socket; stop() goes the other way, sending a Cease to
+// every peer and leaving installed kernel routes in place so forwarding goes on.
+//
+// Configuration is applied by reconciliation: every datastore snapshot is derived into a
+// NodeBgpConfig and handed to each part, which changes only what differs (sessions whose
+// own parameters did not change stay up with the same `since`). An invalid later snapshot
+// is logged and the last good configuration stays in force.
+import { Speaker } from '../bgp/speaker.js';
+import { deriveNodeConfig } from '../config/derive.js';
+import type { NodeBgpConfig } from '../config/node-config.js';
+import type { Datastore } from '../datastore/datastore.js';
+import type { Snapshot } from '../datastore/types.js';
+import { FibSync } from '../fib/fib-sync.js';
+import { NetlinkKernel } from '../fib/netlink-kernel.js';
+import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
+import { ControlServer } from '../api/control.js';
+import type { Clock } from '../util/clock.js';
+import { levelFromCalico, type Logger } from '../util/log.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import { RoutingCore } from './routing.js';
+import { peersStatus, routesView } from './views.js';
+import type { StatusReply, RoutesReply } from '../api/types.js';
+import { AclCompanion } from '../acl/companion.js';
+
+export interface DaemonOptions {
+  readonly datastore: Datastore;
+  readonly nodeName: string;
+  /** "addr/len" from --ip / IP; undefined: use the Node resource or autodetect. */
+  readonly ipv4?: string | undefined;
+  readonly ipv6?: string | undefined;
+  readonly autodetectIpv4: boolean;
+  readonly autodetectIpv6: boolean;
+  readonly socketPath: string;
+  /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
+  readonly fib: boolean;
+  readonly acl: boolean;
+  /** --log-level given: logSeverityScreen does not change the level. */
+  readonly logLevelFixed: boolean;
+  readonly staleTimeMs: number;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export class Daemon {
+  private speaker: Speaker | null = null;
+  private fib: FibSync | null = null;
+  private core: RoutingCore | null = null;
+  private control: ControlServer | null = null;
+  private acl: AclCompanion | null = null;
+  private cfg: NodeBgpConfig | null = null;
+  private addresses: { ipv4?: string; ipv6?: string } = {};
+  private readonly startedAt = new Date();
+  private readonly log: Logger;
+  private configErrors: string[] = [];
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
+  }
+
+  async start(): Promise<void> {
+    const { datastore } = this.opts;
+    let snapshot = await datastore.load();
+    snapshot = await this.register(snapshot);
+    const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
+    this.cfg = cfg;
+    this.applyLogLevel(cfg);
+    for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
+
+    if (this.opts.fib) {
+      this.fib = new FibSync({ kernel: new NetlinkKernel(), clock: this.opts.clock, logger: this.opts.logger, staleTimeMs: this.opts.staleTimeMs });
+    }
+    const core = new RoutingCore(cfg, this.fib, this.opts.clock, this.opts.logger);
+    this.core = core;
+    if (this.fib) {
+      this.fib.setPools(cfg.pools, cfg.ipv4?.network);
+      await this.fib.start();
+    }
+    const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    const speaker = new Speaker({
+      routerId: cfg.routerId,
+      listenPort: cfg.listenPort,
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
+      gracefulRestart: { restarting: adopted > 0, forwardingPreserved: adopted > 0 },
+    });
+    this.speaker = speaker;
+    speaker.on('established', (h) => core.onEstablished(h));
+    speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
+    speaker.on('update', (h, msg) => core.onUpdate(h, msg));
+    speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
+    await speaker.start();
+
+    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
+    core.expectEndOfRib(cfg.peers);
+    this.apply(cfg);
+
+    if (this.opts.acl) {
+      this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
+      this.acl.start();
+      this.acl.update(snapshot);
+    }
+
+    datastore.onChange((s) => this.onSnapshot(s));
+    datastore.onError((e) => {
+      this.configErrors = [errorMessage(e)];
+      this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
+    });
+
+    this.control = new ControlServer(this.opts.socketPath, {
+      status: () => this.status(),
+      routes: () => this.routes(),
+    }, this.opts.logger);
+    await this.control.start();
+    this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+  }
+
+  /** Node registration: own addresses from --ip/IP, the Node resource, or autodetection. */
+  private async register(snapshot: Snapshot): Promise<Snapshot> {
+    const node = snapshot.nodes.get(this.opts.nodeName);
+    const stored4 = node?.spec.bgp?.ipv4Address;
+    const stored6 = node?.spec.bgp?.ipv6Address;
+    const ipv4 = this.opts.ipv4 ?? stored4 ?? (this.opts.autodetectIpv4 ? detectHostAddress('ipv4')?.cidr : undefined);
+    const ipv6 = this.opts.ipv6 ?? stored6 ?? (this.opts.autodetectIpv6 ? detectHostAddress('ipv6')?.cidr : undefined);
+    this.addresses = { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) };
+    if (!ipv4) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address (give --ip ADDR/LEN, set IP, or store spec.bgp.ipv4Address); the router id must be an IPv4 address`);
+    try {
+      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, this.addresses);
+      if (applied) {
+        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses });
+        return await this.opts.datastore.load();
+      }
+    } catch (err) {
+      // Registration is best effort: the addresses are used in memory all the same.
+      this.log.warn('could not store the Node resource', { event: 'registerFailed', error: errorMessage(err) });
+    }
+    return snapshot;
+  }
+
+  private derive(snapshot: Snapshot): NodeBgpConfig {
+    return deriveNodeConfig(snapshot, this.opts.nodeName, this.addresses);
+  }
+
+  private onSnapshot(snapshot: Snapshot): void {
+    let cfg: NodeBgpConfig;
+    try {
+      cfg = this.derive(snapshot);
+    } catch (err) {
+      this.configErrors = [errorMessage(err)];
+      this.log.error('new configuration rejected; keeping the last good one', { event: 'configRejected', error: errorMessage(err) });
+      return;
+    }
+    this.configErrors = [];
+    const prev = this.cfg;
+    if (prev && (prev.routerId !== cfg.routerId || prev.listenPort !== cfg.listenPort)) {
+      this.log.warn('router id or listen port changed: takes effect after a restart', { event: 'restartNeeded' });
+    }
+    for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
+    this.cfg = cfg;
+    this.applyLogLevel(cfg);
+    this.apply(cfg);
+    this.acl?.update(snapshot);
+  }
+
+  /** Hands a configuration to every part; each one changes only what differs. */
+  private apply(cfg: NodeBgpConfig): void {
+    const core = this.core!;
+    const before = new Set(this.speaker?.status().map((p) => p.key) ?? []);
+    core.setConfig(cfg);
+    this.fib?.setPools(cfg.pools, cfg.ipv4?.network);
+    this.fib?.setOwnBlocks(cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr));
+    this.speaker?.setPeers(cfg.peers);
+    const now = new Set(cfg.peers.map((p) => p.key));
+    for (const k of before) if (!now.has(k)) core.peerRemoved(k);
+  }
+
+  private applyLogLevel(cfg: NodeBgpConfig): void {
+    if (!this.opts.logLevelFixed) this.opts.logger.level = levelFromCalico(cfg.logSeverity);
+  }
+
+  status(): StatusReply {
+    const cfg = this.cfg!;
+    return {
+      daemon: {
+        node: this.opts.nodeName,
+        routerId: cfg.routerId,
+        asNumber: cfg.asNumber,
+        listenPort: this.speaker?.port ?? cfg.listenPort,
+        startedAt: this.startedAt.toISOString(),
+        fib: this.opts.fib ? 'enabled' : 'disabled',
+        errors: [...this.configErrors, ...(this.fib?.errors() ?? [])],
+      },
+      peers: peersStatus(this.speaker!, this.core!, cfg),
+    };
+  }
+
+  routes(): RoutesReply {
+    return routesView(this.core!, this.fib);
+  }
+
+  async stop(): Promise<void> {
+    await this.control?.stop().catch(() => undefined);
+    this.control = null;
+    await this.acl?.stop().catch(() => undefined);
+    await this.speaker?.stop().catch((err) => this.log.warn('speaker stop failed', { error: errorMessage(err) }));
+    this.core?.close();
+    this.fib?.stop(); // installed routes stay in the kernel
+    await this.opts.datastore.close().catch(() => undefined);
+    this.log.info('tern stopped', { event: 'stopped' });
+  }
+}

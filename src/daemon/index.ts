@@ -1,0 +1,11 @@
+// The daemon: composition root and routing plane of one tern node.
+//
+// - daemon.ts   lifecycle (start/stop in dependency order) and configuration by
+//               reconciliation from datastore snapshots
+// - routing.ts  speaker events ↔ Loc-RIB ↔ Adj-RIB-Out ↔ FIB, graceful restart (RFC 4724)
+// - views.ts    what `tern status` and `tern routes` show
+//
+// Invariants: only configuration derived from a valid snapshot is applied; a rejected
+// snapshot leaves the running state untouched; stop() leaves kernel routes installed.
+export { Daemon, type DaemonOptions } from './daemon.js';
+export { RoutingCore } from './routing.js';

@@ -1,0 +1,251 @@
+// RoutingCore: the routing plane of one node. It connects the speaker's session events to
+// the Loc-RIB, the Adj-RIB-Out and graceful restart, the Loc-RIB's best-path changes to the
+// FIB, and the FIB's learned kernel routes back into the RIB as local routes.
+//
+// Invariants
+// - The Loc-RIB holds every path; the FIB gets, per prefix, the next hops of the multipath
+//   set when the best path came from a peer, and nothing when the best is local (own block:
+//   its blackhole is programmed by setOwnBlocks; a kernel-learned route is already there).
+// - A peer's Adj-RIB-Out exists exactly while its session is Established.
+// - fib.endOfRibAll() is called once, after every configured peer has sent End-of-RIB for
+//   its family since start (or at once when no peer is configured): only then are adopted
+//   kernel routes that nobody re-advertised swept (RFC 4724 §4.1 restarting speaker).
+import type { PeerHandle } from '../bgp/session/peer.js';
+import type { DownReason } from '../bgp/session/fsm.js';
+import { isEndOfRib } from '../bgp/wire/index.js';
+import type { RouteRefreshMessage, UpdateMessage, PathAttributes } from '../bgp/wire/types.js';
+import type { PeerSpec } from '../config/peer-spec.js';
+import type { NodeBgpConfig } from '../config/node-config.js';
+import type { FibSync } from '../fib/fib-sync.js';
+import type { Family } from '../net/prefix.js';
+import { familyOf } from '../net/prefix.js';
+import { LocRib, type BestChange } from '../rib/loc-rib.js';
+import { AdjRibOutManager } from '../rib/adj-rib-out.js';
+import { GracefulRestartHelper } from '../rib/graceful-restart.js';
+import type { ExportContext } from '../policy/export.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+
+/** Local route sources in the Loc-RIB. */
+export const SOURCE_BLOCK = 'local:block';
+export const SOURCE_KERNEL = 'local:kernel';
+
+interface PeerRuntime {
+  readonly handle: PeerHandle;
+  readonly family: Family;
+}
+
+export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
+  return {
+    localAs: cfg.asNumber,
+    routerId: cfg.routerId,
+    ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
+    pools: cfg.pools.map((p) => ({ cidr: p.cidr, disableBGPExport: p.disableBGPExport, disabled: p.disabled })),
+    ownBlocks: confirmedBlocks(cfg),
+    localAddresses: {
+      ...(cfg.ipv4 ? { ipv4: cfg.ipv4.address } : {}),
+      ...(cfg.ipv6 ? { ipv6: cfg.ipv6.address } : {}),
+    },
+  };
+}
+
+export function confirmedBlocks(cfg: NodeBgpConfig): string[] {
+  return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
+}
+
+export class RoutingCore {
+  readonly rib: LocRib;
+  readonly out: AdjRibOutManager;
+  readonly gr: GracefulRestartHelper;
+  private readonly established = new Map<string, PeerRuntime>();
+  /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
+  private awaitingFirstEor: Map<string, Family> | null = new Map();
+  private blocks = new Set<string>();
+  private learned = new Set<string>();
+  private cfg: NodeBgpConfig;
+  private readonly log: Logger;
+  private readonly recoveredCallbacks: (() => void)[] = [];
+
+  constructor(
+    cfg: NodeBgpConfig,
+    private readonly fib: FibSync | null,
+    clock: Clock,
+    logger: Logger,
+  ) {
+    this.cfg = cfg;
+    this.log = logger.child({ module: 'routing' });
+    this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
+    this.out = new AdjRibOutManager(this.rib, exportContextOf(cfg));
+    this.gr = new GracefulRestartHelper(this.rib, clock);
+    this.rib.onBestChange((changes) => this.toFib(changes));
+    fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
+  }
+
+  // ---- configuration ----
+
+  /** A new derived configuration: export context, own blocks, peers awaited for End-of-RIB. */
+  setConfig(cfg: NodeBgpConfig): void {
+    this.cfg = cfg;
+    this.out.setContext(exportContextOf(cfg));
+    const want = new Set(confirmedBlocks(cfg));
+    for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);
+    for (const b of want) this.rib.setLocal(b, this.localAttributes(familyOf(b)), SOURCE_BLOCK);
+    this.blocks = want;
+    // Kernel-learned routes keep their next hop in step with our address.
+    for (const p of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_KERNEL);
+    if (this.awaitingFirstEor) {
+      const configured = new Set(cfg.peers.map((p) => p.key));
+      for (const k of [...this.awaitingFirstEor.keys()]) if (!configured.has(k)) this.awaitingFirstEor.delete(k);
+      this.maybeAllEndOfRib();
+    }
+  }
+
+  /** Before the first setPeers: the peers whose End-of-RIB ends restart adoption. */
+  expectEndOfRib(peers: readonly PeerSpec[]): void {
+    if (!this.awaitingFirstEor) return;
+    for (const p of peers) this.awaitingFirstEor.set(p.key, p.family);
+    this.maybeAllEndOfRib();
+  }
+
+  /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
+  peerRemoved(key: string): void {
+    this.out.removePeer(key);
+    this.gr.forget(key);
+    this.awaitingFirstEor?.delete(key);
+    this.maybeAllEndOfRib();
+  }
+
+  private localAttributes(family: Family): PathAttributes {
+    const nh = family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address;
+    return { origin: 0, asPath: [], ...(nh ? { nextHop: nh } : {}) };
+  }
+
+  // ---- speaker events ----
+
+  onEstablished(h: PeerHandle): void {
+    const n = h.negotiated;
+    if (!n) return;
+    const spec = h.spec;
+    this.out.removePeer(spec.key); // a stale one from a session that never reported down
+    this.rib.registerPeer({
+      key: spec.key,
+      address: spec.address,
+      asn: n.peerAs,
+      routerId: n.peerRouterId,
+      ebgp: n.ebgp,
+      routeReflectorClient: spec.routeReflectorClient,
+      family: spec.family,
+    });
+    const preserved = n.peerGracefulRestart
+      ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
+      : null;
+    this.gr.peerUp(spec.key, { preservedFamilies: preserved });
+    const localAddress = spec.sourceAddress ?? (spec.family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address);
+    this.out.addPeer(
+      {
+        key: spec.key,
+        family: spec.family,
+        ebgp: n.ebgp,
+        peerAs: n.peerAs,
+        routeReflectorClient: spec.routeReflectorClient,
+        nextHopMode: spec.nextHopMode,
+        ...(localAddress ? { localAddress } : {}),
+        fourOctetAs: n.fourOctetAs,
+        addPath: n.addPathSend.has(spec.family),
+        extendedMessage: n.extendedMessage,
+      },
+      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb) },
+    );
+    this.established.set(spec.key, { handle: h, family: spec.family });
+  }
+
+  onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
+    const key = h.spec.key;
+    const wasUp = this.established.delete(key);
+    this.out.removePeer(key);
+    if (!wasUp && !this.rib.source(key)) return;
+    const peerGr = h.negotiated?.peerGracefulRestart ?? null;
+    const result = this.gr.peerDown(key, {
+      gracefulRestartApplies,
+      restartTime: peerGr?.restartTime ?? 0,
+      families: peerGr ? [...peerGr.families.keys()] : [],
+    });
+    this.log.info('peer down', { event: 'peerDown', peer: h.spec.address, reason, routes: result });
+  }
+
+  onUpdate(h: PeerHandle, msg: UpdateMessage): void {
+    const eor = isEndOfRib(msg);
+    if (eor) {
+      this.gr.endOfRib(h.spec.key, eor);
+      if (this.awaitingFirstEor?.get(h.spec.key) === eor) {
+        this.awaitingFirstEor.delete(h.spec.key);
+        this.maybeAllEndOfRib();
+      }
+      return;
+    }
+    this.rib.applyUpdate(h.spec.key, msg);
+  }
+
+  onRouteRefresh(h: PeerHandle, _msg: RouteRefreshMessage): void {
+    this.out.routeRefresh(h.spec.key);
+  }
+
+  private maybeAllEndOfRib(): void {
+    if (!this.awaitingFirstEor || this.awaitingFirstEor.size > 0) return;
+    this.awaitingFirstEor = null;
+    this.log.info('every peer has sent End-of-RIB', { event: 'allEndOfRib' });
+    this.fib?.endOfRibAll();
+    for (const cb of this.recoveredCallbacks) cb();
+  }
+
+  /** Called once when restart recovery ends (every configured peer sent End-of-RIB). */
+  onRecovered(cb: () => void): void {
+    if (this.awaitingFirstEor === null) cb();
+    else this.recoveredCallbacks.push(cb);
+  }
+
+  /** True until every configured peer has sent End-of-RIB once (restart recovery). */
+  get recovering(): boolean {
+    return this.awaitingFirstEor !== null;
+  }
+
+  // ---- RIB → FIB, kernel → RIB ----
+
+  private toFib(changes: readonly BestChange[]): void {
+    if (!this.fib) return;
+    for (const c of changes) {
+      if (!c.best || c.best.source.kind === 'local') {
+        this.fib.setRoute(c.prefix, null);
+        continue;
+      }
+      const hops: string[] = [];
+      for (const p of c.multipath) {
+        if (p.source.kind !== 'peer') continue;
+        const nh = p.attrs.nextHops[0];
+        if (nh && !hops.includes(nh)) hops.push(nh);
+      }
+      this.fib.setRoute(c.prefix, hops.length ? hops : null);
+    }
+  }
+
+  private onLearned(prefix: string, present: boolean): void {
+    if (present) {
+      this.learned.add(prefix);
+      this.rib.setLocal(prefix, this.localAttributes(familyOf(prefix)), SOURCE_KERNEL);
+    } else {
+      this.learned.delete(prefix);
+      this.rib.setLocal(prefix, null, SOURCE_KERNEL);
+    }
+  }
+
+  /** Counters for `tern status`: routes held from and advertised to a peer. */
+  peerCounts(key: string): { received: number; advertised: number } {
+    const src = this.rib.source(key);
+    return { received: src?.pathCount ?? 0, advertised: this.out.get(key)?.size ?? 0 };
+  }
+
+  close(): void {
+    this.out.close();
+    this.gr.close();
+  }
+}
