@@ -17,6 +17,7 @@ export interface DaemonFlags {
   acl?: boolean;
   logLevel?: string;
   staleTime: string;
+  metricsListen?: string;
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
@@ -41,6 +42,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     acl: flags.acl ?? false,
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
+    metricsListen: flags.metricsListen,
     logger,
     clock: systemClock,
   });

@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .option('--acl', 'also run the ACL companion (nftables) for this node\'s endpoints')
     .option('--log-level <level>', 'error | warn | info | debug (default: BGPConfiguration logSeverityScreen)')
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .action(async (opts) => {
       await runDaemon({ ...opts, socket: socketOf(opts) });
     });
@@ -58,6 +59,14 @@ export function buildProgram(): Command {
       const reply = await callDaemon<RoutesReply>(socketOf(opts), 'routes');
       if (opts.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
       else process.stdout.write(renderRoutes(reply.routes));
+    });
+
+  program
+    .command('metrics')
+    .description('Prometheus metrics of the running daemon')
+    .option('--socket <path>', 'control socket path')
+    .action(async (opts) => {
+      process.stdout.write(await callDaemon<string>(socketOf(opts), 'metrics'));
     });
 
   program

@@ -16,6 +16,7 @@ import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
 import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
 import { ControlServer } from '../api/control.js';
+import { createMetrics, renderMetrics, routeCountsOf, serveMetrics } from '../api/metrics.js';
 import type { Clock } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
+  /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
+  readonly metricsListen?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -54,6 +57,7 @@ export class Daemon {
   private readonly startedAt = new Date();
   private readonly log: Logger;
   private configErrors: string[] = [];
+  private closeMetrics: (() => Promise<void>) | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -77,7 +81,7 @@ export class Daemon {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();
     }
-    const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    const adopted = this.fib ? (this.fib as unknown as { adopted: Set<string> }).adopted.size : 0; // TODO(fib): public getter
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
@@ -109,11 +113,14 @@ export class Daemon {
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
     });
 
+    const metrics = createMetrics({ status: () => this.status(), routeCounts: () => routeCountsOf(this.routes()) });
     this.control = new ControlServer(this.opts.socketPath, {
       status: () => this.status(),
       routes: () => this.routes(),
+      metrics: () => renderMetrics(metrics),
     }, this.opts.logger);
     await this.control.start();
+    if (this.opts.metricsListen) this.closeMetrics = await serveMetrics(this.opts.metricsListen, metrics, this.log);
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
   }
 
@@ -203,6 +210,7 @@ export class Daemon {
   async stop(): Promise<void> {
     await this.control?.stop().catch(() => undefined);
     this.control = null;
+    await this.closeMetrics?.().catch(() => undefined);
     await this.acl?.stop().catch(() => undefined);
     await this.speaker?.stop().catch((err) => this.log.warn('speaker stop failed', { error: errorMessage(err) }));
     this.core?.close();

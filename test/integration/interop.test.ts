@@ -78,12 +78,18 @@ spec: { peerIP: ${RAW.v4}, asNumber: ${RAW.asn} }
 
 t.test('tern with BIRD 2, GoBGP and FRR peers', async (t) => {
   const lab = createLab(t, { area: 'interop' });
-  const seg = await lab.bridge('seg');
-  const node = await lab.addHost('node');
-  const bird = await lab.addHost('bird');
-  const gobgp = await lab.addHost('gobgp');
-  const frr = await lab.addHost('frr');
-  const raw = await lab.addHost('raw');
+  const seg = 'seg';
+  await lab.bridge(seg);
+  const node = 'node';
+  await lab.addHost(node);
+  const bird = 'bird';
+  await lab.addHost(bird);
+  const gobgp = 'gobgp';
+  await lab.addHost(gobgp);
+  const frr = 'frr';
+  await lab.addHost(frr);
+  const raw = 'raw';
+  await lab.addHost(raw);
   await lab.attach(node, seg, { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` });
   await lab.attach(bird, seg, { v4: `${BIRD.v4}/24`, v6: `${BIRD.v6}/64` });
   await lab.attach(gobgp, seg, { v4: `${GOBGP.v4}/24` });
