@@ -1,0 +1,101 @@
+// Command implementations for `tern acl` (the standalone companion) and
+// `tern acl explain SRC DST [PROTO/PORT]`. They take parsed arguments and a snapshot source;
+// src/cli wires them into commander and prints what they return.
+import type { Snapshot } from '../datastore/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { AclCompanion } from './companion.js';
+import { explain, type ExplainResult } from './explain.js';
+import { NftCommand, type NftRunner } from './nft.js';
+
+/** The part of a Datastore the companion needs (src/datastore's Datastore fits). */
+export interface AclSource {
+  load(): Promise<Snapshot>;
+  onChange(cb: (s: Snapshot) => void): void;
+  close?(): Promise<void> | void;
+}
+
+export interface AclRunArgs {
+  /** This node's name: only its WorkloadEndpoints get chains. */
+  readonly node: string;
+  /** Delete table inet tern on exit (default: keep it, as Felix does). */
+  readonly cleanup?: boolean;
+  /** Seconds between live-table checks (default 10). */
+  readonly resyncSeconds?: number;
+  /** Apply once and exit (no watch, no resync). */
+  readonly once?: boolean;
+  /** Program nft inside this network namespace (`ip netns exec`). */
+  readonly netns?: string;
+}
+
+export interface AclRunDeps {
+  readonly source: AclSource;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly nft?: NftRunner;
+  /** Stops the companion when aborted; without it SIGINT/SIGTERM do. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * `tern acl --datastore … --node NAME [--cleanup] [--once]`: loads the snapshot, programs
+ * this node's endpoints, follows datastore changes until stopped. Resolves after stop.
+ */
+export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promise<{ problems: number; lastError: string | null }> {
+  const companion = new AclCompanion({
+    nodeName: args.node,
+    logger: deps.logger,
+    clock: deps.clock ?? systemClock,
+    nft: deps.nft ?? new NftCommand(args.netns ? { netns: args.netns } : {}),
+    resyncMs: Number.isFinite(args.resyncSeconds) && args.resyncSeconds! >= 1 ? args.resyncSeconds! * 1000 : 10_000,
+  });
+  const first = await deps.source.load();
+  companion.update(first);
+  companion.start();
+  if (!args.once) {
+    deps.source.onChange((s) => companion.update(s));
+    await waitForStop(deps.signal);
+  }
+  await companion.idle();
+  const status = companion.status();
+  await companion.stop({ cleanup: args.cleanup === true });
+  await deps.source.close?.();
+  return { problems: status.problems.length, lastError: status.lastError };
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal) {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export interface AclExplainArgs {
+  /** "namespace/name" of a WorkloadEndpoint, or an IP address. */
+  readonly src: string;
+  readonly dst: string;
+  /** "tcp/5432", "udp/53", "icmp", "icmp/8/0" …; default ICMP echo (ping). */
+  readonly flow?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `tern acl explain SRC DST [PROTO/PORT]`: which policy and rule decide the flow, egress of
+ * SRC then ingress of DST. Returns the text to print (JSON with `json`) and the verdict.
+ */
+export async function runAclExplain(args: AclExplainArgs, loadSnapshot: () => Promise<Snapshot>): Promise<{ text: string; allowed: boolean; result: ExplainResult }> {
+  const snap = await loadSnapshot();
+  const result = explain(snap, args.src, args.dst, args.flow);
+  const text = args.json ? JSON.stringify(result, null, 2) : result.text;
+  return { text: text + '\n', allowed: result.allowed, result };
+}

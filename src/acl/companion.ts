@@ -1,0 +1,191 @@
+// AclCompanion: keeps table `inet tern` equal to what the latest Snapshot asks for on this
+// node. update() computes the model and the desired table at once (pure) and starts an apply
+// right away, so a change reaches the kernel in well under a second; a periodic resync
+// (default 10 s) repairs tampering. One nft operation runs at a time; updates that arrive
+// during an apply are coalesced into the next one.
+//
+// stop() leaves the table in place by default (like Felix: restarting tern does not open or
+// close the dataplane); `stop({ cleanup: true })` (CLI `tern acl --cleanup`) deletes it.
+import type { Snapshot } from '../datastore/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { buildModel, type AclProblem } from './model.js';
+import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
+import { renderTable, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
+
+export interface AclCompanionOptions {
+  readonly nodeName: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Defaults to the `nft` binary in the current network namespace. */
+  readonly nft?: NftRunner;
+  readonly render?: RenderOptions;
+  /** Milliseconds between live-table checks; default 10 000. */
+  readonly resyncMs?: number;
+  /** Delay before retrying a failed apply; default 1 000. */
+  readonly retryMs?: number;
+}
+
+export interface AclStatus {
+  readonly running: boolean;
+  readonly revision: number | null;
+  readonly appliedRevision: number | null;
+  readonly endpoints: number;
+  readonly problems: readonly AclProblem[];
+  readonly lastError: string | null;
+  readonly applies: number;
+  readonly repairs: number;
+  /** How the last change reached the kernel. */
+  readonly lastMode: ApplyMode | null;
+}
+
+export class AclCompanion {
+  private readonly log: Logger;
+  private readonly table: NftTable;
+  private readonly renderOpts: RenderOptions;
+  private desired: DesiredTable | null = null;
+  private revision: number | null = null;
+  private appliedRevision: number | null = null;
+  private endpoints = 0;
+  private problems: readonly AclProblem[] = [];
+  private problemsKey = '[]';
+  private dirty = false;
+  private busy: Promise<void> | null = null;
+  private running = false;
+  private resyncTimer: TimerHandle | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private lastError: string | null = null;
+  private applies = 0;
+  private repairs = 0;
+  private lastMode: ApplyMode | null = null;
+
+  constructor(private readonly opts: AclCompanionOptions) {
+    this.log = opts.logger.child({ component: 'acl', node: opts.nodeName });
+    this.table = new NftTable(opts.nft ?? new NftCommand(), this.log);
+    this.renderOpts = { ...DEFAULT_RENDER, ...opts.render };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.log.info('ACL companion started', { event: 'aclStart', resyncMs: this.opts.resyncMs ?? 10_000 });
+    this.scheduleResync();
+    if (this.desired) this.kick();
+  }
+
+  /** Takes a new Snapshot; the kernel follows as soon as the running apply (if any) ends. */
+  update(snapshot: Snapshot): void {
+    const model = buildModel(snapshot, this.opts.nodeName);
+    this.desired = renderTable(model, this.renderOpts);
+    this.revision = snapshot.revision;
+    this.endpoints = model.endpoints.length;
+    const key = JSON.stringify(model.problems);
+    if (key !== this.problemsKey) {
+      this.problemsKey = key;
+      this.problems = model.problems;
+      for (const p of model.problems) this.log.warn(`${p.kind} ${p.key}: ${p.reason}`, { event: 'aclProblem', kind: p.kind, resource: p.key });
+    }
+    this.dirty = true;
+    if (this.running) this.kick();
+  }
+
+  /** Resolves when no apply is running or pending (tests, and the CLI before exit). */
+  async idle(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  async stop(opts: { cleanup?: boolean } = {}): Promise<void> {
+    this.running = false;
+    this.resyncTimer?.cancel();
+    this.retryTimer?.cancel();
+    this.resyncTimer = this.retryTimer = null;
+    await this.idle();
+    if (opts.cleanup) {
+      await this.table.remove('inet', this.renderOpts.table ?? DEFAULT_RENDER.table);
+      this.log.info('ACL table removed', { event: 'aclCleanup' });
+    }
+    this.log.info('ACL companion stopped', { event: 'aclStop', cleanup: opts.cleanup === true });
+  }
+
+  status(): AclStatus {
+    return {
+      running: this.running, revision: this.revision, appliedRevision: this.appliedRevision, endpoints: this.endpoints,
+      problems: this.problems, lastError: this.lastError, applies: this.applies, repairs: this.repairs, lastMode: this.lastMode,
+    };
+  }
+
+  /** Runs the live-table check now (the timer calls this); returns the drift it repaired. */
+  async resyncNow(): Promise<string | null> {
+    let drift: string | null = null;
+    await this.exclusive(async () => {
+      const desired = this.desired;
+      if (!desired) return;
+      drift = await this.table.resync(desired);
+      if (drift !== null) {
+        this.repairs++;
+        this.lastMode = 'full';
+        this.appliedRevision = this.revision;
+        this.log.warn('ACL table repaired', { event: 'aclRepaired', reason: drift });
+      }
+    });
+    return drift;
+  }
+
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = this.drain().finally(() => { this.busy = null; });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty && this.running && this.desired) {
+      this.dirty = false;
+      const desired = this.desired;
+      const revision = this.revision;
+      try {
+        const mode = await this.table.apply(desired);
+        this.lastError = null;
+        this.appliedRevision = revision;
+        if (mode !== 'unchanged') {
+          this.applies++;
+          this.lastMode = mode;
+          this.log.info('ACL table applied', { event: 'aclApplied', mode, revision, endpoints: this.endpoints, chains: desired.chains.length, sets: desired.sets.length });
+        }
+      } catch (err) {
+        this.lastError = errorMessage(err);
+        this.log.error('ACL apply failed', { event: 'aclApplyFailed', error: this.lastError, revision });
+        this.dirty = true;
+        this.scheduleRetry();
+        return;
+      }
+    }
+  }
+
+  private async exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.busy) await this.busy;
+    const run = (async () => {
+      try { await fn(); } catch (err) {
+        this.lastError = errorMessage(err);
+        this.log.error('ACL resync failed', { event: 'aclResyncFailed', error: this.lastError });
+      }
+    })();
+    this.busy = run.finally(() => { this.busy = null; if (this.dirty && this.running) this.kick(); });
+    await this.busy;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || !this.running) return;
+    this.retryTimer = this.opts.clock.setTimer(this.opts.retryMs ?? 1_000, () => {
+      this.retryTimer = null;
+      if (this.running) this.kick();
+    });
+  }
+
+  private scheduleResync(): void {
+    if (!this.running) return;
+    this.resyncTimer = this.opts.clock.setTimer(this.opts.resyncMs ?? 10_000, () => {
+      this.resyncTimer = null;
+      void this.resyncNow().finally(() => this.scheduleResync());
+    });
+  }
+}

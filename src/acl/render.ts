@@ -1,0 +1,273 @@
+// PURE rendering: AclModel → the desired nftables table (`DesiredTable`) → `nft -f` script.
+// No I/O; tests snapshot the script text for a fixed model.
+//
+// Layout of table `inet tern` (Felix's chain tree in nftables terms, see docs/acl.md):
+//   base chain `tern-from-wl`  hook forward, priority filter+10: established/related accept,
+//                         `iifname vmap @tern-from-wl-dispatch` → `tern-fw-<iface>` (egress of
+//                         the workload), unknown `cali*` drop.
+//   base chain `tern-to-wl`    hook forward, priority filter+11: the same by `oifname` →
+//                         `tern-tw-<iface>` (ingress). Two base chains because an Allow is an
+//                         nft `accept`, which ends only the base chain it runs in: a packet
+//                         between two local pods is accepted by egress, then judged by ingress.
+//   `tern-fw/tw-<iface>`  invalid drop; jump to each policy chain in order; drop if a policy
+//                         selected the endpoint; else (or after a Pass) jump to the profiles;
+//                         drop if none accepted.
+//   `tern-pi/po-<policy>`, `tern-pri/pro-<profile>`: one nft rule per Calico rule and family.
+//                         Allow = accept, Deny = drop, Log = log and continue, Pass = set the pass
+//                         mark bit and return (policy) or return (profile).
+//   sets `tern-s4-<id>` / `tern-s6-<id>`: member addresses of a rule selector.
+//
+// Invariants: every name is derived from the model alone (same model → same text); the pass
+// bit is touched only in endpoint chains whose policies contain a Pass rule, and is cleared
+// before any verdict that can follow it.
+import { createHash } from 'node:crypto';
+import type { AclEndpoint, AclModel, AclPolicy } from './model.js';
+import type { AclRule, Direction, EntityMatch, IpVersion, PortRange } from './rules.js';
+import { PROTOCOLS } from './rules.js';
+
+export interface RenderOptions {
+  readonly table?: string;
+  /** Priority of the egress base chain relative to `filter` (0); ingress is one more. */
+  readonly priority?: number;
+  /** Packet-mark bit tern uses for Pass (Felix's pass bit by default). */
+  readonly passMark?: number;
+  readonly interfacePrefix?: string;
+}
+
+export const DEFAULT_RENDER = { table: 'tern', priority: 10, passMark: 0x20000, interfacePrefix: 'cali' } as const;
+
+export interface NftSet { readonly name: string; readonly type: 'ipv4_addr' | 'ipv6_addr'; readonly elements: readonly string[] }
+export interface NftMap { readonly name: string; readonly elements: readonly (readonly [iface: string, chain: string])[] }
+export interface NftChain { readonly name: string; readonly hook?: string; readonly comment?: string; readonly rules: readonly string[] }
+export interface DesiredTable {
+  readonly family: 'inet';
+  readonly name: string;
+  readonly sets: readonly NftSet[];
+  readonly maps: readonly NftMap[];
+  readonly chains: readonly NftChain[];
+}
+
+const DIR_TAG: Record<Direction, { policy: string; profile: string; ep: string }> = {
+  ingress: { policy: 'pi', profile: 'pri', ep: 'tw' },
+  egress: { policy: 'po', profile: 'pro', ep: 'fw' },
+};
+
+/** nft identifier for a tern-owned object: safe characters, ≤ 200 long, unique per key. */
+export function nftName(prefix: string, key: string): string {
+  const safe = key.replace(/\//g, '_').replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (safe === key.replace(/\//g, '_') && safe.length <= 180) return `${prefix}-${safe}`;
+  return `${prefix}-${safe.slice(0, 160)}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}
+
+export const policyChain = (d: Direction, key: string): string => nftName(`tern-${DIR_TAG[d].policy}`, key);
+export const profileChain = (d: Direction, key: string): string => nftName(`tern-${DIR_TAG[d].profile}`, key);
+export const endpointChain = (d: Direction, iface: string): string => nftName(`tern-${DIR_TAG[d].ep}`, iface);
+export const setName = (v: IpVersion, id: string): string => `tern-s${v}-${id}`;
+
+const quote = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
+/** nft refuses comments over 128 characters: printable ASCII, cut to fit. */
+const nftComment = (s: string): string => {
+  const clean = s.replace(/[^\x20-\x7e]|["\\]/g, '?');
+  return `"${clean.length > 120 ? `${clean.slice(0, 117)}...` : clean}"`;
+};
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+interface Ctx { readonly opts: Required<RenderOptions>; readonly usedSets: Set<string> }
+
+export function renderTable(model: AclModel, options: RenderOptions = {}): DesiredTable {
+  const opts = { ...DEFAULT_RENDER, ...options };
+  const ctx: Ctx = { opts, usedSets: new Set() };
+  const chains: NftChain[] = [];
+  const dirs: Direction[] = ['egress', 'ingress'];
+  for (const d of dirs) {
+    const polKeys = new Set(model.endpoints.flatMap((e) => e.policies[d]));
+    for (const key of [...polKeys].sort()) {
+      const p = model.policies.get(key);
+      if (p) chains.push(policyRules(ctx, p, d, policyChain(d, key), 'policy'));
+    }
+    const profKeys = new Set(model.endpoints.flatMap((e) => e.profiles));
+    for (const key of [...profKeys].sort()) {
+      const p = model.profiles.get(key);
+      if (p) chains.push(policyRules(ctx, p, d, profileChain(d, key), 'profile'));
+    }
+  }
+  const maps: NftMap[] = [];
+  for (const d of dirs) {
+    const elements: (readonly [string, string])[] = [];
+    for (const ep of model.endpoints) {
+      chains.push(...endpointChains(ctx, model, ep, d));
+      elements.push([ep.iface, endpointChain(d, ep.iface)]);
+    }
+    maps.push({ name: d === 'egress' ? 'tern-from-wl-dispatch' : 'tern-to-wl-dispatch', elements });
+  }
+  chains.push(baseChain(opts, 'egress'), baseChain(opts, 'ingress'));
+  const sets: NftSet[] = [];
+  for (const id of [...ctx.usedSets].sort()) {
+    const s = model.sets.get(id);
+    if (!s) continue;
+    sets.push({ name: setName(4, id), type: 'ipv4_addr', elements: s.members.v4 });
+    sets.push({ name: setName(6, id), type: 'ipv6_addr', elements: s.members.v6 });
+  }
+  return { family: 'inet', name: opts.table, sets, maps, chains };
+}
+
+function baseChain(opts: Required<RenderOptions>, d: Direction): NftChain {
+  const [name, field, map] = d === 'egress'
+    ? ['tern-from-wl', 'iifname', 'tern-from-wl-dispatch']
+    : ['tern-to-wl', 'oifname', 'tern-to-wl-dispatch'];
+  const prio = opts.priority + (d === 'egress' ? 0 : 1);
+  return {
+    name,
+    hook: `type filter hook forward priority filter ${prio < 0 ? '-' : '+'} ${Math.abs(prio)}; policy accept;`,
+    rules: [
+      'ct state established,related accept',
+      `${field} vmap @${map}`,
+      `${field} ${quote(`${opts.interfacePrefix}*`)} drop comment ${nftComment('unknown workload interface')}`,
+    ],
+  };
+}
+
+function endpointChains(ctx: Ctx, model: AclModel, ep: AclEndpoint, d: Direction): NftChain[] {
+  const pass = hex(ctx.opts.passMark);
+  const clear = hex(~ctx.opts.passMark >>> 0);
+  const policies = ep.policies[d].map((k) => model.policies.get(k)).filter((p): p is AclPolicy => p !== undefined);
+  const usesPass = policies.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
+  const name = endpointChain(d, ep.iface);
+  const profName = nftName(`tern-${DIR_TAG[d].ep}p`, ep.iface);
+  const profileRules = [
+    ...ep.profiles.map((p) => `jump ${profileChain(d, p)}`),
+    `drop comment "no profile allowed"`,
+  ];
+  const rules = ['ct state invalid drop'];
+  if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
+  for (const p of policies) {
+    rules.push(`jump ${policyChain(d, p.key)}`);
+    if (usesPass) rules.push(`meta mark & ${pass} == ${pass} goto ${profName}`);
+  }
+  if (policies.length > 0) rules.push(`drop comment "no policy allowed"`);
+  else rules.push(...profileRules);
+  const comment = `WorkloadEndpoint ${ep.key} ${d}`;
+  const out: NftChain[] = [{ name, comment, rules }];
+  if (usesPass) out.push({ name: profName, comment: `${comment} profiles after Pass`, rules: [`meta mark set meta mark & ${clear}`, ...profileRules] });
+  return out;
+}
+
+function policyRules(ctx: Ctx, p: AclPolicy, d: Direction, name: string, role: 'policy' | 'profile'): NftChain {
+  const rules = p.rules[d].flatMap((r) => ruleLines(ctx, r, name, role));
+  const comment = `${p.kind} ${p.key} ${d}${p.invalid ? ' (INVALID, fail-closed)' : ''}`;
+  return { name, comment, rules };
+}
+
+function verdict(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'): string {
+  switch (r.action) {
+    case 'Allow': return 'accept';
+    case 'Deny': return 'drop';
+    case 'Log': return `log prefix ${quote(`${chain.slice(0, 100)} r${r.index}: `)}`;
+    case 'Pass': return role === 'profile' ? 'return' : `meta mark set meta mark | ${hex(ctx.opts.passMark)} return`;
+  }
+}
+
+/** One nft rule per address family the rule can match; family-free rules render once. */
+function ruleLines(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'): string[] {
+  const tail = [...protoParts(r), verdict(ctx, r, chain, role)];
+  const familySpecific = [r.source, r.destination].some((e) => e.nets || e.notNets || e.selector || e.notSelector);
+  if (!familySpecific && r.families.size === 2) return [tail.join(' ')];
+  const out: string[] = [];
+  for (const v of [4, 6] as const) {
+    if (!r.families.has(v)) continue;
+    const addr = [...addrParts(ctx, r.source, v, 'saddr'), ...addrParts(ctx, r.destination, v, 'daddr')];
+    const head = addr.length > 0 ? addr : [`meta nfproto ipv${v}`];
+    out.push([...head, ...tail].join(' '));
+  }
+  return out;
+}
+
+function setLiteral(items: readonly string[]): string {
+  return items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`;
+}
+
+function addrParts(ctx: Ctx, e: EntityMatch, v: IpVersion, field: 'saddr' | 'daddr'): string[] {
+  const proto = v === 4 ? 'ip' : 'ip6';
+  const pick = (n: { v4: readonly string[]; v6: readonly string[] }): readonly string[] => (v === 4 ? n.v4 : n.v6);
+  const out: string[] = [];
+  if (e.nets) out.push(`${proto} ${field} ${setLiteral(pick(e.nets))}`);
+  const notNets = e.notNets ? pick(e.notNets) : [];
+  if (notNets.length > 0) out.push(`${proto} ${field} != ${setLiteral(notNets)}`);
+  if (e.selector) {
+    ctx.usedSets.add(e.selector.id);
+    out.push(`${proto} ${field} @${setName(v, e.selector.id)}`);
+  }
+  if (e.notSelector) {
+    ctx.usedSets.add(e.notSelector.id);
+    out.push(`${proto} ${field} != @${setName(v, e.notSelector.id)}`);
+  }
+  return out;
+}
+
+function portSet(ps: readonly PortRange[]): string {
+  return setLiteral(ps.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)));
+}
+
+function protoParts(r: AclRule): string[] {
+  const out: string[] = [];
+  if (r.protocol !== null) out.push(`meta l4proto ${r.protocol}`);
+  if (r.notProtocol !== null) out.push(`meta l4proto != ${r.notProtocol}`);
+  for (const [e, dir] of [[r.source, 'sport'], [r.destination, 'dport']] as const) {
+    if (e.ports) out.push(`th ${dir} ${portSet(e.ports)}`);
+    if (e.notPorts) out.push(`th ${dir} != ${portSet(e.notPorts)}`);
+  }
+  const icmpProto = r.protocol === PROTOCOLS.icmpv6 ? 'icmpv6' : 'icmp';
+  if (r.icmp) out.push(`${icmpProto} type ${r.icmp.type}` + (r.icmp.code === undefined ? '' : ` ${icmpProto} code ${r.icmp.code}`));
+  if (r.notIcmp) {
+    out.push(r.notIcmp.code === undefined
+      ? `${icmpProto} type != ${r.notIcmp.type}`
+      : `${icmpProto} type . ${icmpProto} code != { ${r.notIcmp.type} . ${r.notIcmp.code} }`);
+  }
+  return out;
+}
+
+/** The whole table as one `nft -f` transaction that replaces any previous version atomically. */
+export function tableScript(t: DesiredTable): string {
+  const lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
+  for (const s of t.sets) {
+    lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`, '\t\tflags interval');
+    if (s.elements.length > 0) lines.push(`\t\telements = { ${s.elements.join(', ')} }`);
+    lines.push('\t}');
+  }
+  for (const c of t.chains.filter((x) => !x.hook)) lines.push(...chainText(c));
+  for (const m of t.maps) {
+    lines.push(`\tmap ${m.name} {`, '\t\ttype ifname : verdict');
+    if (m.elements.length > 0) lines.push(`\t\telements = { ${m.elements.map(([i, c]) => `${quote(i)} : jump ${c}`).join(', ')} }`);
+    lines.push('\t}');
+  }
+  for (const c of t.chains.filter((x) => x.hook)) lines.push(...chainText(c));
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+function chainText(c: NftChain): string[] {
+  const head = [`\tchain ${c.name} {`];
+  if (c.hook) head.push(`\t\t${c.hook}`);
+  if (c.comment) head.push(`\t\tcomment ${nftComment(c.comment)}`);
+  return [...head, ...c.rules.map((r) => `\t\t${r}`), '\t}'];
+}
+
+/**
+ * When `next` differs from `prev` only in set elements, the incremental transaction that
+ * moves one to the other (add/delete element); null when anything structural changed.
+ */
+export function elementDiffScript(prev: DesiredTable, next: DesiredTable): string | null {
+  const structure = (t: DesiredTable): string => JSON.stringify({ ...t, sets: t.sets.map((s) => [s.name, s.type]) });
+  if (structure(prev) !== structure(next)) return null;
+  const lines: string[] = [];
+  prev.sets.forEach((p, i) => {
+    const n = next.sets[i]!;
+    const before = new Set(p.elements);
+    const after = new Set(n.elements);
+    const del = p.elements.filter((e) => !after.has(e));
+    const add = n.elements.filter((e) => !before.has(e));
+    if (del.length > 0) lines.push(`delete element ${next.family} ${next.name} ${n.name} { ${del.join(', ')} }`);
+    if (add.length > 0) lines.push(`add element ${next.family} ${next.name} ${n.name} { ${add.join(', ')} }`);
+  });
+  return lines.join('\n') + (lines.length > 0 ? '\n' : '');
+}

@@ -1,0 +1,204 @@
+// Rule normalization: a Calico `Rule` (edge type) becomes an `AclRule` whose every field is
+// already parsed — protocol numbers, port ranges, nets split by family, selectors resolved to
+// member sets. render.ts turns AclRules into nft statements and explain.ts evaluates them;
+// both read only this shape, so they cannot disagree about what a rule means.
+//
+// Invariants
+// - A rule that Calico's validation would refuse throws RuleError; model.ts turns that into a
+//   fail-closed policy (see docs/acl.md, "Invalid resources").
+// - `families` is the set of IP versions the rule can ever match (ipVersion, ICMP vs ICMPv6,
+//   and nets that exist only in one family narrow it); an empty set means "never matches".
+import type { Rule, EntityRule, IcmpFields } from '../datastore/types.js';
+import { canonicalPrefix, familyOf } from '../net/prefix.js';
+import { DaemonError } from '../util/errors.js';
+
+export type Direction = 'ingress' | 'egress';
+export type IpVersion = 4 | 6;
+export type Action = Rule['action'];
+
+/** Protocol names Calico accepts, case-insensitively. */
+export const PROTOCOLS = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132, udplite: 136 } as const;
+const PROTO_NAMES = new Map<number, string>(Object.entries(PROTOCOLS).map(([k, v]) => [v, k]));
+const PORT_PROTOCOLS = new Set<number>([PROTOCOLS.tcp, PROTOCOLS.udp, PROTOCOLS.sctp]);
+
+export class RuleError extends DaemonError {
+  override readonly name = 'RuleError';
+  constructor(field: string, reason: string) {
+    super('ERR_ACL_RULE_INVALID', `${field}: ${reason}`, { field, reason });
+  }
+}
+
+export interface PortRange { readonly from: number; readonly to: number }
+export interface Nets { readonly v4: readonly string[]; readonly v6: readonly string[] }
+
+/** The endpoints a rule selector picks, as a pair of named nft sets (one per family). */
+export interface MemberSet {
+  readonly id: string;
+  /** Human form: the scoped selector, e.g. `role == "db" (namespace default)`. */
+  readonly text: string;
+  readonly members: Nets;
+}
+
+export interface EntityMatch {
+  readonly nets: Nets | null;
+  readonly notNets: Nets | null;
+  readonly selector: MemberSet | null;
+  readonly notSelector: MemberSet | null;
+  readonly ports: readonly PortRange[] | null;
+  readonly notPorts: readonly PortRange[] | null;
+}
+
+export interface IcmpMatch { readonly type: number; readonly code?: number }
+
+export interface AclRule {
+  /** 1-based position in its policy's rule list for this direction. */
+  readonly index: number;
+  readonly action: Action;
+  readonly families: ReadonlySet<IpVersion>;
+  readonly protocol: number | null;
+  readonly notProtocol: number | null;
+  readonly icmp: IcmpMatch | null;
+  readonly notIcmp: IcmpMatch | null;
+  readonly source: EntityMatch;
+  readonly destination: EntityMatch;
+  /** Short description for logs and explain: "Allow tcp dst 5432". */
+  readonly summary: string;
+}
+
+/** Resolves a rule selector (scoped by the caller to the policy's namespace) to a member set. */
+export type SelectorResolver = (side: 'source' | 'destination', entity: EntityRule, negated: boolean) => MemberSet | null;
+
+export function protocolNumber(p: string | number, field: string): number {
+  if (typeof p === 'number') {
+    if (!Number.isInteger(p) || p < 1 || p > 255) throw new RuleError(field, `protocol number ${p} is not in 1-255`);
+    return p;
+  }
+  if (/^\d+$/.test(p)) return protocolNumber(Number(p), field);
+  const n = (PROTOCOLS as Record<string, number>)[p.toLowerCase()];
+  if (n === undefined) throw new RuleError(field, `unknown protocol "${p}"`);
+  return n;
+}
+
+export function protocolName(n: number): string {
+  return PROTO_NAMES.get(n) ?? String(n);
+}
+
+export function parsePorts(list: readonly (number | string)[], field: string): PortRange[] {
+  return list.map((p) => {
+    const text = String(p);
+    const m = /^(\d+)(?::(\d+))?$/.exec(text);
+    if (!m) throw new RuleError(field, `"${text}" is not a port or range (named ports are not supported)`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from > 65535 || to > 65535 || from > to) throw new RuleError(field, `"${text}" is not a valid port range`);
+    return { from, to };
+  });
+}
+
+export function splitNets(list: readonly string[], field: string): Nets {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const n of list) {
+    let p: string;
+    try {
+      p = canonicalPrefix(n.includes('/') ? n : `${n}/${familyOf(n) === 'ipv4' ? 32 : 128}`);
+    } catch (err) {
+      throw new RuleError(field, `"${n}" is not a CIDR (${(err as Error).message})`);
+    }
+    (familyOf(p) === 'ipv4' ? v4 : v6).push(p);
+  }
+  return { v4: [...new Set(v4)].sort(), v6: [...new Set(v6)].sort() };
+}
+
+function icmpMatch(f: IcmpFields | undefined, field: string): IcmpMatch | null {
+  if (f === undefined) return null;
+  if (f.type === undefined) {
+    if (f.code !== undefined) throw new RuleError(field, 'code needs a type');
+    return null;
+  }
+  if (f.type < 0 || f.type > 254 || (f.code !== undefined && (f.code < 0 || f.code > 255))) throw new RuleError(field, 'type or code out of range');
+  return f.code === undefined ? { type: f.type } : { type: f.type, code: f.code };
+}
+
+function entity(e: EntityRule | undefined, side: 'source' | 'destination', resolve: SelectorResolver, field: string): EntityMatch {
+  const x = e ?? {};
+  if (x.serviceAccounts && (x.serviceAccounts.names?.length || x.serviceAccounts.selector)) {
+    throw new RuleError(`${field}.serviceAccounts`, 'service account matches are not supported by tern');
+  }
+  const scoped = Boolean(x.selector || x.notSelector || x.namespaceSelector);
+  return {
+    nets: x.nets?.length ? splitNets(x.nets, `${field}.nets`) : null,
+    notNets: x.notNets?.length ? splitNets(x.notNets, `${field}.notNets`) : null,
+    selector: scoped ? resolve(side, x, false) : null,
+    notSelector: x.notSelector ? resolve(side, x, true) : null,
+    ports: x.ports?.length ? parsePorts(x.ports, `${field}.ports`) : null,
+    notPorts: x.notPorts?.length ? parsePorts(x.notPorts, `${field}.notPorts`) : null,
+  };
+}
+
+function narrowFamilies(families: Set<IpVersion>, nets: Nets | null): void {
+  if (!nets) return;
+  if (nets.v4.length === 0) families.delete(4);
+  if (nets.v6.length === 0) families.delete(6);
+}
+
+/** Normalizes one Calico rule; throws RuleError for what Calico's validation refuses. */
+export function normalizeRule(rule: Rule, index: number, resolve: SelectorResolver, field: string): AclRule {
+  if (!['Allow', 'Deny', 'Log', 'Pass'].includes(rule.action)) throw new RuleError(`${field}.action`, `unknown action "${String(rule.action)}"`);
+  const protocol = rule.protocol === undefined ? null : protocolNumber(rule.protocol, `${field}.protocol`);
+  const notProtocol = rule.notProtocol === undefined ? null : protocolNumber(rule.notProtocol, `${field}.notProtocol`);
+  const source = entity(rule.source, 'source', resolve, `${field}.source`);
+  const destination = entity(rule.destination, 'destination', resolve, `${field}.destination`);
+  const usesPorts = source.ports || source.notPorts || destination.ports || destination.notPorts;
+  if (usesPorts && (protocol === null || !PORT_PROTOCOLS.has(protocol))) {
+    throw new RuleError(`${field}`, 'ports need protocol TCP, UDP or SCTP');
+  }
+  const icmp = icmpMatch(rule.icmp, `${field}.icmp`);
+  const notIcmp = icmpMatch(rule.notICMP, `${field}.notICMP`);
+  const families = new Set<IpVersion>([4, 6]);
+  if (rule.ipVersion !== undefined) {
+    if (rule.ipVersion !== 4 && rule.ipVersion !== 6) throw new RuleError(`${field}.ipVersion`, 'must be 4 or 6');
+    families.clear();
+    families.add(rule.ipVersion);
+  }
+  if (icmp || notIcmp) {
+    if (protocol !== PROTOCOLS.icmp && protocol !== PROTOCOLS.icmpv6) throw new RuleError(`${field}.icmp`, 'needs protocol ICMP or ICMPv6');
+  }
+  if (protocol === PROTOCOLS.icmp) families.delete(6);
+  if (protocol === PROTOCOLS.icmpv6) families.delete(4);
+  narrowFamilies(families, source.nets);
+  narrowFamilies(families, destination.nets);
+  const r = { index, action: rule.action, families, protocol, notProtocol, icmp, notIcmp, source, destination };
+  return { ...r, summary: summarize(r) };
+}
+
+function portsText(ps: readonly PortRange[]): string {
+  return ps.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`)).join(',');
+}
+
+function netsText(n: Nets): string {
+  return [...n.v4, ...n.v6].join(',');
+}
+
+function entityText(e: EntityMatch, tag: 'src' | 'dst'): string[] {
+  const out: string[] = [];
+  if (e.nets) out.push(`${tag} net ${netsText(e.nets)}`);
+  if (e.notNets) out.push(`${tag} not net ${netsText(e.notNets)}`);
+  if (e.selector) out.push(`${tag} selector ${e.selector.text}`);
+  if (e.notSelector) out.push(`${tag} not selector ${e.notSelector.text}`);
+  if (e.ports) out.push(`${tag} ${portsText(e.ports)}`);
+  if (e.notPorts) out.push(`${tag} not ${portsText(e.notPorts)}`);
+  return out;
+}
+
+function summarize(r: Omit<AclRule, 'summary'>): string {
+  const parts: string[] = [r.action];
+  if (r.families.size === 1) parts.push(`ipv${[...r.families][0]}`);
+  if (r.protocol !== null) parts.push(protocolName(r.protocol));
+  if (r.notProtocol !== null) parts.push(`not ${protocolName(r.notProtocol)}`);
+  if (r.icmp) parts.push(`type ${r.icmp.type}${r.icmp.code === undefined ? '' : ` code ${r.icmp.code}`}`);
+  if (r.notIcmp) parts.push(`not type ${r.notIcmp.type}${r.notIcmp.code === undefined ? '' : ` code ${r.notIcmp.code}`}`);
+  parts.push(...entityText(r.source, 'src'), ...entityText(r.destination, 'dst'));
+  if (r.families.size === 0) parts.push('(matches no address family)');
+  return parts.join(' ');
+}

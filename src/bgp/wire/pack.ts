@@ -1,0 +1,160 @@
+// The Adj-RIB-Out packers: many NLRI under one cached attribute encoding, in as few
+// UPDATEs as fit (RFC 4271 §4.3, max 4096 or 65535 with RFC 8654), End-of-RIB (RFC 4724 §2).
+//
+// IPv4 unicast uses the classic Withdrawn Routes / NLRI fields; IPv6 unicast puts its next
+// hop(s) and NLRI in an MP_REACH_NLRI (or MP_UNREACH_NLRI) built per message, placed first
+// (RFC 7606 §5.1). The MP attribute always uses the Extended Length form (4-octet header).
+import { Buffer } from 'node:buffer';
+import { AttrFlag, AttrType, HEADER_LENGTH, MsgType, NotifCode, UpdateSubcode } from './constants.js';
+import { BgpWireError } from './errors.js';
+import { familyToAfiSafi, afiSafiToFamily } from './family.js';
+import { maxLengthFor, writeHeader } from './header.js';
+import { mpReachHead, mpUnreachHead } from './attrs/mp.js';
+import { nlriSize, writeNlri } from './nlri.js';
+import type { EncodeOptions, Nlri, UpdateMessage } from './types.js';
+import type { Family } from '../../net/prefix.js';
+
+function encodeError(why: string): BgpWireError {
+  return new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.Unspecific, `cannot encode: ${why}`);
+}
+
+/** True when an encoded attribute list contains attribute `type`. */
+function hasAttribute(attrs: Buffer, type: number): boolean {
+  let off = 0;
+  while (off + 3 <= attrs.length) {
+    const ext = (attrs[off] ?? 0) & AttrFlag.ExtendedLength;
+    if (attrs[off + 1] === type) return true;
+    off += ext ? 4 + attrs.readUInt16BE(off + 2) : 3 + (attrs[off + 2] ?? 0);
+  }
+  return false;
+}
+
+/**
+ * Fills `scratch` from `at` with NLRI from `list[i]` on while they fit under `limit`;
+ * returns [next index, end offset].
+ */
+function fill(scratch: Buffer, at: number, limit: number, list: readonly Nlri[], i: number, family: Family, addPath: boolean): [number, number] {
+  let off = at;
+  const worst = (addPath ? 5 : 1) + (family === 'ipv4' ? 4 : 16);
+  for (; i < list.length; i++) {
+    const n = list[i] as Nlri;
+    if (limit - off < worst && limit - off < nlriSize(n, addPath)) break;
+    off = writeNlri(scratch, off, n, family, addPath);
+  }
+  return [i, off];
+}
+
+export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: readonly string[]; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {
+  const { family, attributes, nlri, opts } = p;
+  const max = maxLengthFor(opts.extendedMessage);
+  const addPath = !!opts.addPath?.has(family);
+  const scratch = Buffer.allocUnsafe(max);
+  const out: Buffer[] = [];
+  if (family === 'ipv4') {
+    if (!hasAttribute(attributes, AttrType.NextHop)) throw encodeError('IPv4 UPDATE attributes lack NEXT_HOP');
+    const start = HEADER_LENGTH + 4 + attributes.length;
+    if (start + (addPath ? 9 : 5) > max) throw encodeError('attributes leave no room for NLRI');
+    scratch.writeUInt16BE(0, HEADER_LENGTH);
+    scratch.writeUInt16BE(attributes.length, HEADER_LENGTH + 2);
+    attributes.copy(scratch, HEADER_LENGTH + 4);
+    for (let i = 0; i < nlri.length; ) {
+      const [next, end] = fill(scratch, start, max, nlri, i, family, addPath);
+      writeHeader(scratch, 0, end, MsgType.Update);
+      out.push(Buffer.from(scratch.subarray(0, end)));
+      i = next;
+    }
+    return out;
+  }
+  if (!p.nextHops || p.nextHops.length === 0) throw encodeError('IPv6 UPDATE needs a next hop');
+  const head = mpReachHead(family, p.nextHops);
+  const mpAt = HEADER_LENGTH + 4;
+  const start = mpAt + 4 + head.length;
+  const limit = max - attributes.length;
+  if (start + (addPath ? 21 : 17) > limit) throw encodeError('attributes leave no room for NLRI');
+  scratch.writeUInt16BE(0, HEADER_LENGTH);
+  scratch[mpAt] = AttrFlag.Optional | AttrFlag.ExtendedLength;
+  scratch[mpAt + 1] = AttrType.MpReachNlri;
+  head.copy(scratch, mpAt + 4);
+  for (let i = 0; i < nlri.length; ) {
+    const [next, end] = fill(scratch, start, limit, nlri, i, family, addPath);
+    scratch.writeUInt16BE(end - mpAt - 4, mpAt + 2);
+    scratch.writeUInt16BE(end - mpAt + attributes.length, HEADER_LENGTH + 2);
+    attributes.copy(scratch, end);
+    const total = end + attributes.length;
+    writeHeader(scratch, 0, total, MsgType.Update);
+    out.push(Buffer.from(scratch.subarray(0, total)));
+    i = next;
+  }
+  return out;
+}
+
+export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {
+  const { family, nlri, opts } = p;
+  const max = maxLengthFor(opts.extendedMessage);
+  const addPath = !!opts.addPath?.has(family);
+  const scratch = Buffer.allocUnsafe(max);
+  const out: Buffer[] = [];
+  if (family === 'ipv4') {
+    const start = HEADER_LENGTH + 2;
+    for (let i = 0; i < nlri.length; ) {
+      const [next, end] = fill(scratch, start, max - 2, nlri, i, family, addPath);
+      scratch.writeUInt16BE(end - start, HEADER_LENGTH);
+      scratch.writeUInt16BE(0, end); // Total Path Attribute Length
+      writeHeader(scratch, 0, end + 2, MsgType.Update);
+      out.push(Buffer.from(scratch.subarray(0, end + 2)));
+      i = next;
+    }
+    return out;
+  }
+  const head = mpUnreachHead(family);
+  const mpAt = HEADER_LENGTH + 4;
+  const start = mpAt + 4 + head.length;
+  scratch.writeUInt16BE(0, HEADER_LENGTH);
+  scratch[mpAt] = AttrFlag.Optional | AttrFlag.ExtendedLength;
+  scratch[mpAt + 1] = AttrType.MpUnreachNlri;
+  head.copy(scratch, mpAt + 4);
+  for (let i = 0; i < nlri.length; ) {
+    const [next, end] = fill(scratch, start, max, nlri, i, family, addPath);
+    scratch.writeUInt16BE(end - mpAt - 4, mpAt + 2);
+    scratch.writeUInt16BE(end - mpAt, HEADER_LENGTH + 2);
+    writeHeader(scratch, 0, end, MsgType.Update);
+    out.push(Buffer.from(scratch.subarray(0, end)));
+    i = next;
+  }
+  return out;
+}
+
+/** RFC 4724 §2: an empty UPDATE (IPv4 unicast) or one with only an empty MP_UNREACH_NLRI. */
+export function endOfRib(family: Family): Buffer {
+  if (family === 'ipv4') {
+    const b = Buffer.alloc(23);
+    writeHeader(b, 0, 23, MsgType.Update);
+    return b;
+  }
+  const { afi, safi } = familyToAfiSafi(family);
+  const b = Buffer.alloc(29);
+  writeHeader(b, 0, 29, MsgType.Update);
+  b.writeUInt16BE(0, 19); // Withdrawn Routes Length
+  b.writeUInt16BE(6, 21); // Total Path Attribute Length
+  b[23] = AttrFlag.Optional;
+  b[24] = AttrType.MpUnreachNlri;
+  b[25] = 3; // AFI + SAFI, no withdrawn routes
+  b.writeUInt16BE(afi, 26);
+  b[28] = safi;
+  return b;
+}
+
+/** The family an End-of-RIB marker is for, or null when `msg` is not one (RFC 4724 §2). */
+export function isEndOfRib(msg: UpdateMessage): Family | null {
+  if (msg.withdrawn.length > 0 || msg.nlri.length > 0 || msg.treatAsWithdraw) return null;
+  let only: string | null = null;
+  for (const [k, v] of Object.entries(msg.attributes)) {
+    if (v === undefined) continue;
+    if (only !== null) return null;
+    only = k;
+  }
+  if (only === null) return 'ipv4';
+  const un = msg.attributes.mpUnreach;
+  if (only !== 'mpUnreach' || !un || un.withdrawn.length > 0) return null;
+  return afiSafiToFamily(un.afi, un.safi);
+}

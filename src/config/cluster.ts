@@ -1,0 +1,170 @@
+// Converts the Calico edge resources (Node, BGPConfiguration, BGPPeer) into the internal
+// inputs of src/mesh: ClusterNode and PeerRule. A resource that does not validate is
+// skipped (or its bad field ignored) with a warning; it never takes the node down.
+import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../datastore/types.js';
+import type { ClusterNode, PeerRule } from '../mesh/index.js';
+import { canonicalAddress, familyOf, networkOf, type Family } from '../net/prefix.js';
+import { parseSelector, type Selector } from '../selector/index.js';
+import { errorMessage } from '../util/errors.js';
+import { parseGoDuration } from './duration.js';
+import type { AddressConfig } from './node-config.js';
+
+export const DEFAULT_AS = 64512;
+export const DEFAULT_PORT = 179;
+
+export type Warn = (message: string) => void;
+
+/** Looks up a BGPPeer password secret; undefined when unknown. */
+export type SecretResolver = (name: string, key: string) => string | undefined;
+
+export interface GlobalSettings {
+  readonly global: BGPConfigurationSpec;
+  readonly perNode: ReadonlyMap<string, BGPConfigurationSpec>;
+  readonly asNumber: number;
+}
+
+/** "10.0.0.11/24" (or a bare address, taken as a host route) → AddressConfig of `family`. */
+export function parseNodeAddress(text: string, family: Family): AddressConfig {
+  const [addr = '', len] = text.trim().split('/');
+  const address = canonicalAddress(addr);
+  if (familyOf(address) !== family) throw new Error(`"${text}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+  const max = family === 'ipv4' ? 32 : 128;
+  const prefixLength = len === undefined ? max : Number(len);
+  if (!/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
+  return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
+}
+
+export function isValidAs(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffffffff;
+}
+
+export function listenPortOf(settings: GlobalSettings, nodeName: string): { port: number; configured: boolean } {
+  const port = settings.perNode.get(nodeName)?.listenPort || settings.global.listenPort || 0;
+  return port > 0 ? { port, configured: true } : { port: DEFAULT_PORT, configured: false };
+}
+
+function nodeAddress(node: NodeResource, family: Family, override: string | undefined, warn: Warn): string | undefined {
+  const text = override ?? (family === 'ipv4' ? node.spec.bgp?.ipv4Address : node.spec.bgp?.ipv6Address);
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseNodeAddress(text, family).address;
+  } catch (err) {
+    warn(`Node ${node.metadata.name}: bad ${family === 'ipv4' ? 'ipv4Address' : 'ipv6Address'} ${JSON.stringify(text)} (${errorMessage(err)}); ignored`);
+    return undefined;
+  }
+}
+
+export function toClusterNode(
+  node: NodeResource,
+  settings: GlobalSettings,
+  warn: Warn,
+  overrides: { ipv4?: string | undefined; ipv6?: string | undefined } = {},
+): ClusterNode {
+  const name = node.metadata.name;
+  const bgp = node.spec.bgp ?? {};
+  let asNumber = settings.asNumber;
+  if (bgp.asNumber !== undefined) {
+    if (isValidAs(bgp.asNumber)) asNumber = bgp.asNumber;
+    else warn(`Node ${name}: bad asNumber ${JSON.stringify(bgp.asNumber)}; using the global AS ${settings.asNumber}`);
+  }
+  const { port, configured } = listenPortOf(settings, name);
+  const ipv4 = nodeAddress(node, 'ipv4', overrides.ipv4, warn);
+  const ipv6 = nodeAddress(node, 'ipv6', overrides.ipv6, warn);
+  const clusterId = bgp.routeReflectorClusterID?.trim();
+  return {
+    name,
+    labels: node.metadata.labels ?? {},
+    ...(ipv4 !== undefined ? { ipv4 } : {}),
+    ...(ipv6 !== undefined ? { ipv6 } : {}),
+    asNumber,
+    listenPort: port,
+    listenPortConfigured: configured,
+    ...(clusterId ? { clusterId } : {}),
+  };
+}
+
+/** "ip", "ip:port", "[v6]:port" or a bare IPv6 address. */
+export function parsePeerIP(text: string): { address: string; port?: number } {
+  const t = text.trim();
+  let host = t;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\]:(\d+)$/.exec(t);
+  if (bracket) { host = bracket[1] ?? ''; portText = bracket[2]; }
+  else if (/^[^:]+:\d+$/.test(t)) { [host = '', portText] = t.split(':'); }
+  const address = canonicalAddress(host);
+  if (portText === undefined) return { address };
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port in "${text}"`);
+  return { address, port };
+}
+
+function optionalSelector(text: string | undefined, what: string): Selector | undefined {
+  if (text === undefined || text.trim() === '') return undefined; // absent: not "all()"
+  try {
+    return parseSelector(text);
+  } catch (err) {
+    throw new Error(`${what}: ${errorMessage(err)}`);
+  }
+}
+
+function duration(text: string | undefined, field: string): number | undefined {
+  return text === undefined || text.trim() === '' ? undefined : parseGoDuration(text, field);
+}
+
+function nextHopMode(spec: BGPPeerResource['spec']): PeerRule['nextHopMode'] {
+  if (spec.nextHopMode === 'Self') return 'self';
+  if (spec.nextHopMode === 'Keep') return 'keep';
+  return spec.keepOriginalNextHop ? 'keep' : 'auto';
+}
+
+/** One BGPPeer → PeerRule; throws Error with a reason when the resource is unusable. */
+function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined, warn: Warn): PeerRule {
+  const s = res.spec;
+  const nodeSelector = optionalSelector(s.nodeSelector, 'nodeSelector');
+  const peerSelector = optionalSelector(s.peerSelector, 'peerSelector');
+  const hasPeerIP = s.peerIP !== undefined && s.peerIP.trim() !== '';
+  if (hasPeerIP && peerSelector) throw new Error('peerIP and peerSelector are exclusive');
+  if (!hasPeerIP && !peerSelector) throw new Error('needs peerIP or peerSelector');
+  if (s.node && nodeSelector) throw new Error('node and nodeSelector are exclusive');
+  for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
+    if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
+  }
+  let password: string | undefined;
+  const ref = s.password?.secretKeyRef;
+  if (ref) {
+    password = secrets?.(ref.name, ref.key);
+    if (password === undefined) warn(`BGPPeer ${res.metadata.name}: password secret ${ref.name}/${ref.key} not available; session runs without MD5`);
+  }
+  return {
+    name: res.metadata.name,
+    ...(s.node ? { node: s.node } : {}),
+    ...(nodeSelector ? { nodeSelector } : {}),
+    ...(hasPeerIP ? { peerIP: parsePeerIP(s.peerIP ?? '') } : {}),
+    ...(peerSelector ? { peerSelector } : {}),
+    ...(s.asNumber !== undefined ? { asNumber: s.asNumber } : {}),
+    ...(s.localASNumber !== undefined ? { localAsNumber: s.localASNumber } : {}),
+    useNodeIP: s.sourceAddress !== 'None',
+    ...optional('keepaliveTime', duration(s.keepaliveTime, 'keepaliveTime')),
+    ...optional('restartTime', duration(s.maxRestartTime, 'maxRestartTime')),
+    nextHopMode: nextHopMode(s),
+    ...optional('ttlSecurity', s.ttlSecurity),
+    ...optional('password', password),
+    reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+export function toPeerRules(peers: Iterable<BGPPeerResource>, warn: Warn, secrets?: SecretResolver): PeerRule[] {
+  const out: PeerRule[] = [];
+  for (const res of peers) {
+    try {
+      out.push(toRuleOrThrow(res, secrets, warn));
+    } catch (err) {
+      warn(`BGPPeer ${res.metadata.name}: ${errorMessage(err)}; skipped`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+// deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
+// node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
+import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../datastore/types.js';
+import { computePeers, type AddressOrder } from '../mesh/index.js';
+import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import {
+  DEFAULT_AS, isValidAs, listenPortOf, parseNodeAddress, toClusterNode, toPeerRules,
+  type GlobalSettings, type SecretResolver, type Warn,
+} from './cluster.js';
+import { parseGoDuration } from './duration.js';
+import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
+
+export interface DeriveOptions {
+  /** Autodetected addresses ("addr/len") that replace the Node's stored ones for this node. */
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  /** Passive-side order for mesh and global Calico-node peers (see src/mesh/index.ts). */
+  readonly passiveOrder?: AddressOrder;
+  /** Resolves BGPPeer password secretKeyRefs. */
+  readonly secrets?: SecretResolver;
+}
+
+const DEFAULT_MESH_RESTART = 120;
+
+function settingsOf(snapshot: Snapshot, warn: Warn): GlobalSettings {
+  const global: BGPConfigurationSpec = snapshot.bgpConfigurations.get('default')?.spec ?? {};
+  const perNode = new Map<string, BGPConfigurationSpec>();
+  for (const [name, res] of snapshot.bgpConfigurations) {
+    if (name.startsWith('node.')) perNode.set(name.slice('node.'.length), res.spec);
+  }
+  let asNumber = DEFAULT_AS;
+  if (global.asNumber !== undefined) {
+    if (isValidAs(global.asNumber)) asNumber = global.asNumber;
+    else warn(`BGPConfiguration default: bad asNumber ${JSON.stringify(global.asNumber)}; using ${DEFAULT_AS}`);
+  }
+  return { global, perNode, asNumber };
+}
+
+function meshRestartTime(global: BGPConfigurationSpec, warn: Warn): number {
+  if (global.nodeMeshMaxRestartTime === undefined) return DEFAULT_MESH_RESTART;
+  try {
+    return parseGoDuration(global.nodeMeshMaxRestartTime, 'nodeMeshMaxRestartTime');
+  } catch (err) {
+    warn(`BGPConfiguration default: ${errorMessage(err)}; using ${DEFAULT_MESH_RESTART}s`);
+    return DEFAULT_MESH_RESTART;
+  }
+}
+
+const ENCAP: Record<CalicoEncap, EncapMode> = { Never: 'never', Always: 'always', CrossSubnet: 'crossSubnet' };
+
+function pools(snapshot: Snapshot, warn: Warn): PoolConfig[] {
+  const out: PoolConfig[] = [];
+  for (const [name, res] of snapshot.ipPools) {
+    const s = res.spec;
+    try {
+      const cidr = canonicalPrefix(s.cidr);
+      const family = familyOf(cidr);
+      out.push({
+        cidr,
+        family,
+        blockSize: s.blockSize ?? (family === 'ipv4' ? 26 : 122),
+        ipipMode: ENCAP[s.ipipMode ?? 'Never'] ?? 'never',
+        vxlanMode: ENCAP[s.vxlanMode ?? 'Never'] ?? 'never',
+        natOutgoing: s.natOutgoing ?? false,
+        disabled: s.disabled ?? false,
+        disableBGPExport: s.disableBGPExport ?? false,
+      });
+    } catch (err) {
+      warn(`IPPool ${name}: ${errorMessage(err)}; skipped`);
+    }
+  }
+  return out.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
+}
+
+function ownBlocks(snapshot: Snapshot, nodeName: string, warn: Warn): OwnBlock[] {
+  const byCidr = new Map<string, OwnBlock>();
+  for (const [name, res] of snapshot.blockAffinities) {
+    const s = res.spec;
+    if (s.node !== nodeName || s.deleted === true || s.deleted === 'true') continue;
+    try {
+      const cidr = canonicalPrefix(s.cidr);
+      byCidr.set(cidr, { cidr, state: s.state });
+    } catch (err) {
+      warn(`BlockAffinity ${name}: ${errorMessage(err)}; skipped`);
+    }
+  }
+  return [...byCidr.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
+}
+
+function ownAddress(text: string | undefined, family: 'ipv4' | 'ipv6', nodeName: string): AddressConfig | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const field = family === 'ipv4' ? 'ipv4Address' : 'ipv6Address';
+  try {
+    return parseNodeAddress(text, family);
+  } catch (err) {
+    throw new ConfigError(`Node ${nodeName}: spec.bgp.${field} ${JSON.stringify(text)}: ${errorMessage(err)}`, {
+      kind: 'Node', resource: nodeName, field: `spec.bgp.${field}`, reason: errorMessage(err),
+    });
+  }
+}
+
+/** RFC 6286 §2.1 / RFC 4271 §4.2: the BGP Identifier is a unicast IPv4 address of the node. */
+function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string): string {
+  const details = { kind: 'Node', resource: nodeName, field: 'spec.bgp.ipv4Address' };
+  if (ipv4 === undefined) {
+    throw new ConfigError(
+      `Node ${nodeName} has no IPv4 address (spec.bgp.ipv4Address): the BGP router id must be a 4-octet IPv4 ` +
+        'address, also on IPv6-only nodes; set spec.bgp.ipv4Address or autodetect one',
+      { ...details, reason: 'no IPv4 address for the router id' },
+    );
+  }
+  if (addressInPrefix(ipv4.address, '224.0.0.0/4')) {
+    // Peers reject a multicast/reserved identifier with "Bad BGP Identifier" (Calico #5146).
+    throw new ConfigError(`Node ${nodeName}: router id ${ipv4.address} is in 224.0.0.0/4 (multicast/reserved), peers would reject it`, {
+      ...details, reason: 'router id in 224.0.0.0/4',
+    });
+  }
+  return ipv4.address;
+}
+
+/**
+ * Derives the BGP configuration of `nodeName` from `snapshot`. Throws ConfigError when the
+ * node itself is unusable (not registered, no IPv4 for the router id, router id in 224/4,
+ * unparsable own address); problems in other resources become `warnings`.
+ */
+export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides: DeriveOptions = {}): NodeBgpConfig {
+  const warnings: string[] = [];
+  const warn: Warn = (m) => warnings.push(m);
+  const node = snapshot.nodes.get(nodeName);
+  if (node === undefined) {
+    throw new ConfigError(`Node ${nodeName} is not in the datastore; register it first`, {
+      kind: 'Node', resource: nodeName, reason: 'not found',
+    });
+  }
+  const ipv4 = ownAddress(overrides.ipv4 ?? node.spec.bgp?.ipv4Address, 'ipv4', nodeName);
+  const ipv6 = ownAddress(overrides.ipv6 ?? node.spec.bgp?.ipv6Address, 'ipv6', nodeName);
+  const routerId = routerIdOf(ipv4, nodeName);
+  const settings = settingsOf(snapshot, warn);
+  const self = toClusterNode(node, settings, warn, { ipv4: overrides.ipv4, ipv6: overrides.ipv6 });
+  const nodes = [...snapshot.nodes.values()].map((n) => (n.metadata.name === nodeName ? self : toClusterNode(n, settings, warn)));
+  const mesh = {
+    enabled: settings.global.nodeToNodeMeshEnabled ?? true,
+    restartTime: meshRestartTime(settings.global, warn),
+  };
+  const { peers, warnings: peerWarnings } = computePeers({
+    self, nodes, mesh, rules: toPeerRules(snapshot.bgpPeers.values(), warn, overrides.secrets),
+    ...(overrides.passiveOrder ? { addressOrder: overrides.passiveOrder } : {}),
+  });
+  warnings.push(...peerWarnings);
+  const logSeverity = settings.perNode.get(nodeName)?.logSeverityScreen || settings.global.logSeverityScreen || 'Info';
+  return {
+    nodeName,
+    routerId,
+    asNumber: self.asNumber,
+    listenPort: listenPortOf(settings, nodeName).port,
+    logSeverity,
+    ...(ipv4 ? { ipv4 } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
+    ...(self.clusterId !== undefined ? { clusterId: self.clusterId } : {}),
+    meshEnabled: mesh.enabled && self.clusterId === undefined,
+    pools: pools(snapshot, warn),
+    ownBlocks: ownBlocks(snapshot, nodeName, warn),
+    peers,
+    warnings,
+  };
+}

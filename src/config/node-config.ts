@@ -1,0 +1,66 @@
+// NodeBgpConfig: everything the daemon needs to run BGP on one node, derived from a
+// Snapshot by deriveNodeConfig(). Internal types: no Calico field names beyond this file's
+// documentation.
+import type { Family } from '../net/prefix.js';
+import type { PeerSpec } from './peer-spec.js';
+
+export type EncapMode = 'never' | 'always' | 'crossSubnet';
+
+export interface AddressConfig {
+  /** Canonical address, e.g. "10.0.0.11". */
+  readonly address: string;
+  readonly prefixLength: number;
+  /** Canonical subnet, e.g. "10.0.0.0/24" (CrossSubnet decisions). */
+  readonly network: string;
+}
+
+export interface PoolConfig {
+  /** Canonical prefix. */
+  readonly cidr: string;
+  readonly family: Family;
+  /** Default 26 (IPv4) / 122 (IPv6). */
+  readonly blockSize: number;
+  readonly ipipMode: EncapMode;
+  readonly vxlanMode: EncapMode;
+  readonly natOutgoing: boolean;
+  /** No new allocations; the pool is still routed. */
+  readonly disabled: boolean;
+  readonly disableBGPExport: boolean;
+}
+
+export interface OwnBlock {
+  /** Canonical prefix. */
+  readonly cidr: string;
+  /**
+   * Only 'confirmed' blocks are programmed (blackhole) and advertised; 'pending' ones are
+   * ignored (Calico #6867, #4471); 'pendingDeletion' ones keep the blackhole in Calico but
+   * get no aggregation. The state is kept so consumers can decide.
+   */
+  readonly state: 'confirmed' | 'pending' | 'pendingDeletion';
+}
+
+export interface NodeBgpConfig {
+  readonly nodeName: string;
+  /** The node's IPv4 address; never in 224.0.0.0/4 (RFC 6286 §2.1 BGP Identifier). */
+  readonly routerId: string;
+  /** Node.spec.bgp.asNumber ?? BGPConfiguration default asNumber ?? 64512. */
+  readonly asNumber: number;
+  /** node.<name> BGPConfiguration listenPort ?? default listenPort ?? 179. */
+  readonly listenPort: number;
+  /** logSeverityScreen (node.<name> over default), default "Info". */
+  readonly logSeverity: string;
+  readonly ipv4?: AddressConfig;
+  readonly ipv6?: AddressConfig;
+  /** routeReflectorClusterID: this node is a route reflector with this cluster id. */
+  readonly clusterId?: string;
+  /** Effective: nodeToNodeMeshEnabled (default true) and this node is not a route reflector. */
+  readonly meshEnabled: boolean;
+  /** Every IPPool, sorted by cidr. */
+  readonly pools: readonly PoolConfig[];
+  /** This node's block affinities (not deleted), sorted by cidr. */
+  readonly ownBlocks: readonly OwnBlock[];
+  /** Sessions to run, sorted by name. */
+  readonly peers: readonly PeerSpec[];
+  /** Resources that were skipped or partly ignored, one line each (for the log). */
+  readonly warnings: readonly string[];
+}

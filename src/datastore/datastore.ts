@@ -1,0 +1,80 @@
+// The Datastore contract both backends (file, etcd) implement. See index.ts for invariants.
+import type { Clock } from '../util/clock.js';
+import type { ConfigError, DatastoreError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { Resource, ResourceKind, Snapshot } from './types.js';
+
+export interface Datastore {
+  readonly kind: 'file' | 'etcd';
+  /**
+   * Reads everything once and starts watching. Throws ConfigError (file: invalid content)
+   * or DatastoreError (unreadable file, unreachable etcd) — the daemon refuses to start.
+   */
+  load(): Promise<Snapshot>;
+  /** Called with each new snapshot after load(); never with one of equal content. */
+  onChange(cb: (s: Snapshot) => void): void;
+  /** Problems after load(): an invalid edit, a lost etcd. The last good snapshot stays. */
+  onError(cb: (e: DatastoreError | ConfigError) => void): void;
+  /** Creates or replaces resources (by kind, namespace, name); validates first. */
+  apply(resources: Resource[]): Promise<void>;
+  /** Removes one resource; false when it did not exist. */
+  delete(kind: ResourceKind, name: string, namespace?: string): Promise<boolean>;
+  /** Resources of a kind as stored now, optionally only the one named (and namespaced). */
+  list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]>;
+  /** Stops watching and releases connections; callbacks are not called afterwards. */
+  close(): Promise<void>;
+}
+
+export interface DatastoreOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Quiet period before a burst of changes becomes one snapshot (default 75 ms). */
+  debounceMs?: number;
+  /** etcd: bound on load() and on each request (default 5000 ms). */
+  requestTimeoutMs?: number;
+  /** Environment to read DATASTORE_TYPE / ETCD_* from (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+type ChangeCb = (s: Snapshot) => void;
+type ErrorCb = (e: DatastoreError | ConfigError) => void;
+
+/** Callback lists shared by the backends; a throwing callback is logged, not propagated. */
+export class Listeners {
+  private readonly change: ChangeCb[] = [];
+  private readonly error: ErrorCb[] = [];
+  closed = false;
+
+  constructor(private readonly logger: Logger | undefined) {}
+
+  onChange(cb: ChangeCb): void {
+    this.change.push(cb);
+  }
+
+  onError(cb: ErrorCb): void {
+    this.error.push(cb);
+  }
+
+  emitChange(s: Snapshot): void {
+    if (this.closed) return;
+    for (const cb of this.change) {
+      try {
+        cb(s);
+      } catch (e) {
+        this.logger?.error('datastore change listener threw', { event: 'listenerError', error: (e as Error).message });
+      }
+    }
+  }
+
+  emitError(err: DatastoreError | ConfigError): void {
+    if (this.closed) return;
+    if (this.error.length === 0) this.logger?.error(err.message, { event: 'datastoreError', code: err.code });
+    for (const cb of this.error) {
+      try {
+        cb(err);
+      } catch (e) {
+        this.logger?.error('datastore error listener threw', { event: 'listenerError', error: (e as Error).message });
+      }
+    }
+  }
+}

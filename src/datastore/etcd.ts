@@ -1,0 +1,406 @@
+// etcd v3 datastore, reading and writing Calico's own keys (etcd-keys.ts), so tern and
+// calicoctl/calico-node can share one etcd.
+//
+// Design. load() reads the v3 resources and the IPAM affinity keys in ONE transaction (two
+// ranges at one revision), then watches both prefixes from revision+1. Watch events update
+// an in-memory key → resource map; a debounced rebuild turns bursts into one snapshot.
+//
+// Connection loss. The first watch disconnect (or failed request) moves to 'lost': the last
+// snapshot stays, one DatastoreError ERR_DATASTORE_DISCONNECTED goes to onError, the
+// watchers are dropped, and a reconnect loop with exponential backoff (0.25 s … 5 s)
+// re-reads everything. On success the new state replaces the old, a snapshot is emitted
+// only if content changed (no replay of events already seen), and watching resumes from
+// the re-read revision. Nothing is thrown to the caller while lost.
+//
+// Invalid values in etcd (bad JSON, failed validation) are skipped — the key keeps its
+// last good value if it had one — and reported once per key and value via onError.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Etcd3, isRecoverableError, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { Listeners, type Datastore, type DatastoreOptions } from './datastore.js';
+import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
+import { buildSnapshot, sameContent, SnapshotCounter } from './snapshot.js';
+import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
+import { validateResource } from './validate.js';
+
+export interface EtcdTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface EtcdDatastoreOptions extends DatastoreOptions {
+  tls?: EtcdTls;
+  username?: string;
+  password?: string;
+}
+
+type State = 'new' | 'watching' | 'lost' | 'closed';
+
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+
+export class EtcdDatastore implements Datastore {
+  readonly kind = 'etcd' as const;
+  private readonly client: Etcd3;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
+  private readonly listeners: Listeners;
+  private readonly debounceMs: number;
+  private readonly timeoutMs: number;
+  private readonly counter = new SnapshotCounter();
+  private entries = new Map<string, Resource>();
+  private readonly reported = new Map<string, string>(); // key → bad value already reported
+  private snapshot: Snapshot | undefined;
+  private state: State = 'new';
+  private watchers: Watcher[] = [];
+  private generation = 0;
+  private rebuildTimer: TimerHandle | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private backoffMs = BACKOFF_MIN_MS;
+
+  constructor(readonly endpoints: string[], opts: EtcdDatastoreOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') });
+    this.listeners = new Listeners(this.logger);
+    this.debounceMs = opts.debounceMs ?? 75;
+    this.timeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.client = new Etcd3(clientOptions(endpoints, opts, this.timeoutMs));
+  }
+
+  onChange(cb: (s: Snapshot) => void): void {
+    this.listeners.onChange(cb);
+  }
+
+  onError(cb: (e: DatastoreError | ConfigError) => void): void {
+    this.listeners.onError(cb);
+  }
+
+  async load(): Promise<Snapshot> {
+    const { revision, kvs } = await this.readAll();
+    this.entries = this.decodeAll(kvs);
+    this.snapshot = buildSnapshot(this.entries.values(), this.counter.next());
+    this.startWatch(revision + 1);
+    this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: this.entries.size, etcdRevision: revision });
+    return this.snapshot;
+  }
+
+  async apply(resources: Resource[]): Promise<void> {
+    const valid = resources.map((r, i) => validateResource(r, { document: i + 1 }));
+    const puts: { key: string; value: string }[] = [];
+    for (const r of valid) {
+      const key = resourceEtcdKey(r);
+      if (r.kind === 'BlockAffinity') {
+        puts.push({ key, value: affinityValue(r) });
+        continue;
+      }
+      const existing = await this.request(() => this.client.get(key).string());
+      puts.push({ key, value: JSON.stringify(storedForm(r, existing)) });
+    }
+    await this.request(() =>
+      this.client.kv.txn(
+        { success: puts.map((p) => ({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } })) },
+        { deadline: this.deadline() },
+      ),
+    );
+  }
+
+  async delete(kind: ResourceKind, name: string, namespace?: string): Promise<boolean> {
+    let key: string | undefined;
+    if (kind === 'BlockAffinity') {
+      const found = (await this.list('BlockAffinity', name))[0];
+      if (!found || found.kind !== 'BlockAffinity') return false;
+      key = resourceEtcdKey(found);
+    } else {
+      key = kindPrefix(kind, NAMESPACED.has(kind) ? namespace ?? 'default' : undefined) + name;
+    }
+    const k = key;
+    const res = await this.request(() => this.client.delete().key(k).exec());
+    return Number(res.deleted) > 0;
+  }
+
+  async list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]> {
+    const prefix = kindPrefix(kind, namespace);
+    const res = await this.request(() =>
+      this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) }, { deadline: this.deadline() }),
+    );
+    const out: Resource[] = [];
+    for (const kv of res.kvs) {
+      const r = this.decode(kv, false);
+      if (r && r.kind === kind && (name === undefined || r.metadata.name === name)) out.push(r);
+    }
+    return out;
+  }
+
+  /** The current snapshot (after load()). */
+  current(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    this.listeners.closed = true;
+    this.rebuildTimer?.cancel();
+    this.reconnectTimer?.cancel();
+    this.dropWatchers();
+    this.client.close();
+  }
+
+  // ---- reading ----
+
+  /** Both prefixes at one revision, bounded by the request timeout. */
+  private async readAll(): Promise<{ revision: number; kvs: IKeyValue[] }> {
+    const range = (p: string) => ({ request_range: { key: Buffer.from(p), range_end: prefixEnd(p) } });
+    const res = await this.request(() =>
+      this.client.kv.txn({ success: [range(RESOURCE_PREFIX), range(AFFINITY_PREFIX)] }, { deadline: this.deadline() }),
+    );
+    const kvs = res.responses.flatMap((r) => r.response_range?.kvs ?? []);
+    return { revision: Number(res.header.revision), kvs };
+  }
+
+  private decodeAll(kvs: IKeyValue[]): Map<string, Resource> {
+    const out = new Map<string, Resource>();
+    for (const kv of kvs) {
+      const key = kv.key.toString();
+      const r = this.decode(kv, true) ?? this.entries.get(key);
+      if (r) out.set(key, r);
+    }
+    return out;
+  }
+
+  /** A key/value as a resource; undefined for keys tern ignores or (reported) bad values. */
+  private decode(kv: IKeyValue, report: boolean): Resource | undefined {
+    const key = kv.key.toString();
+    const parsed = parseEtcdKey(key);
+    if (!parsed) return undefined;
+    const text = kv.value.toString();
+    try {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        throw new ConfigError(`${key}: invalid JSON: ${errorMessage(e)}`, { file: key, reason: 'invalid JSON' });
+      }
+      if (parsed.type === 'affinity') {
+        return validateResource(affinityResource(parsed.node, parsed.cidr, value, kv.mod_revision), { file: key }, { unknownFields: 'keep' });
+      }
+      const r = validateResource(value, { file: key }, { unknownFields: 'keep' });
+      if (r.kind !== parsed.kind || r.metadata.name !== parsed.name || (parsed.namespace !== undefined && r.metadata.namespace !== parsed.namespace)) {
+        throw new ConfigError(`${key}: holds ${r.kind} ${r.metadata.name}, which belongs under another key`, { file: key, reason: 'key mismatch' });
+      }
+      r.metadata.resourceVersion = kv.mod_revision;
+      this.reported.delete(key);
+      return r;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (report && this.reported.get(key) !== text) {
+        this.reported.set(key, text);
+        this.logger?.warn('invalid resource in etcd ignored', { event: 'configInvalid', key, error: e.message });
+        this.listeners.emitError(e);
+      }
+      return undefined;
+    }
+  }
+
+  // ---- watching ----
+
+  private startWatch(fromRevision: number): void {
+    this.state = 'watching';
+    const gen = ++this.generation;
+    for (const prefix of [RESOURCE_PREFIX, AFFINITY_PREFIX]) {
+      const w = this.client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+      w.on('put', (kv) => gen === this.generation && this.onPut(kv));
+      w.on('delete', (kv) => gen === this.generation && this.onDelete(kv));
+      w.on('disconnected', (err) => gen === this.generation && this.lost(err));
+      w.on('error', (err) => gen === this.generation && this.lost(err));
+      w.on('connected', () => {
+        if (gen === this.generation) this.backoffMs = BACKOFF_MIN_MS;
+      });
+      this.watchers.push(w);
+    }
+  }
+
+  private onPut(kv: IKeyValue): void {
+    const r = this.decode(kv, true);
+    if (!r) return; // ignored key, or bad value: keep the last good one
+    this.entries.set(kv.key.toString(), r);
+    this.scheduleRebuild();
+  }
+
+  private onDelete(kv: IKeyValue): void {
+    const key = kv.key.toString();
+    this.reported.delete(key);
+    if (this.entries.delete(key)) this.scheduleRebuild();
+  }
+
+  private scheduleRebuild(): void {
+    this.rebuildTimer?.cancel();
+    this.rebuildTimer = this.clock.setTimer(this.debounceMs, () => {
+      this.rebuildTimer = undefined;
+      this.publish();
+    });
+  }
+
+  /** Emits a snapshot of `entries` if its content differs from the current one. */
+  private publish(): void {
+    if (this.state === 'closed' || !this.snapshot) return;
+    const next = buildSnapshot(this.entries.values(), this.counter.current + 1);
+    if (sameContent(this.snapshot, next)) return;
+    this.counter.next();
+    this.snapshot = next;
+    this.logger?.info('datastore changed', { event: 'datastoreChanged', revision: this.snapshot.revision });
+    this.listeners.emitChange(this.snapshot);
+  }
+
+  private dropWatchers(): void {
+    this.generation++;
+    const old = this.watchers;
+    this.watchers = [];
+    for (const w of old) void w.cancel().catch(() => undefined);
+  }
+
+  // ---- connection loss ----
+
+  private lost(err: Error): void {
+    if (this.state !== 'watching') return;
+    this.state = 'lost';
+    this.dropWatchers();
+    const e = new DatastoreError('ERR_DATASTORE_DISCONNECTED', `etcd ${this.endpoints.join(',')}: connection lost (${errorMessage(err)}); keeping the last snapshot and reconnecting`, { endpoints: this.endpoints });
+    this.logger?.warn(e.message, { event: 'datastoreLost' });
+    this.listeners.emitError(e);
+    this.backoffMs = BACKOFF_MIN_MS;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+    this.reconnectTimer = this.clock.setTimer(delay, () => {
+      this.reconnectTimer = undefined;
+      void this.reconnect();
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.state !== 'lost') return;
+    let read: { revision: number; kvs: IKeyValue[] };
+    try {
+      read = await this.readAll();
+    } catch (e) {
+      this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
+      if (this.state === 'lost') this.scheduleReconnect();
+      return;
+    }
+    if (this.state !== 'lost') return;
+    this.entries = this.decodeAll(read.kvs);
+    this.logger?.info('etcd reconnected', { event: 'datastoreReconnected', etcdRevision: read.revision });
+    this.rebuildTimer?.cancel();
+    this.publish();
+    this.startWatch(read.revision + 1);
+  }
+
+  // ---- requests ----
+
+  private deadline(): Date {
+    return new Date(Date.now() + this.timeoutMs);
+  }
+
+  /** Runs one etcd request, bounded in time, mapping failures to DatastoreError. */
+  private async request<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 250);
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } catch (e) {
+      if (e instanceof DatastoreError || e instanceof ConfigError) throw e;
+      const msg = errorMessage(e);
+      const unreachable = /unavailable|deadline|connect|no answer|ECONNREFUSED|UNAVAILABLE|No connection/i.test(`${msg} ${(e as Error).name}`);
+      throw new DatastoreError(
+        unreachable ? 'ERR_DATASTORE_UNREACHABLE' : 'ERR_DATASTORE_REQUEST',
+        `etcd ${this.endpoints.join(',')}: ${unreachable ? 'unreachable: ' : ''}${msg}`,
+        { endpoints: this.endpoints },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The JSON Calico stores: no resourceVersion; uid and creationTimestamp kept or created. */
+function storedForm(r: Resource, existingJson: string | null): Resource {
+  let prev: { metadata?: { uid?: string; creationTimestamp?: string } } = {};
+  try {
+    if (existingJson) prev = JSON.parse(existingJson) as typeof prev;
+  } catch {
+    prev = {};
+  }
+  const metadata = { ...r.metadata };
+  delete metadata.resourceVersion;
+  metadata.uid ??= prev.metadata?.uid ?? randomUUID();
+  metadata.creationTimestamp ??= prev.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return { kind: r.kind, apiVersion: r.apiVersion, metadata, spec: r.spec } as Resource; // Calico's field order
+}
+
+function clientOptions(endpoints: string[], opts: EtcdDatastoreOptions, timeoutMs: number): IOptions {
+  const o: IOptions = {
+    hosts: endpoints,
+    dialTimeout: timeoutMs,
+    // No library retries or circuit breakers: tern's own reconnect loop owns recovery, and
+    // a request must fail within the timeout rather than queue behind retries.
+    faultHandling: { host: () => attemptsPolicy(1), global: attemptsPolicy(endpoints.length) },
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    },
+  };
+  const tls = opts.tls;
+  if (tls?.caFile || tls?.certFile || tls?.keyFile) {
+    try {
+      o.credentials = {
+        // No CA file: null makes grpc use the system roots.
+        rootCertificate: tls.caFile ? readFileSync(tls.caFile) : (null as unknown as Buffer),
+        ...(tls.certFile ? { certChain: readFileSync(tls.certFile) } : {}),
+        ...(tls.keyFile ? { privateKey: readFileSync(tls.keyFile) } : {}),
+      };
+    } catch (e) {
+      throw new DatastoreError('ERR_DATASTORE_TLS', `etcd TLS files: ${errorMessage(e)}`, { tls });
+    }
+  }
+  if (opts.username) o.auth = { username: opts.username, password: opts.password ?? '' };
+  return o;
+}
+
+type EtcdPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * A fault-handling policy (the cockatiel IPolicy shape etcd3 calls `execute` on) that runs
+ * the call up to `attempts` times while the error is a recoverable connection error, so a
+ * request fails over to the next endpoint; no delays, no circuit breaking.
+ */
+function attemptsPolicy(attempts: number): EtcdPolicy {
+  const noEvent = () => ({ dispose: () => undefined });
+  const policy = {
+    onSuccess: noEvent,
+    onFailure: noEvent,
+    async execute<T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        try {
+          return await fn({ signal: new AbortController().signal });
+        } catch (e) {
+          last = e;
+          if (!(e instanceof Error) || !isRecoverableError(e)) throw e;
+        }
+      }
+      throw last;
+    },
+  };
+  return policy as unknown as EtcdPolicy;
+}

@@ -1,0 +1,245 @@
+// File datastore: one multi-document YAML (or JSON) file of Calico v3 resources.
+//
+// Watching. Both the file and its directory are watched: the file watch sees in-place
+// writes, the directory watch sees the file replaced by rename (write tmp + mv, as editors
+// and kubectl-style tools do, which leaves the file watch on the old inode) and re-creation.
+// Events are debounced; then the file is re-read and, if its text changed, re-validated.
+//
+// Invariants
+// - After load() the snapshot only moves to a fully valid file content. An invalid edit
+//   keeps the last good snapshot and is reported once (per distinct bad text) via onError.
+// - onChange never fires twice for equal content (comment-only edits, our own writes seen
+//   again by the watcher).
+// - apply()/delete() write the whole file atomically (tmp in the same directory + rename),
+//   keep untouched documents byte for byte, and never write a file that would not load.
+//   They are serialised with each other and with reloads.
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { ConfigError, DatastoreError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { Listeners, type Datastore, type DatastoreOptions } from './datastore.js';
+import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
+import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
+import { parseResources, resourceKey, validateResource } from './validate.js';
+import { mergeResources, removeResource } from './yaml-edit.js';
+
+export class FileDatastore implements Datastore {
+  readonly kind = 'file' as const;
+  private readonly absPath: string;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
+  private readonly debounceMs: number;
+  private readonly listeners: Listeners;
+  private readonly counter = new SnapshotCounter();
+  private snapshot: Snapshot | undefined;
+  private lastText: string | undefined;
+  private lastBadText: string | undefined;
+  private missingReported = false;
+  private emptyPending = false;
+  private fileWatcher: FSWatcher | undefined;
+  private dirWatcher: FSWatcher | undefined;
+  private timer: TimerHandle | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** `path` is also the name used in error messages. */
+  constructor(readonly path: string, opts: DatastoreOptions = {}) {
+    this.absPath = resolve(path);
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger?.child({ component: 'datastore', datastore: 'file', path });
+    this.debounceMs = opts.debounceMs ?? 75;
+    this.listeners = new Listeners(this.logger);
+  }
+
+  onChange(cb: (s: Snapshot) => void): void {
+    this.listeners.onChange(cb);
+  }
+
+  onError(cb: (e: DatastoreError | ConfigError) => void): void {
+    this.listeners.onError(cb);
+  }
+
+  async load(): Promise<Snapshot> {
+    const text = await this.readText();
+    if (text === undefined) {
+      throw new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: no such file`, { path: this.path });
+    }
+    const resources = parseResources(text, this.path); // ConfigError: refuse to start
+    this.lastText = text;
+    this.snapshot = buildSnapshot(resources, this.counter.next());
+    this.startWatching();
+    this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: resources.length });
+    return this.snapshot;
+  }
+
+  async apply(resources: Resource[]): Promise<void> {
+    const valid = resources.map((r, i) => validateResource(r, { document: i + 1 }));
+    await this.serial(async () => {
+      const text = (await this.readText()) ?? '';
+      await this.writeAndAdopt(mergeResources(text, valid, this.path));
+    });
+  }
+
+  async delete(kind: ResourceKind, name: string, namespace?: string): Promise<boolean> {
+    const ns = NAMESPACED.has(kind) ? namespace ?? 'default' : undefined;
+    const key = resourceKey({ kind, metadata: { name, namespace: ns } });
+    return this.serial(async () => {
+      const text = await this.readText();
+      if (text === undefined) return false;
+      const edit = removeResource(text, key, this.path);
+      if (!edit.removed) return false;
+      await this.writeAndAdopt(edit.text);
+      return true;
+    });
+  }
+
+  async list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]> {
+    const text = await this.readText();
+    if (text === undefined) return [];
+    const all = parseResources(text, this.path).filter((r) => r.kind === kind);
+    return all.filter((r) => (name === undefined || r.metadata.name === name) && (namespace === undefined || r.metadata.namespace === namespace));
+  }
+
+  /** The current snapshot (after load()). */
+  current(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.closed = true;
+    this.timer?.cancel();
+    this.fileWatcher?.close();
+    this.dirWatcher?.close();
+    this.fileWatcher = this.dirWatcher = undefined;
+    await this.queue.catch(() => undefined);
+  }
+
+  // ---- internals ----
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readText(): Promise<string | undefined> {
+    try {
+      return await readFile(this.absPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DatastoreError('ERR_DATASTORE_FILE_UNREADABLE', `${this.path}: ${(e as Error).message}`, { path: this.path });
+    }
+  }
+
+  /** Validates the new text, writes it atomically, and makes it the current state. */
+  private async writeAndAdopt(text: string): Promise<void> {
+    const resources = parseResources(text, this.path); // never write a file that would not load
+    const dir = dirname(this.absPath);
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await writeFile(tmp, text, { encoding: 'utf8', flush: true });
+      await rename(tmp, this.absPath);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw new DatastoreError('ERR_DATASTORE_FILE_WRITE', `${this.path}: cannot write: ${(e as Error).message}`, { path: this.path });
+    }
+    this.adopt(text, resources);
+    if (this.dirWatcher) this.watchFile();
+  }
+
+  private adopt(text: string, resources: Resource[]): void {
+    this.lastText = text;
+    this.lastBadText = undefined;
+    if (!this.snapshot) return; // not loaded yet: load() will read it
+    const next = buildSnapshot(resources, this.counter.current + 1);
+    if (sameContent(this.snapshot, next)) return;
+    this.counter.next();
+    this.snapshot = next;
+    this.logger?.info('datastore changed', { event: 'datastoreChanged', revision: this.snapshot.revision });
+    this.listeners.emitChange(this.snapshot);
+  }
+
+  private startWatching(): void {
+    if (this.dirWatcher) return;
+    const base = basename(this.absPath);
+    try {
+      this.dirWatcher = watch(dirname(this.absPath), { persistent: false }, (_event, filename) => {
+        if (filename === null || filename === base) this.schedule();
+      });
+      this.dirWatcher.on('error', (e) => this.logger?.warn('directory watch failed', { event: 'watchError', error: e.message }));
+    } catch (e) {
+      this.logger?.warn('cannot watch directory', { event: 'watchError', error: (e as Error).message });
+    }
+    this.watchFile();
+  }
+
+  /** (Re)watches the file itself; after a rename the old watch points at a dead inode. */
+  private watchFile(): void {
+    this.fileWatcher?.close();
+    this.fileWatcher = undefined;
+    try {
+      this.fileWatcher = watch(this.absPath, { persistent: false }, () => this.schedule());
+      this.fileWatcher.on('error', () => undefined); // the directory watch still covers us
+    } catch {
+      // Missing right now (being replaced): the directory watch will see it come back.
+    }
+  }
+
+  private schedule(): void {
+    if (this.listeners.closed) return;
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(this.debounceMs, () => {
+      this.timer = undefined;
+      void this.serial(() => this.reload());
+    });
+  }
+
+  private async reload(): Promise<void> {
+    if (this.listeners.closed) return;
+    let text: string | undefined;
+    try {
+      text = await this.readText();
+    } catch (e) {
+      this.listeners.emitError(e as DatastoreError);
+      return;
+    }
+    this.watchFile();
+    if (text === undefined) {
+      if (!this.missingReported) {
+        this.missingReported = true;
+        this.listeners.emitError(new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: file disappeared; keeping the last good configuration`, { path: this.path }));
+      }
+      return;
+    }
+    this.missingReported = false;
+    if (text === this.lastText) {
+      this.lastBadText = undefined; // back to the good text: the same mistake again is news
+      this.emptyPending = false;
+      return;
+    }
+    // A file that just became empty is most likely being rewritten in place (truncate, then
+    // write): look again after one more quiet period before withdrawing everything.
+    if (text.trim() === '' && !this.emptyPending && (this.lastText ?? '').trim() !== '') {
+      this.emptyPending = true;
+      this.schedule();
+      return;
+    }
+    this.emptyPending = false;
+    let resources: Resource[];
+    try {
+      resources = parseResources(text, this.path);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (text !== this.lastBadText) {
+        this.lastBadText = text;
+        this.logger?.warn('invalid edit ignored; keeping the last good configuration', { event: 'configInvalid', error: e.message });
+        this.listeners.emitError(e);
+      }
+      return;
+    }
+    this.adopt(text, resources);
+  }
+}

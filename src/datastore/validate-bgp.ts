@@ -1,0 +1,262 @@
+// Spec validators for the BGP kinds: Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity.
+// Each takes the raw spec (already known to be an object) and returns the spec to store:
+// the input with numbers normalised (AS numbers given as text) and, for IPPool, Calico's
+// defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
+import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
+import { Checker, join, type Obj } from './checker.js';
+
+const NODE_SPEC = ['bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard', 'interfaceName'];
+const NODE_BGP = ['ipv4Address', 'ipv6Address', 'asNumber', 'ipv4IPIPTunnelAddr', 'routeReflectorClusterID'];
+
+export function validateNodeSpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, NODE_SPEC, 'spec');
+  const out: Obj = { ...spec };
+  const bgp = c.optObject(spec, 'bgp', 'spec');
+  if (bgp) {
+    const p = 'spec.bgp';
+    c.knownFields(bgp, NODE_BGP, p);
+    const nb: Obj = { ...bgp };
+    if (bgp.ipv4Address !== undefined && bgp.ipv4Address !== '') c.prefix(bgp.ipv4Address, join(p, 'ipv4Address'), { family: 'ipv4', hostBits: 'allow' });
+    if (bgp.ipv6Address !== undefined && bgp.ipv6Address !== '') c.prefix(bgp.ipv6Address, join(p, 'ipv6Address'), { family: 'ipv6', hostBits: 'allow' });
+    if (bgp.asNumber !== undefined && bgp.asNumber !== null) nb.asNumber = c.asNumber(bgp.asNumber, join(p, 'asNumber'));
+    if (bgp.ipv4IPIPTunnelAddr !== undefined && bgp.ipv4IPIPTunnelAddr !== '') c.address(bgp.ipv4IPIPTunnelAddr, join(p, 'ipv4IPIPTunnelAddr'), 'ipv4');
+    const rr = bgp.routeReflectorClusterID;
+    if (rr !== undefined && rr !== null && rr !== '') {
+      const s = c.string(rr, join(p, 'routeReflectorClusterID'));
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(s) || !isAddr(s, 'ipv4')) c.fail(join(p, 'routeReflectorClusterID'), `"${s}" must be a dotted IPv4 such as "244.0.0.1"`);
+    }
+    out.bgp = nb;
+  }
+  const addrs = c.optArray(spec, 'addresses', 'spec');
+  addrs?.forEach((a, i) => {
+    const ap = join('spec.addresses', i);
+    const o = c.object(a, ap);
+    const text = c.requiredString(o, 'address', ap);
+    if (text.includes('/')) c.prefix(text, join(ap, 'address'), { hostBits: 'allow' });
+    else c.address(text, join(ap, 'address'));
+    c.optString(o, 'type', ap);
+  });
+  return out;
+}
+
+const BGPCONFIG_SPEC = [
+  'logSeverityScreen', 'nodeToNodeMeshEnabled', 'asNumber', 'listenPort', 'bindMode', 'nodeMeshMaxRestartTime',
+  'nodeMeshPassword', 'ignoredInterfaces', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs',
+  'communities', 'prefixAdvertisements', 'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'programClusterRoutes',
+];
+const SEVERITIES = ['Debug', 'Info', 'Warning', 'Error', 'Fatal'] as const;
+
+const GLOBAL_ONLY = ['asNumber', 'nodeToNodeMeshEnabled', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'nodeMeshPassword', 'nodeMeshMaxRestartTime'];
+
+export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, BGPCONFIG_SPEC, 'spec');
+  const out: Obj = { ...spec };
+  if (c.strictFields && c.name?.startsWith('node.')) {
+    // Calico reads these from "default" only; on node.<name> they would be silently ignored.
+    const misplaced = GLOBAL_ONLY.find((k) => spec[k] !== undefined && spec[k] !== null);
+    if (misplaced) c.fail(join('spec', misplaced), 'is global: set it in BGPConfiguration "default" (node.<name> overrides only listenPort, logSeverityScreen and prefixAdvertisements)');
+  }
+  if (spec.nodeToNodeMeshEnabled === false) {
+    for (const k of ['nodeMeshPassword', 'nodeMeshMaxRestartTime']) {
+      if (spec[k] !== undefined && spec[k] !== null) c.fail(join('spec', k), 'requires the node-to-node mesh (spec.nodeToNodeMeshEnabled is false)');
+    }
+  }
+  const meshPw = c.optObject(spec, 'nodeMeshPassword', 'spec');
+  if (meshPw) {
+    c.knownFields(meshPw, ['secretKeyRef'], 'spec.nodeMeshPassword');
+    const ref = c.optObject(meshPw, 'secretKeyRef', 'spec.nodeMeshPassword');
+    if (ref) {
+      c.requiredString(ref, 'name', 'spec.nodeMeshPassword.secretKeyRef');
+      c.requiredString(ref, 'key', 'spec.nodeMeshPassword.secretKeyRef');
+    }
+  }
+  c.optOneOf(spec, 'logSeverityScreen', 'spec', SEVERITIES);
+  c.optBool(spec, 'nodeToNodeMeshEnabled', 'spec');
+  if (spec.asNumber !== undefined && spec.asNumber !== null) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
+  c.optInt(spec, 'listenPort', 'spec', 1, 65535);
+  c.optOneOf(spec, 'bindMode', 'spec', ['None', 'NodeIP'] as const);
+  c.optDuration(spec, 'nodeMeshMaxRestartTime', 'spec');
+  c.optArray(spec, 'ignoredInterfaces', 'spec')?.forEach((v, i) => c.string(v, join('spec.ignoredInterfaces', i)));
+  for (const key of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs']) {
+    c.optArray(spec, key, 'spec')?.forEach((v, i) => {
+      const p = join(join('spec', key), i);
+      const o = c.object(v, p);
+      c.knownFields(o, ['cidr'], p);
+      const cidr = c.requiredString(o, 'cidr', p);
+      c.prefix(cidr, join(p, 'cidr'), { hostBits: 'forbid' });
+    });
+  }
+  const names = new Set<string>();
+  c.optArray(spec, 'communities', 'spec')?.forEach((v, i) => {
+    const p = join('spec.communities', i);
+    const o = c.object(v, p);
+    c.knownFields(o, ['name', 'value'], p);
+    names.add(c.requiredString(o, 'name', p));
+    const value = c.requiredString(o, 'value', p);
+    if (!isCommunity(value)) c.fail(join(p, 'value'), `"${value}" is not a community ("aa:nn" or large "aa:nn:mm")`);
+  });
+  c.optArray(spec, 'prefixAdvertisements', 'spec')?.forEach((v, i) => {
+    const p = join('spec.prefixAdvertisements', i);
+    const o = c.object(v, p);
+    c.knownFields(o, ['cidr', 'communities'], p);
+    c.prefix(c.requiredString(o, 'cidr', p), join(p, 'cidr'), { hostBits: 'forbid' });
+    c.optArray(o, 'communities', p)?.forEach((cv, j) => {
+      const s = c.string(cv, join(join(p, 'communities'), j));
+      if (!isCommunity(s) && !names.has(s)) c.fail(join(join(p, 'communities'), j), `"${s}" is neither a community value nor a name defined in spec.communities`);
+    });
+  });
+  return out;
+}
+
+const BGPPEER_SPEC = [
+  'node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'localASNumber', 'sourceAddress', 'keepOriginalNextHop',
+  'nextHopMode', 'maxRestartTime', 'keepaliveTime', 'numAllowedLocalASNumbers', 'ttlSecurity', 'password', 'filters',
+  'reachableBy', 'reversePeering', 'localWorkloadSelector',
+];
+
+export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, BGPPEER_SPEC, 'spec');
+  const out: Obj = { ...spec };
+  const node = nonEmpty(spec.node);
+  const nodeSelector = nonEmpty(spec.nodeSelector);
+  const peerIP = nonEmpty(spec.peerIP);
+  const peerSelector = nonEmpty(spec.peerSelector);
+  if (node !== undefined) c.dnsName(node, 'spec.node');
+  if (nodeSelector !== undefined) c.selector(nodeSelector, 'spec.nodeSelector');
+  if (node !== undefined && nodeSelector !== undefined) c.fail('spec.nodeSelector', 'cannot be set together with spec.node');
+  if (peerSelector !== undefined) c.selector(peerSelector, 'spec.peerSelector');
+  if (peerIP !== undefined && peerSelector !== undefined) c.fail('spec.peerSelector', 'cannot be set together with spec.peerIP');
+  if (peerIP === undefined && peerSelector === undefined) c.fail('spec.peerIP', 'one of spec.peerIP or spec.peerSelector is required');
+  const asSet = spec.asNumber !== undefined && spec.asNumber !== null;
+  if (peerIP !== undefined) {
+    const ip = c.string(peerIP, 'spec.peerIP');
+    try {
+      parsePeerIP(ip);
+    } catch (e) {
+      c.fail('spec.peerIP', (e as Error).message);
+    }
+    if (!asSet) c.fail('spec.asNumber', 'is required with spec.peerIP');
+  }
+  if (peerSelector !== undefined && asSet) c.fail('spec.asNumber', "must be empty with spec.peerSelector (each selected node's own AS is used)");
+  if (asSet) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
+  if (spec.localASNumber !== undefined && spec.localASNumber !== null) out.localASNumber = c.asNumber(spec.localASNumber, 'spec.localASNumber');
+  c.optOneOf(spec, 'sourceAddress', 'spec', ['UseNodeIP', 'None'] as const);
+  c.optBool(spec, 'keepOriginalNextHop', 'spec');
+  c.optOneOf(spec, 'nextHopMode', 'spec', ['Auto', 'Self', 'Keep'] as const);
+  c.optDuration(spec, 'maxRestartTime', 'spec');
+  c.optDuration(spec, 'keepaliveTime', 'spec', 1);
+  c.optInt(spec, 'numAllowedLocalASNumbers', 'spec', 0, 255);
+  c.optInt(spec, 'ttlSecurity', 'spec', 0, 255);
+  const pw = c.optObject(spec, 'password', 'spec');
+  if (pw) {
+    c.knownFields(pw, ['secretKeyRef'], 'spec.password');
+    const ref = c.optObject(pw, 'secretKeyRef', 'spec.password');
+    if (ref) {
+      c.requiredString(ref, 'name', 'spec.password.secretKeyRef');
+      c.requiredString(ref, 'key', 'spec.password.secretKeyRef');
+    }
+  }
+  c.optArray(spec, 'filters', 'spec')?.forEach((v, i) => c.dnsName(v, join('spec.filters', i)));
+  const reach = nonEmpty(spec.reachableBy);
+  if (reach !== undefined) c.address(reach, 'spec.reachableBy');
+  c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
+  c.optSelector(spec, 'localWorkloadSelector', 'spec');
+  return out;
+}
+
+/**
+ * Splits a BGPPeer peerIP: "10.0.0.1", "10.0.0.1:1179", "fd00::1", "[fd00::1]:1179".
+ * Throws Error whose message is the reason. The address is returned as written.
+ */
+export function parsePeerIP(text: string): { address: string; family: Family; port?: number } {
+  const bad = (why: string): never => {
+    throw new Error(`"${text}" ${why}`);
+  };
+  let host = text;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1] ?? '';
+    portText = bracket[2];
+    if (!host.includes(':')) bad('must use brackets only around an IPv6 address, e.g. "[fd00::1]:179"');
+  } else if (text.includes('.') && text.split(':').length === 2) {
+    [host, portText] = text.split(':') as [string, string];
+  }
+  let family: Family = 'ipv4';
+  try {
+    family = parseAddress(host).family;
+  } catch {
+    bad('is not "ip", "ip:port" or "[ipv6]:port"');
+  }
+  if (portText === undefined) return { address: host, family };
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) bad('has a port outside 1..65535');
+  return { address: host, family, port: Number(portText) };
+}
+
+const IPPOOL_SPEC = [
+  'cidr', 'blockSize', 'ipipMode', 'vxlanMode', 'natOutgoing', 'disabled', 'disableBGPExport', 'nodeSelector',
+  'allowedUses', 'assignmentMode', 'namespaceSelector',
+];
+const ENCAP = ['Never', 'Always', 'CrossSubnet'] as const;
+
+export function validateIpPoolSpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, IPPOOL_SPEC, 'spec');
+  const out: Obj = { ...spec };
+  const cidr = c.requiredString(spec, 'cidr', 'spec');
+  c.prefix(cidr, 'spec.cidr', { hostBits: 'forbid' });
+  const pool = parsePrefix(cidr);
+  out.cidr = canonicalPrefix(cidr); // e.g. "FD00:0::/48" → "fd00::/48", usable as a Map key
+  const v4 = pool.family === 'ipv4';
+  if (spec.blockSize === undefined || spec.blockSize === null) out.blockSize = v4 ? 26 : 122;
+  else out.blockSize = c.int(spec.blockSize, 'spec.blockSize', v4 ? 20 : 116, v4 ? 32 : 128);
+  if ((out.blockSize as number) < pool.length) {
+    c.fail('spec.blockSize', `${String(out.blockSize)} is larger than the pool ${cidr} (the pool must hold at least one block)`);
+  }
+  const ipip = c.optOneOf(spec, 'ipipMode', 'spec', ENCAP) ?? 'Never';
+  const vxlan = c.optOneOf(spec, 'vxlanMode', 'spec', ENCAP) ?? 'Never';
+  if (ipip !== 'Never' && vxlan !== 'Never') c.fail('spec.vxlanMode', `cannot be ${vxlan} while spec.ipipMode is ${ipip}; choose one encapsulation`);
+  if (ipip !== 'Never' && !v4) c.fail('spec.ipipMode', `IPIP is for IPv4 pools only; set Never for ${cidr}`);
+  out.ipipMode = ipip;
+  out.vxlanMode = vxlan;
+  c.optBool(spec, 'natOutgoing', 'spec');
+  c.optBool(spec, 'disabled', 'spec');
+  c.optBool(spec, 'disableBGPExport', 'spec');
+  out.nodeSelector = c.optSelector(spec, 'nodeSelector', 'spec') ?? 'all()';
+  c.optArray(spec, 'allowedUses', 'spec')?.forEach((v, i) =>
+    c.oneOf(v, join('spec.allowedUses', i), ['Workload', 'Tunnel', 'LoadBalancer'] as const));
+  return out;
+}
+
+export function validateBlockAffinitySpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, ['node', 'cidr', 'state', 'deleted', 'type'], 'spec');
+  c.dnsName(c.requiredString(spec, 'node', 'spec'), 'spec.node');
+  const cidr = c.prefix(c.requiredString(spec, 'cidr', 'spec'), 'spec.cidr', { hostBits: 'forbid' });
+  c.oneOf(spec.state, 'spec.state', ['confirmed', 'pending', 'pendingDeletion'] as const);
+  const d = spec.deleted;
+  if (d !== undefined && d !== null && typeof d !== 'boolean' && d !== 'true' && d !== 'false' && d !== '') {
+    c.fail('spec.deleted', `must be true or false, got ${JSON.stringify(d)}`);
+  }
+  return { ...spec, cidr: canonicalPrefix(cidr) };
+}
+
+function nonEmpty(v: unknown): unknown {
+  return v === undefined || v === null || v === '' ? undefined : v;
+}
+
+function isAddr(s: string, family: Family): boolean {
+  try {
+    return parseAddress(s).family === family;
+  } catch {
+    return false;
+  }
+}
+
+/** "aa:nn" (RFC 1997, each 16 bits) or large "aa:nn:mm" (RFC 8092, each 32 bits). */
+function isCommunity(s: string): boolean {
+  const parts = s.split(':');
+  if (!parts.every((p) => /^\d{1,10}$/.test(p))) return false;
+  const nums = parts.map(Number);
+  if (parts.length === 2) return nums.every((n) => n <= 65535);
+  if (parts.length === 3) return nums.every((n) => n <= 4294967295);
+  return false;
+}

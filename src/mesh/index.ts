@@ -1,0 +1,80 @@
+// The peer set of one node: Calico's node-to-node mesh, explicit BGPPeers (with reverse
+// peering) and the route-reflector topology, computed as a pure function of the cluster
+// (src/config builds the input from a datastore Snapshot) and handed to the Speaker as
+// PeerSpec[]. Node address autodetection and registration live in ./autodetect.ts.
+//
+// What it reproduces (reference: calico-bgp-behaviour.md §1 "Mesh sessions", "Explicit
+// peers", §3; confd updatePeersV1 and bird.cfg.template):
+// - Mesh (full-mesh.ts): when nodeToNodeMeshEnabled (default true) and this node has no
+//   routeReflectorClusterID, one session per other node per family (IPv4 sessions between
+//   ipv4Addresses, IPv6 between ipv6Addresses), skipping route reflectors. Name
+//   Mesh_10_0_0_12 / Mesh_fd00__12; peer AS = that node's AS or the global one; port = that
+//   node's listen port; source address = our IP; GR time = nodeMeshMaxRestartTime (120 s).
+// - Explicit (explicit.ts): a BGPPeer applies here when `node` is us, `nodeSelector`
+//   matches our labels, or neither is set (global). Remote = peerIP[:port] with asNumber,
+//   or one session per peerSelector-selected node and family. Names Global_<ip>[_port_N]
+//   / Node_<ip>[_port_N] (`_port_N` when a port is written into the peering: explicit in
+//   peerIP, or a configured listenPort of the Calico node behind it). A node-specific peer
+//   duplicating a global one (same address+port) is dropped; self is skipped.
+// - Reverse peering (reversePeering: Auto, the default): when another node's BGPPeer
+//   selects THIS node as its remote end (peerSelector, or a peerIP equal to our address
+//   with our AS), we get a Node_ session back to each of that BGPPeer's local nodes, so one
+//   resource (nodeSelector all() × peerSelector route-reflector == 'true') creates both ends.
+//   Reverse sessions take the resource's timers, source address, TTL and password, but
+//   our own AS as local AS and BIRD's default next-hop handling.
+// - Route reflection (RFC 4456 §7, as Calico configures `rr client; rr cluster id`): a node
+//   with a cluster id skips the mesh; toward an iBGP peer (same AS as our node AS) whose
+//   cluster id differs from ours — a client node, or a non-Calico peer — the session has
+//   routeReflectorClient = true; RRs that share our cluster id are plain iBGP. Difference
+//   from Calico: for a peerIP that is a Calico node tern uses that node's cluster id (confd
+//   leaves it empty for peerIP peerings, which makes same-cluster RRs clients of each other).
+//
+// Deduplication. One session per address+port (PeerSpec.key). Priority: global explicit >
+// node-specific explicit > reverse > mesh. Calico would instead render a Mesh_ and a Node_
+// protocol to the same neighbour (BIRD then runs two sessions to one address, which the
+// far end cannot tell apart); tern keeps the explicit one, whose options were asked for.
+//
+// Passive side: numeric, not string, comparison. The mesh makes peerings unidirectional:
+// the side whose peer has the GREATER address is passive, so only the lower address
+// connects (a second, crossing connection would abort a graceful restart in progress, Calico
+// #1423). Calico's template compares the address TEXT (`gt $onode_ip $node_ip`); tern
+// compares the addresses as numbers. Both are total orders, so within a cluster of only
+// tern (or only Calico) nodes each pair still has exactly one active side — what differs
+// is which side that is, whenever text order and numeric order disagree: between 10.0.0.9
+// and 10.0.0.10, text says "10.0.0.9" > "10.0.0.10" ('9' > '1' at the first difference),
+// numbers say 9 < 10. Under Calico, node .9 sees peer "10.0.0.10" as NOT greater and
+// connects, and node .10 sees peer "10.0.0.9" as greater and waits. Under tern it is the
+// other way round: .9 waits for .10, and .10 connects. The consequence is for MIXED clusters
+// (tern next to calico-node during a migration): tern on .9 and BIRD on .10 both stay
+// passive and the session never comes up; tern on .10 and BIRD on .9 both connect and rely
+// on collision detection (RFC 4271 §6.8), which works but loses the GR protection. IPv6 text
+// is worse still ("fd00::a" > "fd00::10" as text, 10 < 16 as numbers). Set
+// `addressOrder: 'string'` (deriveNodeConfig option `passiveOrder`) while calico-node nodes
+// share the mesh; the numeric order is the default because it does not depend on spelling.
+//
+// Invariants: pure and deterministic (input order does not matter: nodes and BGPPeers are
+// taken in name order; the output is sorted by name); never throws for one bad resource —
+// it is skipped with a warning.
+import type { PeerSpec } from '../config/peer-spec.js';
+import { explicitSessions } from './explicit.js';
+import { meshSessions } from './full-mesh.js';
+import type { PeerSetInput } from './types.js';
+
+export type { AddressOrder, ClusterNode, MeshSettings, PeerRule, PeerSetInput } from './types.js';
+export { protocolId, isGreater, isReflectorClient, HOLD_TIME, CONNECT_RETRY_TIME, DEFAULT_RESTART_TIME } from './session.js';
+export { detectHostAddress, firstFound, nodeRegistration, registerNode, EXCLUDED_INTERFACES } from './autodetect.js';
+export type { DetectedAddress, InterfaceTable, NodeAddresses } from './autodetect.js';
+
+export interface PeerSet {
+  readonly peers: PeerSpec[];
+  readonly warnings: string[];
+}
+
+export function computePeers(input: PeerSetInput): PeerSet {
+  const warnings: string[] = [];
+  const explicit = explicitSessions(input, (m) => warnings.push(m));
+  const taken = new Set(explicit.map((p) => p.key));
+  const mesh = meshSessions(input).filter((p) => !taken.has(p.key));
+  const peers = [...explicit, ...mesh].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { peers, warnings };
+}

@@ -1,0 +1,74 @@
+// Internal inputs of the peer-set computation. src/config builds these from the Calico
+// resources (the edge types); nothing here carries Calico field names.
+import type { Family } from '../net/prefix.js';
+import type { Selector } from '../selector/index.js';
+
+/** A Calico node as the peer computation sees it. Addresses are canonical, without length. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  /** Node AS, or the global AS when the node sets none. */
+  readonly asNumber: number;
+  /** Port the node listens on (its node.<name> BGPConfiguration, else the global one, else 179). */
+  readonly listenPort: number;
+  /**
+   * True when listenPort comes from a BGPConfiguration (node.<name> or default) rather than
+   * the 179 default. Calico then writes the port into the peering, and the session name gets
+   * `_port_N`.
+   */
+  readonly listenPortConfigured: boolean;
+  /** routeReflectorClusterID; set means the node is a route reflector. */
+  readonly clusterId?: string;
+}
+
+/** One BGPPeer resource, validated. */
+export interface PeerRule {
+  /** BGPPeer metadata.name, for ordering and messages. */
+  readonly name: string;
+  /** Local side: a node name, a node selector, or neither (global peer: every node). */
+  readonly node?: string;
+  readonly nodeSelector?: Selector;
+  /** Remote side: exactly one of peerIP and peerSelector. */
+  readonly peerIP?: { readonly address: string; readonly port?: number };
+  readonly peerSelector?: Selector;
+  readonly asNumber?: number;
+  readonly localAsNumber?: number;
+  /** false for `sourceAddress: None`. */
+  readonly useNodeIP: boolean;
+  readonly keepaliveTime?: number;
+  /** maxRestartTime in seconds. */
+  readonly restartTime?: number;
+  readonly nextHopMode: 'auto' | 'self' | 'keep';
+  readonly ttlSecurity?: number;
+  readonly password?: string;
+  /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
+  readonly reversePeering: 'auto' | 'manual';
+}
+
+export interface MeshSettings {
+  /** BGPConfiguration default nodeToNodeMeshEnabled (default true). */
+  readonly enabled: boolean;
+  /** nodeMeshMaxRestartTime in seconds (default 120). */
+  readonly restartTime: number;
+  readonly password?: string;
+}
+
+/**
+ * How mesh (and global Calico-node) passivity orders two addresses: 'numeric' (tern's
+ * default) or 'string' (Calico's BIRD template, for clusters that mix tern and calico-node;
+ * see the header of src/mesh/index.ts).
+ */
+export type AddressOrder = 'numeric' | 'string';
+
+export interface PeerSetInput {
+  readonly self: ClusterNode;
+  /** Every Calico node, self included (it is skipped). */
+  readonly nodes: readonly ClusterNode[];
+  readonly mesh: MeshSettings;
+  readonly rules: readonly PeerRule[];
+  readonly addressOrder?: AddressOrder;
+}
+
+export type { Family };

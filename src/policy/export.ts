@@ -1,0 +1,175 @@
+// Export policy toward one peer: Calico's `calico_export_to_bgp_peers` prefix rules, then
+// the BGP protocol rules (source, split horizon / reflection, well-known communities,
+// attribute rewriting). Pure: it returns new attributes and never mutates the path's.
+//
+// The work is split in two so update groups can memoize: `exportDecision` depends on the
+// prefix and the context only; `exportAttributes` on the path's source and attributes and
+// the peer only. exportPath() is both.
+import type { Family } from '../net/prefix.js';
+import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
+import { WellKnownCommunity } from '../bgp/wire/constants.js';
+import { mayAdvertise, isReflection, reflectAttributes } from '../reflector/index.js';
+import { matchPrefix, inside, samePrefix } from './prefix-match.js';
+import type { MatchPrefix } from './prefix-match.js';
+
+export interface PoolInfo {
+  readonly cidr: string;
+  readonly disableBGPExport: boolean;
+  readonly disabled: boolean;
+}
+
+export interface ExportContext {
+  readonly localAs: number;
+  readonly routerId: string;
+  /** Set when this node is a route reflector (Calico routeReflectorClusterID). */
+  readonly clusterId?: string;
+  readonly pools: readonly PoolInfo[];
+  /** This node's confirmed block affinities. */
+  readonly ownBlocks: readonly string[];
+  /** Next hop self when the peer has no localAddress. */
+  readonly localAddresses: { readonly ipv4?: string; readonly ipv6?: string };
+}
+
+export interface ExportPeer {
+  readonly key: string;
+  readonly family: Family;
+  readonly ebgp: boolean;
+  readonly peerAs: number;
+  /** We reflect to this iBGP peer (RFC 4456 client). */
+  readonly routeReflectorClient: boolean;
+  readonly nextHopMode: 'auto' | 'self' | 'keep';
+  /** Our address on this session: the next hop when we set next hop self. */
+  readonly localAddress?: string;
+}
+
+/** What export needs to know about a path. */
+export interface ExportSource {
+  readonly kind: 'peer' | 'local';
+  readonly key: string;
+  readonly ebgp: boolean;
+  readonly routeReflectorClient: boolean;
+  readonly routerId: string;
+}
+
+export interface ExportablePath {
+  readonly source: ExportSource;
+  readonly attrs: { readonly attrs: PathAttributes };
+}
+
+export type PrefixVerdict =
+  | 'disableBGPExport' // reject: inside a pool with disableBGPExport
+  | 'ownBlock' // accept: one of our confirmed blocks (calico_aggr)
+  | 'moreSpecificOfOwnBlock' // reject: inside one of our blocks (calico_aggr)
+  | 'pool' // accept: inside an enabled pool
+  | 'outsidePools'; // reject: host subnets, default routes, anything else
+
+export type AttrRejectReason = 'sourcePeer' | 'noAdvertise' | 'noExport' | 'splitHorizon' | 'noNextHop';
+
+export type ExportResult = { readonly attrs: PathAttributes } | { readonly rejected: PrefixVerdict | AttrRejectReason };
+
+interface Compiled {
+  readonly noExport: MatchPrefix[];
+  readonly blocks: MatchPrefix[];
+  readonly enabled: MatchPrefix[];
+}
+
+const compiled = new WeakMap<ExportContext, Compiled>();
+
+function compile(ctx: ExportContext): Compiled {
+  let c = compiled.get(ctx);
+  if (!c) {
+    c = {
+      noExport: ctx.pools.filter((p) => p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
+      blocks: ctx.ownBlocks.map(matchPrefix),
+      enabled: ctx.pools.filter((p) => !p.disabled && !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
+    };
+    compiled.set(ctx, c);
+  }
+  return c;
+}
+
+export function isAccepted(v: PrefixVerdict): boolean {
+  return v === 'ownBlock' || v === 'pool';
+}
+
+/** calico_export_to_bgp_peers, first match wins (calico-bgp-behaviour.md §1). */
+export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdict {
+  const c = compile(ctx);
+  const p = matchPrefix(prefix);
+  // 1. Reject pools with disableBGPExport.
+  for (const pool of c.noExport) if (inside(p, pool)) return 'disableBGPExport';
+  // 5. calico_aggr: accept each own block, reject routes more specific than it.
+  for (const b of c.blocks) {
+    if (samePrefix(p, b)) return 'ownBlock';
+    if (inside(p, b)) return 'moreSpecificOfOwnBlock';
+  }
+  // 8. Accept anything inside an enabled pool (learned blocks, borrowed /32s).
+  for (const pool of c.enabled) if (inside(p, pool)) return 'pool';
+  return 'outsidePools';
+}
+
+function hasCommunity(a: PathAttributes, c: number): boolean {
+  return a.communities?.includes(c) ?? false;
+}
+
+/** The attributes to send to `peer` for a path, or why it is not sent. */
+export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer): ExportResult {
+  const src = path.source;
+  const a = path.attrs.attrs;
+  if (src.kind === 'peer' && src.key === peer.key) return { rejected: 'sourcePeer' };
+  // RFC 1997: NO_ADVERTISE to nobody; NO_EXPORT (and NO_EXPORT_SUBCONFED, no confederations
+  // here) not outside the AS.
+  if (hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };
+  if (peer.ebgp && (hasCommunity(a, WellKnownCommunity.NoExport) || hasCommunity(a, WellKnownCommunity.NoExportSubconfed))) {
+    return { rejected: 'noExport' };
+  }
+  const reflector = ctx.clusterId !== undefined;
+  if (!mayAdvertise(src, peer, reflector)) return { rejected: 'splitHorizon' };
+  const self = peer.localAddress ?? ctx.localAddresses[peer.family];
+  const { mpReach: _r, mpUnreach: _u, ...base } = a;
+  let out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = { ...base };
+  if (peer.ebgp) {
+    out.asPath = prependAs(a.asPath ?? [], ctx.localAs); // RFC 4271 §5.1.2
+    delete out.localPref; // RFC 4271 §5.1.5: not sent to external peers
+    delete out.originatorId; // RFC 4456 §8: optional non-transitive, AS-internal
+    delete out.clusterList;
+    if (src.ebgp) delete out.med; // RFC 4271 §5.1.4: a MED from another AS is not passed on
+    const keep = peer.nextHopMode === 'keep' && a.nextHop !== undefined;
+    const nh = keep ? a.nextHop : self; // RFC 4271 §5.1.3: next hop self toward eBGP
+    if (nh === undefined) return { rejected: 'noNextHop' };
+    out.nextHop = nh;
+    return { attrs: out };
+  }
+  out.localPref = a.localPref ?? 100; // RFC 4271 §5.1.5: LOCAL_PREF in every iBGP UPDATE
+  const keepNh = peer.nextHopMode === 'keep' || (peer.nextHopMode === 'auto' && src.kind === 'peer');
+  const nh = keepNh && a.nextHop !== undefined ? a.nextHop : self; // locally originated: self
+  if (nh === undefined) return { rejected: 'noNextHop' };
+  out.nextHop = nh;
+  if (reflector && isReflection(src, peer)) {
+    // RFC 4456 §8: ORIGINATOR_ID and CLUSTER_LIST on reflection; next hop unchanged (§10).
+    out = { ...reflectAttributes(out, src.routerId, ctx.clusterId ?? ctx.routerId) };
+  }
+  return { attrs: out };
+}
+
+/** Prepends `asn` to the leading AS_SEQUENCE, or starts a new one (max 255 per segment). */
+export function prependAs(path: readonly AsPathSegment[], asn: number): AsPathSegment[] {
+  const first = path[0];
+  if (first && first.type === 2 && first.asns.length < 255) {
+    return [{ type: 2, asns: [asn, ...first.asns] }, ...path.slice(1)];
+  }
+  return [{ type: 2, asns: [asn] }, ...path];
+}
+
+/** The full export decision for one prefix, path and peer. */
+export function explainExport(ctx: ExportContext, prefix: string, path: ExportablePath, peer: ExportPeer): ExportResult {
+  const verdict = exportDecision(ctx, prefix);
+  if (!isAccepted(verdict)) return { rejected: verdict };
+  return exportAttributes(ctx, path, peer);
+}
+
+/** The attributes to advertise to `peer`, or null when the path is not exported. */
+export function exportPath(ctx: ExportContext, prefix: string, path: ExportablePath, peer: ExportPeer): PathAttributes | null {
+  const r = explainExport(ctx, prefix, path, peer);
+  return 'attrs' in r ? r.attrs : null;
+}

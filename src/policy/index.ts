@@ -1,0 +1,24 @@
+// Route policy: pure import and export evaluation.
+//
+// What: import (src/policy/import.ts) decides what enters the Loc-RIB from a peer — Calico
+// accepts everything, so only loops are dropped (RFC 4456 §8, RFC 4271 §9.1.2) and eBGP
+// LOCAL_PREF ignored. Export (src/policy/export.ts) decides what goes to a peer and with
+// which attributes: Calico's `calico_export_to_bgp_peers` prefix rules (disableBGPExport
+// pools rejected, own blocks accepted and their more-specifics rejected, anything inside
+// an enabled pool accepted, everything else rejected), then the protocol rules (never back
+// to the source peer, NO_ADVERTISE / NO_EXPORT, iBGP split horizon with RFC 4456 reflection,
+// AS prepend and next hop self toward eBGP, LOCAL_PREF toward iBGP).
+//
+// Invariants
+// - Pure functions: no state, no I/O; inputs are never mutated, results are new objects.
+// - Export's prefix verdict depends only on (context, prefix) and its attributes only on
+//   (context, path source + attributes, peer), so update groups memoize them separately.
+// - Not modelled (no input for them yet): BGPFilter rules, prefixAdvertisements
+//   communities, static-route / service CIDRs, interface-based rejects (*.cali routes).
+//
+// RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
+// 4456 §6, §8 (reflection).
+export { exportPath, explainExport, exportDecision, exportAttributes, isAccepted, prependAs } from './export.js';
+export type { ExportContext, ExportPeer, ExportSource, ExportablePath, ExportResult, PoolInfo, PrefixVerdict, AttrRejectReason } from './export.js';
+export { importPath } from './import.js';
+export type { ImportContext, ImportSource, ImportResult, ImportRejectReason } from './import.js';

@@ -1,0 +1,314 @@
+// Adj-RIB-Out: per peer, what has been advertised, and the UPDATEs that bring the peer
+// from that to what its update group wants now.
+//
+// Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and marks
+// it pending in every member → each member pumps: it takes a batch of pending prefixes,
+// diffs the group's desired adverts against its advertised map, packs withdrawals and
+// announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
+//
+// Backpressure: the member writes until sink.write() returns false, then waits for the
+// sink's drain. Prefixes that change meanwhile only sit in the pending set, so a prefix that
+// changed five times while blocked is sent once, in its latest state. Encoding is never
+// done ahead of the socket by more than one batch.
+//
+// Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
+// (RFC 4724 §2). Route refresh (RFC 2918): every advertised route is sent again.
+import type { Family } from '../net/prefix.js';
+import type { Nlri } from '../bgp/wire/types.js';
+import { packUpdates, packWithdrawals, endOfRib } from '../bgp/wire/index.js';
+import type { AttrSet } from './attr-set.js';
+import type { LocRib, BestChange } from './loc-rib.js';
+import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
+import type { Advert, OutPeer } from './update-group.js';
+import type { ExportContext } from '../policy/export.js';
+import { RibError } from './loc-rib.js';
+
+/** The session side of a peer: Node-style write semantics (false = buffer full, wait for drain). */
+export interface PeerSink {
+  write(buf: Buffer): boolean;
+  onDrain(cb: () => void): void;
+}
+
+type Advertised = AttrSet | Map<number, AttrSet>;
+
+const DEFAULT_BATCH = 4096;
+
+export class AdjRibOut {
+  readonly key: string;
+  readonly family: Family;
+  /** prefix → advertised set (no ADD-PATH) or path id → set (ADD-PATH). */
+  private readonly advertised = new Map<string, Advertised>();
+  private pending = new Set<string>();
+  private walk: Iterator<string> | null;
+  private refresh: Iterator<string> | null = null;
+  private eorDue = true;
+  private queue: Buffer[] = [];
+  private blocked = false;
+  private closed = false;
+  /** Counters for status / tests. */
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0 };
+
+  constructor(
+    readonly peer: OutPeer,
+    readonly group: UpdateGroup,
+    private readonly rib: LocRib,
+    private readonly sink: PeerSink,
+    private readonly batchSize: number,
+  ) {
+    this.key = peer.key;
+    this.family = peer.family;
+    this.walk = rib.prefixes(this.family);
+    sink.onDrain(() => {
+      this.blocked = false;
+      this.pump();
+    });
+  }
+
+  /** Number of prefixes advertised (with ADD-PATH: prefixes, not paths). */
+  get size(): number {
+    return this.advertised.size;
+  }
+
+  /** The attribute sets advertised for a prefix, by path id. */
+  advertisedFor(prefix: string): ReadonlyMap<number, AttrSet> {
+    const a = this.advertised.get(prefix);
+    if (a === undefined) return new Map();
+    return a instanceof Map ? a : new Map([[0, a]]);
+  }
+
+  get idle(): boolean {
+    return this.pending.size === 0 && this.walk === null && this.refresh === null && this.queue.length === 0 && !this.eorDue;
+  }
+
+  markPending(prefix: string): void {
+    if (this.closed) return;
+    this.pending.add(prefix);
+    this.group.setBusy(this, true);
+  }
+
+  /** Re-evaluates every prefix (export context changed); no End-of-RIB. */
+  resync(): void {
+    this.walk = this.rib.prefixes(this.family);
+    for (const p of this.advertised.keys()) this.pending.add(p);
+    this.group.setBusy(this, true);
+  }
+
+  /** RFC 2918: send every advertised route again. */
+  routeRefresh(): void {
+    this.refresh = this.advertised.keys();
+    this.group.setBusy(this, true);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const a of this.advertised.values()) forEachSet(a, (s) => s.release());
+    this.advertised.clear();
+    this.pending.clear();
+    this.queue = [];
+    this.walk = this.refresh = null;
+    this.group.setBusy(this, false);
+  }
+
+  /** Writes until the sink is full or nothing is left. */
+  pump(): void {
+    while (!this.blocked && !this.closed) {
+      while (this.queue.length > 0) {
+        const buf = this.queue.shift()!;
+        if (!this.sink.write(buf)) { this.blocked = true; return; }
+      }
+      if (!this.fillQueue()) break;
+    }
+    if (this.idle) this.group.setBusy(this, false);
+  }
+
+  /** Encodes the next batch into the queue; false when there was nothing to do. */
+  private fillQueue(): boolean {
+    const announce = new Map<AttrSet, Nlri[]>();
+    const withdraw: Nlri[] = [];
+    let n = 0;
+    while (this.refresh && n < this.batchSize) {
+      const r = this.refresh.next();
+      if (r.done) { this.refresh = null; break; }
+      const a = this.advertised.get(r.value);
+      if (a) forEachEntry(a, (id, set) => addNlri(announce, set, nlri(r.value, id, this.peer.addPath)));
+      n++;
+    }
+    for (const prefix of this.pending) {
+      if (n >= this.batchSize) break;
+      this.pending.delete(prefix);
+      this.diff(prefix, announce, withdraw);
+      n++;
+    }
+    while (this.walk && n < this.batchSize) {
+      const r = this.walk.next();
+      if (r.done) { this.walk = null; break; }
+      this.diff(r.value, announce, withdraw);
+      n++;
+    }
+    const opts = this.group.opts;
+    if (withdraw.length > 0) {
+      this.push(packWithdrawals({ family: this.family, nlri: withdraw, opts }));
+      this.stats.withdrawals += withdraw.length;
+    }
+    for (const [set, list] of announce) {
+      this.push(packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
+      this.stats.announcements += list.length;
+    }
+    if (n === 0 && this.eorDue && this.walk === null && this.pending.size === 0) {
+      this.eorDue = false; // RFC 4724 §2: initial table complete
+      this.queue.push(endOfRib(this.family));
+      this.stats.endOfRib++;
+      return true;
+    }
+    return n > 0;
+  }
+
+  private push(bufs: Buffer[]): void {
+    for (const b of bufs) this.queue.push(b);
+    this.stats.updates += bufs.length;
+  }
+
+  /** Brings advertised[prefix] to the group's desired state, collecting NLRI to send. */
+  private diff(prefix: string, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
+    const want = this.group.desired(prefix).filter((a) => a.sourceKey !== this.key); // never back to the source
+    const cur = this.advertised.get(prefix);
+    if (!this.peer.addPath) {
+      const w = want[0]?.attrs;
+      const c = cur as AttrSet | undefined;
+      if (w === c) return;
+      if (w) {
+        this.advertised.set(prefix, w.retain());
+        addNlri(announce, w, { prefix });
+      } else {
+        this.advertised.delete(prefix);
+        withdraw.push({ prefix });
+      }
+      c?.release();
+      return;
+    }
+    this.diffAddPath(prefix, want, cur as Map<number, AttrSet> | undefined, announce, withdraw);
+  }
+
+  private diffAddPath(prefix: string, want: readonly Advert[], cur: Map<number, AttrSet> | undefined, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
+    const next = new Map<number, AttrSet>();
+    for (const a of want) if (!next.has(a.id)) next.set(a.id, a.attrs);
+    for (const [id, set] of cur ?? []) {
+      if (next.get(id) !== set) {
+        if (!next.has(id)) withdraw.push({ prefix, pathId: id }); // RFC 7911 §3: withdraw by path id
+        set.release();
+      }
+    }
+    for (const [id, set] of next) {
+      if (cur?.get(id) === set) continue;
+      set.retain();
+      addNlri(announce, set, { prefix, pathId: id });
+    }
+    if (next.size > 0) this.advertised.set(prefix, next);
+    else this.advertised.delete(prefix);
+  }
+}
+
+function nlri(prefix: string, id: number, addPath: boolean): Nlri {
+  return addPath ? { prefix, pathId: id } : { prefix };
+}
+
+function addNlri(m: Map<AttrSet, Nlri[]>, set: AttrSet, n: Nlri): void {
+  const l = m.get(set);
+  if (l) l.push(n);
+  else m.set(set, [n]);
+}
+
+function forEachEntry(a: Advertised, fn: (id: number, s: AttrSet) => void): void {
+  if (a instanceof Map) for (const [id, s] of a) fn(id, s);
+  else fn(0, a);
+}
+
+function forEachSet(a: Advertised, fn: (s: AttrSet) => void): void {
+  forEachEntry(a, (_id, s) => fn(s));
+}
+
+/**
+ * Every peer's Adj-RIB-Out, grouped into update groups, fed by the Loc-RIB's best-path
+ * changes. The daemon calls addPeer on session up, removePeer on session down,
+ * routeRefresh on ROUTE-REFRESH and setContext when pools, blocks or addresses change.
+ */
+export class AdjRibOutManager {
+  private readonly groups = new Map<string, UpdateGroup>();
+  private readonly peers = new Map<string, AdjRibOut>();
+  private readonly ids = new PathIdAllocator();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly rib: LocRib,
+    private ctx: ExportContext,
+    private readonly opts: { batchSize?: number } = {},
+  ) {
+    this.unsubscribe = rib.onBestChange((changes) => this.onChanges(changes));
+  }
+
+  /** Session established: start sending the full table, then End-of-RIB. */
+  addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
+    if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
+    const key = groupKey(peer);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids);
+      this.groups.set(key, group);
+    }
+    const g = group;
+    g.members++;
+    const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH);
+    this.peers.set(peer.key, out);
+    out.pump();
+    return out;
+  }
+
+  removePeer(key: string): void {
+    const out = this.peers.get(key);
+    if (!out) return;
+    out.close();
+    this.peers.delete(key);
+    if (--out.group.members === 0) {
+      out.group.dispose();
+      this.groups.delete(out.group.key);
+    }
+  }
+
+  get(key: string): AdjRibOut | undefined {
+    return this.peers.get(key);
+  }
+
+  /** ROUTE-REFRESH received (RFC 2918 §4): re-send the family's advertised routes. */
+  routeRefresh(key: string, family?: Family): void {
+    const out = this.peers.get(key);
+    if (!out || (family !== undefined && family !== out.family)) return;
+    out.routeRefresh();
+    out.pump();
+  }
+
+  setContext(ctx: ExportContext): void {
+    this.ctx = ctx;
+    for (const g of this.groups.values()) g.setContext(ctx);
+    for (const p of this.peers.values()) { p.resync(); p.pump(); }
+  }
+
+  /** Group key → member peer keys (for status output). */
+  groupMembers(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const p of this.peers.values()) m.set(p.group.key, [...(m.get(p.group.key) ?? []), p.key]);
+    return m;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const k of [...this.peers.keys()]) this.removePeer(k);
+  }
+
+  private onChanges(changes: readonly BestChange[]): void {
+    for (const c of changes) {
+      for (const g of this.groups.values()) if (g.family === c.family) g.invalidate(c.prefix);
+      for (const p of this.peers.values()) if (p.family === c.family) p.markPending(c.prefix);
+    }
+    for (const p of this.peers.values()) p.pump();
+  }
+}

@@ -1,0 +1,38 @@
+// The RIB: Loc-RIB with best path, interned attributes, Adj-RIB-Out with update groups,
+// graceful restart helper.
+//
+// What
+// - LocRib (loc-rib.ts): every path by source (peer sessions, local origins), per family;
+//   best path and multipath per prefix (best-path.ts, ordered named steps); change
+//   notification batched per tick as BestChange[] (flush()).
+// - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
+//   AttrSet that caches its encoded bytes.
+// - AdjRibOutManager (adj-rib-out.ts, update-group.ts): per peer, what was advertised;
+//   peers with equal export parameters share export results and encodings; UPDATEs packed
+//   per attribute set, written under backpressure, coalesced while blocked.
+// - GracefulRestartHelper (graceful-restart.ts): stale marking and sweeping.
+//
+// Invariants
+// - Paths are immutable (except the GR stale mark) and hold a retained AttrSet; every
+//   retain has one release, so unused sets leave the intern table.
+// - Listeners see a prefix at most once per flush, and only when its best path or its
+//   multipath set changed (by identity).
+// - Stale paths take part in selection like any other (RFC 4724 §4.2).
+// - Single-threaded: everything runs on the event loop; no method awaits.
+//
+// RFCs: 4271 §9 (decision process), 4456 §9 (RR tie-breaks), 4724 (graceful restart,
+// End-of-RIB), 7911 (ADD-PATH), 2918 (route refresh), 4760 (MP-BGP), 7606 (treat-as-withdraw).
+export { LocRib, RibError } from './loc-rib.js';
+export type { BestChange, BestChangeListener, RouteView, LocRibOptions, ApplyResult } from './loc-rib.js';
+export { AttrSet, AttrSetTable, attrKey } from './attr-set.js';
+export { Path, addressSortKey, ipv4Num } from './path.js';
+export type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
+export { Destination } from './destination.js';
+export { select, STEPS, MAX_MULTIPATH, asPathLength, neighborAs } from './best-path.js';
+export type { BestPathReason, Selection, SelectOptions } from './best-path.js';
+export { AdjRibOut, AdjRibOutManager } from './adj-rib-out.js';
+export type { PeerSink } from './adj-rib-out.js';
+export { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
+export type { Advert, OutPeer } from './update-group.js';
+export { GracefulRestartHelper } from './graceful-restart.js';
+export type { GrDownInfo, GrUpInfo, GrState, GracefulRestartOptions } from './graceful-restart.js';

@@ -1,0 +1,323 @@
+// Loc-RIB: every path by source, per family, with best path and multipath per prefix.
+//
+// Changes are batched: update/withdraw/remove only mark destinations dirty; best paths are
+// recomputed and listeners told once per flush (scheduled with setImmediate by default, or
+// `flush()` called explicitly). A prefix changed many times between flushes is reported
+// once, with `previousBest` being the best at the previous flush.
+import type { Family } from '../net/prefix.js';
+import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
+import { afiSafiToFamily } from '../bgp/wire/family.js';
+import { DaemonError } from '../util/errors.js';
+import { AttrSetTable } from './attr-set.js';
+import type { AttrSet } from './attr-set.js';
+import { Destination } from './destination.js';
+import { Path, addressSortKey, ipv4Num } from './path.js';
+import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
+import type { BestPathReason } from './best-path.js';
+import { importPath } from '../policy/import.js';
+import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
+
+export interface BestChange {
+  readonly prefix: string;
+  readonly family: Family;
+  readonly best: Path | null;
+  /** Best first; empty when the prefix is gone. */
+  readonly multipath: readonly Path[];
+  readonly previousBest: Path | null;
+  readonly reason: BestPathReason | null;
+}
+
+export type BestChangeListener = (changes: readonly BestChange[]) => void;
+
+export interface RouteView {
+  readonly prefix: string;
+  readonly family: Family;
+  readonly paths: readonly Path[];
+  readonly best: Path | null;
+  readonly multipath: readonly Path[];
+  readonly reason: BestPathReason | null;
+}
+
+export interface LocRibOptions {
+  readonly localAs: number;
+  readonly routerId: string;
+  readonly clusterId?: string;
+  readonly allowOwnAs?: number;
+  readonly maxMultipath?: number;
+  /** When flushes happen: after the current event loop turn (default) or only on flush(). */
+  readonly schedule?: 'immediate' | 'manual';
+  readonly attrSets?: AttrSetTable;
+  /** Replaces the default import policy (src/policy/import.ts). */
+  readonly importPolicy?: (source: ImportSource, attrs: PathAttributes) => ImportResult;
+}
+
+export class RibError extends DaemonError {
+  override readonly name = 'RibError';
+}
+
+export interface ApplyResult {
+  announced: number;
+  withdrawn: number;
+  /** Set when import policy rejected the UPDATE's attributes (its NLRI were withdrawn). */
+  rejected?: string;
+}
+
+export class LocRib {
+  readonly attrSets: AttrSetTable;
+  private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
+  private readonly sources = new Map<string, PathSource>();
+  private nextIndex = 1;
+  private dirty: Destination[] = [];
+  private scheduled = false;
+  private readonly listeners = new Set<BestChangeListener>();
+  private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
+  private readonly selectOpts;
+
+  constructor(readonly opts: LocRibOptions) {
+    this.attrSets = opts.attrSets ?? new AttrSetTable();
+    const ictx: ImportContext = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
+    this.importFn = opts.importPolicy ?? ((s, a) => importPath(ictx, s, a));
+    this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? 16 };
+  }
+
+  // ---- sources ----
+
+  /** Registers (or updates) a peer source; call when its session is established. */
+  registerPeer(info: PeerSourceInfo): PeerSource {
+    const old = this.sources.get(info.key);
+    if (old && old.kind !== 'peer') throw new RibError('ERR_RIB_SOURCE_KIND', `source ${info.key} is local`);
+    const src: PeerSource = Object.assign(old ?? { kind: 'peer' as const, index: this.nextIndex++, pathCount: 0 }, {
+      ...info,
+      kind: 'peer' as const,
+      addressKey: addressSortKey(info.address),
+      routerIdNum: ipv4Num(info.routerId),
+    });
+    this.sources.set(info.key, src);
+    if (old && old.pathCount > 0) this.markSourceDirty(src); // router id / eBGP flag may change selection
+    return src;
+  }
+
+  private localSource(key: string): LocalSource {
+    const s = this.sources.get(key);
+    if (s) {
+      if (s.kind !== 'local') throw new RibError('ERR_RIB_SOURCE_KIND', `source ${key} is a peer`);
+      return s;
+    }
+    const src: LocalSource = {
+      kind: 'local', key, index: this.nextIndex++, address: '', addressKey: '', asn: this.opts.localAs,
+      routerId: this.opts.routerId, routerIdNum: ipv4Num(this.opts.routerId), ebgp: false, routeReflectorClient: false, pathCount: 0,
+    };
+    this.sources.set(key, src);
+    return src;
+  }
+
+  source(key: string): PathSource | undefined {
+    return this.sources.get(key);
+  }
+
+  private mustSource(key: string): PathSource {
+    const s = this.sources.get(key);
+    if (!s) throw new RibError('ERR_RIB_UNKNOWN_SOURCE', `unknown RIB source ${key}`, { source: key });
+    return s;
+  }
+
+  // ---- paths ----
+
+  /** Adds or replaces the path (source, prefix, pathId). The RIB retains `attrs`. */
+  update(sourceKey: string, prefix: string, pathId: number, attrs: AttrSet): void {
+    this.put(this.mustSource(sourceKey), prefix, pathId, attrs);
+  }
+
+  private put(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
+    const table = this.tables[familyOfPrefix(prefix)];
+    let dest = table.get(prefix);
+    if (!dest) { dest = new Destination(prefix); table.set(prefix, dest); }
+    const cur = dest.find(src, pathId);
+    if (cur && cur.attrs === attrs) { cur.stale = false; return; } // re-advertised unchanged (RFC 4724 §4.2)
+    const old = dest.put(new Path(src, pathId, attrs.retain()));
+    if (old) old.attrs.release();
+    else src.pathCount++;
+    this.markDirty(dest);
+  }
+
+  withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
+    const src = this.sources.get(sourceKey);
+    const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
+    if (!src || !dest) return false;
+    const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
+    this.dropped(src, gone);
+    if (gone.length > 0) this.markDirty(dest);
+    return gone.length > 0;
+  }
+
+  /**
+   * Applies a decoded UPDATE from a peer: classic withdrawn/NLRI (IPv4) and MP_UNREACH /
+   * MP_REACH (RFC 4760). With `treatAsWithdraw` (RFC 7606 §2) every NLRI is withdrawn.
+   * Import policy runs once for the message's attributes.
+   */
+  applyUpdate(sourceKey: string, msg: UpdateMessage): ApplyResult {
+    const src = this.mustSource(sourceKey);
+    const res: ApplyResult = { announced: 0, withdrawn: 0 };
+    const out = (list: readonly Nlri[]) => { for (const n of list) if (this.withdraw(sourceKey, n.prefix, n.pathId ?? 0)) res.withdrawn++; };
+    out(msg.withdrawn);
+    const a = msg.attributes;
+    if (a.mpUnreach && afiSafiToFamily(a.mpUnreach.afi, a.mpUnreach.safi)) out(a.mpUnreach.withdrawn);
+    const mpOk = a.mpReach !== undefined && afiSafiToFamily(a.mpReach.afi, a.mpReach.safi) !== null;
+    if (msg.nlri.length === 0 && !(mpOk && a.mpReach!.nlri.length > 0)) return res;
+    const imported: ImportResult | { rejected: 'treatAsWithdraw' } = msg.treatAsWithdraw ? { rejected: 'treatAsWithdraw' } : this.importFn(src, a);
+    if ('rejected' in imported) {
+      out(msg.nlri);
+      if (mpOk) out(a.mpReach!.nlri);
+      res.rejected = imported.rejected;
+      return res;
+    }
+    const { mpReach, mpUnreach: _u, ...plain } = imported.attrs;
+    if (msg.nlri.length > 0) {
+      const set = this.attrSets.intern(plain);
+      for (const n of msg.nlri) { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+    }
+    if (mpOk && mpReach && mpReach.nlri.length > 0) {
+      const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
+      for (const n of mpReach.nlri) { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+    }
+    return res;
+  }
+
+  /**
+   * Sets (attrs) or clears (null) a locally originated route. `sourceKey` separates local
+   * origins (e.g. 'local' for own blocks, 'kernel' for learned routes).
+   */
+  setLocal(prefix: string, attrs: PathAttributes | null, sourceKey = 'local'): void {
+    const src = this.localSource(sourceKey);
+    if (attrs === null) { this.withdraw(sourceKey, prefix, 0); return; }
+    this.put(src, prefix, 0, this.attrSets.intern({ origin: 0, asPath: [], ...attrs }));
+  }
+
+  /** Removes every path of the source (session down without GR, GR timer expiry). */
+  removeSource(sourceKey: string, family?: Family): number {
+    return this.removeWhere(sourceKey, family, () => true);
+  }
+
+  /** RFC 4724 §4.2: marks the source's paths stale; they stay usable. Returns the count. */
+  markStale(sourceKey: string, family: Family): number {
+    const src = this.sources.get(sourceKey);
+    if (!src || src.pathCount === 0) return 0;
+    let n = 0;
+    for (const dest of this.tables[family].values()) {
+      for (const p of dest.paths) if (p.source === src && !p.stale) { p.stale = true; n++; }
+    }
+    return n;
+  }
+
+  /** Removes the source's paths still stale (not re-advertised since markStale). */
+  sweepStale(sourceKey: string, family: Family): number {
+    return this.removeWhere(sourceKey, family, (p) => p.stale);
+  }
+
+  /** Number of the source's paths currently stale in `family`. */
+  staleCount(sourceKey: string, family: Family): number {
+    const src = this.sources.get(sourceKey);
+    if (!src || src.pathCount === 0) return 0;
+    let n = 0;
+    for (const dest of this.tables[family].values()) for (const p of dest.paths) if (p.source === src && p.stale) n++;
+    return n;
+  }
+
+  private removeWhere(sourceKey: string, family: Family | undefined, pred: (p: Path) => boolean): number {
+    const src = this.sources.get(sourceKey);
+    if (!src || src.pathCount === 0) return 0;
+    let n = 0;
+    for (const f of family ? [family] : (['ipv4', 'ipv6'] as const)) {
+      for (const dest of this.tables[f].values()) {
+        const gone = dest.removeWhere((p) => p.source === src && pred(p));
+        if (gone.length === 0) continue;
+        n += gone.length;
+        this.dropped(src, gone);
+        this.markDirty(dest);
+      }
+    }
+    return n;
+  }
+
+  private dropped(src: PathSource, gone: readonly Path[]): void {
+    for (const p of gone) { p.attrs.release(); src.pathCount--; }
+  }
+
+  private markSourceDirty(src: PathSource): void {
+    for (const f of ['ipv4', 'ipv6'] as const) {
+      for (const dest of this.tables[f].values()) if (dest.paths.some((p) => p.source === src)) this.markDirty(dest);
+    }
+  }
+
+  // ---- reading ----
+
+  lookup(prefix: string): RouteView | undefined {
+    const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
+    return dest && dest.pathCount > 0 ? view(dest) : undefined;
+  }
+
+  /** Every prefix with at least one path (for `tern routes`, sorted by the caller). */
+  *routes(family?: Family): IterableIterator<RouteView> {
+    for (const f of family ? [family] : (['ipv4', 'ipv6'] as const)) {
+      for (const dest of this.tables[f].values()) if (dest.pathCount > 0) yield view(dest);
+    }
+  }
+
+  /** Live iteration over the prefixes of a family (used by the Adj-RIB-Out's table walk). */
+  prefixes(family: Family): IterableIterator<string> {
+    return this.tables[family].keys();
+  }
+
+  /** The current (flushed) best and multipath of a prefix. */
+  selected(prefix: string): { best: Path | null; multipath: readonly Path[] } {
+    const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
+    return dest ? { best: dest.best, multipath: dest.multipath } : { best: null, multipath: [] };
+  }
+
+  size(family: Family): number {
+    return this.tables[family].size;
+  }
+
+  // ---- change notification ----
+
+  onBestChange(listener: BestChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private markDirty(dest: Destination): void {
+    if (dest.dirty) return;
+    dest.dirty = true;
+    this.dirty.push(dest);
+    if (!this.scheduled && this.opts.schedule !== 'manual') {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Recomputes dirty destinations and notifies listeners once with every change. */
+  flush(): readonly BestChange[] {
+    this.scheduled = false;
+    const batch = this.dirty;
+    this.dirty = [];
+    const changes: BestChange[] = [];
+    for (const dest of batch) {
+      dest.dirty = false;
+      const previousBest = dest.best;
+      if (dest.recompute(this.selectOpts)) {
+        changes.push({ prefix: dest.prefix, family: dest.family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
+      }
+      if (dest.pathCount === 0) this.tables[dest.family].delete(dest.prefix);
+    }
+    if (changes.length > 0) for (const l of this.listeners) l(changes);
+    return changes;
+  }
+}
+
+function view(dest: Destination): RouteView {
+  return { prefix: dest.prefix, family: dest.family, paths: dest.paths, best: dest.best, multipath: dest.multipath, reason: dest.reason };
+}
+
+function familyOfPrefix(prefix: string): Family {
+  return prefix.includes(':') ? 'ipv6' : 'ipv4';
+}

@@ -1,0 +1,92 @@
+// Path sources and paths.
+//
+// A path is one route to a prefix learned from one source (a BGP peer, or a local origin:
+// own blocks, kernel-learned routes). Paths are immutable except for the GR `stale` mark,
+// which does not take part in selection (RFC 4724 §4.2: stale routes stay usable). The
+// prefix is not stored in the path (the destination holds it): every field here is
+// multiplied by routes × peers, so Path carries four fields and the attributes are a shared
+// interned AttrSet (style-by-example, item 9).
+import type { Family } from '../net/prefix.js';
+import type { AttrSet } from './attr-set.js';
+
+/** What the daemon registers once per established session. */
+export interface PeerSourceInfo {
+  readonly key: string;
+  readonly address: string;
+  readonly asn: number;
+  /** The peer's BGP identifier (dotted quad). */
+  readonly routerId: string;
+  readonly ebgp: boolean;
+  /** We reflect routes of this peer as from a client (RFC 4456). */
+  readonly routeReflectorClient: boolean;
+  /** Routes learned are of this family (the session's transport family). */
+  readonly family?: Family;
+}
+
+export interface PeerSource extends PeerSourceInfo {
+  readonly kind: 'peer';
+  /** Small positive number, stable for the life of the RIB; used for ADD-PATH ids. */
+  readonly index: number;
+  /** Sortable form of `address` (RFC 4271 §9.1.2.2 g). */
+  readonly addressKey: string;
+  /** Numeric router id (RFC 4456 §9). */
+  readonly routerIdNum: number;
+  /** Paths currently held from this source. */
+  pathCount: number;
+}
+
+/** Locally originated routes: own blocks (static blackholes), kernel-learned routes. */
+export interface LocalSource {
+  readonly kind: 'local';
+  readonly key: string;
+  readonly index: number;
+  readonly address: '';
+  readonly addressKey: '';
+  readonly asn: number;
+  readonly routerId: string;
+  readonly routerIdNum: number;
+  readonly ebgp: false;
+  readonly routeReflectorClient: false;
+  pathCount: number;
+}
+
+export type PathSource = PeerSource | LocalSource;
+
+export class Path {
+  constructor(
+    readonly source: PathSource,
+    /** RFC 7911 path identifier as received (0 without ADD-PATH). */
+    readonly pathId: number,
+    readonly attrs: AttrSet,
+    /** RFC 4724 §4.2: kept after the session went down, until swept. */
+    public stale = false,
+  ) {}
+}
+
+/** Dotted quad → unsigned 32-bit number, without validation (inputs are canonical). */
+export function ipv4Num(a: string): number {
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) { n = n * 256 + part; part = 0; } else part = part * 10 + (c - 48);
+  }
+  return n * 256 + part;
+}
+
+/** A string that sorts like the address: IPv4 as 8 hex digits, IPv6 as 32 hex digits. */
+export function addressSortKey(address: string): string {
+  if (!address.includes(':')) return ipv4Num(address).toString(16).padStart(8, '0');
+  const [head = '', tail] = address.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const last = t.length > 0 ? t : h;
+  const lastWord = last[last.length - 1] ?? '';
+  if (lastWord.includes('.')) {
+    // embedded IPv4 (::ffff:1.2.3.4): two words
+    const v4 = ipv4Num(lastWord);
+    last.splice(last.length - 1, 1, (v4 >>> 16).toString(16), (v4 & 0xffff).toString(16));
+  }
+  const fill = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((w) => w.padStart(4, '0')).join('');
+}

@@ -1,0 +1,159 @@
+// Update groups: peers that would be sent identical UPDATEs share one export computation.
+//
+// Peers with the same export-relevant parameters (family, eBGP/iBGP, peer AS, RR-client
+// flag, next-hop mode and local address, 4-octet AS, ADD-PATH, extended messages) form a
+// group. Export runs once per group and prefix; its results are interned AttrSets, so the
+// encoded attribute bytes (cached in the set) are shared by every member and every prefix
+// with the same attributes (BIRD buckets, style-by-example item 12).
+//
+// The one per-member rule, "never send a route back to the peer it came from", is applied
+// by the member on the group's result (each Advert carries its source key).
+import type { Family } from '../net/prefix.js';
+import type { EncodeOptions } from '../bgp/wire/types.js';
+import type { AttrSet, AttrSetTable } from './attr-set.js';
+import type { LocRib } from './loc-rib.js';
+import type { Path, PathSource } from './path.js';
+import { exportDecision, exportAttributes, isAccepted } from '../policy/export.js';
+import type { ExportContext, ExportPeer } from '../policy/export.js';
+
+/** One path as advertised: ADD-PATH id (0 without ADD-PATH), attributes, origin. */
+export interface Advert {
+  readonly id: number;
+  readonly attrs: AttrSet;
+  readonly sourceKey: string;
+}
+
+/** What the daemon knows about a peer for output: export parameters and negotiated options. */
+export interface OutPeer extends ExportPeer {
+  readonly fourOctetAs: boolean;
+  /** RFC 7911: we negotiated to SEND path ids for the family. */
+  readonly addPath: boolean;
+  readonly extendedMessage?: boolean;
+}
+
+export function groupKey(p: OutPeer): string {
+  return [p.family, p.ebgp ? 'e' : 'i', p.peerAs, p.routeReflectorClient ? 'rr' : '-', p.nextHopMode, p.localAddress ?? '',
+    p.fourOctetAs ? 4 : 2, p.addPath ? 'ap' : '-', p.extendedMessage ? 'x' : '-'].join('|');
+}
+
+/** Stable ADD-PATH ids: one per (source, received path id), shared by all groups. */
+export class PathIdAllocator {
+  private readonly ids = new Map<number, number>();
+  private next = 1;
+
+  idFor(path: Path): number {
+    const k = path.source.index * 0x1_0000_0000 + path.pathId;
+    let id = this.ids.get(k);
+    if (id === undefined) { id = this.next++; this.ids.set(k, id); }
+    return id;
+  }
+}
+
+const MEMO_LIMIT = 65_536;
+
+export class UpdateGroup {
+  readonly key: string;
+  readonly family: Family;
+  readonly opts: EncodeOptions;
+  /** Export template: the key is empty so the group never matches a source peer. */
+  private readonly template: ExportPeer;
+  private readonly cache = new Map<string, readonly Advert[]>();
+  private readonly memo = new Map<AttrSet, [PathSource, AttrSet | null][]>();
+  private memoSize = 0;
+  /** Members in the group; with one, per-prefix results are not worth caching. */
+  members = 0;
+  private readonly busy = new Set<object>();
+
+  constructor(
+    readonly peer: OutPeer,
+    private ctx: ExportContext,
+    private readonly rib: LocRib,
+    private readonly attrSets: AttrSetTable,
+    private readonly ids: PathIdAllocator,
+  ) {
+    this.key = groupKey(peer);
+    this.family = peer.family;
+    this.template = { ...peer, key: '' };
+    this.opts = {
+      fourOctetAs: peer.fourOctetAs,
+      ...(peer.addPath ? { addPath: new Set<Family>([peer.family]) } : {}),
+      ...(peer.extendedMessage ? { extendedMessage: true } : {}),
+    };
+  }
+
+  /** What the group advertises for `prefix` now (best first; several only with ADD-PATH). */
+  desired(prefix: string): readonly Advert[] {
+    if (this.members <= 1) return this.compute(prefix);
+    let d = this.cache.get(prefix);
+    if (d === undefined) {
+      d = this.compute(prefix);
+      this.cache.set(prefix, d);
+    }
+    return d;
+  }
+
+  /** Forgets the cached result for a changed prefix. */
+  invalidate(prefix: string): void {
+    this.cache.delete(prefix);
+  }
+
+  /**
+   * Members with work left (pending prefixes, a table walk, queued bytes). When the last
+   * one becomes idle the per-prefix cache is dropped: it only serves members catching up.
+   */
+  setBusy(member: object, busy: boolean): void {
+    if (busy) this.busy.add(member);
+    else if (this.busy.delete(member) && this.busy.size === 0) this.cache.clear();
+  }
+
+  get cachedPrefixes(): number {
+    return this.cache.size;
+  }
+
+  /** New pools / blocks / addresses: every cached result and memo is void. */
+  setContext(ctx: ExportContext): void {
+    this.ctx = ctx;
+    this.cache.clear();
+    this.clearMemo();
+  }
+
+  dispose(): void {
+    this.cache.clear();
+    this.clearMemo();
+  }
+
+  private compute(prefix: string): readonly Advert[] {
+    const { best, multipath } = this.rib.selected(prefix);
+    if (!best || !isAccepted(exportDecision(this.ctx, prefix))) return [];
+    const paths = this.peer.addPath ? multipath : [best];
+    const out: Advert[] = [];
+    for (const p of paths) {
+      const attrs = this.exported(p);
+      if (attrs) out.push({ id: this.peer.addPath ? this.ids.idFor(p) : 0, attrs, sourceKey: p.source.key });
+    }
+    return out;
+  }
+
+  /** exportAttributes memoized by (source attribute set, source). */
+  private exported(p: Path): AttrSet | null {
+    let list = this.memo.get(p.attrs);
+    const hit = list?.find(([s]) => s === p.source);
+    if (hit) return hit[1];
+    const r = exportAttributes(this.ctx, p, this.template);
+    const set = 'attrs' in r ? this.attrSets.intern(r.attrs).retain() : null;
+    if (this.memoSize >= MEMO_LIMIT) this.clearMemo();
+    if (!list) { list = []; this.memo.set(p.attrs.retain(), list); }
+    list.push([p.source, set]);
+    this.memoSize++;
+    return set;
+  }
+
+  private clearMemo(): void {
+    for (const [src, list] of this.memo) {
+      src.release();
+      for (const [, set] of list) set?.release();
+    }
+    this.memo.clear();
+    this.memoSize = 0;
+  }
+}

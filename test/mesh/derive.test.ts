@@ -1,0 +1,94 @@
+// deriveNodeConfig: router id rules, addresses, pools, own blocks, overrides, helpers.
+import t from 'tap';
+import { deriveNodeConfig, parseGoDuration, parsePeerIP } from '../../src/config/index.js';
+import { ConfigError } from '../../src/util/errors.js';
+import { affinity, bgpConfig, node, pool, snapshot } from './fixtures/snapshot.js';
+
+t.test('router id is the node IPv4; 224.0.0.0/4 is rejected', async (t) => {
+  t.equal(deriveNodeConfig(snapshot([node('a', { ipv4Address: '10.0.0.11/24' })]), 'a').routerId, '10.0.0.11');
+  for (const bad of ['224.0.0.1/24', '230.1.2.3/16', '239.255.255.255/32']) {
+    t.throws(() => deriveNodeConfig(snapshot([node('a', { ipv4Address: bad })]), 'a'),
+      { code: 'ERR_CONFIG_INVALID', message: /router id .* is in 224\.0\.0\.0\/4/ }, bad);
+  }
+  t.equal(deriveNodeConfig(snapshot([node('a', { ipv4Address: '223.255.255.255/24' })]), 'a').routerId, '223.255.255.255');
+});
+
+t.test('no IPv4 address: a clear error, also on an IPv6-only node', async (t) => {
+  const err = t.throws(() => deriveNodeConfig(snapshot([node('a', { ipv6Address: 'fd00::11/64' })]), 'a')) as unknown;
+  t.ok(err instanceof ConfigError);
+  t.match((err as ConfigError).message, /Node a has no IPv4 address \(spec\.bgp\.ipv4Address\)/);
+  t.same((err as ConfigError).details, { kind: 'Node', resource: 'a', field: 'spec.bgp.ipv4Address', reason: 'no IPv4 address for the router id' });
+});
+
+t.test('unknown node and unparsable own address are errors', async (t) => {
+  t.throws(() => deriveNodeConfig(snapshot([]), 'a'), { code: 'ERR_CONFIG_INVALID', message: /Node a is not in the datastore/ });
+  t.throws(() => deriveNodeConfig(snapshot([node('a', { ipv4Address: '10.0.0.300/24' })]), 'a'),
+    { code: 'ERR_CONFIG_INVALID', message: /spec\.bgp\.ipv4Address/ });
+  t.throws(() => deriveNodeConfig(snapshot([node('a', { ipv4Address: 'fd00::1/64' })]), 'a'), { code: 'ERR_CONFIG_INVALID' });
+});
+
+t.test('addresses: prefix length and network; overrides replace the stored ones', async (t) => {
+  const snap = snapshot([node('a', { ipv4Address: '10.0.0.11/24' }), node('b', { ipv4Address: '10.0.0.12/24' })]);
+  const a = deriveNodeConfig(snap, 'a');
+  t.same(a.ipv4, { address: '10.0.0.11', prefixLength: 24, network: '10.0.0.0/24' });
+  t.equal(a.ipv6, undefined);
+  const o = deriveNodeConfig(snap, 'a', { ipv4: '172.16.0.5/16', ipv6: 'fd00::5/64' });
+  t.equal(o.routerId, '172.16.0.5');
+  t.same(o.ipv4, { address: '172.16.0.5', prefixLength: 16, network: '172.16.0.0/16' });
+  t.equal(o.peers[0]?.sourceAddress, '172.16.0.5');
+  t.same(deriveNodeConfig(snapshot([node('a', { ipv4Address: '10.0.0.11' })]), 'a').ipv4,
+    { address: '10.0.0.11', prefixLength: 32, network: '10.0.0.11/32' }, 'bare address is a /32');
+});
+
+t.test('pools: defaults, modes, sorted; bad pool skipped with a warning', async (t) => {
+  const snap = snapshot([node('a', { ipv4Address: '10.0.0.11/24' }),
+    pool('v4', { cidr: '10.244.0.0/16', ipipMode: 'CrossSubnet', natOutgoing: true }),
+    pool('v6', { cidr: 'FD00:1::/48', vxlanMode: 'Always', blockSize: 120 }),
+    pool('old', { cidr: '10.1.0.0/16', disabled: true, disableBGPExport: true }),
+    pool('bad', { cidr: '10.2.0.0/33' })]);
+  const a = deriveNodeConfig(snap, 'a');
+  t.same(a.pools, [
+    { cidr: '10.1.0.0/16', family: 'ipv4', blockSize: 26, ipipMode: 'never', vxlanMode: 'never', natOutgoing: false, disabled: true, disableBGPExport: true },
+    { cidr: '10.244.0.0/16', family: 'ipv4', blockSize: 26, ipipMode: 'crossSubnet', vxlanMode: 'never', natOutgoing: true, disabled: false, disableBGPExport: false },
+    { cidr: 'fd00:1::/48', family: 'ipv6', blockSize: 120, ipipMode: 'never', vxlanMode: 'always', natOutgoing: false, disabled: false, disableBGPExport: false },
+  ]);
+  t.match(a.warnings, [/IPPool bad: .*skipped/]);
+});
+
+t.test('own blocks: this node only, not deleted, state kept', async (t) => {
+  const snap = snapshot([node('a', { ipv4Address: '10.0.0.11/24' }),
+    affinity('a-1', { node: 'a', cidr: '10.244.1.0/26', state: 'confirmed' }),
+    affinity('a-2', { node: 'a', cidr: '10.244.0.64/26', state: 'pending' }),
+    affinity('a-3', { node: 'a', cidr: '10.244.2.0/26', state: 'pendingDeletion' }),
+    affinity('a-4', { node: 'a', cidr: '10.244.3.0/26', state: 'confirmed', deleted: 'true' }),
+    affinity('b-1', { node: 'b', cidr: '10.244.9.0/26', state: 'confirmed' })]);
+  t.same(deriveNodeConfig(snap, 'a').ownBlocks, [
+    { cidr: '10.244.0.64/26', state: 'pending' },
+    { cidr: '10.244.1.0/26', state: 'confirmed' },
+    { cidr: '10.244.2.0/26', state: 'pendingDeletion' },
+  ]);
+});
+
+t.test('bad global asNumber falls back to 64512 with a warning; bad duration too', async (t) => {
+  const snap = snapshot([node('a', { ipv4Address: '10.0.0.11/24' }), node('b', { ipv4Address: '10.0.0.12/24' }),
+    bgpConfig('default', { asNumber: 0, nodeMeshMaxRestartTime: '2 minutes' })]);
+  const a = deriveNodeConfig(snap, 'a');
+  t.equal(a.asNumber, 64512);
+  t.equal(a.peers[0]?.gracefulRestartTime, 120);
+  t.equal(a.warnings.length, 2);
+});
+
+t.test('Go durations', async (t) => {
+  const rows: [string, number][] = [['120s', 120], ['2m', 120], ['1m30s', 90], ['1.5h', 5400], ['1500ms', 2], ['0', 0], ['90s', 90], ['0.4s', 0]];
+  for (const [text, want] of rows) t.equal(parseGoDuration(text), want, text);
+  for (const bad of ['', '10', '-5s', '5x', '1m 30s']) t.throws(() => parseGoDuration(bad), { code: 'ERR_CONFIG_INVALID' }, bad);
+});
+
+t.test('peerIP forms', async (t) => {
+  t.same(parsePeerIP('192.168.1.1'), { address: '192.168.1.1' });
+  t.same(parsePeerIP('192.168.1.1:1179'), { address: '192.168.1.1', port: 1179 });
+  t.same(parsePeerIP('[FD00::1]:1179'), { address: 'fd00::1', port: 1179 });
+  t.same(parsePeerIP('fd00::1'), { address: 'fd00::1' });
+  t.throws(() => parsePeerIP('192.168.1.1:70000'));
+  t.throws(() => parsePeerIP('peer.example'));
+});

@@ -1,0 +1,221 @@
+// Adj-RIB-Out: packing, End-of-RIB, coalescing under backpressure, ADD-PATH, update groups,
+// route refresh, context changes. Byte-level: everything written is decoded back.
+import t from 'tap';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import type { OutPeer } from '../../src/rib/update-group.js';
+import { makeRib, addPeer, attrs, seq, announce } from './fixtures/helpers.js';
+import { CTX } from './fixtures/export-ctx.js';
+import { FakeSink, announced, withdrawn, isEor } from './fixtures/sink.js';
+
+function ibgp(n: number, extra: Partial<OutPeer> = {}): OutPeer {
+  return { key: `10.0.0.${n}|179`, family: 'ipv4', ebgp: false, peerAs: 64512, routeReflectorClient: false, nextHopMode: 'auto', localAddress: '10.0.0.1', fourOctetAs: true, addPath: false, ...extra };
+}
+
+function ebgp(n: number, extra: Partial<OutPeer> = {}): OutPeer {
+  return { ...ibgp(n), key: `192.0.2.${n}|179`, ebgp: true, peerAs: 65100, ...extra };
+}
+
+/** The i-th /26 inside the 10.244.0.0/16 pool. */
+function block(i: number): string {
+  return `10.244.${i >> 2}.${(i & 3) * 64}/26`;
+}
+
+t.test('1000 routes with one attribute set: few UPDATEs, then End-of-RIB', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  for (let i = 0; i < 1000; i++) announce(rib, '10.0.0.2|179', block(i), attrs({ nextHop: '10.0.0.2', localPref: 100 }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer(ebgp(9), sink);
+  const msgs = sink.take();
+  t.equal(msgs.length, 3, '2 UPDATEs (5000 octets of NLRI at 4096 per message) + End-of-RIB');
+  t.ok(isEor(msgs[2]!));
+  t.equal(announced(msgs).length, 1000);
+  t.same(new Set(announced(msgs)).size, 1000);
+  t.same(msgs[0]!.attributes, { origin: 0, asPath: seq(64512), nextHop: '10.0.0.1' });
+  t.equal(out.get('192.0.2.9|179')!.size, 1000);
+});
+
+t.test('withdrawal, and a prefix flapping 5 times while blocked is sent once, latest state', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  announce(rib, '10.0.0.2|179', block(0), attrs({ nextHop: '10.0.0.2' }));
+  announce(rib, '10.0.0.2|179', block(1), attrs({ nextHop: '10.0.0.2' }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink(1); // full after every write
+  out.addPeer(ebgp(9), sink);
+  t.equal(sink.written.length, 1, 'stopped at the first false');
+  sink.drain(1);
+  sink.drain(1);
+  t.ok(isEor(sink.take().at(-1)!), 'table then End-of-RIB');
+  sink.drain(1); // idle, nothing written
+  t.equal(sink.written.length, 0);
+
+  announce(rib, '10.0.0.2|179', block(0), attrs({ nextHop: '10.0.0.2', med: 1 }));
+  rib.flush(); // written at once (room 1) → now blocked
+  t.equal(sink.written.length, 1);
+  for (let med = 2; med <= 6; med++) {
+    announce(rib, '10.0.0.2|179', block(0), attrs({ nextHop: '10.0.0.2', med }));
+    rib.flush();
+  }
+  rib.withdraw('10.0.0.2|179', block(1));
+  rib.flush();
+  t.equal(sink.written.length, 1, 'nothing more while blocked');
+  sink.drain();
+  const msgs = sink.take();
+  t.same(withdrawn(msgs), [block(1)]);
+  t.same(announced(msgs), [block(0), block(0)], 'med 1 (before blocking), then only the latest');
+  t.same(msgs.filter((m) => m.nlri.length > 0).map((m) => m.attributes.med), [1, 6]);
+});
+
+t.test('ADD-PATH: every multipath member with a stable path id; withdraw by id', async (t) => {
+  const rib = makeRib({ clusterId: '244.0.0.1' });
+  addPeer(rib, 11, { rrClient: true }); addPeer(rib, 12, { rrClient: true }); addPeer(rib, 13, { rrClient: true });
+  for (const n of [11, 12, 13]) announce(rib, `10.0.0.${n}|179`, block(5), attrs({ nextHop: `10.0.0.${n}` }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, { ...CTX, clusterId: '244.0.0.1' });
+  const sink = new FakeSink();
+  out.addPeer(ibgp(14, { routeReflectorClient: true, addPath: true }), sink);
+  const opts = { fourOctetAs: true, addPath: new Set(['ipv4' as const]) };
+  const msgs = sink.take(opts);
+  const ids = announced(msgs).map((s) => Number(s.split('#')[1]));
+  t.equal(ids.length, 3);
+  t.equal(new Set(ids).size, 3, 'distinct path ids');
+  t.same(msgs.filter((m) => m.nlri.length).map((m) => m.attributes.nextHop).sort(), ['10.0.0.11', '10.0.0.12', '10.0.0.13'], 'next hops unchanged on reflection');
+  t.ok(msgs.every((m) => m.nlri.length === 0 || m.attributes.clusterList?.[0] === '244.0.0.1'));
+
+  const plain = new FakeSink();
+  out.addPeer(ibgp(15, { routeReflectorClient: true }), plain);
+  t.equal(announced(plain.take()).length, 1, 'without ADD-PATH: the best path only');
+
+  rib.removeSource('10.0.0.12|179');
+  rib.flush();
+  const idOf12 = ids[msgs.filter((m) => m.nlri.length).findIndex((m) => m.attributes.nextHop === '10.0.0.12')];
+  const after = sink.take(opts);
+  t.same(withdrawn(after), [`${block(5)}#${idOf12}`]);
+  t.same(announced(after), [], 'the other paths are not re-sent');
+});
+
+t.test('never back to the source; iBGP split horizon withdraws when the best moves', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2); addPeer(rib, 1, { address: '192.0.2.1', asn: 65100 });
+  announce(rib, '192.0.2.1|179', block(7), attrs({ asPath: seq(65100), nextHop: '192.0.2.1' }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const toSource = new FakeSink();
+  const toMesh = new FakeSink();
+  out.addPeer(ebgp(1), toSource);
+  out.addPeer(ibgp(2), toMesh);
+  t.same(announced(toSource.take()), []);
+  t.same(announced(toMesh.take()), [block(7)]);
+  announce(rib, '10.0.0.2|179', block(7), attrs({ nextHop: '10.0.0.2', localPref: 200 }));
+  rib.flush();
+  t.same(withdrawn(toMesh.take()), [block(7)], 'best now from the mesh peer itself');
+  t.same(announced(toSource.take()), [block(7)], 'and the eBGP peer now gets the iBGP path');
+});
+
+t.test('update groups: equal peers share a group and the encoded attribute bytes', async (t) => {
+  const rib = makeRib();
+  rib.setLocal(block(1), {});
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const a = new FakeSink();
+  const b = new FakeSink();
+  const c = new FakeSink();
+  const ra = out.addPeer(ibgp(3), a);
+  const rb = out.addPeer(ibgp(4), b);
+  const rc = out.addPeer(ibgp(5, { fourOctetAs: false }), c);
+  t.equal(ra.group, rb.group);
+  t.not(ra.group, rc.group);
+  t.equal(out.groupMembers().size, 2);
+  const sa = ra.advertisedFor(block(1)).get(0)!;
+  t.equal(sa, rb.advertisedFor(block(1)).get(0), 'one AttrSet for both');
+  t.equal(sa, rc.advertisedFor(block(1)).get(0), 'the 2-octet group interns the same attributes');
+  t.equal(sa.encoded({ fourOctetAs: true }), sa.encoded({ fourOctetAs: true }));
+  t.same(a.written, b.written);
+  out.removePeer('10.0.0.5|179');
+  t.equal(out.groupMembers().size, 1);
+});
+
+t.test('route refresh re-sends everything; context change withdraws what is no longer exported', async (t) => {
+  const rib = makeRib();
+  for (let i = 0; i < 10; i++) rib.setLocal(block(i), {});
+  rib.setLocal('172.16.0.0/24', {});
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer(ibgp(3), sink);
+  t.equal(announced(sink.take()).length, 10, 'outside-pool route not sent');
+  out.routeRefresh('10.0.0.3|179');
+  const again = sink.take();
+  t.equal(announced(again).length, 10);
+  t.notOk(again.some(isEor), 'no End-of-RIB after a plain refresh');
+  out.setContext({ ...CTX, pools: CTX.pools.map((p) => (p.cidr === '10.244.0.0/16' ? { ...p, disableBGPExport: true } : p)) });
+  t.equal(withdrawn(sink.take()).length, 10);
+  out.close();
+  t.equal(rib.attrSets.size, 1, 'only the Loc-RIB\'s local set remains');
+});
+
+t.test('empty table: just End-of-RIB; IPv6 through MP_REACH', async (t) => {
+  const rib = makeRib();
+  const out = new AdjRibOutManager(rib, CTX);
+  const s4 = new FakeSink();
+  out.addPeer(ibgp(3), s4);
+  const m = s4.take();
+  t.equal(m.length, 1);
+  t.ok(isEor(m[0]!));
+  rib.setLocal('fd00:1::40/122', {});
+  rib.flush();
+  const s6 = new FakeSink();
+  out.addPeer({ ...ibgp(3), key: 'fd00::3|179', family: 'ipv6', localAddress: 'fd00::1' }, s6);
+  const m6 = s6.take();
+  t.same(m6[0]!.attributes.mpReach, { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: [{ prefix: 'fd00:1::40/122' }] });
+  t.equal(m6[0]!.attributes.localPref, 100);
+  t.ok(isEor(m6[1]!));
+});
+
+t.test('one group, one member blocked: the other keeps up, the blocked one gets the latest state', async (t) => {
+  const rib = makeRib();
+  for (let i = 0; i < 4; i++) rib.setLocal(block(i), {});
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX, { batchSize: 2 });
+  const fast = new FakeSink();
+  const slow = new FakeSink(1);
+  const rf = out.addPeer(ibgp(3), fast);
+  const rs = out.addPeer(ibgp(4), slow);
+  t.equal(rf.group, rs.group);
+  t.equal(announced(fast.take()).length, 4);
+  t.equal(slow.written.length, 1, 'slow peer blocked after its first UPDATE');
+  t.ok(rf.group.cachedPrefixes > 0, 'results cached while a member catches up');
+  rib.setLocal(block(9), {});
+  rib.setLocal(block(0), null);
+  rib.flush();
+  rib.setLocal(block(9), { med: 3 });
+  rib.flush();
+  const f = fast.take();
+  t.same(withdrawn(f), [block(0)]);
+  t.same(f.filter((m) => m.nlri.length).map((m) => [m.nlri[0]!.prefix, m.attributes.med ?? null]), [[block(9), null], [block(9), 3]]);
+  slow.drain();
+  const s = slow.take();
+  t.same([...announced(s)].sort(), [block(0), block(1), block(2), block(3), block(9)].sort(), 'block 0 went out in the first UPDATE, before blocking');
+  t.same(withdrawn(s), [block(0)]);
+  t.equal(s.find((m) => m.nlri.some((n) => n.prefix === block(9)))!.attributes.med, 3, 'only the latest state of block 9');
+  t.ok(isEor(s.at(-1)!));
+  t.equal(rf.group.cachedPrefixes, 0, 'cache dropped once every member is idle');
+});
+
+t.test('route refresh for another family is ignored', async (t) => {
+  const rib = makeRib();
+  rib.setLocal(block(1), {});
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer(ibgp(3), sink);
+  sink.take();
+  out.routeRefresh('10.0.0.3|179', 'ipv6');
+  t.equal(sink.written.length, 0);
+  out.routeRefresh('10.0.0.3|179', 'ipv4');
+  t.same(announced(sink.take()), [block(1)]);
+});
