@@ -197,10 +197,18 @@ export class Daemon {
         listenPort: this.speaker?.port ?? cfg.listenPort,
         startedAt: this.startedAt.toISOString(),
         fib: this.opts.fib ? 'enabled' : 'disabled',
-        errors: [...this.configErrors, ...(this.fib?.errors() ?? [])],
+        errors: [...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
       },
       peers: peersStatus(this.speaker!, this.core!, cfg),
     };
+  }
+
+  private aclErrors(): string[] {
+    if (!this.acl) return [];
+    const st = this.acl.status();
+    const out = st.problems.map((p) => `acl: ${p.kind} ${p.key}: ${p.reason}`);
+    if (st.lastError) out.push(`acl: ${st.lastError}`);
+    return out;
   }
 
   routes(): RoutesReply {
