@@ -6,6 +6,7 @@ import { createLab, listNamespaces, type Lab } from '../helpers/netns.js';
 import { existsSync } from 'node:fs';
 import { startBird, startFrr, startGobgp } from '../helpers/peers.js';
 import { REPO_ROOT, startTern } from '../helpers/tern.js';
+import { buildOpenHex, isEndOfRib, KEEPALIVE_HEX, startRecorder } from '../helpers/tcp-recorder.js';
 
 const names: string[] = [];
 function lab(tt: Parameters<typeof createLab>[0], area: string): Lab {
@@ -103,6 +104,26 @@ t.test('FRR (4-octet AS) establishes with BIRD', async (t) => {
   t.same(inBird.asPath, [4200000001]);
 });
 
+t.test('FRR with zebra installs learned routes into its namespace kernel', async (t) => {
+  const l = lab(t, 'harn');
+  await l.addHost('gobgp');
+  await l.addHost('frr');
+  await l.link('gobgp', 'frr', { v4: '10.207.0.0/24' });
+  const gobgp = await startGobgp(l, 'gobgp', {
+    routerId: '10.207.0.1', asn: 65001, neighbors: [{ address: '10.207.0.2', asn: 4200000001 }],
+    routes: [{ prefix: '10.244.12.0/26', nextHop: '10.207.0.1' }],
+  });
+  const frr = await startFrr(l, 'frr', {
+    routerId: '10.207.0.2', asn: 4200000001, zebra: true, neighbors: [{ address: '10.207.0.1', asn: 65001 }],
+  });
+  await frr.waitEstablished();
+  await gobgp.waitEstablished();
+  const k = await l.waitFor(async () => (await l.ipJson('frr', 'route', 'show', '10.244.12.0/26'))[0],
+    { what: 'zebra route 10.244.12.0/26 in the FRR namespace' });
+  t.equal(k.gateway, '10.207.0.1');
+  t.equal(k.protocol, 'bgp');
+});
+
 t.test('a pod wired by addPod is reachable from its host and beyond', async (t) => {
   const l = lab(t, 'harn');
   await l.addHost('node');
@@ -155,6 +176,29 @@ t.test('BIRD as route reflector: originator id and cluster list are parsed', asy
   t.equal(r.med, 7);
   t.same(r.communities, ['64512:11']);
   t.same(r.nextHops, [{ via: '10.206.0.11', dev: 'eth0' }]);
+});
+
+t.test('tcp recorder: BIRD opens a session to it and sends its UPDATEs', async (t) => {
+  const l = lab(t, 'harn');
+  await l.addHost('bird');
+  await l.addHost('rec');
+  await l.link('bird', 'rec', { v4: '10.208.0.0/24' });
+  const rec = await startRecorder(l, 'rec', {
+    address: '10.208.0.2', reply: Buffer.from(buildOpenHex({ asn: 65000, holdTime: 90 }) + KEEPALIVE_HEX, 'hex'),
+    repeat: Buffer.from(KEEPALIVE_HEX, 'hex'), repeatEveryMs: 10_000,
+  });
+  const bird = await startBird(l, 'bird', {
+    routerId: '10.208.0.1', asn: 65001, neighbors: [{ address: '10.208.0.2', asn: 65000 }],
+    staticRoutes: [{ prefix: '10.244.13.0/26', blackhole: true }],
+  });
+  const msgs = await rec.waitFor((m) => m.some(isEndOfRib), { what: 'End-of-RIB from BIRD' });
+  await bird.waitEstablished();
+  t.same(msgs.map((m) => m.typeName).slice(0, 2), ['OPEN', 'KEEPALIVE']);
+  const open = msgs[0]!.bytes;
+  t.equal(open.readUInt16BE(20), 65001, 'AS field of BIRD\'s OPEN');
+  t.equal(open.readUInt16BE(22), 240, 'BIRD\'s default hold time');
+  const update = msgs.find((m) => m.typeName === 'UPDATE' && !isEndOfRib(m));
+  t.equal(update?.bytes.subarray(-5).toString('hex'), '1a0af40d00', 'NLRI 10.244.13.0/26 (length 26, 4 prefix octets)');
 });
 
 const BUILT = existsSync(`${REPO_ROOT}/dist/cli/main.js`);
@@ -214,7 +258,7 @@ t.test('spawned processes and namespaces are gone after teardown', async (t) => 
 
 t.test('no namespace of any subtest is left', async (t) => {
   // Subtests run in order and each one's teardown runs when it ends.
-  t.ok(names.length >= 13, `recorded ${names.length} lab namespaces`);
+  t.ok(names.length >= 17, `recorded ${names.length} lab namespaces`);
   const left = await listNamespaces();
   t.same(left.filter((n) => names.includes(n)), []);
 });
