@@ -1,0 +1,91 @@
+// Our OPEN for a peer, and the semantic checks of the peer's OPEN (RFC 4271 §6.2).
+// Structural errors (lengths, optional parameters) are the codec's; here: version, peer AS,
+// hold time and BGP identifier, which need the session's configuration.
+//
+// RFC 4271 §4.2, §6.2; RFC 5492 (capabilities); RFC 6793 §4.1 (AS_TRANS in My AS);
+// RFC 6286 §2.2 (BGP identifier uniqueness is per AS); RFC 4724 §3 (GR capability);
+// RFC 7911 §4 (ADD-PATH); RFC 2918 / 7313 (route refresh).
+import { AS_TRANS, AddPathMode, BGP_VERSION, NotifCode, OpenSubcode } from '../wire/constants.js';
+import type { Capability, OpenMessage } from '../wire/types.js';
+import type { PeerSpec } from '../../config/peer-spec.js';
+import { familyToAfiSafi } from '../wire/family.js';
+import { announcedAs } from './capabilities.js';
+import type { ProtocolError } from './fsm.js';
+
+/** Speaker-wide settings that go into every OPEN. */
+export interface LocalOpenSettings {
+  readonly routerId: string;
+  /** RFC 4724: R bit (we are restarting) and F bit (forwarding state kept across the restart). */
+  readonly gracefulRestart?: { readonly restarting: boolean; readonly forwardingPreserved: boolean };
+}
+
+export function buildOpen(spec: PeerSpec, local: LocalOpenSettings): OpenMessage {
+  const { afi, safi } = familyToAfiSafi(spec.family);
+  const gr = local.gracefulRestart ?? { restarting: false, forwardingPreserved: false };
+  const caps: Capability[] = [
+    { kind: 'multiprotocol', afi, safi }, // RFC 4760: our transport family only
+    { kind: 'routeRefresh' },
+    { kind: 'enhancedRouteRefresh' },
+    {
+      kind: 'gracefulRestart',
+      restarting: gr.restarting,
+      notification: false, // RFC 8538 not offered (BIRD 1.6 parity)
+      restartTime: Math.min(spec.gracefulRestartTime, 4095), // 12-bit field
+      families: [{ afi, safi, forwardingPreserved: gr.forwardingPreserved }],
+    },
+    { kind: 'fourOctetAs', asn: spec.localAs },
+  ];
+  if (spec.addPath) caps.push({ kind: 'addPath', families: [{ afi, safi, mode: AddPathMode.Both }] });
+  return {
+    type: 'open',
+    version: BGP_VERSION,
+    myAs: spec.localAs > 0xffff ? AS_TRANS : spec.localAs, // RFC 6793 §4.1
+    holdTime: spec.holdTime,
+    bgpId: local.routerId,
+    capabilities: caps,
+  };
+}
+
+function openError(subcode: number, message: string, data: Buffer = Buffer.alloc(0)): ProtocolError {
+  return { code: NotifCode.OpenMessageError, subcode, data, message };
+}
+
+function ipv4ToNumber(a: string): number {
+  const p = a.split('.').map(Number);
+  return (((p[0] ?? 0) << 24) >>> 0) + ((p[1] ?? 0) << 16) + ((p[2] ?? 0) << 8) + (p[3] ?? 0);
+}
+
+/** BGP identifiers compared as unsigned 32-bit numbers (RFC 4271 §6.8). */
+export function compareRouterIds(a: string, b: string): number {
+  return ipv4ToNumber(a) - ipv4ToNumber(b);
+}
+
+/**
+ * RFC 4271 §6.2 semantic checks of the peer's OPEN. Returns the NOTIFICATION to send, or
+ * null when the OPEN is acceptable.
+ */
+export function validateOpen(open: OpenMessage, spec: PeerSpec, localRouterId: string): ProtocolError | null {
+  if (open.version !== BGP_VERSION) {
+    // data: the largest version we support, 2 octets (RFC 4271 §6.2)
+    const data = Buffer.alloc(2);
+    data.writeUInt16BE(BGP_VERSION);
+    return openError(OpenSubcode.UnsupportedVersionNumber, `unsupported version ${open.version}`, data);
+  }
+  const peerAs = announcedAs(open);
+  if (peerAs !== spec.peerAs) {
+    return openError(OpenSubcode.BadPeerAs, `peer announced AS ${peerAs}, expected ${spec.peerAs}`);
+  }
+  if (open.holdTime === 1 || open.holdTime === 2) {
+    return openError(OpenSubcode.UnacceptableHoldTime, `unacceptable hold time ${open.holdTime}`);
+  }
+  const id = ipv4ToNumber(open.bgpId);
+  const firstOctet = id >>> 24;
+  if (id === 0 || (firstOctet >= 224 && firstOctet <= 239)) {
+    return openError(OpenSubcode.BadBgpIdentifier, `invalid BGP identifier ${open.bgpId}`);
+  }
+  // RFC 6286 §2.2: unique within the AS, so the same id is an error for iBGP only.
+  if (peerAs === spec.localAs && id === ipv4ToNumber(localRouterId)) {
+    return openError(OpenSubcode.BadBgpIdentifier, `peer uses our BGP identifier ${open.bgpId}`);
+  }
+  return null;
+}

@@ -1,0 +1,402 @@
+// One BGP connection: binds the pure FSM (fsm.ts) to a socket, the Framer, the Clock and a
+// per-peer logger. The only place in tern that catches BgpWireError (RFC 7606 ladder):
+// `reset` → NOTIFICATION(code, subcode, data) and close; discard / treat-as-withdraw → the
+// decoder already marked the UpdateMessage, which is delivered, and each cause is logged
+// once at warn with a counter.
+//
+// Every state change passes `changeState`, which logs and emits 'stateChange'.
+//
+// Events: 'stateChange'(prev, next), 'established'(Negotiated), 'down'(SessionEnd, when an
+// Established session ends), 'closed'(SessionEnd, every connection end), 'update'(msg),
+// 'routeRefresh'(msg), 'drain'.
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { Framer, decodeMessage, encodeMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH } from '../wire/index.js';
+import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
+import type { PeerSpec } from '../../config/peer-spec.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import type { Backoff } from '../backoff.js';
+import { INITIAL_STATE, step } from './fsm.js';
+import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, ProtocolError, StopReason, TimerName } from './fsm.js';
+import { negotiate } from './capabilities.js';
+import type { Negotiated } from './capabilities.js';
+import { buildOpen, validateOpen } from './open.js';
+import type { LocalOpenSettings } from './open.js';
+import { netConnect, notificationText, socketErrorText } from './transport.js';
+import type { ConnectFn } from './transport.js';
+
+export type Direction = 'outgoing' | 'incoming';
+
+export interface SessionCounters {
+  messagesIn: number;
+  messagesOut: number;
+  updatesIn: number;
+  updatesOut: number;
+  /** UPDATEs delivered with RFC 7606 discard / treat-as-withdraw outcomes. */
+  updateErrors: number;
+}
+
+/** How a connection ended. `error` is BIRD's "last error" text ("Socket: Connection refused"). */
+export interface SessionEnd {
+  readonly reason: DownReason;
+  readonly error: string;
+  readonly sent?: NotificationMessage;
+  readonly received?: NotificationMessage;
+  readonly wasEstablished: boolean;
+}
+
+export interface SessionOptions {
+  readonly spec: PeerSpec;
+  readonly direction: Direction;
+  readonly local: () => LocalOpenSettings;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly backoff: Backoff;
+  readonly connect?: ConnectFn;
+  /** RFC 4271 §6.8 hook, called on a valid OPEN in OpenSent; false → Cease 6/7 on this connection. */
+  readonly onOpen?: (session: Session, negotiated: Negotiated) => boolean;
+}
+
+/** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
+const CLOSE_GRACE_MS = 5_000;
+const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
+const PRE_OPEN_ENCODE: EncodeOptions = { fourOctetAs: false };
+
+export class Session extends EventEmitter {
+  readonly direction: Direction;
+  readonly counters: SessionCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, updateErrors: 0 };
+  /** ms epoch of the last state change. */
+  since: number;
+  /** Valid from a good OPEN until the connection ends. */
+  negotiated: Negotiated | null = null;
+  private fsm: FsmState = INITIAL_STATE;
+  private socket: Duplex | null = null;
+  private socketError: string | null = null;
+  private framer = new Framer();
+  private readonly timers = new Map<TimerName, TimerHandle>();
+  private readonly closing = new Set<Promise<void>>();
+  private localOpen: OpenMessage;
+  private sent: NotificationMessage | undefined;
+  private received: NotificationMessage | undefined;
+  private readonly errorCauses = new Map<string, number>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: SessionOptions) {
+    super();
+    this.direction = opts.direction;
+    this.since = opts.clock.now();
+    this.localOpen = buildOpen(opts.spec, opts.local());
+    this.log = opts.logger.child({ conn: opts.direction });
+  }
+
+  get state(): BgpState {
+    return this.fsm.state;
+  }
+
+  get spec(): PeerSpec {
+    return this.opts.spec;
+  }
+
+  /** Outgoing: dial the peer (Connect). */
+  start(): void {
+    this.fire({ type: 'AutomaticStart' });
+  }
+
+  /** Incoming: run the FSM on an accepted connection (Active → OpenSent). */
+  accept(socket: Duplex): void {
+    this.fire({ type: 'ManualStart' });
+    this.attach(socket);
+    this.fire({ type: 'TcpConnectionConfirmed' });
+  }
+
+  /** ManualStop: Cease with the reason's subcode when connected, then Idle. */
+  stop(reason: StopReason): void {
+    this.fire({ type: 'ManualStop', reason });
+  }
+
+  /** RFC 4271 §6.8: this connection lost the collision. */
+  collisionDump(): void {
+    this.fire({ type: 'OpenCollisionDump' });
+  }
+
+  /** Resolves when every socket this session opened is closed. */
+  async closed(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  /** Writes pre-encoded messages (Adj-RIB-Out); returns socket.write's result. */
+  write(buf: Buffer): boolean {
+    const sock = this.socket;
+    if (!sock) return true; // no connection: dropped ('closed' has been emitted)
+    for (let off = 0; off + 19 <= buf.length; off += Math.max(19, buf.readUInt16BE(off + 16))) {
+      this.counters.messagesOut++;
+      if (buf[off + 18] === MsgType.Update) this.counters.updatesOut++;
+    }
+    const ok = sock.write(buf);
+    this.restartKeepalive();
+    return ok;
+  }
+
+  send(msg: BgpMessage): boolean {
+    return this.write(encodeMessage(msg, this.negotiated?.encodeOptions ?? PRE_OPEN_ENCODE));
+  }
+
+  private ctx() {
+    return {
+      passive: this.direction === 'incoming' || this.opts.spec.passive,
+      connectRetryTime: this.opts.backoff.current() / 1000,
+      localOpen: this.localOpen,
+    };
+  }
+
+  private fire(ev: FsmEvent): void {
+    const prev = this.fsm.state;
+    const res = step(this.fsm, ev, this.ctx());
+    this.fsm = res.state;
+    const end = res.reason ? this.describeEnd(res.reason, res.actions, prev) : null;
+    const emits: FsmAction[] = [];
+    for (const a of res.actions) {
+      if (a.type === 'emitDown' || a.type === 'emitEstablished' || a.type === 'deliver') emits.push(a);
+      else this.run(a);
+    }
+    if (prev !== this.fsm.state) this.changeState(prev, this.fsm.state, end);
+    for (const a of emits) {
+      if (a.type === 'emitEstablished') {
+        this.opts.backoff.reset();
+        this.emit('established', this.negotiated);
+      } else if (a.type === 'emitDown' && end) this.emit('down', end);
+      else if (a.type === 'deliver') this.emit(a.message.type === 'update' ? 'update' : 'routeRefresh', a.message);
+    }
+    if (end) {
+      this.negotiated = null;
+      this.sent = undefined;
+      this.received = undefined;
+      this.emit('closed', end);
+    }
+  }
+
+  /** The one choke point for state changes. */
+  private changeState(prev: BgpState, next: BgpState, end: SessionEnd | null): void {
+    this.since = this.opts.clock.now();
+    const meta: Record<string, unknown> = { event: 'stateChange', from: prev, to: next };
+    if (end) Object.assign(meta, { reason: end.reason, error: end.error });
+    const level = next === 'Established' || prev === 'Established' ? 'info' : 'debug';
+    this.log.log(level, `BGP state ${prev} → ${next}`, meta);
+    this.emit('stateChange', prev, next);
+  }
+
+  private describeEnd(reason: DownReason, actions: readonly FsmAction[], prev: BgpState): SessionEnd {
+    for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
+    let error = '';
+    if (reason === 'connectionFailed') error = `Socket: ${this.socketError ?? 'Connection closed'}`;
+    else if (reason === 'notificationReceived' && this.received) error = `Received: ${notificationText(this.received.code, this.received.subcode)}`;
+    else if (reason === 'peerRestarted') error = 'Error: Graceful restart';
+    else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision')) {
+      error = `BGP Error: ${notificationText(this.sent.code, this.sent.subcode)}`;
+    }
+    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established' };
+    return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
+  }
+
+  private run(a: FsmAction): void {
+    switch (a.type) {
+      case 'send':
+        if (a.message.type === 'notification') {
+          this.sent = a.message;
+          this.log.log(a.message.code === 6 ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: notificationText(a.message.code, a.message.subcode) });
+        }
+        this.send(a.message);
+        return;
+      case 'startTimer':
+        this.startTimer(a.timer, a.seconds);
+        if (a.timer === 'connectRetry' && this.fsm.state === 'Active') this.opts.backoff.advance();
+        return;
+      case 'stopTimer':
+        this.timers.get(a.timer)?.cancel();
+        this.timers.delete(a.timer);
+        return;
+      case 'connect':
+        this.dial();
+        return;
+      case 'closeConnection':
+        this.closeSocket();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private startTimer(name: TimerName, seconds: number): void {
+    this.timers.get(name)?.cancel();
+    const handle = this.opts.clock.setTimer(seconds * 1000, () => {
+      if (this.timers.get(name) !== handle) return;
+      this.timers.delete(name);
+      this.fire(
+        name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
+      );
+    });
+    this.timers.set(name, handle);
+  }
+
+  /** RFC 4271 §10: the KeepaliveTimer restarts whenever any message is sent. */
+  private restartKeepalive(): void {
+    const st = this.fsm.state;
+    if ((st === 'OpenConfirm' || st === 'Established') && this.fsm.keepaliveTime > 0) this.startTimer('keepalive', this.fsm.keepaliveTime);
+  }
+
+  private dial(): void {
+    const spec = this.opts.spec;
+    const req = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
+    this.log.debug('connecting', { event: 'connect', ...req });
+    const sock = (this.opts.connect ?? netConnect)(req);
+    this.attach(sock);
+    const connected = () => {
+      if (this.socket === sock) this.fire({ type: 'TcpConnectionAcknowledged' });
+    };
+    if ((sock as { connecting?: boolean }).connecting) sock.once('connect', connected);
+    else queueMicrotask(connected);
+  }
+
+  private attach(sock: Duplex): void {
+    this.socket = sock;
+    this.socketError = null;
+    this.localOpen = buildOpen(this.opts.spec, this.opts.local()); // GR R/F bits may have changed
+    this.framer = new Framer();
+    this.sent = undefined;
+    this.received = undefined;
+    const done = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
+    sock.on('error', (err: unknown) => {
+      if (this.socket === sock) this.socketError = socketErrorText(err);
+    });
+    sock.on('data', (chunk: Buffer) => {
+      if (this.socket === sock) this.onData(sock, chunk);
+    });
+    sock.on('drain', () => {
+      if (this.socket === sock) this.emit('drain');
+    });
+    sock.once('close', () => {
+      if (this.socket === sock) this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
+    });
+  }
+
+  private closeSocket(): void {
+    const sock = this.socket;
+    if (!sock) return;
+    this.socket = null;
+    if (sock.destroyed) return;
+    if ((sock as { connecting?: boolean }).connecting) {
+      sock.destroy();
+      return;
+    }
+    sock.end(); // flushes a final NOTIFICATION, then FIN
+    const t = this.opts.clock.setTimer(CLOSE_GRACE_MS, () => sock.destroy());
+    sock.once('close', () => t.cancel());
+  }
+
+  private onData(sock: Duplex, chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.framer.push(chunk);
+    } catch (err) {
+      if (!isBgpWireError(err)) throw err;
+      this.fire({ type: 'BGPHeaderErr', error: err }); // RFC 4271 §6.1
+      return;
+    }
+    for (const frame of frames) {
+      if (this.socket !== sock) return; // a message closed the connection
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.counters.messagesIn++;
+    const type = frame[18];
+    let msg: BgpMessage;
+    try {
+      msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
+    } catch (err) {
+      if (!isBgpWireError(err)) throw err;
+      this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
+      this.fire(this.decodeErrorEvent(type, err, frame));
+      return;
+    }
+    switch (msg.type) {
+      case 'open':
+        this.onOpen(msg);
+        return;
+      case 'keepalive':
+        this.fire({ type: 'KeepAliveMsg' });
+        return;
+      case 'notification':
+        this.received = msg;
+        this.log.log(msg.code === 6 ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: notificationText(msg.code, msg.subcode) });
+        this.fire({ type: 'NotifMsg', message: msg });
+        return;
+      case 'update':
+        this.counters.updatesIn++;
+        if (msg.errors?.length) this.noteUpdateErrors(msg.errors);
+        this.fire({ type: 'UpdateMsg', message: msg });
+        return;
+      case 'routeRefresh':
+        this.fire({ type: 'RouteRefreshMsg', message: msg });
+        return;
+    }
+  }
+
+  private decodeErrorEvent(type: number | undefined, err: ProtocolError, frame: Buffer): FsmEvent {
+    if (type === MsgType.Notification) {
+      // A NOTIFICATION we cannot parse still ends the session, and is never answered (§6.4).
+      this.received = { type: 'notification', code: frame[19] ?? 0, subcode: frame[20] ?? 0, data: Buffer.alloc(0) };
+      return { type: 'NotifMsg', message: this.received };
+    }
+    if (err.code === 1) return { type: 'BGPHeaderErr', error: err };
+    if (type === MsgType.Open) return { type: 'BGPOpenMsgErr', error: err };
+    if (type === MsgType.RouteRefresh) return { type: 'RouteRefreshMsgErr', error: err };
+    return { type: 'UpdateMsgErr', error: err };
+  }
+
+  /** RFC 4271 §6.2 checks and capability negotiation, then the collision hook (§6.8). */
+  private onOpen(open: OpenMessage): void {
+    if (this.fsm.state !== 'OpenSent') {
+      this.fire({ type: 'UnexpectedOpen' });
+      return;
+    }
+    const spec = this.opts.spec;
+    const local = this.opts.local();
+    const bad = validateOpen(open, spec, local.routerId);
+    if (bad) {
+      this.log.warn('rejecting OPEN', { event: 'openRejected', detail: bad.message, code: bad.code, subcode: bad.subcode });
+      this.fire({ type: 'BGPOpenMsgErr', error: bad });
+      return;
+    }
+    const n = negotiate(this.localOpen, open, { localAs: spec.localAs, ...(spec.keepaliveTime !== undefined ? { keepaliveTime: spec.keepaliveTime } : {}) });
+    this.negotiated = n;
+    if (n.extendedMessage) this.framer.setMaxMessageLength(MAX_EXTENDED_MESSAGE_LENGTH);
+    if (n.families.size === 0) this.log.warn('no common address family with the peer', { event: 'noCommonFamily', family: spec.family });
+    this.log.debug('OPEN accepted', { event: 'openReceived', peerRouterId: n.peerRouterId, holdTime: n.holdTime, families: [...n.families] });
+    if (this.opts.onOpen && !this.opts.onOpen(this, n)) {
+      this.fire({ type: 'OpenCollisionDump' });
+      return;
+    }
+    this.fire({ type: 'BGPOpen', holdTime: n.holdTime, keepaliveTime: n.keepaliveTime });
+  }
+
+  /** RFC 7606 downgrades: log each cause once (warn), count every occurrence. */
+  private noteUpdateErrors(errors: readonly { code: number; subcode: number; action: string; message: string }[]): void {
+    this.counters.updateErrors++;
+    for (const e of errors) {
+      const cause = `${e.code}/${e.subcode}/${e.action}`;
+      const n = (this.errorCauses.get(cause) ?? 0) + 1;
+      this.errorCauses.set(cause, n);
+      if (n === 1) this.log.warn('malformed UPDATE handled without reset (RFC 7606)', { event: 'updateErrorDowngraded', code: e.code, subcode: e.subcode, action: e.action, detail: e.message });
+    }
+  }
+
+  /** Counts of RFC 7606 downgrades per cause ("code/subcode/action"). */
+  updateErrorCauses(): ReadonlyMap<string, number> {
+    return this.errorCauses;
+  }
+}

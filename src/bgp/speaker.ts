@@ -1,0 +1,205 @@
+// The BGP speaker: the listener, the registry of configured peers (diffed on setPeers), and
+// the events the daemon consumes. Sessions and collision handling live in session/.
+//
+// Invariants
+// - Only configured peers are accepted; the remote address alone identifies the peer (a
+//   peer on a port other than 179 still connects to us from an ephemeral port).
+// - setPeers restarts a session only when sessionParamsDiffer; name/type-only changes keep
+//   the session and its `since`.
+// - stop() sends Cease 6/2 on every connection, waits for the sockets to close, then closes
+//   the listener.
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import { sessionParamsDiffer } from '../config/peer-spec.js';
+import type { PeerSpec } from '../config/peer-spec.js';
+import { canonicalAddress } from '../net/prefix.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import type { RouteRefreshMessage, UpdateMessage } from './wire/types.js';
+import type { DownReason } from './session/fsm.js';
+import { Peer } from './session/peer.js';
+import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
+import { remoteAddressOf } from './session/transport.js';
+import type { ConnectFn } from './session/transport.js';
+
+export interface GracefulRestartState {
+  /** We are restarting (R bit, RFC 4724 §3); shown as protocol state 'wait' while up. */
+  readonly restarting: boolean;
+  /** Our forwarding state survived the restart (F bit). */
+  readonly forwardingPreserved: boolean;
+}
+
+export interface SpeakerOptions {
+  readonly routerId: string;
+  readonly listenPort: number;
+  readonly listenAddress?: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly gracefulRestart?: GracefulRestartState;
+  /** Replaces net.connect for outgoing connections (tests). */
+  readonly connectFactory?: ConnectFn;
+}
+
+export interface SpeakerEvents {
+  established: [peer: PeerHandle];
+  down: [peer: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean];
+  update: [peer: PeerHandle, msg: UpdateMessage];
+  routeRefresh: [peer: PeerHandle, msg: RouteRefreshMessage];
+  stateChange: [peer: PeerHandle];
+}
+
+/** Unknown-source connections are logged at most once per address per this period. */
+const UNKNOWN_LOG_INTERVAL_MS = 60_000;
+
+export class Speaker extends EventEmitter<SpeakerEvents> {
+  private readonly peers = new Map<string, Peer>();
+  private server: net.Server | null = null;
+  private gr: GracefulRestartState;
+  private readonly log: Logger;
+  private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
+  private readonly stopping = new Set<Promise<void>>();
+
+  constructor(private readonly opts: SpeakerOptions) {
+    super();
+    this.gr = opts.gracefulRestart ?? { restarting: false, forwardingPreserved: false };
+    this.log = opts.logger.child({ module: 'bgp' });
+  }
+
+  /** The bound listen port (useful with listenPort 0), or null before start(). */
+  get port(): number | null {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : null;
+  }
+
+  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress pins one). */
+  async start(): Promise<void> {
+    const server = net.createServer((sock) => this.onConnection(sock));
+    server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
+    const listen = (host: string, ipv6Only?: boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.once('error', onError);
+        server.listen({ port: this.opts.listenPort, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+    if (this.opts.listenAddress) await listen(this.opts.listenAddress);
+    else {
+      try {
+        await listen('::', false); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
+        await listen('0.0.0.0');
+      }
+    }
+    this.server = server;
+    this.log.info('BGP listening', { event: 'listening', port: this.port, address: this.opts.listenAddress ?? '::' });
+  }
+
+  /** Reconciles the configured peers (diff by key). */
+  setPeers(specs: readonly PeerSpec[]): void {
+    const wanted = new Map(specs.map((s) => [s.key, s]));
+    for (const [key, peer] of this.peers) {
+      const next = wanted.get(key);
+      if (!next) {
+        this.log.info('peer removed', { event: 'peerRemoved', peer: peer.spec.name });
+        this.retire(key, peer, 'peerDeconfigured');
+      } else if (sessionParamsDiffer(peer.spec, next)) {
+        this.log.info('peer changed, restarting session', { event: 'peerChanged', peer: next.name });
+        this.retire(key, peer, 'configChanged');
+      } else {
+        peer.updateSpec(next);
+      }
+    }
+    for (const spec of specs) {
+      if (this.peers.has(spec.key)) continue;
+      const peer = new Peer(spec, {
+        local: () => ({ routerId: this.opts.routerId, gracefulRestart: this.gr, restartingNow: this.gr.restarting }),
+        clock: this.opts.clock,
+        logger: this.opts.logger,
+        sink: this.sink,
+        ...(this.opts.connectFactory ? { connect: this.opts.connectFactory } : {}),
+      });
+      this.peers.set(spec.key, peer);
+      peer.start();
+    }
+  }
+
+  /** Our GR state: the R/F bits of later OPENs, and 'wait' vs 'up' in status. */
+  setGracefulRestartState(state: GracefulRestartState): void {
+    this.gr = { restarting: state.restarting, forwardingPreserved: state.forwardingPreserved };
+    for (const peer of this.peers.values()) if (peer.refresh()) this.emit('stateChange', peer.handle);
+  }
+
+  /** Cease 6/2 to every peer, wait for the sockets to close, close the listener. */
+  async stop(): Promise<void> {
+    const all = [...this.peers].map(([key, peer]) => {
+      this.peers.delete(key);
+      return peer.stop('adminShutdown');
+    });
+    await Promise.all([...all, ...this.stopping]);
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.log.info('BGP stopped', { event: 'stopped' });
+  }
+
+  status(): PeerStatus[] {
+    return [...this.peers.values()].map((p) => p.status());
+  }
+
+  private retire(key: string, peer: Peer, reason: 'peerDeconfigured' | 'configChanged'): void {
+    this.peers.delete(key);
+    const done = peer.stop(reason);
+    this.stopping.add(done);
+    void done.finally(() => this.stopping.delete(done));
+  }
+
+  private readonly sink: PeerSink = {
+    established: (h) => this.emit('established', h),
+    down: (h, reason, gr) => this.emit('down', h, reason, gr),
+    update: (h, msg) => this.emit('update', h, msg),
+    routeRefresh: (h, msg) => this.emit('routeRefresh', h, msg),
+    stateChange: (h) => this.emit('stateChange', h),
+  };
+
+  private onConnection(sock: net.Socket): void {
+    sock.on('error', () => undefined); // errors of rejected sockets are not interesting
+    const remote = remoteAddressOf(sock);
+    const peer = remote === undefined ? undefined : this.findPeer(remote);
+    if (!peer) {
+      this.logUnknown(remote ?? '?', sock.remotePort);
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    peer.accept(sock);
+  }
+
+  private findPeer(remote: string): Peer | undefined {
+    for (const peer of this.peers.values()) {
+      let addr: string;
+      try {
+        addr = canonicalAddress(peer.spec.address);
+      } catch {
+        continue;
+      }
+      if (addr === remote) return peer;
+    }
+    return undefined;
+  }
+
+  private logUnknown(remote: string, port: number | undefined): void {
+    const now = this.opts.clock.now();
+    const seen = this.unknownLogged.get(remote);
+    if (seen && now - seen.at < UNKNOWN_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return;
+    }
+    this.unknownLogged.set(remote, { at: now, suppressed: 0 });
+    if (this.unknownLogged.size > 1024) this.unknownLogged.clear();
+    this.log.warn('connection from an unconfigured address closed', { event: 'unknownPeer', remote, port, suppressedSinceLast: seen?.suppressed ?? 0 });
+  }
+}

@@ -1,0 +1,55 @@
+// FIB: programs the Linux routing table from tern's desired routes, Calico/BIRD style.
+//
+// What
+// - Desired state: the node's own confirmed blocks as `blackhole <block> proto bird` (Calico's
+//   static protocol; no blackhole for /32 or /128 blocks, pending affinities are never passed
+//   in), and the BGP best path or multipath set of every other prefix, shaped by route-shape.ts
+//   (pool encapsulation: tunl0 onlink for IPIP, direct via the interface of the connected route
+//   covering the next hop otherwise, VXLAN pools skipped, up to 16 next hops in one route).
+// - Observed state: one dump of links and routes at start, then RTM_NEWROUTE/RTM_DELROUTE and
+//   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
+//   notifications were lost) is only a safety net, never the mechanism.
+// - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick (clock
+//   timer 0) applies every dirty prefix at once: compare desired with observed, write only the
+//   difference. Writes go through one netlink socket, pipelined (netlink-kernel.ts).
+// - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
+//   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
+//   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);
+//   the daemon originates them into BGP.
+//
+// Ownership rule (invariant)
+// - tern writes and deletes only routes with protocol 12 (bird) in the main table (254);
+//   deletions always carry protocol 12, so the kernel itself refuses to delete anything else.
+// - Routes of any other protocol (static, kernel, boot, dhcp, ...) are never written or
+//   deleted, even with the same prefix. tern installs IPv4 routes at metric 0 and IPv6 at 1024;
+//   if an alien route holds the same (prefix, metric) slot, tern does not write (an
+//   NLM_F_REPLACE would overwrite the alien in IPv4 and merge into it in IPv6): the prefix is
+//   'pending' with ERR_FIB_ALIEN_ROUTE and is installed when the alien goes away. An alien at
+//   another metric coexists with ours.
+// - A learned proto-bird route (not written by tern) is not overwritten by a BGP route for
+//   the same prefix ('pending', ERR_FIB_LEARNED_ROUTE). A proto-bird blackhole equal to one of
+//   the own blocks is tern's.
+// - Restart adoption: proto-bird unicast routes with a gateway found at start are kept until
+//   endOfRibAll() or the stale timer (default 120 s); then those not desired again are removed.
+//   Desired routes are written at once (replace is atomic), not after the window.
+//   Limitation: a blackhole left by a previous run for a block that is no longer affine cannot
+//   be told from an IPAM blackhole and is reported as learned.
+// - stop() leaves every installed route in the kernel (BIRD `persist`).
+//
+// Status and errors
+// - status(prefix): 'installed'; 'pending' (waiting for tunl0 to exist or be up, or for an
+//   alien route to go); 'error' (next hop not covered by any connected route:
+//   ERR_FIB_NEXTHOP_UNREACHABLE, re-evaluated on every connected-route change; or the kernel
+//   refused: ERR_FIB_NETLINK_<ERRNO>, retried with exponential backoff from 1 s to 60 s).
+//   Kernel errors are counted per code and logged once per code; never fatal.
+//
+// Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
+// per datagram with one ACK per datagram as a barrier and errors matched by sequence number;
+// one socket for notifications; writes paced so their own notifications cannot overrun it.
+//
+// Async model: single-threaded; at most one kernel operation per prefix in flight, changes
+// arriving meanwhile are re-applied after it completes.
+export type { KernelRoutes, KernelRoute, KernelNextHop, Link, RouteType } from './kernel.js';
+export { NetlinkKernel } from './netlink-kernel.js';
+export { FibSync, type FibSyncOptions, type PrefixStatus, type FibState } from './fib-sync.js';
+export { shapeRoute, blackholeFor, type Pool, type EncapMode, type Shape, type ShapeContext } from './route-shape.js';

@@ -1,0 +1,295 @@
+// rtnetlink message codec for routes and links (pure: bytes in, objects out, no sockets).
+//
+// The npm `netlink` package gives tern its socket (RawNetlinkSocket); its own message layer
+// formats one message per sendmsg and has no RTA_MULTIPATH encoder, so the few messages the
+// FIB syncer needs are encoded and decoded here (rtnetlink(7), linux/rtnetlink.h).
+//
+//   nlmsghdr (16)          rtmsg (12)                         ifinfomsg (16)
+//   +--------+----+----+   +---+------+------+---+-----+       +---+---+----+-------+-----+------+
+//   | len u32|type|flag|   |fam|dstlen|srclen|tos|table|       |fam|pad|type|index  |flags|change|
+//   | seq u32| pid u32  |   |proto|scope|type| flags u32 |      |u8 |u8 |u16 |i32    |u32  |u32   |
+//   +--------+----+----+   +-----+-----+----+-----------+      +---+---+----+-------+-----+------+
+//   then attributes: rtattr { len u16, type u16, payload, pad to 4 }
+//   RTA_MULTIPATH payload: rtnexthop { len u16, flags u8, hops u8, ifindex i32, attrs } ...
+import { formatAddress, parseAddress, parsePrefix, formatPrefix, type Family } from '../net/prefix.js';
+import type { KernelRoute, KernelNextHop, Link, RouteType } from './kernel.js';
+
+export const NlMsgType = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const;
+export const RtmType = {
+  NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
+} as const;
+export const NlmFlag = {
+  REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, DUMP_INTR: 0x10, DUMP: 0x300,
+  REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800,
+} as const;
+export const Rta = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, MULTIPATH: 9, TABLE: 15 } as const;
+export const Ifla = { IFNAME: 3 } as const;
+export const AfFamily = { INET: 2, INET6: 10 } as const;
+export const RtScope = { UNIVERSE: 0, LINK: 253, HOST: 254, NOWHERE: 255 } as const;
+export const RtnhFlag = { DEAD: 0x1, ONLINK: 0x4, LINKDOWN: 0x10 } as const;
+export const IFF_UP = 0x1;
+export const RT_TABLE_MAIN = 254;
+const NLMSG_HDRLEN = 16;
+
+const TYPE_NAMES: readonly RouteType[] = [
+  'unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast',
+  'blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'xresolve',
+];
+
+export function routeTypeNumber(t: RouteType): number {
+  const i = TYPE_NAMES.indexOf(t);
+  return i < 0 ? 1 : i;
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+function familyNumber(f: Family): number {
+  return f === 'ipv4' ? AfFamily.INET : AfFamily.INET6;
+}
+
+/** Accumulates attributes into one buffer. */
+class AttrWriter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  add(type: number, payload: Buffer): void {
+    const len = 4 + payload.length;
+    const b = Buffer.alloc(align4(len));
+    b.writeUInt16LE(len, 0);
+    b.writeUInt16LE(type, 2);
+    payload.copy(b, 4);
+    this.parts.push(b);
+    this.size += b.length;
+  }
+  u32(type: number, v: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(v >>> 0, 0);
+    this.add(type, b);
+  }
+  raw(b: Buffer): void {
+    this.parts.push(b);
+    this.size += b.length;
+  }
+  get length(): number { return this.size; }
+  toBuffer(): Buffer { return Buffer.concat(this.parts, this.size); }
+}
+
+export function nlHeader(len: number, type: number, flags: number, seq: number, pid = 0): Buffer {
+  const h = Buffer.allocUnsafe(NLMSG_HDRLEN);
+  h.writeUInt32LE(len, 0);
+  h.writeUInt16LE(type, 4);
+  h.writeUInt16LE(flags, 6);
+  h.writeUInt32LE(seq >>> 0, 8);
+  h.writeUInt32LE(pid >>> 0, 12);
+  return h;
+}
+
+const gatewayCache = new Map<string, Buffer>();
+/** Gateways are the cluster's node addresses: few, parsed once. */
+function addressBytes(a: string): Buffer {
+  let b = gatewayCache.get(a);
+  if (!b) {
+    if (gatewayCache.size > 65536) gatewayCache.clear();
+    b = Buffer.from(parseAddress(a).bytes);
+    gatewayCache.set(a, b);
+  }
+  return b;
+}
+
+/** rtnexthop array for RTA_MULTIPATH (rtnetlink(7), struct rtnexthop). */
+function encodeMultipath(hops: readonly KernelNextHop[]): Buffer {
+  const w = new AttrWriter();
+  for (const nh of hops) {
+    const attrs = new AttrWriter();
+    if (nh.gateway) attrs.add(Rta.GATEWAY, addressBytes(nh.gateway));
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(8 + attrs.length, 0);
+    head.writeUInt8(nh.onlink ? RtnhFlag.ONLINK : 0, 2);
+    head.writeUInt8(Math.max(0, (nh.weight ?? 1) - 1), 3); // rtnh_hops = weight - 1
+    head.writeInt32LE(nh.ifindex ?? 0, 4);
+    w.raw(head);
+    w.raw(attrs.toBuffer());
+  }
+  return w.toBuffer();
+}
+
+/** Destination bytes and length of a canonical prefix; dotted-quad IPv4 without ip-address. */
+function prefixBytes(prefix: string): { family: Family; bytes: Uint8Array; length: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(prefix);
+  if (!m) return parsePrefix(prefix);
+  return { family: 'ipv4', bytes: Uint8Array.of(+m[1]!, +m[2]!, +m[3]!, +m[4]!), length: +m[5]! };
+}
+
+/**
+ * RTM_NEWROUTE (flags REQUEST|CREATE|REPLACE) or RTM_DELROUTE for one route, in a single
+ * buffer. Next hops must already carry their ifindex. `ack` sets NLM_F_ACK (the pipeline uses
+ * it as a barrier). Deletes carry protocol, table, metric and prefix only: RTN_UNSPEC and
+ * RT_SCOPE_NOWHERE match any type and scope (fib_table_delete), the protocol must match.
+ */
+export function encodeRouteRequest(op: 'replace' | 'remove', r: KernelRoute, seq: number, ack: boolean): Buffer {
+  const p = prefixBytes(r.prefix);
+  const alen = p.bytes.length;
+  const single = r.nextHops.length === 1 ? r.nextHops[0] : undefined;
+  const withHops = op === 'replace' && r.type === 'unicast';
+  const gw = withHops && single?.gateway ? addressBytes(single.gateway) : undefined;
+  const oif = withHops && single?.ifindex ? single.ifindex : 0;
+  const mp = withHops && r.nextHops.length > 1 ? encodeMultipath(r.nextHops) : undefined;
+  const len = NLMSG_HDRLEN + 12 + 4 + alen + 8 + (r.metric !== undefined ? 8 : 0)
+    + (gw ? 4 + gw.length : 0) + (oif ? 8 : 0) + (mp ? 4 + mp.length : 0);
+  const b = Buffer.allocUnsafe(len).fill(0); // pooled: cheaper than alloc for small buffers
+  const flags = NlmFlag.REQUEST | (ack ? NlmFlag.ACK : 0) | (op === 'replace' ? NlmFlag.CREATE | NlmFlag.REPLACE : 0);
+  b.writeUInt32LE(len, 0);
+  b.writeUInt16LE(op === 'replace' ? RtmType.NEWROUTE : RtmType.DELROUTE, 4);
+  b.writeUInt16LE(flags, 6);
+  b.writeUInt32LE(seq >>> 0, 8);
+  // rtmsg
+  b[16] = familyNumber(p.family);
+  b[17] = p.length;
+  b[20] = r.table < 256 ? r.table : 252; // RT_TABLE_COMPAT + RTA_TABLE above 255
+  b[21] = r.protocol;
+  b[22] = op === 'remove' ? RtScope.NOWHERE
+    : r.type === 'unicast' && single && !single.gateway ? RtScope.LINK : RtScope.UNIVERSE;
+  b[23] = op === 'remove' ? 0 : routeTypeNumber(r.type);
+  b.writeUInt32LE(withHops && single?.onlink ? RtnhFlag.ONLINK : 0, 24);
+  let off = 28;
+  const attr = (type: number, size: number): number => {
+    b.writeUInt16LE(4 + size, off);
+    b.writeUInt16LE(type, off + 2);
+    const at = off + 4;
+    off += align4(4 + size);
+    return at;
+  };
+  b.set(p.bytes, attr(Rta.DST, alen));
+  b.writeUInt32LE(r.table, attr(Rta.TABLE, 4));
+  if (r.metric !== undefined) b.writeUInt32LE(r.metric >>> 0, attr(Rta.PRIORITY, 4));
+  if (gw) b.set(gw, attr(Rta.GATEWAY, gw.length));
+  if (oif) b.writeUInt32LE(oif, attr(Rta.OIF, 4));
+  if (mp) mp.copy(b, attr(Rta.MULTIPATH, mp.length));
+  return b;
+}
+
+/** RTM_GETROUTE / RTM_GETLINK dump request. */
+export function encodeDumpRequest(kind: 'route' | 'link', family: Family | 'all', seq: number): Buffer {
+  const fam = family === 'all' ? 0 : familyNumber(family);
+  const body = Buffer.alloc(kind === 'route' ? 12 : 16);
+  body.writeUInt8(fam, 0);
+  const len = NLMSG_HDRLEN + body.length;
+  const type = kind === 'route' ? RtmType.GETROUTE : RtmType.GETLINK;
+  return Buffer.concat([nlHeader(len, type, NlmFlag.REQUEST | NlmFlag.DUMP, seq), body], len);
+}
+
+export interface NlMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  /** Payload after the 16-byte header (a view, not a copy). */
+  data: Buffer;
+}
+
+/** Splits one datagram into messages; stops at a truncated tail. */
+export function splitMessages(buf: Buffer): NlMessage[] {
+  const out: NlMessage[] = [];
+  let off = 0;
+  while (off + NLMSG_HDRLEN <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || off + len > buf.length) break;
+    out.push({
+      type: buf.readUInt16LE(off + 4),
+      flags: buf.readUInt16LE(off + 6),
+      seq: buf.readUInt32LE(off + 8),
+      pid: buf.readUInt32LE(off + 12),
+      data: buf.subarray(off + NLMSG_HDRLEN, off + len),
+    });
+    off += align4(len);
+  }
+  return out;
+}
+
+/** NLMSG_ERROR payload: errno as a positive number (0 = ACK). */
+export function errnoOf(msg: NlMessage): number {
+  return msg.data.length >= 4 ? -msg.data.readInt32LE(0) : 0;
+}
+
+function forEachAttr(buf: Buffer, start: number, fn: (type: number, payload: Buffer) => void): void {
+  let off = start;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    fn(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len));
+    off += align4(len);
+  }
+}
+
+function decodeMultipath(buf: Buffer, family: Family): KernelNextHop[] {
+  const hops: KernelNextHop[] = [];
+  let off = 0;
+  while (off + 8 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 8 || off + len > buf.length) break;
+    const flags = buf.readUInt8(off + 2);
+    const nh: KernelNextHop = { onlink: (flags & RtnhFlag.ONLINK) !== 0, ifindex: buf.readInt32LE(off + 4), weight: buf.readUInt8(off + 3) + 1 };
+    forEachAttr(buf.subarray(off, off + len), 8, (t, p) => {
+      if (t === Rta.GATEWAY) nh.gateway = formatAddress(family, p);
+    });
+    hops.push(nh);
+    off += align4(len);
+  }
+  return hops;
+}
+
+/** Decodes an RTM_NEWROUTE/RTM_DELROUTE payload; undefined for families other than IPv4/IPv6. */
+export function decodeRoute(data: Buffer): KernelRoute | undefined {
+  if (data.length < 12) return undefined;
+  const fam = data.readUInt8(0);
+  if (fam !== AfFamily.INET && fam !== AfFamily.INET6) return undefined;
+  const family: Family = fam === AfFamily.INET ? 'ipv4' : 'ipv6';
+  const dstLen = data.readUInt8(1);
+  let table = data.readUInt8(4);
+  const rtmFlags = data.readUInt32LE(8);
+  let dst: Uint8Array = new Uint8Array(family === 'ipv4' ? 4 : 16);
+  let metric: number | undefined;
+  let gateway: string | undefined;
+  let oif: number | undefined;
+  let multipath: KernelNextHop[] | undefined;
+  forEachAttr(data, 12, (t, p) => {
+    switch (t) {
+      case Rta.DST: dst = Uint8Array.from(p); break;
+      case Rta.TABLE: table = p.readUInt32LE(0); break;
+      case Rta.PRIORITY: metric = p.readUInt32LE(0); break;
+      case Rta.GATEWAY: gateway = formatAddress(family, p); break;
+      case Rta.OIF: oif = p.readUInt32LE(0); break;
+      case Rta.MULTIPATH: multipath = decodeMultipath(p, family); break;
+      default: break;
+    }
+  });
+  const type = TYPE_NAMES[data.readUInt8(7)] ?? 'unspec';
+  // IPv6 reports blackhole/unreachable/prohibit routes with `dev lo`: not a next hop
+  const forwards = type === 'unicast' || type === 'local' || type === 'multicast';
+  const nextHops: KernelNextHop[] = !forwards ? [] : multipath
+    ?? (gateway !== undefined || oif !== undefined
+      ? [{ gateway, ifindex: oif, onlink: (rtmFlags & RtnhFlag.ONLINK) !== 0 }]
+      : []);
+  for (const nh of nextHops) if (nh.gateway === undefined) delete nh.gateway;
+  return {
+    prefix: formatPrefix(family, dst, dstLen),
+    family,
+    table,
+    protocol: data.readUInt8(5),
+    scope: data.readUInt8(6),
+    type,
+    nextHops,
+    metric: metric ?? (family === 'ipv4' ? 0 : undefined),
+  };
+}
+
+/** Decodes an RTM_NEWLINK/RTM_DELLINK payload. */
+export function decodeLink(data: Buffer): Link | undefined {
+  if (data.length < 16) return undefined;
+  const ifindex = data.readInt32LE(4);
+  const flags = data.readUInt32LE(8);
+  let name = '';
+  forEachAttr(data, 16, (t, p) => {
+    if (t === Ifla.IFNAME) name = p.toString('utf8').replace(/\0.*$/s, '');
+  });
+  return { ifindex, name, up: (flags & IFF_UP) !== 0 };
+}

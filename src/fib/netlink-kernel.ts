@@ -1,0 +1,346 @@
+// KernelRoutes over rtnetlink: the only Linux-specific file of the FIB syncer.
+//
+// Sockets (npm `netlink` RawNetlinkSocket, NETLINK_ROUTE):
+// - `req`: writes and dumps. Writes are pipelined: requests queue, are packed many to one
+//   datagram (one sendmsg, up to BATCH_MESSAGES or BATCH_BYTES) and several datagrams may be
+//   unanswered at once (MAX_BATCHES_IN_FLIGHT). Only the last message of a datagram carries
+//   NLM_F_ACK: the kernel processes a datagram's messages in order inside sendmsg and answers
+//   any failing one with an NLMSG_ERROR even without NLM_F_ACK (netlink_rcv_skb), so when the
+//   barrier's answer arrives every earlier message of the datagram without an error succeeded.
+//   Errors are matched to their request by sequence number. This keeps the receive queue
+//   small (one ACK per datagram instead of one per route) so it cannot overrun.
+// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE.
+// Our own writes come back on `events`; writes are paced (EVENT_BACKLOG) so that their
+// notifications cannot overrun it. An overrun from other programs' changes should make the
+// watcher dump again (onLost), but netlink@0.3.0 aborts the process on the POLLERR an overrun
+// raises (its poll handler builds an ErrnoException with a NULL syscall name): a package bug,
+// to be fixed upstream or in a fork (NETLINK_NO_ENOBUFS cannot be set through its API).
+// Exceptions in our handlers are caught (`guard`): one escaping a native callback aborts too.
+import { constants as osConstants } from 'node:os';
+import { RawNetlinkSocket } from 'netlink';
+import { KernelError } from '../util/errors.js';
+import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
+import {
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteRequest, errnoOf, NlMsgType, NlmFlag,
+  RtmType, splitMessages, type NlMessage,
+} from './netlink-codec.js';
+
+const NETLINK_ROUTE = 0;
+const RTNLGRP = { LINK: 1, IPV4_ROUTE: 7, IPV6_ROUTE: 11 } as const;
+const BATCH_MESSAGES = 512;
+const BATCH_BYTES = 60 * 1024;
+const MAX_BATCHES_IN_FLIGHT = 4;
+const RCVBUF = 4 * 1024 * 1024;
+/**
+ * Our own writes come back as notifications on the event socket; when it overruns, the
+ * kernel flags the socket (POLLERR) and netlink@0.3.0's poll handler aborts the process
+ * (it builds its error with a NULL syscall name). Writes are therefore paced so that at most
+ * this many of their notifications can be waiting unread.
+ */
+const EVENT_BACKLOG = 2048;
+const STALL_MS = 20;
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
+);
+
+export function kernelErrorFor(errno: number, what: string, details: Record<string, unknown> = {}): KernelError {
+  const name = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return new KernelError(`ERR_FIB_NETLINK_${name}`, `${what}: ${name}`, { errno, ...details });
+}
+
+let guardErrors = 0;
+/** Runs `fn`; an exception is counted and reported on the next tick instead of thrown. */
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    guardErrors++;
+    process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+}
+
+/** Exceptions caught in netlink handlers since start (a bug if not 0). */
+export function netlinkHandlerErrors(): number {
+  return guardErrors;
+}
+
+interface Pending {
+  seq: number;
+  msg: Buffer;
+  barrier: boolean;
+  settled: boolean;
+  resolve(): void;
+  reject(e: Error): void;
+  route: KernelRoute;
+}
+
+interface Dump {
+  kind: 'route' | 'link';
+  out: Buffer[];
+  resolve(msgs: Buffer[]): void;
+  reject(e: Error): void;
+  interrupted: boolean;
+}
+
+export class NetlinkKernel implements KernelRoutes {
+  private readonly req: RawNetlinkSocket;
+  private events?: RawNetlinkSocket;
+  private seq = 1;
+  /** Requests not yet sent: queue[queueHead..]. */
+  private queue: Pending[] = [];
+  private queueHead = 0;
+  private inflight: Pending[] = [];
+  private bySeq = new Map<number, Pending>();
+  private batchesInFlight = 0;
+  private flushScheduled = false;
+  /** Pacing against the event socket (see EVENT_BACKLOG). */
+  private writesOk = 0;
+  private eventsSeen = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private dumps = new Map<number, Dump>();
+  private dumpChain: Promise<void> = Promise.resolve();
+  private ifindexByName = new Map<string, number>();
+  private closed = false;
+
+  constructor() {
+    this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
+    // an exception escaping a native callback aborts the process: never let one out
+    this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
+    this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
+    this.req.unref();
+  }
+
+  async dump(): Promise<KernelRoute[]> {
+    const out: KernelRoute[] = [];
+    for (const data of await this.dumpRaw('route')) {
+      const r = decodeRoute(data);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async links(): Promise<Link[]> {
+    const out: Link[] = [];
+    for (const data of await this.dumpRaw('link')) {
+      const l = decodeLink(data);
+      if (l) { out.push(l); this.ifindexByName.set(l.name, l.ifindex); }
+    }
+    return out;
+  }
+
+  replace(r: KernelRoute): Promise<void> { return this.enqueue('replace', r); }
+  remove(r: KernelRoute): Promise<void> { return this.enqueue('remove', r); }
+
+  watch(
+    onRoute: (r: KernelRoute, present: boolean, replaced?: boolean) => void,
+    onLink: (l: Link, present: boolean) => void,
+    onLost?: () => void,
+  ): void {
+    if (this.events) throw new Error('NetlinkKernel.watch called twice');
+    const s = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: 0 });
+    s.on('message', (buf) => guard(() => {
+      for (const m of splitMessages(buf)) {
+        if (m.type === RtmType.NEWROUTE || m.type === RtmType.DELROUTE) {
+          const r = decodeRoute(m.data);
+          this.eventsSeen++;
+          if (r) onRoute(r, m.type === RtmType.NEWROUTE, (m.flags & NlmFlag.REPLACE) !== 0);
+        } else if (m.type === RtmType.NEWLINK || m.type === RtmType.DELLINK) {
+          const l = decodeLink(m.data);
+          if (!l) continue;
+          if (m.type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
+          else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
+          onLink(l, m.type === RtmType.NEWLINK);
+        }
+      }
+      if (this.queue.length > this.queueHead) this.scheduleFlush(); // paced writes may go on
+    }));
+    s.on('error', () => guard(() => onLost?.()));
+    for (const g of [RTNLGRP.LINK, RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE]) s.addMembership(g);
+    this.events = s;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.req.close();
+    this.events?.close();
+  }
+
+  // --- writes -------------------------------------------------------------------------
+
+  private enqueue(op: 'replace' | 'remove', r: KernelRoute): Promise<void> {
+    if (this.closed) return Promise.reject(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
+    return new Promise<void>((resolve, reject) => {
+      const route = op === 'replace' ? this.withIfindex(r) : r; // deletes carry no next hops
+      if (route instanceof KernelError) { reject(route); return; }
+      const seq = this.nextSeq();
+      this.queue.push({ seq, msg: encodeRouteRequest(op, route, seq, false), barrier: false, settled: false, resolve, reject, route });
+      this.scheduleFlush();
+    });
+  }
+
+  private withIfindex(r: KernelRoute): KernelRoute | KernelError {
+    if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
+    const nextHops = [];
+    for (const nh of r.nextHops) {
+      if (nh.ifindex !== undefined || nh.dev === undefined) { nextHops.push(nh); continue; }
+      const ifindex = this.ifindexByName.get(nh.dev);
+      if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix: r.prefix, dev: nh.dev });
+      nextHops.push({ ...nh, ifindex });
+    }
+    return { ...r, nextHops };
+  }
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    return s;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => { this.flushScheduled = false; this.flush(); });
+  }
+
+  /** How many more writes may be sent before their notifications could overrun. */
+  private eventRoom(): number {
+    if (!this.events) return Infinity;
+    return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - this.inflight.length;
+  }
+
+  /** Paced and nothing in flight: if no notification arrives, the missing ones were never sent. */
+  private armStall(): void {
+    if (this.stallTimer || this.batchesInFlight > 0) return;
+    const seen = this.eventsSeen;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.eventsSeen === seen) this.eventsSeen = Math.max(this.eventsSeen, this.writesOk);
+      this.flush();
+    }, STALL_MS);
+  }
+
+  private flush(): void {
+    while (this.queue.length > this.queueHead && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT && !this.closed) {
+      const room = Math.min(BATCH_MESSAGES, this.eventRoom());
+      if (room <= 0) { this.armStall(); return; }
+      const batch: Pending[] = [];
+      let bytes = 0;
+      let i = this.queueHead;
+      while (batch.length < room && i < this.queue.length) {
+        const p = this.queue[i]!;
+        if (bytes + p.msg.length > BATCH_BYTES && batch.length > 0) break;
+        batch.push(p);
+        bytes += p.msg.length;
+        i++;
+      }
+      this.queueHead = i;
+      if (i === this.queue.length) { this.queue = []; this.queueHead = 0; }
+      else if (i > 4096 && i * 2 > this.queue.length) { this.queue = this.queue.slice(i); this.queueHead = 0; }
+      const last = batch[batch.length - 1]!;
+      last.barrier = true;
+      last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
+      for (const p of batch) { this.inflight.push(p); this.bySeq.set(p.seq, p); }
+      this.batchesInFlight++;
+      this.req.ref();
+      this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
+        if (err) this.failBatch(batch, kernelErrorFor(err.errno ?? 0, 'netlink sendmsg failed'));
+      }));
+    }
+  }
+
+  private settle(p: Pending, err?: Error): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.bySeq.delete(p.seq);
+    if (err) p.reject(err); else { this.writesOk++; p.resolve(); }
+  }
+
+  /** Barrier reached: everything sent up to and including `p` is answered. */
+  private completeThrough(p: Pending): void {
+    while (this.inflight.length > 0) {
+      const head = this.inflight.shift()!;
+      this.settle(head);
+      if (head.barrier) this.batchesInFlight--;
+      if (head === p) break;
+    }
+    if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+    if (this.queue.length > this.queueHead) this.scheduleFlush();
+  }
+
+  private failBatch(batch: Pending[], err: Error): void {
+    for (const p of batch) this.settle(p, err);
+    const last = batch[batch.length - 1];
+    if (last) this.completeThrough(last);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of [...this.inflight, ...this.queue.slice(this.queueHead)]) this.settle(p, err);
+    this.inflight = [];
+    this.queue = [];
+    this.queueHead = 0;
+    this.batchesInFlight = 0;
+    for (const d of this.dumps.values()) d.reject(err);
+    this.dumps.clear();
+  }
+
+  private onReqMessage(buf: Buffer): void {
+    for (const m of splitMessages(buf)) {
+      const dump = this.dumps.get(m.seq);
+      if (dump) { this.onDumpMessage(m, dump); continue; }
+      if (m.type !== NlMsgType.ERROR) continue;
+      const p = this.bySeq.get(m.seq);
+      if (!p) continue;
+      const errno = errnoOf(m);
+      if (errno !== 0) {
+        const r = p.route;
+        this.settle(p, kernelErrorFor(errno, `netlink ${r.type} ${r.prefix} refused`, {
+          prefix: r.prefix, gateways: r.nextHops.map((nh) => nh.gateway).filter(Boolean),
+        }));
+      } else {
+        this.settle(p);
+      }
+      if (p.barrier) this.completeThrough(p);
+    }
+  }
+
+  // --- dumps --------------------------------------------------------------------------
+
+  /** A socket runs one dump at a time (a second one gets EBUSY): dumps are chained. */
+  private dumpRaw(kind: 'route' | 'link'): Promise<Buffer[]> {
+    const run = this.dumpChain.then(() => this.dumpNow(kind));
+    this.dumpChain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private dumpNow(kind: 'route' | 'link'): Promise<Buffer[]> {
+    if (this.closed) return Promise.reject(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
+    return new Promise<Buffer[]>((resolve, reject) => {
+      const seq = this.nextSeq();
+      this.dumps.set(seq, { kind, out: [], resolve, reject, interrupted: false });
+      this.req.ref();
+      this.req.send(encodeDumpRequest(kind, 'all', seq), {}, (err) => guard(() => {
+        if (err && this.dumps.delete(seq)) reject(kernelErrorFor(err.errno ?? 0, `${kind} dump failed`));
+      }));
+    });
+  }
+
+  private onDumpMessage(m: NlMessage, d: Dump): void {
+    if (m.flags & NlmFlag.DUMP_INTR) d.interrupted = true;
+    if (m.type === NlMsgType.DONE || m.type === NlMsgType.ERROR) {
+      this.dumps.delete(m.seq);
+      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+      const errno = m.type === NlMsgType.ERROR ? errnoOf(m) : 0;
+      if (errno !== 0) d.reject(kernelErrorFor(errno, `${d.kind} dump failed`));
+      else if (d.interrupted) {
+        // the table changed during the dump (NLM_F_DUMP_INTR): dump again
+        this.dumpNow(d.kind).then(d.resolve, d.reject);
+      } else d.resolve(d.out);
+      return;
+    }
+    d.out.push(m.data); // a view into this datagram's own buffer
+  }
+}

@@ -1,0 +1,224 @@
+import t from 'tap';
+import { FakeClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/log.js';
+import { FibSync } from '../../src/fib/fib-sync.js';
+import type { Pool } from '../../src/fib/route-shape.js';
+import { FakeKernel, connected } from './fixtures/fake-kernel.js';
+
+const never: Pool = { cidr: '10.244.0.0/16', ipipMode: 'never', vxlanMode: 'never' };
+const always: Pool = { cidr: '10.244.0.0/16', ipipMode: 'always', vxlanMode: 'never' };
+
+async function setup(o: { kernel?: FakeKernel; pools?: Pool[]; staleTimeMs?: number } = {}) {
+  const kernel = o.kernel ?? new FakeKernel();
+  if (!kernel.get('10.0.0.0/24')) kernel.add(connected('10.0.0.0/24', 2));
+  const clock = new FakeClock();
+  const fib = new FibSync({ kernel, clock, logger: silentLogger(), staleTimeMs: o.staleTimeMs ?? 120_000 });
+  const learned: [string, boolean][] = [];
+  fib.on('learned', (p, present) => learned.push([p, present]));
+  fib.setPools(o.pools ?? [never], '10.0.0.0/24');
+  await fib.start();
+  await settle(fib);
+  return { kernel, clock, fib, learned };
+}
+
+/** Lets notifications arrive, then applies and waits. */
+async function settle(fib: FibSync): Promise<void> {
+  for (let i = 0; i < 3; i++) { await new Promise((r) => setImmediate(r)); await fib.flush(); }
+}
+
+t.test('own blocks become blackholes; unset removes them; /32 blocks get none', async (t) => {
+  const { kernel, fib, learned } = await setup();
+  fib.setOwnBlocks(['10.244.1.0/26', '10.244.7.7/32']);
+  await settle(fib);
+  t.same(kernel.get('10.244.1.0/26'), { prefix: '10.244.1.0/26', family: 'ipv4', table: 254, protocol: 12, type: 'blackhole', nextHops: [], metric: 0 });
+  t.equal(kernel.get('10.244.7.7/32'), undefined);
+  t.same(fib.status('10.244.1.0/26'), { state: 'installed' });
+  fib.setOwnBlocks([]);
+  await settle(fib);
+  t.equal(kernel.get('10.244.1.0/26'), undefined);
+  t.equal(fib.status('10.244.1.0/26'), undefined);
+  t.same(learned, [], 'own blackholes are never reported as learned');
+});
+
+t.test('peer route: shaped, replaced on change, removed on withdraw, changes coalesce', async (t) => {
+  const { kernel, fib } = await setup();
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  fib.setRoute('10.244.2.0/26', ['10.0.0.13']);
+  await settle(fib);
+  t.same(kernel.get('10.244.2.0/26')?.nextHops, [{ gateway: '10.0.0.13', ifindex: 2, dev: 'eth0', onlink: false }]);
+  t.equal(kernel.writes.filter((w) => w.route.prefix === '10.244.2.0/26').length, 1, 'two changes in one tick: one write');
+  fib.setRoute('10.244.2.0/26', ['10.0.0.13', '10.0.0.12']);
+  await settle(fib);
+  t.same(kernel.get('10.244.2.0/26')?.nextHops.map((n) => n.gateway), ['10.0.0.12', '10.0.0.13']);
+  fib.setRoute('10.244.2.0/26', null);
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26'), undefined);
+});
+
+t.test('alien routes are never touched, even with the same prefix', async (t) => {
+  const kernel = new FakeKernel();
+  kernel.add({ prefix: '10.244.5.0/26', protocol: 4, nextHops: [{ gateway: '10.0.0.99', ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '10.244.6.0/26', protocol: 4, metric: 100, nextHops: [{ gateway: '10.0.0.99', ifindex: 2, onlink: false }] });
+  const { fib } = await setup({ kernel });
+  fib.setRoute('10.244.5.0/26', ['10.0.0.12']);
+  fib.setRoute('10.244.6.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.equal(kernel.get('10.244.5.0/26')?.protocol, 4, 'same slot: alien kept');
+  t.equal(fib.status('10.244.5.0/26')?.state, 'pending');
+  t.equal(fib.status('10.244.5.0/26')?.code, 'ERR_FIB_ALIEN_ROUTE');
+  t.equal(kernel.get('10.244.6.0/26', 100)?.protocol, 4, 'other metric: alien kept');
+  t.equal(kernel.get('10.244.6.0/26', 0)?.protocol, 12, 'and ours added alongside');
+  fib.setRoute('10.244.5.0/26', null);
+  fib.setRoute('10.244.6.0/26', null);
+  await settle(fib);
+  t.equal(kernel.get('10.244.5.0/26')?.protocol, 4);
+  t.equal(kernel.get('10.244.6.0/26', 100)?.protocol, 4);
+  t.ok(kernel.writes.every((w) => w.route.protocol === 12), 'every write carries protocol bird');
+  // the alien goes away: ours is installed
+  fib.setRoute('10.244.5.0/26', ['10.0.0.12']);
+  await settle(fib);
+  kernel.del('10.244.5.0/26');
+  await settle(fib);
+  t.equal(kernel.get('10.244.5.0/26')?.protocol, 12);
+  t.same(fib.status('10.244.5.0/26'), { state: 'installed' });
+});
+
+t.test('learned: proto-bird blackholes/device routes inside an enabled pool, not ours', async (t) => {
+  const { kernel, fib, learned } = await setup();
+  kernel.add({ prefix: '10.244.9.0/26', protocol: 12, type: 'blackhole' });
+  kernel.add({ prefix: '10.244.3.5/32', protocol: 12, scope: 253, nextHops: [{ ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '192.168.9.0/26', protocol: 12, type: 'blackhole' });
+  kernel.add({ prefix: '10.244.8.0/26', protocol: 4, type: 'blackhole' });
+  await settle(fib);
+  t.same(learned, [['10.244.9.0/26', true], ['10.244.3.5/32', true]]);
+  kernel.del('10.244.9.0/26');
+  await settle(fib);
+  t.same(learned.at(-1), ['10.244.9.0/26', false]);
+  // a pool removed: its learned routes go
+  fib.setPools([]);
+  await settle(fib);
+  t.same(learned.at(-1), ['10.244.3.5/32', false]);
+  // a learned route is not overwritten by a BGP route for the same prefix
+  fib.setPools([never]);
+  await settle(fib);
+  fib.setRoute('10.244.3.5/32', ['10.0.0.12']);
+  await settle(fib);
+  t.equal(kernel.get('10.244.3.5/32', 0)?.nextHops[0]?.gateway, undefined);
+  t.equal(fib.status('10.244.3.5/32')?.code, 'ERR_FIB_LEARNED_ROUTE');
+});
+
+t.test('restart adoption: kept until End-of-RIB, then undesired ones removed', async (t) => {
+  const kernel = new FakeKernel();
+  const via = (gw: string) => ({ protocol: 12, nextHops: [{ gateway: gw, ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '10.244.20.0/26', ...via('10.0.0.20') });
+  kernel.add({ prefix: '10.244.21.0/26', ...via('10.0.0.21') });
+  kernel.add({ prefix: '10.244.22.0/26', ...via('10.0.0.99') });
+  kernel.add({ prefix: '10.244.30.0/26', protocol: 12, type: 'blackhole' });
+  const { fib, learned } = await setup({ kernel });
+  t.equal(kernel.routes.size, 5, 'nothing removed at start');
+  fib.setRoute('10.244.20.0/26', ['10.0.0.20']);
+  fib.setRoute('10.244.22.0/26', ['10.0.0.22']);
+  await settle(fib);
+  t.equal(kernel.get('10.244.22.0/26')?.nextHops[0]?.gateway, '10.0.0.22', 'desired routes written at once');
+  t.ok(kernel.get('10.244.21.0/26'), 'stale route kept during the window');
+  fib.endOfRibAll();
+  await settle(fib);
+  t.equal(kernel.get('10.244.21.0/26'), undefined, 'swept');
+  t.ok(kernel.get('10.244.20.0/26'));
+  t.ok(kernel.get('10.244.30.0/26'), 'a proto-bird blackhole is never swept');
+  t.same(learned, [['10.244.30.0/26', true]]);
+});
+
+t.test('restart adoption: the stale timer sweeps without End-of-RIB', async (t) => {
+  const kernel = new FakeKernel();
+  kernel.add({ prefix: '10.244.21.0/26', protocol: 12, nextHops: [{ gateway: '10.0.0.21', ifindex: 2, onlink: false }] });
+  const { fib, clock } = await setup({ kernel, staleTimeMs: 5000 });
+  clock.advance(4999);
+  await settle(fib);
+  t.ok(kernel.get('10.244.21.0/26'));
+  clock.advance(1);
+  await settle(fib);
+  t.equal(kernel.get('10.244.21.0/26'), undefined);
+});
+
+t.test('own block found at start is adopted as ours, not learned', async (t) => {
+  const kernel = new FakeKernel();
+  kernel.add({ prefix: '10.244.1.0/26', protocol: 12, type: 'blackhole' });
+  kernel.add(connected('10.0.0.0/24', 2));
+  const clock = new FakeClock();
+  const fib = new FibSync({ kernel, clock, logger: silentLogger() });
+  const learned: unknown[] = [];
+  fib.on('learned', (...a) => learned.push(a));
+  fib.setPools([never]);
+  fib.setOwnBlocks(['10.244.1.0/26']);
+  await fib.start();
+  await settle(fib);
+  t.same(learned, []);
+  t.equal(kernel.writes.length, 0, 'already right: nothing written');
+  t.same(fib.status('10.244.1.0/26'), { state: 'installed' });
+});
+
+t.test('kernel errors: status error, counted, retried with backoff, never fatal', async (t) => {
+  const { kernel, fib, clock } = await setup();
+  kernel.refuse.set('10.244.2.0/26', 'ENETUNREACH');
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.same(fib.status('10.244.2.0/26'), { state: 'error', code: 'ERR_FIB_NETLINK_ENETUNREACH', error: 'netlink 10.244.2.0/26 refused: ENETUNREACH' });
+  t.equal(fib.errorCounters().get('ERR_FIB_NETLINK_ENETUNREACH'), 1);
+  t.match(fib.errors(), [/^ERR_FIB_NETLINK_ENETUNREACH: .*1 route error; e.g. 10.244.2.0\/26/]);
+  clock.advance(1000);
+  await settle(fib);
+  t.equal(fib.errorCounters().get('ERR_FIB_NETLINK_ENETUNREACH'), 2, 'retried after 1 s');
+  clock.advance(1999);
+  await settle(fib);
+  t.equal(fib.errorCounters().get('ERR_FIB_NETLINK_ENETUNREACH'), 2, 'next retry after 2 s, not before');
+  kernel.refuse.clear();
+  clock.advance(1);
+  await settle(fib);
+  t.same(fib.status('10.244.2.0/26'), { state: 'installed' });
+  t.same(fib.errors(), []);
+});
+
+t.test('unreachable next hop: error until a connected route covers it', async (t) => {
+  const { kernel, fib } = await setup();
+  fib.setRoute('10.244.2.0/26', ['10.9.9.9']);
+  await settle(fib);
+  t.equal(fib.status('10.244.2.0/26')?.state, 'error');
+  t.equal(fib.status('10.244.2.0/26')?.code, 'ERR_FIB_NEXTHOP_UNREACHABLE');
+  t.equal(kernel.get('10.244.2.0/26'), undefined);
+  kernel.add(connected('10.9.9.0/24', 2));
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26')?.nextHops[0]?.gateway, '10.9.9.9');
+  t.same(fib.status('10.244.2.0/26'), { state: 'installed' });
+});
+
+t.test('tunl0 missing: pending with a clear error, installed when the link appears', async (t) => {
+  const { kernel, fib } = await setup({ pools: [always] });
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.same(fib.status('10.244.2.0/26'), { state: 'pending', code: 'ERR_FIB_TUNNEL_MISSING', error: 'tunl0 missing' });
+  t.same(fib.errors(), ['tunl0 missing (1 route pending)']);
+  kernel.setLink({ ifindex: 7, name: 'tunl0', up: true });
+  await settle(fib);
+  t.same(kernel.get('10.244.2.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 7, dev: 'tunl0', onlink: true }]);
+  // link goes down: the kernel flushes silently; we go pending and reinstall when up
+  kernel.setLink({ ifindex: 7, name: 'tunl0', up: false });
+  await settle(fib);
+  t.equal(fib.status('10.244.2.0/26')?.code, 'ERR_FIB_TUNNEL_DOWN');
+  kernel.setLink({ ifindex: 7, name: 'tunl0', up: true });
+  await settle(fib);
+  t.ok(kernel.get('10.244.2.0/26'));
+  t.same(fib.status('10.244.2.0/26'), { state: 'installed' });
+});
+
+t.test('drift: our route deleted by someone is put back; stop leaves routes', async (t) => {
+  const { kernel, fib } = await setup();
+  fib.setOwnBlocks(['10.244.1.0/26']);
+  await settle(fib);
+  kernel.del('10.244.1.0/26');
+  await settle(fib);
+  t.ok(kernel.get('10.244.1.0/26'), 'reinstalled');
+  fib.stop();
+  t.ok(kernel.get('10.244.1.0/26'));
+  t.equal(kernel.closed, true);
+});

@@ -1,0 +1,155 @@
+// Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unsupported MD5, and a
+// GR-capable peer reconnecting while Established (RFC 4724 §4.2).
+import t from 'tap';
+import { once } from 'node:events';
+import { netConnect } from '../../src/bgp/session/transport.js';
+import type { ConnectRequest } from '../../src/bgp/session/transport.js';
+import { RawListener, RawPeer, cap, keepaliveMsg, openMsg } from '../helpers/raw-peer.js';
+import { LOCAL_AS, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus } from './fixtures.js';
+
+/**
+ * The speaker (router id 10.0.0.5) dials the raw listener at 127.0.0.2 and is left in
+ * OpenConfirm there; the raw side then dials in from 127.0.0.2 and sends its OPEN.
+ */
+async function collide(rawId: string) {
+  const listener = await RawListener.listen('127.0.0.2');
+  const { speaker, port } = await startSpeaker({ routerId: '10.0.0.5' });
+  speaker.setPeers([peerSpec({ port: listener.port, passive: false })]);
+  const out = await listener.accept(); // connection initiated by the speaker
+  t.equal((await out.next()).type, 1);
+  out.send(openMsg({ myAs: LOCAL_AS, holdTime: 90, bgpId: rawId }));
+  t.equal((await out.next()).type, 4, 'outgoing connection in OpenConfirm');
+  const inc = await RawPeer.connect({ port, localAddress: '127.0.0.2' }); // initiated by the raw peer
+  t.equal((await inc.next()).type, 1);
+  inc.send(openMsg({ myAs: LOCAL_AS, holdTime: 90, bgpId: rawId }));
+  const cleanup = async () => { out.close(); inc.close(); await speaker.stop(); await listener.close(); };
+  return { speaker, out, inc, cleanup };
+}
+
+t.test('collision: the peer has the higher router id → its connection (incoming) survives', async (t) => {
+  const { speaker, out, inc, cleanup } = await collide('10.0.0.9');
+  t.teardown(cleanup);
+  t.equal((await out.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 7), 'our connection gets Cease 6/7');
+  t.equal((await inc.next()).type, 4, 'incoming connection goes to OpenConfirm');
+  const up = once(speaker, 'established');
+  inc.send(keepaliveMsg());
+  const [h] = await up;
+  t.equal(h.negotiated?.peerRouterId, '10.0.0.9');
+  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+});
+
+t.test('collision: we have the higher router id → our connection (outgoing) survives', async (t) => {
+  const { speaker, out, inc, cleanup } = await collide('10.0.0.1');
+  t.teardown(cleanup);
+  t.equal((await inc.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 7), 'the incoming connection gets Cease 6/7');
+  await inc.closed;
+  const up = once(speaker, 'established');
+  out.send(keepaliveMsg());
+  await up;
+  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+});
+
+t.test('two active Speakers dialing each other end with exactly one session each', async (t) => {
+  const a = await startSpeaker({ routerId: '10.0.0.1' });
+  const b = await startSpeaker({ routerId: '10.0.0.2', listenAddress: '127.0.0.2', clock: a.clock });
+  t.teardown(async () => { await a.speaker.stop(); await b.speaker.stop(); });
+  const upA = once(a.speaker, 'established');
+  const upB = once(b.speaker, 'established');
+  a.speaker.setPeers([peerSpec({ address: '127.0.0.2', port: b.port, passive: false, sourceAddress: '127.0.0.1' })]);
+  b.speaker.setPeers([peerSpec({ address: '127.0.0.1', port: a.port, passive: false, sourceAddress: '127.0.0.2' })]);
+  await Promise.all([upA, upB]);
+  t.equal(a.speaker.status()[0]?.state, 'up');
+  t.equal(b.speaker.status()[0]?.state, 'up');
+});
+
+t.test('a passive peer is never dialed; an active one is, and reports "Socket: Connection refused"', async (t) => {
+  const calls: ConnectRequest[] = [];
+  const { speaker, clock } = await startSpeaker({ connectFactory: (req) => { calls.push(req); return netConnect(req); } });
+  t.teardown(() => speaker.stop());
+  const listener = await RawListener.listen('127.0.0.3');
+  const closedPort = listener.port;
+  await listener.close(); // nothing listens there now: connection refused
+  const passive = peerSpec({ address: '127.0.0.2', port: 179, passive: true });
+  const active = peerSpec({ address: '127.0.0.3', port: closedPort, passive: false });
+  speaker.setPeers([passive, active]);
+  const refused = await waitForStatus(speaker, active.key, (s) => s.info.includes('Connection refused'));
+  t.equal(refused.info, 'Active Socket: Connection refused');
+  t.equal(refused.state, 'start');
+  for (let i = 0; i < 20; i++) clock.advance(60_000);
+  t.ok(calls.length >= 1);
+  t.same(calls.filter((c) => c.host === '127.0.0.2'), [], 'no dial to the passive peer');
+  t.match(speaker.status().find((s) => s.key === passive.key), { state: 'start', bgpState: 'Passive', info: 'Passive' });
+});
+
+t.test('after the connection fails the speaker redials on the backoff timer', async (t) => {
+  const listener = await RawListener.listen('127.0.0.2');
+  const { speaker, clock } = await startSpeaker();
+  t.teardown(async () => { await speaker.stop(); await listener.close(); });
+  speaker.setPeers([peerSpec({ port: listener.port, passive: false })]);
+  const first = await listener.accept();
+  first.close();
+  await waitForStatus(speaker, speaker.status()[0]!.key, (s) => s.info.startsWith('Idle Socket:'));
+  t.equal(listener.connections, 1);
+  clock.advance(6_000); // first delay 5 s ± 10 %
+  const second = await listener.accept();
+  t.equal(listener.connections, 2);
+  second.close();
+});
+
+t.test('MD5 password: session refused and reported, not silently unauthenticated', async (t) => {
+  const calls: ConnectRequest[] = [];
+  const { speaker, port } = await startSpeaker({ connectFactory: (req) => { calls.push(req); return netConnect(req); } });
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec({ passive: false, password: 'secret' })]);
+  t.same(calls, []);
+  t.match(speaker.status()[0], { state: 'down', bgpState: 'Idle', info: 'Error: MD5 password not supported', unsupported: ['md5'] });
+  const raw = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
+  await raw.closed;
+  t.equal(raw.received.length, 0, 'incoming connection from it is closed too');
+});
+
+t.test('GR-capable peer reconnecting while Established: old session down with GR, new one accepted', async (t) => {
+  const { speaker, port } = await startSpeaker();
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec()]);
+  const caps = [cap.mp(1), cap.fourOctetAs(LOCAL_AS), cap.gracefulRestart(120, 0, [{ afi: 1, forwarding: true }])];
+  const old = await rawEstablished(speaker, port, { caps });
+  t.teardown(() => old.close());
+  let grSeenInDown: unknown;
+  speaker.once('down', (hd) => { grSeenInDown = hd.negotiated?.peerGracefulRestart?.restartTime; });
+  const down = once(speaker, 'down');
+  const up = once(speaker, 'established');
+  const fresh = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
+  t.teardown(() => fresh.close());
+  const [h, reason, gr] = await down;
+  t.equal(grSeenInDown, 120, 'negotiated readable during the down event');
+  t.equal(reason, 'peerRestarted');
+  t.equal(gr, true);
+  t.equal(h.negotiated, null, 'no session between the two');
+  await fresh.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.2', caps: [cap.mp(1), cap.fourOctetAs(LOCAL_AS), cap.gracefulRestart(120, 8, [{ afi: 1, forwarding: true }])] });
+  const [h2] = await up;
+  t.equal(h2.negotiated?.peerGracefulRestart?.restarting, true, 'R bit seen');
+  await old.closed;
+});
+
+
+t.test('a new connection while Established (no GR) is the one closed, with Cease 6/7', async (t) => {
+  const listener = await RawListener.listen('127.0.0.2');
+  const { speaker, port } = await startSpeaker({ routerId: '10.0.0.5' });
+  t.teardown(async () => { await speaker.stop(); await listener.close(); });
+  speaker.setPeers([peerSpec({ port: listener.port, passive: false })]);
+  const up = once(speaker, 'established');
+  const out = await listener.accept();
+  await out.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.9' });
+  await up;
+  let downs = 0;
+  speaker.on('down', () => downs++);
+  const inc = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
+  t.equal((await inc.next()).type, 1);
+  inc.send(openMsg({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.9' }));
+  t.equal((await inc.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 7));
+  await inc.closed;
+  t.equal(downs, 0);
+  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+  out.close();
+});
