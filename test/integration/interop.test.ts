@@ -5,6 +5,7 @@
 //   FRR      eBGP with a 4-octet AS (4200000001)
 // plus a raw test peer that injects malformed UPDATEs (RFC 7606) while the others stay up.
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
 import { createLab } from '../helpers/netns.js';
 import { startBird, startGobgp, startFrr } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
@@ -171,10 +172,12 @@ t.test('tern with BIRD 2, GoBGP and FRR peers', async (t) => {
   // RFC 7606 with a raw peer: treat-as-withdraw keeps the session, a broken length resets it.
   const before = await tern.status();
   const sinceOf = (s: typeof before, a: string) => s.peers.find((p) => p.address === a)?.since;
-  const inject = lab.spawn(raw, process.execPath, ['--import', 'tsx', 'test/integration/fixtures/raw-inject.ts', NODE.v4, RAW.v4, String(RAW.asn), '64512', '6000'], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  const goFile = lab.path('raw-go');
+  const inject = lab.spawn(raw, process.execPath, ['--import', 'tsx', 'test/integration/fixtures/raw-inject.ts', NODE.v4, RAW.v4, String(RAW.asn), '64512', goFile], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
   await lab.waitFor(async () => (await tern.routes()).some((r) => r.prefix === '10.244.78.0/26' && r.source === RAW.v4), { what: 'valid route from the raw peer', timeoutMs: 20_000 });
   t.notOk((await tern.routes()).some((r) => r.prefix === '10.244.77.0/26'), 'UPDATE with a malformed ORIGIN treated as withdraw (RFC 7606 §7.1)');
   t.equal((await tern.status()).peers.find((p) => p.address === RAW.v4)?.bgpState, 'Established', 'session with the raw peer stays up after treat-as-withdraw');
+  writeFileSync(goFile, 'go\n');
   await inject.exited;
   const lines = inject.log().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { phase: string; notification?: { code: number; subcode: number } });
   t.same(lines.at(-1)?.notification, { code: 3, subcode: 1 }, 'overrunning Total Path Attribute Length gets NOTIFICATION 3/1 (Malformed Attribute List)');
