@@ -27,7 +27,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
 
-  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore));
+  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
   const ipFlag = flags.ip ?? process.env.IP;
   const ip6Flag = flags.ip6 ?? process.env.IP6;
   const daemon = new Daemon({

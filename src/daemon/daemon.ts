@@ -56,7 +56,10 @@ export class Daemon {
   private addresses: { ipv4?: string; ipv6?: string } = {};
   private readonly startedAt = new Date();
   private readonly log: Logger;
+  /** Why the last snapshot was rejected (cleared by the next good one). */
   private configErrors: string[] = [];
+  /** The datastore's last reported problem (cleared when it recovers). */
+  private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -109,8 +112,12 @@ export class Daemon {
 
     datastore.onChange((s) => this.onSnapshot(s));
     datastore.onError((e) => {
-      this.configErrors = [errorMessage(e)];
+      this.datastoreErrors = [errorMessage(e)];
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
+    });
+    datastore.onRecovered(() => {
+      this.datastoreErrors = [];
+      this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
     const metrics = createMetrics({ status: () => this.status(), routeCounts: () => routeCountsOf(this.routes()) });
@@ -197,7 +204,7 @@ export class Daemon {
         listenPort: this.speaker?.port ?? cfg.listenPort,
         startedAt: this.startedAt.toISOString(),
         fib: this.opts.fib ? 'enabled' : 'disabled',
-        errors: [...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
+        errors: [...this.datastoreErrors, ...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
       },
       peers: peersStatus(this.speaker!, this.core!, cfg),
     };

@@ -86,6 +86,9 @@ export class RoutingCore {
   /** A new derived configuration: export context, own blocks, peers awaited for End-of-RIB. */
   setConfig(cfg: NodeBgpConfig): void {
     this.cfg = cfg;
+    // RFC 4456 §8: the import loop check follows routeReflectorClusterID changes at run time.
+    const dropped = this.rib.setClusterId(cfg.clusterId);
+    if (dropped > 0) this.log.info('cluster id changed: looping paths removed', { event: 'clusterIdChanged', clusterId: cfg.clusterId, paths: dropped });
     this.out.setContext(exportContextOf(cfg));
     const want = new Set(confirmedBlocks(cfg));
     for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);

@@ -15,6 +15,11 @@ export interface Datastore {
   onChange(cb: (s: Snapshot) => void): void;
   /** Problems after load(): an invalid edit, a lost etcd. The last good snapshot stays. */
   onError(cb: (e: DatastoreError | ConfigError) => void): void;
+  /**
+   * The problem reported through onError is over (etcd reconnected, the file is valid and
+   * present again), whether or not a new snapshot follows. Called once per recovery.
+   */
+  onRecovered(cb: () => void): void;
   /** Creates or replaces resources (by kind, namespace, name); validates first. */
   apply(resources: Resource[]): Promise<void>;
   /** Removes one resource; false when it did not exist. */
@@ -43,6 +48,9 @@ type ErrorCb = (e: DatastoreError | ConfigError) => void;
 export class Listeners {
   private readonly change: ChangeCb[] = [];
   private readonly error: ErrorCb[] = [];
+  private readonly recovered: (() => void)[] = [];
+  /** An error was reported and no recovery since. */
+  private failing = false;
   closed = false;
 
   constructor(private readonly logger: Logger | undefined) {}
@@ -53,6 +61,23 @@ export class Listeners {
 
   onError(cb: ErrorCb): void {
     this.error.push(cb);
+  }
+
+  onRecovered(cb: () => void): void {
+    this.recovered.push(cb);
+  }
+
+  /** Tells the recovered listeners, once, that the last reported problem is over. */
+  emitRecovered(): void {
+    if (this.closed || !this.failing) return;
+    this.failing = false;
+    for (const cb of this.recovered) {
+      try {
+        cb();
+      } catch (e) {
+        this.logger?.error('datastore recovered listener threw', { event: 'listenerError', error: (e as Error).message });
+      }
+    }
   }
 
   emitChange(s: Snapshot): void {
@@ -68,6 +93,7 @@ export class Listeners {
 
   emitError(err: DatastoreError | ConfigError): void {
     if (this.closed) return;
+    this.failing = true;
     if (this.error.length === 0) this.logger?.error(err.message, { event: 'datastoreError', code: err.code });
     for (const cb of this.error) {
       try {

@@ -79,6 +79,10 @@ export class EtcdDatastore implements Datastore {
     this.listeners.onError(cb);
   }
 
+  onRecovered(cb: () => void): void {
+    this.listeners.onRecovered(cb);
+  }
+
   async load(): Promise<Snapshot> {
     const { revision, kvs } = await this.readAll();
     this.entries = this.decodeAll(kvs);
@@ -300,6 +304,7 @@ export class EtcdDatastore implements Datastore {
     this.rebuildTimer?.cancel();
     this.publish();
     this.startWatch(read.revision + 1);
+    this.listeners.emitRecovered();
   }
 
   // ---- requests ----

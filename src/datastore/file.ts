@@ -61,6 +61,10 @@ export class FileDatastore implements Datastore {
     this.listeners.onError(cb);
   }
 
+  onRecovered(cb: () => void): void {
+    this.listeners.onRecovered(cb);
+  }
+
   async load(): Promise<Snapshot> {
     const text = await this.readText();
     if (text === undefined) {
@@ -218,6 +222,7 @@ export class FileDatastore implements Datastore {
     if (text === this.lastText) {
       this.lastBadText = undefined; // back to the good text: the same mistake again is news
       this.emptyPending = false;
+      this.listeners.emitRecovered();
       return;
     }
     // A file that just became empty is most likely being rewritten in place (truncate, then
@@ -241,5 +246,6 @@ export class FileDatastore implements Datastore {
       return;
     }
     this.adopt(text, resources);
+    this.listeners.emitRecovered();
   }
 }

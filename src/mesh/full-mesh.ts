@@ -31,7 +31,8 @@ export function meshSessions(input: PeerSetInput): PeerSpec[] {
         localAs: self.asNumber,
         peerAs: node.asNumber,
         sourceAddress: own,
-        // Only the lower address connects, so a restarting node's GR is not aborted by
+        // We wait when the peer's address is greater: only the higher address connects
+        // (Calico's `passive on`), so a restarting node's GR is not aborted by
         // the peer opening a second connection (Calico #1423).
         passive: isGreater(address, own, order),
         gracefulRestartTime: mesh.restartTime,

@@ -35,7 +35,7 @@
 // far end cannot tell apart); tern keeps the explicit one, whose options were asked for.
 //
 // Passive side: numeric, not string, comparison. The mesh makes peerings unidirectional:
-// the side whose peer has the GREATER address is passive, so only the lower address
+// the side whose peer has the GREATER address is passive, so only the higher address
 // connects (a second, crossing connection would abort a graceful restart in progress, Calico
 // #1423). Calico's template compares the address TEXT (`gt $onode_ip $node_ip`); tern
 // compares the addresses as numbers. Both are total orders, so within a cluster of only
