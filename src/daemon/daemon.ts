@@ -84,7 +84,7 @@ export class Daemon {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();
     }
-    const adopted = this.fib ? (this.fib as unknown as { adopted: Set<string> }).adopted.size : 0; // TODO(fib): public getter
+    const adopted = this.fib ? this.fib.adoptedCount() : 0;
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
@@ -227,9 +227,11 @@ export class Daemon {
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);
     await this.acl?.stop().catch(() => undefined);
+    // Before the speaker: its sessions going down withdraw their paths, which must not
+    // reach the kernel. Installed routes stay (BIRD `persist`).
+    this.fib?.stop();
     await this.speaker?.stop().catch((err) => this.log.warn('speaker stop failed', { error: errorMessage(err) }));
     this.core?.close();
-    this.fib?.stop(); // installed routes stay in the kernel
     await this.opts.datastore.close().catch(() => undefined);
     this.log.info('tern stopped', { event: 'stopped' });
   }

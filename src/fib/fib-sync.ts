@@ -7,12 +7,12 @@ import { DaemonError, errorMessage } from '../util/errors.js';
 import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
-import { PROBLEM_CODE, summarizeErrors, type FibState, type PrefixStatus } from './status.js';
+import { isLearnable, PROBLEM_CODE, summarizeErrors, type FibState, type PrefixStatus } from './status.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import {
-  blackholeFor, poolFor, routeSignature, shapeRoute, TUNNEL_DEV, type Pool, type ShapeContext,
+  blackholeFor, routeSignature, shapeRoute, TUNNEL_DEV, type Pool, type ShapeContext,
 } from './route-shape.js';
 
 export interface FibSyncOptions {
@@ -76,11 +76,13 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Notifications that arrive while a dump is running, replayed after it. */
   private eventBuffer: (() => void)[] | null = null;
   private started = false;
+  private watching = false;
   private stopped = false;
   private tickTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private resyncTimer: TimerHandle | undefined;
   private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
 
   constructor(o: FibSyncOptions) {
     super();
@@ -104,11 +106,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     this.eventBuffer = [];
-    this.kernel.watch(
+    if (!this.watching) this.kernel.watch(
       (r, present, replaced) => this.onRoute(r, present, replaced ?? false),
       (l, present) => this.onLink(l, present),
       () => { this.log.warn('kernel notifications lost, resyncing', { event: 'fibEventsLost' }); void this.resync(); },
     );
+    this.watching = true; // a start() that failed on the dump may be called again
     try {
       await this.loadKernel();
     } catch (e) {
@@ -152,6 +155,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.markDirty(p);
   }
 
+  /** Routes of a previous run adopted at start() (0 after a clean start): we are restarting. */
+  adoptedCount(): number {
+    return this.adopted.size;
+  }
+
   /** Every peer sent End-of-RIB: remove adopted routes that were not re-learned. */
   endOfRibAll(): void {
     this.sweep('end-of-rib');
@@ -166,7 +174,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return summarizeErrors(this.statuses);
   }
 
-  /** Kernel operations done since start (for metrics). */
+  /** Kernel operations since start, routes installed and learned now (for metrics). */
   stats(): { replaced: number; removed: number; failed: number; installed: number; learned: number } {
     return { ...this.counters, installed: this.written.size, learned: this.learned.size };
   }
@@ -230,12 +238,21 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   }
 
   private async resync(): Promise<void> {
-    if (this.resyncing || this.stopped) return this.resyncing;
+    if (this.stopped) return;
+    if (this.resyncing) {
+      // losses reported during a dump may postdate it: dump once more afterwards
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
     this.eventBuffer = [];
     this.resyncing = this.loadKernel()
       .then(() => this.markAll())
       .catch((e: unknown) => { this.eventBuffer = null; this.log.warn('fib resync failed', { event: 'fibResyncFailed', error: errorMessage(e) }); })
-      .finally(() => { this.resyncing = undefined; this.schedule(); });
+      .finally(() => {
+        this.resyncing = undefined;
+        if (this.resyncAgain) { this.resyncAgain = false; void this.resync(); }
+        this.schedule();
+      });
     return this.resyncing;
   }
 
@@ -324,7 +341,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
         return;
       }
       const cur = this.observed.ours(p, w.route.metric);
-      if (cur && !this.written.has(p) && this.isLearnable(cur) && !this.ownBlocks.has(p)) {
+      if (cur && !this.written.has(p) && isLearnable(cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
         this.setStatus(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
         return;
       }
@@ -332,7 +349,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
         this.confirmed(p, w.route, w.note);
         return;
       }
-      this.run(p, 'replace', w.route, () => this.confirmed(p, w.route, w.note));
+      // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
+      // route of another protocol that our view has not caught up with yet is never overwritten
+      // (EEXIST instead, retried once the notification has arrived).
+      this.run(p, cur ? 'replace' : 'create', w.route, () => this.confirmed(p, w.route, w.note));
       return;
     }
     if (w.kind === 'blocked') this.setStatus(p, { state: w.state, code: w.code, error: w.error });
@@ -354,12 +374,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.updateLearned(p);
   }
 
-  private run(p: string, op: 'replace' | 'remove', r: KernelRoute, ok: () => void): void {
-    const call = op === 'replace' ? this.kernel.replace(r) : this.kernel.remove(r);
+  private run(p: string, op: 'replace' | 'create' | 'remove', r: KernelRoute, ok: () => void): void {
+    const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
     const done = call.then(
       () => {
-        this.counters[op === 'replace' ? 'replaced' : 'removed']++;
-        this.observed.apply(r, op === 'replace');
+        this.counters[op === 'remove' ? 'removed' : 'replaced']++;
+        this.observed.apply(r, op !== 'remove');
         ok();
       },
       (e: unknown) => {
@@ -399,17 +419,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** proto-bird blackhole/unreachable/prohibit/device routes tern did not write, inside an enabled pool. */
   private updateLearned(p: string): void {
     const present = !this.ownBlocks.has(p) && !this.written.has(p)
-      && this.observed.at(p).some((r) => this.isLearnable(r));
+      && this.observed.at(p).some((r) => isLearnable(r, this.protocol, this.pools));
     if (present === this.learned.has(p)) return;
     if (present) this.learned.add(p); else this.learned.delete(p);
     this.emit('learned', p, present);
-  }
-
-  private isLearnable(r: KernelRoute): boolean {
-    if (r.protocol !== this.protocol) return false;
-    const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
-    if (!device && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
-    const pool = poolFor(r.prefix, this.pools);
-    return pool !== undefined && !pool.disabled;
   }
 }

@@ -25,7 +25,12 @@
 //   if an alien route holds the same (prefix, metric) slot, tern does not write (an
 //   NLM_F_REPLACE would overwrite the alien in IPv4 and merge into it in IPv6): the prefix is
 //   'pending' with ERR_FIB_ALIEN_ROUTE and is installed when the alien goes away. An alien at
-//   another metric coexists with ours.
+//   another metric coexists with ours. Because the observed view lags the kernel, a slot
+//   where tern sees none of its own routes is written with NLM_F_CREATE|NLM_F_EXCL, never
+//   NLM_F_REPLACE: an alien added a moment ago yields EEXIST (retried) instead of being
+//   overwritten. NLM_F_REPLACE is used only on a slot tern's own route holds.
+// - An own block wins over a BGP route for the same prefix (BIRD: static preference 200 over
+//   BGP 100): the blackhole stays.
 // - A learned proto-bird route (not written by tern) is not overwritten by a BGP route for
 //   the same prefix ('pending', ERR_FIB_LEARNED_ROUTE). A proto-bird blackhole equal to one of
 //   the own blocks is tern's.
@@ -45,7 +50,10 @@
 //
 // Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
 // per datagram with one ACK per datagram as a barrier and errors matched by sequence number;
-// one socket for notifications; writes paced so their own notifications cannot overrun it.
+// one socket for notifications, owned by a child process (netlink-watch-child.ts) because an
+// overrun aborts the process that owns it (a netlink@0.3.0 bug): the child is restarted and
+// the kernel re-dumped; writes are paced so their own notifications cannot overrun it, and a
+// notification that never comes is reported as a loss (re-dump) rather than waited for.
 //
 // Async model: single-threaded; at most one kernel operation per prefix in flight, changes
 // arriving meanwhile are re-applied after it completes.

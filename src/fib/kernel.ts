@@ -44,8 +44,12 @@ export interface Link {
 export interface KernelRoutes {
   /** Every IPv4 and IPv6 route of every table. */
   dump(): Promise<KernelRoute[]>;
-  /** Adds or replaces (NLM_F_CREATE|NLM_F_REPLACE); rejects with a KernelError. */
-  replace(r: KernelRoute): Promise<void>;
+  /**
+   * Adds or replaces (NLM_F_CREATE|NLM_F_REPLACE); with `exclusive`, only adds
+   * (NLM_F_CREATE|NLM_F_EXCL: ERR_FIB_NETLINK_EEXIST when any route holds the slot).
+   * Rejects with a KernelError.
+   */
+  replace(r: KernelRoute, exclusive?: boolean): Promise<void>;
   /** Deletes the route matching prefix, table, protocol and metric; rejects with a KernelError. */
   remove(r: KernelRoute): Promise<void>;
   /**

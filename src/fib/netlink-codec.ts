@@ -120,25 +120,33 @@ function prefixBytes(prefix: string): { family: Family; bytes: Uint8Array; lengt
 }
 
 /**
- * RTM_NEWROUTE (flags REQUEST|CREATE|REPLACE) or RTM_DELROUTE for one route, in a single
+ * 'replace': NLM_F_CREATE|NLM_F_REPLACE (takes the (prefix, metric) slot whoever holds it);
+ * 'create': NLM_F_CREATE|NLM_F_EXCL (EEXIST if anyone holds the slot); 'remove': RTM_DELROUTE.
+ */
+export type RouteOp = 'replace' | 'create' | 'remove';
+
+/**
+ * RTM_NEWROUTE or RTM_DELROUTE for one route, in a single
  * buffer. Next hops must already carry their ifindex. `ack` sets NLM_F_ACK (the pipeline uses
  * it as a barrier). Deletes carry protocol, table, metric and prefix only: RTN_UNSPEC and
  * RT_SCOPE_NOWHERE match any type and scope (fib_table_delete), the protocol must match.
  */
-export function encodeRouteRequest(op: 'replace' | 'remove', r: KernelRoute, seq: number, ack: boolean): Buffer {
+export function encodeRouteRequest(op: RouteOp, r: KernelRoute, seq: number, ack: boolean): Buffer {
   const p = prefixBytes(r.prefix);
   const alen = p.bytes.length;
   const single = r.nextHops.length === 1 ? r.nextHops[0] : undefined;
-  const withHops = op === 'replace' && r.type === 'unicast';
+  const add = op !== 'remove';
+  const withHops = add && r.type === 'unicast';
   const gw = withHops && single?.gateway ? addressBytes(single.gateway) : undefined;
   const oif = withHops && single?.ifindex ? single.ifindex : 0;
   const mp = withHops && r.nextHops.length > 1 ? encodeMultipath(r.nextHops) : undefined;
   const len = NLMSG_HDRLEN + 12 + 4 + alen + 8 + (r.metric !== undefined ? 8 : 0)
     + (gw ? 4 + gw.length : 0) + (oif ? 8 : 0) + (mp ? 4 + mp.length : 0);
   const b = Buffer.allocUnsafe(len).fill(0); // pooled: cheaper than alloc for small buffers
-  const flags = NlmFlag.REQUEST | (ack ? NlmFlag.ACK : 0) | (op === 'replace' ? NlmFlag.CREATE | NlmFlag.REPLACE : 0);
+  const flags = NlmFlag.REQUEST | (ack ? NlmFlag.ACK : 0)
+    | (op === 'replace' ? NlmFlag.CREATE | NlmFlag.REPLACE : op === 'create' ? NlmFlag.CREATE | NlmFlag.EXCL : 0);
   b.writeUInt32LE(len, 0);
-  b.writeUInt16LE(op === 'replace' ? RtmType.NEWROUTE : RtmType.DELROUTE, 4);
+  b.writeUInt16LE(add ? RtmType.NEWROUTE : RtmType.DELROUTE, 4);
   b.writeUInt16LE(flags, 6);
   b.writeUInt32LE(seq >>> 0, 8);
   // rtmsg

@@ -9,24 +9,27 @@
 //   barrier's answer arrives every earlier message of the datagram without an error succeeded.
 //   Errors are matched to their request by sequence number. This keeps the receive queue
 //   small (one ACK per datagram instead of one per route) so it cannot overrun.
-// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE.
-// Our own writes come back on `events`; writes are paced (EVENT_BACKLOG) so that their
-// notifications cannot overrun it. An overrun from other programs' changes should make the
-// watcher dump again (onLost), but netlink@0.3.0 aborts the process on the POLLERR an overrun
-// raises (its poll handler builds an ErrnoException with a NULL syscall name): a package bug,
-// to be fixed upstream or in a fork (NETLINK_NO_ENOBUFS cannot be set through its API).
-// Exceptions in our handlers are caught (`guard`): one escaping a native callback aborts too.
+// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, owned by a child
+//   process (netlink-watch-child.ts via netlink-watcher.ts). When a notification socket
+//   overruns, netlink@0.3.0 aborts its process (its poll handler builds an ErrnoException
+//   with a NULL syscall name on the POLLERR the overrun raises; NETLINK_NO_ENOBUFS cannot be
+//   set through its API). Seen here with `ip -batch` adding 100k routes while watching. In
+//   the child that costs only the child: it is restarted and the watcher is told to dump
+//   again (onLost). Dumps wait until the child has subscribed.
+// Our own writes come back as notifications; writes are paced (EVENT_BACKLOG) so they alone
+// cannot overrun the notification socket. Exceptions in our handlers are caught (`guard`):
+// one escaping a native callback would abort the process too.
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from 'netlink';
 import { KernelError } from '../util/errors.js';
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
+import { NotificationWatcher } from './netlink-watcher.js';
 import {
   decodeLink, decodeRoute, encodeDumpRequest, encodeRouteRequest, errnoOf, NlMsgType, NlmFlag,
-  RtmType, splitMessages, type NlMessage,
+  RtmType, splitMessages, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
 
 const NETLINK_ROUTE = 0;
-const RTNLGRP = { LINK: 1, IPV4_ROUTE: 7, IPV6_ROUTE: 11 } as const;
 const BATCH_MESSAGES = 512;
 const BATCH_BYTES = 60 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
@@ -38,7 +41,7 @@ const RCVBUF = 4 * 1024 * 1024;
  * this many of their notifications can be waiting unread.
  */
 const EVENT_BACKLOG = 2048;
-const STALL_MS = 20;
+const STALL_MS = 500;
 
 const ERRNO_NAMES = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
@@ -85,7 +88,7 @@ interface Dump {
 
 export class NetlinkKernel implements KernelRoutes {
   private readonly req: RawNetlinkSocket;
-  private events?: RawNetlinkSocket;
+  private events?: NotificationWatcher;
   private seq = 1;
   /** Requests not yet sent: queue[queueHead..]. */
   private queue: Pending[] = [];
@@ -98,6 +101,8 @@ export class NetlinkKernel implements KernelRoutes {
   private writesOk = 0;
   private eventsSeen = 0;
   private stallTimer: NodeJS.Timeout | undefined;
+  private onLost: (() => void) | undefined;
+  private eventsReady = false;
   private dumps = new Map<number, Dump>();
   private dumpChain: Promise<void> = Promise.resolve();
   private ifindexByName = new Map<string, number>();
@@ -129,7 +134,7 @@ export class NetlinkKernel implements KernelRoutes {
     return out;
   }
 
-  replace(r: KernelRoute): Promise<void> { return this.enqueue('replace', r); }
+  replace(r: KernelRoute, exclusive = false): Promise<void> { return this.enqueue(exclusive ? 'create' : 'replace', r); }
   remove(r: KernelRoute): Promise<void> { return this.enqueue('remove', r); }
 
   watch(
@@ -138,8 +143,7 @@ export class NetlinkKernel implements KernelRoutes {
     onLost?: () => void,
   ): void {
     if (this.events) throw new Error('NetlinkKernel.watch called twice');
-    const s = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: 0 });
-    s.on('message', (buf) => guard(() => {
+    this.events = new NotificationWatcher((buf) => guard(() => {
       for (const m of splitMessages(buf)) {
         if (m.type === RtmType.NEWROUTE || m.type === RtmType.DELROUTE) {
           const r = decodeRoute(m.data);
@@ -154,10 +158,13 @@ export class NetlinkKernel implements KernelRoutes {
         }
       }
       if (this.queue.length > this.queueHead) this.scheduleFlush(); // paced writes may go on
+    }), () => guard(() => {
+      this.eventsSeen = this.writesOk; // what the dead child did not pass on is not coming
+      onLost?.();
     }));
-    s.on('error', () => guard(() => onLost?.()));
-    for (const g of [RTNLGRP.LINK, RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE]) s.addMembership(g);
-    this.events = s;
+    this.onLost = onLost;
+    // writes wait for the subscription too: their notifications are what pacing counts
+    void this.events.ready.then(() => { this.eventsReady = true; this.scheduleFlush(); });
   }
 
   close(): void {
@@ -171,10 +178,10 @@ export class NetlinkKernel implements KernelRoutes {
 
   // --- writes -------------------------------------------------------------------------
 
-  private enqueue(op: 'replace' | 'remove', r: KernelRoute): Promise<void> {
+  private enqueue(op: RouteOp, r: KernelRoute): Promise<void> {
     if (this.closed) return Promise.reject(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
     return new Promise<void>((resolve, reject) => {
-      const route = op === 'replace' ? this.withIfindex(r) : r; // deletes carry no next hops
+      const route = op !== 'remove' ? this.withIfindex(r) : r; // deletes carry no next hops
       if (route instanceof KernelError) { reject(route); return; }
       const seq = this.nextSeq();
       this.queue.push({ seq, msg: encodeRouteRequest(op, route, seq, false), barrier: false, settled: false, resolve, reject, route });
@@ -209,16 +216,24 @@ export class NetlinkKernel implements KernelRoutes {
   /** How many more writes may be sent before their notifications could overrun. */
   private eventRoom(): number {
     if (!this.events) return Infinity;
+    if (!this.eventsReady) return 0;
     return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - this.inflight.length;
   }
 
-  /** Paced and nothing in flight: if no notification arrives, the missing ones were never sent. */
+  /**
+   * Paced and nothing in flight, yet the notifications of our writes stopped coming: they were
+   * never sent (a replace that changed nothing) or lost on the way (seen under heavy load).
+   * Either way stop waiting for them, and report a possible loss so the watcher dumps again.
+   */
   private armStall(): void {
     if (this.stallTimer || this.batchesInFlight > 0) return;
     const seen = this.eventsSeen;
     this.stallTimer = setTimeout(() => {
       this.stallTimer = undefined;
-      if (this.eventsSeen === seen) this.eventsSeen = Math.max(this.eventsSeen, this.writesOk);
+      if (this.eventsSeen === seen && this.writesOk > this.eventsSeen) {
+        this.eventsSeen = this.writesOk;
+        guard(() => this.onLost?.());
+      }
       this.flush();
     }, STALL_MS);
   }
@@ -226,7 +241,7 @@ export class NetlinkKernel implements KernelRoutes {
   private flush(): void {
     while (this.queue.length > this.queueHead && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT && !this.closed) {
       const room = Math.min(BATCH_MESSAGES, this.eventRoom());
-      if (room <= 0) { this.armStall(); return; }
+      if (room <= 0) { if (this.eventsReady) this.armStall(); return; }
       const batch: Pending[] = [];
       let bytes = 0;
       let i = this.queueHead;
@@ -311,7 +326,8 @@ export class NetlinkKernel implements KernelRoutes {
 
   /** A socket runs one dump at a time (a second one gets EBUSY): dumps are chained. */
   private dumpRaw(kind: 'route' | 'link'): Promise<Buffer[]> {
-    const run = this.dumpChain.then(() => this.dumpNow(kind));
+    // a dump after watch() must not miss what changes before the subscription is in place
+    const run = this.dumpChain.then(() => this.events?.ready).then(() => this.dumpNow(kind));
     this.dumpChain = run.then(() => undefined, () => undefined);
     return run;
   }

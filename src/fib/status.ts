@@ -1,5 +1,6 @@
-// Per-prefix FIB status and its summary for `tern status` (pure).
-import type { HopProblem } from './route-shape.js';
+// Per-prefix FIB status, its summary for `tern status`, and what counts as learned (pure).
+import type { KernelRoute } from './kernel.js';
+import { poolFor, type HopProblem, type Pool } from './route-shape.js';
 
 export type FibState = 'installed' | 'pending' | 'error';
 export interface PrefixStatus { state: FibState; error?: string; code?: string }
@@ -24,4 +25,16 @@ export function summarizeErrors(statuses: ReadonlyMap<string, PrefixStatus>): st
     if (code === PROBLEM_CODE['tunnel-missing'] || code === PROBLEM_CODE['tunnel-down']) return `${g.sample.error} (${what})`;
     return `${code}: ${g.sample.error} (${what}; e.g. ${g.prefix})`;
   });
+}
+
+/**
+ * A kernel route tern reports as learned (if it did not write it): protocol bird, type
+ * blackhole/unreachable/prohibit or a device route (no gateway), inside an enabled pool.
+ */
+export function isLearnable(r: KernelRoute, protocol: number, pools: readonly Pool[]): boolean {
+  if (r.protocol !== protocol) return false;
+  const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
+  if (!device && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
+  const pool = poolFor(r.prefix, pools);
+  return pool !== undefined && !pool.disabled;
 }

@@ -222,3 +222,40 @@ t.test('drift: our route deleted by someone is put back; stop leaves routes', as
   t.ok(kernel.get('10.244.1.0/26'));
   t.equal(kernel.closed, true);
 });
+
+t.test('periodic resync (safety net) repairs a change the notifications missed', async (t) => {
+  const { kernel, fib, clock } = await setup();
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  await settle(fib);
+  kernel.routes.delete('254|10.244.2.0/26|0'); // gone without a notification
+  clock.advance(299_999);
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26'), undefined, 'not before the resync period');
+  clock.advance(1);
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26')?.nextHops[0]?.gateway, '10.0.0.12', 'reinstalled after the re-dump');
+});
+
+t.test('notifications of our own writes cause no second write', async (t) => {
+  const { kernel, fib } = await setup();
+  fib.setOwnBlocks(['10.244.1.0/26', '10.244.1.64/26']);
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  await settle(fib);
+  await settle(fib);
+  t.equal(kernel.writes.length, 3);
+  t.match(fib.stats(), { replaced: 3, removed: 0, failed: 0, installed: 3 });
+});
+
+t.test('an alien route our view has not caught up with is not overwritten (exclusive create)', async (t) => {
+  const { kernel, fib, clock } = await setup();
+  // in the kernel, but its notification has not arrived yet
+  kernel.routes.set('254|10.244.5.0/26|0', { prefix: '10.244.5.0/26', family: 'ipv4', table: 254, protocol: 4, type: 'unicast', metric: 0, nextHops: [{ gateway: '10.0.0.99', ifindex: 2, onlink: false }] });
+  fib.setRoute('10.244.5.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.equal(kernel.get('10.244.5.0/26')?.protocol, 4, 'alien kept');
+  t.equal(fib.status('10.244.5.0/26')?.code, 'ERR_FIB_NETLINK_EEXIST');
+  clock.advance(300_000); // the re-dump shows the alien
+  await settle(fib);
+  t.equal(fib.status('10.244.5.0/26')?.code, 'ERR_FIB_ALIEN_ROUTE');
+  t.equal(kernel.get('10.244.5.0/26')?.protocol, 4);
+});

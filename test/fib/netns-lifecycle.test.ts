@@ -1,5 +1,7 @@
 // Real kernel: restart adoption, unreachable next hops, a missing tunl0, IPv6 ECMP.
 import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, Netns, canUseNetns, waitFor } from './fixtures/netns-helpers.js';
 
 const skip = canUseNetns();
@@ -91,6 +93,24 @@ t.test('real kernel', { skip }, async (t) => {
     await waitFor(async () => ((await a.call<{ code?: string }>('status', '10.245.2.0/26')).code === 'ERR_FIB_TUNNEL_DOWN'), 'pending on tunl0 down');
     ns.ip('link', 'set', 'tunl0', 'up');
     await waitFor(() => ns.route('10.245.2.0/26').length === 1, 'route back after tunl0 up');
+  });
+
+  t.test('the notification child dies: restarted, the kernel re-read, missed changes repaired', async (t) => {
+    const ns = namespace(t);
+    const a = await agent(t, ns);
+    await a.call('start');
+    await a.call('setOwnBlocks', ['10.244.1.0/26']);
+    await a.flush();
+    t.equal(ns.route('10.244.1.0/26').length, 1);
+    const pids = execFileSync('ip', ['netns', 'pids', ns.name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const watcher = pids.find((pid) => {
+      try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('netlink-watch-child'); } catch { return false; }
+    });
+    t.ok(watcher, 'the watcher child runs in the namespace');
+    process.kill(Number(watcher), 'SIGKILL');
+    ns.ip('route', 'del', 'blackhole', '10.244.1.0/26', 'proto', 'bird'); // unseen: nobody listens
+    await waitFor(() => ns.route('10.244.1.0/26').length === 1, 'blackhole repaired after the restart');
+    t.same(ns.route('10.244.1.0/26').map((r) => [r.type, r.protocol]), [['blackhole', 'bird']]);
   });
 
   t.test('IPv6 ECMP: one route, stable (no rewrite loop)', async (t) => {
