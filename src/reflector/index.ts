@@ -12,6 +12,8 @@
 // - Pure functions, no state: export (src/policy/export.ts) asks mayAdvertise() and
 //   reflectAttributes(); import (src/policy/import.ts) asks reflectionLoop().
 // - The cluster id defaults to the router id when none is configured (§7).
+// - The cluster id can be set or cleared at run time (calicoctl patch node …): the Loc-RIB's
+//   import check follows it (LocRib.setClusterId), dropping held paths that now loop.
 // - ORIGINATOR_ID / CLUSTER_LIST are never sent to eBGP peers (optional non-transitive,
 //   stripped by export).
 // - Best path uses ORIGINATOR_ID in place of the router id and prefers the shorter

@@ -16,6 +16,7 @@ import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path
 import type { BestPathReason } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
+import { reflectionLoop } from '../reflector/index.js';
 
 export interface BestChange {
   readonly prefix: string;
@@ -72,12 +73,41 @@ export class LocRib {
   private readonly listeners = new Set<BestChangeListener>();
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
   private readonly selectOpts;
+  private ictx: ImportContext;
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
-    const ictx: ImportContext = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
-    this.importFn = opts.importPolicy ?? ((s, a) => importPath(ictx, s, a));
+    this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
+    this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
     this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? 16 };
+  }
+
+  /** Our route reflector cluster id now (Calico routeReflectorClusterID set or cleared at run time). */
+  get clusterId(): string | undefined {
+    return this.ictx.clusterId;
+  }
+
+  /**
+   * A new cluster id for the import loop check (RFC 4456 §8). Peer paths held from before
+   * that loop under the new id are removed, as they would have been dropped on receipt.
+   * Returns the number of paths removed.
+   */
+  setClusterId(clusterId: string | undefined): number {
+    if (clusterId === this.ictx.clusterId) return 0;
+    const { clusterId: _old, ...rest } = this.ictx;
+    this.ictx = { ...rest, ...(clusterId !== undefined ? { clusterId } : {}) };
+    if (clusterId === undefined) return 0;
+    let n = 0;
+    for (const table of Object.values(this.tables)) {
+      for (const dest of table.values()) {
+        const gone = dest.removeWhere((p) => p.source.kind === 'peer' && reflectionLoop(p.attrs.attrs, this.opts.routerId, clusterId) !== null);
+        if (gone.length === 0) continue;
+        n += gone.length;
+        for (const p of gone) this.dropped(p.source, [p]);
+        this.markDirty(dest);
+      }
+    }
+    return n;
   }
 
   // ---- sources ----
