@@ -17,9 +17,9 @@ import { NetlinkKernel } from '../fib/netlink-kernel.js';
 import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
 import { ControlServer } from '../api/control.js';
 import { createMetrics, renderMetrics, routeCountsOf, serveMetrics } from '../api/metrics.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
-import { ConfigError, errorMessage } from '../util/errors.js';
+import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { RoutingCore } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
@@ -61,6 +61,7 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
+  private recoveryTimer: TimerHandle | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -68,7 +69,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
-    let snapshot = await datastore.load();
+    let snapshot = await this.loadDatastore();
     snapshot = await this.register(snapshot);
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
@@ -102,6 +103,8 @@ export class Daemon {
 
     core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
     core.expectEndOfRib(cfg.peers);
+    // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
+    this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
 
     if (this.opts.acl) {
@@ -129,6 +132,24 @@ export class Daemon {
     await this.control.start();
     if (this.opts.metricsListen) this.closeMetrics = await serveMetrics(this.opts.metricsListen, metrics, this.log);
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+  }
+
+  /**
+   * The first snapshot. An unreachable datastore is retried with backoff (as calico-node
+   * does: etcd may come up after the node, or answer slowly under load), each failure logged
+   * with its reason; invalid content refuses to start at once.
+   */
+  private async loadDatastore(): Promise<Snapshot> {
+    for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(delay * 2, 10_000)) {
+      try {
+        return await this.opts.datastore.load();
+      } catch (err) {
+        if (!(err instanceof DatastoreError) || err.code !== 'ERR_DATASTORE_UNREACHABLE') throw err;
+        this.log.warn('datastore unreachable; retrying', { event: 'datastoreRetry', attempt, retryInMs: delay, error: errorMessage(err) });
+        // A plain (ref'd) timer: nothing else keeps the process alive yet.
+        await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Node registration: own addresses from --ip/IP, the Node resource, or autodetection. */
@@ -223,6 +244,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    this.recoveryTimer?.cancel();
     await this.control?.stop().catch(() => undefined);
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);

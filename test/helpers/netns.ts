@@ -236,6 +236,12 @@ export class Lab {
     const ns = await this.newNs(name);
     await run('ip', ['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
     await run('ip', ['-n', ns, 'link', 'set', 'br0', 'up']);
+    // With br_netfilter loaded on the host (Docker and some iptables setups load it), bridged
+    // frames would go through the bridge namespace's netfilter hooks; a lab bridge is a plain
+    // L2 segment, so switch that off where the sysctls exist.
+    for (const f of ['iptables', 'ip6tables', 'arptables']) {
+      await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `net.bridge.bridge-nf-call-${f}=0`]).catch(() => undefined);
+    }
     this.bridges.set(name, ns);
     return ns;
   }
