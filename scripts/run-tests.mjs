@@ -9,7 +9,11 @@
 //
 // Usage: node scripts/run-tests.mjs [tap args / files...]
 //   TERN_TEST_FILTER=regex   only files whose path matches
-import { spawn } from 'node:child_process';
+//   TERN_SKIP_DEPS=1         do not run scripts/install-deps.sh first
+//
+// On a fresh clone it first runs scripts/install-deps.sh (Debian packages, npm ci, build):
+// the integration tests run the daemon from dist/ and real peers from Debian's packages.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,6 +34,14 @@ if (files.length === 0) files = findTests('test');
 if (process.env.TERN_TEST_FILTER) {
   const re = new RegExp(process.env.TERN_TEST_FILTER);
   files = files.filter((f) => re.test(f));
+}
+
+if (!process.env.TERN_SKIP_DEPS) {
+  const deps = spawnSync('bash', ['scripts/install-deps.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (deps.status !== 0) {
+    process.stdout.write(`\ninstall-deps failed (exit ${deps.status}); run as root to install what is missing\n\n0 passed, 1 failed\n`);
+    process.exit(1);
+  }
 }
 
 let passed = 0;
