@@ -179,6 +179,8 @@ export class Daemon {
   }
 
   private onSnapshot(snapshot: Snapshot): void {
+    // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
+    this.acl?.update(snapshot);
     let cfg: NodeBgpConfig;
     try {
       cfg = this.derive(snapshot);
@@ -196,7 +198,6 @@ export class Daemon {
     this.cfg = cfg;
     this.applyLogLevel(cfg);
     this.apply(cfg);
-    this.acl?.update(snapshot);
   }
 
   /** Hands a configuration to every part; each one changes only what differs. */

@@ -8,7 +8,8 @@
 //   its blackhole is programmed by setOwnBlocks; a kernel-learned route is already there).
 // - A peer's Adj-RIB-Out exists exactly while its session is Established.
 // - fib.endOfRibAll() is called once, after every configured peer has sent End-of-RIB for
-//   its family since start (or at once when no peer is configured): only then are adopted
+//   its family since start (or at once when no peer is configured, or by endRecovery() when
+//   --stale-time runs out): only then are adopted
 //   kernel routes that nobody re-advertised swept (RFC 4724 §4.1 restarting speaker).
 import type { PeerHandle } from '../bgp/session/peer.js';
 import type { DownReason } from '../bgp/session/fsm.js';
@@ -195,8 +196,17 @@ export class RoutingCore {
 
   private maybeAllEndOfRib(): void {
     if (!this.awaitingFirstEor || this.awaitingFirstEor.size > 0) return;
-    this.awaitingFirstEor = null;
     this.log.info('every peer has sent End-of-RIB', { event: 'allEndOfRib' });
+    this.endRecovery();
+  }
+
+  /** Ends restart recovery now: every peer sent End-of-RIB, or the stale time ran out. */
+  endRecovery(): void {
+    if (!this.awaitingFirstEor) return;
+    if (this.awaitingFirstEor.size > 0) {
+      this.log.info('restart recovery ended without End-of-RIB from every peer', { event: 'recoveryTimeout', missing: [...this.awaitingFirstEor.keys()] });
+    }
+    this.awaitingFirstEor = null;
     this.fib?.endOfRibAll();
     for (const cb of this.recoveredCallbacks) cb();
   }

@@ -85,7 +85,7 @@ t.test('our OPEN carries GR R/F bits and ADD-PATH; status is "wait" while we are
   const ours = parseOpen(await raw.next());
   t.equal(ours.myAs, 23456, 'AS_TRANS');
   const capHex = (code: number) => ours.caps.find((c) => c.code === code)?.value.toString('hex');
-  t.equal(capHex(64), '8078' + '0001' + '01' + '80', 'R bit + 120 s; IPv4 unicast with F bit');
+  t.equal(capHex(64), 'c078' + '0001' + '01' + '80', 'R and N bits (RFC 8538) + 120 s; IPv4 unicast with F bit');
   t.equal(capHex(65), 'fa56ea01', '4-octet AS 4200000001');
   t.equal(capHex(69), '0001' + '01' + '03', 'ADD-PATH both for IPv4 unicast');
   t.equal(capHex(1), '0001' + '00' + '01');

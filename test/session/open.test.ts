@@ -25,7 +25,7 @@ t.test('buildOpen: capabilities for the spec family, AS_TRANS for a 4-octet AS, 
     { kind: 'multiprotocol', afi: 2, safi: 1 },
     { kind: 'routeRefresh' },
     { kind: 'enhancedRouteRefresh' },
-    { kind: 'gracefulRestart', restarting: true, notification: false, restartTime: 300, families: [{ afi: 2, safi: 1, forwardingPreserved: true }] },
+    { kind: 'gracefulRestart', restarting: true, notification: true, restartTime: 300, families: [{ afi: 2, safi: 1, forwardingPreserved: true }] },
     { kind: 'fourOctetAs', asn: 4200000001 },
     { kind: 'addPath', families: [{ afi: 2, safi: 1, mode: 3 }] },
   ]);
@@ -76,7 +76,7 @@ t.test('negotiate: families, 4-octet AS, ADD-PATH directions, timers, GR', async
   t.equal(n.enhancedRouteRefresh, false);
   t.equal(n.peerRouterId, '10.0.0.2');
   t.same(n.peerGracefulRestart && { ...n.peerGracefulRestart, families: [...n.peerGracefulRestart.families] },
-    { restartTime: 90, restarting: true, notification: false, families: [['ipv4', { forwardingPreserved: true }]] }, 'N bit only when both set it');
+    { restartTime: 90, restarting: true, notification: true, families: [['ipv4', { forwardingPreserved: true }]] }, 'N bit: both sides set it (RFC 8538)');
   t.same(n.decodeOptions, { fourOctetAs: true, addPath: new Set(), extendedMessage: false, ebgp: false });
   t.same(n.encodeOptions, { fourOctetAs: true, addPath: new Set(['ipv4']), extendedMessage: false });
 });

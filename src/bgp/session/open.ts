@@ -29,7 +29,9 @@ export function buildOpen(spec: PeerSpec, local: LocalOpenSettings): OpenMessage
     {
       kind: 'gracefulRestart',
       restarting: gr.restarting,
-      notification: false, // RFC 8538 not offered (BIRD 1.6 parity)
+      // RFC 8538: with the N bit on both sides, a NOTIFICATION other than Hard Reset keeps
+      // graceful restart, so the Cease sent on SIGTERM lets helpers keep our routes.
+      notification: true,
       restartTime: Math.min(spec.gracefulRestartTime, 4095), // 12-bit field
       families: [{ afi, safi, forwardingPreserved: gr.forwardingPreserved }],
     },

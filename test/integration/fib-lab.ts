@@ -1,0 +1,114 @@
+// Helpers for the kernel FIB integration tests (fib-bird.test.ts, fib-restart.test.ts): kernel
+// routes read with `ip -j route show exact PREFIX` and reduced to the fields the issue talks
+// about (type, protocol, gateway, device, onlink, multipath next hops), a Calico datastore
+// builder, and a `ip -t monitor route` recorder for "never deleted" claims.
+import type { Lab, ProcHandle } from '../helpers/netns.js';
+import type { BirdHandle } from '../helpers/peers.js';
+import type { RouteJson } from '../../src/api/types.js';
+import type { TernHandle } from '../helpers/tern.js';
+
+export const TERN_AS = 64512;
+
+interface IpNextHop { gateway?: string; dev?: string; flags?: string[] }
+export interface IpRoute extends IpNextHop { dst: string; type?: string; protocol?: string; metric?: number; nexthops?: IpNextHop[] }
+
+/** What a kernel route is, as the issue words it: `blackhole … proto bird`, `via NH dev D proto bird onlink`. */
+export interface RouteShape {
+  type: string;
+  protocol?: string | undefined;
+  via?: string;
+  dev?: string;
+  onlink?: boolean;
+  nexthops?: Array<{ via?: string; dev?: string; onlink?: boolean }>;
+}
+
+function hop(h: IpNextHop): { via?: string; dev?: string; onlink?: boolean } {
+  return { ...(h.gateway ? { via: h.gateway } : {}), ...(h.dev ? { dev: h.dev } : {}), ...(h.flags?.includes('onlink') ? { onlink: true } : {}) };
+}
+
+export function shapeOf(r: IpRoute): RouteShape {
+  const type = r.type ?? 'unicast';
+  if (type !== 'unicast') return { type, protocol: r.protocol };
+  return { type, protocol: r.protocol, ...hop(r), ...(r.nexthops ? { nexthops: r.nexthops.map(hop) } : {}) };
+}
+
+/** Every main-table route for exactly this prefix (any protocol, any metric). */
+export async function kernelRoutes(lab: Lab, host: string, prefix: string): Promise<IpRoute[]> {
+  const fam = prefix.includes(':') ? '-6' : '-4';
+  const rs = await lab.ipJson<IpRoute[]>(host, fam, 'route', 'show', 'table', 'main', 'exact', prefix);
+  return rs.filter((r) => r.dst === prefix);
+}
+
+/** The shapes of the routes for `prefix` (usually 0 or 1). */
+export async function kernelShapes(lab: Lab, host: string, prefix: string): Promise<RouteShape[]> {
+  return (await kernelRoutes(lab, host, prefix)).map(shapeOf);
+}
+
+/** Waits until the kernel holds exactly one route for `prefix` with this shape; returns it. */
+export async function waitShape(lab: Lab, host: string, prefix: string, want: RouteShape, timeoutMs = 30_000): Promise<RouteShape[]> {
+  const key = JSON.stringify(want);
+  return lab.waitFor(async () => {
+    const s = await kernelShapes(lab, host, prefix);
+    return s.length === 1 && JSON.stringify(s[0]) === key ? s : null;
+  }, { what: `${host}: ${prefix} ${key}`, timeoutMs, intervalMs: 100 }).catch(async (e: unknown) => {
+    throw new Error(`${(e as Error).message}; kernel has ${JSON.stringify(await kernelShapes(lab, host, prefix))}`);
+  });
+}
+
+export async function waitNoKernelRoute(lab: Lab, host: string, prefix: string, timeoutMs = 30_000): Promise<void> {
+  await lab.waitFor(async () => (await kernelRoutes(lab, host, prefix)).length === 0, { what: `${host}: no route for ${prefix}`, timeoutMs, intervalMs: 100 });
+}
+
+/** Every proto-bird route of the node's main table (both families), as comparable shapes. */
+export async function birdRoutes(lab: Lab, host: string): Promise<Record<string, RouteShape>> {
+  const out: Record<string, RouteShape> = {};
+  for (const fam of ['-4', '-6']) {
+    for (const r of await lab.ipJson<IpRoute[]>(host, fam, 'route', 'show', 'table', 'main')) {
+      if (r.protocol === 'bird') out[r.dst] = shapeOf(r);
+    }
+  }
+  return out;
+}
+
+/** tern's best path for `prefix`, optionally only when it matches `pred`. */
+export async function bestRoute(tern: TernHandle, prefix: string): Promise<RouteJson | undefined> {
+  return (await tern.routes()).find((r) => r.prefix === prefix && r.best);
+}
+
+export async function waitBest(tern: TernHandle, prefix: string, pred: (r: RouteJson) => boolean = () => true, timeoutMs = 30_000): Promise<RouteJson> {
+  return tern.lab.waitFor(async () => {
+    const r = await bestRoute(tern, prefix);
+    return r && pred(r) ? r : null;
+  }, { what: `tern best path for ${prefix}`, timeoutMs, intervalMs: 100 });
+}
+
+export async function birdHas(b: BirdHandle, prefix: string): Promise<boolean> {
+  return (await b.routes()).some((r) => r.prefix === prefix);
+}
+
+/** `ip -t monitor route` in a host: a log of every route change there. */
+export function monitorRoutes(lab: Lab, host: string): ProcHandle {
+  return lab.spawn(host, 'ip', ['-t', 'monitor', 'route'], { dumpLines: 60 });
+}
+
+/** Lines of a monitor log (from byte `from`) announcing the deletion of `prefix`. */
+export function deletions(mon: ProcHandle, prefix: string, from = 0): string[] {
+  const re = new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+  return mon.log().slice(from).split('\n').filter((l) => re.test(l));
+}
+
+export interface PoolDef { name: string; cidr: string; ipipMode?: 'Never' | 'Always' | 'CrossSubnet'; blockSize?: number }
+export interface PeerDef { name: string; ip: string; asn: number }
+export interface AffinityDef { cidr: string; state: 'confirmed' | 'pending' }
+
+/** Calico v3 resources for one node `node-a`. */
+export function datastoreYaml(o: { ipv4: string; ipv6?: string; pools: PoolDef[]; affinities: AffinityDef[]; peers: PeerDef[] }): string {
+  const docs = [
+    `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false, logSeverityScreen: Info }`,
+    `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${o.ipv4}${o.ipv6 ? `, ipv6Address: '${o.ipv6}'` : ''} } }`,
+    ...o.pools.map((p) => `kind: IPPool\nmetadata: { name: ${p.name} }\nspec: { cidr: '${p.cidr}', blockSize: ${p.blockSize ?? (p.cidr.includes(':') ? 122 : 26)}${p.ipipMode ? `, ipipMode: ${p.ipipMode}` : ''} }`),
+    ...o.affinities.map((a, i) => `kind: BlockAffinity\nmetadata: { name: node-a-${i} }\nspec: { node: node-a, cidr: '${a.cidr}', state: ${a.state} }`),
+    ...o.peers.map((p) => `kind: BGPPeer\nmetadata: { name: ${p.name} }\nspec: { peerIP: '${p.ip}', asNumber: ${p.asn} }`),
+  ];
+  return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+}
