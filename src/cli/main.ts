@@ -44,10 +44,11 @@ export function buildProgram(): Command {
     .description('BGP sessions, as `calicoctl node status` shows them')
     .option('--socket <path>', 'control socket path')
     .option('--json', 'print JSON: {"peers":[…]}')
+    .option('-w, --wide', 'add RR CLIENT, RECEIVED and ADVERTISED columns')
     .action(async (opts) => {
       const reply = await callDaemon<StatusReply>(socketOf(opts), 'status');
       if (opts.json) process.stdout.write(JSON.stringify({ peers: reply.peers, daemon: reply.daemon }, null, 2) + '\n');
-      else process.stdout.write(renderStatus(reply.peers) + (reply.daemon.errors.length ? `\nErrors:\n${reply.daemon.errors.map((e) => `  ${e}`).join('\n')}\n` : ''));
+      else process.stdout.write(renderStatus(reply.peers, new Date(), opts.wide === true) + (reply.daemon.errors.length ? `\nErrors:\n${reply.daemon.errors.map((e) => `  ${e}`).join('\n')}\n` : ''));
     });
 
   program

@@ -23,18 +23,23 @@ export function formatSince(sinceIso: string, now: Date = new Date()): string {
   return `${since.getFullYear()}-${two(since.getMonth() + 1)}-${two(since.getDate())}`;
 }
 
-function renderFamily(peers: PeerStatusJson[], label: 'IPv4' | 'IPv6', now: Date): string {
+function renderFamily(peers: PeerStatusJson[], label: 'IPv4' | 'IPv6', now: Date, wide: boolean): string {
   const lines = [`${label} BGP status`];
   if (peers.length === 0) {
     lines.push(`No ${label} peers found.`);
     return lines.join('\n');
   }
+  const headers = wide ? [...HEADERS, 'RR CLIENT', 'RECEIVED', 'ADVERTISED'] : HEADERS;
   const table = new Table({
-    head: HEADERS.map((content) => ({ content, hAlign: 'center' as const })) as unknown as string[],
+    head: headers.map((content) => ({ content, hAlign: 'center' as const })) as unknown as string[],
     chars: ASCII,
     style: { head: [], border: [] },
   });
-  for (const p of peers) table.push([p.address, p.type, p.state, formatSince(p.since, now), p.info]);
+  for (const p of peers) {
+    const row = [p.address, p.type, p.state, formatSince(p.since, now), p.info];
+    if (wide) row.push(p.routeReflectorClient ? 'yes' : 'no', String(p.received), String(p.advertised));
+    table.push(row);
+  }
   // cli-table3 rules a line under every row; tablewriter (calicoctl) only under the header.
   const drawn = table.toString().split('\n');
   const kept = drawn.filter((line, i) => !(line.startsWith('+') && i > 2 && i < drawn.length - 1));
@@ -42,8 +47,9 @@ function renderFamily(peers: PeerStatusJson[], label: 'IPv4' | 'IPv6', now: Date
   return lines.join('\n');
 }
 
-export function renderStatus(peers: PeerStatusJson[], now: Date = new Date()): string {
+/** `wide` adds the reflector-client flag and route counts after calicoctl's five columns. */
+export function renderStatus(peers: PeerStatusJson[], now: Date = new Date(), wide = false): string {
   const v4 = peers.filter((p) => p.family === 'ipv4');
   const v6 = peers.filter((p) => p.family === 'ipv6');
-  return ['tern process is running.', '', renderFamily(v4, 'IPv4', now), '', renderFamily(v6, 'IPv6', now), ''].join('\n');
+  return ['tern process is running.', '', renderFamily(v4, 'IPv4', now, wide), '', renderFamily(v6, 'IPv6', now, wide), ''].join('\n');
 }
