@@ -1,0 +1,242 @@
+// Shared measurement helpers for `npm run bench`: process CPU/RSS from /proc, the kernel
+// route counter agent (bench/agent/kcount.mjs), `ip monitor` route watchers, BIRD 2 configs
+// rendered the way calico-node's confd renders them, and Calico YAML for tern.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Lab, ProcHandle } from '../test/helpers/netns.js';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(BENCH_DIR, '..');
+/** BENCH_TERN_BIN: run another build of tern (e.g. a patched copy, for an experiment). */
+export const TERN_BIN = process.env.BENCH_TERN_BIN ?? resolve(REPO, 'bin', 'tern');
+export const AS = 64512;
+export type Impl = 'tern' | 'bird';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+/** a.b.c.d + i*size (a /26 has size 64). */
+export function nthPrefix(base: string, i: number, len: number): string {
+  const b = base.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const n = b + i * 2 ** (32 - len);
+  return `${[24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')}/${len}`;
+}
+export function nthAddr(base: string, i: number): string { return nthPrefix(base, i, 32).split('/')[0]!; }
+
+// ---------------------------------------------------------------------------- /proc
+
+export interface ProcStats { rssKb: number; hwmKb: number; cpuS: number }
+const CLK_TCK = 100;
+export function procStats(pid: number): ProcStats {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime (fields 14, 15)
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuS };
+  } catch {
+    return { rssKb: 0, hwmKb: 0, cpuS: 0 };
+  }
+}
+
+// ---------------------------------------------------------------------------- kcount agent
+
+export interface KcountResult { readyAt: number; firstAt?: number; doneAt?: number; count: number; verify?: number; timedOut: boolean }
+
+/** Starts the counter in `host`'s namespace; resolves once it is ready (initial dump done). */
+export async function startKcount(lab: Lab, host: string, target: number, range: string, opts: { absent?: boolean; maxMs?: number } = {}): Promise<{ result: Promise<KcountResult>; readyAt: number; initial: number; proc: ChildProcess }> {
+  const args = ['netns', 'exec', lab.ns(host), process.execPath, resolve(BENCH_DIR, 'agent', 'kcount.mjs'), String(target), range, String(opts.maxMs ?? 900_000)];
+  if (opts.absent) args.push('--absent');
+  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const r: KcountResult = { readyAt: 0, count: 0, timedOut: false };
+  let onReady!: (v: [number, number]) => void;
+  const ready = new Promise<[number, number]>((res) => { onReady = res; });
+  const result = new Promise<KcountResult>((res) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      const [w, a, b] = line.split(' ');
+      if (w === 'ready') { r.readyAt = Number(a); onReady([Number(a), Number(b)]); }
+      else if (w === 'first') r.firstAt = Number(a);
+      else if (w === 'done') { r.doneAt = Number(a); r.count = Number(b); }
+      else if (w === 'timeout') { r.timedOut = true; r.count = Number(b); }
+      else if (w === 'verify') r.verify = Number(a);
+      else if (w === 'progress') r.count = Number(b);
+      else if (w === 'lost') log(`kcount ${host}: netlink events lost (${line})`);
+    });
+    child.on('exit', () => { onReady([0, 0]); res(r); });
+  });
+  const [readyAt, initial] = await ready;
+  return { result, readyAt, initial, proc: child };
+}
+
+// ---------------------------------------------------------------------------- ip monitor
+
+/** Follows `ip -n NS monitor route` in many namespaces and keeps each one's proto-bird IPv4
+ *  prefixes (inside `range` by textual prefix match), with the epoch ms of every change. */
+export class RouteWatch {
+  readonly routes = new Map<string, Map<string, number>>(); // host -> prefix -> since
+  private procs: ChildProcess[] = [];
+  private waiters: Array<() => void> = [];
+  lastChange = 0;
+
+  constructor(private readonly lab: Lab, private readonly match: (prefix: string) => boolean, private readonly anyProto = false) {}
+
+  async add(host: string): Promise<void> {
+    const m = new Map<string, number>();
+    this.routes.set(host, m);
+    const child = spawn('ip', ['-n', this.lab.ns(host), '-4', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.procs.push(child);
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      if (!this.anyProto && !line.includes('proto bird')) return;
+      const now = Date.now();
+      const del = line.startsWith('Deleted ');
+      const words = (del ? line.slice(8) : line).split(' ');
+      const prefix = ['blackhole', 'unreachable', 'prohibit', 'unicast'].includes(words[0]!) ? words[1]! : words[0]!;
+      const pfx = prefix.includes('/') ? prefix : `${prefix}/32`;
+      if (!this.match(pfx)) return;
+      if (del) m.delete(pfx); else if (!m.has(pfx)) m.set(pfx, now);
+      this.lastChange = now;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    // seed with what is already there (a fresh namespace has nothing; ip monitor is up first)
+    await sleep(30);
+    const cur = await this.lab.ip(host, '-4', 'route', 'show', 'proto', 'bird');
+    for (const l of cur.split('\n')) {
+      const w = l.trim().split(' ');
+      const p0 = ['blackhole', 'unreachable', 'prohibit'].includes(w[0]!) ? w[1] : w[0];
+      if (p0) { const pfx = p0.includes('/') ? p0 : `${p0}/32`; if (this.match(pfx) && !m.has(pfx)) m.set(pfx, Date.now()); }
+    }
+  }
+
+  /** Resolves when `pred` holds (checked on every change), or rejects after timeoutMs. */
+  async until(pred: () => boolean, timeoutMs: number, what: string): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (pred()) return Date.now();
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+      await new Promise<void>((res) => { const t = setTimeout(res, Math.min(left, 500)); this.waiters.push(() => { clearTimeout(t); res(); }); });
+    }
+  }
+
+  close(): void { for (const p of this.procs) p.kill('SIGKILL'); this.procs = []; }
+}
+
+// ---------------------------------------------------------------------------- BIRD (Calico style)
+
+export interface CalicoBirdOptions {
+  routerId: string;
+  /** Own blocks: `route <block> blackhole` in the static protocol. */
+  blocks: string[];
+  pools: string[];
+  peers: Array<{ name: string; address: string; asn?: number; passive?: boolean; sourceAddress?: string; rrClient?: boolean; addPaths?: boolean }>;
+  rrClusterId?: string;
+  /** false for a pure injector (no kernel protocol). */
+  kernel?: boolean;
+  /** Injector: export every static route (no Calico filter). */
+  injector?: boolean;
+}
+
+/** bird.cfg as calico-node's confd renders it (reference §1), for BIRD 2 syntax. */
+export function calicoBirdConfig(o: CalicoBirdOptions): string {
+  const inPools = o.pools.map((p) => `net ~ ${p}`).join(' || ') || 'false';
+  const L: string[] = [
+    `router id ${o.routerId};`,
+    'log stderr { warning, error, fatal };',
+    'debug protocols { states };',
+    'graceful restart wait 240;',
+    `filter calico_kernel_programming { if ( ${inPools} ) then { accept; } accept; }`,
+    `function calico_aggr() { ${o.blocks.map((b) => `if ( net = ${b} ) then { accept; } if ( net ~ ${b} ) then { reject; }`).join(' ')} }`,
+    `filter calico_export_to_bgp_peers { calico_aggr(); if ( ${inPools} ) then { accept; } reject; }`,
+    'protocol device { scan time 2; }',
+    'protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }',
+  ];
+  if (o.kernel !== false) {
+    L.push('protocol kernel { ipv4 { import all; export filter calico_kernel_programming; }; learn; persist; scan time 2; merge paths on; graceful restart; }');
+  }
+  if (o.blocks.length) {
+    L.push('protocol static { ipv4;');
+    for (const b of o.blocks) L.push(`  route ${b} blackhole;`);
+    L.push('}');
+  }
+  L.push('template bgp bgp_template {',
+    `  local as ${AS};`,
+    '  graceful restart;',
+    '  connect delay time 2; connect retry time 5; error wait time 5,30;',
+    '}');
+  for (const p of o.peers) {
+    L.push(`protocol bgp ${p.name} from bgp_template {`,
+      `  neighbor ${p.address} as ${p.asn ?? AS};`,
+      ...(p.sourceAddress ? [`  source address ${p.sourceAddress};`] : []),
+      ...(p.passive ? ['  passive on;'] : []),
+      ...(p.rrClient ? [`  rr client; rr cluster id ${o.rrClusterId};`] : []),
+      `  ipv4 { gateway recursive; import all; export ${o.injector ? 'where source = RTS_STATIC' : 'filter calico_export_to_bgp_peers'}; add paths ${p.addPaths === false ? 'off' : 'on'}; };`,
+      '}');
+  }
+  return `${L.join('\n')}\n`;
+}
+
+export interface BirdProc { proc: ProcHandle; socket: string; config: string; birdc(...a: string[]): Promise<string> }
+
+export async function startCalicoBird(lab: Lab, host: string, o: CalicoBirdOptions, opts: { recovery?: boolean } = {}): Promise<BirdProc> {
+  const config = lab.path(`${host}-bird.conf`);
+  const socket = lab.path(`${host}-bird.ctl`);
+  writeFileSync(config, calicoBirdConfig(o));
+  // calico-node runs `bird -R` (graceful-restart recovery); an injector runs plain.
+  const args = ['-f', '-c', config, '-s', socket, ...(opts.recovery ? ['-R'] : [])];
+  await lab.exec(host, 'bird', ['-p', '-c', config]);
+  const proc = lab.spawn(host, 'bird', args, { logFile: lab.path(`${host}-bird.log`) });
+  const birdc = async (...a: string[]) => (await lab.exec(host, 'birdc', ['-s', socket, ...a])).stdout;
+  return { proc, socket, config, birdc };
+}
+
+// ---------------------------------------------------------------------------- tern (Calico YAML)
+
+export interface TernCluster {
+  pools: Array<{ cidr: string; name: string }>;
+  nodes: Array<{ name: string; ip: string; len: number; rrClusterId?: string; labels?: Record<string, string> }>;
+  blocks: Array<{ node: string; cidr: string }>;
+  peers?: Array<{ name: string; peerIP: string; asNumber?: number; node?: string }>;
+  mesh: boolean;
+}
+
+export function calicoYaml(c: TernCluster): string {
+  const docs = [
+    `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${AS}, nodeToNodeMeshEnabled: ${c.mesh}, logSeverityScreen: Warning }`,
+    ...c.pools.map((p) => `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: ${p.name} }\nspec: { cidr: ${p.cidr}, blockSize: 26, ipipMode: Never, vxlanMode: Never, natOutgoing: true }`),
+    ...c.nodes.map((n) => `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: ${n.name} }\nspec: { bgp: { ipv4Address: ${n.ip}/${n.len}${n.rrClusterId ? `, routeReflectorClusterID: ${n.rrClusterId}` : ''} } }`),
+    ...c.blocks.map((b) => `apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: { name: ${b.node}-${b.cidr.replace(/[./]/g, '-')} }\nspec: { node: ${b.node}, cidr: ${b.cidr}, state: confirmed }`),
+    ...(c.peers ?? []).map((p) => `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: ${p.name} }\nspec: { peerIP: ${p.peerIP}, asNumber: ${p.asNumber ?? AS}${p.node ? `, node: ${p.node}` : ''} }`),
+  ];
+  return `${docs.join('\n---\n')}\n`;
+}
+
+export function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** Starts bin/tern in `host` (no readiness wait: timing starts at spawn). */
+export function spawnTern(lab: Lab, host: string, datastore: string, node: string, ip: string, extra: string[] = []): ProcHandle {
+  const args = [TERN_BIN, 'daemon', '--datastore', `file:${datastore}`, '--node', node, '--ip', ip,
+    '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
+  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${lab.path('prof')}`] : [];
+  return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
+}
+
+// ---------------------------------------------------------------------------- stats
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i]!;
+}
+
+export interface Row { scenario: string; metric: string; tern: number | null; bird: number | null; unit: string; target?: string; note?: string }

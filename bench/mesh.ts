@@ -1,0 +1,126 @@
+// Scenario 3, mesh convergence, and scenario 5, churn, on the same lab.
+//
+// K nodes on one bridge (10.230.0.11…), full iBGP mesh (Calico's node-to-node mesh: the
+// higher address is passive), B confirmed /26 blocks each in pool 10.244.0.0/16. tern: one
+// shared YAML datastore (Node, IPPool, BlockAffinity resources). BIRD: one bird.cfg per node as
+// confd renders it (static blackholes for the blocks, kernel protocol, Mesh_ sessions).
+// Mesh: cold start of all K daemons until every node has all K·B blocks in its kernel (own
+// blocks as blackholes); CPU seconds and RSS per node.
+// Churn: 10 % of the blocks are withdrawn at once (tern: the YAML is rewritten; BIRD: the
+// owners' configs are rewritten and `birdc configure` runs on each owner, in parallel), then
+// re-announced at once; time until every node's kernel agrees again, for each phase.
+import { renameSync, writeFileSync } from 'node:fs';
+import { createLab, type Lab } from '../test/helpers/netns.js';
+import {
+  calicoBirdConfig, calicoYaml, log, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,
+} from './lib.js';
+
+const POOL = '10.244.0.0/16';
+const nodeIp = (i: number) => `10.230.${Math.floor((11 + i) / 250)}.${(11 + i) % 250}`;
+const block = (i: number, b: number) => `10.244.${i}.${b * 64}/26`;
+
+export interface MeshRun {
+  impl: Impl; nodes: number; blocks: number; ms: number;
+  cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
+  churn?: { withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string };
+}
+
+interface Node { i: number; name: string; host: string; ip: string; blocks: string[]; pid: number; bird?: BirdProc }
+
+function birdOpts(nodes: Node[], n: Node, blocks: string[]) {
+  return {
+    routerId: n.ip, blocks, pools: [POOL],
+    peers: nodes.filter((p) => p !== n).map((p) => ({
+      name: `Mesh_${p.ip.replace(/\./g, '_')}`, address: p.ip, sourceAddress: n.ip, passive: p.ip > n.ip, // string comparison, as confd
+    })),
+  };
+}
+
+function ternYaml(nodes: Node[], drop: Set<string>): string {
+  return calicoYaml({
+    mesh: true, pools: [{ name: 'bench-pool', cidr: POOL }],
+    nodes: nodes.map((n) => ({ name: n.name, ip: n.ip, len: 16 })),
+    blocks: nodes.flatMap((n) => n.blocks.filter((b) => !drop.has(b)).map((cidr) => ({ node: n.name, cidr }))),
+  });
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, churn: boolean): Promise<MeshRun> {
+  const lab: Lab = createLab(undefined, { area: 'bmesh' });
+  const watch = new RouteWatch(lab, (p) => p.startsWith('10.244.'));
+  try {
+    await lab.bridge('fabric');
+    const nodes: Node[] = [];
+    for (let i = 0; i < k; i++) {
+      const n: Node = { i, name: `node-${i}`, host: `n${i}`, ip: nodeIp(i), blocks: Array.from({ length: blocksPerNode }, (_, b) => block(i, b)), pid: 0 };
+      await lab.addHost(n.host);
+      await lab.attach(n.host, 'fabric', { v4: `${n.ip}/16`, ifName: 'eth0' });
+      await watch.add(n.host);
+      nodes.push(n);
+    }
+    const all = nodes.flatMap((n) => n.blocks);
+    const ds = lab.path('ds.yaml');
+    if (impl === 'tern') writeAtomic(ds, ternYaml(nodes, new Set()));
+    const t0 = Date.now();
+    for (const n of nodes) {
+      if (impl === 'tern') n.pid = spawnTern(lab, n.host, ds, n.name, `${n.ip}/16`).pid;
+      else { n.bird = await startCalicoBird(lab, n.host, birdOpts(nodes, n, n.blocks), { recovery: true }); n.pid = n.bird.proc.pid; }
+    }
+    const hasAll = (want: readonly string[], absent: readonly string[] = []) => () => nodes.every((n) => {
+      const m = watch.routes.get(n.host)!;
+      return want.every((b) => m.has(b)) && absent.every((b) => !m.has(b));
+    });
+    const tDone = await watch.until(hasAll(all), 300_000, `${impl} mesh K=${k}: every node has every block`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const st = nodes.map((n) => procStats(n.pid));
+    const cpu = st.map((s) => s.cpuS);
+    const rss = st.map((s) => s.rssKb);
+    const run: MeshRun = {
+      impl, nodes: k, blocks: all.length, ms: tDone - t0,
+      cpuS: { avg: +(cpu.reduce((a, b) => a + b, 0) / k).toFixed(2), max: Math.max(...cpu), total: +cpu.reduce((a, b) => a + b, 0).toFixed(2) },
+      rssKb: { avg: Math.round(rss.reduce((a, b) => a + b, 0) / k), max: Math.max(...rss) },
+    };
+    log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB`);
+
+    if (churn) {
+      try {
+      const drop = all.filter((_, j) => j % 10 === 0);
+      const dropSet = new Set(drop);
+      const owners = nodes.filter((n) => n.blocks.some((b) => dropSet.has(b)));
+      const apply = async (without: Set<string>) => {
+        if (impl === 'tern') writeAtomic(ds, ternYaml(nodes, without));
+        else {
+          await Promise.all(owners.map(async (n) => {
+            writeFileSync(n.bird!.config, calicoBirdConfig(birdOpts(nodes, n, n.blocks.filter((b) => !without.has(b)))));
+            await n.bird!.birdc('configure');
+          }));
+        }
+      };
+      const keep = all.filter((b) => !dropSet.has(b));
+      let t1 = Date.now();
+      await apply(dropSet);
+      const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
+      const withdrawMs = tW - t1;
+      await new Promise((r) => setTimeout(r, 1000));
+      t1 = Date.now();
+      await apply(new Set());
+      const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);
+      run.churn = { withdrawn: drop.length, withdrawMs, reannounceMs: tA - t1 };
+      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms`);
+      } catch (e) {
+        // a convergence failure is a result too: keep the mesh figures and say what failed
+        const lost = nodes.map((n) => `${n.host}:${[...watch.routes.get(n.host)!.keys()].filter((b) => b.startsWith('10.244.') && all.filter((_, j) => j % 10 === 0).includes(b)).length}`);
+        run.churn = { withdrawn: Math.ceil(all.length / 10), withdrawMs: null, reannounceMs: null, error: `${e instanceof Error ? e.message : String(e)}; withdrawn blocks still present per node: ${lost.join(' ')}` };
+        log(`churn ${impl} K=${k} FAILED: ${run.churn.error}`);
+      }
+    }
+    return run;
+  } finally {
+    watch.close();
+    await lab.destroy();
+  }
+}
