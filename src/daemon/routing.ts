@@ -66,6 +66,8 @@ export class RoutingCore {
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
+  /** The export context last handed to the Adj-RIB-Out, as JSON. */
+  private exportKey = '';
 
   constructor(
     cfg: NodeBgpConfig,
@@ -76,7 +78,9 @@ export class RoutingCore {
     this.cfg = cfg;
     this.log = logger.child({ module: 'routing' });
     this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
-    this.out = new AdjRibOutManager(this.rib, exportContextOf(cfg));
+    const ctx = exportContextOf(cfg);
+    this.exportKey = JSON.stringify(ctx);
+    this.out = new AdjRibOutManager(this.rib, ctx);
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
@@ -90,7 +94,14 @@ export class RoutingCore {
     // RFC 4456 §8: the import loop check follows routeReflectorClusterID changes at run time.
     const dropped = this.rib.setClusterId(cfg.clusterId);
     if (dropped > 0) this.log.info('cluster id changed: looping paths removed', { event: 'clusterIdChanged', clusterId: cfg.clusterId, paths: dropped });
-    this.out.setContext(exportContextOf(cfg));
+    // A new export context re-evaluates every advertised prefix for every peer: only when
+    // pools, own blocks, addresses, AS or cluster id really changed.
+    const ctx = exportContextOf(cfg);
+    const ctxKey = JSON.stringify(ctx);
+    if (ctxKey !== this.exportKey) {
+      this.exportKey = ctxKey;
+      this.out.setContext(ctx);
+    }
     const want = new Set(confirmedBlocks(cfg));
     for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);
     for (const b of want) this.rib.setLocal(b, this.localAttributes(familyOf(b)), SOURCE_BLOCK);
