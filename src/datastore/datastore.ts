@@ -104,3 +104,27 @@ export class Listeners {
     }
   }
 }
+
+/**
+ * What both backends share: the logger and the callback lists behind onChange, onError and
+ * onRecovered.
+ */
+export abstract class DatastoreBase {
+  protected readonly listeners: Listeners;
+
+  constructor(protected readonly logger: Logger | undefined) {
+    this.listeners = new Listeners(logger);
+  }
+
+  onChange(cb: ChangeCb): void {
+    this.listeners.onChange(cb);
+  }
+
+  onError(cb: ErrorCb): void {
+    this.listeners.onError(cb);
+  }
+
+  onRecovered(cb: () => void): void {
+    this.listeners.onRecovered(cb);
+  }
+}

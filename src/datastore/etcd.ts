@@ -19,8 +19,7 @@ import { readFileSync } from 'node:fs';
 import { Etcd3, isRecoverableError, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
-import type { Logger } from '../util/log.js';
-import { Listeners, type Datastore, type DatastoreOptions } from './datastore.js';
+import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
 import { buildSnapshot, sameContent, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
@@ -43,12 +42,10 @@ type State = 'new' | 'watching' | 'lost' | 'closed';
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
 
-export class EtcdDatastore implements Datastore {
+export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
   private readonly client: Etcd3;
   private readonly clock: Clock;
-  private readonly logger: Logger | undefined;
-  private readonly listeners: Listeners;
   private readonly debounceMs: number;
   private readonly timeoutMs: number;
   private readonly counter = new SnapshotCounter();
@@ -63,25 +60,13 @@ export class EtcdDatastore implements Datastore {
   private backoffMs = BACKOFF_MIN_MS;
 
   constructor(readonly endpoints: string[], opts: EtcdDatastoreOptions = {}) {
+    super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }));
     this.clock = opts.clock ?? systemClock;
-    this.logger = opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') });
-    this.listeners = new Listeners(this.logger);
     this.debounceMs = opts.debounceMs ?? 75;
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
     this.client = new Etcd3(clientOptions(endpoints, opts, this.timeoutMs));
   }
 
-  onChange(cb: (s: Snapshot) => void): void {
-    this.listeners.onChange(cb);
-  }
-
-  onError(cb: (e: DatastoreError | ConfigError) => void): void {
-    this.listeners.onError(cb);
-  }
-
-  onRecovered(cb: () => void): void {
-    this.listeners.onRecovered(cb);
-  }
 
   async load(): Promise<Snapshot> {
     const { revision, kvs } = await this.readAll();

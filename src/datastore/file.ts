@@ -19,20 +19,17 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
-import type { Logger } from '../util/log.js';
-import { Listeners, type Datastore, type DatastoreOptions } from './datastore.js';
+import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
 import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
 import { parseResources, resourceKey, validateResource } from './validate.js';
 import { mergeResources, removeResource } from './yaml-edit.js';
 
-export class FileDatastore implements Datastore {
+export class FileDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'file' as const;
   private readonly absPath: string;
   private readonly clock: Clock;
-  private readonly logger: Logger | undefined;
   private readonly debounceMs: number;
-  private readonly listeners: Listeners;
   private readonly counter = new SnapshotCounter();
   private snapshot: Snapshot | undefined;
   private lastText: string | undefined;
@@ -46,24 +43,12 @@ export class FileDatastore implements Datastore {
 
   /** `path` is also the name used in error messages. */
   constructor(readonly path: string, opts: DatastoreOptions = {}) {
+    super(opts.logger?.child({ component: 'datastore', datastore: 'file', path }));
     this.absPath = resolve(path);
     this.clock = opts.clock ?? systemClock;
-    this.logger = opts.logger?.child({ component: 'datastore', datastore: 'file', path });
     this.debounceMs = opts.debounceMs ?? 75;
-    this.listeners = new Listeners(this.logger);
   }
 
-  onChange(cb: (s: Snapshot) => void): void {
-    this.listeners.onChange(cb);
-  }
-
-  onError(cb: (e: DatastoreError | ConfigError) => void): void {
-    this.listeners.onError(cb);
-  }
-
-  onRecovered(cb: () => void): void {
-    this.listeners.onRecovered(cb);
-  }
 
   async load(): Promise<Snapshot> {
     const text = await this.readText();
