@@ -1,59 +1,50 @@
-// Prometheus metrics, computed at scrape time from the daemon's live status (no per-route
-// bookkeeping on hot paths). Served through the control socket (`tern metrics`) and, with
-// --metrics-listen HOST:PORT, over HTTP at /metrics.
+// Prometheus metrics, read at scrape time from counters the daemon already keeps (no
+// per-route work per scrape, no bookkeeping on hot paths). Served through the control
+// socket (`tern metrics`) and, with --metrics-listen HOST:PORT, over HTTP at /metrics.
 import http from 'node:http';
 import { Registry, Gauge } from 'prom-client';
-import type { StatusReply, RoutesReply } from './types.js';
+import type { PeerStatusJson } from './types.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface MetricsSource {
-  status(): StatusReply;
-  routeCounts(): { ipv4: number; ipv6: number; installed: number; pending: number; error: number };
+  peers(): PeerStatusJson[];
+  prefixes(): { ipv4: number; ipv6: number };
+  /** Routes tern has in the kernel now, and kernel requests refused since start; null without FIB. */
+  fib(): { installed: number; failed: number } | null;
+  errors(): number;
 }
 
 export function createMetrics(source: MetricsSource): Registry {
   const registry = new Registry();
-  const peerUp = new Gauge({ name: 'tern_bgp_peer_up', help: '1 when the BGP session is Established', labelNames: ['peer', 'type', 'family'], registers: [registry] });
-  const received = new Gauge({ name: 'tern_bgp_peer_routes_received', help: 'Routes held from the peer', labelNames: ['peer'], registers: [registry] });
-  const advertised = new Gauge({ name: 'tern_bgp_peer_routes_advertised', help: 'Routes advertised to the peer', labelNames: ['peer'], registers: [registry] });
-  const prefixes = new Gauge({ name: 'tern_rib_prefixes', help: 'Prefixes in the Loc-RIB', labelNames: ['family'], registers: [registry] });
-  const fib = new Gauge({ name: 'tern_fib_routes', help: 'Best routes by kernel state', labelNames: ['state'], registers: [registry] });
-  const errors = new Gauge({ name: 'tern_errors', help: 'Current daemon errors (config, kernel)', registers: [registry] });
-  // Filled at scrape time.
-  const collect = (): void => {
-    const st = source.status();
-    peerUp.reset(); received.reset(); advertised.reset();
-    for (const p of st.peers) {
-      peerUp.set({ peer: p.address, type: p.type, family: p.family }, p.bgpState === 'Established' ? 1 : 0);
-      received.set({ peer: p.address }, p.received);
-      advertised.set({ peer: p.address }, p.advertised);
-    }
-    const c = source.routeCounts();
-    prefixes.set({ family: 'ipv4' }, c.ipv4);
-    prefixes.set({ family: 'ipv6' }, c.ipv6);
-    fib.set({ state: 'installed' }, c.installed);
-    fib.set({ state: 'pending' }, c.pending);
-    fib.set({ state: 'error' }, c.error);
-    errors.set(st.daemon.errors.length);
-  };
-  (registry as Registry & { ternCollect?: () => void }).ternCollect = collect;
+  const peerGauge = (name: string, help: string, labelNames: string[], value: (p: PeerStatusJson) => number) =>
+    new Gauge({
+      name, help, labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of source.peers()) this.set(Object.fromEntries(labelNames.map((l) => [l, l === 'peer' ? p.address : String(p[l as keyof PeerStatusJson])])), value(p));
+      },
+    });
+  peerGauge('tern_bgp_peer_up', '1 when the BGP session is Established', ['peer', 'type', 'family'], (p) => (p.bgpState === 'Established' ? 1 : 0));
+  peerGauge('tern_bgp_peer_routes_received', 'Routes held from the peer', ['peer'], (p) => p.received);
+  peerGauge('tern_bgp_peer_routes_advertised', 'Routes advertised to the peer', ['peer'], (p) => p.advertised);
+  new Gauge({
+    name: 'tern_rib_prefixes', help: 'Prefixes in the Loc-RIB', labelNames: ['family'], registers: [registry],
+    collect() { const c = source.prefixes(); this.set({ family: 'ipv4' }, c.ipv4); this.set({ family: 'ipv6' }, c.ipv6); },
+  });
+  new Gauge({
+    name: 'tern_fib_routes_installed', help: 'Routes tern has written into the kernel', registers: [registry],
+    collect() { this.set(source.fib()?.installed ?? 0); },
+  });
+  new Gauge({
+    name: 'tern_fib_requests_failed', help: 'Kernel route requests refused since start', registers: [registry],
+    collect() { this.set(source.fib()?.failed ?? 0); },
+  });
+  new Gauge({
+    name: 'tern_errors', help: 'Current daemon errors (datastore, config, kernel, ACL)', registers: [registry],
+    collect() { this.set(source.errors()); },
+  });
   return registry;
-}
-
-export async function renderMetrics(registry: Registry): Promise<string> {
-  (registry as Registry & { ternCollect?: () => void }).ternCollect?.();
-  return registry.metrics();
-}
-
-export function routeCountsOf(routes: RoutesReply): { ipv4: number; ipv6: number; installed: number; pending: number; error: number } {
-  const out = { ipv4: 0, ipv6: 0, installed: 0, pending: 0, error: 0 };
-  for (const r of routes.routes) {
-    if (!r.best) continue;
-    out[r.family]++;
-    if (r.fib === 'installed' || r.fib === 'pending' || r.fib === 'error') out[r.fib]++;
-  }
-  return out;
 }
 
 /** Serves /metrics on HOST:PORT; returns a close function. */
@@ -63,7 +54,7 @@ export async function serveMetrics(listen: string, registry: Registry, log: Logg
   const host = (m[1] ?? '').replace(/^\[|\]$/g, '');
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
-    renderMetrics(registry).then(
+    registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
       (err) => { log.warn('metrics failed', { error: errorMessage(err) }); res.writeHead(500).end(); },
     );

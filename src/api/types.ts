@@ -28,8 +28,8 @@ export interface PeerStatusJson {
   holdTime?: number;
   /** Peer is a route-reflector client of this node. */
   routeReflectorClient?: boolean;
-  /** Graceful restart: the peer's routes are kept as stale until this time (ISO). */
-  staleUntil?: string;
+  /** RFC 4724 helper state while the peer's routes are kept as stale. */
+  gracefulRestart?: 'restarting' | 'awaitingEndOfRib';
 }
 
 export interface RouteJson {

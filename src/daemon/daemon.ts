@@ -16,7 +16,7 @@ import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
 import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
 import { ControlServer } from '../api/control.js';
-import { createMetrics, renderMetrics, routeCountsOf, serveMetrics } from '../api/metrics.js';
+import { createMetrics, serveMetrics } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
@@ -123,11 +123,16 @@ export class Daemon {
       this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
-    const metrics = createMetrics({ status: () => this.status(), routeCounts: () => routeCountsOf(this.routes()) });
+    const metrics = createMetrics({
+      peers: () => this.status().peers,
+      prefixes: () => ({ ipv4: core.rib.size('ipv4'), ipv6: core.rib.size('ipv6') }),
+      fib: () => this.fib?.stats() ?? null,
+      errors: () => this.status().daemon.errors.length,
+    });
     this.control = new ControlServer(this.opts.socketPath, {
       status: () => this.status(),
       routes: () => this.routes(),
-      metrics: () => renderMetrics(metrics),
+      metrics: () => metrics.metrics(),
     }, this.opts.logger);
     await this.control.start();
     if (this.opts.metricsListen) this.closeMetrics = await serveMetrics(this.opts.metricsListen, metrics, this.log);
