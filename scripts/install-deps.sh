@@ -111,6 +111,7 @@ if [[ -f $bstamp && -f dist/cli/main.js ]] &&
   log "dist/ up to date"
 else
   log "npm run build"
+  mkdir -p dist # a fresh clone has none yet
   touch "$bstamp.new" # taken before the build, so edits made during it still count as newer
   npm run --silent build
   mv "$bstamp.new" "$bstamp"
