@@ -22,6 +22,6 @@
 // Not supported (Node.js limits): TCP MD5 (RFC 2385), TTL setting / GTSM (RFC 5082).
 export { Speaker } from './speaker.js';
 export type { SpeakerOptions, SpeakerEvents, GracefulRestartState } from './speaker.js';
-export { Backoff } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
+export { Backoff, ConnectBackoff } from './backoff.js';
+export type { BackoffOptions, RetryPolicy } from './backoff.js';
 export type { PeerHandle, PeerStatus, ProtocolState, StatusBgpState, Negotiated, PeerGracefulRestart, DownReason, BgpState, ConnectFn } from './session/index.js';

@@ -1,9 +1,8 @@
 // `tern acl …`: the ACL companion on its own (`tern acl --datastore … --node NAME`) and the
 // flow explainer (`tern acl explain SRC DST [PROTO/PORT]`). The work is in src/acl/cli.ts.
+// The work modules are imported inside the actions: `tern` loads only what its command runs.
 import type { Command } from 'commander';
-import { runAclCompanion, runAclExplain } from '../acl/cli.js';
-import { openDatastore } from '../datastore/index.js';
-import { createLogger, type LogLevel } from '../util/log.js';
+import type { LogLevel } from '../util/log.js';
 import { resolveDatastoreSpec, resolveNodeName } from './env.js';
 
 export function registerAclCommands(program: Command): void {
@@ -17,6 +16,9 @@ export function registerAclCommands(program: Command): void {
     .option('--resync <seconds>', 'seconds between checks of the live table', '10')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (opts) => {
+      const [{ runAclCompanion }, { openDatastore }, { createLogger }] = await Promise.all([
+        import('../acl/cli.js'), import('../datastore/index.js'), import('../util/log.js'),
+      ]);
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore));
       const result = await runAclCompanion(
         { node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync) },
@@ -35,6 +37,7 @@ export function registerAclCommands(program: Command): void {
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
     .option('--json', 'print JSON')
     .action(async (src: string, dst: string, flow: string | undefined, opts) => {
+      const [{ runAclExplain }, { openDatastore }] = await Promise.all([import('../acl/cli.js'), import('../datastore/index.js')]);
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore ?? acl.opts().datastore));
       try {
         const out = await runAclExplain({ src, dst, ...(flow ? { flow } : {}), json: opts.json === true }, () => datastore.load());

@@ -1,13 +1,13 @@
 // The `tern` command line. Thin: every subcommand parses its flags with commander and calls
 // one function (daemon, control-socket client, datastore, ACL). Exit codes: 0 ok, 1 the
 // operation failed (bad input, daemon unreachable), 2 usage error.
+//
+// Start-up cost matters (twenty daemons starting at once on two cores queue for CPU), so
+// each action imports its own modules: `tern status` never loads the daemon, the daemon
+// never loads the table renderer or the YAML writer.
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SOCKET, callDaemon } from '../api/control.js';
 import type { RoutesReply, StatusReply } from '../api/types.js';
-import { renderStatus } from './status-table.js';
-import { renderRoutes } from './routes-table.js';
-import { runDaemon } from './daemon-command.js';
-import { applyCommand, deleteCommand, getCommand } from './resource-commands.js';
 import { registerAclCommands } from './acl-command.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 
@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .action(async (opts) => {
+      const { runDaemon } = await import('./daemon-command.js');
       await runDaemon({ ...opts, socket: socketOf(opts) });
     });
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .option('-w, --wide', 'add RR CLIENT, RECEIVED and ADVERTISED columns')
     .action(async (opts) => {
       const reply = await callDaemon<StatusReply>(socketOf(opts), 'status');
+      const { renderStatus } = await import('./status-table.js');
       if (opts.json) process.stdout.write(JSON.stringify({ peers: reply.peers, daemon: reply.daemon }, null, 2) + '\n');
       else process.stdout.write(renderStatus(reply.peers, new Date(), opts.wide === true) + (reply.daemon.errors.length ? `\nErrors:\n${reply.daemon.errors.map((e) => `  ${e}`).join('\n')}\n` : ''));
     });
@@ -58,6 +60,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON: {"routes":[…]}')
     .action(async (opts) => {
       const reply = await callDaemon<RoutesReply>(socketOf(opts), 'routes');
+      const { renderRoutes } = await import('./routes-table.js');
       if (opts.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
       else process.stdout.write(renderRoutes(reply.routes));
     });
@@ -75,7 +78,7 @@ export function buildProgram(): Command {
     .description('store resources (multi-document YAML or JSON, projectcalico.org/v3)')
     .requiredOption('-f, --filename <file>', 'file to read ("-" for stdin)')
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
-    .action(async (opts) => applyCommand(opts));
+    .action(async (opts) => (await import('./resource-commands.js')).applyCommand(opts));
 
   program
     .command('get')
@@ -85,7 +88,7 @@ export function buildProgram(): Command {
     .option('-o, --output <format>', 'yaml | json', 'yaml')
     .option('-n, --namespace <ns>', 'namespace for namespaced kinds')
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
-    .action(async (kind, name, opts) => getCommand(kind, name, opts));
+    .action(async (kind, name, opts) => (await import('./resource-commands.js')).getCommand(kind, name, opts));
 
   program
     .command('delete')
@@ -94,7 +97,7 @@ export function buildProgram(): Command {
     .argument('<name>')
     .option('-n, --namespace <ns>', 'namespace for namespaced kinds')
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
-    .action(async (kind, name, opts) => deleteCommand(kind, name, opts));
+    .action(async (kind, name, opts) => (await import('./resource-commands.js')).deleteCommand(kind, name, opts));
 
   registerAclCommands(program);
   return program;

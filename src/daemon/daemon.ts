@@ -16,7 +16,7 @@ import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
 import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
 import { ControlServer } from '../api/control.js';
-import { createMetrics, serveMetrics } from '../api/metrics.js';
+import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
@@ -123,19 +123,24 @@ export class Daemon {
       this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
-    const metrics = createMetrics({
+    const source: MetricsSource = {
       peers: () => this.status().peers,
       prefixes: () => ({ ipv4: core.rib.size('ipv4'), ipv6: core.rib.size('ipv6') }),
       fib: () => this.fib?.stats() ?? null,
       errors: () => this.status().daemon.errors.length,
-    });
+    };
+    // prom-client is imported on the first scrape (or now, with --metrics-listen): a node
+    // that is never scraped does not pay for it at start-up.
+    let registry: ReturnType<typeof import('../api/metrics.js').createMetrics> | undefined;
+    const metricsModule = () => import('../api/metrics.js');
+    const metrics = async () => (registry ??= (await metricsModule()).createMetrics(source));
     this.control = new ControlServer(this.opts.socketPath, {
       status: () => this.status(),
       routes: () => this.routes(),
-      metrics: () => metrics.metrics(),
+      metrics: async () => (await metrics()).metrics(),
     }, this.opts.logger);
     await this.control.start();
-    if (this.opts.metricsListen) this.closeMetrics = await serveMetrics(this.opts.metricsListen, metrics, this.log);
+    if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
   }
 

@@ -16,7 +16,9 @@
 // last good value if it had one — and reported once per key and value via onError.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Etcd3, isRecoverableError, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+// etcd3 (with gRPC under it) costs ~0.2 s of CPU to import: loaded on first use only, so
+// daemons and CLI calls on a file datastore never pay for it.
+import type { Etcd3, IKeyValue, IOptions, Watcher } from 'etcd3';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
@@ -44,7 +46,8 @@ const BACKOFF_MAX_MS = 5000;
 
 export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
-  private readonly client: Etcd3;
+  private readonly clientOptions: IOptions;
+  private clientInstance: Etcd3 | undefined;
   private readonly clock: Clock;
   private readonly debounceMs: number;
   private readonly timeoutMs: number;
@@ -64,7 +67,19 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.clock = opts.clock ?? systemClock;
     this.debounceMs = opts.debounceMs ?? 75;
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
-    this.client = new Etcd3(clientOptions(endpoints, opts, this.timeoutMs));
+    this.clientOptions = clientOptions(endpoints, opts, this.timeoutMs); // TLS files read now: errors at open
+  }
+
+  /** The client; only valid once request() has created it. */
+  private get client(): Etcd3 {
+    if (!this.clientInstance) throw new DatastoreError('ERR_DATASTORE_REQUEST', 'etcd client used before its first request');
+    return this.clientInstance;
+  }
+
+  private async ensureClient(): Promise<void> {
+    if (this.clientInstance) return;
+    const { Etcd3 } = await loadEtcd3();
+    this.clientInstance ??= new Etcd3(this.clientOptions);
   }
 
 
@@ -135,7 +150,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.rebuildTimer?.cancel();
     this.reconnectTimer?.cancel();
     this.dropWatchers();
-    this.client.close();
+    this.clientInstance?.close();
   }
 
   // ---- reading ----
@@ -305,6 +320,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 250);
     });
     try {
+      await this.ensureClient();
       return await Promise.race([fn(), timeout]);
     } catch (e) {
       if (e instanceof DatastoreError || e instanceof ConfigError) throw e;
@@ -334,6 +350,12 @@ function storedForm(r: Resource, existingJson: string | null): Resource {
   metadata.uid ??= prev.metadata?.uid ?? randomUUID();
   metadata.creationTimestamp ??= prev.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return { kind: r.kind, apiVersion: r.apiVersion, metadata, spec: r.spec } as Resource; // Calico's field order
+}
+
+let etcd3Module: typeof import('etcd3') | undefined;
+async function loadEtcd3(): Promise<typeof import('etcd3')> {
+  etcd3Module ??= await import('etcd3');
+  return etcd3Module;
 }
 
 function clientOptions(endpoints: string[], opts: EtcdDatastoreOptions, timeoutMs: number): IOptions {
@@ -386,7 +408,7 @@ function attemptsPolicy(attempts: number): EtcdPolicy {
           return await fn({ signal: new AbortController().signal });
         } catch (e) {
           last = e;
-          if (!(e instanceof Error) || !isRecoverableError(e)) throw e;
+          if (!(e instanceof Error) || !etcd3Module?.isRecoverableError(e)) throw e;
         }
       }
       throw last;

@@ -96,6 +96,41 @@ t.test('after the connection fails the speaker redials on the backoff timer', as
   second.close();
 });
 
+t.test('a refused connect (peer starting) is redialed after 250 ms, doubling up to the connect retry time', async (t) => {
+  const calls: number[] = [];
+  const { speaker, clock } = await startSpeaker({ connectFactory: (req) => { calls.push(clock.now()); return netConnect(req); } });
+  t.teardown(() => speaker.stop());
+  const listener = await RawListener.listen('127.0.0.3');
+  const closedPort = listener.port;
+  await listener.close(); // nothing listens there: every connect is refused (RST)
+  const spec = peerSpec({ address: '127.0.0.3', port: closedPort, passive: false, connectRetryTime: 5 });
+  speaker.setPeers([spec]);
+  const waitCalls = async (n: number) => {
+    for (let i = 0; i < 200 && calls.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    t.ok(calls.length >= n, `dial #${n} made`);
+  };
+  await waitCalls(1);
+  await waitForStatus(speaker, spec.key, (s) => s.info.includes('Connection refused'));
+  clock.advance(200);
+  await new Promise((r) => setTimeout(r, 30));
+  t.equal(calls.length, 1, 'not before 250 ms ± 10 %');
+  clock.advance(100);
+  await waitCalls(2);
+  const gaps: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    await waitForStatus(speaker, spec.key, (s) => s.info.includes('Connection refused') && s.bgpState !== 'Connect');
+    const before = calls.length;
+    for (let step = 0; step < 60 && calls.length === before; step++) {
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    gaps.push(calls[calls.length - 1]! - calls[calls.length - 2]!);
+  }
+  t.ok(gaps[0]! >= 400 && gaps[0]! <= 700, `second gap ≈ 500 ms (got ${gaps[0]})`);
+  t.ok(gaps.every((g) => g <= 5600), `never more than the connect retry time (gaps ${gaps.join(', ')})`);
+  t.ok(gaps.slice(-3).every((g) => g >= 4400), 'settles at the connect retry time, as BIRD does');
+});
+
 t.test('MD5 password: session refused and reported, not silently unauthenticated', async (t) => {
   const calls: ConnectRequest[] = [];
   const { speaker, port } = await startSpeaker({ connectFactory: (req) => { calls.push(req); return netConnect(req); } });

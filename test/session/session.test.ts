@@ -4,7 +4,7 @@ import t from 'tap';
 import { once } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { Session } from '../../src/bgp/session/session.js';
-import { Backoff } from '../../src/bgp/backoff.js';
+import { ConnectBackoff } from '../../src/bgp/backoff.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { ConnectFn } from '../../src/bgp/session/transport.js';
@@ -49,7 +49,7 @@ function session(connect: ConnectFn, clock: FakeClock) {
     local: () => ({ routerId: '10.0.0.1' }),
     clock,
     logger: silentLogger(),
-    backoff: new Backoff({ initialMs: 5000, maxMs: 60000, random: () => 0.5 }),
+    backoff: new ConnectBackoff({ connectRetryMs: 5000, maxMs: 60000, random: () => 0.5 }),
     connect,
   });
 }

@@ -14,7 +14,7 @@ import type { BgpMessage, RouteRefreshMessage, UpdateMessage } from '../wire/typ
 import type { PeerSpec } from '../../config/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { Backoff } from '../backoff.js';
+import { ConnectBackoff } from '../backoff.js';
 import type { BgpState, DownReason, StopReason } from './fsm.js';
 import type { Negotiated } from './capabilities.js';
 import { compareRouterIds } from './open.js';
@@ -112,7 +112,7 @@ export class Peer {
   established: Session | null = null;
   private outgoing: Session | null = null;
   private incoming: Session | null = null;
-  private readonly backoff: Backoff;
+  private readonly backoff: ConnectBackoff;
   private restartTimer: TimerHandle | null = null;
   private stopping = false;
   private stopped = false;
@@ -125,7 +125,7 @@ export class Peer {
 
   constructor(public spec: PeerSpec, private readonly deps: PeerDeps) {
     this.handle = new Handle(this);
-    this.backoff = new Backoff({ initialMs: Math.max(1, spec.connectRetryTime) * 1000, maxMs: MAX_BACKOFF_MS });
+    this.backoff = new ConnectBackoff({ connectRetryMs: Math.max(1, spec.connectRetryTime) * 1000, maxMs: MAX_BACKOFF_MS });
     this.log = deps.logger.child({ peer: spec.name, address: spec.address, localAs: spec.localAs, peerAs: spec.peerAs });
     this.since = deps.clock.now();
     if (spec.password !== undefined && spec.password !== '') {

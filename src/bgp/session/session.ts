@@ -16,7 +16,7 @@ import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, Ope
 import type { PeerSpec } from '../../config/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import type { Backoff } from '../backoff.js';
+import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
 import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, ProtocolError, StopReason, TimerName } from './fsm.js';
 import { negotiate } from './capabilities.js';
@@ -52,7 +52,7 @@ export interface SessionOptions {
   readonly local: () => LocalOpenSettings;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly backoff: Backoff;
+  readonly backoff: RetryPolicy;
   readonly connect?: ConnectFn;
   /** RFC 4271 §6.8 hook, called on a valid OPEN in OpenSent; false → Cease 6/7 on this connection. */
   readonly onOpen?: (session: Session, negotiated: Negotiated) => boolean;
@@ -73,6 +73,7 @@ export class Session extends EventEmitter {
   private fsm: FsmState = INITIAL_STATE;
   private socket: Duplex | null = null;
   private socketError: string | null = null;
+  private socketRefused = false;
   private framer = new Framer();
   private readonly timers = new Map<TimerName, TimerHandle>();
   private readonly closing = new Set<Promise<void>>();
@@ -209,7 +210,9 @@ export class Session extends EventEmitter {
         this.send(a.message);
         return;
       case 'startTimer':
-        this.startTimer(a.timer, a.seconds);
+        // In Connect the ConnectRetryTimer bounds the TCP handshake: never shorter than the
+        // configured time, even while refused connects are redialed sooner (backoff.ts).
+        this.startTimer(a.timer, a.timer === 'connectRetry' && this.fsm.state === 'Connect' ? Math.max(a.seconds, this.opts.spec.connectRetryTime) : a.seconds);
         if (a.timer === 'connectRetry' && this.fsm.state === 'Active') this.opts.backoff.advance();
         return;
       case 'stopTimer':
@@ -232,6 +235,7 @@ export class Session extends EventEmitter {
     const handle = this.opts.clock.setTimer(seconds * 1000, () => {
       if (this.timers.get(name) !== handle) return;
       this.timers.delete(name);
+      if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
       this.fire(
         name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
       );
@@ -252,7 +256,9 @@ export class Session extends EventEmitter {
     const sock = (this.opts.connect ?? netConnect)(req);
     this.attach(sock);
     const connected = () => {
-      if (this.socket === sock) this.fire({ type: 'TcpConnectionAcknowledged' });
+      if (this.socket !== sock) return;
+      this.opts.backoff.noteFailure(false);
+      this.fire({ type: 'TcpConnectionAcknowledged' });
     };
     if ((sock as { connecting?: boolean }).connecting) sock.once('connect', connected);
     else queueMicrotask(connected);
@@ -261,6 +267,7 @@ export class Session extends EventEmitter {
   private attach(sock: Duplex): void {
     this.socket = sock;
     this.socketError = null;
+    this.socketRefused = false;
     this.localOpen = buildOpen(this.opts.spec, this.opts.local()); // GR R/F bits may have changed
     this.framer = new Framer();
     this.sent = undefined;
@@ -269,7 +276,9 @@ export class Session extends EventEmitter {
     this.closing.add(done);
     void done.then(() => this.closing.delete(done));
     sock.on('error', (err: unknown) => {
-      if (this.socket === sock) this.socketError = socketErrorText(err);
+      if (this.socket !== sock) return;
+      this.socketError = socketErrorText(err);
+      this.socketRefused = (err as { code?: unknown } | null)?.code === 'ECONNREFUSED';
     });
     sock.on('data', (chunk: Buffer) => {
       if (this.socket === sock) this.onData(sock, chunk);
@@ -278,7 +287,10 @@ export class Session extends EventEmitter {
       if (this.socket === sock) this.emit('drain');
     });
     sock.once('close', () => {
-      if (this.socket === sock) this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
+      if (this.socket !== sock) return;
+      // Before the FSM picks its ConnectRetry delay: a refused connect redials sooner.
+      if (this.fsm.state === 'Connect') this.opts.backoff.noteFailure(this.socketRefused);
+      this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
     });
   }
 
