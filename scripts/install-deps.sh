@@ -107,7 +107,7 @@ echo "$lock_hash" >"$stamp"
 # Build unless dist/ is newer than every source and build-config file.
 bstamp=dist/.tern-build-stamp
 if [[ -f $bstamp && -f dist/cli/main.js ]] &&
-  [[ -z $(find src tsconfig.json tsconfig.build.json package.json -newer "$bstamp" -print -quit 2>/dev/null) ]]; then
+  [[ -z $(find src scripts/bundle.mjs tsconfig.json tsconfig.build.json package.json -newer "$bstamp" -print -quit 2>/dev/null) ]]; then
   log "dist/ up to date"
 else
   log "npm run build"
