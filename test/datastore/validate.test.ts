@@ -240,3 +240,34 @@ t.test('labels must be strings (YAML turns true and 1 into other types)', async 
     'config.yaml document 1 (Node rr-1): metadata.labels.route-reflector: must be a string, got true (quote it: "true")',
   );
 });
+
+// The fast reader (js-yaml, core schema) must give exactly the values of the reference
+// reader (`yaml`) wherever it is used; anything it cannot match goes to the reference one.
+t.test('fast YAML reader: same values as the reference reader, or declines', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { decodeDocuments, decodeDocumentsFast } = await import('../../src/datastore/validate.js');
+  const tricky = [
+    readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8'),
+    '# leading comment\n---\na: 1\n---\n---\nb: [1, 2]\n...\n',
+    'a: 010\nb: 0o10\nc: 0x1F\nd: 1e3\ne: .inf\nf: -.Inf\ng: .nan\nh: +12\ni: 1_000\n',
+    'a: yes\nb: no\nc: on\nd: True\ne: FALSE\nf: ~\ng: null\nh:\ni: Null\n',
+    'ts: 2024-01-02T03:04:05Z\nd: 2024-01-02\nv: 1.10\nip: 10.0.0.1\ncidr: fd00::/64\nport: "179"\n',
+    'text: |\n  line one\n  line two\nfolded: >\n  a\n  b\nquoted: "a\\tb\\u00e9"\nsingle: \'it\'\'s\'\n',
+    'selector: has(route-reflector) && zone == "a"\nlist:\n- {x: 1}\n- [a, b]\n- - nested\n',
+    'kind: NodeList\nitems:\n- kind: Node\n  metadata: {name: n1}\n',
+    '',
+    '---\n',
+  ];
+  for (const text of tricky) {
+    const fast = decodeDocumentsFast(text);
+    const slow = decodeDocuments(text, 'x.yaml');
+    if (fast === undefined) continue;
+    t.same(fast, slow, `same values for ${JSON.stringify(text.slice(0, 40))}`);
+    t.same(fast.map((d) => typeof d.value), slow.map((d) => typeof d.value), 'same types');
+  }
+  t.equal(decodeDocumentsFast('a: &x {b: 1}\nc: *x\n'), undefined, 'anchors and aliases: reference reader (bounded expansion)');
+  t.equal(decodeDocumentsFast('{"a": 1}'), undefined, 'JSON: reference path');
+  t.equal(decodeDocumentsFast('a: [1, 2\n'), undefined, 'syntax errors: the reference reader reports them with line and column');
+  t.equal(errorOf(t, 'a: [1, 2\n'), errorOf(t, 'a: [1, 2\n'));
+  t.match(errorOf(t, 'a: [1, 2\n'), /line \d+, column \d+/);
+});
