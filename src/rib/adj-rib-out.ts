@@ -146,14 +146,18 @@ export class AdjRibOut {
       n++;
     }
     const opts = this.group.opts;
+    const out: Buffer[] = [];
     if (withdraw.length > 0) {
-      this.push(packWithdrawals({ family: this.family, nlri: withdraw, opts }));
+      this.collect(out, packWithdrawals({ family: this.family, nlri: withdraw, opts }));
       this.stats.withdrawals += withdraw.length;
     }
     for (const [set, list] of announce) {
-      this.push(packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
+      this.collect(out, packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
       this.stats.announcements += list.length;
     }
+    // One write per batch, not per message: a reflector sending every client one UPDATE per
+    // route (next hops differ) otherwise spends most of its time in write syscalls.
+    if (out.length > 0) this.queue.push(out.length === 1 ? out[0]! : Buffer.concat(out));
     if (n === 0 && this.eorDue && this.walk === null && this.pending.size === 0) {
       this.eorDue = false; // RFC 4724 §2: initial table complete
       this.queue.push(endOfRib(this.family));
@@ -163,8 +167,8 @@ export class AdjRibOut {
     return n > 0;
   }
 
-  private push(bufs: Buffer[]): void {
-    for (const b of bufs) this.queue.push(b);
+  private collect(out: Buffer[], bufs: Buffer[]): void {
+    for (const b of bufs) out.push(b);
     this.stats.updates += bufs.length;
   }
 
