@@ -53,7 +53,10 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
   const lab: Lab = createLab(undefined, { area: 'bmesh' });
   const watch = new RouteWatch(lab, (p) => p.startsWith('10.244.'));
   try {
-    await lab.bridge('fabric');
+    // Static neighbours: the kernel's ARP table is shared by every namespace and holds 1024
+    // dynamic entries (gc_thresh3); a K=50 mesh needs 2 450, and without them sessions stall
+    // in TCP retransmission (docs/benchmarks.md, "5. Churn").
+    await lab.bridge('fabric', { staticNeighbours: true });
     const nodes: Node[] = [];
     for (let i = 0; i < k; i++) {
       const n: Node = { i, name: `node-${i}`, host: `n${i}`, ip: nodeIp(i), blocks: Array.from({ length: blocksPerNode }, (_, b) => block(i, b)), pid: 0 };

@@ -29,6 +29,24 @@ export interface LabOptions {
   keepDir?: boolean;
 }
 
+export interface BridgeOptions {
+  /**
+   * Give every host on the bridge a permanent neighbour entry (ARP, and NDP for IPv6) for
+   * every other host, so they never resolve each other dynamically. Use it for segments with
+   * many hosts (a full mesh of K nodes needs K·(K-1) entries): the kernel's neighbour tables
+   * are shared by all network namespaces and hold at most gc_thresh3 (default 1024, only
+   * settable in the initial namespace) dynamic entries in total, counting every other lab
+   * running at the same time. Past that limit new entries are refused ("neighbour: arp_cache:
+   * neighbor table overflow!" in dmesg) and packets to the unresolved neighbour are dropped:
+   * TCP sessions stall in retransmission backoff for minutes while staying ESTABLISHED.
+   * Permanent entries are exempt from the limit. Only for hosts whose addresses do not move.
+   */
+  staticNeighbours?: boolean;
+}
+
+/** A host plugged into a bridge, as far as static neighbour entries need it. */
+interface BridgeMember { ns: string; ifName: string; mac: string; v4?: string; v6?: string }
+
 export interface ExecResult { stdout: string; stderr: string }
 export interface ExecOptions { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; allowFail?: boolean }
 
@@ -151,6 +169,8 @@ export class Lab {
   readonly dir: string;
   private readonly namespaces = new Map<string, string>(); // name -> netns
   private readonly bridges = new Map<string, string>(); // bridge name -> netns holding br0
+  /** Bridges with static neighbours: name -> the hosts plugged in so far. */
+  private readonly staticBridges = new Map<string, BridgeMember[]>();
   private readonly procs: Array<ProcHandle & { dumpLines: number }> = [];
   private readonly attachCount = new Map<string, number>();
   private logSeq = 0;
@@ -232,7 +252,7 @@ export class Lab {
   }
 
   /** A shared L2 segment: a bridge `br0` in its own namespace `<prefix>-<name>`. */
-  async bridge(name: string): Promise<string> {
+  async bridge(name: string, opts: BridgeOptions = {}): Promise<string> {
     const ns = await this.newNs(name);
     await run('ip', ['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
     await run('ip', ['-n', ns, 'link', 'set', 'br0', 'up']);
@@ -243,6 +263,7 @@ export class Lab {
       await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `net.bridge.bridge-nf-call-${f}=0`]).catch(() => undefined);
     }
     this.bridges.set(name, ns);
+    if (opts.staticNeighbours) this.staticBridges.set(name, []);
     return ns;
   }
 
@@ -263,7 +284,25 @@ export class Lab {
     await run('ip', ['-n', brNs, 'link', 'set', port, 'master', 'br0']);
     await run('ip', ['-n', brNs, 'link', 'set', port, 'up']);
     await this.upIf(end, a.v4, a.v6);
+    const members = this.staticBridges.get(bridge);
+    if (members) await this.addStaticNeighbours(members, end);
     return end;
+  }
+
+  /** Permanent neighbour entries between `end` and every host already on the bridge. */
+  private async addStaticNeighbours(members: BridgeMember[], end: LinkEnd): Promise<void> {
+    const ns = this.ns(end.host);
+    const [link] = JSON.parse((await run('ip', ['-n', ns, '-j', 'link', 'show', 'dev', end.ifName])).stdout) as { address: string }[];
+    const me: BridgeMember = { ns, ifName: end.ifName, mac: link!.address, ...(end.v4 ? { v4: end.v4 } : {}), ...(end.v6 ? { v6: end.v6 } : {}) };
+    const entries = (to: BridgeMember, on: BridgeMember) => [to.v4, to.v6].filter((ip): ip is string => ip !== undefined)
+      .map((ip) => `neigh replace ${ip} lladdr ${to.mac} dev ${on.ifName} nud permanent`);
+    const mine = members.flatMap((m) => entries(m, me));
+    if (mine.length > 0) await run('ip', ['-n', ns, '-batch', '-'], { input: `${mine.join('\n')}\n` });
+    for (const m of members) {
+      const theirs = entries(me, m);
+      if (theirs.length > 0) await run('ip', ['-n', m.ns, '-batch', '-'], { input: `${theirs.join('\n')}\n` });
+    }
+    members.push(me);
   }
 
   /** Wires a pod the way Calico's CNI plugin and Felix do: namespace `<prefix>-<pod>`, host
