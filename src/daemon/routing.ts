@@ -237,18 +237,20 @@ export class RoutingCore {
 
   private toFib(changes: readonly BestChange[]): void {
     if (!this.fib) return;
+    const hops: string[] = []; // reused: the FIB copies what it keeps
     for (const c of changes) {
+      // Loc-RIB prefixes are canonical already: the FIB keeps these very strings
       if (!c.best || c.best.source.kind === 'local') {
-        this.fib.setRoute(c.prefix, null);
+        this.fib.setCanonicalRoute(c.prefix, null);
         continue;
       }
-      const hops: string[] = [];
+      hops.length = 0;
       for (const p of c.multipath) {
         if (p.source.kind !== 'peer') continue;
         const nh = p.attrs.nextHops[0];
         if (nh && !hops.includes(nh)) hops.push(nh);
       }
-      this.fib.setRoute(c.prefix, hops.length ? hops : null);
+      this.fib.setCanonicalRoute(c.prefix, hops.length ? hops : null);
     }
   }
 

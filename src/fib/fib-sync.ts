@@ -1,19 +1,27 @@
 // FibSync: the kernel FIB reconciler (BIRD krt / Felix route-table style). See index.ts for
 // the model, the ownership rule and the invariants.
+//
+// Storage: all per-prefix state (BGP next hops, the route written, the routes observed, the
+// installed and adopted marks) is one shared, interned Slot per prefix in a PrefixTable
+// (table.ts), keyed by the prefix string the caller passed (the Loc-RIB's own). Statuses are
+// kept only for prefixes that are not plainly installed (pending, error, or a note).
+// Kernel operations in flight are bounded (MAX_INFLIGHT): a burst is fed to the kernel as it
+// answers, so no request queue of a whole table is ever built.
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { DaemonError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
-import { isLearnable, PROBLEM_CODE, summarizeErrors, type FibState, type PrefixStatus } from './status.js';
+import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
+import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
+import { WANT_NONE, WantCache, type Want } from './want.js';
+import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import {
-  blackholeFor, routeSignature, shapeRoute, TUNNEL_DEV, type Pool, type ShapeContext,
-} from './route-shape.js';
+import { TUNNEL_DEV, type Pool } from './route-shape.js';
 
 export interface FibSyncOptions {
   kernel: KernelRoutes;
@@ -29,6 +37,17 @@ export interface FibSyncOptions {
   retryBaseMs?: number;
   tunnelDev?: string;
   maxPaths?: number;
+  /**
+   * Runs the reconciliation tick soon after a change; default setImmediate (a timer would add
+   * a millisecond or more per hop). Tests driven by a FakeClock pass one of their own.
+   */
+  defer?: (fn: () => void) => TimerHandle;
+  /**
+   * Called (on a later turn) once a burst of at least BURST_OPS (writer.ts) kernel operations
+   * has been applied, with nothing dirty or in flight any more. Default: one full GC (gc.ts),
+   * which returns the burst's garbage; null: nothing.
+   */
+  afterBurst?: ((ops: number) => void) | null;
 }
 
 
@@ -36,12 +55,16 @@ export interface FibSyncEvents {
   learned: [prefix: string, present: boolean];
 }
 
-const MAX_RETRY_MS = 60_000;
+/**
+ * Kernel operations in flight at most; a tick stops there and the next one runs as they
+ * complete. Above what NetlinkKernel keeps in flight (4 datagrams of 512), so it never waits.
+ */
+export const MAX_INFLIGHT = 4096;
 
-type Want =
-  | { kind: 'route'; route: KernelRoute; note?: string }
-  | { kind: 'blocked'; state: FibState; code: string; error: string }
-  | { kind: 'none' };
+function immediate(fn: () => void): TimerHandle {
+  const i = setImmediate(fn);
+  return { cancel: () => clearImmediate(i) };
+}
 
 export class FibSync extends EventEmitter<FibSyncEvents> {
   private readonly kernel: KernelRoutes;
@@ -49,29 +72,24 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private readonly log: Logger;
   private readonly protocol: number;
   private readonly opts: Required<Pick<FibSyncOptions, 'staleTimeMs' | 'resyncIntervalMs' | 'retryBaseMs' | 'tunnelDev' | 'maxPaths'>>;
+  private readonly defer: (fn: () => void) => TimerHandle;
+  /** Per prefix: BGP next hops, route written, routes observed, installed/adopted marks. */
+  private readonly table = new PrefixTable();
   private readonly observed: ObservedTable;
 
   private pools: Pool[] = [];
   private nodeSubnetV4: string | undefined;
   private ownBlocks = new Set<string>();
-  private bgp = new Map<string, string[]>();
 
-  /** What tern wrote and the kernel confirmed (prefix → route). */
-  private written = new Map<string, KernelRoute>();
-  /** Pre-existing proto-bird unicast routes kept until the sweep. */
-  private adopted = new Set<string>();
   private adoptionOpen = true;
   private learned = new Set<string>();
-  private statuses = new Map<string, PrefixStatus>();
+  private readonly statuses = new StatusBook(this.table);
 
   private dirty = new Set<string>();
-  private inflight = new Map<string, Promise<void>>();
+  /** Kernel operations in flight (at most one per prefix), errors and retries. */
+  private readonly writer: KernelWriter;
+  /** Prefixes changed while their operation was in flight: reconciled again after it. */
   private redo = new Set<string>();
-  private attempts = new Map<string, number>();
-  private retryTimers = new Map<string, TimerHandle>();
-  private errorCounts = new Map<string, number>();
-  private loggedCauses = new Set<string>();
-  private counters = { replaced: 0, removed: 0, failed: 0 };
 
   /** Notifications that arrive while a dump is running, replayed after it. */
   private eventBuffer: (() => void)[] | null = null;
@@ -97,7 +115,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       tunnelDev: o.tunnelDev ?? TUNNEL_DEV,
       maxPaths: o.maxPaths ?? 16,
     };
-    this.observed = new ObservedTable(this.protocol);
+    this.defer = o.defer ?? immediate;
+    this.observed = new ObservedTable(this.table, this.protocol);
+    this.writer = new KernelWriter(this.kernel, this.clock, this.log, this.opts.retryBaseMs, {
+      retry: (p) => this.markDirty(p),
+      settled: (p) => { if (this.redo.delete(p)) this.markDirty(p); else this.schedule(); },
+      afterBurst: o.afterBurst === undefined ? (ops) => collectAfterBurst(this.log, ops) : o.afterBurst,
+      busy: () => this.dirty.size > 0,
+    });
   }
 
   // --- public API ---------------------------------------------------------------------
@@ -118,12 +143,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       this.eventBuffer = null;
       throw e;
     }
-    for (const p of this.observed.prefixes()) {
-      const r = this.observed.ours(p, undefined);
-      if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.adopted.add(p);
+    for (const p of [...this.observed.prefixes()]) {
+      const r = this.observed.ours(this.observed.at(p), undefined);
+      if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.table.setFlags(p, ADOPTED, 0);
     }
     this.started = true;
-    this.log.info('fib sync started', { event: 'fibStarted', adopted: this.adopted.size, staleTimeMs: this.opts.staleTimeMs });
+    this.log.info('fib sync started', { event: 'fibStarted', adopted: this.table.adoptedCount, staleTimeMs: this.opts.staleTimeMs });
     this.staleTimer = this.clock.setTimer(this.opts.staleTimeMs, () => this.sweep('stale timer'));
     this.armResync();
     this.markAll();
@@ -150,14 +175,21 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   /** Best path (or multipath set) change from BGP; null withdraws. Applied on the next tick. */
   setRoute(prefix: string, nextHops: readonly string[] | null): void {
-    const p = canonicalPrefix(prefix);
-    if (nextHops && nextHops.length > 0) this.bgp.set(p, [...nextHops]); else this.bgp.delete(p);
-    this.markDirty(p);
+    this.setCanonicalRoute(canonicalPrefix(prefix), nextHops);
+  }
+
+  /**
+   * setRoute for a prefix already in canonical form (a Loc-RIB key): not parsed again, and
+   * this very string is what the FIB keeps. `nextHops` is not kept (the caller may reuse it).
+   */
+  setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
+    this.table.setNh(prefix, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
+    this.markDirty(prefix);
   }
 
   /** Routes of a previous run adopted at start() (0 after a clean start): we are restarting. */
   adoptedCount(): number {
-    return this.adopted.size;
+    return this.table.adoptedCount;
   }
 
   /** Every peer sent End-of-RIB: remove adopted routes that were not re-learned. */
@@ -166,39 +198,41 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   }
 
   status(prefix: string): PrefixStatus | undefined {
-    return this.statuses.get(canonicalPrefix(prefix));
+    const p = canonicalPrefix(prefix);
+    return this.statuses.get(p);
   }
 
   /** Human lines for `tern status`, one per cause, e.g. "tunl0 missing (3 routes pending)". */
   errors(): string[] {
-    return summarizeErrors(this.statuses);
+    return this.statuses.summary();
   }
 
   /** Kernel operations since start, routes installed and learned now (for metrics). */
   stats(): { replaced: number; removed: number; failed: number; installed: number; learned: number } {
-    return { ...this.counters, installed: this.written.size, learned: this.learned.size };
+    return { ...this.writer.counters, installed: this.table.writtenCount, learned: this.learned.size };
   }
 
   /** Kernel errors seen since start, by code. */
   errorCounters(): ReadonlyMap<string, number> {
-    return this.errorCounts;
+    return this.writer.errorCounts;
   }
 
   /** Applies every pending change now and waits for the kernel's answers. */
   async flush(): Promise<void> {
-    for (let i = 0; i < 20; i++) {
+    for (let rounds = 0; rounds < 20;) {
       if (this.resyncing) await this.resyncing;
-      this.tick();
-      if (this.inflight.size === 0 && this.dirty.size === 0) return;
-      await Promise.allSettled([...this.inflight.values()]);
+      const cut = this.tick();
+      if (this.writer.size === 0 && this.dirty.size === 0) return;
+      if (!cut) rounds++; // a tick cut short by MAX_INFLIGHT is progress, not a round
+      await this.writer.idle();
     }
   }
 
   /** Stops timers and notifications; installed routes stay in the kernel. */
   stop(): void {
     this.stopped = true;
-    for (const t of [this.tickTimer, this.staleTimer, this.resyncTimer, ...this.retryTimers.values()]) t?.cancel();
-    this.retryTimers.clear();
+    for (const t of [this.tickTimer, this.staleTimer, this.resyncTimer]) t?.cancel();
+    this.writer.stop();
     this.kernel.close();
   }
 
@@ -216,17 +250,20 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private onRoute(r: KernelRoute, present: boolean, replaced: boolean): void {
     if (this.stopped || r.table !== RT_TABLE_MAIN) return;
     if (this.eventBuffer) { this.eventBuffer.push(() => this.onRoute(r, present, replaced)); return; }
-    if (!this.observed.apply(r, present, replaced)) return;
-    if (this.observed.isConnected(r)) this.markAllRoutes();
-    if (present && r.protocol === this.protocol && this.isEcho(r)) return;
+    // the notification of a write still in flight: stored as the form written (no new form)
+    const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
+    const form = this.observed.apply(r, present, replaced, writing ?? undefined);
+    if (!form) return;
+    if (this.observed.isConnected(r.prefix, r)) this.markAllRoutes();
+    if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
     this.markDirty(r.prefix);
   }
 
   /** The notification of a write of ours (in flight, or equal to what we wrote): nothing to do. */
-  private isEcho(r: KernelRoute): boolean {
-    if (this.inflight.has(r.prefix)) return true; // the completion reconciles if needed
-    const w = this.written.get(r.prefix);
-    return w !== undefined && routeSignature(w) === routeSignature(r);
+  private isEcho(prefix: string, form: RouteForm, s: Slot): boolean {
+    if (this.writer.has(prefix)) return true; // the completion reconciles if needed
+    const w = s.written;
+    return w !== null && w.sig === form.sig;
   }
 
   private onLink(l: Link, present: boolean): void {
@@ -267,8 +304,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (!this.adoptionOpen) return;
     this.adoptionOpen = false;
     this.staleTimer?.cancel();
-    this.log.info('fib adoption ended', { event: 'fibSweep', reason: why, adopted: this.adopted.size });
-    for (const p of this.adopted) this.markDirty(p);
+    this.log.info('fib adoption ended', { event: 'fibSweep', reason: why, adopted: this.table.adoptedCount });
+    for (const [p, s] of this.table.entries()) if (s.flags & ADOPTED) this.markDirty(p);
   }
 
   // --- reconciliation -----------------------------------------------------------------
@@ -281,147 +318,116 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Changes coalesce: one tick applies everything marked since the last one. */
   private schedule(): void {
     if (!this.started || this.stopped || this.tickTimer || this.dirty.size === 0) return;
-    this.tickTimer = this.clock.setTimer(0, () => this.tick());
+    if (this.writer.size >= MAX_INFLIGHT) return; // a completion schedules again
+    this.tickTimer = this.defer(() => this.tick());
   }
 
   private markAllRoutes(): void {
-    for (const p of this.bgp.keys()) this.markDirty(p);
+    for (const [p, s] of this.table.entries()) if (s.nh) this.markDirty(p);
   }
 
   private markAll(): void {
-    for (const m of [this.bgp.keys(), this.ownBlocks, this.written.keys(), this.adopted, this.observed.prefixes(), this.learned]) {
-      for (const p of m) this.dirty.add(p);
-    }
+    for (const p of this.table.entries()) this.dirty.add(p[0]); // BGP, written, adopted, observed
+    for (const m of [this.ownBlocks, this.learned]) for (const p of m) this.dirty.add(p);
     this.schedule();
   }
 
-  private tick(): void {
+  /** Applies dirty prefixes; true when it stopped early at MAX_INFLIGHT (the rest stay dirty). */
+  private tick(): boolean {
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
-    if (!this.started || this.stopped || this.resyncing) return;
-    const batch = this.dirty;
-    this.dirty = new Set();
-    const ctx = this.shapeContext();
-    for (const p of batch) {
-      this.updateLearned(p);
-      if (this.inflight.has(p)) { this.redo.add(p); continue; }
-      this.reconcile(p, ctx);
+    if (!this.started || this.stopped || this.resyncing) return false;
+    this.table.maybeCompact();
+    const wants = this.wantCache();
+    for (const p of this.dirty) {
+      if (this.writer.size >= MAX_INFLIGHT) return true;
+      this.dirty.delete(p);
+      let s = this.table.get(p);
+      if (this.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
+      if (this.writer.has(p)) { this.redo.add(p); continue; }
+      this.reconcile(p, s, wants);
     }
+    return false;
   }
 
-  private shapeContext(): ShapeContext {
+  private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
-    return {
+    return new WantCache({
       pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected: this.observed.connected(),
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
-    };
+    }, this.table);
   }
 
-  private want(p: string, ctx: ShapeContext): Want {
-    if (this.ownBlocks.has(p)) return { kind: 'route', route: blackholeFor(p, this.protocol, RT_TABLE_MAIN) };
-    const nhs = this.bgp.get(p);
-    if (!nhs) return { kind: 'none' };
-    const s = shapeRoute(p, nhs, ctx);
-    if (s.kind === 'skip') return { kind: 'none' };
-    if (s.kind === 'unresolved') {
-      const state: FibState = s.problem === 'unreachable' ? 'error' : 'pending';
-      return { kind: 'blocked', state, code: PROBLEM_CODE[s.problem], error: s.reason };
-    }
-    const note = s.dropped.length ? `${s.dropped.length} next hop(s) left out: ${s.dropped.map((d) => d.nextHop).join(', ')}` : undefined;
-    return { kind: 'route', route: s.route, note };
+  private want(p: string, s: Slot, wants: WantCache): Want {
+    if (this.ownBlocks.has(p)) return wants.blackhole(p);
+    return s.nh ? wants.route(p, s.nh) : WANT_NONE;
   }
 
-  private reconcile(p: string, ctx: ShapeContext): void {
-    const w = this.want(p, ctx);
+  /** Brings one prefix to what is wanted; `s` is its slot now. */
+  private reconcile(p: string, s: Slot, wants: WantCache): void {
+    const w = this.want(p, s, wants);
+    const observed = routesOf(s.obs);
     if (w.kind === 'route') {
-      const alien = this.observed.alien(p, w.route.metric);
+      const form = w.form;
+      const alien = this.observed.alien(observed, form.metric);
       if (alien) {
-        this.setStatus(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
         return;
       }
-      const cur = this.observed.ours(p, w.route.metric);
-      if (cur && !this.written.has(p) && isLearnable(cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
-        this.setStatus(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
+      const cur = this.observed.ours(observed, form.metric);
+      if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
         return;
       }
-      if (cur && routeSignature(cur) === routeSignature(w.route)) {
-        this.confirmed(p, w.route, w.note);
+      if (cur && cur.sig === form.sig) {
+        this.confirmed(p, form, w.note, s);
         return;
       }
       // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
       // route of another protocol that our view has not caught up with yet is never overwritten
       // (EEXIST instead, retried once the notification has arrived).
-      this.run(p, cur ? 'replace' : 'create', w.route, () => this.confirmed(p, w.route, w.note));
+      this.run(p, cur ? 'replace' : 'create', form, (now) => this.confirmed(p, form, w.note, now));
       return;
     }
-    if (w.kind === 'blocked') this.setStatus(p, { state: w.state, code: w.code, error: w.error });
-    else this.statuses.delete(p);
-    const mine = this.written.get(p);
-    const adoptedGone = this.adopted.has(p) && !this.adoptionOpen;
+    if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
+    else this.statuses.clear(p, s);
+    const mine = s.written;
+    const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
     if (!mine && !adoptedGone) return;
-    const cur = this.observed.ours(p, mine?.metric);
-    const done = (): void => { this.written.delete(p); this.adopted.delete(p); };
+    const cur = this.observed.ours(observed, mine?.metric);
+    const done = (now?: Slot): void => void this.table.release(p, now);
     if (!cur) { done(); return; }
     this.run(p, 'remove', cur, done);
   }
 
-  private confirmed(p: string, r: KernelRoute, note?: string): void {
-    this.written.set(p, r);
-    this.adopted.delete(p);
-    this.attempts.delete(p);
-    this.setStatus(p, note ? { state: 'installed', error: note } : { state: 'installed' });
-    this.updateLearned(p);
+  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
+    const now = this.table.confirm(p, form, !note, s);
+    this.writer.succeeded(p);
+    this.statuses.installed(p, note);
+    this.updateLearned(p, now);
   }
 
-  private run(p: string, op: 'replace' | 'create' | 'remove', r: KernelRoute, ok: () => void): void {
-    const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
-    const done = call.then(
-      () => {
-        this.counters[op === 'remove' ? 'removed' : 'replaced']++;
-        this.observed.apply(r, op !== 'remove');
-        ok();
-      },
-      (e: unknown) => {
-        const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
-        if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { this.observed.apply(r, false); ok(); return; }
-        this.failed(p, op, r, code, errorMessage(e));
-      },
-    ).finally(() => {
-      this.inflight.delete(p);
-      if (this.redo.delete(p)) this.markDirty(p);
+  /** One kernel operation for `p`; `ok` gets the prefix's slot after the kernel confirmed it. */
+  private run(p: string, op: WriteOp, form: RouteForm, ok: (now: Slot) => void): void {
+    this.writer.run(p, op, form, (err) => {
+      if (!err) ok(this.observed.applyOwn(p, form, op !== 'remove'));
+      else this.statuses.set(p, { state: 'error', code: err.code, error: err.message });
     });
-    this.inflight.set(p, done);
-  }
-
-  private failed(p: string, op: string, r: KernelRoute, code: string, message: string): void {
-    if (this.stopped) return;
-    this.counters.failed++;
-    this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
-    if (!this.loggedCauses.has(code)) {
-      this.loggedCauses.add(code); // once per cause; later ones are only counted
-      this.log.warn('kernel refused a route', { event: 'fibKernelError', code, op, prefix: r.prefix, error: message });
-    }
-    this.setStatus(p, { state: 'error', code, error: message });
-    const n = (this.attempts.get(p) ?? 0) + 1;
-    this.attempts.set(p, n);
-    const delay = Math.min(MAX_RETRY_MS, this.opts.retryBaseMs * 2 ** (n - 1));
-    this.retryTimers.get(p)?.cancel();
-    this.retryTimers.set(p, this.clock.setTimer(delay, () => { this.retryTimers.delete(p); this.markDirty(p); }));
-  }
-
-  private setStatus(p: string, s: PrefixStatus): void {
-    this.statuses.set(p, s);
   }
 
   // --- learned routes -----------------------------------------------------------------
 
-  /** proto-bird blackhole/unreachable/prohibit/device routes tern did not write, inside an enabled pool. */
-  private updateLearned(p: string): void {
-    const present = !this.ownBlocks.has(p) && !this.written.has(p)
-      && this.observed.at(p).some((r) => isLearnable(r, this.protocol, this.pools));
-    if (present === this.learned.has(p)) return;
+  /**
+   * proto-bird blackhole/unreachable/prohibit/device routes tern did not write, inside an
+   * enabled pool. Reports a change of the learned state of `p` (slot `s`); true when it did.
+   */
+  private updateLearned(p: string, s: Slot): boolean {
+    const present = !this.ownBlocks.has(p) && !s.written
+      && routesOf(s.obs).some((r) => isLearnable(p, r, this.protocol, this.pools));
+    if (present === this.learned.has(p)) return false;
     if (present) this.learned.add(p); else this.learned.delete(p);
     this.emit('learned', p, present);
+    return true;
   }
 }

@@ -9,9 +9,18 @@
 // - Observed state: one dump of links and routes at start, then RTM_NEWROUTE/RTM_DELROUTE and
 //   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
 //   notifications were lost) is only a safety net, never the mechanism.
-// - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick (clock
-//   timer 0) applies every dirty prefix at once: compare desired with observed, write only the
-//   difference. Writes go through one netlink socket, pipelined (netlink-kernel.ts).
+// - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
+//   (setImmediate; tests inject `defer`) applies the dirty prefixes: compare desired with
+//   observed, write only the difference. At most MAX_INFLIGHT (4096) kernel operations are in
+//   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
+//   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.
+// - Storage (table.ts): per prefix one interned, shared Slot (BGP next hops, route written,
+//   routes observed, installed/adopted marks) in one Map keyed by the caller's prefix string
+//   (the Loc-RIB's own, via setCanonicalRoute); next-hop lists and routes without their
+//   prefix are interned too. 24–36 B of heap per route at 100 000 routes from one peer.
+//   Statuses are stored only for prefixes that are not plainly installed.
+// - After a burst of at least 10 000 kernel operations, one full GC returns the burst's
+//   garbage (writer.ts, gc.ts; FibSyncOptions.afterBurst).
 // - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
 //   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);

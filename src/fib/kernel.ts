@@ -34,6 +34,9 @@ export interface KernelRoute {
   metric?: number;
 }
 
+/** A route without its prefix, read-only (FibSync's interned RouteForm is one). */
+export type RouteBody = Readonly<Omit<KernelRoute, 'prefix' | 'nextHops'>> & { readonly nextHops: readonly Readonly<KernelNextHop>[] };
+
 export interface Link {
   ifindex: number;
   name: string;
@@ -52,6 +55,13 @@ export interface KernelRoutes {
   replace(r: KernelRoute, exclusive?: boolean): Promise<void>;
   /** Deletes the route matching prefix, table, protocol and metric; rejects with a KernelError. */
   remove(r: KernelRoute): Promise<void>;
+  /**
+   * Optional: replace ('replace'), exclusive replace ('create') or remove of the route
+   * `prefix` + `route`, answered through `done` (never synchronously; with the error, if any)
+   * instead of a promise. FibSync uses it when present: a burst of writes then allocates no
+   * promise and no KernelRoute per write. `route` is kept as given (it is immutable).
+   */
+  write?(op: 'replace' | 'create' | 'remove', prefix: string, route: RouteBody, done: (err?: Error) => void): void;
   /**
    * Subscribes to route and link changes. `onLost` is called when notifications were dropped
    * (socket overrun): the caller must dump again.

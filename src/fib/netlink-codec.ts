@@ -11,8 +11,8 @@
 //   +--------+----+----+   +-----+-----+----+-----------+      +---+---+----+-------+-----+------+
 //   then attributes: rtattr { len u16, type u16, payload, pad to 4 }
 //   RTA_MULTIPATH payload: rtnexthop { len u16, flags u8, hops u8, ifindex i32, attrs } ...
-import { formatAddress, parseAddress, parsePrefix, formatPrefix, type Family } from '../net/prefix.js';
-import type { KernelRoute, KernelNextHop, Link, RouteType } from './kernel.js';
+import { formatAddress, parseAddress, parseIpv4Prefix, parsePrefix, formatPrefix, type Family } from '../net/prefix.js';
+import type { KernelRoute, KernelNextHop, Link, RouteBody, RouteType } from './kernel.js';
 
 export const NlMsgType = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const;
 export const RtmType = {
@@ -96,7 +96,7 @@ function addressBytes(a: string): Buffer {
 }
 
 /** rtnexthop array for RTA_MULTIPATH (rtnetlink(7), struct rtnexthop). */
-function encodeMultipath(hops: readonly KernelNextHop[]): Buffer {
+function encodeMultipath(hops: RouteBody['nextHops']): Buffer {
   const w = new AttrWriter();
   for (const nh of hops) {
     const attrs = new AttrWriter();
@@ -112,13 +112,6 @@ function encodeMultipath(hops: readonly KernelNextHop[]): Buffer {
   return w.toBuffer();
 }
 
-/** Destination bytes and length of a canonical prefix; dotted-quad IPv4 without ip-address. */
-function prefixBytes(prefix: string): { family: Family; bytes: Uint8Array; length: number } {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(prefix);
-  if (!m) return parsePrefix(prefix);
-  return { family: 'ipv4', bytes: Uint8Array.of(+m[1]!, +m[2]!, +m[3]!, +m[4]!), length: +m[5]! };
-}
-
 /**
  * 'replace': NLM_F_CREATE|NLM_F_REPLACE (takes the (prefix, metric) slot whoever holds it);
  * 'create': NLM_F_CREATE|NLM_F_EXCL (EEXIST if anyone holds the slot); 'remove': RTM_DELROUTE.
@@ -132,8 +125,15 @@ export type RouteOp = 'replace' | 'create' | 'remove';
  * RT_SCOPE_NOWHERE match any type and scope (fib_table_delete), the protocol must match.
  */
 export function encodeRouteRequest(op: RouteOp, r: KernelRoute, seq: number, ack: boolean): Buffer {
-  const p = prefixBytes(r.prefix);
-  const alen = p.bytes.length;
+  return encodeRouteMessage(op, r.prefix, r, seq, ack);
+}
+
+/** encodeRouteRequest with the prefix apart (for FibSync's interned route forms). */
+export function encodeRouteMessage(op: RouteOp, prefix: string, r: RouteBody, seq: number, ack: boolean): Buffer {
+  const v4 = parseIpv4Prefix(prefix); // IPv4 without allocating; IPv6 by the fast path
+  const p = v4 >= 0 ? undefined : parsePrefix(prefix);
+  const family: Family = p ? p.family : 'ipv4';
+  const alen = p ? p.bytes.length : 4;
   const single = r.nextHops.length === 1 ? r.nextHops[0] : undefined;
   const add = op !== 'remove';
   const withHops = add && r.type === 'unicast';
@@ -150,8 +150,8 @@ export function encodeRouteRequest(op: RouteOp, r: KernelRoute, seq: number, ack
   b.writeUInt16LE(flags, 6);
   b.writeUInt32LE(seq >>> 0, 8);
   // rtmsg
-  b[16] = familyNumber(p.family);
-  b[17] = p.length;
+  b[16] = familyNumber(family);
+  b[17] = p ? p.length : v4 % 64;
   b[20] = r.table < 256 ? r.table : 252; // RT_TABLE_COMPAT + RTA_TABLE above 255
   b[21] = r.protocol;
   b[22] = op === 'remove' ? RtScope.NOWHERE
@@ -166,7 +166,7 @@ export function encodeRouteRequest(op: RouteOp, r: KernelRoute, seq: number, ack
     off += align4(4 + size);
     return at;
   };
-  b.set(p.bytes, attr(Rta.DST, alen));
+  if (p) b.set(p.bytes, attr(Rta.DST, alen)); else b.writeUInt32BE(Math.floor(v4 / 64), attr(Rta.DST, 4));
   b.writeUInt32LE(r.table, attr(Rta.TABLE, 4));
   if (r.metric !== undefined) b.writeUInt32LE(r.metric >>> 0, attr(Rta.PRIORITY, 4));
   if (gw) b.set(gw, attr(Rta.GATEWAY, gw.length));
@@ -245,45 +245,73 @@ function decodeMultipath(buf: Buffer, family: Family): KernelNextHop[] {
   return hops;
 }
 
-/** Decodes an RTM_NEWROUTE/RTM_DELROUTE payload; undefined for families other than IPv4/IPv6. */
-export function decodeRoute(data: Buffer): KernelRoute | undefined {
-  if (data.length < 12) return undefined;
-  const fam = data.readUInt8(0);
+const ipv4Texts = new Map<number, string>();
+/** Gateways are the cluster's node addresses: few, each formatted once. */
+function ipv4Text(n: number): string {
+  let t = ipv4Texts.get(n);
+  if (t === undefined) {
+    if (ipv4Texts.size >= 65536) ipv4Texts.clear();
+    t = `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+    ipv4Texts.set(n, t);
+  }
+  return t;
+}
+
+/**
+ * Decodes an RTM_NEWROUTE/RTM_DELROUTE payload (data[start, end)); undefined for families
+ * other than IPv4/IPv6. Hot path (one call per notification): read in place, no views.
+ */
+export function decodeRoute(data: Buffer, start = 0, end = data.length): KernelRoute | undefined {
+  if (end - start < 12) return undefined;
+  const fam = data[start]!;
   if (fam !== AfFamily.INET && fam !== AfFamily.INET6) return undefined;
   const family: Family = fam === AfFamily.INET ? 'ipv4' : 'ipv6';
-  const dstLen = data.readUInt8(1);
-  let table = data.readUInt8(4);
-  const rtmFlags = data.readUInt32LE(8);
-  let dst: Uint8Array = new Uint8Array(family === 'ipv4' ? 4 : 16);
+  const alen = family === 'ipv4' ? 4 : 16;
+  const dstLen = data[start + 1]!;
+  let table = data[start + 4]!;
+  const rtmFlags = data.readUInt32LE(start + 8);
+  let dstAt = -1;
+  let dstSize = 0;
   let metric: number | undefined;
   let gateway: string | undefined;
   let oif: number | undefined;
   let multipath: KernelNextHop[] | undefined;
-  forEachAttr(data, 12, (t, p) => {
-    switch (t) {
-      case Rta.DST: dst = Uint8Array.from(p); break;
-      case Rta.TABLE: table = p.readUInt32LE(0); break;
-      case Rta.PRIORITY: metric = p.readUInt32LE(0); break;
-      case Rta.GATEWAY: gateway = formatAddress(family, p); break;
-      case Rta.OIF: oif = p.readUInt32LE(0); break;
-      case Rta.MULTIPATH: multipath = decodeMultipath(p, family); break;
+  let off = start + 12;
+  while (off + 4 <= end) {
+    const len = data.readUInt16LE(off);
+    if (len < 4 || off + len > end) break;
+    const at = off + 4;
+    switch (data.readUInt16LE(off + 2) & 0x3fff) {
+      case Rta.DST: dstAt = at; dstSize = len - 4; break;
+      case Rta.TABLE: table = data.readUInt32LE(at); break;
+      case Rta.PRIORITY: metric = data.readUInt32LE(at); break;
+      case Rta.GATEWAY: gateway = len === 8 && family === 'ipv4' ? ipv4Text(data.readUInt32BE(at)) : formatAddress(family, data, at); break;
+      case Rta.OIF: oif = data.readUInt32LE(at); break;
+      case Rta.MULTIPATH: multipath = decodeMultipath(data.subarray(at, off + len), family); break;
       default: break;
     }
-  });
-  const type = TYPE_NAMES[data.readUInt8(7)] ?? 'unspec';
+    off += align4(len);
+  }
+  const type = TYPE_NAMES[data[start + 7]!] ?? 'unspec';
   // IPv6 reports blackhole/unreachable/prohibit routes with `dev lo`: not a next hop
   const forwards = type === 'unicast' || type === 'local' || type === 'multicast';
-  const nextHops: KernelNextHop[] = !forwards ? [] : multipath
-    ?? (gateway !== undefined || oif !== undefined
-      ? [{ gateway, ifindex: oif, onlink: (rtmFlags & RtnhFlag.ONLINK) !== 0 }]
-      : []);
+  let nextHops: KernelNextHop[];
+  if (!forwards) nextHops = [];
+  else if (multipath) nextHops = multipath;
+  else if (gateway !== undefined) nextHops = [{ gateway, ifindex: oif, onlink: (rtmFlags & RtnhFlag.ONLINK) !== 0 }];
+  else if (oif !== undefined) nextHops = [{ ifindex: oif, onlink: (rtmFlags & RtnhFlag.ONLINK) !== 0 }];
+  else nextHops = [];
   for (const nh of nextHops) if (nh.gateway === undefined) delete nh.gateway;
+  let prefix: string;
+  if (dstAt < 0) prefix = `${family === 'ipv4' ? '0.0.0.0' : '::'}/${dstLen}`;
+  else if (dstSize === alen) prefix = `${formatAddress(family, data, dstAt)}/${dstLen}`;
+  else prefix = formatPrefix(family, Uint8Array.from(data.subarray(dstAt, dstAt + dstSize)), dstLen);
   return {
-    prefix: formatPrefix(family, dst, dstLen),
+    prefix,
     family,
     table,
-    protocol: data.readUInt8(5),
-    scope: data.readUInt8(6),
+    protocol: data[start + 5]!,
+    scope: data[start + 6]!,
     type,
     nextHops,
     metric: metric ?? (family === 'ipv4' ? 0 : undefined),

@@ -22,14 +22,15 @@
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from 'netlink/dist/raw.js'; // the raw layer only: the package index also loads every protocol's structures (~60 ms)
 import { KernelError } from '../util/errors.js';
-import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
+import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
 import { NotificationWatcher } from './netlink-watcher.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteRequest, errnoOf, NlMsgType, NlmFlag,
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
 
 const NETLINK_ROUTE = 0;
+const NLMSG_HDRLEN = 16;
 const BATCH_MESSAGES = 512;
 const BATCH_BYTES = 60 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
@@ -73,9 +74,9 @@ interface Pending {
   msg: Buffer;
   barrier: boolean;
   settled: boolean;
-  resolve(): void;
-  reject(e: Error): void;
-  route: KernelRoute;
+  done: (err?: Error) => void;
+  prefix: string;
+  route: RouteBody;
 }
 
 interface Dump {
@@ -134,8 +135,17 @@ export class NetlinkKernel implements KernelRoutes {
     return out;
   }
 
-  replace(r: KernelRoute, exclusive = false): Promise<void> { return this.enqueue(exclusive ? 'create' : 'replace', r); }
-  remove(r: KernelRoute): Promise<void> { return this.enqueue('remove', r); }
+  replace(r: KernelRoute, exclusive = false): Promise<void> { return this.promised(exclusive ? 'create' : 'replace', r); }
+  remove(r: KernelRoute): Promise<void> { return this.promised('remove', r); }
+
+  write(op: RouteOp, prefix: string, r: RouteBody, done: (err?: Error) => void): void {
+    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'))); return; }
+    const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
+    if (route instanceof KernelError) { queueMicrotask(() => done(route)); return; }
+    const seq = this.nextSeq();
+    this.queue.push({ seq, msg: encodeRouteMessage(op, prefix, route, seq, false), barrier: false, settled: false, done, prefix, route });
+    this.scheduleFlush();
+  }
 
   watch(
     onRoute: (r: KernelRoute, present: boolean, replaced?: boolean) => void,
@@ -143,19 +153,25 @@ export class NetlinkKernel implements KernelRoutes {
     onLost?: () => void,
   ): void {
     if (this.events) throw new Error('NetlinkKernel.watch called twice');
-    this.events = new NotificationWatcher((buf) => guard(() => {
-      for (const m of splitMessages(buf)) {
-        if (m.type === RtmType.NEWROUTE || m.type === RtmType.DELROUTE) {
-          const r = decodeRoute(m.data);
+    this.events = new NotificationWatcher((buf, start, end) => guard(() => {
+      // messages read in place (one notification per route: no views, no message objects)
+      for (let off = start; off + NLMSG_HDRLEN <= end;) {
+        const len = buf.readUInt32LE(off);
+        if (len < NLMSG_HDRLEN || off + len > end) break;
+        const type = buf.readUInt16LE(off + 4);
+        if (type === RtmType.NEWROUTE || type === RtmType.DELROUTE) {
+          const r = decodeRoute(buf, off + NLMSG_HDRLEN, off + len);
           this.eventsSeen++;
-          if (r) onRoute(r, m.type === RtmType.NEWROUTE, (m.flags & NlmFlag.REPLACE) !== 0);
-        } else if (m.type === RtmType.NEWLINK || m.type === RtmType.DELLINK) {
-          const l = decodeLink(m.data);
-          if (!l) continue;
-          if (m.type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
-          else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
-          onLink(l, m.type === RtmType.NEWLINK);
+          if (r) onRoute(r, type === RtmType.NEWROUTE, (buf.readUInt16LE(off + 6) & NlmFlag.REPLACE) !== 0);
+        } else if (type === RtmType.NEWLINK || type === RtmType.DELLINK) {
+          const l = decodeLink(buf.subarray(off + NLMSG_HDRLEN, off + len));
+          if (l) {
+            if (type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
+            else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
+            onLink(l, type === RtmType.NEWLINK);
+          }
         }
+        off += (len + 3) & ~3;
       }
       if (this.queue.length > this.queueHead) this.scheduleFlush(); // paced writes may go on
     }), () => guard(() => {
@@ -178,24 +194,17 @@ export class NetlinkKernel implements KernelRoutes {
 
   // --- writes -------------------------------------------------------------------------
 
-  private enqueue(op: RouteOp, r: KernelRoute): Promise<void> {
-    if (this.closed) return Promise.reject(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
-    return new Promise<void>((resolve, reject) => {
-      const route = op !== 'remove' ? this.withIfindex(r) : r; // deletes carry no next hops
-      if (route instanceof KernelError) { reject(route); return; }
-      const seq = this.nextSeq();
-      this.queue.push({ seq, msg: encodeRouteRequest(op, route, seq, false), barrier: false, settled: false, resolve, reject, route });
-      this.scheduleFlush();
-    });
+  private promised(op: RouteOp, r: KernelRoute): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
   }
 
-  private withIfindex(r: KernelRoute): KernelRoute | KernelError {
+  private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
     if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
     const nextHops = [];
     for (const nh of r.nextHops) {
       if (nh.ifindex !== undefined || nh.dev === undefined) { nextHops.push(nh); continue; }
       const ifindex = this.ifindexByName.get(nh.dev);
-      if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix: r.prefix, dev: nh.dev });
+      if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix, dev: nh.dev });
       nextHops.push({ ...nh, ifindex });
     }
     return { ...r, nextHops };
@@ -271,7 +280,8 @@ export class NetlinkKernel implements KernelRoutes {
     if (p.settled) return;
     p.settled = true;
     this.bySeq.delete(p.seq);
-    if (err) p.reject(err); else { this.writesOk++; p.resolve(); }
+    if (!err) this.writesOk++;
+    guard(() => p.done(err)); // the caller's callback runs here: it must not break our loop
   }
 
   /** Barrier reached: everything sent up to and including `p` is answered. */
@@ -312,8 +322,8 @@ export class NetlinkKernel implements KernelRoutes {
       const errno = errnoOf(m);
       if (errno !== 0) {
         const r = p.route;
-        this.settle(p, kernelErrorFor(errno, `netlink ${r.type} ${r.prefix} refused`, {
-          prefix: r.prefix, gateways: r.nextHops.map((nh) => nh.gateway).filter(Boolean),
+        this.settle(p, kernelErrorFor(errno, `netlink ${r.type} ${p.prefix} refused`, {
+          prefix: p.prefix, gateways: r.nextHops.map((nh) => nh.gateway).filter(Boolean),
         }));
       } else {
         this.settle(p);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const RESTART_MS = [100, 1000, 5000] as const;
+const EMPTY = Buffer.alloc(0);
 
 function childPath(): string {
   const js = fileURLToPath(new URL('./netlink-watch-child.js', import.meta.url));
@@ -15,7 +16,7 @@ function childPath(): string {
 
 export class NotificationWatcher {
   private child: ChildProcess | undefined;
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private closed = false;
   private restarts = 0;
   private readyResolve: (() => void) | undefined;
@@ -24,7 +25,8 @@ export class NotificationWatcher {
   readonly ready: Promise<void>;
 
   constructor(
-    private readonly onDatagram: (buf: Buffer) => void,
+    /** One datagram: buf[start, end) (a view into a chunk that is not kept). */
+    private readonly onDatagram: (buf: Buffer, start: number, end: number) => void,
     /** Notifications may have been lost; called once the new child has subscribed. */
     private readonly onLost: () => void,
   ) {
@@ -37,7 +39,7 @@ export class NotificationWatcher {
     const flags = process.execArgv.filter((a) => !a.startsWith('--inspect') && !a.startsWith('--cpu-prof'));
     const child = spawn(process.execPath, [...flags, childPath()], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk, isRestart));
     child.on('exit', () => {
       if (this.child !== child || this.closed) return;
@@ -50,12 +52,13 @@ export class NotificationWatcher {
   }
 
   private onData(chunk: Buffer, isRestart: boolean): void {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const len = buf.readUInt32LE(0);
-      if (buf.length < 4 + len) break;
-      const dgram = buf.subarray(4, 4 + len);
-      buf = buf.subarray(4 + len);
+    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32LE(off);
+      if (buf.length - off < 4 + len) break;
+      const start = off + 4;
+      off = start + len;
       if (len === 0) {
         // subscribed: from now on nothing is missed
         if (this.readyResolve) { this.readyResolve(); this.readyResolve = undefined; }
@@ -63,9 +66,9 @@ export class NotificationWatcher {
         continue;
       }
       this.restarts = 0;
-      this.onDatagram(dgram);
+      this.onDatagram(buf, start, off);
     }
-    this.pending = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
+    this.pending = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
   }
 
   close(): void {

@@ -151,28 +151,43 @@ export function normalizeNextHops(nextHops: readonly string[], family: Family, m
   return [...set].sort(compareAddresses).slice(0, max);
 }
 
-/** Decides the kernel route for a BGP route with these next hops. */
-export function shapeRoute(prefix: string, nextHops: readonly string[], ctx: ShapeContext): Shape {
-  const p = parsePrefix(prefix);
-  const pool = poolFor(p, ctx.pools);
+/** The next hops of a route: its own shape without the prefix (shapeHops). */
+export type HopShape =
+  | { kind: 'hops'; nextHops: KernelNextHop[]; dropped: { nextHop: string; problem: HopProblem }[] }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'unresolved'; problem: HopProblem; reason: string };
+
+/**
+ * The next hops for a BGP route of `family` whose prefix lies in `pool` (poolFor): depends on
+ * nothing else of the prefix, so one answer serves every route with the same next hops.
+ */
+export function shapeHops(family: Family, pool: Pool | undefined, nextHops: readonly string[], ctx: ShapeContext): HopShape {
   if (pool && pool.vxlanMode !== 'never') return { kind: 'skip', reason: `VXLAN pool ${pool.cidr}: programmed by Felix` };
-  const hops = normalizeNextHops(nextHops, p.family, ctx.maxPaths ?? MAX_PATHS);
+  const hops = normalizeNextHops(nextHops, family, ctx.maxPaths ?? MAX_PATHS);
   if (hops.length === 0) return { kind: 'skip', reason: 'no next hop of the route family' };
   const out: KernelNextHop[] = [];
   const dropped: { nextHop: string; problem: HopProblem }[] = [];
   let first: { problem: HopProblem; reason: string } | undefined;
   for (const nh of hops) {
-    const r = shapeHop(nh, p.family, pool, ctx);
+    const r = shapeHop(nh, family, pool, ctx);
     if ('hop' in r) out.push(r.hop);
     else { dropped.push({ nextHop: nh, problem: r.problem }); first ??= r; }
   }
   if (out.length === 0) return { kind: 'unresolved', problem: first!.problem, reason: first!.reason };
+  return { kind: 'hops', nextHops: out, dropped };
+}
+
+/** Decides the kernel route for a BGP route with these next hops. */
+export function shapeRoute(prefix: string, nextHops: readonly string[], ctx: ShapeContext): Shape {
+  const p = parsePrefix(prefix);
+  const s = shapeHops(p.family, poolFor(p, ctx.pools), nextHops, ctx);
+  if (s.kind !== 'hops') return s;
   return {
     kind: 'route',
-    dropped,
+    dropped: s.dropped,
     route: {
       prefix: formatPrefix(p.family, p.bytes, p.length), family: p.family, table: ctx.table, protocol: ctx.protocol,
-      type: 'unicast', nextHops: out, metric: METRIC[p.family],
+      type: 'unicast', nextHops: s.nextHops, metric: METRIC[p.family],
     },
   };
 }
@@ -187,7 +202,7 @@ export function blackholeFor(canonicalPrefix: string, protocol: number, table: n
  * Comparable identity of a route's forwarding content: type, metric and the set of
  * (gateway, ifindex, onlink). Observed and desired routes are equal when these are.
  */
-export function routeSignature(r: KernelRoute): string {
+export function routeSignature(r: Pick<KernelRoute, 'type' | 'metric'> & { readonly nextHops: readonly KernelNextHop[] }): string {
   const hops = r.nextHops
     .map((nh) => `${nh.gateway ?? '-'}@${nh.ifindex ?? nh.dev ?? '?'}${nh.onlink ? ':onlink' : ''}`)
     .sort()

@@ -1,6 +1,7 @@
-// Per-prefix FIB status, its summary for `tern status`, and what counts as learned (pure).
-import type { KernelRoute } from './kernel.js';
+// Per-prefix FIB status, its summary for `tern status`, and what counts as learned.
+import type { KernelNextHop, KernelRoute } from './kernel.js';
 import { poolFor, type HopProblem, type Pool } from './route-shape.js';
+import { INSTALLED, type PrefixTable, type Slot } from './table.js';
 
 export type FibState = 'installed' | 'pending' | 'error';
 export interface PrefixStatus { state: FibState; error?: string; code?: string }
@@ -31,10 +32,49 @@ export function summarizeErrors(statuses: ReadonlyMap<string, PrefixStatus>): st
  * A kernel route tern reports as learned (if it did not write it): protocol bird, type
  * blackhole/unreachable/prohibit or a device route (no gateway), inside an enabled pool.
  */
-export function isLearnable(r: KernelRoute, protocol: number, pools: readonly Pool[]): boolean {
+export function isLearnable(
+  prefix: string, r: Pick<KernelRoute, 'protocol' | 'type'> & { readonly nextHops: readonly KernelNextHop[] },
+  protocol: number, pools: readonly Pool[],
+): boolean {
   if (r.protocol !== protocol) return false;
   const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
   if (!device && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
-  const pool = poolFor(r.prefix, pools);
+  const pool = poolFor(prefix, pools);
   return pool !== undefined && !pool.disabled;
+}
+
+/**
+ * Statuses of prefixes. A plain 'installed' is only the INSTALLED mark of the prefix's slot
+ * (no entry: that is nearly every prefix); other statuses (pending, error, installed with a
+ * note) are entries of a Map.
+ */
+export class StatusBook {
+  private readonly others = new Map<string, PrefixStatus>();
+
+  constructor(private readonly table: PrefixTable) {}
+
+  get(p: string): PrefixStatus | undefined {
+    return this.others.get(p) ?? (this.table.get(p).flags & INSTALLED ? { state: 'installed' } : undefined);
+  }
+
+  /** A status other than a plain 'installed' (`s`: the prefix's slot now, if at hand). */
+  set(p: string, status: PrefixStatus, s: Slot = this.table.get(p)): void {
+    this.others.set(p, status);
+    this.table.setFlags(p, 0, INSTALLED, s);
+  }
+
+  clear(p: string, s: Slot = this.table.get(p)): void {
+    if (this.others.size > 0) this.others.delete(p);
+    this.table.setFlags(p, 0, INSTALLED, s);
+  }
+
+  /** After the slot was confirmed (INSTALLED set when `note` is absent): the note, if any. */
+  installed(p: string, note: string | undefined): void {
+    if (note) this.others.set(p, { state: 'installed', error: note });
+    else if (this.others.size > 0) this.others.delete(p);
+  }
+
+  summary(): string[] {
+    return summarizeErrors(this.others);
+  }
 }

@@ -1,18 +1,23 @@
 import t from 'tap';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import { FibSync } from '../../src/fib/fib-sync.js';
+import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
+import { BURST_OPS } from '../../src/fib/writer.js';
+import { collectGarbage } from '../../src/fib/gc.js';
+import type { KernelRoute } from '../../src/fib/kernel.js';
+import { numberToIpv4 } from '../../src/net/prefix.js';
 import type { Pool } from '../../src/fib/route-shape.js';
 import { FakeKernel, connected } from './fixtures/fake-kernel.js';
 
 const never: Pool = { cidr: '10.244.0.0/16', ipipMode: 'never', vxlanMode: 'never' };
 const always: Pool = { cidr: '10.244.0.0/16', ipipMode: 'always', vxlanMode: 'never' };
 
-async function setup(o: { kernel?: FakeKernel; pools?: Pool[]; staleTimeMs?: number } = {}) {
+async function setup(o: { kernel?: FakeKernel; pools?: Pool[]; staleTimeMs?: number; afterBurst?: (ops: number) => void } = {}) {
   const kernel = o.kernel ?? new FakeKernel();
   if (!kernel.get('10.0.0.0/24')) kernel.add(connected('10.0.0.0/24', 2));
   const clock = new FakeClock();
-  const fib = new FibSync({ kernel, clock, logger: silentLogger(), staleTimeMs: o.staleTimeMs ?? 120_000 });
+  // the tick is deferred through the FakeClock: it runs on clock.advance() or fib.flush()
+  const fib = new FibSync({ kernel, clock, logger: silentLogger(), staleTimeMs: o.staleTimeMs ?? 120_000, defer: (fn) => clock.setTimer(0, fn), afterBurst: o.afterBurst ?? null });
   const learned: [string, boolean][] = [];
   fib.on('learned', (p, present) => learned.push([p, present]));
   fib.setPools(o.pools ?? [never], '10.0.0.0/24');
@@ -146,7 +151,7 @@ t.test('own block found at start is adopted as ours, not learned', async (t) => 
   kernel.add({ prefix: '10.244.1.0/26', protocol: 12, type: 'blackhole' });
   kernel.add(connected('10.0.0.0/24', 2));
   const clock = new FakeClock();
-  const fib = new FibSync({ kernel, clock, logger: silentLogger() });
+  const fib = new FibSync({ kernel, clock, logger: silentLogger(), defer: (fn) => clock.setTimer(0, fn) });
   const learned: unknown[] = [];
   fib.on('learned', (...a) => learned.push(a));
   fib.setPools([never]);
@@ -258,4 +263,89 @@ t.test('an alien route our view has not caught up with is not overwritten (exclu
   await settle(fib);
   t.equal(fib.status('10.244.5.0/26')?.code, 'ERR_FIB_ALIEN_ROUTE');
   t.equal(kernel.get('10.244.5.0/26')?.protocol, 4);
+});
+
+t.test('the tick is deferred with setImmediate by default: no timer, no flush needed', async (t) => {
+  const kernel = new FakeKernel();
+  kernel.add(connected('10.0.0.0/24', 2));
+  const clock = new FakeClock(); // never advanced
+  const fib = new FibSync({ kernel, clock, logger: silentLogger() });
+  fib.setPools([never], '10.0.0.0/24');
+  await fib.start();
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  for (let i = 0; i < 5 && !kernel.get('10.244.2.0/26'); i++) await new Promise((r) => setImmediate(r));
+  t.equal(kernel.get('10.244.2.0/26')?.nextHops[0]?.gateway, '10.0.0.12');
+  t.equal(clock.pendingTimers(), 2, 'only the stale and resync timers');
+  fib.stop();
+});
+
+/** Answers writes only when released, to see how many are outstanding at once. */
+class GatedKernel extends FakeKernel {
+  outstanding = 0;
+  maxOutstanding = 0;
+  private gates: (() => void)[] = [];
+  override async replace(r: KernelRoute, exclusive = false): Promise<void> {
+    this.outstanding++;
+    this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    this.outstanding--;
+    return super.replace(r, exclusive);
+  }
+  release(): number {
+    const g = this.gates;
+    this.gates = [];
+    for (const open of g) open();
+    return g.length;
+  }
+}
+
+t.test('a burst is fed to the kernel at most MAX_INFLIGHT at a time, and all of it lands', async (t) => {
+  const kernel = new GatedKernel();
+  const { fib } = await setup({ kernel });
+  const n = MAX_INFLIGHT * 2 + 100;
+  const prefixes = Array.from({ length: n }, (_, i) => `${numberToIpv4((0x0af40000 + i * 64) >>> 0)}/26`); // 10.244.0.0/16 on
+  for (const p of prefixes) fib.setCanonicalRoute(p, ['10.0.0.12']);
+  const flushed = fib.flush();
+  let rounds = 0;
+  while (kernel.routes.size < n + 1 && rounds++ < 100) {
+    await new Promise((r) => setImmediate(r));
+    kernel.release();
+  }
+  await flushed;
+  t.equal(kernel.maxOutstanding, MAX_INFLIGHT, 'never more than MAX_INFLIGHT outstanding');
+  t.equal(kernel.routes.size, n + 1, 'every route installed (and the connected route)');
+  t.match(fib.stats(), { replaced: n, installed: n, failed: 0 });
+  t.same(fib.status(prefixes[n - 1]!), { state: 'installed' });
+  t.same(fib.errors(), []);
+});
+
+t.test('setCanonicalRoute and setRoute agree; many prefixes share one next-hop list', async (t) => {
+  const { kernel, fib } = await setup();
+  fib.setRoute('10.244.2.1/26', ['10.0.0.12']); // not canonical: host bits cleared
+  fib.setCanonicalRoute('10.244.3.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.ok(kernel.get('10.244.2.0/26'));
+  t.ok(kernel.get('10.244.3.0/26'));
+  t.same(fib.status('10.244.2.5/26'), { state: 'installed' });
+  fib.setCanonicalRoute('10.244.3.0/26', null);
+  await settle(fib);
+  t.equal(kernel.get('10.244.3.0/26'), undefined);
+  t.equal(fib.status('10.244.3.0/26'), undefined);
+  t.match(fib.stats(), { installed: 1 });
+});
+
+t.test('the end of a burst is reported once (by default: a full GC), small changes are not', async (t) => {
+  const bursts: number[] = [];
+  const { kernel, fib } = await setup({ afterBurst: (ops) => bursts.push(ops) });
+  const n = BURST_OPS + 10;
+  for (let i = 0; i < n; i++) fib.setCanonicalRoute(`${numberToIpv4((0x0af40000 + i * 64) >>> 0)}/26`, ['10.0.0.12']);
+  await fib.flush();
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  t.equal(kernel.routes.size, n + 1);
+  t.same(bursts, [n], 'one report with the number of kernel operations');
+  fib.setRoute('10.244.0.0/26', null);
+  await settle(fib);
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  t.same(bursts, [n], 'a single change is no burst');
+  t.equal(collectGarbage(), true, 'this runtime offers a full GC');
 });

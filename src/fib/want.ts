@@ -1,0 +1,100 @@
+// What FibSync wants in the kernel for one prefix, decided once per distinct input.
+//
+// A route's kernel form depends on its prefix only through the family and the pool holding
+// it; the rest is its next hops (an interned NhList) and the shape context of the tick
+// (pools, connected routes, tunnel). So within one tick the answer for a (next hops, pool,
+// family) triple is computed once and shared by every prefix with that triple: for 100 000
+// routes from one peer, one shaping and one interned RouteForm. A WantCache lives for one
+// tick only, since the context changes between ticks.
+import { familyOf, parseIpv4Prefix, parsePrefix, type Family } from '../net/prefix.js';
+import { RT_TABLE_MAIN } from './netlink-codec.js';
+import { blackholeFor, METRIC, poolFor, shapeHops, type Pool, type ShapeContext } from './route-shape.js';
+import { PROBLEM_CODE, type FibState } from './status.js';
+import type { NhList, PrefixTable, RouteForm } from './table.js';
+
+export type Want =
+  | { readonly kind: 'route'; readonly form: RouteForm; readonly note?: string }
+  | { readonly kind: 'blocked'; readonly state: FibState; readonly code: string; readonly error: string }
+  | { readonly kind: 'none' };
+
+export const WANT_NONE: Want = Object.freeze({ kind: 'none' });
+
+export class WantCache {
+  private readonly byHops = new Map<NhList, Want[]>();
+  private readonly blackholes: Partial<Record<Family, Want>> = {};
+  /** IPv4 pools as numbers (address × 64 + length, see parseIpv4Prefix), by index in ctx.pools. */
+  private readonly v4pools: number[];
+
+  constructor(
+    readonly ctx: ShapeContext,
+    private readonly table: PrefixTable,
+  ) {
+    this.v4pools = ctx.pools.map((p) => parseIpv4Prefix(p.cidr));
+  }
+
+  /** The blackhole of an own block of this family. */
+  blackhole(prefix: string): Want {
+    const family = familyOf(prefix);
+    let w = this.blackholes[family];
+    if (!w) {
+      w = Object.freeze({ kind: 'route', form: this.table.form(blackholeFor(prefix, this.ctx.protocol, RT_TABLE_MAIN)) });
+      this.blackholes[family] = w;
+    }
+    return w;
+  }
+
+  /** The route for a BGP prefix with these next hops. */
+  route(prefix: string, nh: NhList): Want {
+    const pools = this.ctx.pools;
+    const v4 = parseIpv4Prefix(prefix);
+    let family: Family = 'ipv4';
+    let pool: Pool | undefined;
+    if (v4 >= 0) pool = pools[this.ipv4Pool(v4)];
+    else {
+      const p = parsePrefix(prefix);
+      family = p.family;
+      pool = poolFor(p, pools);
+    }
+    const at = pool ? 2 + pools.indexOf(pool) : family === 'ipv4' ? 0 : 1;
+    let byPool = this.byHops.get(nh);
+    if (!byPool) { byPool = []; this.byHops.set(nh, byPool); }
+    let w = byPool[at];
+    if (!w) {
+      w = this.shape(family, pool, nh);
+      byPool[at] = w;
+    }
+    return w;
+  }
+
+  /** poolFor for an IPv4 prefix given as a number: longest match, the first on ties; -1: none. */
+  private ipv4Pool(v4: number): number {
+    const addr = Math.floor(v4 / 64);
+    const len = v4 % 64;
+    let best = -1;
+    let bestLen = -1;
+    for (let i = 0; i < this.v4pools.length; i++) {
+      const p = this.v4pools[i]!;
+      if (p < 0) continue;
+      const plen = p % 64;
+      if (plen <= bestLen || len < plen) continue;
+      if (plen === 0 || (addr ^ Math.floor(p / 64)) >>> (32 - plen) === 0) { best = i; bestLen = plen; }
+    }
+    return best;
+  }
+
+  private shape(family: Family, pool: Pool | undefined, nh: NhList): Want {
+    const s = shapeHops(family, pool, nh.hops, this.ctx);
+    if (s.kind === 'skip') return WANT_NONE;
+    if (s.kind === 'unresolved') {
+      const state: FibState = s.problem === 'unreachable' ? 'error' : 'pending';
+      return Object.freeze({ kind: 'blocked', state, code: PROBLEM_CODE[s.problem], error: s.reason });
+    }
+    const form = this.table.form({
+      family, table: RT_TABLE_MAIN, protocol: this.ctx.protocol, type: 'unicast', nextHops: s.nextHops,
+      metric: METRIC[family],
+    });
+    if (s.dropped.length === 0) return Object.freeze({ kind: 'route', form });
+    const note = `${s.dropped.length} next hop(s) left out: ${s.dropped.map((d) => d.nextHop).join(', ')}`;
+    return Object.freeze({ kind: 'route', form, note });
+  }
+}

@@ -1,0 +1,144 @@
+// FibSync's kernel operations: at most one per prefix in flight, counted, errors logged once
+// per cause and retried with exponential backoff, the end of a burst noticed.
+//
+// A write goes through KernelRoutes.write (a callback, no promise) when the kernel has it,
+// else through replace/remove. The route written is FibSync's interned RouteForm, so a write
+// in flight costs a Map entry and a closure.
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { DaemonError, errorMessage } from '../util/errors.js';
+import { collectGarbage } from './gc.js';
+import type { KernelRoutes } from './kernel.js';
+import { routeOf, type RouteForm } from './table.js';
+
+export type WriteOp = 'replace' | 'create' | 'remove';
+
+/** Kernel operations between two idle moments that make a burst (see WriterHooks.afterBurst). */
+export const BURST_OPS = 10_000;
+const MAX_RETRY_MS = 60_000;
+
+export interface WriterHooks {
+  /** The backoff after an error of `p` ran out: reconcile it again. */
+  retry(p: string): void;
+  /** An operation of `p` is over (after its own callback). */
+  settled(p: string): void;
+  /** A burst of at least BURST_OPS operations is over (null: nothing to do). */
+  afterBurst: ((ops: number) => void) | null;
+  /** True while more work is waiting (then the burst is not over). */
+  busy(): boolean;
+}
+
+export class KernelWriter {
+  /** Prefixes with an operation in flight: the route being written (null: a removal). */
+  private readonly inflight = new Map<string, RouteForm | null>();
+  private idleWaiters: (() => void)[] = [];
+  private readonly attempts = new Map<string, number>();
+  private readonly retryTimers = new Map<string, TimerHandle>();
+  readonly errorCounts = new Map<string, number>();
+  private readonly loggedCauses = new Set<string>();
+  readonly counters = { replaced: 0, removed: 0, failed: 0 };
+  /** Operations since the writer was last idle. */
+  private burstOps = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly kernel: KernelRoutes,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly retryBaseMs: number,
+    private readonly hooks: WriterHooks,
+  ) {}
+
+  get size(): number { return this.inflight.size; }
+  has(p: string): boolean { return this.inflight.has(p); }
+  /** The route being written for `p` (undefined: none; null: a removal). */
+  writing(p: string): RouteForm | null | undefined { return this.inflight.get(p); }
+
+  /**
+   * Writes or removes `form` at `p`. `done` gets no argument when the kernel did it (a route
+   * already gone counts as removed), else the error, after it was counted, logged and its
+   * retry scheduled.
+   */
+  run(p: string, op: WriteOp, form: RouteForm, done: (err?: { code: string; message: string }) => void): void {
+    this.inflight.set(p, op === 'remove' ? null : form);
+    this.burstOps++;
+    const answered = (e?: unknown): void => {
+      try {
+        if (e === undefined) {
+          this.counters[op === 'remove' ? 'removed' : 'replaced']++;
+          done();
+          return;
+        }
+        const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
+        if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { done(); return; }
+        if (this.stopped) return;
+        const message = errorMessage(e);
+        this.failed(p, op, code, message);
+        done({ code, message });
+      } finally {
+        this.inflight.delete(p);
+        this.hooks.settled(p);
+        if (this.inflight.size === 0) this.onIdle();
+      }
+    };
+    if (this.kernel.write) { this.kernel.write(op, p, form, answered); return; }
+    const r = routeOf(p, form);
+    const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
+    call.then(() => answered(), (e: unknown) => answered(e ?? new Error('kernel operation failed')));
+  }
+
+  /** `p` is as wanted: its next error starts the backoff afresh. */
+  succeeded(p: string): void {
+    if (this.attempts.size > 0) this.attempts.delete(p);
+  }
+
+  /** Resolves when nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.retryTimers.values()) t.cancel();
+    this.retryTimers.clear();
+  }
+
+  private failed(p: string, op: string, code: string, message: string): void {
+    this.counters.failed++;
+    this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
+    if (!this.loggedCauses.has(code)) {
+      this.loggedCauses.add(code); // once per cause; later ones are only counted
+      this.log.warn('kernel refused a route', { event: 'fibKernelError', code, op, prefix: p, error: message });
+    }
+    const n = (this.attempts.get(p) ?? 0) + 1;
+    this.attempts.set(p, n);
+    const delay = Math.min(MAX_RETRY_MS, this.retryBaseMs * 2 ** (n - 1));
+    this.retryTimers.get(p)?.cancel();
+    this.retryTimers.set(p, this.clock.setTimer(delay, () => { this.retryTimers.delete(p); this.hooks.retry(p); }));
+  }
+
+  /** Nothing in flight: wakes idle() callers; at the end of a burst, runs afterBurst. */
+  private onIdle(): void {
+    if (this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.hooks.busy()) return; // the burst goes on
+    const ops = this.burstOps;
+    this.burstOps = 0;
+    const after = this.hooks.afterBurst;
+    if (ops < BURST_OPS || !after) return;
+    setImmediate(() => { if (!this.stopped) after(ops); }).unref();
+  }
+}
+
+/** The default afterBurst: one full GC (gc.ts), logged with what it returned. */
+export function collectAfterBurst(log: Logger, ops: number): void {
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  if (!collectGarbage()) return;
+  const after = process.memoryUsage();
+  const mib = (n: number): number => Math.round(n / 2 ** 20);
+  log.info('fib burst applied: garbage collected', {
+    event: 'fibBurstGc', ops, ms: Math.round(performance.now() - t0),
+    heapUsedMiB: [mib(before.heapUsed), mib(after.heapUsed)], rssMiB: [mib(before.rss), mib(after.rss)],
+  });
+}
