@@ -1,39 +1,52 @@
 // One prefix of the Loc-RIB: every path to it (by source and path id) and the current
 // selection.
 //
-// Memory: one Destination per prefix, so it is compact. `paths` is the single Path itself
-// in the common one-path case and an array only when there are several; the multipath set
-// is stored only when it has more than one member; the reason is an index into STEPS.
+// Memory: one Destination per prefix (×100 000s), so it has four fields. `p` is the single
+// Path itself in the common one-path case and an array only when there are several; `sel`
+// is the best path, or the multipath set (best first) when it has more than one member;
+// `flags` packs the dirty mark (bit 0) and the reason (an index into REASONS, above it).
 import type { Family } from '../net/prefix.js';
 import type { Path, PathSource } from './path.js';
 import { select, STEPS } from './best-path.js';
 import type { BestPathReason, SelectOptions } from './best-path.js';
 
 const REASONS: readonly BestPathReason[] = ['onlyPath', ...STEPS.map(([name]) => name)];
+const NONE: readonly Path[] = Object.freeze([]);
 
 export class Destination {
   private p: Path | Path[] | null = null;
-  /** Current best path (after the last recompute). */
-  best: Path | null = null;
-  private multi: Path[] | null = null;
-  private reasonIdx = 0;
-  /** True while queued in the Loc-RIB's dirty set. */
-  dirty = false;
+  private sel: Path | readonly Path[] | null = null;
+  private flags = 0;
 
   constructor(readonly prefix: string) {}
+
+  /** True while queued in the Loc-RIB's dirty set. */
+  get dirty(): boolean {
+    return (this.flags & 1) !== 0;
+  }
+
+  set dirty(v: boolean) {
+    this.flags = v ? this.flags | 1 : this.flags & ~1;
+  }
+
+  /** Current best path (after the last recompute). */
+  get best(): Path | null {
+    const s = this.sel;
+    return s === null ? null : Array.isArray(s) ? (s as readonly Path[])[0]! : (s as Path);
+  }
 
   get family(): Family {
     return this.prefix.includes(':') ? 'ipv6' : 'ipv4';
   }
 
   get reason(): BestPathReason | null {
-    return this.best ? (REASONS[this.reasonIdx] ?? null) : null;
+    return this.sel !== null ? (REASONS[this.flags >> 1] ?? null) : null;
   }
 
   /** Best first; empty when there is no path. */
   get multipath(): readonly Path[] {
-    if (this.multi) return this.multi;
-    return this.best ? [this.best] : [];
+    const s = this.sel;
+    return s === null ? NONE : Array.isArray(s) ? (s as readonly Path[]) : [s as Path];
   }
 
   get paths(): readonly Path[] {
@@ -91,16 +104,15 @@ export class Destination {
    * are immutable, so a new attribute set is a new Path).
    */
   recompute(o: SelectOptions): boolean {
-    const prevBest = this.best;
-    const prevMulti = this.multipath;
+    const prev = this.sel;
     const sel = select(this.paths, o);
-    this.best = sel.best;
-    this.multi = sel.multipath.length > 1 ? [...sel.multipath] : null;
-    this.reasonIdx = sel.reason ? REASONS.indexOf(sel.reason) : 0;
-    if (prevBest !== sel.best) return true;
-    const now = this.multipath;
-    if (now.length !== prevMulti.length) return true;
-    for (let i = 0; i < now.length; i++) if (now[i] !== prevMulti[i]) return true;
+    const m = sel.multipath;
+    this.sel = sel.best === null ? null : m.length > 1 ? [...m] : sel.best;
+    this.flags = (this.flags & 1) | ((sel.reason ? REASONS.indexOf(sel.reason) : 0) << 1);
+    if (prev === null || !Array.isArray(prev)) return prev !== this.sel;
+    const before = prev as readonly Path[];
+    if (!Array.isArray(this.sel) || before.length !== m.length) return true;
+    for (let i = 0; i < m.length; i++) if (m[i] !== before[i]) return true;
     return false;
   }
 }

@@ -4,8 +4,9 @@
 // own blocks, kernel-learned routes). Paths are immutable except for the GR `stale` mark,
 // which does not take part in selection (RFC 4724 §4.2: stale routes stay usable). The
 // prefix is not stored in the path (the destination holds it): every field here is
-// multiplied by routes × peers, so Path carries four fields and the attributes are a shared
-// interned AttrSet (style-by-example, item 9).
+// multiplied by routes × peers, so Path carries two fields: a shared PathKey (source, path
+// id, stale mark: one pair per source and path id) and the shared interned AttrSet
+// (style-by-example, item 9). Marking a path stale swaps its key for the stale twin.
 import type { Family } from '../net/prefix.js';
 import type { AttrSet } from './attr-set.js';
 
@@ -52,15 +53,70 @@ export interface LocalSource {
 
 export type PathSource = PeerSource | LocalSource;
 
+/** Source, path id and stale mark, shared by every path with the same three. */
+class PathKey {
+  /** The same key with the other stale mark. */
+  twin!: PathKey;
+  constructor(readonly source: PathSource, readonly pathId: number, readonly stale: boolean) {}
+}
+
+function keyPair(source: PathSource, pathId: number): PathKey {
+  const fresh = new PathKey(source, pathId, false);
+  const stale = new PathKey(source, pathId, true);
+  fresh.twin = stale;
+  stale.twin = fresh;
+  return fresh;
+}
+
+/** Path ids below this are shared per source; larger ones (rare) get a key per path. */
+const SHARED_IDS = 4096;
+const keys = new WeakMap<PathSource, PathKey[]>();
+let last: PathKey | null = null;
+
+function keyOf(source: PathSource, pathId: number, stale: boolean): PathKey {
+  let k = last;
+  if (k === null || k.source !== source || k.pathId !== pathId) {
+    if (pathId >= 0 && pathId < SHARED_IDS) {
+      let list = keys.get(source);
+      if (!list) keys.set(source, (list = []));
+      k = list[pathId] ??= keyPair(source, pathId);
+    } else k = keyPair(source, pathId);
+    last = k.stale ? k.twin : k;
+  }
+  return k.stale === stale ? k : k.twin;
+}
+
 export class Path {
+  private k: PathKey;
+
   constructor(
-    readonly source: PathSource,
+    source: PathSource,
     /** RFC 7911 path identifier as received (0 without ADD-PATH). */
-    readonly pathId: number,
+    pathId: number,
     readonly attrs: AttrSet,
     /** RFC 4724 §4.2: kept after the session went down, until swept. */
-    public stale = false,
-  ) {}
+    stale = false,
+  ) {
+    this.k = keyOf(source, pathId, stale);
+  }
+
+  get source(): PathSource {
+    return this.k.source;
+  }
+
+  /** RFC 7911 path identifier as received (0 without ADD-PATH). */
+  get pathId(): number {
+    return this.k.pathId;
+  }
+
+  /** RFC 4724 §4.2: kept after the session went down, until swept. */
+  get stale(): boolean {
+    return this.k.stale;
+  }
+
+  set stale(v: boolean) {
+    if (this.k.stale !== v) this.k = this.k.twin;
+  }
 }
 
 /** Dotted quad → unsigned 32-bit number, without validation (inputs are canonical). */

@@ -2,6 +2,11 @@
 // the Adj-RIB-Out, so prefix text ↔ octets is done by hand here, without ip-address and
 // without caching anything per route.
 //
+// Decoded prefix text is one flat string each: the digits are written into a scratch buffer
+// and sliced out in one allocation. A template literal would give V8 cons strings (two or
+// three heap objects per prefix, ~80 B instead of ~32 B), and the RIB and FIB key their
+// maps by these strings for the life of the route.
+//
 //  +---------------------------+
 //  | Path Identifier (4, ADD-PATH only)
 //  +---------------------------+
@@ -16,6 +21,25 @@ import type { Nlri } from './types.js';
 import { formatIpv6, type Family } from '../../net/prefix.js';
 
 const scratch6 = new Uint8Array(16);
+/** Prefix text is assembled here (latin1, at most 43 octets: IPv6 text + "/128"). */
+const text = Buffer.allocUnsafe(64) as Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Writes the decimal digits of v (0–255) at `at`; returns the offset after them. */
+function writeDecimal(v: number, at: number): number {
+  if (v >= 100) {
+    const h = (v / 100) | 0;
+    text[at++] = 48 + h;
+    v -= h * 100;
+    text[at++] = 48 + ((v / 10) | 0);
+    v %= 10;
+  } else if (v >= 10) {
+    const t = (v / 10) | 0;
+    text[at++] = 48 + t;
+    v -= t * 10;
+  }
+  text[at] = 48 + v;
+  return at + 1;
+}
 
 function invalidNetwork(message: string, action: ErrorAction): BgpWireError {
   return new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.InvalidNetworkField, message, Buffer.alloc(0), action);
@@ -60,14 +84,27 @@ function ipv4Text(buf: Buffer, off: number, len: number, n: number): string {
   const b1 = n > 1 ? (buf[off + 1] ?? 0) & (n === 2 ? m : 0xff) : 0;
   const b2 = n > 2 ? (buf[off + 2] ?? 0) & (n === 3 ? m : 0xff) : 0;
   const b3 = n > 3 ? (buf[off + 3] ?? 0) & m : 0;
-  return `${b0}.${b1}.${b2}.${b3}/${len}`;
+  let at = writeDecimal(b0, 0);
+  text[at++] = 46; // .
+  at = writeDecimal(b1, at);
+  text[at++] = 46;
+  at = writeDecimal(b2, at);
+  text[at++] = 46;
+  at = writeDecimal(b3, at);
+  text[at++] = 47; // /
+  at = writeDecimal(len, at);
+  return text.latin1Slice(0, at);
 }
 
 function ipv6Text(buf: Buffer, off: number, len: number, n: number): string {
   scratch6.fill(0);
   for (let i = 0; i < n; i++) scratch6[i] = buf[off + i] ?? 0;
   if (n > 0) scratch6[n - 1] = (scratch6[n - 1] ?? 0) & lastMask(len);
-  return `${formatIpv6(scratch6)}/${len}`;
+  const addr = formatIpv6(scratch6);
+  let at = text.write(addr, 0, 'latin1');
+  text[at++] = 47; // /
+  at = writeDecimal(len, at);
+  return text.latin1Slice(0, at);
 }
 
 function encodeError(message: string): BgpWireError {
