@@ -2,7 +2,7 @@
 // per-route work per scrape, no bookkeeping on hot paths). Served through the control
 // socket (`tern metrics`) and, with --metrics-listen HOST:PORT, over HTTP at /metrics.
 import http from 'node:http';
-import { Registry, Gauge } from 'prom-client';
+import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { PeerStatusJson } from './types.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -17,6 +17,9 @@ export interface MetricsSource {
 
 export function createMetrics(source: MetricsSource): Registry {
   const registry = new Registry();
+  // The standard process_* and nodejs_* series (CPU, RSS, heap spaces, event-loop lag), as
+  // every Node.js exporter has them: what an operator graphs next to BIRD's memory.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 }); // 10 wake-ups a second, not 100
   const peerGauge = (name: string, help: string, labelNames: string[], value: (p: PeerStatusJson) => number) =>
     new Gauge({
       name, help, labelNames, registers: [registry],

@@ -21,6 +21,8 @@ t.test('values follow the source at every scrape', async (t) => {
   t.match(text, /^tern_fib_routes_installed 7$/m);
   t.match(text, /^tern_fib_requests_failed 1$/m);
   t.match(text, /^tern_errors 1$/m);
+  t.match(text, /^process_resident_memory_bytes \d+$/m, 'standard process metrics');
+  t.match(text, /^nodejs_heap_space_size_used_bytes\{space="old"\} \d+$/m, 'V8 heap spaces');
   // A peer removed from the configuration disappears from the next scrape; --no-fib reads 0.
   peers = [peers[0]!];
   fib = null;
