@@ -75,7 +75,7 @@ export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
     if (impl === 'tern' && process.env.BENCH_METRICS) {
       // BENCH_METRICS=1: where the memory is (V8 heap spaces, external buffers), for docs/benchmarks.md
       const m = (await lab.exec('recv', 'curl', ['-s', 'http://127.0.0.1:9464/metrics'], { allowFail: true })).stdout;
-      log(m.split('\n').filter((l) => /^nodejs_(heap_size|heap_space_size_used|external_memory)|^process_resident/.test(l)).join('\n'));
+      log(m.split('\n').filter((l) => /^nodejs_(heap_size|heap_space_size_(used|total)|external_memory)|^process_resident/.test(l)).join('\n'));
     }
     const run: IngestRun = {
       impl, n, ms: r.doneAt - t0, firstRouteMs: r.firstAt ? r.firstAt - t0 : null,

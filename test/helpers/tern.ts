@@ -74,7 +74,8 @@ export async function startTern(lab: Lab, host: string, opts: TernOptions): Prom
   args.push(...(opts.extraArgs ?? []));
   const logFile = lab.path(`${host}-tern.log`);
   const env = childEnv(opts.env);
-  const proc = lab.spawn(host, process.execPath, args, { logFile, env, cwd: REPO_ROOT, dumpLines: 200 });
+  // The executable itself, as an operator runs it (its shebang sets Node's options).
+  const proc = lab.spawn(host, TERN_BIN, args.slice(1), { logFile, env, cwd: REPO_ROOT, dumpLines: 200 });
   const cli = async (...a: string[]) => (await lab.exec(host, process.execPath, [TERN_BIN, ...a], { env: childEnv() })).stdout;
   const h: TernHandle = {
     lab, host, node: opts.node, socket, datastore, proc, logFile, cli,
