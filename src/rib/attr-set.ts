@@ -15,12 +15,15 @@
 //   object. Holders must pair every retain() with one release().
 import type { EncodeOptions, PathAttributes, AsPathSegment, RawAttribute } from '../bgp/wire/types.js';
 import { encodePathAttributes } from '../bgp/wire/index.js';
+import type { Path } from './path.js';
 
 export class AttrSet {
   /** Holders; managed by AttrSetTable. */
   refs = 0;
   private enc2: Buffer | undefined;
   private enc4: Buffer | undefined;
+  /** The shared fresh Paths with this set, by key (src/rib/path.ts `Path.of`). */
+  paths: Path | Map<object, Path> | undefined = undefined;
 
   constructor(
     readonly table: AttrSetTable,

@@ -1,11 +1,11 @@
 // One prefix of the Loc-RIB: every path to it (by source and path id) and the current
 // selection.
 //
-// Memory: one Destination per prefix (×100 000s), so it has four fields. `p` is the single
+// Memory: one Destination per prefix (×100 000s), so it has three fields; the prefix is only
+// the Loc-RIB's Map key (the Loc-RIB passes it along where needed). `p` is the single
 // Path itself in the common one-path case and an array only when there are several; `sel`
 // is the best path, or the multipath set (best first) when it has more than one member;
 // `flags` packs the dirty mark (bit 0) and the reason (an index into REASONS, above it).
-import type { Family } from '../net/prefix.js';
 import type { Path, PathSource } from './path.js';
 import { select, STEPS } from './best-path.js';
 import type { BestPathReason, SelectOptions } from './best-path.js';
@@ -17,8 +17,6 @@ export class Destination {
   private p: Path | Path[] | null = null;
   private sel: Path | readonly Path[] | null = null;
   private flags = 0;
-
-  constructor(readonly prefix: string) {}
 
   /** True while queued in the Loc-RIB's dirty set. */
   get dirty(): boolean {
@@ -33,10 +31,6 @@ export class Destination {
   get best(): Path | null {
     const s = this.sel;
     return s === null ? null : Array.isArray(s) ? (s as readonly Path[])[0]! : (s as Path);
-  }
-
-  get family(): Family {
-    return this.prefix.includes(':') ? 'ipv6' : 'ipv4';
   }
 
   get reason(): BestPathReason | null {
@@ -81,6 +75,19 @@ export class Destination {
     const old = p[i];
     p[i] = path;
     return old;
+  }
+
+  /**
+   * Puts `neu` where `old` is, in the paths and in the selection, without reselecting: used
+   * to swap a path for its stale twin (the stale mark does not take part in selection).
+   */
+  replace(old: Path, neu: Path): void {
+    const p = this.p;
+    if (p === old) this.p = neu;
+    else if (Array.isArray(p)) { const i = p.indexOf(old); if (i >= 0) p[i] = neu; }
+    const s = this.sel;
+    if (s === old) this.sel = neu;
+    else if (Array.isArray(s)) { const i = (s as Path[]).indexOf(old); if (i >= 0) (s as Path[])[i] = neu; }
   }
 
   /** Removes the paths matching `pred`; returns them. */

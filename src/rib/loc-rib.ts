@@ -69,6 +69,8 @@ export class LocRib {
   private readonly sources = new Map<string, PathSource>();
   private nextIndex = 1;
   private dirty: Destination[] = [];
+  /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
+  private dirtyPrefixes: string[] = [];
   private scheduled = false;
   private readonly listeners = new Set<BestChangeListener>();
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
@@ -99,12 +101,12 @@ export class LocRib {
     if (clusterId === undefined) return 0;
     let n = 0;
     for (const table of Object.values(this.tables)) {
-      for (const dest of table.values()) {
+      for (const [prefix, dest] of table) {
         const gone = dest.removeWhere((p) => p.source.kind === 'peer' && reflectionLoop(p.attrs.attrs, this.opts.routerId, clusterId) !== null);
         if (gone.length === 0) continue;
         n += gone.length;
         for (const p of gone) this.dropped(p.source, [p]);
-        this.markDirty(dest);
+        this.markDirty(dest, prefix);
       }
     }
     return n;
@@ -161,13 +163,16 @@ export class LocRib {
   private put(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
     const table = this.tables[familyOfPrefix(prefix)];
     let dest = table.get(prefix);
-    if (!dest) { dest = new Destination(prefix); table.set(prefix, dest); }
+    if (!dest) { dest = new Destination(); table.set(prefix, dest); }
     const cur = dest.find(src, pathId);
-    if (cur && cur.attrs === attrs) { cur.stale = false; return; } // re-advertised unchanged (RFC 4724 §4.2)
-    const old = dest.put(new Path(src, pathId, attrs.retain()));
+    if (cur && cur.attrs === attrs) { // re-advertised unchanged (RFC 4724 §4.2)
+      if (cur.stale) dest.replace(cur, cur.withStale(false));
+      return;
+    }
+    const old = dest.put(Path.of(src, pathId, attrs.retain()));
     if (old) old.attrs.release();
     else src.pathCount++;
-    this.markDirty(dest);
+    this.markDirty(dest, prefix);
   }
 
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
@@ -176,7 +181,7 @@ export class LocRib {
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
     this.dropped(src, gone);
-    if (gone.length > 0) this.markDirty(dest);
+    if (gone.length > 0) this.markDirty(dest, prefix);
     return gone.length > 0;
   }
 
@@ -234,7 +239,7 @@ export class LocRib {
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const dest of this.tables[family].values()) {
-      for (const p of dest.paths) if (p.source === src && !p.stale) { p.stale = true; n++; }
+      for (const p of dest.paths) if (p.source === src && !p.stale) { dest.replace(p, p.withStale(true)); n++; }
     }
     return n;
   }
@@ -258,12 +263,12 @@ export class LocRib {
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const f of family ? [family] : (['ipv4', 'ipv6'] as const)) {
-      for (const dest of this.tables[f].values()) {
+      for (const [prefix, dest] of this.tables[f]) {
         const gone = dest.removeWhere((p) => p.source === src && pred(p));
         if (gone.length === 0) continue;
         n += gone.length;
         this.dropped(src, gone);
-        this.markDirty(dest);
+        this.markDirty(dest, prefix);
       }
     }
     return n;
@@ -275,7 +280,7 @@ export class LocRib {
 
   private markSourceDirty(src: PathSource): void {
     for (const f of ['ipv4', 'ipv6'] as const) {
-      for (const dest of this.tables[f].values()) if (dest.paths.some((p) => p.source === src)) this.markDirty(dest);
+      for (const [prefix, dest] of this.tables[f]) if (dest.paths.some((p) => p.source === src)) this.markDirty(dest, prefix);
     }
   }
 
@@ -283,13 +288,13 @@ export class LocRib {
 
   lookup(prefix: string): RouteView | undefined {
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
-    return dest && dest.pathCount > 0 ? view(dest) : undefined;
+    return dest && dest.pathCount > 0 ? view(prefix, dest) : undefined;
   }
 
   /** Every prefix with at least one path (for `tern routes`, sorted by the caller). */
   *routes(family?: Family): IterableIterator<RouteView> {
     for (const f of family ? [family] : (['ipv4', 'ipv6'] as const)) {
-      for (const dest of this.tables[f].values()) if (dest.pathCount > 0) yield view(dest);
+      for (const [prefix, dest] of this.tables[f]) if (dest.pathCount > 0) yield view(prefix, dest, f);
     }
   }
 
@@ -315,10 +320,11 @@ export class LocRib {
     return () => void this.listeners.delete(listener);
   }
 
-  private markDirty(dest: Destination): void {
+  private markDirty(dest: Destination, prefix: string): void {
     if (dest.dirty) return;
     dest.dirty = true;
     this.dirty.push(dest);
+    this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -329,23 +335,28 @@ export class LocRib {
   flush(): readonly BestChange[] {
     this.scheduled = false;
     const batch = this.dirty;
+    const prefixes = this.dirtyPrefixes;
     this.dirty = [];
+    this.dirtyPrefixes = [];
     const changes: BestChange[] = [];
-    for (const dest of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const dest = batch[i]!;
+      const prefix = prefixes[i]!;
+      const family = familyOfPrefix(prefix);
       dest.dirty = false;
       const previousBest = dest.best;
       if (dest.recompute(this.selectOpts)) {
-        changes.push({ prefix: dest.prefix, family: dest.family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
+        changes.push({ prefix, family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
       }
-      if (dest.pathCount === 0) this.tables[dest.family].delete(dest.prefix);
+      if (dest.pathCount === 0) this.tables[family].delete(prefix);
     }
     if (changes.length > 0) for (const l of this.listeners) l(changes);
     return changes;
   }
 }
 
-function view(dest: Destination): RouteView {
-  return { prefix: dest.prefix, family: dest.family, paths: dest.paths, best: dest.best, multipath: dest.multipath, reason: dest.reason };
+function view(prefix: string, dest: Destination, family = familyOfPrefix(prefix)): RouteView {
+  return { prefix, family, paths: dest.paths, best: dest.best, multipath: dest.multipath, reason: dest.reason };
 }
 
 function familyOfPrefix(prefix: string): Family {

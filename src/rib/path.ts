@@ -1,12 +1,14 @@
 // Path sources and paths.
 //
 // A path is one route to a prefix learned from one source (a BGP peer, or a local origin:
-// own blocks, kernel-learned routes). Paths are immutable except for the GR `stale` mark,
-// which does not take part in selection (RFC 4724 §4.2: stale routes stay usable). The
-// prefix is not stored in the path (the destination holds it): every field here is
-// multiplied by routes × peers, so Path carries two fields: a shared PathKey (source, path
-// id, stale mark: one pair per source and path id) and the shared interned AttrSet
-// (style-by-example, item 9). Marking a path stale swaps its key for the stale twin.
+// own blocks, kernel-learned routes). The prefix is not stored in the path (the destination
+// holds it), so Path has two fields: a shared PathKey (source, path id, stale mark: one pair
+// per source and path id) and the shared interned AttrSet (style-by-example, item 9).
+// Paths are shared too: `Path.of` returns one Path per (source, path id, attribute set),
+// cached on the set, so a route costs no Path object of its own. A path is therefore never
+// changed: the GR stale mark (RFC 4724 §4.2; it takes no part in selection, stale routes
+// stay usable) is set by replacing the path, in its destination, with its stale twin
+// (`withStale(true)`: same source, path id and attributes, the other key).
 import type { Family } from '../net/prefix.js';
 import type { AttrSet } from './attr-set.js';
 
@@ -88,6 +90,8 @@ function keyOf(source: PathSource, pathId: number, stale: boolean): PathKey {
 
 export class Path {
   private k: PathKey;
+  /** The same path with the other stale mark, made on first use. */
+  private t: Path | undefined = undefined;
 
   constructor(
     source: PathSource,
@@ -98,6 +102,23 @@ export class Path {
     stale = false,
   ) {
     this.k = keyOf(source, pathId, stale);
+  }
+
+  /** The shared fresh path for (source, path id, attrs); does not retain `attrs`. */
+  static of(source: PathSource, pathId: number, attrs: AttrSet): Path {
+    if (pathId < 0 || pathId >= SHARED_IDS) return new Path(source, pathId, attrs);
+    const k = keyOf(source, pathId, false);
+    const c = attrs.paths;
+    if (c === undefined) return (attrs.paths = new Path(source, pathId, attrs));
+    if (c instanceof Path) {
+      if (c.k === k) return c;
+      const p = new Path(source, pathId, attrs);
+      attrs.paths = new Map<object, Path>([[c.k, c], [k, p]]);
+      return p;
+    }
+    let p = c.get(k);
+    if (p === undefined) c.set(k, (p = new Path(source, pathId, attrs)));
+    return p;
   }
 
   get source(): PathSource {
@@ -114,8 +135,17 @@ export class Path {
     return this.k.stale;
   }
 
-  set stale(v: boolean) {
-    if (this.k.stale !== v) this.k = this.k.twin;
+  /** This path, or its twin with the other stale mark (shared, like the path). */
+  withStale(v: boolean): Path {
+    if (this.k.stale === v) return this;
+    let t = this.t;
+    if (t === undefined) {
+      t = new Path(this.k.source, this.k.pathId, this.attrs, v);
+      t.k = this.k.twin;
+      t.t = this;
+      this.t = t;
+    }
+    return t;
   }
 }
 

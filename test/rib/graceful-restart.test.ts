@@ -114,3 +114,27 @@ t.test('families outside the GR capability are removed on session down', async (
   t.equal(rib.size('ipv6'), 1);
   t.same(gr.staleFamilies(K), ['ipv6']);
 });
+
+t.test('paths are shared between prefixes; stale marking swaps in a twin per prefix', async (t) => {
+  const { rib, changes } = setup();
+  addPeer(rib, 3);
+  const K3 = '10.0.0.3|179';
+  announce(rib, K3, '10.244.1.0/26', attrs()); // a second path: multipath of two
+  rib.flush();
+  changes.length = 0;
+  const a = rib.lookup('10.244.0.0/26')!.best!;
+  t.equal(rib.lookup('10.244.2.0/26')!.best, a, 'same source, path id and attributes: one Path');
+  t.equal(rib.markStale(K, 'ipv4'), 3);
+  const b = rib.lookup('10.244.0.0/26')!.best!;
+  t.not(b, a);
+  t.same([b.stale, a.stale, b.attrs === a.attrs, b.source === a.source], [true, false, true, true]);
+  const m = rib.lookup('10.244.1.0/26')!;
+  t.equal(m.multipath.filter((p) => p.stale).length, 1, 'stale twin in the multipath set too');
+  t.ok(m.multipath.every((p) => m.paths.includes(p)));
+  announce(rib, K, '10.244.0.0/26', attrs()); // re-advertised unchanged: fresh again, this prefix only
+  t.equal(rib.lookup('10.244.0.0/26')!.best, a);
+  t.equal(rib.lookup('10.244.2.0/26')!.best!.stale, true);
+  t.equal(rib.staleCount(K, 'ipv4'), 2);
+  rib.flush();
+  t.equal(changes.length, 0, 'stale marking and un-marking notify nothing');
+});
