@@ -226,13 +226,10 @@ export function childEnv(): NodeJS.ProcessEnv {
 export function spawnTern(lab: Lab, host: string, datastore: string, node: string, ip: string, extra: string[] = []): ProcHandle {
   const args = [TERN_BIN, 'daemon', '--datastore', `file:${datastore}`, '--node', node, '--ip', ip,
     '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
-  // Run as an operator runs it: the executable itself, so its shebang's Node options apply.
-  // Profiling options go through NODE_OPTIONS.
-  const env = childEnv();
-  const nodeOptions = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${lab.path('prof')}`] : [];
-  if (process.env.BENCH_CPU_PROF_INTERVAL) nodeOptions.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
-  if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
-  return lab.spawn(host, args[0]!, args.slice(1), { logFile: lab.path(`${host}-tern.log`), env, cwd: REPO });
+  // Node refuses --cpu-prof in NODE_OPTIONS: profiling runs `node <flags> bin/tern`.
+  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${lab.path('prof')}`] : [];
+  if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
+  return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
 }
 
 // ---------------------------------------------------------------------------- stats
