@@ -261,13 +261,15 @@ t.test('fast YAML reader: same values as the reference reader, or declines', asy
   for (const text of tricky) {
     const fast = decodeDocumentsFast(text);
     const slow = decodeDocuments(text, 'x.yaml');
-    if (fast === undefined) continue;
+    if (fast === undefined) {
+      t.fail(`the fast reader declined ${JSON.stringify(text.slice(0, 40))}: none of these has an anchor, JSON or an error`);
+      continue;
+    }
     t.same(fast, slow, `same values for ${JSON.stringify(text.slice(0, 40))}`);
     t.same(fast.map((d) => typeof d.value), slow.map((d) => typeof d.value), 'same types');
   }
   t.equal(decodeDocumentsFast('a: &x {b: 1}\nc: *x\n'), undefined, 'anchors and aliases: reference reader (bounded expansion)');
   t.equal(decodeDocumentsFast('{"a": 1}'), undefined, 'JSON: reference path');
   t.equal(decodeDocumentsFast('a: [1, 2\n'), undefined, 'syntax errors: the reference reader reports them with line and column');
-  t.equal(errorOf(t, 'a: [1, 2\n'), errorOf(t, 'a: [1, 2\n'));
   t.match(errorOf(t, 'a: [1, 2\n'), /line \d+, column \d+/);
 });
