@@ -3,7 +3,7 @@
 // The work modules are imported inside the actions: `tern` loads only what its command runs.
 import type { Command } from 'commander';
 import type { LogLevel } from '../util/log.js';
-import { resolveDatastoreSpec, resolveNodeName } from './env.js';
+import { resolveDatastoreSpec, resolveNodeName } from '../settings/index.js';
 
 export function registerAclCommands(program: Command): void {
   const acl = program

@@ -9,10 +9,11 @@ import { Command, CommanderError } from 'commander';
 import { DEFAULT_SOCKET, callDaemon } from '../api/control.js';
 import type { RoutesReply, StatusReply } from '../api/types.js';
 import { registerAclCommands } from './acl-command.js';
+import { resolveSocket } from '../settings/index.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 
 function socketOf(opts: { socket?: string }): string {
-  return opts.socket ?? process.env.TERN_SOCKET ?? DEFAULT_SOCKET;
+  return resolveSocket(opts.socket, DEFAULT_SOCKET);
 }
 
 export function buildProgram(): Command {

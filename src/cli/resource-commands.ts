@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { openDatastore, parseResources } from '../datastore/index.js';
 import { PLURAL, RESOURCE_KINDS, type ResourceKind } from '../datastore/types.js';
 import { ConfigError } from '../util/errors.js';
-import { resolveDatastoreSpec } from './env.js';
+import { resolveDatastoreSpec } from '../settings/index.js';
 
 /** "node", "nodes", "Node", "bgppeer", "BGPPeers" … → the kind. */
 export function resolveKind(text: string): ResourceKind {

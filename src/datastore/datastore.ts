@@ -37,7 +37,7 @@ export interface DatastoreOptions {
   debounceMs?: number;
   /** etcd: bound on load() and on each request (default 5000 ms). */
   requestTimeoutMs?: number;
-  /** Environment to read DATASTORE_TYPE / ETCD_* from (default process.env). */
+  /** Environment to read DATASTORE_TYPE / ETCD_* from (default: the process's, through src/settings). */
   env?: Record<string, string | undefined>;
 }
 

@@ -25,7 +25,8 @@
 //
 // Async model: single-threaded; each backend debounces bursts of changes (75 ms default)
 // through the injected Clock, and serialises its own writes.
-import { DatastoreError } from '../util/errors.js';
+import { envValue, resolveDatastoreSpec } from '../settings/index.js';
+import { DatastoreError, errorMessage } from '../util/errors.js';
 import type { Datastore, DatastoreOptions } from './datastore.js';
 import { EtcdDatastore, type EtcdDatastoreOptions } from './etcd.js';
 import { FileDatastore } from './file.js';
@@ -46,15 +47,13 @@ export * from './types.js';
  * DATASTORE_TYPE=etcdv3 with ETCD_ENDPOINTS. Nothing is read until load().
  */
 export function openDatastore(spec: string | undefined, opts: DatastoreOptions = {}): Datastore {
-  const env = opts.env ?? process.env;
+  const env = opts.env; // undefined: the process environment, read by src/settings
   let text = (spec ?? '').trim();
   if (text === '') {
-    if (env.DATASTORE_TYPE === 'etcdv3' && env.ETCD_ENDPOINTS) text = `etcd:${env.ETCD_ENDPOINTS}`;
-    else {
-      throw new DatastoreError(
-        'ERR_DATASTORE_SPEC',
-        'no datastore given: use "file:PATH" or "etcd:URL[,URL...]", or set DATASTORE_TYPE=etcdv3 and ETCD_ENDPOINTS',
-      );
+    try {
+      text = resolveDatastoreSpec(undefined, env);
+    } catch (err) {
+      throw new DatastoreError('ERR_DATASTORE_SPEC', errorMessage(err));
     }
   }
   if (text.startsWith('file:')) {
@@ -69,9 +68,9 @@ export function openDatastore(spec: string | undefined, opts: DatastoreOptions =
     const urls = endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`));
     const etcdOpts: EtcdDatastoreOptions = {
       ...opts,
-      tls: { caFile: env.ETCD_CA_CERT_FILE || undefined, certFile: env.ETCD_CERT_FILE || undefined, keyFile: env.ETCD_KEY_FILE || undefined },
-      username: env.ETCD_USERNAME || undefined,
-      password: env.ETCD_PASSWORD || undefined,
+      tls: { caFile: envValue('ETCD_CA_CERT_FILE', env), certFile: envValue('ETCD_CERT_FILE', env), keyFile: envValue('ETCD_KEY_FILE', env) },
+      username: envValue('ETCD_USERNAME', env),
+      password: envValue('ETCD_PASSWORD', env),
     };
     return new EtcdDatastore(urls, etcdOpts);
   }

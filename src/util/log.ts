@@ -2,6 +2,7 @@
 // their bindings (peer, localAs, peerAs, ...) and log named events, never per-route lines
 // on hot paths.
 import winston from 'winston';
+import { envValue } from '../settings/registry.js';
 
 export type Logger = winston.Logger;
 
@@ -18,9 +19,9 @@ export function levelFromCalico(severity: string | undefined): LogLevel {
 }
 
 export function createLogger(opts: { level?: LogLevel; json?: boolean; silent?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
-  const json = opts.json ?? process.env.TERN_LOG_FORMAT === 'json';
+  const json = opts.json ?? envValue('TERN_LOG_FORMAT') === 'json';
   return skipDisabledLevels(winston.createLogger({
-    level: opts.level ?? ((process.env.TERN_LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+    level: opts.level ?? ((envValue('TERN_LOG_LEVEL') as LogLevel | undefined) ?? 'info'),
     silent: opts.silent ?? false,
     format: json
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())

@@ -1,0 +1,83 @@
+// The registry of tern's settings: every environment variable and every command-line flag,
+// with its calico-node name, type, default and the line of documentation docs/operations.md
+// carries for it. test/settings/registry.test.ts checks the two against each other, and
+// that no module outside src/settings reads process.env.
+
+export type SettingType = 'string' | 'path' | 'address' | 'seconds' | 'boolean' | 'level' | 'host:port' | 'urls';
+
+export interface Setting {
+  /** Environment variable, when the setting has one (calico-node's name where it exists). */
+  readonly env?: string;
+  /** Command-line flag, when the setting has one. */
+  readonly flag?: string;
+  /** The commands that take it. */
+  readonly commands: readonly string[];
+  readonly type: SettingType;
+  /** Default when neither flag nor variable is given (text, as documented). */
+  readonly default?: string;
+  /** True when calico-node reads a variable of the same name with the same meaning. */
+  readonly calico: boolean;
+  readonly doc: string;
+}
+
+const DATASTORE_COMMANDS = ['daemon', 'apply', 'get', 'delete', 'acl', 'acl explain'] as const;
+const SOCKET_COMMANDS = ['daemon', 'status', 'routes', 'metrics'] as const;
+
+export const SETTINGS = [
+  { flag: '--datastore', env: 'TERN_DATASTORE', commands: DATASTORE_COMMANDS, type: 'string', calico: false,
+    doc: '"file:PATH" or "etcd:URL[,URL...]"; a bare http(s) URL means etcd' },
+  { env: 'DATASTORE_TYPE', commands: DATASTORE_COMMANDS, type: 'string', calico: true,
+    doc: '"etcdv3" (with ETCD_ENDPOINTS) or "file" (with TERN_DATASTORE_FILE); "kubernetes" is refused' },
+  { env: 'ETCD_ENDPOINTS', commands: DATASTORE_COMMANDS, type: 'urls', calico: true,
+    doc: 'etcd endpoints, comma-separated, when DATASTORE_TYPE=etcdv3 (or unset)' },
+  { env: 'TERN_DATASTORE_FILE', commands: DATASTORE_COMMANDS, type: 'path', calico: false,
+    doc: 'the YAML file when DATASTORE_TYPE=file' },
+  { env: 'ETCD_CA_CERT_FILE', commands: DATASTORE_COMMANDS, type: 'path', calico: true, doc: 'CA bundle for https:// etcd endpoints' },
+  { env: 'ETCD_CERT_FILE', commands: DATASTORE_COMMANDS, type: 'path', calico: true, doc: 'client certificate for etcd' },
+  { env: 'ETCD_KEY_FILE', commands: DATASTORE_COMMANDS, type: 'path', calico: true, doc: 'client key for etcd' },
+  { env: 'ETCD_USERNAME', commands: DATASTORE_COMMANDS, type: 'string', calico: true, doc: 'etcd user (with ETCD_PASSWORD)' },
+  { env: 'ETCD_PASSWORD', commands: DATASTORE_COMMANDS, type: 'string', calico: true, doc: 'etcd password; never logged' },
+  { flag: '--node', env: 'NODENAME', commands: ['daemon', 'acl'], type: 'string', default: 'HOSTNAME, else the host name', calico: true,
+    doc: 'this node\'s Node resource' },
+  { env: 'HOSTNAME', commands: ['daemon', 'acl'], type: 'string', calico: true, doc: 'the node name when neither --node nor NODENAME is given' },
+  { flag: '--ip', env: 'IP', commands: ['daemon'], type: 'address', default: 'autodetect', calico: true,
+    doc: 'this node\'s IPv4 address with length (peering address and router id); "autodetect" or unset with no stored address: first-found; "none": keep the stored one' },
+  { flag: '--ip6', env: 'IP6', commands: ['daemon'], type: 'address', calico: true,
+    doc: 'this node\'s IPv6 address with length; "autodetect": first-found' },
+  { flag: '--socket', env: 'TERN_SOCKET', commands: SOCKET_COMMANDS, type: 'path', default: '/var/run/tern/tern.sock', calico: false,
+    doc: 'control socket' },
+  { flag: '--no-fib', commands: ['daemon'], type: 'boolean', default: 'false', calico: false,
+    doc: 'never read or write the kernel\'s routes (a dedicated route reflector)' },
+  { flag: '--acl', commands: ['daemon'], type: 'boolean', default: 'false', calico: false,
+    doc: 'also run the ACL companion (nftables) for this node\'s endpoints' },
+  { flag: '--log-level', commands: ['daemon', 'acl'], type: 'level', calico: false,
+    doc: 'error | warn | info | debug; fixes the daemon\'s level, otherwise BGPConfiguration logSeverityScreen decides' },
+  { env: 'TERN_LOG_LEVEL', commands: ['daemon', 'acl'], type: 'level', default: 'info', calico: false,
+    doc: 'the level before the first BGPConfiguration is read, when --log-level is not given' },
+  { env: 'TERN_LOG_FORMAT', commands: ['daemon', 'acl'], type: 'string', default: 'text', calico: false,
+    doc: '"json" for winston JSON lines on stderr' },
+  { flag: '--stale-time', commands: ['daemon'], type: 'seconds', default: '120', calico: false,
+    doc: 'restart adoption: how long kernel routes from a previous run wait for peers' },
+  { flag: '--metrics-listen', commands: ['daemon'], type: 'host:port', calico: false,
+    doc: 'serve Prometheus metrics at http://HOST:PORT/metrics' },
+  { flag: '--cleanup', commands: ['acl'], type: 'boolean', default: 'false', calico: false,
+    doc: 'remove tern\'s nftables table on exit (default: keep it, as Felix does)' },
+  { flag: '--once', commands: ['acl'], type: 'boolean', default: 'false', calico: false, doc: 'apply once and exit' },
+  { flag: '--resync', commands: ['acl'], type: 'seconds', default: '10', calico: false, doc: 'seconds between checks of the live table' },
+  { flag: '--json', commands: ['status', 'routes', 'acl explain'], type: 'boolean', default: 'false', calico: false, doc: 'print JSON' },
+  { flag: '--wide', commands: ['status'], type: 'boolean', default: 'false', calico: false, doc: 'add RR CLIENT, RECEIVED and ADVERTISED columns' },
+  { flag: '--filename', commands: ['apply'], type: 'path', calico: false, doc: 'file to read ("-" for stdin), also -f' },
+  { flag: '--output', commands: ['get'], type: 'string', default: 'yaml', calico: false, doc: 'yaml | json, also -o' },
+  { flag: '--namespace', commands: ['get', 'delete'], type: 'string', calico: false, doc: 'namespace for namespaced kinds, also -n' },
+] as const satisfies readonly Setting[];
+
+export type EnvName = Extract<(typeof SETTINGS)[number], { env: string }>['env'];
+
+/** The environment the settings are read from; tests and embedders pass their own. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The value of a registered environment variable ('' counts as unset). */
+export function envValue(name: EnvName, env: Env = process.env): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}

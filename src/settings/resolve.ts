@@ -1,0 +1,57 @@
+// Resolution of the settings that combine a flag with calico-node's environment: the
+// datastore spec (TERN_DATASTORE, or DATASTORE_TYPE with ETCD_ENDPOINTS / TERN_DATASTORE_FILE),
+// the node name (NODENAME, HOSTNAME) and the node addresses (IP, IP6). Variables are read
+// through envValue(), so an empty variable counts as unset everywhere.
+import os from 'node:os';
+import { ConfigError } from '../util/errors.js';
+import { envValue, type Env } from './registry.js';
+
+export function resolveDatastoreSpec(flag: string | undefined, env: Env = process.env): string {
+  if (flag) return normaliseSpec(flag);
+  const spec = envValue('TERN_DATASTORE', env);
+  if (spec) return normaliseSpec(spec);
+  const type = (envValue('DATASTORE_TYPE', env) ?? '').toLowerCase();
+  const endpoints = envValue('ETCD_ENDPOINTS', env);
+  if (type === 'etcdv3' || (!type && endpoints)) {
+    if (!endpoints) throw new ConfigError('DATASTORE_TYPE=etcdv3 needs ETCD_ENDPOINTS (e.g. http://127.0.0.1:2379)');
+    return `etcd:${endpoints}`;
+  }
+  if (type === 'kubernetes') throw new ConfigError('DATASTORE_TYPE=kubernetes is not supported; use etcdv3 or a file (--datastore file:PATH)');
+  const file = envValue('TERN_DATASTORE_FILE', env);
+  if (type === 'file' && file) return `file:${file}`;
+  throw new ConfigError('no datastore given: use --datastore file:PATH or etcd:URL[,URL...] (or DATASTORE_TYPE=etcdv3 with ETCD_ENDPOINTS)');
+}
+
+function normaliseSpec(spec: string): string {
+  if (spec.startsWith('file:') || spec.startsWith('etcd:')) return spec;
+  if (/^https?:\/\//.test(spec)) return `etcd:${spec}`;
+  throw new ConfigError(`datastore "${spec}" must start with file: or etcd:`);
+}
+
+export function resolveNodeName(flag: string | undefined, env: Env = process.env): string {
+  const name = flag ?? envValue('NODENAME', env) ?? envValue('HOSTNAME', env) ?? os.hostname();
+  if (!name) throw new ConfigError('no node name: use --node NAME or NODENAME');
+  return name;
+}
+
+/** A node address setting (--ip / IP, --ip6 / IP6) as given: the flag, else the variable. */
+export function addressSetting(family: 'ipv4' | 'ipv6', flag: string | undefined, env: Env = process.env): string | undefined {
+  return flag ?? envValue(family === 'ipv4' ? 'IP' : 'IP6', env);
+}
+
+/** calico-node's IP / IP6: an address with length, "autodetect", "none", or unset. */
+export function resolveAddressFlag(value: string | undefined): string | undefined {
+  if (!value || value.toLowerCase() === 'autodetect' || value.toLowerCase() === 'none') return undefined;
+  return value;
+}
+
+/** Whether first-found autodetection runs: IP unset or "autodetect"; IP6 only when "autodetect". */
+export function autodetects(family: 'ipv4' | 'ipv6', value: string | undefined): boolean {
+  if (family === 'ipv6') return value?.toLowerCase() === 'autodetect';
+  return !value || value.toLowerCase() === 'autodetect';
+}
+
+/** The control socket: the flag, else TERN_SOCKET, else `fallback`. */
+export function resolveSocket(flag: string | undefined, fallback: string, env: Env = process.env): string {
+  return flag ?? envValue('TERN_SOCKET', env) ?? fallback;
+}
