@@ -1,7 +1,7 @@
 // `tern daemon`: resolve flags and calico-node's environment, start the daemon, stop it
 // cleanly on SIGTERM/SIGINT (Cease to every peer; kernel routes stay so forwarding goes on).
-import { setFlagsFromString } from 'node:v8';
 import { Daemon } from '../daemon/index.js';
+import { holdYoungGeneration } from '../runtime/v8-flags.js';
 import { openDatastore } from '../datastore/index.js';
 import { createLogger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
@@ -48,13 +48,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     clock: systemClock,
   });
 
-  // V8's young generation starts at 1 MiB per semi-space and doubles under allocation up to
-  // 16 MiB; a daemon's bursts (an initial table, a reflector's fan-out) grow it to its maximum
-  // and it stays committed. Keeping it at its initial size cost no measurable CPU or time and
-  // took the RSS growth of a 100 000-route ingest from ~520 to ~306 B/route (docs/
-  // benchmarks.md §2). A runtime flag, not `node --max-semi-space-size`: any heap flag on the
-  // command line cost every start 0.03 s of CPU (measured on a 20-node mesh).
-  setFlagsFromString('--semi-space-growth-factor=1');
+  holdYoungGeneration(); // src/runtime: memory after bursts
   try {
     await daemon.start();
   } catch (err) {

@@ -20,7 +20,7 @@
 // cannot overrun the notification socket. Exceptions in our handlers are caught (`guard`):
 // one escaping a native callback would abort the process too.
 import { constants as osConstants } from 'node:os';
-import { RawNetlinkSocket } from 'netlink/dist/raw.js'; // the raw layer only: the package index also loads every protocol's structures (~60 ms)
+import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
 import { NotificationWatcher } from './netlink-watcher.js';

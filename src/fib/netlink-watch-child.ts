@@ -4,7 +4,7 @@
 // socket overruns, netlink@0.3.0 aborts the process (see netlink-kernel.ts): here that only
 // ends this child, and the parent (netlink-watcher.ts) starts another and dumps again.
 // Exits when its stdin closes (the parent is gone).
-import { RawNetlinkSocket } from 'netlink/dist/raw.js'; // the raw layer only: the package index also loads every protocol's structures (~60 ms)
+import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 
 const NETLINK_ROUTE = 0;
 const GROUPS = [1, 7, 11]; // RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE

@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
-import { collectGarbage } from './gc.js';
+import { collectGarbage } from '../runtime/gc.js';
 import type { KernelRoutes } from './kernel.js';
 import { routeOf, type RouteForm } from './table.js';
 

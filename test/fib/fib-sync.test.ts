@@ -3,7 +3,7 @@ import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
 import { BURST_OPS } from '../../src/fib/writer.js';
-import { collectGarbage } from '../../src/fib/gc.js';
+import { collectGarbage } from '../../src/runtime/gc.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
 import { numberToIpv4 } from '../../src/net/prefix.js';
 import type { Pool } from '../../src/fib/route-shape.js';

@@ -19,10 +19,11 @@ import { NotifCode, UpdateSubcode } from './constants.js';
 import { BgpWireError, ErrorAction } from './errors.js';
 import type { Nlri } from './types.js';
 import { formatIpv6, type Family } from '../../net/prefix.js';
+import { latin1Scratch } from '../../runtime/latin1.js';
 
 const scratch6 = new Uint8Array(16);
 /** Prefix text is assembled here (latin1, at most 43 octets: IPv6 text + "/128"). */
-const text = Buffer.allocUnsafe(64) as Buffer & { latin1Slice(start: number, end: number): string };
+const text = latin1Scratch(64);
 
 /** Writes the decimal digits of v (0–255) at `at`; returns the offset after them. */
 function writeDecimal(v: number, at: number): number {

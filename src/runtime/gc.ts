@@ -5,7 +5,7 @@
 // space before they die. V8 collects them at its next major GC, which after a burst may come
 // only seconds later, when allocation picks up again or its memory reducer runs: until then
 // the process holds about twice its live heap (measured at 100 000 routes: 88–108 MiB used
-// before, 34 MiB after a full GC; RSS 169 → 126 MiB; docs/benchmarks.md). One synchronous
+// before, 34 MiB after a full GC; RSS 169 → 126 MiB; docs/benchmarks.md §2). One synchronous
 // full GC once the burst is applied returns that memory at a moment the daemon is idle.
 //
 // How: `global.gc` when node runs with --expose-gc; otherwise the flag is set at run time and

@@ -1,0 +1,16 @@
+// Runtime tuning: every trick tern plays on Node.js and V8 for speed or memory, in one
+// place, each with what it buys and the figure in docs/benchmarks.md that measured it.
+//
+//   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time (§2)
+//   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
+//   log-levels.ts   skipDisabledLevels(): winston calls below the level return at once (§4)
+//   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
+//   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
+//
+// Invariants: each module imports only Node built-ins (or the one package it tunes); none
+// holds state beyond a cached function; removing any of them changes speed or memory,
+// never behaviour.
+export { holdYoungGeneration } from './v8-flags.js';
+export { collectGarbage } from './gc.js';
+export { skipDisabledLevels } from './log-levels.js';
+export { latin1Scratch, type Latin1Buffer } from './latin1.js';
