@@ -1,7 +1,7 @@
 // Command implementations for `tern acl` (the standalone companion) and
 // `tern acl explain SRC DST [PROTO/PORT]`. They take parsed arguments and a snapshot source;
 // src/cli wires them into commander and prints what they return.
-import type { Snapshot } from '../datastore/types.js';
+import type { Snapshot } from '../model/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AclCompanion } from './companion.js';

@@ -6,7 +6,7 @@
 //
 // stop() leaves the table in place by default (like Felix: restarting tern does not open or
 // close the dataplane); `stop({ cleanup: true })` (CLI `tern acl --cleanup`) deletes it.
-import type { Snapshot } from '../datastore/types.js';
+import type { Snapshot } from '../model/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';

@@ -9,7 +9,7 @@
 // Scope: a NEW connection (conntrack accepts the return traffic of an allowed flow). Traffic
 // is judged on the node of each endpoint; an address that belongs to no endpoint is external
 // and has no policy of its own. An unknown source port never matches source ports/notPorts.
-import type { Snapshot } from '../datastore/types.js';
+import type { Snapshot } from '../model/types.js';
 import { addressInPrefix, canonicalAddress, familyOf, isAddress } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 import { buildModel, type AclEndpoint, type AclModel } from './model.js';

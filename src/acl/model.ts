@@ -19,7 +19,7 @@
 // - An invalid policy or profile (one Calico would refuse) is kept fail-closed: it still
 //   selects its endpoints and its rules become a single Deny; `problems` says why.
 import { createHash } from 'node:crypto';
-import type { EntityRule, PolicySpec, Rule, Snapshot } from '../datastore/types.js';
+import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
 import { parseSelector, type Selector, type Labels } from '../selector/index.js';
 import { prefixContains } from '../net/prefix.js';
 import { errorMessage } from '../util/errors.js';

@@ -8,7 +8,7 @@
 //   fail-closed policy (see docs/acl.md, "Invalid resources").
 // - `families` is the set of IP versions the rule can ever match (ipVersion, ICMP vs ICMPv6,
 //   and nets that exist only in one family narrow it); an empty set means "never matches".
-import type { Rule, EntityRule, IcmpFields } from '../datastore/types.js';
+import type { Rule, EntityRule, IcmpFields } from '../model/types.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { openDatastore, parseResources } from '../datastore/index.js';
-import { PLURAL, RESOURCE_KINDS, type ResourceKind } from '../datastore/types.js';
+import { PLURAL, RESOURCE_KINDS, type ResourceKind } from '../model/types.js';
 import { ConfigError } from '../util/errors.js';
 import { resolveDatastoreSpec } from '../settings/index.js';
 

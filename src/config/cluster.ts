@@ -1,15 +1,17 @@
 // Converts the Calico edge resources (Node, BGPConfiguration, BGPPeer) into the internal
 // inputs of src/mesh: ClusterNode and PeerRule. A resource that does not validate is
 // skipped (or its bad field ignored) with a warning; it never takes the node down.
-import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../datastore/types.js';
+import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../model/types.js';
 import type { ClusterNode, PeerRule } from '../mesh/index.js';
 import { canonicalAddress, familyOf, networkOf, type Family } from '../net/prefix.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
-import { parseGoDuration } from './duration.js';
+import { DEFAULT_AS, isValidAs } from '../model/asn.js';
+import { durationSeconds } from '../model/duration.js';
+import { parsePeerIP } from '../model/peer-ip.js';
 import type { AddressConfig } from './node-config.js';
 
-export const DEFAULT_AS = 64512;
+export { DEFAULT_AS, isValidAs };
 export const DEFAULT_PORT = 179;
 
 export type Warn = (message: string) => void;
@@ -32,10 +34,6 @@ export function parseNodeAddress(text: string, family: Family): AddressConfig {
   const prefixLength = len === undefined ? max : Number(len);
   if (!/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
   return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
-}
-
-export function isValidAs(n: unknown): n is number {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffffffff;
 }
 
 export function listenPortOf(settings: GlobalSettings, nodeName: string): { port: number; configured: boolean } {
@@ -83,19 +81,9 @@ export function toClusterNode(
   };
 }
 
-/** "ip", "ip:port", "[v6]:port" or a bare IPv6 address. */
-export function parsePeerIP(text: string): { address: string; port?: number } {
-  const t = text.trim();
-  let host = t;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\]:(\d+)$/.exec(t);
-  if (bracket) { host = bracket[1] ?? ''; portText = bracket[2]; }
-  else if (/^[^:]+:\d+$/.test(t)) { [host = '', portText] = t.split(':'); }
-  const address = canonicalAddress(host);
-  if (portText === undefined) return { address };
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port in "${text}"`);
-  return { address, port };
+function peerAddress(text: string): { address: string; port?: number } {
+  const { address, port } = parsePeerIP(text.trim());
+  return port === undefined ? { address } : { address, port };
 }
 
 function optionalSelector(text: string | undefined, what: string): Selector | undefined {
@@ -108,7 +96,7 @@ function optionalSelector(text: string | undefined, what: string): Selector | un
 }
 
 function duration(text: string | undefined, field: string): number | undefined {
-  return text === undefined || text.trim() === '' ? undefined : parseGoDuration(text, field);
+  return text === undefined || text.trim() === '' ? undefined : durationSeconds(text, field);
 }
 
 function nextHopMode(spec: BGPPeerResource['spec']): PeerRule['nextHopMode'] {
@@ -139,7 +127,7 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     name: res.metadata.name,
     ...(s.node ? { node: s.node } : {}),
     ...(nodeSelector ? { nodeSelector } : {}),
-    ...(hasPeerIP ? { peerIP: parsePeerIP(s.peerIP ?? '') } : {}),
+    ...(hasPeerIP ? { peerIP: peerAddress(s.peerIP ?? '') } : {}),
     ...(peerSelector ? { peerSelector } : {}),
     ...(s.asNumber !== undefined ? { asNumber: s.asNumber } : {}),
     ...(s.localASNumber !== undefined ? { localAsNumber: s.localASNumber } : {}),

@@ -1,6 +1,6 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
-import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../datastore/types.js';
+import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
 import { computePeers, type AddressOrder } from '../mesh/index.js';
 import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
@@ -8,7 +8,7 @@ import {
   DEFAULT_AS, isValidAs, listenPortOf, parseNodeAddress, toClusterNode, toPeerRules,
   type GlobalSettings, type SecretResolver, type Warn,
 } from './cluster.js';
-import { parseGoDuration } from './duration.js';
+import { durationSeconds } from '../model/duration.js';
 import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
 
 export interface DeriveOptions {
@@ -40,7 +40,7 @@ function settingsOf(snapshot: Snapshot, warn: Warn): GlobalSettings {
 function meshRestartTime(global: BGPConfigurationSpec, warn: Warn): number {
   if (global.nodeMeshMaxRestartTime === undefined) return DEFAULT_MESH_RESTART;
   try {
-    return parseGoDuration(global.nodeMeshMaxRestartTime, 'nodeMeshMaxRestartTime');
+    return durationSeconds(global.nodeMeshMaxRestartTime, 'nodeMeshMaxRestartTime');
   } catch (err) {
     warn(`BGPConfiguration default: ${errorMessage(err)}; using ${DEFAULT_MESH_RESTART}s`);
     return DEFAULT_MESH_RESTART;

@@ -22,6 +22,5 @@
 // or other Node is skipped and reported in `warnings`.
 export { deriveNodeConfig, type DeriveOptions } from './derive.js';
 export type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
-export { parseGoDuration } from './duration.js';
-export { parseNodeAddress, parsePeerIP, type SecretResolver } from './cluster.js';
+export { parseNodeAddress, type SecretResolver } from './cluster.js';
 export { peerKey, sessionParamsDiffer, type PeerSpec, type PeerType } from './peer-spec.js';

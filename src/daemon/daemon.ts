@@ -11,7 +11,7 @@ import { Speaker } from '../bgp/speaker.js';
 import { deriveNodeConfig } from '../config/derive.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
-import type { Snapshot } from '../datastore/types.js';
+import type { Snapshot } from '../model/types.js';
 import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
 import { detectHostAddress, registerNode } from '../mesh/autodetect.js';

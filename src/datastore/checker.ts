@@ -6,7 +6,8 @@
 import { ConfigError } from '../util/errors.js';
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { parseSelector, SelectorError } from '../selector/index.js';
-import { DurationError, parseDuration } from './duration.js';
+import { isValidAs } from '../model/asn.js';
+import { DurationError, parseDuration } from '../model/duration.js';
 
 export interface Where {
   file?: string;
@@ -131,7 +132,7 @@ export class Checker {
         v = Number(v);
       }
     }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4294967295) {
+    if (!isValidAs(v)) {
       this.fail(path, `must be an integer 1..4294967295, got ${describe(v)}`);
     }
     return v;

@@ -2,7 +2,7 @@
 import type { Clock } from '../util/clock.js';
 import type { ConfigError, DatastoreError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { Resource, ResourceKind, Snapshot } from './types.js';
+import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
 
 export interface Datastore {
   readonly kind: 'file' | 'etcd';

@@ -7,7 +7,7 @@
 // BlockAffinity resources are synthesised from affinity keys and named as Calico names
 // them: `<node>-<cidr with '.', ':' and '/' → '-'>` (libcalico-go names.CIDRToName).
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
-import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from './types.js';
+import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from '../model/types.js';
 
 export const RESOURCE_PREFIX = '/calico/resources/v3/projectcalico.org/';
 export const AFFINITY_PREFIX = '/calico/ipam/v2/host/';

@@ -24,7 +24,7 @@ import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
 import { buildSnapshot, sameContent, SnapshotCounter } from './snapshot.js';
-import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
+import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
 
 export interface EtcdTls {

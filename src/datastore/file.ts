@@ -21,7 +21,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
 import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
-import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
+import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { parseResources, resourceKey, validateResource } from './validate.js';
 import { mergeResources, removeResource } from './yaml-edit.js';
 

@@ -35,11 +35,10 @@ export type { Datastore, DatastoreOptions } from './datastore.js';
 export { FileDatastore } from './file.js';
 export { EtcdDatastore, type EtcdDatastoreOptions, type EtcdTls } from './etcd.js';
 export { parseResources, validateResource, decodeDocuments, resourceKey, displayName, type ValidateOptions, type Where } from './validate.js';
-export { parsePeerIP } from './validate-bgp.js';
-export { parseDuration, formatDuration, DurationError } from './duration.js';
+export { parseDuration, formatDuration, DurationError } from '../model/duration.js';
 export { buildSnapshot, emptySnapshot, snapshotResources, resourcesOfKind, sameContent, SnapshotCounter, SNAPSHOT_FIELD } from './snapshot.js';
 export { affinityKey, affinityName, parseEtcdKey, resourceEtcdKey, RESOURCE_PREFIX, AFFINITY_PREFIX } from './etcd-keys.js';
-export * from './types.js';
+export * from '../model/types.js';
 
 /**
  * Opens a datastore from a spec: "file:PATH", "etcd:URL[,URL...]" (URLs http:// or

@@ -17,7 +17,7 @@ import type {
   ResourceKind,
   Snapshot,
   WorkloadEndpointResource,
-} from './types.js';
+} from '../model/types.js';
 import { displayName } from './validate.js';
 
 /** The Snapshot field holding each kind. */

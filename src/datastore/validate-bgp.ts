@@ -3,6 +3,7 @@
 // the input with numbers normalised (AS numbers given as text) and, for IPPool, Calico's
 // defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
+import { parsePeerIP } from '../model/peer-ip.js';
 import { Checker, join, type Obj } from './checker.js';
 
 const NODE_SPEC = ['bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard', 'interfaceName'];
@@ -162,35 +163,6 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
   c.optSelector(spec, 'localWorkloadSelector', 'spec');
   return out;
-}
-
-/**
- * Splits a BGPPeer peerIP: "10.0.0.1", "10.0.0.1:1179", "fd00::1", "[fd00::1]:1179".
- * Throws Error whose message is the reason. The address is returned as written.
- */
-export function parsePeerIP(text: string): { address: string; family: Family; port?: number } {
-  const bad = (why: string): never => {
-    throw new Error(`"${text}" ${why}`);
-  };
-  let host = text;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1] ?? '';
-    portText = bracket[2];
-    if (!host.includes(':')) bad('must use brackets only around an IPv6 address, e.g. "[fd00::1]:179"');
-  } else if (text.includes('.') && text.split(':').length === 2) {
-    [host, portText] = text.split(':') as [string, string];
-  }
-  let family: Family = 'ipv4';
-  try {
-    family = parseAddress(host).family;
-  } catch {
-    bad('is not "ip", "ip:port" or "[ipv6]:port"');
-  }
-  if (portText === undefined) return { address: host, family };
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) bad('has a port outside 1..65535');
-  return { address: host, family, port: Number(portText) };
 }
 
 const IPPOOL_SPEC = [

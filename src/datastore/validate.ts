@@ -7,7 +7,7 @@
 import YAML from 'yaml';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { ConfigError } from '../util/errors.js';
-import { API_VERSION, NAMESPACED, RESOURCE_KINDS, type Resource, type ResourceKind } from './types.js';
+import { API_VERSION, NAMESPACED, RESOURCE_KINDS, type Resource, type ResourceKind } from '../model/types.js';
 import { Checker, describe, type Obj, type Where } from './checker.js';
 import {
   validateBgpConfigurationSpec,

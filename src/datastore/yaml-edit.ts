@@ -2,7 +2,7 @@
 // (comments, key order, flow style): the text is cut into per-document chunks with the
 // `yaml` package's CST, whose chunks concatenate back to the exact source.
 import YAML from 'yaml';
-import { NAMESPACED, type Resource, type ResourceKind } from './types.js';
+import { NAMESPACED, type Resource, type ResourceKind } from '../model/types.js';
 import { decodeDocuments, resourceKey } from './validate.js';
 
 interface Chunk {

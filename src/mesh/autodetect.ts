@@ -13,7 +13,7 @@
 // (labels, annotations, resourceVersion, orchRefs, asNumber, …) kept — or null when nothing
 // changes. registerNode() applies that through the datastore's apply function.
 import os from 'node:os';
-import { API_VERSION, type NodeResource, type Snapshot } from '../datastore/types.js';
+import { API_VERSION, type NodeResource, type Snapshot } from '../model/types.js';
 import { addressInPrefix, canonicalAddress, type Family } from '../net/prefix.js';
 
 export type InterfaceTable = Readonly<Record<string, readonly os.NetworkInterfaceInfo[] | undefined>>;

@@ -7,7 +7,7 @@ import { NftCommand, type NftRunner } from '../../src/acl/nft.js';
 import { runAclCompanion, runAclExplain } from '../../src/acl/cli.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import type { Snapshot } from '../../src/datastore/types.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { gnp, threePods } from './fixtures/resources.js';
 

@@ -9,7 +9,7 @@ import { explain } from '../../src/acl/explain.js';
 import { NftCommand } from '../../src/acl/nft.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import type { Snapshot } from '../../src/datastore/types.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { gnp, np, threePods, type PodIfaces } from './fixtures/resources.js';
 

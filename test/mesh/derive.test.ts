@@ -1,6 +1,6 @@
 // deriveNodeConfig: router id rules, addresses, pools, own blocks, overrides, helpers.
 import t from 'tap';
-import { deriveNodeConfig, parseGoDuration, parsePeerIP } from '../../src/config/index.js';
+import { deriveNodeConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { affinity, bgpConfig, node, pool, snapshot } from './fixtures/snapshot.js';
 
@@ -78,17 +78,3 @@ t.test('bad global asNumber falls back to 64512 with a warning; bad duration too
   t.equal(a.warnings.length, 2);
 });
 
-t.test('Go durations', async (t) => {
-  const rows: [string, number][] = [['120s', 120], ['2m', 120], ['1m30s', 90], ['1.5h', 5400], ['1500ms', 2], ['0', 0], ['90s', 90], ['0.4s', 0]];
-  for (const [text, want] of rows) t.equal(parseGoDuration(text), want, text);
-  for (const bad of ['', '10', '-5s', '5x', '1m 30s']) t.throws(() => parseGoDuration(bad), { code: 'ERR_CONFIG_INVALID' }, bad);
-});
-
-t.test('peerIP forms', async (t) => {
-  t.same(parsePeerIP('192.168.1.1'), { address: '192.168.1.1' });
-  t.same(parsePeerIP('192.168.1.1:1179'), { address: '192.168.1.1', port: 1179 });
-  t.same(parsePeerIP('[FD00::1]:1179'), { address: 'fd00::1', port: 1179 });
-  t.same(parsePeerIP('fd00::1'), { address: 'fd00::1' });
-  t.throws(() => parsePeerIP('192.168.1.1:70000'));
-  t.throws(() => parsePeerIP('peer.example'));
-});

@@ -1,6 +1,6 @@
 // Calico `projectcalico.org/v3` resources as tern reads and stores them, field names exactly
 // as Calico's JSON/YAML. These are EDGE types: the datastore validates them into these
-// shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
+// shapes, and src/peering derives internal types from them; inner modules (bgp, rib, fib)
 // never import this file.
 
 export const API_VERSION = 'projectcalico.org/v3';

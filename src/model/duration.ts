@@ -1,6 +1,9 @@
 // Go duration text (time.ParseDuration), as Calico serialises metav1.Duration fields
 // (BGPPeer keepaliveTime/maxRestartTime, BGPConfiguration nodeMeshMaxRestartTime):
 // "120s", "2m0s", "1h", "1.5h", "300ms", "1h2m3.5s". Units ns, us, µs, μs, ms, s, m, h.
+// The one parser of this grammar: validation (src/datastore/checker.ts) and derivation
+// (src/peering) both go through parseDuration.
+import { ConfigError } from '../util/errors.js';
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
   ns: 1e-9,
@@ -70,4 +73,21 @@ export function formatDuration(seconds: number): string {
   const sText = Number.isInteger(s) ? String(s) : String(Number(s.toFixed(9)));
   const body = h > 0 ? `${h}h${m}m${sText}s` : m > 0 ? `${m}m${sText}s` : `${sText}s`;
   return neg ? `-${body}` : body;
+}
+
+/**
+ * A Go duration as the whole seconds a session runs with, rounded as Calico does
+ * (math.Round(d.Seconds())). Throws ConfigError naming `field` for text parseDuration
+ * rejects and for a negative duration.
+ */
+export function durationSeconds(text: string, field = 'duration'): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(text);
+  } catch (err) {
+    if (!(err instanceof DurationError)) throw err;
+    throw new ConfigError(`${field}: "${text}" is not a duration (${err.reason}); use e.g. "120s", "2m"`, { field, reason: err.reason });
+  }
+  if (seconds < 0) throw new ConfigError(`${field}: negative duration "${text}"`, { field, reason: 'negative' });
+  return Math.round(seconds);
 }
