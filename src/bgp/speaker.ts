@@ -10,8 +10,8 @@
 //   the listener.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { sessionParamsDiffer } from '../config/peer-spec.js';
-import type { PeerSpec } from '../config/peer-spec.js';
+import { sessionParamsDiffer } from '../peering/peer-spec.js';
+import type { PeerSpec } from '../peering/peer-spec.js';
 import { canonicalAddress } from '../net/prefix.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';

@@ -8,13 +8,13 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig } from '../config/derive.js';
-import type { NodeBgpConfig } from '../config/node-config.js';
+import { deriveNodeConfig } from '../peering/derive.js';
+import type { NodeBgpConfig } from '../peering/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../model/types.js';
 import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
-import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
+import { detectHostAddress, registerNode } from './autodetect.js';
 import { ControlServer } from '../api/control.js';
 import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';

@@ -1,6 +1,6 @@
 // What `tern status` and `tern routes` show, built from the live parts. Read-only.
 import type { Speaker } from '../bgp/speaker.js';
-import type { NodeBgpConfig } from '../config/node-config.js';
+import type { NodeBgpConfig } from '../peering/node-config.js';
 import type { FibSync } from '../fib/fib-sync.js';
 import type { PeerStatusJson, RouteJson, RoutesReply } from '../api/types.js';
 import type { AsPathSegment } from '../bgp/wire/types.js';

@@ -20,7 +20,7 @@
 // - The etcd layout is Calico's own (etcd-keys.ts): v3 JSON under
 //   /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>, block affinities as IPAM
 //   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len>.
-// - Inner modules do not import this folder's types (types.ts are edge types); src/config
+// - Inner modules do not import this folder's types (src/model/types.ts are edge types); src/peering
 //   derives internal types from a Snapshot.
 //
 // Async model: single-threaded; each backend debounces bursts of changes (75 ms default)

@@ -325,9 +325,19 @@ export function addressInPrefix(address: string, prefix: ParsedPrefix | string):
   return a.family === p.family && bytesInPrefix(p, a.bytes);
 }
 
-export function ipv4ToNumber(address: string): number {
-  const b = parseAddress(address).bytes;
-  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+/**
+ * A canonical dotted quad (router ids, ORIGINATOR_ID, pool networks) as an unsigned 32-bit
+ * number, without validation: the hot paths (best path, export prefix checks) get only
+ * canonical text. Use ipv4Number() for text that may be anything.
+ */
+export function ipv4Num(a: string): number {
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) { n = n * 256 + part; part = 0; } else part = part * 10 + (c - 48);
+  }
+  return n * 256 + part;
 }
 
 export function numberToIpv4(n: number): string {

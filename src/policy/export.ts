@@ -8,7 +8,7 @@
 import type { Family } from '../net/prefix.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import { WellKnownCommunity } from '../bgp/wire/constants.js';
-import { mayAdvertise, isReflection, reflectAttributes } from '../reflector/index.js';
+import { mayAdvertise, isReflection, reflectAttributes } from './reflection.js';
 import { matchPrefix, inside, samePrefix } from './prefix-match.js';
 import type { MatchPrefix } from './prefix-match.js';
 

@@ -8,7 +8,7 @@
 //   `allowOwnAs` occurrences (Calico `numAllowedLocalASNumbers`, BIRD `allow local as`);
 // - LOCAL_PREF from an eBGP peer is ignored (RFC 4271 §5.1.5).
 import type { PathAttributes } from '../bgp/wire/types.js';
-import { reflectionLoop } from '../reflector/index.js';
+import { reflectionLoop } from './reflection.js';
 
 export interface ImportContext {
   readonly localAs: number;

@@ -3,7 +3,7 @@
 import type { Family } from '../net/prefix.js';
 import { parsePrefix, bytesInPrefix } from '../net/prefix.js';
 import type { ParsedPrefix } from '../net/prefix.js';
-import { ipv4Num } from '../rib/path.js';
+import { ipv4Num } from '../net/prefix.js';
 
 export interface MatchPrefix {
   readonly text: string;

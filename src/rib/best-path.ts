@@ -10,7 +10,7 @@
 // restricted to the best path's neighbour AS when it is eBGP, up to MAX_MULTIPATH.
 // Stale (GR) paths are ordinary candidates (RFC 4724 §4.2).
 import type { Path } from './path.js';
-import { ipv4Num } from './path.js';
+import { clusterListLength, originatorKey } from '../policy/reflection.js';
 
 export const MAX_MULTIPATH = 16;
 
@@ -117,9 +117,9 @@ export const STEPS: readonly Step[] = [
   // RFC 4271 §9.1.2.2 e (IGP cost to the next hop) is skipped: next hops are resolved
   // on-link or recursively with equal cost in Calico networks.
   // RFC 4271 §9.1.2.2 f with RFC 4456 §9: lowest ORIGINATOR_ID, or router id when absent.
-  ['originatorId', keepMin((p) => (p.attrs.attrs.originatorId !== undefined ? ipv4Num(p.attrs.attrs.originatorId) : p.source.routerIdNum))],
+  ['originatorId', keepMin((p) => originatorKey(p.attrs.attrs, p.source.routerIdNum))],
   // RFC 4456 §9: shortest CLUSTER_LIST.
-  ['clusterListLength', keepMin((p) => p.attrs.attrs.clusterList?.length ?? 0)],
+  ['clusterListLength', keepMin((p) => clusterListLength(p.attrs.attrs))],
   // RFC 4271 §9.1.2.2 g: lowest peer address.
   ['peerAddress', compareAddressKeys],
   ['tieBreak', tieBreak],

@@ -25,7 +25,8 @@
 export { LocRib, RibError } from './loc-rib.js';
 export type { BestChange, BestChangeListener, RouteView, LocRibOptions, ApplyResult } from './loc-rib.js';
 export { AttrSet, AttrSetTable, attrKey } from './attr-set.js';
-export { Path, addressSortKey, ipv4Num } from './path.js';
+export { Path, addressSortKey } from './path.js';
+export { ipv4Num } from '../net/prefix.js';
 export type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
 export { Destination } from './destination.js';
 export { select, STEPS, MAX_MULTIPATH, asPathLength, neighborAs } from './best-path.js';

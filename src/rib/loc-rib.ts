@@ -11,12 +11,13 @@ import { DaemonError } from '../util/errors.js';
 import { AttrSetTable } from './attr-set.js';
 import type { AttrSet } from './attr-set.js';
 import { Destination } from './destination.js';
-import { Path, addressSortKey, ipv4Num } from './path.js';
+import { Path, addressSortKey } from './path.js';
+import { ipv4Num } from '../net/prefix.js';
 import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
 import type { BestPathReason } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
-import { reflectionLoop } from '../reflector/index.js';
+import { reflectionLoop } from '../policy/reflection.js';
 
 export interface BestChange {
   readonly prefix: string;

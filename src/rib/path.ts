@@ -9,7 +9,7 @@
 // changed: the GR stale mark (RFC 4724 §4.2; it takes no part in selection, stale routes
 // stay usable) is set by replacing the path, in its destination, with its stale twin
 // (`withStale(true)`: same source, path id and attributes, the other key).
-import type { Family } from '../net/prefix.js';
+import { ipv4Num, type Family } from '../net/prefix.js';
 import type { AttrSet } from './attr-set.js';
 
 /** What the daemon registers once per established session. */
@@ -149,16 +149,6 @@ export class Path {
   }
 }
 
-/** Dotted quad → unsigned 32-bit number, without validation (inputs are canonical). */
-export function ipv4Num(a: string): number {
-  let n = 0;
-  let part = 0;
-  for (let i = 0; i < a.length; i++) {
-    const c = a.charCodeAt(i);
-    if (c === 46) { n = n * 256 + part; part = 0; } else part = part * 10 + (c - 48);
-  }
-  return n * 256 + part;
-}
 
 /** A string that sorts like the address: IPv4 as 8 hex digits, IPv6 as 32 hex digits. */
 export function addressSortKey(address: string): string {

@@ -1,5 +1,5 @@
 // Calico's label selector language: parser and evaluator, shared by BGPPeer
-// nodeSelector/peerSelector (src/mesh), IPPool nodeSelector and the ACL companion (src/acl).
+// nodeSelector/peerSelector (src/peering), IPPool nodeSelector and the ACL companion (src/acl).
 //
 // Grammar and semantics are Calico's (libcalico-go lib/selector), precedence loosest first:
 // `||`, `&&`, `!`, then primaries:
@@ -15,7 +15,7 @@
 // differs per field: a policy `selector` and an IPPool `nodeSelector` that are empty select
 // everything (all()); a BGPPeer with neither `node` nor `nodeSelector` applies to every node
 // (a "global" peer); an empty BGPPeer `peerSelector` means "no selector, use peerIP", not
-// "every node" — src/mesh checks for presence before parsing.
+// "every node" — src/peering checks for presence before parsing.
 //
 // global(). Calico gives it meaning only inside a namespaceSelector, where it selects
 // non-namespaced entities (Calico's Go evaluator returns true and rewrites the selector

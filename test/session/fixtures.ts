@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { Speaker } from '../../src/bgp/speaker.js';
 import type { SpeakerOptions } from '../../src/bgp/speaker.js';
-import type { PeerSpec } from '../../src/config/peer-spec.js';
+import type { PeerSpec } from '../../src/peering/peer-spec.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import type { PeerStatus } from '../../src/bgp/session/peer.js';

@@ -6,7 +6,7 @@ import { negotiate, negotiateTimers } from '../../src/bgp/session/capabilities.j
 import { gracefulRestartApplies } from '../../src/bgp/session/peer.js';
 import { Backoff } from '../../src/bgp/backoff.js';
 import type { Capability, OpenMessage } from '../../src/bgp/wire/types.js';
-import type { PeerSpec } from '../../src/config/peer-spec.js';
+import type { PeerSpec } from '../../src/peering/peer-spec.js';
 
 const spec = (over: Partial<PeerSpec> = {}): PeerSpec => ({
   key: '10.0.0.2|179', name: 'Mesh_10_0_0_2', type: 'node-to-node mesh', address: '10.0.0.2', port: 179, family: 'ipv4',

@@ -7,8 +7,9 @@
 // RFC 7911 §4 (ADD-PATH); RFC 2918 / 7313 (route refresh).
 import { AS_TRANS, AddPathMode, BGP_VERSION, NotifCode, OpenSubcode } from '../wire/constants.js';
 import type { Capability, OpenMessage } from '../wire/types.js';
-import type { PeerSpec } from '../../config/peer-spec.js';
+import type { PeerSpec } from '../../peering/peer-spec.js';
 import { familyToAfiSafi } from '../wire/family.js';
+import { ipv4Num } from '../../net/prefix.js';
 import { announcedAs } from './capabilities.js';
 import type { ProtocolError } from './fsm.js';
 
@@ -52,14 +53,9 @@ function openError(subcode: number, message: string, data: Buffer = Buffer.alloc
   return { code: NotifCode.OpenMessageError, subcode, data, message };
 }
 
-function ipv4ToNumber(a: string): number {
-  const p = a.split('.').map(Number);
-  return (((p[0] ?? 0) << 24) >>> 0) + ((p[1] ?? 0) << 16) + ((p[2] ?? 0) << 8) + (p[3] ?? 0);
-}
-
 /** BGP identifiers compared as unsigned 32-bit numbers (RFC 4271 §6.8). */
 export function compareRouterIds(a: string, b: string): number {
-  return ipv4ToNumber(a) - ipv4ToNumber(b);
+  return ipv4Num(a) - ipv4Num(b);
 }
 
 /**
@@ -80,13 +76,13 @@ export function validateOpen(open: OpenMessage, spec: PeerSpec, localRouterId: s
   if (open.holdTime === 1 || open.holdTime === 2) {
     return openError(OpenSubcode.UnacceptableHoldTime, `unacceptable hold time ${open.holdTime}`);
   }
-  const id = ipv4ToNumber(open.bgpId);
+  const id = ipv4Num(open.bgpId);
   const firstOctet = id >>> 24;
   if (id === 0 || (firstOctet >= 224 && firstOctet <= 239)) {
     return openError(OpenSubcode.BadBgpIdentifier, `invalid BGP identifier ${open.bgpId}`);
   }
   // RFC 6286 §2.2: unique within the AS, so the same id is an error for iBGP only.
-  if (peerAs === spec.localAs && id === ipv4ToNumber(localRouterId)) {
+  if (peerAs === spec.localAs && id === ipv4Num(localRouterId)) {
     return openError(OpenSubcode.BadBgpIdentifier, `peer uses our BGP identifier ${open.bgpId}`);
   }
   return null;

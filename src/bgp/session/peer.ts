@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CeaseSubcode, NotifCode } from '../wire/constants.js';
 import type { BgpMessage, RouteRefreshMessage, UpdateMessage } from '../wire/types.js';
-import type { PeerSpec } from '../../config/peer-spec.js';
+import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { ConnectBackoff } from '../backoff.js';

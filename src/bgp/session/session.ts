@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Framer, decodeMessage, encodeMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
-import type { PeerSpec } from '../../config/peer-spec.js';
+import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { describeNotification } from '../wire/index.js';
 import { canonicalAddress } from '../../net/prefix.js';
 import type { Family } from '../../net/prefix.js';
-import type { PeerSpec } from '../../config/peer-spec.js';
+import type { PeerSpec } from '../../peering/peer-spec.js';
 
 export interface ConnectRequest {
   readonly host: string;

@@ -1,6 +1,6 @@
 // Calico's node-to-node mesh: one session per other node and per family, as the confd
 // template writes them (`protocol bgp Mesh_<ip>`).
-import type { PeerSpec } from '../config/peer-spec.js';
+import type { PeerSpec } from './peer-spec.js';
 import { addressOf, FAMILIES, isGreater, makeSpec, protocolId } from './session.js';
 import type { PeerSetInput } from './types.js';
 

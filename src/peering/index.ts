@@ -1,7 +1,29 @@
-// The peer set of one node: Calico's node-to-node mesh, explicit BGPPeers (with reverse
-// peering) and the route-reflector topology, computed as a pure function of the cluster
-// (src/config builds the input from a datastore Snapshot) and handed to the Speaker as
-// PeerSpec[]. Node address autodetection and registration live in ./autodetect.ts.
+// Peering: the one home of "who does this node talk BGP to, and how". From a Snapshot of
+// the model (src/model) it derives the node's NodeBgpConfig (derive.ts, cluster.ts): router
+// id, AS, listen port, own addresses, pools, own IPAM blocks, and the PeerSpec[] the Speaker
+// runs: Calico's node-to-node mesh, explicit BGPPeers (with reverse peering) and the
+// route-reflector topology, computed as a pure function of the cluster. Node address
+// autodetection and registration are the daemon's (src/daemon/autodetect.ts); the RFC 4456
+// route rules (what a reflector does to a route) are src/policy/reflection.ts.
+//
+// Derivation rules:
+// - router id = the node's IPv4 address, also on IPv6 sessions (4-octet BGP Identifier,
+//   RFC 4271 §4.2); a node without IPv4, or with an IPv4 in 224.0.0.0/4, is an error
+//   (RFC 6286 §2.1).
+// - AS = Node.spec.bgp.asNumber ?? BGPConfiguration "default" asNumber ?? 64512.
+// - listen port and logSeverityScreen: BGPConfiguration "node.<name>" over "default"
+//   (179, "Info"); "node.<name>" overrides nothing else.
+// - mesh: "default" nodeToNodeMeshEnabled (true), nodeMeshMaxRestartTime (120 s); a node
+//   with routeReflectorClusterID never meshes (meshEnabled reports the effective value).
+// - pools: every IPPool, modes lower-cased; blocks: this node's BlockAffinities that are
+//   not deleted, with their state (only 'confirmed' ones are to be programmed/advertised).
+// - Durations are Go durations ("120s", "2m"), rounded to whole seconds as Calico does.
+// deriveNodeConfig is pure and deterministic (sorted outputs); it throws ConfigError only for
+// problems of the node itself; a bad BGPPeer, IPPool, BlockAffinity or other Node is skipped
+// and reported in `warnings`.
+//
+// Dependencies: src/model, src/net, src/selector, src/util only. Nothing here imports the
+// datastore, the speaker or the RIB; they import PeerSpec and NodeBgpConfig from here.
 //
 // What it reproduces (reference: calico-bgp-behaviour.md §1 "Mesh sessions", "Explicit
 // peers", §3; confd updatePeersV1 and bird.cfg.template):
@@ -55,15 +77,17 @@
 // Invariants: pure and deterministic (input order does not matter: nodes and BGPPeers are
 // taken in name order; the output is sorted by name); never throws for one bad resource —
 // it is skipped with a warning.
-import type { PeerSpec } from '../config/peer-spec.js';
+import type { PeerSpec } from './peer-spec.js';
 import { explicitSessions } from './explicit.js';
 import { meshSessions } from './full-mesh.js';
 import type { PeerSetInput } from './types.js';
 
 export type { AddressOrder, ClusterNode, MeshSettings, PeerRule, PeerSetInput } from './types.js';
 export { protocolId, isGreater, isReflectorClient, HOLD_TIME, CONNECT_RETRY_TIME, DEFAULT_RESTART_TIME } from './session.js';
-export { detectHostAddress, firstFound, nodeRegistration, registerNode, EXCLUDED_INTERFACES } from './autodetect.js';
-export type { DetectedAddress, InterfaceTable, NodeAddresses } from './autodetect.js';
+export { deriveNodeConfig, type DeriveOptions } from './derive.js';
+export type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
+export { parseNodeAddress, type SecretResolver } from './cluster.js';
+export { peerKey, sessionParamsDiffer, type PeerSpec, type PeerType } from './peer-spec.js';
 
 export interface PeerSet {
   readonly peers: PeerSpec[];

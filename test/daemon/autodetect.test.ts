@@ -1,8 +1,8 @@
 // First-found address autodetection over fake interface tables, and node registration.
 import type { NetworkInterfaceInfo } from 'node:os';
 import t from 'tap';
-import { firstFound, nodeRegistration, registerNode, type InterfaceTable } from '../../src/mesh/index.js';
-import { node, snapshot } from './fixtures/snapshot.js';
+import { firstFound, nodeRegistration, registerNode, type InterfaceTable } from '../../src/daemon/autodetect.js';
+import { node, snapshot } from '../peering/fixtures/snapshot.js';
 
 function v4(address: string, cidrLen: number, internal = false): NetworkInterfaceInfo {
   return { address, netmask: '', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/${cidrLen}` };

@@ -1,6 +1,6 @@
 // Node-to-node mesh: sessions, names, passive side, AS and port overrides, RRs skipped.
 import t from 'tap';
-import { deriveNodeConfig } from '../../src/config/index.js';
+import { deriveNodeConfig } from '../../src/peering/index.js';
 import { bgpConfig, names, node, passiveByName, snapshot } from './fixtures/snapshot.js';
 
 const three = [

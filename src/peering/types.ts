@@ -1,4 +1,4 @@
-// Internal inputs of the peer-set computation. src/config builds these from the Calico
+// Internal inputs of the peer-set computation. cluster.ts builds these from the Calico
 // resources (the edge types); nothing here carries Calico field names.
 import type { Family } from '../net/prefix.js';
 import type { Selector } from '../selector/index.js';
@@ -58,7 +58,7 @@ export interface MeshSettings {
 /**
  * How mesh (and global Calico-node) passivity orders two addresses: 'numeric' (tern's
  * default) or 'string' (Calico's BIRD template, for clusters that mix tern and calico-node;
- * see the header of src/mesh/index.ts).
+ * see the header of src/peering/index.ts).
  */
 export type AddressOrder = 'numeric' | 'string';
 

@@ -1,8 +1,8 @@
 // Converts the Calico edge resources (Node, BGPConfiguration, BGPPeer) into the internal
-// inputs of src/mesh: ClusterNode and PeerRule. A resource that does not validate is
+// inputs of the peer-set computation: ClusterNode and PeerRule. A resource that does not validate is
 // skipped (or its bad field ignored) with a warning; it never takes the node down.
 import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../model/types.js';
-import type { ClusterNode, PeerRule } from '../mesh/index.js';
+import type { ClusterNode, PeerRule } from './index.js';
 import { canonicalAddress, familyOf, networkOf, type Family } from '../net/prefix.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';

@@ -1,6 +1,6 @@
 // Building blocks shared by the mesh and the explicit peers: BIRD-compatible protocol
 // names, session defaults, address ordering and the RFC 4456 client rule.
-import { peerKey, type PeerSpec, type PeerType } from '../config/peer-spec.js';
+import { peerKey, type PeerSpec, type PeerType } from './peer-spec.js';
 import { compareAddresses, type Family } from '../net/prefix.js';
 import type { AddressOrder, ClusterNode } from './types.js';
 

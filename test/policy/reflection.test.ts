@@ -1,20 +1,20 @@
 // RFC 4456 reflection matrix, reflected attributes, loop drops, CLUSTER_LIST in best path,
 // ADD-PATH toward clients, and update groups as a reflector's routing core forms them.
 import t from 'tap';
-import { mayAdvertise, reflectionLoop, reflectAttributes } from '../../src/reflector/index.js';
+import { mayAdvertise, reflectionLoop, reflectAttributes } from '../../src/policy/reflection.js';
 import { exportPath, explainExport } from '../../src/policy/export.js';
 import type { ExportContext } from '../../src/policy/export.js';
-import { makeRib, addPeer, attrs, seq, announce } from './fixtures/helpers.js';
-import { CTX, ibgpPeer, ebgpPeer } from './fixtures/export-ctx.js';
-import { FakeSink } from './fixtures/sink.js';
+import { makeRib, addPeer, attrs, seq, announce } from '../rib/fixtures/helpers.js';
+import { CTX, ibgpPeer, ebgpPeer } from '../rib/fixtures/export-ctx.js';
+import { FakeSink } from '../rib/fixtures/sink.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { RoutingCore } from '../../src/daemon/routing.js';
-import { deriveNodeConfig } from '../../src/config/index.js';
+import { deriveNodeConfig } from '../../src/peering/index.js';
 import type { PeerHandle } from '../../src/bgp/session/peer.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import { bgpConfig, bgpPeer, node, pool, snapshot } from '../mesh/fixtures/snapshot.js';
+import { bgpConfig, bgpPeer, node, pool, snapshot } from '../peering/fixtures/snapshot.js';
 
 const RR: ExportContext = { ...CTX, clusterId: '244.0.0.1' };
 const P = '10.244.7.0/26';

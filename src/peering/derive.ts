@@ -1,7 +1,7 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
 import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
-import { computePeers, type AddressOrder } from '../mesh/index.js';
+import { computePeers, type AddressOrder } from './index.js';
 import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import {
@@ -15,7 +15,7 @@ export interface DeriveOptions {
   /** Autodetected addresses ("addr/len") that replace the Node's stored ones for this node. */
   readonly ipv4?: string;
   readonly ipv6?: string;
-  /** Passive-side order for mesh and global Calico-node peers (see src/mesh/index.ts). */
+  /** Passive-side order for mesh and global Calico-node peers (see src/peering/index.ts). */
   readonly passiveOrder?: AddressOrder;
   /** Resolves BGPPeer password secretKeyRefs. */
   readonly secrets?: SecretResolver;

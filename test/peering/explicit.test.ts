@@ -1,8 +1,8 @@
 // Explicit BGPPeers: global, node, nodeSelector, peerSelector with reverse peering, the
 // route-reflector topology, deduplication and per-peer options.
 import t from 'tap';
-import { deriveNodeConfig } from '../../src/config/index.js';
-import type { PeerSpec } from '../../src/config/peer-spec.js';
+import { deriveNodeConfig } from '../../src/peering/index.js';
+import type { PeerSpec } from '../../src/peering/peer-spec.js';
 import { bgpConfig, bgpPeer, names, node, snapshot } from './fixtures/snapshot.js';
 
 const meshOff = bgpConfig('default', { nodeToNodeMeshEnabled: false });

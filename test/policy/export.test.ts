@@ -4,8 +4,8 @@ import { exportDecision, explainExport, exportPath } from '../../src/policy/expo
 import { WellKnownCommunity } from '../../src/bgp/wire/constants.js';
 import type { PathAttributes } from '../../src/bgp/wire/types.js';
 import type { Path } from '../../src/rib/path.js';
-import { makeRib, addPeer, attrs, seq, announce } from './fixtures/helpers.js';
-import { CTX, ibgpPeer, ebgpPeer } from './fixtures/export-ctx.js';
+import { makeRib, addPeer, attrs, seq, announce } from '../rib/fixtures/helpers.js';
+import { CTX, ibgpPeer, ebgpPeer } from '../rib/fixtures/export-ctx.js';
 
 t.test('prefix verdicts follow calico_export_to_bgp_peers, first match wins', async (t) => {
   const cases: [string, string][] = [

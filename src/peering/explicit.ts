@@ -1,7 +1,7 @@
 // Explicit BGPPeer sessions for one node, following confd's updatePeersV1 (libcalico-go
 // confd/pkg/backends/calico/client.go): forward peerings of global BGPPeers first, then of
 // node-specific ones, then reverse peerings; the first session for an address+port wins.
-import type { PeerSpec, PeerType } from '../config/peer-spec.js';
+import type { PeerSpec, PeerType } from './peer-spec.js';
 import { familyOf, type Family } from '../net/prefix.js';
 import {
   addressOf, BGP_PORT, DEFAULT_RESTART_TIME, FAMILIES, isGreater, isReflectorClient, makeSpec, protocolId,

@@ -1,6 +1,6 @@
 // deriveNodeConfig: router id rules, addresses, pools, own blocks, overrides, helpers.
 import t from 'tap';
-import { deriveNodeConfig } from '../../src/config/index.js';
+import { deriveNodeConfig } from '../../src/peering/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { affinity, bgpConfig, node, pool, snapshot } from './fixtures/snapshot.js';
 
