@@ -3,7 +3,7 @@
 // The work modules are imported inside the actions: `tern` loads only what its command runs.
 import type { Command } from 'commander';
 import type { LogLevel } from '../util/log.js';
-import { resolveDatastoreSpec, resolveNodeName } from '../settings/index.js';
+import { logSettings, resolveDatastoreSpec, resolveNodeName } from '../settings/index.js';
 
 export function registerAclCommands(program: Command): void {
   const acl = program
@@ -22,7 +22,7 @@ export function registerAclCommands(program: Command): void {
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore));
       const result = await runAclCompanion(
         { node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync) },
-        { source: datastore, logger: createLogger({ level: opts.logLevel as LogLevel }) },
+        { source: datastore, logger: createLogger({ ...logSettings(opts.logLevel), level: opts.logLevel as LogLevel }) },
       );
       if (result.lastError) process.stderr.write(`tern acl: last error: ${result.lastError}\n`);
       if (result.problems > 0) process.exitCode = 1;

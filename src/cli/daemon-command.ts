@@ -6,7 +6,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import { addressSetting, autodetects, resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from '../settings/index.js';
+import { addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from '../settings/index.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -24,7 +24,8 @@ export interface DaemonFlags {
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const level = flags.logLevel as LogLevel | undefined;
   if (level && !['error', 'warn', 'info', 'debug'].includes(level)) throw new ConfigError(`--log-level must be error, warn, info or debug (got "${level}")`);
-  const logger = createLogger(level ? { level } : {});
+  const logSetting = logSettings(level);
+  const logger = createLogger({ json: logSetting.json, level: logSetting.level as LogLevel });
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
 

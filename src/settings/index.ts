@@ -10,5 +10,5 @@
 // Leaf module: imports only node:os and src/util/errors.
 export { SETTINGS, envValue, type EnvName, type Env, type Setting, type SettingType } from './registry.js';
 export {
-  addressSetting, autodetects, resolveAddressFlag, resolveDatastoreSpec, resolveNodeName, resolveSocket,
+  addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveNodeName, resolveSocket,
 } from './resolve.js';

@@ -55,3 +55,8 @@ export function autodetects(family: 'ipv4' | 'ipv6', value: string | undefined):
 export function resolveSocket(flag: string | undefined, fallback: string, env: Env = process.env): string {
   return flag ?? envValue('TERN_SOCKET', env) ?? fallback;
 }
+
+/** The logger's settings: TERN_LOG_FORMAT=json, and the level (flag, else TERN_LOG_LEVEL, else info). */
+export function logSettings(levelFlag: string | undefined, env: Env = process.env): { json: boolean; level: string } {
+  return { json: envValue('TERN_LOG_FORMAT', env) === 'json', level: levelFlag ?? envValue('TERN_LOG_LEVEL', env) ?? 'info' };
+}

@@ -3,7 +3,6 @@
 // on hot paths.
 import winston from 'winston';
 import { skipDisabledLevels } from '../runtime/log-levels.js';
-import { envValue } from '../settings/registry.js';
 
 export type Logger = winston.Logger;
 
@@ -20,9 +19,9 @@ export function levelFromCalico(severity: string | undefined): LogLevel {
 }
 
 export function createLogger(opts: { level?: LogLevel; json?: boolean; silent?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
-  const json = opts.json ?? envValue('TERN_LOG_FORMAT') === 'json';
+  const json = opts.json ?? false;
   return skipDisabledLevels(winston.createLogger({
-    level: opts.level ?? ((envValue('TERN_LOG_LEVEL') as LogLevel | undefined) ?? 'info'),
+    level: opts.level ?? 'info',
     silent: opts.silent ?? false,
     format: json
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())
