@@ -5,6 +5,7 @@ import type { FibSync } from '../fib/fib-sync.js';
 import type { PeerStatusJson, RouteJson, RoutesReply } from '../api/types.js';
 import type { AsPathSegment } from '../bgp/wire/types.js';
 import type { Path } from '../rib/path.js';
+import { PEER_TYPE_TEXT, peerInfo } from '../api/peer-display.js';
 import type { RoutingCore } from './routing.js';
 import { SOURCE_BLOCK } from './routing.js';
 
@@ -15,11 +16,11 @@ export function peersStatus(speaker: Speaker, core: RoutingCore, cfg: NodeBgpCon
     const stale = core.gr.state(s.key);
     return {
       address: s.address,
-      type: s.type,
+      type: PEER_TYPE_TEXT[s.type],
       state: s.state,
       bgpState: s.bgpState,
       since: new Date(s.since).toISOString(),
-      info: s.info,
+      info: peerInfo(s),
       asn: s.peerAs,
       received: counts.received,
       advertised: counts.advertised,

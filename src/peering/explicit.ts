@@ -126,7 +126,7 @@ function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): 
     if (local.name === self.name || !selectsLocal(rule, local)) continue;
     for (const family of families) {
       const remote = nodeRemote(local, family);
-      const spec = remote && toSpec(ctx, rule, remote, 'node specific', false);
+      const spec = remote && toSpec(ctx, rule, remote, 'node', false);
       if (spec) out.push(spec);
     }
   }
@@ -150,7 +150,7 @@ export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
   for (const globalPass of [true, false]) {
     for (const rule of rules) {
       if (isGlobalRule(rule) !== globalPass || !selectsLocal(rule, input.self)) continue;
-      const type: PeerType = globalPass ? 'global' : 'node specific';
+      const type: PeerType = globalPass ? 'global' : 'node';
       for (const remote of forwardRemotes(rule, nodes, warn)) add(toSpec(ctx, rule, remote, type, true));
     }
   }

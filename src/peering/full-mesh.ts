@@ -24,7 +24,7 @@ export function meshSessions(input: PeerSetInput): PeerSpec[] {
       if (address === undefined || address === own) continue;
       out.push(makeSpec({
         name: `Mesh_${protocolId(address)}`,
-        type: 'node-to-node mesh',
+        type: 'mesh',
         address,
         port: node.listenPort,
         family,

@@ -2,7 +2,8 @@
 // reflector topology) and handed to the Speaker. Internal type: no Calico field names.
 import type { Family } from '../net/prefix.js';
 
-export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
+/** Where the session comes from: the node-to-node mesh, a global BGPPeer, a node-specific one (or a reverse peering). */
+export type PeerType = 'mesh' | 'global' | 'node';
 
 export interface PeerSpec {
   /** Stable identity of the session: `${address}|${port}`. */

@@ -37,7 +37,7 @@ t.test('global peer (no node, no nodeSelector) on every node; port in the name',
 t.test('node-specific peer (node:) only on that node', async (t) => {
   const snap = snapshot([...abc, meshOff, bgpPeer('a-tor', { node: 'a', peerIP: '192.168.1.1', asNumber: 65100 })]);
   t.same(names(deriveNodeConfig(snap, 'a').peers), ['Node_192_168_1_1']);
-  t.equal(deriveNodeConfig(snap, 'a').peers[0]?.type, 'node specific');
+  t.equal(deriveNodeConfig(snap, 'a').peers[0]?.type, 'node');
   t.same(deriveNodeConfig(snap, 'b').peers, []);
 });
 
@@ -102,7 +102,7 @@ t.test('route reflector topology: nodeSelector all() x peerSelector route-reflec
   t.same(names(rr1.peers), ['Node_10_0_0_2', 'Node_10_0_1_1', 'Node_10_0_1_2']);
   t.same(rrClient(rr1.peers), { Node_10_0_0_2: false, Node_10_0_1_1: true, Node_10_0_1_2: true },
     'RR->client is rr client; RR->RR with the same cluster id is plain iBGP');
-  t.same(rr1.peers.map((p) => p.type), ['node specific', 'node specific', 'node specific']);
+  t.same(rr1.peers.map((p) => p.type), ['node', 'node', 'node']);
   t.equal(rr1.meshEnabled, false);
   const rr2 = deriveNodeConfig(snap, 'rr2');
   t.same(names(rr2.peers), ['Node_10_0_0_1', 'Node_10_0_1_1', 'Node_10_0_1_2']);
@@ -168,7 +168,7 @@ t.test('per-peer options: sourceAddress None, timers, next hop, TTL, local AS, p
     bgpPeer('self', { node: 'a', peerIP: '192.168.1.3', asNumber: 65100, nextHopMode: 'Self' })]);
   const a = deriveNodeConfig(snap, 'a', { secrets: (name, key) => (name === 'bgp' && key === 'tor' ? 's3cret' : undefined) });
   t.same(find(a.peers, 'Node_192_168_1_1'), {
-    key: '192.168.1.1|179', name: 'Node_192_168_1_1', type: 'node specific', address: '192.168.1.1', port: 179,
+    key: '192.168.1.1|179', name: 'Node_192_168_1_1', type: 'node', address: '192.168.1.1', port: 179,
     family: 'ipv4', localAs: 65010, peerAs: 65100, passive: false, holdTime: 240, keepaliveTime: 30,
     connectRetryTime: 5, gracefulRestartTime: 120, nextHopMode: 'keep', routeReflectorClient: false, addPath: true,
     ttlSecurity: 2, password: 's3cret',

@@ -27,7 +27,7 @@ t.test('mesh of 3 nodes: 2 sessions each, exactly one active side per pair', asy
     t.equal(Number(xy?.passive) + Number(yx?.passive), 1, `${x}<->${y} exactly one passive`);
   }
   t.same(cfg.a.peers[0], {
-    key: '10.0.0.12|179', name: 'Mesh_10_0_0_12', type: 'node-to-node mesh', address: '10.0.0.12', port: 179,
+    key: '10.0.0.12|179', name: 'Mesh_10_0_0_12', type: 'mesh', address: '10.0.0.12', port: 179,
     family: 'ipv4', localAs: 64512, peerAs: 64512, sourceAddress: '10.0.0.11', passive: true, holdTime: 240,
     connectRetryTime: 5, gracefulRestartTime: 120, nextHopMode: 'auto', routeReflectorClient: false, addPath: true,
     calicoNode: 'b',

@@ -1,11 +1,12 @@
 // Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unsupported MD5, and a
 // GR-capable peer reconnecting while Established (RFC 4724 §4.2).
 import t from 'tap';
+import { peerInfo } from '../../src/api/peer-display.js';
 import { once } from 'node:events';
 import { netConnect } from '../../src/bgp/session/transport.js';
 import type { ConnectRequest } from '../../src/bgp/session/transport.js';
 import { RawListener, RawPeer, cap, keepaliveMsg, openMsg } from '../helpers/raw-peer.js';
-import { LOCAL_AS, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus } from './fixtures.js';
+import { LOCAL_AS, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus, withInfo } from './fixtures.js';
 
 /**
  * The speaker (router id 10.0.0.5) dials the raw listener at 127.0.0.2 and is left in
@@ -35,7 +36,7 @@ t.test('collision: the peer has the higher router id → its connection (incomin
   inc.send(keepaliveMsg());
   const [h] = await up;
   t.equal(h.negotiated?.peerRouterId, '10.0.0.9');
-  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+  t.match(withInfo(speaker.status()[0]), { state: 'up', info: 'Established' });
 });
 
 t.test('collision: we have the higher router id → our connection (outgoing) survives', async (t) => {
@@ -46,7 +47,7 @@ t.test('collision: we have the higher router id → our connection (outgoing) su
   const up = once(speaker, 'established');
   out.send(keepaliveMsg());
   await up;
-  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+  t.match(withInfo(speaker.status()[0]), { state: 'up', info: 'Established' });
 });
 
 t.test('two active Speakers dialing each other end with exactly one session each', async (t) => {
@@ -72,13 +73,13 @@ t.test('a passive peer is never dialed; an active one is, and reports "Socket: C
   const passive = peerSpec({ address: '127.0.0.2', port: 179, passive: true });
   const active = peerSpec({ address: '127.0.0.3', port: closedPort, passive: false });
   speaker.setPeers([passive, active]);
-  const refused = await waitForStatus(speaker, active.key, (s) => s.info.includes('Connection refused'));
-  t.equal(refused.info, 'Active Socket: Connection refused');
+  const refused = await waitForStatus(speaker, active.key, (s) => peerInfo(s).includes('Connection refused'));
+  t.equal(peerInfo(refused), 'Active Socket: Connection refused');
   t.equal(refused.state, 'start');
   for (let i = 0; i < 20; i++) clock.advance(60_000);
   t.ok(calls.length >= 1);
   t.same(calls.filter((c) => c.host === '127.0.0.2'), [], 'no dial to the passive peer');
-  t.match(speaker.status().find((s) => s.key === passive.key), { state: 'start', bgpState: 'Passive', info: 'Passive' });
+  t.match(withInfo(speaker.status().find((s) => s.key === passive.key)), { state: 'start', bgpState: 'Passive', info: 'Passive' });
 });
 
 t.test('after the connection fails the speaker redials on the backoff timer', async (t) => {
@@ -88,7 +89,7 @@ t.test('after the connection fails the speaker redials on the backoff timer', as
   speaker.setPeers([peerSpec({ port: listener.port, passive: false })]);
   const first = await listener.accept();
   first.close();
-  await waitForStatus(speaker, speaker.status()[0]!.key, (s) => s.info.startsWith('Idle Socket:'));
+  await waitForStatus(speaker, speaker.status()[0]!.key, (s) => peerInfo(s).startsWith('Idle Socket:'));
   t.equal(listener.connections, 1);
   clock.advance(6_000); // first delay 5 s ± 10 %
   const second = await listener.accept();
@@ -110,7 +111,7 @@ t.test('a refused connect (peer starting) is redialed after 250 ms, doubling up 
     t.ok(calls.length >= n, `dial #${n} made`);
   };
   await waitCalls(1);
-  await waitForStatus(speaker, spec.key, (s) => s.info.includes('Connection refused'));
+  await waitForStatus(speaker, spec.key, (s) => peerInfo(s).includes('Connection refused'));
   clock.advance(200);
   await new Promise((r) => setTimeout(r, 30));
   t.equal(calls.length, 1, 'not before 250 ms ± 10 %');
@@ -118,7 +119,7 @@ t.test('a refused connect (peer starting) is redialed after 250 ms, doubling up 
   await waitCalls(2);
   const gaps: number[] = [];
   for (let i = 0; i < 8; i++) {
-    await waitForStatus(speaker, spec.key, (s) => s.info.includes('Connection refused') && s.bgpState !== 'Connect');
+    await waitForStatus(speaker, spec.key, (s) => peerInfo(s).includes('Connection refused') && s.bgpState !== 'Connect');
     const before = calls.length;
     for (let step = 0; step < 60 && calls.length === before; step++) {
       clock.advance(100);
@@ -137,7 +138,8 @@ t.test('MD5 password: session refused and reported, not silently unauthenticated
   t.teardown(() => speaker.stop());
   speaker.setPeers([peerSpec({ passive: false, password: 'secret' })]);
   t.same(calls, []);
-  t.match(speaker.status()[0], { state: 'down', bgpState: 'Idle', info: 'Error: MD5 password not supported', unsupported: ['md5'] });
+  t.match(speaker.status()[0], { state: 'down', bgpState: 'Idle', lastError: { kind: 'md5Unsupported' }, unsupported: ['md5'] });
+  t.equal(peerInfo(speaker.status()[0]!), 'Error: MD5 password not supported');
   const raw = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
   await raw.closed;
   t.equal(raw.received.length, 0, 'incoming connection from it is closed too');
@@ -185,6 +187,6 @@ t.test('a new connection while Established (no GR) is the one closed, with Cease
   t.equal((await inc.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 7));
   await inc.closed;
   t.equal(downs, 0);
-  t.match(speaker.status()[0], { state: 'up', info: 'Established' });
+  t.match(withInfo(speaker.status()[0]), { state: 'up', info: 'Established' });
   out.close();
 });

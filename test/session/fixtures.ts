@@ -7,6 +7,7 @@ import type { PeerSpec } from '../../src/peering/peer-spec.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import type { PeerStatus } from '../../src/bgp/session/peer.js';
+import { peerInfo } from '../../src/api/peer-display.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 import type { OpenFields } from '../helpers/raw-peer.js';
 
@@ -16,7 +17,7 @@ export function peerSpec(over: Partial<PeerSpec> = {}): PeerSpec {
   const address = over.address ?? '127.0.0.2';
   const port = over.port ?? 179;
   return {
-    key: `${address}|${port}`, name: `Mesh_${address.replace(/\./g, '_')}`, type: 'node-to-node mesh',
+    key: `${address}|${port}`, name: `Mesh_${address.replace(/\./g, '_')}`, type: 'mesh',
     address, port, family: 'ipv4', localAs: LOCAL_AS, peerAs: LOCAL_AS, passive: true, holdTime: 90,
     connectRetryTime: 5, gracefulRestartTime: 120, nextHopMode: 'auto', routeReflectorClient: false, addPath: false,
     ...over,
@@ -58,4 +59,9 @@ export async function rawEstablished(speaker: Speaker, port: number, open: Parti
 export function notificationHex(code: number, subcode: number, data = ''): string {
   const len = 21 + data.length / 2;
   return 'ff'.repeat(16) + len.toString(16).padStart(4, '0') + '03' + code.toString(16).padStart(2, '0') + subcode.toString(16).padStart(2, '0') + data;
+}
+
+/** A status row with calicoctl's INFO text added (rendered by src/api/peer-display.ts). */
+export function withInfo(s: PeerStatus | undefined): (PeerStatus & { info: string }) | undefined {
+  return s === undefined ? undefined : { ...s, info: peerInfo(s) };
 }

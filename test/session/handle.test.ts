@@ -3,7 +3,7 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { RawPeer, cap, emptyUpdateMsg, keepaliveMsg, message, openMsg, parseOpen } from '../helpers/raw-peer.js';
-import { peerSpec, rawEstablished, startSpeaker } from './fixtures.js';
+import { peerSpec, rawEstablished, startSpeaker, withInfo } from './fixtures.js';
 import type { PeerHandle } from '../../src/bgp/session/peer.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';
 
@@ -93,7 +93,7 @@ t.test('our OPEN carries GR R/F bits and ADD-PATH; status is "wait" while we are
   const [h] = (await up) as [PeerHandle];
   t.same([...(h.negotiated?.addPathSend ?? [])], ['ipv4']);
   t.same([...(h.negotiated?.addPathReceive ?? [])], ['ipv4']);
-  t.match(speaker.status()[0], { state: 'wait', bgpState: 'Established', info: 'Established' });
+  t.match(withInfo(speaker.status()[0]), { state: 'wait', bgpState: 'Established', info: 'Established' });
   const changed = once(speaker, 'stateChange');
   speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: true });
   await changed;

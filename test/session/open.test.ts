@@ -9,7 +9,7 @@ import type { Capability, OpenMessage } from '../../src/bgp/wire/types.js';
 import type { PeerSpec } from '../../src/peering/peer-spec.js';
 
 const spec = (over: Partial<PeerSpec> = {}): PeerSpec => ({
-  key: '10.0.0.2|179', name: 'Mesh_10_0_0_2', type: 'node-to-node mesh', address: '10.0.0.2', port: 179, family: 'ipv4',
+  key: '10.0.0.2|179', name: 'Mesh_10_0_0_2', type: 'mesh', address: '10.0.0.2', port: 179, family: 'ipv4',
   localAs: 64512, peerAs: 64512, passive: false, holdTime: 240, connectRetryTime: 5, gracefulRestartTime: 120,
   nextHopMode: 'auto', routeReflectorClient: false, addPath: true, ...over,
 });
@@ -110,13 +110,13 @@ t.test('graceful restart applies (RFC 4724 §4.2, RFC 8538)', async (t) => {
   const gr = (notification: boolean) => negotiate(ours, peerOpen({}, [{ kind: 'gracefulRestart', restarting: false, notification, restartTime: 120, families: [] }]), { localAs: 64512 });
   const withN = { ...gr(true), peerGracefulRestart: { ...gr(true).peerGracefulRestart!, notification: true } };
   const n = (code: number, subcode: number) => ({ type: 'notification' as const, code, subcode, data: Buffer.alloc(0) });
-  t.equal(gracefulRestartApplies(gr(false), { reason: 'connectionFailed', error: '', wasEstablished: true }), true, 'TCP loss');
-  t.equal(gracefulRestartApplies(gr(false), { reason: 'holdTimerExpired', error: '', sent: n(4, 0), wasEstablished: true }), false, 'we sent a NOTIFICATION, no N bit');
-  t.equal(gracefulRestartApplies(gr(false), { reason: 'notificationReceived', error: '', received: n(6, 2), wasEstablished: true }), false);
-  t.equal(gracefulRestartApplies(withN, { reason: 'notificationReceived', error: '', received: n(6, 2), wasEstablished: true }), true, 'N bit');
-  t.equal(gracefulRestartApplies(withN, { reason: 'notificationReceived', error: '', received: n(6, 9), wasEstablished: true }), false, 'Hard Reset');
+  t.equal(gracefulRestartApplies(gr(false), { reason: 'connectionFailed', lastError: null, wasEstablished: true }), true, 'TCP loss');
+  t.equal(gracefulRestartApplies(gr(false), { reason: 'holdTimerExpired', lastError: null, sent: n(4, 0), wasEstablished: true }), false, 'we sent a NOTIFICATION, no N bit');
+  t.equal(gracefulRestartApplies(gr(false), { reason: 'notificationReceived', lastError: null, received: n(6, 2), wasEstablished: true }), false);
+  t.equal(gracefulRestartApplies(withN, { reason: 'notificationReceived', lastError: null, received: n(6, 2), wasEstablished: true }), true, 'N bit');
+  t.equal(gracefulRestartApplies(withN, { reason: 'notificationReceived', lastError: null, received: n(6, 9), wasEstablished: true }), false, 'Hard Reset');
   const noGr = negotiate(ours, peerOpen(), { localAs: 64512 });
-  t.equal(gracefulRestartApplies(noGr, { reason: 'connectionFailed', error: '', wasEstablished: true }), false, 'peer without GR');
+  t.equal(gracefulRestartApplies(noGr, { reason: 'connectionFailed', lastError: null, wasEstablished: true }), false, 'peer without GR');
 });
 
 t.test('backoff doubles from the connect retry time to the cap, with bounded jitter, and resets', async (t) => {

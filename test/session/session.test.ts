@@ -1,6 +1,7 @@
 // Session over in-memory Duplex pairs (no TCP at all) with a FakeClock: the outgoing
 // handshake, hold timer, the connect timeout (ConnectRetryTimer in Connect), and Cease on stop.
 import t from 'tap';
+import { lastErrorText } from '../../src/api/peer-display.js';
 import { once } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { Session } from '../../src/bgp/session/session.js';
@@ -75,7 +76,8 @@ t.test('outgoing session over a Duplex pair: OPEN, Established, hold timer 4/0',
   while (f.endsWith('001304')) f = await rx.next(); // keepalives at 10 s and 20 s
   t.equal(f, notificationHex(4, 0));
   const [end] = await closed;
-  t.match(end, { reason: 'holdTimerExpired', error: 'BGP Error: Hold timer expired', wasEstablished: true });
+  t.match(end, { reason: 'holdTimerExpired', lastError: { kind: 'sent', code: 4, subcode: 0 }, wasEstablished: true });
+  t.equal(lastErrorText(end.lastError), 'BGP Error: Hold timer expired');
   t.equal(s.state, 'Idle');
 });
 

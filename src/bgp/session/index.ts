@@ -29,7 +29,7 @@ export type { Negotiated, PeerGracefulRestart } from './capabilities.js';
 export { buildOpen, validateOpen, compareRouterIds } from './open.js';
 export type { LocalOpenSettings } from './open.js';
 export { Session } from './session.js';
-export type { SessionCounters, SessionEnd, SessionOptions } from './session.js';
+export type { LastError, SessionCounters, SessionEnd, SessionOptions } from './session.js';
 export { Peer, gracefulRestartApplies } from './peer.js';
 export type { PeerHandle, PeerStatus, ProtocolState, StatusBgpState } from './peer.js';
 export { ttlPolicy, netConnect } from './transport.js';

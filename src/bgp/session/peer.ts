@@ -20,7 +20,7 @@ import type { Negotiated } from './capabilities.js';
 import { compareRouterIds } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { Session } from './session.js';
-import type { SessionCounters, SessionEnd } from './session.js';
+import type { LastError, SessionCounters, SessionEnd } from './session.js';
 import { ttlPolicy } from './transport.js';
 import type { ConnectFn } from './transport.js';
 
@@ -39,8 +39,8 @@ export interface PeerStatus {
   readonly bgpState: StatusBgpState;
   /** ms epoch of the last protocol state change. */
   readonly since: number;
-  /** calicoctl INFO column: "Established", "Active Socket: Connection refused", … */
-  readonly info: string;
+  /** Why the last connection failed (null: no error since the last Established); src/api/peer-display.ts renders calicoctl's INFO column from it. */
+  readonly lastError: LastError | null;
   readonly localAs: number;
   readonly peerAs: number;
   /** The peer's BGP identifier once an OPEN was accepted, else "". */
@@ -118,7 +118,7 @@ export class Peer {
   private stopped = false;
   private since: number;
   private protoState: ProtocolState;
-  private lastError = '';
+  private lastError: LastError | null = null;
   private readonly retired: SessionCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, updateErrors: 0 };
   private readonly log: Logger;
   private readonly unsupported: string[] = [];
@@ -130,7 +130,7 @@ export class Peer {
     this.since = deps.clock.now();
     if (spec.password !== undefined && spec.password !== '') {
       this.unsupported.push('md5');
-      this.lastError = 'Error: MD5 password not supported';
+      this.lastError = { kind: 'md5Unsupported' };
       this.log.error('TCP MD5 authentication (password) cannot be set from Node.js without a native addon; session not started', { event: 'md5Unsupported' });
     }
     const ttl = ttlPolicy(spec);
@@ -200,14 +200,13 @@ export class Peer {
   status(): PeerStatus {
     const s = this.spec;
     const bgpState = this.bgpState();
-    const info = this.protoState === 'down' ? (this.lastError || 'Down') : [bgpState, this.lastError].filter(Boolean).join(' ');
     const n = this.established?.negotiated;
     const live = [this.outgoing, this.incoming].filter((x): x is Session => x !== null);
     const counters = { ...this.retired };
     for (const x of live) for (const k of Object.keys(counters) as (keyof SessionCounters)[]) counters[k] += x.counters[k];
     return {
       key: s.key, name: s.name, type: s.type, address: s.address, port: s.port, family: s.family,
-      state: this.protoState, bgpState, since: this.since, info,
+      state: this.protoState, bgpState, since: this.since, lastError: this.lastError,
       localAs: s.localAs, peerAs: s.peerAs,
       routerId: n?.peerRouterId ?? '',
       holdTime: n?.holdTime ?? s.holdTime,
@@ -248,14 +247,14 @@ export class Peer {
     });
     s.on('established', () => {
       this.established = s;
-      this.lastError = '';
+      this.lastError = null;
       this.refresh();
       this.log.info('session established', { event: 'sessionUp', conn: direction });
       this.deps.sink.established(this.handle);
     });
     s.on('down', (end: SessionEnd) => {
       const gr = gracefulRestartApplies(s.negotiated, end);
-      this.log.info('session down', { event: 'sessionDown', reason: end.reason, error: end.error, gracefulRestart: gr });
+      this.log.info('session down', { event: 'sessionDown', reason: end.reason, lastError: end.lastError, gracefulRestart: gr });
       // handle.negotiated stays readable during the 'down' event (GR restart time, families).
       this.deps.sink.down(this.handle, end.reason, gr);
       if (this.established === s) this.established = null;
@@ -286,7 +285,7 @@ export class Peer {
     // BIRD bgp_store_error: errors of the secondary connection while up, and collision
     // losers, are not the peer's "last error".
     const secondary = this.established !== null && this.established !== s;
-    if (end.error && end.reason !== 'collision' && !secondary) this.lastError = end.error;
+    if (end.lastError && end.reason !== 'collision' && !secondary) this.lastError = end.lastError;
     if (s === this.incoming) {
       for (const k of Object.keys(this.retired) as (keyof SessionCounters)[]) this.retired[k] += s.counters[k];
       this.incoming = null;

@@ -23,7 +23,8 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { netConnect, notificationText, socketErrorText } from './transport.js';
+import { netConnect, socketErrorText } from './transport.js';
+import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
 
 export type Direction = 'outgoing' | 'incoming';
@@ -37,10 +38,21 @@ export interface SessionCounters {
   updateErrors: number;
 }
 
-/** How a connection ended. `error` is BIRD's "last error" text ("Socket: Connection refused"). */
+/**
+ * Why a connection failed, as BIRD's "last error" reports it, typed: the socket's error text,
+ * a NOTIFICATION received or sent, a peer restarting, or a password this runtime cannot set.
+ * src/api/peer-display.ts renders it ("Socket: Connection refused", "Received: …").
+ */
+export type LastError =
+  | { readonly kind: 'socket'; readonly message: string }
+  | { readonly kind: 'received' | 'sent'; readonly code: number; readonly subcode: number }
+  | { readonly kind: 'gracefulRestart' }
+  | { readonly kind: 'md5Unsupported' };
+
+/** How a connection ended; `lastError` is null when the end is no error (a stop, a collision's loser). */
 export interface SessionEnd {
   readonly reason: DownReason;
-  readonly error: string;
+  readonly lastError: LastError | null;
   readonly sent?: NotificationMessage;
   readonly received?: NotificationMessage;
   readonly wasEstablished: boolean;
@@ -181,7 +193,7 @@ export class Session extends EventEmitter {
   private changeState(prev: BgpState, next: BgpState, end: SessionEnd | null): void {
     this.since = this.opts.clock.now();
     const meta: Record<string, unknown> = { event: 'stateChange', from: prev, to: next };
-    if (end) Object.assign(meta, { reason: end.reason, error: end.error });
+    if (end) Object.assign(meta, { reason: end.reason, lastError: end.lastError });
     const level = next === 'Established' || prev === 'Established' ? 'info' : 'debug';
     this.log.log(level, `BGP state ${prev} → ${next}`, meta);
     this.emit('stateChange', prev, next);
@@ -189,14 +201,14 @@ export class Session extends EventEmitter {
 
   private describeEnd(reason: DownReason, actions: readonly FsmAction[], prev: BgpState): SessionEnd {
     for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
-    let error = '';
-    if (reason === 'connectionFailed') error = `Socket: ${this.socketError ?? 'Connection closed'}`;
-    else if (reason === 'notificationReceived' && this.received) error = `Received: ${notificationText(this.received.code, this.received.subcode)}`;
-    else if (reason === 'peerRestarted') error = 'Error: Graceful restart';
+    let lastError: LastError | null = null;
+    if (reason === 'connectionFailed') lastError = { kind: 'socket', message: this.socketError ?? 'Connection closed' };
+    else if (reason === 'notificationReceived' && this.received) lastError = { kind: 'received', code: this.received.code, subcode: this.received.subcode };
+    else if (reason === 'peerRestarted') lastError = { kind: 'gracefulRestart' };
     else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision')) {
-      error = `BGP Error: ${notificationText(this.sent.code, this.sent.subcode)}`;
+      lastError = { kind: 'sent', code: this.sent.code, subcode: this.sent.subcode };
     }
-    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established' };
+    const end: SessionEnd = { reason, lastError, wasEstablished: prev === 'Established' };
     return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
   }
 
@@ -205,7 +217,7 @@ export class Session extends EventEmitter {
       case 'send':
         if (a.message.type === 'notification') {
           this.sent = a.message;
-          this.log.log(a.message.code === 6 ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: notificationText(a.message.code, a.message.subcode) });
+          this.log.log(a.message.code === 6 ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: describeNotification(a.message.code, a.message.subcode) });
         }
         this.send(a.message);
         return;
@@ -344,7 +356,7 @@ export class Session extends EventEmitter {
         return;
       case 'notification':
         this.received = msg;
-        this.log.log(msg.code === 6 ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: notificationText(msg.code, msg.subcode) });
+        this.log.log(msg.code === 6 ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
         this.fire({ type: 'NotifMsg', message: msg });
         return;
       case 'update':

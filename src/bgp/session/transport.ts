@@ -72,13 +72,6 @@ export function socketErrorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** NOTIFICATION text as BIRD shows it: the subcode's words when there is one ("Bad Peer AS"). */
-export function notificationText(code: number, subcode: number): string {
-  const full = describeNotification(code, subcode);
-  const colon = full.indexOf(': ');
-  return colon >= 0 ? full.slice(colon + 2) : full;
-}
-
 /** Remote address of an accepted socket in canonical form (IPv4-mapped IPv6 unwrapped). */
 export function remoteAddressOf(sock: net.Socket): string | undefined {
   const a = sock.remoteAddress;
