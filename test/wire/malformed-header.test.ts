@@ -2,7 +2,7 @@
 // the same whether the octets arrive whole, split anywhere, or are decoded directly.
 import t from 'tap';
 import { Buffer } from 'node:buffer';
-import { BgpWireError, decodeMessage, Framer } from '../../src/bgp/wire/index.js';
+import { BgpWireError, decodeMessage, Framer, forEachMessage, messageType, notificationCodes } from '../../src/bgp/wire/index.js';
 import { frameIn, hex, splits } from './helpers.js';
 
 const FOUR = { fourOctetAs: true };
@@ -102,4 +102,15 @@ t.test('Framer: frames assembled across chunks stay intact after later pushes', 
   t.equal(first[0]!.toString('hex'), a.toString('hex'), 'first frame unchanged by the second push');
   t.equal(second[0]!.toString('hex'), b.toString('hex'));
   t.equal(f.pending, 0);
+});
+
+t.test('header helpers: walk encoded messages, read a NOTIFICATION\'s codes without decoding it', async (t) => {
+  const keepalive = Buffer.from('ffffffffffffffffffffffffffffffff001304', 'hex');
+  const notification = Buffer.from('ffffffffffffffffffffffffffffffff0015030602', 'hex');
+  const types: (number | undefined)[] = [];
+  t.equal(forEachMessage(Buffer.concat([keepalive, notification, keepalive]), (type) => types.push(type)), 3);
+  t.same(types, [4, 3, 4]);
+  t.equal(messageType(notification, 0), 3);
+  t.same(notificationCodes(notification), { code: 6, subcode: 2 });
+  t.same(notificationCodes(notification.subarray(0, 19)), { code: 0, subcode: 0 }, 'a cut frame reads as 0/0');
 });

@@ -11,7 +11,10 @@
 // 'routeRefresh'(msg), 'drain'.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { Framer, decodeMessage, encodeMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH } from '../wire/index.js';
+import {
+  Framer, decodeMessage, encodeMessage, forEachMessage, isBgpWireError, messageType, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
+  NotifCode, notificationCodes,
+} from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -142,10 +145,9 @@ export class Session extends EventEmitter {
   write(buf: Buffer): boolean {
     const sock = this.socket;
     if (!sock) return true; // no connection: dropped ('closed' has been emitted)
-    for (let off = 0; off + 19 <= buf.length; off += Math.max(19, buf.readUInt16BE(off + 16))) {
-      this.counters.messagesOut++;
-      if (buf[off + 18] === MsgType.Update) this.counters.updatesOut++;
-    }
+    this.counters.messagesOut += forEachMessage(buf, (type) => {
+      if (type === MsgType.Update) this.counters.updatesOut++;
+    });
     const ok = sock.write(buf);
     this.restartKeepalive();
     return ok;
@@ -217,7 +219,7 @@ export class Session extends EventEmitter {
       case 'send':
         if (a.message.type === 'notification') {
           this.sent = a.message;
-          this.log.log(a.message.code === 6 ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: describeNotification(a.message.code, a.message.subcode) });
+          this.log.log(a.message.code === NotifCode.Cease ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: describeNotification(a.message.code, a.message.subcode) });
         }
         this.send(a.message);
         return;
@@ -337,7 +339,7 @@ export class Session extends EventEmitter {
 
   private onFrame(frame: Buffer): void {
     this.counters.messagesIn++;
-    const type = frame[18];
+    const type = messageType(frame, 0);
     let msg: BgpMessage;
     try {
       msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
@@ -356,7 +358,7 @@ export class Session extends EventEmitter {
         return;
       case 'notification':
         this.received = msg;
-        this.log.log(msg.code === 6 ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
+        this.log.log(msg.code === NotifCode.Cease ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
         this.fire({ type: 'NotifMsg', message: msg });
         return;
       case 'update':
@@ -373,10 +375,10 @@ export class Session extends EventEmitter {
   private decodeErrorEvent(type: number | undefined, err: ProtocolError, frame: Buffer): FsmEvent {
     if (type === MsgType.Notification) {
       // A NOTIFICATION we cannot parse still ends the session, and is never answered (§6.4).
-      this.received = { type: 'notification', code: frame[19] ?? 0, subcode: frame[20] ?? 0, data: Buffer.alloc(0) };
+      this.received = { type: 'notification', ...notificationCodes(frame), data: Buffer.alloc(0) };
       return { type: 'NotifMsg', message: this.received };
     }
-    if (err.code === 1) return { type: 'BGPHeaderErr', error: err };
+    if (err.code === NotifCode.MessageHeaderError) return { type: 'BGPHeaderErr', error: err };
     if (type === MsgType.Open) return { type: 'BGPOpenMsgErr', error: err };
     if (type === MsgType.RouteRefresh) return { type: 'RouteRefreshMsgErr', error: err };
     return { type: 'UpdateMsgErr', error: err };

@@ -56,6 +56,37 @@ export function checkHeader(buf: Buffer, off: number, maxLength: number): Header
   return { length, type };
 }
 
+/** The length field of the (already framed) message at `off`. */
+export function messageLength(buf: Buffer, off: number): number {
+  return buf.readUInt16BE(off + MARKER_LENGTH);
+}
+
+/** The type octet of the message at `off` (undefined past the end). */
+export function messageType(buf: Buffer, off: number): number | undefined {
+  return buf[off + MARKER_LENGTH + 2];
+}
+
+/**
+ * Calls `each(type, off)` for every message of a buffer of whole, encoded messages (as the
+ * Adj-RIB-Out writes them); returns how many there were.
+ */
+export function forEachMessage(buf: Buffer, each: (type: number | undefined, off: number) => void): number {
+  let n = 0;
+  for (let off = 0; off + HEADER_LENGTH <= buf.length; off += Math.max(HEADER_LENGTH, messageLength(buf, off))) {
+    each(messageType(buf, off), off);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Error code and subcode of a NOTIFICATION frame (RFC 4271 §4.5), read without decoding the
+ * rest: a NOTIFICATION that does not decode still ends the session with what it said.
+ */
+export function notificationCodes(frame: Buffer): { code: number; subcode: number } {
+  return { code: frame[HEADER_LENGTH] ?? 0, subcode: frame[HEADER_LENGTH + 1] ?? 0 };
+}
+
 /** Writes marker, length and type at `off`. */
 export function writeHeader(buf: Buffer, off: number, length: number, type: number): void {
   buf.fill(0xff, off, off + MARKER_LENGTH);
