@@ -19,6 +19,7 @@ import { canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { elementDiffScript, tableScript, type DesiredTable } from './render.js';
+import { sameJson } from '../util/stable-json.js';
 
 export class AclError extends DaemonError {
   override readonly name = 'AclError';
@@ -154,7 +155,7 @@ export class NftTable {
   /** Makes the live table equal `desired`; one transaction, incremental when possible. */
   async apply(desired: DesiredTable, force = false): Promise<ApplyMode> {
     const prev = this.applied;
-    if (!force && prev && JSON.stringify(prev) === JSON.stringify(desired) && this.baseline !== null) return 'unchanged';
+    if (!force && prev && sameJson(prev, desired) && this.baseline !== null) return 'unchanged';
     let mode: ApplyMode = 'full';
     const diff = !force && prev && this.baseline !== null ? elementDiffScript(prev, desired) : null;
     this.applied = null;

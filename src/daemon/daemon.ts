@@ -9,7 +9,7 @@
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
 import { deriveNodeConfig } from '../peering/derive.js';
-import type { NodeBgpConfig } from '../peering/node-config.js';
+import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../model/types.js';
 import { FibSync } from '../fib/fib-sync.js';
@@ -216,7 +216,7 @@ export class Daemon {
     const before = new Set(this.speaker?.status().map((p) => p.key) ?? []);
     core.setConfig(cfg);
     this.fib?.setPools(cfg.pools, cfg.ipv4?.network);
-    this.fib?.setOwnBlocks(cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr));
+    this.fib?.setOwnBlocks(confirmedBlocks(cfg));
     this.speaker?.setPeers(cfg.peers);
     const now = new Set(cfg.peers.map((p) => p.key));
     for (const k of before) if (!now.has(k)) core.peerRemoved(k);

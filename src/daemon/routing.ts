@@ -16,7 +16,7 @@ import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
 import type { RouteRefreshMessage, UpdateMessage, PathAttributes } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../peering/peer-spec.js';
-import type { NodeBgpConfig } from '../peering/node-config.js';
+import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
 import type { FibSync } from '../fib/fib-sync.js';
 import type { Family } from '../net/prefix.js';
 import { familyOf } from '../net/prefix.js';
@@ -26,6 +26,7 @@ import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import type { ExportContext } from '../policy/export.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { stableJson } from '../util/stable-json.js';
 
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
@@ -50,9 +51,6 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
   };
 }
 
-export function confirmedBlocks(cfg: NodeBgpConfig): string[] {
-  return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
-}
 
 export class RoutingCore {
   readonly rib: LocRib;
@@ -79,7 +77,7 @@ export class RoutingCore {
     this.log = logger.child({ module: 'routing' });
     this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
     const ctx = exportContextOf(cfg);
-    this.exportKey = JSON.stringify(ctx);
+    this.exportKey = stableJson(ctx);
     this.out = new AdjRibOutManager(this.rib, ctx);
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
@@ -97,7 +95,7 @@ export class RoutingCore {
     // A new export context re-evaluates every advertised prefix for every peer: only when
     // pools, own blocks, addresses, AS or cluster id really changed.
     const ctx = exportContextOf(cfg);
-    const ctxKey = JSON.stringify(ctx);
+    const ctxKey = stableJson(ctx);
     if (ctxKey !== this.exportKey) {
       this.exportKey = ctxKey;
       this.out.setContext(ctx);

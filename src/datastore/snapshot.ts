@@ -19,6 +19,7 @@ import type {
   WorkloadEndpointResource,
 } from '../model/types.js';
 import { displayName } from './validate.js';
+import { stableJson } from '../util/stable-json.js';
 
 /** The Snapshot field holding each kind. */
 export const SNAPSHOT_FIELD = {
@@ -129,17 +130,6 @@ export function contentFingerprint(s: Snapshot): string {
   return snapshotResources(s)
     .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
     .join('\n');
-}
-
-/** JSON with object keys sorted, so equal content gives equal text. */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /** An empty snapshot with the given revision. */

@@ -21,7 +21,7 @@ import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { TUNNEL_DEV, type Pool } from './route-shape.js';
+import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
 
 export interface FibSyncOptions {
   kernel: KernelRoutes;
@@ -113,7 +113,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       resyncIntervalMs: o.resyncIntervalMs ?? 300_000,
       retryBaseMs: o.retryBaseMs ?? 1000,
       tunnelDev: o.tunnelDev ?? TUNNEL_DEV,
-      maxPaths: o.maxPaths ?? 16,
+      maxPaths: o.maxPaths ?? MAX_PATHS,
     };
     this.defer = o.defer ?? immediate;
     this.observed = new ObservedTable(this.table, this.protocol);

@@ -2,7 +2,7 @@
 // inputs of the peer-set computation: ClusterNode and PeerRule. A resource that does not validate is
 // skipped (or its bad field ignored) with a warning; it never takes the node down.
 import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../model/types.js';
-import type { ClusterNode, PeerRule } from './index.js';
+import type { ClusterNode, PeerRule } from './types.js';
 import { canonicalAddress, familyOf, networkOf, type Family } from '../net/prefix.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -10,9 +10,9 @@ import { DEFAULT_AS, isValidAs } from '../model/asn.js';
 import { durationSeconds } from '../model/duration.js';
 import { parsePeerIP } from '../model/peer-ip.js';
 import type { AddressConfig } from './node-config.js';
+import { BGP_PORT } from './session.js';
 
 export { DEFAULT_AS, isValidAs };
-export const DEFAULT_PORT = 179;
 
 export type Warn = (message: string) => void;
 
@@ -38,7 +38,7 @@ export function parseNodeAddress(text: string, family: Family): AddressConfig {
 
 export function listenPortOf(settings: GlobalSettings, nodeName: string): { port: number; configured: boolean } {
   const port = settings.perNode.get(nodeName)?.listenPort || settings.global.listenPort || 0;
-  return port > 0 ? { port, configured: true } : { port: DEFAULT_PORT, configured: false };
+  return port > 0 ? { port, configured: true } : { port: BGP_PORT, configured: false };
 }
 
 function nodeAddress(node: NodeResource, family: Family, override: string | undefined, warn: Warn): string | undefined {

@@ -10,6 +10,7 @@ import {
 } from './cluster.js';
 import { durationSeconds } from '../model/duration.js';
 import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
+import { DEFAULT_RESTART_TIME } from './session.js';
 
 export interface DeriveOptions {
   /** Autodetected addresses ("addr/len") that replace the Node's stored ones for this node. */
@@ -21,7 +22,6 @@ export interface DeriveOptions {
   readonly secrets?: SecretResolver;
 }
 
-const DEFAULT_MESH_RESTART = 120;
 
 function settingsOf(snapshot: Snapshot, warn: Warn): GlobalSettings {
   const global: BGPConfigurationSpec = snapshot.bgpConfigurations.get('default')?.spec ?? {};
@@ -38,12 +38,12 @@ function settingsOf(snapshot: Snapshot, warn: Warn): GlobalSettings {
 }
 
 function meshRestartTime(global: BGPConfigurationSpec, warn: Warn): number {
-  if (global.nodeMeshMaxRestartTime === undefined) return DEFAULT_MESH_RESTART;
+  if (global.nodeMeshMaxRestartTime === undefined) return DEFAULT_RESTART_TIME;
   try {
     return durationSeconds(global.nodeMeshMaxRestartTime, 'nodeMeshMaxRestartTime');
   } catch (err) {
-    warn(`BGPConfiguration default: ${errorMessage(err)}; using ${DEFAULT_MESH_RESTART}s`);
-    return DEFAULT_MESH_RESTART;
+    warn(`BGPConfiguration default: ${errorMessage(err)}; using ${DEFAULT_RESTART_TIME}s`);
+    return DEFAULT_RESTART_TIME;
   }
 }
 

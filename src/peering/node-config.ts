@@ -64,3 +64,8 @@ export interface NodeBgpConfig {
   /** Resources that were skipped or partly ignored, one line each (for the log). */
   readonly warnings: readonly string[];
 }
+
+/** The blocks to program and advertise: only confirmed affinities (pending ones wait, as in Calico). */
+export function confirmedBlocks(cfg: Pick<NodeBgpConfig, 'ownBlocks'>): string[] {
+  return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
+}

@@ -1,6 +1,7 @@
 // PeerSpec: one BGP session tern should run, derived from the datastore (mesh, BGPPeer,
 // reflector topology) and handed to the Speaker. Internal type: no Calico field names.
 import type { Family } from '../net/prefix.js';
+import { sameJson } from '../util/stable-json.js';
 
 /** Where the session comes from: the node-to-node mesh, a global BGPPeer, a node-specific one (or a reverse peering). */
 export type PeerType = 'mesh' | 'global' | 'node';
@@ -48,7 +49,7 @@ export function peerKey(address: string, port: number): string {
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
     const { name: _n, type: _t, calicoNode: _c, ...rest } = s;
-    return JSON.stringify(rest, Object.keys(rest).sort());
+    return rest;
   };
-  return strip(a) !== strip(b);
+  return !sameJson(strip(a), strip(b));
 }

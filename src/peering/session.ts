@@ -10,6 +10,7 @@ export const HOLD_TIME = 240;
 export const CONNECT_RETRY_TIME = 5;
 /** BIRD's default graceful restart time (seconds). */
 export const DEFAULT_RESTART_TIME = 120;
+/** The BGP port (RFC 4271 §8.2.1, IANA): where a node listens unless BGPConfiguration listenPort says otherwise. */
 export const BGP_PORT = 179;
 
 /**

@@ -1,7 +1,7 @@
 // Fast "is this prefix inside that CIDR" for export decisions, which run for every
 // prefix × update group. IPv4 compares 32-bit numbers; IPv6 compares bytes.
 import type { Family } from '../net/prefix.js';
-import { parsePrefix, bytesInPrefix } from '../net/prefix.js';
+import { parsePrefix, prefixContains } from '../net/prefix.js';
 import type { ParsedPrefix } from '../net/prefix.js';
 import { ipv4Num } from '../net/prefix.js';
 
@@ -25,15 +25,17 @@ export function matchPrefix(text: string): MatchPrefix {
   return { text, family: 'ipv6', length: parsed.length, net: 0, parsed };
 }
 
-/** True when `inner` equals or lies inside `outer`. */
+/**
+ * True when `inner` equals or lies inside `outer`: net/prefix.ts prefixContains on values
+ * parsed once, with IPv4 compared as numbers (this runs for every prefix × update group).
+ */
 export function inside(inner: MatchPrefix, outer: MatchPrefix): boolean {
-  if (inner.family !== outer.family || inner.length < outer.length) return false;
-  if (inner.family === 'ipv4') {
-    if (outer.length === 0) return true;
-    const shift = 32 - outer.length;
-    return inner.net >>> shift === outer.net >>> shift;
-  }
-  return bytesInPrefix(outer.parsed!, inner.parsed!.bytes);
+  if (inner.family !== outer.family) return false;
+  if (inner.family === 'ipv6') return prefixContains(outer.parsed!, inner.parsed!);
+  if (inner.length < outer.length) return false;
+  if (outer.length === 0) return true;
+  const shift = 32 - outer.length;
+  return inner.net >>> shift === outer.net >>> shift;
 }
 
 export function samePrefix(a: MatchPrefix, b: MatchPrefix): boolean {

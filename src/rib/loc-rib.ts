@@ -14,7 +14,7 @@ import { Destination } from './destination.js';
 import { Path, addressSortKey } from './path.js';
 import { ipv4Num } from '../net/prefix.js';
 import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
-import type { BestPathReason } from './best-path.js';
+import { MAX_MULTIPATH, type BestPathReason } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
 import { reflectionLoop } from '../policy/reflection.js';
@@ -82,7 +82,7 @@ export class LocRib {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
     this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
     this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
-    this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? 16 };
+    this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? MAX_MULTIPATH };
   }
 
   /** Our route reflector cluster id now (Calico routeReflectorClusterID set or cleared at run time). */

@@ -13,7 +13,6 @@ export const MAX_MESSAGE_LENGTH = 4096;
 /** RFC 8654: with the Extended Message capability, UPDATE/NOTIFICATION/ROUTE-REFRESH may reach this. */
 export const MAX_EXTENDED_MESSAGE_LENGTH = 65535;
 export const BGP_VERSION = 4;
-export const BGP_PORT = 179;
 /** RFC 6793: the 2-octet placeholder for a 4-octet AS. */
 export const AS_TRANS = 23456;
 
