@@ -46,26 +46,14 @@ type ErrorCb = (e: DatastoreError | ConfigError) => void;
 
 /** Callback lists shared by the backends; a throwing callback is logged, not propagated. */
 export class Listeners {
-  private readonly change: ChangeCb[] = [];
-  private readonly error: ErrorCb[] = [];
-  private readonly recovered: (() => void)[] = [];
+  readonly change: ChangeCb[] = [];
+  readonly error: ErrorCb[] = [];
+  readonly recovered: (() => void)[] = [];
   /** An error was reported and no recovery since. */
   private failing = false;
   closed = false;
 
   constructor(private readonly logger: Logger | undefined) {}
-
-  onChange(cb: ChangeCb): void {
-    this.change.push(cb);
-  }
-
-  onError(cb: ErrorCb): void {
-    this.error.push(cb);
-  }
-
-  onRecovered(cb: () => void): void {
-    this.recovered.push(cb);
-  }
 
   /** Tells the recovered listeners, once, that the last reported problem is over. */
   emitRecovered(): void {
@@ -117,14 +105,20 @@ export abstract class DatastoreBase {
   }
 
   onChange(cb: ChangeCb): void {
-    this.listeners.onChange(cb);
+    this.listeners.change.push(cb);
   }
 
   onError(cb: ErrorCb): void {
-    this.listeners.onError(cb);
+    this.listeners.error.push(cb);
   }
 
   onRecovered(cb: () => void): void {
-    this.listeners.onRecovered(cb);
+    this.listeners.recovered.push(cb);
+  }
+
+  /** Logs and hands a new snapshot to the change listeners. */
+  protected announce(s: Snapshot): void {
+    this.logger?.info('datastore changed', { event: 'datastoreChanged', revision: s.revision });
+    this.listeners.emitChange(s);
   }
 }

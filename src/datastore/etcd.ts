@@ -23,7 +23,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
-import { buildSnapshot, sameContent, SnapshotCounter } from './snapshot.js';
+import { buildSnapshot, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
 
@@ -251,12 +251,10 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   /** Emits a snapshot of `entries` if its content differs from the current one. */
   private publish(): void {
     if (this.state === 'closed' || !this.snapshot) return;
-    const next = buildSnapshot(this.entries.values(), this.counter.current + 1);
-    if (sameContent(this.snapshot, next)) return;
-    this.counter.next();
+    const next = this.counter.changed(this.snapshot, this.entries.values());
+    if (next === null) return;
     this.snapshot = next;
-    this.logger?.info('datastore changed', { event: 'datastoreChanged', revision: this.snapshot.revision });
-    this.listeners.emitChange(this.snapshot);
+    this.announce(next);
   }
 
   private dropWatchers(): void {

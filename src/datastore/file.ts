@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
-import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
+import { buildSnapshot, resourcesOfKind, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { parseResources, resourceKey, validateResource } from './validate.js';
 import { mergeResources, removeResource } from './yaml-edit.js';
@@ -143,12 +143,10 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     this.lastText = text;
     this.lastBadText = undefined;
     if (!this.snapshot) return; // not loaded yet: load() will read it
-    const next = buildSnapshot(resources, this.counter.current + 1);
-    if (sameContent(this.snapshot, next)) return;
-    this.counter.next();
+    const next = this.counter.changed(this.snapshot, resources);
+    if (next === null) return;
     this.snapshot = next;
-    this.logger?.info('datastore changed', { event: 'datastoreChanged', revision: this.snapshot.revision });
-    this.listeners.emitChange(this.snapshot);
+    this.announce(next);
   }
 
   private startWatching(): void {

@@ -71,6 +71,17 @@ export class SnapshotCounter {
   get current(): number {
     return this.last;
   }
+
+  /**
+   * The snapshot of `resources` that follows `current`, or null when its content equals
+   * `current`'s (the revision is spent only on a real change).
+   */
+  changed(current: Snapshot, resources: Iterable<Resource>): Snapshot | null {
+    const next = buildSnapshot(resources, this.last + 1);
+    if (sameContent(current, next)) return null;
+    this.last++;
+    return next;
+  }
 }
 
 /**

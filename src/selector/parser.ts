@@ -57,21 +57,21 @@ class Parser {
   }
 
   private parseOr(): SelectorNode {
-    const operands = [this.parseAnd()];
-    while (this.peek().kind === 'or') {
-      this.take();
-      operands.push(this.parseAnd());
-    }
-    return operands.length === 1 ? operands[0]! : { op: 'or', operands };
+    return this.parseChain('or', () => this.parseAnd());
   }
 
   private parseAnd(): SelectorNode {
-    const operands = [this.parseOperation()];
-    while (this.peek().kind === 'and') {
+    return this.parseChain('and', () => this.parseOperation());
+  }
+
+  /** operand (op operand)*: one operand as itself, several as one n-ary node. */
+  private parseChain(op: 'or' | 'and', operand: () => SelectorNode): SelectorNode {
+    const operands = [operand()];
+    while (this.peek().kind === op) {
       this.take();
-      operands.push(this.parseOperation());
+      operands.push(operand());
     }
-    return operands.length === 1 ? operands[0]! : { op: 'and', operands };
+    return operands.length === 1 ? operands[0]! : { op, operands };
   }
 
   private parseOperation(): SelectorNode {
