@@ -2,11 +2,15 @@
 // route counter agent (bench/agent/kcount.mjs), `ip monitor` route watchers, BIRD 2 configs
 // rendered the way calico-node's confd renders them, and Calico YAML for tern.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+// Process and lab helpers are shared with the tests: test/helpers (netns Lab, BIRD process,
+// child environment) is the one module both import.
 import type { Lab, ProcHandle } from '../test/helpers/netns.js';
+import { spawnBird, type BirdProcess } from '../test/helpers/peers-bird.js';
+import { childEnv } from '../test/helpers/tern.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(BENCH_DIR, '..');
@@ -181,18 +185,11 @@ export function calicoBirdConfig(o: CalicoBirdOptions): string {
   return `${L.join('\n')}\n`;
 }
 
-export interface BirdProc { proc: ProcHandle; socket: string; config: string; birdc(...a: string[]): Promise<string> }
+export type BirdProc = BirdProcess;
 
-export async function startCalicoBird(lab: Lab, host: string, o: CalicoBirdOptions, opts: { recovery?: boolean } = {}): Promise<BirdProc> {
-  const config = lab.path(`${host}-bird.conf`);
-  const socket = lab.path(`${host}-bird.ctl`);
-  writeFileSync(config, calicoBirdConfig(o));
-  // calico-node runs `bird -R` (graceful-restart recovery); an injector runs plain.
-  const args = ['-f', '-c', config, '-s', socket, ...(opts.recovery ? ['-R'] : [])];
-  await lab.exec(host, 'bird', ['-p', '-c', config]);
-  const proc = lab.spawn(host, 'bird', args, { logFile: lab.path(`${host}-bird.log`) });
-  const birdc = async (...a: string[]) => (await lab.exec(host, 'birdc', ['-s', socket, ...a])).stdout;
-  return { proc, socket, config, birdc };
+/** BIRD with calico-node's config; calico-node runs it with `-R`, an injector runs plain. */
+export function startCalicoBird(lab: Lab, host: string, o: CalicoBirdOptions, opts: { recovery?: boolean } = {}): Promise<BirdProc> {
+  return spawnBird(lab, host, calicoBirdConfig(o), opts);
 }
 
 // ---------------------------------------------------------------------------- tern (Calico YAML)
@@ -216,11 +213,7 @@ export function calicoYaml(c: TernCluster): string {
   return `${docs.join('\n---\n')}\n`;
 }
 
-export function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return env;
-}
+export { childEnv };
 
 /** Starts bin/tern in `host` (no readiness wait: timing starts at spawn). */
 export function spawnTern(lab: Lab, host: string, datastore: string, node: string, ip: string, extra: string[] = []): ProcHandle {

@@ -98,7 +98,7 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
         if (impl === 'tern') writeAtomic(ds, ternYaml(nodes, without));
         else {
           await Promise.all(owners.map(async (n) => {
-            writeFileSync(n.bird!.config, calicoBirdConfig(birdOpts(nodes, n, n.blocks.filter((b) => !without.has(b)))));
+            writeFileSync(n.bird!.configFile, calicoBirdConfig(birdOpts(nodes, n, n.blocks.filter((b) => !without.has(b)))));
             await n.bird!.birdc('configure');
           }));
         }

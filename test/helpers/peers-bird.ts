@@ -167,16 +167,25 @@ export function parseBirdRoutes(out: string): BirdRoute[] {
   return routes;
 }
 
-export async function startBird(lab: Lab, host: string, opts: BirdOptions): Promise<BirdHandle> {
+/** A BIRD process in `host` running `config` (checked with `bird -p` first); also used by bench/. */
+export interface BirdProcess { proc: ProcHandle; socket: string; configFile: string; birdc(...args: string[]): Promise<string> }
+
+export async function spawnBird(lab: Lab, host: string, config: string, opts: { recovery?: boolean } = {}): Promise<BirdProcess> {
   const base = `${host}-bird`;
   const configFile = lab.path(`${base}.conf`);
   const socket = lab.path(`${base}.ctl`);
-  writeFileSync(configFile, birdConfig(opts));
+  writeFileSync(configFile, config);
   await lab.exec(host, 'bird', ['-p', '-c', configFile]);
   const args = ['-f', '-c', configFile, '-s', socket, '-P', lab.path(`${base}.pid`)];
+  // calico-node runs `bird -R` (graceful-restart recovery).
   if (opts.recovery) args.push('-R');
   const proc = lab.spawn(host, 'bird', args, { logFile: lab.path(`${base}.log`) });
   const birdc = async (...a: string[]) => (await lab.exec(host, 'birdc', ['-s', socket, ...a])).stdout;
+  return { proc, socket, configFile, birdc };
+}
+
+export async function startBird(lab: Lab, host: string, opts: BirdOptions): Promise<BirdHandle> {
+  const { proc, socket, configFile, birdc } = await spawnBird(lab, host, birdConfig(opts), { recovery: opts.recovery === true });
   const h: BirdHandle = {
     proc, socket, configFile, opts,
     birdc,

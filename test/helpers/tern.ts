@@ -54,7 +54,8 @@ export function writeDatastore(lab: Lab, yaml: string, name = 'datastore.yaml'):
   return `file:${file}`;
 }
 
-function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** The environment for a child tern (also bench/'s): without tap's loaders. */
+export function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // tap injects its loaders through NODE_OPTIONS; the daemon runs from dist/ without them.
   delete env.NODE_OPTIONS;
