@@ -1,5 +1,5 @@
 // Route shape (pure): which kernel route a learned BGP route becomes, following Calico's
-// `calico_kernel_programming` filter (calico-bgp-behaviour.md, "Kernel protocol").
+// `calico_kernel_programming` filter (calico-node's kernel protocol).
 //
 // - Prefix inside a VXLAN pool: not programmed (Felix programs those).
 // - IPIP `always`: `via NH dev tunl0 onlink`.

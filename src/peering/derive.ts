@@ -111,7 +111,7 @@ function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string): string {
     );
   }
   if (addressInPrefix(ipv4.address, '224.0.0.0/4')) {
-    // Peers reject a multicast/reserved identifier with "Bad BGP Identifier" (Calico #5146).
+    // Peers reject a multicast/reserved identifier with "Bad BGP Identifier".
     throw new ConfigError(`Node ${nodeName}: router id ${ipv4.address} is in 224.0.0.0/4 (multicast/reserved), peers would reject it`, {
       ...details, reason: 'router id in 224.0.0.0/4',
     });

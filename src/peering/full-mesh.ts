@@ -33,7 +33,7 @@ export function meshSessions(input: PeerSetInput): PeerSpec[] {
         sourceAddress: own,
         // We wait when the peer's address is greater: only the higher address connects
         // (Calico's `passive on`), so a restarting node's GR is not aborted by
-        // the peer opening a second connection (Calico #1423).
+        // the peer opening a second connection.
         passive: isGreater(address, own, order),
         gracefulRestartTime: mesh.restartTime,
         nextHopMode: 'auto',

@@ -25,8 +25,7 @@
 // Dependencies: src/model, src/net, src/selector, src/util only. Nothing here imports the
 // datastore, the speaker or the RIB; they import PeerSpec and NodeBgpConfig from here.
 //
-// What it reproduces (reference: calico-bgp-behaviour.md §1 "Mesh sessions", "Explicit
-// peers", §3; confd updatePeersV1 and bird.cfg.template):
+// What it reproduces (calico-node's confd: updatePeersV1 and bird.cfg.template):
 // - Mesh (full-mesh.ts): when nodeToNodeMeshEnabled (default true) and this node has no
 //   routeReflectorClusterID, one session per other node per family (IPv4 sessions between
 //   ipv4Addresses, IPv6 between ipv6Addresses), skipping route reflectors. Name
@@ -58,8 +57,8 @@
 //
 // Passive side: numeric, not string, comparison. The mesh makes peerings unidirectional:
 // the side whose peer has the GREATER address is passive, so only the higher address
-// connects (a second, crossing connection would abort a graceful restart in progress, Calico
-// #1423). Calico's template compares the address TEXT (`gt $onode_ip $node_ip`); tern
+// connects (a second, crossing connection would abort a graceful restart in progress).
+// Calico's template compares the address TEXT (`gt $onode_ip $node_ip`); tern
 // compares the addresses as numbers. Both are total orders, so within a cluster of only
 // tern (or only Calico) nodes each pair still has exactly one active side — what differs
 // is which side that is, whenever text order and numeric order disagree: between 10.0.0.9

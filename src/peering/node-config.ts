@@ -33,7 +33,7 @@ export interface OwnBlock {
   readonly cidr: string;
   /**
    * Only 'confirmed' blocks are programmed (blackhole) and advertised; 'pending' ones are
-   * ignored (Calico #6867, #4471); 'pendingDeletion' ones keep the blackhole in Calico but
+   * ignored (an affinity not yet confirmed may still go to another node); 'pendingDeletion' ones keep the blackhole in Calico but
    * get no aggregation. The state is kept so consumers can decide.
    */
   readonly state: 'confirmed' | 'pending' | 'pendingDeletion';

@@ -92,7 +92,7 @@ export function isAccepted(v: PrefixVerdict): boolean {
   return v === 'ownBlock' || v === 'pool';
 }
 
-/** calico_export_to_bgp_peers, first match wins (calico-bgp-behaviour.md §1). */
+/** calico-node's calico_export_to_bgp_peers filter, first match wins. */
 export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdict {
   const c = compile(ctx);
   const p = matchPrefix(prefix);

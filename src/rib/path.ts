@@ -3,7 +3,7 @@
 // A path is one route to a prefix learned from one source (a BGP peer, or a local origin:
 // own blocks, kernel-learned routes). The prefix is not stored in the path (the destination
 // holds it), so Path has two fields: a shared PathKey (source, path id, stale mark: one pair
-// per source and path id) and the shared interned AttrSet (style-by-example, item 9).
+// per source and path id) and the shared interned AttrSet (memory: × routes × peers).
 // Paths are shared too: `Path.of` returns one Path per (source, path id, attribute set),
 // cached on the set, so a route costs no Path object of its own. A path is therefore never
 // changed: the GR stale mark (RFC 4724 §4.2; it takes no part in selection, stale routes

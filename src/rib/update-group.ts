@@ -4,7 +4,7 @@
 // flag, next-hop mode and local address, 4-octet AS, ADD-PATH, extended messages) form a
 // group. Export runs once per group and prefix; its results are interned AttrSets, so the
 // encoded attribute bytes (cached in the set) are shared by every member and every prefix
-// with the same attributes (BIRD buckets, style-by-example item 12).
+// with the same attributes (as BIRD's buckets).
 //
 // The one per-member rule, "never send a route back to the peer it came from", is applied
 // by the member on the group's result (each Advert carries its source key).
