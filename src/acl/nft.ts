@@ -15,7 +15,7 @@
 //
 // Thread safety: callers serialize apply/resync (AclCompanion runs one operation at a time).
 import { spawn } from 'node:child_process';
-import { canonicalPrefix } from '../net/prefix.js';
+import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { elementDiffScript, tableScript, type DesiredTable } from './render.js';
@@ -97,6 +97,11 @@ type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 function elementText(e: unknown, bits: number): string {
+  if (isObj(e) && Array.isArray(e.concat)) {
+    const [addr, ...rest] = e.concat as unknown[];
+    return [canonicalAddress(String(addr)), ...rest.map(String)].join(' . ');
+  }
+  if (isObj(e) && 'elem' in e && isObj(e.elem)) return elementText(e.elem.val, bits);
   if (typeof e === 'string') return canonicalPrefix(`${e}/${bits}`);
   if (isObj(e) && isObj(e.prefix)) return canonicalPrefix(`${String(e.prefix.addr)}/${String(e.prefix.len)}`);
   if (isObj(e) && Array.isArray(e.range)) return `${String(e.range[0])}-${String(e.range[1])}`;
@@ -121,7 +126,8 @@ export function summarizeLive(json: unknown): TableSummary {
       const name = String(o.rule.chain);
       s.chains[name] = (s.chains[name] ?? 0) + 1;
     } else if (isObj(o.set)) {
-      const bits = o.set.type === 'ipv6_addr' ? 128 : 32;
+      const type = Array.isArray(o.set.type) ? o.set.type.join(' . ') : String(o.set.type);
+      const bits = type.startsWith('ipv6_addr') ? 128 : 32;
       s.sets[String(o.set.name)] = (Array.isArray(o.set.elem) ? o.set.elem : []).map((e) => elementText(e, bits)).sort();
     } else if (isObj(o.map)) {
       const elems = Array.isArray(o.map.elem) ? (o.map.elem as unknown[]) : [];

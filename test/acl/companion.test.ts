@@ -100,7 +100,7 @@ t.test('cli: runAclCompanion --once and with a signal, runAclExplain', async (t)
   t.equal(ex.text, [
     'default/other (10.65.0.2) -> default/frontend (10.65.0.1) tcp/80: DROPPED',
     '  egress of default/other: allowed by profile kns.default rule 1 (Allow)',
-    '  ingress of default/frontend: dropped by global policy only-a rule 1 (Deny)',
+    '  ingress of default/frontend: dropped by global policy only-a (tier default) rule 1 (Deny)',
     '',
   ].join('\n'));
   const js = await runAclExplain({ src: '10.65.0.1', dst: '192.0.2.9', flow: 'udp/53', json: true }, async () => snap);

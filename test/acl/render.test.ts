@@ -75,8 +75,8 @@ t.test('set-only change is an incremental transaction; structural change is not'
 
 t.test('summary of the desired table', async (t) => {
   const s = summarizeDesired(renderTable(buildModel(threePods(POLICIES), 'host-b')));
-  t.same(s.hooks, { 'tern-from-wl': '+10', 'tern-to-wl': '+11' });
-  t.equal(s.chains['tern-tw-calib0000001'], 3);
+  t.same(s.hooks, { 'tern-from-wl': '+10', 'tern-to-wl': '+11', 'tern-wl-to-host': '+10' });
+  t.equal(s.chains['tern-tw-calib0000001'], 4);
   t.same(s.maps['tern-from-wl-dispatch'], ['calib0000001:tern-fw-calib0000001']);
 });
 
