@@ -37,6 +37,8 @@ export interface DaemonOptions {
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
   readonly acl: boolean;
+  /** Felix's DefaultEndpointToHostAction for the ACL companion (default Drop). */
+  readonly aclEndpointToHostAction?: 'Drop' | 'Accept' | 'Return';
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
@@ -108,7 +110,10 @@ export class Daemon {
     this.apply(cfg);
 
     if (this.opts.acl) {
-      this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
+      this.acl = new AclCompanion({
+        nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
+        ...(this.opts.aclEndpointToHostAction ? { render: { endpointToHostAction: this.opts.aclEndpointToHostAction } } : {}),
+      });
       this.acl.start();
       this.acl.update(snapshot);
     }

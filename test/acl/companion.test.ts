@@ -82,7 +82,7 @@ t.test('cli: runAclCompanion --once and with a signal, runAclExplain', async (t)
   let changed: ((s: Snapshot) => void) | null = null;
 
   const once = await runAclCompanion({ node: 'host-b', once: true, netns: lab.ns('h') }, { source, logger: silentLogger() });
-  t.same(once, { problems: 0, lastError: null });
+  t.same(once, { problems: [], lastError: null });
   t.match(await tableText(lab), /tern-tw-calib0000001/);
 
   const ac = new AbortController();
