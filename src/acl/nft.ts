@@ -3,9 +3,11 @@
 //
 // Design
 // - tern owns exactly one table (`inet tern`). Every write is ONE `nft -f` transaction, so
-//   the kernel sees the old table or the new one, never a mix. A change that only moves set
-//   elements is applied incrementally (add/delete element); anything else replaces the whole
-//   table inside one transaction (add table; delete table; table { … }).
+//   the kernel sees the old table or the new one, never a mix. A change is applied
+//   incrementally (diff.ts: set and map elements, changed chains flushed and refilled, new
+//   and removed chains and sets); a changed hook or chain comment, or a failed incremental
+//   transaction, replaces the whole table inside one transaction (add table; delete table;
+//   table { … }).
 // - After each apply the live table is read back: its summary (chains and rule counts, set
 //   and map elements, hooks) must equal the desired summary, and its full JSON (without
 //   handles) becomes the baseline. check() compares the live table with both; resync()
@@ -18,7 +20,8 @@ import { spawn } from 'node:child_process';
 import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { elementDiffScript, tableScript, type DesiredTable } from './render.js';
+import { incrementalScript } from './diff.js';
+import { tableScript, type DesiredTable } from './render.js';
 
 export class AclError extends DaemonError {
   override readonly name = 'AclError';
@@ -162,7 +165,7 @@ export class NftTable {
     const prev = this.applied;
     if (!force && prev && JSON.stringify(prev) === JSON.stringify(desired) && this.baseline !== null) return 'unchanged';
     let mode: ApplyMode = 'full';
-    const diff = !force && prev && this.baseline !== null ? elementDiffScript(prev, desired) : null;
+    const diff = !force && prev && this.baseline !== null ? incrementalScript(prev, desired) : null;
     this.applied = null;
     this.baseline = null;
     if (diff !== null) {

@@ -43,7 +43,7 @@ t.test('companion: resync timer, retry, coalescing, stop', async (t) => {
   t.match(await tableText(lab), /chain tern-tw-calib0000001/);
   t.equal(c.status().appliedRevision, 1);
 
-  nft.failNext = 1;
+  nft.failNext = 2; // the incremental transaction, then the full replacement it falls back to
   c.update(threePods({ revision: 2 }, { dbProfiles: [] }));
   await c.idle();
   t.equal(c.status().lastError, 'injected failure');
