@@ -23,7 +23,15 @@ function sameRules(a: NftChain, b: NftChain): boolean {
   return true;
 }
 
-export interface DiffStats { readonly chainsWritten: number; readonly chainsAdded: number; readonly chainsDeleted: number; readonly elements: number }
+export interface DiffStats {
+  readonly chainsWritten: number;
+  readonly chainsAdded: number;
+  readonly chainsDeleted: number;
+  readonly elements: number;
+  /** Objects the script creates or changes, for a targeted read-back. */
+  readonly touched: { readonly chains: readonly string[]; readonly sets: readonly string[]; readonly maps: readonly string[] };
+  readonly deleted: { readonly chains: readonly string[]; readonly sets: readonly string[] };
+}
 
 /** The transaction moving `prev` to `next`, '' when they are equal, null when it must be a full replace. */
 export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?: { value?: DiffStats }): string | null {
@@ -47,6 +55,8 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
   const body: string[] = [];
   const tail: string[] = [];
   let elements = 0;
+  const touched = { chains: [] as string[], sets: [] as string[], maps: [] as string[] };
+  const gone = { chains: [] as string[], sets: [] as string[] };
   let written = 0;
   let added = 0;
   let deleted = 0;
@@ -56,9 +66,12 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
       head.push(`add set ${T} ${name} { type ${s.type};${s.type.includes('.') ? '' : ' flags interval;'} }`);
       if (s.elements.length > 0) body.push(`add element ${T} ${name} { ${s.elements.join(', ')} }`);
       elements += s.elements.length;
+      touched.sets.push(name);
       continue;
     }
-    elements += elementDiff(T, p, s, body);
+    const n = elementDiff(T, p, s, body);
+    if (n > 0) touched.sets.push(name);
+    elements += n;
   }
   for (const [name, c] of nextChains) {
     const p = prevChains.get(name);
@@ -68,6 +81,7 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
     } else if (sameRules(p, c)) continue;
     else body.push(`flush chain ${T} ${name}`);
     written++;
+    touched.chains.push(name);
     for (const r of c.rules) body.push(`add rule ${T} ${name} ${r}`);
   }
   const prevMaps = new Map(prev.maps.map((m) => [m.name, m]));
@@ -81,6 +95,7 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
     if (del.length > 0) body.push(`delete element ${T} ${m.name} { ${del.join(', ')} }`);
     if (add.length > 0) body.push(`add element ${T} ${m.name} { ${add.join(', ')} }`);
     elements += del.length + add.length;
+    if (del.length + add.length > 0) touched.maps.push(m.name);
   }
   if (prev.maps.length !== next.maps.length) return null;
   for (const name of prevChains.keys()) {
@@ -88,10 +103,15 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
     // Flush everything first (rules of a deleted chain may jump to another deleted chain).
     body.push(`flush chain ${T} ${name}`);
     tail.push(`delete chain ${T} ${name}`);
+    gone.chains.push(name);
     deleted++;
   }
-  for (const name of prevSets.keys()) if (!nextSets.has(name)) tail.push(`delete set ${T} ${name}`);
-  if (stats) stats.value = { chainsWritten: written, chainsAdded: added, chainsDeleted: deleted, elements };
+  for (const name of prevSets.keys()) {
+    if (nextSets.has(name)) continue;
+    tail.push(`delete set ${T} ${name}`);
+    gone.sets.push(name);
+  }
+  if (stats) stats.value = { chainsWritten: written, chainsAdded: added, chainsDeleted: deleted, elements, touched, deleted: gone };
   const lines = [...head, ...body, ...tail];
   return lines.join('\n') + (lines.length > 0 ? '\n' : '');
 }

@@ -89,7 +89,7 @@ export interface AclModel {
   readonly problems: readonly AclProblem[];
 }
 
-type Selecting = AclPolicy & { readonly felixName: string; readonly select: (ep: Entity) => boolean };
+type Selecting = AclPolicy & { readonly felixName: string; readonly namespace: string | undefined; readonly select: (ep: Entity) => boolean };
 
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
@@ -129,16 +129,22 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
     const e = entityByKey.get(key);
     if (!e) continue;
     const mine = nodeName === undefined || r.spec.node === nodeName;
-    const plan = (d: Direction): TierPlan[] => {
-      if (!mine) return [];
-      const out: TierPlan[] = [];
+    const tiersFor: Record<Direction, TierPlan[]> = { ingress: [], egress: [] };
+    if (mine) {
       for (const t of tierList) {
-        const keys = (byTier.get(t.name) ?? []).filter((p) => p.applies[d] && p.select(e)).map((p) => p.key);
-        if (keys.length > 0) out.push({ tier: t.name, defaultAction: t.defaultAction, policies: keys });
+        const ingress: string[] = [];
+        const egress: string[] = [];
+        for (const p of byTier.get(t.name) ?? []) {
+          // A NetworkPolicy never selects outside its namespace: skip it before its selector.
+          if (p.namespace !== undefined && p.namespace !== e.namespace) continue;
+          if (!(p.applies.ingress || p.applies.egress) || !p.select(e)) continue;
+          if (p.applies.ingress) ingress.push(p.key);
+          if (p.applies.egress) egress.push(p.key);
+        }
+        if (ingress.length > 0) tiersFor.ingress.push({ tier: t.name, defaultAction: t.defaultAction, policies: ingress });
+        if (egress.length > 0) tiersFor.egress.push({ tier: t.name, defaultAction: t.defaultAction, policies: egress });
       }
-      return out;
-    };
-    const tiersFor = { ingress: plan('ingress'), egress: plan('egress') };
+    }
     let spoof: Nets = { v4: [], v6: [] };
     try { spoof = splitNets(r.spec.allowSpoofedSourcePrefixes ?? [], 'allowSpoofedSourcePrefixes'); } catch { /* datastore validated */ }
     all.push({
@@ -236,7 +242,7 @@ function addPolicy(
     (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
     (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
-  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, select });
+  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, select });
 }
 
 const DENY_ALL: Rule = { action: 'Deny' };
