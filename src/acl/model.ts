@@ -94,7 +94,40 @@ type Selecting = AclPolicy & { readonly felixName: string; readonly namespace: s
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
+/** The model, in one go (explain, tests). */
 export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
+  return runSteps(modelSteps(snap, nodeName));
+}
+
+/**
+ * The model in slices of at most `sliceMs` of synchronous work, yielding to the event loop in
+ * between (the BGP speaker shares it): the companion builds a thousand policies without
+ * holding the loop for more than a few milliseconds at a time.
+ */
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName), sliceMs);
+}
+
+export function runSteps<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+export async function runStepsAsync<T>(g: Generator<void, T>, sliceMs: number): Promise<T> {
+  for (;;) {
+    const end = performance.now() + sliceMs;
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+      if (performance.now() >= end) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
@@ -106,14 +139,22 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
   const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map() };
   const tiers = tiersOf(snap);
   const policies = new Map<string, Selecting>();
-  for (const [key, r] of snap.globalNetworkPolicies) addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec);
-  for (const [key, r] of snap.networkPolicies) addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec);
+  yield;
+  for (const [key, r] of snap.globalNetworkPolicies) {
+    addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec);
+    yield;
+  }
+  for (const [key, r] of snap.networkPolicies) {
+    addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec);
+    yield;
+  }
   for (const t of tiers.values()) {
     if (!t.exists) problems.push({ kind: 'Tier', key: t.name, reason: 'policies name this tier but no Tier resource exists (its policies run after every other tier, end-of-tier Deny)' });
   }
   const profiles = new Map<string, AclPolicy>();
   for (const [key, r] of snap.profiles) {
     profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
+    yield;
   }
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
@@ -128,6 +169,7 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
   for (const [key, r] of snap.workloadEndpoints) {
     const e = entityByKey.get(key);
     if (!e) continue;
+    yield;
     const mine = nodeName === undefined || r.spec.node === nodeName;
     const tiersFor: Record<Direction, TierPlan[]> = { ingress: [], egress: [] };
     if (mine) {

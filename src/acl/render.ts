@@ -108,6 +108,15 @@ interface Ctx {
 }
 
 export function renderTable(model: AclModel, options: RenderOptions = {}): DesiredTable {
+  const g = renderSteps(model, options);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** renderTable as steps (one per chain), for the companion's sliced build (model.ts runStepsAsync). */
+export function* renderSteps(model: AclModel, options: RenderOptions = {}): Generator<void, DesiredTable> {
   const opts = { ...DEFAULT_RENDER, ...options };
   const ctx: Ctx = { opts, usedSets: new Set(), usedNamed: new Set(), groups: new Map() };
   const chains: NftChain[] = [];
@@ -117,6 +126,7 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
     for (const key of [...polKeys].sort()) {
       const p = model.policies.get(key);
       if (p) chains.push(policyRules(ctx, p, d, policyChain(d, key), 'policy'));
+      yield;
     }
     const profKeys = new Set(model.endpoints.flatMap((e) => e.profiles));
     for (const key of [...profKeys].sort()) {
@@ -128,6 +138,7 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
   for (const d of dirs) {
     const elements: (readonly [string, string])[] = [];
     for (const ep of model.endpoints) {
+      yield;
       chains.push(...endpointChains(ctx, model, ep, d));
       elements.push([ep.iface, endpointChain(d, ep.iface)]);
     }
