@@ -10,7 +10,8 @@ import type { Snapshot } from '../datastore/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { buildModelAsync, runStepsAsync, type AclProblem } from './model.js';
+import { buildModelAsync, type AclProblem } from './model.js';
+import { runStepsAsync } from './steps.js';
 import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
 import { renderSteps, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
 

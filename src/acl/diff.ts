@@ -35,6 +35,16 @@ export interface DiffStats {
 
 /** The transaction moving `prev` to `next`, '' when they are equal, null when it must be a full replace. */
 export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?: { value?: DiffStats }): string | null {
+  const g = incrementalSteps(prev, next, stats);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** incrementalScript in steps (a yield every 256 chains or sets), for a sliced run. */
+export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?: { value?: DiffStats }): Generator<void, string | null> {
+  let step = 0;
   if (prev.family !== next.family || prev.name !== next.name) return null;
   const T = `${next.family} ${next.name}`;
   const prevSets = new Map(prev.sets.map((s) => [s.name, s]));
@@ -61,6 +71,7 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
   let added = 0;
   let deleted = 0;
   for (const [name, s] of nextSets) {
+    if ((++step & 255) === 0) yield;
     const p = prevSets.get(name);
     if (!p) {
       head.push(`add set ${T} ${name} { type ${s.type};${s.type.includes('.') ? '' : ' flags interval;'} }`);
@@ -69,11 +80,12 @@ export function incrementalScript(prev: DesiredTable, next: DesiredTable, stats?
       touched.sets.push(name);
       continue;
     }
-    const n = elementDiff(T, p, s, body);
-    if (n > 0) touched.sets.push(name);
-    elements += n;
+    const changed = elementDiff(T, p, s, body);
+    if (changed > 0) touched.sets.push(name);
+    elements += changed;
   }
   for (const [name, c] of nextChains) {
+    if ((++step & 255) === 0) yield;
     const p = prevChains.get(name);
     if (!p) {
       head.push(`add chain ${T} ${name}${c.comment ? ` { comment ${comment(c.comment)}; }` : ''}`);

@@ -24,6 +24,7 @@
 import type { EntityRule, PolicySpec, Rule, Snapshot } from '../datastore/types.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
+import { runSteps, runStepsAsync } from './steps.js';
 import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
 
@@ -106,25 +107,6 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
  */
 export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4): Promise<AclModel> {
   return runStepsAsync(modelSteps(snap, nodeName), sliceMs);
-}
-
-export function runSteps<T>(g: Generator<void, T>): T {
-  for (;;) {
-    const r = g.next();
-    if (r.done) return r.value;
-  }
-}
-
-export async function runStepsAsync<T>(g: Generator<void, T>, sliceMs: number): Promise<T> {
-  for (;;) {
-    const end = performance.now() + sliceMs;
-    for (;;) {
-      const r = g.next();
-      if (r.done) return r.value;
-      if (performance.now() >= end) break;
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
 }
 
 function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclModel> {

@@ -22,7 +22,8 @@ import { spawn } from 'node:child_process';
 import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { incrementalScript, type DiffStats } from './diff.js';
+import { incrementalSteps, type DiffStats } from './diff.js';
+import { runStepsAsync } from './steps.js';
 import { tableScript, type DesiredTable } from './render.js';
 
 export class AclError extends DaemonError {
@@ -209,7 +210,7 @@ export class NftTable {
   async apply(desired: DesiredTable, force = false): Promise<ApplyMode> {
     const prev = this.applied;
     const stats: { value?: DiffStats } = {};
-    const diff = !force && prev && this.baseline.size > 0 ? incrementalScript(prev, desired, stats) : null;
+    const diff = !force && prev && this.baseline.size > 0 ? await runStepsAsync(incrementalSteps(prev, desired, stats), 4) : null;
     if (diff === '') {
       this.applied = desired;
       return 'unchanged';
