@@ -40,6 +40,8 @@ export interface DaemonOptions {
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
+  /** RFC 4724 §4.1 Selection_Deferral_Timer: longest wait for peers' End-of-RIB before advertising after a restart. */
+  readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
   readonly logger: Logger;
@@ -86,13 +88,19 @@ export class Daemon {
       await this.fib.start();
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    // RFC 4724 §4.1: restarting with forwarding state (adopted kernel routes), or a reflector
+    // without a FIB (never in the forwarding path, so it cannot tell a restart from a first
+    // start): defer advertisement until peers have sent End-of-RIB. Restart State (R) is
+    // set while deferring so that two restarting speakers do not wait on each other.
+    const defer = adopted > 0 || (!this.fib && cfg.clusterId !== undefined);
+    if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
-      gracefulRestart: { restarting: adopted > 0, forwardingPreserved: adopted > 0 },
+      gracefulRestart: { restarting: defer, forwardingPreserved: adopted > 0 },
     });
     this.speaker = speaker;
     speaker.on('established', (h) => core.onEstablished(h));
@@ -103,8 +111,10 @@ export class Daemon {
 
     core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
     core.expectEndOfRib(cfg.peers);
-    // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
-    this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
+    // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
+    // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
+    // adoption has its own --stale-time timer either way).
+    this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
 
     if (this.opts.acl) {
