@@ -14,7 +14,8 @@
 // Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
 // (RFC 4724 §2). Route refresh (RFC 2918): every advertised route is sent again; with
 // enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
-// before and EoRR after them.
+// before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
+// keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
 import type { Family } from '../net/prefix.js';
 import type { Nlri } from '../bgp/wire/types.js';
 import { packUpdates, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
