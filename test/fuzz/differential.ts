@@ -65,8 +65,17 @@ function normAsPath(text: string): string {
 function pathKey(p: { asPath: string; nextHop: string; origin?: string | undefined; med?: number | undefined; localPref?: number | undefined; communities?: string[] | undefined; large?: string[] | undefined }): string {
   return JSON.stringify([
     normAsPath(p.asPath), p.nextHop, (p.origin ?? '').toLowerCase(), p.med ?? null, p.localPref ?? 100,
-    [...(p.communities ?? [])].sort(), [...(p.large ?? [])].sort(),
+    capList(p.communities), capList(p.large),
   ]);
+}
+
+/**
+ * BIRD's `show route all` prints a long community list cut short, ending in "..." (its CLI
+ * line buffer): only the first values are comparable. Lists keep wire order on both sides.
+ */
+const LIST_CAP = 24;
+function capList(l: readonly string[] | undefined): string[] {
+  return (l ?? []).slice(0, LIST_CAP);
 }
 
 function ternPaths(routes: RouteJson[]): Map<string, NormPath[]> {
@@ -96,15 +105,48 @@ function birdPaths(routes: BirdRoute[]): Map<string, NormPath[]> {
   return m;
 }
 
-/** Prefix-by-prefix differences between the two tables ([] when equal). */
-export function compareRibs(tern: Map<string, NormPath[]>, bird: Map<string, NormPath[]>): string[] {
+/** RFC 4271 §9.1.2.2 length: an AS_SET counts one, confederation segments none. */
+function pathLength(asPath: string): number {
+  let n = 0;
+  for (const tok of asPath.split(' ').filter(Boolean)) if (!tok.startsWith('(')) n++;
+  return n;
+}
+
+const SOURCE_AS = new Map(GENS.map((g) => [g.address, g.asn]));
+
+/**
+ * The two tables hold the same paths but pick different best paths: is it one of the known
+ * differences (docs/rfc-compliance.md)? Returns the reason, or null.
+ */
+function explainBest(t: NormPath, b: NormPath): string | null {
+  const [ta, , to, tm, tl] = JSON.parse(t.path) as [string, string, string, number | null, number];
+  const [ba, , bo, bm, bl] = JSON.parse(b.path) as [string, string, string, number | null, number];
+  const first = (a: string) => Number(/^\d+/.exec(a)?.[0] ?? NaN);
+  // BIRD takes the neighbour AS for the MED comparison from the AS_PATH's first AS; RFC
+  // 4271 §9.1.2.2 (c) says it is the AS of the eBGP neighbour itself.
+  if (first(ta) !== SOURCE_AS.get(t.source) || first(ba) !== SOURCE_AS.get(b.source)) return 'BIRD: MED neighbour AS from the AS_PATH';
+  // Two ADD-PATH paths of one peer equal in every RFC 4271 step (no MED counts as 0, §9.1.2.2 (c)):
+  // the RFCs leave the choice open.
+  if (t.source === b.source && tl === bl && pathLength(ta) === pathLength(ba) && to === bo && (tm ?? 0) === (bm ?? 0)) return 'tie between ADD-PATH paths of one peer';
+  return null;
+}
+
+/** Prefix-by-prefix differences between the two tables ([] when equal); explained ones are counted in `explained`. */
+export function compareRibs(tern: Map<string, NormPath[]>, bird: Map<string, NormPath[]>, explained: Record<string, number> = {}): string[] {
   const diffs: string[] = [];
   const prefixes = new Set([...tern.keys(), ...bird.keys()]);
-  const show = (l: NormPath[] | undefined) => (l ?? []).map((p) => `${p.source} ${p.path}${p.best ? ' *' : ''}`).sort();
+  const show = (l: NormPath[] | undefined, withBest = true) => (l ?? []).map((p) => `${p.source} ${p.path}${withBest && p.best ? ' *' : ''}`).sort();
   for (const prefix of [...prefixes].sort()) {
     const a = show(tern.get(prefix));
     const b = show(bird.get(prefix));
-    if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`${prefix}\n    tern: ${a.join('\n          ') || '(none)'}\n    bird: ${b.join('\n          ') || '(none)'}`);
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (JSON.stringify(show(tern.get(prefix), false)) === JSON.stringify(show(bird.get(prefix), false))) {
+      const tb = tern.get(prefix)?.find((p) => p.best);
+      const bb = bird.get(prefix)?.find((p) => p.best);
+      const why = tb && bb ? explainBest(tb, bb) : null;
+      if (why) { explained[why] = (explained[why] ?? 0) + 1; continue; }
+    }
+    diffs.push(`${prefix}\n    tern: ${a.join('\n          ') || '(none)'}\n    bird: ${b.join('\n          ') || '(none)'}`);
   }
   return diffs;
 }
@@ -201,7 +243,7 @@ export async function runDifferential(o: DiffOptions): Promise<DiffResult> {
         failures.push({ stream: k, seed, gen, diffs: [`sentinel: ${String(err)}`, ...driver.events.splice(0)] });
         break;
       }
-      const diffs = [...compareRibs(ternPaths(tRoutes), birdPaths(bRoutes)), ...driver.events.splice(0)];
+      const diffs = [...compareRibs(ternPaths(tRoutes), birdPaths(bRoutes), explained), ...driver.events.splice(0)];
       if (diffs.length) {
         failures.push({ stream: k, seed, gen, diffs });
         o.log(`stream ${k} seed ${seed} gen ${gen}: ${diffs.length} difference(s)\n  ${diffs.slice(0, 10).join('\n  ')}`);
