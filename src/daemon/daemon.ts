@@ -89,10 +89,14 @@ export class Daemon {
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
     // RFC 4724 §4.1: restarting with forwarding state (adopted kernel routes), or a reflector
-    // without a FIB (never in the forwarding path, so it cannot tell a restart from a first
-    // start): defer advertisement until peers have sent End-of-RIB. Restart State (R) is
-    // set while deferring so that two restarting speakers do not wait on each other.
-    const defer = adopted > 0 || (!this.fib && cfg.clusterId !== undefined);
+    // without a FIB: it is not in the forwarding path, so its forwarding state is always
+    // preserved (F), and it cannot tell a restart from a first start. Either defers
+    // advertisement until peers have sent End-of-RIB, so clients keep using its stale routes
+    // until it sends a complete table. Restart State (R) is set while deferring so that two
+    // restarting speakers do not wait on each other.
+    const reflectorWithoutFib = !this.fib && cfg.clusterId !== undefined;
+    const forwardingPreserved = adopted > 0 || reflectorWithoutFib;
+    const defer = forwardingPreserved;
     if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,
@@ -100,7 +104,7 @@ export class Daemon {
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
-      gracefulRestart: { restarting: defer, forwardingPreserved: adopted > 0 },
+      gracefulRestart: { restarting: defer, forwardingPreserved },
     });
     this.speaker = speaker;
     speaker.on('established', (h) => core.onEstablished(h));
@@ -109,7 +113,7 @@ export class Daemon {
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
+    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved }));
     core.expectEndOfRib(cfg.peers);
     // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
     // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
