@@ -20,7 +20,7 @@ import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
-import { RoutingCore } from './routing.js';
+import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
@@ -88,15 +88,7 @@ export class Daemon {
       await this.fib.start();
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
-    // RFC 4724 §4.1: restarting with forwarding state (adopted kernel routes), or a reflector
-    // without a FIB: it is not in the forwarding path, so its forwarding state is always
-    // preserved (F), and it cannot tell a restart from a first start. Either defers
-    // advertisement until peers have sent End-of-RIB, so clients keep using its stale routes
-    // until it sends a complete table. Restart State (R) is set while deferring so that two
-    // restarting speakers do not wait on each other.
-    const reflectorWithoutFib = !this.fib && cfg.clusterId !== undefined;
-    const forwardingPreserved = adopted > 0 || reflectorWithoutFib;
-    const defer = forwardingPreserved;
+    const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
     if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,

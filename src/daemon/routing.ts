@@ -59,6 +59,19 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
   };
 }
 
+/**
+ * RFC 4724 §4.1 at start: restarting with forwarding state (adopted kernel routes), or a
+ * reflector without a FIB: it is not in the forwarding path, so its forwarding state is
+ * always preserved (F), and it cannot tell a restart from a first start. Either defers
+ * advertisement until peers have sent End-of-RIB (and sets R meanwhile, so that two
+ * restarting speakers do not wait on each other), so clients keep using its stale routes
+ * until it sends a complete table.
+ */
+export function restartPolicy(o: { adopted: number; fib: boolean; clusterId?: string | undefined }): { defer: boolean; forwardingPreserved: boolean } {
+  const forwardingPreserved = o.adopted > 0 || (!o.fib && o.clusterId !== undefined);
+  return { defer: forwardingPreserved, forwardingPreserved };
+}
+
 export function confirmedBlocks(cfg: NodeBgpConfig): string[] {
   return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
 }

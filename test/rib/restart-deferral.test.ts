@@ -87,3 +87,12 @@ t.test('without deferral (first start) End-of-RIB goes out at once', async (t) =
   core.onEstablished(p2.handle);
   t.same(summary(p2.take()), ['EoR']);
 });
+
+t.test('who defers at start: adopted kernel routes, or a reflector without a FIB', async (t) => {
+  const { restartPolicy } = await import('../../src/daemon/routing.js');
+  t.same(restartPolicy({ adopted: 0, fib: true }), { defer: false, forwardingPreserved: false }, 'first start of a node');
+  t.same(restartPolicy({ adopted: 3, fib: true }), { defer: true, forwardingPreserved: true }, 'restart with forwarding state');
+  t.same(restartPolicy({ adopted: 0, fib: false, clusterId: '244.0.0.1' }), { defer: true, forwardingPreserved: true }, 'reflector, --no-fib');
+  t.same(restartPolicy({ adopted: 0, fib: false }), { defer: false, forwardingPreserved: false }, '--no-fib, not a reflector');
+  t.same(restartPolicy({ adopted: 0, fib: true, clusterId: '244.0.0.1' }), { defer: false, forwardingPreserved: false }, 'reflector with a FIB and nothing adopted');
+});
