@@ -48,6 +48,8 @@ export interface DiffResult {
   readonly failures: { stream: number; seed: number; gen: number; diffs: string[] }[];
   /** Known differences seen (reason → count). */
   readonly explained: Record<string, number>;
+  /** Paths compared, over every stream. */
+  readonly compared: number;
 }
 
 interface NormPath { source: string; path: string; best: boolean }
@@ -217,6 +219,7 @@ export async function runDifferential(o: DiffOptions): Promise<DiffResult> {
   const failures: DiffResult['failures'] = [];
   const explained: Record<string, number> = {};
   let k = 0;
+  let compared = 0;
   try {
     const { tern, bird, driver } = await setUp(lab, o.messages);
     const deadline = o.seconds !== undefined ? started + o.seconds * 1000 : Infinity;
@@ -243,17 +246,19 @@ export async function runDifferential(o: DiffOptions): Promise<DiffResult> {
         failures.push({ stream: k, seed, gen, diffs: [`sentinel: ${String(err)}`, ...driver.events.splice(0)] });
         break;
       }
-      const diffs = [...compareRibs(ternPaths(tRoutes), birdPaths(bRoutes), explained), ...driver.events.splice(0)];
+      const tp = ternPaths(tRoutes);
+      for (const l of tp.values()) compared += l.length;
+      const diffs = [...compareRibs(tp, birdPaths(bRoutes), explained), ...driver.events.splice(0)];
       if (diffs.length) {
         failures.push({ stream: k, seed, gen, diffs });
         o.log(`stream ${k} seed ${seed} gen ${gen}: ${diffs.length} difference(s)\n  ${diffs.slice(0, 10).join('\n  ')}`);
         break; // later streams start from a clean table anyway, but the first failure is the one to read
       }
-      if (k % 20 === 0) o.log(`${k} streams, ${((Date.now() - started) / 1000).toFixed(0)} s, no difference`);
+      if (k % 20 === 0) o.log(`${k} streams, ${((Date.now() - started) / 1000).toFixed(0)} s, ${compared} paths compared, no difference`);
     }
     driver.close();
   } finally {
     if (!o.t) await lab.destroy();
   }
-  return { streams: k, seconds: (Date.now() - started) / 1000, failures, explained };
+  return { streams: k, seconds: (Date.now() - started) / 1000, failures, explained, compared };
 }

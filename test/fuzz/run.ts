@@ -18,5 +18,5 @@ for (const f of res.failures) {
   process.stdout.write(`FAIL seed ${f.seed} (run seed ${seed}, stream ${f.stream}, generator ${f.gen}):\n  ${f.diffs.join('\n  ')}\n`);
 }
 for (const [why, n] of Object.entries(res.explained)) process.stdout.write(`explained (docs/rfc-compliance.md): ${why}: ${n} prefix(es)\n`);
-process.stdout.write(`${res.streams} streams in ${res.seconds.toFixed(0)} s, ${res.failures.length} with differences\n`);
+process.stdout.write(`${res.streams} streams in ${res.seconds.toFixed(0)} s, ${res.compared} paths compared, ${res.failures.length} with differences\n`);
 process.exit(res.failures.length ? 1 : 0);
