@@ -114,22 +114,23 @@ function pathLength(asPath: string): number {
   return n;
 }
 
-const SOURCE_AS = new Map(GENS.map((g) => [g.address, g.asn]));
+/** Neighbour AS for the MED step as tern and BIRD both take it: the AS_PATH's first AS. */
+function neighbourAs(asPath: string): number | null {
+  const m = /^\d+/.exec(asPath);
+  return m ? Number(m[0]) : null;
+}
 
 /**
- * The two tables hold the same paths but pick different best paths: is it one of the known
- * differences (docs/rfc-compliance.md)? Returns the reason, or null.
+ * The two tables hold the same paths but pick different best paths: is it the known,
+ * explained difference (docs/rfc-compliance.md)? Returns the reason, or null.
  */
 function explainBest(t: NormPath, b: NormPath): string | null {
   const [ta, , to, tm, tl] = JSON.parse(t.path) as [string, string, string, number | null, number];
   const [ba, , bo, bm, bl] = JSON.parse(b.path) as [string, string, string, number | null, number];
-  const first = (a: string) => Number(/^\d+/.exec(a)?.[0] ?? NaN);
-  // BIRD takes the neighbour AS for the MED comparison from the AS_PATH's first AS; RFC
-  // 4271 §9.1.2.2 (c) says it is the AS of the eBGP neighbour itself.
-  if (first(ta) !== SOURCE_AS.get(t.source) || first(ba) !== SOURCE_AS.get(b.source)) return 'BIRD: MED neighbour AS from the AS_PATH';
-  // Two ADD-PATH paths of one peer equal in every RFC 4271 step (no MED counts as 0, §9.1.2.2 (c)):
-  // the RFCs leave the choice open.
-  if (t.source === b.source && tl === bl && pathLength(ta) === pathLength(ba) && to === bo && (tm ?? 0) === (bm ?? 0)) return 'tie between ADD-PATH paths of one peer';
+  // Two ADD-PATH paths of one peer equal in every RFC 4271 step (MED compared only within one
+  // neighbour AS, no MED counting as 0): the RFCs leave the choice open.
+  const medTie = neighbourAs(ta) !== neighbourAs(ba) || (tm ?? 0) === (bm ?? 0);
+  if (t.source === b.source && tl === bl && pathLength(ta) === pathLength(ba) && to === bo && medTie) return 'tie between ADD-PATH paths of one peer';
   return null;
 }
 
