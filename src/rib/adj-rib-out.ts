@@ -104,10 +104,11 @@ export class AdjRibOut {
 
   /**
    * RFC 2918: send every advertised route again. `enhanced` (RFC 7313 §4): BoRR first, EoRR
-   * after the last route. A request during a refresh starts it over with a new BoRR.
+   * after the last route. A request during a refresh starts it over with a new BoRR. While
+   * held (selection deferral) nothing was sent yet and the release sends the whole table.
    */
   routeRefresh(enhanced = false): void {
-    if (this.closed) return;
+    if (this.closed || this.held) return;
     this.stats.refreshes++;
     this.refresh = this.advertised.keys();
     this.eorrDue = enhanced;

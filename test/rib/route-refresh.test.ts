@@ -4,7 +4,7 @@
 // capability, are ignored.
 import t, { type Test } from 'tap';
 import type { RouteRefreshMessage } from '../../src/bgp/wire/types.js';
-import { FakePeer, makeCore, route, summary } from './fixtures/core.js';
+import { EOR, FakePeer, makeCore, route, summary } from './fixtures/core.js';
 
 const rr = (subtype: number, afi = 1): RouteRefreshMessage => ({ type: 'routeRefresh', afi, safi: 1, subtype });
 const BLOCK = '10.244.1.0/26';
@@ -60,4 +60,19 @@ t.test('receiving: BoRR marks the peer\'s paths stale, EoRR removes those not re
     if (enhanced) t.notOk(core.rib.lookup('10.244.3.0/26')?.paths.length, 'not re-advertised: removed at EoRR');
     else t.ok(core.rib.lookup('10.244.3.0/26')?.paths.length, 'without the capability BoRR/EoRR change nothing');
   }
+});
+
+t.test('a refresh request during selection deferral: nothing until the release, then the table once', async (t) => {
+  const { core, cfg, spec } = makeCore([2]);
+  t.teardown(() => core.close());
+  core.deferAdvertisement();
+  core.expectEndOfRib(cfg.peers);
+  core.rib.setLocal(BLOCK, { origin: 0, asPath: [], nextHop: '10.77.0.1' }, 'local:block');
+  core.rib.flush();
+  const peer = new FakePeer(spec(2), { enhancedRouteRefresh: true });
+  core.onEstablished(peer.handle);
+  core.onRouteRefresh(peer.handle, rr(0));
+  t.same(summary(peer.take()), [], 'held');
+  core.onUpdate(peer.handle, EOR);
+  t.same(summary(peer.take()), [`U:${BLOCK}`, 'EoR']);
 });
