@@ -13,7 +13,7 @@ import { generate } from './update-gen.js';
 
 interface Gen { address: string; asn: number; addPath: boolean }
 interface Receiver { name: string; address: string; asn: number }
-interface Config { gens: Gen[]; receivers: Receiver[]; nextHops: string[]; messages?: number }
+interface Config { gens: Gen[]; receivers: Receiver[]; nextHops: string[]; messages?: number; extra?: boolean }
 
 const [socketPath = '', configText = '{}'] = process.argv.slice(2);
 const cfg = JSON.parse(configText) as Config;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
         const cmd = JSON.parse(line) as { stream: number; seed: number; gen: number };
         const g = cfg.gens[cmd.gen]!;
         const receiver = cfg.receivers[0]!;
-        const s = generate(cmd.seed, { asn: g.asn, peerAs: receiver.asn, nextHops: [g.address, ...cfg.nextHops], addPath: g.addPath, mark: cmd.stream, ...(cfg.messages ? { messages: cfg.messages } : {}) });
+        const s = generate(cmd.seed, { asn: g.asn, peerAs: receiver.asn, nextHops: [g.address, ...cfg.nextHops], addPath: g.addPath, mark: cmd.stream, ...(cfg.messages ? { messages: cfg.messages } : {}), extra: cfg.extra === true });
         const bytes = Buffer.concat(s.messages);
         for (const p of sessions.get(g.address)!) p.send(bytes);
         sock.write(JSON.stringify({ sent: s.messages.length }) + '\n');

@@ -37,6 +37,10 @@ export interface DiffOptions {
   readonly seconds?: number;
   /** UPDATEs per stream (default 40). */
   readonly messages?: number;
+  /** Also the next-hop, AS 0 and foreign-family cases (update-gen.ts `extra`). */
+  readonly extra?: boolean;
+  /** Go on after a failing stream (each stream starts from a clean table). */
+  readonly keepGoing?: boolean;
   readonly t?: TestLike;
   readonly log: (line: string) => void;
 }
@@ -180,7 +184,7 @@ class DriverClient {
   close(): void { this.sock.destroy(); }
 }
 
-async function setUp(lab: Lab, messages: number | undefined): Promise<{ tern: TernHandle; bird: BirdHandle; driver: DriverClient }> {
+async function setUp(lab: Lab, messages: number | undefined, extra: boolean): Promise<{ tern: TernHandle; bird: BirdHandle; driver: DriverClient }> {
   await lab.bridge('seg');
   for (const h of ['gen', 'tern', 'bird']) await lab.addHost(h);
   const genLink = await lab.attach('gen', 'seg', { v4: `${GENS[0]!.address}/24` });
@@ -199,7 +203,7 @@ async function setUp(lab: Lab, messages: number | undefined): Promise<{ tern: Te
     neighbors: GENS.map((g) => ({ address: g.address, asn: g.asn, passive: true })),
   });
   const sockPath = lab.path('driver.sock');
-  const cfg = { gens: GENS, receivers: [{ name: 'tern', address: TERN, asn: ASN }, { name: 'bird', address: BIRD, asn: ASN }], nextHops: NEXT_HOPS, ...(messages ? { messages } : {}) };
+  const cfg = { gens: GENS, receivers: [{ name: 'tern', address: TERN, asn: ASN }, { name: 'bird', address: BIRD, asn: ASN }], nextHops: NEXT_HOPS, ...(messages ? { messages } : {}), extra };
   const proc = lab.spawn('gen', process.execPath, ['--import', 'tsx', 'test/fuzz/diff-driver.ts', sockPath, JSON.stringify(cfg)], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
   await lab.waitFor(() => {
     if (!proc.running()) throw new Error(`driver exited: ${proc.log()}`);
@@ -222,7 +226,7 @@ export async function runDifferential(o: DiffOptions): Promise<DiffResult> {
   let k = 0;
   let compared = 0;
   try {
-    const { tern, bird, driver } = await setUp(lab, o.messages);
+    const { tern, bird, driver } = await setUp(lab, o.messages, o.extra === true);
     const deadline = o.seconds !== undefined ? started + o.seconds * 1000 : Infinity;
     while ((o.streams === undefined || k < o.streams) && Date.now() < deadline) {
       k++;
@@ -253,7 +257,7 @@ export async function runDifferential(o: DiffOptions): Promise<DiffResult> {
       if (diffs.length) {
         failures.push({ stream: k, seed, gen, diffs });
         o.log(`stream ${k} seed ${seed} gen ${gen}: ${diffs.length} difference(s)\n  ${diffs.slice(0, 10).join('\n  ')}`);
-        break; // later streams start from a clean table anyway, but the first failure is the one to read
+        if (!o.keepGoing) break; // the first failure is the one to read
       }
       if (k % 20 === 0) o.log(`${k} streams, ${((Date.now() - started) / 1000).toFixed(0)} s, ${compared} paths compared, no difference`);
     }

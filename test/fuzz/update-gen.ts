@@ -43,6 +43,12 @@ export interface GenOptions {
   readonly mark: number;
   /** UPDATEs after the clean-up, default 40. */
   readonly messages?: number;
+  /**
+   * Also the cases RFC 4271 §5.1.3, RFC 7607 and RFC 4760 / 5492 ask to be ignored or
+   * withdrawn: NEXT_HOP 0.0.0.0, loopback or multicast, AS 0 in AS_PATH or AGGREGATOR,
+   * IPv6 MP_REACH on an IPv4-only session (not part of the default run).
+   */
+  readonly extra?: boolean;
 }
 
 export interface Stream {
@@ -184,6 +190,7 @@ export function generate(seed: number, o: GenOptions): Stream {
       if (chance(0.04)) { segs[0] = { type: 1, asns: [o.asn, 65020] }; notes.push('leading AS_SET'); }
       if (chance(0.03)) { segs[0] = { type: 2, asns: [65099] }; notes.push('first AS not the peer'); }
       if (chance(0.02)) { segs.push({ type: 3, asns: [65001] }); notes.push('AS_CONFED_SEQUENCE'); }
+      if (o.extra && chance(0.05)) { segs.push({ type: 2, asns: [0] }); notes.push('AS 0'); }
       if (chance(0.02)) {
         const v = asPathValue(segs);
         v[1] = v[1]! + 1; // segment length overruns the attribute
@@ -193,7 +200,11 @@ export function generate(seed: number, o: GenOptions): Stream {
       else notes.push('no as_path');
       notes.push(`path=${segs.map((s) => (s.type === 1 ? `{${s.asns.join(',')}}` : s.type === 3 ? `(${s.asns.join(' ')})` : s.asns.join(' '))).join(' ')}`);
       // NEXT_HOP
-      if (!chance(0.02)) {
+      if (o.extra && chance(0.06)) {
+        const nh = pick(['0.0.0.0', '127.0.0.1', '224.0.0.5', '240.0.0.1']);
+        attrs.push(attr(0x40, 3, ip4(nh)));
+        notes.push(`nh=${nh}`);
+      } else if (!chance(0.02)) {
         const nh = pick(o.nextHops);
         attrs.push(attr(0x40, 3, ip4(nh)));
         if (nh !== o.nextHops[0]) notes.push(`nh=${nh}`);
@@ -222,6 +233,13 @@ export function generate(seed: number, o: GenOptions): Stream {
       if (chance(0.2)) {
         const ls = Array.from({ length: int(1, 4) }, () => Buffer.concat([u32(pick([65010, 4200000001])), u32(int(0, 3)), u32(int(0, 3))]));
         attrs.push(attr(0xc0, 32, Buffer.concat(ls)));
+      }
+      if (o.extra && chance(0.05)) { attrs.push(attr(0xc0, 7, Buffer.concat([u32(0), ip4('192.0.2.1')]))); notes.push('AGGREGATOR AS 0'); }
+      if (o.extra && chance(0.05)) {
+        // MP_REACH_NLRI, AFI 2 SAFI 1, next hop 2001:db8::1, NLRI 2001:db8:50::/48
+        const nh6 = Buffer.from('20010db8000000000000000000000001', 'hex');
+        attrs.push(attr(0x80, 14, Buffer.concat([Buffer.from([0, 2, 1, 16]), nh6, Buffer.from([0, 48, 0x20, 0x01, 0x0d, 0xb8, 0, 0x50])])));
+        notes.push('MP_REACH IPv6');
       }
       // unknown optional attributes
       if (chance(0.1)) attrs.push(attr(0xc0, int(200, 240), Buffer.from([1, 2, 3])));
