@@ -18,6 +18,7 @@ export interface DaemonFlags {
   acl?: boolean;
   logLevel?: string;
   staleTime: string;
+  selectionDeferralTime: string;
   metricsListen?: string;
 }
 
@@ -27,6 +28,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const logger = createLogger(level ? { level } : {});
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
+  const deferralSeconds = Number(flags.selectionDeferralTime);
+  if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
   const ipFlag = flags.ip ?? process.env.IP;
@@ -44,6 +47,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     ...(flags.acl ? { aclEndpointToHostAction: resolveEndpointToHostAction(undefined) } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
+    selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
     logger,
     clock: systemClock,

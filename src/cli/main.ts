@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .option('--acl', 'also run the ACL companion (nftables) for this node\'s endpoints')
     .option('--log-level <level>', 'error | warn | info | debug (default: BGPConfiguration logSeverityScreen)')
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
+    .option('--selection-deferral-time <seconds>', 'after a restart, wait at most this long for peers\' End-of-RIB before advertising (RFC 4724)', '240')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .action(async (opts) => {
       const { runDaemon } = await import('./daemon-command.js');

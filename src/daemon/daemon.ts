@@ -20,7 +20,7 @@ import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
-import { RoutingCore } from './routing.js';
+import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
@@ -42,6 +42,8 @@ export interface DaemonOptions {
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
+  /** RFC 4724 §4.1 Selection_Deferral_Timer: longest wait for peers' End-of-RIB before advertising after a restart. */
+  readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
   readonly logger: Logger;
@@ -88,13 +90,15 @@ export class Daemon {
       await this.fib.start();
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
+    if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
-      gracefulRestart: { restarting: adopted > 0, forwardingPreserved: adopted > 0 },
+      gracefulRestart: { restarting: defer, forwardingPreserved },
     });
     this.speaker = speaker;
     speaker.on('established', (h) => core.onEstablished(h));
@@ -103,10 +107,12 @@ export class Daemon {
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
+    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved }));
     core.expectEndOfRib(cfg.peers);
-    // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
-    this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
+    // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
+    // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
+    // adoption has its own --stale-time timer either way).
+    this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
 
     if (this.opts.acl) {
