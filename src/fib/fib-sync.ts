@@ -22,6 +22,7 @@ import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 export type { FibState, PrefixStatus } from './status.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import { TUNNEL_DEV, type Pool } from './route-shape.js';
+import { soon } from '../util/soon.js';
 
 export interface FibSyncOptions {
   kernel: KernelRoutes;
@@ -38,7 +39,7 @@ export interface FibSyncOptions {
   tunnelDev?: string;
   maxPaths?: number;
   /**
-   * Runs the reconciliation tick soon after a change; default setImmediate (a timer would add
+   * Runs the reconciliation tick soon after a change; default `soon` (util/soon.ts; a timer would add
    * a millisecond or more per hop). Tests driven by a FakeClock pass one of their own.
    */
   defer?: (fn: () => void) => TimerHandle;
@@ -62,8 +63,7 @@ export interface FibSyncEvents {
 export const MAX_INFLIGHT = 4096;
 
 function immediate(fn: () => void): TimerHandle {
-  const i = setImmediate(fn);
-  return { cancel: () => clearImmediate(i) };
+  return soon(fn);
 }
 
 export class FibSync extends EventEmitter<FibSyncEvents> {

@@ -10,7 +10,7 @@
 //   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
 //   notifications were lost) is only a safety net, never the mechanism.
 // - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
-//   (setImmediate; tests inject `defer`) applies the dirty prefixes: compare desired with
+//   (util/soon.ts; tests inject `defer`) applies the dirty prefixes: compare desired with
 //   observed, write only the difference. At most MAX_INFLIGHT (4096) kernel operations are in
 //   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
 //   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.

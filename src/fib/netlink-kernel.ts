@@ -21,6 +21,7 @@ import { RawNetlinkSocket } from 'netlink/dist/raw.js'; // the raw layer only: t
 import { KernelError } from '../util/errors.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
+import { soon } from '../util/soon.js';
 import {
   decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
@@ -218,7 +219,7 @@ export class NetlinkKernel implements KernelRoutes {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    soon(() => { this.flushScheduled = false; this.flush(); });
   }
 
   /** How many more writes may be sent before their notifications could overrun. */

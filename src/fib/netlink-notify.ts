@@ -42,6 +42,12 @@ const GROUPS = 0x1 | 0x40 | 0x400;
  */
 export const NOTIFY_RCVBUF = 32 * 1024 * 1024;
 const PASS_DATAGRAMS = 1024;
+/**
+ * poll(2) returns after this long even with nothing to read. Only a safety net: Node joins its
+ * worker threads at exit, so a poll that never returns would hang process.exit(); the 'exit'
+ * hook below wakes it at once.
+ */
+const POLL_TIMEOUT_MS = 5000;
 const DATAGRAM_MAX = 64 * 1024;
 
 interface Libc {
@@ -84,8 +90,13 @@ class Poller {
   private readonly subs = new Set<NotifySocket>();
   private readonly toClose: number[] = [];
   private polling = false;
+  private exiting = false;
   private wakeFd = -1;
   private readonly scratch = Buffer.alloc(8);
+
+  constructor() {
+    process.once('exit', () => { this.exiting = true; if (this.polling) this.wake(); });
+  }
 
   add(s: NotifySocket): void { this.subs.add(s); this.kick(); }
 
@@ -109,7 +120,7 @@ class Poller {
   }
 
   private arm(): void {
-    if (this.subs.size === 0) return;
+    if (this.subs.size === 0 || this.exiting) return;
     const c = loadLibc();
     if (this.wakeFd < 0) this.wakeFd = c.eventfd(0, SOCK_NONBLOCK | SOCK_CLOEXEC);
     const list = [...this.subs];
@@ -118,7 +129,7 @@ class Poller {
     fds.writeInt16LE(POLLIN, 4);
     list.forEach((s, i) => { fds.writeInt32LE(s.fd, 8 * (i + 1)); fds.writeInt16LE(POLLIN, 8 * (i + 1) + 4); });
     this.polling = true;
-    c.pollAsync(fds, list.length + 1, -1, (err, r) => {
+    c.pollAsync(fds, list.length + 1, POLL_TIMEOUT_MS, (err, r) => {
       this.polling = false;
       for (const fd of this.toClose.splice(0)) c.close(fd);
       if (err || r < 0) {
