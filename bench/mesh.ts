@@ -11,8 +11,9 @@
 // re-announced at once; time until every node's kernel agrees again, for each phase.
 import { renameSync, writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../test/helpers/netns.js';
+import { callDaemon } from '../src/api/control.js';
 import {
-  calicoBirdConfig, calicoYaml, log, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,
+  calicoBirdConfig, calicoYaml, log, percentile, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,
 } from './lib.js';
 
 const POOL = '10.244.0.0/16';
@@ -22,7 +23,34 @@ const block = (i: number, b: number) => `10.244.${i}.${b * 64}/26`;
 export interface MeshRun {
   impl: Impl; nodes: number; blocks: number; ms: number;
   cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
-  churn?: { withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string };
+  churn?: {
+    withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string;
+    /** tern: per node, the longest UPDATE read → kernel write issued in the phase (ms; null: no write). */
+    updateToKernel?: { withdraw: (number | null)[]; reannounce: (number | null)[] };
+  };
+}
+
+type FibTimings = { updateToKernel: { count: number; maxMs: number; lastMs: number[] } } | null;
+
+/** Each tern node's UPDATE → kernel samples (count so far, to cut out one phase). */
+async function fibTimings(lab: Lab, nodes: Node[]): Promise<{ count: number; lastMs: number[] }[]> {
+  return Promise.all(nodes.map(async (n) => {
+    const t = await callDaemon<FibTimings>(lab.path(`${n.host}-tern.sock`), 'fibTimings').catch(() => null);
+    return t ? t.updateToKernel : { count: 0, lastMs: [] };
+  }));
+}
+
+/** Per node: the largest sample taken after `before` (null when the node wrote nothing). */
+function phaseMax(before: { count: number }[], after: { count: number; lastMs: number[] }[]): (number | null)[] {
+  return after.map((a, i) => {
+    const n = Math.min(a.count - before[i]!.count, a.lastMs.length);
+    return n > 0 ? Math.max(...a.lastMs.slice(-n)) : null;
+  });
+}
+
+export function summarise(xs: (number | null)[]): { p50: number; max: number } | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? { p50: +percentile(v, 50).toFixed(2), max: +Math.max(...v).toFixed(2) } : null;
 }
 
 interface Node { i: number; name: string; host: string; ip: string; blocks: string[]; pid: number; bird?: BirdProc }
@@ -104,16 +132,25 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
         }
       };
       const keep = all.filter((b) => !dropSet.has(b));
+      const t0s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       let t1 = Date.now();
       await apply(dropSet);
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
+      const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       t1 = Date.now();
       await apply(new Set());
       const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);
       run.churn = { withdrawn: drop.length, withdrawMs, reannounceMs: tA - t1 };
-      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms`);
+      if (impl === 'tern') {
+        await new Promise((r) => setTimeout(r, 200));
+        const t2s = await fibTimings(lab, nodes);
+        run.churn.updateToKernel = { withdraw: phaseMax(t0s, t1s), reannounce: phaseMax(t1s, t2s) };
+      }
+      const u = run.churn.updateToKernel;
+      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms`
+        + (u ? `; per node UPDATE → kernel write, worst of each phase: withdraw ${JSON.stringify(summarise(u.withdraw))}, re-announce ${JSON.stringify(summarise(u.reannounce))} ms` : ''));
       } catch (e) {
         // a convergence failure is a result too: keep the mesh figures and say what failed
         const lost = nodes.map((n) => `${n.host}:${[...watch.routes.get(n.host)!.keys()].filter((b) => b.startsWith('10.244.') && all.filter((_, j) => j % 10 === 0).includes(b)).length}`);

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import Table from 'cli-table3';
 import { ingest, ingestOnce, type IngestResult } from './ingest.js';
 import { latencyOnce, type LatencyRun } from './latency.js';
-import { meshOnce, type MeshRun } from './mesh.js';
+import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
 import { BENCH_DIR, log, type Row } from './lib.js';
 
@@ -104,6 +104,12 @@ async function main(): Promise<void> {
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
         rows.push({ scenario: `churn K=${k}`, metric: 're-announce → all kernels agree', tern: t?.churn?.reannounceMs ?? null, bird: b?.churn?.reannounceMs ?? null, unit: 'ms' });
+        const u = t?.churn?.updateToKernel;
+        for (const phase of ['withdraw', 'reannounce'] as const) {
+          const v = u ? summarise(u[phase]) : null;
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, median node`, tern: v?.p50 ?? null, bird: null, unit: 'ms' });
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, slowest node`, tern: v?.max ?? null, bird: null, unit: 'ms' });
+        }
       }
     }
     raw.mesh = all;

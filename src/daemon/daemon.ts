@@ -138,6 +138,7 @@ export class Daemon {
       status: () => this.status(),
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
+      fibTimings: () => this.fib?.timings() ?? null,
     }, this.opts.logger);
     await this.control.start();
     if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
