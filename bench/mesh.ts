@@ -23,6 +23,8 @@ const block = (i: number, b: number) => `10.244.${i}.${b * 64}/26`;
 export interface MeshRun {
   impl: Impl; nodes: number; blocks: number; ms: number;
   cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
+  /** tern: average over nodes of each start-up mark (src/util/startup.ts): wall ms since process start, CPU ms. */
+  startup?: Record<string, { ms: number; cpuMs: number }>;
   churn?: {
     withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string;
     /** tern: per node, the longest UPDATE read → kernel write issued in the phase (ms; null: no write). */
@@ -115,6 +117,19 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       cpuS: { avg: +(cpu.reduce((a, b) => a + b, 0) / k).toFixed(2), max: Math.max(...cpu), total: +cpu.reduce((a, b) => a + b, 0).toFixed(2) },
       rssKb: { avg: Math.round(rss.reduce((a, b) => a + b, 0) / k), max: Math.max(...rss) },
     };
+    if (impl === 'tern') {
+      type Marks = { nodeBootMs: number; marks: Record<string, { ms: number; cpuMs: number }> };
+      const got = (await Promise.all(nodes.map((n) => callDaemon<Marks>(lab.path(`${n.host}-tern.sock`), 'startup').catch(() => null))))
+        .filter((m): m is Marks => m !== null);
+      const avg: Record<string, { ms: number; cpuMs: number }> = {};
+      const names = ['nodeBoot', 'code', 'modules', 'snapshot', 'firstSession', 'started'];
+      for (const name of names) {
+        const xs = got.map((g) => (name === 'nodeBoot' ? { ms: g.nodeBootMs, cpuMs: NaN } : g.marks[name])).filter((x): x is { ms: number; cpuMs: number } => !!x);
+        if (xs.length) avg[name] = { ms: +(xs.reduce((a, x) => a + x.ms, 0) / xs.length).toFixed(1), cpuMs: +(xs.reduce((a, x) => a + x.cpuMs, 0) / xs.length).toFixed(1) };
+      }
+      run.startup = avg;
+      log(`mesh tern K=${k} start-up, average per node (wall ms since process start / CPU ms): ${JSON.stringify(avg)}`);
+    }
     log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB`);
 
     if (churn) {

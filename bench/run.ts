@@ -100,6 +100,11 @@ async function main(): Promise<void> {
       const s = `mesh K=${k} (${k * P.blocksPerNode} blocks)`;
       rows.push({ scenario: s, metric: 'cold-start convergence', tern: t?.ms ?? null, bird: b?.ms ?? null, unit: 'ms', target: '≤ 1.0× BIRD' });
       rows.push({ scenario: s, metric: 'CPU per node (avg)', tern: t?.cpuS.avg ?? null, bird: b?.cpuS.avg ?? null, unit: 's' });
+      for (const [mark, label] of [['code', 'Node boot + bundle read'], ['modules', 'modules loaded'], ['snapshot', 'first datastore snapshot'], ['firstSession', 'first session Established']] as const) {
+        const m = t?.startup?.[mark];
+        rows.push({ scenario: s, metric: `start: ${label}, CPU (avg)`, tern: m ? m.cpuMs : null, bird: null, unit: 'ms' });
+        rows.push({ scenario: s, metric: `start: ${label}, wall since spawn (avg)`, tern: m ? m.ms : null, bird: null, unit: 'ms' });
+      }
       rows.push({ scenario: s, metric: 'RSS per node (avg)', tern: t ? Math.round(t.rssKb.avg / 1024) : null, bird: b ? +(b.rssKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
