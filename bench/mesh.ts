@@ -29,6 +29,8 @@ export interface MeshRun {
     withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string;
     /** tern: per node, the longest UPDATE read → kernel write issued in the phase (ms; null: no write). */
     updateToKernel?: { withdraw: (number | null)[]; reannounce: (number | null)[] };
+    /** CPU used per node during each phase (start to convergence + 1 s), average over nodes. */
+    cpuMsPerNode?: { withdraw: number; reannounce: number };
   };
 }
 
@@ -148,23 +150,28 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       };
       const keep = all.filter((b) => !dropSet.has(b));
       const t0s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
+      const cpuNow = () => nodes.map((n) => procStats(n.pid).cpuS);
+      const avgMs = (a: number[], b: number[]) => +((b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0)) * 1000 / nodes.length).toFixed(1);
+      const c0 = cpuNow();
       let t1 = Date.now();
       await apply(dropSet);
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
+      const c1 = cpuNow();
       const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       t1 = Date.now();
       await apply(new Set());
       const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);
       run.churn = { withdrawn: drop.length, withdrawMs, reannounceMs: tA - t1 };
+      await new Promise((r) => setTimeout(r, 1000));
+      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1), reannounce: avgMs(c1, cpuNow()) };
       if (impl === 'tern') {
-        await new Promise((r) => setTimeout(r, 200));
         const t2s = await fibTimings(lab, nodes);
         run.churn.updateToKernel = { withdraw: phaseMax(t0s, t1s), reannounce: phaseMax(t1s, t2s) };
       }
       const u = run.churn.updateToKernel;
-      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms`
+      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms; CPU per node ${JSON.stringify(run.churn.cpuMsPerNode)} ms`
         + (u ? `; per node UPDATE → kernel write, worst of each phase: withdraw ${JSON.stringify(summarise(u.withdraw))}, re-announce ${JSON.stringify(summarise(u.reannounce))} ms` : ''));
       } catch (e) {
         // a convergence failure is a result too: keep the mesh figures and say what failed

@@ -21,7 +21,7 @@ const want = (s: string) => !only || only.has(s);
 
 const P = quick
   ? { ingestN: 20_000, latencyRoutes: 30, mesh: [10], blocksPerNode: 3, reflector: [100] }
-  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000] };
+  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000, 2500] };
 
 // `--mesh 20,50` / `--clients 200` override the node and client counts.
 const listArg = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : null);
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
         rows.push({ scenario: `churn K=${k}`, metric: 're-announce → all kernels agree', tern: t?.churn?.reannounceMs ?? null, bird: b?.churn?.reannounceMs ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 'withdraw: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.withdraw ?? null, bird: b?.churn?.cpuMsPerNode?.withdraw ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 're-announce: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.reannounce ?? null, bird: b?.churn?.cpuMsPerNode?.reannounce ?? null, unit: 'ms' });
         const u = t?.churn?.updateToKernel;
         for (const phase of ['withdraw', 'reannounce'] as const) {
           const v = u ? summarise(u[phase]) : null;
