@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import Table from 'cli-table3';
 import { ingest, ingestOnce, type IngestResult } from './ingest.js';
 import { latencyOnce, type LatencyRun } from './latency.js';
-import { meshOnce, type MeshRun } from './mesh.js';
+import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
 import { aclOnce, type AclRun } from './acl.js';
 import { BENCH_DIR, log, type Row } from './lib.js';
@@ -22,7 +22,7 @@ const want = (s: string) => !only || only.has(s);
 
 const P = quick
   ? { ingestN: 20_000, latencyRoutes: 30, mesh: [10], blocksPerNode: 3, reflector: [100] }
-  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000] };
+  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000, 2500] };
 
 // `--mesh 20,50` / `--clients 200` override the node and client counts.
 const listArg = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : null);
@@ -101,10 +101,23 @@ async function main(): Promise<void> {
       const s = `mesh K=${k} (${k * P.blocksPerNode} blocks)`;
       rows.push({ scenario: s, metric: 'cold-start convergence', tern: t?.ms ?? null, bird: b?.ms ?? null, unit: 'ms', target: '≤ 1.0× BIRD' });
       rows.push({ scenario: s, metric: 'CPU per node (avg)', tern: t?.cpuS.avg ?? null, bird: b?.cpuS.avg ?? null, unit: 's' });
+      for (const [mark, label] of [['code', 'Node boot + bundle read'], ['modules', 'modules loaded'], ['snapshot', 'first datastore snapshot'], ['firstSession', 'first session Established']] as const) {
+        const m = t?.startup?.[mark];
+        rows.push({ scenario: s, metric: `start: ${label}, CPU (avg)`, tern: m ? m.cpuMs : null, bird: null, unit: 'ms' });
+        rows.push({ scenario: s, metric: `start: ${label}, wall since spawn (avg)`, tern: m ? m.ms : null, bird: null, unit: 'ms' });
+      }
       rows.push({ scenario: s, metric: 'RSS per node (avg)', tern: t ? Math.round(t.rssKb.avg / 1024) : null, bird: b ? +(b.rssKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
         rows.push({ scenario: `churn K=${k}`, metric: 're-announce → all kernels agree', tern: t?.churn?.reannounceMs ?? null, bird: b?.churn?.reannounceMs ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 'withdraw: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.withdraw ?? null, bird: b?.churn?.cpuMsPerNode?.withdraw ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 're-announce: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.reannounce ?? null, bird: b?.churn?.cpuMsPerNode?.reannounce ?? null, unit: 'ms' });
+        const u = t?.churn?.updateToKernel;
+        for (const phase of ['withdraw', 'reannounce'] as const) {
+          const v = u ? summarise(u[phase]) : null;
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, median node`, tern: v?.p50 ?? null, bird: null, unit: 'ms' });
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, slowest node`, tern: v?.max ?? null, bird: null, unit: 'ms' });
+        }
       }
     }
     raw.mesh = all;
