@@ -10,5 +10,6 @@
 // Leaf module: imports only node:os and src/util/errors.
 export { SETTINGS, envValue, type EnvName, type Env, type Setting, type SettingType } from './registry.js';
 export {
-  addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveNodeName, resolveSocket,
+  addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction,
+  resolveNodeName, resolveSocket,
 } from './resolve.js';

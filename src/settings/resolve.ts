@@ -60,3 +60,17 @@ export function resolveSocket(flag: string | undefined, fallback: string, env: E
 export function logSettings(levelFlag: string | undefined, env: Env = process.env): { json: boolean; level: string } {
   return { json: envValue('TERN_LOG_FORMAT', env) === 'json', level: levelFlag ?? envValue('TERN_LOG_LEVEL', env) ?? 'info' };
 }
+
+/**
+ * Felix's DefaultEndpointToHostAction (env FELIX_DEFAULTENDPOINTTOHOSTACTION): what happens to
+ * workload-to-host traffic after the workload's egress policy. Drop (Felix's default), Accept
+ * or Return (Calico's Kubernetes manifests set Accept).
+ */
+export function resolveEndpointToHostAction(flag: string | undefined, env: Env = process.env): 'Drop' | 'Accept' | 'Return' {
+  const given = flag ?? envValue('FELIX_DEFAULTENDPOINTTOHOSTACTION', env);
+  const v = (given ?? 'Drop').trim().toLowerCase();
+  if (v === 'drop') return 'Drop';
+  if (v === 'accept') return 'Accept';
+  if (v === 'return') return 'Return';
+  throw new ConfigError(`DefaultEndpointToHostAction must be Drop, Accept or Return (got "${given}")`);
+}
