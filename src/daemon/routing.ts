@@ -26,6 +26,7 @@ import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import type { ExportContext } from '../policy/export.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
@@ -77,10 +78,14 @@ export class RoutingCore {
   ) {
     this.cfg = cfg;
     this.log = logger.child({ module: 'routing' });
-    this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
+    this.rib = new LocRib({
+      localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
+      // A listener that throws (the FIB feed) is logged; the others and the next flush go on.
+      onError: (err) => this.log.error('internal error in a Loc-RIB listener', { event: 'ribListenerError', code: 'ERR_RIB_INTERNAL', error: errorMessage(err), stack: (err as Error | undefined)?.stack }),
+    });
     const ctx = exportContextOf(cfg);
     this.exportKey = JSON.stringify(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx);
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
@@ -169,7 +174,7 @@ export class RoutingCore {
         addPath: n.addPathSend.has(spec.family),
         extendedMessage: n.extendedMessage,
       },
-      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb) },
+      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb), fail: (err) => h.fail(err) },
     );
     this.established.set(spec.key, { handle: h, family: spec.family });
   }

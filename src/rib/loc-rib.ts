@@ -50,6 +50,12 @@ export interface LocRibOptions {
   readonly attrSets?: AttrSetTable;
   /** Replaces the default import policy (src/policy/import.ts). */
   readonly importPolicy?: (source: ImportSource, attrs: PathAttributes) => ImportResult;
+  /**
+   * Called with an exception thrown by a scheduled flush or by a best-change listener. The
+   * other listeners still run; nothing reaches the event loop. Default: rethrown after every
+   * listener ran (manual flushes in tests see it).
+   */
+  readonly onError?: (err: unknown) => void;
 }
 
 export class RibError extends DaemonError {
@@ -327,7 +333,14 @@ export class LocRib {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else throw err;
+        }
+      });
     }
   }
 
@@ -350,7 +363,18 @@ export class LocRib {
       }
       if (dest.pathCount === 0) this.tables[family].delete(prefix);
     }
-    if (changes.length > 0) for (const l of this.listeners) l(changes);
+    if (changes.length > 0) {
+      let failure = null as { err: unknown } | null;
+      for (const l of this.listeners) {
+        try {
+          l(changes);
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else failure ??= { err };
+        }
+      }
+      if (failure) throw failure.err;
+    }
     return changes;
   }
 }

@@ -39,11 +39,15 @@ export type DownReason =
   | 'peerDeconfigured' // Cease 6/3 (setPeers removed it)
   | 'configChanged' // Cease 6/6 (setPeers changed a session parameter)
   | 'collision' // Cease 6/7 (RFC 4271 §6.8)
-  | 'peerRestarted'; // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
+  | 'peerRestarted' // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
+  | 'internalError' // Cease 6/0: an unexpected error inside tern while serving this session
+  | 'prefixLimit'; // Cease 6/1: the peer sent more prefixes than its import limit (RFC 4486)
 
 /** ManualStop reasons and the Cease subcode each sends (RFC 4486). */
-export type StopReason = 'adminShutdown' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted';
+export type StopReason = 'adminShutdown' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted' | 'internalError' | 'prefixLimit';
 const STOP_SUBCODE: Record<Exclude<StopReason, 'peerRestarted'>, number> = {
+  internalError: CeaseSubcode.Unspecific,
+  prefixLimit: CeaseSubcode.MaximumPrefixesReached,
   adminShutdown: CeaseSubcode.AdministrativeShutdown,
   peerDeconfigured: CeaseSubcode.PeerDeconfigured,
   configChanged: CeaseSubcode.OtherConfigurationChange,
@@ -74,7 +78,7 @@ export interface FsmContext {
 export type FsmEvent =
   | { readonly type: 'ManualStart' } // Event 1 (Event 4, passive, when ctx.passive)
   | { readonly type: 'AutomaticStart' } // Event 3 (Event 5 when ctx.passive): restart after backoff
-  | { readonly type: 'ManualStop'; readonly reason: StopReason } // Event 2
+  | { readonly type: 'ManualStop'; readonly reason: StopReason; readonly data?: Buffer } // Event 2 (data: the Cease's data field)
   | { readonly type: 'ConnectRetryTimerExpires' } // Event 9
   | { readonly type: 'HoldTimerExpires' } // Event 10
   | { readonly type: 'KeepaliveTimerExpires' } // Event 11
@@ -161,7 +165,7 @@ function connectedCommon(s: FsmState, ev: FsmEvent): StepResult | null {
     case 'ManualStop':
       // RFC 4724 §4.2: the old connection of a restarted peer is dropped without NOTIFICATION.
       if (ev.reason === 'peerRestarted') return toIdle(s, ev.reason);
-      return toIdle(s, ev.reason, notification(NotifCode.Cease, STOP_SUBCODE[ev.reason]));
+      return toIdle(s, ev.reason, notification(NotifCode.Cease, STOP_SUBCODE[ev.reason], ev.data));
     case 'HoldTimerExpires': // RFC 4271 §8.2.2, §6.5
       return toIdle(s, 'holdTimerExpired', notification(NotifCode.HoldTimerExpired, 0));
     case 'TcpConnectionFails':
