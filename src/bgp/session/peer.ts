@@ -106,7 +106,7 @@ class Handle extends EventEmitter implements PeerHandle {
 /** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */
 export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): boolean {
   const gr = n?.peerGracefulRestart;
-  if (!gr) return false;
+  if (!gr || end.flushRoutes) return false; // RFC 7606 §5.3: routes that cannot be trusted go now
   const notif = end.received ?? end.sent;
   if (!notif) return true; // TCP failure or a restarted peer, no NOTIFICATION
   const hardReset = notif.code === NotifCode.Cease && notif.subcode === CeaseSubcode.HardReset;

@@ -50,6 +50,8 @@ export interface SessionEnd {
   readonly sent?: NotificationMessage;
   readonly received?: NotificationMessage;
   readonly wasEstablished: boolean;
+  /** RFC 7606 §5.3: the peer's routes of this session must go now (no graceful restart). */
+  readonly flushRoutes?: boolean;
 }
 
 export interface SessionOptions {
@@ -89,6 +91,8 @@ export class Session extends EventEmitter {
   private readonly errorCauses = new Map<string, number>();
   private readonly log: Logger;
   private failing = false;
+  /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
+  private flushRoutes = false;
 
   constructor(private readonly opts: SessionOptions) {
     super();
@@ -246,7 +250,7 @@ export class Session extends EventEmitter {
     else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision' || reason === 'internalError' || reason === 'prefixLimit')) {
       error = `BGP Error: ${notificationText(this.sent.code, this.sent.subcode)}`;
     }
-    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established' };
+    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established', ...(this.flushRoutes ? { flushRoutes: true } : {}) };
     return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
   }
 
@@ -320,6 +324,7 @@ export class Session extends EventEmitter {
     this.socketRefused = false;
     this.localOpen = buildOpen(this.opts.spec, this.opts.local()); // GR R/F bits may have changed
     this.framer = new Framer();
+    this.flushRoutes = false;
     this.sent = undefined;
     this.received = undefined;
     const done = new Promise<void>((resolve) => sock.once('close', () => resolve()));
@@ -384,6 +389,7 @@ export class Session extends EventEmitter {
     } catch (err) {
       if (!isBgpWireError(err)) throw err;
       this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
+      if (err.flushRoutes) this.flushRoutes = true;
       this.fire(this.decodeErrorEvent(type, err, frame));
       return;
     }

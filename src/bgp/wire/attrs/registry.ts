@@ -6,8 +6,9 @@
 //  +-----------------+----------------+-----------------------+-----------------+
 //
 // Ladder (RFC 7606 §3): each codec names its own action; the strongest action wins (§3 (h)).
-// An attribute overrunning the list ends the walk with treat-as-withdraw (§4; reset when it
-// is MP_REACH / MP_UNREACH, whose NLRI could not be withdrawn); duplicate MP_REACH /
+// An attribute overrunning the list ends the walk: treat-as-withdraw (§4) only when both
+// MP_REACH and MP_UNREACH were already located, else a reset that also flushes the peer's
+// routes (§5.3: MP NLRI that cannot be located cannot be withdrawn); duplicate MP_REACH /
 // MP_UNREACH (§3 (g)) reset; other duplicates are discarded.
 import { Buffer } from 'node:buffer';
 import { AttrFlag, AttrType, NotifCode, UpdateSubcode } from '../constants.js';
@@ -83,9 +84,13 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     const len = end - off < head ? -1 : head === 4 ? buf.readUInt16BE(off + 2) : (buf[off + 2] ?? 0);
     if (len < 0 || off + head + len > end) {
       const why = len < 0 ? `attribute header truncated at octet ${off}` : `attribute ${type} length ${len} overruns the attribute list`;
-      const err = listError(why);
-      if (len >= 0 && (type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri)) throw err;
-      fail(err.withAction(ErrorAction.Withdraw));
+      // RFC 7606 §5.3: treat-as-withdraw needs every NLRI located. The classic NLRI field is
+      // (through the total length); an MP_REACH / MP_UNREACH could still hide in the octets
+      // after this point unless both were already found. Otherwise: reset, and the peer's
+      // routes of this session are flushed.
+      const located = seen.has(AttrType.MpReachNlri) && seen.has(AttrType.MpUnreachNlri);
+      if (!located) throw new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.MalformedAttributeList, `${why}; MP_REACH/MP_UNREACH NLRI cannot be located`, Buffer.alloc(0), ErrorAction.Reset, true);
+      fail(listError(why).withAction(ErrorAction.Withdraw));
       break;
     }
     const whole = buf.subarray(off, off + head + len);
@@ -118,7 +123,9 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
       codec.decode(value, opts, attrs);
     } catch (err) {
       if (!(err instanceof BgpWireError)) throw err;
-      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(whole), codec.onError));
+      // A codec may name a stronger action than its default (RFC 7607: AS 0 in AS4_PATH).
+      const action = err.action === ErrorAction.Reset ? codec.onError : strongerAction(err.action, codec.onError);
+      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(whole), action));
     }
   }
   if (unknown.length > 0) attrs.unknown = unknown;
