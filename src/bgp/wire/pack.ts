@@ -159,9 +159,15 @@ export function endOfRib(family: Family): Buffer {
   return b;
 }
 
-/** The family an End-of-RIB marker is for, or null when `msg` is not one (RFC 4724 §2). */
+/**
+ * The family an End-of-RIB marker is for, or null when `msg` is not one (RFC 4724 §2): an
+ * UPDATE empty on the wire (IPv4 unicast), or one whose only attribute is an MP_UNREACH_NLRI
+ * with no withdrawn routes. An UPDATE whose attributes were all discarded or ignored (errors,
+ * unknown non-transitive, unknown AFI/SAFI) was not empty on the wire: not End-of-RIB.
+ */
 export function isEndOfRib(msg: UpdateMessage): Family | null {
   if (msg.withdrawn.length > 0 || msg.nlri.length > 0 || msg.treatAsWithdraw) return null;
+  if ((msg.errors?.length ?? 0) > 0 || (msg.ignoredAttributes ?? 0) > 0) return null;
   let only: string | null = null;
   for (const [k, v] of Object.entries(msg.attributes)) {
     if (v === undefined) continue;

@@ -54,6 +54,13 @@ export interface AttributeParse {
   readonly errors: BgpWireError[];
   /** Strongest non-reset action, or null. */
   readonly action: ErrorAction | null;
+  /**
+   * Attributes present on the wire that left nothing in `attrs` without an error: unknown
+   * non-transitive ones, iBGP-only ones from eBGP, MP attributes of an AFI/SAFI tern does
+   * not know, AS4 attributes between NEW speakers. (An UPDATE with such an attribute is not
+   * empty on the wire, so it is never End-of-RIB.)
+   */
+  readonly ignored: number;
 }
 
 function listError(why: string, data?: Buffer): BgpWireError {
@@ -67,6 +74,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
   const errors: BgpWireError[] = [];
   const unknown: RawAttribute[] = [];
   let action: ErrorAction | null = null;
+  let ignored = 0;
   const fail = (err: BgpWireError): void => {
     if (err.action === ErrorAction.Reset || err.action === ErrorAction.AfiSafiDisable) throw err;
     errors.push(err);
@@ -111,9 +119,10 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
       }
       // RFC 4271 §9: keep optional transitive ones, drop optional non-transitive ones.
       if (flags & AttrFlag.Transitive) unknown.push({ flags, type, value: Buffer.from(value) });
+      else ignored++;
       continue;
     }
-    if (opts.ebgp && IBGP_ONLY.has(type)) continue; // RFC 7606 §7.5, §7.9, §7.10: discarded from eBGP
+    if (opts.ebgp && IBGP_ONLY.has(type)) { ignored++; continue; } // RFC 7606 §7.5, §7.9, §7.10: discarded from eBGP
     if ((flags & (AttrFlag.Optional | AttrFlag.Transitive)) !== codec.flags) {
       // RFC 7606 §3 (c): wrong Optional/Transitive bits → malformed, the attribute's own action.
       fail(new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.AttributeFlagsError, `${codec.name}: bad flags 0x${flags.toString(16)}`, Buffer.from(whole), codec.onError));
@@ -121,6 +130,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     }
     try {
       codec.decode(value, opts, attrs);
+      if (leftNothing(type, attrs)) ignored++;
     } catch (err) {
       if (!(err instanceof BgpWireError)) throw err;
       // A codec may name a stronger action than its default (RFC 7607: AS 0 in AS4_PATH).
@@ -129,7 +139,18 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     }
   }
   if (unknown.length > 0) attrs.unknown = unknown;
-  return { attrs, seen, errors, action };
+  return { attrs, seen, errors, action, ignored };
+}
+
+/** Codecs that may decode successfully to nothing (unknown AFI/SAFI, AS4 between NEW speakers). */
+function leftNothing(type: number, d: DraftAttributes): boolean {
+  switch (type) {
+    case AttrType.MpReachNlri: return d.mpReach === undefined;
+    case AttrType.MpUnreachNlri: return d.mpUnreach === undefined;
+    case AttrType.As4Path: return d.as4Path === undefined;
+    case AttrType.As4Aggregator: return d.as4Aggregator === undefined;
+    default: return false;
+  }
 }
 
 /**
