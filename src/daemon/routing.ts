@@ -23,6 +23,7 @@ import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
+import { screenUpdate } from '../rib/inbound.js';
 import type { ExportContext } from '../policy/export.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -35,6 +36,16 @@ export const SOURCE_KERNEL = 'local:kernel';
 interface PeerRuntime {
   readonly handle: PeerHandle;
   readonly family: Family;
+}
+
+/** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
+export interface InboundCounters {
+  /** NLRI of an address family the session did not negotiate (RFC 4760, RFC 5492). */
+  familyNotNegotiated: number;
+  /** Announcements treated as withdrawn for an unusable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3). */
+  invalidNextHop: number;
+  /** Sessions ended for exceeding the import prefix limit (Cease 6/1). */
+  prefixLimitExceeded: number;
 }
 
 export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
@@ -60,6 +71,9 @@ export class RoutingCore {
   readonly out: AdjRibOutManager;
   readonly gr: GracefulRestartHelper;
   private readonly established = new Map<string, PeerRuntime>();
+  private readonly inbound = new Map<string, InboundCounters>();
+  /** "peer|cause" already logged at warn (each refused kind is logged once per peer). */
+  private readonly inboundLogged = new Set<string>();
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private blocks = new Set<string>();
@@ -129,6 +143,8 @@ export class RoutingCore {
 
   /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
   peerRemoved(key: string): void {
+    this.inbound.delete(key);
+    for (const k of [...this.inboundLogged]) if (k.startsWith(`${key}#`)) this.inboundLogged.delete(k);
     this.out.removePeer(key);
     this.gr.forget(key);
     this.awaitingFirstEor?.delete(key);
@@ -160,6 +176,12 @@ export class RoutingCore {
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
     this.gr.peerUp(spec.key, { preservedFamilies: preserved });
+    this.established.set(spec.key, { handle: h, family: spec.family });
+    if (!n.families.has(spec.family)) {
+      // RFC 4760 / RFC 5492: nothing of a family the peer did not negotiate, End-of-RIB included.
+      this.log.warn('session negotiated no address family tern carries on it; nothing is sent', { event: 'noCommonFamily', peer: spec.address, family: spec.family });
+      return;
+    }
     const localAddress = spec.sourceAddress ?? (spec.family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address);
     this.out.addPeer(
       {
@@ -176,7 +198,6 @@ export class RoutingCore {
       },
       { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb), fail: (err) => h.fail(err) },
     );
-    this.established.set(spec.key, { handle: h, family: spec.family });
   }
 
   onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
@@ -194,7 +215,14 @@ export class RoutingCore {
   }
 
   onUpdate(h: PeerHandle, msg: UpdateMessage): void {
+    const n = h.negotiated;
+    if (!n) return;
+    const key = h.spec.key;
     const eor = isEndOfRib(msg);
+    if (eor && !n.families.has(eor)) {
+      this.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
+      return;
+    }
     if (eor) {
       this.gr.endOfRib(h.spec.key, eor);
       if (this.awaitingFirstEor?.get(h.spec.key) === eor) {
@@ -203,7 +231,38 @@ export class RoutingCore {
       }
       return;
     }
-    this.rib.applyUpdate(h.spec.key, msg);
+    const screened = screenUpdate(msg, { families: n.families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
+    if (screened.familyIgnored > 0) this.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
+    if (screened.badNextHop > 0) this.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
+    for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
+    this.rib.applyUpdate(key, screened.msg);
+  }
+
+  private ownAddresses(h: PeerHandle): Set<string> {
+    const own = new Set<string>();
+    for (const a of [this.cfg.ipv4?.address, this.cfg.ipv6?.address, h.spec.sourceAddress]) if (a) own.add(a);
+    return own;
+  }
+
+  /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */
+  private refused(key: string, kind: Exclude<keyof InboundCounters, 'prefixLimitExceeded'>, count: number, meta: Record<string, unknown>): void {
+    const c = this.inboundCounters(key);
+    c[kind] += count;
+    if (this.inboundLogged.has(`${key}#${kind}`)) return;
+    this.inboundLogged.add(`${key}#${kind}`);
+    const text = kind === 'familyNotNegotiated' ? 'routes of an address family the session did not negotiate ignored' : 'routes with an unusable next hop treated as withdrawn';
+    this.log.warn(text, { event: kind, peer: key, count, ...meta });
+  }
+
+  private inboundCounters(key: string): InboundCounters {
+    let c = this.inbound.get(key);
+    if (!c) { c = { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }; this.inbound.set(key, c); }
+    return c;
+  }
+
+  /** Inbound routes refused from a peer, by cause (zeros when none). */
+  inboundCountsOf(key: string): InboundCounters {
+    return { ...(this.inbound.get(key) ?? { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }) };
   }
 
   onRouteRefresh(h: PeerHandle, _msg: RouteRefreshMessage): void {
