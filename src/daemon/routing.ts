@@ -215,11 +215,10 @@ export class RoutingCore {
   }
 
   onUpdate(h: PeerHandle, msg: UpdateMessage): void {
-    const n = h.negotiated;
-    if (!n) return;
+    const families = h.negotiated?.families ?? new Set([h.spec.family]);
     const key = h.spec.key;
     const eor = isEndOfRib(msg);
-    if (eor && !n.families.has(eor)) {
+    if (eor && !families.has(eor)) {
       this.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
       return;
     }
@@ -231,11 +230,31 @@ export class RoutingCore {
       }
       return;
     }
-    const screened = screenUpdate(msg, { families: n.families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
+    const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
     if (screened.familyIgnored > 0) this.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
     if (screened.badNextHop > 0) this.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
     for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
     this.rib.applyUpdate(key, screened.msg);
+    this.checkImportLimit(h);
+  }
+
+  /**
+   * RFC 4486 §4: more routes than the peer's import limit ends the session with Cease 6/1,
+   * data AFI (2), SAFI (1), the limit (4); its routes go with the session (no graceful
+   * restart) and the reconnect backs off.
+   */
+  private checkImportLimit(h: PeerHandle): void {
+    const limit = h.spec.importLimit;
+    if (limit === undefined) return;
+    const held = this.rib.source(h.spec.key)?.pathCount ?? 0;
+    if (held <= limit) return;
+    this.inboundCounters(h.spec.key).prefixLimitExceeded++;
+    this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
+    data[2] = 1; // unicast
+    data.writeUInt32BE(limit >>> 0, 3);
+    h.prefixLimitExceeded(data);
   }
 
   private ownAddresses(h: PeerHandle): Set<string> {

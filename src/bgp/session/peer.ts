@@ -106,7 +106,9 @@ class Handle extends EventEmitter implements PeerHandle {
 /** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */
 export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): boolean {
   const gr = n?.peerGracefulRestart;
-  if (!gr || end.flushRoutes) return false; // RFC 7606 §5.3: routes that cannot be trusted go now
+  // RFC 7606 §5.3 (routes that cannot be trusted) and the import limit (RFC 8538 §5 would
+  // send Hard Reset for 6/1): the peer's routes go now.
+  if (!gr || end.flushRoutes || end.reason === 'prefixLimit') return false;
   const notif = end.received ?? end.sent;
   if (!notif) return true; // TCP failure or a restarted peer, no NOTIFICATION
   const hardReset = notif.code === NotifCode.Cease && notif.subcode === CeaseSubcode.HardReset;
