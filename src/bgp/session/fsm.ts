@@ -87,6 +87,7 @@ export type FsmEvent =
   | { readonly type: 'TcpConnectionFails'; readonly error?: string } // Event 18
   | { readonly type: 'BGPOpen'; readonly holdTime: number; readonly keepaliveTime: number } // Event 19 (validated)
   | { readonly type: 'UnexpectedOpen' } // an OPEN outside OpenSent (Event 19 in a state that does not expect it)
+  | { readonly type: 'UnexpectedMessage' } // UPDATE / ROUTE-REFRESH before Established, not decoded (RFC 6608)
   | { readonly type: 'BGPHeaderErr'; readonly error: ProtocolError } // Event 21
   | { readonly type: 'BGPOpenMsgErr'; readonly error: ProtocolError } // Event 22
   | { readonly type: 'OpenCollisionDump' } // Event 23
@@ -187,7 +188,7 @@ function connectedCommon(s: FsmState, ev: FsmEvent): StepResult | null {
 /** RFC 6608: an unexpected message or event in a connected state → NOTIFICATION 5/x, Idle. */
 function fsmError(s: FsmState, ev: FsmEvent): StepResult {
   const isMessage = ev.type === 'KeepAliveMsg' || ev.type === 'UpdateMsg' || ev.type === 'RouteRefreshMsg' ||
-    ev.type === 'UnexpectedOpen' || ev.type === 'BGPOpen';
+    ev.type === 'UnexpectedOpen' || ev.type === 'BGPOpen' || ev.type === 'UnexpectedMessage';
   const subcode = isMessage ? fsmErrorSubcode(s.state) : FsmSubcode.Unspecified;
   return toIdle(s, 'notificationSent', notification(NotifCode.FsmError, subcode));
 }

@@ -383,6 +383,17 @@ export class Session extends EventEmitter {
   private onFrame(frame: Buffer): void {
     this.counters.messagesIn++;
     const type = frame[18];
+    // RFC 6608: a message the state does not expect is an FSM error (5/1, 5/2, 5/3) whether
+    // or not its body would parse, so it is not decoded (a malformed one would get 3/x or 2/x).
+    const st = this.fsm.state;
+    if (type === MsgType.Open && st !== 'OpenSent') {
+      this.fire({ type: 'UnexpectedOpen' });
+      return;
+    }
+    if ((type === MsgType.Update || type === MsgType.RouteRefresh) && (st === 'OpenSent' || st === 'OpenConfirm')) {
+      this.fire({ type: 'UnexpectedMessage' });
+      return;
+    }
     let msg: BgpMessage;
     try {
       msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
