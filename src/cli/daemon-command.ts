@@ -11,7 +11,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import { resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from './env.js';
+import { resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -23,6 +23,7 @@ export interface DaemonFlags {
   acl?: boolean;
   logLevel?: string;
   staleTime: string;
+  selectionDeferralTime: string;
   metricsListen?: string;
 }
 
@@ -33,6 +34,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   installLastResortHandlers(logger);
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
+  const deferralSeconds = Number(flags.selectionDeferralTime);
+  if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
   const ipFlag = flags.ip ?? process.env.IP;
@@ -47,8 +50,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
+    ...(flags.acl ? { aclEndpointToHostAction: resolveEndpointToHostAction(undefined) } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
+    selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
     logger,
     clock: systemClock,
