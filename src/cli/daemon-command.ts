@@ -6,7 +6,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import { resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from './env.js';
+import { resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -44,6 +44,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
+    ...(flags.acl ? { aclEndpointToHostAction: resolveEndpointToHostAction(undefined) } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,

@@ -24,6 +24,7 @@ import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
+import { markStartup, startupMarks } from '../util/startup.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -37,6 +38,8 @@ export interface DaemonOptions {
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
   readonly acl: boolean;
+  /** Felix's DefaultEndpointToHostAction for the ACL companion (default Drop). */
+  readonly aclEndpointToHostAction?: 'Drop' | 'Accept' | 'Return';
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
@@ -71,7 +74,9 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    markStartup('modules');
     let snapshot = await this.loadDatastore();
+    markStartup('snapshot');
     snapshot = await this.register(snapshot);
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
@@ -99,7 +104,7 @@ export class Daemon {
       gracefulRestart: { restarting: defer, forwardingPreserved },
     });
     this.speaker = speaker;
-    speaker.on('established', (h) => core.onEstablished(h));
+    speaker.on('established', (h) => { markStartup('firstSession'); core.onEstablished(h); });
     speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
     speaker.on('update', (h, msg) => core.onUpdate(h, msg));
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
@@ -114,7 +119,10 @@ export class Daemon {
     this.apply(cfg);
 
     if (this.opts.acl) {
-      this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
+      this.acl = new AclCompanion({
+        nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
+        ...(this.opts.aclEndpointToHostAction ? { render: { endpointToHostAction: this.opts.aclEndpointToHostAction } } : {}),
+      });
       this.acl.start();
       this.acl.update(snapshot);
     }
@@ -144,9 +152,12 @@ export class Daemon {
       status: () => this.status(),
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
+      fibTimings: () => this.fib?.timings() ?? null,
+      startup: () => startupMarks(),
     }, this.opts.logger);
     await this.control.start();
     if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
+    markStartup('started');
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
   }
 

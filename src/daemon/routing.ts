@@ -246,6 +246,7 @@ export class RoutingCore {
       }
       return;
     }
+    this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(h.spec.key, msg);
   }
 
