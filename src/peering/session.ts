@@ -57,6 +57,7 @@ export interface SpecFields {
   ttlSecurity?: number | undefined;
   password?: string | undefined;
   calicoNode?: string | undefined;
+  importLimit?: number | undefined;
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -82,6 +83,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     ttlSecurity: f.ttlSecurity,
     password: f.password,
     calicoNode: f.calicoNode,
+    importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;
