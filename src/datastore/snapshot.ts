@@ -4,24 +4,7 @@
 // revisions, whatever the backend's own revision numbers do (etcd restored from backup, a
 // file replaced by an older one).
 import { DaemonError } from '../util/errors.js';
-import type {
-  BGPConfigurationResource,
-  BGPPeerResource,
-  BlockAffinityResource,
-  GlobalNetworkPolicyResource,
-  IPPoolResource,
-  NetworkPolicyResource,
-  NodeResource,
-  ProfileResource,
-  Resource,
-  ResourceKind,
-  Snapshot,
-  WorkloadEndpointResource,
-  TierResource,
-  NetworkSetResource,
-  GlobalNetworkSetResource,
-  HostEndpointResource,
-} from '../model/types.js';
+import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
 import { displayName } from './validate.js';
 import { stableJson } from '../util/stable-json.js';
 
@@ -108,23 +91,9 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     const entries = [...new Map(byKind.get(kind) ?? []).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return new FrozenMap(entries as [string, R][]);
   };
-  const snap: Snapshot = {
-    revision,
-    nodes: map<NodeResource>('Node'),
-    bgpConfigurations: map<BGPConfigurationResource>('BGPConfiguration'),
-    bgpPeers: map<BGPPeerResource>('BGPPeer'),
-    ipPools: map<IPPoolResource>('IPPool'),
-    blockAffinities: map<BlockAffinityResource>('BlockAffinity'),
-    globalNetworkPolicies: map<GlobalNetworkPolicyResource>('GlobalNetworkPolicy'),
-    networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
-    profiles: map<ProfileResource>('Profile'),
-    workloadEndpoints: map<WorkloadEndpointResource>('WorkloadEndpoint'),
-    tiers: map<TierResource>('Tier'),
-    networkSets: map<NetworkSetResource>('NetworkSet'),
-    globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
-    hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
-  };
-  return Object.freeze(snap);
+  const snap: Record<string, unknown> = { revision };
+  for (const [kind, field] of Object.entries(SNAPSHOT_FIELD)) snap[field] = map(kind as ResourceKind);
+  return Object.freeze(snap as unknown as Snapshot);
 }
 
 /** Every resource in a snapshot, kinds in RESOURCE_KINDS order, names sorted. */

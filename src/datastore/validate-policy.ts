@@ -67,6 +67,12 @@ export function validateWorkloadEndpointSpec(c: Checker, spec: Obj): Obj {
   const mac = c.optString(spec, 'mac', 'spec');
   if (mac !== undefined && mac !== '' && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac)) c.fail('spec.mac', `"${mac}" is not a MAC address`);
   c.optArray(spec, 'ipNetworks', 'spec')?.forEach((v, i) => c.prefix(v, join('spec.ipNetworks', i), { hostBits: 'allow' }));
+  profilesAndPorts(c, spec);
+  return { ...spec };
+}
+
+/** An endpoint's spec.profiles (names) and spec.ports (named ports), as workload and host endpoints carry them. */
+export function profilesAndPorts(c: Checker, spec: Obj): void {
   c.optArray(spec, 'profiles', 'spec')?.forEach((v, i) => c.string(v, join('spec.profiles', i)));
   c.optArray(spec, 'ports', 'spec')?.forEach((v, i) => {
     const p = join('spec.ports', i);
@@ -75,7 +81,6 @@ export function validateWorkloadEndpointSpec(c: Checker, spec: Obj): Obj {
     protocol(c, o.protocol, join(p, 'protocol'));
     c.int(o.port, join(p, 'port'), 1, 65535);
   });
-  return { ...spec };
 }
 
 function rules(c: Checker, spec: Obj, key: 'ingress' | 'egress', path: string): void {

@@ -2,7 +2,7 @@
 // NetworkSet / GlobalNetworkSet (nets selectable by labels) and HostEndpoint (a host
 // interface and its expected addresses). Structure only; src/acl gives them meaning.
 import { Checker, join, type Obj } from './checker.js';
-import { protocol } from './validate-policy.js';
+import { profilesAndPorts } from './validate-policy.js';
 
 export function validateTierSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, ['order', 'defaultAction'], 'spec');
@@ -28,13 +28,6 @@ export function validateHostEndpointSpec(c: Checker, spec: Obj): Obj {
   const ips = c.optArray(spec, 'expectedIPs', 'spec');
   ips?.forEach((v, i) => c.address(v, join('spec.expectedIPs', i)));
   if ((iface === undefined || iface === '') && (!ips || ips.length === 0)) c.fail('spec', 'needs interfaceName or expectedIPs');
-  c.optArray(spec, 'profiles', 'spec')?.forEach((v, i) => c.string(v, join('spec.profiles', i)));
-  c.optArray(spec, 'ports', 'spec')?.forEach((v, i) => {
-    const p = join('spec.ports', i);
-    const o = c.object(v, p);
-    c.requiredString(o, 'name', p);
-    protocol(c, o.protocol, join(p, 'protocol'));
-    c.int(o.port, join(p, 'port'), 1, 65535);
-  });
+  profilesAndPorts(c, spec);
   return { ...spec };
 }
