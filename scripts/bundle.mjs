@@ -4,7 +4,8 @@
 // their exports); one file per process cuts that by about a quarter (measured: 0.55 s →
 // 0.44 s of CPU for a daemon and its watcher child, docs/benchmarks.md), which counts when a
 // whole mesh of nodes cold-starts at once.
-// Kept out of the bundle: `netlink` (native addon, loaded with require) and `etcd3` (gRPC;
+// Kept out of the bundle: `netlink` (native addon, loaded with require), `koffi` (FFI with
+// prebuilt native binaries, loaded with require for TCP MD5 / GTSM) and `etcd3` (gRPC;
 // imported lazily, only for etcd datastores). dist/ itself stays the plain tsc output.
 import { build } from 'esbuild';
 
@@ -15,7 +16,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['netlink', 'etcd3'],
+  external: ['netlink', 'etcd3', 'koffi'],
   // CommonJS packages inside an ES module bundle still call require() for Node's builtins.
   banner: { js: "import { createRequire as __ternCreateRequire } from 'node:module'; const require = __ternCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

@@ -30,6 +30,12 @@ export interface PeerStatusJson {
   routeReflectorClient?: boolean;
   /** RFC 4724 helper state while the peer's routes are kept as stale. */
   gracefulRestart?: 'restarting' | 'awaitingEndOfRib';
+  /**
+   * Present when the session is configured but not started: `passwordUnresolved` (its
+   * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / GTSM
+   * cannot be set on this host). `detail` names the secret and key, never a value.
+   */
+  notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; detail: string };
 }
 
 export interface RouteJson {

@@ -8,11 +8,16 @@
 //   the session and its `since`.
 // - stop() sends Cease 6/2 on every connection, waits for the sockets to close, then closes
 //   the listener.
+// - The listener holds a TCP MD5 key for exactly the addresses of running peers with a
+//   password (RFC 2385: the kernel drops unsigned or wrongly signed segments from them, so
+//   an unsigned connection never reaches us). Its TTL is 255 while any peer uses GTSM (the
+//   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); each accepted socket
+//   then gets its own peer's TTL and minimum TTL before any byte is read.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { sessionParamsDiffer } from '../config/peer-spec.js';
 import type { PeerSpec } from '../config/peer-spec.js';
-import { canonicalAddress } from '../net/prefix.js';
+import { canonicalAddress, familyOf, type Family } from '../net/prefix.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -20,7 +25,8 @@ import type { RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
-import { remoteAddressOf } from './session/transport.js';
+import { remoteAddressOf, tcpSecurity } from './session/transport.js';
+import { applyGtsm, fdOf, setMd5Key, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
 export interface GracefulRestartState {
@@ -59,6 +65,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly log: Logger;
   private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
   private readonly stopping = new Set<Promise<void>>();
+  /** Address family of the listening socket ('ipv6' when dual-stack). */
+  private listenFamily: Family = 'ipv6';
+  /** TCP MD5 keys set on the listener, by canonical peer address. */
+  private readonly listenerKeys = new Map<string, string>();
+  private listenerTtl255 = false;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -85,16 +96,21 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
           resolve();
         });
       });
-    if (this.opts.listenAddress) await listen(this.opts.listenAddress);
-    else {
+    if (this.opts.listenAddress) {
+      await listen(this.opts.listenAddress);
+      this.listenFamily = familyOf(this.opts.listenAddress);
+    } else {
       try {
         await listen('::', false); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+        this.listenFamily = 'ipv6';
       } catch (err) {
         if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
         await listen('0.0.0.0');
+        this.listenFamily = 'ipv4';
       }
     }
     this.server = server;
+    this.syncListener();
     this.log.info('BGP listening', { event: 'listening', port: this.port, address: this.opts.listenAddress ?? '::' });
   }
 
@@ -125,6 +141,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peers.set(spec.key, peer);
       peer.start();
     }
+    this.syncListener();
   }
 
   /** Our GR state: the R/F bits of later OPENs, and 'wait' vs 'up' in status. */
@@ -174,8 +191,82 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       sock.destroy();
       return;
     }
+    if (!peer.blocked && !this.secureAccepted(sock, peer.spec)) {
+      sock.destroy();
+      return;
+    }
     sock.setNoDelay(true);
     peer.accept(sock);
+  }
+
+  /** GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */
+  private secureAccepted(sock: net.Socket, spec: PeerSpec): boolean {
+    const minTtl = tcpSecurity(spec).minTtl;
+    if (minTtl === undefined && !this.listenerTtl255) return true;
+    const fd = fdOf(sock);
+    try {
+      if (fd === undefined) throw new Error('no file descriptor');
+      if (minTtl !== undefined) applyGtsm(fd, this.listenFamily, minTtl);
+      else setTtl(fd, this.listenFamily, -1); // back to the default TTL the listener's 255 replaced
+      return true;
+    } catch (err) {
+      this.log.error('cannot set TTL on an accepted connection; closed', { event: 'sockoptError', peer: spec.name, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  /** Brings the listener's MD5 keys and TTL in line with the running peers. */
+  private syncListener(): void {
+    const server = this.server;
+    const fd = server ? fdOf(server) : undefined;
+    if (fd === undefined) return;
+    const want = new Map<string, string>();
+    let gtsm = false;
+    for (const peer of this.peers.values()) {
+      if (peer.blocked) continue;
+      const sec = tcpSecurity(peer.spec);
+      if (sec.minTtl !== undefined) gtsm = true;
+      if (sec.md5Key === undefined) continue;
+      let addr: string;
+      try {
+        addr = canonicalAddress(peer.spec.address);
+      } catch {
+        continue;
+      }
+      if (this.listenFamily === 'ipv4' && familyOf(addr) === 'ipv6') continue; // cannot reach this listener
+      const other = want.get(addr);
+      if (other !== undefined && other !== sec.md5Key) {
+        this.log.warn('two sessions with one address and different passwords; the listener keeps the first', { event: 'md5KeyConflict', address: addr, peer: peer.spec.name });
+        continue;
+      }
+      want.set(addr, sec.md5Key);
+    }
+    for (const [addr, key] of [...this.listenerKeys]) {
+      if (want.get(addr) === key) continue;
+      this.listenerKeyOp(fd, addr, null);
+    }
+    for (const [addr, key] of want) {
+      if (this.listenerKeys.get(addr) !== key) this.listenerKeyOp(fd, addr, key);
+    }
+    if (gtsm !== this.listenerTtl255) {
+      try {
+        setTtl(fd, this.listenFamily, gtsm ? 255 : -1);
+        this.listenerTtl255 = gtsm;
+      } catch (err) {
+        this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+      }
+    }
+  }
+
+  private listenerKeyOp(fd: number, addr: string, key: string | null): void {
+    try {
+      setMd5Key(fd, this.listenFamily, addr, key);
+      if (key === null) this.listenerKeys.delete(addr);
+      else this.listenerKeys.set(addr, key);
+      this.log.info(key === null ? 'TCP MD5 key removed from the listener' : 'TCP MD5 key set on the listener', { event: key === null ? 'md5KeyRemoved' : 'md5KeySet', address: addr });
+    } catch (err) {
+      this.log.error('cannot set a TCP MD5 key on the listener', { event: 'sockoptError', address: addr, error: errorMessage(err) });
+    }
   }
 
   private findPeer(remote: string): Peer | undefined {

@@ -19,6 +19,7 @@ export interface DaemonFlags {
   logLevel?: string;
   staleTime: string;
   metricsListen?: string;
+  secretsDir?: string;
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
@@ -44,6 +45,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
     metricsListen: flags.metricsListen,
+    secretsDir: flags.secretsDir ?? (process.env.TERN_SECRETS_DIR || undefined),
     logger,
     clock: systemClock,
   });

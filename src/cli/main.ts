@@ -35,6 +35,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'error | warn | info | debug (default: BGPConfiguration logSeverityScreen)')
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--secrets-dir <dir>', 'password secrets as a mounted Secret volume: DIR/<secret name>/<key> (env: TERN_SECRETS_DIR)')
     .action(async (opts) => {
       const { runDaemon } = await import('./daemon-command.js');
       await runDaemon({ ...opts, socket: socketOf(opts) });

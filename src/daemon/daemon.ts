@@ -9,6 +9,8 @@
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
 import { deriveNodeConfig } from '../config/derive.js';
+import { secretResolver } from '../config/secrets.js';
+import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/types.js';
@@ -42,6 +44,8 @@ export interface DaemonOptions {
   readonly staleTimeMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
+  /** DIR/<secret name>/<key> files (a mounted Secret volume) for password secretKeyRefs. */
+  readonly secretsDir?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -62,6 +66,9 @@ export class Daemon {
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
   private recoveryTimer: TimerHandle | null = null;
+  private secrets: SecretsDirectory | null = null;
+  /** The snapshot the running configuration was derived from (re-derived when secrets change). */
+  private snapshot: Snapshot | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -69,8 +76,10 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    if (this.opts.secretsDir) this.secrets = new SecretsDirectory(this.opts.secretsDir, { clock: this.opts.clock, logger: this.log });
     let snapshot = await this.loadDatastore();
     snapshot = await this.register(snapshot);
+    this.snapshot = snapshot;
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -114,6 +123,9 @@ export class Daemon {
     }
 
     datastore.onChange((s) => this.onSnapshot(s));
+    this.secrets?.watch(() => {
+      if (this.snapshot) this.reconfigure(this.snapshot);
+    });
     datastore.onError((e) => {
       this.datastoreErrors = [errorMessage(e)];
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
@@ -185,12 +197,18 @@ export class Daemon {
   }
 
   private derive(snapshot: Snapshot): NodeBgpConfig {
-    return deriveNodeConfig(snapshot, this.opts.nodeName, this.addresses);
+    return deriveNodeConfig(snapshot, this.opts.nodeName, { ...this.addresses, secrets: secretResolver(snapshot, this.secrets ?? undefined) });
   }
 
   private onSnapshot(snapshot: Snapshot): void {
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
+    this.snapshot = snapshot;
+    this.reconfigure(snapshot);
+  }
+
+  /** Derives and applies; a changed password restarts only the sessions that use it. */
+  private reconfigure(snapshot: Snapshot): void {
     let cfg: NodeBgpConfig;
     try {
       cfg = this.derive(snapshot);
@@ -256,6 +274,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
+    this.secrets?.close();
     await this.control?.stop().catch(() => undefined);
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);

@@ -31,6 +31,7 @@ export function peersStatus(speaker: Speaker, core: RoutingCore, cfg: NodeBgpCon
       holdTime: s.holdTime,
       routeReflectorClient: specs.get(s.key)?.routeReflectorClient ?? false,
       ...(stale !== 'none' ? { gracefulRestart: stale } : {}),
+      ...(s.notStarted ? { notStarted: { reason: s.notStarted.reason, detail: s.notStarted.detail } } : {}),
     };
   });
 }
