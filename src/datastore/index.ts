@@ -20,6 +20,9 @@
 // - The etcd layout is Calico's own (etcd-keys.ts): v3 JSON under
 //   /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>, block affinities as IPAM
 //   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len>.
+// - A file datastore may also hold `v1 Secret` documents (secret.ts): the passwords that
+//   secretKeyRefs name, in Snapshot.secrets. Their values never appear in messages or in
+//   list(). secrets-dir.ts reads the same from a mounted Secret volume, for any datastore.
 // - Inner modules do not import this folder's types (types.ts are edge types); src/config
 //   derives internal types from a Snapshot.
 //
