@@ -65,6 +65,26 @@ t.test('MD5: matching passwords reach Established, either side dialing', async (
   }
 });
 
+t.test('MD5 over IPv6 (::1): dual-stack and IPv6 sockets carry IPv6 keys', async (t) => {
+  const a = await startSpeaker({ routerId: '10.0.0.1', listenAddress: '::1' });
+  const b = await startSpeaker({ routerId: '10.0.0.2', listenAddress: '::1', clock: a.clock });
+  t.teardown(async () => { await a.speaker.stop(); await b.speaker.stop(); });
+  const v6 = (port: number, passive: boolean, password: string) =>
+    peerSpec({ address: '::1', port, family: 'ipv6', passive, sourceAddress: '::1', password, name: 'Node_1' });
+  const upA = once(a.speaker, 'established');
+  a.speaker.setPeers([v6(b.port, true, 'v6-key')]);
+  b.speaker.setPeers([v6(a.port, false, 'v6-key')]);
+  await upA;
+  t.equal(a.speaker.status()[0]?.bgpState, 'Established');
+  const unsigned = new net.Socket();
+  let connected = false;
+  unsigned.on('error', () => undefined);
+  unsigned.connect({ host: '::1', port: a.port }, () => { connected = true; });
+  await settle(1000);
+  unsigned.destroy();
+  t.notOk(connected, 'an unsigned IPv6 SYN is dropped');
+});
+
 t.test('MD5: different passwords never reach Established; an unsigned connection gets nothing', async (t) => {
   const { a, b } = await pair(t);
   a.speaker.setPeers([peerSpec({ address: '127.0.0.2', port: b.port, passive: true, sourceAddress: '127.0.0.1', password: 'one' })]);
