@@ -11,8 +11,9 @@
 // - The listener holds a TCP MD5 key for exactly the addresses of running peers with a
 //   password (RFC 2385: the kernel drops unsigned or wrongly signed segments from them, so
 //   an unsigned connection never reaches us). Its TTL is 255 while any peer uses GTSM (the
-//   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); each accepted socket
-//   then gets its own peer's TTL and minimum TTL before any byte is read.
+//   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); when every running
+//   peer uses GTSM it also drops SYNs below the smallest of their minimum TTLs. Each accepted
+//   socket gets its own peer's TTL and minimum TTL before any byte is read.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { sessionParamsDiffer } from '../config/peer-spec.js';
@@ -26,7 +27,7 @@ import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
 import { remoteAddressOf, tcpSecurity } from './session/transport.js';
-import { applyGtsm, fdOf, setMd5Key, setTtl } from './session/sockopt.js';
+import { applyGtsm, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
 export interface GracefulRestartState {
@@ -70,6 +71,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   /** TCP MD5 keys set on the listener, by canonical peer address. */
   private readonly listenerKeys = new Map<string, string>();
   private listenerTtl255 = false;
+  private listenerMinTtl = 0;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -222,10 +224,12 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (fd === undefined) return;
     const want = new Map<string, string>();
     let gtsm = false;
+    let minTtl = Infinity; // the listener may check only what every running peer sends
     for (const peer of this.peers.values()) {
       if (peer.blocked) continue;
       const sec = tcpSecurity(peer.spec);
       if (sec.minTtl !== undefined) gtsm = true;
+      minTtl = Math.min(minTtl, sec.minTtl ?? 0);
       if (sec.md5Key === undefined) continue;
       let addr: string;
       try {
@@ -254,6 +258,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         this.listenerTtl255 = gtsm;
       } catch (err) {
         this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+      }
+    }
+    const listenMin = Number.isFinite(minTtl) ? minTtl : 0;
+    if (listenMin !== this.listenerMinTtl) {
+      try {
+        setMinTtl(fd, this.listenFamily, listenMin);
+        this.listenerMinTtl = listenMin;
+      } catch (err) {
+        this.log.error('cannot set the listener minimum TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
       }
     }
   }

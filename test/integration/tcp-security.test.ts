@@ -5,7 +5,8 @@
 //   tern keeps running; rotating the file re-keys that session alone.
 // - BGPPeer whose secret does not exist: not started, `tern status` says why.
 // - BIRD `ttl security on` + BGPPeer ttlSecurity: 1: Established (TTL 255 both ways).
-// - Mesh with nodeMeshPassword: a BIRD node with the password joins, one without does not.
+// - Mesh with nodeMeshPassword (from TERN_SECRETS_DIR): a BIRD node with the password joins,
+//   one without does not.
 // Secret values never appear in tern's log, status, `get -o yaml` or metrics.
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -178,18 +179,17 @@ apiVersion: projectcalico.org/v3
 kind: BGPConfiguration
 metadata: { name: default }
 spec: { asNumber: 64512, nodeMeshPassword: { secretKeyRef: { name: mesh-secret, key: password } } }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: mesh-secret }
-data: { password: ${Buffer.from(meshPw).toString('base64')} }
 ${[['node-a', A], ['node-b', B], ['node-c', C]].map(([n, ip]) => `---
 apiVersion: projectcalico.org/v3
 kind: Node
 metadata: { name: ${n} }
 spec: { bgp: { ipv4Address: ${ip}/24 } }
 `).join('')}`;
-  const tern = await startTern(lab, 'a', { datastoreYaml: yaml, node: 'node-a' });
+  // The mesh password from a mounted-Secret directory named by the environment variable.
+  const dir = lab.path('mesh-secrets');
+  mkdirSync(join(dir, 'mesh-secret'), { recursive: true });
+  writeFileSync(join(dir, 'mesh-secret', 'password'), meshPw);
+  const tern = await startTern(lab, 'a', { datastoreYaml: yaml, node: 'node-a', env: { TERN_SECRETS_DIR: dir } });
   const b = await startBird(lab, 'b', { routerId: B, asn: 64512, neighbors: [{ address: A, asn: 64512, name: 'Mesh_10_97_1_10', password: meshPw }] });
   await startBird(lab, 'c', { routerId: C, asn: 64512, neighbors: [{ address: A, asn: 64512, name: 'Mesh_10_97_1_10' }] });
   await tern.waitPeer(B);

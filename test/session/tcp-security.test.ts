@@ -158,15 +158,27 @@ t.test('GTSM: an accepted connection whose packets arrive with TTL < 255 gets no
     await stopped;
   });
   const spec = peerSpec({ passive: true, ttlSecurity: 1 });
-  speaker.setPeers([spec]);
-  // The handshake completes (the shared listener cannot check per peer), then the accepted
-  // socket gets IP_MINTTL 255: our OPEN goes out, the raw peer's TTL-64 OPEN is dropped.
+  speaker.setPeers([spec, peerSpec({ address: '127.0.0.3', passive: true })]);
+  // With a non-GTSM peer beside it the shared listener cannot check TTLs: the handshake
+  // completes, then the accepted socket gets IP_MINTTL 255: our OPEN goes out, the raw
+  // peer's TTL-64 OPEN is dropped.
   const raw = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
   t.teardown(() => raw.close());
   t.equal((await raw.next()).type, 1, 'our OPEN arrives');
   raw.send(openMsg({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.2' }));
   await settle(1000);
   t.equal(speaker.status()[0]?.bgpState, 'OpenSent', 'their OPEN never reached us');
+});
+
+t.test('GTSM: when every peer uses it, the listener itself drops low-TTL SYNs', async (t) => {
+  const { speaker, port } = await startSpeaker();
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec({ passive: true, ttlSecurity: 1 }), peerSpec({ address: '127.0.0.3', passive: true, ttlSecurity: 2 })]);
+  t.ok(await connectDropped(port, '127.0.0.2', 1000), 'TTL-64 SYN dropped at the listener');
+  speaker.setPeers([peerSpec({ passive: true, ttlSecurity: 1 }), peerSpec({ address: '127.0.0.3', passive: true })]);
+  const raw = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
+  t.teardown(() => raw.close());
+  t.equal((await raw.next()).type, 1, 'with a plain peer configured, the listener accepts TTL 64 again');
 });
 
 t.test('setMd5Key on a listener: errors name the option, never the key', async (t) => {
