@@ -17,6 +17,10 @@ import type {
   ResourceKind,
   Snapshot,
   WorkloadEndpointResource,
+  TierResource,
+  NetworkSetResource,
+  GlobalNetworkSetResource,
+  HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
 import type { SecretResource } from './secret.js';
@@ -32,6 +36,10 @@ export const SNAPSHOT_FIELD = {
   NetworkPolicy: 'networkPolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadEndpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networkSets',
+  GlobalNetworkSet: 'globalNetworkSets',
+  HostEndpoint: 'hostEndpoints',
 } as const satisfies Record<ResourceKind, keyof Snapshot>;
 
 /** A Map that refuses set/delete/clear once built. */
@@ -100,6 +108,10 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
     networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
     profiles: map<ProfileResource>('Profile'),
     workloadEndpoints: map<WorkloadEndpointResource>('WorkloadEndpoint'),
+    tiers: map<TierResource>('Tier'),
+    networkSets: map<NetworkSetResource>('NetworkSet'),
+    globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
+    hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
   };
   const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
   if (secretList.length > 0) {
