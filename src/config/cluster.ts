@@ -21,6 +21,9 @@ export type Warn = (message: string) => void;
 export type SecretResolver = (name: string, key: string) => SecretLookup;
 export type SecretLookup = { readonly value: string } | { readonly missing: string };
 
+/** Linux TCP_MD5SIG_MAXKEYLEN. */
+const MD5_MAX_KEY_BYTES = 80;
+
 /**
  * A secretKeyRef → the password or why it cannot be had. Calico renders the peering without
  * a password when the secret is missing (a session silently unauthenticated); tern does not
@@ -30,6 +33,9 @@ export function resolvePassword(ref: { name: string; key: string }, secrets: Sec
   const found: SecretLookup = secrets ? secrets(ref.name, ref.key) : { missing: 'no secret source (a v1 Secret in the file datastore, or --secrets-dir)' };
   if ('value' in found) {
     if (found.value === '') return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is empty` };
+    if (Buffer.byteLength(found.value, 'utf8') > MD5_MAX_KEY_BYTES) {
+      return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is longer than ${MD5_MAX_KEY_BYTES} bytes (the TCP MD5 key limit)` };
+    }
     return { password: found.value };
   }
   return { passwordUnresolved: `password secret ${ref.name}/${ref.key} unavailable: ${found.missing}` };

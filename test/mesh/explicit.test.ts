@@ -186,6 +186,9 @@ t.test('per-peer options: sourceAddress None, timers, next hop, TTL, local AS, p
   t.match(find(noSource.peers, 'Node_192_168_1_1')?.passwordUnresolved, /no secret source/);
   const empty = deriveNodeConfig(snap, 'a', { secrets: () => ({ value: '' }) });
   t.equal(find(empty.peers, 'Node_192_168_1_1')?.passwordUnresolved, 'password secret bgp/tor is empty');
+  const long = deriveNodeConfig(snap, 'a', { secrets: () => ({ value: 'x'.repeat(81) }) });
+  t.equal(find(long.peers, 'Node_192_168_1_1')?.passwordUnresolved, 'password secret bgp/tor is longer than 80 bytes (the TCP MD5 key limit)');
+  t.equal(find(deriveNodeConfig(snap, 'a', { secrets: () => ({ value: 'x'.repeat(80) }) }).peers, 'Node_192_168_1_1')?.password, 'x'.repeat(80));
 });
 
 t.test('nodeMeshPassword: every mesh session signed with it, or none started when it cannot be resolved', async (t) => {
