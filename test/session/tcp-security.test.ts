@@ -181,6 +181,20 @@ t.test('GTSM: when every peer uses it, the listener itself drops low-TTL SYNs', 
   t.equal((await raw.next()).type, 1, 'with a plain peer configured, the listener accepts TTL 64 again');
 });
 
+t.test('socket options refused at connect time: a socket error in status, no crash, redial later', async (t) => {
+  let calls = 0;
+  const { speaker, clock } = await startSpeaker({ connectFactory: () => { calls++; throw new Error('setsockopt TCP_MD5SIG: errno 22'); } });
+  t.teardown(() => speaker.stop());
+  const spec = peerSpec({ passive: false, password: 'k' });
+  speaker.setPeers([spec]);
+  const st = await waitForStatus(speaker, spec.key, (s) => s.info.includes('errno 22'));
+  t.match(st.info, /Socket: setsockopt TCP_MD5SIG: errno 22$/);
+  t.notOk(st.info.includes('"k"'));
+  clock.advance(6000);
+  await settle(20);
+  t.ok(calls >= 2, 'dialed again after the connect retry time');
+});
+
 t.test('setMd5Key on a listener: errors name the option, never the key', async (t) => {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen({ port: 0, host: '127.0.0.1' }, () => r()));
