@@ -1,10 +1,11 @@
 // TCP MD5 (RFC 2385) and GTSM (RFC 5082) against BIRD 2 in network namespaces:
-// - BGPPeer password from a v1 Secret in the file datastore, BIRD with the same password:
-//   Established, routes both ways; an unsigned TCP connection from that address gets nothing.
+// - BGPPeer password from a v1 Secret in the file datastore, BIRD (passive) with the same
+//   password: tern dials signed, Established, routes both ways; an unsigned TCP connection
+//   from that address gets nothing. (The mesh case below has tern on the listening side.)
 // - BGPPeer password from the secrets directory that differs from BIRD's: never Established,
 //   tern keeps running; rotating the file re-keys that session alone.
 // - BGPPeer whose secret does not exist: not started, `tern status` says why.
-// - BIRD `ttl security on` + BGPPeer ttlSecurity: 1: Established (TTL 255 both ways).
+// - BIRD `ttl security on` (passive) + BGPPeer ttlSecurity: 1: Established (TTL 255 both ways).
 // - Mesh with nodeMeshPassword (from TERN_SECRETS_DIR): a BIRD node with the password joins,
 //   one without does not.
 // Secret values never appear in tern's log, status, `get -o yaml` or metrics.
@@ -86,7 +87,7 @@ setTimeout(() => { console.log(JSON.stringify({ connected, bytes })); s.destroy(
 
 t.test('TCP MD5 and GTSM with BIRD 2 peers', async (t) => {
   const lab = createLab(t, { area: 'tcpsec' });
-  await lab.bridge('seg');
+  await lab.bridge('seg', { staticNeighbours: true }); // immune to other labs filling the shared ARP table
   for (const h of ['node', 'tor1', 'tor2', 'tor3']) await lab.addHost(h);
   await lab.attach('node', 'seg', { v4: `${NODE}/24` });
   await lab.attach('tor1', 'seg', { v4: `${TOR1.v4}/24` });
@@ -99,13 +100,15 @@ t.test('TCP MD5 and GTSM with BIRD 2 peers', async (t) => {
   const tern = await startTern(lab, 'node', { datastoreYaml: datastore, node: 'node-a', logLevel: 'debug', extraArgs: ['--secrets-dir', secretsDir] });
   const tor1 = await startBird(lab, 'tor1', {
     routerId: TOR1.v4, asn: TOR1.asn, exportAll: true,
-    neighbors: [{ address: NODE, asn: 64512, name: 'tern', password: PW1 }],
+    // Passive: tern's connecting socket must carry the key (BIRD's listener drops anything else).
+    neighbors: [{ address: NODE, asn: 64512, name: 'tern', password: PW1, passive: true }],
     staticRoutes: [{ prefix: '10.244.100.0/26', blackhole: true }],
   });
   const tor2 = await startBird(lab, 'tor2', { routerId: TOR2.v4, asn: TOR2.asn, neighbors: [{ address: NODE, asn: 64512, name: 'tern', password: PW2_BIRD }] });
   const tor3 = await startBird(lab, 'tor3', {
     routerId: TOR3.v4, asn: TOR3.asn, exportAll: true,
-    neighbors: [{ address: NODE, asn: 64512, name: 'tern', ttlSecurity: true }],
+    // Passive: tern dials with TTL 255 and accepts BIRD's TTL-255 SYN-ACK under its minimum.
+    neighbors: [{ address: NODE, asn: 64512, name: 'tern', ttlSecurity: true, passive: true }],
     staticRoutes: [{ prefix: '10.244.103.0/26', blackhole: true }],
   });
 
@@ -165,7 +168,7 @@ t.test('TCP MD5 and GTSM with BIRD 2 peers', async (t) => {
 
 t.test('mesh with nodeMeshPassword: a BIRD node with the password joins, one without does not', async (t) => {
   const lab = createLab(t, { area: 'meshmd5' });
-  await lab.bridge('seg');
+  await lab.bridge('seg', { staticNeighbours: true }); // immune to other labs filling the shared ARP table
   const A = '10.97.1.10';
   const B = '10.97.1.21';
   const C = '10.97.1.22';
