@@ -202,7 +202,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       return;
     }
     sock.setNoDelay(true);
-    peer.accept(sock);
+    try {
+      peer.accept(sock);
+    } catch (err) {
+      // Sessions contain their own errors; this is the Peer's bookkeeping around them.
+      this.log.error('internal error accepting a connection', { event: 'acceptError', code: 'ERR_SESSION_INTERNAL', peer: peer.spec.name, error: errorMessage(err) });
+      sock.destroy();
+    }
   }
 
   /** GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */

@@ -97,6 +97,7 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     password: rule.password,
     passwordUnresolved: rule.passwordUnresolved,
     calicoNode: remote.node?.name,
+    importLimit: rule.maxPrefixes?.[remote.family],
   });
 }
 

@@ -57,6 +57,7 @@ export interface SpecFields {
   password?: string | undefined;
   passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
+  importLimit?: number | undefined;
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -83,6 +84,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     password: f.password,
     passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
+    importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;
