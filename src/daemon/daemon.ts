@@ -237,6 +237,7 @@ export class Daemon {
         startedAt: this.startedAt.toISOString(),
         fib: this.opts.fib ? 'enabled' : 'disabled',
         errors: [...this.datastoreErrors, ...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
+        datastore: this.opts.datastore.position(),
       },
       peers: peersStatus(this.speaker!, this.core!, cfg),
     };
