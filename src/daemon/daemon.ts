@@ -19,7 +19,8 @@ import { ControlServer } from '../api/control.js';
 import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
-import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
+import { ConfigError, DaemonError, DatastoreError, errorMessage } from '../util/errors.js';
+import { health, type HealthReply } from '../api/health.js';
 import { RoutingCore } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
@@ -62,6 +63,12 @@ export class Daemon {
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
   private recoveryTimer: TimerHandle | null = null;
+  /** start() has finished: the first snapshot is applied and the speaker runs. */
+  private started = false;
+  /** What start() is doing, for `tern health` while not started. */
+  private phase = 'starting';
+  /** Restarted with forwarding state kept and End-of-RIB outstanding (RFC 4724 §4.1). */
+  private recovering = false;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -69,8 +76,14 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    // The control socket (and metrics/probe server) first: `tern health --live` must answer
+    // while the datastore is still unreachable at boot, or a liveness probe would restart us.
+    await this.startControl();
+    this.phase = 'loading the datastore';
     let snapshot = await this.loadDatastore();
+    this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
+    this.phase = 'starting BGP';
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -101,7 +114,11 @@ export class Daemon {
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
+    this.recovering = adopted > 0;
+    core.onRecovered(() => {
+      this.recovering = false;
+      speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 });
+    });
     core.expectEndOfRib(cfg.peers);
     // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
     this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
@@ -123,11 +140,17 @@ export class Daemon {
       this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
+    this.started = true;
+    this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+  }
+
+  /** Control socket, and with --metrics-listen the HTTP server (/metrics, /livez, /readyz). */
+  private async startControl(): Promise<void> {
     const source: MetricsSource = {
-      peers: () => this.status().peers,
-      prefixes: () => ({ ipv4: core.rib.size('ipv4'), ipv6: core.rib.size('ipv6') }),
+      peers: () => (this.started ? this.status().peers : []),
+      prefixes: () => ({ ipv4: this.core?.rib.size('ipv4') ?? 0, ipv6: this.core?.rib.size('ipv6') ?? 0 }),
       fib: () => this.fib?.stats() ?? null,
-      errors: () => this.status().daemon.errors.length,
+      errors: () => (this.started ? this.status().daemon.errors.length : 0),
     };
     // prom-client is imported on the first scrape (or now, with --metrics-listen): a node
     // that is never scraped does not pay for it at start-up.
@@ -138,10 +161,24 @@ export class Daemon {
       status: () => this.status(),
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
+      health: () => this.health(),
     }, this.opts.logger);
     await this.control.start();
-    if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
-    this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+    if (this.opts.metricsListen) {
+      this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log, () => this.health());
+    }
+  }
+
+  /** Liveness and readiness (src/api/health.ts). */
+  health(): HealthReply {
+    const started = this.started && this.cfg !== null && this.speaker !== null;
+    return health({
+      started,
+      phase: this.phase,
+      speakerListening: this.speaker?.port != null,
+      restartRecovery: this.recovering,
+      peers: started ? this.status().peers : [],
+    });
   }
 
   /**
@@ -227,7 +264,8 @@ export class Daemon {
   }
 
   status(): StatusReply {
-    const cfg = this.cfg!;
+    if (!this.started || !this.cfg) throw new DaemonError('ERR_STARTING', `the daemon is starting (${this.phase})`);
+    const cfg = this.cfg;
     return {
       daemon: {
         node: this.opts.nodeName,
@@ -252,6 +290,7 @@ export class Daemon {
   }
 
   routes(): RoutesReply {
+    if (!this.started) throw new DaemonError('ERR_STARTING', `the daemon is starting (${this.phase})`);
     return routesView(this.core!, this.fib);
   }
 
