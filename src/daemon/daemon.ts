@@ -14,7 +14,8 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/types.js';
 import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
-import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
+import { registerNode } from '../mesh/autodetect.js';
+import { resolveNodeAddress, type NodeIdentity } from '../mesh/node-address.js';
 import { ControlServer } from '../api/control.js';
 import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -29,11 +30,8 @@ import { AclCompanion } from '../acl/companion.js';
 export interface DaemonOptions {
   readonly datastore: Datastore;
   readonly nodeName: string;
-  /** "addr/len" from --ip / IP; undefined: use the Node resource or autodetect. */
-  readonly ipv4?: string | undefined;
-  readonly ipv6?: string | undefined;
-  readonly autodetectIpv4: boolean;
-  readonly autodetectIpv6: boolean;
+  /** Addresses, router id, AS and log level from flags and calico-node's environment. */
+  readonly identity: NodeIdentity;
   readonly socketPath: string;
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
@@ -199,19 +197,28 @@ export class Daemon {
     }
   }
 
-  /** Node registration: own addresses from --ip/IP, the Node resource, or autodetection. */
+  /**
+   * Node registration as calico-node's startup does it: addresses from --ip/IP (literal,
+   * autodetect, none), the stored Node, or IP_AUTODETECTION_METHOD; AS from the environment.
+   */
   private async register(snapshot: Snapshot): Promise<Snapshot> {
+    const id = this.opts.identity;
     const node = snapshot.nodes.get(this.opts.nodeName);
-    const stored4 = node?.spec.bgp?.ipv4Address;
-    const stored6 = node?.spec.bgp?.ipv6Address;
-    const ipv4 = this.opts.ipv4 ?? stored4 ?? (this.opts.autodetectIpv4 ? detectHostAddress('ipv4')?.cidr : undefined);
-    const ipv6 = this.opts.ipv6 ?? stored6 ?? (this.opts.autodetectIpv6 ? detectHostAddress('ipv6')?.cidr : undefined);
+    const warn = (m: string) => this.log.warn(m, { event: 'autodetectFailed' });
+    const ipv4 = await resolveNodeAddress('ipv4', id.ipv4, node?.spec.bgp?.ipv4Address, warn);
+    const ipv6 = await resolveNodeAddress('ipv6', id.ipv6, node?.spec.bgp?.ipv6Address, warn);
     this.addresses = { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) };
-    if (!ipv4) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address (give --ip ADDR/LEN, set IP, or store spec.bgp.ipv4Address); the router id must be an IPv4 address`);
+    if (!ipv4 && !ipv6) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 or IPv6 address (give --ip ADDR/LEN, set IP or IP6, or store spec.bgp.ipv4Address)`);
+    if (!ipv4 && id.routerId === undefined) {
+      throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address for the router id (give --ip ADDR/LEN or set IP; an IPv6-only node needs CALICO_ROUTER_ID, an IPv4 address or "hash")`);
+    }
+    if (ipv4 || ipv6) this.log.info('node addresses', { event: 'nodeAddresses', ...this.addresses });
     try {
-      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, this.addresses);
+      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, {
+        ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}),
+      });
       if (applied) {
-        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses });
+        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}) });
         return await this.opts.datastore.load();
       }
     } catch (err) {
@@ -222,7 +229,8 @@ export class Daemon {
   }
 
   private derive(snapshot: Snapshot): NodeBgpConfig {
-    return deriveNodeConfig(snapshot, this.opts.nodeName, this.addresses);
+    const routerId = this.opts.identity.routerId;
+    return deriveNodeConfig(snapshot, this.opts.nodeName, { ...this.addresses, ...(routerId !== undefined ? { routerId } : {}) });
   }
 
   private onSnapshot(snapshot: Snapshot): void {
@@ -260,7 +268,8 @@ export class Daemon {
   }
 
   private applyLogLevel(cfg: NodeBgpConfig): void {
-    if (!this.opts.logLevelFixed) this.opts.logger.level = levelFromCalico(cfg.logSeverity);
+    // --log-level, then BGP_LOGSEVERITYSCREEN, then the Node's and the global BGPConfiguration.
+    if (!this.opts.logLevelFixed) this.opts.logger.level = levelFromCalico(this.opts.identity.logSeverityScreen ?? cfg.logSeverity);
   }
 
   status(): StatusReply {
