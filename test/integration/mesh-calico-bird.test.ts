@@ -94,3 +94,33 @@ t.test('routes go both ways and pods reach pods', async (t) => {
   }
   for (const n of TERN) t.equal(meshPeers((await m.terns.get(n.name)!.status()).peers).length, 3);
 });
+
+t.test('a borrowed address: Felix\'s /32 proto boot on node-9 inside node-11\'s block is advertised and reachable', async (t) => {
+  const borrowed = '10.244.11.7';
+  // lab.addPod writes the host route as Felix does: `/32 dev caliX scope link` with the
+  // default protocol, boot (3).
+  await lab.addPod('node-9', 'pod-borrow', borrowed);
+  for (const n of ['node-11', 'node-100']) {
+    const r = await waitRoute(m, n, `${borrowed}/32`, '10.200.0.9');
+    t.equal(r.gateway, '10.200.0.9', `${n} routes ${borrowed}/32 via node-9 (node-11 owns the block)`);
+  }
+  const learnedByBird = await lab.waitFor(async () => parseBirdRoutes(await birdc('show', 'route', 'all'))
+    .find((r) => r.prefix === `${borrowed}/32` && r.primary && r.bgpNextHop?.includes('10.200.0.9')) ?? null,
+  { what: 'calico-node BIRD has the borrowed /32 via node-9', timeoutMs: 30_000, intervalMs: 500 });
+  t.ok(learnedByBird, 'the calico-node learned it too');
+  for (const src of ['pod-1', 'pod-2', 'pod-3']) {
+    const r = await lab.exec(src, 'ping', ['-c', '1', '-W', '3', borrowed], { allowFail: true });
+    t.match(r.stdout, / 0% packet loss/, `${src} → borrowed ${borrowed} on node-9`);
+  }
+});
+
+t.test('a pool with disabled: true is still exported (only disableBGPExport stops it)', async (t) => {
+  await m.apply(`apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: default-ipv4-ippool }\nspec: { cidr: ${POOL}, blockSize: 26, ipipMode: Never, natOutgoing: true, disabled: true }\n`, 'pool-disabled');
+  // A block confirmed after the pool was disabled (an allocation made before): still routed.
+  await m.apply(affinityYaml('node-100', '10.244.101.0/26'), 'late-block');
+  for (const n of ['node-9', 'node-11']) {
+    const r = await waitRoute(m, n, '10.244.101.0/26', '10.200.0.100');
+    t.equal(r.gateway, '10.200.0.100', `${n} routes node-100's block of the disabled pool`);
+  }
+  t.equal((await waitRoute(m, 'node-9', BIRD.block, BIRD.ip)).gateway, BIRD.ip, 'existing routes stay');
+});
