@@ -174,6 +174,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     routerId,
     asNumber: self.asNumber,
     listenPort: listenPortOf(settings, nodeName).port,
+    listenAddresses: settings.global.bindMode === 'NodeIP' ? [ipv4?.address, ipv6?.address].filter((a): a is string => a !== undefined) : [],
     logSeverity,
     ...(ipv4 ? { ipv4 } : {}),
     ...(ipv6 ? { ipv6 } : {}),

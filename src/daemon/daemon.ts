@@ -100,6 +100,7 @@ export class Daemon {
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
+      listenAddresses: cfg.listenAddresses,
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
@@ -246,8 +247,19 @@ export class Daemon {
     }
     this.configErrors = [];
     const prev = this.cfg;
-    if (prev && (prev.routerId !== cfg.routerId || prev.listenPort !== cfg.listenPort)) {
-      this.log.warn('router id or listen port changed: takes effect after a restart', { event: 'restartNeeded' });
+    if (prev && prev.routerId !== cfg.routerId) {
+      this.log.warn('router id changed: takes effect after a restart', { event: 'restartNeeded' });
+    }
+    if (prev && (prev.listenPort !== cfg.listenPort || prev.listenAddresses.join(',') !== cfg.listenAddresses.join(','))) {
+      // Sessions stay up; only the listener moves (BIRD reconfigures `listen bgp` the same way).
+      const speaker = this.speaker;
+      void speaker?.relisten(cfg.listenPort, cfg.listenAddresses).then(
+        () => this.log.info('BGP listener moved', { event: 'listenChanged', port: cfg.listenPort, addresses: cfg.listenAddresses }),
+        (err) => {
+          this.configErrors = [`BGP listener on port ${cfg.listenPort}${cfg.listenAddresses.length ? ` (${cfg.listenAddresses.join(', ')})` : ''}: ${errorMessage(err)}`];
+          this.log.error('cannot open the BGP listener', { event: 'listenError', error: errorMessage(err) });
+        },
+      );
     }
     for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
     this.cfg = cfg;
