@@ -171,11 +171,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const peer of this.peers.values()) if (peer.refresh()) this.emit('stateChange', peer.handle);
   }
 
-  /** Cease 6/2 to every peer, wait for the sockets to close, close the listener. */
+  /**
+   * Cease 6/4 (Administrative Reset) to every peer, wait for the sockets to close, close the
+   * listener. RFC 8538 §5 leaves 6/4 to the implementation: tern stops to come back (restart,
+   * upgrade), so it is not a Hard Reset and helpers with the N bit keep our routes.
+   */
   async stop(): Promise<void> {
     const all = [...this.peers].map(([key, peer]) => {
       this.peers.delete(key);
-      return peer.stop('adminShutdown');
+      return peer.stop('adminReset');
     });
     await Promise.all([...all, ...this.stopping]);
     await this.closeListeners();
@@ -211,7 +215,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       return;
     }
     sock.setNoDelay(true);
-    peer.accept(sock);
+    try {
+      peer.accept(sock);
+    } catch (err) {
+      // Sessions contain their own errors; this is the Peer's bookkeeping around them.
+      this.log.error('internal error accepting a connection', { event: 'acceptError', code: 'ERR_SESSION_INTERNAL', peer: peer.spec.name, error: errorMessage(err) });
+      sock.destroy();
+    }
   }
 
   private findPeer(remote: string): Peer | undefined {

@@ -37,6 +37,11 @@ export interface PeerSpec {
   readonly password?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
+  /**
+   * Most routes (paths) accepted from the peer on this session; one more ends the session
+   * with Cease 6/1 (RFC 4486). From the BGPPeer annotation `tern/max-prefixes`.
+   */
+  readonly importLimit?: number;
 }
 
 export function peerKey(address: string, port: number): string {
@@ -46,7 +51,8 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    const { name: _n, type: _t, calicoNode: _c, ...rest } = s;
+    // The import limit is read at each UPDATE: changing it needs no new session.
+    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, ...rest } = s;
     return JSON.stringify(rest, Object.keys(rest).sort());
   };
   return strip(a) !== strip(b);

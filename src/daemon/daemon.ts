@@ -22,10 +22,11 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DaemonError, DatastoreError, errorMessage } from '../util/errors.js';
 import { health, type HealthReply } from '../api/health.js';
-import { RoutingCore } from './routing.js';
+import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
+import { markStartup, startupMarks } from '../util/startup.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -36,9 +37,13 @@ export interface DaemonOptions {
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
   readonly acl: boolean;
+  /** Felix's DefaultEndpointToHostAction for the ACL companion (default Drop). */
+  readonly aclEndpointToHostAction?: 'Drop' | 'Accept' | 'Return';
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
+  /** RFC 4724 §4.1 Selection_Deferral_Timer: longest wait for peers' End-of-RIB before advertising after a restart. */
+  readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
   readonly logger: Logger;
@@ -74,11 +79,13 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    markStartup('modules');
     // The control socket (and metrics/probe server) first: `tern health --live` must answer
     // while the datastore is still unreachable at boot, or a liveness probe would restart us.
     await this.startControl();
     this.phase = 'loading the datastore';
     let snapshot = await this.loadDatastore();
+    markStartup('snapshot');
     this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
     this.phase = 'starting BGP';
@@ -97,6 +104,8 @@ export class Daemon {
       await this.fib.start();
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
+    if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
@@ -104,27 +113,33 @@ export class Daemon {
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
-      gracefulRestart: { restarting: adopted > 0, forwardingPreserved: adopted > 0 },
+      gracefulRestart: { restarting: defer, forwardingPreserved },
     });
     this.speaker = speaker;
-    speaker.on('established', (h) => core.onEstablished(h));
+    speaker.on('established', (h) => { markStartup('firstSession'); core.onEstablished(h); });
     speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
     speaker.on('update', (h, msg) => core.onUpdate(h, msg));
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    this.recovering = adopted > 0;
+    // Restarting with forwarding state kept: not ready until recovery ends (End-of-RIB).
+    this.recovering = defer;
     core.onRecovered(() => {
       this.recovering = false;
-      speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 });
+      speaker.setGracefulRestartState({ restarting: false, forwardingPreserved });
     });
     core.expectEndOfRib(cfg.peers);
-    // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
-    this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
+    // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
+    // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
+    // adoption has its own --stale-time timer either way).
+    this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
 
     if (this.opts.acl) {
-      this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
+      this.acl = new AclCompanion({
+        nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
+        ...(this.opts.aclEndpointToHostAction ? { render: { endpointToHostAction: this.opts.aclEndpointToHostAction } } : {}),
+      });
       this.acl.start();
       this.acl.update(snapshot);
     }
@@ -140,6 +155,7 @@ export class Daemon {
     });
 
     this.started = true;
+    markStartup('started');
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
   }
 
@@ -161,6 +177,8 @@ export class Daemon {
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
       health: () => this.health(),
+      fibTimings: () => this.fib?.timings() ?? null,
+      startup: () => startupMarks(),
     }, this.opts.logger);
     await this.control.start();
     if (this.opts.metricsListen) {

@@ -17,6 +17,10 @@ import type {
   ResourceKind,
   Snapshot,
   WorkloadEndpointResource,
+  TierResource,
+  NetworkSetResource,
+  GlobalNetworkSetResource,
+  HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
 
@@ -31,6 +35,10 @@ export const SNAPSHOT_FIELD = {
   NetworkPolicy: 'networkPolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadEndpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networkSets',
+  GlobalNetworkSet: 'globalNetworkSets',
+  HostEndpoint: 'hostEndpoints',
 } as const satisfies Record<ResourceKind, keyof Snapshot>;
 
 /** A Map that refuses set/delete/clear once built. */
@@ -99,6 +107,10 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
     profiles: map<ProfileResource>('Profile'),
     workloadEndpoints: map<WorkloadEndpointResource>('WorkloadEndpoint'),
+    tiers: map<TierResource>('Tier'),
+    networkSets: map<NetworkSetResource>('NetworkSet'),
+    globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
+    hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
   };
   return Object.freeze(snap);
 }

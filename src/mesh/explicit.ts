@@ -96,6 +96,7 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     ttlSecurity: rule.ttlSecurity !== undefined && rule.ttlSecurity > 0 ? rule.ttlSecurity : undefined,
     password: rule.password,
     calicoNode: remote.node?.name,
+    importLimit: rule.maxPrefixes?.[remote.family],
   });
 }
 

@@ -56,6 +56,7 @@ export interface SpecFields {
   ttlSecurity?: number | undefined;
   password?: string | undefined;
   calicoNode?: string | undefined;
+  importLimit?: number | undefined;
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -81,6 +82,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     ttlSecurity: f.ttlSecurity,
     password: f.password,
     calicoNode: f.calicoNode,
+    importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;

@@ -45,6 +45,8 @@ export interface PeerRule {
   readonly password?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
+  /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
+  readonly maxPrefixes?: { readonly ipv4?: number; readonly ipv6?: number };
 }
 
 export interface MeshSettings {

@@ -135,7 +135,9 @@ export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer:
     delete out.localPref; // RFC 4271 §5.1.5: not sent to external peers
     delete out.originatorId; // RFC 4456 §8: optional non-transitive, AS-internal
     delete out.clusterList;
-    if (src.ebgp) delete out.med; // RFC 4271 §5.1.4: a MED from another AS is not passed on
+    // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not passed on to another one,
+    // whether the route came straight from eBGP or across our AS (a non-empty AS_PATH).
+    if (src.ebgp || (a.asPath ?? []).some((seg) => seg.asns.length > 0)) delete out.med;
     const keep = peer.nextHopMode === 'keep' && a.nextHop !== undefined;
     const nh = keep ? a.nextHop : self; // RFC 4271 §5.1.3: next hop self toward eBGP
     if (nh === undefined) return { rejected: 'noNextHop' };
