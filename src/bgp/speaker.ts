@@ -40,7 +40,10 @@ export interface GracefulRestartState {
 export interface SpeakerOptions {
   readonly routerId: string;
   readonly listenPort: number;
+  /** One address to listen on (default: all, dual stack). */
   readonly listenAddress?: string;
+  /** Several addresses to listen on (bindMode NodeIP: the node's IPv4 and IPv6); wins over listenAddress. */
+  readonly listenAddresses?: readonly string[];
   readonly clock: Clock;
   readonly logger: Logger;
   readonly gracefulRestart?: GracefulRestartState;
@@ -56,22 +59,30 @@ export interface SpeakerEvents {
   stateChange: [peer: PeerHandle];
 }
 
+/** What one listening socket carries: its family ('ipv6' when dual-stack) and the options set on it. */
+interface ListenerState {
+  readonly family: Family;
+  /** TCP MD5 keys, by canonical peer address. */
+  readonly keys: Map<string, string>;
+  ttl255: boolean;
+  minTtl: number;
+}
+
 /** Unknown-source connections are logged at most once per address per this period. */
 const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly peers = new Map<string, Peer>();
-  private server: net.Server | null = null;
+  private servers: net.Server[] = [];
+  private listening: { port: number; addresses: readonly string[] } | null = null;
   private gr: GracefulRestartState;
   private readonly log: Logger;
   private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
   private readonly stopping = new Set<Promise<void>>();
-  /** Address family of the listening socket ('ipv6' when dual-stack). */
-  private listenFamily: Family = 'ipv6';
-  /** TCP MD5 keys set on the listener, by canonical peer address. */
-  private readonly listenerKeys = new Map<string, string>();
+  /** MD5 keys and TTLs set on each listening socket (new listeners start empty). */
+  private readonly listenerState = new WeakMap<net.Server, ListenerState>();
+  /** Some peer uses GTSM: listeners answer with TTL 255. */
   private listenerTtl255 = false;
-  private listenerMinTtl = 0;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -81,39 +92,69 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** The bound listen port (useful with listenPort 0), or null before start(). */
   get port(): number | null {
-    const a = this.server?.address();
+    const a = this.servers[0]?.address();
     return a && typeof a === 'object' ? a.port : null;
   }
 
-  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress pins one). */
+  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress(es) pin the addresses). */
   async start(): Promise<void> {
-    const server = net.createServer((sock) => this.onConnection(sock));
-    server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
-    const listen = (host: string, ipv6Only?: boolean) =>
-      new Promise<void>((resolve, reject) => {
+    const addresses = this.opts.listenAddresses ?? (this.opts.listenAddress ? [this.opts.listenAddress] : []);
+    await this.listen(this.opts.listenPort, addresses);
+  }
+
+  /**
+   * Moves the listener to `port` / `addresses` ([] = every address, dual stack) without
+   * touching sessions: connections already accepted stay up. The old listeners close first
+   * (a wildcard and a specific address cannot share a port), so a dial in that instant is
+   * refused and retried by the peer. A listener that cannot open is an error: the old one
+   * is then already closed and the caller decides.
+   */
+  async relisten(port: number, addresses: readonly string[]): Promise<void> {
+    const cur = this.listening;
+    if (cur && cur.port === port && cur.addresses.join(',') === addresses.join(',')) return;
+    await this.closeListeners();
+    await this.listen(port, addresses);
+  }
+
+  private async listen(port: number, addresses: readonly string[]): Promise<void> {
+    const open = (host: string, ipv6Only?: boolean) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer((sock) => this.onConnection(sock));
         const onError = (err: Error) => reject(err);
         server.once('error', onError);
-        server.listen({ port: this.opts.listenPort, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
+        server.listen({ port, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
           server.off('error', onError);
-          resolve();
+          server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
+          resolve(server);
         });
       });
-    if (this.opts.listenAddress) {
-      await listen(this.opts.listenAddress);
-      this.listenFamily = familyOf(this.opts.listenAddress);
-    } else {
-      try {
-        await listen('::', false); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
-        this.listenFamily = 'ipv6';
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
-        await listen('0.0.0.0');
-        this.listenFamily = 'ipv4';
+    const servers: net.Server[] = [];
+    try {
+      if (addresses.length > 0) {
+        for (const a of addresses) servers.push(await open(a));
+      } else {
+        try {
+          servers.push(await open('::', false)); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
+          servers.push(await open('0.0.0.0'));
+        }
       }
+    } catch (err) {
+      for (const sv of servers) sv.close();
+      throw err;
     }
-    this.server = server;
+    this.servers = servers;
+    this.listening = { port, addresses: [...addresses] };
     this.syncListener();
-    this.log.info('BGP listening', { event: 'listening', port: this.port, address: this.opts.listenAddress ?? '::' });
+    this.log.info('BGP listening', { event: 'listening', port: this.port, address: addresses.length ? addresses.join(',') : '::' });
+  }
+
+  private async closeListeners(): Promise<void> {
+    const old = this.servers;
+    this.servers = [];
+    this.listening = null;
+    await Promise.all(old.map((sv) => new Promise<void>((resolve) => sv.close(() => resolve()))));
   }
 
   /** Reconciles the configured peers (diff by key). */
@@ -163,9 +204,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       return peer.stop('adminReset');
     });
     await Promise.all([...all, ...this.stopping]);
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.closeListeners();
     this.log.info('BGP stopped', { event: 'stopped' });
   }
 
@@ -216,10 +255,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const minTtl = tcpSecurity(spec).minTtl;
     if (minTtl === undefined && !this.listenerTtl255) return true;
     const fd = fdOf(sock);
+    const family: Family = (sock.localAddress ?? '').includes(':') ? 'ipv6' : 'ipv4'; // "::ffff:a.b.c.d" is an IPv6 socket
     try {
       if (fd === undefined) throw new Error('no file descriptor');
-      if (minTtl !== undefined) applyGtsm(fd, this.listenFamily, minTtl);
-      else setTtl(fd, this.listenFamily, -1); // back to the default TTL the listener's 255 replaced
+      if (minTtl !== undefined) applyGtsm(fd, family, minTtl);
+      else setTtl(fd, family, -1); // back to the default TTL the listener's 255 replaced
       return true;
     } catch (err) {
       this.log.error('cannot set TTL on an accepted connection; closed', { event: 'sockoptError', peer: spec.name, error: errorMessage(err) });
@@ -227,14 +267,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
   }
 
-  /** Brings the listener's MD5 keys and TTL in line with the running peers. */
+  /** Brings every listener's MD5 keys and TTLs in line with the running peers. */
   private syncListener(): void {
-    const server = this.server;
-    const fd = server ? fdOf(server) : undefined;
-    if (fd === undefined) return;
     const want = new Map<string, string>();
     let gtsm = false;
-    let minTtl = Infinity; // the listener may check only what every running peer sends
+    let minTtl = Infinity; // a listener may check only what every running peer sends
     for (const peer of this.peers.values()) {
       if (peer.blocked) continue;
       const sec = tcpSecurity(peer.spec);
@@ -247,7 +284,6 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       } catch {
         continue;
       }
-      if (this.listenFamily === 'ipv4' && familyOf(addr) === 'ipv6') continue; // cannot reach this listener
       const other = want.get(addr);
       if (other !== undefined && other !== sec.md5Key) {
         this.log.warn('two sessions with one address and different passwords; the listener keeps the first', { event: 'md5KeyConflict', address: addr, peer: peer.spec.name });
@@ -255,37 +291,47 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       }
       want.set(addr, sec.md5Key);
     }
-    for (const [addr, key] of [...this.listenerKeys]) {
-      if (want.get(addr) === key) continue;
-      this.listenerKeyOp(fd, addr, null);
+    this.listenerTtl255 = gtsm;
+    const listenMin = Number.isFinite(minTtl) ? minTtl : 0;
+    for (const server of this.servers) this.syncServer(server, want, gtsm, listenMin);
+  }
+
+  private syncServer(server: net.Server, want: ReadonlyMap<string, string>, gtsm: boolean, minTtl: number): void {
+    const fd = fdOf(server);
+    const bound = server.address();
+    if (fd === undefined || !bound || typeof bound !== 'object') return;
+    let st = this.listenerState.get(server);
+    if (!st) {
+      st = { family: bound.family === 'IPv6' ? 'ipv6' : 'ipv4', keys: new Map(), ttl255: false, minTtl: 0 };
+      this.listenerState.set(server, st);
+    }
+    const dualStack = bound.address === '::';
+    const reachable = (addr: string) => (familyOf(addr) === 'ipv6' ? st.family === 'ipv6' : st.family === 'ipv4' || dualStack);
+    for (const [addr, key] of [...st.keys]) {
+      if (want.get(addr) !== key) this.listenerKeyOp(fd, st, addr, null);
     }
     for (const [addr, key] of want) {
-      if (this.listenerKeys.get(addr) !== key) this.listenerKeyOp(fd, addr, key);
+      if (reachable(addr) && st.keys.get(addr) !== key) this.listenerKeyOp(fd, st, addr, key);
     }
-    if (gtsm !== this.listenerTtl255) {
-      try {
-        setTtl(fd, this.listenFamily, gtsm ? 255 : -1);
-        this.listenerTtl255 = gtsm;
-      } catch (err) {
-        this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+    try {
+      if (gtsm !== st.ttl255) {
+        setTtl(fd, st.family, gtsm ? 255 : -1);
+        st.ttl255 = gtsm;
       }
-    }
-    const listenMin = Number.isFinite(minTtl) ? minTtl : 0;
-    if (listenMin !== this.listenerMinTtl) {
-      try {
-        setMinTtl(fd, this.listenFamily, listenMin);
-        this.listenerMinTtl = listenMin;
-      } catch (err) {
-        this.log.error('cannot set the listener minimum TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+      if (minTtl !== st.minTtl) {
+        setMinTtl(fd, st.family, minTtl);
+        st.minTtl = minTtl;
       }
+    } catch (err) {
+      this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
     }
   }
 
-  private listenerKeyOp(fd: number, addr: string, key: string | null): void {
+  private listenerKeyOp(fd: number, st: ListenerState, addr: string, key: string | null): void {
     try {
-      setMd5Key(fd, this.listenFamily, addr, key);
-      if (key === null) this.listenerKeys.delete(addr);
-      else this.listenerKeys.set(addr, key);
+      setMd5Key(fd, st.family, addr, key);
+      if (key === null) st.keys.delete(addr);
+      else st.keys.set(addr, key);
       this.log.info(key === null ? 'TCP MD5 key removed from the listener' : 'TCP MD5 key set on the listener', { event: key === null ? 'md5KeyRemoved' : 'md5KeySet', address: addr });
     } catch (err) {
       this.log.error('cannot set a TCP MD5 key on the listener', { event: 'sockoptError', address: addr, error: errorMessage(err) });

@@ -20,12 +20,12 @@ async function pair(t: Test) {
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A TCP connect from `localAddress` that must not complete within `ms` (SYN dropped). */
-async function connectDropped(port: number, localAddress: string, ms: number, prepare?: (s: net.Socket) => void): Promise<boolean> {
+async function connectDropped(port: number, localAddress: string, ms: number, prepare?: (s: net.Socket) => void, host = '127.0.0.1'): Promise<boolean> {
   const sock = new net.Socket();
   prepare?.(sock);
   let connected = false;
   sock.on('error', () => undefined);
-  sock.connect({ host: '127.0.0.1', port, localAddress }, () => { connected = true; });
+  sock.connect({ host, port, localAddress }, () => { connected = true; });
   await settle(ms);
   sock.destroy();
   return !connected;
@@ -97,6 +97,23 @@ t.test('MD5: different passwords never reach Established; an unsigned connection
   const other = await RawPeer.connect({ port: a.port, localAddress: '127.0.0.3' });
   await other.closed;
   t.equal(other.received.length, 0);
+});
+
+t.test('MD5: keys on every listener, and on the new one after relisten', async (t) => {
+  const { speaker, port } = await startSpeaker({ listenAddresses: ['127.0.0.1', '127.0.0.5'] });
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec({ passive: true, password: 'k' })]);
+  t.ok(await connectDropped(port, '127.0.0.2', 800), 'unsigned SYN dropped on 127.0.0.1');
+  t.ok(await connectDropped(port, '127.0.0.2', 800, undefined, '127.0.0.5'), 'unsigned SYN dropped on 127.0.0.5');
+  await speaker.relisten(0, ['127.0.0.1']);
+  t.not(speaker.port, port);
+  t.ok(await connectDropped(speaker.port!, '127.0.0.2', 800), 'unsigned SYN dropped on the new listener');
+  const b = await startSpeaker({ routerId: '10.0.0.2', listenAddress: '127.0.0.2' });
+  t.teardown(() => b.speaker.stop());
+  const up = once(speaker, 'established');
+  b.speaker.setPeers([peerSpec({ address: '127.0.0.1', port: speaker.port!, passive: false, sourceAddress: '127.0.0.2', password: 'k' })]);
+  await up;
+  t.pass('a signed peer reaches the moved listener');
 });
 
 t.test('MD5: a changed password re-keys that session alone; removing the peer removes its key', async (t) => {
