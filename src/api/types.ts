@@ -80,6 +80,8 @@ export interface DaemonStatusJson {
   startedAt: string;
   fib: 'enabled' | 'disabled';
   errors: string[];
+  /** The datastore state in use: its kind and, for etcd, the revision applied. */
+  datastore?: { kind: 'file' | 'etcd'; etcdRevision?: number };
 }
 
 export interface StatusReply {

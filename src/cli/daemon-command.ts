@@ -11,7 +11,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import { resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
+import { resolveDatastoreSpec, resolveEndpointToHostAction, resolveIdentity, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -38,15 +38,11 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
-  const ipFlag = flags.ip ?? process.env.IP;
-  const ip6Flag = flags.ip6 ?? process.env.IP6;
+  const identity = resolveIdentity(flags);
   const daemon = new Daemon({
     datastore,
     nodeName: resolveNodeName(flags.node),
-    ipv4: resolveAddressFlag(flags.ip, process.env.IP),
-    ipv6: resolveAddressFlag(flags.ip6, process.env.IP6),
-    autodetectIpv4: !ipFlag || ipFlag.toLowerCase() === 'autodetect',
-    autodetectIpv6: ip6Flag?.toLowerCase() === 'autodetect',
+    identity,
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,

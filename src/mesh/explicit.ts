@@ -141,7 +141,7 @@ function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): 
  * Rules are taken in name order so the result does not depend on map order.
  */
 export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
-  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'numeric' };
+  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'string' };
   const nodes = [...input.nodes].sort(byName);
   const rules = [...input.rules].sort(byName);
   const byKey = new Map<string, PeerSpec>();

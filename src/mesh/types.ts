@@ -58,9 +58,9 @@ export interface MeshSettings {
 }
 
 /**
- * How mesh (and global Calico-node) passivity orders two addresses: 'numeric' (tern's
- * default) or 'string' (Calico's BIRD template, for clusters that mix tern and calico-node;
- * see the header of src/mesh/index.ts).
+ * How mesh (and global Calico-node) passivity orders two addresses: 'string' (the default:
+ * Calico's BIRD template, so tern and calico-node agree in one mesh) or 'numeric' (see the
+ * header of src/mesh/index.ts).
  */
 export type AddressOrder = 'numeric' | 'string';
 
