@@ -29,7 +29,7 @@ export function lastErrorText(e: LastError | null): string {
     case 'received': return `Received: ${notificationText(e.code, e.subcode)}`;
     case 'sent': return `BGP Error: ${notificationText(e.code, e.subcode)}`;
     case 'gracefulRestart': return 'Error: Graceful restart';
-    case 'md5Unsupported': return 'Error: MD5 password not supported';
+    case 'notStarted': return `Error: ${e.detail}`;
   }
 }
 

@@ -41,6 +41,12 @@ export interface PeerStatusJson {
     /** Routes not sent to this peer because their attributes do not fit one message (this session). */
     attributesTooLong: number;
   };
+  /**
+   * Present when the session is configured but not started: `passwordUnresolved` (its
+   * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / GTSM
+   * cannot be set on this host). `detail` names the secret and key, never a value.
+   */
+  notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; detail: string };
 }
 
 export interface RouteJson {
@@ -80,6 +86,8 @@ export interface DaemonStatusJson {
   startedAt: string;
   fib: 'enabled' | 'disabled';
   errors: string[];
+  /** The datastore state in use: its kind and, for etcd, the revision applied. */
+  datastore?: { kind: 'file' | 'etcd'; etcdRevision?: number };
 }
 
 export interface StatusReply {

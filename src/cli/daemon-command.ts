@@ -11,9 +11,8 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import {
-  addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName,
-} from '../settings/index.js';
+import { logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
+import { resolveIdentity } from './identity.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -27,6 +26,7 @@ export interface DaemonFlags {
   staleTime: string;
   selectionDeferralTime: string;
   metricsListen?: string;
+  secretsDir?: string;
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
@@ -41,15 +41,11 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
-  const ipSetting = addressSetting('ipv4', flags.ip);
-  const ip6Setting = addressSetting('ipv6', flags.ip6);
+  const identity = resolveIdentity(flags);
   const daemon = new Daemon({
     datastore,
     nodeName: resolveNodeName(flags.node),
-    ipv4: resolveAddressFlag(ipSetting),
-    ipv6: resolveAddressFlag(ip6Setting),
-    autodetectIpv4: autodetects('ipv4', ipSetting),
-    autodetectIpv6: autodetects('ipv6', ip6Setting),
+    identity,
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
@@ -58,6 +54,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
+    secretsDir: resolveSecretsDir(flags.secretsDir),
     logger,
     clock: systemClock,
   });

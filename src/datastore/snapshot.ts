@@ -7,6 +7,7 @@ import { DaemonError } from '../util/errors.js';
 import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
 import { displayName } from './validate.js';
 import { stableJson } from '../util/stable-json.js';
+import type { SecretResource } from '../model/secret.js';
 
 /** The Snapshot field holding each kind. */
 export const SNAPSHOT_FIELD = {
@@ -67,8 +68,8 @@ export class SnapshotCounter {
    * The snapshot of `resources` that follows `current`, or null when its content equals
    * `current`'s (the revision is spent only on a real change).
    */
-  changed(current: Snapshot, resources: Iterable<Resource>): Snapshot | null {
-    const next = buildSnapshot(resources, this.last + 1);
+  changed(current: Snapshot, resources: Iterable<Resource>, secrets: Iterable<SecretResource> = []): Snapshot | null {
+    const next = buildSnapshot(resources, this.last + 1, secrets);
     if (sameContent(current, next)) return null;
     this.last++;
     return next;
@@ -80,7 +81,7 @@ export class SnapshotCounter {
  * kinds) and iterate in name order, so two snapshots of the same content iterate alike.
  * Later duplicates replace earlier ones. The resources are copied, then frozen.
  */
-export function buildSnapshot(resources: Iterable<Resource>, revision: number): Snapshot {
+export function buildSnapshot(resources: Iterable<Resource>, revision: number, secrets: Iterable<SecretResource> = []): Snapshot {
   const byKind = new Map<ResourceKind, [string, Resource][]>();
   for (const r of resources) {
     let list = byKind.get(r.kind);
@@ -91,9 +92,15 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     const entries = [...new Map(byKind.get(kind) ?? []).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return new FrozenMap(entries as [string, R][]);
   };
-  const snap: Record<string, unknown> = { revision };
-  for (const [kind, field] of Object.entries(SNAPSHOT_FIELD)) snap[field] = map(kind as ResourceKind);
-  return Object.freeze(snap as unknown as Snapshot);
+  const fields: Record<string, unknown> = { revision };
+  for (const [kind, field] of Object.entries(SNAPSHOT_FIELD)) fields[field] = map(kind as ResourceKind);
+  const snap = fields as unknown as Snapshot;
+  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
+  if (secretList.length > 0) {
+    secretList.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.freeze({ ...snap, secrets: new FrozenMap(secretList) });
+  }
+  return Object.freeze(snap);
 }
 
 /** Every resource in a snapshot, kinds in RESOURCE_KINDS order, names sorted. */
@@ -119,7 +126,7 @@ export function sameContent(a: Snapshot, b: Snapshot): boolean {
 }
 
 export function contentFingerprint(s: Snapshot): string {
-  return snapshotResources(s)
+  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])]
     .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
     .join('\n');
 }

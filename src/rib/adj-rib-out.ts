@@ -311,7 +311,8 @@ function forEachSet(a: Advertised, fn: (s: AttrSet) => void): void {
 export class AdjRibOutManager {
   private readonly groups = new Map<string, UpdateGroup>();
   private readonly peers = new Map<string, AdjRibOut>();
-  private readonly ids = new PathIdAllocator();
+  /** ADD-PATH ids handed out (exposed for tests). */
+  readonly ids = new PathIdAllocator();
   private readonly unsubscribe: () => void;
   private held = false;
 
@@ -320,7 +321,9 @@ export class AdjRibOutManager {
     private ctx: ExportContext,
     private readonly opts: { batchSize?: number; log?: Logger } = {},
   ) {
-    this.unsubscribe = rib.onBestChange((changes) => this.onChanges(changes));
+    const offChanges = rib.onBestChange((changes) => this.onChanges(changes));
+    const offIds = rib.onPathIdUnused((src, pathId) => this.ids.release(src, pathId));
+    this.unsubscribe = () => { offChanges(); offIds(); };
   }
 
   /** Session established: start sending the full table, then End-of-RIB. */

@@ -82,6 +82,9 @@ export class LocRib {
   private readonly sources = new Map<string, PathSource>();
   /** Prefixes each source has at least one path for. */
   private readonly prefixesOf = new Map<PathSource, Set<string>>();
+  /** Per source: received path id → number of paths held with it (ADD-PATH id recycling). */
+  private readonly pathIdUse = new Map<PathSource, Map<number, number>>();
+  private readonly pathIdListeners = new Set<(source: PathSource, pathId: number) => void>();
   private nextIndex = 1;
   private dirty: Destination[] = [];
   /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
@@ -191,6 +194,9 @@ export class LocRib {
       let set = this.prefixesOf.get(src);
       if (!set) { set = new Set(); this.prefixesOf.set(src, set); }
       set.add(prefix);
+      let use = this.pathIdUse.get(src);
+      if (!use) { use = new Map(); this.pathIdUse.set(src, use); }
+      use.set(pathId, (use.get(pathId) ?? 0) + 1);
     }
     this.markDirty(dest, prefix);
   }
@@ -306,7 +312,16 @@ export class LocRib {
 
   private dropped(src: PathSource, gone: readonly Path[], prefix: string, dest: Destination): void {
     if (gone.length === 0) return;
-    for (const p of gone) { p.attrs.release(); src.pathCount--; }
+    for (const p of gone) {
+      p.attrs.release();
+      src.pathCount--;
+      const use = this.pathIdUse.get(src);
+      const n = (use?.get(p.pathId) ?? 1) - 1;
+      if (n > 0) { use!.set(p.pathId, n); continue; }
+      use?.delete(p.pathId);
+      if (use?.size === 0) this.pathIdUse.delete(src);
+      for (const l of this.pathIdListeners) l(src, p.pathId);
+    }
     if (!dest.paths.some((p) => p.source === src)) {
       const set = this.prefixesOf.get(src);
       set?.delete(prefix);
@@ -348,6 +363,12 @@ export class LocRib {
   }
 
   // ---- change notification ----
+
+  /** Called when the last path of (source, received path id) leaves the RIB. */
+  onPathIdUnused(listener: (source: PathSource, pathId: number) => void): () => void {
+    this.pathIdListeners.add(listener);
+    return () => void this.pathIdListeners.delete(listener);
+  }
 
   onBestChange(listener: BestChangeListener): () => void {
     this.listeners.add(listener);

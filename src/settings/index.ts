@@ -10,6 +10,5 @@
 // Leaf module: imports only node:os and src/util/errors.
 export { SETTINGS, envValue, type EnvName, type Env, type Setting, type SettingType } from './registry.js';
 export {
-  addressSetting, autodetects, logSettings, resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction,
-  resolveNodeName, resolveSocket,
+  logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir, resolveSocket,
 } from './resolve.js';

@@ -1,7 +1,9 @@
 // Resolution of the settings that combine a flag with calico-node's environment: the
 // datastore spec (TERN_DATASTORE, or DATASTORE_TYPE with ETCD_ENDPOINTS / TERN_DATASTORE_FILE),
-// the node name (NODENAME, HOSTNAME) and the node addresses (IP, IP6). Variables are read
-// through envValue(), so an empty variable counts as unset everywhere.
+// the node name (NODENAME, HOSTNAME), the logger, the secrets directory and Felix's
+// DefaultEndpointToHostAction. The node's identity (IP, IP6, …) is resolved by
+// src/cli/identity.ts. Variables are read through envValue(), so an empty variable counts
+// as unset everywhere.
 import os from 'node:os';
 import { ConfigError } from '../util/errors.js';
 import { envValue, type Env } from './registry.js';
@@ -34,23 +36,6 @@ export function resolveNodeName(flag: string | undefined, env: Env = process.env
   return name;
 }
 
-/** A node address setting (--ip / IP, --ip6 / IP6) as given: the flag, else the variable. */
-export function addressSetting(family: 'ipv4' | 'ipv6', flag: string | undefined, env: Env = process.env): string | undefined {
-  return flag ?? envValue(family === 'ipv4' ? 'IP' : 'IP6', env);
-}
-
-/** calico-node's IP / IP6: an address with length, "autodetect", "none", or unset. */
-export function resolveAddressFlag(value: string | undefined): string | undefined {
-  if (!value || value.toLowerCase() === 'autodetect' || value.toLowerCase() === 'none') return undefined;
-  return value;
-}
-
-/** Whether first-found autodetection runs: IP unset or "autodetect"; IP6 only when "autodetect". */
-export function autodetects(family: 'ipv4' | 'ipv6', value: string | undefined): boolean {
-  if (family === 'ipv6') return value?.toLowerCase() === 'autodetect';
-  return !value || value.toLowerCase() === 'autodetect';
-}
-
 /** The control socket: the flag, else TERN_SOCKET, else `fallback`. */
 export function resolveSocket(flag: string | undefined, fallback: string, env: Env = process.env): string {
   return flag ?? envValue('TERN_SOCKET', env) ?? fallback;
@@ -73,4 +58,9 @@ export function resolveEndpointToHostAction(flag: string | undefined, env: Env =
   if (v === 'accept') return 'Accept';
   if (v === 'return') return 'Return';
   throw new ConfigError(`DefaultEndpointToHostAction must be Drop, Accept or Return (got "${given}")`);
+}
+
+/** The secrets directory: --secrets-dir, else TERN_SECRETS_DIR. */
+export function resolveSecretsDir(flag: string | undefined, env: Env = process.env): string | undefined {
+  return flag ?? envValue('TERN_SECRETS_DIR', env);
 }

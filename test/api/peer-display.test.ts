@@ -12,7 +12,7 @@ t.test('last errors as BIRD prints them', async (t) => {
   t.equal(lastErrorText({ kind: 'received', code: 6, subcode: 2 }), 'Received: Administrative shutdown');
   t.equal(lastErrorText({ kind: 'sent', code: 2, subcode: 2 }), 'BGP Error: Bad Peer AS');
   t.equal(lastErrorText({ kind: 'gracefulRestart' }), 'Error: Graceful restart');
-  t.equal(lastErrorText({ kind: 'md5Unsupported' }), 'Error: MD5 password not supported');
+  t.equal(lastErrorText({ kind: 'notStarted', reason: 'passwordUnresolved', detail: 'no Secret bgp-pw in the datastore' }), 'Error: no Secret bgp-pw in the datastore');
 });
 
 t.test('INFO: state and error; a protocol that is down shows only its error', async (t) => {
@@ -20,5 +20,5 @@ t.test('INFO: state and error; a protocol that is down shows only its error', as
   t.equal(peerInfo({ state: 'start', bgpState: 'Active', lastError: { kind: 'socket', message: 'Connection refused' } }), 'Active Socket: Connection refused');
   t.equal(peerInfo({ state: 'start', bgpState: 'Passive', lastError: null }), 'Passive');
   t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: null }), 'Down');
-  t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: { kind: 'md5Unsupported' } }), 'Error: MD5 password not supported');
+  t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: { kind: 'notStarted', reason: 'socketOptionsUnavailable', detail: 'TCP MD5 / GTSM: x' } }), 'Error: TCP MD5 / GTSM: x');
 });

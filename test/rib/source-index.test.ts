@@ -35,3 +35,35 @@ t.test('a 10-route peer next to 5000 others: down, stale, sweep without a table 
   t.equal(rib.source('10.0.0.2|179')!.pathCount, 5000, 'the other peer untouched');
   t.equal(rib.lookup('10.0.1.0/24')!.paths.length, 1, 'the shared prefix keeps the other peer\'s path');
 });
+
+t.test('ADD-PATH ids are freed when no path of (source, path id) is left, and reused', async (t) => {
+  const { AdjRibOutManager } = await import('../../src/rib/adj-rib-out.js');
+  const { CTX } = await import('./fixtures/export-ctx.js');
+  const { FakeSink } = await import('./fixtures/sink.js');
+  const { seq } = await import('./fixtures/helpers.js');
+  const rib = makeRib();
+  addPeer(rib, 7, { ebgp: true, asn: 65007 });
+  const src = '10.0.0.7|179';
+  const a = (med: number) => attrs({ nextHop: '10.0.0.7', asPath: seq(65007), med });
+  announce(rib, src, '10.244.1.0/24', a(1), 1);
+  announce(rib, src, '10.244.1.0/24', a(1), 2);
+  announce(rib, src, '10.244.2.0/24', a(1), 2);
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer({ key: '10.0.0.2|179', family: 'ipv4', ebgp: false, peerAs: 64512, routeReflectorClient: false, nextHopMode: 'auto', localAddress: '10.0.0.1', fourOctetAs: true, addPath: true }, sink);
+  t.equal(out.ids.size, 2, 'one id per (source, received path id)');
+  rib.withdraw(src, '10.244.1.0/24', 2);
+  rib.flush();
+  t.equal(out.ids.size, 2, 'path id 2 is still held for 10.244.2.0/24');
+  rib.withdraw(src, '10.244.2.0/24', 2);
+  rib.flush();
+  t.equal(out.ids.size, 1, 'freed once no path uses it');
+  announce(rib, src, '10.244.3.0/24', a(1), 9);
+  rib.flush();
+  t.equal(out.ids.size, 2);
+  rib.removeSource(src);
+  rib.flush();
+  t.equal(out.ids.size, 0, 'all freed when the source goes');
+  out.close();
+});

@@ -33,7 +33,7 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { netConnect, socketErrorText } from './transport.js';
+import { netConnect, socketErrorText, tcpSecurity } from './transport.js';
 import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
 
@@ -50,14 +50,15 @@ export interface SessionCounters {
 
 /**
  * Why a connection failed, as BIRD's "last error" reports it, typed: the socket's error text,
- * a NOTIFICATION received or sent, a peer restarting, or a password this runtime cannot set.
+ * a NOTIFICATION received or sent, a peer restarting, or why a configured session was not started (its detail names
+ * secrets, never their values).
  * src/api/peer-display.ts renders it ("Socket: Connection refused", "Received: …").
  */
 export type LastError =
   | { readonly kind: 'socket'; readonly message: string }
   | { readonly kind: 'received' | 'sent'; readonly code: number; readonly subcode: number }
   | { readonly kind: 'gracefulRestart' }
-  | { readonly kind: 'md5Unsupported' };
+  | { readonly kind: 'notStarted'; readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; readonly detail: string };
 
 /** How a connection ended; `lastError` is null when the end is no error (a stop, a collision's loser). */
 export interface SessionEnd {
@@ -337,9 +338,18 @@ export class Session extends EventEmitter {
 
   private dial(): void {
     const spec = this.opts.spec;
-    const req = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
-    this.log.debug('connecting', { event: 'connect', ...req });
-    const sock = (this.opts.connect ?? netConnect)(req);
+    const where = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
+    const security = tcpSecurity(spec);
+    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, minTtl: security.minTtl });
+    let sock: Duplex;
+    try {
+      sock = (this.opts.connect ?? netConnect)({ ...where, security });
+    } catch (err) {
+      // Socket options refused by the kernel (the message names the option, never the key).
+      this.socketError = socketErrorText(err);
+      queueMicrotask(() => this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' }));
+      return;
+    }
     this.attach(sock);
     const connected = () => this.guard(() => {
       if (this.socket !== sock) return;
