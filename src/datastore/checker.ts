@@ -6,7 +6,7 @@
 import { ConfigError } from '../util/errors.js';
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { parseSelector, SelectorError } from '../selector/index.js';
-import { isValidAs } from '../model/asn.js';
+import { asNumberFromText, isValidAs } from '../model/asn.js';
 import { DurationError, parseDuration } from '../model/duration.js';
 
 export interface Where {
@@ -123,14 +123,9 @@ export class Checker {
   /** An AS number: integer 1..4294967295, or asdot text "a.b" / decimal text as Calico accepts. */
   asNumber(v: unknown, path: string): number {
     if (typeof v === 'string') {
-      const dot = /^(\d{1,5})\.(\d{1,5})$/.exec(v);
-      if (dot) {
-        const hi = Number(dot[1]);
-        const lo = Number(dot[2]);
-        if (hi <= 65535 && lo <= 65535 && hi * 65536 + lo > 0) return hi * 65536 + lo;
-      } else if (/^\d{1,10}$/.test(v)) {
-        v = Number(v);
-      }
+      const n = asNumberFromText(v);
+      if (n !== undefined) return n;
+      if (/^\d+$/.test(v)) v = Number(v); // out of range: reported as the number it is
     }
     if (!isValidAs(v)) {
       this.fail(path, `must be an integer 1..4294967295, got ${describe(v)}`);

@@ -8,4 +8,4 @@
 export * from './types.js';
 export { parseDuration, formatDuration, durationSeconds, DurationError } from './duration.js';
 export { parsePeerIP, type PeerIP } from './peer-ip.js';
-export { DEFAULT_AS, MAX_AS, isValidAs, parseAsNumber } from './asn.js';
+export { DEFAULT_AS, MAX_AS, asNumberFromText, isValidAs, parseAsNumber } from './asn.js';

@@ -23,3 +23,13 @@ t.test('AS numbers: 1..4294967295', async (t) => {
   for (const ok of [1, 64512, 4294967295]) t.ok(isValidAs(ok), String(ok));
   for (const bad of [0, -1, 4294967296, 1.5, '64512', null]) t.notOk(isValidAs(bad), String(bad));
 });
+
+t.test('AS number text: plain or asdot, one grammar for resources and the AS variable', async (t) => {
+  const { asNumberFromText, parseAsNumber } = await import('../../src/model/index.js');
+  t.equal(asNumberFromText('64512'), 64512);
+  t.equal(asNumberFromText('1.10'), 65546);
+  t.equal(asNumberFromText('65535.65535'), 4294967295);
+  for (const bad of ['0', '0.0', '4294967296', '65536.0', '1.65536', '-1', 'x', '', ' 64512']) t.equal(asNumberFromText(bad), undefined, JSON.stringify(bad));
+  t.equal(parseAsNumber(' 64512 '), 64512, 'the AS variable is trimmed');
+  t.throws(() => parseAsNumber('0'), { code: 'ERR_CONFIG_INVALID' });
+});
