@@ -25,6 +25,7 @@ export interface DaemonFlags {
   staleTime: string;
   selectionDeferralTime: string;
   metricsListen?: string;
+  secretsDir?: string;
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
@@ -51,6 +52,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
+    secretsDir: flags.secretsDir ?? (process.env.TERN_SECRETS_DIR || undefined),
     logger,
     clock: systemClock,
   });

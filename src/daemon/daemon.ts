@@ -9,6 +9,8 @@
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
 import { deriveNodeConfig } from '../config/derive.js';
+import { secretResolver } from '../config/secrets.js';
+import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/types.js';
@@ -46,6 +48,8 @@ export interface DaemonOptions {
   readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
+  /** DIR/<secret name>/<key> files (a mounted Secret volume) for password secretKeyRefs. */
+  readonly secretsDir?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -72,6 +76,9 @@ export class Daemon {
   private phase = 'starting';
   /** Restarted with forwarding state kept and End-of-RIB outstanding (RFC 4724 §4.1). */
   private recovering = false;
+  private secrets: SecretsDirectory | null = null;
+  /** The snapshot the running configuration was derived from (re-derived when secrets change). */
+  private snapshot: Snapshot | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -80,6 +87,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { datastore } = this.opts;
     markStartup('modules');
+    if (this.opts.secretsDir) this.secrets = new SecretsDirectory(this.opts.secretsDir, { clock: this.opts.clock, logger: this.log });
     // The control socket (and metrics/probe server) first: `tern health --live` must answer
     // while the datastore is still unreachable at boot, or a liveness probe would restart us.
     await this.startControl();
@@ -89,6 +97,7 @@ export class Daemon {
     this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
     this.phase = 'starting BGP';
+    this.snapshot = snapshot;
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -145,6 +154,9 @@ export class Daemon {
     }
 
     datastore.onChange((s) => this.onSnapshot(s));
+    this.secrets?.watch(() => {
+      if (this.snapshot) this.reconfigure(this.snapshot);
+    });
     datastore.onError((e) => {
       this.datastoreErrors = [errorMessage(e)];
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
@@ -249,12 +261,22 @@ export class Daemon {
 
   private derive(snapshot: Snapshot): NodeBgpConfig {
     const routerId = this.opts.identity.routerId;
-    return deriveNodeConfig(snapshot, this.opts.nodeName, { ...this.addresses, ...(routerId !== undefined ? { routerId } : {}) });
+    return deriveNodeConfig(snapshot, this.opts.nodeName, {
+      ...this.addresses,
+      ...(routerId !== undefined ? { routerId } : {}),
+      secrets: secretResolver(snapshot, this.secrets ?? undefined),
+    });
   }
 
   private onSnapshot(snapshot: Snapshot): void {
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
+    this.snapshot = snapshot;
+    this.reconfigure(snapshot);
+  }
+
+  /** Derives and applies; a changed password restarts only the sessions that use it. */
+  private reconfigure(snapshot: Snapshot): void {
     let cfg: NodeBgpConfig;
     try {
       cfg = this.derive(snapshot);
@@ -335,6 +357,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
+    this.secrets?.close();
     await this.control?.stop().catch(() => undefined);
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);

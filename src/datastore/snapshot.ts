@@ -23,6 +23,7 @@ import type {
   HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
+import type { SecretResource } from './secret.js';
 
 /** The Snapshot field holding each kind. */
 export const SNAPSHOT_FIELD = {
@@ -85,7 +86,7 @@ export class SnapshotCounter {
  * kinds) and iterate in name order, so two snapshots of the same content iterate alike.
  * Later duplicates replace earlier ones. The resources are copied, then frozen.
  */
-export function buildSnapshot(resources: Iterable<Resource>, revision: number): Snapshot {
+export function buildSnapshot(resources: Iterable<Resource>, revision: number, secrets: Iterable<SecretResource> = []): Snapshot {
   const byKind = new Map<ResourceKind, [string, Resource][]>();
   for (const r of resources) {
     let list = byKind.get(r.kind);
@@ -112,6 +113,11 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
     hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
   };
+  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
+  if (secretList.length > 0) {
+    secretList.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.freeze({ ...snap, secrets: new FrozenMap(secretList) });
+  }
   return Object.freeze(snap);
 }
 
@@ -138,7 +144,7 @@ export function sameContent(a: Snapshot, b: Snapshot): boolean {
 }
 
 export function contentFingerprint(s: Snapshot): string {
-  return snapshotResources(s)
+  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])]
     .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
     .join('\n');
 }

@@ -3,6 +3,8 @@
 // shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
 // never import this file.
 
+import type { SecretResource } from './secret.js';
+
 export const API_VERSION = 'projectcalico.org/v3';
 
 export interface ObjectMeta {
@@ -43,7 +45,7 @@ export interface BGPConfigurationSpec {
   listenPort?: number;
   bindMode?: 'None' | 'NodeIP';
   nodeMeshMaxRestartTime?: string;
-  nodeMeshPassword?: unknown;
+  nodeMeshPassword?: { secretKeyRef?: { name: string; key: string } };
   ignoredInterfaces?: string[];
   serviceClusterIPs?: { cidr: string }[];
   serviceExternalIPs?: { cidr: string }[];
@@ -264,4 +266,6 @@ export interface Snapshot {
   readonly networkSets: ReadonlyMap<string, NetworkSetResource>;
   readonly globalNetworkSets: ReadonlyMap<string, GlobalNetworkSetResource>;
   readonly hostEndpoints: ReadonlyMap<string, HostEndpointResource>;
+  /** v1 Secrets by name (a file datastore only): the passwords secretKeyRefs name. */
+  readonly secrets?: ReadonlyMap<string, SecretResource>;
 }

@@ -55,6 +55,7 @@ export interface SpecFields {
   routeReflectorClient: boolean;
   ttlSecurity?: number | undefined;
   password?: string | undefined;
+  passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
   importLimit?: number | undefined;
 }
@@ -81,6 +82,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     addPath: true, // Calico: `add paths on` for every session (RFC 7911)
     ttlSecurity: f.ttlSecurity,
     password: f.password,
+    passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
     importLimit: f.importLimit,
   };

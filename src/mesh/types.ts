@@ -43,6 +43,8 @@ export interface PeerRule {
   readonly nextHopMode: 'auto' | 'self' | 'keep';
   readonly ttlSecurity?: number;
   readonly password?: string;
+  /** A password is configured and cannot be resolved: why (sessions are not started). */
+  readonly passwordUnresolved?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
   /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
@@ -55,6 +57,7 @@ export interface MeshSettings {
   /** nodeMeshMaxRestartTime in seconds (default 120). */
   readonly restartTime: number;
   readonly password?: string;
+  readonly passwordUnresolved?: string;
 }
 
 /**
