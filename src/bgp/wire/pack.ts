@@ -44,11 +44,23 @@ function fill(scratch: Buffer, at: number, limit: number, list: readonly Nlri[],
   return [i, off];
 }
 
+/**
+ * One scratch buffer per maximum message size, reused by every call (each message is copied
+ * out of it): a reflector packs one UPDATE per route per client, and a fresh 4 KiB (or 64 KiB)
+ * buffer per call was garbage at that rate. The packers are synchronous, so sharing is safe.
+ */
+const scratches = new Map<number, Buffer>();
+function scratchFor(max: number): Buffer {
+  let b = scratches.get(max);
+  if (!b) { b = Buffer.allocUnsafe(max); scratches.set(max, b); }
+  return b;
+}
+
 export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: readonly string[]; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {
   const { family, attributes, nlri, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
   const addPath = !!opts.addPath?.has(family);
-  const scratch = Buffer.allocUnsafe(max);
+  const scratch = scratchFor(max);
   const out: Buffer[] = [];
   if (family === 'ipv4') {
     if (!hasAttribute(attributes, AttrType.NextHop)) throw encodeError('IPv4 UPDATE attributes lack NEXT_HOP');
@@ -92,7 +104,7 @@ export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts
   const { family, nlri, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
   const addPath = !!opts.addPath?.has(family);
-  const scratch = Buffer.allocUnsafe(max);
+  const scratch = scratchFor(max);
   const out: Buffer[] = [];
   if (family === 'ipv4') {
     const start = HEADER_LENGTH + 2;
