@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only ingest,latency,mesh,churn,reflector] [-- --million]
+// `npm run bench [-- --quick] [-- --only ingest,latency,mesh,churn,reflector,acl] [-- --million]
 // [-- --mesh 20,50] [-- --clients 200,1000]`:
 // runs every scenario for tern and for BIRD 2 (configured as calico-node configures it), one
 // after the other in the same run, prints a comparison table and writes
@@ -11,6 +11,7 @@ import { ingest, ingestOnce, type IngestResult } from './ingest.js';
 import { latencyOnce, type LatencyRun } from './latency.js';
 import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
+import { aclOnce, type AclRun } from './acl.js';
 import { BENCH_DIR, log, type Row } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -120,6 +121,22 @@ async function main(): Promise<void> {
       }
     }
     raw.mesh = all;
+  }
+  if (want('acl')) {
+    // No BIRD counterpart: the ACL companion has absolute targets (issue: ≤ 0.5 s per change).
+    const all: AclRun[] = [];
+    for (const kind of ['realistic', 'worst'] as const) {
+      const r = await step(`acl ${kind}`, () => aclOnce(kind));
+      if (!r) continue;
+      all.push(r);
+      const s = kind === 'realistic' ? `acl 1000 policies / 200 pods (${r.rules} rules, load ${r.load[0]})` : `acl 1000 all() policies (${r.rules} rules, load ${r.load[0]})`;
+      rows.push({ scenario: s, metric: 'changed rule → kernel', tern: r.changeMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 500 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'new local pod → kernel', tern: r.newPodMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 500 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'relabel → kernel', tern: r.relabelMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 200 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'event-loop delay p99', tern: r.p99StallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+      rows.push({ scenario: s, metric: 'event-loop delay max', tern: r.maxStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+    }
+    raw.acl = all;
   }
 
   raw.rows = rows;

@@ -8,11 +8,17 @@
 //   the session and its `since`.
 // - stop() sends Cease 6/2 on every connection, waits for the sockets to close, then closes
 //   the listener.
+// - The listener holds a TCP MD5 key for exactly the addresses of running peers with a
+//   password (RFC 2385: the kernel drops unsigned or wrongly signed segments from them, so
+//   an unsigned connection never reaches us). Its TTL is 255 while any peer uses GTSM (the
+//   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); when every running
+//   peer uses GTSM it also drops SYNs below the smallest of their minimum TTLs. Each accepted
+//   socket gets its own peer's TTL and minimum TTL before any byte is read.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { sessionParamsDiffer } from '../config/peer-spec.js';
 import type { PeerSpec } from '../config/peer-spec.js';
-import { canonicalAddress } from '../net/prefix.js';
+import { canonicalAddress, familyOf, type Family } from '../net/prefix.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -20,7 +26,8 @@ import type { RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
-import { remoteAddressOf } from './session/transport.js';
+import { remoteAddressOf, tcpSecurity } from './session/transport.js';
+import { applyGtsm, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
 export interface GracefulRestartState {
@@ -33,7 +40,10 @@ export interface GracefulRestartState {
 export interface SpeakerOptions {
   readonly routerId: string;
   readonly listenPort: number;
+  /** One address to listen on (default: all, dual stack). */
   readonly listenAddress?: string;
+  /** Several addresses to listen on (bindMode NodeIP: the node's IPv4 and IPv6); wins over listenAddress. */
+  readonly listenAddresses?: readonly string[];
   readonly clock: Clock;
   readonly logger: Logger;
   readonly gracefulRestart?: GracefulRestartState;
@@ -49,16 +59,30 @@ export interface SpeakerEvents {
   stateChange: [peer: PeerHandle];
 }
 
+/** What one listening socket carries: its family ('ipv6' when dual-stack) and the options set on it. */
+interface ListenerState {
+  readonly family: Family;
+  /** TCP MD5 keys, by canonical peer address. */
+  readonly keys: Map<string, string>;
+  ttl255: boolean;
+  minTtl: number;
+}
+
 /** Unknown-source connections are logged at most once per address per this period. */
 const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly peers = new Map<string, Peer>();
-  private server: net.Server | null = null;
+  private servers: net.Server[] = [];
+  private listening: { port: number; addresses: readonly string[] } | null = null;
   private gr: GracefulRestartState;
   private readonly log: Logger;
   private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
   private readonly stopping = new Set<Promise<void>>();
+  /** MD5 keys and TTLs set on each listening socket (new listeners start empty). */
+  private readonly listenerState = new WeakMap<net.Server, ListenerState>();
+  /** Some peer uses GTSM: listeners answer with TTL 255. */
+  private listenerTtl255 = false;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -68,34 +92,69 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** The bound listen port (useful with listenPort 0), or null before start(). */
   get port(): number | null {
-    const a = this.server?.address();
+    const a = this.servers[0]?.address();
     return a && typeof a === 'object' ? a.port : null;
   }
 
-  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress pins one). */
+  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress(es) pin the addresses). */
   async start(): Promise<void> {
-    const server = net.createServer((sock) => this.onConnection(sock));
-    server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
-    const listen = (host: string, ipv6Only?: boolean) =>
-      new Promise<void>((resolve, reject) => {
+    const addresses = this.opts.listenAddresses ?? (this.opts.listenAddress ? [this.opts.listenAddress] : []);
+    await this.listen(this.opts.listenPort, addresses);
+  }
+
+  /**
+   * Moves the listener to `port` / `addresses` ([] = every address, dual stack) without
+   * touching sessions: connections already accepted stay up. The old listeners close first
+   * (a wildcard and a specific address cannot share a port), so a dial in that instant is
+   * refused and retried by the peer. A listener that cannot open is an error: the old one
+   * is then already closed and the caller decides.
+   */
+  async relisten(port: number, addresses: readonly string[]): Promise<void> {
+    const cur = this.listening;
+    if (cur && cur.port === port && cur.addresses.join(',') === addresses.join(',')) return;
+    await this.closeListeners();
+    await this.listen(port, addresses);
+  }
+
+  private async listen(port: number, addresses: readonly string[]): Promise<void> {
+    const open = (host: string, ipv6Only?: boolean) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer((sock) => this.onConnection(sock));
         const onError = (err: Error) => reject(err);
         server.once('error', onError);
-        server.listen({ port: this.opts.listenPort, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
+        server.listen({ port, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
           server.off('error', onError);
-          resolve();
+          server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
+          resolve(server);
         });
       });
-    if (this.opts.listenAddress) await listen(this.opts.listenAddress);
-    else {
-      try {
-        await listen('::', false); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
-        await listen('0.0.0.0');
+    const servers: net.Server[] = [];
+    try {
+      if (addresses.length > 0) {
+        for (const a of addresses) servers.push(await open(a));
+      } else {
+        try {
+          servers.push(await open('::', false)); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
+          servers.push(await open('0.0.0.0'));
+        }
       }
+    } catch (err) {
+      for (const sv of servers) sv.close();
+      throw err;
     }
-    this.server = server;
-    this.log.info('BGP listening', { event: 'listening', port: this.port, address: this.opts.listenAddress ?? '::' });
+    this.servers = servers;
+    this.listening = { port, addresses: [...addresses] };
+    this.syncListener();
+    this.log.info('BGP listening', { event: 'listening', port: this.port, address: addresses.length ? addresses.join(',') : '::' });
+  }
+
+  private async closeListeners(): Promise<void> {
+    const old = this.servers;
+    this.servers = [];
+    this.listening = null;
+    await Promise.all(old.map((sv) => new Promise<void>((resolve) => sv.close(() => resolve()))));
   }
 
   /** Reconciles the configured peers (diff by key). */
@@ -125,6 +184,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peers.set(spec.key, peer);
       peer.start();
     }
+    this.syncListener();
   }
 
   /** Our GR state: the R/F bits of later OPENs, and 'wait' vs 'up' in status. */
@@ -133,16 +193,18 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const peer of this.peers.values()) if (peer.refresh()) this.emit('stateChange', peer.handle);
   }
 
-  /** Cease 6/2 to every peer, wait for the sockets to close, close the listener. */
+  /**
+   * Cease 6/4 (Administrative Reset) to every peer, wait for the sockets to close, close the
+   * listener. RFC 8538 §5 leaves 6/4 to the implementation: tern stops to come back (restart,
+   * upgrade), so it is not a Hard Reset and helpers with the N bit keep our routes.
+   */
   async stop(): Promise<void> {
     const all = [...this.peers].map(([key, peer]) => {
       this.peers.delete(key);
-      return peer.stop('adminShutdown');
+      return peer.stop('adminReset');
     });
     await Promise.all([...all, ...this.stopping]);
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.closeListeners();
     this.log.info('BGP stopped', { event: 'stopped' });
   }
 
@@ -174,8 +236,106 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       sock.destroy();
       return;
     }
+    if (!peer.blocked && !this.secureAccepted(sock, peer.spec)) {
+      sock.destroy();
+      return;
+    }
     sock.setNoDelay(true);
-    peer.accept(sock);
+    try {
+      peer.accept(sock);
+    } catch (err) {
+      // Sessions contain their own errors; this is the Peer's bookkeeping around them.
+      this.log.error('internal error accepting a connection', { event: 'acceptError', code: 'ERR_SESSION_INTERNAL', peer: peer.spec.name, error: errorMessage(err) });
+      sock.destroy();
+    }
+  }
+
+  /** GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */
+  private secureAccepted(sock: net.Socket, spec: PeerSpec): boolean {
+    const minTtl = tcpSecurity(spec).minTtl;
+    if (minTtl === undefined && !this.listenerTtl255) return true;
+    const fd = fdOf(sock);
+    const family: Family = (sock.localAddress ?? '').includes(':') ? 'ipv6' : 'ipv4'; // "::ffff:a.b.c.d" is an IPv6 socket
+    try {
+      if (fd === undefined) throw new Error('no file descriptor');
+      if (minTtl !== undefined) applyGtsm(fd, family, minTtl);
+      else setTtl(fd, family, -1); // back to the default TTL the listener's 255 replaced
+      return true;
+    } catch (err) {
+      this.log.error('cannot set TTL on an accepted connection; closed', { event: 'sockoptError', peer: spec.name, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  /** Brings every listener's MD5 keys and TTLs in line with the running peers. */
+  private syncListener(): void {
+    const want = new Map<string, string>();
+    let gtsm = false;
+    let minTtl = Infinity; // a listener may check only what every running peer sends
+    for (const peer of this.peers.values()) {
+      if (peer.blocked) continue;
+      const sec = tcpSecurity(peer.spec);
+      if (sec.minTtl !== undefined) gtsm = true;
+      minTtl = Math.min(minTtl, sec.minTtl ?? 0);
+      if (sec.md5Key === undefined) continue;
+      let addr: string;
+      try {
+        addr = canonicalAddress(peer.spec.address);
+      } catch {
+        continue;
+      }
+      const other = want.get(addr);
+      if (other !== undefined && other !== sec.md5Key) {
+        this.log.warn('two sessions with one address and different passwords; the listener keeps the first', { event: 'md5KeyConflict', address: addr, peer: peer.spec.name });
+        continue;
+      }
+      want.set(addr, sec.md5Key);
+    }
+    this.listenerTtl255 = gtsm;
+    const listenMin = Number.isFinite(minTtl) ? minTtl : 0;
+    for (const server of this.servers) this.syncServer(server, want, gtsm, listenMin);
+  }
+
+  private syncServer(server: net.Server, want: ReadonlyMap<string, string>, gtsm: boolean, minTtl: number): void {
+    const fd = fdOf(server);
+    const bound = server.address();
+    if (fd === undefined || !bound || typeof bound !== 'object') return;
+    let st = this.listenerState.get(server);
+    if (!st) {
+      st = { family: bound.family === 'IPv6' ? 'ipv6' : 'ipv4', keys: new Map(), ttl255: false, minTtl: 0 };
+      this.listenerState.set(server, st);
+    }
+    const dualStack = bound.address === '::';
+    const reachable = (addr: string) => (familyOf(addr) === 'ipv6' ? st.family === 'ipv6' : st.family === 'ipv4' || dualStack);
+    for (const [addr, key] of [...st.keys]) {
+      if (want.get(addr) !== key) this.listenerKeyOp(fd, st, addr, null);
+    }
+    for (const [addr, key] of want) {
+      if (reachable(addr) && st.keys.get(addr) !== key) this.listenerKeyOp(fd, st, addr, key);
+    }
+    try {
+      if (gtsm !== st.ttl255) {
+        setTtl(fd, st.family, gtsm ? 255 : -1);
+        st.ttl255 = gtsm;
+      }
+      if (minTtl !== st.minTtl) {
+        setMinTtl(fd, st.family, minTtl);
+        st.minTtl = minTtl;
+      }
+    } catch (err) {
+      this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+    }
+  }
+
+  private listenerKeyOp(fd: number, st: ListenerState, addr: string, key: string | null): void {
+    try {
+      setMd5Key(fd, st.family, addr, key);
+      if (key === null) st.keys.delete(addr);
+      else st.keys.set(addr, key);
+      this.log.info(key === null ? 'TCP MD5 key removed from the listener' : 'TCP MD5 key set on the listener', { event: key === null ? 'md5KeyRemoved' : 'md5KeySet', address: addr });
+    } catch (err) {
+      this.log.error('cannot set a TCP MD5 key on the listener', { event: 'sockoptError', address: addr, error: errorMessage(err) });
+    }
   }
 
   private findPeer(remote: string): Peer | undefined {

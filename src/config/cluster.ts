@@ -14,8 +14,32 @@ export const DEFAULT_PORT = 179;
 
 export type Warn = (message: string) => void;
 
-/** Looks up a BGPPeer password secret; undefined when unknown. */
-export type SecretResolver = (name: string, key: string) => string | undefined;
+/**
+ * Looks up a password secret (BGPPeer password, nodeMeshPassword): the value, or why there
+ * is none ("secret bgp-secrets not found", "key tor not in secret bgp-secrets").
+ */
+export type SecretResolver = (name: string, key: string) => SecretLookup;
+export type SecretLookup = { readonly value: string } | { readonly missing: string };
+
+/** Linux TCP_MD5SIG_MAXKEYLEN. */
+const MD5_MAX_KEY_BYTES = 80;
+
+/**
+ * A secretKeyRef → the password or why it cannot be had. Calico renders the peering without
+ * a password when the secret is missing (a session silently unauthenticated); tern does not
+ * start it instead.
+ */
+export function resolvePassword(ref: { name: string; key: string }, secrets: SecretResolver | undefined): { password: string } | { passwordUnresolved: string } {
+  const found: SecretLookup = secrets ? secrets(ref.name, ref.key) : { missing: 'no secret source (a v1 Secret in the file datastore, or --secrets-dir)' };
+  if ('value' in found) {
+    if (found.value === '') return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is empty` };
+    if (Buffer.byteLength(found.value, 'utf8') > MD5_MAX_KEY_BYTES) {
+      return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is longer than ${MD5_MAX_KEY_BYTES} bytes (the TCP MD5 key limit)` };
+    }
+    return { password: found.value };
+  }
+  return { passwordUnresolved: `password secret ${ref.name}/${ref.key} unavailable: ${found.missing}` };
+}
 
 export interface GlobalSettings {
   readonly global: BGPConfigurationSpec;
@@ -129,12 +153,9 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
   for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
     if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
   }
-  let password: string | undefined;
   const ref = s.password?.secretKeyRef;
-  if (ref) {
-    password = secrets?.(ref.name, ref.key);
-    if (password === undefined) warn(`BGPPeer ${res.metadata.name}: password secret ${ref.name}/${ref.key} not available; session runs without MD5`);
-  }
+  const pw = ref ? resolvePassword(ref, secrets) : {};
+  if ('passwordUnresolved' in pw) warn(`BGPPeer ${res.metadata.name}: ${pw.passwordUnresolved}; its sessions are not started`);
   return {
     name: res.metadata.name,
     ...(s.node ? { node: s.node } : {}),
@@ -148,9 +169,43 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     ...optional('restartTime', duration(s.maxRestartTime, 'maxRestartTime')),
     nextHopMode: nextHopMode(s),
     ...optional('ttlSecurity', s.ttlSecurity),
-    ...optional('password', password),
+    ...pw,
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',
+    ...maxPrefixesOf(res, warn),
   };
+}
+
+/** The BGPPeer annotation that sets the import prefix limit (docs/operations.md). */
+export const MAX_PREFIXES_ANNOTATION = 'tern/max-prefixes';
+
+/**
+ * `tern/max-prefixes`: "N" (each family) or "ipv4=N,ipv6=M" (either may be left out); N a
+ * positive integer. Anything else is warned about and ignored (the peering itself stays).
+ */
+export function parseMaxPrefixes(text: string): { ipv4?: number; ipv6?: number } {
+  const num = (v: string): number => {
+    if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new Error(`"${v}" is not a positive integer`);
+    return Number(v);
+  };
+  if (!text.includes('=')) { const n = num(text); return { ipv4: n, ipv6: n }; }
+  const out: { ipv4?: number; ipv6?: number } = {};
+  for (const part of text.split(',')) {
+    const [k = '', v = '', ...more] = part.split('=').map((x) => x.trim());
+    if (more.length > 0 || (k !== 'ipv4' && k !== 'ipv6')) throw new Error(`"${part.trim()}" is not ipv4=N or ipv6=N`);
+    out[k] = num(v);
+  }
+  return out;
+}
+
+function maxPrefixesOf(res: BGPPeerResource, warn: Warn): { maxPrefixes?: { ipv4?: number; ipv6?: number } } {
+  const text = res.metadata.annotations?.[MAX_PREFIXES_ANNOTATION];
+  if (text === undefined) return {};
+  try {
+    return { maxPrefixes: parseMaxPrefixes(text) };
+  } catch (err) {
+    warn(`BGPPeer ${res.metadata.name}: annotation ${MAX_PREFIXES_ANNOTATION}: ${errorMessage(err)}; no import limit`);
+    return {};
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

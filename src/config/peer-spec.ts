@@ -33,10 +33,22 @@ export interface PeerSpec {
   readonly routeReflectorClient: boolean;
   /** RFC 7911 ADD-PATH send and receive (Calico: `add paths on`). */
   readonly addPath: boolean;
+  /** GTSM (RFC 5082): the peer is at most this many hops away. */
   readonly ttlSecurity?: number;
+  /** TCP MD5 key (RFC 2385), resolved from a secretKeyRef. A secret: never log or show it. */
   readonly password?: string;
+  /**
+   * A password is configured but could not be resolved: why, naming the secret and key but
+   * never a value. The session is not started.
+   */
+  readonly passwordUnresolved?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
+  /**
+   * Most routes (paths) accepted from the peer on this session; one more ends the session
+   * with Cease 6/1 (RFC 4486). From the BGPPeer annotation `tern/max-prefixes`.
+   */
+  readonly importLimit?: number;
 }
 
 export function peerKey(address: string, port: number): string {
@@ -46,7 +58,8 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    const { name: _n, type: _t, calicoNode: _c, ...rest } = s;
+    // The import limit is read at each UPDATE: changing it needs no new session.
+    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, ...rest } = s;
     return JSON.stringify(rest, Object.keys(rest).sort());
   };
   return strip(a) !== strip(b);

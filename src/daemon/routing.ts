@@ -11,9 +11,18 @@
 //   its family since start (or at once when no peer is configured, or by endRecovery() when
 //   --stale-time runs out): only then are adopted
 //   kernel routes that nobody re-advertised swept (RFC 4724 §4.1 restarting speaker).
+//   Peers that came up without the GR capability, or with the Restart State bit set, are
+//   not waited for (RFC 4724 §4.1 (a)).
+// - Selection deferral (deferAdvertisement(), RFC 4724 §4.1): while restart recovery lasts,
+//   the Adj-RIB-Out sends nothing, End-of-RIB included; when it ends every peer gets the
+//   whole table, then End-of-RIB. A restarting reflector thus never tells a client its table
+//   is complete before the other clients' routes are in. The FIB is not deferred: a peer's
+//   route replaces the adopted kernel copy as soon as it arrives.
 import type { PeerHandle } from '../bgp/session/peer.js';
 import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
+import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
+import { afiSafiToFamily } from '../bgp/wire/family.js';
 import type { RouteRefreshMessage, UpdateMessage, PathAttributes } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../config/peer-spec.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
@@ -23,9 +32,11 @@ import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
+import { screenUpdate } from '../rib/inbound.js';
 import type { ExportContext } from '../policy/export.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
@@ -34,6 +45,16 @@ export const SOURCE_KERNEL = 'local:kernel';
 interface PeerRuntime {
   readonly handle: PeerHandle;
   readonly family: Family;
+}
+
+/** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
+export interface InboundCounters {
+  /** NLRI of an address family the session did not negotiate (RFC 4760, RFC 5492). */
+  familyNotNegotiated: number;
+  /** Announcements treated as withdrawn for an unusable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3). */
+  invalidNextHop: number;
+  /** Sessions ended for exceeding the import prefix limit (Cease 6/1). */
+  prefixLimitExceeded: number;
 }
 
 export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
@@ -50,6 +71,19 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
   };
 }
 
+/**
+ * RFC 4724 §4.1 at start: restarting with forwarding state (adopted kernel routes), or a
+ * reflector without a FIB: it is not in the forwarding path, so its forwarding state is
+ * always preserved (F), and it cannot tell a restart from a first start. Either defers
+ * advertisement until peers have sent End-of-RIB (and sets R meanwhile, so that two
+ * restarting speakers do not wait on each other), so clients keep using its stale routes
+ * until it sends a complete table.
+ */
+export function restartPolicy(o: { adopted: number; fib: boolean; clusterId?: string | undefined }): { defer: boolean; forwardingPreserved: boolean } {
+  const forwardingPreserved = o.adopted > 0 || (!o.fib && o.clusterId !== undefined);
+  return { defer: forwardingPreserved, forwardingPreserved };
+}
+
 export function confirmedBlocks(cfg: NodeBgpConfig): string[] {
   return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
 }
@@ -59,6 +93,9 @@ export class RoutingCore {
   readonly out: AdjRibOutManager;
   readonly gr: GracefulRestartHelper;
   private readonly established = new Map<string, PeerRuntime>();
+  private readonly inbound = new Map<string, InboundCounters>();
+  /** "peer|cause" already logged at warn (each refused kind is logged once per peer). */
+  private readonly inboundLogged = new Set<string>();
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private blocks = new Set<string>();
@@ -66,6 +103,7 @@ export class RoutingCore {
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
+  private deferring = false;
   /** The export context last handed to the Adj-RIB-Out, as JSON. */
   private exportKey = '';
 
@@ -77,10 +115,14 @@ export class RoutingCore {
   ) {
     this.cfg = cfg;
     this.log = logger.child({ module: 'routing' });
-    this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
+    this.rib = new LocRib({
+      localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
+      // A listener that throws (the FIB feed) is logged; the others and the next flush go on.
+      onError: (err) => this.log.error('internal error in a Loc-RIB listener', { event: 'ribListenerError', code: 'ERR_RIB_INTERNAL', error: errorMessage(err), stack: (err as Error | undefined)?.stack }),
+    });
     const ctx = exportContextOf(cfg);
     this.exportKey = JSON.stringify(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx);
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
@@ -115,6 +157,23 @@ export class RoutingCore {
     }
   }
 
+  /**
+   * RFC 4724 §4.1: hold advertisement to every peer until restart recovery ends (every
+   * awaited peer sent End-of-RIB, or endRecovery() from the selection deferral timer).
+   * Call before expectEndOfRib.
+   */
+  deferAdvertisement(): void {
+    if (!this.awaitingFirstEor || this.deferring) return;
+    this.deferring = true;
+    this.out.hold(true);
+    this.log.info('restarting: route advertisement deferred until every peer has sent End-of-RIB', { event: 'selectionDeferred' });
+  }
+
+  /** True while advertisement is deferred (RFC 4724 §4.1). */
+  get deferringAdvertisement(): boolean {
+    return this.deferring;
+  }
+
   /** Before the first setPeers: the peers whose End-of-RIB ends restart adoption. */
   expectEndOfRib(peers: readonly PeerSpec[]): void {
     if (!this.awaitingFirstEor) return;
@@ -124,6 +183,8 @@ export class RoutingCore {
 
   /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
   peerRemoved(key: string): void {
+    this.inbound.delete(key);
+    for (const k of [...this.inboundLogged]) if (k.startsWith(`${key}#`)) this.inboundLogged.delete(k);
     this.out.removePeer(key);
     this.gr.forget(key);
     this.awaitingFirstEor?.delete(key);
@@ -155,6 +216,22 @@ export class RoutingCore {
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
     this.gr.peerUp(spec.key, { preservedFamilies: preserved });
+    this.established.set(spec.key, { handle: h, family: spec.family });
+    // RFC 4724 §4.1 (a): no End-of-RIB is awaited from a peer without the GR capability or
+    // one that is restarting itself (two restarting speakers would otherwise wait on each other),
+    // nor from one that did not negotiate the session's family (it cannot send one we accept).
+    const peerGr = n.peerGracefulRestart;
+    const familyOk = n.families.has(spec.family);
+    if (this.awaitingFirstEor?.has(spec.key) && (!peerGr || peerGr.restarting || !familyOk)) {
+      this.awaitingFirstEor.delete(spec.key);
+      this.log.info('not waiting for End-of-RIB from this peer', { event: 'endOfRibNotAwaited', peer: spec.address, reason: !familyOk ? 'familyNotNegotiated' : peerGr ? 'peerRestarting' : 'noGracefulRestart' });
+      this.maybeAllEndOfRib();
+    }
+    if (!familyOk) {
+      // RFC 4760 / RFC 5492: nothing of a family the peer did not negotiate, End-of-RIB included.
+      this.log.warn('session negotiated no address family tern carries on it; nothing is sent', { event: 'noCommonFamily', peer: spec.address, family: spec.family });
+      return;
+    }
     const localAddress = spec.sourceAddress ?? (spec.family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address);
     this.out.addPeer(
       {
@@ -169,9 +246,8 @@ export class RoutingCore {
         addPath: n.addPathSend.has(spec.family),
         extendedMessage: n.extendedMessage,
       },
-      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb) },
+      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb), fail: (err) => h.fail(err) },
     );
-    this.established.set(spec.key, { handle: h, family: spec.family });
   }
 
   onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
@@ -189,7 +265,13 @@ export class RoutingCore {
   }
 
   onUpdate(h: PeerHandle, msg: UpdateMessage): void {
+    const families = h.negotiated?.families ?? new Set([h.spec.family]);
+    const key = h.spec.key;
     const eor = isEndOfRib(msg);
+    if (eor && !families.has(eor)) {
+      this.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
+      return;
+    }
     if (eor) {
       this.gr.endOfRib(h.spec.key, eor);
       if (this.awaitingFirstEor?.get(h.spec.key) === eor) {
@@ -198,12 +280,90 @@ export class RoutingCore {
       }
       return;
     }
+    const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
+    if (screened.familyIgnored > 0) this.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
+    if (screened.badNextHop > 0) this.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
+    for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
     this.fib?.noteInput(performance.now());
-    this.rib.applyUpdate(h.spec.key, msg);
+    this.rib.applyUpdate(key, screened.msg);
+    this.checkImportLimit(h);
   }
 
-  onRouteRefresh(h: PeerHandle, _msg: RouteRefreshMessage): void {
-    this.out.routeRefresh(h.spec.key);
+  /**
+   * RFC 4486 §4: more routes than the peer's import limit ends the session with Cease 6/1,
+   * data AFI (2), SAFI (1), the limit (4); its routes go with the session (no graceful
+   * restart) and the reconnect backs off.
+   */
+  private checkImportLimit(h: PeerHandle): void {
+    const limit = h.spec.importLimit;
+    if (limit === undefined) return;
+    const held = this.rib.source(h.spec.key)?.pathCount ?? 0;
+    if (held <= limit) return;
+    this.inboundCounters(h.spec.key).prefixLimitExceeded++;
+    this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
+    data[2] = 1; // unicast
+    data.writeUInt32BE(limit >>> 0, 3);
+    h.prefixLimitExceeded(data);
+  }
+
+  private ownAddresses(h: PeerHandle): Set<string> {
+    const own = new Set<string>();
+    for (const a of [this.cfg.ipv4?.address, this.cfg.ipv6?.address, h.spec.sourceAddress]) if (a) own.add(a);
+    return own;
+  }
+
+  /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */
+  private refused(key: string, kind: Exclude<keyof InboundCounters, 'prefixLimitExceeded'>, count: number, meta: Record<string, unknown>): void {
+    const c = this.inboundCounters(key);
+    c[kind] += count;
+    if (this.inboundLogged.has(`${key}#${kind}`)) return;
+    this.inboundLogged.add(`${key}#${kind}`);
+    const text = kind === 'familyNotNegotiated' ? 'routes of an address family the session did not negotiate ignored' : 'routes with an unusable next hop treated as withdrawn';
+    this.log.warn(text, { event: kind, peer: key, count, ...meta });
+  }
+
+  private inboundCounters(key: string): InboundCounters {
+    let c = this.inbound.get(key);
+    if (!c) { c = { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }; this.inbound.set(key, c); }
+    return c;
+  }
+
+  /** Inbound routes refused from a peer, by cause (zeros when none). */
+  inboundCountsOf(key: string): InboundCounters {
+    return { ...(this.inbound.get(key) ?? { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }) };
+  }
+
+  /**
+   * ROUTE-REFRESH (RFC 2918) and its RFC 7313 subtypes. A request (subtype 0) re-sends the
+   * family, framed by BoRR/EoRR when enhanced route refresh was negotiated. BoRR from the
+   * peer marks its paths of the family stale; EoRR removes those not re-advertised since
+   * (RFC 7313 §4.2). BoRR/EoRR without the capability, and unknown subtypes, are ignored.
+   */
+  onRouteRefresh(h: PeerHandle, msg: RouteRefreshMessage): void {
+    const key = h.spec.key;
+    const family = afiSafiToFamily(msg.afi, msg.safi);
+    const enhanced = h.negotiated?.enhancedRouteRefresh === true;
+    if (!family) return;
+    switch (msg.subtype) {
+      case RouteRefreshSubtype.Normal:
+        this.out.routeRefresh(key, family, enhanced);
+        return;
+      case RouteRefreshSubtype.BeginningOfRouteRefresh:
+        if (!enhanced) break;
+        this.rib.markStale(key, family);
+        return;
+      case RouteRefreshSubtype.EndOfRouteRefresh: {
+        if (!enhanced) break;
+        // Paths still stale from a graceful restart wait for End-of-RIB, not for EoRR.
+        if (this.gr.staleFamilies(key).includes(family)) return;
+        const n = this.rib.sweepStale(key, family);
+        if (n > 0) this.log.debug('enhanced route refresh: stale paths removed', { event: 'eorrSweep', peer: h.spec.address, family, paths: n });
+        return;
+      }
+    }
+    this.log.debug('ROUTE-REFRESH subtype ignored', { event: 'routeRefreshIgnored', peer: h.spec.address, subtype: msg.subtype, enhanced });
   }
 
   private maybeAllEndOfRib(): void {
@@ -220,6 +380,11 @@ export class RoutingCore {
     }
     this.awaitingFirstEor = null;
     this.fib?.endOfRibAll();
+    if (this.deferring) {
+      this.deferring = false;
+      this.log.info('selection deferral over: advertising to peers', { event: 'selectionDeferralEnded' });
+      this.out.hold(false);
+    }
     for (const cb of this.recoveredCallbacks) cb();
   }
 

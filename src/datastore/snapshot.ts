@@ -17,8 +17,13 @@ import type {
   ResourceKind,
   Snapshot,
   WorkloadEndpointResource,
+  TierResource,
+  NetworkSetResource,
+  GlobalNetworkSetResource,
+  HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
+import type { SecretResource } from './secret.js';
 
 /** The Snapshot field holding each kind. */
 export const SNAPSHOT_FIELD = {
@@ -31,6 +36,10 @@ export const SNAPSHOT_FIELD = {
   NetworkPolicy: 'networkPolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadEndpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networkSets',
+  GlobalNetworkSet: 'globalNetworkSets',
+  HostEndpoint: 'hostEndpoints',
 } as const satisfies Record<ResourceKind, keyof Snapshot>;
 
 /** A Map that refuses set/delete/clear once built. */
@@ -77,7 +86,7 @@ export class SnapshotCounter {
  * kinds) and iterate in name order, so two snapshots of the same content iterate alike.
  * Later duplicates replace earlier ones. The resources are copied, then frozen.
  */
-export function buildSnapshot(resources: Iterable<Resource>, revision: number): Snapshot {
+export function buildSnapshot(resources: Iterable<Resource>, revision: number, secrets: Iterable<SecretResource> = []): Snapshot {
   const byKind = new Map<ResourceKind, [string, Resource][]>();
   for (const r of resources) {
     let list = byKind.get(r.kind);
@@ -99,7 +108,16 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
     profiles: map<ProfileResource>('Profile'),
     workloadEndpoints: map<WorkloadEndpointResource>('WorkloadEndpoint'),
+    tiers: map<TierResource>('Tier'),
+    networkSets: map<NetworkSetResource>('NetworkSet'),
+    globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
+    hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
   };
+  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
+  if (secretList.length > 0) {
+    secretList.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.freeze({ ...snap, secrets: new FrozenMap(secretList) });
+  }
   return Object.freeze(snap);
 }
 
@@ -126,7 +144,7 @@ export function sameContent(a: Snapshot, b: Snapshot): boolean {
 }
 
 export function contentFingerprint(s: Snapshot): string {
-  return snapshotResources(s)
+  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])]
     .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
     .join('\n');
 }

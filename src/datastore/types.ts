@@ -3,6 +3,8 @@
 // shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
 // never import this file.
 
+import type { SecretResource } from './secret.js';
+
 export const API_VERSION = 'projectcalico.org/v3';
 
 export interface ObjectMeta {
@@ -43,7 +45,7 @@ export interface BGPConfigurationSpec {
   listenPort?: number;
   bindMode?: 'None' | 'NodeIP';
   nodeMeshMaxRestartTime?: string;
-  nodeMeshPassword?: unknown;
+  nodeMeshPassword?: { secretKeyRef?: { name: string; key: string } };
   ignoredInterfaces?: string[];
   serviceClusterIPs?: { cidr: string }[];
   serviceExternalIPs?: { cidr: string }[];
@@ -110,6 +112,7 @@ export interface EntityRule {
   ports?: (number | string)[];
   notPorts?: (number | string)[];
   serviceAccounts?: { names?: string[]; selector?: string };
+  services?: { name: string; namespace?: string };
 }
 
 export interface IcmpFields {
@@ -126,11 +129,13 @@ export interface Rule {
   notICMP?: IcmpFields;
   source?: EntityRule;
   destination?: EntityRule;
+  http?: { methods?: string[]; paths?: unknown[] };
   metadata?: { annotations?: Record<string, string> };
 }
 
 export interface PolicySpec {
   order?: number;
+  serviceAccountSelector?: string;
   tier?: string;
   selector?: string;
   types?: ('Ingress' | 'Egress')[];
@@ -163,8 +168,32 @@ export interface WorkloadEndpointSpec {
   ipNetworks?: string[];
   profiles?: string[];
   ports?: { name: string; protocol: string; port: number }[];
+  serviceAccountName?: string;
+  allowSpoofedSourcePrefixes?: string[];
 }
 export type WorkloadEndpointResource = ResourceBase<'WorkloadEndpoint', WorkloadEndpointSpec>;
+
+export interface TierSpec {
+  order?: number;
+  defaultAction?: 'Deny' | 'Pass';
+}
+export type TierResource = ResourceBase<'Tier', TierSpec>;
+
+export interface NetworkSetSpec {
+  nets?: string[];
+  allowedEgressDomains?: string[];
+}
+export type NetworkSetResource = ResourceBase<'NetworkSet', NetworkSetSpec>;
+export type GlobalNetworkSetResource = ResourceBase<'GlobalNetworkSet', NetworkSetSpec>;
+
+export interface HostEndpointSpec {
+  node: string;
+  interfaceName?: string;
+  expectedIPs?: string[];
+  profiles?: string[];
+  ports?: { name: string; protocol: string; port: number }[];
+}
+export type HostEndpointResource = ResourceBase<'HostEndpoint', HostEndpointSpec>;
 
 export type Resource =
   | NodeResource
@@ -175,7 +204,11 @@ export type Resource =
   | GlobalNetworkPolicyResource
   | NetworkPolicyResource
   | ProfileResource
-  | WorkloadEndpointResource;
+  | WorkloadEndpointResource
+  | TierResource
+  | NetworkSetResource
+  | GlobalNetworkSetResource
+  | HostEndpointResource;
 
 export type ResourceKind = Resource['kind'];
 
@@ -189,6 +222,10 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'NetworkPolicy',
   'Profile',
   'WorkloadEndpoint',
+  'Tier',
+  'NetworkSet',
+  'GlobalNetworkSet',
+  'HostEndpoint',
 ];
 
 /** Calico's plural names, as used in etcd keys and `tern get`. */
@@ -202,9 +239,13 @@ export const PLURAL: Record<ResourceKind, string> = {
   NetworkPolicy: 'networkpolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadendpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networksets',
+  GlobalNetworkSet: 'globalnetworksets',
+  HostEndpoint: 'hostendpoints',
 };
 
-export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint']);
+export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', 'NetworkSet']);
 
 /**
  * Everything the datastore holds at one moment, keyed by name ("namespace/name" for
@@ -221,4 +262,10 @@ export interface Snapshot {
   readonly networkPolicies: ReadonlyMap<string, NetworkPolicyResource>;
   readonly profiles: ReadonlyMap<string, ProfileResource>;
   readonly workloadEndpoints: ReadonlyMap<string, WorkloadEndpointResource>;
+  readonly tiers: ReadonlyMap<string, TierResource>;
+  readonly networkSets: ReadonlyMap<string, NetworkSetResource>;
+  readonly globalNetworkSets: ReadonlyMap<string, GlobalNetworkSetResource>;
+  readonly hostEndpoints: ReadonlyMap<string, HostEndpointResource>;
+  /** v1 Secrets by name (a file datastore only): the passwords secretKeyRefs name. */
+  readonly secrets?: ReadonlyMap<string, SecretResource>;
 }

@@ -95,7 +95,9 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     routeReflectorClient: isReflectorClient(self, remote.peerAs, remote.node?.clusterId),
     ttlSecurity: rule.ttlSecurity !== undefined && rule.ttlSecurity > 0 ? rule.ttlSecurity : undefined,
     password: rule.password,
+    passwordUnresolved: rule.passwordUnresolved,
     calicoNode: remote.node?.name,
+    importLimit: rule.maxPrefixes?.[remote.family],
   });
 }
 
@@ -140,7 +142,7 @@ function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): 
  * Rules are taken in name order so the result does not depend on map order.
  */
 export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
-  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'numeric' };
+  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'string' };
   const nodes = [...input.nodes].sort(byName);
   const rules = [...input.rules].sort(byName);
   const byKey = new Map<string, PeerSpec>();

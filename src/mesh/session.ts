@@ -55,7 +55,9 @@ export interface SpecFields {
   routeReflectorClient: boolean;
   ttlSecurity?: number | undefined;
   password?: string | undefined;
+  passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
+  importLimit?: number | undefined;
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -80,7 +82,9 @@ export function makeSpec(f: SpecFields): PeerSpec {
     addPath: true, // Calico: `add paths on` for every session (RFC 7911)
     ttlSecurity: f.ttlSecurity,
     password: f.password,
+    passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
+    importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;

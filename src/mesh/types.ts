@@ -43,8 +43,12 @@ export interface PeerRule {
   readonly nextHopMode: 'auto' | 'self' | 'keep';
   readonly ttlSecurity?: number;
   readonly password?: string;
+  /** A password is configured and cannot be resolved: why (sessions are not started). */
+  readonly passwordUnresolved?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
+  /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
+  readonly maxPrefixes?: { readonly ipv4?: number; readonly ipv6?: number };
 }
 
 export interface MeshSettings {
@@ -53,12 +57,13 @@ export interface MeshSettings {
   /** nodeMeshMaxRestartTime in seconds (default 120). */
   readonly restartTime: number;
   readonly password?: string;
+  readonly passwordUnresolved?: string;
 }
 
 /**
- * How mesh (and global Calico-node) passivity orders two addresses: 'numeric' (tern's
- * default) or 'string' (Calico's BIRD template, for clusters that mix tern and calico-node;
- * see the header of src/mesh/index.ts).
+ * How mesh (and global Calico-node) passivity orders two addresses: 'string' (the default:
+ * Calico's BIRD template, so tern and calico-node agree in one mesh) or 'numeric' (see the
+ * header of src/mesh/index.ts).
  */
 export type AddressOrder = 'numeric' | 'string';
 

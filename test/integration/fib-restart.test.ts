@@ -118,10 +118,10 @@ t.test('SIGTERM: tern exits and every installed route stays in the kernel', asyn
   t.same(await birdRoutes(lab, 'node'), before, 'every proto bird route is still in the kernel, unchanged');
   await lab.waitFor(async () => !(await birdUp(birdA)), { what: 'birdA notices tern is gone' });
   const p = (await birdA.protocols()).find((x) => x.name === 'tern_v4');
-  // Documented (operations.md): SIGTERM sends Cease 6/2; without RFC 8538 a Cease ends GR, so
+  // Documented (operations.md): SIGTERM sends Cease 6/4; without RFC 8538 a Cease ends GR, so
   // BIRD flushes tern's routes here. The GR window is tested with a crash (SIGKILL) below.
   t.comment(`birdA tern_v4 while tern is down: ${p?.state} ${p?.info}; block in birdA's table: ${await birdHas(birdA, BLOCK)}`);
-  t.match(p?.info, /Administrative shutdown/, 'BIRD received Cease 6/2 (Administrative Shutdown)');
+  t.match(p?.info, /Administrative reset/, 'BIRD received Cease 6/4 (Administrative Reset)');
 });
 
 t.test('restart: proto bird routes adopted, R+F flags, kept until End-of-RIB, then the unadvertised one removed', async (t) => {
@@ -178,7 +178,8 @@ t.test('--stale-time: with a peer that stays away, adopted routes go when the st
   await lab.ip('node', 'route', 'add', STALE2, 'via', A.v4, 'dev', 'eth0', 'proto', 'bird');
   const from = tern.proc.log().length;
   const t0 = Date.now();
-  tern = await startTern(lab, 'node', ternOpts(['--stale-time', '20']));
+  // Selection deferral (R bit, no advertisement) ends by its own timer: the same 20 s here.
+  tern = await startTern(lab, 'node', ternOpts(['--stale-time', '20', '--selection-deferral-time', '20']));
   t.equal(events('fibStarted', from)[0]?.staleTimeMs, 20_000, 'stale time 20 s');
   await tern.waitPeer(A.v4, 'Established', 60_000);
   await waitBest(tern, RA, (r) => r.source === A.v4 && r.fib === 'installed');
@@ -194,7 +195,7 @@ t.test('--stale-time: with a peer that stays away, adopted routes go when the st
   t.same(await kernelShapes(lab, 'node', RA), [viaA], `${RA} (re-advertised) kept`);
   await birdB.birdc('enable', 'tern_v4');
   t.same(await waitShape(lab, 'node', RB, viaB, 60_000), [viaB], `${RB} installed again when birdB comes back`);
-  // Recovery ended with the stale timer: a session that comes up afterwards is not told "restarting".
+  // Recovery ended with the selection deferral timer: a session that comes up afterwards is not told "restarting".
   const caps = await ternCapsAtBird(birdB);
   t.notMatch(caps, /Restart recovery/, `no R flag toward birdB after recovery ended: ${caps.replace(/\s+/g, ' ')}`);
   t.match(caps, /AF preserved:[ \t]*ipv4/, 'F flag: forwarding state was preserved');

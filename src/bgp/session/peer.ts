@@ -4,7 +4,9 @@
 //
 // Invariants
 // - At most one outgoing and one incoming Session; at most one of them Established.
-// - Passive peers (and peers with an unsupported MD5 password) never dial.
+// - Passive peers never dial. A peer that must not run (its password cannot be resolved,
+//   or the socket options it needs cannot be set here) neither dials nor accepts, and its
+//   status says why (`notStarted`).
 // - `since` changes only when the BIRD protocol state (up/start/wait/stop/down) changes.
 // - 'down' is reported only for a session that was Established, exactly once.
 import { EventEmitter } from 'node:events';
@@ -21,7 +23,8 @@ import { compareRouterIds } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { Session } from './session.js';
 import type { SessionCounters, SessionEnd } from './session.js';
-import { ttlPolicy } from './transport.js';
+import { unavailable as socketOptionsUnavailable } from './sockopt.js';
+import { tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
 
 /** BIRD protocol state as `show protocols` prints it. 'passive' is never produced: BIRD shows a waiting passive peer as 'start' with info "Passive". */
@@ -48,8 +51,14 @@ export interface PeerStatus {
   /** Negotiated hold time while up, else the configured one. */
   readonly holdTime: number;
   readonly counters: SessionCounters;
-  /** Configured features Node.js cannot provide ("md5", "ttlSecurity"). */
-  readonly unsupported: readonly string[];
+  /** Set when the session is configured but not started, with the reason. */
+  readonly notStarted?: NotStarted;
+}
+
+/** Why a configured session is not started. `detail` names secrets, never their values. */
+export interface NotStarted {
+  readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable';
+  readonly detail: string;
 }
 
 /**
@@ -64,6 +73,10 @@ export interface PeerHandle {
   /** Pre-encoded messages; returns socket.write's result. Dropped (true) when not Established. */
   write(buf: Buffer): boolean;
   send(msg: BgpMessage): boolean;
+  /** An unexpected error while serving this peer: end the Established session (Cease 6/0), back off. */
+  fail(err: unknown): void;
+  /** The import prefix limit was exceeded: Cease 6/1 with `data` (RFC 4486 §4), back off. */
+  prefixLimitExceeded(data: Buffer): void;
   on(event: 'drain', listener: () => void): this;
   off(event: 'drain', listener: () => void): this;
 }
@@ -95,16 +108,29 @@ class Handle extends EventEmitter implements PeerHandle {
   get negotiated(): Negotiated | null { return this.peer.established?.negotiated ?? null; }
   write(buf: Buffer): boolean { return this.peer.established?.write(buf) ?? true; }
   send(msg: BgpMessage): boolean { return this.peer.established?.send(msg) ?? true; }
+  fail(err: unknown): void { this.peer.established?.fail(err); }
+  prefixLimitExceeded(data: Buffer): void { this.peer.established?.stopForPrefixLimit(data); }
 }
 
 /** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */
 export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): boolean {
   const gr = n?.peerGracefulRestart;
-  if (!gr) return false;
+  // RFC 7606 §5.3 (routes that cannot be trusted) and the import limit (RFC 8538 §5 would
+  // send Hard Reset for 6/1): the peer's routes go now.
+  if (!gr || end.flushRoutes || end.reason === 'prefixLimit') return false;
   const notif = end.received ?? end.sent;
   if (!notif) return true; // TCP failure or a restarted peer, no NOTIFICATION
   const hardReset = notif.code === NotifCode.Cease && notif.subcode === CeaseSubcode.HardReset;
   return gr.notification && !hardReset;
+}
+
+/** Why `spec` cannot run here, if it cannot. */
+function notStartedReason(spec: PeerSpec): NotStarted | undefined {
+  if (spec.passwordUnresolved !== undefined) return { reason: 'passwordUnresolved', detail: spec.passwordUnresolved };
+  const sec = tcpSecurity(spec);
+  if (sec.md5Key === undefined && sec.minTtl === undefined) return undefined;
+  const why = socketOptionsUnavailable();
+  return why === undefined ? undefined : { reason: 'socketOptionsUnavailable', detail: `TCP MD5 / GTSM: ${why}` };
 }
 
 export class Peer {
@@ -121,29 +147,29 @@ export class Peer {
   private lastError = '';
   private readonly retired: SessionCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, updateErrors: 0 };
   private readonly log: Logger;
-  private readonly unsupported: string[] = [];
+  private readonly notStarted: NotStarted | undefined;
 
   constructor(public spec: PeerSpec, private readonly deps: PeerDeps) {
     this.handle = new Handle(this);
     this.backoff = new ConnectBackoff({ connectRetryMs: Math.max(1, spec.connectRetryTime) * 1000, maxMs: MAX_BACKOFF_MS });
     this.log = deps.logger.child({ peer: spec.name, address: spec.address, localAs: spec.localAs, peerAs: spec.peerAs });
     this.since = deps.clock.now();
-    if (spec.password !== undefined && spec.password !== '') {
-      this.unsupported.push('md5');
-      this.lastError = 'Error: MD5 password not supported';
-      this.log.error('TCP MD5 authentication (password) cannot be set from Node.js without a native addon; session not started', { event: 'md5Unsupported' });
-    }
-    const ttl = ttlPolicy(spec);
-    if (ttl.gtsmHops !== undefined) {
-      this.unsupported.push('ttlSecurity');
-      this.log.warn('ttlSecurity (GTSM) requested but Node.js cannot set or check IP TTL; not enforced', { event: 'ttlUnsupported', hops: ttl.gtsmHops });
+    this.notStarted = notStartedReason(spec);
+    if (this.notStarted) {
+      this.lastError = `Error: ${this.notStarted.detail}`;
+      this.log.error(`session not started: ${this.notStarted.detail}`, { event: 'sessionNotStarted', reason: this.notStarted.reason });
     }
     this.protoState = this.computeProtoState();
   }
 
+  /** The session is configured but not started (status says why). */
+  get blocked(): boolean {
+    return this.notStarted !== undefined;
+  }
+
   /** Starts dialing (unless passive). */
   start(): void {
-    if (this.unsupported.includes('md5')) return;
+    if (this.notStarted) return;
     if (!this.spec.passive) {
       this.outgoing = this.newSession('outgoing');
       this.outgoing.start();
@@ -153,7 +179,7 @@ export class Peer {
 
   /** An accepted TCP connection from this peer's address. */
   accept(sock: Duplex): void {
-    if (this.stopping || this.unsupported.includes('md5')) {
+    if (this.stopping || this.notStarted) {
       sock.destroy();
       return;
     }
@@ -212,7 +238,7 @@ export class Peer {
       routerId: n?.peerRouterId ?? '',
       holdTime: n?.holdTime ?? s.holdTime,
       counters,
-      unsupported: [...this.unsupported],
+      ...(this.notStarted ? { notStarted: this.notStarted } : {}),
     };
   }
 
@@ -225,7 +251,7 @@ export class Peer {
   }
 
   private computeProtoState(): ProtocolState {
-    if (this.stopped || this.unsupported.includes('md5')) return 'down';
+    if (this.stopped || this.notStarted) return 'down';
     if (this.stopping) return 'stop';
     if (this.established) return this.deps.local().restartingNow ? 'wait' : 'up';
     return 'start';
@@ -256,11 +282,15 @@ export class Peer {
     s.on('down', (end: SessionEnd) => {
       const gr = gracefulRestartApplies(s.negotiated, end);
       this.log.info('session down', { event: 'sessionDown', reason: end.reason, error: end.error, gracefulRestart: gr });
-      // handle.negotiated stays readable during the 'down' event (GR restart time, families).
-      this.deps.sink.down(this.handle, end.reason, gr);
-      if (this.established === s) this.established = null;
-      this.handle.removeAllListeners('drain'); // drain listeners belong to the session that ended
-      this.refresh();
+      try {
+        // handle.negotiated stays readable during the 'down' event (GR restart time, families).
+        this.deps.sink.down(this.handle, end.reason, gr);
+      } finally {
+        // Even when the sink threw (the session reports it): the peer is no longer up.
+        if (this.established === s) this.established = null;
+        this.handle.removeAllListeners('drain'); // drain listeners belong to the session that ended
+        this.refresh();
+      }
     });
     s.on('closed', (end: SessionEnd) => this.onClosed(s, end));
     s.on('update', (msg: UpdateMessage) => this.deps.sink.update(this.handle, msg));
@@ -292,8 +322,11 @@ export class Peer {
       this.incoming = null;
     }
     this.refresh();
-    this.deps.sink.stateChange(this.handle);
-    this.scheduleRestart();
+    try {
+      this.deps.sink.stateChange(this.handle);
+    } finally {
+      this.scheduleRestart();
+    }
   }
 
   /** After a failure, redial with backoff once no connection is in progress. */
