@@ -61,6 +61,8 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
+  /** Kinds already reported as accepted and ignored (one warning per kind). */
+  private readonly ignoredKindsWarned = new Set<string>();
   private recoveryTimer: TimerHandle | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -70,6 +72,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { datastore } = this.opts;
     let snapshot = await this.loadDatastore();
+    this.warnIgnoredKinds(snapshot);
     snapshot = await this.register(snapshot);
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
@@ -188,7 +191,19 @@ export class Daemon {
     return deriveNodeConfig(snapshot, this.opts.nodeName, this.addresses);
   }
 
+  /** One warning per Calico kind that tern keeps but does not act on (ignored-kinds.ts). */
+  private warnIgnoredKinds(snapshot: Snapshot): void {
+    const counts = new Map<string, number>();
+    for (const r of snapshot.ignored.values()) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+    for (const [kind, n] of counts) {
+      if (this.ignoredKindsWarned.has(kind)) continue;
+      this.ignoredKindsWarned.add(kind);
+      this.log.warn(`${kind}: not used by tern; ${n} resource(s) accepted and ignored`, { event: 'kindIgnored', kind, resources: n });
+    }
+  }
+
   private onSnapshot(snapshot: Snapshot): void {
+    this.warnIgnoredKinds(snapshot);
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
     let cfg: NodeBgpConfig;

@@ -3,6 +3,10 @@
 // shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
 // never import this file.
 
+import { IGNORED_KINDS, IGNORED_NAMESPACED, IGNORED_PLURAL, type IgnoredResource } from './ignored-kinds.js';
+
+export { IGNORED_KINDS, isIgnoredKind, type IgnoredKind, type IgnoredResource } from './ignored-kinds.js';
+
 export const API_VERSION = 'projectcalico.org/v3';
 
 export interface ObjectMeta {
@@ -99,6 +103,27 @@ export interface BlockAffinitySpec {
 }
 export type BlockAffinityResource = ResourceBase<'BlockAffinity', BlockAffinitySpec>;
 
+export type BGPFilterAction = 'Accept' | 'Reject';
+export type BGPFilterMatchOperator = 'Equal' | 'NotEqual' | 'In' | 'NotIn';
+
+/** One rule of a BGPFilter list (Calico v3 BGPFilterRuleV4 / BGPFilterRuleV6). */
+export interface BGPFilterRule {
+  cidr?: string;
+  prefixLength?: { min?: number; max?: number };
+  source?: 'RemotePeers';
+  interface?: string;
+  matchOperator?: BGPFilterMatchOperator;
+  action: BGPFilterAction;
+}
+
+export interface BGPFilterSpec {
+  exportV4?: BGPFilterRule[];
+  importV4?: BGPFilterRule[];
+  exportV6?: BGPFilterRule[];
+  importV6?: BGPFilterRule[];
+}
+export type BGPFilterResource = ResourceBase<'BGPFilter', BGPFilterSpec>;
+
 // ---- policy resources (the ACL companion) ----
 
 export interface EntityRule {
@@ -172,24 +197,30 @@ export type Resource =
   | BGPPeerResource
   | IPPoolResource
   | BlockAffinityResource
+  | BGPFilterResource
   | GlobalNetworkPolicyResource
   | NetworkPolicyResource
   | ProfileResource
-  | WorkloadEndpointResource;
+  | WorkloadEndpointResource
+  | IgnoredResource;
 
 export type ResourceKind = Resource['kind'];
 
-export const RESOURCE_KINDS: readonly ResourceKind[] = [
+/** The kinds tern validates field by field and acts on. */
+export const ACTED_KINDS = [
   'Node',
   'BGPConfiguration',
   'BGPPeer',
   'IPPool',
   'BlockAffinity',
+  'BGPFilter',
   'GlobalNetworkPolicy',
   'NetworkPolicy',
   'Profile',
   'WorkloadEndpoint',
-];
+] as const;
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = [...ACTED_KINDS, ...IGNORED_KINDS];
 
 /** Calico's plural names, as used in etcd keys and `tern get`. */
 export const PLURAL: Record<ResourceKind, string> = {
@@ -198,13 +229,15 @@ export const PLURAL: Record<ResourceKind, string> = {
   BGPPeer: 'bgppeers',
   IPPool: 'ippools',
   BlockAffinity: 'blockaffinities',
+  BGPFilter: 'bgpfilters',
   GlobalNetworkPolicy: 'globalnetworkpolicies',
   NetworkPolicy: 'networkpolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadendpoints',
+  ...IGNORED_PLURAL,
 };
 
-export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint']);
+export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', ...IGNORED_NAMESPACED]);
 
 /**
  * Everything the datastore holds at one moment, keyed by name ("namespace/name" for
@@ -217,8 +250,11 @@ export interface Snapshot {
   readonly bgpPeers: ReadonlyMap<string, BGPPeerResource>;
   readonly ipPools: ReadonlyMap<string, IPPoolResource>;
   readonly blockAffinities: ReadonlyMap<string, BlockAffinityResource>;
+  readonly bgpFilters: ReadonlyMap<string, BGPFilterResource>;
   readonly globalNetworkPolicies: ReadonlyMap<string, GlobalNetworkPolicyResource>;
   readonly networkPolicies: ReadonlyMap<string, NetworkPolicyResource>;
   readonly profiles: ReadonlyMap<string, ProfileResource>;
   readonly workloadEndpoints: ReadonlyMap<string, WorkloadEndpointResource>;
+  /** Calico kinds tern accepts and keeps but does not act on, keyed "Kind/[namespace/]name". */
+  readonly ignored: ReadonlyMap<string, IgnoredResource>;
 }
