@@ -44,6 +44,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
     metricsListen: flags.metricsListen,
+    advertiseClusterIPs: process.env.CALICO_ADVERTISE_CLUSTER_IPS || undefined,
     logger,
     clock: systemClock,
   });

@@ -111,10 +111,12 @@ function duration(text: string | undefined, field: string): number | undefined {
   return text === undefined || text.trim() === '' ? undefined : parseGoDuration(text, field);
 }
 
+/** nextHopMode as written; undefined leaves the choice to keepOriginalNextHop (per peer AS). */
 function nextHopMode(spec: BGPPeerResource['spec']): PeerRule['nextHopMode'] {
   if (spec.nextHopMode === 'Self') return 'self';
   if (spec.nextHopMode === 'Keep') return 'keep';
-  return spec.keepOriginalNextHop ? 'keep' : 'auto';
+  if (spec.nextHopMode === 'Auto') return 'auto';
+  return undefined;
 }
 
 /** One BGPPeer → PeerRule; throws Error with a reason when the resource is unusable. */
@@ -146,7 +148,10 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     useNodeIP: s.sourceAddress !== 'None',
     ...optional('keepaliveTime', duration(s.keepaliveTime, 'keepaliveTime')),
     ...optional('restartTime', duration(s.maxRestartTime, 'maxRestartTime')),
-    nextHopMode: nextHopMode(s),
+    ...optional('nextHopMode', nextHopMode(s)),
+    ...(s.keepOriginalNextHop ? { keepOriginalNextHop: true } : {}),
+    ...(s.numAllowedLocalASNumbers ? { allowOwnAs: s.numAllowedLocalASNumbers } : {}),
+    ...(s.filters && s.filters.length > 0 ? { filters: [...s.filters] } : {}),
     ...optional('ttlSecurity', s.ttlSecurity),
     ...optional('password', password),
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',

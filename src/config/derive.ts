@@ -9,6 +9,7 @@ import {
   type GlobalSettings, type SecretResolver, type Warn,
 } from './cluster.js';
 import { parseGoDuration } from './duration.js';
+import { filterSets, prefixCommunities, serviceRoutes } from './filters.js';
 import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
 
 export interface DeriveOptions {
@@ -19,6 +20,8 @@ export interface DeriveOptions {
   readonly passiveOrder?: AddressOrder;
   /** Resolves BGPPeer password secretKeyRefs. */
   readonly secrets?: SecretResolver;
+  /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs when set. */
+  readonly advertiseClusterIPs?: string;
 }
 
 const DEFAULT_MESH_RESTART = 120;
@@ -145,6 +148,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
   };
   const { peers, warnings: peerWarnings } = computePeers({
     self, nodes, mesh, rules: toPeerRules(snapshot.bgpPeers.values(), warn, overrides.secrets),
+    filters: filterSets(snapshot.bgpFilters.values(), warn),
     ...(overrides.passiveOrder ? { addressOrder: overrides.passiveOrder } : {}),
   });
   warnings.push(...peerWarnings);
@@ -161,6 +165,8 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     meshEnabled: mesh.enabled && self.clusterId === undefined,
     pools: pools(snapshot, warn),
     ownBlocks: ownBlocks(snapshot, nodeName, warn),
+    prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
+    services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
     peers,
     warnings,
   };

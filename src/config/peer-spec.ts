@@ -1,6 +1,7 @@
 // PeerSpec: one BGP session tern should run, derived from the datastore (mesh, BGPPeer,
 // reflector topology) and handed to the Speaker. Internal type: no Calico field names.
 import type { Family } from '../net/prefix.js';
+import type { FilterChainSpec } from '../policy/bgp-filter.js';
 
 export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
 
@@ -37,6 +38,11 @@ export interface PeerSpec {
   readonly password?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
+  /** Occurrences of our AS tolerated in received AS_PATHs (numAllowedLocalASNumbers, BIRD `allow local as`). */
+  readonly allowOwnAs?: number;
+  /** BGPFilter chains for this session's family (explicit peers only); changed live, no reset. */
+  readonly importFilter?: FilterChainSpec;
+  readonly exportFilter?: FilterChainSpec;
 }
 
 export function peerKey(address: string, port: number): string {
@@ -46,7 +52,7 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    const { name: _n, type: _t, calicoNode: _c, ...rest } = s;
+    const { name: _n, type: _t, calicoNode: _c, importFilter: _i, exportFilter: _e, ...rest } = s;
     return JSON.stringify(rest, Object.keys(rest).sort());
   };
   return strip(a) !== strip(b);

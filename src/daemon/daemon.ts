@@ -42,6 +42,8 @@ export interface DaemonOptions {
   readonly staleTimeMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
+  /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs. */
+  readonly advertiseClusterIPs?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -188,7 +190,10 @@ export class Daemon {
   }
 
   private derive(snapshot: Snapshot): NodeBgpConfig {
-    return deriveNodeConfig(snapshot, this.opts.nodeName, this.addresses);
+    return deriveNodeConfig(snapshot, this.opts.nodeName, {
+      ...this.addresses,
+      ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
+    });
   }
 
   /** One warning per Calico kind that tern keeps but does not act on (ignored-kinds.ts). */

@@ -56,6 +56,9 @@ export interface SpecFields {
   ttlSecurity?: number | undefined;
   password?: string | undefined;
   calicoNode?: string | undefined;
+  allowOwnAs?: number | undefined;
+  importFilter?: PeerSpec['importFilter'];
+  exportFilter?: PeerSpec['exportFilter'];
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -81,6 +84,9 @@ export function makeSpec(f: SpecFields): PeerSpec {
     ttlSecurity: f.ttlSecurity,
     password: f.password,
     calicoNode: f.calicoNode,
+    allowOwnAs: f.allowOwnAs,
+    importFilter: f.importFilter,
+    exportFilter: f.exportFilter,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;

@@ -2,6 +2,7 @@
 // resources (the edge types); nothing here carries Calico field names.
 import type { Family } from '../net/prefix.js';
 import type { Selector } from '../selector/index.js';
+import type { FilterSpec } from '../policy/bgp-filter.js';
 
 /** A Calico node as the peer computation sees it. Addresses are canonical, without length. */
 export interface ClusterNode {
@@ -40,11 +41,26 @@ export interface PeerRule {
   readonly keepaliveTime?: number;
   /** maxRestartTime in seconds. */
   readonly restartTime?: number;
-  readonly nextHopMode: 'auto' | 'self' | 'keep';
+  /** nextHopMode as written (Auto/Self/Keep); undefined: keepOriginalNextHop decides. */
+  readonly nextHopMode?: 'auto' | 'self' | 'keep';
+  /** keepOriginalNextHop: `next hop keep` toward peers of another AS only (Calico). */
+  readonly keepOriginalNextHop?: boolean;
+  /** numAllowedLocalASNumbers (peerIP peerings only, as Calico copies it). */
+  readonly allowOwnAs?: number;
+  /** BGPFilter names, in order. */
+  readonly filters?: readonly string[];
   readonly ttlSecurity?: number;
   readonly password?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
+}
+
+/** One BGPFilter's rule lists by direction and family (empty lists left out). */
+export interface FilterSet {
+  readonly importV4?: FilterSpec;
+  readonly exportV4?: FilterSpec;
+  readonly importV6?: FilterSpec;
+  readonly exportV6?: FilterSpec;
 }
 
 export interface MeshSettings {
@@ -69,6 +85,8 @@ export interface PeerSetInput {
   readonly mesh: MeshSettings;
   readonly rules: readonly PeerRule[];
   readonly addressOrder?: AddressOrder;
+  /** BGPFilters by name. */
+  readonly filters?: ReadonlyMap<string, FilterSet>;
 }
 
 export type { Family };
