@@ -131,6 +131,14 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
   for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
     if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
   }
+  let reachableBy: string | undefined;
+  if (s.reachableBy !== undefined && s.reachableBy.trim() !== '') {
+    reachableBy = canonicalAddress(s.reachableBy.trim());
+    // confd skips the BGPPeer when reachableBy and peerIP are of different families.
+    if (hasPeerIP && familyOf(reachableBy) !== familyOf(parsePeerIP(s.peerIP ?? '').address)) {
+      throw new Error(`reachableBy ${reachableBy} and peerIP ${s.peerIP ?? ''} are of different families`);
+    }
+  }
   let password: string | undefined;
   const ref = s.password?.secretKeyRef;
   if (ref) {
@@ -152,6 +160,7 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     ...(s.keepOriginalNextHop ? { keepOriginalNextHop: true } : {}),
     ...(s.numAllowedLocalASNumbers ? { allowOwnAs: s.numAllowedLocalASNumbers } : {}),
     ...(s.filters && s.filters.length > 0 ? { filters: [...s.filters] } : {}),
+    ...optional('reachableBy', reachableBy),
     ...optional('ttlSecurity', s.ttlSecurity),
     ...optional('password', password),
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',

@@ -40,6 +40,8 @@ export interface PeerSpec {
   readonly calicoNode?: string;
   /** Occurrences of our AS tolerated in received AS_PATHs (numAllowedLocalASNumbers, BIRD `allow local as`). */
   readonly allowOwnAs?: number;
+  /** reachableBy: the gateway of a `<address>/32 via <gateway>` kernel route to the peer. */
+  readonly reachableBy?: string;
   /** BGPFilter chains for this session's family (explicit peers only); changed live, no reset. */
   readonly importFilter?: FilterChainSpec;
   readonly exportFilter?: FilterChainSpec;

@@ -88,6 +88,8 @@ export class RoutingCore {
   private kernelRejects: MatchPrefix[] = [];
   private kernelRejectKey = '';
   private learned = new Set<string>();
+  /** reachableBy kernel routes: `<peer>/32` (or /128) → gateway. */
+  private reach = new Map<string, string>();
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
@@ -137,6 +139,7 @@ export class RoutingCore {
     this.statics = wantStatic;
     this.setKernelRejects(cfg.services.reject);
     this.applyPeerFilters(cfg.peers);
+    this.setReachableBy(cfg.peers);
     // Kernel-learned routes keep their next hop in step with our address.
     for (const p of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_KERNEL);
     if (this.awaitingFirstEor) {
@@ -161,6 +164,22 @@ export class RoutingCore {
       if (touched.some((c) => inside(p, c))) changes.push({ prefix: r.prefix, family: r.family, best: r.best, multipath: r.multipath, previousBest: r.best, reason: r.reason });
     }
     if (changes.length > 0) this.toFib(changes);
+  }
+
+  /**
+   * BGPPeer reachableBy: the route to the peer through its gateway, as confd writes it
+   * (`route <peer>/32 via <gateway>` in BIRD's static protocol, exported to the kernel).
+   * Not in the Loc-RIB, so never advertised.
+   */
+  private setReachableBy(peers: readonly PeerSpec[]): void {
+    const want = new Map<string, string>();
+    for (const p of peers) {
+      if (p.reachableBy) want.set(`${p.address}/${p.family === 'ipv4' ? 32 : 128}`, p.reachableBy);
+    }
+    if (!this.fib) { this.reach = want; return; }
+    for (const [prefix] of this.reach) if (!want.has(prefix)) this.fib.setRoute(prefix, null);
+    for (const [prefix, gw] of want) if (this.reach.get(prefix) !== gw) this.fib.setRoute(prefix, [gw]);
+    this.reach = want;
   }
 
   /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */
@@ -316,6 +335,7 @@ export class RoutingCore {
     if (!this.fib) return;
     const hops: string[] = []; // reused: the FIB copies what it keeps
     for (const c of changes) {
+      if (this.reach.size > 0 && this.reach.has(c.prefix)) continue; // a reachableBy route owns it
       // Loc-RIB prefixes are canonical already: the FIB keeps these very strings
       if (!c.best || c.best.source.kind === 'local' || this.kernelRejected(c.prefix)) {
         this.fib.setCanonicalRoute(c.prefix, null);

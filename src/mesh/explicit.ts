@@ -120,6 +120,8 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     password: rule.password,
     calicoNode: remote.node?.name,
     allowOwnAs: forward && remote.peerIPRule && rule.allowOwnAs ? rule.allowOwnAs : undefined,
+    // confd copies reachableBy to peerIP and peerSelector peerings (forward and reverse) of its family.
+    reachableBy: rule.reachableBy !== undefined && familyOf(rule.reachableBy) === remote.family ? rule.reachableBy : undefined,
     importFilter: chainOf(ctx, rule, 'import', remote.family),
     exportFilter: chainOf(ctx, rule, 'export', remote.family),
   });

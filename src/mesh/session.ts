@@ -57,6 +57,7 @@ export interface SpecFields {
   password?: string | undefined;
   calicoNode?: string | undefined;
   allowOwnAs?: number | undefined;
+  reachableBy?: string | undefined;
   importFilter?: PeerSpec['importFilter'];
   exportFilter?: PeerSpec['exportFilter'];
 }
@@ -85,6 +86,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     password: f.password,
     calicoNode: f.calicoNode,
     allowOwnAs: f.allowOwnAs,
+    reachableBy: f.reachableBy,
     importFilter: f.importFilter,
     exportFilter: f.exportFilter,
   };

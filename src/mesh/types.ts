@@ -47,6 +47,8 @@ export interface PeerRule {
   readonly keepOriginalNextHop?: boolean;
   /** numAllowedLocalASNumbers (peerIP peerings only, as Calico copies it). */
   readonly allowOwnAs?: number;
+  /** reachableBy: gateway toward the peer (same family as peerIP). */
+  readonly reachableBy?: string;
   /** BGPFilter names, in order. */
   readonly filters?: readonly string[];
   readonly ttlSecurity?: number;

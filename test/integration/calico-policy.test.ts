@@ -41,7 +41,7 @@ spec:
     `kind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }`,
     `kind: BlockAffinity\nmetadata: { name: a-1 }\nspec: { node: node-a, cidr: '${BLOCK_A}', state: confirmed }`,
     `kind: BlockAffinity\nmetadata: { name: b-1 }\nspec: { node: node-b, cidr: '${BLOCK_B}', state: confirmed }`,
-    `kind: BGPPeer\nmetadata: { name: tor }\nspec: { peerIP: '${BIRD.v4}', asNumber: ${BIRD.asn}, filters: [no-foreign, no-block-a] }`,
+    `kind: BGPPeer\nmetadata: { name: tor }\nspec: { peerIP: '${BIRD.v4}', asNumber: ${BIRD.asn}, reachableBy: '${BIRD.v4}', filters: [no-foreign, no-block-a] }`,
     `kind: BGPFilter
 metadata: { name: no-foreign }
 spec:
@@ -118,6 +118,15 @@ t.test('serviceClusterIPs: advertised by every node; no kernel route written for
   t.equal(paths.length, 2, 'one path per node');
   t.same(await kernelRoutes(lab, 'a', SERVICES), [], 'Calico rejects service CIDRs from kernel programming');
   t.same(await kernelRoutes(lab, 'b', SERVICES), []);
+});
+
+t.test('reachableBy: the route to the peer through its gateway, written as confd writes it', async (t) => {
+  const rs = await lab.waitFor(async () => {
+    const r = await kernelRoutes(lab, 'a', BIRD.v4); // `ip route` names a /32 by its address
+    return r.length === 1 ? r : null;
+  }, { what: `kernel a has ${BIRD.v4}/32`, timeoutMs: 20_000 }).catch(async () => kernelRoutes(lab, 'a', BIRD.v4));
+  t.same(rs.map((r) => [r.dst, r.gateway, r.dev, r.protocol]), [[BIRD.v4, BIRD.v4, 'eth0', 'bird']]);
+  t.notOk((await birdRoute(`${BIRD.v4}/32`)).length, 'not advertised');
 });
 
 t.test('import BGPFilter applied live: the CIDR leaves the RIB and the kernel, the session stays', async (t) => {

@@ -105,3 +105,14 @@ t.test('service CIDRs: cluster IPs and non-single external/LB CIDRs advertised a
   t.same(ex.services.advertise, [], 'an excluded node advertises none');
   t.same(ex.services.reject, a.services.reject, 'but still keeps learned routes for them out of the kernel');
 });
+
+t.test('reachableBy: carried to the session of its family; a family mismatch skips the BGPPeer', async (t) => {
+  const snap = snapshot([...nodes,
+    bgpPeer('gw', { node: 'a', peerIP: '192.0.2.1', asNumber: 65001, reachableBy: '10.0.0.1' }),
+    bgpPeer('bad', { node: 'a', peerIP: '192.0.2.2', asNumber: 65001, reachableBy: 'fd00::1' }),
+  ]);
+  const a = deriveNodeConfig(snap, 'a');
+  t.equal(find(a.peers, 'Node_192_0_2_1')?.reachableBy, '10.0.0.1');
+  t.equal(find(a.peers, 'Node_192_0_2_2'), undefined);
+  t.match(a.warnings.join('\n'), /BGPPeer bad: reachableBy fd00::1 and peerIP 192.0.2.2 are of different families; skipped/);
+});
