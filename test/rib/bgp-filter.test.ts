@@ -179,3 +179,15 @@ t.test('export: service CIDRs (static routes) are accepted; a reflector passes o
   rr.addPeer(ebgp(9), rrSink);
   t.same(announced(rrSink.take()).sort(), ['10.96.0.0/12', '203.0.113.0/24']);
 });
+
+t.test('numAllowedLocalASNumbers: our AS tolerated N times in routes from that eBGP peer only', async (t) => {
+  const rib = makeRib();
+  rib.registerPeer({ key: '192.0.2.1|179', address: '192.0.2.1', asn: 65001, routerId: '192.0.2.1', ebgp: true, routeReflectorClient: false, allowOwnAs: 1 });
+  rib.registerPeer({ key: '192.0.2.2|179', address: '192.0.2.2', asn: 65002, routerId: '192.0.2.2', ebgp: true, routeReflectorClient: false });
+  const msg = (prefix: string, asns: number[]): UpdateMessage => ({
+    type: 'update', withdrawn: [], attributes: attrs({ nextHop: '192.0.2.9', asPath: [{ type: 2, asns }] }), nlri: [{ prefix }],
+  });
+  t.equal(rib.applyUpdate('192.0.2.1|179', msg('10.1.0.0/16', [65001, 64512])).rejected, undefined, 'once: allowed');
+  t.equal(rib.applyUpdate('192.0.2.1|179', msg('10.2.0.0/16', [65001, 64512, 64512])).rejected, 'asLoop', 'twice: a loop');
+  t.equal(rib.applyUpdate('192.0.2.2|179', msg('10.3.0.0/16', [65002, 64512])).rejected, 'asLoop', 'another peer: none allowed');
+});
