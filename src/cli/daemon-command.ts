@@ -6,6 +6,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
+import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../config/local-workloads.js';
 import { resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
@@ -45,6 +46,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     staleTimeMs: staleSeconds * 1000,
     metricsListen: flags.metricsListen,
     advertiseClusterIPs: process.env.CALICO_ADVERTISE_CLUSTER_IPS || undefined,
+    endpointStatusPrefix: process.env.CALICO_ENDPOINT_STATUS_PATH_PREFIX || DEFAULT_ENDPOINT_STATUS_PREFIX,
+    ...(process.env.TERN_ENDPOINT_STATUS_POLL_MS ? { endpointStatusPollMs: Number(process.env.TERN_ENDPOINT_STATUS_POLL_MS) } : {}),
     logger,
     clock: systemClock,
   });

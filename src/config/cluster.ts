@@ -126,7 +126,8 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
   const peerSelector = optionalSelector(s.peerSelector, 'peerSelector');
   const hasPeerIP = s.peerIP !== undefined && s.peerIP.trim() !== '';
   if (hasPeerIP && peerSelector) throw new Error('peerIP and peerSelector are exclusive');
-  if (!hasPeerIP && !peerSelector) throw new Error('needs peerIP or peerSelector');
+  const localWorkload = s.localWorkloadSelector !== undefined && s.localWorkloadSelector.trim() !== '';
+  if (!hasPeerIP && !peerSelector && !localWorkload) throw new Error('needs peerIP, peerSelector or localWorkloadSelector');
   if (s.node && nodeSelector) throw new Error('node and nodeSelector are exclusive');
   for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
     if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
@@ -161,6 +162,7 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     ...(s.numAllowedLocalASNumbers ? { allowOwnAs: s.numAllowedLocalASNumbers } : {}),
     ...(s.filters && s.filters.length > 0 ? { filters: [...s.filters] } : {}),
     ...optional('reachableBy', reachableBy),
+    ...(localWorkload ? { localWorkload: true } : {}),
     ...optional('ttlSecurity', s.ttlSecurity),
     ...optional('password', password),
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',

@@ -3,7 +3,7 @@
 import type { Family } from '../net/prefix.js';
 import type { FilterChainSpec } from '../policy/bgp-filter.js';
 
-export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
+export type PeerType = 'node-to-node mesh' | 'global' | 'node specific' | 'local workload';
 
 export interface PeerSpec {
   /** Stable identity of the session: `${address}|${port}`. */

@@ -24,6 +24,7 @@ import { RoutingCore } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
+import { readEndpointStatus, type LocalWorkload } from '../config/local-workloads.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -42,6 +43,10 @@ export interface DaemonOptions {
   readonly staleTimeMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
+  /** Where Felix's endpoint-status directory lives (CALICO_ENDPOINT_STATUS_PATH_PREFIX); undefined: no local workload peering. */
+  readonly endpointStatusPrefix?: string | undefined;
+  /** How often that directory is read (confd: 30 s). */
+  readonly endpointStatusPollMs?: number;
   /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs. */
   readonly advertiseClusterIPs?: string | undefined;
   readonly logger: Logger;
@@ -63,6 +68,11 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
+  /** The last snapshot derived from (re-derived when the local workloads change). */
+  private snapshot: Snapshot | null = null;
+  private localWorkloads: readonly LocalWorkload[] = [];
+  private localWorkloadsKey = '[]';
+  private workloadTimer: TimerHandle | null = null;
   /** Kinds already reported as accepted and ignored (one warning per kind). */
   private readonly ignoredKindsWarned = new Set<string>();
   private recoveryTimer: TimerHandle | null = null;
@@ -76,6 +86,8 @@ export class Daemon {
     let snapshot = await this.loadDatastore();
     this.warnIgnoredKinds(snapshot);
     snapshot = await this.register(snapshot);
+    this.snapshot = snapshot;
+    this.readLocalWorkloads();
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -111,6 +123,7 @@ export class Daemon {
     // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
     this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
+    this.scheduleWorkloadPoll();
 
     if (this.opts.acl) {
       this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
@@ -193,6 +206,27 @@ export class Daemon {
     return deriveNodeConfig(snapshot, this.opts.nodeName, {
       ...this.addresses,
       ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
+      localWorkloads: this.localWorkloads,
+    });
+  }
+
+  /** Reads Felix's endpoint-status files; true when the selected workloads changed. */
+  private readLocalWorkloads(): boolean {
+    if (this.opts.endpointStatusPrefix === undefined) return false;
+    const list = readEndpointStatus(this.opts.endpointStatusPrefix);
+    const key = JSON.stringify(list);
+    if (key === this.localWorkloadsKey) return false;
+    this.localWorkloadsKey = key;
+    this.localWorkloads = list;
+    this.log.info('local workload peers changed', { event: 'localWorkloads', workloads: list.length });
+    return true;
+  }
+
+  private scheduleWorkloadPoll(): void {
+    if (this.opts.endpointStatusPrefix === undefined) return;
+    this.workloadTimer = this.opts.clock.setTimer(this.opts.endpointStatusPollMs ?? 30_000, () => {
+      if (this.readLocalWorkloads() && this.snapshot) this.reconfigure(this.snapshot);
+      this.scheduleWorkloadPoll();
     });
   }
 
@@ -209,8 +243,13 @@ export class Daemon {
 
   private onSnapshot(snapshot: Snapshot): void {
     this.warnIgnoredKinds(snapshot);
+    this.snapshot = snapshot;
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
+    this.reconfigure(snapshot);
+  }
+
+  private reconfigure(snapshot: Snapshot): void {
     let cfg: NodeBgpConfig;
     try {
       cfg = this.derive(snapshot);
@@ -276,6 +315,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
+    this.workloadTimer?.cancel();
     await this.control?.stop().catch(() => undefined);
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);

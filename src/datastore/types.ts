@@ -77,6 +77,8 @@ export interface BGPPeerSpec {
   filters?: string[];
   reachableBy?: string;
   reversePeering?: 'Auto' | 'Manual';
+  /** Peer with this node's workloads that match (Felix marks them in its endpoint-status files). */
+  localWorkloadSelector?: string;
 }
 export type BGPPeerResource = ResourceBase<'BGPPeer', BGPPeerSpec>;
 

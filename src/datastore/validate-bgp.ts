@@ -126,7 +126,15 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   if (node !== undefined && nodeSelector !== undefined) c.fail('spec.nodeSelector', 'cannot be set together with spec.node');
   if (peerSelector !== undefined) c.selector(peerSelector, 'spec.peerSelector');
   if (peerIP !== undefined && peerSelector !== undefined) c.fail('spec.peerSelector', 'cannot be set together with spec.peerIP');
-  if (peerIP === undefined && peerSelector === undefined) c.fail('spec.peerIP', 'one of spec.peerIP or spec.peerSelector is required');
+  const localWorkload = nonEmpty(spec.localWorkloadSelector);
+  if (localWorkload !== undefined) {
+    if (peerIP !== undefined) c.fail('spec.peerIP', 'must be empty with spec.localWorkloadSelector');
+    if (peerSelector !== undefined) c.fail('spec.peerSelector', 'must be empty with spec.localWorkloadSelector');
+    if (spec.asNumber === undefined || spec.asNumber === null) c.fail('spec.asNumber', 'is required with spec.localWorkloadSelector');
+  }
+  if (peerIP === undefined && peerSelector === undefined && localWorkload === undefined) {
+    c.fail('spec.peerIP', 'one of spec.peerIP, spec.peerSelector or spec.localWorkloadSelector is required');
+  }
   const asSet = spec.asNumber !== undefined && spec.asNumber !== null;
   if (peerIP !== undefined) {
     const ip = c.string(peerIP, 'spec.peerIP');
@@ -158,7 +166,15 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   }
   c.optArray(spec, 'filters', 'spec')?.forEach((v, i) => c.dnsName(v, join('spec.filters', i)));
   const reach = nonEmpty(spec.reachableBy);
-  if (reach !== undefined) c.address(reach, 'spec.reachableBy');
+  if (reach !== undefined) {
+    c.address(reach, 'spec.reachableBy');
+    if (peerIP === undefined) c.fail('spec.reachableBy', 'must be empty when spec.peerIP is empty');
+    const pf = (() => { try { return parsePeerIP(String(peerIP)).family; } catch { return undefined; } })();
+    if (pf !== undefined && !isAddr(String(reach), pf)) c.fail('spec.reachableBy', `"${String(reach)}" and spec.peerIP are of different address families`);
+  }
+  if (spec.keepOriginalNextHop === true && nonEmpty(spec.nextHopMode) !== undefined) {
+    c.fail('spec.keepOriginalNextHop', 'is deprecated and must not be true when spec.nextHopMode is set');
+  }
   c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
   c.optSelector(spec, 'localWorkloadSelector', 'spec');
   return out;

@@ -6,7 +6,7 @@ import { familyOf, type Family } from '../net/prefix.js';
 import {
   addressOf, BGP_PORT, DEFAULT_RESTART_TIME, FAMILIES, isGreater, isReflectorClient, makeSpec, protocolId,
 } from './session.js';
-import type { AddressOrder, ClusterNode, FilterSet, PeerRule, PeerSetInput } from './types.js';
+import type { AddressOrder, ClusterNode, FilterSet, LocalWorkload, PeerRule, PeerSetInput } from './types.js';
 import type { FilterChainSpec } from '../policy/bgp-filter.js';
 
 /** The far end of one explicit session before it becomes a PeerSpec. */
@@ -128,13 +128,47 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
 }
 
 /**
+ * Sessions with this node's workloads selected by a BGPPeer's localWorkloadSelector (confd
+ * localBGPPeerDataAsBGPPeers): one per workload address and family, named
+ * Local_Workload_<ip>, passive, no source address, the BGPPeer's asNumber and filters, and
+ * none of its password, timers, TTL or port.
+ */
+function localWorkloadSpecs(ctx: Ctx, rule: PeerRule, workloads: readonly LocalWorkload[], type: PeerType): PeerSpec[] {
+  const out: PeerSpec[] = [];
+  if (rule.asNumber === undefined) return out;
+  for (const w of workloads) {
+    if (w.bgpPeerName !== rule.name) continue;
+    for (const family of FAMILIES) {
+      const address = family === 'ipv4' ? w.ipv4 : w.ipv6;
+      if (address === undefined || addressOf(ctx.self, family) === undefined) continue;
+      out.push(makeSpec({
+        name: `Local_Workload_${protocolId(address, undefined)}`,
+        type: type === 'global' || type === 'node specific' ? 'local workload' : type,
+        address,
+        port: BGP_PORT,
+        family,
+        localAs: ctx.self.asNumber,
+        peerAs: rule.asNumber,
+        passive: true,
+        gracefulRestartTime: DEFAULT_RESTART_TIME,
+        nextHopMode: 'auto',
+        routeReflectorClient: false,
+        importFilter: chainOf(ctx, rule, 'import', family),
+        exportFilter: chainOf(ctx, rule, 'export', family),
+      }));
+    }
+  }
+  return out;
+}
+
+/**
  * Reverse peerings (reversePeering: Auto): when `self` is a remote end of a rule, it gets
  * a node-specific session to every node on the rule's local side. With peerSelector both
  * families are reversed; with peerIP only that address's family.
  */
 function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): PeerSpec[] {
   const { self } = ctx;
-  if (rule.reversePeering !== 'auto') return [];
+  if (rule.reversePeering !== 'auto' || rule.localWorkload) return []; // workloads peer from their side
   let families: readonly Family[];
   if (rule.peerSelector !== undefined) {
     if (!rule.peerSelector.matches(self.labels)) return [];
@@ -179,6 +213,10 @@ export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
     for (const rule of rules) {
       if (isGlobalRule(rule) !== globalPass || !selectsLocal(rule, input.self)) continue;
       const type: PeerType = globalPass ? 'global' : 'node specific';
+      if (rule.localWorkload) {
+        for (const spec of localWorkloadSpecs(ctx, rule, input.localWorkloads ?? [], type)) add(spec);
+        continue;
+      }
       for (const remote of forwardRemotes(rule, nodes, warn)) add(toSpec(ctx, rule, remote, type, true));
     }
   }

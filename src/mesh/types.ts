@@ -47,6 +47,8 @@ export interface PeerRule {
   readonly keepOriginalNextHop?: boolean;
   /** numAllowedLocalASNumbers (peerIP peerings only, as Calico copies it). */
   readonly allowOwnAs?: number;
+  /** localWorkloadSelector set: the remote ends are this node's selected workloads. */
+  readonly localWorkload?: boolean;
   /** reachableBy: gateway toward the peer (same family as peerIP). */
   readonly reachableBy?: string;
   /** BGPFilter names, in order. */
@@ -89,6 +91,15 @@ export interface PeerSetInput {
   readonly addressOrder?: AddressOrder;
   /** BGPFilters by name. */
   readonly filters?: ReadonlyMap<string, FilterSet>;
+  /** Workloads on this node selected for local BGP peering (Felix's endpoint-status files). */
+  readonly localWorkloads?: readonly LocalWorkload[];
+}
+
+export interface LocalWorkload {
+  readonly name: string;
+  readonly bgpPeerName: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
 }
 
 export type { Family };

@@ -116,3 +116,32 @@ t.test('reachableBy: carried to the session of its family; a family mismatch ski
   t.equal(find(a.peers, 'Node_192_0_2_2'), undefined);
   t.match(a.warnings.join('\n'), /BGPPeer bad: reachableBy fd00::1 and peerIP 192.0.2.2 are of different families; skipped/);
 });
+
+t.test('localWorkloadSelector: passive Local_Workload_ sessions with the workloads Felix marked, no reverse peering', async (t) => {
+  const { parseEndpointStatus } = await import('../../src/config/local-workloads.js');
+  t.same(parseEndpointStatus('wl1', JSON.stringify({ ifaceName: 'cali1', ipv4Nets: ['10.244.1.5/32'], ipv6Nets: ['FD00:244::5/128'], bgpPeerName: 'workloads' })),
+    { name: 'wl1', bgpPeerName: 'workloads', ipv4: '10.244.1.5', ipv6: 'fd00:244::5' });
+  t.equal(parseEndpointStatus('wl2', JSON.stringify({ ifaceName: 'cali2', ipv4Nets: ['10.244.1.6/32'] })), undefined, 'not selected');
+  t.equal(parseEndpointStatus('wl3', '{"bgpPeerName":'), undefined, 'half-written');
+  const snap = snapshot([...nodes,
+    bgpFilter('wl-in', { importV4: [{ action: 'Reject', matchOperator: 'NotIn', cidr: '10.200.0.0/16' }] }),
+    { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'workloads' },
+      spec: { node: 'a', localWorkloadSelector: "app == 'bgp'", asNumber: 65030, filters: ['wl-in'], password: { secretKeyRef: { name: 's', key: 'k' } }, maxRestartTime: '10s' } } as Resource,
+  ]);
+  const localWorkloads = [
+    { name: 'wl1', bgpPeerName: 'workloads', ipv4: '10.244.1.5', ipv6: 'fd00:244::5' },
+    { name: 'wl9', bgpPeerName: 'other', ipv4: '10.244.1.9' },
+  ];
+  const a = deriveNodeConfig(snap, 'a', { localWorkloads, secrets: () => 'pw' });
+  const v4 = find(a.peers, 'Local_Workload_10_244_1_5');
+  t.same(v4, {
+    key: '10.244.1.5|179', name: 'Local_Workload_10_244_1_5', type: 'local workload', address: '10.244.1.5', port: 179, family: 'ipv4',
+    localAs: 64512, peerAs: 65030, passive: true, holdTime: 240, connectRetryTime: 5, gracefulRestartTime: 120, nextHopMode: 'auto',
+    routeReflectorClient: false, addPath: true,
+    importFilter: [{ name: 'wl-in', rules: [{ action: 'reject', cidr: '10.200.0.0/16', operator: 'notIn' }] }],
+  }, 'no source address, password, timers or TTL, as confd');
+  t.ok(find(a.peers, 'Local_Workload_fd00_244__5'));
+  t.equal(a.peers.filter((p) => p.name.startsWith('Local_Workload_')).length, 2, "another BGPPeer's workload is not ours");
+  const b = deriveNodeConfig(snap, 'b', { localWorkloads });
+  t.equal(b.peers.filter((p) => p.type === 'local workload' || p.name.startsWith('Node_10_0_0_11')).length, 0, 'not selected locally, no reverse peering');
+});
