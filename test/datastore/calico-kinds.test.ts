@@ -141,3 +141,23 @@ t.test('file datastore: ignored kinds are listed back by kind (tern get)', async
   t.same((await ds.list('Tier')).map((r) => r.metadata.name).sort(), ['platform', 'security'], 'apply works for ignored kinds');
   t.equal(await ds.delete('Tier', 'platform'), true);
 });
+
+t.test('BGPPeer: localWorkloadSelector, reachableBy and keepOriginalNextHop as Calico validates them', async (t) => {
+  const peerError = (spec: string): string => {
+    try {
+      parseResources(`${HEAD}kind: BGPPeer\nmetadata: {name: p}\nspec: ${spec}\n`, 'p.yaml');
+    } catch (e) {
+      return (e as Error).message.replace('p.yaml document 1 (BGPPeer p): ', '');
+    }
+    return 'ok';
+  };
+  t.equal(peerError(`{localWorkloadSelector: "app == 'bgp'", asNumber: 65030}`), 'ok', 'neither peerIP nor peerSelector needed');
+  t.equal(peerError(`{localWorkloadSelector: "app == 'bgp'"}`), 'spec.asNumber: is required with spec.localWorkloadSelector');
+  t.equal(peerError(`{localWorkloadSelector: "app == 'bgp'", peerIP: 10.0.0.1, asNumber: 65030}`), 'spec.peerIP: must be empty with spec.localWorkloadSelector');
+  t.equal(peerError(`{localWorkloadSelector: "app == 'bgp'", peerSelector: all()}`), 'spec.peerSelector: must be empty with spec.localWorkloadSelector');
+  t.equal(peerError('{asNumber: 65030}'), 'spec.peerIP: one of spec.peerIP, spec.peerSelector or spec.localWorkloadSelector is required');
+  t.equal(peerError('{peerIP: 10.0.0.1, asNumber: 65001, reachableBy: 10.0.0.254}'), 'ok');
+  t.equal(peerError('{peerSelector: all(), reachableBy: 10.0.0.254}'), 'spec.reachableBy: must be empty when spec.peerIP is empty');
+  t.equal(peerError('{peerIP: 10.0.0.1, asNumber: 65001, reachableBy: "fd00::1"}'), 'spec.reachableBy: "fd00::1" and spec.peerIP are of different address families');
+  t.equal(peerError('{peerIP: 10.0.0.1, asNumber: 65001, keepOriginalNextHop: true, nextHopMode: Keep}'), 'spec.keepOriginalNextHop: is deprecated and must not be true when spec.nextHopMode is set');
+});

@@ -5,8 +5,11 @@
 //   · both applied live, the sessions never dropping (same `since`);
 //   · communities from prefixAdvertisements seen by the peer (birdc show route all);
 //   · a serviceClusterIPs CIDR advertised by every node, and no kernel route written for it;
-//   · kinds tern does not act on (FelixConfiguration, ClusterInformation) load with the rest.
-// Fabric: bridge `seg` 10.97.0.0/24: node-a (tern, .10), node-b (tern, .11), bird (.21, AS 65001).
+//   · kinds tern does not act on (FelixConfiguration, ClusterInformation) load with the rest;
+//   · reachableBy writes the kernel route to the peer; localWorkloadSelector peers with a
+//     workload once Felix's endpoint-status file names it.
+// Fabric: bridge `seg` 10.97.0.0/24: node-a (tern, .10), node-b (tern, .11), bird (.21, AS 65001),
+// wl (a workload running BIRD, .30, AS 65030).
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../helpers/netns.js';
@@ -22,6 +25,7 @@ const BLOCK_B = '10.244.2.0/26';
 const POOL_ROUTE = '10.244.50.0/26'; // from BIRD, inside the pool
 const FOREIGN = '192.168.77.0/24'; // from BIRD, to be rejected on import
 const SERVICES = '10.96.0.0/12';
+const WL = { v4: '10.97.0.30', asn: 65030, route: '10.200.1.0/24' };
 
 interface Knobs { importFilter: boolean; exportFilter: boolean }
 
@@ -50,6 +54,7 @@ spec:
 metadata: { name: no-block-a }
 spec:
   exportV4: ${k.exportFilter ? `[{ action: Reject, matchOperator: Equal, cidr: ${BLOCK_A} }]` : '[]'}`,
+    `kind: BGPPeer\nmetadata: { name: workloads }\nspec: { node: node-a, localWorkloadSelector: "app == 'bgp'", asNumber: ${WL.asn} }`,
     `kind: FelixConfiguration\nmetadata: { name: default }\nspec: { logSeverityScreen: Info, bpfEnabled: false }`,
     `kind: ClusterInformation\nmetadata: { name: default }\nspec: { calicoVersion: v3.30.7, datastoreReady: true }`,
   ];
@@ -73,14 +78,16 @@ async function sinceOf(h: TernHandle): Promise<string> {
 
 t.before(async () => {
   await lab.bridge('seg');
-  for (const h of ['a', 'b', 'bird']) await lab.addHost(h);
+  for (const h of ['a', 'b', 'bird', 'wl']) await lab.addHost(h);
+  await lab.attach('wl', 'seg', { v4: `${WL.v4}/24` });
   await lab.attach('a', 'seg', { v4: `${A}/24` });
   await lab.attach('b', 'seg', { v4: `${B}/24` });
   await lab.attach('bird', 'seg', { v4: `${BIRD.v4}/24` });
   const spec = writeDatastore(lab, yaml({ importFilter: false, exportFilter: false }));
   file = spec.slice('file:'.length);
-  a = await startTern(lab, 'a', { datastore: spec, node: 'node-a' });
-  b = await startTern(lab, 'b', { datastore: spec, node: 'node-b' });
+  const env = (host: string) => ({ CALICO_ENDPOINT_STATUS_PATH_PREFIX: lab.path(`${host}-status`), TERN_ENDPOINT_STATUS_POLL_MS: '300' });
+  a = await startTern(lab, 'a', { datastore: spec, node: 'node-a', env: env('a') });
+  b = await startTern(lab, 'b', { datastore: spec, node: 'node-b', env: env('b') });
   bird = await startBird(lab, 'bird', {
     routerId: BIRD.v4, asn: BIRD.asn,
     neighbors: [{ address: A, asn: TERN_AS, name: 'tern_a' }, { address: B, asn: TERN_AS, name: 'tern_b' }],
@@ -156,4 +163,19 @@ t.test('export BGPFilter applied live: the peer loses the block, keeps the rest,
   // Both nodes advertise it again (b passes on a's block, learned over the mesh, as Calico does).
   await lab.waitFor(async () => (await birdRoute(BLOCK_A)).some((r) => r.bgpNextHop?.includes(A)), { what: `bird has ${BLOCK_A} from a again`, timeoutMs: 20_000 });
   t.equal(await sinceOf(a), since.a);
+});
+
+t.test('localWorkloadSelector: a passive session with the workload Felix marked, once its status file appears', async (t) => {
+  await startBird(lab, 'wl', {
+    routerId: WL.v4, asn: WL.asn, neighbors: [{ address: A, asn: TERN_AS, name: 'tern_a' }],
+    staticRoutes: [{ prefix: WL.route, blackhole: true }],
+  });
+  t.notOk((await a.status()).peers.some((p) => p.address === WL.v4), 'no endpoint-status file yet: no session');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(lab.path('a-status/endpoint-status'), { recursive: true });
+  writeFileSync(lab.path('a-status/endpoint-status/wl1'), JSON.stringify({ ifaceName: 'cali1', ipv4Nets: [`${WL.v4}/32`], bgpPeerName: 'workloads' }));
+  const p = await a.waitPeer(WL.v4, 'Established', 60_000);
+  t.equal(p.name, 'Local_Workload_10_97_0_30');
+  await lab.waitFor(async () => (await a.routes()).some((r) => r.prefix === WL.route), { what: `tern a learned ${WL.route} from the workload` });
+  t.notOk((await b.status()).peers.some((x) => x.address === WL.v4), 'node b: not selected, no reverse peering');
 });
