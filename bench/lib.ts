@@ -93,7 +93,7 @@ export class RouteWatch {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       if (!this.anyProto && !line.includes('proto bird')) return;
-      const now = Date.now();
+      const now = performance.timeOrigin + performance.now(); // sub-millisecond: latency samples are ~1 ms
       const del = line.startsWith('Deleted ');
       const words = (del ? line.slice(8) : line).split(' ');
       const prefix = ['blackhole', 'unreachable', 'prohibit', 'unicast'].includes(words[0]!) ? words[1]! : words[0]!;

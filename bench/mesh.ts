@@ -11,8 +11,9 @@
 // re-announced at once; time until every node's kernel agrees again, for each phase.
 import { renameSync, writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../test/helpers/netns.js';
+import { callDaemon } from '../src/api/control.js';
 import {
-  calicoBirdConfig, calicoYaml, log, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,
+  calicoBirdConfig, calicoYaml, log, percentile, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,
 } from './lib.js';
 
 const POOL = '10.244.0.0/16';
@@ -22,7 +23,38 @@ const block = (i: number, b: number) => `10.244.${i}.${b * 64}/26`;
 export interface MeshRun {
   impl: Impl; nodes: number; blocks: number; ms: number;
   cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
-  churn?: { withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string };
+  /** tern: average over nodes of each start-up mark (src/util/startup.ts): wall ms since process start, CPU ms. */
+  startup?: Record<string, { ms: number; cpuMs: number }>;
+  churn?: {
+    withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string;
+    /** tern: per node, the longest UPDATE read → kernel write issued in the phase (ms; null: no write). */
+    updateToKernel?: { withdraw: (number | null)[]; reannounce: (number | null)[] };
+    /** CPU used per node during each phase (start to convergence + 1 s), average over nodes. */
+    cpuMsPerNode?: { withdraw: number; reannounce: number };
+  };
+}
+
+type FibTimings = { updateToKernel: { count: number; maxMs: number; lastMs: number[] } } | null;
+
+/** Each tern node's UPDATE → kernel samples (count so far, to cut out one phase). */
+async function fibTimings(lab: Lab, nodes: Node[]): Promise<{ count: number; lastMs: number[] }[]> {
+  return Promise.all(nodes.map(async (n) => {
+    const t = await callDaemon<FibTimings>(lab.path(`${n.host}-tern.sock`), 'fibTimings').catch(() => null);
+    return t ? t.updateToKernel : { count: 0, lastMs: [] };
+  }));
+}
+
+/** Per node: the largest sample taken after `before` (null when the node wrote nothing). */
+function phaseMax(before: { count: number }[], after: { count: number; lastMs: number[] }[]): (number | null)[] {
+  return after.map((a, i) => {
+    const n = Math.min(a.count - before[i]!.count, a.lastMs.length);
+    return n > 0 ? Math.max(...a.lastMs.slice(-n)) : null;
+  });
+}
+
+export function summarise(xs: (number | null)[]): { p50: number; max: number } | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? { p50: +percentile(v, 50).toFixed(2), max: +Math.max(...v).toFixed(2) } : null;
 }
 
 interface Node { i: number; name: string; host: string; ip: string; blocks: string[]; pid: number; bird?: BirdProc }
@@ -87,6 +119,19 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       cpuS: { avg: +(cpu.reduce((a, b) => a + b, 0) / k).toFixed(2), max: Math.max(...cpu), total: +cpu.reduce((a, b) => a + b, 0).toFixed(2) },
       rssKb: { avg: Math.round(rss.reduce((a, b) => a + b, 0) / k), max: Math.max(...rss) },
     };
+    if (impl === 'tern') {
+      type Marks = { nodeBootMs: number; marks: Record<string, { ms: number; cpuMs: number }> };
+      const got = (await Promise.all(nodes.map((n) => callDaemon<Marks>(lab.path(`${n.host}-tern.sock`), 'startup').catch(() => null))))
+        .filter((m): m is Marks => m !== null);
+      const avg: Record<string, { ms: number; cpuMs: number }> = {};
+      const names = ['nodeBoot', 'code', 'modules', 'snapshot', 'firstSession', 'started'];
+      for (const name of names) {
+        const xs = got.map((g) => (name === 'nodeBoot' ? { ms: g.nodeBootMs, cpuMs: NaN } : g.marks[name])).filter((x): x is { ms: number; cpuMs: number } => !!x);
+        if (xs.length) avg[name] = { ms: +(xs.reduce((a, x) => a + x.ms, 0) / xs.length).toFixed(1), cpuMs: +(xs.reduce((a, x) => a + x.cpuMs, 0) / xs.length).toFixed(1) };
+      }
+      run.startup = avg;
+      log(`mesh tern K=${k} start-up, average per node (wall ms since process start / CPU ms): ${JSON.stringify(avg)}`);
+    }
     log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB`);
 
     if (churn) {
@@ -104,16 +149,30 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
         }
       };
       const keep = all.filter((b) => !dropSet.has(b));
+      const t0s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
+      const cpuNow = () => nodes.map((n) => procStats(n.pid).cpuS);
+      const avgMs = (a: number[], b: number[]) => +((b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0)) * 1000 / nodes.length).toFixed(1);
+      const c0 = cpuNow();
       let t1 = Date.now();
       await apply(dropSet);
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
+      const c1 = cpuNow();
+      const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       t1 = Date.now();
       await apply(new Set());
       const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);
       run.churn = { withdrawn: drop.length, withdrawMs, reannounceMs: tA - t1 };
-      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms`);
+      await new Promise((r) => setTimeout(r, 1000));
+      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1), reannounce: avgMs(c1, cpuNow()) };
+      if (impl === 'tern') {
+        const t2s = await fibTimings(lab, nodes);
+        run.churn.updateToKernel = { withdraw: phaseMax(t0s, t1s), reannounce: phaseMax(t1s, t2s) };
+      }
+      const u = run.churn.updateToKernel;
+      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms; CPU per node ${JSON.stringify(run.churn.cpuMsPerNode)} ms`
+        + (u ? `; per node UPDATE → kernel write, worst of each phase: withdraw ${JSON.stringify(summarise(u.withdraw))}, re-announce ${JSON.stringify(summarise(u.reannounce))} ms` : ''));
       } catch (e) {
         // a convergence failure is a result too: keep the mesh figures and say what failed
         const lost = nodes.map((n) => `${n.host}:${[...watch.routes.get(n.host)!.keys()].filter((b) => b.startsWith('10.244.') && all.filter((_, j) => j % 10 === 0).includes(b)).length}`);

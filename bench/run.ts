@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only ingest,latency,mesh,churn,reflector] [-- --million]
+// `npm run bench [-- --quick] [-- --only ingest,latency,mesh,churn,reflector,acl] [-- --million]
 // [-- --mesh 20,50] [-- --clients 200,1000]`:
 // runs every scenario for tern and for BIRD 2 (configured as calico-node configures it), one
 // after the other in the same run, prints a comparison table and writes
@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import Table from 'cli-table3';
 import { ingest, ingestOnce, type IngestResult } from './ingest.js';
 import { latencyOnce, type LatencyRun } from './latency.js';
-import { meshOnce, type MeshRun } from './mesh.js';
+import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
+import { aclOnce, type AclRun } from './acl.js';
 import { BENCH_DIR, log, type Row } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -21,7 +22,7 @@ const want = (s: string) => !only || only.has(s);
 
 const P = quick
   ? { ingestN: 20_000, latencyRoutes: 30, mesh: [10], blocksPerNode: 3, reflector: [100] }
-  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000] };
+  : { ingestN: 100_000, latencyRoutes: 50, mesh: [20, 50], blocksPerNode: 3, reflector: [200, 1000, 2500] };
 
 // `--mesh 20,50` / `--clients 200` override the node and client counts.
 const listArg = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : null);
@@ -100,13 +101,42 @@ async function main(): Promise<void> {
       const s = `mesh K=${k} (${k * P.blocksPerNode} blocks)`;
       rows.push({ scenario: s, metric: 'cold-start convergence', tern: t?.ms ?? null, bird: b?.ms ?? null, unit: 'ms', target: '≤ 1.0× BIRD' });
       rows.push({ scenario: s, metric: 'CPU per node (avg)', tern: t?.cpuS.avg ?? null, bird: b?.cpuS.avg ?? null, unit: 's' });
+      for (const [mark, label] of [['code', 'Node boot + bundle read'], ['modules', 'modules loaded'], ['snapshot', 'first datastore snapshot'], ['firstSession', 'first session Established']] as const) {
+        const m = t?.startup?.[mark];
+        rows.push({ scenario: s, metric: `start: ${label}, CPU (avg)`, tern: m ? m.cpuMs : null, bird: null, unit: 'ms' });
+        rows.push({ scenario: s, metric: `start: ${label}, wall since spawn (avg)`, tern: m ? m.ms : null, bird: null, unit: 'ms' });
+      }
       rows.push({ scenario: s, metric: 'RSS per node (avg)', tern: t ? Math.round(t.rssKb.avg / 1024) : null, bird: b ? +(b.rssKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
         rows.push({ scenario: `churn K=${k}`, metric: 're-announce → all kernels agree', tern: t?.churn?.reannounceMs ?? null, bird: b?.churn?.reannounceMs ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 'withdraw: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.withdraw ?? null, bird: b?.churn?.cpuMsPerNode?.withdraw ?? null, unit: 'ms' });
+        rows.push({ scenario: `churn K=${k}`, metric: 're-announce: CPU per node (avg)', tern: t?.churn?.cpuMsPerNode?.reannounce ?? null, bird: b?.churn?.cpuMsPerNode?.reannounce ?? null, unit: 'ms' });
+        const u = t?.churn?.updateToKernel;
+        for (const phase of ['withdraw', 'reannounce'] as const) {
+          const v = u ? summarise(u[phase]) : null;
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, median node`, tern: v?.p50 ?? null, bird: null, unit: 'ms' });
+          rows.push({ scenario: `churn K=${k}`, metric: `${phase}: UPDATE → kernel write, slowest node`, tern: v?.max ?? null, bird: null, unit: 'ms' });
+        }
       }
     }
     raw.mesh = all;
+  }
+  if (want('acl')) {
+    // No BIRD counterpart: the ACL companion has absolute targets (issue: ≤ 0.5 s per change).
+    const all: AclRun[] = [];
+    for (const kind of ['realistic', 'worst'] as const) {
+      const r = await step(`acl ${kind}`, () => aclOnce(kind));
+      if (!r) continue;
+      all.push(r);
+      const s = kind === 'realistic' ? `acl 1000 policies / 200 pods (${r.rules} rules, load ${r.load[0]})` : `acl 1000 all() policies (${r.rules} rules, load ${r.load[0]})`;
+      rows.push({ scenario: s, metric: 'changed rule → kernel', tern: r.changeMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 500 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'new local pod → kernel', tern: r.newPodMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 500 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'relabel → kernel', tern: r.relabelMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 200 ms' : '≤ 2000 ms' });
+      rows.push({ scenario: s, metric: 'event-loop delay p99', tern: r.p99StallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+      rows.push({ scenario: s, metric: 'event-loop delay max', tern: r.maxStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+    }
+    raw.acl = all;
   }
 
   raw.rows = rows;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [-- --only ingest,latency,reflector,mesh,churn] [-- --million]`
+# `npm run bench [-- --quick] [-- --only ingest,latency,reflector,mesh,churn,acl] [-- --million]`
 # Benchmarks tern against BIRD 2 (configured as calico-node configures it) in network
 # namespaces it creates and removes; prints a comparison table and writes
 # bench/results/<timestamp>.json. See docs/benchmarks.md.

@@ -5,6 +5,8 @@ import type { Snapshot } from '../datastore/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AclCompanion } from './companion.js';
+import type { AclProblem } from './model.js';
+import type { EndpointToHostAction } from './render.js';
 import { explain, type ExplainResult } from './explain.js';
 import { NftCommand, type NftRunner } from './nft.js';
 
@@ -26,6 +28,8 @@ export interface AclRunArgs {
   readonly once?: boolean;
   /** Program nft inside this network namespace (`ip netns exec`). */
   readonly netns?: string;
+  /** Felix's DefaultEndpointToHostAction (default Drop). */
+  readonly endpointToHostAction?: EndpointToHostAction;
 }
 
 export interface AclRunDeps {
@@ -41,43 +45,59 @@ export interface AclRunDeps {
  * `tern acl --datastore … --node NAME [--cleanup] [--once]`: loads the snapshot, programs
  * this node's endpoints, follows datastore changes until stopped. Resolves after stop.
  */
-export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promise<{ problems: number; lastError: string | null }> {
+export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promise<{ problems: readonly AclProblem[]; lastError: string | null }> {
   const companion = new AclCompanion({
     nodeName: args.node,
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
     nft: deps.nft ?? new NftCommand(args.netns ? { netns: args.netns } : {}),
     resyncMs: Number.isFinite(args.resyncSeconds) && args.resyncSeconds! >= 1 ? args.resyncSeconds! * 1000 : 10_000,
+    ...(args.endpointToHostAction ? { render: { endpointToHostAction: args.endpointToHostAction } } : {}),
   });
-  const first = await deps.source.load();
-  companion.update(first);
-  companion.start();
-  if (!args.once) {
-    deps.source.onChange((s) => companion.update(s));
-    await waitForStop(deps.signal);
+  // Signals are caught from the start: a SIGTERM during the first load still stops cleanly.
+  const stop = stopSignal(deps.signal);
+  try {
+    if (!args.once) deps.source.onChange((s) => companion.update(s));
+    const first = await deps.source.load();
+    companion.update(first);
+    companion.start();
+    if (!args.once) await stop.wait;
+    await companion.idle();
+    const status = companion.status();
+    await companion.stop({ cleanup: args.cleanup === true });
+    return { problems: status.problems, lastError: status.lastError };
+  } finally {
+    stop.dispose();
+    await deps.source.close?.();
   }
-  await companion.idle();
-  const status = companion.status();
-  await companion.stop({ cleanup: args.cleanup === true });
-  await deps.source.close?.();
-  return { problems: status.problems.length, lastError: status.lastError };
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal) {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const done = (): void => {
+/**
+ * Resolves on abort (or SIGINT/SIGTERM without a signal). Holds a ref'd timer meanwhile: the
+ * datastore watchers and nft timers are unref'd, so without it Node would exit after the
+ * first apply.
+ */
+function stopSignal(signal: AbortSignal | undefined): { wait: Promise<void>; dispose: () => void } {
+  let keepAlive: NodeJS.Timeout | null = null;
+  let done = (): void => undefined;
+  const wait = new Promise<void>((resolve) => {
+    keepAlive = setInterval(() => undefined, 1 << 30);
+    done = (): void => {
+      if (keepAlive) clearInterval(keepAlive);
+      keepAlive = null;
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       resolve();
     };
+    if (signal) {
+      if (signal.aborted) done();
+      else signal.addEventListener('abort', done, { once: true });
+      return;
+    }
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+  return { wait, dispose: () => done() };
 }
 
 export interface AclExplainArgs {

@@ -10,9 +10,13 @@ import type { Snapshot } from '../datastore/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { buildModel, type AclProblem } from './model.js';
+import { buildModelAsync, type AclProblem } from './model.js';
+import { runStepsAsync } from './steps.js';
 import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
-import { renderTable, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
+import { renderSteps, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
+
+/** Longest synchronous stretch of model/render work before yielding to the event loop. */
+const SLICE_MS = 4;
 
 export interface AclCompanionOptions {
   readonly nodeName: string;
@@ -45,6 +49,7 @@ export class AclCompanion {
   private readonly table: NftTable;
   private readonly renderOpts: RenderOptions;
   private desired: DesiredTable | null = null;
+  private pending: Snapshot | null = null;
   private revision: number | null = null;
   private appliedRevision: number | null = null;
   private endpoints = 0;
@@ -71,23 +76,36 @@ export class AclCompanion {
     this.running = true;
     this.log.info('ACL companion started', { event: 'aclStart', resyncMs: this.opts.resyncMs ?? 10_000 });
     this.scheduleResync();
-    if (this.desired) this.kick();
+    if (this.desired || this.pending) this.kick();
   }
 
-  /** Takes a new Snapshot; the kernel follows as soon as the running apply (if any) ends. */
+  /**
+   * Takes a new Snapshot; the kernel follows as soon as the running apply (if any) ends. The
+   * model and the table are built in slices of a few milliseconds (the event loop is the BGP
+   * speaker's too); snapshots that arrive meanwhile are coalesced.
+   */
   update(snapshot: Snapshot): void {
-    const model = buildModel(snapshot, this.opts.nodeName);
-    this.desired = renderTable(model, this.renderOpts);
+    this.pending = snapshot;
+    this.dirty = true;
+    if (this.running) this.kick();
+  }
+
+  /** Builds the desired table from the newest pending snapshot, if any. */
+  private async build(): Promise<void> {
+    const snapshot = this.pending;
+    if (!snapshot) return;
+    this.pending = null;
+    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS);
+    this.desired = await runStepsAsync(renderSteps(model, this.renderOpts), SLICE_MS);
     this.revision = snapshot.revision;
     this.endpoints = model.endpoints.length;
     const key = JSON.stringify(model.problems);
     if (key !== this.problemsKey) {
       this.problemsKey = key;
       this.problems = model.problems;
+      // Logged once per distinct set of problems, not on every update.
       for (const p of model.problems) this.log.warn(`${p.kind} ${p.key}: ${p.reason}`, { event: 'aclProblem', kind: p.kind, resource: p.key });
     }
-    this.dirty = true;
-    if (this.running) this.kick();
   }
 
   /** Resolves when no apply is running or pending (tests, and the CLI before exit). */
@@ -138,8 +156,16 @@ export class AclCompanion {
   }
 
   private async drain(): Promise<void> {
-    while (this.dirty && this.running && this.desired) {
+    while (this.dirty && this.running) {
       this.dirty = false;
+      try {
+        while (this.pending) await this.build();
+      } catch (err) {
+        this.lastError = errorMessage(err);
+        this.log.error('ACL model failed', { event: 'aclModelFailed', error: this.lastError });
+        return;
+      }
+      if (!this.desired) return;
       const desired = this.desired;
       const revision = this.revision;
       try {

@@ -8,12 +8,15 @@
 //
 // Scope: a NEW connection (conntrack accepts the return traffic of an allowed flow). Traffic
 // is judged on the node of each endpoint; an address that belongs to no endpoint is external
-// and has no policy of its own. An unknown source port never matches source ports/notPorts.
+// and has no policy of its own, except an address of the source's own node (Node resource):
+// that is workload-to-host traffic, egress policy then DefaultEndpointToHostAction. Tiers are
+// walked in order; the notes show each tier that passed. An unknown source port never matches source ports/notPorts.
 import type { Snapshot } from '../datastore/types.js';
 import { addressInPrefix, canonicalAddress, familyOf, isAddress } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 import { buildModel, type AclEndpoint, type AclModel } from './model.js';
-import { protocolName, protocolNumber, PROTOCOLS, type AclRule, type Direction, type EntityMatch, type IpVersion, type Nets } from './rules.js';
+import { protocolName, protocolNumber, PROTOCOLS, type AclRule, type Direction, type EntityMatch, type IpVersion, type NamedPortSet, type Nets } from './rules.js';
+import { DEFAULT_RENDER, type EndpointToHostAction } from './render.js';
 
 export interface Flow {
   readonly protocol: number;
@@ -80,12 +83,16 @@ function inPorts(port: number | undefined, ranges: readonly { from: number; to: 
   return port !== undefined && ranges.some((r) => port >= r.from && port <= r.to);
 }
 
+function inNamed(addr: string, port: number | undefined, set: NamedPortSet, v: IpVersion): boolean {
+  return port !== undefined && (v === 4 ? set.members.v4 : set.members.v6).includes(`${addr} . ${port}`);
+}
+
 function entityMatches(e: EntityMatch, addr: string, port: number | undefined, v: IpVersion): boolean {
   if (e.nets && !inNets(addr, e.nets, v)) return false;
   if (e.notNets && inNets(addr, e.notNets, v)) return false;
   if (e.selector && !inNets(addr, e.selector.members, v)) return false;
   if (e.notSelector && inNets(addr, e.notSelector.members, v)) return false;
-  if (e.ports && !inPorts(port, e.ports)) return false;
+  if ((e.ports || e.namedPorts) && !((e.ports && inPorts(port, e.ports)) || (e.namedPorts && inNamed(addr, port, e.namedPorts, v)))) return false;
   if (e.notPorts && (port === undefined || inPorts(port, e.notPorts))) return false;
   return true;
 }
@@ -119,32 +126,47 @@ function runRules(rules: readonly AclRule[], pkt: Packet, what: string, notes: s
   return { kind: 'none', reason: '' };
 }
 
-/** Verdict of one direction at one endpoint, in chain order. */
+/** Felix's anti-spoofing and encapsulation guards on traffic a workload sends. */
+function egressGuard(ep: AclEndpoint, pkt: Packet): string | null {
+  const own = pkt.family === 4 ? ep.sources.v4 : ep.sources.v6;
+  if (!own.some((n) => addressInPrefix(pkt.src, n))) return `anti-spoofing: ${pkt.src} is not an address of ${ep.key}`;
+  if (pkt.protocol === 4 && !DEFAULT_RENDER.allowIPIPFromWorkloads) return 'IPIP from a workload is dropped';
+  if (pkt.protocol === PROTOCOLS.udp && pkt.dstPort === DEFAULT_RENDER.vxlanPort && !DEFAULT_RENDER.allowVXLANFromWorkloads) return 'VXLAN from a workload is dropped';
+  return null;
+}
+
+/** Verdict of one direction at one endpoint, in chain order: tiers, then profiles. */
 export function evaluateDirection(model: AclModel, ep: AclEndpoint, d: Direction, pkt: Packet): DirectionResult {
   const notes: string[] = [];
   const done = (allowed: boolean, reason: string): DirectionResult => ({ direction: d, endpoint: ep.key, allowed, reason, notes });
-  const names = ep.policies[d];
-  if (names.length > 0) {
-    let passed = false;
-    for (const key of names) {
+  if (d === 'egress') {
+    const guard = egressGuard(ep, pkt);
+    if (guard) return done(false, guard);
+  }
+  const tiers = ep.tiers[d];
+  for (const t of tiers) {
+    let passed: string | null = null;
+    for (const key of t.policies) {
       const p = model.policies.get(key);
       if (!p) continue;
-      const label = `${p.kind === 'NetworkPolicy' ? 'policy' : 'global policy'} ${key}${p.invalid ? ' (invalid, fail-closed)' : ''}`;
+      const label = `${p.kind === 'NetworkPolicy' ? 'policy' : 'global policy'} ${key} (tier ${t.tier})${p.invalid ? ' (fail-closed)' : ''}`;
       const o = runRules(p.rules[d], pkt, label, notes, false);
       if (o.kind === 'allow') return done(true, o.reason);
       if (o.kind === 'deny') return done(false, o.reason);
-      if (o.kind === 'pass') { notes.push(o.reason); passed = true; break; }
+      if (o.kind === 'pass') { passed = o.reason.replace('passed to profiles by ', ''); break; }
     }
-    if (!passed) return done(false, `no policy allowed it (end of policies; selected by ${names.join(', ')})`);
+    if (passed !== null) notes.push(`tier ${t.tier}: passed to the next tier by ${passed}`);
+    else if (t.defaultAction === 'Pass') notes.push(`tier ${t.tier}: no policy matched; defaultAction Pass to the next tier (${t.policies.join(', ')})`);
+    else return done(false, `end of tier ${t.tier}: no policy allowed it (selected by ${t.policies.join(', ')})`);
   }
   for (const key of ep.profiles) {
     const p = model.profiles.get(key);
     if (!p) continue;
-    const o = runRules(p.rules[d], pkt, `profile ${key}${p.invalid ? ' (invalid, fail-closed)' : ''}`, notes, true);
+    const o = runRules(p.rules[d], pkt, `profile ${key}${p.invalid ? ' (fail-closed)' : ''}`, notes, true);
     if (o.kind === 'allow') return done(true, o.reason);
     if (o.kind === 'deny') return done(false, o.reason);
   }
-  if (ep.profiles.length === 0 && names.length === 0) return done(false, 'no policy selects it and it has no profile: isolated');
+  if (ep.profiles.length === 0 && tiers.length === 0) return done(false, 'no policy selects it and it has no profile: isolated');
   return done(false, `no profile allowed it (profiles: ${ep.profiles.join(', ') || 'none'})`);
 }
 
@@ -167,17 +189,21 @@ function addressFor(side: Side, v: IpVersion): string | null {
   return n ? n.slice(0, n.indexOf('/')) : null;
 }
 
-export function explainFlow(model: AclModel, srcText: string, dstText: string, flow: Flow): ExplainResult {
+export function explainFlow(model: AclModel, srcText: string, dstText: string, flow: Flow, egressToHostAction: EndpointToHostAction = DEFAULT_RENDER.endpointToHostAction): ExplainResult {
   const src = resolveSide(model, srcText);
   const dst = resolveSide(model, dstText);
   const order: IpVersion[] = flow.protocol === PROTOCOLS.icmpv6 ? [6] : flow.protocol === PROTOCOLS.icmp ? [4] : [4, 6];
   const v = order.find((x) => addressFor(src, x) && addressFor(dst, x));
   if (v === undefined) throw new DaemonError('ERR_ACL_FLOW', `${src.label} and ${dst.label} have no address family in common for ${protocolName(flow.protocol)}`);
   const packet: Packet = { ...flow, family: v, src: addressFor(src, v)!, dst: addressFor(dst, v)! };
-  const egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : null;
+  const toHost = !dst.ep && src.ep !== null && (model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst);
+  let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : null;
+  if (toHost && egress && egressToHostAction === 'Drop') {
+    egress = { ...egress, allowed: false, reason: `DefaultEndpointToHostAction Drop (traffic to its own node ${src.ep!.node}; egress policy: ${egress.allowed ? 'allowed' : 'dropped'} by ${egress.reason})` };
+  }
   const ingress = dst.ep && (egress === null || egress.allowed) ? evaluateDirection(model, dst.ep, 'ingress', packet) : null;
   const allowed = (egress?.allowed ?? true) && (ingress?.allowed ?? true);
-  const lines = [`${src.label} (${packet.src}) -> ${dst.label} (${packet.dst}) ${flowText(flow)}: ${allowed ? 'ALLOWED' : 'DROPPED'}`];
+  const lines = [`${src.label} (${packet.src}) -> ${dst.label}${toHost ? ` (its node ${src.ep!.node})` : ''} (${packet.dst}) ${flowText(flow)}: ${allowed ? 'ALLOWED' : 'DROPPED'}`];
   const describe = (r: DirectionResult | null, d: Direction, side: Side): void => {
     if (r) {
       lines.push(`  ${d} of ${r.endpoint}: ${r.allowed ? 'allowed' : 'dropped'} by ${r.reason}`);
@@ -197,7 +223,7 @@ export function flowText(f: Flow): string {
 }
 
 /** explain(snapshot, "default/pod-a", "10.65.0.7", "tcp/5432") */
-export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow): ExplainResult {
+export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow, toHost?: EndpointToHostAction): ExplainResult {
   const f = typeof flow === 'object' ? flow : parseFlow(flow);
-  return explainFlow(buildModel(snapshot), src, dst, f);
+  return explainFlow(buildModel(snapshot), src, dst, f, toHost);
 }

@@ -1,33 +1,45 @@
 // The ACL model: from a Snapshot (edge types) to what Felix computes before it renders —
-// endpoint label sets, the ordered policy list per endpoint and direction, profiles, and the
-// member addresses of every rule selector.
+// this node's endpoints with their labels, the tiers and policies that apply to each per
+// direction, profiles, and the member sets of every rule selector.
 //
 // Invariants
-// - Endpoint labels are, lowest precedence first: the profiles' labelsToApply (an earlier
-//   profile wins over a later one), the endpoint's own labels, then
-//   projectcalico.org/namespace and projectcalico.org/orchestrator (Felix's view).
-// - Policies per direction run by ascending order; no order sorts last; ties by key
-//   (GlobalNetworkPolicy name, NetworkPolicy "namespace/name"). A policy takes part in a
-//   direction when its `types` lists it; without `types` (Calico's default): Egress when it
-//   has egress rules, Ingress when it has ingress rules or no egress rules.
+// - Tiers run by ascending order (Tier resources first, then tiers that have policies but no
+//   Tier resource; no order sorts last; ties by name). The default tier is implicit, order
+//   1 000 000 (Calico's), defaultAction Deny. A tier takes part for an endpoint and direction
+//   only when one of its policies selects the endpoint there.
+// - Inside a tier, policies by ascending order (none = last), ties by Felix's name: the
+//   tier-prefixed name (`<tier>.<name>`), with `<namespace>/` in front for a NetworkPolicy.
+// - A policy takes part in a direction when its `types` lists it; without `types`: Egress
+//   when it has egress rules, Ingress when it has ingress rules or no egress rules.
 // - A NetworkPolicy selects only endpoints of its namespace; its rule selectors are scoped
 //   to that namespace unless the rule sets namespaceSelector (libcalico-go rules.go).
-// - Namespace labels for namespaceSelector: `projectcalico.org/name` plus the `pcns.*`
-//   labelsToApply of profile `kns.<namespace>` (prefix stripped), as Calico's KDD writes them.
-// - Member sets hold the ipNetworks of matching endpoints of EVERY node; only endpoints of
-//   `nodeName` (when given) get chains. Sets contain no prefix covered by another.
-// - An invalid policy or profile (one Calico would refuse) is kept fail-closed: it still
-//   selects its endpoints and its rules become a single Deny; `problems` says why.
-import { createHash } from 'node:crypto';
+//   serviceAccountSelector is ANDed with the selector, against the service account labels.
+// - doNotTrack and preDNAT policies apply to host endpoints only (Felix), never to workloads.
+// - Member sets hold addresses of matching entities of EVERY node; only this node's
+//   workload endpoints get chains.
+// - A policy or profile tern cannot honour (invalid, or a field tern does not implement) is
+//   kept fail-closed: it still selects its endpoints and its rules become a single Deny;
+//   `problems` says why. A local HostEndpoint is reported: tern does not police host
+//   interfaces.
 import type { EntityRule, PolicySpec, Rule, Snapshot } from '../datastore/types.js';
-import { parseSelector, type Selector, type Labels } from '../selector/index.js';
-import { prefixContains } from '../net/prefix.js';
+import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
-import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type Nets, type SelectorResolver } from './rules.js';
+import { runSteps, runStepsAsync } from './steps.js';
+import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
+import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
 
-export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
-export const LABEL_ORCHESTRATOR = 'projectcalico.org/orchestrator';
-const NS_LABEL_PREFIX = 'pcns.';
+export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
+
+export const DEFAULT_TIER = 'default';
+/** Calico's order for the default tier. */
+export const DEFAULT_TIER_ORDER = 1_000_000;
+
+export interface TierPlan {
+  readonly tier: string;
+  readonly defaultAction: 'Deny' | 'Pass';
+  /** Policy keys in evaluation order. */
+  readonly policies: readonly string[];
+}
 
 export interface AclEndpoint {
   /** "namespace/name", the WorkloadEndpoint's datastore key. */
@@ -36,113 +48,187 @@ export interface AclEndpoint {
   readonly node: string;
   readonly iface: string;
   readonly addrs: Nets;
+  /** Source prefixes the workload may send from (its addresses and allowSpoofedSourcePrefixes). */
+  readonly sources: Nets;
   readonly labels: Readonly<Record<string, string>>;
   /** Profiles that exist, in the endpoint's order. */
   readonly profiles: readonly string[];
-  /** Policy keys in evaluation order, per direction. */
+  /** Tiers that apply, in order, per direction. */
+  readonly tiers: Readonly<Record<Direction, readonly TierPlan[]>>;
+  /** Every policy key in evaluation order (the tiers flattened), per direction. */
   readonly policies: Readonly<Record<Direction, readonly string[]>>;
 }
 
 export interface AclPolicy {
   readonly key: string;
   readonly kind: 'GlobalNetworkPolicy' | 'NetworkPolicy' | 'Profile';
+  readonly tier: string;
   readonly order: number | undefined;
   readonly rules: Readonly<Record<Direction, readonly AclRule[]>>;
   readonly applies: Readonly<Record<Direction, boolean>>;
-  /** Set when the resource is invalid; its rules are then one Deny per direction. */
+  /** Set when the resource is refused or not honoured; its rules are then one Deny per direction. */
   readonly invalid?: string;
 }
+
+export interface AclTier { readonly name: string; readonly order: number | undefined; readonly defaultAction: 'Deny' | 'Pass'; readonly exists: boolean }
 
 export interface AclProblem { readonly kind: string; readonly key: string; readonly reason: string }
 
 export interface AclModel {
   /** Endpoints that get chains (all of them when the model has no node), sorted by key. */
   readonly endpoints: readonly AclEndpoint[];
-  /** Every endpoint, for address lookups; policy lists are filled only for `endpoints`. */
+  /** Every workload endpoint, for address lookups; tiers are filled only for `endpoints`. */
   readonly allEndpoints: readonly AclEndpoint[];
+  readonly tiers: readonly AclTier[];
   readonly policies: ReadonlyMap<string, AclPolicy>;
   readonly profiles: ReadonlyMap<string, AclPolicy>;
   /** Member sets by id, only those referenced by rules. */
   readonly sets: ReadonlyMap<string, MemberSet>;
+  readonly namedSets: ReadonlyMap<string, NamedPortSet>;
+  /** Addresses of each node (Node resources), for workload-to-host traffic in explain. */
+  readonly nodeAddrs: ReadonlyMap<string, readonly string[]>;
   readonly problems: readonly AclProblem[];
 }
 
-interface Ctx {
-  readonly eps: readonly AclEndpoint[];
-  readonly nsLabels: ReadonlyMap<string, Labels>;
-  readonly sets: Map<string, MemberSet>;
-}
-
-export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
-  const problems: AclProblem[] = [];
-  const nsLabels = namespaceLabels(snap);
-  const all = endpointsOf(snap, problems);
-  const ctx: Ctx = { eps: all, nsLabels, sets: new Map() };
-  const policies = new Map<string, AclPolicy & { select: (ep: AclEndpoint) => boolean }>();
-  for (const [key, r] of snap.globalNetworkPolicies) addPolicy(policies, problems, ctx, 'GlobalNetworkPolicy', key, undefined, r.spec);
-  for (const [key, r] of snap.networkPolicies) addPolicy(policies, problems, ctx, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec);
-  const profiles = new Map<string, AclPolicy>();
-  for (const [key, r] of snap.profiles) {
-    profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
-  }
-  const ordered = [...policies.values()].sort(comparePolicies);
-  // Policy lists only for the endpoints that get chains (all of them without a node).
-  const withPolicies = all.map((ep) => {
-    const mine = nodeName === undefined || ep.node === nodeName;
-    const sel = (d: Direction): string[] => (mine ? ordered.filter((p) => p.applies[d] && p.select(ep)).map((p) => p.key) : []);
-    return { ...ep, profiles: ep.profiles.filter((p) => profiles.has(p)), policies: { ingress: sel('ingress'), egress: sel('egress') } };
-  });
-  const local = nodeName === undefined ? withPolicies : withPolicies.filter((e) => e.node === nodeName);
-  const plain = new Map<string, AclPolicy>();
-  for (const [k, p] of policies) plain.set(k, { key: p.key, kind: p.kind, order: p.order, rules: p.rules, applies: p.applies, ...(p.invalid ? { invalid: p.invalid } : {}) });
-  return { endpoints: local, allEndpoints: withPolicies, policies: plain, profiles, sets: ctx.sets, problems };
-}
-
-function comparePolicies(a: AclPolicy, b: AclPolicy): number {
-  const ao = a.order ?? Infinity;
-  const bo = b.order ?? Infinity;
-  if (ao !== bo) return ao < bo ? -1 : 1;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-function namespaceLabels(snap: Snapshot): Map<string, Labels> {
-  const out = new Map<string, Labels>();
-  const names = new Set<string>();
-  for (const ep of snap.workloadEndpoints.values()) names.add(ep.metadata.namespace ?? 'default');
-  for (const p of snap.networkPolicies.values()) names.add(p.metadata.namespace ?? 'default');
-  for (const k of snap.profiles.keys()) if (k.startsWith('kns.')) names.add(k.slice(4));
-  for (const ns of names) {
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(snap.profiles.get(`kns.${ns}`)?.spec.labelsToApply ?? {})) {
-      if (k.startsWith(NS_LABEL_PREFIX)) labels[k.slice(NS_LABEL_PREFIX.length)] = v;
-    }
-    labels['projectcalico.org/name'] = ns;
-    out.set(ns, labels);
-  }
-  return out;
-}
+type Selecting = AclPolicy & { readonly felixName: string; readonly namespace: string | undefined; readonly select: (ep: Entity) => boolean };
 
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
-function endpointsOf(snap: Snapshot, problems: AclProblem[]): AclEndpoint[] {
-  const out: AclEndpoint[] = [];
+/** The model, in one go (explain, tests). */
+export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
+  return runSteps(modelSteps(snap, nodeName));
+}
+
+/**
+ * The model in slices of at most `sliceMs` of synchronous work, yielding to the event loop in
+ * between (the BGP speaker shares it): the companion builds a thousand policies without
+ * holding the loop for more than a few milliseconds at a time.
+ */
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName), sliceMs);
+}
+
+function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclModel> {
+  const problems: AclProblem[] = [];
+  const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
-    if (!IFNAME.test(r.spec.interfaceName ?? '')) {
-      problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });
-      continue;
-    }
-    const namespace = r.metadata.namespace ?? 'default';
-    const labels: Record<string, string> = {};
-    for (const prof of [...(r.spec.profiles ?? [])].reverse()) Object.assign(labels, snap.profiles.get(prof)?.spec.labelsToApply ?? {});
-    Object.assign(labels, r.metadata.labels ?? {});
-    labels[LABEL_NAMESPACE] = namespace;
-    labels[LABEL_ORCHESTRATOR] = r.spec.orchestrator ?? 'k8s';
-    let addrs: Nets = { v4: [], v6: [] };
-    try { addrs = splitNets(r.spec.ipNetworks ?? [], 'spec.ipNetworks'); } catch { /* datastore validated; keep none */ }
-    out.push({ key, namespace, node: r.spec.node, iface: r.spec.interfaceName, addrs, labels, profiles: r.spec.profiles ?? [], policies: { ingress: [], egress: [] } });
+    if (IFNAME.test(r.spec.interfaceName ?? '')) continue;
+    badIface.add(key);
+    problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });
   }
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const entities = entitiesOf(snap, (k) => !badIface.has(k));
+  const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map() };
+  const tiers = tiersOf(snap);
+  const policies = new Map<string, Selecting>();
+  yield;
+  for (const [key, r] of snap.globalNetworkPolicies) {
+    addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec);
+    yield;
+  }
+  for (const [key, r] of snap.networkPolicies) {
+    addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec);
+    yield;
+  }
+  for (const t of tiers.values()) {
+    if (!t.exists) problems.push({ kind: 'Tier', key: t.name, reason: 'policies name this tier but no Tier resource exists (its policies run after every other tier, end-of-tier Deny)' });
+  }
+  const profiles = new Map<string, AclPolicy>();
+  for (const [key, r] of snap.profiles) {
+    profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
+    yield;
+  }
+  const tierList = [...tiers.values()].sort(compareTiers);
+  const ordered = [...policies.values()].sort(comparePolicies);
+  const byTier = new Map<string, Selecting[]>();
+  for (const p of ordered) {
+    let l = byTier.get(p.tier);
+    if (!l) byTier.set(p.tier, (l = []));
+    l.push(p);
+  }
+  const entityByKey = new Map(entities.filter((e) => e.kind === 'WorkloadEndpoint').map((e) => [e.key, e]));
+  const all: AclEndpoint[] = [];
+  for (const [key, r] of snap.workloadEndpoints) {
+    const e = entityByKey.get(key);
+    if (!e) continue;
+    yield;
+    const mine = nodeName === undefined || r.spec.node === nodeName;
+    const tiersFor: Record<Direction, TierPlan[]> = { ingress: [], egress: [] };
+    if (mine) {
+      for (const t of tierList) {
+        const ingress: string[] = [];
+        const egress: string[] = [];
+        for (const p of byTier.get(t.name) ?? []) {
+          // A NetworkPolicy never selects outside its namespace: skip it before its selector.
+          if (p.namespace !== undefined && p.namespace !== e.namespace) continue;
+          if (!(p.applies.ingress || p.applies.egress) || !p.select(e)) continue;
+          if (p.applies.ingress) ingress.push(p.key);
+          if (p.applies.egress) egress.push(p.key);
+        }
+        if (ingress.length > 0) tiersFor.ingress.push({ tier: t.name, defaultAction: t.defaultAction, policies: ingress });
+        if (egress.length > 0) tiersFor.egress.push({ tier: t.name, defaultAction: t.defaultAction, policies: egress });
+      }
+    }
+    let spoof: Nets = { v4: [], v6: [] };
+    try { spoof = splitNets(r.spec.allowSpoofedSourcePrefixes ?? [], 'allowSpoofedSourcePrefixes'); } catch { /* datastore validated */ }
+    all.push({
+      key, namespace: e.namespace ?? 'default', node: r.spec.node, iface: r.spec.interfaceName, addrs: e.addrs,
+      sources: { v4: [...e.addrs.v4, ...spoof.v4], v6: [...e.addrs.v6, ...spoof.v6] },
+      labels: e.labels, profiles: (r.spec.profiles ?? []).filter((p) => profiles.has(p)), tiers: tiersFor,
+      policies: { ingress: tiersFor.ingress.flatMap((t) => t.policies), egress: tiersFor.egress.flatMap((t) => t.policies) },
+    });
+  }
+  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const [key, h] of snap.hostEndpoints) {
+    if (nodeName !== undefined && h.spec.node !== nodeName) continue;
+    problems.push({ kind: 'HostEndpoint', key, reason: 'host endpoint policy (and doNotTrack/preDNAT/applyOnForward policies) is not enforced by tern on host interfaces; its addresses still take part in rule selectors' });
+  }
+  const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
+  const plain = new Map<string, AclPolicy>();
+  for (const [k, p] of policies) {
+    plain.set(k, { key: p.key, kind: p.kind, tier: p.tier, order: p.order, rules: p.rules, applies: p.applies, ...(p.invalid ? { invalid: p.invalid } : {}) });
+  }
+  return {
+    endpoints: local, allEndpoints: all, tiers: tierList, policies: plain, profiles, sets: ctx.sets, namedSets: ctx.namedSets,
+    nodeAddrs: nodeAddresses(snap), problems,
+  };
+}
+
+function nodeAddresses(snap: Snapshot): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [name, n] of snap.nodes) {
+    const list = [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address, n.spec.bgp?.ipv4IPIPTunnelAddr, ...(n.spec.addresses ?? []).map((a) => a.address)]
+      .filter((a): a is string => typeof a === 'string' && a !== '')
+      .map((a) => a.split('/')[0]!);
+    out.set(name, [...new Set(list)]);
+  }
+  return out;
+}
+
+function tiersOf(snap: Snapshot): Map<string, AclTier> {
+  const out = new Map<string, AclTier>();
+  out.set(DEFAULT_TIER, { name: DEFAULT_TIER, order: DEFAULT_TIER_ORDER, defaultAction: 'Deny', exists: true });
+  for (const [name, t] of snap.tiers) {
+    const order = t.spec.order ?? (name === DEFAULT_TIER ? DEFAULT_TIER_ORDER : undefined);
+    out.set(name, { name, order, defaultAction: t.spec.defaultAction === 'Pass' ? 'Pass' : 'Deny', exists: true });
+  }
+  return out;
+}
+
+/** Felix's TierLess: existing tiers first, then by order (none last), then by name. */
+function compareTiers(a: AclTier, b: AclTier): number {
+  if (a.exists !== b.exists) return a.exists ? -1 : 1;
+  const ao = a.order ?? Infinity;
+  const bo = b.order ?? Infinity;
+  if (ao !== bo) return ao < bo ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function comparePolicies(a: Selecting, b: Selecting): number {
+  const ao = a.order ?? Infinity;
+  const bo = b.order ?? Infinity;
+  if (ao !== bo) return ao < bo ? -1 : 1;
+  return a.felixName < b.felixName ? -1 : a.felixName > b.felixName ? 1 : 0;
 }
 
 /** Calico's default `types`: Ingress unless there are only egress rules; Egress when there are egress rules. */
@@ -154,28 +240,38 @@ function defaultTypes(spec: PolicySpec): Record<Direction, boolean> {
 }
 
 function addPolicy(
-  out: Map<string, AclPolicy & { select: (ep: AclEndpoint) => boolean }>, problems: AclProblem[], ctx: Ctx,
+  out: Map<string, Selecting>, problems: AclProblem[], ctx: EntityCtx, tiers: Map<string, AclTier>,
   kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec,
 ): void {
   let sel: Selector;
   let nsSel: Selector | null = null;
+  let saSel: Selector | null = null;
   try {
     sel = parseSelector(spec.selector ?? '');
     if (kind === 'GlobalNetworkPolicy' && spec.namespaceSelector) nsSel = parseSelector(spec.namespaceSelector);
+    if (spec.serviceAccountSelector) saSel = parseSelector(spec.serviceAccountSelector);
   } catch (err) {
     problems.push({ kind, key, reason: `selector: ${errorMessage(err)} (policy ignored)` });
     return;
   }
-  const select = (ep: AclEndpoint): boolean =>
+  const tier = spec.tier || DEFAULT_TIER;
+  if (!tiers.has(tier)) tiers.set(tier, { name: tier, order: undefined, defaultAction: 'Deny', exists: false });
+  const name = key.slice(key.indexOf('/') + 1);
+  const prefixed = name.startsWith(`${tier}.`) ? name : `${tier}.${name}`;
+  const felixName = namespace === undefined ? prefixed : `${namespace}/${prefixed}`;
+  const hostOnly = spec.doNotTrack === true || spec.preDNAT === true;
+  const select = (ep: Entity): boolean =>
+    !hostOnly && ep.kind === 'WorkloadEndpoint' &&
     (namespace === undefined || ep.namespace === namespace) &&
-    (nsSel === null || nsSel.matches(ctx.nsLabels.get(ep.namespace) ?? {})) &&
+    (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
+    (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
-  out.set(key, { ...compilePolicy(ctx, problems, kind, key, namespace, spec), select });
+  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, select });
 }
 
 const DENY_ALL: Rule = { action: 'Deny' };
 
-function compilePolicy(ctx: Ctx, problems: AclProblem[], kind: AclPolicy['kind'], key: string, namespace: string | undefined, spec: PolicySpec): AclPolicy {
+function compilePolicy(ctx: EntityCtx, problems: AclProblem[], kind: AclPolicy['kind'], key: string, tier: string, namespace: string | undefined, spec: PolicySpec): AclPolicy {
   const applies = defaultTypes(spec);
   const resolve = resolver(ctx, namespace);
   try {
@@ -183,54 +279,42 @@ function compilePolicy(ctx: Ctx, problems: AclProblem[], kind: AclPolicy['kind']
       ingress: (spec.ingress ?? []).map((r, i) => normalizeRule(r, i + 1, resolve, `ingress[${i}]`)),
       egress: (spec.egress ?? []).map((r, i) => normalizeRule(r, i + 1, resolve, `egress[${i}]`)),
     };
-    return { key, kind, order: spec.order, rules, applies };
+    return { key, kind, tier, order: spec.order, rules, applies };
   } catch (err) {
     const reason = errorMessage(err);
     problems.push({ kind, key, reason: `${reason} (fail-closed: every rule replaced by Deny)` });
     const deny = normalizeRule(DENY_ALL, 1, resolve, 'invalid');
-    return { key, kind, order: spec.order, rules: { ingress: [deny], egress: [deny] }, applies, invalid: reason };
+    return { key, kind, tier, order: spec.order, rules: { ingress: [deny], egress: [deny] }, applies, invalid: reason };
   }
 }
 
 /**
  * Rule selector scoping as libcalico-go's rule conversion: when a rule side sets selector,
- * notSelector or namespaceSelector, its selector is ANDed with the namespace part (the
- * namespaceSelector, else "own namespace" for a NetworkPolicy). notSelector is not scoped.
+ * notSelector, namespaceSelector or serviceAccounts, its selector is ANDed with the namespace
+ * part (the namespaceSelector, else "own namespace" for a NetworkPolicy) and the service
+ * account match. notSelector is not scoped.
  */
-function resolver(ctx: Ctx, namespace: string | undefined): SelectorResolver {
-  return (_side: 'source' | 'destination', e: EntityRule, negated: boolean): MemberSet | null => {
-    if (negated) return memberSet(ctx, parseSelector(e.notSelector ?? ''), null, null);
+function resolver(ctx: EntityCtx, namespace: string | undefined): SelectorResolver {
+  const pick = (e: EntityRule): Pick => {
     const nsSel = e.namespaceSelector ? parseSelector(e.namespaceSelector) : null;
-    const ownNs = nsSel === null ? namespace ?? null : null;
-    if (!e.selector && nsSel === null && ownNs === null) return null;
-    return memberSet(ctx, parseSelector(e.selector ?? ''), nsSel, ownNs);
+    const sa = e.serviceAccounts;
+    return {
+      sel: parseSelector(e.selector ?? ''),
+      nsSel,
+      ownNs: nsSel === null ? namespace ?? null : null,
+      saNames: sa?.names?.length ? [...sa.names] : null,
+      saSel: sa?.selector ? parseSelector(sa.selector) : null,
+    };
   };
-}
-
-function memberSet(ctx: Ctx, sel: Selector, nsSel: Selector | null, ownNs: string | null): MemberSet {
-  const scope = nsSel ? ` (namespaces ${nsSel.toString()})` : ownNs !== null ? ` (namespace ${ownNs})` : '';
-  const text = `${sel.toString()}${scope}`;
-  const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  const known = ctx.sets.get(id);
-  if (known) return known;
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const ep of ctx.eps) {
-    if (ownNs !== null && ep.namespace !== ownNs) continue;
-    if (nsSel && !nsSel.matches(ctx.nsLabels.get(ep.namespace) ?? {})) continue;
-    if (!sel.matches(ep.labels)) continue;
-    v4.push(...ep.addrs.v4);
-    v6.push(...ep.addrs.v6);
-  }
-  const set: MemberSet = { id, text, members: { v4: minimalCover(v4), v6: minimalCover(v6) } };
-  ctx.sets.set(id, set);
-  return set;
-}
-
-/** Sorted, deduplicated, without prefixes that another member covers (nft interval sets refuse overlaps). */
-export function minimalCover(prefixes: readonly string[]): string[] {
-  const uniq = [...new Set(prefixes)].sort((a, b) => Number(a.split('/')[1]) - Number(b.split('/')[1]) || (a < b ? -1 : 1));
-  const kept: string[] = [];
-  for (const p of uniq) if (!kept.some((k) => prefixContains(k, p))) kept.push(p);
-  return kept.sort();
+  return {
+    members(e: EntityRule, negated: boolean): MemberSet | null {
+      if (negated) return memberSet(ctx, { sel: parseSelector(e.notSelector ?? ''), nsSel: null, ownNs: null, saNames: null, saSel: null });
+      const p = pick(e);
+      if (!e.selector && p.nsSel === null && p.ownNs === null && !p.saNames && !p.saSel) return null;
+      return memberSet(ctx, p);
+    },
+    namedPorts(e: EntityRule, names: readonly string[], protocol: number): NamedPortSet {
+      return namedPortSet(ctx, pick(e), names, protocol);
+    },
+  };
 }

@@ -3,22 +3,28 @@
 //
 // Design
 // - tern owns exactly one table (`inet tern`). Every write is ONE `nft -f` transaction, so
-//   the kernel sees the old table or the new one, never a mix. A change that only moves set
-//   elements is applied incrementally (add/delete element); anything else replaces the whole
-//   table inside one transaction (add table; delete table; table { … }).
+//   the kernel sees the old table or the new one, never a mix. A change is applied
+//   incrementally (diff.ts: set and map elements, changed chains flushed and refilled, new
+//   and removed chains and sets); a changed hook or chain comment, or a failed incremental
+//   transaction, replaces the whole table inside one transaction (add table; delete table;
+//   table { … }).
 // - After each apply the live table is read back: its summary (chains and rule counts, set
-//   and map elements, hooks) must equal the desired summary, and its full JSON (without
-//   handles) becomes the baseline. check() compares the live table with both; resync()
+//   and map elements, hooks) must equal the desired summary, and its JSON (without handles),
+//   per chain, set and map, becomes the baseline. After an incremental transaction only the
+//   objects it wrote are read back (up to 64; more: the whole table), so a one-rule change
+//   does not list a 30 000-rule table. check() compares the live table with both; resync()
 //   reapplies the whole table when either differs (tampering, a flushed ruleset, a reboot of
 //   nftables.service).
 // - Nothing outside the tern table is ever read or written.
 //
 // Thread safety: callers serialize apply/resync (AclCompanion runs one operation at a time).
 import { spawn } from 'node:child_process';
-import { canonicalPrefix } from '../net/prefix.js';
+import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { elementDiffScript, tableScript, type DesiredTable } from './render.js';
+import { incrementalSteps, type DiffStats } from './diff.js';
+import { runStepsAsync } from './steps.js';
+import { tableScript, type DesiredTable } from './render.js';
 
 export class AclError extends DaemonError {
   override readonly name = 'AclError';
@@ -30,6 +36,8 @@ export interface NftRunner {
   apply(script: string): Promise<void>;
   /** `nft -j list table FAMILY NAME`, parsed; null when the table does not exist. */
   listTable(family: string, name: string): Promise<unknown>;
+  /** `nft -j list chain|set|map FAMILY TABLE NAME`, parsed; null when it does not exist. Optional: without it read-back lists the table. */
+  listObject?(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown>;
 }
 
 export interface NftCommandOptions {
@@ -72,6 +80,15 @@ export class NftCommand implements NftRunner {
     }
     return JSON.parse(r.stdout) as unknown;
   }
+
+  async listObject(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown> {
+    const r = await this.run(['-j', 'list', kind, family, table, name]);
+    if (r.code !== 0) {
+      if (/No such file or directory|does not exist/i.test(r.stderr)) return null;
+      throw new AclError('ERR_ACL_NFT', `nft list ${kind} failed: ${r.stderr.trim()}`);
+    }
+    return JSON.parse(r.stdout) as unknown;
+  }
 }
 
 /** What must match between desired and live: chain rule counts and hooks, set and map contents. */
@@ -97,6 +114,11 @@ type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 function elementText(e: unknown, bits: number): string {
+  if (isObj(e) && Array.isArray(e.concat)) {
+    const [addr, ...rest] = e.concat as unknown[];
+    return [canonicalAddress(String(addr)), ...rest.map(String)].join(' . ');
+  }
+  if (isObj(e) && 'elem' in e && isObj(e.elem)) return elementText(e.elem.val, bits);
   if (typeof e === 'string') return canonicalPrefix(`${e}/${bits}`);
   if (isObj(e) && isObj(e.prefix)) return canonicalPrefix(`${String(e.prefix.addr)}/${String(e.prefix.len)}`);
   if (isObj(e) && Array.isArray(e.range)) return `${String(e.range[0])}-${String(e.range[1])}`;
@@ -121,7 +143,8 @@ export function summarizeLive(json: unknown): TableSummary {
       const name = String(o.rule.chain);
       s.chains[name] = (s.chains[name] ?? 0) + 1;
     } else if (isObj(o.set)) {
-      const bits = o.set.type === 'ipv6_addr' ? 128 : 32;
+      const type = Array.isArray(o.set.type) ? o.set.type.join(' . ') : String(o.set.type);
+      const bits = type.startsWith('ipv6_addr') ? 128 : 32;
       s.sets[String(o.set.name)] = (Array.isArray(o.set.elem) ? o.set.elem : []).map((e) => elementText(e, bits)).sort();
     } else if (isObj(o.map)) {
       const elems = Array.isArray(o.map.elem) ? (o.map.elem as unknown[]) : [];
@@ -135,6 +158,25 @@ export function summarizeLive(json: unknown): TableSummary {
   return s;
 }
 
+/** Comparable text of every chain (with its rules), set and map, without handles: `chain:NAME` → text. */
+export function fingerprints(json: unknown): Map<string, string> {
+  const parts = new Map<string, unknown[]>();
+  const add = (key: string, o: unknown): void => {
+    let l = parts.get(key);
+    if (!l) parts.set(key, (l = []));
+    l.push(o);
+  };
+  for (const o of objects(json)) {
+    if (isObj(o.chain)) add(`chain:${String(o.chain.name)}`, o);
+    else if (isObj(o.rule)) add(`chain:${String(o.rule.chain)}`, o);
+    else if (isObj(o.set)) add(`set:${String(o.set.name)}`, o);
+    else if (isObj(o.map)) add(`map:${String(o.map.name)}`, o);
+  }
+  const out = new Map<string, string>();
+  for (const [k, l] of parts) out.set(k, JSON.stringify(l, (key, v: unknown) => (key === 'handle' ? undefined : v)));
+  return out;
+}
+
 /** The live table as comparable text: everything but handles and the metainfo header. */
 export function fingerprint(json: unknown): string {
   return JSON.stringify(objects(json).filter((o) => !('metainfo' in o)), (k, v: unknown) => (k === 'handle' ? undefined : v));
@@ -144,38 +186,87 @@ const stable = (s: TableSummary): string => JSON.stringify(s, (_k, v: unknown) =
 
 export type ApplyMode = 'full' | 'incremental' | 'unchanged';
 
+/** Above this many changed objects an incremental apply reads the whole table back. */
+const TARGETED_READBACK_MAX = 64;
+
+/** Restricts a summary to the named objects. */
+function pick(s: TableSummary, chains: readonly string[], sets: readonly string[], maps: readonly string[]): TableSummary {
+  const sub = <T>(r: Record<string, T>, names: readonly string[]): Record<string, T> => Object.fromEntries(names.filter((n) => n in r).map((n) => [n, r[n]!]));
+  return { chains: sub(s.chains, chains), hooks: sub(s.hooks, chains), sets: sub(s.sets, sets), maps: sub(s.maps, maps) };
+}
+
 /** Desired state, last applied state and the live-table baseline for table `inet tern`. */
 export class NftTable {
   private applied: DesiredTable | null = null;
-  private baseline: string | null = null;
+  /** Per-object fingerprints of the live table as last verified (empty: not verified). */
+  private baseline = new Map<string, string>();
 
   constructor(private readonly runner: NftRunner, private readonly logger: Logger) {}
 
-  /** Makes the live table equal `desired`; one transaction, incremental when possible. */
+  /**
+   * Makes the live table equal `desired`; one transaction, incremental when possible. The
+   * objects written are read back and must match (all of them after a full replace).
+   */
   async apply(desired: DesiredTable, force = false): Promise<ApplyMode> {
     const prev = this.applied;
-    if (!force && prev && JSON.stringify(prev) === JSON.stringify(desired) && this.baseline !== null) return 'unchanged';
+    const stats: { value?: DiffStats } = {};
+    const diff = !force && prev && this.baseline.size > 0 ? await runStepsAsync(incrementalSteps(prev, desired, stats), 4) : null;
+    if (diff === '') {
+      this.applied = desired;
+      return 'unchanged';
+    }
     let mode: ApplyMode = 'full';
-    const diff = !force && prev && this.baseline !== null ? elementDiffScript(prev, desired) : null;
     this.applied = null;
-    this.baseline = null;
+    const baseline = this.baseline;
+    this.baseline = new Map();
     if (diff !== null) {
       try {
-        if (diff !== '') await this.runner.apply(diff);
+        await this.runner.apply(diff);
         mode = 'incremental';
       } catch (err) {
         this.logger.warn('incremental nft update failed, replacing the table', { event: 'aclIncrementalFailed', error: errorMessage(err) });
       }
     }
     if (mode === 'full') await this.runner.apply(tableScript(desired));
-    const live = await this.runner.listTable(desired.family, desired.name);
-    const want = stable(summarizeDesired(desired));
-    if (live === null || stable(summarizeLive(live)) !== want) {
-      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name} differs from what was just applied`);
+    const st = stats.value;
+    const touched = st ? st.touched.chains.length + st.touched.sets.length + st.touched.maps.length : Infinity;
+    if (mode === 'incremental' && st && this.runner.listObject && touched <= TARGETED_READBACK_MAX) {
+      await this.readBackObjects(desired, st, baseline);
+    } else {
+      const live = await this.runner.listTable(desired.family, desired.name);
+      if (live === null || stable(summarizeLive(live)) !== stable(summarizeDesired(desired))) {
+        throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name} differs from what was just applied`);
+      }
+      this.baseline = fingerprints(live);
     }
     this.applied = desired;
-    this.baseline = fingerprint(live);
     return mode;
+  }
+
+  /** Reads back only what an incremental transaction wrote; the rest keeps its baseline. */
+  private async readBackObjects(desired: DesiredTable, st: DiffStats, old: Map<string, string>): Promise<void> {
+    const list = this.runner.listObject!.bind(this.runner);
+    const items: unknown[] = [];
+    const jobs: [kind: 'chain' | 'set' | 'map', name: string][] = [
+      ...st.touched.chains.map((n) => ['chain', n] as ['chain', string]),
+      ...st.touched.sets.map((n) => ['set', n] as ['set', string]),
+      ...st.touched.maps.map((n) => ['map', n] as ['map', string]),
+    ];
+    for (const [kind, name] of jobs) {
+      const json = await list(kind, desired.family, desired.name, name);
+      if (json === null) throw new AclError('ERR_ACL_READBACK', `${kind} ${name} is missing after the incremental apply`);
+      items.push(...objects(json));
+    }
+    const live = { nftables: items };
+    const want = pick(summarizeDesired(desired), st.touched.chains, st.touched.sets, st.touched.maps);
+    if (stable(summarizeLive(live)) !== stable(want)) {
+      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name}: what was just written differs from what was applied`);
+    }
+    const next = new Map(old);
+    for (const n of st.deleted.chains) next.delete(`chain:${n}`);
+    for (const n of st.deleted.sets) next.delete(`set:${n}`);
+    for (const [k, v] of fingerprints(live)) next.set(k, v);
+    this.baseline = next;
   }
 
   /** Null when the live table matches; otherwise why not. */
@@ -185,7 +276,9 @@ export class NftTable {
     const live = await this.runner.listTable(want.family, want.name);
     if (live === null) return 'table is missing';
     if (stable(summarizeLive(live)) !== stable(summarizeDesired(want))) return 'chains, sets or maps differ';
-    if (fingerprint(live) !== this.baseline) return 'rules differ';
+    const now = fingerprints(live);
+    if (now.size !== this.baseline.size) return 'rules differ';
+    for (const [k, v] of now) if (this.baseline.get(k) !== v) return 'rules differ';
     return null;
   }
 
@@ -197,10 +290,10 @@ export class NftTable {
     return drift;
   }
 
-  /** Deletes table `inet tern` (and only it), if it exists. */
+/** Deletes table `inet tern` (and only it), if it exists. */
   async remove(family = 'inet', name = 'tern'): Promise<void> {
     this.applied = null;
-    this.baseline = null;
+    this.baseline = new Map();
     if ((await this.runner.listTable(family, name)) === null) return;
     await this.runner.apply(`delete table ${family} ${name}\n`);
   }

@@ -9,20 +9,30 @@
 //                         `tern-tw-<iface>` (ingress). Two base chains because an Allow is an
 //                         nft `accept`, which ends only the base chain it runs in: a packet
 //                         between two local pods is accepted by egress, then judged by ingress.
-//   `tern-fw/tw-<iface>`  invalid drop; jump to each policy chain in order; drop if a policy
-//                         selected the endpoint; else (or after a Pass) jump to the profiles;
-//                         drop if none accepted.
+//   base chain `tern-wl-to-host` hook input, priority filter+10: traffic from a workload to
+//                         the host itself. Established/related and IPv6 neighbour discovery
+//                         accepted; then Felix's DefaultEndpointToHostAction after the
+//                         workload's egress policy: Drop (default) drops, Accept/Return run
+//                         `tern-fw-<iface>` (its Allow accepts).
+//   `tern-fw/tw-<iface>`  invalid drop; (egress) anti-spoofing, IPIP/VXLAN from the workload
+//                         dropped; jump to each tier's group chain in tier order; then the
+//                         profiles; drop if none accepted.
+//   `tern-go/gi-<hash>`   a policy group: one tier's policy list for a direction, shared by
+//                         every endpoint with the same list (Felix's policy groups). Jumps to
+//                         each policy chain (returning at once when a Pass set the pass bit),
+//                         then the end of the tier: drop (defaultAction Deny) or return (Pass).
 //   `tern-pi/po-<policy>`, `tern-pri/pro-<profile>`: one nft rule per Calico rule and family.
 //                         Allow = accept, Deny = drop, Log = log and continue, Pass = set the pass
 //                         mark bit and return (policy) or return (profile).
-//   sets `tern-s4-<id>` / `tern-s6-<id>`: member addresses of a rule selector.
+//   sets `tern-s4-<id>` / `tern-s6-<id>`: member addresses of a rule selector;
+//   `tern-n4-<id>` / `tern-n6-<id>`: `address . port` pairs of named ports.
 //
 // Invariants: every name is derived from the model alone (same model → same text); the pass
 // bit is touched only in endpoint chains whose policies contain a Pass rule, and is cleared
 // before any verdict that can follow it.
 import { createHash } from 'node:crypto';
-import type { AclEndpoint, AclModel, AclPolicy } from './model.js';
-import type { AclRule, Direction, EntityMatch, IpVersion, PortRange } from './rules.js';
+import type { AclEndpoint, AclModel, AclPolicy, TierPlan } from './model.js';
+import type { AclRule, Direction, EntityMatch, IpVersion, NamedPortSet, PortRange } from './rules.js';
 import { PROTOCOLS } from './rules.js';
 
 export interface RenderOptions {
@@ -32,11 +42,26 @@ export interface RenderOptions {
   /** Packet-mark bit tern uses for Pass (Felix's pass bit by default). */
   readonly passMark?: number;
   readonly interfacePrefix?: string;
+  /** Felix's DefaultEndpointToHostAction: what follows a workload's egress policy for traffic to the host. */
+  readonly endpointToHostAction?: EndpointToHostAction;
+  /** Felix's AllowIPIPPacketsFromWorkloads / AllowVXLANPacketsFromWorkloads. */
+  readonly allowIPIPFromWorkloads?: boolean;
+  readonly allowVXLANFromWorkloads?: boolean;
+  readonly vxlanPort?: number;
 }
 
-export const DEFAULT_RENDER = { table: 'tern', priority: 10, passMark: 0x20000, interfacePrefix: 'cali' } as const;
+export type EndpointToHostAction = 'Drop' | 'Accept' | 'Return';
 
-export interface NftSet { readonly name: string; readonly type: 'ipv4_addr' | 'ipv6_addr'; readonly elements: readonly string[] }
+export const DEFAULT_RENDER = {
+  table: 'tern', priority: 10, passMark: 0x20000, interfacePrefix: 'cali',
+  endpointToHostAction: 'Drop' as EndpointToHostAction, allowIPIPFromWorkloads: false, allowVXLANFromWorkloads: false, vxlanPort: 4789,
+} as const;
+
+/** ICMPv6 neighbour discovery and MLD a workload needs to talk to its host (Felix allows 130-136). */
+const ND_TYPES = [130, 131, 132, 133, 135, 136];
+
+export type NftSetType = 'ipv4_addr' | 'ipv6_addr' | 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';
+export interface NftSet { readonly name: string; readonly type: NftSetType; readonly elements: readonly string[] }
 export interface NftMap { readonly name: string; readonly elements: readonly (readonly [iface: string, chain: string])[] }
 export interface NftChain { readonly name: string; readonly hook?: string; readonly comment?: string; readonly rules: readonly string[] }
 export interface DesiredTable {
@@ -63,6 +88,8 @@ export const policyChain = (d: Direction, key: string): string => nftName(`tern-
 export const profileChain = (d: Direction, key: string): string => nftName(`tern-${DIR_TAG[d].profile}`, key);
 export const endpointChain = (d: Direction, iface: string): string => nftName(`tern-${DIR_TAG[d].ep}`, iface);
 export const setName = (v: IpVersion, id: string): string => `tern-s${v}-${id}`;
+export const namedSetName = (v: IpVersion, id: string): string => `tern-n${v}-${id}`;
+const groupChain = (d: Direction, id: string): string => `tern-g${d === 'egress' ? 'o' : 'i'}-${id}`;
 
 const quote = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
 /** nft refuses comments over 128 characters: printable ASCII, cut to fit. */
@@ -72,11 +99,26 @@ const nftComment = (s: string): string => {
 };
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
-interface Ctx { readonly opts: Required<RenderOptions>; readonly usedSets: Set<string> }
+interface Ctx {
+  readonly opts: Required<RenderOptions>;
+  readonly usedSets: Set<string>;
+  readonly usedNamed: Set<string>;
+  /** Policy-group chains by name. */
+  readonly groups: Map<string, NftChain>;
+}
 
 export function renderTable(model: AclModel, options: RenderOptions = {}): DesiredTable {
+  const g = renderSteps(model, options);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** renderTable as steps (one per chain), for the companion's sliced build (model.ts runStepsAsync). */
+export function* renderSteps(model: AclModel, options: RenderOptions = {}): Generator<void, DesiredTable> {
   const opts = { ...DEFAULT_RENDER, ...options };
-  const ctx: Ctx = { opts, usedSets: new Set() };
+  const ctx: Ctx = { opts, usedSets: new Set(), usedNamed: new Set(), groups: new Map() };
   const chains: NftChain[] = [];
   const dirs: Direction[] = ['egress', 'ingress'];
   for (const d of dirs) {
@@ -84,6 +126,7 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
     for (const key of [...polKeys].sort()) {
       const p = model.policies.get(key);
       if (p) chains.push(policyRules(ctx, p, d, policyChain(d, key), 'policy'));
+      yield;
     }
     const profKeys = new Set(model.endpoints.flatMap((e) => e.profiles));
     for (const key of [...profKeys].sort()) {
@@ -95,12 +138,14 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
   for (const d of dirs) {
     const elements: (readonly [string, string])[] = [];
     for (const ep of model.endpoints) {
+      yield;
       chains.push(...endpointChains(ctx, model, ep, d));
       elements.push([ep.iface, endpointChain(d, ep.iface)]);
     }
     maps.push({ name: d === 'egress' ? 'tern-from-wl-dispatch' : 'tern-to-wl-dispatch', elements });
   }
-  chains.push(baseChain(opts, 'egress'), baseChain(opts, 'ingress'));
+  chains.push(...[...ctx.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  chains.push(baseChain(opts, 'egress'), baseChain(opts, 'ingress'), toHostChain(opts));
   const sets: NftSet[] = [];
   for (const id of [...ctx.usedSets].sort()) {
     const s = model.sets.get(id);
@@ -108,7 +153,31 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
     sets.push({ name: setName(4, id), type: 'ipv4_addr', elements: s.members.v4 });
     sets.push({ name: setName(6, id), type: 'ipv6_addr', elements: s.members.v6 });
   }
+  for (const id of [...ctx.usedNamed].sort()) {
+    const s = model.namedSets.get(id);
+    if (!s) continue;
+    sets.push({ name: namedSetName(4, id), type: 'ipv4_addr . inet_service', elements: s.members.v4 });
+    sets.push({ name: namedSetName(6, id), type: 'ipv6_addr . inet_service', elements: s.members.v6 });
+  }
   return { family: 'inet', name: opts.table, sets, maps, chains };
+}
+
+/** Workload → host (INPUT): Felix's cali-wl-to-host with DefaultEndpointToHostAction. */
+function toHostChain(opts: Required<RenderOptions>): NftChain {
+  const prio = opts.priority;
+  const wl = quote(`${opts.interfacePrefix}*`);
+  const rules = [
+    `iifname != ${wl} accept`,
+    'ct state established,related accept',
+    `meta l4proto ipv6-icmp icmpv6 type { ${ND_TYPES.join(', ')} } accept`,
+  ];
+  if (opts.endpointToHostAction === 'Drop') rules.push(`iifname ${wl} drop comment ${nftComment('DefaultEndpointToHostAction Drop')}`);
+  else rules.push('iifname vmap @tern-from-wl-dispatch', `iifname ${wl} drop comment ${nftComment('unknown workload interface')}`);
+  return {
+    name: 'tern-wl-to-host',
+    hook: `type filter hook input priority filter ${prio < 0 ? '-' : '+'} ${Math.abs(prio)}; policy accept;`,
+    rules,
+  };
 }
 
 function baseChain(opts: Required<RenderOptions>, d: Direction): NftChain {
@@ -128,28 +197,57 @@ function baseChain(opts: Required<RenderOptions>, d: Direction): NftChain {
 }
 
 function endpointChains(ctx: Ctx, model: AclModel, ep: AclEndpoint, d: Direction): NftChain[] {
-  const pass = hex(ctx.opts.passMark);
   const clear = hex(~ctx.opts.passMark >>> 0);
-  const policies = ep.policies[d].map((k) => model.policies.get(k)).filter((p): p is AclPolicy => p !== undefined);
-  const usesPass = policies.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
   const name = endpointChain(d, ep.iface);
-  const profName = nftName(`tern-${DIR_TAG[d].ep}p`, ep.iface);
-  const profileRules = [
-    ...ep.profiles.map((p) => `jump ${profileChain(d, p)}`),
-    `drop comment "no profile allowed"`,
-  ];
   const rules = ['ct state invalid drop'];
-  if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
-  for (const p of policies) {
-    rules.push(`jump ${policyChain(d, p.key)}`);
-    if (usesPass) rules.push(`meta mark & ${pass} == ${pass} goto ${profName}`);
+  if (d === 'egress') rules.push(...egressGuards(ctx, ep));
+  let anyPass = false;
+  for (const t of ep.tiers[d]) {
+    const g = groupFor(ctx, model, t, d);
+    anyPass ||= g.usesPass;
+    rules.push(`jump ${g.name}`);
   }
-  if (policies.length > 0) rules.push(`drop comment "no policy allowed"`);
-  else rules.push(...profileRules);
-  const comment = `WorkloadEndpoint ${ep.key} ${d}`;
-  const out: NftChain[] = [{ name, comment, rules }];
-  if (usesPass) out.push({ name: profName, comment: `${comment} profiles after Pass`, rules: [`meta mark set meta mark & ${clear}`, ...profileRules] });
+  if (anyPass) rules.push(`meta mark set meta mark & ${clear}`);
+  if (ep.tiers[d].length === 0 && ep.profiles.length === 0) rules.push(`drop comment "isolated: no policy, no profile"`);
+  else {
+    rules.push(...ep.profiles.map((p) => `jump ${profileChain(d, p)}`));
+    rules.push(`drop comment "no profile allowed"`);
+  }
+  return [{ name, comment: `WorkloadEndpoint ${ep.key} ${d}`, rules }];
+}
+
+/** Anti-spoofing and Felix's drop of IPIP/VXLAN packets a workload originates. */
+function egressGuards(ctx: Ctx, ep: AclEndpoint): string[] {
+  const out: string[] = [];
+  for (const [v, proto, list] of [[4, 'ip', ep.sources.v4], [6, 'ip6', ep.sources.v6]] as const) {
+    out.push(list.length > 0
+      ? `meta nfproto ipv${v} ${proto} saddr != ${setLiteral(list)} drop comment "anti-spoofing"`
+      : `meta nfproto ipv${v} drop comment "anti-spoofing: no IPv${v} address"`);
+  }
+  if (!ctx.opts.allowIPIPFromWorkloads) out.push(`meta l4proto 4 drop comment "IPIP from workload"`);
+  if (!ctx.opts.allowVXLANFromWorkloads) out.push(`udp dport ${ctx.opts.vxlanPort} drop comment "VXLAN from workload"`);
   return out;
+}
+
+/** The policy-group chain of one tier's policy list, shared by endpoints with the same list. */
+function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name: string; usesPass: boolean } {
+  const id = createHash('sha256').update(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`).digest('hex').slice(0, 16);
+  const name = groupChain(d, id);
+  const policies = t.policies.map((k) => model.policies.get(k)).filter((p): p is AclPolicy => p !== undefined);
+  const usesPass = policies.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
+  if (!ctx.groups.has(name)) {
+    const pass = hex(ctx.opts.passMark);
+    const clear = hex(~ctx.opts.passMark >>> 0);
+    const rules: string[] = [];
+    if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
+    for (const p of policies) {
+      rules.push(`jump ${policyChain(d, p.key)}`);
+      if (usesPass) rules.push(`meta mark & ${pass} == ${pass} return`);
+    }
+    rules.push(t.defaultAction === 'Pass' ? `return comment ${nftComment(`tier ${t.tier} defaultAction Pass`)}` : `drop comment ${nftComment(`end of tier ${t.tier}`)}`);
+    ctx.groups.set(name, { name, comment: `tier ${t.tier} ${d}: ${t.policies.join(', ')}`, rules });
+  }
+  return { name, usesPass };
 }
 
 function policyRules(ctx: Ctx, p: AclPolicy, d: Direction, name: string, role: 'policy' | 'profile'): NftChain {
@@ -167,19 +265,50 @@ function verdict(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'
   }
 }
 
-/** One nft rule per address family the rule can match; family-free rules render once. */
+type PortAlt = { readonly ranges: readonly PortRange[] } | { readonly named: NamedPortSet } | null;
+
+/** A side's port alternatives: numeric ports and named ports match either (two nft rules). */
+function portAlts(e: EntityMatch): PortAlt[] {
+  const out: PortAlt[] = [];
+  if (e.ports) out.push({ ranges: e.ports });
+  if (e.namedPorts) out.push({ named: e.namedPorts });
+  return out.length > 0 ? out : [null];
+}
+
+/**
+ * One nft rule per address family the rule can match (family-free rules render once), and
+ * per combination of numeric/named port alternatives of its two sides.
+ */
 function ruleLines(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'): string[] {
-  const tail = [...protoParts(r), verdict(ctx, r, chain, role)];
-  const familySpecific = [r.source, r.destination].some((e) => e.nets || e.notNets || e.selector || e.notSelector);
-  if (!familySpecific && r.families.size === 2) return [tail.join(' ')];
   const out: string[] = [];
-  for (const v of [4, 6] as const) {
-    if (!r.families.has(v)) continue;
-    const addr = [...addrParts(ctx, r.source, v, 'saddr'), ...addrParts(ctx, r.destination, v, 'daddr')];
-    const head = addr.length > 0 ? addr : [`meta nfproto ipv${v}`];
-    out.push([...head, ...tail].join(' '));
+  for (const sp of portAlts(r.source)) {
+    for (const dp of portAlts(r.destination)) {
+      const named = (sp && 'named' in sp) || (dp && 'named' in dp);
+      const tail = [...protoParts(r, sp, dp), verdict(ctx, r, chain, role)];
+      const familySpecific = named || [r.source, r.destination].some((e) => e.nets || e.notNets || e.selector || e.notSelector);
+      if (!familySpecific && r.families.size === 2) {
+        out.push(tail.join(' '));
+        continue;
+      }
+      for (const v of [4, 6] as const) {
+        if (!r.families.has(v)) continue;
+        const addr = [
+          ...addrParts(ctx, r.source, v, 'saddr'), ...namedPart(ctx, r, sp, v, 'saddr', 'sport'),
+          ...addrParts(ctx, r.destination, v, 'daddr'), ...namedPart(ctx, r, dp, v, 'daddr', 'dport'),
+        ];
+        const head = addr.length > 0 ? addr : [`meta nfproto ipv${v}`];
+        out.push([...head, ...tail].join(' '));
+      }
+    }
   }
   return out;
+}
+
+function namedPart(ctx: Ctx, r: AclRule, alt: PortAlt, v: IpVersion, field: 'saddr' | 'daddr', port: 'sport' | 'dport'): string[] {
+  if (!alt || !('named' in alt)) return [];
+  ctx.usedNamed.add(alt.named.id);
+  const l4 = r.protocol === PROTOCOLS.udp ? 'udp' : r.protocol === PROTOCOLS.sctp ? 'sctp' : 'tcp';
+  return [`${v === 4 ? 'ip' : 'ip6'} ${field} . ${l4} ${port} @${namedSetName(v, alt.named.id)}`];
 }
 
 function setLiteral(items: readonly string[]): string {
@@ -208,12 +337,12 @@ function portSet(ps: readonly PortRange[]): string {
   return setLiteral(ps.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)));
 }
 
-function protoParts(r: AclRule): string[] {
+function protoParts(r: AclRule, sp: PortAlt, dp: PortAlt): string[] {
   const out: string[] = [];
   if (r.protocol !== null) out.push(`meta l4proto ${r.protocol}`);
   if (r.notProtocol !== null) out.push(`meta l4proto != ${r.notProtocol}`);
-  for (const [e, dir] of [[r.source, 'sport'], [r.destination, 'dport']] as const) {
-    if (e.ports) out.push(`th ${dir} ${portSet(e.ports)}`);
+  for (const [e, alt, dir] of [[r.source, sp, 'sport'], [r.destination, dp, 'dport']] as const) {
+    if (alt && 'ranges' in alt) out.push(`th ${dir} ${portSet(alt.ranges)}`);
     if (e.notPorts) out.push(`th ${dir} != ${portSet(e.notPorts)}`);
   }
   const icmpProto = r.protocol === PROTOCOLS.icmpv6 ? 'icmpv6' : 'icmp';
@@ -230,7 +359,8 @@ function protoParts(r: AclRule): string[] {
 export function tableScript(t: DesiredTable): string {
   const lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
   for (const s of t.sets) {
-    lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`, '\t\tflags interval');
+    lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`);
+    if (!s.type.includes('.')) lines.push('\t\tflags interval');
     if (s.elements.length > 0) lines.push(`\t\telements = { ${s.elements.join(', ')} }`);
     lines.push('\t}');
   }

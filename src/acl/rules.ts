@@ -39,12 +39,23 @@ export interface MemberSet {
   readonly members: Nets;
 }
 
+/** `address . port` pairs of the endpoints whose named ports match (one set per family). */
+export interface NamedPortSet {
+  readonly id: string;
+  readonly text: string;
+  readonly names: readonly string[];
+  /** "10.65.1.1 . 5432" (IPv4), "fd00::1 . 5432" (IPv6). */
+  readonly members: Nets;
+}
+
 export interface EntityMatch {
   readonly nets: Nets | null;
   readonly notNets: Nets | null;
   readonly selector: MemberSet | null;
   readonly notSelector: MemberSet | null;
+  /** Numeric ports; with `namedPorts` the side matches either (Felix ORs them). */
   readonly ports: readonly PortRange[] | null;
+  readonly namedPorts: NamedPortSet | null;
   readonly notPorts: readonly PortRange[] | null;
 }
 
@@ -61,12 +72,19 @@ export interface AclRule {
   readonly notIcmp: IcmpMatch | null;
   readonly source: EntityMatch;
   readonly destination: EntityMatch;
+  /** The rule had an HTTP match, which Felix ignores without an application-layer proxy. */
+  readonly httpIgnored: boolean;
   /** Short description for logs and explain: "Allow tcp dst 5432". */
   readonly summary: string;
 }
 
-/** Resolves a rule selector (scoped by the caller to the policy's namespace) to a member set. */
-export type SelectorResolver = (side: 'source' | 'destination', entity: EntityRule, negated: boolean) => MemberSet | null;
+/** Resolves rule selectors (scoped by the caller to the policy's namespace) to member sets. */
+export interface SelectorResolver {
+  /** The side's selector (negated: its notSelector); null when the side selects by address only. */
+  members(entity: EntityRule, negated: boolean): MemberSet | null;
+  /** The named ports `names` (protocol number) of the endpoints the side's selector picks. */
+  namedPorts(entity: EntityRule, names: readonly string[], protocol: number): NamedPortSet;
+}
 
 export function protocolNumber(p: string | number, field: string): number {
   if (typeof p === 'number') {
@@ -83,11 +101,21 @@ export function protocolName(n: number): string {
   return PROTO_NAMES.get(n) ?? String(n);
 }
 
+const NAMED_PORT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i;
+
+/** Splits a ports list into numeric ranges and port names. */
+export function splitPorts(list: readonly (number | string)[], field: string): { ranges: PortRange[]; names: string[] } {
+  const numeric = list.filter((p) => typeof p === 'number' || /^\d+(:\d+)?$/.test(String(p)));
+  const names = list.filter((p) => !numeric.includes(p)).map(String);
+  for (const n of names) if (!NAMED_PORT.test(n) || n.length > 15) throw new RuleError(field, `"${n}" is not a port, range or port name`);
+  return { ranges: parsePorts(numeric, field), names };
+}
+
 export function parsePorts(list: readonly (number | string)[], field: string): PortRange[] {
   return list.map((p) => {
     const text = String(p);
     const m = /^(\d+)(?::(\d+))?$/.exec(text);
-    if (!m) throw new RuleError(field, `"${text}" is not a port or range (named ports are not supported)`);
+    if (!m) throw new RuleError(field, `"${text}" is not a port or range here (named ports only in ports, not notPorts)`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
     if (from > 65535 || to > 65535 || from > to) throw new RuleError(field, `"${text}" is not a valid port range`);
@@ -120,19 +148,31 @@ function icmpMatch(f: IcmpFields | undefined, field: string): IcmpMatch | null {
   return f.code === undefined ? { type: f.type } : { type: f.type, code: f.code };
 }
 
-function entity(e: EntityRule | undefined, side: 'source' | 'destination', resolve: SelectorResolver, field: string): EntityMatch {
+function numericNotPorts(list: readonly (number | string)[], field: string): PortRange[] {
+  const { ranges, names } = splitPorts(list, field);
+  if (names.length > 0) throw new UnsupportedRuleError(field, `named ports (${names.join(', ')}) in notPorts are not supported by tern`);
+  return ranges;
+}
+
+/** Thrown for a field Calico has but tern cannot honour here: the policy fails closed. */
+export class UnsupportedRuleError extends RuleError {}
+
+function entity(e: EntityRule | undefined, resolve: SelectorResolver, field: string, protocol: number | null): EntityMatch {
   const x = e ?? {};
-  if (x.serviceAccounts && (x.serviceAccounts.names?.length || x.serviceAccounts.selector)) {
-    throw new RuleError(`${field}.serviceAccounts`, 'service account matches are not supported by tern');
+  if (x.services) {
+    throw new UnsupportedRuleError(`${field}.services`, `service "${x.services.namespace ?? ''}/${x.services.name}" needs Kubernetes endpoint data, which tern does not have`);
   }
-  const scoped = Boolean(x.selector || x.notSelector || x.namespaceSelector);
+  const split = x.ports?.length ? splitPorts(x.ports, `${field}.ports`) : null;
+  const scoped = Boolean(x.selector || x.notSelector || x.namespaceSelector || x.serviceAccounts?.names?.length || x.serviceAccounts?.selector);
+  const named = split && split.names.length > 0 && protocol !== null ? resolve.namedPorts(x, split.names, protocol) : null;
   return {
     nets: x.nets?.length ? splitNets(x.nets, `${field}.nets`) : null,
     notNets: x.notNets?.length ? splitNets(x.notNets, `${field}.notNets`) : null,
-    selector: scoped ? resolve(side, x, false) : null,
-    notSelector: x.notSelector ? resolve(side, x, true) : null,
-    ports: x.ports?.length ? parsePorts(x.ports, `${field}.ports`) : null,
-    notPorts: x.notPorts?.length ? parsePorts(x.notPorts, `${field}.notPorts`) : null,
+    selector: scoped ? resolve.members(x, false) : null,
+    notSelector: x.notSelector ? resolve.members(x, true) : null,
+    ports: split && (split.ranges.length > 0 || named === null) ? split.ranges : null,
+    namedPorts: named,
+    notPorts: x.notPorts?.length ? numericNotPorts(x.notPorts, `${field}.notPorts`) : null,
   };
 }
 
@@ -147,12 +187,12 @@ export function normalizeRule(rule: Rule, index: number, resolve: SelectorResolv
   if (!['Allow', 'Deny', 'Log', 'Pass'].includes(rule.action)) throw new RuleError(`${field}.action`, `unknown action "${String(rule.action)}"`);
   const protocol = rule.protocol === undefined ? null : protocolNumber(rule.protocol, `${field}.protocol`);
   const notProtocol = rule.notProtocol === undefined ? null : protocolNumber(rule.notProtocol, `${field}.notProtocol`);
-  const source = entity(rule.source, 'source', resolve, `${field}.source`);
-  const destination = entity(rule.destination, 'destination', resolve, `${field}.destination`);
-  const usesPorts = source.ports || source.notPorts || destination.ports || destination.notPorts;
+  const usesPorts = [rule.source, rule.destination].some((e) => e?.ports?.length || e?.notPorts?.length);
   if (usesPorts && (protocol === null || !PORT_PROTOCOLS.has(protocol))) {
     throw new RuleError(`${field}`, 'ports need protocol TCP, UDP or SCTP');
   }
+  const source = entity(rule.source, resolve, `${field}.source`, protocol);
+  const destination = entity(rule.destination, resolve, `${field}.destination`, protocol);
   const icmp = icmpMatch(rule.icmp, `${field}.icmp`);
   const notIcmp = icmpMatch(rule.notICMP, `${field}.notICMP`);
   const families = new Set<IpVersion>([4, 6]);
@@ -166,9 +206,13 @@ export function normalizeRule(rule: Rule, index: number, resolve: SelectorResolv
   }
   if (protocol === PROTOCOLS.icmp) families.delete(6);
   if (protocol === PROTOCOLS.icmpv6) families.delete(4);
-  narrowFamilies(families, source.nets);
-  narrowFamilies(families, destination.nets);
-  const r = { index, action: rule.action, families, protocol, notProtocol, icmp, notIcmp, source, destination };
+  // Felix's FilterRuleToIPVersion: nets or notNets with no CIDR of a family drop the rule there.
+  for (const e of [source, destination]) {
+    narrowFamilies(families, e.nets);
+    narrowFamilies(families, e.notNets);
+  }
+  const httpIgnored = rule.http !== undefined && rule.http !== null;
+  const r = { index, action: rule.action, families, protocol, notProtocol, icmp, notIcmp, source, destination, httpIgnored };
   return { ...r, summary: summarize(r) };
 }
 
@@ -186,7 +230,7 @@ function entityText(e: EntityMatch, tag: 'src' | 'dst'): string[] {
   if (e.notNets) out.push(`${tag} not net ${netsText(e.notNets)}`);
   if (e.selector) out.push(`${tag} selector ${e.selector.text}`);
   if (e.notSelector) out.push(`${tag} not selector ${e.notSelector.text}`);
-  if (e.ports) out.push(`${tag} ${portsText(e.ports)}`);
+  if (e.ports || e.namedPorts) out.push(`${tag} ${[e.ports ? portsText(e.ports) : '', ...(e.namedPorts?.names ?? [])].filter(Boolean).join(',')}`);
   if (e.notPorts) out.push(`${tag} not ${portsText(e.notPorts)}`);
   return out;
 }
@@ -199,6 +243,7 @@ function summarize(r: Omit<AclRule, 'summary'>): string {
   if (r.icmp) parts.push(`type ${r.icmp.type}${r.icmp.code === undefined ? '' : ` code ${r.icmp.code}`}`);
   if (r.notIcmp) parts.push(`not type ${r.notIcmp.type}${r.notIcmp.code === undefined ? '' : ` code ${r.notIcmp.code}`}`);
   parts.push(...entityText(r.source, 'src'), ...entityText(r.destination, 'dst'));
+  if (r.httpIgnored) parts.push('(http match ignored, as Felix without an application-layer proxy)');
   if (r.families.size === 0) parts.push('(matches no address family)');
   return parts.join(' ');
 }

@@ -133,11 +133,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const peer of this.peers.values()) if (peer.refresh()) this.emit('stateChange', peer.handle);
   }
 
-  /** Cease 6/2 to every peer, wait for the sockets to close, close the listener. */
+  /**
+   * Cease 6/4 (Administrative Reset) to every peer, wait for the sockets to close, close the
+   * listener. RFC 8538 §5 leaves 6/4 to the implementation: tern stops to come back (restart,
+   * upgrade), so it is not a Hard Reset and helpers with the N bit keep our routes.
+   */
   async stop(): Promise<void> {
     const all = [...this.peers].map(([key, peer]) => {
       this.peers.delete(key);
-      return peer.stop('adminShutdown');
+      return peer.stop('adminReset');
     });
     await Promise.all([...all, ...this.stopping]);
     const server = this.server;

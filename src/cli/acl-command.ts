@@ -3,7 +3,7 @@
 // The work modules are imported inside the actions: `tern` loads only what its command runs.
 import type { Command } from 'commander';
 import type { LogLevel } from '../util/log.js';
-import { resolveDatastoreSpec, resolveNodeName } from './env.js';
+import { resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
 
 export function registerAclCommands(program: Command): void {
   const acl = program
@@ -12,20 +12,26 @@ export function registerAclCommands(program: Command): void {
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
     .option('--node <name>', 'this node\'s name (env: NODENAME)')
     .option('--cleanup', 'remove tern\'s nftables table on exit (default: keep it, as Felix does)')
-    .option('--once', 'apply once and exit')
+    .option('--once', 'apply once and exit (non-zero when a resource is not honoured or the apply failed)')
+    .option('--endpoint-to-host-action <action>', 'Drop | Accept | Return after a workload\'s egress policy, for traffic to this host (env: FELIX_DEFAULTENDPOINTTOHOSTACTION; default Drop)')
     .option('--resync <seconds>', 'seconds between checks of the live table', '10')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (opts) => {
       const [{ runAclCompanion }, { openDatastore }, { createLogger }] = await Promise.all([
         import('../acl/cli.js'), import('../datastore/index.js'), import('../util/log.js'),
       ]);
-      const datastore = openDatastore(resolveDatastoreSpec(opts.datastore));
+      const logger = createLogger({ level: opts.logLevel as LogLevel });
+      const datastore = openDatastore(resolveDatastoreSpec(opts.datastore), { logger });
       const result = await runAclCompanion(
-        { node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync) },
-        { source: datastore, logger: createLogger({ level: opts.logLevel as LogLevel }) },
+        {
+          node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync),
+          endpointToHostAction: resolveEndpointToHostAction(opts.endpointToHostAction),
+        },
+        { source: datastore, logger },
       );
+      for (const p of result.problems) process.stderr.write(`tern acl: not honoured, fail-closed: ${p.kind} ${p.key}: ${p.reason}\n`);
       if (result.lastError) process.stderr.write(`tern acl: last error: ${result.lastError}\n`);
-      if (result.problems > 0) process.exitCode = 1;
+      if (result.problems.length > 0 || result.lastError) process.exitCode = 1;
     });
 
   acl

@@ -7,7 +7,7 @@ import { createLogger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../config/local-workloads.js';
-import { resolveAddressFlag, resolveDatastoreSpec, resolveNodeName } from './env.js';
+import { resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -19,6 +19,7 @@ export interface DaemonFlags {
   acl?: boolean;
   logLevel?: string;
   staleTime: string;
+  selectionDeferralTime: string;
   metricsListen?: string;
 }
 
@@ -28,6 +29,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const logger = createLogger(level ? { level } : {});
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
+  const deferralSeconds = Number(flags.selectionDeferralTime);
+  if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
   const ipFlag = flags.ip ?? process.env.IP;
@@ -42,8 +45,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
+    ...(flags.acl ? { aclEndpointToHostAction: resolveEndpointToHostAction(undefined) } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
+    selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
     advertiseClusterIPs: process.env.CALICO_ADVERTISE_CLUSTER_IPS || undefined,
     endpointStatusPrefix: process.env.CALICO_ENDPOINT_STATUS_PATH_PREFIX || DEFAULT_ENDPOINT_STATUS_PREFIX,

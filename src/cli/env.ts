@@ -35,3 +35,16 @@ export function resolveAddressFlag(flag: string | undefined, envValue: string | 
   if (!v || v.toLowerCase() === 'autodetect' || v.toLowerCase() === 'none') return undefined;
   return v;
 }
+
+/**
+ * Felix's DefaultEndpointToHostAction (env FELIX_DEFAULTENDPOINTTOHOSTACTION): what happens to
+ * workload-to-host traffic after the workload's egress policy. Drop (Felix's default), Accept
+ * or Return (Calico's Kubernetes manifests set Accept).
+ */
+export function resolveEndpointToHostAction(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): 'Drop' | 'Accept' | 'Return' {
+  const v = (flag ?? env.FELIX_DEFAULTENDPOINTTOHOSTACTION ?? 'Drop').trim().toLowerCase();
+  if (v === 'drop') return 'Drop';
+  if (v === 'accept') return 'Accept';
+  if (v === 'return') return 'Return';
+  throw new ConfigError(`DefaultEndpointToHostAction must be Drop, Accept or Return (got "${flag ?? env.FELIX_DEFAULTENDPOINTTOHOSTACTION}")`);
+}

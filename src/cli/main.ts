@@ -5,6 +5,7 @@
 // Start-up cost matters (twenty daemons starting at once on two cores queue for CPU), so
 // each action imports its own modules: `tern status` never loads the daemon, the daemon
 // never loads the table renderer or the YAML writer.
+import '../util/startup.js'; // first: its mark is the start of our own code (Node booted, bundle read)
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SOCKET, callDaemon } from '../api/control.js';
 import type { RoutesReply, StatusReply } from '../api/types.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .option('--acl', 'also run the ACL companion (nftables) for this node\'s endpoints')
     .option('--log-level <level>', 'error | warn | info | debug (default: BGPConfiguration logSeverityScreen)')
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
+    .option('--selection-deferral-time <seconds>', 'after a restart, wait at most this long for peers\' End-of-RIB before advertising (RFC 4724)', '240')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .action(async (opts) => {
       const { runDaemon } = await import('./daemon-command.js');
@@ -116,5 +118,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `tern daemon` resolves only once the daemon has shut down.
-process.exitCode = await main(process.argv);
+// `tern daemon` resolves only once the daemon has shut down. A command that set its own exit
+// code (`tern acl` with problems) keeps it; an error's code wins over it.
+const code = await main(process.argv);
+if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

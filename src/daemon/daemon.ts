@@ -20,11 +20,12 @@ import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
-import { RoutingCore } from './routing.js';
+import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
 import { readEndpointStatus, type LocalWorkload } from '../config/local-workloads.js';
+import { markStartup, startupMarks } from '../util/startup.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -38,9 +39,13 @@ export interface DaemonOptions {
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
   readonly acl: boolean;
+  /** Felix's DefaultEndpointToHostAction for the ACL companion (default Drop). */
+  readonly aclEndpointToHostAction?: 'Drop' | 'Accept' | 'Return';
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
+  /** RFC 4724 §4.1 Selection_Deferral_Timer: longest wait for peers' End-of-RIB before advertising after a restart. */
+  readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
   /** Where Felix's endpoint-status directory lives (CALICO_ENDPOINT_STATUS_PATH_PREFIX); undefined: no local workload peering. */
@@ -83,8 +88,10 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    markStartup('modules');
     let snapshot = await this.loadDatastore();
     this.warnIgnoredKinds(snapshot);
+    markStartup('snapshot');
     snapshot = await this.register(snapshot);
     this.snapshot = snapshot;
     this.readLocalWorkloads();
@@ -103,30 +110,37 @@ export class Daemon {
       await this.fib.start();
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
+    const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
+    if (defer) core.deferAdvertisement();
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
-      gracefulRestart: { restarting: adopted > 0, forwardingPreserved: adopted > 0 },
+      gracefulRestart: { restarting: defer, forwardingPreserved },
     });
     this.speaker = speaker;
-    speaker.on('established', (h) => core.onEstablished(h));
+    speaker.on('established', (h) => { markStartup('firstSession'); core.onEstablished(h); });
     speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
     speaker.on('update', (h, msg) => core.onUpdate(h, msg));
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved: adopted > 0 }));
+    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved }));
     core.expectEndOfRib(cfg.peers);
-    // RFC 4724 §4.1: recovery (R bit, 'wait') also ends when --stale-time runs out, as the FIB's adoption does.
-    this.recoveryTimer = this.opts.clock.setTimer(this.opts.staleTimeMs, () => core.endRecovery());
+    // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
+    // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
+    // adoption has its own --stale-time timer either way).
+    this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
     this.scheduleWorkloadPoll();
 
     if (this.opts.acl) {
-      this.acl = new AclCompanion({ nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock });
+      this.acl = new AclCompanion({
+        nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
+        ...(this.opts.aclEndpointToHostAction ? { render: { endpointToHostAction: this.opts.aclEndpointToHostAction } } : {}),
+      });
       this.acl.start();
       this.acl.update(snapshot);
     }
@@ -156,9 +170,12 @@ export class Daemon {
       status: () => this.status(),
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
+      fibTimings: () => this.fib?.timings() ?? null,
+      startup: () => startupMarks(),
     }, this.opts.logger);
     await this.control.start();
     if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
+    markStartup('started');
     this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
   }
 

@@ -11,9 +11,18 @@
 //   its family since start (or at once when no peer is configured, or by endRecovery() when
 //   --stale-time runs out): only then are adopted
 //   kernel routes that nobody re-advertised swept (RFC 4724 §4.1 restarting speaker).
+//   Peers that came up without the GR capability, or with the Restart State bit set, are
+//   not waited for (RFC 4724 §4.1 (a)).
+// - Selection deferral (deferAdvertisement(), RFC 4724 §4.1): while restart recovery lasts,
+//   the Adj-RIB-Out sends nothing, End-of-RIB included; when it ends every peer gets the
+//   whole table, then End-of-RIB. A restarting reflector thus never tells a client its table
+//   is complete before the other clients' routes are in. The FIB is not deferred: a peer's
+//   route replaces the adopted kernel copy as soon as it arrives.
 import type { PeerHandle } from '../bgp/session/peer.js';
 import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
+import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
+import { afiSafiToFamily } from '../bgp/wire/family.js';
 import type { RouteRefreshMessage, UpdateMessage, PathAttributes } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../config/peer-spec.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
@@ -71,6 +80,19 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
   };
 }
 
+/**
+ * RFC 4724 §4.1 at start: restarting with forwarding state (adopted kernel routes), or a
+ * reflector without a FIB: it is not in the forwarding path, so its forwarding state is
+ * always preserved (F), and it cannot tell a restart from a first start. Either defers
+ * advertisement until peers have sent End-of-RIB (and sets R meanwhile, so that two
+ * restarting speakers do not wait on each other), so clients keep using its stale routes
+ * until it sends a complete table.
+ */
+export function restartPolicy(o: { adopted: number; fib: boolean; clusterId?: string | undefined }): { defer: boolean; forwardingPreserved: boolean } {
+  const forwardingPreserved = o.adopted > 0 || (!o.fib && o.clusterId !== undefined);
+  return { defer: forwardingPreserved, forwardingPreserved };
+}
+
 export function confirmedBlocks(cfg: NodeBgpConfig): string[] {
   return cfg.ownBlocks.filter((b) => b.state === 'confirmed').map((b) => b.cidr);
 }
@@ -93,6 +115,7 @@ export class RoutingCore {
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
+  private deferring = false;
   /** The export context last handed to the Adj-RIB-Out, as JSON. */
   private exportKey = '';
 
@@ -206,6 +229,23 @@ export class RoutingCore {
     }
   }
 
+  /**
+   * RFC 4724 §4.1: hold advertisement to every peer until restart recovery ends (every
+   * awaited peer sent End-of-RIB, or endRecovery() from the selection deferral timer).
+   * Call before expectEndOfRib.
+   */
+  deferAdvertisement(): void {
+    if (!this.awaitingFirstEor || this.deferring) return;
+    this.deferring = true;
+    this.out.hold(true);
+    this.log.info('restarting: route advertisement deferred until every peer has sent End-of-RIB', { event: 'selectionDeferred' });
+  }
+
+  /** True while advertisement is deferred (RFC 4724 §4.1). */
+  get deferringAdvertisement(): boolean {
+    return this.deferring;
+  }
+
   /** Before the first setPeers: the peers whose End-of-RIB ends restart adoption. */
   expectEndOfRib(peers: readonly PeerSpec[]): void {
     if (!this.awaitingFirstEor) return;
@@ -268,6 +308,14 @@ export class RoutingCore {
       { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb) },
     );
     this.established.set(spec.key, { handle: h, family: spec.family, importFilter: chainKey(current.importFilter), exportFilter: chainKey(current.exportFilter) });
+    // RFC 4724 §4.1 (a): no End-of-RIB is awaited from a peer without the GR capability or
+    // one that is restarting itself (two restarting speakers would otherwise wait on each other).
+    const peerGr = n.peerGracefulRestart;
+    if (this.awaitingFirstEor?.has(spec.key) && (!peerGr || peerGr.restarting)) {
+      this.awaitingFirstEor.delete(spec.key);
+      this.log.info('not waiting for End-of-RIB from this peer', { event: 'endOfRibNotAwaited', peer: spec.address, reason: peerGr ? 'peerRestarting' : 'noGracefulRestart' });
+      this.maybeAllEndOfRib();
+    }
   }
 
   onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
@@ -294,11 +342,39 @@ export class RoutingCore {
       }
       return;
     }
+    this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(h.spec.key, msg);
   }
 
-  onRouteRefresh(h: PeerHandle, _msg: RouteRefreshMessage): void {
-    this.out.routeRefresh(h.spec.key);
+  /**
+   * ROUTE-REFRESH (RFC 2918) and its RFC 7313 subtypes. A request (subtype 0) re-sends the
+   * family, framed by BoRR/EoRR when enhanced route refresh was negotiated. BoRR from the
+   * peer marks its paths of the family stale; EoRR removes those not re-advertised since
+   * (RFC 7313 §4.2). BoRR/EoRR without the capability, and unknown subtypes, are ignored.
+   */
+  onRouteRefresh(h: PeerHandle, msg: RouteRefreshMessage): void {
+    const key = h.spec.key;
+    const family = afiSafiToFamily(msg.afi, msg.safi);
+    const enhanced = h.negotiated?.enhancedRouteRefresh === true;
+    if (!family) return;
+    switch (msg.subtype) {
+      case RouteRefreshSubtype.Normal:
+        this.out.routeRefresh(key, family, enhanced);
+        return;
+      case RouteRefreshSubtype.BeginningOfRouteRefresh:
+        if (!enhanced) break;
+        this.rib.markStale(key, family);
+        return;
+      case RouteRefreshSubtype.EndOfRouteRefresh: {
+        if (!enhanced) break;
+        // Paths still stale from a graceful restart wait for End-of-RIB, not for EoRR.
+        if (this.gr.staleFamilies(key).includes(family)) return;
+        const n = this.rib.sweepStale(key, family);
+        if (n > 0) this.log.debug('enhanced route refresh: stale paths removed', { event: 'eorrSweep', peer: h.spec.address, family, paths: n });
+        return;
+      }
+    }
+    this.log.debug('ROUTE-REFRESH subtype ignored', { event: 'routeRefreshIgnored', peer: h.spec.address, subtype: msg.subtype, enhanced });
   }
 
   private maybeAllEndOfRib(): void {
@@ -315,6 +391,11 @@ export class RoutingCore {
     }
     this.awaitingFirstEor = null;
     this.fib?.endOfRibAll();
+    if (this.deferring) {
+      this.deferring = false;
+      this.log.info('selection deferral over: advertising to peers', { event: 'selectionDeferralEnded' });
+      this.out.hold(false);
+    }
     for (const cb of this.recoveredCallbacks) cb();
   }
 

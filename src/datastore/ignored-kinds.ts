@@ -18,10 +18,6 @@ const TABLE = {
   IPAMConfiguration: 'ipamconfigurations',
   IPReservation: 'ipreservations',
   CalicoNodeStatus: 'caliconodestatuses',
-  HostEndpoint: 'hostendpoints',
-  NetworkSet: 'networksets',
-  GlobalNetworkSet: 'globalnetworksets',
-  Tier: 'tiers',
   StagedGlobalNetworkPolicy: 'stagedglobalnetworkpolicies',
   StagedNetworkPolicy: 'stagednetworkpolicies',
   StagedKubernetesNetworkPolicy: 'stagedkubernetesnetworkpolicies',
@@ -31,7 +27,7 @@ export type IgnoredKind = keyof typeof TABLE;
 
 export const IGNORED_KINDS = Object.keys(TABLE) as IgnoredKind[];
 export const IGNORED_PLURAL: Record<IgnoredKind, string> = TABLE;
-export const IGNORED_NAMESPACED: readonly IgnoredKind[] = ['NetworkSet', 'StagedNetworkPolicy', 'StagedKubernetesNetworkPolicy'];
+export const IGNORED_NAMESPACED: readonly IgnoredKind[] = ['StagedNetworkPolicy', 'StagedKubernetesNetworkPolicy'];
 
 export interface IgnoredResource {
   apiVersion: typeof API_VERSION;

@@ -20,6 +20,10 @@ import type {
   ResourceKind,
   Snapshot,
   WorkloadEndpointResource,
+  TierResource,
+  NetworkSetResource,
+  GlobalNetworkSetResource,
+  HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
 
@@ -35,6 +39,10 @@ export const SNAPSHOT_FIELD = {
   NetworkPolicy: 'networkPolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadEndpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networkSets',
+  GlobalNetworkSet: 'globalNetworkSets',
+  HostEndpoint: 'hostEndpoints',
   ...(Object.fromEntries(Object.keys(IGNORED_PLURAL).map((k) => [k, 'ignored'])) as Record<keyof typeof IGNORED_PLURAL, 'ignored'>),
 } as const satisfies Record<ResourceKind, keyof Snapshot>;
 
@@ -106,6 +114,10 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
     profiles: map<ProfileResource>('Profile'),
     workloadEndpoints: map<WorkloadEndpointResource>('WorkloadEndpoint'),
+    tiers: map<TierResource>('Tier'),
+    networkSets: map<NetworkSetResource>('NetworkSet'),
+    globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
+    hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
     ignored: map<IgnoredResource>('FelixConfiguration'), // every ignored kind shares the field
   };
   return Object.freeze(snap);

@@ -137,6 +137,7 @@ export interface EntityRule {
   ports?: (number | string)[];
   notPorts?: (number | string)[];
   serviceAccounts?: { names?: string[]; selector?: string };
+  services?: { name: string; namespace?: string };
 }
 
 export interface IcmpFields {
@@ -153,11 +154,13 @@ export interface Rule {
   notICMP?: IcmpFields;
   source?: EntityRule;
   destination?: EntityRule;
+  http?: { methods?: string[]; paths?: unknown[] };
   metadata?: { annotations?: Record<string, string> };
 }
 
 export interface PolicySpec {
   order?: number;
+  serviceAccountSelector?: string;
   tier?: string;
   selector?: string;
   types?: ('Ingress' | 'Egress')[];
@@ -190,8 +193,32 @@ export interface WorkloadEndpointSpec {
   ipNetworks?: string[];
   profiles?: string[];
   ports?: { name: string; protocol: string; port: number }[];
+  serviceAccountName?: string;
+  allowSpoofedSourcePrefixes?: string[];
 }
 export type WorkloadEndpointResource = ResourceBase<'WorkloadEndpoint', WorkloadEndpointSpec>;
+
+export interface TierSpec {
+  order?: number;
+  defaultAction?: 'Deny' | 'Pass';
+}
+export type TierResource = ResourceBase<'Tier', TierSpec>;
+
+export interface NetworkSetSpec {
+  nets?: string[];
+  allowedEgressDomains?: string[];
+}
+export type NetworkSetResource = ResourceBase<'NetworkSet', NetworkSetSpec>;
+export type GlobalNetworkSetResource = ResourceBase<'GlobalNetworkSet', NetworkSetSpec>;
+
+export interface HostEndpointSpec {
+  node: string;
+  interfaceName?: string;
+  expectedIPs?: string[];
+  profiles?: string[];
+  ports?: { name: string; protocol: string; port: number }[];
+}
+export type HostEndpointResource = ResourceBase<'HostEndpoint', HostEndpointSpec>;
 
 export type Resource =
   | NodeResource
@@ -204,6 +231,10 @@ export type Resource =
   | NetworkPolicyResource
   | ProfileResource
   | WorkloadEndpointResource
+  | TierResource
+  | NetworkSetResource
+  | GlobalNetworkSetResource
+  | HostEndpointResource
   | IgnoredResource;
 
 export type ResourceKind = Resource['kind'];
@@ -220,6 +251,10 @@ export const ACTED_KINDS = [
   'NetworkPolicy',
   'Profile',
   'WorkloadEndpoint',
+  'Tier',
+  'NetworkSet',
+  'GlobalNetworkSet',
+  'HostEndpoint',
 ] as const;
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [...ACTED_KINDS, ...IGNORED_KINDS];
@@ -236,10 +271,14 @@ export const PLURAL: Record<ResourceKind, string> = {
   NetworkPolicy: 'networkpolicies',
   Profile: 'profiles',
   WorkloadEndpoint: 'workloadendpoints',
+  Tier: 'tiers',
+  NetworkSet: 'networksets',
+  GlobalNetworkSet: 'globalnetworksets',
+  HostEndpoint: 'hostendpoints',
   ...IGNORED_PLURAL,
 };
 
-export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', ...IGNORED_NAMESPACED]);
+export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', 'NetworkSet', ...IGNORED_NAMESPACED]);
 
 /**
  * Everything the datastore holds at one moment, keyed by name ("namespace/name" for
@@ -257,6 +296,10 @@ export interface Snapshot {
   readonly networkPolicies: ReadonlyMap<string, NetworkPolicyResource>;
   readonly profiles: ReadonlyMap<string, ProfileResource>;
   readonly workloadEndpoints: ReadonlyMap<string, WorkloadEndpointResource>;
+  readonly tiers: ReadonlyMap<string, TierResource>;
+  readonly networkSets: ReadonlyMap<string, NetworkSetResource>;
+  readonly globalNetworkSets: ReadonlyMap<string, GlobalNetworkSetResource>;
+  readonly hostEndpoints: ReadonlyMap<string, HostEndpointResource>;
   /** Calico kinds tern accepts and keeps but does not act on, keyed "Kind/[namespace/]name". */
   readonly ignored: ReadonlyMap<string, IgnoredResource>;
 }

@@ -136,7 +136,7 @@ function entity(c: Checker, e: Obj, p: string, proto: string | number | undefine
 }
 
 /** A protocol: name (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite) or number 1..255. */
-function protocol(c: Checker, v: unknown, p: string): string | number {
+export function protocol(c: Checker, v: unknown, p: string): string | number {
   if (typeof v === 'number') return c.int(v, p, 1, 255);
   if (typeof v === 'string' && /^\d+$/.test(v)) return c.int(Number(v), p, 1, 255);
   if (typeof v !== 'string' || !PROTOCOL_NAMES.includes(v)) {

@@ -18,6 +18,7 @@ import {
   validateNodeSpec,
 } from './validate-bgp.js';
 import { validatePolicySpec, validateProfileSpec, validateWorkloadEndpointSpec } from './validate-policy.js';
+import { validateHostEndpointSpec, validateNetworkSetSpec, validateTierSpec } from './validate-sets.js';
 
 export type { Where } from './checker.js';
 
@@ -93,6 +94,10 @@ function validateSpec(c: Checker, kind: ResourceKind, spec: Obj): Obj {
     case 'NetworkPolicy': return validatePolicySpec(c, spec, false);
     case 'Profile': return validateProfileSpec(c, spec);
     case 'WorkloadEndpoint': return validateWorkloadEndpointSpec(c, spec);
+    case 'Tier': return validateTierSpec(c, spec);
+    case 'NetworkSet':
+    case 'GlobalNetworkSet': return validateNetworkSetSpec(c, spec);
+    case 'HostEndpoint': return validateHostEndpointSpec(c, spec);
     case 'BGPFilter': return validateBgpFilterSpec(c, spec);
   }
   if (isIgnoredKind(kind)) return { ...spec }; // accepted and kept as written (ignored-kinds.ts)

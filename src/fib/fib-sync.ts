@@ -22,6 +22,8 @@ import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 export type { FibState, PrefixStatus } from './status.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import { TUNNEL_DEV, type Pool } from './route-shape.js';
+import { soon } from '../util/soon.js';
+import { TimingSamples, type TimingView } from './timing.js';
 
 export interface FibSyncOptions {
   kernel: KernelRoutes;
@@ -38,7 +40,7 @@ export interface FibSyncOptions {
   tunnelDev?: string;
   maxPaths?: number;
   /**
-   * Runs the reconciliation tick soon after a change; default setImmediate (a timer would add
+   * Runs the reconciliation tick soon after a change; default `soon` (util/soon.ts; a timer would add
    * a millisecond or more per hop). Tests driven by a FakeClock pass one of their own.
    */
   defer?: (fn: () => void) => TimerHandle;
@@ -62,8 +64,7 @@ export interface FibSyncEvents {
 export const MAX_INFLIGHT = 4096;
 
 function immediate(fn: () => void): TimerHandle {
-  const i = setImmediate(fn);
-  return { cancel: () => clearImmediate(i) };
+  return soon(fn);
 }
 
 export class FibSync extends EventEmitter<FibSyncEvents> {
@@ -101,6 +102,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private resyncTimer: TimerHandle | undefined;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  /** performance.now() of the earliest BGP input not yet followed by a kernel write; 0: none. */
+  private inputSince = 0;
+  private readonly inputToWrite = new TimingSamples();
 
   constructor(o: FibSyncOptions) {
     super();
@@ -210,6 +214,22 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Kernel operations since start, routes installed and learned now (for metrics). */
   stats(): { replaced: number; removed: number; failed: number; installed: number; learned: number } {
     return { ...this.writer.counters, installed: this.table.writtenCount, learned: this.learned.size };
+  }
+
+  /**
+   * A BGP UPDATE was read at `since` (performance.now()): the next tick that writes to the
+   * kernel records how long after it the write was issued.
+   */
+  noteInput(since: number): void {
+    if (this.inputSince !== 0) return;
+    this.inputSince = since;
+    // an UPDATE that changed nothing here leaves no tick behind by the next loop pass
+    setImmediate(() => { if (!this.tickTimer && this.dirty.size === 0) this.inputSince = 0; });
+  }
+
+  /** UPDATE read → kernel write issued, per tick (see noteInput). */
+  timings(): { updateToKernel: TimingView } {
+    return { updateToKernel: this.inputToWrite.view() };
   }
 
   /** Kernel errors seen since start, by code. */
@@ -339,15 +359,22 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (!this.started || this.stopped || this.resyncing) return false;
     this.table.maybeCompact();
     const wants = this.wantCache();
+    const ops = this.writer.totalOps;
+    let more = false;
     for (const p of this.dirty) {
-      if (this.writer.size >= MAX_INFLIGHT) return true;
+      if (this.writer.size >= MAX_INFLIGHT) { more = true; break; }
       this.dirty.delete(p);
       let s = this.table.get(p);
       if (this.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
       if (this.writer.has(p)) { this.redo.add(p); continue; }
       this.reconcile(p, s, wants);
     }
-    return false;
+    if (this.inputSince !== 0) {
+      // the netlink datagram leaves in this same loop pass (util/soon.ts)
+      if (this.writer.totalOps > ops) this.inputToWrite.add(performance.now() - this.inputSince);
+      if (this.writer.totalOps > ops || this.dirty.size === 0) this.inputSince = 0;
+    }
+    return more;
   }
 
   private wantCache(): WantCache {

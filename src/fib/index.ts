@@ -10,7 +10,7 @@
 //   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
 //   notifications were lost) is only a safety net, never the mechanism.
 // - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
-//   (setImmediate; tests inject `defer`) applies the dirty prefixes: compare desired with
+//   (util/soon.ts; tests inject `defer`) applies the dirty prefixes: compare desired with
 //   observed, write only the difference. At most MAX_INFLIGHT (4096) kernel operations are in
 //   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
 //   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.
@@ -59,9 +59,9 @@
 //
 // Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
 // per datagram with one ACK per datagram as a barrier and errors matched by sequence number;
-// one socket for notifications, owned by a child process (netlink-watch-child.ts) because an
-// overrun aborts the process that owns it (a netlink@0.3.0 bug): the child is restarted and
-// the kernel re-dumped; writes are paced so their own notifications cannot overrun it, and a
+// one socket for notifications, read in the daemon through libc (netlink-notify.ts; npm
+// `netlink` aborts its process on an overrun) with a 32 MiB buffer, an overrun (ENOBUFS)
+// answered by a re-dump; writes are paced so their own notifications cannot overrun it, and a
 // notification that never comes is reported as a loss (re-dump) rather than waited for.
 //
 // Async model: single-threaded; at most one kernel operation per prefix in flight, changes

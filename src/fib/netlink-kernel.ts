@@ -9,13 +9,10 @@
 //   barrier's answer arrives every earlier message of the datagram without an error succeeded.
 //   Errors are matched to their request by sequence number. This keeps the receive queue
 //   small (one ACK per datagram instead of one per route) so it cannot overrun.
-// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, owned by a child
-//   process (netlink-watch-child.ts via netlink-watcher.ts). When a notification socket
-//   overruns, netlink@0.3.0 aborts its process (its poll handler builds an ErrnoException
-//   with a NULL syscall name on the POLLERR the overrun raises; NETLINK_NO_ENOBUFS cannot be
-//   set through its API). Seen here with `ip -batch` adding 100k routes while watching. In
-//   the child that costs only the child: it is restarted and the watcher is told to dump
-//   again (onLost). Dumps wait until the child has subscribed.
+// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, read in this
+//   process through libc (netlink-notify.ts): a 32 MiB receive buffer, and an overrun seen as
+//   ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
+//   this socket: its poll handler aborts the process on an overrun.)
 // Our own writes come back as notifications; writes are paced (EVENT_BACKLOG) so they alone
 // cannot overrun the notification socket. Exceptions in our handlers are caught (`guard`):
 // one escaping a native callback would abort the process too.
@@ -23,7 +20,8 @@ import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from 'netlink/dist/raw.js'; // the raw layer only: the package index also loads every protocol's structures (~60 ms)
 import { KernelError } from '../util/errors.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
-import { NotificationWatcher } from './netlink-watcher.js';
+import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
+import { soon } from '../util/soon.js';
 import {
   decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
@@ -36,10 +34,9 @@ const BATCH_BYTES = 60 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
 const RCVBUF = 4 * 1024 * 1024;
 /**
- * Our own writes come back as notifications on the event socket; when it overruns, the
- * kernel flags the socket (POLLERR) and netlink@0.3.0's poll handler aborts the process
- * (it builds its error with a NULL syscall name). Writes are therefore paced so that at most
- * this many of their notifications can be waiting unread.
+ * Our own writes come back as notifications on the event socket. Writes are paced so that at
+ * most this many of their notifications can be waiting unread: they alone never overrun it
+ * (an overrun costs a full re-dump).
  */
 const EVENT_BACKLOG = 2048;
 const STALL_MS = 500;
@@ -89,7 +86,7 @@ interface Dump {
 
 export class NetlinkKernel implements KernelRoutes {
   private readonly req: RawNetlinkSocket;
-  private events?: NotificationWatcher;
+  private events?: NotifySocket;
   private seq = 1;
   /** Requests not yet sent: queue[queueHead..]. */
   private queue: Pending[] = [];
@@ -109,7 +106,7 @@ export class NetlinkKernel implements KernelRoutes {
   private ifindexByName = new Map<string, number>();
   private closed = false;
 
-  constructor() {
+  constructor(private readonly opts: { notifyRcvBuf?: number } = {}) {
     this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
@@ -153,7 +150,7 @@ export class NetlinkKernel implements KernelRoutes {
     onLost?: () => void,
   ): void {
     if (this.events) throw new Error('NetlinkKernel.watch called twice');
-    this.events = new NotificationWatcher((buf, start, end) => guard(() => {
+    this.events = new NotifySocket((buf, start, end) => guard(() => {
       // messages read in place (one notification per route: no views, no message objects)
       for (let off = start; off + NLMSG_HDRLEN <= end;) {
         const len = buf.readUInt32LE(off);
@@ -175,13 +172,16 @@ export class NetlinkKernel implements KernelRoutes {
       }
       if (this.queue.length > this.queueHead) this.scheduleFlush(); // paced writes may go on
     }), () => guard(() => {
-      this.eventsSeen = this.writesOk; // what the dead child did not pass on is not coming
+      this.eventsSeen = this.writesOk; // what overran is not coming
       onLost?.();
-    }));
+    }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF);
     this.onLost = onLost;
     // writes wait for the subscription too: their notifications are what pacing counts
     void this.events.ready.then(() => { this.eventsReady = true; this.scheduleFlush(); });
   }
+
+  /** Notification overruns seen since start (each one re-dumped). */
+  get notificationsLost(): number { return this.events?.lost ?? 0; }
 
   close(): void {
     if (this.closed) return;
@@ -219,7 +219,7 @@ export class NetlinkKernel implements KernelRoutes {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    soon(() => { this.flushScheduled = false; this.flush(); });
   }
 
   /** How many more writes may be sent before their notifications could overrun. */

@@ -39,6 +39,8 @@ export class KernelWriter {
   readonly counters = { replaced: 0, removed: 0, failed: 0 };
   /** Operations since the writer was last idle. */
   private burstOps = 0;
+  /** Operations since start. */
+  totalOps = 0;
   private stopped = false;
 
   constructor(
@@ -62,6 +64,7 @@ export class KernelWriter {
   run(p: string, op: WriteOp, form: RouteForm, done: (err?: { code: string; message: string }) => void): void {
     this.inflight.set(p, op === 'remove' ? null : form);
     this.burstOps++;
+    this.totalOps++;
     const answered = (e?: unknown): void => {
       try {
         if (e === undefined) {

@@ -12,10 +12,15 @@
 // done ahead of the socket by more than one batch.
 //
 // Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
-// (RFC 4724 §2). Route refresh (RFC 2918): every advertised route is sent again.
+// (RFC 4724 §2). Route refresh (RFC 2918): every advertised route is sent again; with
+// enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
+// before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
+// keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
 import type { Family } from '../net/prefix.js';
 import type { Nlri } from '../bgp/wire/types.js';
-import { packUpdates, packWithdrawals, endOfRib } from '../bgp/wire/index.js';
+import { packUpdates, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
+import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
+import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
 import type { LocRib, BestChange } from './loc-rib.js';
 import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
@@ -44,12 +49,16 @@ export class AdjRibOut {
   private pending = new Set<string>();
   private walk: Iterator<string> | null;
   private refresh: Iterator<string> | null = null;
+  /** An enhanced refresh is under way: EoRR follows the last re-sent route. */
+  private eorrDue = false;
   private eorDue = true;
   private queue: Buffer[] = [];
   private blocked = false;
   private closed = false;
+  /** RFC 4724 §4.1 selection deferral: nothing is sent (not even End-of-RIB) while set. */
+  held = false;
   /** Counters for status / tests. */
-  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0 };
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0 };
 
   constructor(
     peer: OutPeer,
@@ -98,10 +107,22 @@ export class AdjRibOut {
     this.group.setBusy(this, true);
   }
 
-  /** RFC 2918: send every advertised route again. */
-  routeRefresh(): void {
+  /**
+   * RFC 2918: send every advertised route again. `enhanced` (RFC 7313 §4): BoRR first, EoRR
+   * after the last route. A request during a refresh starts it over with a new BoRR. While
+   * held (selection deferral) nothing was sent yet and the release sends the whole table.
+   */
+  routeRefresh(enhanced = false): void {
+    if (this.closed || this.held) return;
+    this.stats.refreshes++;
     this.refresh = this.advertised.keys();
+    this.eorrDue = enhanced;
+    if (enhanced) this.queue.push(this.refreshMarker(RouteRefreshSubtype.BeginningOfRouteRefresh));
     this.group.setBusy(this, true);
+  }
+
+  private refreshMarker(subtype: number): Buffer {
+    return encodeRouteRefresh({ type: 'routeRefresh', ...familyToAfiSafi(this.family), subtype });
   }
 
   close(): void {
@@ -111,11 +132,13 @@ export class AdjRibOut {
     this.pending.clear();
     this.queue = [];
     this.walk = this.refresh = null;
+    this.eorrDue = false;
     this.group.setBusy(this, false);
   }
 
   /** Writes until the sink is full or nothing is left. */
   pump(): void {
+    if (this.held) return;
     while (!this.blocked && !this.closed) {
       while (this.queue.length > 0) {
         const buf = this.queue.shift()!;
@@ -131,9 +154,15 @@ export class AdjRibOut {
     const announce = new Map<AttrSet, Nlri[]>();
     const withdraw: Nlri[] = [];
     let n = 0;
+    let eorr = false;
     while (this.refresh && n < this.batchSize) {
       const r = this.refresh.next();
-      if (r.done) { this.refresh = null; break; }
+      if (r.done) {
+        this.refresh = null;
+        eorr = this.eorrDue;
+        this.eorrDue = false;
+        break;
+      }
       const a = this.advertised.get(r.value);
       if (a) forEachEntry(a, (id, set) => addNlri(announce, set, nlri(r.value, id, this.peer.addPath)));
       n++;
@@ -162,7 +191,9 @@ export class AdjRibOut {
     }
     // One write per batch, not per message: a reflector sending every client one UPDATE per
     // route (next hops differ) otherwise spends most of its time in write syscalls.
+    if (eorr) out.push(this.refreshMarker(RouteRefreshSubtype.EndOfRouteRefresh)); // RFC 7313 §4
     if (out.length > 0) this.queue.push(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (n === 0 && eorr) return true;
     if (n === 0 && this.eorDue && this.walk === null && this.pending.size === 0) {
       this.eorDue = false; // RFC 4724 §2: initial table complete
       this.queue.push(endOfRib(this.family));
@@ -246,6 +277,7 @@ export class AdjRibOutManager {
   private readonly peers = new Map<string, AdjRibOut>();
   private readonly ids = new PathIdAllocator();
   private readonly unsubscribe: () => void;
+  private held = false;
 
   constructor(
     private readonly rib: LocRib,
@@ -295,9 +327,27 @@ export class AdjRibOutManager {
     if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
     const g = this.joinGroup(peer);
     const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH);
+    out.held = this.held;
     this.peers.set(peer.key, out);
     out.pump();
     return out;
+  }
+
+  /**
+   * RFC 4724 §4.1 selection deferral: while held, no peer is sent anything (routes, End-of-RIB,
+   * refresh answers). Releasing walks each peer's table afresh, then sends End-of-RIB.
+   */
+  hold(on: boolean): void {
+    if (this.held === on) return;
+    this.held = on;
+    for (const p of this.peers.values()) {
+      p.held = on;
+      if (!on) { p.resync(); p.pump(); }
+    }
+  }
+
+  get holding(): boolean {
+    return this.held;
   }
 
   removePeer(key: string): void {
@@ -312,11 +362,14 @@ export class AdjRibOutManager {
     return this.peers.get(key);
   }
 
-  /** ROUTE-REFRESH received (RFC 2918 §4): re-send the family's advertised routes. */
-  routeRefresh(key: string, family?: Family): void {
+  /**
+   * ROUTE-REFRESH received (RFC 2918 §4): re-send the family's advertised routes; `enhanced`
+   * (RFC 7313 negotiated): framed by BoRR and EoRR.
+   */
+  routeRefresh(key: string, family?: Family, enhanced = false): void {
     const out = this.peers.get(key);
     if (!out || (family !== undefined && family !== out.family)) return;
-    out.routeRefresh();
+    out.routeRefresh(enhanced);
     out.pump();
   }
 

@@ -1,7 +1,7 @@
 // Loc-RIB: every path by source, per family, with best path and multipath per prefix.
 //
 // Changes are batched: update/withdraw/remove only mark destinations dirty; best paths are
-// recomputed and listeners told once per flush (scheduled with setImmediate by default, or
+// recomputed and listeners told once per flush (scheduled with `soon` (util/soon.ts) by default, or
 // `flush()` called explicitly). A prefix changed many times between flushes is reported
 // once, with `previousBest` being the best at the previous flush.
 import type { Family } from '../net/prefix.js';
@@ -17,6 +17,7 @@ import type { BestPathReason } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
 import { reflectionLoop } from '../reflector/index.js';
+import { soon } from '../util/soon.js';
 
 export interface BestChange {
   readonly prefix: string;
@@ -424,7 +425,7 @@ export class LocRib {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      soon(() => this.flush());
     }
   }
 

@@ -43,7 +43,7 @@ t.test('companion: resync timer, retry, coalescing, stop', async (t) => {
   t.match(await tableText(lab), /chain tern-tw-calib0000001/);
   t.equal(c.status().appliedRevision, 1);
 
-  nft.failNext = 1;
+  nft.failNext = 2; // the incremental transaction, then the full replacement it falls back to
   c.update(threePods({ revision: 2 }, { dbProfiles: [] }));
   await c.idle();
   t.equal(c.status().lastError, 'injected failure');
@@ -82,7 +82,7 @@ t.test('cli: runAclCompanion --once and with a signal, runAclExplain', async (t)
   let changed: ((s: Snapshot) => void) | null = null;
 
   const once = await runAclCompanion({ node: 'host-b', once: true, netns: lab.ns('h') }, { source, logger: silentLogger() });
-  t.same(once, { problems: 0, lastError: null });
+  t.same(once, { problems: [], lastError: null });
   t.match(await tableText(lab), /tern-tw-calib0000001/);
 
   const ac = new AbortController();
@@ -100,7 +100,7 @@ t.test('cli: runAclCompanion --once and with a signal, runAclExplain', async (t)
   t.equal(ex.text, [
     'default/other (10.65.0.2) -> default/frontend (10.65.0.1) tcp/80: DROPPED',
     '  egress of default/other: allowed by profile kns.default rule 1 (Allow)',
-    '  ingress of default/frontend: dropped by global policy only-a rule 1 (Deny)',
+    '  ingress of default/frontend: dropped by global policy only-a (tier default) rule 1 (Deny)',
     '',
   ].join('\n'));
   const js = await runAclExplain({ src: '10.65.0.1', dst: '192.0.2.9', flow: 'udp/53', json: true }, async () => snap);

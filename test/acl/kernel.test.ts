@@ -11,7 +11,7 @@ import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Snapshot } from '../../src/datastore/types.js';
 import { createLab, type Lab } from '../helpers/netns.js';
-import { gnp, np, threePods, type PodIfaces } from './fixtures/resources.js';
+import { gnp, gns, node, np, threePods, tier, type PodIfaces } from './fixtures/resources.js';
 
 const SERVER = "const net=require('net');for(const p of process.argv.slice(1))net.createServer((s)=>s.end('ok')).listen(+p,()=>console.log('listening '+p));";
 const CLIENT = "const net=require('net');const [h,p]=process.argv.slice(1);const s=net.connect({host:h,port:+p});" +
@@ -174,6 +174,60 @@ t.test('ACL companion in network namespaces', async (t) => {
     await push(threePods({ revision: 9, nps: [ALLOW_DB] }, { ifaces, v6: true }));
     t.equal(companions.hb.status().lastMode, 'incremental');
     await expectFlow(t, 'other', 'db', 'tcp/5432', false);
+  });
+
+  await t.test('a Deny in tier security (order 100) beats an Allow in the default tier', async (t) => {
+    const sec = tier('security', { order: 100 });
+    const deny = gnp('security.no-frontend', { tier: 'security', order: 1, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny', source: { selector: "role == 'frontend'" } }, { action: 'Pass' }] });
+    await push(threePods({ revision: 20, tiers: [sec], gnps: [deny], nps: [ALLOW_DB] }, { ifaces, v6: true, otherRole: 'frontend' }));
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', false);
+    await push(threePods({ revision: 21, tiers: [sec], gnps: [gnp('security.no-frontend', { tier: 'security', order: 1, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Pass' }] })], nps: [ALLOW_DB] }, { ifaces, v6: true }));
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', true);
+    await expectFlow(t, 'frontend', 'db', 'tcp/8080', false);
+  });
+
+  await t.test('an Allow to a named port opens that port only', async (t) => {
+    const named = np('default', 'allow-named', {
+      order: 100, selector: "role == 'db'", types: ['Ingress'],
+      ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['postgres'] } }],
+    });
+    const dbPorts = [{ name: 'postgres', protocol: 'TCP', port: 5432 }, { name: 'web', protocol: 'TCP', port: 8080 }];
+    await push(threePods({ revision: 22, nps: [named] }, { ifaces, v6: true, dbPorts }));
+    t.same(companions.hb.status().problems, []);
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', true);
+    await expectFlow(t, 'frontend', 'db', 'tcp/8080', false);
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', true, true);
+    await expectFlow(t, 'frontend', 'db', 'tcp/8080', false, true);
+  });
+
+  await t.test("a Deny from a GlobalNetworkSet's addresses stops that host", async (t) => {
+    const set = gns('blocked', { blocked: 'yes' }, ['10.65.0.1/32']);
+    const deny = gnp('deny-blocked', { order: 1, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny', source: { selector: "blocked == 'yes'" } }, { action: 'Pass' }] });
+    await push(threePods({ revision: 23, gnss: [set], gnps: [deny] }, { ifaces, v6: true }));
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', false);
+    await expectFlow(t, 'other', 'db', 'tcp/5432', true);
+  });
+
+  await t.test('a services rule with no endpoint data denies and is reported', async (t) => {
+    const svc = gnp('to-db-service', { order: 1, selector: "role == 'frontend'", types: ['Egress'], egress: [{ action: 'Allow', protocol: 'TCP', destination: { services: { name: 'db', namespace: 'default' } } }] });
+    await push(threePods({ revision: 24, gnps: [svc] }, { ifaces, v6: true }));
+    t.match(companions.ha.status().problems, [{ kind: 'GlobalNetworkPolicy', key: 'to-db-service', reason: /services/ }]);
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', false);
+    await expectFlow(t, 'frontend', 'db', 'tcp/8080', false);
+    await expectFlow(t, 'other', 'db', 'tcp/5432', true);
+  });
+
+  await t.test("a pod under egress default deny cannot reach its node's address; the host still reaches the pod", async (t) => {
+    const nodes = [node('host-a', '192.168.77.1/24'), node('host-b', '192.168.77.2/24')];
+    await push(threePods({ revision: 25, nodes, gnps: [DB_NO_EGRESS] }, { ifaces, v6: true }));
+    const ping = async (from: string, dst: string): Promise<boolean> => / 1 received/.test((await lab.exec(from, 'ping', ['-c', '1', '-W', '1', dst], { allowFail: true })).stdout);
+    t.equal(explain(snap, 'default/db', '192.168.77.2', 'icmp').allowed, false, 'explain: dropped');
+    t.equal(await ping('db', '192.168.77.2'), false, 'kernel: db -> its node 192.168.77.2 dropped');
+    t.equal(await ping('hb', IP.db), true, 'host -> pod (and its reply) pass');
+    await push(threePods({ revision: 26, nodes }, { ifaces, v6: true }));
+    t.equal(await ping('db', '192.168.77.2'), false, 'DefaultEndpointToHostAction Drop: even the allow-all profile does not reach the host');
+    t.equal(explain(snap, 'default/db', '192.168.77.2', 'icmp').allowed, false);
+    t.equal(await ping('frontend', '192.168.77.2'), true, 'another node\'s address is not workload-to-host there');
   });
 
   await t.test("the operator's FORWARD rules survive start, updates and stop", async (t) => {

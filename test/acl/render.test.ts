@@ -75,8 +75,8 @@ t.test('set-only change is an incremental transaction; structural change is not'
 
 t.test('summary of the desired table', async (t) => {
   const s = summarizeDesired(renderTable(buildModel(threePods(POLICIES), 'host-b')));
-  t.same(s.hooks, { 'tern-from-wl': '+10', 'tern-to-wl': '+11' });
-  t.equal(s.chains['tern-tw-calib0000001'], 3);
+  t.same(s.hooks, { 'tern-from-wl': '+10', 'tern-to-wl': '+11', 'tern-wl-to-host': '+10' });
+  t.equal(s.chains['tern-tw-calib0000001'], 4);
   t.same(s.maps['tern-from-wl-dispatch'], ['calib0000001:tern-fw-calib0000001']);
 });
 
@@ -93,4 +93,26 @@ t.test('nft names', async (t) => {
   t.equal(nftName('tern-pri', 'kns.default'), 'tern-pri-kns.default');
   t.match(nftName('tern-pi', 'we ird"name'), /^tern-pi-we_ird_name-[0-9a-f]{8}$/);
   t.not(nftName('tern-pi', 'a b'), nftName('tern-pi', 'a_b'), 'sanitized names stay unique');
+});
+
+t.test('incremental transaction: only changed chains, new and removed objects', async (t) => {
+  const { incrementalScript } = await import('../../src/acl/diff.js');
+  const base = threePods(POLICIES);
+  const prev = renderTable(buildModel(base, 'host-b'));
+  t.equal(incrementalScript(prev, prev), '', 'no change, no script');
+  const changedRule = threePods({ ...POLICIES, nps: [np('default', 'allow-db', { order: 100, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [5433] } }] })] });
+  const next = renderTable(buildModel(changedRule, 'host-b'));
+  const script = incrementalScript(prev, next)!;
+  t.match(script, /^flush chain inet tern tern-pi-default_allow-db$/m, 'the changed policy chain is rewritten');
+  t.notMatch(script, /tern-tw-calib0000001/, 'the endpoint chain is untouched');
+  t.match(script, /^delete set inet tern tern-s4-/m, 'the selector set no rule uses any more goes');
+  const local = snapshot({
+    endpoints: [...base.workloadEndpoints.values(), wep({ name: 'db2', node: 'host-b', iface: 'calib0000002', ips: ['10.65.1.2/32'], labels: { role: 'db' }, profiles: ['kns.default'] })],
+    profiles: [...base.profiles.values()], gnps: POLICIES.gnps, nps: POLICIES.nps,
+  });
+  const pod = incrementalScript(prev, renderTable(buildModel(local, 'host-b')))!;
+  t.match(pod, /^add chain inet tern tern-tw-calib0000002 \{ comment "WorkloadEndpoint default\/db2 ingress"; \}$/m, 'new pod: its chains');
+  t.match(pod, /^add element inet tern tern-to-wl-dispatch \{ "calib0000002" : jump tern-tw-calib0000002 \}$/m);
+  t.notMatch(pod, /flush chain inet tern tern-pi-/, 'no policy chain rewritten for a new pod');
+  t.equal(incrementalScript(prev, renderTable(buildModel(base, 'host-b'), { priority: 20 })), null, 'a hook change is a full replace');
 });

@@ -73,12 +73,12 @@ t.test('flows, as Felix decides them', async (t) => {
   const pol = threePods({ nps: [ALLOW_DB] });
   const ok = explain(pol, 'default/frontend', 'default/db', 'tcp/5432');
   t.equal(ok.allowed, true);
-  t.equal(ok.ingress!.reason, 'policy default/allow-db rule 1 (Allow tcp src selector role == "frontend" (namespace default) dst 5432)');
+  t.equal(ok.ingress!.reason, 'policy default/allow-db (tier default) rule 1 (Allow tcp src selector role == "frontend" (namespace default) dst 5432)');
   t.match(ok.text, /egress of default\/frontend: allowed by profile kns\.default rule 1 \(Allow\)/);
   t.equal(explain(pol, 'default/frontend', 'default/db', 'tcp/8080').allowed, false, 'other port');
   t.equal(explain(pol, 'default/frontend', 'default/db', 'icmp').allowed, false, 'ping');
   t.equal(explain(pol, 'default/other', 'default/db', 'tcp/5432').allowed, false, 'other source');
-  t.match(explain(pol, 'default/other', '10.65.1.1', 'tcp/5432').ingress!.reason, /^no policy allowed it/);
+  t.match(explain(pol, 'default/other', '10.65.1.1', 'tcp/5432').ingress!.reason, /^end of tier default: no policy allowed it/);
   t.equal(explain(pol, 'default/db', 'default/frontend', 'tcp/80').allowed, true, 'db egress: no egress policy, profile');
 });
 
@@ -90,8 +90,8 @@ t.test('lower order Deny beats a later Allow; Log continues; Pass goes to profil
   const s = threePods({ nps: [ALLOW_DB], gnps: [deny] });
   const r = explain(s, 'default/frontend', 'default/db', 'tcp/5432');
   t.equal(r.allowed, false);
-  t.equal(r.ingress!.reason, 'global policy deny-frontend rule 2 (Deny ipv4 src net 10.65.0.1/32)');
-  t.same(r.ingress!.notes, ['logged by global policy deny-frontend rule 1 (Log)']);
+  t.equal(r.ingress!.reason, 'global policy deny-frontend (tier default) rule 2 (Deny ipv4 src net 10.65.0.1/32)');
+  t.same(r.ingress!.notes, ['logged by global policy deny-frontend (tier default) rule 1 (Log)']);
 
   const pass = gnp('pass-all', { order: 1, selector: "role == 'db'", ingress: [{ action: 'Pass', protocol: 'ICMP' }] });
   const p = threePods({ nps: [ALLOW_DB], gnps: [pass] });

@@ -118,10 +118,10 @@ t.test('SIGTERM: tern exits and every installed route stays in the kernel', asyn
   t.same(await birdRoutes(lab, 'node'), before, 'every proto bird route is still in the kernel, unchanged');
   await lab.waitFor(async () => !(await birdUp(birdA)), { what: 'birdA notices tern is gone' });
   const p = (await birdA.protocols()).find((x) => x.name === 'tern_v4');
-  // Documented (operations.md): SIGTERM sends Cease 6/2; without RFC 8538 a Cease ends GR, so
+  // Documented (operations.md): SIGTERM sends Cease 6/4; without RFC 8538 a Cease ends GR, so
   // BIRD flushes tern's routes here. The GR window is tested with a crash (SIGKILL) below.
   t.comment(`birdA tern_v4 while tern is down: ${p?.state} ${p?.info}; block in birdA's table: ${await birdHas(birdA, BLOCK)}`);
-  t.match(p?.info, /Administrative shutdown/, 'BIRD received Cease 6/2 (Administrative Shutdown)');
+  t.match(p?.info, /Administrative reset/, 'BIRD received Cease 6/4 (Administrative Reset)');
 });
 
 t.test('restart: proto bird routes adopted, R+F flags, kept until End-of-RIB, then the unadvertised one removed', async (t) => {

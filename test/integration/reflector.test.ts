@@ -278,7 +278,7 @@ t.test('one reflector stopped: no client route lost (its paths kept stale, RFC 8
     }
   })();
   await rr[0]!.stop();
-  // rr-1 sends Cease 6/2 and both sides set the RFC 8538 N bit: graceful restart covers it,
+  // rr-1 sends Cease 6/4 and both sides set the RFC 8538 N bit: graceful restart covers it,
   // so every client keeps rr-1's paths, marked stale, until rr-1 is back or its restart
   // time ends; rr-2's paths carry the same blocks meanwhile.
   await Promise.all(clients.map((h) => waitRoutes(h, 'rr-1 paths kept as stale', (rs) => {

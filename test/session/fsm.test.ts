@@ -80,6 +80,7 @@ const rows: Row[] = [
   { from: st('Established'), ev: { type: 'NotifMsg', message: { type: 'notification', code: 6, subcode: 4, data: Buffer.alloc(0) } }, to: 'Idle', reason: 'notificationReceived', actions: [...CLOSE_ALL, { type: 'emitDown', reason: 'notificationReceived' }] },
   { from: st('Established'), ev: { type: 'TcpConnectionFails' }, to: 'Idle', reason: 'connectionFailed', actions: [...CLOSE_ALL, { type: 'emitDown', reason: 'connectionFailed' }] },
   { from: st('Established'), ev: { type: 'ManualStop', reason: 'adminShutdown' }, to: 'Idle', reason: 'adminShutdown', actions: [notif(6, 2), ...CLOSE_ALL, { type: 'emitDown', reason: 'adminShutdown' }] },
+  { from: st('Established'), ev: { type: 'ManualStop', reason: 'adminReset' }, to: 'Idle', reason: 'adminReset', actions: [notif(6, 4), ...CLOSE_ALL, { type: 'emitDown', reason: 'adminReset' }] },
   { from: st('Established'), ev: { type: 'ManualStop', reason: 'configChanged' }, to: 'Idle', reason: 'configChanged', actions: [notif(6, 6), ...CLOSE_ALL, { type: 'emitDown', reason: 'configChanged' }] },
   { from: st('Established'), ev: { type: 'ManualStop', reason: 'peerRestarted' }, to: 'Idle', reason: 'peerRestarted', actions: [...CLOSE_ALL, { type: 'emitDown', reason: 'peerRestarted' }] },
   { from: st('Established'), ev: { type: 'ConnectRetryTimerExpires' }, to: 'Idle', reason: 'notificationSent', actions: [notif(5, 0), ...CLOSE_ALL, { type: 'emitDown', reason: 'notificationSent' }] },

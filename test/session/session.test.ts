@@ -8,7 +8,7 @@ import { ConnectBackoff } from '../../src/bgp/backoff.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { ConnectFn } from '../../src/bgp/session/transport.js';
-import { keepaliveMsg, openMsg } from '../helpers/raw-peer.js';
+import { cap, keepaliveMsg, openMsg } from '../helpers/raw-peer.js';
 import { LOCAL_AS, notificationHex, peerSpec } from './fixtures.js';
 
 /** Two Duplex ends: what one writes, the other reads; end() on one ends the other's readable. */
@@ -111,3 +111,35 @@ t.test('stop() in OpenSent sends Cease 6/2, then closes', async (t) => {
   await s.closed();
   t.equal(s.state, 'Idle');
 });
+
+// RFC 8538 §5: with the N bit on both sides, Cease 6/1, 6/2 and 6/3 go out as Hard Reset
+// (6/9) carrying the original code and subcode; 6/4 (the daemon's own stop) and 6/6 stay
+// soft so graceful restart covers them. Without the peer's N bit nothing is wrapped.
+for (const [reason, sub, peerN, expect] of [
+  ['peerDeconfigured', 3, true, notificationHex(6, 9, '0603')],
+  ['adminShutdown', 2, true, notificationHex(6, 9, '0602')],
+  ['adminReset', 4, true, notificationHex(6, 4)],
+  ['configChanged', 6, true, notificationHex(6, 6)],
+  ['peerDeconfigured', 3, false, notificationHex(6, 3)],
+] as const) {
+  t.test(`stop('${reason}') when Established, peer N bit ${peerN}: ${expect.slice(38)}`, async (t) => {
+    const clock = new FakeClock();
+    const [ours, theirs] = duplexPair();
+    const s = session(() => ours, clock);
+    const rx = frames(theirs);
+    s.start();
+    await rx.next();
+    const up = once(s, 'established');
+    const caps = [cap.mp(1), cap.fourOctetAs(LOCAL_AS), cap.gracefulRestart(120, peerN ? 0x4 : 0, [{ afi: 1, forwarding: true }])];
+    theirs.write(Buffer.concat([openMsg({ myAs: LOCAL_AS, holdTime: 30, bgpId: '10.0.0.2', caps }), keepaliveMsg()]));
+    await up;
+    await rx.next(); // KEEPALIVE
+    const closed = once(s, 'closed');
+    s.stop(reason);
+    t.equal(await rx.next(), expect);
+    const [end] = await closed;
+    t.equal(end.sent.subcode, expect === notificationHex(6, sub) ? sub : 9, 'the session end records what was sent');
+    theirs.end();
+    await s.closed();
+  });
+}

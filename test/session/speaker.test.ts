@@ -173,12 +173,12 @@ t.test('setPeers: removed peer gets Cease 6/3', async (t) => {
   t.same(speaker.status(), []);
 });
 
-t.test('stop() sends Cease 6/2 and resolves once the connection is closed', async (t) => {
+t.test('stop() sends Cease 6/4 (Administrative Reset: the daemon is expected back) and resolves once the connection is closed', async (t) => {
   const { speaker, port } = await startSpeaker();
   speaker.setPeers([peerSpec()]);
   const raw = await rawEstablished(speaker, port);
   const stopped = speaker.stop();
-  t.equal((await raw.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 2));
+  t.equal((await raw.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 4));
   await stopped;
   await raw.closed;
   t.equal(speaker.port, null);

@@ -35,16 +35,18 @@ export type DownReason =
   | 'notificationReceived'
   | 'notificationSent' // a protocol error we detected (header, OPEN, UPDATE, FSM)
   | 'connectionFailed' // TCP connect failed, or the peer closed / reset the connection
-  | 'adminShutdown' // Cease 6/2 (Speaker.stop)
+  | 'adminShutdown' // Cease 6/2 (a session shut down for good; Hard Reset with the N bit)
+  | 'adminReset' // Cease 6/4 (Speaker.stop: the daemon stops and is expected back, GR covers it)
   | 'peerDeconfigured' // Cease 6/3 (setPeers removed it)
   | 'configChanged' // Cease 6/6 (setPeers changed a session parameter)
   | 'collision' // Cease 6/7 (RFC 4271 §6.8)
   | 'peerRestarted'; // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
 
 /** ManualStop reasons and the Cease subcode each sends (RFC 4486). */
-export type StopReason = 'adminShutdown' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted';
+export type StopReason = 'adminShutdown' | 'adminReset' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted';
 const STOP_SUBCODE: Record<Exclude<StopReason, 'peerRestarted'>, number> = {
   adminShutdown: CeaseSubcode.AdministrativeShutdown,
+  adminReset: CeaseSubcode.AdministrativeReset,
   peerDeconfigured: CeaseSubcode.PeerDeconfigured,
   configChanged: CeaseSubcode.OtherConfigurationChange,
   collision: CeaseSubcode.ConnectionCollisionResolution,

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Framer, decodeMessage, encodeMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH } from '../wire/index.js';
+import { CeaseSubcode, NotifCode } from '../wire/constants.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../config/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -62,6 +63,22 @@ export interface SessionOptions {
 const CLOSE_GRACE_MS = 5_000;
 const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
 const PRE_OPEN_ENCODE: EncodeOptions = { fourOctetAs: false };
+
+/** RFC 8538 §5: the Cease subcodes sent as Hard Reset (6/9) when both sides set the N bit. */
+const HARD_RESET_SUBCODES: ReadonlySet<number> = new Set([
+  CeaseSubcode.MaximumPrefixesReached,
+  CeaseSubcode.AdministrativeShutdown,
+  CeaseSubcode.PeerDeconfigured,
+]);
+
+/** RFC 8538 §3: a Hard Reset carries the Cease it stands for (code, subcode, data) as its data. */
+function hardResetWrap(a: FsmAction): FsmAction {
+  if (a.type !== 'send' || a.message.type !== 'notification') return a;
+  const m = a.message;
+  if (m.code !== NotifCode.Cease || !HARD_RESET_SUBCODES.has(m.subcode)) return a;
+  const data = Buffer.concat([Buffer.from([m.code, m.subcode]), m.data]);
+  return { type: 'send', message: { type: 'notification', code: NotifCode.Cease, subcode: CeaseSubcode.HardReset, data } };
+}
 
 export class Session extends EventEmitter {
   readonly direction: Direction;
@@ -155,9 +172,10 @@ export class Session extends EventEmitter {
     const prev = this.fsm.state;
     const res = step(this.fsm, ev, this.ctx());
     this.fsm = res.state;
-    const end = res.reason ? this.describeEnd(res.reason, res.actions, prev) : null;
+    const actions = this.negotiated?.peerGracefulRestart?.notification ? res.actions.map(hardResetWrap) : res.actions;
+    const end = res.reason ? this.describeEnd(res.reason, actions, prev) : null;
     const emits: FsmAction[] = [];
-    for (const a of res.actions) {
+    for (const a of actions) {
       if (a.type === 'emitDown' || a.type === 'emitEstablished' || a.type === 'deliver') emits.push(a);
       else this.run(a);
     }

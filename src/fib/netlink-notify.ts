@@ -1,0 +1,214 @@
+// The rtnetlink notification socket (RTNLGRP_LINK, IPV4_ROUTE, IPV6_ROUTE), read inside the
+// daemon's own process through libc (npm `koffi`, an FFI with prebuilt binaries).
+//
+// Why not npm `netlink`: when its socket overruns, the kernel flags it (POLLERR) and
+// netlink@0.3.0's poll handler builds an ErrnoException with a NULL syscall name, which
+// aborts the process; its API also cannot set SO_RCVBUFFORCE. Before this file the socket
+// lived in a child process that could die in our place, at the price of a second Node.js
+// process per node (~0.09 s of CPU at start) and a pipe hop per event. Here:
+// - the receive buffer is 32 MiB (SO_RCVBUFFORCE, root/CAP_NET_ADMIN; else SO_RCVBUF, capped
+//   by net.core.rmem_max);
+// - an overrun is a recv() failing with ENOBUFS: reading goes on and `onLost` is called
+//   once the pending datagrams are read, so the caller dumps the kernel again;
+// - readiness comes from poll(2) run on one libuv worker thread (koffi's async call) for all
+//   notification sockets of the process, with an eventfd to wake it when the set changes;
+//   the datagrams are then read on the main thread with non-blocking recv(), each handed to
+//   the caller in place. An idle system pays one wake-up per event (no timer, no batching);
+//   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs.
+// Invariant: an fd is closed only when no poll(2) is running on it.
+import { createRequire } from 'node:module';
+import { KernelError } from '../util/errors.js';
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_ROUTE = 0;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
+const POLLIN = 1;
+const EAGAIN = 11;
+const EINTR = 4;
+const ENOBUFS = 105;
+/** RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE */
+const GROUPS = 0x1 | 0x40 | 0x400;
+/**
+ * 32 MiB: each queued notification costs about 1 KiB of socket memory (skb truesize), so
+ * about 30 000 notifications may wait while the loop is busy (a 100 k-route burst from
+ * another program) before an overrun forces a re-dump.
+ */
+export const NOTIFY_RCVBUF = 32 * 1024 * 1024;
+const PASS_DATAGRAMS = 1024;
+/**
+ * poll(2) returns after this long even with nothing to read. Only a safety net: Node joins its
+ * worker threads at exit, so a poll that never returns would hang process.exit(); the 'exit'
+ * hook below wakes it at once.
+ */
+const POLL_TIMEOUT_MS = 5000;
+const DATAGRAM_MAX = 64 * 1024;
+
+interface Libc {
+  errno(): number;
+  socket(domain: number, type: number, proto: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  setsockopt(fd: number, level: number, name: number, val: Buffer, len: number): number;
+  recv(fd: number, buf: Buffer, len: number, flags: number): number;
+  read(fd: number, buf: Buffer, len: number): number;
+  write(fd: number, buf: Buffer, len: number): number;
+  close(fd: number): number;
+  eventfd(init: number, flags: number): number;
+  pollAsync(fds: Buffer, n: number, timeout: number, cb: (err: unknown, r: number) => void): void;
+}
+
+let libc: Libc | undefined;
+function loadLibc(): Libc {
+  if (libc) return libc;
+  // loaded on first use: a daemon without a FIB (--no-fib) and the CLI never pay for it
+  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  const lib = koffi.load('libc.so.6');
+  const poll = lib.func('int poll(void *fds, uint64_t nfds, int timeout)');
+  libc = {
+    errno: () => koffi.errno(),
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+    recv: lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
+    read: lib.func('intptr_t read(int fd, void *buf, size_t len)'),
+    write: lib.func('intptr_t write(int fd, const void *buf, size_t len)'),
+    close: lib.func('int close(int fd)'),
+    eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+    pollAsync: (fds, n, timeout, cb) => poll.async(fds, n, timeout, cb),
+  };
+  return libc;
+}
+
+/** One poll(2) on a worker thread for every notification socket of the process. */
+class Poller {
+  private readonly subs = new Set<NotifySocket>();
+  private readonly toClose: number[] = [];
+  private polling = false;
+  private exiting = false;
+  private wakeFd = -1;
+  private readonly scratch = Buffer.alloc(8);
+
+  constructor() {
+    process.once('exit', () => { this.exiting = true; if (this.polling) this.wake(); });
+  }
+
+  add(s: NotifySocket): void { this.subs.add(s); this.kick(); }
+
+  /** `fd` is closed now, or after the running poll(2) returns. */
+  remove(s: NotifySocket, fd: number): void {
+    this.subs.delete(s);
+    if (!this.polling) { loadLibc().close(fd); return; }
+    this.toClose.push(fd);
+    this.wake();
+  }
+
+  private kick(): void {
+    if (this.polling) this.wake(); else this.arm();
+  }
+
+  private wake(): void {
+    const c = loadLibc();
+    if (this.wakeFd < 0) return;
+    this.scratch.writeBigUInt64LE(1n);
+    c.write(this.wakeFd, this.scratch, 8);
+  }
+
+  private arm(): void {
+    if (this.subs.size === 0 || this.exiting) return;
+    const c = loadLibc();
+    if (this.wakeFd < 0) this.wakeFd = c.eventfd(0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const list = [...this.subs];
+    const fds = Buffer.alloc(8 * (list.length + 1)); // struct pollfd { int fd; short events, revents; }
+    fds.writeInt32LE(this.wakeFd, 0);
+    fds.writeInt16LE(POLLIN, 4);
+    list.forEach((s, i) => { fds.writeInt32LE(s.fd, 8 * (i + 1)); fds.writeInt16LE(POLLIN, 8 * (i + 1) + 4); });
+    this.polling = true;
+    c.pollAsync(fds, list.length + 1, POLL_TIMEOUT_MS, (err, r) => {
+      this.polling = false;
+      for (const fd of this.toClose.splice(0)) c.close(fd);
+      if (err || r < 0) {
+        // EINTR or a koffi failure: poll again on the next turn (never a tight loop)
+        setImmediate(() => this.arm());
+        return;
+      }
+      try {
+        if (fds.readInt16LE(6) !== 0) c.read(this.wakeFd, this.scratch, 8);
+        list.forEach((s, i) => { if (fds.readInt16LE(8 * (i + 1) + 6) !== 0 && this.subs.has(s)) s.drain(); });
+      } finally {
+        this.arm();
+      }
+    });
+  }
+}
+
+let poller: Poller | undefined;
+
+export class NotifySocket {
+  readonly fd: number;
+  private closed = false;
+  private readonly buf = Buffer.allocUnsafe(DATAGRAM_MAX);
+  /** Overruns (ENOBUFS) and truncated datagrams seen since start. */
+  lost = 0;
+  /** The subscription is in place when the constructor returns. */
+  readonly ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    /** One datagram: buf[start, end), valid only during the call. */
+    private readonly onDatagram: (buf: Buffer, start: number, end: number) => void,
+    /** Notifications were lost (overrun): the caller must dump again. */
+    private readonly onLost: () => void,
+    rcvbuf = NOTIFY_RCVBUF,
+  ) {
+    const c = loadLibc();
+    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) throw sysError('socket', c.errno());
+    const v = Buffer.alloc(4);
+    v.writeInt32LE(rcvbuf);
+    if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) !== 0) c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
+    const sa = Buffer.alloc(12); // struct sockaddr_nl { u16 family, pad; u32 pid; u32 groups; }
+    sa.writeUInt16LE(AF_NETLINK, 0);
+    sa.writeUInt32LE(GROUPS, 8);
+    if (c.bind(fd, sa, 12) !== 0) {
+      const e = c.errno();
+      c.close(fd);
+      throw sysError('bind', e);
+    }
+    this.fd = fd;
+    (poller ??= new Poller()).add(this);
+  }
+
+  /** Reads what is queued, up to PASS_DATAGRAMS datagrams (the poller comes back for more). */
+  drain(): void {
+    const c = loadLibc();
+    let lost = false;
+    for (let n = 0; n < PASS_DATAGRAMS && !this.closed; n++) {
+      const len = c.recv(this.fd, this.buf, DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+      if (len < 0) {
+        const e = c.errno();
+        if (e === ENOBUFS) { lost = true; continue; } // overrun: later datagrams are still read
+        if (e === EINTR) continue;
+        if (e !== EAGAIN) lost = true; // unexpected: resynchronise rather than trust the stream
+        break;
+      }
+      if (len > DATAGRAM_MAX) { lost = true; continue; } // truncated
+      this.onDatagram(this.buf, 0, len);
+    }
+    if (lost && !this.closed) { this.lost++; this.onLost(); }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    poller?.remove(this, this.fd);
+  }
+}
+
+function sysError(call: string, errno: number): KernelError {
+  return new KernelError('ERR_FIB_NETLINK_NOTIFY', `netlink notification socket: ${call} failed (errno ${errno})`, { errno });
+}
