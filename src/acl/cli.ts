@@ -107,6 +107,8 @@ export interface AclExplainArgs {
   /** "tcp/5432", "udp/53", "icmp", "icmp/8/0" …; default ICMP echo (ping). */
   readonly flow?: string;
   readonly json?: boolean;
+  /** Felix's DefaultEndpointToHostAction, for flows from a workload to its own node (default Drop). */
+  readonly endpointToHostAction?: EndpointToHostAction;
 }
 
 /**
@@ -115,7 +117,7 @@ export interface AclExplainArgs {
  */
 export async function runAclExplain(args: AclExplainArgs, loadSnapshot: () => Promise<Snapshot>): Promise<{ text: string; allowed: boolean; result: ExplainResult }> {
   const snap = await loadSnapshot();
-  const result = explain(snap, args.src, args.dst, args.flow);
+  const result = explain(snap, args.src, args.dst, args.flow, args.endpointToHostAction);
   const text = args.json ? JSON.stringify(result, null, 2) : result.text;
   return { text: text + '\n', allowed: result.allowed, result };
 }

@@ -90,7 +90,13 @@ export interface AclModel {
   readonly problems: readonly AclProblem[];
 }
 
-type Selecting = AclPolicy & { readonly felixName: string; readonly namespace: string | undefined; readonly select: (ep: Entity) => boolean };
+type Selecting = AclPolicy & {
+  readonly felixName: string;
+  readonly namespace: string | undefined;
+  /** Policies with the same selection key select the same endpoints: evaluated once per endpoint. */
+  readonly selectionKey: string;
+  readonly select: (ep: Entity) => boolean;
+};
 
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
@@ -147,28 +153,48 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
     l.push(p);
   }
   const entityByKey = new Map(entities.filter((e) => e.kind === 'WorkloadEndpoint').map((e) => [e.key, e]));
+  // Distinct selections (1 000 `all()` policies are one) are evaluated once per endpoint;
+  // endpoints whose selections all agree share one plan (the usual case: pods of one app).
+  const selIndex = new Map<string, number>();
+  const selOf = new Map<Selecting, number>();
+  const reps: Selecting[] = [];
+  for (const p of ordered) {
+    let i = selIndex.get(p.selectionKey);
+    if (i === undefined) {
+      selIndex.set(p.selectionKey, (i = reps.length));
+      reps.push(p);
+    }
+    selOf.set(p, i);
+  }
+  const plans = new Map<string, Record<Direction, TierPlan[]>>();
+  const planFor = (e: Entity): Record<Direction, TierPlan[]> => {
+    const memo = new Uint8Array(reps.length);
+    for (let i = 0; i < reps.length; i++) memo[i] = reps[i]!.select(e) ? 49 : 48;
+    const sig = Buffer.from(memo).toString('latin1');
+    const known = plans.get(sig);
+    if (known) return known;
+    const out: Record<Direction, TierPlan[]> = { ingress: [], egress: [] };
+    for (const t of tierList) {
+      const ingress: string[] = [];
+      const egress: string[] = [];
+      for (const p of byTier.get(t.name) ?? []) {
+        if (memo[selOf.get(p)!] !== 49) continue;
+        if (p.applies.ingress) ingress.push(p.key);
+        if (p.applies.egress) egress.push(p.key);
+      }
+      if (ingress.length > 0) out.ingress.push({ tier: t.name, defaultAction: t.defaultAction, policies: ingress });
+      if (egress.length > 0) out.egress.push({ tier: t.name, defaultAction: t.defaultAction, policies: egress });
+    }
+    plans.set(sig, out);
+    return out;
+  };
   const all: AclEndpoint[] = [];
   for (const [key, r] of snap.workloadEndpoints) {
     const e = entityByKey.get(key);
     if (!e) continue;
     yield;
     const mine = nodeName === undefined || r.spec.node === nodeName;
-    const tiersFor: Record<Direction, TierPlan[]> = { ingress: [], egress: [] };
-    if (mine) {
-      for (const t of tierList) {
-        const ingress: string[] = [];
-        const egress: string[] = [];
-        for (const p of byTier.get(t.name) ?? []) {
-          // A NetworkPolicy never selects outside its namespace: skip it before its selector.
-          if (p.namespace !== undefined && p.namespace !== e.namespace) continue;
-          if (!(p.applies.ingress || p.applies.egress) || !p.select(e)) continue;
-          if (p.applies.ingress) ingress.push(p.key);
-          if (p.applies.egress) egress.push(p.key);
-        }
-        if (ingress.length > 0) tiersFor.ingress.push({ tier: t.name, defaultAction: t.defaultAction, policies: ingress });
-        if (egress.length > 0) tiersFor.egress.push({ tier: t.name, defaultAction: t.defaultAction, policies: egress });
-      }
-    }
+    const tiersFor: Record<Direction, TierPlan[]> = mine ? planFor(e) : { ingress: [], egress: [] };
     let spoof: Nets = { v4: [], v6: [] };
     try { spoof = splitNets(r.spec.allowSpoofedSourcePrefixes ?? [], 'allowSpoofedSourcePrefixes'); } catch { /* datastore validated */ }
     all.push({
@@ -266,7 +292,8 @@ function addPolicy(
     (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
     (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
-  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, select });
+  const selectionKey = [hostOnly, namespace ?? '', nsSel?.toString() ?? '', saSel?.toString() ?? '', sel.toString()].join('\u0000');
+  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select });
 }
 
 const DENY_ALL: Rule = { action: 'Deny' };

@@ -21,6 +21,7 @@
 //                         every endpoint with the same list (Felix's policy groups). Jumps to
 //                         each policy chain (returning at once when a Pass set the pass bit),
 //                         then the end of the tier: drop (defaultAction Deny) or return (Pass).
+//                         Lists longer than 16 jump to shared chunk chains `tern-co/ci-<hash>`.
 //   `tern-pi/po-<policy>`, `tern-pri/pro-<profile>`: one nft rule per Calico rule and family.
 //                         Allow = accept, Deny = drop, Log = log and continue, Pass = set the pass
 //                         mark bit and return (policy) or return (profile).
@@ -229,20 +230,39 @@ function egressGuards(ctx: Ctx, ep: AclEndpoint): string[] {
   return out;
 }
 
-/** The policy-group chain of one tier's policy list, shared by endpoints with the same list. */
+/** Policies per chunk chain: long tier lists are split so that lists with a common prefix share chunks. */
+const CHUNK = 16;
+
+const chainId = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * The policy-group chain of one tier's policy list, shared by endpoints with the same list.
+ * A list longer than CHUNK jumps to chunk chains of CHUNK policies each, shared by every list
+ * with the same chunk at the same place (typically the GlobalNetworkPolicies that select
+ * every pod, followed by each pod's own NetworkPolicies).
+ */
 function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name: string; usesPass: boolean } {
-  const id = createHash('sha256').update(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`).digest('hex').slice(0, 16);
-  const name = groupChain(d, id);
+  const name = groupChain(d, chainId(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`));
   const policies = t.policies.map((k) => model.policies.get(k)).filter((p): p is AclPolicy => p !== undefined);
-  const usesPass = policies.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
+  const passes = (ps: readonly AclPolicy[]): boolean => ps.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
+  const usesPass = passes(policies);
   if (!ctx.groups.has(name)) {
     const pass = hex(ctx.opts.passMark);
     const clear = hex(~ctx.opts.passMark >>> 0);
+    const jumps = (ps: readonly AclPolicy[], withPass: boolean): string[] =>
+      ps.flatMap((p) => [`jump ${policyChain(d, p.key)}`, ...(withPass ? [`meta mark & ${pass} == ${pass} return`] : [])]);
     const rules: string[] = [];
     if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
-    for (const p of policies) {
-      rules.push(`jump ${policyChain(d, p.key)}`);
-      if (usesPass) rules.push(`meta mark & ${pass} == ${pass} return`);
+    if (policies.length <= CHUNK) rules.push(...jumps(policies, usesPass));
+    else {
+      for (let i = 0; i < policies.length; i += CHUNK) {
+        const chunk = policies.slice(i, i + CHUNK);
+        const chunkPass = passes(chunk);
+        const cname = `tern-c${d === 'egress' ? 'o' : 'i'}-${chainId(`${d}\n${chunk.map((p) => p.key).join('\n')}`)}`;
+        if (!ctx.groups.has(cname)) ctx.groups.set(cname, { name: cname, comment: `${d} policies ${chunk[0]!.key} .. ${chunk[chunk.length - 1]!.key}`, rules: jumps(chunk, chunkPass) });
+        rules.push(`jump ${cname}`);
+        if (chunkPass) rules.push(`meta mark & ${pass} == ${pass} return`);
+      }
     }
     rules.push(t.defaultAction === 'Pass' ? `return comment ${nftComment(`tier ${t.tier} defaultAction Pass`)}` : `drop comment ${nftComment(`end of tier ${t.tier}`)}`);
     ctx.groups.set(name, { name, comment: `tier ${t.tier} ${d}: ${t.policies.join(', ')}`, rules });

@@ -67,7 +67,9 @@ export class ControlServer {
       return { ok: true, result: await handler(params) };
     } catch (err) {
       const code = err instanceof DaemonError ? err.code : 'ERR_INTERNAL';
-      this.log.warn('control request failed', { event: 'controlError', method, error: errorMessage(err) });
+      // Asked while starting (a probe or a script polling): expected, not worth a warning.
+      const level = code === 'ERR_STARTING' ? 'debug' : 'warn';
+      this.log[level]('control request failed', { event: 'controlError', method, error: errorMessage(err) });
       return { ok: false, error: { code, message: errorMessage(err) } };
     }
   }

@@ -1,9 +1,11 @@
 // Prometheus metrics, read at scrape time from counters the daemon already keeps (no
 // per-route work per scrape, no bookkeeping on hot paths). Served through the control
-// socket (`tern metrics`) and, with --metrics-listen HOST:PORT, over HTTP at /metrics.
+// socket (`tern metrics`) and, with --metrics-listen HOST:PORT, over HTTP at /metrics, next
+// to the probes /livez and /readyz (src/api/health.ts).
 import http from 'node:http';
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { PeerStatusJson } from './types.js';
+import type { HealthReply, HealthVerdict } from './health.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -50,13 +52,28 @@ export function createMetrics(source: MetricsSource): Registry {
   return registry;
 }
 
-/** Serves /metrics on HOST:PORT; returns a close function. */
-export async function serveMetrics(listen: string, registry: Registry, log: Logger): Promise<() => Promise<void>> {
+/**
+ * Serves /metrics on HOST:PORT, and the probes /livez and /readyz (200 or 503, one line
+ * saying why) when `health` is given; returns a close function.
+ */
+export async function serveMetrics(listen: string, registry: Registry, log: Logger, health?: () => HealthReply): Promise<() => Promise<void>> {
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new Error(`--metrics-listen must be HOST:PORT (got "${listen}")`);
   const host = (m[1] ?? '').replace(/^\[|\]$/g, '');
   const server = http.createServer((req, res) => {
-    if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+    const path = (req.url ?? '').split('?')[0];
+    if (health && (path === '/livez' || path === '/readyz')) {
+      let v: HealthVerdict;
+      try {
+        const h = health();
+        v = path === '/livez' ? h.live : h.ready;
+      } catch (err) {
+        v = { ok: false, reason: `not ${path === '/livez' ? 'live' : 'ready'}: ${errorMessage(err)}` };
+      }
+      res.writeHead(v.ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${v.reason}\n`);
+      return;
+    }
+    if (path !== '/metrics') { res.writeHead(404).end(); return; }
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
       (err) => { log.warn('metrics failed', { error: errorMessage(err) }); res.writeHead(500).end(); },

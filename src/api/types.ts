@@ -30,6 +30,17 @@ export interface PeerStatusJson {
   routeReflectorClient?: boolean;
   /** RFC 4724 helper state while the peer's routes are kept as stale. */
   gracefulRestart?: 'restarting' | 'awaitingEndOfRib';
+  /** Routes refused, by cause; present once any was (counts since the peer was configured). */
+  refused?: {
+    /** Received NLRI of an address family the session did not negotiate (ignored). */
+    familyNotNegotiated: number;
+    /** Received announcements treated as withdrawn for an unusable next hop. */
+    invalidNextHop: number;
+    /** Sessions ended with Cease 6/1 for exceeding the import prefix limit. */
+    prefixLimitExceeded: number;
+    /** Routes not sent to this peer because their attributes do not fit one message (this session). */
+    attributesTooLong: number;
+  };
 }
 
 export interface RouteJson {
@@ -69,6 +80,8 @@ export interface DaemonStatusJson {
   startedAt: string;
   fib: 'enabled' | 'disabled';
   errors: string[];
+  /** The datastore state in use: its kind and, for etcd, the revision applied. */
+  datastore?: { kind: 'file' | 'etcd'; etcdRevision?: number };
 }
 
 export interface StatusReply {

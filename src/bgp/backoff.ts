@@ -64,6 +64,13 @@ export interface RetryPolicy {
   reset(): void;
   /** The last connection attempt failed; `refused`: with ECONNREFUSED. */
   noteFailure(refused: boolean): void;
+  /**
+   * The session was ended by us for a fault that a reconnect may meet again (an internal
+   * error, the prefix limit): the delay doubles, and a later successful session resets it
+   * only down to the penalised level, so a peer that triggers it on every session does not
+   * get a reconnect loop at the base rate.
+   */
+  penalize(): void;
 }
 
 export const REFUSED_FIRST_RETRY_MS = 250;
@@ -72,6 +79,7 @@ export class ConnectBackoff implements RetryPolicy {
   private readonly normal: Backoff;
   private readonly refused: Backoff;
   private refusedMode = false;
+  private penalties = 0;
 
   constructor(opts: { connectRetryMs: number; maxMs: number; random?: () => number }) {
     const random = opts.random ? { random: opts.random } : {};
@@ -94,7 +102,14 @@ export class ConnectBackoff implements RetryPolicy {
   reset(): void {
     this.refusedMode = false;
     this.normal.reset();
+    for (let i = 0; i < this.penalties; i++) this.normal.advance();
     this.refused.reset();
+  }
+
+  penalize(): void {
+    this.refusedMode = false;
+    if (this.penalties < 16) this.penalties++;
+    this.normal.advance();
   }
 
   private active(): Backoff {

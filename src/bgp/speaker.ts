@@ -33,7 +33,10 @@ export interface GracefulRestartState {
 export interface SpeakerOptions {
   readonly routerId: string;
   readonly listenPort: number;
+  /** One address to listen on (default: all, dual stack). */
   readonly listenAddress?: string;
+  /** Several addresses to listen on (bindMode NodeIP: the node's IPv4 and IPv6); wins over listenAddress. */
+  readonly listenAddresses?: readonly string[];
   readonly clock: Clock;
   readonly logger: Logger;
   readonly gracefulRestart?: GracefulRestartState;
@@ -54,7 +57,8 @@ const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly peers = new Map<string, Peer>();
-  private server: net.Server | null = null;
+  private servers: net.Server[] = [];
+  private listening: { port: number; addresses: readonly string[] } | null = null;
   private gr: GracefulRestartState;
   private readonly log: Logger;
   private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
@@ -68,34 +72,68 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** The bound listen port (useful with listenPort 0), or null before start(). */
   get port(): number | null {
-    const a = this.server?.address();
+    const a = this.servers[0]?.address();
     return a && typeof a === 'object' ? a.port : null;
   }
 
-  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress pins one). */
+  /** Listens on listenPort (IPv4 and IPv6 unless listenAddress(es) pin the addresses). */
   async start(): Promise<void> {
-    const server = net.createServer((sock) => this.onConnection(sock));
-    server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
-    const listen = (host: string, ipv6Only?: boolean) =>
-      new Promise<void>((resolve, reject) => {
+    const addresses = this.opts.listenAddresses ?? (this.opts.listenAddress ? [this.opts.listenAddress] : []);
+    await this.listen(this.opts.listenPort, addresses);
+  }
+
+  /**
+   * Moves the listener to `port` / `addresses` ([] = every address, dual stack) without
+   * touching sessions: connections already accepted stay up. The old listeners close first
+   * (a wildcard and a specific address cannot share a port), so a dial in that instant is
+   * refused and retried by the peer. A listener that cannot open is an error: the old one
+   * is then already closed and the caller decides.
+   */
+  async relisten(port: number, addresses: readonly string[]): Promise<void> {
+    const cur = this.listening;
+    if (cur && cur.port === port && cur.addresses.join(',') === addresses.join(',')) return;
+    await this.closeListeners();
+    await this.listen(port, addresses);
+  }
+
+  private async listen(port: number, addresses: readonly string[]): Promise<void> {
+    const open = (host: string, ipv6Only?: boolean) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer((sock) => this.onConnection(sock));
         const onError = (err: Error) => reject(err);
         server.once('error', onError);
-        server.listen({ port: this.opts.listenPort, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
+        server.listen({ port, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
           server.off('error', onError);
-          resolve();
+          server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
+          resolve(server);
         });
       });
-    if (this.opts.listenAddress) await listen(this.opts.listenAddress);
-    else {
-      try {
-        await listen('::', false); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
-        await listen('0.0.0.0');
+    const servers: net.Server[] = [];
+    try {
+      if (addresses.length > 0) {
+        for (const a of addresses) servers.push(await open(a));
+      } else {
+        try {
+          servers.push(await open('::', false)); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
+          servers.push(await open('0.0.0.0'));
+        }
       }
+    } catch (err) {
+      for (const sv of servers) sv.close();
+      throw err;
     }
-    this.server = server;
-    this.log.info('BGP listening', { event: 'listening', port: this.port, address: this.opts.listenAddress ?? '::' });
+    this.servers = servers;
+    this.listening = { port, addresses: [...addresses] };
+    this.log.info('BGP listening', { event: 'listening', port: this.port, address: addresses.length ? addresses.join(',') : '::' });
+  }
+
+  private async closeListeners(): Promise<void> {
+    const old = this.servers;
+    this.servers = [];
+    this.listening = null;
+    await Promise.all(old.map((sv) => new Promise<void>((resolve) => sv.close(() => resolve()))));
   }
 
   /** Reconciles the configured peers (diff by key). */
@@ -144,9 +182,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       return peer.stop('adminReset');
     });
     await Promise.all([...all, ...this.stopping]);
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.closeListeners();
     this.log.info('BGP stopped', { event: 'stopped' });
   }
 
@@ -179,7 +215,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       return;
     }
     sock.setNoDelay(true);
-    peer.accept(sock);
+    try {
+      peer.accept(sock);
+    } catch (err) {
+      // Sessions contain their own errors; this is the Peer's bookkeeping around them.
+      this.log.error('internal error accepting a connection', { event: 'acceptError', code: 'ERR_SESSION_INTERNAL', peer: peer.spec.name, error: errorMessage(err) });
+      sock.destroy();
+    }
   }
 
   private findPeer(remote: string): Peer | undefined {

@@ -46,7 +46,10 @@ export function registerAclCommands(program: Command): void {
       const [{ runAclExplain }, { openDatastore }] = await Promise.all([import('../acl/cli.js'), import('../datastore/index.js')]);
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore ?? acl.opts().datastore));
       try {
-        const out = await runAclExplain({ src, dst, ...(flow ? { flow } : {}), json: opts.json === true }, () => datastore.load());
+        const out = await runAclExplain(
+          { src, dst, ...(flow ? { flow } : {}), json: opts.json === true, endpointToHostAction: resolveEndpointToHostAction(acl.opts().endpointToHostAction) },
+          () => datastore.load(),
+        );
         process.stdout.write(out.text);
       } finally {
         await datastore.close();

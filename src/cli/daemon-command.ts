@@ -1,13 +1,18 @@
 // `tern daemon`: resolve flags and calico-node's environment, start the daemon, stop it
 // cleanly on SIGTERM/SIGINT (Cease to every peer; kernel routes stay so forwarding goes on).
+//
+// Last resort: an exception or rejection nothing else caught (sessions, the RIB and the FIB
+// contain their own) is logged with code ERR_UNCAUGHT and the process exits with status 70
+// without touching the kernel: the routes stay installed, peers see the TCP connections
+// close and keep our routes as stale (RFC 4724), and the restarted daemon adopts them.
 import { setFlagsFromString } from 'node:v8';
 import { Daemon } from '../daemon/index.js';
 import { openDatastore } from '../datastore/index.js';
-import { createLogger, type LogLevel } from '../util/log.js';
+import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../config/local-workloads.js';
-import { resolveAddressFlag, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from './env.js';
+import { resolveDatastoreSpec, resolveEndpointToHostAction, resolveIdentity, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
   datastore?: string;
@@ -27,21 +32,18 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const level = flags.logLevel as LogLevel | undefined;
   if (level && !['error', 'warn', 'info', 'debug'].includes(level)) throw new ConfigError(`--log-level must be error, warn, info or debug (got "${level}")`);
   const logger = createLogger(level ? { level } : {});
+  installLastResortHandlers(logger);
   const staleSeconds = Number(flags.staleTime);
   if (!Number.isFinite(staleSeconds) || staleSeconds < 0) throw new ConfigError(`--stale-time must be a number of seconds (got "${flags.staleTime}")`);
   const deferralSeconds = Number(flags.selectionDeferralTime);
   if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
-  const ipFlag = flags.ip ?? process.env.IP;
-  const ip6Flag = flags.ip6 ?? process.env.IP6;
+  const identity = resolveIdentity(flags);
   const daemon = new Daemon({
     datastore,
     nodeName: resolveNodeName(flags.node),
-    ipv4: resolveAddressFlag(flags.ip, process.env.IP),
-    ipv6: resolveAddressFlag(flags.ip6, process.env.IP6),
-    autodetectIpv4: !ipFlag || ipFlag.toLowerCase() === 'autodetect',
-    autodetectIpv6: ip6Flag?.toLowerCase() === 'autodetect',
+    identity,
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
@@ -85,4 +87,25 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/** Exit status after an uncaught exception (EX_SOFTWARE). */
+export const UNCAUGHT_EXIT_STATUS = 70;
+
+function installLastResortHandlers(logger: Logger): void {
+  let exiting = false;
+  const fatal = (kind: 'uncaughtException' | 'unhandledRejection', err: unknown) => {
+    try {
+      logger.error('uncaught error: exiting, kernel routes left in place', { event: kind, code: 'ERR_UNCAUGHT', error: errorMessage(err), stack: (err as Error | undefined)?.stack });
+    } catch {
+      process.stderr.write(`ERR_UNCAUGHT ${kind}: ${errorMessage(err)}\n`);
+    }
+    if (exiting) return;
+    exiting = true;
+    // A moment for the log line to be written; no stop(): routes and kernel state stay.
+    setTimeout(() => process.exit(UNCAUGHT_EXIT_STATUS), 200).unref();
+    process.exitCode = UNCAUGHT_EXIT_STATUS;
+  };
+  process.on('uncaughtException', (err) => fatal('uncaughtException', err));
+  process.on('unhandledRejection', (reason) => fatal('unhandledRejection', reason));
 }

@@ -9,12 +9,16 @@ import '../util/startup.js'; // first: its mark is the start of our own code (No
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SOCKET, callDaemon } from '../api/control.js';
 import type { RoutesReply, StatusReply } from '../api/types.js';
+import type { HealthReply, HealthVerdict } from '../api/health.js';
 import { registerAclCommands } from './acl-command.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 
 function socketOf(opts: { socket?: string }): string {
   return opts.socket ?? process.env.TERN_SOCKET ?? DEFAULT_SOCKET;
 }
+
+/** A probe that printed its verdict and must exit 1. */
+class ProbeFailed extends Error {}
 
 export function buildProgram(): Command {
   const program = new Command('tern')
@@ -68,6 +72,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('health')
+    .description('probes, as calico-node -bird-live / -bird-ready: exit 0 (healthy) or 1, one line saying why')
+    .option('--live', 'the daemon answers within the timeout and its BGP listener is open')
+    .option('--ready', 'BGP running, first snapshot applied, every configured peer Established, not in restart recovery')
+    .option('--socket <path>', 'control socket path')
+    .option('--timeout <seconds>', 'how long to wait for the daemon\'s answer', '5')
+    .action(async (opts: { live?: boolean; ready?: boolean; socket?: string; timeout: string }) => {
+      if (!opts.live === !opts.ready) program.error('tern health: give exactly one of --live or --ready', { exitCode: 2 });
+      const what = opts.live ? 'live' : 'ready';
+      const timeoutMs = Number(opts.timeout) * 1000;
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) program.error(`tern health: --timeout must be a number of seconds (got "${opts.timeout}")`, { exitCode: 2 });
+      let verdict: HealthVerdict;
+      try {
+        const reply = await callDaemon<HealthReply>(socketOf(opts), 'health', {}, timeoutMs);
+        verdict = opts.live ? reply.live : reply.ready;
+      } catch (err) {
+        verdict = { ok: false, reason: `not ${what}: ${errorMessage(err)}` };
+      }
+      process.stdout.write(`${verdict.reason}\n`);
+      if (!verdict.ok) throw new ProbeFailed();
+    });
+
+  program
     .command('metrics')
     .description('Prometheus metrics of the running daemon')
     .option('--socket <path>', 'control socket path')
@@ -112,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ProbeFailed) return 1;
     const code = err instanceof DaemonError ? ` [${err.code}]` : '';
     process.stderr.write(`tern: ${errorMessage(err)}${code}\n`);
     return 1;

@@ -166,7 +166,41 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     ...optional('ttlSecurity', s.ttlSecurity),
     ...optional('password', password),
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',
+    ...maxPrefixesOf(res, warn),
   };
+}
+
+/** The BGPPeer annotation that sets the import prefix limit (docs/operations.md). */
+export const MAX_PREFIXES_ANNOTATION = 'tern/max-prefixes';
+
+/**
+ * `tern/max-prefixes`: "N" (each family) or "ipv4=N,ipv6=M" (either may be left out); N a
+ * positive integer. Anything else is warned about and ignored (the peering itself stays).
+ */
+export function parseMaxPrefixes(text: string): { ipv4?: number; ipv6?: number } {
+  const num = (v: string): number => {
+    if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new Error(`"${v}" is not a positive integer`);
+    return Number(v);
+  };
+  if (!text.includes('=')) { const n = num(text); return { ipv4: n, ipv6: n }; }
+  const out: { ipv4?: number; ipv6?: number } = {};
+  for (const part of text.split(',')) {
+    const [k = '', v = '', ...more] = part.split('=').map((x) => x.trim());
+    if (more.length > 0 || (k !== 'ipv4' && k !== 'ipv6')) throw new Error(`"${part.trim()}" is not ipv4=N or ipv6=N`);
+    out[k] = num(v);
+  }
+  return out;
+}
+
+function maxPrefixesOf(res: BGPPeerResource, warn: Warn): { maxPrefixes?: { ipv4?: number; ipv6?: number } } {
+  const text = res.metadata.annotations?.[MAX_PREFIXES_ANNOTATION];
+  if (text === undefined) return {};
+  try {
+    return { maxPrefixes: parseMaxPrefixes(text) };
+  } catch (err) {
+    warn(`BGPPeer ${res.metadata.name}: annotation ${MAX_PREFIXES_ANNOTATION}: ${errorMessage(err)}; no import limit`);
+    return {};
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -1,5 +1,6 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
+import { createHash } from 'node:crypto';
 import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../datastore/types.js';
 import { computePeers, type AddressOrder } from '../mesh/index.js';
 import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
@@ -17,6 +18,8 @@ export interface DeriveOptions {
   /** Autodetected addresses ("addr/len") that replace the Node's stored ones for this node. */
   readonly ipv4?: string;
   readonly ipv6?: string;
+  /** CALICO_ROUTER_ID: an IPv4 address, or 'hash' (derived from the node name). */
+  readonly routerId?: string;
   /** Passive-side order for mesh and global Calico-node peers (see src/mesh/index.ts). */
   readonly passiveOrder?: AddressOrder;
   /** Resolves BGPPeer password secretKeyRefs. */
@@ -106,13 +109,30 @@ function ownAddress(text: string | undefined, family: 'ipv4' | 'ipv6', nodeName:
   }
 }
 
+/**
+ * confd's hashToIPv4 (CALICO_ROUTER_ID=hash): the first four bytes of SHA-256(node name),
+ * the first octet lowered by 32 when above 223 so the id is never in 224.0.0.0/3.
+ */
+export function hashRouterId(nodeName: string): string {
+  const b = createHash('sha256').update(nodeName).digest();
+  const first = b[0]! > 223 ? b[0]! - 32 : b[0]!;
+  return [first, b[1], b[2], b[3]].join('.');
+}
+
 /** RFC 6286 §2.1 / RFC 4271 §4.2: the BGP Identifier is a unicast IPv4 address of the node. */
-function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string): string {
+function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string, override?: string): string {
   const details = { kind: 'Node', resource: nodeName, field: 'spec.bgp.ipv4Address' };
+  if (override !== undefined) {
+    const id = override === 'hash' ? hashRouterId(nodeName) : override;
+    if (addressInPrefix(id, '224.0.0.0/4') || id === '0.0.0.0') {
+      throw new ConfigError(`Node ${nodeName}: CALICO_ROUTER_ID ${id} is not a usable router id (0.0.0.0 or 224.0.0.0/4)`, { ...details, field: 'CALICO_ROUTER_ID', reason: 'bad router id' });
+    }
+    return id;
+  }
   if (ipv4 === undefined) {
     throw new ConfigError(
       `Node ${nodeName} has no IPv4 address (spec.bgp.ipv4Address): the BGP router id must be a 4-octet IPv4 ` +
-        'address, also on IPv6-only nodes; set spec.bgp.ipv4Address or autodetect one',
+        'address; set spec.bgp.ipv4Address, autodetect one, or on an IPv6-only node set CALICO_ROUTER_ID (an IPv4 address or "hash")',
       { ...details, reason: 'no IPv4 address for the router id' },
     );
   }
@@ -141,7 +161,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
   }
   const ipv4 = ownAddress(overrides.ipv4 ?? node.spec.bgp?.ipv4Address, 'ipv4', nodeName);
   const ipv6 = ownAddress(overrides.ipv6 ?? node.spec.bgp?.ipv6Address, 'ipv6', nodeName);
-  const routerId = routerIdOf(ipv4, nodeName);
+  const routerId = routerIdOf(ipv4, nodeName, overrides.routerId);
   const settings = settingsOf(snapshot, warn);
   const self = toClusterNode(node, settings, warn, { ipv4: overrides.ipv4, ipv6: overrides.ipv6 });
   const nodes = [...snapshot.nodes.values()].map((n) => (n.metadata.name === nodeName ? self : toClusterNode(n, settings, warn)));
@@ -162,6 +182,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     routerId,
     asNumber: self.asNumber,
     listenPort: listenPortOf(settings, nodeName).port,
+    listenAddresses: settings.global.bindMode === 'NodeIP' ? [ipv4?.address, ipv6?.address].filter((a): a is string => a !== undefined) : [],
     logSeverity,
     ...(ipv4 ? { ipv4 } : {}),
     ...(ipv6 ? { ipv6 } : {}),

@@ -49,6 +49,11 @@ export interface NodeBgpConfig {
   readonly asNumber: number;
   /** node.<name> BGPConfiguration listenPort ?? default listenPort ?? 179. */
   readonly listenPort: number;
+  /**
+   * Addresses the BGP listener binds: the node's own (IPv4 and IPv6) with the default
+   * BGPConfiguration's `bindMode: NodeIP` (confd's `listen bgp address`), else [] (all).
+   */
+  readonly listenAddresses: readonly string[];
   /** logSeverityScreen (node.<name> over default), default "Info". */
   readonly logSeverity: string;
   readonly ipv4?: AddressConfig;

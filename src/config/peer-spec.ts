@@ -45,6 +45,11 @@ export interface PeerSpec {
   /** BGPFilter chains for this session's family (explicit peers only); changed live, no reset. */
   readonly importFilter?: FilterChainSpec;
   readonly exportFilter?: FilterChainSpec;
+  /**
+   * Most routes (paths) accepted from the peer on this session; one more ends the session
+   * with Cease 6/1 (RFC 4486). From the BGPPeer annotation `tern/max-prefixes`.
+   */
+  readonly importLimit?: number;
 }
 
 export function peerKey(address: string, port: number): string {
@@ -54,7 +59,8 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    const { name: _n, type: _t, calicoNode: _c, importFilter: _i, exportFilter: _e, ...rest } = s;
+    // The import limit is read at each UPDATE, filters apply in place: neither needs a new session.
+    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, importFilter: _i, exportFilter: _e, ...rest } = s;
     return JSON.stringify(rest, Object.keys(rest).sort());
   };
   return strip(a) !== strip(b);

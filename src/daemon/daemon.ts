@@ -14,12 +14,14 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/types.js';
 import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
-import { detectHostAddress, registerNode } from '../mesh/autodetect.js';
+import { registerNode } from '../mesh/autodetect.js';
+import { resolveNodeAddress, type NodeIdentity } from '../mesh/node-address.js';
 import { ControlServer } from '../api/control.js';
 import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
-import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
+import { ConfigError, DaemonError, DatastoreError, errorMessage } from '../util/errors.js';
+import { health, type HealthReply } from '../api/health.js';
 import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
@@ -30,11 +32,8 @@ import { markStartup, startupMarks } from '../util/startup.js';
 export interface DaemonOptions {
   readonly datastore: Datastore;
   readonly nodeName: string;
-  /** "addr/len" from --ip / IP; undefined: use the Node resource or autodetect. */
-  readonly ipv4?: string | undefined;
-  readonly ipv6?: string | undefined;
-  readonly autodetectIpv4: boolean;
-  readonly autodetectIpv6: boolean;
+  /** Addresses, router id, AS and log level from flags and calico-node's environment. */
+  readonly identity: NodeIdentity;
   readonly socketPath: string;
   /** false: never read or write the kernel's routes (dedicated reflector, --no-fib). */
   readonly fib: boolean;
@@ -81,6 +80,12 @@ export class Daemon {
   /** Kinds already reported as accepted and ignored (one warning per kind). */
   private readonly ignoredKindsWarned = new Set<string>();
   private recoveryTimer: TimerHandle | null = null;
+  /** start() has finished: the first snapshot is applied and the speaker runs. */
+  private started = false;
+  /** What start() is doing, for `tern health` while not started. */
+  private phase = 'starting';
+  /** Restarted with forwarding state kept and End-of-RIB outstanding (RFC 4724 §4.1). */
+  private recovering = false;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -89,12 +94,18 @@ export class Daemon {
   async start(): Promise<void> {
     const { datastore } = this.opts;
     markStartup('modules');
+    // The control socket (and metrics/probe server) first: `tern health --live` must answer
+    // while the datastore is still unreachable at boot, or a liveness probe would restart us.
+    await this.startControl();
+    this.phase = 'loading the datastore';
     let snapshot = await this.loadDatastore();
     this.warnIgnoredKinds(snapshot);
     markStartup('snapshot');
+    this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
     this.snapshot = snapshot;
     this.readLocalWorkloads();
+    this.phase = 'starting BGP';
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -115,6 +126,7 @@ export class Daemon {
     const speaker = new Speaker({
       routerId: cfg.routerId,
       listenPort: cfg.listenPort,
+      listenAddresses: cfg.listenAddresses,
       clock: this.opts.clock,
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
@@ -127,7 +139,12 @@ export class Daemon {
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
-    core.onRecovered(() => speaker.setGracefulRestartState({ restarting: false, forwardingPreserved }));
+    // Restarting with forwarding state kept: not ready until recovery ends (End-of-RIB).
+    this.recovering = defer;
+    core.onRecovered(() => {
+      this.recovering = false;
+      speaker.setGracefulRestartState({ restarting: false, forwardingPreserved });
+    });
     core.expectEndOfRib(cfg.peers);
     // RFC 4724 §4.1: recovery (R bit, 'wait', deferred advertisement) also ends when the
     // selection deferral time runs out; without deferral, when --stale-time does (the FIB's
@@ -155,11 +172,18 @@ export class Daemon {
       this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
+    this.started = true;
+    markStartup('started');
+    this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+  }
+
+  /** Control socket, and with --metrics-listen the HTTP server (/metrics, /livez, /readyz). */
+  private async startControl(): Promise<void> {
     const source: MetricsSource = {
-      peers: () => this.status().peers,
-      prefixes: () => ({ ipv4: core.rib.size('ipv4'), ipv6: core.rib.size('ipv6') }),
+      peers: () => (this.started ? this.status().peers : []),
+      prefixes: () => ({ ipv4: this.core?.rib.size('ipv4') ?? 0, ipv6: this.core?.rib.size('ipv6') ?? 0 }),
       fib: () => this.fib?.stats() ?? null,
-      errors: () => this.status().daemon.errors.length,
+      errors: () => (this.started ? this.status().daemon.errors.length : 0),
     };
     // prom-client is imported on the first scrape (or now, with --metrics-listen): a node
     // that is never scraped does not pay for it at start-up.
@@ -170,13 +194,26 @@ export class Daemon {
       status: () => this.status(),
       routes: () => this.routes(),
       metrics: async () => (await metrics()).metrics(),
+      health: () => this.health(),
       fibTimings: () => this.fib?.timings() ?? null,
       startup: () => startupMarks(),
     }, this.opts.logger);
     await this.control.start();
-    if (this.opts.metricsListen) this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log);
-    markStartup('started');
-    this.log.info('tern started', { event: 'started', routerId: cfg.routerId, asNumber: cfg.asNumber, listenPort: speaker.port, peers: cfg.peers.length, fib: this.opts.fib });
+    if (this.opts.metricsListen) {
+      this.closeMetrics = await (await metricsModule()).serveMetrics(this.opts.metricsListen, await metrics(), this.log, () => this.health());
+    }
+  }
+
+  /** Liveness and readiness (src/api/health.ts). */
+  health(): HealthReply {
+    const started = this.started && this.cfg !== null && this.speaker !== null;
+    return health({
+      started,
+      phase: this.phase,
+      speakerListening: this.speaker?.port != null,
+      restartRecovery: this.recovering,
+      peers: started ? this.status().peers : [],
+    });
   }
 
   /**
@@ -197,19 +234,28 @@ export class Daemon {
     }
   }
 
-  /** Node registration: own addresses from --ip/IP, the Node resource, or autodetection. */
+  /**
+   * Node registration as calico-node's startup does it: addresses from --ip/IP (literal,
+   * autodetect, none), the stored Node, or IP_AUTODETECTION_METHOD; AS from the environment.
+   */
   private async register(snapshot: Snapshot): Promise<Snapshot> {
+    const id = this.opts.identity;
     const node = snapshot.nodes.get(this.opts.nodeName);
-    const stored4 = node?.spec.bgp?.ipv4Address;
-    const stored6 = node?.spec.bgp?.ipv6Address;
-    const ipv4 = this.opts.ipv4 ?? stored4 ?? (this.opts.autodetectIpv4 ? detectHostAddress('ipv4')?.cidr : undefined);
-    const ipv6 = this.opts.ipv6 ?? stored6 ?? (this.opts.autodetectIpv6 ? detectHostAddress('ipv6')?.cidr : undefined);
+    const warn = (m: string) => this.log.warn(m, { event: 'autodetectFailed' });
+    const ipv4 = await resolveNodeAddress('ipv4', id.ipv4, node?.spec.bgp?.ipv4Address, warn);
+    const ipv6 = await resolveNodeAddress('ipv6', id.ipv6, node?.spec.bgp?.ipv6Address, warn);
     this.addresses = { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) };
-    if (!ipv4) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address (give --ip ADDR/LEN, set IP, or store spec.bgp.ipv4Address); the router id must be an IPv4 address`);
+    if (!ipv4 && !ipv6) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 or IPv6 address (give --ip ADDR/LEN, set IP or IP6, or store spec.bgp.ipv4Address)`);
+    if (!ipv4 && id.routerId === undefined) {
+      throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address for the router id (give --ip ADDR/LEN or set IP; an IPv6-only node needs CALICO_ROUTER_ID, an IPv4 address or "hash")`);
+    }
+    if (ipv4 || ipv6) this.log.info('node addresses', { event: 'nodeAddresses', ...this.addresses });
     try {
-      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, this.addresses);
+      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, {
+        ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}),
+      });
       if (applied) {
-        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses });
+        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}) });
         return await this.opts.datastore.load();
       }
     } catch (err) {
@@ -220,8 +266,10 @@ export class Daemon {
   }
 
   private derive(snapshot: Snapshot): NodeBgpConfig {
+    const routerId = this.opts.identity.routerId;
     return deriveNodeConfig(snapshot, this.opts.nodeName, {
       ...this.addresses,
+      ...(routerId !== undefined ? { routerId } : {}),
       ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
       localWorkloads: this.localWorkloads,
     });
@@ -277,8 +325,19 @@ export class Daemon {
     }
     this.configErrors = [];
     const prev = this.cfg;
-    if (prev && (prev.routerId !== cfg.routerId || prev.listenPort !== cfg.listenPort)) {
-      this.log.warn('router id or listen port changed: takes effect after a restart', { event: 'restartNeeded' });
+    if (prev && prev.routerId !== cfg.routerId) {
+      this.log.warn('router id changed: takes effect after a restart', { event: 'restartNeeded' });
+    }
+    if (prev && (prev.listenPort !== cfg.listenPort || prev.listenAddresses.join(',') !== cfg.listenAddresses.join(','))) {
+      // Sessions stay up; only the listener moves (BIRD reconfigures `listen bgp` the same way).
+      const speaker = this.speaker;
+      void speaker?.relisten(cfg.listenPort, cfg.listenAddresses).then(
+        () => this.log.info('BGP listener moved', { event: 'listenChanged', port: cfg.listenPort, addresses: cfg.listenAddresses }),
+        (err) => {
+          this.configErrors = [`BGP listener on port ${cfg.listenPort}${cfg.listenAddresses.length ? ` (${cfg.listenAddresses.join(', ')})` : ''}: ${errorMessage(err)}`];
+          this.log.error('cannot open the BGP listener', { event: 'listenError', error: errorMessage(err) });
+        },
+      );
     }
     for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
     this.cfg = cfg;
@@ -299,11 +358,13 @@ export class Daemon {
   }
 
   private applyLogLevel(cfg: NodeBgpConfig): void {
-    if (!this.opts.logLevelFixed) this.opts.logger.level = levelFromCalico(cfg.logSeverity);
+    // --log-level, then BGP_LOGSEVERITYSCREEN, then the Node's and the global BGPConfiguration.
+    if (!this.opts.logLevelFixed) this.opts.logger.level = levelFromCalico(this.opts.identity.logSeverityScreen ?? cfg.logSeverity);
   }
 
   status(): StatusReply {
-    const cfg = this.cfg!;
+    if (!this.started || !this.cfg) throw new DaemonError('ERR_STARTING', `the daemon is starting (${this.phase})`);
+    const cfg = this.cfg;
     return {
       daemon: {
         node: this.opts.nodeName,
@@ -313,6 +374,7 @@ export class Daemon {
         startedAt: this.startedAt.toISOString(),
         fib: this.opts.fib ? 'enabled' : 'disabled',
         errors: [...this.datastoreErrors, ...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
+        datastore: this.opts.datastore.position(),
       },
       peers: peersStatus(this.speaker!, this.core!, cfg),
     };
@@ -327,6 +389,7 @@ export class Daemon {
   }
 
   routes(): RoutesReply {
+    if (!this.started) throw new DaemonError('ERR_STARTING', `the daemon is starting (${this.phase})`);
     return routesView(this.core!, this.fib);
   }
 

@@ -32,11 +32,13 @@ import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
+import { screenUpdate } from '../rib/inbound.js';
 import type { ExportContext } from '../policy/export.js';
 import { compileChain, evaluateChain, type FilterChainSpec } from '../policy/bgp-filter.js';
 import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
@@ -61,6 +63,16 @@ function importRejects(chain: FilterChainSpec | undefined): ((prefix: string) =>
   if (!chain) return null;
   const c = compileChain(chain);
   return (prefix) => evaluateChain(c, { prefix, fromPeer: true }) === 'reject';
+}
+
+/** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
+export interface InboundCounters {
+  /** NLRI of an address family the session did not negotiate (RFC 4760, RFC 5492). */
+  familyNotNegotiated: number;
+  /** Announcements treated as withdrawn for an unusable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3). */
+  invalidNextHop: number;
+  /** Sessions ended for exceeding the import prefix limit (Cease 6/1). */
+  prefixLimitExceeded: number;
 }
 
 export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
@@ -102,6 +114,9 @@ export class RoutingCore {
   readonly out: AdjRibOutManager;
   readonly gr: GracefulRestartHelper;
   private readonly established = new Map<string, PeerRuntime>();
+  private readonly inbound = new Map<string, InboundCounters>();
+  /** "peer|cause" already logged at warn (each refused kind is logged once per peer). */
+  private readonly inboundLogged = new Set<string>();
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private blocks = new Set<string>();
@@ -127,10 +142,14 @@ export class RoutingCore {
   ) {
     this.cfg = cfg;
     this.log = logger.child({ module: 'routing' });
-    this.rib = new LocRib({ localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}) });
+    this.rib = new LocRib({
+      localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
+      // A listener that throws (the FIB feed) is logged; the others and the next flush go on.
+      onError: (err) => this.log.error('internal error in a Loc-RIB listener', { event: 'ribListenerError', code: 'ERR_RIB_INTERNAL', error: errorMessage(err), stack: (err as Error | undefined)?.stack }),
+    });
     const ctx = exportContextOf(cfg);
     this.exportKey = JSON.stringify(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx);
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
@@ -255,6 +274,8 @@ export class RoutingCore {
 
   /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
   peerRemoved(key: string): void {
+    this.inbound.delete(key);
+    for (const k of [...this.inboundLogged]) if (k.startsWith(`${key}#`)) this.inboundLogged.delete(k);
     this.out.removePeer(key);
     this.gr.forget(key);
     this.awaitingFirstEor?.delete(key);
@@ -290,6 +311,22 @@ export class RoutingCore {
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
     this.gr.peerUp(spec.key, { preservedFamilies: preserved });
+    this.established.set(spec.key, { handle: h, family: spec.family, importFilter: chainKey(current.importFilter), exportFilter: chainKey(current.exportFilter) });
+    // RFC 4724 §4.1 (a): no End-of-RIB is awaited from a peer without the GR capability or
+    // one that is restarting itself (two restarting speakers would otherwise wait on each other),
+    // nor from one that did not negotiate the session's family (it cannot send one we accept).
+    const peerGr = n.peerGracefulRestart;
+    const familyOk = n.families.has(spec.family);
+    if (this.awaitingFirstEor?.has(spec.key) && (!peerGr || peerGr.restarting || !familyOk)) {
+      this.awaitingFirstEor.delete(spec.key);
+      this.log.info('not waiting for End-of-RIB from this peer', { event: 'endOfRibNotAwaited', peer: spec.address, reason: !familyOk ? 'familyNotNegotiated' : peerGr ? 'peerRestarting' : 'noGracefulRestart' });
+      this.maybeAllEndOfRib();
+    }
+    if (!familyOk) {
+      // RFC 4760 / RFC 5492: nothing of a family the peer did not negotiate, End-of-RIB included.
+      this.log.warn('session negotiated no address family tern carries on it; nothing is sent', { event: 'noCommonFamily', peer: spec.address, family: spec.family });
+      return;
+    }
     const localAddress = spec.sourceAddress ?? (spec.family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address);
     this.out.addPeer(
       {
@@ -305,17 +342,8 @@ export class RoutingCore {
         extendedMessage: n.extendedMessage,
         ...(current.exportFilter ? { exportFilter: compileChain(current.exportFilter) } : {}),
       },
-      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb) },
+      { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb), fail: (err) => h.fail(err) },
     );
-    this.established.set(spec.key, { handle: h, family: spec.family, importFilter: chainKey(current.importFilter), exportFilter: chainKey(current.exportFilter) });
-    // RFC 4724 §4.1 (a): no End-of-RIB is awaited from a peer without the GR capability or
-    // one that is restarting itself (two restarting speakers would otherwise wait on each other).
-    const peerGr = n.peerGracefulRestart;
-    if (this.awaitingFirstEor?.has(spec.key) && (!peerGr || peerGr.restarting)) {
-      this.awaitingFirstEor.delete(spec.key);
-      this.log.info('not waiting for End-of-RIB from this peer', { event: 'endOfRibNotAwaited', peer: spec.address, reason: peerGr ? 'peerRestarting' : 'noGracefulRestart' });
-      this.maybeAllEndOfRib();
-    }
   }
 
   onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
@@ -333,7 +361,13 @@ export class RoutingCore {
   }
 
   onUpdate(h: PeerHandle, msg: UpdateMessage): void {
+    const families = h.negotiated?.families ?? new Set([h.spec.family]);
+    const key = h.spec.key;
     const eor = isEndOfRib(msg);
+    if (eor && !families.has(eor)) {
+      this.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
+      return;
+    }
     if (eor) {
       this.gr.endOfRib(h.spec.key, eor);
       if (this.awaitingFirstEor?.get(h.spec.key) === eor) {
@@ -342,8 +376,59 @@ export class RoutingCore {
       }
       return;
     }
+    const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
+    if (screened.familyIgnored > 0) this.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
+    if (screened.badNextHop > 0) this.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
+    for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
     this.fib?.noteInput(performance.now());
-    this.rib.applyUpdate(h.spec.key, msg);
+    this.rib.applyUpdate(key, screened.msg);
+    this.checkImportLimit(h);
+  }
+
+  /**
+   * RFC 4486 §4: more routes than the peer's import limit ends the session with Cease 6/1,
+   * data AFI (2), SAFI (1), the limit (4); its routes go with the session (no graceful
+   * restart) and the reconnect backs off.
+   */
+  private checkImportLimit(h: PeerHandle): void {
+    const limit = h.spec.importLimit;
+    if (limit === undefined) return;
+    const held = this.rib.source(h.spec.key)?.pathCount ?? 0;
+    if (held <= limit) return;
+    this.inboundCounters(h.spec.key).prefixLimitExceeded++;
+    this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
+    data[2] = 1; // unicast
+    data.writeUInt32BE(limit >>> 0, 3);
+    h.prefixLimitExceeded(data);
+  }
+
+  private ownAddresses(h: PeerHandle): Set<string> {
+    const own = new Set<string>();
+    for (const a of [this.cfg.ipv4?.address, this.cfg.ipv6?.address, h.spec.sourceAddress]) if (a) own.add(a);
+    return own;
+  }
+
+  /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */
+  private refused(key: string, kind: Exclude<keyof InboundCounters, 'prefixLimitExceeded'>, count: number, meta: Record<string, unknown>): void {
+    const c = this.inboundCounters(key);
+    c[kind] += count;
+    if (this.inboundLogged.has(`${key}#${kind}`)) return;
+    this.inboundLogged.add(`${key}#${kind}`);
+    const text = kind === 'familyNotNegotiated' ? 'routes of an address family the session did not negotiate ignored' : 'routes with an unusable next hop treated as withdrawn';
+    this.log.warn(text, { event: kind, peer: key, count, ...meta });
+  }
+
+  private inboundCounters(key: string): InboundCounters {
+    let c = this.inbound.get(key);
+    if (!c) { c = { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }; this.inbound.set(key, c); }
+    return c;
+  }
+
+  /** Inbound routes refused from a peer, by cause (zeros when none). */
+  inboundCountsOf(key: string): InboundCounters {
+    return { ...(this.inbound.get(key) ?? { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }) };
   }
 
   /**

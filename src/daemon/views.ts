@@ -13,6 +13,8 @@ export function peersStatus(speaker: Speaker, core: RoutingCore, cfg: NodeBgpCon
   return speaker.status().map((s) => {
     const counts = core.peerCounts(s.key);
     const stale = core.gr.state(s.key);
+    const refused = { ...core.inboundCountsOf(s.key), attributesTooLong: core.out.get(s.key)?.stats.tooLong ?? 0 };
+    const anyRefused = Object.values(refused).some((v) => v > 0);
     return {
       address: s.address,
       type: s.type,
@@ -31,6 +33,7 @@ export function peersStatus(speaker: Speaker, core: RoutingCore, cfg: NodeBgpCon
       holdTime: s.holdTime,
       routeReflectorClient: specs.get(s.key)?.routeReflectorClient ?? false,
       ...(stale !== 'none' ? { gracefulRestart: stale } : {}),
+      ...(anyRefused ? { refused } : {}),
     };
   });
 }

@@ -28,6 +28,17 @@ export interface Datastore {
   list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]>;
   /** Stops watching and releases connections; callbacks are not called afterwards. */
   close(): Promise<void>;
+  /**
+   * Where the applied state stands: for etcd, the store revision every applied event is at
+   * or below (the snapshot's revision, raised by each applied watch event).
+   */
+  position(): DatastorePosition;
+}
+
+export interface DatastorePosition {
+  readonly kind: 'file' | 'etcd';
+  /** etcd only: the revision of the state in use (0 before load()). */
+  readonly etcdRevision?: number;
 }
 
 export interface DatastoreOptions {

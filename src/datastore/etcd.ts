@@ -2,8 +2,19 @@
 // calicoctl/calico-node can share one etcd.
 //
 // Design. load() reads the v3 resources and the IPAM affinity keys in ONE transaction (two
-// ranges at one revision), then watches both prefixes from revision+1. Watch events update
-// an in-memory key → resource map; a debounced rebuild turns bursts into one snapshot.
+// ranges at one revision R), then watches both prefixes from R+1. Watch events update an
+// in-memory key → resource map; a debounced rebuild turns bursts into one snapshot.
+//
+// Ordering. An event is applied only if its revision is above R and above the revision of
+// the last event applied to the same key: the two prefix watches are each ordered, but not
+// with each other, so the floor is per key. A later load() (the daemon re-reads after
+// registering its Node) cancels the earlier watches first, so no stale stream survives.
+// The revision in use (R, raised by each applied event) is position().etcdRevision.
+//
+// Compaction. A watch whose start revision etcd has compacted away is cancelled by etcd;
+// the whole state is then re-read at a new revision and watched from there (as after a
+// connection loss, but without reporting an outage). The full read is one gRPC message, so
+// the client accepts messages up to 1 GiB instead of gRPC's 4 MiB.
 //
 // Connection loss. The first watch disconnect (or failed request) moves to 'lost': the last
 // snapshot stays, one DatastoreError ERR_DATASTORE_DISCONNECTED goes to onError, the
@@ -21,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import type { Etcd3, IKeyValue, IOptions, Watcher } from 'etcd3';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
-import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
+import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
 import { buildSnapshot, sameContent, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
@@ -53,6 +64,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private readonly timeoutMs: number;
   private readonly counter = new SnapshotCounter();
   private entries = new Map<string, Resource>();
+  /** Revision of the state read by the last full read. */
+  private baseRevision = 0;
+  /** key → revision of the last event applied to it since the last full read. */
+  private keyRevisions = new Map<string, number>();
+  /** Highest revision applied: the base read or a later event. */
+  private appliedRevision = 0;
   private readonly reported = new Map<string, string>(); // key → bad value already reported
   private snapshot: Snapshot | undefined;
   private state: State = 'new';
@@ -85,7 +102,10 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
 
   async load(): Promise<Snapshot> {
     const { revision, kvs } = await this.readAll();
+    this.dropWatchers();
+    this.rebuildTimer?.cancel();
     this.entries = this.decodeAll(kvs);
+    this.setBase(revision);
     this.snapshot = buildSnapshot(this.entries.values(), this.counter.next());
     this.startWatch(revision + 1);
     this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: this.entries.size, etcdRevision: revision });
@@ -137,6 +157,10 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       if (r && r.kind === kind && (name === undefined || r.metadata.name === name)) out.push(r);
     }
     return out;
+  }
+
+  position(): DatastorePosition {
+    return { kind: 'etcd', etcdRevision: this.appliedRevision };
   }
 
   /** The current snapshot (after load()). */
@@ -219,7 +243,13 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       w.on('put', (kv) => gen === this.generation && this.onPut(kv));
       w.on('delete', (kv) => gen === this.generation && this.onDelete(kv));
       w.on('disconnected', (err) => gen === this.generation && this.lost(err));
-      w.on('error', (err) => gen === this.generation && this.lost(err));
+      w.on('error', (err) => {
+        // etcd has already cancelled this watch (and the client dropped it): cancelling it
+        // again would draw a response the client cannot match to a watcher, which it throws.
+        this.watchers = this.watchers.filter((x) => x !== w);
+        if (gen !== this.generation) return;
+        this.cancelled(err);
+      });
       w.on('connected', () => {
         if (gen === this.generation) this.backoffMs = BACKOFF_MIN_MS;
       });
@@ -227,15 +257,39 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     }
   }
 
+  private setBase(revision: number): void {
+    this.baseRevision = revision;
+    this.appliedRevision = revision;
+    this.keyRevisions = new Map();
+  }
+
+  /**
+   * True when the event is newer than what is applied for its key (and records it); false
+   * for an event at or below the full read's revision or the key's last applied event.
+   */
+  private fresh(key: string, kv: IKeyValue): boolean {
+    const rev = Number(kv.mod_revision);
+    if (!(rev > this.baseRevision) || rev <= (this.keyRevisions.get(key) ?? 0)) {
+      this.logger?.debug('stale watch event ignored', { event: 'watchEventStale', key, etcdRevision: rev, appliedRevision: this.appliedRevision });
+      return false;
+    }
+    this.keyRevisions.set(key, rev);
+    if (rev > this.appliedRevision) this.appliedRevision = rev;
+    return true;
+  }
+
   private onPut(kv: IKeyValue): void {
+    const key = kv.key.toString();
+    if (!parseEtcdKey(key) || !this.fresh(key, kv)) return;
     const r = this.decode(kv, true);
     if (!r) return; // ignored key, or bad value: keep the last good one
-    this.entries.set(kv.key.toString(), r);
+    this.entries.set(key, r);
     this.scheduleRebuild();
   }
 
   private onDelete(kv: IKeyValue): void {
     const key = kv.key.toString();
+    if (!parseEtcdKey(key) || !this.fresh(key, kv)) return;
     this.reported.delete(key);
     if (this.entries.delete(key)) this.scheduleRebuild();
   }
@@ -266,6 +320,22 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     for (const w of old) void w.cancel().catch(() => undefined);
   }
 
+  // ---- a watch cancelled by etcd ----
+
+  /**
+   * etcd cancelled a watch: its start revision was compacted away while it lagged (etcd's
+   * reason is not passed on by the client, so every cancellation is handled alike): re-read
+   * everything, watch from there.
+   */
+  private cancelled(err: Error): void {
+    if (this.state !== 'watching') return;
+    this.state = 'lost';
+    this.dropWatchers();
+    this.logger?.warn('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+    this.backoffMs = BACKOFF_MIN_MS;
+    void this.reconnect(false);
+  }
+
   // ---- connection loss ----
 
   private lost(err: Error): void {
@@ -288,7 +358,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     });
   }
 
-  private async reconnect(): Promise<void> {
+  private async reconnect(reported = true): Promise<void> {
     if (this.state !== 'lost') return;
     let read: { revision: number; kvs: IKeyValue[] };
     try {
@@ -300,11 +370,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     }
     if (this.state !== 'lost') return;
     this.entries = this.decodeAll(read.kvs);
-    this.logger?.info('etcd reconnected', { event: 'datastoreReconnected', etcdRevision: read.revision });
+    this.setBase(read.revision);
+    this.logger?.info(reported ? 'etcd reconnected' : 'datastore re-read after compaction', { event: reported ? 'datastoreReconnected' : 'datastoreRelisted', etcdRevision: read.revision });
     this.rebuildTimer?.cancel();
     this.publish();
     this.startWatch(read.revision + 1);
-    this.listeners.emitRecovered();
+    if (reported) this.listeners.emitRecovered();
   }
 
   // ---- requests ----
@@ -370,6 +441,9 @@ function clientOptions(endpoints: string[], opts: EtcdDatastoreOptions, timeoutM
       'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
+      // The full read is one response: gRPC's 4 MiB default would refuse a large cluster's
+      // resources for ever (each retry gets the same answer).
+      'grpc.max_receive_message_length': 1024 * 1024 * 1024,
     },
   };
   const tls = opts.tls;

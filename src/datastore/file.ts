@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
-import { DatastoreBase, type Datastore, type DatastoreOptions } from './datastore.js';
+import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
 import { parseResources, resourceKey, validateResource } from './validate.js';
@@ -89,6 +89,10 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (text === undefined) return [];
     const all = parseResources(text, this.path).filter((r) => r.kind === kind);
     return all.filter((r) => (name === undefined || r.metadata.name === name) && (namespace === undefined || r.metadata.namespace === namespace));
+  }
+
+  position(): DatastorePosition {
+    return { kind: 'file' };
   }
 
   /** The current snapshot (after load()). */

@@ -108,6 +108,9 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
   return out;
 }
 
+/** The hold time of every session tern runs (BIRD's default; src/mesh/session.ts HOLD_TIME). */
+const SESSION_HOLD_TIME = 240;
+
 const BGPPEER_SPEC = [
   'node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'localASNumber', 'sourceAddress', 'keepOriginalNextHop',
   'nextHopMode', 'maxRestartTime', 'keepaliveTime', 'numAllowedLocalASNumbers', 'ttlSecurity', 'password', 'filters',
@@ -152,7 +155,12 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   c.optBool(spec, 'keepOriginalNextHop', 'spec');
   c.optOneOf(spec, 'nextHopMode', 'spec', ['Auto', 'Self', 'Keep'] as const);
   c.optDuration(spec, 'maxRestartTime', 'spec');
-  c.optDuration(spec, 'keepaliveTime', 'spec', 1);
+  const keepalive = c.optDuration(spec, 'keepaliveTime', 'spec', 1);
+  // RFC 4271 §10: keepalives at most a third of the hold time (tern's sessions use BIRD's 240 s,
+  // src/mesh/session.ts HOLD_TIME), else the peer's hold timer may expire between them.
+  if (keepalive !== undefined && keepalive * 3 > SESSION_HOLD_TIME) {
+    c.fail('spec.keepaliveTime', `must be at most a third of the hold time (${SESSION_HOLD_TIME} s), i.e. ${SESSION_HOLD_TIME / 3} s; got ${keepalive} s`);
+  }
   c.optInt(spec, 'numAllowedLocalASNumbers', 'spec', 0, 255);
   c.optInt(spec, 'ttlSecurity', 'spec', 0, 255);
   const pw = c.optObject(spec, 'password', 'spec');

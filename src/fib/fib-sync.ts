@@ -446,8 +446,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   // --- learned routes -----------------------------------------------------------------
 
   /**
-   * proto-bird blackhole/unreachable/prohibit/device routes tern did not write, inside an
-   * enabled pool. Reports a change of the learned state of `p` (slot `s`); true when it did.
+   * Kernel routes tern did not write that BIRD's `learn` would import, inside a pool
+   * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
    */
   private updateLearned(p: string, s: Slot): boolean {
     const present = !this.ownBlocks.has(p) && !s.written

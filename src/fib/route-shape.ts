@@ -26,7 +26,7 @@ export interface Pool {
   cidr: string;
   ipipMode: EncapMode;
   vxlanMode: EncapMode;
-  /** Disabled pools still shape routes (Calico keeps them in the filter) but learn nothing. */
+  /** Disabled pools (no new allocations) still shape, learn and export routes, as with Calico. */
   disabled?: boolean;
 }
 

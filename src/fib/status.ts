@@ -28,19 +28,30 @@ export function summarizeErrors(statuses: ReadonlyMap<string, PrefixStatus>): st
   });
 }
 
+/** Kernel route protocols BIRD's `learn` never imports: unspec, redirect, kernel (subnets). */
+const NOT_LEARNED = new Set([0, 1, 2]);
+
 /**
- * A kernel route tern reports as learned (if it did not write it): protocol bird, type
- * blackhole/unreachable/prohibit or a device route (no gateway), inside an enabled pool.
+ * A kernel route tern reports as learned (if it did not write it), inside an IP pool
+ * (disabled or not: `disabled` only stops allocation), as Calico's BIRD `learn` imports:
+ * - an alien route, any protocol but unspec/redirect/kernel and tern's own, of any shape
+ *   (e.g. Felix's `/32 dev caliX proto boot` for a pod whose address was borrowed from
+ *   another node's block, or a `proto static` route);
+ * - a route with tern's own protocol that tern did not write, of type blackhole,
+ *   unreachable or prohibit, or a device route (an IPAM's blackhole, for example).
+ * Export then decides (calico_aggr: nothing more specific than an own block leaves).
  */
 export function isLearnable(
   prefix: string, r: Pick<KernelRoute, 'protocol' | 'type'> & { readonly nextHops: readonly KernelNextHop[] },
   protocol: number, pools: readonly Pool[],
 ): boolean {
-  if (r.protocol !== protocol) return false;
-  const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
-  if (!device && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
-  const pool = poolFor(prefix, pools);
-  return pool !== undefined && !pool.disabled;
+  if (NOT_LEARNED.has(r.protocol)) return false;
+  if (r.type !== 'unicast' && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
+  if (r.protocol === protocol) {
+    const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
+    if (!device && r.type === 'unicast') return false;
+  }
+  return poolFor(prefix, pools) !== undefined;
 }
 
 /**

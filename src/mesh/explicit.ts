@@ -124,6 +124,7 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     reachableBy: rule.reachableBy !== undefined && familyOf(rule.reachableBy) === remote.family ? rule.reachableBy : undefined,
     importFilter: chainOf(ctx, rule, 'import', remote.family),
     exportFilter: chainOf(ctx, rule, 'export', remote.family),
+    importLimit: rule.maxPrefixes?.[remote.family],
   });
 }
 
@@ -202,7 +203,7 @@ function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): 
  * Rules are taken in name order so the result does not depend on map order.
  */
 export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
-  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'numeric', filters: input.filters ?? new Map() };
+  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'string', filters: input.filters ?? new Map() };
   const nodes = [...input.nodes].sort(byName);
   const rules = [...input.rules].sort(byName);
   const byKey = new Map<string, PeerSpec>();

@@ -12,7 +12,7 @@ import type { PeerSetInput } from './types.js';
 export function meshSessions(input: PeerSetInput): PeerSpec[] {
   const { self, mesh } = input;
   if (!mesh.enabled || self.clusterId !== undefined) return [];
-  const order = input.addressOrder ?? 'numeric';
+  const order = input.addressOrder ?? 'string';
   const nodes = [...input.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: PeerSpec[] = [];
   for (const family of FAMILIES) {

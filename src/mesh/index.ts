@@ -34,23 +34,18 @@
 // protocol to the same neighbour (BIRD then runs two sessions to one address, which the
 // far end cannot tell apart); tern keeps the explicit one, whose options were asked for.
 //
-// Passive side: numeric, not string, comparison. The mesh makes peerings unidirectional:
-// the side whose peer has the GREATER address is passive, so only the higher address
-// connects (a second, crossing connection would abort a graceful restart in progress, Calico
-// #1423). Calico's template compares the address TEXT (`gt $onode_ip $node_ip`); tern
-// compares the addresses as numbers. Both are total orders, so within a cluster of only
-// tern (or only Calico) nodes each pair still has exactly one active side — what differs
-// is which side that is, whenever text order and numeric order disagree: between 10.0.0.9
-// and 10.0.0.10, text says "10.0.0.9" > "10.0.0.10" ('9' > '1' at the first difference),
-// numbers say 9 < 10. Under Calico, node .9 sees peer "10.0.0.10" as NOT greater and
-// connects, and node .10 sees peer "10.0.0.9" as greater and waits. Under tern it is the
-// other way round: .9 waits for .10, and .10 connects. The consequence is for MIXED clusters
-// (tern next to calico-node during a migration): tern on .9 and BIRD on .10 both stay
-// passive and the session never comes up; tern on .10 and BIRD on .9 both connect and rely
-// on collision detection (RFC 4271 §6.8), which works but loses the GR protection. IPv6 text
-// is worse still ("fd00::a" > "fd00::10" as text, 10 < 16 as numbers). Set
-// `addressOrder: 'string'` (deriveNodeConfig option `passiveOrder`) while calico-node nodes
-// share the mesh; the numeric order is the default because it does not depend on spelling.
+// Passive side: string comparison, exactly as confd renders it. The mesh makes peerings
+// unidirectional: the side whose peer has the GREATER address is passive (`passive on`), so
+// only one side connects (a second, crossing connection would abort a graceful restart in
+// progress, Calico #1423). Calico's template compares the address TEXT with Go's `gt` on
+// strings (`gt $onode_ip $node_ip`: byte order of the canonical text), not the numbers:
+// between 10.0.0.9 and 10.0.0.10, "10.0.0.9" > "10.0.0.10" ('9' > '1' at the first
+// difference), so node .10 waits and node .9 connects; for IPv6 "fd00::a" > "fd00::10".
+// tern uses the same order so that a tern node and a calico-node (BIRD) node in one mesh,
+// during a migration, always have exactly one active side; a numeric order would leave
+// pairs like .9/.10 with both ends passive and the session never up. Global BGPPeers whose
+// address is a Calico node use the same rule (`Global_` only; `Node_` has none). The
+// numeric order remains as an option (deriveNodeConfig `passiveOrder: 'numeric'`).
 //
 // Invariants: pure and deterministic (input order does not matter: nodes and BGPPeers are
 // taken in name order; the output is sorted by name); never throws for one bad resource —

@@ -60,6 +60,7 @@ export interface SpecFields {
   reachableBy?: string | undefined;
   importFilter?: PeerSpec['importFilter'];
   exportFilter?: PeerSpec['exportFilter'];
+  importLimit?: number | undefined;
 }
 
 /** A PeerSpec with tern's session defaults; optional fields left out when undefined. */
@@ -89,6 +90,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     reachableBy: f.reachableBy,
     importFilter: f.importFilter,
     exportFilter: f.exportFilter,
+    importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
   return spec as unknown as PeerSpec;

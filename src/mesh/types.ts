@@ -57,6 +57,8 @@ export interface PeerRule {
   readonly password?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
+  /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
+  readonly maxPrefixes?: { readonly ipv4?: number; readonly ipv6?: number };
 }
 
 /** One BGPFilter's rule lists by direction and family (empty lists left out). */
@@ -76,9 +78,9 @@ export interface MeshSettings {
 }
 
 /**
- * How mesh (and global Calico-node) passivity orders two addresses: 'numeric' (tern's
- * default) or 'string' (Calico's BIRD template, for clusters that mix tern and calico-node;
- * see the header of src/mesh/index.ts).
+ * How mesh (and global Calico-node) passivity orders two addresses: 'string' (the default:
+ * Calico's BIRD template, so tern and calico-node agree in one mesh) or 'numeric' (see the
+ * header of src/mesh/index.ts).
  */
 export type AddressOrder = 'numeric' | 'string';
 

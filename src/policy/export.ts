@@ -69,7 +69,7 @@ export type PrefixVerdict =
   | 'moreSpecificOfOwnBlock' // reject: inside one of our blocks (calico_aggr)
   | 'staticRoute' // accept: inside a service CIDR this node advertises (Calico /staticroutes)
   | 'serviceRange' // accept: a reflector passing on routes inside serviceLoadBalancerIPs
-  | 'pool' // accept: inside an enabled pool
+  | 'pool' // accept: inside a pool without disableBGPExport (disabled or not)
   | 'outsidePools'; // reject: host subnets, default routes, anything else
 
 export type AttrRejectReason = 'sourcePeer' | 'noAdvertise' | 'noExport' | 'splitHorizon' | 'noNextHop';
@@ -92,7 +92,9 @@ function compile(ctx: ExportContext): Compiled {
     c = {
       noExport: ctx.pools.filter((p) => p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
       blocks: ctx.ownBlocks.map(matchPrefix),
-      enabled: ctx.pools.filter((p) => !p.disabled && !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
+      // `disabled` only stops new allocations: Calico's templates never read it, so a
+      // disabled pool is exported as long as routes inside it exist (pods still use it).
+      enabled: ctx.pools.filter((p) => !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
       statics: (ctx.staticRoutes ?? []).map(matchPrefix),
       serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).filter((c) => !c.includes(':')).map(matchPrefix) : [],
     };
@@ -120,7 +122,7 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
   for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
   // 7. A reflector accepts routes inside the LoadBalancer service ranges (IPv4).
   for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
-  // 8. Accept anything inside an enabled pool (learned blocks, borrowed /32s).
+  // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';
   return 'outsidePools';
 }
@@ -150,7 +152,9 @@ export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer:
     delete out.localPref; // RFC 4271 §5.1.5: not sent to external peers
     delete out.originatorId; // RFC 4456 §8: optional non-transitive, AS-internal
     delete out.clusterList;
-    if (src.ebgp) delete out.med; // RFC 4271 §5.1.4: a MED from another AS is not passed on
+    // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not passed on to another one,
+    // whether the route came straight from eBGP or across our AS (a non-empty AS_PATH).
+    if (src.ebgp || (a.asPath ?? []).some((seg) => seg.asns.length > 0)) delete out.med;
     const keep = peer.nextHopMode === 'keep' && a.nextHop !== undefined;
     const nh = keep ? a.nextHop : self; // RFC 4271 §5.1.3: next hop self toward eBGP
     if (nh === undefined) return { rejected: 'noNextHop' };

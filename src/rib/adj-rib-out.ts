@@ -16,9 +16,16 @@
 // enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
 // before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
 // keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
+//
+// A route whose attributes leave no room for NLRI in one message for this peer (e.g. an
+// eBGP route with a thousand communities gaining LOCAL_PREF toward iBGP) is not sent to
+// it, and withdrawn if it was sent before; counted, and logged once per prefix and peer
+// while it stays so (BIRD: "attribute list too long"). Any other error while encoding or
+// writing for one peer closes that peer's Adj-RIB-Out and is reported through
+// PeerSink.fail: the session ends, other peers are not touched.
 import type { Family } from '../net/prefix.js';
 import type { Nlri } from '../bgp/wire/types.js';
-import { packUpdates, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
+import { attributesFit, packUpdates, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
@@ -27,11 +34,15 @@ import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
 import type { Advert, OutPeer } from './update-group.js';
 import type { ExportContext } from '../policy/export.js';
 import { RibError } from './loc-rib.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 /** The session side of a peer: Node-style write semantics (false = buffer full, wait for drain). */
 export interface PeerSink {
   write(buf: Buffer): boolean;
   onDrain(cb: () => void): void;
+  /** An unexpected error while serving this peer: end its session (the Adj-RIB-Out is closed). */
+  fail?(err: unknown): void;
 }
 
 type Advertised = AttrSet | Map<number, AttrSet>;
@@ -55,10 +66,12 @@ export class AdjRibOut {
   private queue: Buffer[] = [];
   private blocked = false;
   private closed = false;
+  /** Prefixes held back because their attributes do not fit one message (logged once each). */
+  private readonly tooLong = new Set<string>();
   /** RFC 4724 §4.1 selection deferral: nothing is sent (not even End-of-RIB) while set. */
   held = false;
-  /** Counters for status / tests. */
-  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0 };
+  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts. */
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0 };
 
   constructor(
     peer: OutPeer,
@@ -66,6 +79,7 @@ export class AdjRibOut {
     private readonly rib: LocRib,
     private readonly sink: PeerSink,
     private readonly batchSize: number,
+    private readonly hooks: { readonly log?: Logger; readonly onFail?: (out: AdjRibOut, err: unknown) => void } = {},
   ) {
     this.peer = peer;
     this.group = group;
@@ -127,6 +141,7 @@ export class AdjRibOut {
 
   close(): void {
     this.closed = true;
+    this.tooLong.clear();
     for (const a of this.advertised.values()) forEachSet(a, (s) => s.release());
     this.advertised.clear();
     this.pending.clear();
@@ -136,17 +151,40 @@ export class AdjRibOut {
     this.group.setBusy(this, false);
   }
 
-  /** Writes until the sink is full or nothing is left. */
+  /** Writes until the sink is full or nothing is left. Never throws: a failure ends this peer only. */
   pump(): void {
     if (this.held) return;
-    while (!this.blocked && !this.closed) {
-      while (this.queue.length > 0) {
-        const buf = this.queue.shift()!;
-        if (!this.sink.write(buf)) { this.blocked = true; return; }
+    try {
+      while (!this.blocked && !this.closed) {
+        while (this.queue.length > 0) {
+          const buf = this.queue.shift()!;
+          if (!this.sink.write(buf)) { this.blocked = true; return; }
+        }
+        if (!this.fillQueue()) break;
       }
-      if (!this.fillQueue()) break;
+      if (this.idle) this.group.setBusy(this, false);
+    } catch (err) {
+      if (this.closed) return;
+      this.hooks.log?.error('Adj-RIB-Out failed; closing the session', { event: 'adjRibOutError', code: 'ERR_RIB_OUT_INTERNAL', peer: this.key, error: errorMessage(err), stack: (err as Error | undefined)?.stack });
+      this.close();
+      this.hooks.onFail?.(this, err);
+      try { this.sink.fail?.(err); } catch { /* the session reports its own failure */ }
     }
-    if (this.idle) this.group.setBusy(this, false);
+  }
+
+  /** False (and logged once) when `set` cannot be sent to this peer in one message. */
+  private sendable(prefix: string, set: AttrSet): boolean {
+    const opts = this.group.opts;
+    if (attributesFit(this.family, set.encoded(opts).length, set.nextHops, opts)) {
+      this.tooLong.delete(prefix);
+      return true;
+    }
+    if (!this.tooLong.has(prefix)) {
+      this.tooLong.add(prefix);
+      this.stats.tooLong++;
+      this.hooks.log?.warn('attribute list too long for one message; route not sent to this peer', { event: 'attributesTooLong', peer: this.key, prefix, octets: set.encoded(opts).length });
+    }
+    return false;
   }
 
   /** Encodes the next batch into the queue; false when there was nothing to do. */
@@ -213,7 +251,9 @@ export class AdjRibOut {
     const want = this.group.desired(prefix).filter((a) => a.sourceKey !== this.key); // never back to the source
     const cur = this.advertised.get(prefix);
     if (!this.peer.addPath) {
-      const w = want[0]?.attrs;
+      const first = want[0]?.attrs;
+      const w = first && this.sendable(prefix, first) ? first : undefined;
+      if (!first) this.tooLong.delete(prefix);
       const c = cur as AttrSet | undefined;
       if (w === c) return;
       if (w) {
@@ -231,7 +271,8 @@ export class AdjRibOut {
 
   private diffAddPath(prefix: string, want: readonly Advert[], cur: Map<number, AttrSet> | undefined, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
     const next = new Map<number, AttrSet>();
-    for (const a of want) if (!next.has(a.id)) next.set(a.id, a.attrs);
+    for (const a of want) if (!next.has(a.id) && this.sendable(prefix, a.attrs)) next.set(a.id, a.attrs);
+    if (want.length === 0) this.tooLong.delete(prefix);
     for (const [id, set] of cur ?? []) {
       if (next.get(id) !== set) {
         if (!next.has(id)) withdraw.push({ prefix, pathId: id }); // RFC 7911 §3: withdraw by path id
@@ -275,16 +316,19 @@ function forEachSet(a: Advertised, fn: (s: AttrSet) => void): void {
 export class AdjRibOutManager {
   private readonly groups = new Map<string, UpdateGroup>();
   private readonly peers = new Map<string, AdjRibOut>();
-  private readonly ids = new PathIdAllocator();
+  /** ADD-PATH ids handed out (exposed for tests). */
+  readonly ids = new PathIdAllocator();
   private readonly unsubscribe: () => void;
   private held = false;
 
   constructor(
     private readonly rib: LocRib,
     private ctx: ExportContext,
-    private readonly opts: { batchSize?: number } = {},
+    private readonly opts: { batchSize?: number; log?: Logger } = {},
   ) {
-    this.unsubscribe = rib.onBestChange((changes) => this.onChanges(changes));
+    const offChanges = rib.onBestChange((changes) => this.onChanges(changes));
+    const offIds = rib.onPathIdUnused((src, pathId) => this.ids.release(src, pathId));
+    this.unsubscribe = () => { offChanges(); offIds(); };
   }
 
   /** Session established: start sending the full table, then End-of-RIB. */
@@ -326,7 +370,10 @@ export class AdjRibOutManager {
   addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
     if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
     const g = this.joinGroup(peer);
-    const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH);
+    const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH, {
+      ...(this.opts.log ? { log: this.opts.log } : {}),
+      onFail: (o) => { if (this.peers.get(o.key) === o) this.removePeer(o.key); },
+    });
     out.held = this.held;
     this.peers.set(peer.key, out);
     out.pump();

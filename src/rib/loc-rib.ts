@@ -4,6 +4,11 @@
 // recomputed and listeners told once per flush (scheduled with `soon` (util/soon.ts) by default, or
 // `flush()` called explicitly). A prefix changed many times between flushes is reported
 // once, with `previousBest` being the best at the previous flush.
+//
+// Each source keeps the set of prefixes it has paths for, so what is done to one source
+// (session down, stale marking and sweeping after graceful restart) costs in proportion to
+// that source's routes, not to the whole table: a peer with 10 routes that flaps next to a
+// million others touches 10 destinations.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
@@ -51,6 +56,12 @@ export interface LocRibOptions {
   readonly attrSets?: AttrSetTable;
   /** Replaces the default import policy (src/policy/import.ts). */
   readonly importPolicy?: (source: ImportSource, attrs: PathAttributes) => ImportResult;
+  /**
+   * Called with an exception thrown by a scheduled flush or by a best-change listener. The
+   * other listeners still run; nothing reaches the event loop. Default: rethrown after every
+   * listener ran (manual flushes in tests see it).
+   */
+  readonly onError?: (err: unknown) => void;
 }
 
 export class RibError extends DaemonError {
@@ -68,6 +79,11 @@ export class LocRib {
   readonly attrSets: AttrSetTable;
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
   private readonly sources = new Map<string, PathSource>();
+  /** Prefixes each source has at least one path for. */
+  private readonly prefixesOf = new Map<PathSource, Set<string>>();
+  /** Per source: received path id → number of paths held with it (ADD-PATH id recycling). */
+  private readonly pathIdUse = new Map<PathSource, Map<number, number>>();
+  private readonly pathIdListeners = new Set<(source: PathSource, pathId: number) => void>();
   private nextIndex = 1;
   private dirty: Destination[] = [];
   /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
@@ -113,7 +129,7 @@ export class LocRib {
         const gone = dest.removeWhere((p) => p.source.kind === 'peer' && reflectionLoop(p.attrs.attrs, this.opts.routerId, clusterId) !== null);
         if (gone.length === 0) continue;
         n += gone.length;
-        for (const p of gone) this.dropped(p.source, [p]);
+        for (const p of gone) this.dropped(p.source, [p], prefix, dest);
         this.markDirty(dest, prefix);
       }
     }
@@ -179,7 +195,15 @@ export class LocRib {
     }
     const old = dest.put(Path.of(src, pathId, attrs.retain()));
     if (old) old.attrs.release();
-    else src.pathCount++;
+    else {
+      src.pathCount++;
+      let set = this.prefixesOf.get(src);
+      if (!set) { set = new Set(); this.prefixesOf.set(src, set); }
+      set.add(prefix);
+      let use = this.pathIdUse.get(src);
+      if (!use) { use = new Map(); this.pathIdUse.set(src, use); }
+      use.set(pathId, (use.get(pathId) ?? 0) + 1);
+    }
     this.markDirty(dest, prefix);
   }
 
@@ -189,7 +213,7 @@ export class LocRib {
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.dropped(src, gone);
+    this.dropped(src, gone, prefix, dest);
     if (gone.length > 0) this.markDirty(dest, prefix);
     return gone.length > 0;
   }
@@ -335,10 +359,22 @@ export class LocRib {
     if (src) this.dropFiltered(src, family); // the peer sends its table again
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
-    for (const dest of this.tables[family].values()) {
+    for (const [, dest] of this.destinationsOf(src, family)) {
       for (const p of dest.paths) if (p.source === src && !p.stale) { dest.replace(p, p.withStale(true)); n++; }
     }
     return n;
+  }
+
+  /** The source's destinations in `family` (a snapshot: safe to change while iterating). */
+  private destinationsOf(src: PathSource, family: Family | undefined): [string, Destination][] {
+    const out: [string, Destination][] = [];
+    for (const prefix of this.prefixesOf.get(src) ?? []) {
+      const f = familyOfPrefix(prefix);
+      if (family !== undefined && f !== family) continue;
+      const dest = this.tables[f].get(prefix);
+      if (dest) out.push([prefix, dest]);
+    }
+    return out;
   }
 
   /** Removes the source's paths still stale (not re-advertised since markStale). */
@@ -351,7 +387,7 @@ export class LocRib {
     const src = this.sources.get(sourceKey);
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
-    for (const dest of this.tables[family].values()) for (const p of dest.paths) if (p.source === src && p.stale) n++;
+    for (const [, dest] of this.destinationsOf(src, family)) for (const p of dest.paths) if (p.source === src && p.stale) n++;
     return n;
   }
 
@@ -360,26 +396,37 @@ export class LocRib {
     if (src && pred === ALL) this.dropFiltered(src, family);
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
-    for (const f of family ? [family] : (['ipv4', 'ipv6'] as const)) {
-      for (const [prefix, dest] of this.tables[f]) {
-        const gone = dest.removeWhere((p) => p.source === src && pred(p));
-        if (gone.length === 0) continue;
-        n += gone.length;
-        this.dropped(src, gone);
-        this.markDirty(dest, prefix);
-      }
+    for (const [prefix, dest] of this.destinationsOf(src, family)) {
+      const gone = dest.removeWhere((p) => p.source === src && pred(p));
+      if (gone.length === 0) continue;
+      n += gone.length;
+      this.dropped(src, gone, prefix, dest);
+      this.markDirty(dest, prefix);
     }
     return n;
   }
 
-  private dropped(src: PathSource, gone: readonly Path[]): void {
-    for (const p of gone) { p.attrs.release(); src.pathCount--; }
+  private dropped(src: PathSource, gone: readonly Path[], prefix: string, dest: Destination): void {
+    if (gone.length === 0) return;
+    for (const p of gone) {
+      p.attrs.release();
+      src.pathCount--;
+      const use = this.pathIdUse.get(src);
+      const n = (use?.get(p.pathId) ?? 1) - 1;
+      if (n > 0) { use!.set(p.pathId, n); continue; }
+      use?.delete(p.pathId);
+      if (use?.size === 0) this.pathIdUse.delete(src);
+      for (const l of this.pathIdListeners) l(src, p.pathId);
+    }
+    if (!dest.paths.some((p) => p.source === src)) {
+      const set = this.prefixesOf.get(src);
+      set?.delete(prefix);
+      if (set?.size === 0) this.prefixesOf.delete(src);
+    }
   }
 
   private markSourceDirty(src: PathSource): void {
-    for (const f of ['ipv4', 'ipv6'] as const) {
-      for (const [prefix, dest] of this.tables[f]) if (dest.paths.some((p) => p.source === src)) this.markDirty(dest, prefix);
-    }
+    for (const [prefix, dest] of this.destinationsOf(src, undefined)) this.markDirty(dest, prefix);
   }
 
   // ---- reading ----
@@ -413,6 +460,12 @@ export class LocRib {
 
   // ---- change notification ----
 
+  /** Called when the last path of (source, received path id) leaves the RIB. */
+  onPathIdUnused(listener: (source: PathSource, pathId: number) => void): () => void {
+    this.pathIdListeners.add(listener);
+    return () => void this.pathIdListeners.delete(listener);
+  }
+
   onBestChange(listener: BestChangeListener): () => void {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
@@ -425,7 +478,14 @@ export class LocRib {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      soon(() => this.flush());
+      soon(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else throw err;
+        }
+      });
     }
   }
 
@@ -448,7 +508,18 @@ export class LocRib {
       }
       if (dest.pathCount === 0) this.tables[family].delete(prefix);
     }
-    if (changes.length > 0) for (const l of this.listeners) l(changes);
+    if (changes.length > 0) {
+      let failure = null as { err: unknown } | null;
+      for (const l of this.listeners) {
+        try {
+          l(changes);
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else failure ??= { err };
+        }
+      }
+      if (failure) throw failure.err;
+    }
     return changes;
   }
 }

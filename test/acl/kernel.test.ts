@@ -200,6 +200,16 @@ t.test('ACL companion in network namespaces', async (t) => {
     await expectFlow(t, 'frontend', 'db', 'tcp/8080', false, true);
   });
 
+  await t.test('a long tier list (chunk chains): Pass in the second chunk reaches the profiles, Deny after it holds', async (t) => {
+    const noop = Array.from({ length: 17 }, (_, i) => gnp(`noop-${String(i).padStart(2, '0')}`, { order: i, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Log', protocol: 'UDP' }] }));
+    const pass = gnp('pass-frontend', { order: 50, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Pass', source: { selector: "role == 'frontend'" } }] });
+    const deny = gnp('deny-rest', { order: 60, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny' }] });
+    await push(threePods({ revision: 30, gnps: [...noop, pass, deny] }, { ifaces, v6: true }));
+    t.match((await lab.exec('hb', 'nft', ['list', 'table', 'inet', 'tern'])).stdout, /chain tern-ci-[0-9a-f]{16} /, 'the tier list is split into chunk chains');
+    await expectFlow(t, 'frontend', 'db', 'tcp/5432', true);
+    await expectFlow(t, 'other', 'db', 'tcp/5432', false);
+  });
+
   await t.test("a Deny from a GlobalNetworkSet's addresses stops that host", async (t) => {
     const set = gns('blocked', { blocked: 'yes' }, ['10.65.0.1/32']);
     const deny = gnp('deny-blocked', { order: 1, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny', source: { selector: "blocked == 'yes'" } }, { action: 'Pass' }] });

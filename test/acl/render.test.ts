@@ -116,3 +116,21 @@ t.test('incremental transaction: only changed chains, new and removed objects', 
   t.notMatch(pod, /flush chain inet tern tern-pi-/, 'no policy chain rewritten for a new pod');
   t.equal(incrementalScript(prev, renderTable(buildModel(base, 'host-b'), { priority: 20 })), null, 'a hook change is a full replace');
 });
+
+t.test('long tier lists share chunk chains across endpoints', async (t) => {
+  const many = Array.from({ length: 40 }, (_, i) => gnp(`g${String(i).padStart(2, '0')}`, { order: i, selector: 'all()', ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [1000 + i] } }] }));
+  const own = np('default', 'own-db', { order: 100, selector: "role == 'db'", ingress: [{ action: 'Deny' }] });
+  const s = snapshot({
+    endpoints: [
+      wep({ name: 'db', node: 'n', iface: 'cali1', ips: ['10.0.0.1/32'], labels: { role: 'db' } }),
+      wep({ name: 'web', node: 'n', iface: 'cali2', ips: ['10.0.0.2/32'], labels: { role: 'web' } }),
+    ],
+    gnps: many, nps: [own],
+  });
+  const table = renderTable(buildModel(s, 'n'));
+  const chunks = table.chains.filter((c) => c.name.startsWith('tern-ci-'));
+  const groups = table.chains.filter((c) => c.name.startsWith('tern-gi-'));
+  t.equal(groups.length, 2, 'two distinct tier lists');
+  t.equal(chunks.length, 4, '40 shared policies = 2 full chunks + 2 different tails (8, and 8 + own-db)');
+  t.same(groups[0]!.rules.filter((r) => r.startsWith('jump')).length, 3);
+});

@@ -62,6 +62,10 @@ t.test('exact messages name file, document, kind/name, field and reason', async 
     'config.yaml document 3 (BGPPeer tor-1): spec.keepaliveTime: "2x" is not a duration (unknown unit in "2x" (use ns, us, ms, s, m or h)); use e.g. "120s", "2m0s" or "1h"',
   );
   t.equal(
+    errorOf(t, peer('{peerIP: 10.0.0.1, asNumber: 65000, keepaliveTime: 81s}')),
+    'config.yaml document 3 (BGPPeer tor-1): spec.keepaliveTime: must be at most a third of the hold time (240 s), i.e. 80 s; got 81 s',
+  );
+  t.equal(
     errorOf(t, peer('{peerIP: 10.0.0.1, asNumber: 65000, nextHopMode: self}')),
     'config.yaml document 3 (BGPPeer tor-1): spec.nextHopMode: must be one of Auto, Self, Keep, got "self"',
   );
@@ -215,7 +219,7 @@ t.test('valid input: typed, defaults applied, input untouched', async (t) => {
   const v4 = validateResource({ ...input, spec: { cidr: '10.0.0.0/16' } });
   t.equal((v4.spec as { blockSize: number }).blockSize, 26);
   const peers = parseResources(
-    `${HEAD}kind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: "[fd00::1]:1179", asNumber: "1.10", keepaliveTime: 2m0s, maxRestartTime: 1h}\n` +
+    `${HEAD}kind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: "[fd00::1]:1179", asNumber: "1.10", keepaliveTime: 1m0s, maxRestartTime: 1h}\n` +
       `---\n${HEAD}kind: BGPPeer\nmetadata: {name: b}\nspec: {nodeSelector: "has(rr)", peerSelector: "rr == 'true'"}\n---\n`,
     'peers.yaml',
   );

@@ -95,14 +95,14 @@ t.test('learned: proto-bird blackholes/device routes inside an enabled pool, not
   kernel.add({ prefix: '192.168.9.0/26', protocol: 12, type: 'blackhole' });
   kernel.add({ prefix: '10.244.8.0/26', protocol: 4, type: 'blackhole' });
   await settle(fib);
-  t.same(learned, [['10.244.9.0/26', true], ['10.244.3.5/32', true]]);
+  t.same(learned, [['10.244.9.0/26', true], ['10.244.3.5/32', true], ['10.244.8.0/26', true]], 'an alien (proto static) blackhole in a pool too');
   kernel.del('10.244.9.0/26');
   await settle(fib);
   t.same(learned.at(-1), ['10.244.9.0/26', false]);
   // a pool removed: its learned routes go
   fib.setPools([]);
   await settle(fib);
-  t.same(learned.at(-1), ['10.244.3.5/32', false]);
+  t.same(learned.slice(-2).sort(), [['10.244.3.5/32', false], ['10.244.8.0/26', false]]);
   // a learned route is not overwritten by a BGP route for the same prefix
   fib.setPools([never]);
   await settle(fib);
@@ -110,6 +110,24 @@ t.test('learned: proto-bird blackholes/device routes inside an enabled pool, not
   await settle(fib);
   t.equal(kernel.get('10.244.3.5/32', 0)?.nextHops[0]?.gateway, undefined);
   t.equal(fib.status('10.244.3.5/32')?.code, 'ERR_FIB_LEARNED_ROUTE');
+});
+
+t.test('learned as BIRD `learn` imports: alien routes of any shape in a pool, never kernel/redirect ones', async (t) => {
+  const disabled: Pool = { cidr: '10.245.0.0/16', ipipMode: 'never', vxlanMode: 'never', disabled: true };
+  const { kernel, fib, learned } = await setup({ pools: [never, disabled] });
+  // Felix's route for a pod whose address was borrowed from another node's block: proto boot (3)
+  kernel.add({ prefix: '10.244.7.9/32', protocol: 3, scope: 253, nextHops: [{ ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '10.244.6.0/26', protocol: 16, nextHops: [{ gateway: '10.0.0.99', ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '10.245.1.0/26', protocol: 4, type: 'blackhole' }); // a disabled pool still learns
+  kernel.add({ prefix: '10.244.5.0/26', protocol: 2, scope: 253, nextHops: [{ ifindex: 2, onlink: false }] }); // kernel: never
+  kernel.add({ prefix: '10.244.4.0/26', protocol: 1, type: 'blackhole' }); // redirect: never
+  kernel.add({ prefix: '10.99.0.0/26', protocol: 3, type: 'blackhole' }); // outside every pool
+  kernel.add({ prefix: '10.244.2.0/26', protocol: 12, nextHops: [{ gateway: '10.0.0.98', ifindex: 2, onlink: false }] }); // proto bird via a gateway: a route like ours
+  await settle(fib);
+  t.same(learned, [['10.244.7.9/32', true], ['10.244.6.0/26', true], ['10.245.1.0/26', true]]);
+  kernel.del('10.244.7.9/32');
+  await settle(fib);
+  t.same(learned.at(-1), ['10.244.7.9/32', false], 'the pod went: unlearned');
 });
 
 t.test('restart adoption: kept until End-of-RIB, then undesired ones removed', async (t) => {

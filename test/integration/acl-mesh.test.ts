@@ -136,7 +136,7 @@ function scenario(makeDriver: (lab: Lab, initial: Doc[]) => DatastoreDriver | Pr
       const out = await explainText(m, 'tcp/5432');
       t.comment(out.trim());
       t.match(out, /default\/frontend \(10\.244\.1\.2\) -> default\/db \(10\.244\.2\.2\) tcp\/5432: ALLOWED/, 'explain: allowed');
-      t.match(out, /ingress of default\/db: allowed by policy default\/allow-db rule 1 /, 'explain names allow-db as the deciding policy');
+      t.match(out, /ingress of default\/db: allowed by policy default\/allow-db \(tier default\) rule 1 /, 'explain names allow-db as the deciding policy');
     });
 
     await t.test('a label change moves a pod into the rule selector and out again', async (t) => {
@@ -151,7 +151,7 @@ function scenario(makeDriver: (lab: Lab, initial: Doc[]) => DatastoreDriver | Pr
       const out = await explainText(m, 'tcp/5432');
       t.comment(out.trim());
       t.match(out, /tcp\/5432: DROPPED/, 'explain: dropped');
-      t.match(out, /ingress of default\/db: dropped by global policy deny-frontend-cidr rule 1 /, 'explain names deny-frontend-cidr as the deciding policy');
+      t.match(out, /ingress of default\/db: dropped by global policy deny-frontend-cidr \(tier default\) rule 1 /, 'explain names deny-frontend-cidr as the deciding policy');
       await change(t, m, 'deny-frontend-cidr deleted', ['node-2'], () => m.driver.delete('GlobalNetworkPolicy', 'deny-frontend-cidr'),
         [ok('frontend', 'db', 'tcp/5432')]);
       t.match(await explainText(m, 'tcp/5432'), /ALLOWED[^]*allowed by policy default\/allow-db/, 'explain follows the deletion');

@@ -178,7 +178,8 @@ t.test('--stale-time: with a peer that stays away, adopted routes go when the st
   await lab.ip('node', 'route', 'add', STALE2, 'via', A.v4, 'dev', 'eth0', 'proto', 'bird');
   const from = tern.proc.log().length;
   const t0 = Date.now();
-  tern = await startTern(lab, 'node', ternOpts(['--stale-time', '20']));
+  // Selection deferral (R bit, no advertisement) ends by its own timer: the same 20 s here.
+  tern = await startTern(lab, 'node', ternOpts(['--stale-time', '20', '--selection-deferral-time', '20']));
   t.equal(events('fibStarted', from)[0]?.staleTimeMs, 20_000, 'stale time 20 s');
   await tern.waitPeer(A.v4, 'Established', 60_000);
   await waitBest(tern, RA, (r) => r.source === A.v4 && r.fib === 'installed');
@@ -194,7 +195,7 @@ t.test('--stale-time: with a peer that stays away, adopted routes go when the st
   t.same(await kernelShapes(lab, 'node', RA), [viaA], `${RA} (re-advertised) kept`);
   await birdB.birdc('enable', 'tern_v4');
   t.same(await waitShape(lab, 'node', RB, viaB, 60_000), [viaB], `${RB} installed again when birdB comes back`);
-  // Recovery ended with the stale timer: a session that comes up afterwards is not told "restarting".
+  // Recovery ended with the selection deferral timer: a session that comes up afterwards is not told "restarting".
   const caps = await ternCapsAtBird(birdB);
   t.notMatch(caps, /Restart recovery/, `no R flag toward birdB after recovery ended: ${caps.replace(/\s+/g, ' ')}`);
   t.match(caps, /AF preserved:[ \t]*ipv4/, 'F flag: forwarding state was preserved');

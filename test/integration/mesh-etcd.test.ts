@@ -87,8 +87,8 @@ t.test('three nodes form the full mesh and pods reach each other', async (t) => 
 
 t.test('mesh passive side: one connection per pair, dialled by the higher address', async (t) => {
   // Calico's template: `passive on` when the other node's IP is greater than ours, so the
-  // lower address waits and the higher one connects (tern orders numerically; here the
-  // last octets have equal length, so text and numeric order agree).
+  // lower address waits and the higher one connects (compared as text, as Calico does; here
+  // the last octets have equal length, so text and numeric order agree).
   const nodes = [...m.nodes.values()];
   const conns = new Map(await Promise.all(nodes.map(async (n) => [n.name, await tcpEstablished(m, n.name)] as const)));
   for (const a of nodes) {

@@ -24,14 +24,21 @@ const table: InterfaceTable = {
 };
 
 t.test('first-found skips excluded interfaces, loopback and link-local', async (t) => {
-  t.same(firstFound(table, 'ipv4'), { interface: 'eth0', address: '10.0.0.11', prefixLength: 24, cidr: '10.0.0.11/24' });
+  // Interfaces are scanned from the last one, as calico-node's GetInterfaces does.
+  t.same(firstFound(table, 'ipv4'), { interface: 'eth1', address: '192.168.5.5', prefixLength: 24, cidr: '192.168.5.5/24' });
   t.same(firstFound(table, 'ipv6'), { interface: 'eth0', address: '2001:db8::11', prefixLength: 64, cidr: '2001:db8::11/64' });
+  t.same(firstFound({ ...table, eth1: [] }, 'ipv4'), { interface: 'eth0', address: '10.0.0.11', prefixLength: 24, cidr: '10.0.0.11/24' });
 });
 
-t.test('table order decides; extra exclusions apply', async (t) => {
+t.test('reverse table order decides; extra exclusions apply', async (t) => {
   const order: InterfaceTable = { ens4: [v4('10.1.0.4', 20)], eth0: [v4('10.0.0.11', 24)] };
-  t.equal(firstFound(order, 'ipv4')?.interface, 'ens4');
-  t.equal(firstFound(order, 'ipv4', [/^ens/])?.interface, 'eth0');
+  t.equal(firstFound(order, 'ipv4')?.interface, 'eth0');
+  t.equal(firstFound(order, 'ipv4', [/^eth/])?.interface, 'ens4');
+  // calico-node's default exclusions, exactly: podman and nodelocaldns too; a vxlan device
+  // that is not Calico's is not excluded.
+  t.equal(firstFound({ eth0: [v4('10.0.0.11', 24)], podman0: [v4('10.88.0.1', 16)], nodelocaldns: [v4('169.254.20.10', 32)] }, 'ipv4')?.interface, 'eth0');
+  t.equal(firstFound({ eth0: [v4('10.0.0.11', 24)], vxlan100: [v4('10.9.0.1', 24)] }, 'ipv4')?.interface, 'vxlan100');
+  t.equal(firstFound({ eth0: [v4('10.0.0.11', 24)], 'vxlan.calico': [v4('10.9.0.1', 32)] }, 'ipv4')?.interface, 'eth0');
 });
 
 t.test('nothing global: undefined', async (t) => {

@@ -17,7 +17,7 @@ t.test('prefix verdicts follow calico_export_to_bgp_peers, first match wins', as
     ['10.244.8.9/32', 'pool'], // borrowed IP
     ['10.250.1.0/26', 'disableBGPExport'],
     ['10.250.3.0/26', 'disableBGPExport'], // own block in a disableBGPExport pool: step 1 first
-    ['10.99.7.0/26', 'outsidePools'], // disabled pool, not ours
+    ['10.99.7.0/26', 'pool'], // disabled pool (no new allocations): still exported, as Calico does
     ['172.16.0.0/24', 'outsidePools'],
     ['0.0.0.0/0', 'outsidePools'], // default route
     ['10.0.0.0/24', 'outsidePools'], // host subnet

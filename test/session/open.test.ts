@@ -49,7 +49,8 @@ t.test('validateOpen: NOTIFICATION per RFC 4271 §6.2', async (t) => {
   t.equal(v(peerOpen({ holdTime: 0 })), null, 'hold time 0 is acceptable');
   t.equal(v(peerOpen({ holdTime: 3 })), null);
   t.same(v(peerOpen({ bgpId: '0.0.0.0' })), [2, 3, '']);
-  t.same(v(peerOpen({ bgpId: '224.0.0.5' })), [2, 3, '']);
+  t.equal(v(peerOpen({ bgpId: '224.0.0.5' })), null, 'RFC 6286 §2.1: a multicast-looking identifier is a valid non-zero one');
+  t.equal(v(peerOpen({ bgpId: '255.255.255.255' })), null);
   t.same(v(peerOpen({ bgpId: '10.0.0.1' })), [2, 3, ''], 'iBGP peer with our router id');
   t.equal(v(peerOpen({ bgpId: '10.0.0.1', myAs: 65001 }, []), spec({ peerAs: 65001 })), null, 'eBGP may share the id (RFC 6286 §2.2)');
 });

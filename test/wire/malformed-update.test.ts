@@ -20,6 +20,8 @@ interface Case {
   opts?: DecodeOptions;
   /** Expected reset: [code, subcode]. */
   reset?: [number, number];
+  /** The reset flushes the peer's routes (RFC 7606 §5.3). */
+  flush?: boolean;
   /** Expected non-fatal errors: [subcode, action] in order. */
   errors?: [number, 'discard' | 'withdraw'][];
   /** Attribute keys expected to be absent / present after decoding. */
@@ -33,9 +35,13 @@ const cases: Case[] = [
   { name: 'Total Path Attribute Length past the message → 3/1 reset', attrs: BASE, reset: [3, 1] },
   // RFC 7606 §4: an attribute that overruns the Total Path Attribute Length, or a header that
   // does not fit in it → treat-as-withdraw; the NLRI is found through the total length.
-  { name: 'attribute length overruns the attribute list → 3/1 treat-as-withdraw', attrs: `${ORIGIN} 40 02 20 0201 0000fde9`, nlri: NLRI, errors: [[1, 'withdraw'], [3, 'withdraw'], [3, 'withdraw']] },
-  { name: 'truncated attribute header → 3/1 treat-as-withdraw', attrs: `${BASE} 40`, nlri: NLRI, errors: [[1, 'withdraw']], present: ['origin', 'asPath', 'nextHop'] },
-  { name: 'MP_REACH_NLRI overrunning the attribute list → 3/1 reset (its NLRI cannot be withdrawn)', attrs: `${BASE} 80 0e 40 0001 01 04 0a000001 00 18 0a0000`, reset: [3, 1] },
+  // RFC 7606 §5.3: ... but only when every NLRI was located: an MP_REACH / MP_UNREACH could
+  // hide after the overrun unless both were found before it; otherwise reset (and flush).
+  { name: 'attribute length overruns the attribute list, MP attributes not located → 3/1 reset + flush', attrs: `${ORIGIN} 40 02 20 0201 0000fde9`, nlri: NLRI, reset: [3, 1], flush: true },
+  { name: 'truncated attribute header, MP attributes not located → 3/1 reset + flush', attrs: `${BASE} 40`, nlri: NLRI, reset: [3, 1], flush: true },
+  { name: 'overrun after MP_UNREACH and MP_REACH were located → 3/1 treat-as-withdraw', attrs: `80 0f 03 0002 01 80 0e 1e 0002 01 10 fd000000000000000000000000000001 00 40 fd00000100000000 ${ORIGIN} 40 02 20 0201 0000fde9`, errors: [[1, 'withdraw'], [3, 'withdraw']], present: ['mpReach', 'mpUnreach'] },
+  { name: 'overrun after only MP_REACH was located → 3/1 reset + flush', attrs: `80 0e 1e 0002 01 10 fd000000000000000000000000000001 00 40 fd00000100000000 ${ORIGIN} 40 02 20 0201 0000fde9`, reset: [3, 1], flush: true },
+  { name: 'MP_REACH_NLRI overrunning the attribute list → 3/1 reset (its NLRI cannot be withdrawn)', attrs: `${BASE} 80 0e 40 0001 01 04 0a000001 00 18 0a0000`, reset: [3, 1], flush: true },
   // RFC 7606 §7.1
   { name: 'ORIGIN value 3 → 3/6 treat-as-withdraw', attrs: `40 01 01 03 ${AS_PATH} ${NEXT_HOP}`, nlri: NLRI, errors: [[6, 'withdraw']], absent: ['origin'] },
   { name: 'ORIGIN length 2 → 3/5 treat-as-withdraw', attrs: `40 01 02 0000 ${AS_PATH} ${NEXT_HOP}`, nlri: NLRI, errors: [[5, 'withdraw']], absent: ['origin'] },
@@ -71,6 +77,12 @@ const cases: Case[] = [
   { name: 'AS4_PATH of length 0 → attribute discard (RFC 6793 §6)', opts: { fourOctetAs: false }, attrs: `${ORIGIN} 40 02 04 02 01 5ba0 ${NEXT_HOP} c0 11 00`, nlri: NLRI, errors: [[11, 'discard']] },
   { name: 'AS4_AGGREGATOR length 6 → attribute discard', opts: { fourOctetAs: false }, attrs: `${ORIGIN} 40 02 04 02 01 fde9 ${NEXT_HOP} c0 12 06 fa56ea000a00`, nlri: NLRI, errors: [[5, 'discard']] },
   { name: 'AS4_PATH between NEW speakers → ignored, no error', attrs: `${BASE} c0 11 06 02 01 fa56ea00`, nlri: NLRI, errors: [] },
+  // RFC 7607 §2: AS 0
+  { name: 'AS 0 in AS_PATH → 3/11 treat-as-withdraw (RFC 7607)', attrs: `${ORIGIN} 40 02 0a 02 02 0000fde9 00000000 ${NEXT_HOP}`, nlri: NLRI, errors: [[11, 'withdraw']], absent: ['asPath'] },
+  { name: 'AS 0 in a 2-octet AS_PATH → 3/11 treat-as-withdraw (RFC 7607)', opts: { fourOctetAs: false }, attrs: `${ORIGIN} 40 02 04 02 01 0000 ${NEXT_HOP}`, nlri: NLRI, errors: [[11, 'withdraw']] },
+  { name: 'AS 0 in AS4_PATH → treat-as-withdraw (RFC 7607)', opts: { fourOctetAs: false }, attrs: `${ORIGIN} 40 02 04 02 01 5ba0 ${NEXT_HOP} c0 11 06 02 01 00000000`, nlri: NLRI, errors: [[11, 'withdraw']] },
+  { name: 'AS 0 in AGGREGATOR → attribute discard (RFC 7607)', attrs: `${BASE} c0 07 08 00000000 0a000002`, nlri: NLRI, errors: [[9, 'discard']], absent: ['aggregator'], present: ['asPath'] },
+  { name: 'AS 0 in AS4_AGGREGATOR → attribute discard (RFC 7607)', opts: { fourOctetAs: false }, attrs: `${ORIGIN} 40 02 04 02 01 5ba0 ${NEXT_HOP} c0 07 06 5ba0 0a000002 c0 12 08 00000000 0a000002`, nlri: NLRI, errors: [[9, 'discard']], present: ['aggregator'] },
   // RFC 7606 §7.11, §5.3: MP_REACH / MP_UNREACH → reset
   { name: 'MP_REACH_NLRI next hop length 12 → 3/9 reset', attrs: `80 0e 1a 0002 01 0c ${'00'.repeat(12)} 00 40 fd00000100000000`, reset: [3, 9] },
   { name: 'MP_REACH_NLRI prefix length 129 → 3/10 reset', attrs: `80 0e 18 0002 01 10 fd000000000000000000000000000001 00 81 fd00`, reset: [3, 10] },
@@ -122,7 +134,10 @@ for (const c of cases) {
     }
     if (c.reset) {
       t.type(result, BgpWireError, 'session reset');
-      if (result instanceof BgpWireError) t.same([result.code, result.subcode, result.action], [...c.reset, 'reset']);
+      if (result instanceof BgpWireError) {
+        t.same([result.code, result.subcode, result.action], [...c.reset, 'reset']);
+        t.equal(result.flushRoutes, c.flush ?? false, 'flushes the peer\'s routes');
+      }
     } else {
       t.notOk(result instanceof BgpWireError, 'no reset');
       const u = result as UpdateMessage;

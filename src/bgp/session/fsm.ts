@@ -40,11 +40,15 @@ export type DownReason =
   | 'peerDeconfigured' // Cease 6/3 (setPeers removed it)
   | 'configChanged' // Cease 6/6 (setPeers changed a session parameter)
   | 'collision' // Cease 6/7 (RFC 4271 §6.8)
-  | 'peerRestarted'; // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
+  | 'peerRestarted' // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
+  | 'internalError' // Cease 6/0: an unexpected error inside tern while serving this session
+  | 'prefixLimit'; // Cease 6/1: the peer sent more prefixes than its import limit (RFC 4486)
 
 /** ManualStop reasons and the Cease subcode each sends (RFC 4486). */
-export type StopReason = 'adminShutdown' | 'adminReset' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted';
+export type StopReason = 'adminShutdown' | 'adminReset' | 'peerDeconfigured' | 'configChanged' | 'collision' | 'peerRestarted' | 'internalError' | 'prefixLimit';
 const STOP_SUBCODE: Record<Exclude<StopReason, 'peerRestarted'>, number> = {
+  internalError: CeaseSubcode.Unspecific,
+  prefixLimit: CeaseSubcode.MaximumPrefixesReached,
   adminShutdown: CeaseSubcode.AdministrativeShutdown,
   adminReset: CeaseSubcode.AdministrativeReset,
   peerDeconfigured: CeaseSubcode.PeerDeconfigured,
@@ -76,7 +80,7 @@ export interface FsmContext {
 export type FsmEvent =
   | { readonly type: 'ManualStart' } // Event 1 (Event 4, passive, when ctx.passive)
   | { readonly type: 'AutomaticStart' } // Event 3 (Event 5 when ctx.passive): restart after backoff
-  | { readonly type: 'ManualStop'; readonly reason: StopReason } // Event 2
+  | { readonly type: 'ManualStop'; readonly reason: StopReason; readonly data?: Buffer } // Event 2 (data: the Cease's data field)
   | { readonly type: 'ConnectRetryTimerExpires' } // Event 9
   | { readonly type: 'HoldTimerExpires' } // Event 10
   | { readonly type: 'KeepaliveTimerExpires' } // Event 11
@@ -85,6 +89,7 @@ export type FsmEvent =
   | { readonly type: 'TcpConnectionFails'; readonly error?: string } // Event 18
   | { readonly type: 'BGPOpen'; readonly holdTime: number; readonly keepaliveTime: number } // Event 19 (validated)
   | { readonly type: 'UnexpectedOpen' } // an OPEN outside OpenSent (Event 19 in a state that does not expect it)
+  | { readonly type: 'UnexpectedMessage' } // UPDATE / ROUTE-REFRESH before Established, not decoded (RFC 6608)
   | { readonly type: 'BGPHeaderErr'; readonly error: ProtocolError } // Event 21
   | { readonly type: 'BGPOpenMsgErr'; readonly error: ProtocolError } // Event 22
   | { readonly type: 'OpenCollisionDump' } // Event 23
@@ -163,7 +168,7 @@ function connectedCommon(s: FsmState, ev: FsmEvent): StepResult | null {
     case 'ManualStop':
       // RFC 4724 §4.2: the old connection of a restarted peer is dropped without NOTIFICATION.
       if (ev.reason === 'peerRestarted') return toIdle(s, ev.reason);
-      return toIdle(s, ev.reason, notification(NotifCode.Cease, STOP_SUBCODE[ev.reason]));
+      return toIdle(s, ev.reason, notification(NotifCode.Cease, STOP_SUBCODE[ev.reason], ev.data));
     case 'HoldTimerExpires': // RFC 4271 §8.2.2, §6.5
       return toIdle(s, 'holdTimerExpired', notification(NotifCode.HoldTimerExpired, 0));
     case 'TcpConnectionFails':
@@ -185,7 +190,7 @@ function connectedCommon(s: FsmState, ev: FsmEvent): StepResult | null {
 /** RFC 6608: an unexpected message or event in a connected state → NOTIFICATION 5/x, Idle. */
 function fsmError(s: FsmState, ev: FsmEvent): StepResult {
   const isMessage = ev.type === 'KeepAliveMsg' || ev.type === 'UpdateMsg' || ev.type === 'RouteRefreshMsg' ||
-    ev.type === 'UnexpectedOpen' || ev.type === 'BGPOpen';
+    ev.type === 'UnexpectedOpen' || ev.type === 'BGPOpen' || ev.type === 'UnexpectedMessage';
   const subcode = isMessage ? fsmErrorSubcode(s.state) : FsmSubcode.Unspecified;
   return toIdle(s, 'notificationSent', notification(NotifCode.FsmError, subcode));
 }

@@ -81,8 +81,8 @@ export function validateOpen(open: OpenMessage, spec: PeerSpec, localRouterId: s
     return openError(OpenSubcode.UnacceptableHoldTime, `unacceptable hold time ${open.holdTime}`);
   }
   const id = ipv4ToNumber(open.bgpId);
-  const firstOctet = id >>> 24;
-  if (id === 0 || (firstOctet >= 224 && firstOctet <= 239)) {
+  // RFC 6286 §2.1: any non-zero 4-octet value; it need not be a usable address (224/4 is fine).
+  if (id === 0) {
     return openError(OpenSubcode.BadBgpIdentifier, `invalid BGP identifier ${open.bgpId}`);
   }
   // RFC 6286 §2.2: unique within the AS, so the same id is an error for iBGP only.

@@ -64,6 +64,10 @@ export interface PeerHandle {
   /** Pre-encoded messages; returns socket.write's result. Dropped (true) when not Established. */
   write(buf: Buffer): boolean;
   send(msg: BgpMessage): boolean;
+  /** An unexpected error while serving this peer: end the Established session (Cease 6/0), back off. */
+  fail(err: unknown): void;
+  /** The import prefix limit was exceeded: Cease 6/1 with `data` (RFC 4486 §4), back off. */
+  prefixLimitExceeded(data: Buffer): void;
   on(event: 'drain', listener: () => void): this;
   off(event: 'drain', listener: () => void): this;
 }
@@ -95,12 +99,16 @@ class Handle extends EventEmitter implements PeerHandle {
   get negotiated(): Negotiated | null { return this.peer.established?.negotiated ?? null; }
   write(buf: Buffer): boolean { return this.peer.established?.write(buf) ?? true; }
   send(msg: BgpMessage): boolean { return this.peer.established?.send(msg) ?? true; }
+  fail(err: unknown): void { this.peer.established?.fail(err); }
+  prefixLimitExceeded(data: Buffer): void { this.peer.established?.stopForPrefixLimit(data); }
 }
 
 /** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */
 export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): boolean {
   const gr = n?.peerGracefulRestart;
-  if (!gr) return false;
+  // RFC 7606 §5.3 (routes that cannot be trusted) and the import limit (RFC 8538 §5 would
+  // send Hard Reset for 6/1): the peer's routes go now.
+  if (!gr || end.flushRoutes || end.reason === 'prefixLimit') return false;
   const notif = end.received ?? end.sent;
   if (!notif) return true; // TCP failure or a restarted peer, no NOTIFICATION
   const hardReset = notif.code === NotifCode.Cease && notif.subcode === CeaseSubcode.HardReset;
@@ -256,11 +264,15 @@ export class Peer {
     s.on('down', (end: SessionEnd) => {
       const gr = gracefulRestartApplies(s.negotiated, end);
       this.log.info('session down', { event: 'sessionDown', reason: end.reason, error: end.error, gracefulRestart: gr });
-      // handle.negotiated stays readable during the 'down' event (GR restart time, families).
-      this.deps.sink.down(this.handle, end.reason, gr);
-      if (this.established === s) this.established = null;
-      this.handle.removeAllListeners('drain'); // drain listeners belong to the session that ended
-      this.refresh();
+      try {
+        // handle.negotiated stays readable during the 'down' event (GR restart time, families).
+        this.deps.sink.down(this.handle, end.reason, gr);
+      } finally {
+        // Even when the sink threw (the session reports it): the peer is no longer up.
+        if (this.established === s) this.established = null;
+        this.handle.removeAllListeners('drain'); // drain listeners belong to the session that ended
+        this.refresh();
+      }
     });
     s.on('closed', (end: SessionEnd) => this.onClosed(s, end));
     s.on('update', (msg: UpdateMessage) => this.deps.sink.update(this.handle, msg));
@@ -292,8 +304,11 @@ export class Peer {
       this.incoming = null;
     }
     this.refresh();
-    this.deps.sink.stateChange(this.handle);
-    this.scheduleRestart();
+    try {
+      this.deps.sink.stateChange(this.handle);
+    } finally {
+      this.scheduleRestart();
+    }
   }
 
   /** After a failure, redial with backoff once no connection is in progress. */

@@ -6,6 +6,12 @@
 //
 // Every state change passes `changeState`, which logs and emits 'stateChange'.
 //
+// Containment: socket data, timer expiries and accepted connections run under one guard.
+// Any other exception thrown while handling them — in this session, or in a listener of
+// its events (the RIB, the Adj-RIB-Out) — is logged with code ERR_SESSION_INTERNAL and ends
+// this session only: Cease 6/0, close, reconnect after backoff. It never escapes to the
+// event loop, so other sessions, the FIB and the control socket carry on.
+//
 // Events: 'stateChange'(prev, next), 'established'(Negotiated), 'down'(SessionEnd, when an
 // Established session ends), 'closed'(SessionEnd, every connection end), 'update'(msg),
 // 'routeRefresh'(msg), 'drain'.
@@ -45,6 +51,8 @@ export interface SessionEnd {
   readonly sent?: NotificationMessage;
   readonly received?: NotificationMessage;
   readonly wasEstablished: boolean;
+  /** RFC 7606 §5.3: the peer's routes of this session must go now (no graceful restart). */
+  readonly flushRoutes?: boolean;
 }
 
 export interface SessionOptions {
@@ -99,6 +107,9 @@ export class Session extends EventEmitter {
   private received: NotificationMessage | undefined;
   private readonly errorCauses = new Map<string, number>();
   private readonly log: Logger;
+  private failing = false;
+  /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
+  private flushRoutes = false;
 
   constructor(private readonly opts: SessionOptions) {
     super();
@@ -118,24 +129,60 @@ export class Session extends EventEmitter {
 
   /** Outgoing: dial the peer (Connect). */
   start(): void {
-    this.fire({ type: 'AutomaticStart' });
+    this.guard(() => this.fire({ type: 'AutomaticStart' }));
   }
 
   /** Incoming: run the FSM on an accepted connection (Active → OpenSent). */
   accept(socket: Duplex): void {
-    this.fire({ type: 'ManualStart' });
-    this.attach(socket);
-    this.fire({ type: 'TcpConnectionConfirmed' });
+    this.guard(() => {
+      this.fire({ type: 'ManualStart' });
+      this.attach(socket);
+      this.fire({ type: 'TcpConnectionConfirmed' });
+    });
   }
 
-  /** ManualStop: Cease with the reason's subcode when connected, then Idle. */
-  stop(reason: StopReason): void {
-    this.fire({ type: 'ManualStop', reason });
+  /** ManualStop: Cease with the reason's subcode (and `data`) when connected, then Idle. */
+  stop(reason: StopReason, data?: Buffer): void {
+    this.guard(() => this.fire(data ? { type: 'ManualStop', reason, data } : { type: 'ManualStop', reason }));
+  }
+
+  /** Cease 6/1 with its RFC 4486 data (the import prefix limit), then back off. */
+  stopForPrefixLimit(data: Buffer): void {
+    this.opts.backoff.penalize();
+    this.stop('prefixLimit', data);
+  }
+
+  /**
+   * An unexpected error while handling this session (here or in a listener): log it, end
+   * the session with Cease 6/0 and back off. Never throws.
+   */
+  fail(err: unknown): void {
+    this.log.error('internal error; closing the session', { event: 'sessionInternalError', code: 'ERR_SESSION_INTERNAL', state: this.fsm.state, error: err instanceof Error ? err.message : String(err), stack: (err as Error | undefined)?.stack });
+    if (this.failing) return; // failed again while ending: the socket is closed below
+    this.failing = true;
+    try {
+      this.opts.backoff.penalize(); // the next attempts wait longer than a plain reconnect
+      this.fire({ type: 'ManualStop', reason: 'internalError' });
+    } catch (again) {
+      this.log.error('internal error while closing the session', { event: 'sessionInternalError', code: 'ERR_SESSION_INTERNAL', error: again instanceof Error ? again.message : String(again) });
+      this.closeSocket();
+    } finally {
+      this.failing = false;
+    }
+  }
+
+  /** Runs `fn`; an exception ends this session (fail) instead of reaching the event loop. */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** RFC 4271 §6.8: this connection lost the collision. */
   collisionDump(): void {
-    this.fire({ type: 'OpenCollisionDump' });
+    this.guard(() => this.fire({ type: 'OpenCollisionDump' }));
   }
 
   /** Resolves when every socket this session opened is closed. */
@@ -180,19 +227,26 @@ export class Session extends EventEmitter {
       else this.run(a);
     }
     if (prev !== this.fsm.state) this.changeState(prev, this.fsm.state, end);
+    // Every event is emitted even when a listener throws, so the session's bookkeeping
+    // ('down' then 'closed') always completes; the first error is rethrown afterwards.
+    let failure = null as { err: unknown } | null;
+    const emitSafely = (fn: () => void) => {
+      try { fn(); } catch (err) { failure ??= { err }; }
+    };
     for (const a of emits) {
       if (a.type === 'emitEstablished') {
         this.opts.backoff.reset();
-        this.emit('established', this.negotiated);
-      } else if (a.type === 'emitDown' && end) this.emit('down', end);
-      else if (a.type === 'deliver') this.emit(a.message.type === 'update' ? 'update' : 'routeRefresh', a.message);
+        emitSafely(() => this.emit('established', this.negotiated));
+      } else if (a.type === 'emitDown' && end) emitSafely(() => this.emit('down', end));
+      else if (a.type === 'deliver') emitSafely(() => this.emit(a.message.type === 'update' ? 'update' : 'routeRefresh', a.message));
     }
     if (end) {
       this.negotiated = null;
       this.sent = undefined;
       this.received = undefined;
-      this.emit('closed', end);
+      emitSafely(() => this.emit('closed', end));
     }
+    if (failure) throw failure.err;
   }
 
   /** The one choke point for state changes. */
@@ -211,10 +265,10 @@ export class Session extends EventEmitter {
     if (reason === 'connectionFailed') error = `Socket: ${this.socketError ?? 'Connection closed'}`;
     else if (reason === 'notificationReceived' && this.received) error = `Received: ${notificationText(this.received.code, this.received.subcode)}`;
     else if (reason === 'peerRestarted') error = 'Error: Graceful restart';
-    else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision')) {
+    else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision' || reason === 'internalError' || reason === 'prefixLimit')) {
       error = `BGP Error: ${notificationText(this.sent.code, this.sent.subcode)}`;
     }
-    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established' };
+    const end: SessionEnd = { reason, error, wasEstablished: prev === 'Established', ...(this.flushRoutes ? { flushRoutes: true } : {}) };
     return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
   }
 
@@ -250,14 +304,14 @@ export class Session extends EventEmitter {
 
   private startTimer(name: TimerName, seconds: number): void {
     this.timers.get(name)?.cancel();
-    const handle = this.opts.clock.setTimer(seconds * 1000, () => {
+    const handle = this.opts.clock.setTimer(seconds * 1000, () => this.guard(() => {
       if (this.timers.get(name) !== handle) return;
       this.timers.delete(name);
       if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
       this.fire(
         name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
       );
-    });
+    }));
     this.timers.set(name, handle);
   }
 
@@ -273,11 +327,11 @@ export class Session extends EventEmitter {
     this.log.debug('connecting', { event: 'connect', ...req });
     const sock = (this.opts.connect ?? netConnect)(req);
     this.attach(sock);
-    const connected = () => {
+    const connected = () => this.guard(() => {
       if (this.socket !== sock) return;
       this.opts.backoff.noteFailure(false);
       this.fire({ type: 'TcpConnectionAcknowledged' });
-    };
+    });
     if ((sock as { connecting?: boolean }).connecting) sock.once('connect', connected);
     else queueMicrotask(connected);
   }
@@ -288,6 +342,7 @@ export class Session extends EventEmitter {
     this.socketRefused = false;
     this.localOpen = buildOpen(this.opts.spec, this.opts.local()); // GR R/F bits may have changed
     this.framer = new Framer();
+    this.flushRoutes = false;
     this.sent = undefined;
     this.received = undefined;
     const done = new Promise<void>((resolve) => sock.once('close', () => resolve()));
@@ -299,16 +354,18 @@ export class Session extends EventEmitter {
       this.socketRefused = (err as { code?: unknown } | null)?.code === 'ECONNREFUSED';
     });
     sock.on('data', (chunk: Buffer) => {
-      if (this.socket === sock) this.onData(sock, chunk);
+      if (this.socket === sock) this.guard(() => this.onData(sock, chunk));
     });
     sock.on('drain', () => {
-      if (this.socket === sock) this.emit('drain');
+      if (this.socket === sock) this.guard(() => this.emit('drain'));
     });
     sock.once('close', () => {
       if (this.socket !== sock) return;
-      // Before the FSM picks its ConnectRetry delay: a refused connect redials sooner.
-      if (this.fsm.state === 'Connect') this.opts.backoff.noteFailure(this.socketRefused);
-      this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
+      this.guard(() => {
+        // Before the FSM picks its ConnectRetry delay: a refused connect redials sooner.
+        if (this.fsm.state === 'Connect') this.opts.backoff.noteFailure(this.socketRefused);
+        this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
+      });
     });
   }
 
@@ -344,12 +401,24 @@ export class Session extends EventEmitter {
   private onFrame(frame: Buffer): void {
     this.counters.messagesIn++;
     const type = frame[18];
+    // RFC 6608: a message the state does not expect is an FSM error (5/1, 5/2, 5/3) whether
+    // or not its body would parse, so it is not decoded (a malformed one would get 3/x or 2/x).
+    const st = this.fsm.state;
+    if (type === MsgType.Open && st !== 'OpenSent') {
+      this.fire({ type: 'UnexpectedOpen' });
+      return;
+    }
+    if ((type === MsgType.Update || type === MsgType.RouteRefresh) && (st === 'OpenSent' || st === 'OpenConfirm')) {
+      this.fire({ type: 'UnexpectedMessage' });
+      return;
+    }
     let msg: BgpMessage;
     try {
       msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
     } catch (err) {
       if (!isBgpWireError(err)) throw err;
       this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
+      if (err.flushRoutes) this.flushRoutes = true;
       this.fire(this.decodeErrorEvent(type, err, frame));
       return;
     }

@@ -49,7 +49,8 @@ export function decodeCapability(code: number, v: Buffer): Capability {
       const families = [];
       for (let i = 0; i < v.length; i += 4) {
         const mode = v[i + 3] ?? 0;
-        if (mode < 1 || mode > 3) bad(code, `Send/Receive value ${mode}`, v);
+        // RFC 7911 §4: any other Send/Receive value → the capability is not understood: ignored.
+        if (mode < 1 || mode > 3) return { kind: 'unknown', code, data: Buffer.from(v) };
         families.push({ afi: v.readUInt16BE(i), safi: v[i + 2] ?? 0, mode: mode as 1 | 2 | 3 });
       }
       return { kind: 'addPath', families };

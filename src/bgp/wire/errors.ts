@@ -35,13 +35,18 @@ export class BgpWireError extends Error {
     /** NOTIFICATION data field (e.g. the offending attribute, RFC 4271 §6.3). */
     readonly data: Buffer = Buffer.alloc(0),
     readonly action: ErrorAction = ErrorAction.Reset,
+    /**
+     * RFC 7606 §5.3: some NLRI of the message could not be located, so the routes the peer
+     * sent on this session cannot be trusted: the reset also flushes them (no graceful restart).
+     */
+    readonly flushRoutes = false,
   ) {
     super(message);
   }
 
   /** The same error with another action (e.g. an attribute error escalated to a reset). */
   withAction(action: ErrorAction): BgpWireError {
-    return new BgpWireError(this.code, this.subcode, this.message, this.data, action);
+    return new BgpWireError(this.code, this.subcode, this.message, this.data, action, this.flushRoutes);
   }
 }
 

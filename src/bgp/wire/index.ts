@@ -53,6 +53,6 @@ export { decodeUpdate, encodeUpdate } from './update.js';
 export { decodeNotification, encodeNotification, decodeKeepalive, encodeKeepalive, decodeRouteRefresh, encodeRouteRefresh } from './notification.js';
 export { encodePathAttributes, ATTRIBUTES } from './attrs/registry.js';
 export type { AttrCodec } from './attrs/codec.js';
-export { packUpdates, packWithdrawals, endOfRib, isEndOfRib } from './pack.js';
+export { attributesFit, packUpdates, packWithdrawals, endOfRib, isEndOfRib } from './pack.js';
 export { familyToAfiSafi, afiSafiToFamily } from './family.js';
 export { describeNotification } from './describe.js';

@@ -44,6 +44,21 @@ function fill(scratch: Buffer, at: number, limit: number, list: readonly Nlri[],
   return [i, off];
 }
 
+/**
+ * True when an UPDATE with these attributes (and, for IPv6, this MP_REACH next hop) still
+ * has room for one NLRI under the session's maximum message length. packUpdates throws
+ * for attribute sets where this is false; the Adj-RIB-Out checks first and does not send
+ * such a route to that peer (BIRD: "attribute list too long").
+ */
+export function attributesFit(family: Family, attributesLength: number, nextHops: readonly string[] | undefined, opts: EncodeOptions): boolean {
+  const max = maxLengthFor(opts.extendedMessage);
+  const addPath = !!opts.addPath?.has(family);
+  if (family === 'ipv4') return HEADER_LENGTH + 4 + attributesLength + (addPath ? 9 : 5) <= max;
+  const hops = nextHops?.length ?? 1;
+  const head = 5 + (hops >= 2 ? 32 : 16);
+  return HEADER_LENGTH + 4 + 4 + head + (addPath ? 21 : 17) <= max - attributesLength;
+}
+
 export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: readonly string[]; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {
   const { family, attributes, nlri, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
@@ -144,9 +159,15 @@ export function endOfRib(family: Family): Buffer {
   return b;
 }
 
-/** The family an End-of-RIB marker is for, or null when `msg` is not one (RFC 4724 §2). */
+/**
+ * The family an End-of-RIB marker is for, or null when `msg` is not one (RFC 4724 §2): an
+ * UPDATE empty on the wire (IPv4 unicast), or one whose only attribute is an MP_UNREACH_NLRI
+ * with no withdrawn routes. An UPDATE whose attributes were all discarded or ignored (errors,
+ * unknown non-transitive, unknown AFI/SAFI) was not empty on the wire: not End-of-RIB.
+ */
 export function isEndOfRib(msg: UpdateMessage): Family | null {
   if (msg.withdrawn.length > 0 || msg.nlri.length > 0 || msg.treatAsWithdraw) return null;
+  if ((msg.errors?.length ?? 0) > 0 || (msg.ignoredAttributes ?? 0) > 0) return null;
   let only: string | null = null;
   for (const [k, v] of Object.entries(msg.attributes)) {
     if (v === undefined) continue;

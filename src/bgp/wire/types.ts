@@ -122,6 +122,12 @@ export interface UpdateMessage {
   readonly treatAsWithdraw?: boolean;
   /** Non-fatal errors met while decoding (attribute discard, treat-as-withdraw), for logging and counters. */
   readonly errors?: readonly BgpWireError[];
+  /**
+   * Set by the decoder when attributes were on the wire but left nothing here without an
+   * error (unknown non-transitive, iBGP-only from eBGP, unknown AFI/SAFI): the message was
+   * not empty on the wire, so it is not End-of-RIB (RFC 4724 §2).
+   */
+  readonly ignoredAttributes?: number;
 }
 
 export interface NotificationMessage {

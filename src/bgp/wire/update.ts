@@ -57,7 +57,7 @@ export function decodeUpdate(frame: Buffer, opts: DecodeOptions): UpdateMessage 
     }
   }
   const { as4Path: _p, as4Aggregator: _a, ...attributes } = attrs;
-  const msg: UpdateMessage = { type: 'update', withdrawn, attributes, nlri };
+  const msg: UpdateMessage = parsed.ignored > 0 ? { type: 'update', withdrawn, attributes, nlri, ignoredAttributes: parsed.ignored } : { type: 'update', withdrawn, attributes, nlri };
   if (errors.length === 0) return msg;
   return action === ErrorAction.Withdraw ? { ...msg, treatAsWithdraw: true, errors } : { ...msg, errors };
 }

@@ -5,11 +5,11 @@
 //  | AS (2 or 4 octets)       | IPv4 address (4) |
 //  +--------------------------+------------------+
 import { Buffer } from 'node:buffer';
-import { AS_TRANS, AttrType } from '../constants.js';
+import { AS_TRANS, AttrType, UpdateSubcode } from '../constants.js';
 import { ErrorAction } from '../errors.js';
 import { formatIpv4 } from '../../../net/prefix.js';
 import { ipv4Bytes } from '../nlri.js';
-import { type AttrCodec, expectLength, OPTIONAL_TRANSITIVE } from './codec.js';
+import { type AttrCodec, expectLength, malformed, OPTIONAL_TRANSITIVE } from './codec.js';
 
 export const aggregator: AttrCodec = {
   type: AttrType.Aggregator,
@@ -19,7 +19,9 @@ export const aggregator: AttrCodec = {
   decode(v, ctx, d) {
     const four = ctx.fourOctetAs;
     expectLength(v, v.length === (four ? 8 : 6), 'AGGREGATOR');
-    d.aggregator = { asn: four ? v.readUInt32BE(0) : v.readUInt16BE(0), address: formatIpv4(v, four ? 4 : 2) };
+    const asn = four ? v.readUInt32BE(0) : v.readUInt16BE(0);
+    if (asn === 0) malformed(UpdateSubcode.OptionalAttributeError, 'AGGREGATOR: AS 0'); // RFC 7607 §2: attribute discard
+    d.aggregator = { asn, address: formatIpv4(v, four ? 4 : 2) };
   },
   encode(a, opts) {
     const g = a.aggregator;
@@ -46,6 +48,7 @@ export const as4Aggregator: AttrCodec = {
   decode(v, ctx, d) {
     if (ctx.fourOctetAs) return; // RFC 6793 §6: ignored between NEW speakers
     expectLength(v, v.length === 8, 'AS4_AGGREGATOR');
+    if (v.readUInt32BE(0) === 0) malformed(UpdateSubcode.OptionalAttributeError, 'AS4_AGGREGATOR: AS 0'); // RFC 7607 §2
     d.as4Aggregator = { asn: v.readUInt32BE(0), address: formatIpv4(v, 4) };
   },
   encode(a, opts) {

@@ -7,8 +7,8 @@
 // `asPath` is always the 4-octet view. Toward an OLD (2-octet) speaker the AS_PATH carries
 // AS_TRANS for each AS > 65535 and AS4_PATH carries the real path (RFC 6793 §4.2.2).
 import { Buffer } from 'node:buffer';
-import { AS_TRANS, AsPathSegmentType, AttrType, UpdateSubcode } from '../constants.js';
-import { ErrorAction } from '../errors.js';
+import { AS_TRANS, AsPathSegmentType, AttrType, NotifCode, UpdateSubcode } from '../constants.js';
+import { BgpWireError, ErrorAction } from '../errors.js';
 import type { AsPathSegment, PathAttributes } from '../types.js';
 import { type AttrCodec, malformed, OPTIONAL_TRANSITIVE, WELL_KNOWN } from './codec.js';
 
@@ -66,6 +66,8 @@ export const asPath: AttrCodec = {
     if (ctx.ebgp && segs.some((s) => s.type === AsPathSegmentType.AsConfedSequence || s.type === AsPathSegmentType.AsConfedSet)) {
       malformed(UpdateSubcode.MalformedAsPath, 'AS_PATH: confederation segment from an eBGP peer');
     }
+    // RFC 7607 §2: AS 0 in AS_PATH makes the UPDATE malformed → treat-as-withdraw.
+    if (segs.some((seg) => seg.asns.includes(0))) malformed(UpdateSubcode.MalformedAsPath, 'AS_PATH: contains AS 0');
     d.asPath = segs;
   },
   encode(a: PathAttributes, opts) {
@@ -85,6 +87,9 @@ export const as4Path: AttrCodec = {
     // RFC 6793 §6: malformed when shorter than one AS (6 octets) or of odd length.
     if (v.length < 6 || v.length % 2 !== 0) malformed(UpdateSubcode.MalformedAsPath, `AS4_PATH: bad length ${v.length}`);
     const segs = parseSegments(v, 4, 'AS4_PATH');
+    // RFC 7607 §2: AS 0 in AS4_PATH is malformed too; tern withdraws the route rather than
+    // fall back to an AS_PATH full of AS_TRANS (an AS 0 anywhere in the path is a bogus route).
+    if (segs.some((seg) => seg.asns.includes(0))) throw new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.MalformedAsPath, 'AS4_PATH: contains AS 0', Buffer.alloc(0), ErrorAction.Withdraw);
     // RFC 6793 §6: confederation segments must not be in AS4_PATH; drop them.
     d.as4Path = segs.filter((s) => s.type === AsPathSegmentType.AsSet || s.type === AsPathSegmentType.AsSequence);
   },

@@ -6,8 +6,9 @@
 //  +-----------------+----------------+-----------------------+-----------------+
 //
 // Ladder (RFC 7606 §3): each codec names its own action; the strongest action wins (§3 (h)).
-// An attribute overrunning the list ends the walk with treat-as-withdraw (§4; reset when it
-// is MP_REACH / MP_UNREACH, whose NLRI could not be withdrawn); duplicate MP_REACH /
+// An attribute overrunning the list ends the walk: treat-as-withdraw (§4) only when both
+// MP_REACH and MP_UNREACH were already located, else a reset that also flushes the peer's
+// routes (§5.3: MP NLRI that cannot be located cannot be withdrawn); duplicate MP_REACH /
 // MP_UNREACH (§3 (g)) reset; other duplicates are discarded.
 import { Buffer } from 'node:buffer';
 import { AttrFlag, AttrType, NotifCode, UpdateSubcode } from '../constants.js';
@@ -53,6 +54,13 @@ export interface AttributeParse {
   readonly errors: BgpWireError[];
   /** Strongest non-reset action, or null. */
   readonly action: ErrorAction | null;
+  /**
+   * Attributes present on the wire that left nothing in `attrs` without an error: unknown
+   * non-transitive ones, iBGP-only ones from eBGP, MP attributes of an AFI/SAFI tern does
+   * not know, AS4 attributes between NEW speakers. (An UPDATE with such an attribute is not
+   * empty on the wire, so it is never End-of-RIB.)
+   */
+  readonly ignored: number;
 }
 
 function listError(why: string, data?: Buffer): BgpWireError {
@@ -66,6 +74,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
   const errors: BgpWireError[] = [];
   const unknown: RawAttribute[] = [];
   let action: ErrorAction | null = null;
+  let ignored = 0;
   const fail = (err: BgpWireError): void => {
     if (err.action === ErrorAction.Reset || err.action === ErrorAction.AfiSafiDisable) throw err;
     errors.push(err);
@@ -83,9 +92,13 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     const len = end - off < head ? -1 : head === 4 ? buf.readUInt16BE(off + 2) : (buf[off + 2] ?? 0);
     if (len < 0 || off + head + len > end) {
       const why = len < 0 ? `attribute header truncated at octet ${off}` : `attribute ${type} length ${len} overruns the attribute list`;
-      const err = listError(why);
-      if (len >= 0 && (type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri)) throw err;
-      fail(err.withAction(ErrorAction.Withdraw));
+      // RFC 7606 §5.3: treat-as-withdraw needs every NLRI located. The classic NLRI field is
+      // (through the total length); an MP_REACH / MP_UNREACH could still hide in the octets
+      // after this point unless both were already found. Otherwise: reset, and the peer's
+      // routes of this session are flushed.
+      const located = seen.has(AttrType.MpReachNlri) && seen.has(AttrType.MpUnreachNlri);
+      if (!located) throw new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.MalformedAttributeList, `${why}; MP_REACH/MP_UNREACH NLRI cannot be located`, Buffer.alloc(0), ErrorAction.Reset, true);
+      fail(listError(why).withAction(ErrorAction.Withdraw));
       break;
     }
     const whole = buf.subarray(off, off + head + len);
@@ -106,9 +119,10 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
       }
       // RFC 4271 §9: keep optional transitive ones, drop optional non-transitive ones.
       if (flags & AttrFlag.Transitive) unknown.push({ flags, type, value: Buffer.from(value) });
+      else ignored++;
       continue;
     }
-    if (opts.ebgp && IBGP_ONLY.has(type)) continue; // RFC 7606 §7.5, §7.9, §7.10: discarded from eBGP
+    if (opts.ebgp && IBGP_ONLY.has(type)) { ignored++; continue; } // RFC 7606 §7.5, §7.9, §7.10: discarded from eBGP
     if ((flags & (AttrFlag.Optional | AttrFlag.Transitive)) !== codec.flags) {
       // RFC 7606 §3 (c): wrong Optional/Transitive bits → malformed, the attribute's own action.
       fail(new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.AttributeFlagsError, `${codec.name}: bad flags 0x${flags.toString(16)}`, Buffer.from(whole), codec.onError));
@@ -116,13 +130,27 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     }
     try {
       codec.decode(value, opts, attrs);
+      if (leftNothing(type, attrs)) ignored++;
     } catch (err) {
       if (!(err instanceof BgpWireError)) throw err;
-      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(whole), codec.onError));
+      // A codec may name a stronger action than its default (RFC 7607: AS 0 in AS4_PATH).
+      const action = err.action === ErrorAction.Reset ? codec.onError : strongerAction(err.action, codec.onError);
+      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(whole), action));
     }
   }
   if (unknown.length > 0) attrs.unknown = unknown;
-  return { attrs, seen, errors, action };
+  return { attrs, seen, errors, action, ignored };
+}
+
+/** Codecs that may decode successfully to nothing (unknown AFI/SAFI, AS4 between NEW speakers). */
+function leftNothing(type: number, d: DraftAttributes): boolean {
+  switch (type) {
+    case AttrType.MpReachNlri: return d.mpReach === undefined;
+    case AttrType.MpUnreachNlri: return d.mpUnreach === undefined;
+    case AttrType.As4Path: return d.as4Path === undefined;
+    case AttrType.As4Aggregator: return d.as4Aggregator === undefined;
+    default: return false;
+  }
 }
 
 /**
