@@ -27,7 +27,7 @@ const FOREIGN = '192.168.77.0/24'; // from BIRD, to be rejected on import
 const SERVICES = '10.96.0.0/12';
 const WL = { v4: '10.97.0.30', asn: 65030, route: '10.200.1.0/24' };
 
-interface Knobs { importFilter: boolean; exportFilter: boolean }
+interface Knobs { importFilter: boolean; exportFilter: boolean; services?: string }
 
 function yaml(k: Knobs): string {
   const docs = [
@@ -36,7 +36,7 @@ metadata: { name: default }
 spec:
   asNumber: ${TERN_AS}
   logSeverityScreen: Info
-  serviceClusterIPs: [{ cidr: ${SERVICES} }]
+  serviceClusterIPs: [{ cidr: ${k.services ?? SERVICES} }]
   communities: [{ name: gold, value: '65000:100' }]
   prefixAdvertisements:
     - { cidr: 10.244.0.0/16, communities: [gold, '65000:1:2'] }`,
@@ -125,6 +125,19 @@ t.test('serviceClusterIPs: advertised by every node; no kernel route written for
   t.equal(paths.length, 2, 'one path per node');
   t.same(await kernelRoutes(lab, 'a', SERVICES), [], 'Calico rejects service CIDRs from kernel programming');
   t.same(await kernelRoutes(lab, 'b', SERVICES), []);
+});
+
+t.test('serviceClusterIPs changed live: the new CIDR is advertised, the old one withdrawn, sessions kept', async (t) => {
+  const NEW = '10.112.0.0/16';
+  writeFileSync(file, yaml({ importFilter: false, exportFilter: false, services: NEW }));
+  await lab.waitFor(async () => {
+    const hops = new Set((await birdRoute(NEW)).flatMap((r) => r.bgpNextHop ?? []));
+    return hops.has(A) && hops.has(B) && (await birdRoute(SERVICES)).length === 0;
+  }, { what: `bird has ${NEW} from both nodes and no longer ${SERVICES}`, timeoutMs: 20_000 });
+  t.pass(`${NEW} from both nodes, ${SERVICES} withdrawn`);
+  t.equal(await sinceOf(a), since.a, 'session not reset');
+  writeFileSync(file, yaml({ importFilter: false, exportFilter: false }));
+  await lab.waitFor(async () => (await birdRoute(SERVICES)).length === 2 && (await birdRoute(NEW)).length === 0, { what: 'back to the first CIDR', timeoutMs: 20_000 });
 });
 
 t.test('reachableBy: the route to the peer through its gateway, written as confd writes it', async (t) => {
