@@ -41,6 +41,12 @@ export interface PeerStatusJson {
     /** Routes not sent to this peer because their attributes do not fit one message (this session). */
     attributesTooLong: number;
   };
+  /**
+   * Present when the session is configured but not started: `passwordUnresolved` (its
+   * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / GTSM
+   * cannot be set on this host). `detail` names the secret and key, never a value.
+   */
+  notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; detail: string };
 }
 
 export interface RouteJson {

@@ -18,8 +18,8 @@
 // AS), 7911 (ADD-PATH), 4724 + 8538 (graceful restart, receiving side signalled), 2918 +
 // 7313 (route refresh), 6608 (FSM error subcodes), 4486 (Cease subcodes), 6286 (BGP id),
 // 7606 (revised UPDATE error handling), 8654 (extended messages, when the peer offers it
-// and we do: not offered yet).
-// Not supported (Node.js limits): TCP MD5 (RFC 2385), TTL setting / GTSM (RFC 5082).
+// and we do: not offered yet), 2385 (TCP MD5) and 5082 (GTSM) through socket options set
+// with an FFI (session/sockopt.ts). Not set: eBGP single-hop TTL 1.
 export { Speaker } from './speaker.js';
 export type { SpeakerOptions, SpeakerEvents, GracefulRestartState } from './speaker.js';
 export { Backoff, ConnectBackoff } from './backoff.js';

@@ -8,11 +8,17 @@
 //   the session and its `since`.
 // - stop() sends Cease 6/2 on every connection, waits for the sockets to close, then closes
 //   the listener.
+// - The listener holds a TCP MD5 key for exactly the addresses of running peers with a
+//   password (RFC 2385: the kernel drops unsigned or wrongly signed segments from them, so
+//   an unsigned connection never reaches us). Its TTL is 255 while any peer uses GTSM (the
+//   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); when every running
+//   peer uses GTSM it also drops SYNs below the smallest of their minimum TTLs. Each accepted
+//   socket gets its own peer's TTL and minimum TTL before any byte is read.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { sessionParamsDiffer } from '../config/peer-spec.js';
 import type { PeerSpec } from '../config/peer-spec.js';
-import { canonicalAddress } from '../net/prefix.js';
+import { canonicalAddress, familyOf, type Family } from '../net/prefix.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -20,7 +26,8 @@ import type { RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
-import { remoteAddressOf } from './session/transport.js';
+import { remoteAddressOf, tcpSecurity } from './session/transport.js';
+import { applyGtsm, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
 export interface GracefulRestartState {
@@ -52,6 +59,15 @@ export interface SpeakerEvents {
   stateChange: [peer: PeerHandle];
 }
 
+/** What one listening socket carries: its family ('ipv6' when dual-stack) and the options set on it. */
+interface ListenerState {
+  readonly family: Family;
+  /** TCP MD5 keys, by canonical peer address. */
+  readonly keys: Map<string, string>;
+  ttl255: boolean;
+  minTtl: number;
+}
+
 /** Unknown-source connections are logged at most once per address per this period. */
 const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 
@@ -63,6 +79,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly log: Logger;
   private readonly unknownLogged = new Map<string, { at: number; suppressed: number }>();
   private readonly stopping = new Set<Promise<void>>();
+  /** MD5 keys and TTLs set on each listening socket (new listeners start empty). */
+  private readonly listenerState = new WeakMap<net.Server, ListenerState>();
+  /** Some peer uses GTSM: listeners answer with TTL 255. */
+  private listenerTtl255 = false;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -126,6 +146,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     this.servers = servers;
     this.listening = { port, addresses: [...addresses] };
+    this.syncListener();
     this.log.info('BGP listening', { event: 'listening', port: this.port, address: addresses.length ? addresses.join(',') : '::' });
   }
 
@@ -163,6 +184,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peers.set(spec.key, peer);
       peer.start();
     }
+    this.syncListener();
   }
 
   /** Our GR state: the R/F bits of later OPENs, and 'wait' vs 'up' in status. */
@@ -214,6 +236,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       sock.destroy();
       return;
     }
+    if (!peer.blocked && !this.secureAccepted(sock, peer.spec)) {
+      sock.destroy();
+      return;
+    }
     sock.setNoDelay(true);
     try {
       peer.accept(sock);
@@ -221,6 +247,94 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       // Sessions contain their own errors; this is the Peer's bookkeeping around them.
       this.log.error('internal error accepting a connection', { event: 'acceptError', code: 'ERR_SESSION_INTERNAL', peer: peer.spec.name, error: errorMessage(err) });
       sock.destroy();
+    }
+  }
+
+  /** GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */
+  private secureAccepted(sock: net.Socket, spec: PeerSpec): boolean {
+    const minTtl = tcpSecurity(spec).minTtl;
+    if (minTtl === undefined && !this.listenerTtl255) return true;
+    const fd = fdOf(sock);
+    const family: Family = (sock.localAddress ?? '').includes(':') ? 'ipv6' : 'ipv4'; // "::ffff:a.b.c.d" is an IPv6 socket
+    try {
+      if (fd === undefined) throw new Error('no file descriptor');
+      if (minTtl !== undefined) applyGtsm(fd, family, minTtl);
+      else setTtl(fd, family, -1); // back to the default TTL the listener's 255 replaced
+      return true;
+    } catch (err) {
+      this.log.error('cannot set TTL on an accepted connection; closed', { event: 'sockoptError', peer: spec.name, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  /** Brings every listener's MD5 keys and TTLs in line with the running peers. */
+  private syncListener(): void {
+    const want = new Map<string, string>();
+    let gtsm = false;
+    let minTtl = Infinity; // a listener may check only what every running peer sends
+    for (const peer of this.peers.values()) {
+      if (peer.blocked) continue;
+      const sec = tcpSecurity(peer.spec);
+      if (sec.minTtl !== undefined) gtsm = true;
+      minTtl = Math.min(minTtl, sec.minTtl ?? 0);
+      if (sec.md5Key === undefined) continue;
+      let addr: string;
+      try {
+        addr = canonicalAddress(peer.spec.address);
+      } catch {
+        continue;
+      }
+      const other = want.get(addr);
+      if (other !== undefined && other !== sec.md5Key) {
+        this.log.warn('two sessions with one address and different passwords; the listener keeps the first', { event: 'md5KeyConflict', address: addr, peer: peer.spec.name });
+        continue;
+      }
+      want.set(addr, sec.md5Key);
+    }
+    this.listenerTtl255 = gtsm;
+    const listenMin = Number.isFinite(minTtl) ? minTtl : 0;
+    for (const server of this.servers) this.syncServer(server, want, gtsm, listenMin);
+  }
+
+  private syncServer(server: net.Server, want: ReadonlyMap<string, string>, gtsm: boolean, minTtl: number): void {
+    const fd = fdOf(server);
+    const bound = server.address();
+    if (fd === undefined || !bound || typeof bound !== 'object') return;
+    let st = this.listenerState.get(server);
+    if (!st) {
+      st = { family: bound.family === 'IPv6' ? 'ipv6' : 'ipv4', keys: new Map(), ttl255: false, minTtl: 0 };
+      this.listenerState.set(server, st);
+    }
+    const dualStack = bound.address === '::';
+    const reachable = (addr: string) => (familyOf(addr) === 'ipv6' ? st.family === 'ipv6' : st.family === 'ipv4' || dualStack);
+    for (const [addr, key] of [...st.keys]) {
+      if (want.get(addr) !== key) this.listenerKeyOp(fd, st, addr, null);
+    }
+    for (const [addr, key] of want) {
+      if (reachable(addr) && st.keys.get(addr) !== key) this.listenerKeyOp(fd, st, addr, key);
+    }
+    try {
+      if (gtsm !== st.ttl255) {
+        setTtl(fd, st.family, gtsm ? 255 : -1);
+        st.ttl255 = gtsm;
+      }
+      if (minTtl !== st.minTtl) {
+        setMinTtl(fd, st.family, minTtl);
+        st.minTtl = minTtl;
+      }
+    } catch (err) {
+      this.log.error('cannot set the listener TTL for GTSM', { event: 'sockoptError', error: errorMessage(err) });
+    }
+  }
+
+  private listenerKeyOp(fd: number, st: ListenerState, addr: string, key: string | null): void {
+    try {
+      setMd5Key(fd, st.family, addr, key);
+      if (key === null) st.keys.delete(addr);
+      else st.keys.set(addr, key);
+      this.log.info(key === null ? 'TCP MD5 key removed from the listener' : 'TCP MD5 key set on the listener', { event: key === null ? 'md5KeyRemoved' : 'md5KeySet', address: addr });
+    } catch (err) {
+      this.log.error('cannot set a TCP MD5 key on the listener', { event: 'sockoptError', address: addr, error: errorMessage(err) });
     }
   }
 

@@ -26,6 +26,7 @@ export interface DaemonFlags {
   staleTime: string;
   selectionDeferralTime: string;
   metricsListen?: string;
+  secretsDir?: string;
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
@@ -55,6 +56,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     advertiseClusterIPs: process.env.CALICO_ADVERTISE_CLUSTER_IPS || undefined,
     endpointStatusPrefix: process.env.CALICO_ENDPOINT_STATUS_PATH_PREFIX || DEFAULT_ENDPOINT_STATUS_PREFIX,
     ...(process.env.TERN_ENDPOINT_STATUS_POLL_MS ? { endpointStatusPollMs: Number(process.env.TERN_ENDPOINT_STATUS_POLL_MS) } : {}),
+    secretsDir: flags.secretsDir ?? (process.env.TERN_SECRETS_DIR || undefined),
     logger,
     clock: systemClock,
   });

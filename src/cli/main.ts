@@ -41,6 +41,7 @@ export function buildProgram(): Command {
     .option('--stale-time <seconds>', 'keep adopted kernel routes at most this long after start', '120')
     .option('--selection-deferral-time <seconds>', 'after a restart, wait at most this long for peers\' End-of-RIB before advertising (RFC 4724)', '240')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--secrets-dir <dir>', 'password secrets as a mounted Secret volume: DIR/<secret name>/<key> (env: TERN_SECRETS_DIR)')
     .action(async (opts) => {
       const { runDaemon } = await import('./daemon-command.js');
       await runDaemon({ ...opts, socket: socketOf(opts) });

@@ -14,8 +14,32 @@ export const DEFAULT_PORT = 179;
 
 export type Warn = (message: string) => void;
 
-/** Looks up a BGPPeer password secret; undefined when unknown. */
-export type SecretResolver = (name: string, key: string) => string | undefined;
+/**
+ * Looks up a password secret (BGPPeer password, nodeMeshPassword): the value, or why there
+ * is none ("secret bgp-secrets not found", "key tor not in secret bgp-secrets").
+ */
+export type SecretResolver = (name: string, key: string) => SecretLookup;
+export type SecretLookup = { readonly value: string } | { readonly missing: string };
+
+/** Linux TCP_MD5SIG_MAXKEYLEN. */
+const MD5_MAX_KEY_BYTES = 80;
+
+/**
+ * A secretKeyRef → the password or why it cannot be had. Calico renders the peering without
+ * a password when the secret is missing (a session silently unauthenticated); tern does not
+ * start it instead.
+ */
+export function resolvePassword(ref: { name: string; key: string }, secrets: SecretResolver | undefined): { password: string } | { passwordUnresolved: string } {
+  const found: SecretLookup = secrets ? secrets(ref.name, ref.key) : { missing: 'no secret source (a v1 Secret in the file datastore, or --secrets-dir)' };
+  if ('value' in found) {
+    if (found.value === '') return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is empty` };
+    if (Buffer.byteLength(found.value, 'utf8') > MD5_MAX_KEY_BYTES) {
+      return { passwordUnresolved: `password secret ${ref.name}/${ref.key} is longer than ${MD5_MAX_KEY_BYTES} bytes (the TCP MD5 key limit)` };
+    }
+    return { password: found.value };
+  }
+  return { passwordUnresolved: `password secret ${ref.name}/${ref.key} unavailable: ${found.missing}` };
+}
 
 export interface GlobalSettings {
   readonly global: BGPConfigurationSpec;
@@ -140,12 +164,9 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
       throw new Error(`reachableBy ${reachableBy} and peerIP ${s.peerIP ?? ''} are of different families`);
     }
   }
-  let password: string | undefined;
   const ref = s.password?.secretKeyRef;
-  if (ref) {
-    password = secrets?.(ref.name, ref.key);
-    if (password === undefined) warn(`BGPPeer ${res.metadata.name}: password secret ${ref.name}/${ref.key} not available; session runs without MD5`);
-  }
+  const pw = ref ? resolvePassword(ref, secrets) : {};
+  if ('passwordUnresolved' in pw) warn(`BGPPeer ${res.metadata.name}: ${pw.passwordUnresolved}; its sessions are not started`);
   return {
     name: res.metadata.name,
     ...(s.node ? { node: s.node } : {}),
@@ -164,7 +185,7 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     ...optional('reachableBy', reachableBy),
     ...(localWorkload ? { localWorkload: true } : {}),
     ...optional('ttlSecurity', s.ttlSecurity),
-    ...optional('password', password),
+    ...pw,
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',
     ...maxPrefixesOf(res, warn),
   };

@@ -6,7 +6,7 @@ import { computePeers, type AddressOrder } from '../mesh/index.js';
 import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import {
-  DEFAULT_AS, isValidAs, listenPortOf, parseNodeAddress, toClusterNode, toPeerRules,
+  DEFAULT_AS, isValidAs, listenPortOf, parseNodeAddress, resolvePassword, toClusterNode, toPeerRules,
   type GlobalSettings, type SecretResolver, type Warn,
 } from './cluster.js';
 import { parseGoDuration } from './duration.js';
@@ -22,7 +22,7 @@ export interface DeriveOptions {
   readonly routerId?: string;
   /** Passive-side order for mesh and global Calico-node peers (see src/mesh/index.ts). */
   readonly passiveOrder?: AddressOrder;
-  /** Resolves BGPPeer password secretKeyRefs. */
+  /** Resolves password secretKeyRefs (BGPPeer password, nodeMeshPassword). */
   readonly secrets?: SecretResolver;
   /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs when set. */
   readonly advertiseClusterIPs?: string;
@@ -165,9 +165,13 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
   const settings = settingsOf(snapshot, warn);
   const self = toClusterNode(node, settings, warn, { ipv4: overrides.ipv4, ipv6: overrides.ipv6 });
   const nodes = [...snapshot.nodes.values()].map((n) => (n.metadata.name === nodeName ? self : toClusterNode(n, settings, warn)));
+  const meshRef = settings.global.nodeMeshPassword?.secretKeyRef;
+  const meshPassword = meshRef ? resolvePassword(meshRef, overrides.secrets) : {};
+  if ('passwordUnresolved' in meshPassword) warn(`BGPConfiguration default: nodeMeshPassword: ${meshPassword.passwordUnresolved}; mesh sessions are not started`);
   const mesh = {
     enabled: settings.global.nodeToNodeMeshEnabled ?? true,
     restartTime: meshRestartTime(settings.global, warn),
+    ...meshPassword,
   };
   const { peers, warnings: peerWarnings } = computePeers({
     self, nodes, mesh, rules: toPeerRules(snapshot.bgpPeers.values(), warn, overrides.secrets),

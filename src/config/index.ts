@@ -15,6 +15,9 @@
 //   with routeReflectorClusterID never meshes (meshEnabled reports the effective value).
 // - pools: every IPPool, modes lower-cased; blocks: this node's BlockAffinities that are
 //   not deleted, with their state (only 'confirmed' ones are to be programmed/advertised).
+// - passwords (BGPPeer password, nodeMeshPassword secretKeyRef): from v1 Secrets in the
+//   datastore, then a secrets directory (secrets.ts); one that cannot be resolved gives its
+//   sessions `passwordUnresolved` and they are not started (Calico would run them unsigned).
 // - Durations are Go durations ("120s", "2m"), rounded to whole seconds as Calico does.
 //
 // Invariants: deriveNodeConfig is pure and deterministic (sorted outputs); it throws
@@ -23,5 +26,6 @@
 export { deriveNodeConfig, type DeriveOptions } from './derive.js';
 export type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
 export { parseGoDuration } from './duration.js';
-export { parseNodeAddress, parsePeerIP, type SecretResolver } from './cluster.js';
+export { parseNodeAddress, parsePeerIP, type SecretLookup, type SecretResolver } from './cluster.js';
+export { secretResolver, type SecretSource } from './secrets.js';
 export { peerKey, sessionParamsDiffer, type PeerSpec, type PeerType } from './peer-spec.js';

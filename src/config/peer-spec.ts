@@ -34,8 +34,15 @@ export interface PeerSpec {
   readonly routeReflectorClient: boolean;
   /** RFC 7911 ADD-PATH send and receive (Calico: `add paths on`). */
   readonly addPath: boolean;
+  /** GTSM (RFC 5082): the peer is at most this many hops away. */
   readonly ttlSecurity?: number;
+  /** TCP MD5 key (RFC 2385), resolved from a secretKeyRef. A secret: never log or show it. */
   readonly password?: string;
+  /**
+   * A password is configured but could not be resolved: why, naming the secret and key but
+   * never a value. The session is not started.
+   */
+  readonly passwordUnresolved?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
   /** Occurrences of our AS tolerated in received AS_PATHs (numAllowedLocalASNumbers, BIRD `allow local as`). */

@@ -9,6 +9,8 @@
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
 import { deriveNodeConfig } from '../config/derive.js';
+import { secretResolver } from '../config/secrets.js';
+import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import type { NodeBgpConfig } from '../config/node-config.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/types.js';
@@ -53,6 +55,8 @@ export interface DaemonOptions {
   readonly endpointStatusPollMs?: number;
   /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs. */
   readonly advertiseClusterIPs?: string | undefined;
+  /** DIR/<secret name>/<key> files (a mounted Secret volume) for password secretKeyRefs. */
+  readonly secretsDir?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -72,8 +76,6 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
-  /** The last snapshot derived from (re-derived when the local workloads change). */
-  private snapshot: Snapshot | null = null;
   private localWorkloads: readonly LocalWorkload[] = [];
   private localWorkloadsKey = '[]';
   private workloadTimer: TimerHandle | null = null;
@@ -86,6 +88,9 @@ export class Daemon {
   private phase = 'starting';
   /** Restarted with forwarding state kept and End-of-RIB outstanding (RFC 4724 §4.1). */
   private recovering = false;
+  private secrets: SecretsDirectory | null = null;
+  /** The snapshot the running configuration was derived from (re-derived when secrets or local workloads change). */
+  private snapshot: Snapshot | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -94,6 +99,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { datastore } = this.opts;
     markStartup('modules');
+    if (this.opts.secretsDir) this.secrets = new SecretsDirectory(this.opts.secretsDir, { clock: this.opts.clock, logger: this.log });
     // The control socket (and metrics/probe server) first: `tern health --live` must answer
     // while the datastore is still unreachable at boot, or a liveness probe would restart us.
     await this.startControl();
@@ -103,9 +109,9 @@ export class Daemon {
     markStartup('snapshot');
     this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
-    this.snapshot = snapshot;
     this.readLocalWorkloads();
     this.phase = 'starting BGP';
+    this.snapshot = snapshot;
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
     this.cfg = cfg;
     this.applyLogLevel(cfg);
@@ -163,6 +169,9 @@ export class Daemon {
     }
 
     datastore.onChange((s) => this.onSnapshot(s));
+    this.secrets?.watch(() => {
+      if (this.snapshot) this.reconfigure(this.snapshot);
+    });
     datastore.onError((e) => {
       this.datastoreErrors = [errorMessage(e)];
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
@@ -272,6 +281,7 @@ export class Daemon {
       ...(routerId !== undefined ? { routerId } : {}),
       ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
       localWorkloads: this.localWorkloads,
+      secrets: secretResolver(snapshot, this.secrets ?? undefined),
     });
   }
 
@@ -314,6 +324,7 @@ export class Daemon {
     this.reconfigure(snapshot);
   }
 
+  /** Derives and applies; a changed password restarts only the sessions that use it. */
   private reconfigure(snapshot: Snapshot): void {
     let cfg: NodeBgpConfig;
     try {
@@ -396,6 +407,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
     this.workloadTimer?.cancel();
+    this.secrets?.close();
     await this.control?.stop().catch(() => undefined);
     this.control = null;
     await this.closeMetrics?.().catch(() => undefined);

@@ -34,6 +34,7 @@ export function peersStatus(speaker: Speaker, core: RoutingCore, cfg: NodeBgpCon
       routeReflectorClient: specs.get(s.key)?.routeReflectorClient ?? false,
       ...(stale !== 'none' ? { gracefulRestart: stale } : {}),
       ...(anyRefused ? { refused } : {}),
+      ...(s.notStarted ? { notStarted: { reason: s.notStarted.reason, detail: s.notStarted.detail } } : {}),
     };
   });
 }

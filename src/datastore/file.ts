@@ -1,4 +1,5 @@
-// File datastore: one multi-document YAML (or JSON) file of Calico v3 resources.
+// File datastore: one multi-document YAML (or JSON) file of Calico v3 resources, and the
+// v1 Secrets their password secretKeyRefs name (secret.ts).
 //
 // Watching. Both the file and its directory are watched: the file watch sees in-place
 // writes, the directory watch sees the file replaced by rename (write tmp + mv, as editors
@@ -22,7 +23,7 @@ import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { buildSnapshot, resourcesOfKind, sameContent, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from './types.js';
-import { parseResources, resourceKey, validateResource } from './validate.js';
+import { parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
 import { mergeResources, removeResource } from './yaml-edit.js';
 
 export class FileDatastore extends DatastoreBase implements Datastore {
@@ -55,11 +56,11 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (text === undefined) {
       throw new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: no such file`, { path: this.path });
     }
-    const resources = parseResources(text, this.path); // ConfigError: refuse to start
+    const content = parseFileContent(text, this.path); // ConfigError: refuse to start
     this.lastText = text;
-    this.snapshot = buildSnapshot(resources, this.counter.next());
+    this.snapshot = buildSnapshot(content.resources, this.counter.next(), content.secrets);
     this.startWatching();
-    this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: resources.length });
+    this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: content.resources.length, secrets: content.secrets.length });
     return this.snapshot;
   }
 
@@ -87,7 +88,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
   async list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]> {
     const text = await this.readText();
     if (text === undefined) return [];
-    const all = parseResources(text, this.path).filter((r) => r.kind === kind);
+    const all = parseFileContent(text, this.path).resources.filter((r) => r.kind === kind);
     return all.filter((r) => (name === undefined || r.metadata.name === name) && (namespace === undefined || r.metadata.namespace === namespace));
   }
 
@@ -128,7 +129,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
 
   /** Validates the new text, writes it atomically, and makes it the current state. */
   private async writeAndAdopt(text: string): Promise<void> {
-    const resources = parseResources(text, this.path); // never write a file that would not load
+    const content = parseFileContent(text, this.path); // never write a file that would not load
     const dir = dirname(this.absPath);
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -139,15 +140,15 @@ export class FileDatastore extends DatastoreBase implements Datastore {
       await rm(tmp, { force: true });
       throw new DatastoreError('ERR_DATASTORE_FILE_WRITE', `${this.path}: cannot write: ${(e as Error).message}`, { path: this.path });
     }
-    this.adopt(text, resources);
+    this.adopt(text, content);
     if (this.dirWatcher) this.watchFile();
   }
 
-  private adopt(text: string, resources: Resource[]): void {
+  private adopt(text: string, content: FileContent): void {
     this.lastText = text;
     this.lastBadText = undefined;
     if (!this.snapshot) return; // not loaded yet: load() will read it
-    const next = buildSnapshot(resources, this.counter.current + 1);
+    const next = buildSnapshot(content.resources, this.counter.current + 1, content.secrets);
     if (sameContent(this.snapshot, next)) return;
     this.counter.next();
     this.snapshot = next;
@@ -222,9 +223,9 @@ export class FileDatastore extends DatastoreBase implements Datastore {
       return;
     }
     this.emptyPending = false;
-    let resources: Resource[];
+    let content: FileContent;
     try {
-      resources = parseResources(text, this.path);
+      content = parseFileContent(text, this.path);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       if (text !== this.lastBadText) {
@@ -234,7 +235,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
       }
       return;
     }
-    this.adopt(text, resources);
+    this.adopt(text, content);
     this.listeners.emitRecovered();
   }
 }

@@ -20,6 +20,9 @@
 // - The etcd layout is Calico's own (etcd-keys.ts): v3 JSON under
 //   /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>, block affinities as IPAM
 //   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len>.
+// - A file datastore may also hold `v1 Secret` documents (secret.ts): the passwords that
+//   secretKeyRefs name, in Snapshot.secrets. Their values never appear in messages or in
+//   list(). secrets-dir.ts reads the same from a mounted Secret volume, for any datastore.
 // - Inner modules do not import this folder's types (types.ts are edge types); src/config
 //   derives internal types from a Snapshot.
 //
@@ -33,7 +36,8 @@ import { FileDatastore } from './file.js';
 export type { Datastore, DatastoreOptions } from './datastore.js';
 export { FileDatastore } from './file.js';
 export { EtcdDatastore, type EtcdDatastoreOptions, type EtcdTls } from './etcd.js';
-export { parseResources, validateResource, decodeDocuments, resourceKey, displayName, type ValidateOptions, type Where } from './validate.js';
+export { parseResources, parseFileContent, validateResource, decodeDocuments, resourceKey, displayName, type FileContent, type ValidateOptions, type Where } from './validate.js';
+export { secretValue, validateSecret, type SecretResource } from './secret.js';
 export { parsePeerIP } from './validate-bgp.js';
 export { parseDuration, formatDuration, DurationError } from './duration.js';
 export { buildSnapshot, emptySnapshot, snapshotResources, resourcesOfKind, sameContent, SnapshotCounter, SNAPSHOT_FIELD } from './snapshot.js';

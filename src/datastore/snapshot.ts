@@ -26,6 +26,7 @@ import type {
   HostEndpointResource,
 } from './types.js';
 import { displayName } from './validate.js';
+import type { SecretResource } from './secret.js';
 
 /** The Snapshot field holding each kind. */
 export const SNAPSHOT_FIELD = {
@@ -90,7 +91,7 @@ export class SnapshotCounter {
  * kinds) and iterate in name order, so two snapshots of the same content iterate alike.
  * Later duplicates replace earlier ones. The resources are copied, then frozen.
  */
-export function buildSnapshot(resources: Iterable<Resource>, revision: number): Snapshot {
+export function buildSnapshot(resources: Iterable<Resource>, revision: number, secrets: Iterable<SecretResource> = []): Snapshot {
   const byField = new Map<keyof Snapshot, [string, Resource][]>();
   for (const r of resources) {
     const field = SNAPSHOT_FIELD[r.kind];
@@ -120,6 +121,11 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number): 
     hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
     ignored: map<IgnoredResource>('FelixConfiguration'), // every ignored kind shares the field
   };
+  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
+  if (secretList.length > 0) {
+    secretList.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.freeze({ ...snap, secrets: new FrozenMap(secretList) });
+  }
   return Object.freeze(snap);
 }
 
@@ -146,7 +152,7 @@ export function sameContent(a: Snapshot, b: Snapshot): boolean {
 }
 
 export function contentFingerprint(s: Snapshot): string {
-  return snapshotResources(s)
+  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])]
     .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
     .join('\n');
 }

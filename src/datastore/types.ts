@@ -3,6 +3,7 @@
 // shapes, and src/config derives internal types from them; inner modules (bgp, rib, fib)
 // never import this file.
 
+import type { SecretResource } from './secret.js';
 import { IGNORED_KINDS, IGNORED_NAMESPACED, IGNORED_PLURAL, type IgnoredResource } from './ignored-kinds.js';
 
 export { IGNORED_KINDS, isIgnoredKind, type IgnoredKind, type IgnoredResource } from './ignored-kinds.js';
@@ -47,7 +48,7 @@ export interface BGPConfigurationSpec {
   listenPort?: number;
   bindMode?: 'None' | 'NodeIP';
   nodeMeshMaxRestartTime?: string;
-  nodeMeshPassword?: unknown;
+  nodeMeshPassword?: { secretKeyRef?: { name: string; key: string } };
   ignoredInterfaces?: string[];
   serviceClusterIPs?: { cidr: string }[];
   serviceExternalIPs?: { cidr: string }[];
@@ -302,4 +303,6 @@ export interface Snapshot {
   readonly hostEndpoints: ReadonlyMap<string, HostEndpointResource>;
   /** Calico kinds tern accepts and keeps but does not act on, keyed "Kind/[namespace/]name". */
   readonly ignored: ReadonlyMap<string, IgnoredResource>;
+  /** v1 Secrets by name (a file datastore only): the passwords secretKeyRefs name. */
+  readonly secrets?: ReadonlyMap<string, SecretResource>;
 }

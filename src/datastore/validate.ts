@@ -19,6 +19,7 @@ import {
 } from './validate-bgp.js';
 import { validatePolicySpec, validateProfileSpec, validateWorkloadEndpointSpec } from './validate-policy.js';
 import { validateHostEndpointSpec, validateNetworkSetSpec, validateTierSpec } from './validate-sets.js';
+import { isSecretDocument, validateSecret, type SecretResource } from './secret.js';
 
 export type { Where } from './checker.js';
 
@@ -166,25 +167,62 @@ export function decodeDocumentsFast(text: string): RawDocument[] | undefined {
 const ANCHOR_OR_ALIAS = /(^|[\s[{,:-])[&*][^\s&*]/m; // an anchor or alias token; "a && b" is not one
 
 export function parseResources(text: string, source: string, opts: ValidateOptions = {}): Resource[] {
+  return parseDocuments(text, source, opts, undefined).resources;
+}
+
+/** A file datastore's content: Calico resources and the v1 Secrets beside them. */
+export interface FileContent {
+  resources: Resource[];
+  secrets: SecretResource[];
+}
+
+/** parseResources for a file datastore, where `v1 Secret` documents are also allowed. */
+export function parseFileContent(text: string, source: string, opts: ValidateOptions = {}): FileContent {
+  const secrets: SecretResource[] = [];
+  return { resources: parseDocuments(text, source, opts, secrets).resources, secrets };
+}
+
+function parseDocuments(text: string, source: string, opts: ValidateOptions, secrets: SecretResource[] | undefined): { resources: Resource[] } {
   const fast = decodeDocumentsFast(text);
   if (fast) {
     try {
-      return collectResources(fast, source, opts);
+      const found: SecretResource[] = [];
+      const resources = collectResources(fast, source, opts, secrets ? found : undefined);
+      secrets?.push(...found);
+      return { resources };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // fall through: the report comes from the reference reader, numbered exactly as it numbers documents
     }
   }
-  return collectResources(decodeDocuments(text, source), source, opts);
+  return { resources: collectResources(decodeDocuments(text, source), source, opts, secrets) };
 }
 
-function collectResources(docs: RawDocument[], source: string, opts: ValidateOptions): Resource[] {
+function collectResources(docs: RawDocument[], source: string, opts: ValidateOptions, secrets: SecretResource[] | undefined): Resource[] {
   const out: Resource[] = [];
   const seen = new Map<string, number>();
   for (const { document, value } of docs) {
     if (value === null || value === undefined) continue;
     const items = isList(value) ? listItems(value, source, document) : [value];
     for (const item of items) {
+      if (isSecretDocument(item)) {
+        if (!secrets) {
+          throw new ConfigError(`${source} document ${document} (Secret): v1 Secret documents are read from a file datastore only (write it into that file, or use --secrets-dir)`, {
+            file: source, document, kind: 'Secret', reason: 'v1 Secret outside a file datastore',
+          });
+        }
+        const secret = validateSecret(item, { file: source, document });
+        const key = `Secret/${secret.metadata.name}`;
+        const prev = seen.get(key);
+        if (prev !== undefined) {
+          throw new ConfigError(`${source} document ${document} (Secret ${secret.metadata.name}): metadata.name: duplicate of document ${prev}`, {
+            file: source, document, kind: 'Secret', resource: secret.metadata.name, field: 'metadata.name', reason: `duplicate of document ${prev}`,
+          });
+        }
+        seen.set(key, document);
+        secrets.push(secret);
+        continue;
+      }
       const r = validateResource(item, { file: source, document }, opts);
       const key = resourceKey(r);
       const prev = seen.get(key);

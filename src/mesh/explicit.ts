@@ -118,6 +118,7 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     routeReflectorClient: isReflectorClient(self, remote.peerAs, remote.node?.clusterId),
     ttlSecurity: rule.ttlSecurity !== undefined && rule.ttlSecurity > 0 ? rule.ttlSecurity : undefined,
     password: rule.password,
+    passwordUnresolved: rule.passwordUnresolved,
     calicoNode: remote.node?.name,
     allowOwnAs: forward && remote.peerIPRule && rule.allowOwnAs ? rule.allowOwnAs : undefined,
     // confd copies reachableBy to peerIP and peerSelector peerings (forward and reverse) of its family.

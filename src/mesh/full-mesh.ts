@@ -39,6 +39,7 @@ export function meshSessions(input: PeerSetInput): PeerSpec[] {
         nextHopMode: 'auto',
         routeReflectorClient: false,
         password: mesh.password,
+        passwordUnresolved: mesh.passwordUnresolved,
         calicoNode: node.name,
       }));
     }

@@ -55,6 +55,7 @@ export interface SpecFields {
   routeReflectorClient: boolean;
   ttlSecurity?: number | undefined;
   password?: string | undefined;
+  passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
   allowOwnAs?: number | undefined;
   reachableBy?: string | undefined;
@@ -85,6 +86,7 @@ export function makeSpec(f: SpecFields): PeerSpec {
     addPath: true, // Calico: `add paths on` for every session (RFC 7911)
     ttlSecurity: f.ttlSecurity,
     password: f.password,
+    passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
     allowOwnAs: f.allowOwnAs,
     reachableBy: f.reachableBy,

@@ -55,6 +55,8 @@ export interface PeerRule {
   readonly filters?: readonly string[];
   readonly ttlSecurity?: number;
   readonly password?: string;
+  /** A password is configured and cannot be resolved: why (sessions are not started). */
+  readonly passwordUnresolved?: string;
   /** Calico reversePeering: 'auto' (default) also creates the session on the remote node. */
   readonly reversePeering: 'auto' | 'manual';
   /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
@@ -75,6 +77,7 @@ export interface MeshSettings {
   /** nodeMeshMaxRestartTime in seconds (default 120). */
   readonly restartTime: number;
   readonly password?: string;
+  readonly passwordUnresolved?: string;
 }
 
 /**

@@ -100,7 +100,10 @@ t.test('ACL companion in network namespaces', async (t) => {
 
   await push(snap);
   for (const c of Object.values(companions)) c.start();
-  await lab.waitFor(async () => (await lab.exec('hb', 'nft', ['list', 'table', 'inet', 'tern'], { allowFail: true })).stdout.includes('tern-to-wl'), { what: 'table on hb' });
+  for (const c of Object.values(companions)) await c.idle();
+  for (const h of ['ha', 'hb']) {
+    await lab.waitFor(async () => (await lab.exec(h, 'nft', ['list', 'table', 'inet', 'tern'], { allowFail: true })).stdout.includes('tern-to-wl'), { what: `table on ${h}` });
+  }
 
   await t.test('profile allow-all: pods reach each other, across hosts and on one host', async (t) => {
     await expectFlow(t, 'frontend', 'db', 'icmp', true);

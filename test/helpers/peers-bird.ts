@@ -96,6 +96,7 @@ export function birdConfig(o: BirdOptions): string {
     if (n.multihop === true) L.push('  multihop;');
     else if (typeof n.multihop === 'number') L.push(`  multihop ${n.multihop};`);
     if (n.password) L.push(`  password "${n.password}";`);
+    if (n.ttlSecurity) L.push('  ttl security on;');
     if (n.holdTime) L.push(`  hold time ${n.holdTime};`);
     if (n.keepaliveTime) L.push(`  keepalive time ${n.keepaliveTime};`);
     L.push(`  graceful restart ${gr ? 'on' : 'off'};`);

@@ -24,6 +24,8 @@ export interface NeighborSpec {
   sourceAddress?: string;
   localAsn?: number;
   password?: string;
+  /** GTSM (RFC 5082): BIRD `ttl security on` (hops from `multihop`, default 1). */
+  ttlSecurity?: boolean;
   nextHop?: 'self' | 'keep';
   /** We reflect to this peer (RFC 4456). */
   rrClient?: boolean;

@@ -132,7 +132,7 @@ t.test('localWorkloadSelector: passive Local_Workload_ sessions with the workloa
     { name: 'wl1', bgpPeerName: 'workloads', ipv4: '10.244.1.5', ipv6: 'fd00:244::5' },
     { name: 'wl9', bgpPeerName: 'other', ipv4: '10.244.1.9' },
   ];
-  const a = deriveNodeConfig(snap, 'a', { localWorkloads, secrets: () => 'pw' });
+  const a = deriveNodeConfig(snap, 'a', { localWorkloads, secrets: () => ({ value: 'pw' }) });
   const v4 = find(a.peers, 'Local_Workload_10_244_1_5');
   t.same(v4, {
     key: '10.244.1.5|179', name: 'Local_Workload_10_244_1_5', type: 'local workload', address: '10.244.1.5', port: 179, family: 'ipv4',

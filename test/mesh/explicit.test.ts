@@ -3,6 +3,7 @@
 import t from 'tap';
 import { deriveNodeConfig } from '../../src/config/index.js';
 import type { PeerSpec } from '../../src/config/peer-spec.js';
+import type { Resource } from '../../src/datastore/types.js';
 import { bgpConfig, bgpPeer, names, node, snapshot } from './fixtures/snapshot.js';
 
 const meshOff = bgpConfig('default', { nodeToNodeMeshEnabled: false });
@@ -166,7 +167,7 @@ t.test('per-peer options: sourceAddress None, timers, next hop, TTL, local AS, p
     }),
     bgpPeer('legacy', { node: 'a', peerIP: '192.168.1.2', asNumber: 65100, keepOriginalNextHop: true }),
     bgpPeer('self', { node: 'a', peerIP: '192.168.1.3', asNumber: 65100, nextHopMode: 'Self' })]);
-  const a = deriveNodeConfig(snap, 'a', { secrets: (name, key) => (name === 'bgp' && key === 'tor' ? 's3cret' : undefined) });
+  const a = deriveNodeConfig(snap, 'a', { secrets: (name, key) => (name === 'bgp' && key === 'tor' ? { value: 's3cret' } : { missing: 'not here' }) });
   t.same(find(a.peers, 'Node_192_168_1_1'), {
     key: '192.168.1.1|179', name: 'Node_192_168_1_1', type: 'node specific', address: '192.168.1.1', port: 179,
     family: 'ipv4', localAs: 65010, peerAs: 65100, passive: false, holdTime: 240, keepaliveTime: 30,
@@ -175,9 +176,33 @@ t.test('per-peer options: sourceAddress None, timers, next hop, TTL, local AS, p
   });
   t.equal(find(a.peers, 'Node_192_168_1_2')?.nextHopMode, 'keep');
   t.equal(find(a.peers, 'Node_192_168_1_3')?.nextHopMode, 'self');
-  const noSecret = deriveNodeConfig(snap, 'a');
-  t.equal(find(noSecret.peers, 'Node_192_168_1_1')?.password, undefined);
-  t.match(noSecret.warnings.join('\n'), /password secret bgp\/tor not available/);
+  // Calico would render this peering without a password; tern keeps it and does not start it.
+  const noSecret = deriveNodeConfig(snap, 'a', { secrets: () => ({ missing: 'no Secret bgp in the datastore' }) });
+  const unsigned = find(noSecret.peers, 'Node_192_168_1_1');
+  t.equal(unsigned?.password, undefined);
+  t.equal(unsigned?.passwordUnresolved, 'password secret bgp/tor unavailable: no Secret bgp in the datastore');
+  t.match(noSecret.warnings.join('\n'), /BGPPeer opts: password secret bgp\/tor unavailable: no Secret bgp in the datastore; its sessions are not started/);
+  const noSource = deriveNodeConfig(snap, 'a');
+  t.match(find(noSource.peers, 'Node_192_168_1_1')?.passwordUnresolved, /no secret source/);
+  const empty = deriveNodeConfig(snap, 'a', { secrets: () => ({ value: '' }) });
+  t.equal(find(empty.peers, 'Node_192_168_1_1')?.passwordUnresolved, 'password secret bgp/tor is empty');
+  const long = deriveNodeConfig(snap, 'a', { secrets: () => ({ value: 'x'.repeat(81) }) });
+  t.equal(find(long.peers, 'Node_192_168_1_1')?.passwordUnresolved, 'password secret bgp/tor is longer than 80 bytes (the TCP MD5 key limit)');
+  t.equal(find(deriveNodeConfig(snap, 'a', { secrets: () => ({ value: 'x'.repeat(80) }) }).peers, 'Node_192_168_1_1')?.password, 'x'.repeat(80));
+});
+
+t.test('nodeMeshPassword: every mesh session signed with it, or none started when it cannot be resolved', async (t) => {
+  const withPw = (extra: Resource[]) => snapshot([...abc, bgpConfig('default', { nodeMeshPassword: { secretKeyRef: { name: 'mesh', key: 'pw' } } }), ...extra]);
+  const ok = deriveNodeConfig(withPw([]), 'a', { secrets: (n, k) => (n === 'mesh' && k === 'pw' ? { value: 'meshpw' } : { missing: 'x' }) });
+  const mesh = ok.peers.filter((p) => p.type === 'node-to-node mesh');
+  t.ok(mesh.length >= 2);
+  t.ok(mesh.every((p) => p.password === 'meshpw' && p.passwordUnresolved === undefined));
+  const bad = deriveNodeConfig(withPw([]), 'a', { secrets: () => ({ missing: 'no Secret mesh in the datastore' }) });
+  const badMesh = bad.peers.filter((p) => p.type === 'node-to-node mesh');
+  t.ok(badMesh.length >= 2 && badMesh.every((p) => p.password === undefined && /mesh\/pw unavailable/.test(p.passwordUnresolved ?? '')));
+  t.match(bad.warnings.join('\n'), /nodeMeshPassword: password secret mesh\/pw unavailable: no Secret mesh in the datastore; mesh sessions are not started/);
+  const none = deriveNodeConfig(snapshot(abc), 'a');
+  t.ok(none.peers.every((p) => p.password === undefined && p.passwordUnresolved === undefined));
 });
 
 t.test('bad BGPPeers are skipped with a warning, the rest still apply', async (t) => {

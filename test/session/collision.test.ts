@@ -1,4 +1,4 @@
-// Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unsupported MD5, and a
+// Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unresolved passwords, and a
 // GR-capable peer reconnecting while Established (RFC 4724 §4.2).
 import t from 'tap';
 import { once } from 'node:events';
@@ -131,16 +131,19 @@ t.test('a refused connect (peer starting) is redialed after 250 ms, doubling up 
   t.ok(gaps.slice(-3).every((g) => g >= 4400), 'settles at the connect retry time, as BIRD does');
 });
 
-t.test('MD5 password: session refused and reported, not silently unauthenticated', async (t) => {
+t.test('unresolved password: session not started, reported with its reason, incoming refused', async (t) => {
   const calls: ConnectRequest[] = [];
   const { speaker, port } = await startSpeaker({ connectFactory: (req) => { calls.push(req); return netConnect(req); } });
   t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec({ passive: false, password: 'secret' })]);
+  speaker.setPeers([peerSpec({ passive: false, passwordUnresolved: 'password secret bgp/tor unavailable: no Secret bgp in the datastore' })]);
   t.same(calls, []);
-  t.match(speaker.status()[0], { state: 'down', bgpState: 'Idle', info: 'Error: MD5 password not supported', unsupported: ['md5'] });
+  t.match(speaker.status()[0], {
+    state: 'down', bgpState: 'Idle', info: 'Error: password secret bgp/tor unavailable: no Secret bgp in the datastore',
+    notStarted: { reason: 'passwordUnresolved', detail: 'password secret bgp/tor unavailable: no Secret bgp in the datastore' },
+  });
   const raw = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
   await raw.closed;
-  t.equal(raw.received.length, 0, 'incoming connection from it is closed too');
+  t.equal(raw.received.length, 0, 'an incoming connection from it gets no OPEN');
 });
 
 t.test('GR-capable peer reconnecting while Established: old session down with GR, new one accepted', async (t) => {

@@ -16,9 +16,9 @@
 //   time; actions run in order, the state change is announced, then established / down /
 //   update events are emitted.
 //
-// Not possible in Node.js without a native addon (documented in transport.ts): TCP MD5
-// (RFC 2385; such peers are refused and reported), setting or checking IP TTL (eBGP TTL 1,
-// GTSM RFC 5082).
+// TCP MD5 (RFC 2385) and GTSM (RFC 5082) are socket options set through an FFI
+// (sockopt.ts): on the connecting socket before connect(), per peer address on the
+// listener, and on each accepted socket. eBGP single-hop TTL 1 is not set (transport.ts).
 //
 // RFCs: 4271 (§6 errors, §6.8 collisions, §8 FSM, §10 timers), 5492, 4760 §8, 6793, 7911,
 // 4724 §4.2, 8538, 2918, 7313, 6608, 4486, 6286.
@@ -31,6 +31,6 @@ export type { LocalOpenSettings } from './open.js';
 export { Session } from './session.js';
 export type { SessionCounters, SessionEnd, SessionOptions } from './session.js';
 export { Peer, gracefulRestartApplies } from './peer.js';
-export type { PeerHandle, PeerStatus, ProtocolState, StatusBgpState } from './peer.js';
-export { ttlPolicy, netConnect } from './transport.js';
+export type { NotStarted, PeerHandle, PeerStatus, ProtocolState, StatusBgpState } from './peer.js';
+export { ttlPolicy, tcpSecurity, netConnect } from './transport.js';
 export type { ConnectFn, ConnectRequest, TtlPolicy } from './transport.js';

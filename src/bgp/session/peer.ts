@@ -4,7 +4,9 @@
 //
 // Invariants
 // - At most one outgoing and one incoming Session; at most one of them Established.
-// - Passive peers (and peers with an unsupported MD5 password) never dial.
+// - Passive peers never dial. A peer that must not run (its password cannot be resolved,
+//   or the socket options it needs cannot be set here) neither dials nor accepts, and its
+//   status says why (`notStarted`).
 // - `since` changes only when the BIRD protocol state (up/start/wait/stop/down) changes.
 // - 'down' is reported only for a session that was Established, exactly once.
 import { EventEmitter } from 'node:events';
@@ -21,7 +23,8 @@ import { compareRouterIds } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { Session } from './session.js';
 import type { SessionCounters, SessionEnd } from './session.js';
-import { ttlPolicy } from './transport.js';
+import { unavailable as socketOptionsUnavailable } from './sockopt.js';
+import { tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
 
 /** BIRD protocol state as `show protocols` prints it. 'passive' is never produced: BIRD shows a waiting passive peer as 'start' with info "Passive". */
@@ -48,8 +51,14 @@ export interface PeerStatus {
   /** Negotiated hold time while up, else the configured one. */
   readonly holdTime: number;
   readonly counters: SessionCounters;
-  /** Configured features Node.js cannot provide ("md5", "ttlSecurity"). */
-  readonly unsupported: readonly string[];
+  /** Set when the session is configured but not started, with the reason. */
+  readonly notStarted?: NotStarted;
+}
+
+/** Why a configured session is not started. `detail` names secrets, never their values. */
+export interface NotStarted {
+  readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable';
+  readonly detail: string;
 }
 
 /**
@@ -115,6 +124,15 @@ export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): b
   return gr.notification && !hardReset;
 }
 
+/** Why `spec` cannot run here, if it cannot. */
+function notStartedReason(spec: PeerSpec): NotStarted | undefined {
+  if (spec.passwordUnresolved !== undefined) return { reason: 'passwordUnresolved', detail: spec.passwordUnresolved };
+  const sec = tcpSecurity(spec);
+  if (sec.md5Key === undefined && sec.minTtl === undefined) return undefined;
+  const why = socketOptionsUnavailable();
+  return why === undefined ? undefined : { reason: 'socketOptionsUnavailable', detail: `TCP MD5 / GTSM: ${why}` };
+}
+
 export class Peer {
   readonly handle: Handle;
   established: Session | null = null;
@@ -129,29 +147,29 @@ export class Peer {
   private lastError = '';
   private readonly retired: SessionCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, updateErrors: 0 };
   private readonly log: Logger;
-  private readonly unsupported: string[] = [];
+  private readonly notStarted: NotStarted | undefined;
 
   constructor(public spec: PeerSpec, private readonly deps: PeerDeps) {
     this.handle = new Handle(this);
     this.backoff = new ConnectBackoff({ connectRetryMs: Math.max(1, spec.connectRetryTime) * 1000, maxMs: MAX_BACKOFF_MS });
     this.log = deps.logger.child({ peer: spec.name, address: spec.address, localAs: spec.localAs, peerAs: spec.peerAs });
     this.since = deps.clock.now();
-    if (spec.password !== undefined && spec.password !== '') {
-      this.unsupported.push('md5');
-      this.lastError = 'Error: MD5 password not supported';
-      this.log.error('TCP MD5 authentication (password) cannot be set from Node.js without a native addon; session not started', { event: 'md5Unsupported' });
-    }
-    const ttl = ttlPolicy(spec);
-    if (ttl.gtsmHops !== undefined) {
-      this.unsupported.push('ttlSecurity');
-      this.log.warn('ttlSecurity (GTSM) requested but Node.js cannot set or check IP TTL; not enforced', { event: 'ttlUnsupported', hops: ttl.gtsmHops });
+    this.notStarted = notStartedReason(spec);
+    if (this.notStarted) {
+      this.lastError = `Error: ${this.notStarted.detail}`;
+      this.log.error(`session not started: ${this.notStarted.detail}`, { event: 'sessionNotStarted', reason: this.notStarted.reason });
     }
     this.protoState = this.computeProtoState();
   }
 
+  /** The session is configured but not started (status says why). */
+  get blocked(): boolean {
+    return this.notStarted !== undefined;
+  }
+
   /** Starts dialing (unless passive). */
   start(): void {
-    if (this.unsupported.includes('md5')) return;
+    if (this.notStarted) return;
     if (!this.spec.passive) {
       this.outgoing = this.newSession('outgoing');
       this.outgoing.start();
@@ -161,7 +179,7 @@ export class Peer {
 
   /** An accepted TCP connection from this peer's address. */
   accept(sock: Duplex): void {
-    if (this.stopping || this.unsupported.includes('md5')) {
+    if (this.stopping || this.notStarted) {
       sock.destroy();
       return;
     }
@@ -220,7 +238,7 @@ export class Peer {
       routerId: n?.peerRouterId ?? '',
       holdTime: n?.holdTime ?? s.holdTime,
       counters,
-      unsupported: [...this.unsupported],
+      ...(this.notStarted ? { notStarted: this.notStarted } : {}),
     };
   }
 
@@ -233,7 +251,7 @@ export class Peer {
   }
 
   private computeProtoState(): ProtocolState {
-    if (this.stopped || this.unsupported.includes('md5')) return 'down';
+    if (this.stopped || this.notStarted) return 'down';
     if (this.stopping) return 'stop';
     if (this.established) return this.deps.local().restartingNow ? 'wait' : 'up';
     return 'start';

@@ -30,7 +30,7 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { netConnect, notificationText, socketErrorText } from './transport.js';
+import { netConnect, notificationText, socketErrorText, tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
 
 export type Direction = 'outgoing' | 'incoming';
@@ -323,9 +323,18 @@ export class Session extends EventEmitter {
 
   private dial(): void {
     const spec = this.opts.spec;
-    const req = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
-    this.log.debug('connecting', { event: 'connect', ...req });
-    const sock = (this.opts.connect ?? netConnect)(req);
+    const where = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
+    const security = tcpSecurity(spec);
+    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, minTtl: security.minTtl });
+    let sock: Duplex;
+    try {
+      sock = (this.opts.connect ?? netConnect)({ ...where, security });
+    } catch (err) {
+      // Socket options refused by the kernel (the message names the option, never the key).
+      this.socketError = socketErrorText(err);
+      queueMicrotask(() => this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' }));
+      return;
+    }
     this.attach(sock);
     const connected = () => this.guard(() => {
       if (this.socket !== sock) return;

@@ -1,26 +1,26 @@
-// TCP details of a session: dialing (local bind address), TTL policy, socket error texts in
-// BIRD's words, and status text helpers.
+// TCP details of a session: dialing (local bind address, TCP MD5 key and GTSM set before
+// connect(), see sockopt.ts), TTL policy, socket error texts in BIRD's words, and status
+// text helpers.
 //
-// Limits of Node.js (no native addon in tern), stated rather than hidden:
-// - TTL: net.Socket has no setTTL/IP_TTL, so outgoing TTL stays the kernel default (64) for
-//   every session. eBGP single-hop (TTL 1) is therefore not enforced, and GTSM (RFC 5082:
-//   send with TTL 255, drop incoming TTL < 255 - hops) can be neither sent nor checked.
-//   `ttlPolicy` computes what BIRD would use so status/logs can say what is missing.
-// - TCP MD5 (RFC 2385, `password`): TCP_MD5SIG needs setsockopt with a struct; sessions
-//   with a password are refused (status "Error: MD5 password not supported") rather than
-//   silently run unauthenticated.
+// TTL: GTSM peers (RFC 5082, `ttlSecurity: N`, BIRD `ttl security on; multihop N`) send
+// with TTL 255 and drop segments whose TTL is below 256 - N, on the connecting and the
+// accepted socket. Other sessions keep the kernel default TTL (64): eBGP single-hop TTL 1
+// is not set (BIRD would send with TTL 1).
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describeNotification } from '../wire/index.js';
 import { canonicalAddress } from '../../net/prefix.js';
 import type { Family } from '../../net/prefix.js';
 import type { PeerSpec } from '../../config/peer-spec.js';
+import { securedSocket, type TcpSecurity } from './sockopt.js';
 
 export interface ConnectRequest {
   readonly host: string;
   readonly port: number;
   readonly localAddress?: string;
   readonly family: Family;
+  /** TCP MD5 key and GTSM, set on the socket before connect(). Holds a secret: never log it. */
+  readonly security?: TcpSecurity;
 }
 
 /**
@@ -32,25 +32,39 @@ export type ConnectFn = (req: ConnectRequest) => Duplex;
 export const netConnect: ConnectFn = (req) => {
   const opts: net.TcpNetConnectOpts = { host: req.host, port: req.port, family: req.family === 'ipv4' ? 4 : 6 };
   if (req.localAddress) opts.localAddress = req.localAddress;
-  const sock = net.connect(opts);
+  const sec = req.security;
+  const secured = sec !== undefined && (sec.md5Key !== undefined || sec.minTtl !== undefined);
+  const sock = secured ? securedSocket(req.family, req.host, sec).connect(opts) : net.connect(opts);
   sock.setNoDelay(true);
   return sock;
 };
 
 export interface TtlPolicy {
-  /** The TTL BIRD would send with. */
+  /** The TTL BIRD would send with (tern sets it only for GTSM; see the file header). */
   readonly ttl: number;
-  /** GTSM (RFC 5082) requested: drop packets with TTL below 256 - hops. */
+  /** GTSM (RFC 5082) requested: `ttlSecurity` hops. */
   readonly gtsmHops?: number;
-  /** Always false in Node.js; see the file header. */
-  readonly enforced: false;
+  /** GTSM: segments with a TTL below this are dropped by the kernel (256 - hops). */
+  readonly minTtl?: number;
 }
 
-/** BIRD: iBGP is multihop (TTL 64); eBGP is TTL 1 unless `ttl security` (GTSM, TTL 255). */
+/** BIRD: GTSM sends with TTL 255; otherwise iBGP is multihop (TTL 64) and eBGP TTL 1. */
 export function ttlPolicy(spec: PeerSpec): TtlPolicy {
-  if (spec.localAs === spec.peerAs) return { ttl: 64, enforced: false };
-  if (spec.ttlSecurity !== undefined && spec.ttlSecurity > 0) return { ttl: 255, gtsmHops: spec.ttlSecurity, enforced: false };
-  return { ttl: 1, enforced: false };
+  if (spec.ttlSecurity !== undefined && spec.ttlSecurity > 0) {
+    const hops = Math.min(spec.ttlSecurity, 255);
+    return { ttl: 255, gtsmHops: hops, minTtl: 256 - hops };
+  }
+  if (spec.localAs === spec.peerAs) return { ttl: 64 };
+  return { ttl: 1 };
+}
+
+/** What a socket to or from this peer must carry: its MD5 key and GTSM minimum TTL. */
+export function tcpSecurity(spec: PeerSpec): TcpSecurity {
+  const minTtl = ttlPolicy(spec).minTtl;
+  return {
+    ...(spec.password !== undefined && spec.password !== '' ? { md5Key: spec.password } : {}),
+    ...(minTtl !== undefined ? { minTtl } : {}),
+  };
 }
 
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
