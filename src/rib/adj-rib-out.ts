@@ -224,7 +224,9 @@ export class AdjRibOut {
       this.stats.withdrawals += withdraw.length;
     }
     for (const [set, list] of announce) {
-      this.collect(out, packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
+      this.collect(out, list.length === 1
+        ? this.group.packOne(set, list[0]!)
+        : packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
       this.stats.announcements += list.length;
     }
     // One write per batch, not per message: a reflector sending every client one UPDATE per

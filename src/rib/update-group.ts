@@ -9,7 +9,8 @@
 // The one per-member rule, "never send a route back to the peer it came from", is applied
 // by the member on the group's result (each Advert carries its source key).
 import type { Family } from '../net/prefix.js';
-import type { EncodeOptions } from '../bgp/wire/types.js';
+import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
+import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
@@ -89,6 +90,13 @@ export class UpdateGroup {
   /** Members in the group; with one, per-prefix results are not worth caching. */
   members = 0;
   private readonly busy = new Set<object>();
+  /**
+   * The last single-NLRI UPDATE packed per attribute set, shared by every member: a reflector
+   * sends each client one UPDATE per route (the client routes' next hops differ, so their
+   * NLRI cannot share a message), and C members would otherwise each encode the same bytes.
+   * Weak: an entry goes with its set.
+   */
+  private readonly packedOne = new WeakMap<AttrSet, { prefix: string; pathId: number | undefined; bufs: Buffer[] }>();
 
   constructor(
     readonly peer: OutPeer,
@@ -116,6 +124,15 @@ export class UpdateGroup {
       this.cache.set(prefix, d);
     }
     return d;
+  }
+
+  /** The UPDATE(s) announcing `n` with `set`, encoded once for the whole group (never modified). */
+  packOne(set: AttrSet, n: Nlri): Buffer[] {
+    const c = this.packedOne.get(set);
+    if (c && c.prefix === n.prefix && c.pathId === n.pathId) return c.bufs;
+    const bufs = packUpdates({ family: this.family, attributes: set.encoded(this.opts), nextHops: set.nextHops, nlri: [n], opts: this.opts });
+    if (this.members > 1) this.packedOne.set(set, { prefix: n.prefix, pathId: n.pathId, bufs });
+    return bufs;
   }
 
   /** Forgets the cached result for a changed prefix. */

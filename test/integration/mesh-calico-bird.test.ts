@@ -100,8 +100,20 @@ t.test('a borrowed address: Felix\'s /32 proto boot on node-9 inside node-11\'s 
   // lab.addPod writes the host route as Felix does: `/32 dev caliX scope link` with the
   // default protocol, boot (3).
   await lab.addPod('node-9', 'pod-borrow', borrowed);
-  for (const n of ['node-11', 'node-100']) {
-    const r = await waitRoute(m, n, `${borrowed}/32`, '10.200.0.9');
+  t.comment((await lab.exec('node-9', 'ip', ['route', 'show', `${borrowed}/32`])).stdout.trim());
+  const local = await lab.waitFor(async () => (await m.terns.get('node-9')!.routes()).find((r) => r.prefix === `${borrowed}/32`) ?? null,
+    { what: 'node-9 learned the borrowed /32 from the kernel', timeoutMs: 20_000 }).catch(async (e: unknown) => {
+    t.comment(JSON.stringify((await m.terns.get('node-9')!.routes()).map((r) => r.prefix)));
+    throw e;
+  });
+  t.ok(local, 'node-9 has the /32 in its RIB (learned)');
+  for (const n of ['node-100', 'node-11']) {
+    // `ip -j route` prints a host route without its /32.
+    const r = await waitRoute(m, n, borrowed, '10.200.0.9').catch(async (e: unknown) => {
+      t.comment(`${n} RIB: ${JSON.stringify((await m.terns.get(n)!.routes()).filter((x) => x.prefix.startsWith('10.244.11.')))}`);
+      t.comment(`${n} kernel: ${(await lab.exec(n, 'ip', ['route'])).stdout}`);
+      throw e;
+    });
     t.equal(r.gateway, '10.200.0.9', `${n} routes ${borrowed}/32 via node-9 (node-11 owns the block)`);
   }
   const learnedByBird = await lab.waitFor(async () => parseBirdRoutes(await birdc('show', 'route', 'all'))

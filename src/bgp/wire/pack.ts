@@ -45,6 +45,18 @@ function fill(scratch: Buffer, at: number, limit: number, list: readonly Nlri[],
 }
 
 /**
+ * One scratch buffer per maximum message size, reused by every call (each message is copied
+ * out of it): a reflector packs one UPDATE per route per client, and a fresh 4 KiB (or 64 KiB)
+ * buffer per call was garbage at that rate. The packers are synchronous, so sharing is safe.
+ */
+const scratches = new Map<number, Buffer>();
+function scratchFor(max: number): Buffer {
+  let b = scratches.get(max);
+  if (!b) { b = Buffer.allocUnsafe(max); scratches.set(max, b); }
+  return b;
+}
+
+/**
  * True when an UPDATE with these attributes (and, for IPv6, this MP_REACH next hop) still
  * has room for one NLRI under the session's maximum message length. packUpdates throws
  * for attribute sets where this is false; the Adj-RIB-Out checks first and does not send
@@ -63,7 +75,7 @@ export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: 
   const { family, attributes, nlri, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
   const addPath = !!opts.addPath?.has(family);
-  const scratch = Buffer.allocUnsafe(max);
+  const scratch = scratchFor(max);
   const out: Buffer[] = [];
   if (family === 'ipv4') {
     if (!hasAttribute(attributes, AttrType.NextHop)) throw encodeError('IPv4 UPDATE attributes lack NEXT_HOP');
@@ -107,7 +119,7 @@ export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts
   const { family, nlri, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
   const addPath = !!opts.addPath?.has(family);
-  const scratch = Buffer.allocUnsafe(max);
+  const scratch = scratchFor(max);
   const out: Buffer[] = [];
   if (family === 'ipv4') {
     const start = HEADER_LENGTH + 2;
