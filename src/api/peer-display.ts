@@ -12,6 +12,7 @@ export const PEER_TYPE_TEXT: Readonly<Record<PeerType, string>> = {
   mesh: 'node-to-node mesh',
   global: 'global',
   node: 'node specific',
+  localWorkload: 'local workload',
 };
 
 /** NOTIFICATION text as BIRD shows it: the subcode's words when there is one ("Bad Peer AS"). */

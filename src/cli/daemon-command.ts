@@ -11,7 +11,8 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
-import { logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
+import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../daemon/local-workloads.js';
+import { envValue, logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
 import { resolveIdentity } from './identity.js';
 
 export interface DaemonFlags {
@@ -54,6 +55,9 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
+    advertiseClusterIPs: envValue('CALICO_ADVERTISE_CLUSTER_IPS'),
+    endpointStatusPrefix: envValue('CALICO_ENDPOINT_STATUS_PATH_PREFIX') ?? DEFAULT_ENDPOINT_STATUS_PREFIX,
+    ...(envValue('TERN_ENDPOINT_STATUS_POLL_MS') ? { endpointStatusPollMs: Number(envValue('TERN_ENDPOINT_STATUS_POLL_MS')) } : {}),
     secretsDir: resolveSecretsDir(flags.secretsDir),
     logger,
     clock: systemClock,

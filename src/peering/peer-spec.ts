@@ -2,9 +2,10 @@
 // reflector topology) and handed to the Speaker. Internal type: no Calico field names.
 import type { Family } from '../net/prefix.js';
 import { sameJson } from '../util/stable-json.js';
+import type { FilterChainSpec } from './filter-spec.js';
 
-/** Where the session comes from: the node-to-node mesh, a global BGPPeer, a node-specific one (or a reverse peering). */
-export type PeerType = 'mesh' | 'global' | 'node';
+/** Where the session comes from: the node-to-node mesh, a global BGPPeer, a node-specific one (or a reverse peering), a local workload. */
+export type PeerType = 'mesh' | 'global' | 'node' | 'localWorkload';
 
 export interface PeerSpec {
   /** Stable identity of the session: `${address}|${port}`. */
@@ -46,6 +47,13 @@ export interface PeerSpec {
   readonly passwordUnresolved?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
+  /** Occurrences of our AS tolerated in received AS_PATHs (numAllowedLocalASNumbers, BIRD `allow local as`). */
+  readonly allowOwnAs?: number;
+  /** reachableBy: the gateway of a `<address>/32 via <gateway>` kernel route to the peer. */
+  readonly reachableBy?: string;
+  /** BGPFilter chains for this session's family (explicit peers only); changed live, no reset. */
+  readonly importFilter?: FilterChainSpec;
+  readonly exportFilter?: FilterChainSpec;
   /**
    * Most routes (paths) accepted from the peer on this session; one more ends the session
    * with Cease 6/1 (RFC 4486). From the BGPPeer annotation `tern/max-prefixes`.
@@ -60,8 +68,8 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    // The import limit is read at each UPDATE: changing it needs no new session.
-    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, ...rest } = s;
+    // The import limit is read at each UPDATE, filters apply in place: neither needs a new session.
+    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, importFilter: _i, exportFilter: _e, ...rest } = s;
     return rest;
   };
   return !sameJson(strip(a), strip(b));

@@ -3,9 +3,10 @@
 import { peerKey, type PeerSpec, type PeerType } from './peer-spec.js';
 import { compareAddresses, type Family } from '../net/prefix.js';
 import type { AddressOrder, ClusterNode } from './types.js';
+import { HOLD_TIME } from '../model/session-defaults.js';
 
-/** BIRD's default hold time (seconds); Calico does not change it. */
-export const HOLD_TIME = 240;
+export { HOLD_TIME };
+
 /** Calico's `connect retry time 5`. */
 export const CONNECT_RETRY_TIME = 5;
 /** BIRD's default graceful restart time (seconds). */
@@ -58,6 +59,10 @@ export interface SpecFields {
   password?: string | undefined;
   passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
+  allowOwnAs?: number | undefined;
+  reachableBy?: string | undefined;
+  importFilter?: PeerSpec['importFilter'];
+  exportFilter?: PeerSpec['exportFilter'];
   importLimit?: number | undefined;
 }
 
@@ -85,6 +90,10 @@ export function makeSpec(f: SpecFields): PeerSpec {
     password: f.password,
     passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
+    allowOwnAs: f.allowOwnAs,
+    reachableBy: f.reachableBy,
+    importFilter: f.importFilter,
+    exportFilter: f.exportFilter,
     importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];

@@ -3,7 +3,7 @@ import t from 'tap';
 import { lastErrorText, PEER_TYPE_TEXT, peerInfo } from '../../src/api/peer-display.js';
 
 t.test('peer types as calicoctl names them', async (t) => {
-  t.same(PEER_TYPE_TEXT, { mesh: 'node-to-node mesh', global: 'global', node: 'node specific' });
+  t.same(PEER_TYPE_TEXT, { mesh: 'node-to-node mesh', global: 'global', node: 'node specific', localWorkload: 'local workload' });
 });
 
 t.test('last errors as BIRD prints them', async (t) => {
