@@ -7,7 +7,9 @@
 // Ready: the BGP speaker runs, the first datastore snapshot is applied, tern is not in
 // restart recovery (it restarted with forwarding state kept and End-of-RIB is still
 // outstanding: RFC 4724 §4.1; calico-node's "graceful restart in progress"), and every
-// configured peer is Established. A node with no configured peer is ready.
+// configured peer is Established. A node with no configured peer is ready. Sessions with
+// local workloads (Local_Workload_…) do not count, as calico-node's check keeps only
+// Global_, Node_ and Mesh_ protocols.
 // Unlike calico-node, readiness does not relax to "one peer Established" some time after
 // start: a peer that is down keeps the node not ready for as long as it is down.
 
@@ -49,11 +51,12 @@ export function readiness(v: HealthView): HealthVerdict {
   if (!v.started) return { ok: false, reason: `not ready: ${v.phase}` };
   if (!v.speakerListening) return { ok: false, reason: 'not ready: the BGP speaker is not running' };
   if (v.restartRecovery) return { ok: false, reason: 'not ready: graceful restart in progress (waiting for End-of-RIB from peers)' };
-  const down = v.peers.filter((p) => p.bgpState !== 'Established');
+  const peers = v.peers.filter((p) => !p.name.startsWith('Local_Workload_'));
+  const down = peers.filter((p) => p.bgpState !== 'Established');
   if (down.length > 0) {
     return { ok: false, reason: `not ready: BGP not established with ${down.map((p) => p.address).join(', ')}` };
   }
-  return { ok: true, reason: v.peers.length === 0 ? 'ready: no BGP peers configured' : `ready: ${v.peers.length} BGP peer${v.peers.length === 1 ? '' : 's'} Established` };
+  return { ok: true, reason: peers.length === 0 ? 'ready: no BGP peers configured' : `ready: ${peers.length} BGP peer${peers.length === 1 ? '' : 's'} Established` };
 }
 
 export function health(v: HealthView): HealthReply {

@@ -11,6 +11,7 @@ import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
+import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../config/local-workloads.js';
 import { resolveDatastoreSpec, resolveEndpointToHostAction, resolveIdentity, resolveNodeName } from './env.js';
 
 export interface DaemonFlags {
@@ -52,6 +53,9 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,
     metricsListen: flags.metricsListen,
+    advertiseClusterIPs: process.env.CALICO_ADVERTISE_CLUSTER_IPS || undefined,
+    endpointStatusPrefix: process.env.CALICO_ENDPOINT_STATUS_PATH_PREFIX || DEFAULT_ENDPOINT_STATUS_PREFIX,
+    ...(process.env.TERN_ENDPOINT_STATUS_POLL_MS ? { endpointStatusPollMs: Number(process.env.TERN_ENDPOINT_STATUS_POLL_MS) } : {}),
     secretsDir: flags.secretsDir ?? (process.env.TERN_SECRETS_DIR || undefined),
     logger,
     clock: systemClock,

@@ -135,10 +135,12 @@ function duration(text: string | undefined, field: string): number | undefined {
   return text === undefined || text.trim() === '' ? undefined : parseGoDuration(text, field);
 }
 
+/** nextHopMode as written; undefined leaves the choice to keepOriginalNextHop (per peer AS). */
 function nextHopMode(spec: BGPPeerResource['spec']): PeerRule['nextHopMode'] {
   if (spec.nextHopMode === 'Self') return 'self';
   if (spec.nextHopMode === 'Keep') return 'keep';
-  return spec.keepOriginalNextHop ? 'keep' : 'auto';
+  if (spec.nextHopMode === 'Auto') return 'auto';
+  return undefined;
 }
 
 /** One BGPPeer → PeerRule; throws Error with a reason when the resource is unusable. */
@@ -148,10 +150,19 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
   const peerSelector = optionalSelector(s.peerSelector, 'peerSelector');
   const hasPeerIP = s.peerIP !== undefined && s.peerIP.trim() !== '';
   if (hasPeerIP && peerSelector) throw new Error('peerIP and peerSelector are exclusive');
-  if (!hasPeerIP && !peerSelector) throw new Error('needs peerIP or peerSelector');
+  const localWorkload = s.localWorkloadSelector !== undefined && s.localWorkloadSelector.trim() !== '';
+  if (!hasPeerIP && !peerSelector && !localWorkload) throw new Error('needs peerIP, peerSelector or localWorkloadSelector');
   if (s.node && nodeSelector) throw new Error('node and nodeSelector are exclusive');
   for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
     if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
+  }
+  let reachableBy: string | undefined;
+  if (s.reachableBy !== undefined && s.reachableBy.trim() !== '') {
+    reachableBy = canonicalAddress(s.reachableBy.trim());
+    // confd skips the BGPPeer when reachableBy and peerIP are of different families.
+    if (hasPeerIP && familyOf(reachableBy) !== familyOf(parsePeerIP(s.peerIP ?? '').address)) {
+      throw new Error(`reachableBy ${reachableBy} and peerIP ${s.peerIP ?? ''} are of different families`);
+    }
   }
   const ref = s.password?.secretKeyRef;
   const pw = ref ? resolvePassword(ref, secrets) : {};
@@ -167,7 +178,12 @@ function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined
     useNodeIP: s.sourceAddress !== 'None',
     ...optional('keepaliveTime', duration(s.keepaliveTime, 'keepaliveTime')),
     ...optional('restartTime', duration(s.maxRestartTime, 'maxRestartTime')),
-    nextHopMode: nextHopMode(s),
+    ...optional('nextHopMode', nextHopMode(s)),
+    ...(s.keepOriginalNextHop ? { keepOriginalNextHop: true } : {}),
+    ...(s.numAllowedLocalASNumbers ? { allowOwnAs: s.numAllowedLocalASNumbers } : {}),
+    ...(s.filters && s.filters.length > 0 ? { filters: [...s.filters] } : {}),
+    ...optional('reachableBy', reachableBy),
+    ...(localWorkload ? { localWorkload: true } : {}),
     ...optional('ttlSecurity', s.ttlSecurity),
     ...pw,
     reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',

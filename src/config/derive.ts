@@ -10,6 +10,8 @@ import {
   type GlobalSettings, type SecretResolver, type Warn,
 } from './cluster.js';
 import { parseGoDuration } from './duration.js';
+import { filterSets, prefixCommunities, serviceRoutes } from './filters.js';
+import type { LocalWorkload } from './local-workloads.js';
 import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
 
 export interface DeriveOptions {
@@ -22,6 +24,10 @@ export interface DeriveOptions {
   readonly passiveOrder?: AddressOrder;
   /** Resolves password secretKeyRefs (BGPPeer password, nodeMeshPassword). */
   readonly secrets?: SecretResolver;
+  /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs when set. */
+  readonly advertiseClusterIPs?: string;
+  /** This node's workloads selected for local BGP peering (Felix's endpoint-status files). */
+  readonly localWorkloads?: readonly LocalWorkload[];
 }
 
 const DEFAULT_MESH_RESTART = 120;
@@ -169,6 +175,8 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
   };
   const { peers, warnings: peerWarnings } = computePeers({
     self, nodes, mesh, rules: toPeerRules(snapshot.bgpPeers.values(), warn, overrides.secrets),
+    filters: filterSets(snapshot.bgpFilters.values(), warn),
+    ...(overrides.localWorkloads ? { localWorkloads: overrides.localWorkloads } : {}),
     ...(overrides.passiveOrder ? { addressOrder: overrides.passiveOrder } : {}),
   });
   warnings.push(...peerWarnings);
@@ -186,6 +194,8 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     meshEnabled: mesh.enabled && self.clusterId === undefined,
     pools: pools(snapshot, warn),
     ownBlocks: ownBlocks(snapshot, nodeName, warn),
+    prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
+    services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
     peers,
     warnings,
   };

@@ -3,6 +3,8 @@
 // documentation.
 import type { Family } from '../net/prefix.js';
 import type { PeerSpec } from './peer-spec.js';
+import type { PrefixCommunities } from '../policy/communities.js';
+import type { ServiceRoutes } from './filters.js';
 
 export type EncapMode = 'never' | 'always' | 'crossSubnet';
 
@@ -64,6 +66,10 @@ export interface NodeBgpConfig {
   readonly pools: readonly PoolConfig[];
   /** This node's block affinities (not deleted), sorted by cidr. */
   readonly ownBlocks: readonly OwnBlock[];
+  /** Communities added on export to routes inside each cidr (node.<name> over default). */
+  readonly prefixCommunities: readonly PrefixCommunities[];
+  /** Service CIDRs: advertised from this node, and kept out of the kernel. */
+  readonly services: ServiceRoutes;
   /** Sessions to run, sorted by name. */
   readonly peers: readonly PeerSpec[];
   /** Resources that were skipped or partly ignored, one line each (for the log). */

@@ -1,8 +1,9 @@
 // PeerSpec: one BGP session tern should run, derived from the datastore (mesh, BGPPeer,
 // reflector topology) and handed to the Speaker. Internal type: no Calico field names.
 import type { Family } from '../net/prefix.js';
+import type { FilterChainSpec } from '../policy/bgp-filter.js';
 
-export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
+export type PeerType = 'node-to-node mesh' | 'global' | 'node specific' | 'local workload';
 
 export interface PeerSpec {
   /** Stable identity of the session: `${address}|${port}`. */
@@ -44,6 +45,13 @@ export interface PeerSpec {
   readonly passwordUnresolved?: string;
   /** Name of the Calico node behind this peer, when it is one. */
   readonly calicoNode?: string;
+  /** Occurrences of our AS tolerated in received AS_PATHs (numAllowedLocalASNumbers, BIRD `allow local as`). */
+  readonly allowOwnAs?: number;
+  /** reachableBy: the gateway of a `<address>/32 via <gateway>` kernel route to the peer. */
+  readonly reachableBy?: string;
+  /** BGPFilter chains for this session's family (explicit peers only); changed live, no reset. */
+  readonly importFilter?: FilterChainSpec;
+  readonly exportFilter?: FilterChainSpec;
   /**
    * Most routes (paths) accepted from the peer on this session; one more ends the session
    * with Cease 6/1 (RFC 4486). From the BGPPeer annotation `tern/max-prefixes`.
@@ -58,8 +66,8 @@ export function peerKey(address: string, port: number): string {
 /** True when a session must be restarted to move from `a` to `b`. */
 export function sessionParamsDiffer(a: PeerSpec, b: PeerSpec): boolean {
   const strip = (s: PeerSpec) => {
-    // The import limit is read at each UPDATE: changing it needs no new session.
-    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, ...rest } = s;
+    // The import limit is read at each UPDATE, filters apply in place: neither needs a new session.
+    const { name: _n, type: _t, calicoNode: _c, importLimit: _l, importFilter: _i, exportFilter: _e, ...rest } = s;
     return JSON.stringify(rest, Object.keys(rest).sort());
   };
   return strip(a) !== strip(b);

@@ -28,6 +28,7 @@ import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
+import { readEndpointStatus, type LocalWorkload } from '../config/local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
 
 export interface DaemonOptions {
@@ -48,6 +49,12 @@ export interface DaemonOptions {
   readonly selectionDeferralMs: number;
   /** HOST:PORT for Prometheus /metrics over HTTP; undefined: only `tern metrics`. */
   readonly metricsListen?: string | undefined;
+  /** Where Felix's endpoint-status directory lives (CALICO_ENDPOINT_STATUS_PATH_PREFIX); undefined: no local workload peering. */
+  readonly endpointStatusPrefix?: string | undefined;
+  /** How often that directory is read (confd: 30 s). */
+  readonly endpointStatusPollMs?: number;
+  /** CALICO_ADVERTISE_CLUSTER_IPS: replaces serviceClusterIPs. */
+  readonly advertiseClusterIPs?: string | undefined;
   /** DIR/<secret name>/<key> files (a mounted Secret volume) for password secretKeyRefs. */
   readonly secretsDir?: string | undefined;
   readonly logger: Logger;
@@ -69,6 +76,11 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
+  private localWorkloads: readonly LocalWorkload[] = [];
+  private localWorkloadsKey = '[]';
+  private workloadTimer: TimerHandle | null = null;
+  /** Kinds already reported as accepted and ignored (one warning per kind). */
+  private readonly ignoredKindsWarned = new Set<string>();
   private recoveryTimer: TimerHandle | null = null;
   /** start() has finished: the first snapshot is applied and the speaker runs. */
   private started = false;
@@ -77,7 +89,7 @@ export class Daemon {
   /** Restarted with forwarding state kept and End-of-RIB outstanding (RFC 4724 §4.1). */
   private recovering = false;
   private secrets: SecretsDirectory | null = null;
-  /** The snapshot the running configuration was derived from (re-derived when secrets change). */
+  /** The snapshot the running configuration was derived from (re-derived when secrets or local workloads change). */
   private snapshot: Snapshot | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -93,9 +105,11 @@ export class Daemon {
     await this.startControl();
     this.phase = 'loading the datastore';
     let snapshot = await this.loadDatastore();
+    this.warnIgnoredKinds(snapshot);
     markStartup('snapshot');
     this.phase = 'registering the node';
     snapshot = await this.register(snapshot);
+    this.readLocalWorkloads();
     this.phase = 'starting BGP';
     this.snapshot = snapshot;
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
@@ -143,6 +157,7 @@ export class Daemon {
     // adoption has its own --stale-time timer either way).
     this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
+    this.scheduleWorkloadPoll();
 
     if (this.opts.acl) {
       this.acl = new AclCompanion({
@@ -264,14 +279,48 @@ export class Daemon {
     return deriveNodeConfig(snapshot, this.opts.nodeName, {
       ...this.addresses,
       ...(routerId !== undefined ? { routerId } : {}),
+      ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
+      localWorkloads: this.localWorkloads,
       secrets: secretResolver(snapshot, this.secrets ?? undefined),
     });
   }
 
+  /** Reads Felix's endpoint-status files; true when the selected workloads changed. */
+  private readLocalWorkloads(): boolean {
+    if (this.opts.endpointStatusPrefix === undefined) return false;
+    const list = readEndpointStatus(this.opts.endpointStatusPrefix);
+    const key = JSON.stringify(list);
+    if (key === this.localWorkloadsKey) return false;
+    this.localWorkloadsKey = key;
+    this.localWorkloads = list;
+    this.log.info('local workload peers changed', { event: 'localWorkloads', workloads: list.length });
+    return true;
+  }
+
+  private scheduleWorkloadPoll(): void {
+    if (this.opts.endpointStatusPrefix === undefined) return;
+    this.workloadTimer = this.opts.clock.setTimer(this.opts.endpointStatusPollMs ?? 30_000, () => {
+      if (this.readLocalWorkloads() && this.snapshot) this.reconfigure(this.snapshot);
+      this.scheduleWorkloadPoll();
+    });
+  }
+
+  /** One warning per Calico kind that tern keeps but does not act on (ignored-kinds.ts). */
+  private warnIgnoredKinds(snapshot: Snapshot): void {
+    const counts = new Map<string, number>();
+    for (const r of snapshot.ignored.values()) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+    for (const [kind, n] of counts) {
+      if (this.ignoredKindsWarned.has(kind)) continue;
+      this.ignoredKindsWarned.add(kind);
+      this.log.warn(`${kind}: not used by tern; ${n} resource(s) accepted and ignored`, { event: 'kindIgnored', kind, resources: n });
+    }
+  }
+
   private onSnapshot(snapshot: Snapshot): void {
+    this.warnIgnoredKinds(snapshot);
+    this.snapshot = snapshot;
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
-    this.snapshot = snapshot;
     this.reconfigure(snapshot);
   }
 
@@ -357,6 +406,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
+    this.workloadTimer?.cancel();
     this.secrets?.close();
     await this.control?.stop().catch(() => undefined);
     this.control = null;

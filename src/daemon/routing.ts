@@ -34,6 +34,8 @@ import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import type { ExportContext } from '../policy/export.js';
+import { compileChain, evaluateChain, type FilterChainSpec } from '../policy/bgp-filter.js';
+import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -41,10 +43,26 @@ import { errorMessage } from '../util/errors.js';
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
 export const SOURCE_KERNEL = 'local:kernel';
+/** Advertised service CIDRs (Calico's static `route <cidr> blackhole`, kept out of the kernel). */
+export const SOURCE_STATIC = 'local:static';
 
 interface PeerRuntime {
   readonly handle: PeerHandle;
   readonly family: Family;
+  /** The BGPFilter chains in force, as JSON (change detection). */
+  importFilter: string;
+  exportFilter: string;
+}
+
+function chainKey(chain: FilterChainSpec | undefined): string {
+  return chain ? JSON.stringify(chain) : '';
+}
+
+/** The Loc-RIB import filter of a chain: true when the chain rejects the prefix. */
+function importRejects(chain: FilterChainSpec | undefined): ((prefix: string) => boolean) | null {
+  if (!chain) return null;
+  const c = compileChain(chain);
+  return (prefix) => evaluateChain(c, { prefix, fromPeer: true }) === 'reject';
 }
 
 /** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
@@ -68,6 +86,9 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
       ...(cfg.ipv4 ? { ipv4: cfg.ipv4.address } : {}),
       ...(cfg.ipv6 ? { ipv6: cfg.ipv6.address } : {}),
     },
+    ...(cfg.services.advertise.length > 0 ? { staticRoutes: cfg.services.advertise } : {}),
+    ...(cfg.clusterId && cfg.services.loadBalancer.length > 0 ? { reflectorServiceRanges: cfg.services.loadBalancer } : {}),
+    ...(cfg.prefixCommunities.length > 0 ? { prefixCommunities: cfg.prefixCommunities } : {}),
   };
 }
 
@@ -99,7 +120,13 @@ export class RoutingCore {
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private blocks = new Set<string>();
+  private statics = new Set<string>();
+  /** Service CIDRs no route may be programmed into the kernel for (Calico /rejectcidrs). */
+  private kernelRejects: MatchPrefix[] = [];
+  private kernelRejectKey = '';
   private learned = new Set<string>();
+  /** reachableBy kernel routes: `<peer>/32` (or /128) → gateway. */
+  private reach = new Map<string, string>();
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
@@ -148,12 +175,76 @@ export class RoutingCore {
     for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);
     for (const b of want) this.rib.setLocal(b, this.localAttributes(familyOf(b)), SOURCE_BLOCK);
     this.blocks = want;
+    const wantStatic = new Set(cfg.services.advertise);
+    for (const p of this.statics) if (!wantStatic.has(p)) this.rib.setLocal(p, null, SOURCE_STATIC);
+    for (const p of wantStatic) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_STATIC);
+    this.statics = wantStatic;
+    this.setKernelRejects(cfg.services.reject);
+    this.applyPeerFilters(cfg.peers);
+    this.setReachableBy(cfg.peers);
     // Kernel-learned routes keep their next hop in step with our address.
     for (const p of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_KERNEL);
     if (this.awaitingFirstEor) {
       const configured = new Set(cfg.peers.map((p) => p.key));
       for (const k of [...this.awaitingFirstEor.keys()]) if (!configured.has(k)) this.awaitingFirstEor.delete(k);
       this.maybeAllEndOfRib();
+    }
+  }
+
+  /** New reject CIDRs: every route inside old or new ones is handed to the FIB again. */
+  private setKernelRejects(cidrs: readonly string[]): void {
+    const key = cidrs.join(',');
+    if (key === this.kernelRejectKey) return;
+    const before = this.kernelRejects;
+    this.kernelRejectKey = key;
+    this.kernelRejects = cidrs.map(matchPrefix);
+    if (!this.fib) return;
+    const touched = [...before, ...this.kernelRejects];
+    const changes: BestChange[] = [];
+    for (const r of this.rib.routes()) {
+      const p = matchPrefix(r.prefix);
+      if (touched.some((c) => inside(p, c))) changes.push({ prefix: r.prefix, family: r.family, best: r.best, multipath: r.multipath, previousBest: r.best, reason: r.reason });
+    }
+    if (changes.length > 0) this.toFib(changes);
+  }
+
+  /**
+   * BGPPeer reachableBy: the route to the peer through its gateway, as confd writes it
+   * (`route <peer>/32 via <gateway>` in BIRD's static protocol, exported to the kernel).
+   * Not in the Loc-RIB, so never advertised.
+   */
+  private setReachableBy(peers: readonly PeerSpec[]): void {
+    const want = new Map<string, string>();
+    for (const p of peers) {
+      if (p.reachableBy) want.set(`${p.address}/${p.family === 'ipv4' ? 32 : 128}`, p.reachableBy);
+    }
+    if (!this.fib) { this.reach = want; return; }
+    for (const [prefix] of this.reach) if (!want.has(prefix)) this.fib.setRoute(prefix, null);
+    for (const [prefix, gw] of want) if (this.reach.get(prefix) !== gw) this.fib.setRoute(prefix, [gw]);
+    this.reach = want;
+  }
+
+  /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */
+  private applyPeerFilters(peers: readonly PeerSpec[]): void {
+    for (const spec of peers) {
+      const rt = this.established.get(spec.key);
+      if (!rt) continue;
+      const imp = chainKey(spec.importFilter);
+      if (imp !== rt.importFilter) {
+        rt.importFilter = imp;
+        const moved = this.rib.setImportFilter(spec.key, importRejects(spec.importFilter));
+        this.log.info('import filter changed', { event: 'importFilterChanged', peer: spec.address, paths: moved });
+      }
+      const exp = chainKey(spec.exportFilter);
+      if (exp !== rt.exportFilter) {
+        rt.exportFilter = exp;
+        const cur = this.out.get(spec.key);
+        if (cur) {
+          const { exportFilter: _old, ...base } = cur.peer;
+          this.out.updatePeer({ ...base, ...(spec.exportFilter ? { exportFilter: compileChain(spec.exportFilter) } : {}) });
+        }
+        this.log.info('export filter changed', { event: 'exportFilterChanged', peer: spec.address });
+      }
     }
   }
 
@@ -211,12 +302,16 @@ export class RoutingCore {
       ebgp: n.ebgp,
       routeReflectorClient: spec.routeReflectorClient,
       family: spec.family,
+      ...(spec.allowOwnAs ? { allowOwnAs: spec.allowOwnAs } : {}),
     });
+    // The spec in force now (a filter change may have come after the session's own spec).
+    const current = this.cfg.peers.find((p) => p.key === spec.key) ?? spec;
+    this.rib.setImportFilter(spec.key, importRejects(current.importFilter));
     const preserved = n.peerGracefulRestart
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
     this.gr.peerUp(spec.key, { preservedFamilies: preserved });
-    this.established.set(spec.key, { handle: h, family: spec.family });
+    this.established.set(spec.key, { handle: h, family: spec.family, importFilter: chainKey(current.importFilter), exportFilter: chainKey(current.exportFilter) });
     // RFC 4724 §4.1 (a): no End-of-RIB is awaited from a peer without the GR capability or
     // one that is restarting itself (two restarting speakers would otherwise wait on each other),
     // nor from one that did not negotiate the session's family (it cannot send one we accept).
@@ -245,6 +340,7 @@ export class RoutingCore {
         fourOctetAs: n.fourOctetAs,
         addPath: n.addPathSend.has(spec.family),
         extendedMessage: n.extendedMessage,
+        ...(current.exportFilter ? { exportFilter: compileChain(current.exportFilter) } : {}),
       },
       { write: (buf) => h.write(buf), onDrain: (cb) => void h.on('drain', cb), fail: (err) => h.fail(err) },
     );
@@ -405,8 +501,9 @@ export class RoutingCore {
     if (!this.fib) return;
     const hops: string[] = []; // reused: the FIB copies what it keeps
     for (const c of changes) {
+      if (this.reach.size > 0 && this.reach.has(c.prefix)) continue; // a reachableBy route owns it
       // Loc-RIB prefixes are canonical already: the FIB keeps these very strings
-      if (!c.best || c.best.source.kind === 'local') {
+      if (!c.best || c.best.source.kind === 'local' || this.kernelRejected(c.prefix)) {
         this.fib.setCanonicalRoute(c.prefix, null);
         continue;
       }
@@ -418,6 +515,12 @@ export class RoutingCore {
       }
       this.fib.setCanonicalRoute(c.prefix, hops.length ? hops : null);
     }
+  }
+
+  private kernelRejected(prefix: string): boolean {
+    if (this.kernelRejects.length === 0) return false;
+    const p = matchPrefix(prefix);
+    return this.kernelRejects.some((c) => inside(p, c));
   }
 
   private onLearned(prefix: string, present: boolean): void {

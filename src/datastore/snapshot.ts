@@ -4,8 +4,11 @@
 // revisions, whatever the backend's own revision numbers do (etcd restored from backup, a
 // file replaced by an older one).
 import { DaemonError } from '../util/errors.js';
+import { IGNORED_PLURAL } from './ignored-kinds.js';
 import type {
   BGPConfigurationResource,
+  BGPFilterResource,
+  IgnoredResource,
   BGPPeerResource,
   BlockAffinityResource,
   GlobalNetworkPolicyResource,
@@ -32,6 +35,7 @@ export const SNAPSHOT_FIELD = {
   BGPPeer: 'bgpPeers',
   IPPool: 'ipPools',
   BlockAffinity: 'blockAffinities',
+  BGPFilter: 'bgpFilters',
   GlobalNetworkPolicy: 'globalNetworkPolicies',
   NetworkPolicy: 'networkPolicies',
   Profile: 'profiles',
@@ -40,6 +44,7 @@ export const SNAPSHOT_FIELD = {
   NetworkSet: 'networkSets',
   GlobalNetworkSet: 'globalNetworkSets',
   HostEndpoint: 'hostEndpoints',
+  ...(Object.fromEntries(Object.keys(IGNORED_PLURAL).map((k) => [k, 'ignored'])) as Record<keyof typeof IGNORED_PLURAL, 'ignored'>),
 } as const satisfies Record<ResourceKind, keyof Snapshot>;
 
 /** A Map that refuses set/delete/clear once built. */
@@ -87,14 +92,15 @@ export class SnapshotCounter {
  * Later duplicates replace earlier ones. The resources are copied, then frozen.
  */
 export function buildSnapshot(resources: Iterable<Resource>, revision: number, secrets: Iterable<SecretResource> = []): Snapshot {
-  const byKind = new Map<ResourceKind, [string, Resource][]>();
+  const byField = new Map<keyof Snapshot, [string, Resource][]>();
   for (const r of resources) {
-    let list = byKind.get(r.kind);
-    if (!list) byKind.set(r.kind, (list = []));
-    list.push([displayName(r), deepFreeze(structuredClone(r))]);
+    const field = SNAPSHOT_FIELD[r.kind];
+    let list = byField.get(field);
+    if (!list) byField.set(field, (list = []));
+    list.push([field === 'ignored' ? `${r.kind}/${displayName(r)}` : displayName(r), deepFreeze(structuredClone(r))]);
   }
   const map = <R extends Resource>(kind: R['kind']): ReadonlyMap<string, R> => {
-    const entries = [...new Map(byKind.get(kind) ?? []).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = [...new Map(byField.get(SNAPSHOT_FIELD[kind]) ?? []).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return new FrozenMap(entries as [string, R][]);
   };
   const snap: Snapshot = {
@@ -104,6 +110,7 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
     bgpPeers: map<BGPPeerResource>('BGPPeer'),
     ipPools: map<IPPoolResource>('IPPool'),
     blockAffinities: map<BlockAffinityResource>('BlockAffinity'),
+    bgpFilters: map<BGPFilterResource>('BGPFilter'),
     globalNetworkPolicies: map<GlobalNetworkPolicyResource>('GlobalNetworkPolicy'),
     networkPolicies: map<NetworkPolicyResource>('NetworkPolicy'),
     profiles: map<ProfileResource>('Profile'),
@@ -112,6 +119,7 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
     networkSets: map<NetworkSetResource>('NetworkSet'),
     globalNetworkSets: map<GlobalNetworkSetResource>('GlobalNetworkSet'),
     hostEndpoints: map<HostEndpointResource>('HostEndpoint'),
+    ignored: map<IgnoredResource>('FelixConfiguration'), // every ignored kind shares the field
   };
   const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
   if (secretList.length > 0) {
@@ -124,7 +132,7 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
 /** Every resource in a snapshot, kinds in RESOURCE_KINDS order, names sorted. */
 export function snapshotResources(s: Snapshot): Resource[] {
   const out: Resource[] = [];
-  for (const field of Object.values(SNAPSHOT_FIELD)) {
+  for (const field of new Set(Object.values(SNAPSHOT_FIELD))) {
     for (const r of (s[field] as ReadonlyMap<string, Resource>).values()) out.push(r);
   }
   return out;
@@ -132,7 +140,7 @@ export function snapshotResources(s: Snapshot): Resource[] {
 
 /** The resources of one kind in a snapshot. */
 export function resourcesOfKind(s: Snapshot, kind: ResourceKind): Resource[] {
-  return [...(s[SNAPSHOT_FIELD[kind]] as ReadonlyMap<string, Resource>).values()];
+  return [...(s[SNAPSHOT_FIELD[kind]] as ReadonlyMap<string, Resource>).values()].filter((r) => r.kind === kind);
 }
 
 /**

@@ -4,6 +4,9 @@
 // never import this file.
 
 import type { SecretResource } from './secret.js';
+import { IGNORED_KINDS, IGNORED_NAMESPACED, IGNORED_PLURAL, type IgnoredResource } from './ignored-kinds.js';
+
+export { IGNORED_KINDS, isIgnoredKind, type IgnoredKind, type IgnoredResource } from './ignored-kinds.js';
 
 export const API_VERSION = 'projectcalico.org/v3';
 
@@ -75,6 +78,8 @@ export interface BGPPeerSpec {
   filters?: string[];
   reachableBy?: string;
   reversePeering?: 'Auto' | 'Manual';
+  /** Peer with this node's workloads that match (Felix marks them in its endpoint-status files). */
+  localWorkloadSelector?: string;
 }
 export type BGPPeerResource = ResourceBase<'BGPPeer', BGPPeerSpec>;
 
@@ -100,6 +105,27 @@ export interface BlockAffinitySpec {
   deleted?: boolean | string;
 }
 export type BlockAffinityResource = ResourceBase<'BlockAffinity', BlockAffinitySpec>;
+
+export type BGPFilterAction = 'Accept' | 'Reject';
+export type BGPFilterMatchOperator = 'Equal' | 'NotEqual' | 'In' | 'NotIn';
+
+/** One rule of a BGPFilter list (Calico v3 BGPFilterRuleV4 / BGPFilterRuleV6). */
+export interface BGPFilterRule {
+  cidr?: string;
+  prefixLength?: { min?: number; max?: number };
+  source?: 'RemotePeers';
+  interface?: string;
+  matchOperator?: BGPFilterMatchOperator;
+  action: BGPFilterAction;
+}
+
+export interface BGPFilterSpec {
+  exportV4?: BGPFilterRule[];
+  importV4?: BGPFilterRule[];
+  exportV6?: BGPFilterRule[];
+  importV6?: BGPFilterRule[];
+}
+export type BGPFilterResource = ResourceBase<'BGPFilter', BGPFilterSpec>;
 
 // ---- policy resources (the ACL companion) ----
 
@@ -201,6 +227,7 @@ export type Resource =
   | BGPPeerResource
   | IPPoolResource
   | BlockAffinityResource
+  | BGPFilterResource
   | GlobalNetworkPolicyResource
   | NetworkPolicyResource
   | ProfileResource
@@ -208,16 +235,19 @@ export type Resource =
   | TierResource
   | NetworkSetResource
   | GlobalNetworkSetResource
-  | HostEndpointResource;
+  | HostEndpointResource
+  | IgnoredResource;
 
 export type ResourceKind = Resource['kind'];
 
-export const RESOURCE_KINDS: readonly ResourceKind[] = [
+/** The kinds tern validates field by field and acts on. */
+export const ACTED_KINDS = [
   'Node',
   'BGPConfiguration',
   'BGPPeer',
   'IPPool',
   'BlockAffinity',
+  'BGPFilter',
   'GlobalNetworkPolicy',
   'NetworkPolicy',
   'Profile',
@@ -226,7 +256,9 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'NetworkSet',
   'GlobalNetworkSet',
   'HostEndpoint',
-];
+] as const;
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = [...ACTED_KINDS, ...IGNORED_KINDS];
 
 /** Calico's plural names, as used in etcd keys and `tern get`. */
 export const PLURAL: Record<ResourceKind, string> = {
@@ -235,6 +267,7 @@ export const PLURAL: Record<ResourceKind, string> = {
   BGPPeer: 'bgppeers',
   IPPool: 'ippools',
   BlockAffinity: 'blockaffinities',
+  BGPFilter: 'bgpfilters',
   GlobalNetworkPolicy: 'globalnetworkpolicies',
   NetworkPolicy: 'networkpolicies',
   Profile: 'profiles',
@@ -243,9 +276,10 @@ export const PLURAL: Record<ResourceKind, string> = {
   NetworkSet: 'networksets',
   GlobalNetworkSet: 'globalnetworksets',
   HostEndpoint: 'hostendpoints',
+  ...IGNORED_PLURAL,
 };
 
-export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', 'NetworkSet']);
+export const NAMESPACED: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['NetworkPolicy', 'WorkloadEndpoint', 'NetworkSet', ...IGNORED_NAMESPACED]);
 
 /**
  * Everything the datastore holds at one moment, keyed by name ("namespace/name" for
@@ -258,6 +292,7 @@ export interface Snapshot {
   readonly bgpPeers: ReadonlyMap<string, BGPPeerResource>;
   readonly ipPools: ReadonlyMap<string, IPPoolResource>;
   readonly blockAffinities: ReadonlyMap<string, BlockAffinityResource>;
+  readonly bgpFilters: ReadonlyMap<string, BGPFilterResource>;
   readonly globalNetworkPolicies: ReadonlyMap<string, GlobalNetworkPolicyResource>;
   readonly networkPolicies: ReadonlyMap<string, NetworkPolicyResource>;
   readonly profiles: ReadonlyMap<string, ProfileResource>;
@@ -266,6 +301,8 @@ export interface Snapshot {
   readonly networkSets: ReadonlyMap<string, NetworkSetResource>;
   readonly globalNetworkSets: ReadonlyMap<string, GlobalNetworkSetResource>;
   readonly hostEndpoints: ReadonlyMap<string, HostEndpointResource>;
+  /** Calico kinds tern accepts and keeps but does not act on, keyed "Kind/[namespace/]name". */
+  readonly ignored: ReadonlyMap<string, IgnoredResource>;
   /** v1 Secrets by name (a file datastore only): the passwords secretKeyRefs name. */
   readonly secrets?: ReadonlyMap<string, SecretResource>;
 }

@@ -129,7 +129,15 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   if (node !== undefined && nodeSelector !== undefined) c.fail('spec.nodeSelector', 'cannot be set together with spec.node');
   if (peerSelector !== undefined) c.selector(peerSelector, 'spec.peerSelector');
   if (peerIP !== undefined && peerSelector !== undefined) c.fail('spec.peerSelector', 'cannot be set together with spec.peerIP');
-  if (peerIP === undefined && peerSelector === undefined) c.fail('spec.peerIP', 'one of spec.peerIP or spec.peerSelector is required');
+  const localWorkload = nonEmpty(spec.localWorkloadSelector);
+  if (localWorkload !== undefined) {
+    if (peerIP !== undefined) c.fail('spec.peerIP', 'must be empty with spec.localWorkloadSelector');
+    if (peerSelector !== undefined) c.fail('spec.peerSelector', 'must be empty with spec.localWorkloadSelector');
+    if (spec.asNumber === undefined || spec.asNumber === null) c.fail('spec.asNumber', 'is required with spec.localWorkloadSelector');
+  }
+  if (peerIP === undefined && peerSelector === undefined && localWorkload === undefined) {
+    c.fail('spec.peerIP', 'one of spec.peerIP, spec.peerSelector or spec.localWorkloadSelector is required');
+  }
   const asSet = spec.asNumber !== undefined && spec.asNumber !== null;
   if (peerIP !== undefined) {
     const ip = c.string(peerIP, 'spec.peerIP');
@@ -166,7 +174,15 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   }
   c.optArray(spec, 'filters', 'spec')?.forEach((v, i) => c.dnsName(v, join('spec.filters', i)));
   const reach = nonEmpty(spec.reachableBy);
-  if (reach !== undefined) c.address(reach, 'spec.reachableBy');
+  if (reach !== undefined) {
+    c.address(reach, 'spec.reachableBy');
+    if (peerIP === undefined) c.fail('spec.reachableBy', 'must be empty when spec.peerIP is empty');
+    const pf = (() => { try { return parsePeerIP(String(peerIP)).family; } catch { return undefined; } })();
+    if (pf !== undefined && !isAddr(String(reach), pf)) c.fail('spec.reachableBy', `"${String(reach)}" and spec.peerIP are of different address families`);
+  }
+  if (spec.keepOriginalNextHop === true && nonEmpty(spec.nextHopMode) !== undefined) {
+    c.fail('spec.keepOriginalNextHop', 'is deprecated and must not be true when spec.nextHopMode is set');
+  }
   c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
   c.optSelector(spec, 'localWorkloadSelector', 'spec');
   return out;
@@ -267,4 +283,60 @@ function isCommunity(s: string): boolean {
   if (parts.length === 2) return nums.every((n) => n <= 65535);
   if (parts.length === 3) return nums.every((n) => n <= 4294967295);
   return false;
+}
+
+const FILTER_LISTS = [['exportV4', 'ipv4'], ['importV4', 'ipv4'], ['exportV6', 'ipv6'], ['importV6', 'ipv6']] as const;
+const FILTER_RULE = ['cidr', 'prefixLength', 'source', 'interface', 'matchOperator', 'action'];
+/** Calico's validator: a Linux interface name or BIRD wildcard pattern. */
+const FILTER_INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/;
+
+/**
+ * BGPFilter (Calico v3 bgpfilter.go, validator validateBGPFilterRule): four ordered rule
+ * lists; each rule needs an action; cidr and matchOperator go together; prefixLength needs a
+ * cidr and stays within the family; the cidr's family is the list's.
+ */
+export function validateBgpFilterSpec(c: Checker, spec: Obj): Obj {
+  c.knownFields(spec, FILTER_LISTS.map(([k]) => k), 'spec');
+  const out: Obj = { ...spec };
+  for (const [key, family] of FILTER_LISTS) {
+    const list = c.optArray(spec, key, 'spec');
+    if (!list) continue;
+    out[key] = list.map((v, i) => filterRule(c, v, join(join('spec', key), i), family));
+  }
+  return out;
+}
+
+function filterRule(c: Checker, v: unknown, p: string, family: Family): Obj {
+  const r = c.object(v, p);
+  c.knownFields(r, FILTER_RULE, p);
+  const out: Obj = { ...r };
+  if (r.action === undefined || r.action === null) c.fail(join(p, 'action'), 'is required (Accept or Reject)');
+  c.oneOf(r.action, join(p, 'action'), ['Accept', 'Reject'] as const);
+  const cidr = nonEmpty(r.cidr);
+  const op = nonEmpty(r.matchOperator);
+  if (cidr !== undefined && op === undefined) c.fail(join(p, 'matchOperator'), 'is required with cidr (Equal, NotEqual, In or NotIn)');
+  if (op !== undefined && cidr === undefined) c.fail(join(p, 'cidr'), 'is required with matchOperator');
+  if (op !== undefined) c.oneOf(op, join(p, 'matchOperator'), ['Equal', 'NotEqual', 'In', 'NotIn'] as const);
+  const max = family === 'ipv4' ? 32 : 128;
+  if (cidr !== undefined) {
+    c.prefix(cidr, join(p, 'cidr'), { family, hostBits: 'forbid' });
+    out.cidr = canonicalPrefix(c.string(cidr, join(p, 'cidr')));
+  }
+  const pl = c.optObject(r, 'prefixLength', p);
+  if (pl) {
+    const pp = join(p, 'prefixLength');
+    c.knownFields(pl, ['min', 'max'], pp);
+    if (cidr === undefined) c.fail(pp, 'needs cidr');
+    const lo = c.optInt(pl, 'min', pp, 0, max);
+    const hi = c.optInt(pl, 'max', pp, 0, max);
+    if (lo !== undefined && hi !== undefined && lo > hi) c.fail(pp, `min ${lo} is greater than max ${hi}`);
+  }
+  const source = nonEmpty(r.source);
+  if (source !== undefined) c.oneOf(source, join(p, 'source'), ['RemotePeers'] as const);
+  const iface = nonEmpty(r.interface);
+  if (iface !== undefined) {
+    const s = c.string(iface, join(p, 'interface'));
+    if (!FILTER_INTERFACE.test(s)) c.fail(join(p, 'interface'), `"${s}" is not an interface name or pattern (letters, digits, _ . - and *, at most 15 characters)`);
+  }
+  return out;
 }

@@ -7,10 +7,11 @@
 import YAML from 'yaml';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { ConfigError } from '../util/errors.js';
-import { API_VERSION, NAMESPACED, RESOURCE_KINDS, type Resource, type ResourceKind } from './types.js';
+import { API_VERSION, isIgnoredKind, NAMESPACED, RESOURCE_KINDS, type Resource, type ResourceKind } from './types.js';
 import { Checker, describe, type Obj, type Where } from './checker.js';
 import {
   validateBgpConfigurationSpec,
+  validateBgpFilterSpec,
   validateBgpPeerSpec,
   validateBlockAffinitySpec,
   validateIpPoolSpec,
@@ -98,7 +99,10 @@ function validateSpec(c: Checker, kind: ResourceKind, spec: Obj): Obj {
     case 'NetworkSet':
     case 'GlobalNetworkSet': return validateNetworkSetSpec(c, spec);
     case 'HostEndpoint': return validateHostEndpointSpec(c, spec);
+    case 'BGPFilter': return validateBgpFilterSpec(c, spec);
   }
+  if (isIgnoredKind(kind)) return { ...spec }; // accepted and kept as written (ignored-kinds.ts)
+  return c.fail('kind', `no validator for ${kind}`);
 }
 
 /** One decoded document: its 1-based number and value (null for an empty document). */

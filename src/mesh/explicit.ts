@@ -6,7 +6,8 @@ import { familyOf, type Family } from '../net/prefix.js';
 import {
   addressOf, BGP_PORT, DEFAULT_RESTART_TIME, FAMILIES, isGreater, isReflectorClient, makeSpec, protocolId,
 } from './session.js';
-import type { AddressOrder, ClusterNode, PeerRule, PeerSetInput } from './types.js';
+import type { AddressOrder, ClusterNode, FilterSet, LocalWorkload, PeerRule, PeerSetInput } from './types.js';
+import type { FilterChainSpec } from '../policy/bgp-filter.js';
 
 /** The far end of one explicit session before it becomes a PeerSpec. */
 interface Remote {
@@ -17,6 +18,8 @@ interface Remote {
   portInName: boolean;
   peerAs: number;
   node?: ClusterNode;
+  /** From a peerIP (Calico copies numAllowedLocalASNumbers only there). */
+  peerIPRule?: boolean;
 }
 
 type Warn = (message: string) => void;
@@ -62,13 +65,33 @@ function forwardRemotes(rule: PeerRule, nodes: readonly ClusterNode[], warn: War
   const usePort = port ?? (node?.listenPortConfigured ? node.listenPort : undefined);
   return [{
     address, family: familyOf(address), port: usePort ?? BGP_PORT, portInName: usePort !== undefined, peerAs,
-    ...(node ? { node } : {}),
+    ...(node ? { node } : {}), peerIPRule: true,
   }];
 }
 
 interface Ctx {
   self: ClusterNode;
   order: AddressOrder;
+  filters: ReadonlyMap<string, FilterSet>;
+}
+
+/**
+ * The rule's BGPFilters for one direction and family, in `filters` order; unknown names and
+ * filters without rules for the family are skipped (confd's `if $filterVal.spec.importV4`).
+ */
+function chainOf(ctx: Ctx, rule: PeerRule, dir: 'import' | 'export', family: Family): FilterChainSpec | undefined {
+  const field = `${dir}${family === 'ipv4' ? 'V4' : 'V6'}` as keyof FilterSet;
+  const chain = (rule.filters ?? []).flatMap((name) => {
+    const f = ctx.filters.get(name)?.[field];
+    return f && f.rules.length > 0 ? [f] : [];
+  });
+  return chain.length > 0 ? chain : undefined;
+}
+
+/** Calico getNextHopMode: nextHopMode when set, else keepOriginalNextHop toward another AS. */
+function nextHopOf(rule: PeerRule, peerAs: number, nodeAs: number): 'auto' | 'self' | 'keep' {
+  if (rule.nextHopMode !== undefined) return rule.nextHopMode;
+  return rule.keepOriginalNextHop && peerAs !== nodeAs ? 'keep' : 'auto';
 }
 
 function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forward: boolean): PeerSpec | undefined {
@@ -91,14 +114,53 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     passive: isGlobal && remote.node !== undefined && isGreater(remote.address, own, ctx.order),
     keepaliveTime: rule.keepaliveTime,
     gracefulRestartTime: rule.restartTime ?? DEFAULT_RESTART_TIME,
-    nextHopMode: forward ? rule.nextHopMode : 'auto',
+    nextHopMode: nextHopOf(rule, remote.peerAs, self.asNumber),
     routeReflectorClient: isReflectorClient(self, remote.peerAs, remote.node?.clusterId),
     ttlSecurity: rule.ttlSecurity !== undefined && rule.ttlSecurity > 0 ? rule.ttlSecurity : undefined,
     password: rule.password,
     passwordUnresolved: rule.passwordUnresolved,
     calicoNode: remote.node?.name,
+    allowOwnAs: forward && remote.peerIPRule && rule.allowOwnAs ? rule.allowOwnAs : undefined,
+    // confd copies reachableBy to peerIP and peerSelector peerings (forward and reverse) of its family.
+    reachableBy: rule.reachableBy !== undefined && familyOf(rule.reachableBy) === remote.family ? rule.reachableBy : undefined,
+    importFilter: chainOf(ctx, rule, 'import', remote.family),
+    exportFilter: chainOf(ctx, rule, 'export', remote.family),
     importLimit: rule.maxPrefixes?.[remote.family],
   });
+}
+
+/**
+ * Sessions with this node's workloads selected by a BGPPeer's localWorkloadSelector (confd
+ * localBGPPeerDataAsBGPPeers): one per workload address and family, named
+ * Local_Workload_<ip>, passive, no source address, the BGPPeer's asNumber and filters, and
+ * none of its password, timers, TTL or port.
+ */
+function localWorkloadSpecs(ctx: Ctx, rule: PeerRule, workloads: readonly LocalWorkload[], type: PeerType): PeerSpec[] {
+  const out: PeerSpec[] = [];
+  if (rule.asNumber === undefined) return out;
+  for (const w of workloads) {
+    if (w.bgpPeerName !== rule.name) continue;
+    for (const family of FAMILIES) {
+      const address = family === 'ipv4' ? w.ipv4 : w.ipv6;
+      if (address === undefined || addressOf(ctx.self, family) === undefined) continue;
+      out.push(makeSpec({
+        name: `Local_Workload_${protocolId(address, undefined)}`,
+        type: type === 'global' || type === 'node specific' ? 'local workload' : type,
+        address,
+        port: BGP_PORT,
+        family,
+        localAs: ctx.self.asNumber,
+        peerAs: rule.asNumber,
+        passive: true,
+        gracefulRestartTime: DEFAULT_RESTART_TIME,
+        nextHopMode: 'auto',
+        routeReflectorClient: false,
+        importFilter: chainOf(ctx, rule, 'import', family),
+        exportFilter: chainOf(ctx, rule, 'export', family),
+      }));
+    }
+  }
+  return out;
 }
 
 /**
@@ -108,7 +170,7 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
  */
 function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): PeerSpec[] {
   const { self } = ctx;
-  if (rule.reversePeering !== 'auto') return [];
+  if (rule.reversePeering !== 'auto' || rule.localWorkload) return []; // workloads peer from their side
   let families: readonly Family[];
   if (rule.peerSelector !== undefined) {
     if (!rule.peerSelector.matches(self.labels)) return [];
@@ -142,7 +204,7 @@ function reverseSpecs(ctx: Ctx, rule: PeerRule, nodes: readonly ClusterNode[]): 
  * Rules are taken in name order so the result does not depend on map order.
  */
 export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
-  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'string' };
+  const ctx: Ctx = { self: input.self, order: input.addressOrder ?? 'string', filters: input.filters ?? new Map() };
   const nodes = [...input.nodes].sort(byName);
   const rules = [...input.rules].sort(byName);
   const byKey = new Map<string, PeerSpec>();
@@ -153,6 +215,10 @@ export function explicitSessions(input: PeerSetInput, warn: Warn): PeerSpec[] {
     for (const rule of rules) {
       if (isGlobalRule(rule) !== globalPass || !selectsLocal(rule, input.self)) continue;
       const type: PeerType = globalPass ? 'global' : 'node specific';
+      if (rule.localWorkload) {
+        for (const spec of localWorkloadSpecs(ctx, rule, input.localWorkloads ?? [], type)) add(spec);
+        continue;
+      }
       for (const remote of forwardRemotes(rule, nodes, warn)) add(toSpec(ctx, rule, remote, type, true));
     }
   }

@@ -57,6 +57,10 @@ export interface SpecFields {
   password?: string | undefined;
   passwordUnresolved?: string | undefined;
   calicoNode?: string | undefined;
+  allowOwnAs?: number | undefined;
+  reachableBy?: string | undefined;
+  importFilter?: PeerSpec['importFilter'];
+  exportFilter?: PeerSpec['exportFilter'];
   importLimit?: number | undefined;
 }
 
@@ -84,6 +88,10 @@ export function makeSpec(f: SpecFields): PeerSpec {
     password: f.password,
     passwordUnresolved: f.passwordUnresolved,
     calicoNode: f.calicoNode,
+    allowOwnAs: f.allowOwnAs,
+    reachableBy: f.reachableBy,
+    importFilter: f.importFilter,
+    exportFilter: f.exportFilter,
     importLimit: f.importLimit,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];

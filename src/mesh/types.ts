@@ -2,6 +2,7 @@
 // resources (the edge types); nothing here carries Calico field names.
 import type { Family } from '../net/prefix.js';
 import type { Selector } from '../selector/index.js';
+import type { FilterSpec } from '../policy/bgp-filter.js';
 
 /** A Calico node as the peer computation sees it. Addresses are canonical, without length. */
 export interface ClusterNode {
@@ -40,7 +41,18 @@ export interface PeerRule {
   readonly keepaliveTime?: number;
   /** maxRestartTime in seconds. */
   readonly restartTime?: number;
-  readonly nextHopMode: 'auto' | 'self' | 'keep';
+  /** nextHopMode as written (Auto/Self/Keep); undefined: keepOriginalNextHop decides. */
+  readonly nextHopMode?: 'auto' | 'self' | 'keep';
+  /** keepOriginalNextHop: `next hop keep` toward peers of another AS only (Calico). */
+  readonly keepOriginalNextHop?: boolean;
+  /** numAllowedLocalASNumbers (peerIP peerings only, as Calico copies it). */
+  readonly allowOwnAs?: number;
+  /** localWorkloadSelector set: the remote ends are this node's selected workloads. */
+  readonly localWorkload?: boolean;
+  /** reachableBy: gateway toward the peer (same family as peerIP). */
+  readonly reachableBy?: string;
+  /** BGPFilter names, in order. */
+  readonly filters?: readonly string[];
   readonly ttlSecurity?: number;
   readonly password?: string;
   /** A password is configured and cannot be resolved: why (sessions are not started). */
@@ -49,6 +61,14 @@ export interface PeerRule {
   readonly reversePeering: 'auto' | 'manual';
   /** Import limit per family, from the BGPPeer annotation `tern/max-prefixes`. */
   readonly maxPrefixes?: { readonly ipv4?: number; readonly ipv6?: number };
+}
+
+/** One BGPFilter's rule lists by direction and family (empty lists left out). */
+export interface FilterSet {
+  readonly importV4?: FilterSpec;
+  readonly exportV4?: FilterSpec;
+  readonly importV6?: FilterSpec;
+  readonly exportV6?: FilterSpec;
 }
 
 export interface MeshSettings {
@@ -74,6 +94,17 @@ export interface PeerSetInput {
   readonly mesh: MeshSettings;
   readonly rules: readonly PeerRule[];
   readonly addressOrder?: AddressOrder;
+  /** BGPFilters by name. */
+  readonly filters?: ReadonlyMap<string, FilterSet>;
+  /** Workloads on this node selected for local BGP peering (Felix's endpoint-status files). */
+  readonly localWorkloads?: readonly LocalWorkload[];
+}
+
+export interface LocalWorkload {
+  readonly name: string;
+  readonly bgpPeerName: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
 }
 
 export type { Family };

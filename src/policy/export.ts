@@ -11,6 +11,7 @@ import { WellKnownCommunity } from '../bgp/wire/constants.js';
 import { mayAdvertise, isReflection, reflectAttributes } from '../reflector/index.js';
 import { matchPrefix, inside, samePrefix } from './prefix-match.js';
 import type { MatchPrefix } from './prefix-match.js';
+import type { PrefixCommunities } from './communities.js';
 
 export interface PoolInfo {
   readonly cidr: string;
@@ -28,6 +29,12 @@ export interface ExportContext {
   readonly ownBlocks: readonly string[];
   /** Next hop self when the peer has no localAddress. */
   readonly localAddresses: { readonly ipv4?: string; readonly ipv6?: string };
+  /** Calico /staticroutes: service CIDRs this node advertises (routes inside them are accepted). */
+  readonly staticRoutes?: readonly string[];
+  /** A reflector's serviceLoadBalancerIPs (IPv4): routes inside them are accepted (step 7). */
+  readonly reflectorServiceRanges?: readonly string[];
+  /** prefixAdvertisements of this node (node.<name> over default): communities added on export. */
+  readonly prefixCommunities?: readonly PrefixCommunities[];
 }
 
 export interface ExportPeer {
@@ -60,6 +67,8 @@ export type PrefixVerdict =
   | 'disableBGPExport' // reject: inside a pool with disableBGPExport
   | 'ownBlock' // accept: one of our confirmed blocks (calico_aggr)
   | 'moreSpecificOfOwnBlock' // reject: inside one of our blocks (calico_aggr)
+  | 'staticRoute' // accept: inside a service CIDR this node advertises (Calico /staticroutes)
+  | 'serviceRange' // accept: a reflector passing on routes inside serviceLoadBalancerIPs
   | 'pool' // accept: inside a pool without disableBGPExport (disabled or not)
   | 'outsidePools'; // reject: host subnets, default routes, anything else
 
@@ -71,6 +80,8 @@ interface Compiled {
   readonly noExport: MatchPrefix[];
   readonly blocks: MatchPrefix[];
   readonly enabled: MatchPrefix[];
+  readonly statics: MatchPrefix[];
+  readonly serviceRanges: MatchPrefix[];
 }
 
 const compiled = new WeakMap<ExportContext, Compiled>();
@@ -84,6 +95,8 @@ function compile(ctx: ExportContext): Compiled {
       // `disabled` only stops new allocations: Calico's templates never read it, so a
       // disabled pool is exported as long as routes inside it exist (pods still use it).
       enabled: ctx.pools.filter((p) => !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
+      statics: (ctx.staticRoutes ?? []).map(matchPrefix),
+      serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).filter((c) => !c.includes(':')).map(matchPrefix) : [],
     };
     compiled.set(ctx, c);
   }
@@ -91,7 +104,7 @@ function compile(ctx: ExportContext): Compiled {
 }
 
 export function isAccepted(v: PrefixVerdict): boolean {
-  return v === 'ownBlock' || v === 'pool';
+  return v === 'ownBlock' || v === 'pool' || v === 'staticRoute' || v === 'serviceRange';
 }
 
 /** calico_export_to_bgp_peers, first match wins (calico-bgp-behaviour.md §1). */
@@ -105,6 +118,10 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
     if (samePrefix(p, b)) return 'ownBlock';
     if (inside(p, b)) return 'moreSpecificOfOwnBlock';
   }
+  // 6. Accept routes inside the static routes (advertised service CIDRs).
+  for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
+  // 7. A reflector accepts routes inside the LoadBalancer service ranges (IPv4).
+  for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
   // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';
   return 'outsidePools';

@@ -22,6 +22,8 @@ export interface ImportContext {
 export interface ImportSource {
   readonly kind: 'peer' | 'local';
   readonly ebgp: boolean;
+  /** This peer's own tolerance (BIRD `allow local as N` on the session), over the context's. */
+  readonly allowOwnAs?: number;
 }
 
 export type ImportRejectReason = 'originatorId' | 'clusterList' | 'asLoop';
@@ -34,7 +36,7 @@ export function importPath(ctx: ImportContext, source: ImportSource, attrs: Path
   const loop = reflectionLoop(attrs, ctx.routerId, ctx.clusterId);
   if (loop) return { rejected: loop };
   if (source.ebgp) {
-    if (countAs(attrs, ctx.localAs) > (ctx.allowOwnAs ?? 0)) return { rejected: 'asLoop' };
+    if (countAs(attrs, ctx.localAs) > (source.allowOwnAs ?? ctx.allowOwnAs ?? 0)) return { rejected: 'asLoop' };
     if (attrs.localPref !== undefined) {
       const { localPref: _lp, ...rest } = attrs; // RFC 4271 §5.1.5
       return { attrs: rest };

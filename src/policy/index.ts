@@ -13,8 +13,11 @@
 // - Pure functions: no state, no I/O; inputs are never mutated, results are new objects.
 // - Export's prefix verdict depends only on (context, prefix) and its attributes only on
 //   (context, path source + attributes, peer), so update groups memoize them separately.
-// - Not modelled (no input for them yet): BGPFilter rules, prefixAdvertisements
-//   communities, static-route / service CIDRs, interface-based rejects (*.cali routes).
+// - BGPFilter chains (bgp-filter.ts): evaluated per route by the Loc-RIB (import, per peer
+//   source) and by update groups (export, before the Calico rules); prefixAdvertisements
+//   communities (communities.ts) and service CIDRs (ExportContext.staticRoutes) are part of
+//   the Calico export rules. Not modelled: interface-based rejects (*.cali routes), as tern
+//   does not track a route's interface.
 //
 // RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
 // 4456 §6, §8 (reflection).

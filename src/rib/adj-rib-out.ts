@@ -52,6 +52,9 @@ const DEFAULT_BATCH = 4096;
 export class AdjRibOut {
   readonly key: string;
   readonly family: Family;
+  /** Export parameters and update group; both change when the peer's export filter does. */
+  peer: OutPeer;
+  group: UpdateGroup;
   /** prefix → advertised set (no ADD-PATH) or path id → set (ADD-PATH). */
   private readonly advertised = new Map<string, Advertised>();
   private pending = new Set<string>();
@@ -71,13 +74,15 @@ export class AdjRibOut {
   readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0 };
 
   constructor(
-    readonly peer: OutPeer,
-    readonly group: UpdateGroup,
+    peer: OutPeer,
+    group: UpdateGroup,
     private readonly rib: LocRib,
     private readonly sink: PeerSink,
     private readonly batchSize: number,
     private readonly hooks: { readonly log?: Logger; readonly onFail?: (out: AdjRibOut, err: unknown) => void } = {},
   ) {
+    this.peer = peer;
+    this.group = group;
     this.key = peer.key;
     this.family = peer.family;
     this.walk = rib.prefixes(this.family);
@@ -329,16 +334,44 @@ export class AdjRibOutManager {
   }
 
   /** Session established: start sending the full table, then End-of-RIB. */
-  addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
-    if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
+  private joinGroup(peer: OutPeer): UpdateGroup {
     const key = groupKey(peer);
     let group = this.groups.get(key);
     if (!group) {
       group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids);
       this.groups.set(key, group);
     }
-    const g = group;
-    g.members++;
+    group.members++;
+    return group;
+  }
+
+  private leaveGroup(group: UpdateGroup): void {
+    if (--group.members === 0) {
+      group.dispose();
+      this.groups.delete(group.key);
+    }
+  }
+
+  /**
+   * New export parameters for an established peer (its BGPFilter export chain changed):
+   * the peer moves to the matching update group, keeps what it advertised, and every prefix
+   * is re-evaluated, so only the difference is sent (no session reset).
+   */
+  updatePeer(peer: OutPeer): void {
+    const out = this.peers.get(peer.key);
+    if (!out || groupKey(peer) === out.group.key) return;
+    const old = out.group;
+    old.setBusy(out, false);
+    out.group = this.joinGroup(peer);
+    out.peer = peer;
+    this.leaveGroup(old);
+    out.resync();
+    out.pump();
+  }
+
+  addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
+    if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
+    const g = this.joinGroup(peer);
     const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH, {
       ...(this.opts.log ? { log: this.opts.log } : {}),
       onFail: (o) => { if (this.peers.get(o.key) === o) this.removePeer(o.key); },
@@ -371,10 +404,7 @@ export class AdjRibOutManager {
     if (!out) return;
     out.close();
     this.peers.delete(key);
-    if (--out.group.members === 0) {
-      out.group.dispose();
-      this.groups.delete(out.group.key);
-    }
+    this.leaveGroup(out.group);
   }
 
   get(key: string): AdjRibOut | undefined {

@@ -93,6 +93,13 @@ export class LocRib {
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
   private readonly selectOpts;
   private ictx: ImportContext;
+  /** Per-source prefix filters (BGPFilter import chains): true = rejected. */
+  private readonly importFilters = new Map<PathSource, (prefix: string) => boolean>();
+  /**
+   * Paths a source's filter rejected, kept (retained) so a filter change re-admits them
+   * without asking the peer: "prefix#pathId" → entry.
+   */
+  private readonly filtered = new Map<PathSource, Map<string, FilteredPath>>();
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
@@ -202,6 +209,7 @@ export class LocRib {
 
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
     const src = this.sources.get(sourceKey);
+    if (src && this.filtered.size > 0) this.unfilter(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
@@ -232,15 +240,102 @@ export class LocRib {
       return res;
     }
     const { mpReach, mpUnreach: _u, ...plain } = imported.attrs;
+    const rejects = this.importFilters.get(src);
     if (msg.nlri.length > 0) {
       const set = this.attrSets.intern(plain);
-      for (const n of msg.nlri) { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+      for (const n of msg.nlri) {
+        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+      }
     }
     if (mpOk && mpReach && mpReach.nlri.length > 0) {
       const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
-      for (const n of mpReach.nlri) { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+      for (const n of mpReach.nlri) {
+        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+      }
     }
     return res;
+  }
+
+  // ---- import filters (BGPFilter) ----
+
+  /**
+   * Sets (or clears, null) a peer source's import filter and applies it to what the source
+   * already sent: accepted paths it now rejects leave the Loc-RIB, filtered paths it now
+   * accepts enter it. No route refresh is needed. Returns the number of paths moved.
+   */
+  setImportFilter(sourceKey: string, rejects: ((prefix: string) => boolean) | null): number {
+    const src = this.mustSource(sourceKey);
+    if (rejects) this.importFilters.set(src, rejects);
+    else this.importFilters.delete(src);
+    let moved = 0;
+    if (rejects && src.pathCount > 0) {
+      for (const table of Object.values(this.tables)) {
+        for (const [prefix, dest] of table) {
+          if (!rejects(prefix)) continue;
+          const gone = dest.removeWhere((p) => p.source === src);
+          if (gone.length === 0) continue;
+          for (const p of gone) {
+            src.pathCount--;
+            this.filteredOf(src).set(`${prefix}#${p.pathId}`, { prefix, pathId: p.pathId, attrs: p.attrs }); // keeps the retain
+            moved++;
+          }
+          this.markDirty(dest, prefix);
+        }
+      }
+    }
+    const held = this.filtered.get(src);
+    if (held) {
+      for (const [k, f] of [...held]) {
+        if (rejects?.(f.prefix)) continue;
+        held.delete(k);
+        this.put(src, f.prefix, f.pathId, f.attrs);
+        f.attrs.release();
+        moved++;
+      }
+      if (held.size === 0) this.filtered.delete(src);
+    }
+    return moved;
+  }
+
+  /** Paths of a source held back by its import filter (for status and tests). */
+  filteredCount(sourceKey: string): number {
+    const src = this.sources.get(sourceKey);
+    return (src && this.filtered.get(src)?.size) || 0;
+  }
+
+  private filteredOf(src: PathSource): Map<string, FilteredPath> {
+    let m = this.filtered.get(src);
+    if (!m) this.filtered.set(src, (m = new Map()));
+    return m;
+  }
+
+  /** A path the filter rejects: any accepted path it replaces is withdrawn, the new one held. */
+  private filter(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
+    this.withdraw(src.key, prefix, pathId);
+    this.filteredOf(src).set(`${prefix}#${pathId}`, { prefix, pathId, attrs: attrs.retain() });
+  }
+
+  private unfilter(src: PathSource, prefix: string, pathId: number): void {
+    const m = this.filtered.get(src);
+    const k = `${prefix}#${pathId}`;
+    const f = m?.get(k);
+    if (!m || !f) return;
+    m.delete(k);
+    f.attrs.release();
+  }
+
+  /** Drops held filtered paths of a source (its session went, or it re-sends its table). */
+  private dropFiltered(src: PathSource, family: Family | undefined): void {
+    const m = this.filtered.get(src);
+    if (!m) return;
+    for (const [k, f] of m) {
+      if (family !== undefined && familyOfPrefix(f.prefix) !== family) continue;
+      m.delete(k);
+      f.attrs.release();
+    }
+    if (m.size === 0) this.filtered.delete(src);
   }
 
   /**
@@ -255,12 +350,13 @@ export class LocRib {
 
   /** Removes every path of the source (session down without GR, GR timer expiry). */
   removeSource(sourceKey: string, family?: Family): number {
-    return this.removeWhere(sourceKey, family, () => true);
+    return this.removeWhere(sourceKey, family, ALL);
   }
 
   /** RFC 4724 §4.2: marks the source's paths stale; they stay usable. Returns the count. */
   markStale(sourceKey: string, family: Family): number {
     const src = this.sources.get(sourceKey);
+    if (src) this.dropFiltered(src, family); // the peer sends its table again
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const [, dest] of this.destinationsOf(src, family)) {
@@ -297,6 +393,7 @@ export class LocRib {
 
   private removeWhere(sourceKey: string, family: Family | undefined, pred: (p: Path) => boolean): number {
     const src = this.sources.get(sourceKey);
+    if (src && pred === ALL) this.dropFiltered(src, family);
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const [prefix, dest] of this.destinationsOf(src, family)) {
@@ -426,6 +523,14 @@ export class LocRib {
     return changes;
   }
 }
+
+interface FilteredPath {
+  readonly prefix: string;
+  readonly pathId: number;
+  readonly attrs: AttrSet;
+}
+
+const ALL = (): boolean => true;
 
 function view(prefix: string, dest: Destination, family = familyOfPrefix(prefix)): RouteView {
   return { prefix, family, paths: dest.paths, best: dest.best, multipath: dest.multipath, reason: dest.reason };

@@ -24,6 +24,8 @@ export interface PeerSourceInfo {
   readonly routeReflectorClient: boolean;
   /** Routes learned are of this family (the session's transport family). */
   readonly family?: Family;
+  /** Occurrences of our AS tolerated in this peer's AS_PATHs (Calico numAllowedLocalASNumbers). */
+  readonly allowOwnAs?: number;
 }
 
 export interface PeerSource extends PeerSourceInfo {

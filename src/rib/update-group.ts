@@ -15,7 +15,9 @@ import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import { exportDecision, exportAttributes, isAccepted } from '../policy/export.js';
-import type { ExportContext, ExportPeer } from '../policy/export.js';
+import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
+import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
+import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
 
 /** One path as advertised: ADD-PATH id (0 without ADD-PATH), attributes, origin. */
 export interface Advert {
@@ -30,11 +32,13 @@ export interface OutPeer extends ExportPeer {
   /** RFC 7911: we negotiated to SEND path ids for the family. */
   readonly addPath: boolean;
   readonly extendedMessage?: boolean;
+  /** The peer's BGPFilter export chain (explicit peers only), run before Calico's rules. */
+  readonly exportFilter?: CompiledChain;
 }
 
 export function groupKey(p: OutPeer): string {
   return [p.family, p.ebgp ? 'e' : 'i', p.peerAs, p.routeReflectorClient ? 'rr' : '-', p.nextHopMode, p.localAddress ?? '',
-    p.fourOctetAs ? 4 : 2, p.addPath ? 'ap' : '-', p.extendedMessage ? 'x' : '-'].join('|');
+    p.fourOctetAs ? 4 : 2, p.addPath ? 'ap' : '-', p.extendedMessage ? 'x' : '-', p.exportFilter?.id ?? ''].join('|');
 }
 
 /**
@@ -80,6 +84,8 @@ export class UpdateGroup {
   private readonly template: ExportPeer;
   private readonly cache = new Map<string, readonly Advert[]>();
   private readonly memo = new Map<AttrSet, [PathSource, AttrSet | null][]>();
+  /** Exported set + community additions → the set with them (apply_communities). */
+  private readonly withCommunities = new Map<AttrSet, Map<string, AttrSet>>();
   private memoSize = 0;
   /** Members in the group; with one, per-prefix results are not worth caching. */
   members = 0;
@@ -159,15 +165,46 @@ export class UpdateGroup {
     this.clearMemo();
   }
 
+  /**
+   * The export filter as confd writes it: the peer's BGPFilter chain (first matching rule:
+   * Accept exports as is, Reject drops), else calico_export_to_bgp_peers (prefix verdict,
+   * communities from prefixAdvertisements), else reject. Protocol rules apply either way.
+   */
   private compute(prefix: string): readonly Advert[] {
     const { best, multipath } = this.rib.selected(prefix);
-    if (!best || !isAccepted(exportDecision(this.ctx, prefix))) return [];
+    if (!best) return [];
+    const filter = this.peer.exportFilter;
+    if (!filter && !isAccepted(exportDecision(this.ctx, prefix))) return [];
     const paths = this.peer.addPath ? multipath : [best];
     const out: Advert[] = [];
+    let verdict: PrefixVerdict | undefined;
+    let adds: CommunityAdditions | null | undefined;
     for (const p of paths) {
-      const attrs = this.exported(p);
-      if (attrs) out.push({ id: this.peer.addPath ? this.ids.idFor(p) : 0, attrs, sourceKey: p.source.key });
+      const byFilter = filter ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer' }) : undefined;
+      if (byFilter === 'reject') continue;
+      if (byFilter === undefined) {
+        verdict ??= exportDecision(this.ctx, prefix);
+        if (!isAccepted(verdict)) continue;
+      }
+      let attrs = this.exported(p);
+      if (!attrs) continue;
+      if (byFilter === undefined) {
+        adds ??= this.ctx.prefixCommunities?.length ? communitiesFor(this.ctx.prefixCommunities, prefix) : null;
+        if (adds) attrs = this.communitiesAdded(attrs, adds);
+      }
+      out.push({ id: this.peer.addPath ? this.ids.idFor(p) : 0, attrs, sourceKey: p.source.key });
     }
+    return out;
+  }
+
+  private communitiesAdded(set: AttrSet, adds: CommunityAdditions): AttrSet {
+    let m = this.withCommunities.get(set);
+    const hit = m?.get(adds.key);
+    if (hit) return hit;
+    const out = this.attrSets.intern(addCommunities(set.attrs, adds), set.nextHops).retain();
+    if (!m) { m = new Map(); this.withCommunities.set(set.retain(), m); }
+    m.set(adds.key, out);
+    this.memoSize++;
     return out;
   }
 
@@ -192,5 +229,10 @@ export class UpdateGroup {
     }
     this.memo.clear();
     this.memoSize = 0;
+    for (const [src, m] of this.withCommunities) {
+      src.release();
+      for (const set of m.values()) set.release();
+    }
+    this.withCommunities.clear();
   }
 }

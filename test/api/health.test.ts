@@ -30,3 +30,9 @@ t.test('starting: live, not ready; a closed listener is neither', async (t) => {
   t.equal(liveness(view({ speakerListening: false })).ok, false);
   t.equal(readiness(view({ speakerListening: false })).ok, false);
 });
+
+t.test('sessions with local workloads do not count, as calico-node ignores Local_Workload_ protocols', async (t) => {
+  const wl = { address: '10.244.1.5', name: 'Local_Workload_10_244_1_5', bgpState: 'Active' };
+  t.same(readiness(view({ peers: [peer('10.0.0.2', 'Established'), wl] })), { ok: true, reason: 'ready: 1 BGP peer Established' });
+  t.same(readiness(view({ peers: [wl] })), { ok: true, reason: 'ready: no BGP peers configured' });
+});

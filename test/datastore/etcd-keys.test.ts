@@ -9,7 +9,10 @@ t.test('v3 resource keys', async (t) => {
   t.equal(resourceEtcdKey(np), '/calico/resources/v3/projectcalico.org/networkpolicies/prod/web');
   t.same(parseEtcdKey('/calico/resources/v3/projectcalico.org/networkpolicies/prod/web'), { type: 'resource', kind: 'NetworkPolicy', namespace: 'prod', name: 'web' });
   t.same(parseEtcdKey('/calico/resources/v3/projectcalico.org/ippools/default-ipv4-ippool'), { type: 'resource', kind: 'IPPool', name: 'default-ipv4-ippool' });
-  t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/felixconfigurations/default'), undefined, 'kinds tern does not read');
+  t.same(parseEtcdKey('/calico/resources/v3/projectcalico.org/felixconfigurations/default'), { type: 'resource', kind: 'FelixConfiguration', name: 'default' }, 'kinds tern keeps but ignores are read too');
+  t.same(parseEtcdKey('/calico/resources/v3/projectcalico.org/bgpfilters/no-lb'), { type: 'resource', kind: 'BGPFilter', name: 'no-lb' });
+  t.same(parseEtcdKey('/calico/resources/v3/projectcalico.org/networksets/prod/ext'), { type: 'resource', kind: 'NetworkSet', namespace: 'prod', name: 'ext' });
+  t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/unknownthings/default'), undefined, 'plurals tern does not know');
   t.equal(parseEtcdKey('/calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26'), undefined, 'IPAM blocks are not affinities');
   t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/networkpolicies/web'), undefined, 'namespaced kind without namespace');
 });

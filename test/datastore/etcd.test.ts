@@ -70,7 +70,7 @@ t.test('load reads what calicoctl/IPAM wrote; the watch picks up puts and delete
   const etcd = await startEtcd(t);
   const c = client(t, etcd);
   await c.put(`${RES}/bgppeers/rr-peers`).value('{"kind":"BGPPeer","apiVersion":"projectcalico.org/v3","metadata":{"name":"rr-peers"},"spec":{"nodeSelector":"all()","peerSelector":"route-reflector == \'true\'"}}');
-  await c.put(`${RES}/felixconfigurations/default`).value('{"kind":"FelixConfiguration"}');
+  await c.put(`${RES}/felixconfigurations/default`).value('{"kind":"FelixConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"default"},"spec":{"bpfEnabled":false}}');
   await c.put('/calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26').value('{"cidr":"10.244.1.0/26"}');
   await c.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26').value('{"state":"confirmed","deleted":false}');
   await c.put(`${RES}/ippools/broken`).value('{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"broken"},"spec":{"cidr":"10.1.2.0/16"}}');
@@ -78,6 +78,7 @@ t.test('load reads what calicoctl/IPAM wrote; the watch picks up puts and delete
   const rec = recorder(ds);
   const s = await ds.load();
   t.same([...s.bgpPeers.keys()], ['rr-peers']);
+  t.same([...s.ignored.keys()], ['FelixConfiguration/default'], 'a kind tern does not act on: kept, not refused');
   t.same([...s.blockAffinities.values()].map((a) => [a.metadata.name, a.spec.node, a.spec.cidr, a.spec.state]), [['node-1-10-244-1-0-26', 'node-1', '10.244.1.0/26', 'confirmed']]);
   t.equal(s.ipPools.size, 0, 'an invalid resource is skipped');
   t.match((await rec.error(1)).message, `${RES}/ippools/broken (IPPool broken): spec.cidr: "10.1.2.0/16" has host bits set`);
@@ -181,6 +182,37 @@ t.test('TLS from ETCD_CA_CERT_FILE / ETCD_CERT_FILE / ETCD_KEY_FILE (client-cert
   const noCert = openDatastore(`etcd:${etcd.endpoint}`, { env: { ETCD_CA_CERT_FILE: files.caFile }, requestTimeoutMs: 2000 });
   t.teardown(() => noCert.close());
   await t.rejects(noCert.load(), { name: 'DatastoreError' }, 'without a client certificate etcd refuses');
+});
+
+t.test('BGPFilter under bgpfilters and kinds tern does not act on: read, watched, listed, never refused', async (t) => {
+  const etcd = await startEtcd(t);
+  const c = client(t, etcd);
+  // As calicoctl writes them (unknown spec fields included: newer Calico versions).
+  await c.put(`${RES}/bgpfilters/no-lb`).value(JSON.stringify({
+    kind: 'BGPFilter', apiVersion: V3, metadata: { name: 'no-lb', uid: 'u1' },
+    spec: { exportV4: [{ action: 'Reject', matchOperator: 'In', cidr: '10.96.0.0/12' }] },
+  }));
+  await c.put(`${RES}/felixconfigurations/default`).value(JSON.stringify({
+    kind: 'FelixConfiguration', apiVersion: V3, metadata: { name: 'default' }, spec: { bpfEnabled: false, someNewField: 1 },
+  }));
+  await c.put(`${RES}/clusterinformations/default`).value(JSON.stringify({
+    kind: 'ClusterInformation', apiVersion: V3, metadata: { name: 'default' }, spec: { datastoreReady: true },
+  }));
+  const ds = open(t, etcd);
+  const rec = recorder(ds);
+  const snap = await ds.load();
+  t.same(snap.bgpFilters.get('no-lb')?.spec, { exportV4: [{ action: 'Reject', matchOperator: 'In', cidr: '10.96.0.0/12' }] });
+  t.same([...snap.ignored.keys()], ['ClusterInformation/default', 'FelixConfiguration/default']);
+  t.same(rec.errors, [], 'nothing reported as invalid');
+  t.same((await ds.list('FelixConfiguration')).map((r) => r.spec), [{ bpfEnabled: false, someNewField: 1 }]);
+
+  await c.put(`${RES}/bgpfilters/no-lb`).value(JSON.stringify({
+    kind: 'BGPFilter', apiVersion: V3, metadata: { name: 'no-lb' }, spec: { importV4: [{ action: 'Accept' }] },
+  }));
+  const next = await rec.change(1);
+  t.same(next.bgpFilters.get('no-lb')?.spec, { importV4: [{ action: 'Accept' }] }, 'a filter change is watched');
+  await ds.apply([{ apiVersion: V3, kind: 'BGPFilter', metadata: { name: 'second' }, spec: { exportV6: [{ action: 'Reject', matchOperator: 'NotIn', cidr: 'fd00::/48' }] } } as Resource]);
+  t.ok(await c.get(`${RES}/bgpfilters/second`).string(), "apply writes Calico's key");
 });
 
 /** A TCP proxy to etcd whose etcd → client direction can be held (reads stop). */
