@@ -2,7 +2,7 @@
 // subtests run in order on it:
 //   own blocks (confirmed → blackhole, pending → nothing) · device by pool encapsulation
 //   (Never / Always / CrossSubnet, tunl0 missing then appearing) · two equal peers (ECMP) ·
-//   IPv6 · a kernel proto-bird blackhole advertised and withdrawn · proto static untouched ·
+//   IPv6 · a kernel proto-bird blackhole advertised and withdrawn · proto static learned, untouched ·
 //   a route the kernel refuses · the pending affinity confirmed later.
 // Fabric: bridge `seg` 10.99.0.0/24 + fd99::/64 with node (tern, .10), birdA (.21, v4+v6,
 // AS 65001), birdB (.22, AS 65001), bad (.29, AS 65009: sends next hop 10.99.0.255);
@@ -189,18 +189,20 @@ t.test('a kernel `blackhole … proto bird` is advertised, and withdrawn when de
   t.notOk(await birdHas(birdB, R.learned), 'withdrawn from birdB');
 });
 
-t.test('a proto static route is never touched', async (t) => {
-  const r = await waitBest(tern, R.alien, (x) => x.fib === 'pending');
-  t.equal(r.source, A.v4, `tern has ${R.alien} from birdA`);
-  // The protocol is shown as its number (4 = static), not its rt_protos name.
-  t.match(r.fibError, /proto (static|4) route/, `fibError says another protocol holds the prefix: ${r.fibError}`);
+t.test('a proto static route inside a pool is learned as BIRD\'s `learn` does, and never touched', async (t) => {
+  // calico-node's BIRD imports alien kernel routes (any protocol but kernel, redirect and its
+  // own) and exports those inside a pool: tern's best for the prefix is the learned route.
+  const r = await waitBest(tern, R.alien, (x) => x.sourceType === 'kernel');
+  t.equal(r.sourceType, 'kernel', `tern's best for ${R.alien} is the learned kernel route, not birdA's`);
   t.same(await kernelShapes(lab, 'node', R.alien), [{ type: 'unicast', protocol: 'static', via: B.v4, dev: 'eth0' }], 'the static route is unchanged and alone');
   t.same(await kernelShapes(lab, 'node', R.staticOnly), [{ type: 'blackhole', protocol: 'static' }], 'static blackhole in a pool unchanged');
-  t.notOk(await birdHas(birdA, R.staticOnly), 'a static blackhole is not originated into BGP');
+  t.ok(await lab.waitFor(() => birdHas(birdA, R.staticOnly), { what: `birdA learns ${R.staticOnly}` }), 'a static blackhole inside a pool is advertised (learn + the pool export rule)');
+  t.equal((await bestRoute(tern, R.staticOnly))?.sourceType, 'kernel', 'tern routes: source kernel');
   await birdA.reconfigure(aOpts([R.never, R.always, R.crossNear, R.ecmp, R.v6])); // birdA withdraws R.alien
-  await lab.waitFor(async () => !(await tern.routes()).some((x) => x.prefix === R.alien), { what: `tern drops ${R.alien}` });
+  await lab.waitFor(async () => !(await tern.routes()).some((x) => x.prefix === R.alien && x.sourceType === 'peer'), { what: `tern drops birdA's ${R.alien}` });
+  t.equal((await bestRoute(tern, R.alien))?.sourceType, 'kernel', 'the learned route stays best after the BGP withdrawal');
   t.same(await kernelShapes(lab, 'node', R.alien), [{ type: 'unicast', protocol: 'static', via: B.v4, dev: 'eth0' }], 'after the BGP withdrawal the static route is still there');
-  t.notOk((await tern.status()).daemon.errors.some((e) => /ALIEN/.test(e)), 'and no longer reported in daemon.errors');
+  t.notOk((await tern.status()).daemon.errors.some((e) => /ALIEN/.test(e)), 'no ALIEN error in daemon.errors');
 });
 
 t.test('a route the kernel refuses: fib error with the kernel\'s text', async (t) => {
