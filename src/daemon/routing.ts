@@ -33,7 +33,7 @@ import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
-import type { ExportContext } from '../policy/export.js';
+import { SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
 import { compileChain, evaluateChain, type FilterChainSpec } from '../policy/bgp-filter.js';
 import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
@@ -121,7 +121,8 @@ export class RoutingCore {
   /** Service CIDRs no route may be programmed into the kernel for (Calico /rejectcidrs). */
   private kernelRejects: MatchPrefix[] = [];
   private kernelRejectKey = '';
-  private learned = new Set<string>();
+  /** Kernel-learned prefixes and their local source (SOURCE_KERNEL or SOURCE_KERNEL_TUNNEL). */
+  private learned = new Map<string, string>();
   /** reachableBy kernel routes: `<peer>/32` (or /128) → gateway. */
   private reach = new Map<string, string>();
   private cfg: NodeBgpConfig;
@@ -180,7 +181,7 @@ export class RoutingCore {
     this.applyPeerFilters(cfg.peers);
     this.setReachableBy(cfg.peers);
     // Kernel-learned routes keep their next hop in step with our address.
-    for (const p of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_KERNEL);
+    for (const [p, source] of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), source);
     if (this.awaitingFirstEor) {
       const configured = new Set(cfg.peers.map((p) => p.key));
       for (const k of [...this.awaitingFirstEor.keys()]) if (!configured.has(k)) this.awaitingFirstEor.delete(k);
@@ -521,12 +522,14 @@ export class RoutingCore {
   }
 
   private onLearned(prefix: string, present: boolean): void {
+    const before = this.learned.get(prefix);
+    const source = this.fib?.learnedOnTunnel(prefix) ? SOURCE_KERNEL_TUNNEL : SOURCE_KERNEL;
+    if (before !== undefined && (!present || before !== source)) this.rib.setLocal(prefix, null, before);
     if (present) {
-      this.learned.add(prefix);
-      this.rib.setLocal(prefix, this.localAttributes(familyOf(prefix)), SOURCE_KERNEL);
+      this.learned.set(prefix, source);
+      this.rib.setLocal(prefix, this.localAttributes(familyOf(prefix)), source);
     } else {
       this.learned.delete(prefix);
-      this.rib.setLocal(prefix, null, SOURCE_KERNEL);
     }
   }
 

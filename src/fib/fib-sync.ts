@@ -25,6 +25,9 @@ import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
 import { soon } from '../util/soon.js';
 import { TimingSamples, type TimingView } from './timing.js';
 
+/** BIRD's `ifname ~ "*.cali"` / `"*.calico"` (Calico's reject_tunnel_routes). */
+const CALICO_TUNNEL_IFNAME = /\.cali(co)?$/;
+
 export interface FibSyncOptions {
   kernel: KernelRoutes;
   clock: Clock;
@@ -84,6 +87,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private adoptionOpen = true;
   private learned = new Set<string>();
+  /** Learned prefixes whose route is on a `*.cali` / `*.calico` device. */
+  private learnedTunnel = new Set<string>();
   private readonly statuses = new StatusBook(this.table);
 
   private dirty = new Set<string>();
@@ -450,11 +455,25 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
    */
   private updateLearned(p: string, s: Slot): boolean {
-    const present = !this.ownBlocks.has(p) && !s.written
-      && routesOf(s.obs).some((r) => isLearnable(p, r, this.protocol, this.pools));
-    if (present === this.learned.has(p)) return false;
+    const routes = this.ownBlocks.has(p) || s.written ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, this.pools));
+    const present = routes.length > 0;
+    const tunnel = present && routes.every((r) => this.onTunnelDevice(r));
+    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p)) return false;
     if (present) this.learned.add(p); else this.learned.delete(p);
+    if (tunnel) this.learnedTunnel.add(p); else this.learnedTunnel.delete(p);
     this.emit('learned', p, present);
     return true;
+  }
+
+  /** The learned route of `p` leaves through a `*.cali` / `*.calico` device (BIRD's ifname). */
+  learnedOnTunnel(p: string): boolean {
+    return this.learnedTunnel.has(p);
+  }
+
+  private onTunnelDevice(r: RouteForm): boolean {
+    return r.nextHops.length > 0 && r.nextHops.every((h) => {
+      const name = h.dev ?? (h.ifindex !== undefined ? this.observed.link(h.ifindex)?.name : undefined);
+      return name !== undefined && CALICO_TUNNEL_IFNAME.test(name);
+    });
   }
 }

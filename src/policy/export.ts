@@ -72,7 +72,14 @@ export type PrefixVerdict =
   | 'pool' // accept: inside a pool without disableBGPExport (disabled or not)
   | 'outsidePools'; // reject: host subnets, default routes, anything else
 
-export type AttrRejectReason = 'sourcePeer' | 'noAdvertise' | 'noExport' | 'splitHorizon' | 'noNextHop';
+export type AttrRejectReason = 'sourcePeer' | 'noAdvertise' | 'noExport' | 'splitHorizon' | 'noNextHop' | 'tunnelRoute';
+
+/**
+ * The local source of kernel routes learned on a `*.cali` / `*.calico` device (Felix's VXLAN
+ * and WireGuard devices): calico_export_to_bgp_peers' reject_tunnel_routes keeps them from
+ * internal peers (the mesh and peers in our own AS).
+ */
+export const SOURCE_KERNEL_TUNNEL = 'local:kernel-tunnel';
 
 export type ExportResult = { readonly attrs: PathAttributes } | { readonly rejected: PrefixVerdict | AttrRejectReason };
 
@@ -136,6 +143,7 @@ export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer:
   const src = path.source;
   const a = path.attrs.attrs;
   if (src.kind === 'peer' && src.key === peer.key) return { rejected: 'sourcePeer' };
+  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return { rejected: 'tunnelRoute' };
   // RFC 1997: NO_ADVERTISE to nobody; NO_EXPORT (and NO_EXPORT_SUBCONFED, no confederations
   // here) not outside the AS.
   if (hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };

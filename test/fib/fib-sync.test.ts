@@ -181,6 +181,17 @@ t.test('own block found at start is adopted as ours, not learned', async (t) => 
   t.same(fib.status('10.244.1.0/26'), { state: 'installed' });
 });
 
+t.test('a learned route on a *.cali / *.calico device is marked as a tunnel route', async (t) => {
+  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 7, name: 'vxlan.calico', up: true }]);
+  const { fib, learned } = await setup({ kernel });
+  kernel.add({ prefix: '10.244.9.0/26', protocol: 80, type: 'unicast', nextHops: [{ gateway: '10.244.9.0', ifindex: 7, onlink: true }] });
+  kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }] });
+  await settle(fib);
+  t.same(learned.filter(([p]) => p !== '10.0.0.0/24'), [['10.244.9.0/26', true], ['10.244.8.9/32', true]], 'both learned');
+  t.equal(fib.learnedOnTunnel('10.244.9.0/26'), true, 'vxlan.calico: tunnel');
+  t.equal(fib.learnedOnTunnel('10.244.8.9/32'), false, 'eth0: not a tunnel');
+});
+
 t.test('kernel errors: status error, counted, retried with backoff, never fatal', async (t) => {
   const { kernel, fib, clock } = await setup();
   kernel.refuse.set('10.244.2.0/26', 'ENETUNREACH');

@@ -1,6 +1,6 @@
 // Export matrix: Calico's calico_export_to_bgp_peers prefix rules and the BGP attribute rules.
 import t from 'tap';
-import { exportDecision, explainExport, exportPath } from '../../src/policy/export.js';
+import { exportDecision, explainExport, exportPath, SOURCE_KERNEL_TUNNEL } from '../../src/policy/export.js';
 import { WellKnownCommunity } from '../../src/bgp/wire/constants.js';
 import type { PathAttributes } from '../../src/bgp/wire/types.js';
 import type { Path } from '../../src/rib/path.js';
@@ -59,6 +59,18 @@ t.test('rejected prefixes are not exported whatever the path', async (t) => {
     t.equal(exportPath(CTX, prefix, local(), ibgpPeer(3)), null, prefix);
   }
   t.same(explainExport(CTX, '0.0.0.0/0', local(), ebgpPeer(9)), { rejected: 'outsidePools' });
+});
+
+t.test('reject_tunnel_routes: a route learned on a *.cali / *.calico device goes to eBGP peers only', async (t) => {
+  const rib = makeRib();
+  rib.setLocal('10.244.8.9/32', {}, SOURCE_KERNEL_TUNNEL);
+  rib.setLocal('10.244.8.10/32', {}, 'local:kernel');
+  rib.flush();
+  const tunnel = rib.lookup('10.244.8.9/32')!.best!;
+  const plain = rib.lookup('10.244.8.10/32')!.best!;
+  t.same(explainExport(CTX, '10.244.8.9/32', tunnel, ibgpPeer(3)), { rejected: 'tunnelRoute' }, 'not to an internal peer');
+  t.same(exportPath(CTX, '10.244.8.9/32', tunnel, ebgpPeer(9)), { origin: 0, asPath: seq(64512), nextHop: '10.0.0.1' }, 'to an external peer');
+  t.same(exportPath(CTX, '10.244.8.10/32', plain, ibgpPeer(3)), { origin: 0, asPath: [], nextHop: '10.0.0.1', localPref: 100 }, 'another learned route goes to internal peers');
 });
 
 t.test('iBGP split horizon: iBGP-learned not sent to iBGP peers (no RR)', async (t) => {
