@@ -4,9 +4,6 @@
 //   direction and family. Rules run in order; the first rule whose conditions all hold ends
 //   the WHOLE chain with its action. No match anywhere: undefined (the caller's default —
 //   import accepts, export falls through to calico_export_to_bgp_peers then rejects).
-import type { FilterChainSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
-
-export type { FilterChainSpec, FilterRuleSpec, FilterSpec };
 // - cidr + operator: Equal `net = cidr`, NotEqual `net != cidr`, In `net ~ cidr` (inside or
 //   equal), NotIn `net !~ cidr`. With a prefixLength the cidr becomes the BIRD set
 //   `[ cidr{lo,hi} ]` (lo = max(cidr length, min), hi = min(32/128, max)); In/NotIn test
@@ -19,9 +16,9 @@ export type { FilterChainSpec, FilterRuleSpec, FilterSpec };
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
 import type { Family } from '../net/prefix.js';
 import { inside, matchPrefix, samePrefix, type MatchPrefix } from './prefix-match.js';
+import type { FilterChainSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
 
-
-
+export type { FilterChainSpec, FilterRuleSpec, FilterSpec };
 
 /** What a filter sees of a route. */
 export interface FilterRoute {
