@@ -15,20 +15,10 @@
 // value, wrong attribute lengths and flags, duplicate attributes, a missing NEXT_HOP,
 // AS_CONFED segments from eBGP, AS_PATH overruns, host bits set in NLRI.
 import { message, MsgType } from '../helpers/raw-peer.js';
+import { prng } from '../wire/helpers.js';
 
 export const SENTINEL = '198.18.0.0/24';
 
-/** mulberry32: small, fast, good enough to pick fuzz cases. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GenOptions {
   /** Our AS (the first AS of valid paths). */
@@ -145,7 +135,7 @@ export function sentinel(o: GenOptions): Buffer {
 }
 
 export function generate(seed: number, o: GenOptions): Stream {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const chance = (p: number) => r() < p;
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
