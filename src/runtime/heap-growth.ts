@@ -4,10 +4,12 @@
 // collects again. A burst (an initial table of a million routes) promotes much of its
 // short-lived garbage (decoded messages, kernel notifications, best-path changes) to the
 // old space, so the heap climbs far above the live set until the burst ends: at 1 000 000
-// routes the daemon's RSS peaked at 811–855 MiB for 335–375 MiB after it. With the growth
-// factor held at 1.15 the peak stayed at 309–334 MiB; the price is more full GCs during the
-// burst (docs/benchmarks.md, round 2 changes). Outside bursts V8's own factor applies, so a
-// start or a small change pays nothing.
+// routes the daemon's RSS peaked at 680–835 MiB for 327–367 MiB after it, with 400 MiB of
+// heap in use just before the GC that follows the burst. Held at 1.15 from the burst's
+// 10 000th kernel operation, the heap in use there was 175–196 MiB and the RSS peaked at
+// 444–487 MiB (set for the whole process instead: 309–312 MiB; not done, so a start, a
+// reflector or a small change keeps V8's own factor). The price is more full GCs during
+// the burst (docs/benchmarks.md, round 2 changes).
 //
 // How: --heap-growing-percent is read each time V8 recomputes the old generation's limit
 // (after every full GC), so setting it at run time takes effect from the next full GC on.
