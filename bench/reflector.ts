@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createLab } from '../test/helpers/netns.js';
+import { createLab, type Lab } from '../test/helpers/netns.js';
 import { BENCH_DIR, calicoYaml, childEnv, log, nthAddr, procStats, sleep, spawnTern, startCalicoBird, type Impl } from './lib.js';
 
 const RR_IP = '10.210.0.1';
@@ -37,6 +37,24 @@ export function reflectorTimeoutMs(count: number): number {
 
 interface ClientProc { child: ChildProcess; est: number; complete: number; cpuMs: number; listening: boolean; doneAt: number; last: string }
 
+/**
+ * Permanent ARP entries on the reflector for every client address (and on the clients for
+ * the reflector). The kernel's neighbour table is shared by all namespaces and holds 1 024
+ * dynamic entries (gc_thresh3): past it, packets to a client without an entry are dropped
+ * ("neighbor table overflow") and its session waits in TCP retransmission; at C=2500 that
+ * kept ~80 sessions from ever coming up, so no client was ever complete. Permanent entries
+ * are exempt from the limit (as for the mesh: `staticNeighbours` in test/helpers/netns.ts).
+ */
+async function staticNeighbours(lab: Lab, count: number, rrIf: string, clientsIf: string): Promise<void> {
+  const mac = async (host: string, dev: string) =>
+    /link\/ether ([0-9a-f:]+)/.exec((await lab.exec(host, 'ip', ['link', 'show', 'dev', dev])).stdout)![1]!;
+  const clientsMac = await mac('clients', clientsIf);
+  const batch = lab.path('neigh.txt');
+  writeFileSync(batch, Array.from({ length: count }, (_, i) => `neigh replace ${nthAddr(FIRST_CLIENT, i)} lladdr ${clientsMac} dev ${rrIf} nud permanent\n`).join(''));
+  await lab.exec('rr', 'ip', ['-batch', batch]);
+  await lab.exec('clients', 'ip', ['neigh', 'replace', RR_IP, 'lladdr', await mac('rr', rrIf), 'dev', clientsIf, 'nud', 'permanent']);
+}
+
 export async function reflectorOnce(impl: Impl, count: number): Promise<ReflectorRun> {
   const lab = createLab(undefined, { area: 'brr' });
   try {
@@ -46,6 +64,7 @@ export async function reflectorOnce(impl: Impl, count: number): Promise<Reflecto
     const batch = lab.path('addrs.txt');
     writeFileSync(batch, Array.from({ length: count }, (_, i) => `address add ${nthAddr(FIRST_CLIENT, i)}/16 dev ${l.b.ifName}\n`).join(''));
     await lab.exec('clients', 'ip', ['-batch', batch]);
+    await staticNeighbours(lab, count, l.a.ifName, l.b.ifName);
     // clients first: they listen, the reflector connects to each of them
     const nproc = Math.ceil(count / CLIENTS_PER_PROCESS);
     const procs: ClientProc[] = [];
