@@ -4,7 +4,7 @@
 //   listening socket one key per peer address (accepted sockets inherit the key); on a
 //   connecting socket before connect(), so the SYN is signed.
 // - GTSM (RFC 5082): IP_TTL / IPV6_UNICAST_HOPS 255 outgoing and IP_MINTTL /
-//   IPV6_MINHOPCOUNT 256 - hops incoming.
+//   IPV6_MINHOPCOUNT 256 - hops incoming; IP_TTL / IPV6_UNICAST_HOPS 1 for eBGP single-hop.
 // An outgoing socket is created here (socket(2), options, then handed to net.Socket({fd})
 // which binds and connects it), because net.connect creates its descriptor and calls
 // connect() in one step.
@@ -112,19 +112,20 @@ export function setMinTtl(fd: number, socketFamily: Family, minTtl: number): voi
 export interface TcpSecurity {
   /** TCP MD5 key (RFC 2385). */
   readonly md5Key?: string;
-  /** GTSM (RFC 5082): send with TTL 255 and drop segments with TTL below this. */
+  /** Outgoing TTL (hop limit) when not the kernel default: 255 with GTSM, 1 for eBGP single-hop. */
+  readonly ttl?: number;
+  /** GTSM (RFC 5082): drop segments with TTL below this. */
   readonly minTtl?: number;
 }
 
-/** Applies GTSM to a socket (accepted or about to connect). */
-export function applyGtsm(fd: number, socketFamily: Family, minTtl: number | undefined): void {
-  if (minTtl === undefined) return;
-  setTtl(fd, socketFamily, 255);
-  setMinTtl(fd, socketFamily, minTtl);
+/** Applies the outgoing TTL and the GTSM minimum TTL to a socket (accepted or about to connect). */
+export function applyTtl(fd: number, socketFamily: Family, sec: Pick<TcpSecurity, 'ttl' | 'minTtl'>): void {
+  if (sec.ttl !== undefined) setTtl(fd, socketFamily, sec.ttl);
+  if (sec.minTtl !== undefined) setMinTtl(fd, socketFamily, sec.minTtl);
 }
 
 /**
- * A TCP socket of `family` with the MD5 key for `peer` and GTSM set, not yet connected:
+ * A TCP socket of `family` with the MD5 key for `peer`, TTL and GTSM set, not yet connected:
  * call connect() on it (Node binds localAddress and connects the same descriptor).
  */
 export function securedSocket(family: Family, peer: string, sec: TcpSecurity): net.Socket {
@@ -133,7 +134,7 @@ export function securedSocket(family: Family, peer: string, sec: TcpSecurity): n
   if (fd < 0) throw new SockoptError('socket', l.errno());
   try {
     if (sec.md5Key !== undefined) setMd5Key(fd, family, peer, sec.md5Key);
-    applyGtsm(fd, family, sec.minTtl);
+    applyTtl(fd, family, sec);
     return new net.Socket({ fd, readable: true, writable: true });
   } catch (err) {
     l.close(fd);
