@@ -17,7 +17,7 @@
 //     the sessions stay up.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
 import { kernelRoutes, TERN_AS } from './fib-lab.js';
