@@ -19,16 +19,15 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
   Framer, decodeMessage, encodeMessage, forEachMessage, isBgpWireError, messageType, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
-  NotifCode, notificationCodes,
+  NotifCode,
 } from '../wire/index.js';
-import { CeaseSubcode } from '../wire/constants.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
-import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, ProtocolError, StopReason, TimerName } from './fsm.js';
+import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
 import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
@@ -36,40 +35,11 @@ import type { LocalOpenSettings } from './open.js';
 import { netConnect, socketErrorText, tcpSecurity } from './transport.js';
 import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
+import { connectionEnd, decodeErrorEvent, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
 
 export type Direction = 'outgoing' | 'incoming';
 
-export interface SessionCounters {
-  messagesIn: number;
-  messagesOut: number;
-  updatesIn: number;
-  updatesOut: number;
-  /** UPDATEs delivered with RFC 7606 discard / treat-as-withdraw outcomes. */
-  updateErrors: number;
-}
-
-/**
- * Why a connection failed, as BIRD's "last error" reports it, typed: the socket's error text,
- * a NOTIFICATION received or sent, a peer restarting, or why a configured session was not started (its detail names
- * secrets, never their values).
- * src/api/peer-display.ts renders it ("Socket: Connection refused", "Received: …").
- */
-export type LastError =
-  | { readonly kind: 'socket'; readonly message: string }
-  | { readonly kind: 'received' | 'sent'; readonly code: number; readonly subcode: number }
-  | { readonly kind: 'gracefulRestart' }
-  | { readonly kind: 'notStarted'; readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; readonly detail: string };
-
-/** How a connection ended; `lastError` is null when the end is no error (a stop, a collision's loser). */
-export interface SessionEnd {
-  readonly reason: DownReason;
-  readonly lastError: LastError | null;
-  readonly sent?: NotificationMessage;
-  readonly received?: NotificationMessage;
-  readonly wasEstablished: boolean;
-  /** RFC 7606 §5.3: the peer's routes of this session must go now (no graceful restart). */
-  readonly flushRoutes?: boolean;
-}
+export type { LastError, NotStartedReason, SessionCounters, SessionEnd } from './session-report.js';
 
 export interface SessionOptions {
   readonly spec: PeerSpec;
@@ -88,22 +58,6 @@ const CLOSE_GRACE_MS = 5_000;
 const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
 const PRE_OPEN_ENCODE: EncodeOptions = { fourOctetAs: false };
 
-/** RFC 8538 §5: the Cease subcodes sent as Hard Reset (6/9) when both sides set the N bit. */
-const HARD_RESET_SUBCODES: ReadonlySet<number> = new Set([
-  CeaseSubcode.MaximumPrefixesReached,
-  CeaseSubcode.AdministrativeShutdown,
-  CeaseSubcode.PeerDeconfigured,
-]);
-
-/** RFC 8538 §3: a Hard Reset carries the Cease it stands for (code, subcode, data) as its data. */
-function hardResetWrap(a: FsmAction): FsmAction {
-  if (a.type !== 'send' || a.message.type !== 'notification') return a;
-  const m = a.message;
-  if (m.code !== NotifCode.Cease || !HARD_RESET_SUBCODES.has(m.subcode)) return a;
-  const data = Buffer.concat([Buffer.from([m.code, m.subcode]), m.data]);
-  return { type: 'send', message: { type: 'notification', code: NotifCode.Cease, subcode: CeaseSubcode.HardReset, data } };
-}
-
 export class Session extends EventEmitter {
   readonly direction: Direction;
   readonly counters: SessionCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, updateErrors: 0 };
@@ -121,7 +75,7 @@ export class Session extends EventEmitter {
   private localOpen: OpenMessage;
   private sent: NotificationMessage | undefined;
   private received: NotificationMessage | undefined;
-  private readonly errorCauses = new Map<string, number>();
+  private readonly updateErrors: UpdateErrorLog;
   private readonly log: Logger;
   private failing = false;
   /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
@@ -133,6 +87,7 @@ export class Session extends EventEmitter {
     this.since = opts.clock.now();
     this.localOpen = buildOpen(opts.spec, opts.local());
     this.log = opts.logger.child({ conn: opts.direction });
+    this.updateErrors = new UpdateErrorLog(this.log);
   }
 
   get state(): BgpState {
@@ -276,15 +231,7 @@ export class Session extends EventEmitter {
 
   private describeEnd(reason: DownReason, actions: readonly FsmAction[], prev: BgpState): SessionEnd {
     for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
-    let lastError: LastError | null = null;
-    if (reason === 'connectionFailed') lastError = { kind: 'socket', message: this.socketError ?? 'Connection closed' };
-    else if (reason === 'notificationReceived' && this.received) lastError = { kind: 'received', code: this.received.code, subcode: this.received.subcode };
-    else if (reason === 'peerRestarted') lastError = { kind: 'gracefulRestart' };
-    else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision' || reason === 'internalError' || reason === 'prefixLimit')) {
-      lastError = { kind: 'sent', code: this.sent.code, subcode: this.sent.subcode };
-    }
-    const end: SessionEnd = { reason, lastError, wasEstablished: prev === 'Established', ...(this.flushRoutes ? { flushRoutes: true } : {}) };
-    return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
+    return connectionEnd(reason, prev, { socketError: this.socketError, sent: this.sent, received: this.received, flushRoutes: this.flushRoutes });
   }
 
   private run(a: FsmAction): void {
@@ -443,7 +390,9 @@ export class Session extends EventEmitter {
       if (!isBgpWireError(err)) throw err;
       this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
       if (err.flushRoutes) this.flushRoutes = true;
-      this.fire(this.decodeErrorEvent(type, err, frame));
+      const ev = decodeErrorEvent(type, err, frame);
+      if (ev.type === 'NotifMsg') this.received = ev.message;
+      this.fire(ev);
       return;
     }
     switch (msg.type) {
@@ -460,25 +409,13 @@ export class Session extends EventEmitter {
         return;
       case 'update':
         this.counters.updatesIn++;
-        if (msg.errors?.length) this.noteUpdateErrors(msg.errors);
+        if (msg.errors?.length) { this.counters.updateErrors++; this.updateErrors.note(msg.errors); }
         this.fire({ type: 'UpdateMsg', message: msg });
         return;
       case 'routeRefresh':
         this.fire({ type: 'RouteRefreshMsg', message: msg });
         return;
     }
-  }
-
-  private decodeErrorEvent(type: number | undefined, err: ProtocolError, frame: Buffer): FsmEvent {
-    if (type === MsgType.Notification) {
-      // A NOTIFICATION we cannot parse still ends the session, and is never answered (§6.4).
-      this.received = { type: 'notification', ...notificationCodes(frame), data: Buffer.alloc(0) };
-      return { type: 'NotifMsg', message: this.received };
-    }
-    if (err.code === NotifCode.MessageHeaderError) return { type: 'BGPHeaderErr', error: err };
-    if (type === MsgType.Open) return { type: 'BGPOpenMsgErr', error: err };
-    if (type === MsgType.RouteRefresh) return { type: 'RouteRefreshMsgErr', error: err };
-    return { type: 'UpdateMsgErr', error: err };
   }
 
   /** RFC 4271 §6.2 checks and capability negotiation, then the collision hook (§6.8). */
@@ -507,19 +444,8 @@ export class Session extends EventEmitter {
     this.fire({ type: 'BGPOpen', holdTime: n.holdTime, keepaliveTime: n.keepaliveTime });
   }
 
-  /** RFC 7606 downgrades: log each cause once (warn), count every occurrence. */
-  private noteUpdateErrors(errors: readonly { code: number; subcode: number; action: string; message: string }[]): void {
-    this.counters.updateErrors++;
-    for (const e of errors) {
-      const cause = `${e.code}/${e.subcode}/${e.action}`;
-      const n = (this.errorCauses.get(cause) ?? 0) + 1;
-      this.errorCauses.set(cause, n);
-      if (n === 1) this.log.warn('malformed UPDATE handled without reset (RFC 7606)', { event: 'updateErrorDowngraded', code: e.code, subcode: e.subcode, action: e.action, detail: e.message });
-    }
-  }
-
   /** Counts of RFC 7606 downgrades per cause ("code/subcode/action"). */
   updateErrorCauses(): ReadonlyMap<string, number> {
-    return this.errorCauses;
+    return this.updateErrors.causes;
   }
 }
