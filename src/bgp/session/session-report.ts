@@ -1,12 +1,12 @@
 // What a session reports and how a connection ends: message counters, RFC 7606 downgrades
 // per cause (each logged once), the typed "last error" (BIRD's) and SessionEnd, as pure
-// functions of what the session saw; the FSM event for a message that failed to decode, and
-// RFC 8538's Hard Reset wrapping of the Ceases it covers.
+// functions of what the session saw, and RFC 8538's Hard Reset wrapping of the Ceases it
+// covers.
 import { CeaseSubcode } from '../wire/constants.js';
-import { MsgType, NotifCode, notificationCodes } from '../wire/index.js';
+import { NotifCode } from '../wire/index.js';
 import type { NotificationMessage } from '../wire/types.js';
 import type { Logger } from '../../util/log.js';
-import type { BgpState, DownReason, FsmAction, FsmEvent, ProtocolError } from './fsm.js';
+import type { BgpState, DownReason, FsmAction } from './fsm.js';
 
 export interface SessionCounters {
   messagesIn: number;
@@ -82,21 +82,6 @@ export function connectionEnd(reason: DownReason, prev: BgpState, e: EndEvidence
   }
   const end: SessionEnd = { reason, lastError, wasEstablished: prev === 'Established', ...(e.flushRoutes ? { flushRoutes: true } : {}) };
   return { ...end, ...(e.sent ? { sent: e.sent } : {}), ...(e.received ? { received: e.received } : {}) };
-}
-
-/**
- * The FSM event for a message of `type` that failed to decode with `err`. A NOTIFICATION we
- * cannot parse still ends the session and is never answered (RFC 4271 §6.4): the event
- * carries it as received (codes only).
- */
-export function decodeErrorEvent(type: number | undefined, err: ProtocolError, frame: Buffer): FsmEvent {
-  if (type === MsgType.Notification) {
-    return { type: 'NotifMsg', message: { type: 'notification', ...notificationCodes(frame), data: Buffer.alloc(0) } };
-  }
-  if (err.code === NotifCode.MessageHeaderError) return { type: 'BGPHeaderErr', error: err };
-  if (type === MsgType.Open) return { type: 'BGPOpenMsgErr', error: err };
-  if (type === MsgType.RouteRefresh) return { type: 'RouteRefreshMsgErr', error: err };
-  return { type: 'UpdateMsgErr', error: err };
 }
 
 /** RFC 8538 §5: the Cease subcodes sent as Hard Reset (6/9) when both sides set the N bit. */

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  Framer, decodeMessage, encodeMessage, forEachMessage, isBgpWireError, messageType, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
+  Framer, encodeMessage, forEachMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
   NotifCode,
 } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
@@ -32,10 +32,11 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { netConnect, socketErrorText, tcpSecurity } from './transport.js';
+import { closeGracefully, netConnect, socketErrorText, tcpSecurity } from './transport.js';
 import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
-import { connectionEnd, decodeErrorEvent, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
+import { connectionEnd, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
+import { frameOutcome } from './intake.js';
 
 export type Direction = 'outgoing' | 'incoming';
 
@@ -53,8 +54,6 @@ export interface SessionOptions {
   readonly onOpen?: (session: Session, negotiated: Negotiated) => boolean;
 }
 
-/** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
-const CLOSE_GRACE_MS = 5_000;
 const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
 const PRE_OPEN_ENCODE: EncodeOptions = { fourOctetAs: false };
 
@@ -287,7 +286,7 @@ export class Session extends EventEmitter {
     const spec = this.opts.spec;
     const where = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
     const security = tcpSecurity(spec);
-    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, minTtl: security.minTtl });
+    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, ttl: security.ttl, minTtl: security.minTtl });
     let sock: Duplex;
     try {
       sock = (this.opts.connect ?? netConnect)({ ...where, security });
@@ -344,14 +343,7 @@ export class Session extends EventEmitter {
     const sock = this.socket;
     if (!sock) return;
     this.socket = null;
-    if (sock.destroyed) return;
-    if ((sock as { connecting?: boolean }).connecting) {
-      sock.destroy();
-      return;
-    }
-    sock.end(); // flushes a final NOTIFICATION, then FIN
-    const t = this.opts.clock.setTimer(CLOSE_GRACE_MS, () => sock.destroy());
-    sock.once('close', () => t.cancel());
+    closeGracefully(sock, this.opts.clock);
   }
 
   private onData(sock: Duplex, chunk: Buffer): void {
@@ -371,51 +363,24 @@ export class Session extends EventEmitter {
 
   private onFrame(frame: Buffer): void {
     this.counters.messagesIn++;
-    const type = messageType(frame, 0);
-    // RFC 6608: a message the state does not expect is an FSM error (5/1, 5/2, 5/3) whether
-    // or not its body would parse, so it is not decoded (a malformed one would get 3/x or 2/x).
-    const st = this.fsm.state;
-    if (type === MsgType.Open && st !== 'OpenSent') {
-      this.fire({ type: 'UnexpectedOpen' });
-      return;
-    }
-    if ((type === MsgType.Update || type === MsgType.RouteRefresh) && (st === 'OpenSent' || st === 'OpenConfirm')) {
-      this.fire({ type: 'UnexpectedMessage' });
-      return;
-    }
-    let msg: BgpMessage;
-    try {
-      msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
-    } catch (err) {
-      if (!isBgpWireError(err)) throw err;
-      this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
+    const out = frameOutcome(frame, this.fsm.state, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
+    if (out.kind === 'open') { this.onOpen(out.message); return; }
+    if (out.kind === 'malformed') {
+      const err = out.error;
+      this.log.warn('malformed message', { event: 'decodeError', type: out.type, code: err.code, subcode: err.subcode, detail: err.message });
       if (err.flushRoutes) this.flushRoutes = true;
-      const ev = decodeErrorEvent(type, err, frame);
-      if (ev.type === 'NotifMsg') this.received = ev.message;
-      this.fire(ev);
-      return;
-    }
-    switch (msg.type) {
-      case 'open':
-        this.onOpen(msg);
-        return;
-      case 'keepalive':
-        this.fire({ type: 'KeepAliveMsg' });
-        return;
-      case 'notification':
+      if (out.event.type === 'NotifMsg') this.received = out.event.message;
+    } else if (out.kind === 'message') {
+      const msg = out.message;
+      if (msg.type === 'notification') {
         this.received = msg;
         this.log.log(msg.code === NotifCode.Cease ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
-        this.fire({ type: 'NotifMsg', message: msg });
-        return;
-      case 'update':
+      } else if (msg.type === 'update') {
         this.counters.updatesIn++;
         if (msg.errors?.length) { this.counters.updateErrors++; this.updateErrors.note(msg.errors); }
-        this.fire({ type: 'UpdateMsg', message: msg });
-        return;
-      case 'routeRefresh':
-        this.fire({ type: 'RouteRefreshMsg', message: msg });
-        return;
+      }
     }
+    this.fire(out.event);
   }
 
   /** RFC 4271 §6.2 checks and capability negotiation, then the collision hook (§6.8). */
