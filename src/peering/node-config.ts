@@ -2,19 +2,15 @@
 // Snapshot by deriveNodeConfig(). Internal types: no Calico field names beyond this file's
 // documentation.
 import type { Family } from '../net/prefix.js';
+import type { NodeAddress } from '../model/bgp.js';
 import type { PeerSpec } from './peer-spec.js';
 import type { PrefixCommunities } from './filter-spec.js';
 import type { ServiceRoutes } from './filters.js';
 
 export type EncapMode = 'never' | 'always' | 'crossSubnet';
 
-export interface AddressConfig {
-  /** Canonical address, e.g. "10.0.0.11". */
-  readonly address: string;
-  readonly prefixLength: number;
-  /** Canonical subnet, e.g. "10.0.0.0/24" (CrossSubnet decisions). */
-  readonly network: string;
-}
+/** This node's address with its length (the model's NodeAddress). */
+export type AddressConfig = NodeAddress;
 
 export interface PoolConfig {
   /** Canonical prefix. */
