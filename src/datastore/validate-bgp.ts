@@ -68,15 +68,7 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
       if (spec[k] !== undefined && spec[k] !== null) c.fail(join('spec', k), 'requires the node-to-node mesh (spec.nodeToNodeMeshEnabled is false)');
     }
   }
-  const meshPw = c.optObject(spec, 'nodeMeshPassword', 'spec');
-  if (meshPw) {
-    c.knownFields(meshPw, ['secretKeyRef'], 'spec.nodeMeshPassword');
-    const ref = c.optObject(meshPw, 'secretKeyRef', 'spec.nodeMeshPassword');
-    if (ref) {
-      c.requiredString(ref, 'name', 'spec.nodeMeshPassword.secretKeyRef');
-      c.requiredString(ref, 'key', 'spec.nodeMeshPassword.secretKeyRef');
-    }
-  }
+  passwordRef(c, spec, 'nodeMeshPassword');
   c.optOneOf(spec, 'logSeverityScreen', 'spec', SEVERITIES);
   c.optBool(spec, 'nodeToNodeMeshEnabled', 'spec');
   if (spec.asNumber !== undefined && spec.asNumber !== null) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
@@ -165,15 +157,7 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   }
   c.optInt(spec, 'numAllowedLocalASNumbers', 'spec', 0, 255);
   c.optInt(spec, 'ttlSecurity', 'spec', 0, 255);
-  const pw = c.optObject(spec, 'password', 'spec');
-  if (pw) {
-    c.knownFields(pw, ['secretKeyRef'], 'spec.password');
-    const ref = c.optObject(pw, 'secretKeyRef', 'spec.password');
-    if (ref) {
-      c.requiredString(ref, 'name', 'spec.password.secretKeyRef');
-      c.requiredString(ref, 'key', 'spec.password.secretKeyRef');
-    }
-  }
+  passwordRef(c, spec, 'password');
   c.optArray(spec, 'filters', 'spec')?.forEach((v, i) => c.dnsName(v, join('spec.filters', i)));
   const reach = nonEmpty(spec.reachableBy);
   if (reach !== undefined) {
@@ -256,6 +240,19 @@ export function validateBlockAffinitySpec(c: Checker, spec: Obj): Obj {
   const out: Obj = { ...spec, cidr: canonicalPrefix(cidr) };
   accepted(c, () => parseBlockAffinity(asResource(c, 'BlockAffinity', out)));
   return out;
+}
+
+/** `{secretKeyRef: {name, key}}` (BGPPeer password, BGPConfiguration nodeMeshPassword). */
+function passwordRef(c: Checker, spec: Obj, key: string): void {
+  const pw = c.optObject(spec, key, 'spec');
+  if (!pw) return;
+  const p = join('spec', key);
+  c.knownFields(pw, ['secretKeyRef'], p);
+  const ref = c.optObject(pw, 'secretKeyRef', p);
+  if (ref) {
+    c.requiredString(ref, 'name', join(p, 'secretKeyRef'));
+    c.requiredString(ref, 'key', join(p, 'secretKeyRef'));
+  }
 }
 
 function nonEmpty(v: unknown): unknown {

@@ -213,14 +213,14 @@ export function parseBgpPeer(r: BGPPeerResource): BgpPeer {
   const localWorkloadSelector = selector('localWorkloadSelector');
   const conflict = bgpPeerConflict(s);
   if (conflict) fail(conflict.field, conflict.reason);
-  let peerIP: PeerIP | undefined;
-  if (given(s.peerIP)) {
+  const parsed = <T>(field: string, parse: () => T): T => {
     try {
-      peerIP = parsePeerIP(s.peerIP.trim());
+      return parse();
     } catch (e) {
-      fail('spec.peerIP', errorMessage(e));
+      return fail(field, errorMessage(e));
     }
-  }
+  };
+  const peerIP: PeerIP | undefined = given(s.peerIP) ? parsed('spec.peerIP', () => parsePeerIP(s.peerIP!.trim())) : undefined;
   for (const key of ['asNumber', 'localASNumber'] as const) {
     const v = s[key];
     if (v !== undefined && v !== null && !isValidAs(v)) fail(`spec.${key}`, `must be an integer 1..4294967295, got ${JSON.stringify(v)}`);
@@ -233,17 +233,10 @@ export function parseBgpPeer(r: BGPPeerResource): BgpPeer {
   };
   const maxRestartTime = seconds('maxRestartTime');
   const keepaliveTime = seconds('keepaliveTime');
-  let reachableBy: string | undefined;
-  if (given(s.reachableBy)) {
-    try {
-      reachableBy = canonicalAddress(s.reachableBy.trim());
-    } catch (e) {
-      fail('spec.reachableBy', errorMessage(e));
-    }
-    // confd skips the BGPPeer when reachableBy and peerIP are of different families.
-    if (peerIP && familyOf(reachableBy!) !== peerIP.family) {
-      fail('spec.reachableBy', `"${s.reachableBy.trim()}" and spec.peerIP are of different address families`);
-    }
+  const reachableBy = given(s.reachableBy) ? parsed('spec.reachableBy', () => canonicalAddress(s.reachableBy!.trim())) : undefined;
+  // confd skips the BGPPeer when reachableBy and peerIP are of different families.
+  if (reachableBy !== undefined && peerIP && familyOf(reachableBy) !== peerIP.family) {
+    fail('spec.reachableBy', `"${s.reachableBy!.trim()}" and spec.peerIP are of different address families`);
   }
   const refused: ModelError[] = [];
   let maxPrefixes: { ipv4?: number; ipv6?: number } | undefined;
