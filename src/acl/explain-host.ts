@@ -52,7 +52,8 @@ function firstMatch(rules: readonly AclRule[], pkt: Packet): AclRule | null {
 }
 
 /** Host endpoint policy's verdict for `pkt` on `hep` along `path`. */
-export function evaluateHostEndpoint(model: AclModel, hep: AclHostEndpoint, path: HostPath, pkt: Packet, failsafe: HostFailsafe = DEFAULT_FAILSAFE): DirectionResult {
+export function evaluateHostEndpoint(model: AclModel, hep: AclHostEndpoint, path: HostPath, pkt: Packet, failsafe: HostFailsafe | undefined = DEFAULT_FAILSAFE): DirectionResult {
+  failsafe ??= DEFAULT_FAILSAFE;
   const d: Direction = path === 'to-host' || path === 'forward-in' ? 'ingress' : 'egress';
   const notes: string[] = [];
   const endpoint = `HostEndpoint ${hep.key} (${hep.iface === '*' ? 'all interfaces' : hep.iface})`;

@@ -21,7 +21,7 @@ import { buildModel, type AclEndpoint, type AclModel } from './model.js';
 import { protocolName, protocolNumber, PROTOCOLS, type AclRule, type Direction, type EntityMatch, type IpVersion, type NamedPortSet, type Nets } from './rules.js';
 import { DEFAULT_RENDER, type EndpointToHostAction } from './render.js';
 import type { AclHostEndpoint } from './hostendpoints.js';
-import { evaluateHostEndpoint, hostEndpointFor } from './explain-host.js';
+import { evaluateHostEndpoint, hostEndpointFor, type HostFailsafe } from './explain-host.js';
 
 export interface Flow {
   readonly protocol: number;
@@ -198,7 +198,10 @@ function addressFor(side: Side, v: IpVersion): string | null {
   return n ? n.slice(0, n.indexOf('/')) : null;
 }
 
-export function explainFlow(model: AclModel, srcText: string, dstText: string, flow: Flow, egressToHostAction: EndpointToHostAction = DEFAULT_RENDER.endpointToHostAction): ExplainResult {
+export function explainFlow(
+  model: AclModel, srcText: string, dstText: string, flow: Flow,
+  egressToHostAction: EndpointToHostAction = DEFAULT_RENDER.endpointToHostAction, failsafe?: HostFailsafe,
+): ExplainResult {
   const src = resolveSide(model, srcText);
   const dst = resolveSide(model, dstText);
   const order: IpVersion[] = flow.protocol === PROTOCOLS.icmpv6 ? [6] : flow.protocol === PROTOCOLS.icmp ? [4] : [4, 6];
@@ -206,14 +209,14 @@ export function explainFlow(model: AclModel, srcText: string, dstText: string, f
   if (v === undefined) throw new DaemonError('ERR_ACL_FLOW', `${src.label} and ${dst.label} have no address family in common for ${protocolName(flow.protocol)}`);
   const packet: Packet = { ...flow, family: v, src: addressFor(src, v)!, dst: addressFor(dst, v)! };
   const toHost = !dst.ep && src.ep !== null && (model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst);
-  let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : src.hep ? evaluateHostEndpoint(model, src.hep, 'from-host', packet) : null;
+  let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : src.hep ? evaluateHostEndpoint(model, src.hep, 'from-host', packet, failsafe) : null;
   if (toHost && egress && egressToHostAction === 'Drop') {
     egress = { ...egress, allowed: false, reason: `DefaultEndpointToHostAction Drop (traffic to its own node ${src.ep!.node}; egress policy: ${egress.allowed ? 'allowed' : 'dropped'} by ${egress.reason})` };
   }
   const hostIngress = dst.hep && !(src.ep && src.ep.node === dst.hep.node) ? dst.hep : null;
   const ingress = egress !== null && !egress.allowed ? null
     : dst.ep ? evaluateDirection(model, dst.ep, 'ingress', packet)
-      : hostIngress ? evaluateHostEndpoint(model, hostIngress, 'to-host', packet) : null;
+      : hostIngress ? evaluateHostEndpoint(model, hostIngress, 'to-host', packet, failsafe) : null;
   const allowed = (egress?.allowed ?? true) && (ingress?.allowed ?? true);
   const lines = [`${src.label} (${packet.src}) -> ${dst.label}${toHost ? ` (its node ${src.ep!.node})` : ''} (${packet.dst}) ${flowText(flow)}: ${allowed ? 'ALLOWED' : 'DROPPED'}`];
   const describe = (r: DirectionResult | null, d: Direction, side: Side): void => {
@@ -236,7 +239,7 @@ export function flowText(f: Flow): string {
 }
 
 /** explain(snapshot, "default/pod-a", "10.65.0.7", "tcp/5432") */
-export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow, toHost?: EndpointToHostAction): ExplainResult {
+export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow, toHost?: EndpointToHostAction, failsafe?: HostFailsafe): ExplainResult {
   const f = typeof flow === 'object' ? flow : parseFlow(flow);
-  return explainFlow(buildModel(snapshot), src, dst, f, toHost);
+  return explainFlow(buildModel(snapshot), src, dst, f, toHost, failsafe);
 }

@@ -15,6 +15,7 @@
 //   addresses, which tern does not read: it is reported and not enforced.
 // - Failsafe ports default to Felix's FailsafeInboundHostPorts / FailsafeOutboundHostPorts.
 import type { Snapshot } from '../model/types.js';
+import { DaemonError } from '../util/errors.js';
 import type { Labels } from '../selector/index.js';
 import type { Entity } from './entities.js';
 import type { Direction, Nets } from './rules.js';
@@ -60,11 +61,19 @@ export function parseFailsafe(text: string): FailsafePort[] {
     const proto = parts.length > 1 ? parts[0]! : 'tcp';
     const port = Number(parts[parts.length - 1]);
     if ((proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new Error(`failsafe port "${item.trim()}" is not PROTOCOL:PORT (tcp, udp or sctp)`);
+      throw new DaemonError('ERR_ACL_FAILSAFE', `failsafe port "${item.trim()}" is not PROTOCOL:PORT (tcp, udp or sctp)`);
     }
     out.push({ protocol: proto, port });
   }
   return out;
+}
+
+/** Render options for failsafe lists given as text (flag or FELIX_FAILSAFE*); absent = Felix's defaults. */
+export function failsafeOptions(inbound: string | undefined, outbound: string | undefined): { failsafeInbound?: FailsafePort[]; failsafeOutbound?: FailsafePort[] } {
+  return {
+    ...(inbound !== undefined ? { failsafeInbound: parseFailsafe(inbound) } : {}),
+    ...(outbound !== undefined ? { failsafeOutbound: parseFailsafe(outbound) } : {}),
+  };
 }
 
 /** What model.ts knows of a policy, enough to place it at a host endpoint's stages. */

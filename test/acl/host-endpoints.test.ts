@@ -6,7 +6,7 @@ import { buildModel } from '../../src/acl/model.js';
 import { renderTable, tableScript } from '../../src/acl/render.js';
 import { explain } from '../../src/acl/explain.js';
 import { evaluateHostEndpoint } from '../../src/acl/explain-host.js';
-import { parseFailsafe } from '../../src/acl/hostendpoints.js';
+import { failsafeOptions, parseFailsafe } from '../../src/acl/hostendpoints.js';
 import type { Packet } from '../../src/acl/explain.js';
 import { ALLOW_ALL, gnp, hep, np, profile, snapshot, threePods } from './fixtures/resources.js';
 import type { GlobalNetworkPolicyResource, HostEndpointResource } from '../../src/model/types.js';
@@ -60,6 +60,11 @@ t.test('failsafe port lists parse as Felix writes them', async (t) => {
   t.same(parseFailsafe('tcp:22, udp:68,179'), [{ protocol: 'tcp', port: 22 }, { protocol: 'udp', port: 68 }, { protocol: 'tcp', port: 179 }]);
   t.same(parseFailsafe('none'), []);
   t.throws(() => parseFailsafe('icmp:1'), /PROTOCOL:PORT/);
+  t.same(failsafeOptions(undefined, 'none'), { failsafeOutbound: [] });
+  const s = snapshot({ heps: [ETH0], gnps: [denyIn(22)] });
+  t.equal(explain(s, '192.168.77.1', '192.168.77.2', 'tcp/22').allowed, true, 'tcp/22 is failsafe by default');
+  t.match(explain(s, '192.168.77.1', '192.168.77.2', 'tcp/22', 'Drop', { inbound: parseFailsafe('tcp:2222'), outbound: [] }),
+    { allowed: false, ingress: { reason: /deny-22/ } }, 'not with another inbound list');
 });
 
 t.test('render: hooks, dispatch by interface, failsafe first, untracked and preDNAT verdicts', async (t) => {
