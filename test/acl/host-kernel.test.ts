@@ -9,7 +9,7 @@ import { NftCommand } from '../../src/acl/nft.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { GlobalNetworkPolicyResource, Snapshot } from '../../src/model/types.js';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { ALLOW_ALL, gnp, hep, profile, snapshot, wep } from './fixtures/resources.js';
 
 const SERVER = "const net=require('net');for(const p of process.argv.slice(1))net.createServer((s)=>s.end('ok')).listen(+p,()=>console.log('listening '+p));";
