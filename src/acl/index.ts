@@ -42,3 +42,5 @@ export { NftCommand, NftTable, AclError, type NftRunner, type ApplyMode } from '
 export { explain, explainFlow, parseFlow, evaluateDirection, type ExplainResult, type DirectionResult, type Flow } from './explain.js';
 export { runAclCompanion, runAclExplain, type AclRunArgs, type AclRunDeps, type AclExplainArgs, type AclSource } from './cli.js';
 export { RuleError } from './rules.js';
+export { parseFailsafe, failsafeOptions, FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type AclHostEndpoint, type FailsafePort, type HostStage } from './hostendpoints.js';
+export { evaluateHostEndpoint, type HostPath } from './explain-host.js';
