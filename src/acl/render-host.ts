@@ -23,7 +23,8 @@
 // for every other non-workload interface; `goto` so that a chain that does not decide leaves
 // the base chain's policy (accept) in force.
 //
-// Endpoint chains: tracked ones start with established/related accept; then the failsafe ports
+// Endpoint chains: tracked ones start with established/related accept and invalid drop (as
+// Felix's conntrack rules); then the failsafe ports
 // (raw: both directions' ports, source ports for replies); then each tier inline: clear the pass
 // bit, jump to each policy while the pass bit is clear, end of tier drop (normal and forward
 // only; untracked and preDNAT tiers end in Pass). Normal chains then run the profiles and drop;
@@ -122,14 +123,14 @@ export function renderHostEndpoints(model: AclModel, o: HostRenderOptions, exist
       const name = hostChain('hpi', h.iface);
       chains.push({
         name, comment: comment('preDNAT ingress'),
-        rules: [...failsafe(o.failsafeInbound, null), ...tierRules(o, s.preDNAT.ingress, (k) => policyOnce(k, 'ingress', preDnatPolicyChain(k), `meta mark set meta mark | ${accept} accept`), false)],
+        rules: ['ct state invalid drop', ...failsafe(o.failsafeInbound, null), ...tierRules(o, s.preDNAT.ingress, (k) => policyOnce(k, 'ingress', preDnatPolicyChain(k), `meta mark set meta mark | ${accept} accept`), false)],
       });
       route(dispatch.prednat!, 'iifname', h, name);
     }
     for (const d of ['ingress', 'egress'] as const) {
       const name = hostChain(d === 'ingress' ? 'hi' : 'ho', h.iface);
       const tiers = s.normal[d];
-      const rules = ['ct state established,related accept', ...failsafe(d === 'ingress' ? o.failsafeInbound : o.failsafeOutbound, null)];
+      const rules = ['ct state established,related accept', 'ct state invalid drop', ...failsafe(d === 'ingress' ? o.failsafeInbound : o.failsafeOutbound, null)];
       rules.push(...tierRules(o, tiers, (k) => policyOnce(k, d, policyChain(d, k), 'accept'), true));
       for (const p of h.profiles) rules.push(`jump ${policyOnce(p, d, profileChain(d, p), 'accept', true)}`);
       rules.push(tiers.length === 0 && h.profiles.length === 0
@@ -141,7 +142,7 @@ export function renderHostEndpoints(model: AclModel, o: HostRenderOptions, exist
     for (const d of ['ingress', 'egress'] as const) {
       const name = hostChain(d === 'ingress' ? 'hfi' : 'hfo', h.iface);
       const tiers = s.forward[d];
-      const rules = ['ct state established,related accept'];
+      const rules = ['ct state established,related accept', 'ct state invalid drop'];
       if (tiers.length === 0) rules.push(`accept comment "no applyOnForward policy: forwarded traffic allowed"`);
       else rules.push(...tierRules(o, tiers, (k) => policyOnce(k, d, policyChain(d, k), 'accept'), true));
       chains.push({ name, comment: comment(`forwarded ${d}`), rules });

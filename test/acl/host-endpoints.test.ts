@@ -80,7 +80,7 @@ t.test('render: hooks, dispatch by interface, failsafe first, untracked and preD
   t.match(script, /chain tern-hep-in \{\n\t\ttype filter hook input priority filter \+ 12; policy accept;\n\t\tiifname "cali\*" accept\n\t\tmeta mark & 0x00010000 == 0x00010000 accept\n\t\tiifname "eth0" goto tern-hi-eth0\n\t\tgoto tern-hi-_-[0-9a-f]{8}\n/, 'named interface first, then *');
   t.match(script, /chain tern-upi-u \{[^}]*th dport 9000 meta mark set meta mark \| 0x00010000 notrack accept/);
   t.match(script, /chain tern-dpi-d \{[^}]*th dport 7000 meta mark set meta mark \| 0x00010000 accept/);
-  t.match(script, /chain tern-hi-eth0 \{[^}]*ct state established,related accept\n\t\ttcp dport \{ 22, 179, 2379, 2380, 5473, 6443, 6666, 6667 \} accept[\s\S]*?jump tern-pi-deny-8080\n[^}]*drop comment "end of tier default"/);
+  t.match(script, /chain tern-hi-eth0 \{[^}]*ct state established,related accept\n\t\tct state invalid drop\n\t\ttcp dport \{ 22, 179, 2379, 2380, 5473, 6443, 6666, 6667 \} accept[\s\S]*?jump tern-pi-deny-8080\n[^}]*drop comment "end of tier default"/);
   t.match(script, /chain tern-hfi-eth0 \{[^}]*accept comment "no applyOnForward policy/);
   t.match(script, /chain tern-hi-_-[0-9a-f]{8} \{[\s\S]*?jump tern-pri-allow-all\n\t\tdrop comment "no profile allowed"/, 'profiles of the * endpoint');
   const noFailsafe = tableScript(renderTable(m, { failsafeInbound: [], failsafeOutbound: [] }));
