@@ -16,7 +16,7 @@
 //   the caller in place. An idle system pays one wake-up per event (no timer, no batching);
 //   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs.
 // Invariant: an fd is closed only when no poll(2) is running on it.
-import { createRequire } from 'node:module';
+import { loadKoffi } from '../runtime/koffi.js';
 import { KernelError } from '../util/errors.js';
 
 const AF_NETLINK = 16;
@@ -67,7 +67,7 @@ let libc: Libc | undefined;
 function loadLibc(): Libc {
   if (libc) return libc;
   // loaded on first use: a daemon without a FIB (--no-fib) and the CLI never pay for it
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  const koffi = loadKoffi() as unknown as typeof import('koffi');
   const lib = koffi.load('libc.so.6');
   const poll = lib.func('int poll(void *fds, uint64_t nfds, int timeout)');
   libc = {

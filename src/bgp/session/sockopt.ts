@@ -15,7 +15,7 @@
 // - koffi is loaded on first use: a node without MD5/GTSM peers never loads it, and a node
 //   where it cannot load reports `unavailable()` instead of failing to start.
 // - Linux only (the option numbers and struct tcp_md5sig layout are Linux's).
-import { createRequire } from 'node:module';
+import { loadKoffi } from '../../runtime/koffi.js';
 import * as net from 'node:net';
 import { parseAddress, type Family } from '../../net/prefix.js';
 
@@ -51,7 +51,7 @@ function load(): Libc | null {
   if (libc !== undefined) return libc;
   try {
     if (process.platform !== 'linux') throw new Error(`needs Linux (this is ${process.platform})`);
-    const koffi = createRequire(import.meta.url)('koffi') as {
+    const koffi = loadKoffi() as unknown as {
       load(name: string): { func(sig: string): (...a: unknown[]) => number };
       errno(): number;
     };
