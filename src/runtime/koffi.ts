@@ -5,29 +5,26 @@
 // measured 2026-12-06: `require('koffi')` cost 16–18 ms of CPU more than `node -e 0`,
 // requiring its prebuilt koffi.node directly 6–1 ms. The JavaScript entry adds only
 // deprecated aliases around the native module; tern uses load(), func() and errno(), which
-// the native module has itself. Any other platform, or a prebuilt that does not load (musl),
+// the native module has itself (src/util/libc.ts). Any other platform, or a prebuilt that does not load (musl),
 // goes through require('koffi'), which knows them all.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export interface KoffiLib { func(signature: string): (...args: never[]) => unknown }
-export interface Koffi { load(name: string): KoffiLib; errno(): number; version: string }
+let koffi: unknown;
 
-let koffi: Koffi | undefined;
-
-/** koffi (throws what require('koffi') throws when it cannot be loaded). */
-export function loadKoffi(): Koffi {
+/** koffi's module (typed by its user, src/util/libc.ts); throws what require('koffi') throws. */
+export function loadKoffi(): unknown {
   if (koffi) return koffi;
   const require = createRequire(import.meta.url);
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
     try {
       const root = dirname(require.resolve('koffi'));
       const pkg = require(join(root, 'package.json')) as { version: string };
-      const native = require(join(root, 'build', 'koffi', `linux_${process.arch}`, 'koffi.node')) as Koffi;
+      const native = require(join(root, 'build', 'koffi', `linux_${process.arch}`, 'koffi.node')) as { version?: string };
       if (native.version === pkg.version) return (koffi = native);
     } catch {
       // not this layout or not loadable here: koffi's own loader below
     }
   }
-  return (koffi = require('koffi') as Koffi);
+  return (koffi = require('koffi') as unknown);
 }
