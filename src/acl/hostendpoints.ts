@@ -48,6 +48,12 @@ export interface AclHostEndpoint {
 
 export interface FailsafePort { readonly protocol: 'tcp' | 'udp' | 'sctp'; readonly port: number }
 
+/**
+ * The profile libcalico-go synthesizes in every datastore (allow all ingress and egress);
+ * Calico's automatic host endpoints carry it. model.ts adds it when the datastore has none.
+ */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
+
 /** Felix's defaults (config_params.go). */
 export const FAILSAFE_INBOUND: readonly FailsafePort[] = parseFailsafe('tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667');
 export const FAILSAFE_OUTBOUND: readonly FailsafePort[] = parseFailsafe('udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667');

@@ -27,7 +27,7 @@ import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
 import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
-import { hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
@@ -151,6 +151,10 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
   for (const [key, r] of snap.profiles) {
     profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
     yield;
+  }
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
+    const allow = { ingress: [{ action: 'Allow' as const }], egress: [{ action: 'Allow' as const }], types: ['Ingress' as const, 'Egress' as const] };
+    profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, 'Profile', DEFAULT_ALLOW_PROFILE, DEFAULT_TIER, undefined, allow));
   }
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);

@@ -97,6 +97,10 @@ t.test('verdicts: Deny blocks a port, failsafe stays open, default deny without 
   t.equal(evaluateHostEndpoint(m, h, 'from-host', tcp(179, 40000, '192.168.77.2', '192.168.77.1')).allowed, true, 'outbound failsafe tcp/179');
   const open = model([], [hep('all', {}, { node: 'host-b', interfaceName: '*', profiles: ['allow-all'] })]);
   t.equal(evaluateHostEndpoint(open, open.hostEndpoints[0]!, 'to-host', tcp(8080)).allowed, true, 'a profile that allows');
+  const auto = model([], [hep('node-auto', {}, { node: 'host-b', interfaceName: '*', profiles: ['projectcalico-default-allow'] })], []);
+  t.match(evaluateHostEndpoint(auto, auto.hostEndpoints[0]!, 'to-host', tcp(8080)), { allowed: true, reason: /profile projectcalico-default-allow/ },
+    'Calico\'s built-in projectcalico-default-allow profile, absent from the datastore, allows (automatic host endpoints)');
+  t.match(tableScript(renderTable(auto)), /chain tern-pri-projectcalico-default-allow \{[^}]*\n\t\taccept\n/);
   const r = explain(snapshot({ heps: [ETH0], gnps: [denyIn(8080)] }), '192.168.77.1', '192.168.77.2', 'tcp/8080');
   t.match(r, { allowed: false, ingress: { endpoint: /HostEndpoint hb-eth0/, reason: /deny-8080 .*rule 1/ } });
   t.equal(explain(snapshot({ heps: [ETH0], gnps: [denyIn(8080)] }), '192.168.77.1', 'hb-eth0', 'tcp/22').allowed, true, 'by name');
