@@ -8,7 +8,7 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig } from '../peering/derive.js';
+import { deriveNodeConfig, sameDeriveInputs } from '../peering/derive.js';
 import { secretResolver } from '../peering/secrets.js';
 import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
@@ -321,9 +321,13 @@ export class Daemon {
 
   private onSnapshot(snapshot: Snapshot): void {
     this.warnIgnoredKinds(snapshot);
+    const prev = this.snapshot;
     this.snapshot = snapshot;
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
+    // Another node's block affinity (or a policy) changed: this node's configuration is the
+    // same, so there is nothing to derive or reconcile.
+    if (prev && this.configErrors.length === 0 && sameDeriveInputs(prev, snapshot, this.opts.nodeName)) return;
     this.reconfigure(snapshot);
   }
 
