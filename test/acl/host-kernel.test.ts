@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import { AclCompanion } from '../../src/acl/companion.js';
 import { explain } from '../../src/acl/explain.js';
 import { NftCommand } from '../../src/acl/nft.js';
+import { IpAddrCommand } from '../../src/acl/interfaces.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { GlobalNetworkPolicyResource, HostEndpointResource, Snapshot } from '../../src/model/types.js';
@@ -38,7 +39,9 @@ t.test('host endpoint policy in network namespaces', async (t) => {
     const srv = lab.spawn(host, 'node', ['-e', SERVER, ...ports], { env: PLAIN_ENV });
     await lab.waitFor(() => ports.every((p) => srv.log().includes(`listening ${p}`)), { what: `${host} servers` });
   }
-  const companion = new AclCompanion({ nodeName: 'host-b', logger: silentLogger(), clock: systemClock, resyncMs: 3_600_000, nft: new NftCommand({ netns: lab.ns('hb') }) });
+  const companion = new AclCompanion({ nodeName: 'host-b', logger: silentLogger(), clock: systemClock, resyncMs: 3_600_000, nft: new NftCommand({ netns: lab.ns('hb') }),
+    interfaces: new IpAddrCommand({ netns: lab.ns('hb') }),
+  });
   t.teardown(async () => { await companion.stop({ cleanup: true }); });
 
   let rev = 0;
@@ -127,6 +130,15 @@ t.test('host endpoint policy in network namespaces', async (t) => {
     t.match(predicted, { allowed: false, egress: { reason: /DefaultEndpointToHostAction Drop/ }, ingress: null }, predicted.text);
     const fromPod = await lab.exec('web', 'node', ['-e', CLIENT, HB, '22'], { timeoutMs: 10_000, env: PLAIN_ENV });
     t.not(fromPod.stdout.trim(), 'ok', 'kernel: pod -> host tcp/22 dropped although 22 is a failsafe port of the host endpoint');
+  });
+
+  await t.test('no interfaceName: the interface holding an expectedIP is policed', async (t) => {
+    const byIp = hep('hb-by-ip', { role: 'uplink' }, { node: 'host-b', expectedIPs: [HB] });
+    await push([denyAll], [byIp]);
+    await toHost(t, 8080, false, 'host endpoint found by its address');
+    await toHost(t, 22, true, 'failsafe');
+    const table = (await lab.exec('hb', 'nft', ['list', 'chain', 'inet', 'tern', 'tern-hep-in'])).stdout;
+    t.match(table, new RegExp(`iifname "${ifHb}" goto tern-hi-${ifHb}`), 'dispatch by the interface that holds the address');
   });
 
   await t.test('--cleanup removes the host endpoint chains with the table', async (t) => {
