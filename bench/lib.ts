@@ -173,7 +173,8 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
   const args = [TERN_BIN, 'daemon', '--datastore', `file:${datastore}`, '--node', node, '--ip', ip,
     '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
   // Node refuses --cpu-prof in NODE_OPTIONS: profiling runs `node <flags> bin/tern`.
-  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${lab.path('prof')}`] : [];
+  // BENCH_CPU_PROF_DIR keeps the profiles after the lab is destroyed (default: inside the lab).
+  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
   if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
   return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
 }

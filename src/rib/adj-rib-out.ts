@@ -32,7 +32,7 @@ import type { AttrSet } from './attr-set.js';
 import type { LocRib, BestChange } from './loc-rib.js';
 import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
 import type { Advert, OutPeer, PathInterface } from './update-group.js';
-import type { ExportContext } from '../policy/export.js';
+import { changedScope, inScope, type ExportContext } from '../policy/export.js';
 import { RibError } from './loc-rib.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -434,10 +434,26 @@ export class AdjRibOutManager {
     }
   }
 
+  /**
+   * New export context: the prefixes whose verdict may have changed are re-evaluated for
+   * every peer (all of them unless only own blocks changed: then those inside the blocks
+   * that came or went, found in one walk of the table per family).
+   */
   setContext(ctx: ExportContext): void {
+    const scope = changedScope(this.ctx, ctx);
     this.ctx = ctx;
     for (const g of this.groups.values()) g.setContext(ctx);
-    for (const p of this.peers.values()) { p.resync(); p.pump(); }
+    if (scope === null) {
+      for (const p of this.peers.values()) { p.resync(); p.pump(); }
+      return;
+    }
+    const touched = new Map<Family, string[]>();
+    for (const p of this.peers.values()) {
+      let list = touched.get(p.family);
+      if (!list) touched.set(p.family, (list = scope.length ? [...this.rib.prefixes(p.family)].filter((x) => inScope(scope, x)) : []));
+      for (const prefix of list) p.markPending(prefix);
+      p.pump();
+    }
   }
 
   /** Group key → member peer keys (for status output). */
