@@ -43,7 +43,10 @@ t.before(async () => {
 });
 
 t.test('the router forwards: c reaches a and b with a plain (TTL 64) ping', async (t) => {
-  for (const to of [A, B]) await lab.exec('c', 'ping', ['-c', '1', '-W', '2', to]);
+  // a fresh veth may still be settling (carrier, neighbour resolution): retry for a while
+  for (const to of [A, B]) {
+    await lab.waitFor(() => lab.exec('c', 'ping', ['-c', '1', '-W', '1', to]).then(() => true, () => false), { what: `c pings ${to}`, timeoutMs: 15_000, intervalMs: 500 });
+  }
   t.pass('routed path works');
 });
 
