@@ -209,6 +209,9 @@ t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next h
   t.equal(fib.interfaceToward('192.168.50.9'), 'eth1');
   t.equal(fib.interfaceToward('198.51.100.1'), 'eth1', 'through the default route');
   t.equal(fib.interfaceToward('fd00::1'), '', 'unreachable');
+  kernel.add({ prefix: 'fd00:1::/64', family: 'ipv6', protocol: 2, type: 'unicast', nextHops: [{ ifindex: 3, onlink: false }] });
+  await settle(fib);
+  t.equal(fib.interfaceToward('fd00:1::5'), 'eth1', 'IPv6: longest match too');
 
   // The learned route moves to another device: reported as a change of the same prefix.
   kernel.del('10.244.8.9/32');
