@@ -27,7 +27,8 @@ import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
 import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
-import { hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import type { InterfaceAddrs } from './interfaces.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
@@ -110,8 +111,8 @@ type Selecting = AclPolicy & {
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
 /** The model, in one go (explain, tests). */
-export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
-  return runSteps(modelSteps(snap, nodeName));
+export function buildModel(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): AclModel {
+  return runSteps(modelSteps(snap, nodeName, ifaceAddrs));
 }
 
 /**
@@ -119,11 +120,12 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
  * between (the BGP speaker shares it): the companion builds a thousand policies without
  * holding the loop for more than a few milliseconds at a time.
  */
-export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4): Promise<AclModel> {
-  return runStepsAsync(modelSteps(snap, nodeName), sliceMs);
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, ifaceAddrs?: InterfaceAddrs): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName, ifaceAddrs), sliceMs);
 }
 
-function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclModel> {
+/** `ifaceAddrs`: the host's interface addresses, for HostEndpoints without interfaceName (interfaces.ts). */
+function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
@@ -151,6 +153,10 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
   for (const [key, r] of snap.profiles) {
     profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
     yield;
+  }
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
+    const allow = { ingress: [{ action: 'Allow' as const }], egress: [{ action: 'Allow' as const }], types: ['Ingress' as const, 'Egress' as const] };
+    profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, 'Profile', DEFAULT_ALLOW_PROFILE, DEFAULT_TIER, undefined, allow));
   }
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
@@ -213,7 +219,7 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems);
+  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {
