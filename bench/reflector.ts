@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createLab, type Lab } from '../test/helpers/netns.js';
+import { createLab, type Lab } from '../lab/netns.js';
 import { BENCH_DIR, calicoYaml, childEnv, log, nthAddr, procStats, sleep, spawnTern, startCalicoBird, type Impl } from './lib.js';
 
 const RR_IP = '10.210.0.1';
@@ -43,7 +43,7 @@ interface ClientProc { child: ChildProcess; est: number; complete: number; cpuMs
  * dynamic entries (gc_thresh3): past it, packets to a client without an entry are dropped
  * ("neighbor table overflow") and its session waits in TCP retransmission; at C=2500 that
  * kept ~80 sessions from ever coming up, so no client was ever complete. Permanent entries
- * are exempt from the limit (as for the mesh: `staticNeighbours` in test/helpers/netns.ts).
+ * are exempt from the limit (as for the mesh: `staticNeighbours` in lab/netns.ts).
  */
 async function staticNeighbours(lab: Lab, count: number, rrIf: string, clientsIf: string): Promise<void> {
   const mac = async (host: string, dev: string) =>

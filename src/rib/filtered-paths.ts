@@ -57,12 +57,12 @@ export class FilteredPaths {
   }
 
   /** Takes out the held paths `rejects` no longer rejects; their retains pass to the caller. */
-  take(src: PathSource, rejects: ((prefix: string) => boolean) | null): FilteredPath[] {
+  take(src: PathSource, rejects: ((prefix: string, attrs: AttrSet) => boolean) | null): FilteredPath[] {
     const m = this.bySource.get(src);
     if (!m) return [];
     const out: FilteredPath[] = [];
     for (const [k, f] of m) {
-      if (rejects?.(f.prefix)) continue;
+      if (rejects?.(f.prefix, f.attrs)) continue;
       m.delete(k);
       out.push(f);
     }

@@ -27,11 +27,11 @@ import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
 import {
   RibError, familyOfPrefix, view,
-  type ApplyResult, type BestChange, type BestChangeListener, type LocRibOptions, type RouteView,
+  type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView,
 } from './rib-types.js';
 
 export { RibError } from './rib-types.js';
-export type { ApplyResult, BestChange, BestChangeListener, LocRibOptions, RouteView } from './rib-types.js';
+export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView } from './rib-types.js';
 
 export class LocRib {
   readonly attrSets: AttrSetTable;
@@ -48,8 +48,8 @@ export class LocRib {
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
   private readonly selectOpts;
   private ictx: ImportContext;
-  /** Per-source prefix filters (BGPFilter import chains): true = rejected. */
-  private readonly importFilters = new Map<PathSource, (prefix: string) => boolean>();
+  /** Per-source route filters (BGPFilter import chains): true = rejected. */
+  private readonly importFilters = new Map<PathSource, ImportRejects>();
   /** Paths a source's filter rejected, kept so a filter change re-admits them. */
   private readonly filtered = new FilteredPaths();
 
@@ -188,14 +188,14 @@ export class LocRib {
     if (msg.nlri.length > 0) {
       const set = this.attrSets.intern(plain);
       for (const n of msg.nlri) {
-        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
         else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
       }
     }
     if (mpOk && mpReach && mpReach.nlri.length > 0) {
       const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
       for (const n of mpReach.nlri) {
-        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
         else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
       }
     }
@@ -209,7 +209,7 @@ export class LocRib {
    * already sent: accepted paths it now rejects leave the Loc-RIB, filtered paths it now
    * accepts enter it. No route refresh is needed. Returns the number of paths moved.
    */
-  setImportFilter(sourceKey: string, rejects: ((prefix: string) => boolean) | null): number {
+  setImportFilter(sourceKey: string, rejects: ImportRejects | null): number {
     const src = this.mustSource(sourceKey);
     if (rejects) this.importFilters.set(src, rejects);
     else this.importFilters.delete(src);
@@ -217,8 +217,7 @@ export class LocRib {
     if (rejects && src.pathCount > 0) {
       for (const table of Object.values(this.tables)) {
         for (const [prefix, dest] of table) {
-          if (!rejects(prefix)) continue;
-          const gone = dest.removeWhere((p) => p.source === src);
+          const gone = dest.removeWhere((p) => p.source === src && rejects(prefix, p.attrs));
           if (gone.length === 0) continue;
           for (const p of gone) {
             src.pathCount--;

@@ -2,7 +2,7 @@
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes } from '../bgp/wire/types.js';
 import { DaemonError } from '../util/errors.js';
-import type { AttrSetTable } from './attr-set.js';
+import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { Destination } from './destination.js';
 import type { Path } from './path.js';
 import type { BestPathReason } from './best-path.js';
@@ -19,6 +19,9 @@ export interface BestChange {
 }
 
 export type BestChangeListener = (changes: readonly BestChange[]) => void;
+
+/** A source's import filter (BGPFilter chain): true when the route is rejected. */
+export type ImportRejects = (prefix: string, attrs: AttrSet) => boolean;
 
 export interface RouteView {
   readonly prefix: string;

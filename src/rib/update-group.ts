@@ -19,6 +19,9 @@ import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
 
+/** BIRD's `ifname` of a path of `prefix` ("" when it has no interface), for BGPFilter interface rules. */
+export type PathInterface = (prefix: string, path: Path) => string;
+
 /** One path as advertised: ADD-PATH id (0 without ADD-PATH), attributes, origin. */
 export interface Advert {
   readonly id: number;
@@ -112,6 +115,7 @@ export class UpdateGroup {
     private readonly rib: LocRib,
     private readonly attrSets: AttrSetTable,
     private readonly ids: PathIdAllocator,
+    private readonly interfaceOf: PathInterface = () => '',
   ) {
     this.key = groupKey(peer);
     this.family = peer.family;
@@ -170,6 +174,11 @@ export class UpdateGroup {
     this.cache.delete(prefix);
   }
 
+  /** Forgets every cached result (the routes' interfaces changed). */
+  invalidateAll(): void {
+    this.cache.clear();
+  }
+
   /**
    * Members with work left (pending prefixes, a table walk, queued bytes). When the last
    * one becomes idle the per-prefix cache is dropped: it only serves members catching up.
@@ -211,7 +220,9 @@ export class UpdateGroup {
     let verdict: PrefixVerdict | undefined;
     let adds: CommunityAdditions | null | undefined;
     for (const p of paths) {
-      const byFilter = filter ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer' }) : undefined;
+      const byFilter = filter
+        ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
+        : undefined;
       if (byFilter === 'reject') continue;
       if (byFilter === undefined) {
         verdict ??= exportDecision(this.ctx, prefix);
