@@ -15,7 +15,10 @@ import { BENCH_DIR, calicoYaml, childEnv, log, nthAddr, procStats, sleep, spawnT
 const RR_IP = '10.210.0.1';
 const FIRST_CLIENT = '10.210.1.0';
 const BLOCKS = '10.220.0.0';
-const POOL = '10.220.0.0/16';
+/** Holds 4 096 /26 blocks: with a /16 (1 024 blocks) the blocks of clients 1 024 and up lay
+ *  outside every pool, Calico's export filter reflected none of them and no client of a
+ *  C=2500 run could ever be complete. */
+const POOL = '10.220.0.0/14';
 
 export interface ReflectorRun {
   impl: Impl; clients: number; ms: number; establishedMs: number | null; cpuS: number; rssKb: number; hwmKb: number;
