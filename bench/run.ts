@@ -59,10 +59,19 @@ async function main(): Promise<void> {
       const m: Record<string, unknown> = {};
       for (const impl of ['tern', 'bird'] as const) m[impl] = await step(`ingest 1M ${impl}`, () => ingestOnce(impl, 1_000_000));
       raw.ingestMillion = m;
-      const t = m.tern as { ms: number; rssKb: number } | undefined;
-      const b = m.bird as { ms: number; rssKb: number } | undefined;
+      type Run = { n: number; ms: number; rssKb: number; hwmKb: number; cpuS: number };
+      const t = m.tern as Run | undefined;
+      const b = m.bird as Run | undefined;
       rows.push({ scenario: 'ingest 1M', metric: 'time to kernel', tern: t?.ms ?? null, bird: b?.ms ?? null, unit: 'ms', target: '≤ 1.0× BIRD' });
       rows.push({ scenario: 'ingest 1M', metric: 'RSS', tern: t ? Math.round(t.rssKb / 1024) : null, bird: b ? Math.round(b.rssKb / 1024) : null, unit: 'MiB' });
+      rows.push({ scenario: 'ingest 1M', metric: 'peak RSS (VmHWM)', tern: t ? Math.round(t.hwmKb / 1024) : null, bird: b ? Math.round(b.hwmKb / 1024) : null, unit: 'MiB', target: '≤ 300 MiB' });
+      rows.push({ scenario: 'ingest 1M', metric: 'CPU', tern: t?.cpuS ?? null, bird: b?.cpuS ?? null, unit: 's' });
+      // RSS growth from the 100 k run of this bench (when it ran) to 1 M, per route
+      const perRoute = (impl: 'tern' | 'bird', big: Run | undefined) => {
+        const small = (raw.ingest as IngestResult | undefined)?.runs.find((r) => r.impl === impl && r.n === P.ingestN);
+        return big && small ? Math.round(((big.rssKb - small.rssKb) * 1024) / (big.n - small.n)) : null;
+      };
+      rows.push({ scenario: 'ingest 1M', metric: `RSS growth ${P.ingestN / 1000} k → 1 M`, tern: perRoute('tern', t), bird: perRoute('bird', b), unit: 'B/route', target: '≤ 200 B/route' });
     }
   }
   if (want('latency')) {
