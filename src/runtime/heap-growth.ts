@@ -13,7 +13,9 @@
 //
 // How: --heap-growing-percent is read each time V8 recomputes the old generation's limit
 // (after every full GC), so setting it at run time takes effect from the next full GC on.
-import { setFlagsFromString } from 'node:v8';
+// It goes through setRuntimeFlag (v8-flags.ts) so that a code cache written during a burst
+// is written with V8's defaults and stays valid for the next start.
+import { setRuntimeFlag } from './v8-flags.js';
 
 /** Growth of the old generation's limit over the live heap during a burst, in percent. */
 export const BURST_HEAP_GROWING_PERCENT = 15;
@@ -24,5 +26,5 @@ let tight = false;
 export function tightHeapGrowth(on: boolean): void {
   if (on === tight) return;
   tight = on;
-  setFlagsFromString(`--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`);
+  setRuntimeFlag('heap-growing-percent', `--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`, '--heap-growing-percent=0');
 }
