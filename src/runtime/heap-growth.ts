@@ -6,8 +6,8 @@
 // old space, so the heap climbs far above the live set until the burst ends: at 1 000 000
 // routes the daemon's RSS peaked at 680–835 MiB for 327–367 MiB after it, with 400 MiB of
 // heap in use just before the GC that follows the burst. Held at 1.15 from the burst's
-// 10 000th kernel operation, the heap in use there was 196 MiB and the RSS peaked at
-// 471–487 MiB (set for the whole process instead: 309–312 MiB; not done, so a start, a
+// 10 000th kernel operation, the heap in use there was 171–196 MiB and the RSS peaked at
+// 471–711 MiB (set for the whole process instead: 309–312 MiB; not done, so a start, a
 // reflector or a small change keeps V8's own factor). The price is more full GCs during
 // the burst (docs/benchmarks.md, round 2 changes).
 //
