@@ -19,14 +19,16 @@
 //   workload endpoints get chains.
 // - A policy or profile tern cannot honour (invalid, or a field tern does not implement) is
 //   kept fail-closed: it still selects its endpoints and its rules become a single Deny;
-//   `problems` says why. A local HostEndpoint is reported: tern does not police host
-//   interfaces.
+//   `problems` says why.
+// - Host endpoints of this node get their own stage plans (hostendpoints.ts).
 import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
 import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
+import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import type { InterfaceAddrs } from './interfaces.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
@@ -87,6 +89,8 @@ export interface AclModel {
   readonly namedSets: ReadonlyMap<string, NamedPortSet>;
   /** Addresses of each node (Node resources), for workload-to-host traffic in explain. */
   readonly nodeAddrs: ReadonlyMap<string, readonly string[]>;
+  /** Host endpoints of this node (every node's when the model has no node), with stage plans. */
+  readonly hostEndpoints: readonly AclHostEndpoint[];
   readonly problems: readonly AclProblem[];
 }
 
@@ -96,14 +100,19 @@ type Selecting = AclPolicy & {
   /** Policies with the same selection key select the same endpoints: evaluated once per endpoint. */
   readonly selectionKey: string;
   readonly select: (ep: Entity) => boolean;
+  /** Host endpoint selection (GlobalNetworkPolicy only) and the host-only flags. */
+  readonly selectHost: (ep: Entity) => boolean;
+  readonly doNotTrack: boolean;
+  readonly preDNAT: boolean;
+  readonly applyOnForward: boolean;
 };
 
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
 /** The model, in one go (explain, tests). */
-export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
-  return runSteps(modelSteps(snap, nodeName));
+export function buildModel(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): AclModel {
+  return runSteps(modelSteps(snap, nodeName, ifaceAddrs));
 }
 
 /**
@@ -111,11 +120,12 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
  * between (the BGP speaker shares it): the companion builds a thousand policies without
  * holding the loop for more than a few milliseconds at a time.
  */
-export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4): Promise<AclModel> {
-  return runStepsAsync(modelSteps(snap, nodeName), sliceMs);
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, ifaceAddrs?: InterfaceAddrs): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName, ifaceAddrs), sliceMs);
 }
 
-function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclModel> {
+/** `ifaceAddrs`: the host's interface addresses, for HostEndpoints without interfaceName (interfaces.ts). */
+function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
@@ -143,6 +153,10 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
   for (const [key, r] of snap.profiles) {
     profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
     yield;
+  }
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
+    const allow = { ingress: [{ action: 'Allow' as const }], egress: [{ action: 'Allow' as const }], types: ['Ingress' as const, 'Egress' as const] };
+    profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, 'Profile', DEFAULT_ALLOW_PROFILE, DEFAULT_TIER, undefined, allow));
   }
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
@@ -205,10 +219,7 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const [key, h] of snap.hostEndpoints) {
-    if (nodeName !== undefined && h.spec.node !== nodeName) continue;
-    problems.push({ kind: 'HostEndpoint', key, reason: 'host endpoint policy (and doNotTrack/preDNAT/applyOnForward policies) is not enforced by tern on host interfaces; its addresses still take part in rule selectors' });
-  }
+  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {
@@ -216,7 +227,7 @@ function* modelSteps(snap: Snapshot, nodeName?: string): Generator<void, AclMode
   }
   return {
     endpoints: local, allEndpoints: all, tiers: tierList, policies: plain, profiles, sets: ctx.sets, namedSets: ctx.namedSets,
-    nodeAddrs: nodeAddresses(snap), problems,
+    nodeAddrs: nodeAddresses(snap), hostEndpoints, problems,
   };
 }
 
@@ -292,8 +303,14 @@ function addPolicy(
     (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
     (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
+  const selectHost = (ep: Entity): boolean =>
+    kind === 'GlobalNetworkPolicy' && ep.kind === 'HostEndpoint' &&
+    (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
+    (saSel === null || saSel.matches(ep.saLabels)) &&
+    sel.matches(ep.labels);
+  const flags = { doNotTrack: spec.doNotTrack === true, preDNAT: spec.preDNAT === true, applyOnForward: spec.applyOnForward === true };
   const selectionKey = [hostOnly, namespace ?? '', nsSel?.toString() ?? '', saSel?.toString() ?? '', sel.toString()].join('\u0000');
-  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select });
+  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select, selectHost, ...flags });
 }
 
 const DENY_ALL: Rule = { action: 'Deny' };
