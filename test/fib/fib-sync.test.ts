@@ -421,3 +421,21 @@ t.test('the end of a burst is reported once (by default: a full GC), small chang
   t.same(bursts, [n], 'a single change is no burst');
   t.equal(collectGarbage(), true, 'this runtime offers a full GC');
 });
+
+t.test('UPDATE → kernel timing: one sample per tick that writes, none for an input that writes nothing', async (t) => {
+  const { fib } = await setup();
+  const before = fib.timings().updateToKernel.count;
+  const t0 = performance.now();
+  fib.noteInput(t0);
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']);
+  await settle(fib);
+  const v = fib.timings().updateToKernel;
+  t.equal(v.count, before + 1, 'one sample for the tick that wrote');
+  t.ok(v.lastMs.at(-1)! >= 0 && v.lastMs.at(-1)! <= performance.now() - t0, 'from the input to the write, never longer than the elapsed time');
+  fib.noteInput(performance.now()); // an UPDATE that changes nothing in the FIB
+  await settle(fib);
+  await new Promise((r) => setImmediate(r));
+  fib.setOwnBlocks(['10.244.9.0/26']); // a later write without a BGP input
+  await settle(fib);
+  t.equal(fib.timings().updateToKernel.count, before + 1, 'no sample for the idle input, none for a write no UPDATE caused');
+});
