@@ -237,7 +237,10 @@ export class AclCompanion {
     if (!this.running) return;
     this.resyncTimer = this.opts.clock.setTimer(this.opts.resyncMs ?? 10_000, () => {
       this.resyncTimer = null;
-      void this.refreshInterfaces().then(() => this.resyncNow()).finally(() => this.scheduleResync());
+      // The live-table check starts at once (idle() sees it); interface addresses, when a host
+      // endpoint depends on them, are re-read first.
+      const check = this.built?.ifaces != null ? this.refreshInterfaces().then(() => this.resyncNow()) : this.resyncNow();
+      void check.finally(() => this.scheduleResync());
     });
   }
 }

@@ -185,7 +185,8 @@ function asResource<R>(c: Checker, kind: string, spec: Obj): R {
 function accepted(c: Checker, parse: () => object): void {
   try {
     const value = parse() as { refused?: readonly ModelError[] };
-    const first = value.refused?.[0];
+    // Annotations (tern/max-prefixes) are tern's own: a bad one is a warning, never a refusal.
+    const first = value.refused?.find((e) => e.field.startsWith('spec.'));
     if (first) c.fail(first.field, first.reason);
   } catch (e) {
     if (e instanceof ModelError) c.fail(e.field, e.reason);

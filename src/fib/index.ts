@@ -25,6 +25,10 @@
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
 //   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);
 //   the daemon originates them into BGP.
+// - Interfaces (interfaces.ts), for BGPFilter `interface` rules: a learned route's device
+//   (`learnedInterface`) and the device a next hop is reached through (`interfaceToward`,
+//   longest match over the observed routes not ours); the `interfaces` event reports that
+//   answers given before may have changed (a link, a covering route, a re-dump).
 //
 // Ownership rule (invariant)
 // - tern writes and deletes only routes with protocol 12 (bird) in the main table (254);

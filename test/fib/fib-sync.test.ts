@@ -209,6 +209,9 @@ t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next h
   t.equal(fib.interfaceToward('192.168.50.9'), 'eth1');
   t.equal(fib.interfaceToward('198.51.100.1'), 'eth1', 'through the default route');
   t.equal(fib.interfaceToward('fd00::1'), '', 'unreachable');
+  kernel.add({ prefix: 'fd00:1::/64', family: 'ipv6', protocol: 2, type: 'unicast', nextHops: [{ ifindex: 3, onlink: false }] });
+  await settle(fib);
+  t.equal(fib.interfaceToward('fd00:1::5'), 'eth1', 'IPv6: longest match too');
 
   // The learned route moves to another device: reported as a change of the same prefix.
   kernel.del('10.244.8.9/32');
@@ -417,4 +420,22 @@ t.test('the end of a burst is reported once (by default: a full GC), small chang
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
   t.same(bursts, [n], 'a single change is no burst');
   t.equal(collectGarbage(), true, 'this runtime offers a full GC');
+});
+
+t.test('UPDATE → kernel timing: one sample per tick that writes, none for an input that writes nothing', async (t) => {
+  const { fib } = await setup();
+  const before = fib.timings().updateToKernel.count;
+  const t0 = performance.now();
+  fib.noteInput(t0);
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']);
+  await settle(fib);
+  const v = fib.timings().updateToKernel;
+  t.equal(v.count, before + 1, 'one sample for the tick that wrote');
+  t.ok(v.lastMs.at(-1)! >= 0 && v.lastMs.at(-1)! <= performance.now() - t0, 'from the input to the write, never longer than the elapsed time');
+  fib.noteInput(performance.now()); // an UPDATE that changes nothing in the FIB
+  await settle(fib);
+  await new Promise((r) => setImmediate(r));
+  fib.setOwnBlocks(['10.244.9.0/26']); // a later write without a BGP input
+  await settle(fib);
+  t.equal(fib.timings().updateToKernel.count, before + 1, 'no sample for the idle input, none for a write no UPDATE caused');
 });

@@ -93,3 +93,11 @@ t.test('IPPool, BlockAffinity, BGPFilter; bgpModel collects refusals and is pars
   t.same(m.refused.map((e) => [e.kind, e.resource, e.field, e.node]), [['BGPPeer', 'bad', 'spec.peerIP', undefined], ['BlockAffinity', 'c', 'spec.cidr', 'n2']]);
   t.equal(bgpModel(snap), m, 'the same model for the same snapshot');
 });
+
+t.test('validation ends in the model parser, but a bad tern annotation stays a warning', async (t) => {
+  const { validateResource } = await import('../../src/datastore/validate.js');
+  const r = validateResource(peer('p', { peerIP: '10.0.0.1', asNumber: 65001 }, { 'tern/max-prefixes': 'ten' }));
+  t.equal(r.metadata.annotations?.['tern/max-prefixes'], 'ten', 'accepted and kept as written');
+  t.throws(() => validateResource(peer('q', { peerIP: '10.0.0.1', peerSelector: 'all()' })),
+    { code: 'ERR_CONFIG_INVALID', message: /spec\.peerSelector: cannot be set together with spec\.peerIP/ });
+});
