@@ -10,10 +10,11 @@ import type { Snapshot } from '../model/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { AclCache } from './incremental.js';
 import { buildModelAsync, type AclProblem } from './model.js';
 import { runStepsAsync } from './steps.js';
 import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
-import { renderSteps, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
+import { renderSteps, DEFAULT_RENDER, RenderCache, type DesiredTable, type RenderOptions } from './render.js';
 
 /** Longest synchronous stretch of model/render work before yielding to the event loop. */
 const SLICE_MS = 4;
@@ -64,6 +65,9 @@ export class AclCompanion {
   private applies = 0;
   private repairs = 0;
   private lastMode: ApplyMode | null = null;
+  /** Model and render state kept between builds: a change recomputes what it touches. */
+  private modelCache = new AclCache();
+  private readonly renderCache = new RenderCache();
 
   constructor(private readonly opts: AclCompanionOptions) {
     this.log = opts.logger.child({ component: 'acl', node: opts.nodeName });
@@ -95,8 +99,8 @@ export class AclCompanion {
     const snapshot = this.pending;
     if (!snapshot) return;
     this.pending = null;
-    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS);
-    this.desired = await runStepsAsync(renderSteps(model, this.renderOpts), SLICE_MS);
+    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS, this.modelCache);
+    this.desired = await runStepsAsync(renderSteps(model, this.renderOpts, this.renderCache), SLICE_MS);
     this.revision = snapshot.revision;
     this.endpoints = model.endpoints.length;
     const key = JSON.stringify(model.problems);
@@ -161,6 +165,8 @@ export class AclCompanion {
       try {
         while (this.pending) await this.build();
       } catch (err) {
+        // A build that failed half-way may leave the kept state inconsistent: start afresh.
+        this.modelCache = new AclCache();
         this.lastError = errorMessage(err);
         this.log.error('ACL model failed', { event: 'aclModelFailed', error: this.lastError });
         return;

@@ -18,6 +18,7 @@ const comment = (s: string): string => {
 };
 
 function sameRules(a: NftChain, b: NftChain): boolean {
+  if (a === b || a.rules === b.rules) return true;
   if (a.rules.length !== b.rules.length) return false;
   for (let i = 0; i < a.rules.length; i++) if (a.rules[i] !== b.rules[i]) return false;
   return true;
@@ -129,6 +130,7 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
 }
 
 function elementDiff(T: string, p: NftSet, n: NftSet, out: string[]): number {
+  if (p.elements === n.elements) return 0;
   const before = new Set(p.elements);
   const after = new Set(n.elements);
   const del = p.elements.filter((e) => !after.has(e));
