@@ -38,7 +38,11 @@ export interface NftRunner {
   listTable(family: string, name: string): Promise<unknown>;
   /** `nft -j list chain|set|map FAMILY TABLE NAME`, parsed; null when it does not exist. Optional: without it read-back lists the table. */
   listObject?(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown>;
+  /** Several objects in one nft process (`nft -j -i`); the parsed listing of each that exists. Optional. */
+  listObjects?(objects: readonly ObjectRef[], family: string, table: string): Promise<unknown[]>;
 }
+
+export interface ObjectRef { readonly kind: 'chain' | 'set' | 'map'; readonly name: string }
 
 export interface NftCommandOptions {
   readonly binary?: string;
@@ -79,6 +83,21 @@ export class NftCommand implements NftRunner {
       throw new AclError('ERR_ACL_NFT', `nft list table failed: ${r.stderr.trim()}`);
     }
     return JSON.parse(r.stdout) as unknown;
+  }
+
+  /**
+   * One `nft -j -i` process lists every object: one JSON document per line for each that
+   * exists (a missing one is an error on stderr and no line). One process instead of one
+   * per object: spawning is most of the CPU an incremental apply costs. (`nft -j -f` with
+   * list commands fails on nft 1.0.6 for chains that name sets; interactive mode does not.)
+   */
+  async listObjects(objects: readonly ObjectRef[], family: string, table: string): Promise<unknown[]> {
+    if (objects.length === 0) return [];
+    const r = await this.run(['-j', '-i'], objects.map((o) => `list ${o.kind} ${family} ${table} ${o.name}\n`).join(''));
+    const out: unknown[] = [];
+    for (const line of r.stdout.split('\n')) if (line.trim() !== '') out.push(JSON.parse(line) as unknown);
+    if (r.code !== 0 && out.length === 0) throw new AclError('ERR_ACL_NFT', `nft -i list failed: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return out;
   }
 
   async listObject(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown> {
@@ -187,13 +206,7 @@ const stable = (s: TableSummary): string => JSON.stringify(s, (_k, v: unknown) =
 export type ApplyMode = 'full' | 'incremental' | 'unchanged';
 
 /** Above this many changed objects an incremental apply reads the whole table back. */
-const TARGETED_READBACK_MAX = 64;
-
-/** Restricts a summary to the named objects. */
-function pick(s: TableSummary, chains: readonly string[], sets: readonly string[], maps: readonly string[]): TableSummary {
-  const sub = <T>(r: Record<string, T>, names: readonly string[]): Record<string, T> => Object.fromEntries(names.filter((n) => n in r).map((n) => [n, r[n]!]));
-  return { chains: sub(s.chains, chains), hooks: sub(s.hooks, chains), sets: sub(s.sets, sets), maps: sub(s.maps, maps) };
-}
+const TARGETED_READBACK_MAX = 256;
 
 /** Desired state, last applied state and the live-table baseline for table `inet tern`. */
 export class NftTable {
@@ -230,7 +243,7 @@ export class NftTable {
     if (mode === 'full') await this.runner.apply(tableScript(desired));
     const st = stats.value;
     const touched = st ? st.touched.chains.length + st.touched.sets.length + st.touched.maps.length : Infinity;
-    if (mode === 'incremental' && st && this.runner.listObject && touched <= TARGETED_READBACK_MAX) {
+    if (mode === 'incremental' && st && (this.runner.listObjects || this.runner.listObject) && touched <= TARGETED_READBACK_MAX) {
       await this.readBackObjects(desired, st, baseline);
     } else {
       const live = await this.runner.listTable(desired.family, desired.name);
@@ -245,22 +258,28 @@ export class NftTable {
 
   /** Reads back only what an incremental transaction wrote; the rest keeps its baseline. */
   private async readBackObjects(desired: DesiredTable, st: DiffStats, old: Map<string, string>): Promise<void> {
-    const list = this.runner.listObject!.bind(this.runner);
-    const items: unknown[] = [];
-    const jobs: [kind: 'chain' | 'set' | 'map', name: string][] = [
-      ...st.touched.chains.map((n) => ['chain', n] as ['chain', string]),
-      ...st.touched.sets.map((n) => ['set', n] as ['set', string]),
-      ...st.touched.maps.map((n) => ['map', n] as ['map', string]),
+    const refs: ObjectRef[] = [
+      ...st.touched.chains.map((name) => ({ kind: 'chain' as const, name })),
+      ...st.touched.sets.map((name) => ({ kind: 'set' as const, name })),
+      ...st.touched.maps.map((name) => ({ kind: 'map' as const, name })),
     ];
-    for (const [kind, name] of jobs) {
-      const json = await list(kind, desired.family, desired.name, name);
-      if (json === null) throw new AclError('ERR_ACL_READBACK', `${kind} ${name} is missing after the incremental apply`);
-      items.push(...objects(json));
+    const docs: unknown[] = [];
+    if (this.runner.listObjects) docs.push(...await this.runner.listObjects(refs, desired.family, desired.name));
+    else {
+      for (const o of refs) {
+        const json = await this.runner.listObject!(o.kind, desired.family, desired.name, o.name);
+        if (json !== null) docs.push(json);
+      }
     }
-    const live = { nftables: items };
-    const want = pick(summarizeDesired(desired), st.touched.chains, st.touched.sets, st.touched.maps);
+    const live = { nftables: docs.flatMap(objects) };
+    const names = (kind: 'chain' | 'set' | 'map'): Set<string> => new Set(refs.filter((o) => o.kind === kind).map((o) => o.name));
+    const chains = names('chain');
+    const sets = names('set');
+    const maps = names('map');
+    // The desired summary of the touched objects only (not of the whole table).
+    const want = summarizeDesired({ ...desired, chains: desired.chains.filter((c) => chains.has(c.name)), sets: desired.sets.filter((x) => sets.has(x.name)), maps: desired.maps.filter((m) => maps.has(m.name)) });
     if (stable(summarizeLive(live)) !== stable(want)) {
-      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name}: what was just written differs from what was applied`);
+      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name}: what was just written differs from what was applied (or is missing)`);
     }
     const next = new Map(old);
     for (const n of st.deleted.chains) next.delete(`chain:${n}`);
