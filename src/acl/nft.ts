@@ -19,12 +19,12 @@
 //
 // Thread safety: callers serialize apply/resync (AclCompanion runs one operation at a time).
 import { spawn } from 'node:child_process';
-import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { incrementalSteps, type DiffStats } from './diff.js';
 import { runStepsAsync } from './steps.js';
 import { tableScript, type DesiredTable } from './render.js';
+import { ElementSplitter, LiveTable, objects, sameSummarySteps, samePrintsSteps, stable, summarizeDesired, summarizeLive, fingerprints, type Obj } from './live.js';
 
 export class AclError extends DaemonError {
   override readonly name = 'AclError';
@@ -40,6 +40,11 @@ export interface NftRunner {
   listObject?(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown>;
   /** Several objects in one nft process (`nft -j -i`); the parsed listing of each that exists. Optional. */
   listObjects?(objects: readonly ObjectRef[], family: string, table: string): Promise<unknown[]>;
+  /**
+   * `nft -j list table`, each top-level object handed to `onObject` as its text arrives (no
+   * whole-table JSON.parse on the event loop); false when the table does not exist. Optional.
+   */
+  listTableStream?(family: string, name: string, onObject: (o: Obj) => void): Promise<boolean>;
 }
 
 export interface ObjectRef { readonly kind: 'chain' | 'set' | 'map'; readonly name: string }
@@ -54,14 +59,14 @@ export interface NftCommandOptions {
 export class NftCommand implements NftRunner {
   constructor(private readonly opts: NftCommandOptions = {}) {}
 
-  private run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  private run(args: string[], stdin?: string, onStdout?: (chunk: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
     const nft = this.opts.binary ?? 'nft';
     const [cmd, argv] = this.opts.netns ? ['ip', ['netns', 'exec', this.opts.netns, nft, ...args]] : [nft, args];
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, argv, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      child.stdout?.setEncoding('utf8').on('data', onStdout ?? ((d: string) => { stdout += d; }));
       child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       child.on('error', (err) => reject(new AclError('ERR_ACL_NFT', `cannot run ${cmd}: ${err.message}`)));
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
@@ -100,6 +105,21 @@ export class NftCommand implements NftRunner {
     return out;
   }
 
+  async listTableStream(family: string, name: string, onObject: (o: Obj) => void): Promise<boolean> {
+    let failed: unknown = null;
+    const split = new ElementSplitter((text) => {
+      if (failed !== null) return;
+      try { onObject(JSON.parse(text) as Obj); } catch (err) { failed = err; }
+    });
+    const r = await this.run(['-j', 'list', 'table', family, name], undefined, (chunk) => split.feed(chunk));
+    if (r.code !== 0) {
+      if (/No such file or directory|does not exist/i.test(r.stderr)) return false;
+      throw new AclError('ERR_ACL_NFT', `nft list table failed: ${r.stderr.trim()}`);
+    }
+    if (failed !== null) throw new AclError('ERR_ACL_NFT', `nft list table: unreadable output (${errorMessage(failed)})`);
+    return true;
+  }
+
   async listObject(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown> {
     const r = await this.run(['-j', 'list', kind, family, table, name]);
     if (r.code !== 0) {
@@ -110,98 +130,7 @@ export class NftCommand implements NftRunner {
   }
 }
 
-/** What must match between desired and live: chain rule counts and hooks, set and map contents. */
-export interface TableSummary {
-  readonly chains: Record<string, number>;
-  readonly hooks: Record<string, string>;
-  readonly sets: Record<string, string[]>;
-  readonly maps: Record<string, string[]>;
-}
-
-export function summarizeDesired(t: DesiredTable): TableSummary {
-  const s: TableSummary = { chains: {}, hooks: {}, sets: {}, maps: {} };
-  for (const c of t.chains) {
-    s.chains[c.name] = c.rules.length;
-    if (c.hook) s.hooks[c.name] = /priority filter ([+-]) (\d+)/.exec(c.hook)?.slice(1).join('') ?? c.hook;
-  }
-  for (const x of t.sets) s.sets[x.name] = [...x.elements].sort();
-  for (const m of t.maps) s.maps[m.name] = m.elements.map(([i, c]) => `${i}:${c}`).sort();
-  return s;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function elementText(e: unknown, bits: number): string {
-  if (isObj(e) && Array.isArray(e.concat)) {
-    const [addr, ...rest] = e.concat as unknown[];
-    return [canonicalAddress(String(addr)), ...rest.map(String)].join(' . ');
-  }
-  if (isObj(e) && 'elem' in e && isObj(e.elem)) return elementText(e.elem.val, bits);
-  if (typeof e === 'string') return canonicalPrefix(`${e}/${bits}`);
-  if (isObj(e) && isObj(e.prefix)) return canonicalPrefix(`${String(e.prefix.addr)}/${String(e.prefix.len)}`);
-  if (isObj(e) && Array.isArray(e.range)) return `${String(e.range[0])}-${String(e.range[1])}`;
-  return JSON.stringify(e);
-}
-
-function objects(json: unknown): Obj[] {
-  return isObj(json) && Array.isArray(json.nftables) ? (json.nftables as unknown[]).filter(isObj) : [];
-}
-
-export function summarizeLive(json: unknown): TableSummary {
-  const s: TableSummary = { chains: {}, hooks: {}, sets: {}, maps: {} };
-  for (const o of objects(json)) {
-    if (isObj(o.chain)) {
-      const name = String(o.chain.name);
-      s.chains[name] ??= 0;
-      if (o.chain.hook !== undefined) {
-        const prio = Number(o.chain.prio);
-        s.hooks[name] = `${prio < 0 ? '-' : '+'}${Math.abs(prio)}`;
-      }
-    } else if (isObj(o.rule)) {
-      const name = String(o.rule.chain);
-      s.chains[name] = (s.chains[name] ?? 0) + 1;
-    } else if (isObj(o.set)) {
-      const type = Array.isArray(o.set.type) ? o.set.type.join(' . ') : String(o.set.type);
-      const bits = type.startsWith('ipv6_addr') ? 128 : 32;
-      s.sets[String(o.set.name)] = (Array.isArray(o.set.elem) ? o.set.elem : []).map((e) => elementText(e, bits)).sort();
-    } else if (isObj(o.map)) {
-      const elems = Array.isArray(o.map.elem) ? (o.map.elem as unknown[]) : [];
-      s.maps[String(o.map.name)] = elems.map((e) => {
-        const [k, v] = Array.isArray(e) ? e : [];
-        const target = isObj(v) && isObj(v.jump) ? String(v.jump.target) : JSON.stringify(v);
-        return `${String(k)}:${target}`;
-      }).sort();
-    }
-  }
-  return s;
-}
-
-/** Comparable text of every chain (with its rules), set and map, without handles: `chain:NAME` → text. */
-export function fingerprints(json: unknown): Map<string, string> {
-  const parts = new Map<string, unknown[]>();
-  const add = (key: string, o: unknown): void => {
-    let l = parts.get(key);
-    if (!l) parts.set(key, (l = []));
-    l.push(o);
-  };
-  for (const o of objects(json)) {
-    if (isObj(o.chain)) add(`chain:${String(o.chain.name)}`, o);
-    else if (isObj(o.rule)) add(`chain:${String(o.rule.chain)}`, o);
-    else if (isObj(o.set)) add(`set:${String(o.set.name)}`, o);
-    else if (isObj(o.map)) add(`map:${String(o.map.name)}`, o);
-  }
-  const out = new Map<string, string>();
-  for (const [k, l] of parts) out.set(k, JSON.stringify(l, (key, v: unknown) => (key === 'handle' ? undefined : v)));
-  return out;
-}
-
-/** The live table as comparable text: everything but handles and the metainfo header. */
-export function fingerprint(json: unknown): string {
-  return JSON.stringify(objects(json).filter((o) => !('metainfo' in o)), (k, v: unknown) => (k === 'handle' ? undefined : v));
-}
-
-const stable = (s: TableSummary): string => JSON.stringify(s, (_k, v: unknown) => (isObj(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+export { summarizeDesired, summarizeLive, fingerprints, fingerprint, type TableSummary } from './live.js';
 
 export type ApplyMode = 'full' | 'incremental' | 'unchanged';
 
@@ -246,11 +175,11 @@ export class NftTable {
     if (mode === 'incremental' && st && (this.runner.listObjects || this.runner.listObject) && touched <= TARGETED_READBACK_MAX) {
       await this.readBackObjects(desired, st, baseline);
     } else {
-      const live = await this.runner.listTable(desired.family, desired.name);
-      if (live === null || stable(summarizeLive(live)) !== stable(summarizeDesired(desired))) {
+      const live = await this.readLive(desired);
+      if (live === null || !(await runStepsAsync(sameSummarySteps(live.summary, desired), 4))) {
         throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name} differs from what was just applied`);
       }
-      this.baseline = fingerprints(live);
+      this.baseline = live.prints();
     }
     this.applied = desired;
     return mode;
@@ -292,13 +221,21 @@ export class NftTable {
   async check(): Promise<string | null> {
     const want = this.applied;
     if (!want) return 'nothing applied yet';
-    const live = await this.runner.listTable(want.family, want.name);
+    const live = await this.readLive(want);
     if (live === null) return 'table is missing';
-    if (stable(summarizeLive(live)) !== stable(summarizeDesired(want))) return 'chains, sets or maps differ';
-    const now = fingerprints(live);
-    if (now.size !== this.baseline.size) return 'rules differ';
-    for (const [k, v] of now) if (this.baseline.get(k) !== v) return 'rules differ';
+    if (!(await runStepsAsync(sameSummarySteps(live.summary, want), 4))) return 'chains, sets or maps differ';
+    if (!(await runStepsAsync(samePrintsSteps(live.prints(), this.baseline), 4))) return 'rules differ';
     return null;
+  }
+
+  /** The whole live table, read object by object when the runner streams; null when it does not exist. */
+  private async readLive(t: DesiredTable): Promise<LiveTable | null> {
+    const live = new LiveTable();
+    if (this.runner.listTableStream) return (await this.runner.listTableStream(t.family, t.name, (o) => live.add(o))) ? live : null;
+    const json = await this.runner.listTable(t.family, t.name);
+    if (json === null) return null;
+    for (const o of objects(json)) live.add(o);
+    return live;
   }
 
   /** Reapplies the whole table when the live one drifted; returns the drift reason, if any. */
