@@ -43,6 +43,11 @@ export interface AclRun {
   p99StallMs: number;
   /** Longest main-thread CPU stretch between two 1 ms probe ticks, ms (independent of load). */
   cpuStallMs: number;
+  /** The same during the first (full) apply and during one drift check (resync), ms. */
+  firstCpuStallMs: number;
+  resyncCpuStallMs: number;
+  /** CPU of one drift check, ms. */
+  resyncCpu: { self: number; nft: number };
   /** Median CPU per step, ms: this process (all threads) and its nft children. */
   cpu: Record<'change' | 'newPod' | 'relabel', { self: number; nft: number }>;
   load: number[];
@@ -91,7 +96,9 @@ export async function aclOnce(kind: 'realistic' | 'worst'): Promise<AclRun> {
     let rev = 1;
     const snap = (extra: Parameters<typeof workload>[1] = {}): Snapshot => buildSnapshot(workload(kind, extra), rev++);
     const s0 = snap();
+    const firstProbe = cpuStallProbe();
     const first = await timed(c, s0);
+    const firstStall = firstProbe.stop();
     // Snapshots are built before measuring: building them is the datastore's work, not ACL's.
     // Three rounds of change → new pod → relabel → back to the start; medians are reported.
     type Step = Awaited<ReturnType<typeof timed>>;
@@ -118,6 +125,13 @@ export async function aclOnce(kind: 'realistic' | 'worst'): Promise<AclRun> {
     const change = { ms: median(rounds.map((r) => r.change.ms)), syncMs: median(rounds.map((r) => r.change.syncMs)) };
     const pod = { ms: median(rounds.map((r) => r.pod.ms)) };
     const relabel = { ms: median(rounds.map((r) => r.relabel.ms)) };
+    // The periodic drift check (every 10 s by default): the whole table listed and compared.
+    const resyncProbe = cpuStallProbe();
+    const r0 = cpuNow();
+    const drift = await c.resyncNow();
+    const r1 = cpuNow();
+    const resyncStall = resyncProbe.stop();
+    if (drift !== null) throw new Error(`unexpected drift: ${drift}`);
     const cpuOf = (k: 'change' | 'pod' | 'relabel'): { self: number; nft: number } => ({ self: median(rounds.map((r) => r[k].cpu.self)), nft: median(rounds.map((r) => r[k].cpu.nft)) });
     const listing = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'tern'], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const chains = (listing.match(/^\tchain /gm) ?? []).length;
@@ -126,7 +140,8 @@ export async function aclOnce(kind: 'realistic' | 'worst'): Promise<AclRun> {
       workload: kind, policies: 1000, endpoints: 200, rules, chains,
       firstMs: Math.round(first.ms), changeMs: Math.round(change.ms), newPodMs: Math.round(pod.ms), relabelMs: Math.round(relabel.ms),
       updateSyncMs: Math.round(change.syncMs), maxStallMs: Math.round(h.max / 1e6), p99StallMs: Math.round(h.percentile(99) / 1e6),
-      cpuStallMs: +cpuStall.toFixed(1), cpu: { change: cpuOf('change'), newPod: cpuOf('pod'), relabel: cpuOf('relabel') }, load: loadavg().map((x) => +x.toFixed(2)),
+      cpuStallMs: +cpuStall.toFixed(1), firstCpuStallMs: +firstStall.toFixed(1), resyncCpuStallMs: +resyncStall.toFixed(1),
+      resyncCpu: { self: Math.round(r1.self - r0.self), nft: Math.round(r1.nft - r0.nft) }, cpu: { change: cpuOf('change'), newPod: cpuOf('pod'), relabel: cpuOf('relabel') }, load: loadavg().map((x) => +x.toFixed(2)),
     };
   } finally {
     await c.stop();

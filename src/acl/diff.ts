@@ -50,9 +50,12 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
   const T = `${next.family} ${next.name}`;
   const prevSets = new Map(prev.sets.map((s) => [s.name, s]));
   const nextSets = new Map(next.sets.map((s) => [s.name, s]));
+  yield;
   const prevChains = new Map(prev.chains.map((c) => [c.name, c]));
   const nextChains = new Map(next.chains.map((c) => [c.name, c]));
+  yield;
   for (const [name, c] of nextChains) {
+    if ((++step & 1023) === 0) yield;
     const p = prevChains.get(name);
     if ((c.hook || p?.hook) && (!p || p.hook !== c.hook)) return null;
     if (p && p.comment !== c.comment) return null;

@@ -21,6 +21,7 @@ import type { Snapshot } from '../model/types.js';
 import { parseAddress, parsePrefix } from '../net/prefix.js';
 import type { Labels, Selector } from '../selector/index.js';
 import { splitNets, protocolNumber, type MemberSet, type NamedPortSet, type Nets } from './rules.js';
+import { runSteps } from './steps.js';
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
 export const LABEL_ORCHESTRATOR = 'projectcalico.org/orchestrator';
@@ -110,9 +111,16 @@ function saLabelsOf(snap: Snapshot, ns: string, sa: string | null, labels: Label
 }
 
 /** Every selectable entity of the snapshot (all nodes), sorted by kind then key. */
-export function entitiesOf(snap: Snapshot, valid: (key: string) => boolean, reuse: EntityReuse = (_k, _key, _r, make) => make()): Entity[] {
+export function entitiesOf(snap: Snapshot, valid: (key: string) => boolean, reuse?: EntityReuse): Entity[] {
+  return runSteps(entitySteps(snap, valid, reuse));
+}
+
+/** entitiesOf in steps (a yield every 128 endpoints). */
+export function* entitySteps(snap: Snapshot, valid: (key: string) => boolean, reuse: EntityReuse = (_k, _key, _r, make) => make()): Generator<void, Entity[]> {
   const out: Entity[] = [];
+  let n = 0;
   for (const [key, r] of snap.workloadEndpoints) {
+    if ((++n & 127) === 0) yield;
     if (!valid(key)) continue;
     out.push(reuse('WorkloadEndpoint', key, r, () => {
       const namespace = r.metadata.namespace ?? 'default';

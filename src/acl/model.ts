@@ -25,7 +25,7 @@ import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
-import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
+import { entitySteps, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import type { AclCache } from './incremental.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
 
@@ -129,9 +129,9 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache)
     problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });
   }
   cache?.begin(Object.fromEntries([...snap.profiles].map(([k, r]) => [k, r.spec.labelsToApply ?? null])));
-  const entities = entitiesOf(snap, (k) => !badIface.has(k), cache?.reuseEntity);
+  const entities = yield* entitySteps(snap, (k) => !badIface.has(k), cache?.reuseEntity);
   const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map(), ...(cache ? { keep: cache } : {}) };
-  cache?.entitiesDone(ctx);
+  if (cache) yield* cache.entitiesDone(ctx);
   const tiers = tiersOf(snap);
   const policies = new Map<string, Selecting>();
   yield;

@@ -23,7 +23,7 @@ import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { incrementalSteps, type DiffStats } from './diff.js';
 import { runStepsAsync } from './steps.js';
-import { tableScript, type DesiredTable } from './render.js';
+import { tableScriptSteps, type DesiredTable } from './render.js';
 import { ElementSplitter, LiveTable, objects, sameSummarySteps, samePrintsSteps, stable, summarizeDesired, summarizeLive, fingerprints, type Obj } from './live.js';
 
 export class AclError extends DaemonError {
@@ -169,7 +169,7 @@ export class NftTable {
         this.logger.warn('incremental nft update failed, replacing the table', { event: 'aclIncrementalFailed', error: errorMessage(err) });
       }
     }
-    if (mode === 'full') await this.runner.apply(tableScript(desired));
+    if (mode === 'full') await this.runner.apply(await runStepsAsync(tableScriptSteps(desired), 4));
     const st = stats.value;
     const touched = st ? st.touched.chains.length + st.touched.sets.length + st.touched.maps.length : Infinity;
     if (mode === 'incremental' && st && (this.runner.listObjects || this.runner.listObject) && touched <= TARGETED_READBACK_MAX) {
@@ -224,7 +224,7 @@ export class NftTable {
     const live = await this.readLive(want);
     if (live === null) return 'table is missing';
     if (!(await runStepsAsync(sameSummarySteps(live.summary, want), 4))) return 'chains, sets or maps differ';
-    if (!(await runStepsAsync(samePrintsSteps(live.prints(), this.baseline), 4))) return 'rules differ';
+    if (!(await runStepsAsync(samePrintsSteps(live, this.baseline), 4))) return 'rules differ';
     return null;
   }
 

@@ -432,14 +432,28 @@ function protoParts(r: AclRule, sp: PortAlt, dp: PortAlt): string[] {
 
 /** The whole table as one `nft -f` transaction that replaces any previous version atomically. */
 export function tableScript(t: DesiredTable): string {
+  const g = tableScriptSteps(t);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** tableScript in steps (a yield every 256 sets or chains), for a sliced run. */
+export function* tableScriptSteps(t: DesiredTable): Generator<void, string> {
+  let n = 0;
   const lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
   for (const s of t.sets) {
+    if ((++n & 255) === 0) yield;
     lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`);
     if (!s.type.includes('.')) lines.push('\t\tflags interval');
     if (s.elements.length > 0) lines.push(`\t\telements = { ${s.elements.join(', ')} }`);
     lines.push('\t}');
   }
-  for (const c of t.chains.filter((x) => !x.hook)) lines.push(...chainText(c));
+  for (const c of t.chains) {
+    if ((++n & 255) === 0) yield;
+    if (!c.hook) lines.push(...chainText(c));
+  }
   for (const m of t.maps) {
     lines.push(`\tmap ${m.name} {`, '\t\ttype ifname : verdict');
     if (m.elements.length > 0) lines.push(`\t\telements = { ${m.elements.map(([i, c]) => `${quote(i)} : jump ${c}`).join(', ')} }`);
