@@ -6,7 +6,7 @@
 //   inj  10.201.0.2 ──veth── 10.201.0.1  recv
 //   BIRD, N static blackholes in 16.0.0.0/4, passive; the receiver connects (iBGP, AS 64512).
 import { writeFileSync } from 'node:fs';
-import { createLab, type Lab } from '../test/helpers/netns.js';
+import { createLab, type Lab } from '../lab/netns.js';
 import {
   AS, BENCH_DIR, calicoBirdConfig, calicoYaml, childEnv, log, nthPrefix, procStats, sleep, spawnTern,
   startCalicoBird, startKcount, type Impl,

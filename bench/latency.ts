@@ -7,7 +7,7 @@
 // the BIRD side the route is added as `proto static`, which BIRD learns as an alien route
 // and exports because it lies inside the pool (calico_export_to_bgp_peers step 8).
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../test/helpers/netns.js';
+import { createLab } from '../lab/netns.js';
 import { calicoYaml, log, percentile, RouteWatch, sleep, spawnTern, startCalicoBird, type Impl } from './lib.js';
 
 const POOL = '10.244.0.0/16';

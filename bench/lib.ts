@@ -1,16 +1,17 @@
 // Shared measurement helpers for `npm run bench`: process CPU/RSS from /proc, the kernel
-// route counter agent (bench/agent/kcount.mjs), `ip monitor` route watchers, BIRD 2 configs
-// rendered the way calico-node's confd renders them, and Calico YAML for tern.
+// route counter agent (bench/agent/kcount.mjs), `ip monitor` route watchers, BIRD 2 as
+// calico-node runs it, and Calico YAML for tern.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-// Process and lab helpers are shared with the tests: test/helpers (netns Lab, BIRD process,
-// child environment) is the one module both import.
-import type { Lab, ProcHandle } from '../test/helpers/netns.js';
-import { spawnBird, type BirdProcess } from '../test/helpers/peers-bird.js';
-import { childEnv } from '../test/helpers/tern.js';
+// The netns Lab, the BIRD process, the bird.cfg renderer and the child environment are lab/'s,
+// the module the tests import too.
+import type { Lab, ProcHandle } from '../lab/netns.js';
+import { spawnBird, type BirdProcess } from '../lab/bird.js';
+import { calicoBirdConfig as renderCalicoBird, type CalicoBirdOptions as LabBirdOptions } from '../lab/calico-bird.js';
+import { childEnv } from '../lab/process.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(BENCH_DIR, '..');
@@ -133,57 +134,9 @@ export class RouteWatch {
 
 // ---------------------------------------------------------------------------- BIRD (Calico style)
 
-export interface CalicoBirdOptions {
-  routerId: string;
-  /** Own blocks: `route <block> blackhole` in the static protocol. */
-  blocks: string[];
-  pools: string[];
-  peers: Array<{ name: string; address: string; asn?: number; passive?: boolean; sourceAddress?: string; rrClient?: boolean; addPaths?: boolean }>;
-  rrClusterId?: string;
-  /** false for a pure injector (no kernel protocol). */
-  kernel?: boolean;
-  /** Injector: export every static route (no Calico filter). */
-  injector?: boolean;
-}
-
-/** bird.cfg as calico-node's confd renders it (reference §1), for BIRD 2 syntax. */
-export function calicoBirdConfig(o: CalicoBirdOptions): string {
-  const inPools = o.pools.map((p) => `net ~ ${p}`).join(' || ') || 'false';
-  const L: string[] = [
-    `router id ${o.routerId};`,
-    'log stderr { warning, error, fatal };',
-    'debug protocols { states };',
-    'graceful restart wait 240;',
-    `filter calico_kernel_programming { if ( ${inPools} ) then { accept; } accept; }`,
-    `function calico_aggr() { ${o.blocks.map((b) => `if ( net = ${b} ) then { accept; } if ( net ~ ${b} ) then { reject; }`).join(' ')} }`,
-    `filter calico_export_to_bgp_peers { calico_aggr(); if ( ${inPools} ) then { accept; } reject; }`,
-    'protocol device { scan time 2; }',
-    'protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }',
-  ];
-  if (o.kernel !== false) {
-    L.push('protocol kernel { ipv4 { import all; export filter calico_kernel_programming; }; learn; persist; scan time 2; merge paths on; graceful restart; }');
-  }
-  if (o.blocks.length) {
-    L.push('protocol static { ipv4;');
-    for (const b of o.blocks) L.push(`  route ${b} blackhole;`);
-    L.push('}');
-  }
-  L.push('template bgp bgp_template {',
-    `  local as ${AS};`,
-    '  graceful restart;',
-    '  connect delay time 2; connect retry time 5; error wait time 5,30;',
-    '}');
-  for (const p of o.peers) {
-    L.push(`protocol bgp ${p.name} from bgp_template {`,
-      `  neighbor ${p.address} as ${p.asn ?? AS};`,
-      ...(p.sourceAddress ? [`  source address ${p.sourceAddress};`] : []),
-      ...(p.passive ? ['  passive on;'] : []),
-      ...(p.rrClient ? [`  rr client; rr cluster id ${o.rrClusterId};`] : []),
-      `  ipv4 { gateway recursive; import all; export ${o.injector ? 'where source = RTS_STATIC' : 'filter calico_export_to_bgp_peers'}; add paths ${p.addPaths === false ? 'off' : 'on'}; };`,
-      '}');
-  }
-  return `${L.join('\n')}\n`;
-}
+/** bird.cfg as calico-node's confd renders it, local AS and peers' default AS `AS`. */
+export type CalicoBirdOptions = Omit<LabBirdOptions, 'asNumber'>;
+export function calicoBirdConfig(o: CalicoBirdOptions): string { return renderCalicoBird({ asNumber: AS, ...o }); }
 
 export type BirdProc = BirdProcess;
 
@@ -220,7 +173,8 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
   const args = [TERN_BIN, 'daemon', '--datastore', `file:${datastore}`, '--node', node, '--ip', ip,
     '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
   // Node refuses --cpu-prof in NODE_OPTIONS: profiling runs `node <flags> bin/tern`.
-  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${lab.path('prof')}`] : [];
+  // BENCH_CPU_PROF_DIR keeps the profiles after the lab is destroyed (default: inside the lab).
+  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
   if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
   return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
 }

@@ -10,7 +10,7 @@
 // owners' configs are rewritten and `birdc configure` runs on each owner, in parallel), then
 // re-announced at once; time until every node's kernel agrees again, for each phase.
 import { renameSync, writeFileSync } from 'node:fs';
-import { createLab, type Lab } from '../test/helpers/netns.js';
+import { createLab, type Lab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import {
   calicoBirdConfig, calicoYaml, log, percentile, procStats, RouteWatch, spawnTern, startCalicoBird, type BirdProc, type Impl,

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createLab } from '../test/helpers/netns.js';
+import { createLab } from '../lab/netns.js';
 import { BENCH_DIR, calicoYaml, childEnv, log, nthAddr, procStats, sleep, spawnTern, startCalicoBird, type Impl } from './lib.js';
 
 const RR_IP = '10.210.0.1';

@@ -10,7 +10,7 @@
 //     node-3  10.200.0.13  address autodetected (first-found)   pod-3a 10.244.3.2
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../test/helpers/netns.js';
+import { createLab } from '../lab/netns.js';
 import { startLabEtcd } from '../test/helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../test/helpers/tern.js';
 

@@ -6,7 +6,8 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AclCompanion } from './companion.js';
 import type { AclProblem } from './model.js';
-import type { EndpointToHostAction } from './render.js';
+import type { EndpointToHostAction, RenderOptions } from './render.js';
+import { FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type FailsafePort } from './hostendpoints.js';
 import { explain, type ExplainResult } from './explain.js';
 import { NftCommand, type NftRunner } from './nft.js';
 
@@ -30,6 +31,9 @@ export interface AclRunArgs {
   readonly netns?: string;
   /** Felix's DefaultEndpointToHostAction (default Drop). */
   readonly endpointToHostAction?: EndpointToHostAction;
+  /** Felix's FailsafeInboundHostPorts / FailsafeOutboundHostPorts (default: Felix's lists). */
+  readonly failsafeInbound?: readonly FailsafePort[];
+  readonly failsafeOutbound?: readonly FailsafePort[];
 }
 
 export interface AclRunDeps {
@@ -52,7 +56,7 @@ export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promi
     clock: deps.clock ?? systemClock,
     nft: deps.nft ?? new NftCommand(args.netns ? { netns: args.netns } : {}),
     resyncMs: Number.isFinite(args.resyncSeconds) && args.resyncSeconds! >= 1 ? args.resyncSeconds! * 1000 : 10_000,
-    ...(args.endpointToHostAction ? { render: { endpointToHostAction: args.endpointToHostAction } } : {}),
+    render: renderOptions(args),
   });
   // Signals are caught from the start: a SIGTERM during the first load still stops cleanly.
   const stop = stopSignal(deps.signal);
@@ -70,6 +74,14 @@ export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promi
     stop.dispose();
     await deps.source.close?.();
   }
+}
+
+function renderOptions(args: AclRunArgs): RenderOptions {
+  return {
+    ...(args.endpointToHostAction ? { endpointToHostAction: args.endpointToHostAction } : {}),
+    ...(args.failsafeInbound ? { failsafeInbound: args.failsafeInbound } : {}),
+    ...(args.failsafeOutbound ? { failsafeOutbound: args.failsafeOutbound } : {}),
+  };
 }
 
 /**
@@ -109,6 +121,9 @@ export interface AclExplainArgs {
   readonly json?: boolean;
   /** Felix's DefaultEndpointToHostAction, for flows from a workload to its own node (default Drop). */
   readonly endpointToHostAction?: EndpointToHostAction;
+  /** Failsafe ports for flows to and from a host endpoint (default: Felix's lists). */
+  readonly failsafeInbound?: readonly FailsafePort[];
+  readonly failsafeOutbound?: readonly FailsafePort[];
 }
 
 /**
@@ -117,7 +132,9 @@ export interface AclExplainArgs {
  */
 export async function runAclExplain(args: AclExplainArgs, loadSnapshot: () => Promise<Snapshot>): Promise<{ text: string; allowed: boolean; result: ExplainResult }> {
   const snap = await loadSnapshot();
-  const result = explain(snap, args.src, args.dst, args.flow, args.endpointToHostAction);
+  const failsafe = args.failsafeInbound || args.failsafeOutbound
+    ? { inbound: args.failsafeInbound ?? FAILSAFE_INBOUND, outbound: args.failsafeOutbound ?? FAILSAFE_OUTBOUND } : undefined;
+  const result = explain(snap, args.src, args.dst, args.flow, args.endpointToHostAction, failsafe);
   const text = args.json ? JSON.stringify(result, null, 2) : result.text;
   return { text: text + '\n', allowed: result.allowed, result };
 }

@@ -11,12 +11,17 @@
 // and has no policy of its own, except an address of the source's own node (Node resource):
 // that is workload-to-host traffic, egress policy then DefaultEndpointToHostAction. Tiers are
 // walked in order; the notes show each tier that passed. An unknown source port never matches source ports/notPorts.
+// A host endpoint (by name or an address in its expectedIPs) is judged by explain-host.ts:
+// traffic to it from anything but a workload of its own node (that is workload-to-host), and
+// traffic it sends. Forwarded traffic through a host endpoint is not explained (no routing here).
 import type { Snapshot } from '../model/types.js';
 import { addressInPrefix, canonicalAddress, familyOf, isAddress } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 import { buildModel, type AclEndpoint, type AclModel } from './model.js';
 import { protocolName, protocolNumber, PROTOCOLS, type AclRule, type Direction, type EntityMatch, type IpVersion, type NamedPortSet, type Nets } from './rules.js';
 import { DEFAULT_RENDER, type EndpointToHostAction } from './render.js';
+import type { AclHostEndpoint } from './hostendpoints.js';
+import { evaluateHostEndpoint, hostEndpointFor, type HostFailsafe } from './explain-host.js';
 
 export interface Flow {
   readonly protocol: number;
@@ -170,26 +175,33 @@ export function evaluateDirection(model: AclModel, ep: AclEndpoint, d: Direction
   return done(false, `no profile allowed it (profiles: ${ep.profiles.join(', ') || 'none'})`);
 }
 
-interface Side { readonly ep: AclEndpoint | null; readonly addr: string | null; readonly label: string }
+interface Side { readonly ep: AclEndpoint | null; readonly addr: string | null; readonly label: string; readonly hep?: AclHostEndpoint | null }
 
 function resolveSide(model: AclModel, text: string): Side {
   if (isAddress(text)) {
     const addr = canonicalAddress(text);
     const ep = model.allEndpoints.find((e) => [...e.addrs.v4, ...e.addrs.v6].some((n) => familyOf(n) === familyOf(addr) && addressInPrefix(addr, n))) ?? null;
-    return { ep, addr, label: ep ? ep.key : addr };
+    const hep = ep ? null : hostEndpointFor(model, text, addr);
+    return { ep, addr, label: ep ? ep.key : hep ? `${addr} (HostEndpoint ${hep.key})` : addr, hep };
   }
   const ep = model.allEndpoints.find((e) => e.key === text) ?? model.allEndpoints.find((e) => e.key.endsWith(`/${text}`)) ?? null;
+  const hep = ep ? null : hostEndpointFor(model, text, null);
+  if (hep) return { ep: null, addr: null, label: `HostEndpoint ${hep.key}`, hep };
   if (!ep) throw new DaemonError('ERR_ACL_UNKNOWN_ENDPOINT', `no WorkloadEndpoint "${text}" (use namespace/name or an IP address)`);
   return { ep, addr: null, label: ep.key };
 }
 
 function addressFor(side: Side, v: IpVersion): string | null {
   if (side.addr) return familyOf(side.addr) === (v === 4 ? 'ipv4' : 'ipv6') ? side.addr : null;
-  const n = (v === 4 ? side.ep?.addrs.v4 : side.ep?.addrs.v6)?.[0];
+  const own = side.ep?.addrs ?? side.hep?.addrs;
+  const n = (v === 4 ? own?.v4 : own?.v6)?.[0];
   return n ? n.slice(0, n.indexOf('/')) : null;
 }
 
-export function explainFlow(model: AclModel, srcText: string, dstText: string, flow: Flow, egressToHostAction: EndpointToHostAction = DEFAULT_RENDER.endpointToHostAction): ExplainResult {
+export function explainFlow(
+  model: AclModel, srcText: string, dstText: string, flow: Flow,
+  egressToHostAction: EndpointToHostAction = DEFAULT_RENDER.endpointToHostAction, failsafe?: HostFailsafe,
+): ExplainResult {
   const src = resolveSide(model, srcText);
   const dst = resolveSide(model, dstText);
   const order: IpVersion[] = flow.protocol === PROTOCOLS.icmpv6 ? [6] : flow.protocol === PROTOCOLS.icmp ? [4] : [4, 6];
@@ -197,19 +209,23 @@ export function explainFlow(model: AclModel, srcText: string, dstText: string, f
   if (v === undefined) throw new DaemonError('ERR_ACL_FLOW', `${src.label} and ${dst.label} have no address family in common for ${protocolName(flow.protocol)}`);
   const packet: Packet = { ...flow, family: v, src: addressFor(src, v)!, dst: addressFor(dst, v)! };
   const toHost = !dst.ep && src.ep !== null && (model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst);
-  let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : null;
+  let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : src.hep ? evaluateHostEndpoint(model, src.hep, 'from-host', packet, failsafe) : null;
   if (toHost && egress && egressToHostAction === 'Drop') {
     egress = { ...egress, allowed: false, reason: `DefaultEndpointToHostAction Drop (traffic to its own node ${src.ep!.node}; egress policy: ${egress.allowed ? 'allowed' : 'dropped'} by ${egress.reason})` };
   }
-  const ingress = dst.ep && (egress === null || egress.allowed) ? evaluateDirection(model, dst.ep, 'ingress', packet) : null;
+  const hostIngress = dst.hep && !(src.ep && src.ep.node === dst.hep.node) ? dst.hep : null;
+  const ingress = egress !== null && !egress.allowed ? null
+    : dst.ep ? evaluateDirection(model, dst.ep, 'ingress', packet)
+      : hostIngress ? evaluateHostEndpoint(model, hostIngress, 'to-host', packet, failsafe) : null;
   const allowed = (egress?.allowed ?? true) && (ingress?.allowed ?? true);
   const lines = [`${src.label} (${packet.src}) -> ${dst.label}${toHost ? ` (its node ${src.ep!.node})` : ''} (${packet.dst}) ${flowText(flow)}: ${allowed ? 'ALLOWED' : 'DROPPED'}`];
   const describe = (r: DirectionResult | null, d: Direction, side: Side): void => {
     if (r) {
       lines.push(`  ${d} of ${r.endpoint}: ${r.allowed ? 'allowed' : 'dropped'} by ${r.reason}`);
       for (const n of r.notes) lines.push(`    ${n}`);
-    } else if (!side.ep) lines.push(`  ${d}: ${side.label} is not a workload endpoint, no ${d} policy`);
-    else lines.push(`  ${d} of ${side.ep.key}: not reached`);
+    } else if (side.hep && (egress === null || egress.allowed)) lines.push(`  ${d}: ${side.label}: workload-to-host traffic, host endpoint policy does not apply`);
+    else if (!side.ep && !side.hep) lines.push(`  ${d}: ${side.label} is not a workload endpoint, no ${d} policy`);
+    else lines.push(`  ${d} of ${side.ep?.key ?? side.label}: not reached`);
   };
   describe(egress, 'egress', src);
   describe(ingress, 'ingress', dst);
@@ -223,7 +239,7 @@ export function flowText(f: Flow): string {
 }
 
 /** explain(snapshot, "default/pod-a", "10.65.0.7", "tcp/5432") */
-export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow, toHost?: EndpointToHostAction): ExplainResult {
+export function explain(snapshot: Snapshot, src: string, dst: string, flow?: string | Flow, toHost?: EndpointToHostAction, failsafe?: HostFailsafe): ExplainResult {
   const f = typeof flow === 'object' ? flow : parseFlow(flow);
-  return explainFlow(buildModel(snapshot), src, dst, f, toHost);
+  return explainFlow(buildModel(snapshot), src, dst, f, toHost, failsafe);
 }

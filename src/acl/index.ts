@@ -27,7 +27,10 @@
 //   `services`, named ports in notPorts) are fail-closed: their rules become Deny, reported.
 // - The packet-mark bit 0x20000 (Felix's pass bit) is used only in policy groups with a Pass
 //   rule, and cleared before any verdict that can follow it.
-// - Not implemented: host endpoint enforcement (a local HostEndpoint is reported).
+// - Host endpoints of this node (hostendpoints.ts, render-host.ts, explain-host.ts): Felix's
+//   stages doNotTrack (raw) → preDNAT (prerouting before DNAT) → normal (input/output) or
+//   applyOnForward (forward); failsafe ports first; no policy and no profile = deny except
+//   failsafe. A HostEndpoint without interfaceName is reported, not enforced.
 //
 // Async model: AclCompanion runs one nft operation at a time; update() records the snapshot,
 // the model and table are built in ≤ 4 ms slices, updates coalesce. No RFCs apply.
@@ -39,3 +42,5 @@ export { NftCommand, NftTable, AclError, type NftRunner, type ApplyMode } from '
 export { explain, explainFlow, parseFlow, evaluateDirection, type ExplainResult, type DirectionResult, type Flow } from './explain.js';
 export { runAclCompanion, runAclExplain, type AclRunArgs, type AclRunDeps, type AclExplainArgs, type AclSource } from './cli.js';
 export { RuleError } from './rules.js';
+export { parseFailsafe, failsafeOptions, FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type AclHostEndpoint, type FailsafePort, type HostStage } from './hostendpoints.js';
+export { evaluateHostEndpoint, type HostPath } from './explain-host.js';

@@ -17,8 +17,17 @@ export interface TableSummary {
   readonly maps: Record<string, string[]>;
 }
 
-/** "+10" from "type filter hook forward priority filter + 10; …". */
-const hookPriority = (hook: string): string => /priority filter ([+-]) (\d+)/.exec(hook)?.slice(1).join('') ?? hook;
+/** Standard nft priority names (inet family) and their numbers, as `nft -j` lists them. */
+const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
+
+/** "… priority mangle + 10; …" → "-140" (the live table's form). */
+function hookPriority(hook: string): string {
+  const m = /priority (\w+) ([+-]) (\d+)/.exec(hook);
+  const base = m ? PRIORITY_NAMES[m[1]!] : undefined;
+  if (!m || base === undefined) return hook;
+  const prio = base + (m[2] === '-' ? -1 : 1) * Number(m[3]);
+  return `${prio < 0 ? '-' : '+'}${Math.abs(prio)}`;
+}
 
 export function summarizeDesired(t: DesiredTable): TableSummary {
   const s: TableSummary = { chains: {}, hooks: {}, sets: {}, maps: {} };

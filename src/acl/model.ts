@@ -19,8 +19,8 @@
 //   workload endpoints get chains.
 // - A policy or profile tern cannot honour (invalid, or a field tern does not implement) is
 //   kept fail-closed: it still selects its endpoints and its rules become a single Deny;
-//   `problems` says why. A local HostEndpoint is reported: tern does not police host
-//   interfaces.
+//   `problems` says why.
+// - Host endpoints of this node get their own stage plans (hostendpoints.ts).
 import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -28,6 +28,7 @@ import { runSteps, runStepsAsync } from './steps.js';
 import { entitySteps, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import type { AclCache } from './incremental.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
+import { hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
@@ -88,6 +89,8 @@ export interface AclModel {
   readonly namedSets: ReadonlyMap<string, NamedPortSet>;
   /** Addresses of each node (Node resources), for workload-to-host traffic in explain. */
   readonly nodeAddrs: ReadonlyMap<string, readonly string[]>;
+  /** Host endpoints of this node (every node's when the model has no node), with stage plans. */
+  readonly hostEndpoints: readonly AclHostEndpoint[];
   readonly problems: readonly AclProblem[];
 }
 
@@ -97,6 +100,11 @@ type Selecting = AclPolicy & {
   /** Policies with the same selection key select the same endpoints: evaluated once per endpoint. */
   readonly selectionKey: string;
   readonly select: (ep: Entity) => boolean;
+  /** Host endpoint selection (GlobalNetworkPolicy only) and the host-only flags. */
+  readonly selectHost: (ep: Entity) => boolean;
+  readonly doNotTrack: boolean;
+  readonly preDNAT: boolean;
+  readonly applyOnForward: boolean;
 };
 
 /** The AclPolicy view of each Selecting (kept policies keep their view: render caches by identity). */
@@ -224,10 +232,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache)
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const [key, h] of snap.hostEndpoints) {
-    if (nodeName !== undefined && h.spec.node !== nodeName) continue;
-    problems.push({ kind: 'HostEndpoint', key, reason: 'host endpoint policy (and doNotTrack/preDNAT/applyOnForward policies) is not enforced by tern on host interfaces; its addresses still take part in rule selectors' });
-  }
+  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems);
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {
@@ -238,7 +243,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache)
   cache?.end();
   return {
     endpoints: local, allEndpoints: all, tiers: tierList, policies: plain, profiles, sets: ctx.sets, namedSets: ctx.namedSets,
-    nodeAddrs: nodeAddresses(snap), problems,
+    nodeAddrs: nodeAddresses(snap), hostEndpoints, problems,
   };
 }
 
@@ -321,8 +326,14 @@ function selecting(ctx: EntityCtx, problems: AclProblem[], kind: 'GlobalNetworkP
     (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
     (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
+  const selectHost = (ep: Entity): boolean =>
+    kind === 'GlobalNetworkPolicy' && ep.kind === 'HostEndpoint' &&
+    (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
+    (saSel === null || saSel.matches(ep.saLabels)) &&
+    sel.matches(ep.labels);
+  const flags = { doNotTrack: spec.doNotTrack === true, preDNAT: spec.preDNAT === true, applyOnForward: spec.applyOnForward === true };
   const selectionKey = [hostOnly, namespace ?? '', nsSel?.toString() ?? '', saSel?.toString() ?? '', sel.toString()].join('\u0000');
-  return { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select };
+  return { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select, selectHost, ...flags };
 }
 
 /** compile(), or the cache's kept result while nothing it depends on changed. */

@@ -36,6 +36,8 @@ import { sameData } from './incremental.js';
 import type { AclEndpoint, AclModel, AclPolicy, TierPlan } from './model.js';
 import type { AclRule, Direction, EntityMatch, IpVersion, NamedPortSet, PortRange } from './rules.js';
 import { PROTOCOLS } from './rules.js';
+import { FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type FailsafePort } from './hostendpoints.js';
+import { renderHostEndpoints } from './render-host.js';
 
 export interface RenderOptions {
   readonly table?: string;
@@ -50,6 +52,10 @@ export interface RenderOptions {
   readonly allowIPIPFromWorkloads?: boolean;
   readonly allowVXLANFromWorkloads?: boolean;
   readonly vxlanPort?: number;
+  /** Host endpoints: Felix's accept bit (carries an untracked/preDNAT Allow to later hooks) and failsafe ports. */
+  readonly acceptMark?: number;
+  readonly failsafeInbound?: readonly FailsafePort[];
+  readonly failsafeOutbound?: readonly FailsafePort[];
 }
 
 export type EndpointToHostAction = 'Drop' | 'Accept' | 'Return';
@@ -57,6 +63,7 @@ export type EndpointToHostAction = 'Drop' | 'Accept' | 'Return';
 export const DEFAULT_RENDER = {
   table: 'tern', priority: 10, passMark: 0x20000, interfacePrefix: 'cali',
   endpointToHostAction: 'Drop' as EndpointToHostAction, allowIPIPFromWorkloads: false, allowVXLANFromWorkloads: false, vxlanPort: 4789,
+  acceptMark: 0x10000, failsafeInbound: FAILSAFE_INBOUND, failsafeOutbound: FAILSAFE_OUTBOUND,
 } as const;
 
 /** ICMPv6 neighbour discovery and MLD a workload needs to talk to its host (Felix allows 130-136). */
@@ -109,6 +116,8 @@ interface Ctx {
   readonly groups: Map<string, NftChain>;
   readonly groupPass: Map<string, boolean>;
   readonly cache: RenderCache | undefined;
+  /** The Allow verdict; `accept` unless a host endpoint stage needs more (render-host.ts). */
+  readonly allow?: string;
 }
 
 interface KeptChain { readonly chain: NftChain; readonly sets: readonly string[]; readonly named: readonly string[] }
@@ -180,6 +189,7 @@ export function* renderSteps(model: AclModel, options: RenderOptions = {}, cache
     maps.push({ name: d === 'egress' ? 'tern-from-wl-dispatch' : 'tern-to-wl-dispatch', elements });
   }
   chains.push(...[...ctx.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  chains.push(...renderHostEndpoints(model, opts, new Set(chains.map((c) => c.name)), (p, d, name, allow, role) => policyRules({ ...ctx, allow }, p, d, name, role)));
   chains.push(baseChain(opts, 'egress'), baseChain(opts, 'ingress'), toHostChain(opts));
   const sets: NftSet[] = [];
   for (const id of [...ctx.usedSets].sort()) {
@@ -310,7 +320,7 @@ function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name:
 }
 
 function policyRules(ctx: Ctx, p: AclPolicy, d: Direction, name: string, role: 'policy' | 'profile'): NftChain {
-  const slot = `${d} ${role}`;
+  const slot = `${d} ${role} ${name} ${ctx.allow ?? ''}`;
   const kept = ctx.cache?.policyChains.get(p)?.get(slot);
   if (kept) {
     for (const id of kept.sets) ctx.usedSets.add(id);
@@ -333,7 +343,7 @@ function policyRules(ctx: Ctx, p: AclPolicy, d: Direction, name: string, role: '
 
 function verdict(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'): string {
   switch (r.action) {
-    case 'Allow': return 'accept';
+    case 'Allow': return ctx.allow ?? 'accept';
     case 'Deny': return 'drop';
     case 'Log': return `log prefix ${quote(`${chain.slice(0, 100)} r${r.index}: `)}`;
     case 'Pass': return role === 'profile' ? 'return' : `meta mark set meta mark | ${hex(ctx.opts.passMark)} return`;

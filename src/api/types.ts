@@ -43,7 +43,7 @@ export interface PeerStatusJson {
   };
   /**
    * Present when the session is configured but not started: `passwordUnresolved` (its
-   * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / GTSM
+   * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / TTL / GTSM
    * cannot be set on this host). `detail` names the secret and key, never a value.
    */
   notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; detail: string };

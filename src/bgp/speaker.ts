@@ -13,7 +13,8 @@
 //   an unsigned connection never reaches us). Its TTL is 255 while any peer uses GTSM (the
 //   SYN-ACK must pass the peer's minimum TTL, as BIRD's listener does); when every running
 //   peer uses GTSM it also drops SYNs below the smallest of their minimum TTLs. Each accepted
-//   socket gets its own peer's TTL and minimum TTL before any byte is read.
+//   socket gets its own peer's TTL (255 GTSM, 1 eBGP single-hop, else the default) and
+//   minimum TTL before any byte is read.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { sessionParamsDiffer } from '../peering/peer-spec.js';
@@ -27,7 +28,7 @@ import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
 import { remoteAddressOf, tcpSecurity } from './session/transport.js';
-import { applyGtsm, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
+import { applyTtl, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
 export interface GracefulRestartState {
@@ -250,15 +251,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
   }
 
-  /** GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */
+  /** TTL and GTSM on an accepted socket (the MD5 key came with it from the listener); false: refuse it. */
   private secureAccepted(sock: net.Socket, spec: PeerSpec): boolean {
-    const minTtl = tcpSecurity(spec).minTtl;
-    if (minTtl === undefined && !this.listenerTtl255) return true;
+    const sec = tcpSecurity(spec);
+    if (sec.ttl === undefined && sec.minTtl === undefined && !this.listenerTtl255) return true;
     const fd = fdOf(sock);
     const family: Family = (sock.localAddress ?? '').includes(':') ? 'ipv6' : 'ipv4'; // "::ffff:a.b.c.d" is an IPv6 socket
     try {
       if (fd === undefined) throw new Error('no file descriptor');
-      if (minTtl !== undefined) applyGtsm(fd, family, minTtl);
+      if (sec.ttl !== undefined) applyTtl(fd, family, sec);
       else setTtl(fd, family, -1); // back to the default TTL the listener's 255 replaced
       return true;
     } catch (err) {

@@ -3,7 +3,7 @@
 // The work modules are imported inside the actions: `tern` loads only what its command runs.
 import type { Command } from 'commander';
 import type { LogLevel } from '../util/log.js';
-import { logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName } from '../settings/index.js';
+import { logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveFailsafePorts, resolveNodeName } from '../settings/index.js';
 
 export function registerAclCommands(program: Command): void {
   const acl = program
@@ -14,18 +14,21 @@ export function registerAclCommands(program: Command): void {
     .option('--cleanup', 'remove tern\'s nftables table on exit (default: keep it, as Felix does)')
     .option('--once', 'apply once and exit (non-zero when a resource is not honoured or the apply failed)')
     .option('--endpoint-to-host-action <action>', 'Drop | Accept | Return after a workload\'s egress policy, for traffic to this host (env: FELIX_DEFAULTENDPOINTTOHOSTACTION; default Drop)')
+    .option('--failsafe-inbound-host-ports <list>', 'PROTOCOL:PORT,… always open to this host, whatever host endpoint policy says, or none (env: FELIX_FAILSAFEINBOUNDHOSTPORTS; default Felix\'s list)')
+    .option('--failsafe-outbound-host-ports <list>', 'PROTOCOL:PORT,… this host may always reach, or none (env: FELIX_FAILSAFEOUTBOUNDHOSTPORTS; default Felix\'s list)')
     .option('--resync <seconds>', 'seconds between checks of the live table', '10')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (opts) => {
-      const [{ runAclCompanion }, { openDatastore }, { createLogger }] = await Promise.all([
-        import('../acl/cli.js'), import('../datastore/index.js'), import('../util/log.js'),
+      const [{ runAclCompanion }, { openDatastore }, { createLogger }, { failsafeOptions }] = await Promise.all([
+        import('../acl/cli.js'), import('../datastore/index.js'), import('../util/log.js'), import('../acl/hostendpoints.js'),
       ]);
+      const failsafe = failsafeOptions(resolveFailsafePorts(opts.failsafeInboundHostPorts, 'inbound'), resolveFailsafePorts(opts.failsafeOutboundHostPorts, 'outbound'));
       const logger = createLogger({ ...logSettings(opts.logLevel), level: opts.logLevel as LogLevel });
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore), { logger });
       const result = await runAclCompanion(
         {
           node: resolveNodeName(opts.node), cleanup: opts.cleanup === true, once: opts.once === true, resyncSeconds: Number(opts.resync),
-          endpointToHostAction: resolveEndpointToHostAction(opts.endpointToHostAction),
+          endpointToHostAction: resolveEndpointToHostAction(opts.endpointToHostAction), ...failsafe,
         },
         { source: datastore, logger },
       );
@@ -43,11 +46,15 @@ export function registerAclCommands(program: Command): void {
     .option('--datastore <spec>', 'file:PATH or etcd:URL[,URL...]')
     .option('--json', 'print JSON')
     .action(async (src: string, dst: string, flow: string | undefined, opts) => {
-      const [{ runAclExplain }, { openDatastore }] = await Promise.all([import('../acl/cli.js'), import('../datastore/index.js')]);
+      const [{ runAclExplain }, { openDatastore }, { failsafeOptions }] = await Promise.all([
+        import('../acl/cli.js'), import('../datastore/index.js'), import('../acl/hostendpoints.js'),
+      ]);
+      const failsafe = failsafeOptions(
+        resolveFailsafePorts(acl.opts().failsafeInboundHostPorts, 'inbound'), resolveFailsafePorts(acl.opts().failsafeOutboundHostPorts, 'outbound'));
       const datastore = openDatastore(resolveDatastoreSpec(opts.datastore ?? acl.opts().datastore));
       try {
         const out = await runAclExplain(
-          { src, dst, ...(flow ? { flow } : {}), json: opts.json === true, endpointToHostAction: resolveEndpointToHostAction(acl.opts().endpointToHostAction) },
+          { src, dst, ...(flow ? { flow } : {}), json: opts.json === true, endpointToHostAction: resolveEndpointToHostAction(acl.opts().endpointToHostAction), ...failsafe },
           () => datastore.load(),
         );
         process.stdout.write(out.text);

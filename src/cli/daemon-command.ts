@@ -12,7 +12,8 @@ import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../daemon/local-workloads.js';
-import { envValue, logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
+import { envValue, logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveFailsafePorts, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
+import { failsafeOptions } from '../acl/hostendpoints.js';
 import { resolveIdentity } from './identity.js';
 
 export interface DaemonFlags {
@@ -50,7 +51,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
-    ...(flags.acl ? { aclEndpointToHostAction: resolveEndpointToHostAction(undefined) } : {}),
+    ...(flags.acl ? {
+      aclEndpointToHostAction: resolveEndpointToHostAction(undefined),
+      aclFailsafe: failsafeOptions(resolveFailsafePorts(undefined, 'inbound'), resolveFailsafePorts(undefined, 'outbound')),
+    } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,
     selectionDeferralMs: deferralSeconds * 1000,

@@ -8,7 +8,7 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig } from '../peering/derive.js';
+import { deriveNodeConfig, sameDeriveInputs } from '../peering/derive.js';
 import { secretResolver } from '../peering/secrets.js';
 import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
@@ -28,6 +28,7 @@ import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import { AclCompanion } from '../acl/companion.js';
+import type { RenderOptions } from '../acl/render.js';
 import { readEndpointStatus, type LocalWorkload } from './local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
 
@@ -42,6 +43,8 @@ export interface DaemonOptions {
   readonly acl: boolean;
   /** Felix's DefaultEndpointToHostAction for the ACL companion (default Drop). */
   readonly aclEndpointToHostAction?: 'Drop' | 'Accept' | 'Return';
+  /** Failsafe ports for host endpoint policy (FELIX_FAILSAFE*; default Felix's lists). */
+  readonly aclFailsafe?: Pick<RenderOptions, 'failsafeInbound' | 'failsafeOutbound'>;
   /** --log-level given: logSeverityScreen does not change the level. */
   readonly logLevelFixed: boolean;
   readonly staleTimeMs: number;
@@ -162,7 +165,7 @@ export class Daemon {
     if (this.opts.acl) {
       this.acl = new AclCompanion({
         nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
-        ...(this.opts.aclEndpointToHostAction ? { render: { endpointToHostAction: this.opts.aclEndpointToHostAction } } : {}),
+        render: { ...(this.opts.aclEndpointToHostAction ? { endpointToHostAction: this.opts.aclEndpointToHostAction } : {}), ...this.opts.aclFailsafe },
       });
       this.acl.start();
       this.acl.update(snapshot);
@@ -318,9 +321,13 @@ export class Daemon {
 
   private onSnapshot(snapshot: Snapshot): void {
     this.warnIgnoredKinds(snapshot);
+    const prev = this.snapshot;
     this.snapshot = snapshot;
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
+    // Another node's block affinity (or a policy) changed: this node's configuration is the
+    // same, so there is nothing to derive or reconcile.
+    if (prev && this.configErrors.length === 0 && sameDeriveInputs(prev, snapshot, this.opts.nodeName)) return;
     this.reconfigure(snapshot);
   }
 

@@ -34,7 +34,8 @@ import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import { SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
-import { compileChain, evaluateChain, type FilterChainSpec } from '../policy/bgp-filter.js';
+import { compileChain, type FilterChainSpec } from '../policy/bgp-filter.js';
+import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
 import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -57,13 +58,6 @@ interface PeerRuntime {
 
 function chainKey(chain: FilterChainSpec | undefined): string {
   return chain ? JSON.stringify(chain) : '';
-}
-
-/** The Loc-RIB import filter of a chain: true when the chain rejects the prefix. */
-function importRejects(chain: FilterChainSpec | undefined): ((prefix: string) => boolean) | null {
-  if (!chain) return null;
-  const c = compileChain(chain);
-  return (prefix) => evaluateChain(c, { prefix, fromPeer: true }) === 'reject';
 }
 
 /** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
@@ -147,10 +141,11 @@ export class RoutingCore {
     });
     const ctx = exportContextOf(cfg);
     this.exportKey = stableJson(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log });
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL])) });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
+    fib?.on('interfaces', () => this.onInterfacesChanged());
   }
 
   // ---- configuration ----
@@ -230,7 +225,7 @@ export class RoutingCore {
       const imp = chainKey(spec.importFilter);
       if (imp !== rt.importFilter) {
         rt.importFilter = imp;
-        const moved = this.rib.setImportFilter(spec.key, importRejects(spec.importFilter));
+        const moved = this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
         this.log.info('import filter changed', { event: 'importFilterChanged', peer: spec.address, paths: moved });
       }
       const exp = chainKey(spec.exportFilter);
@@ -304,7 +299,7 @@ export class RoutingCore {
     });
     // The spec in force now (a filter change may have come after the session's own spec).
     const current = this.cfg.peers.find((p) => p.key === spec.key) ?? spec;
-    this.rib.setImportFilter(spec.key, importRejects(current.importFilter));
+    this.rib.setImportFilter(spec.key, importRejects(current.importFilter, this.fib));
     const preserved = n.peerGracefulRestart
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
@@ -528,9 +523,22 @@ export class RoutingCore {
     if (present) {
       this.learned.set(prefix, source);
       this.rib.setLocal(prefix, this.localAttributes(familyOf(prefix)), source);
+      if (before === source) this.out.interfacesChanged(prefix); // the same route on another interface
     } else {
       this.learned.delete(prefix);
     }
+  }
+
+  /**
+   * Next hops may be reached through other interfaces now: BGPFilter chains with interface
+   * rules run again (import: what the peer sent is re-filtered; export: re-evaluated).
+   */
+  private onInterfacesChanged(): void {
+    for (const spec of this.cfg.peers) {
+      if (!this.established.has(spec.key) || !chainUsesInterface(spec.importFilter)) continue;
+      this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
+    }
+    this.out.interfacesChanged();
   }
 
   /** Counters for `tern status`: routes held from and advertised to a peer. */

@@ -6,6 +6,7 @@
 //                  value: {"state":"confirmed","deleted":false}
 // BlockAffinity resources are synthesised from affinity keys and named as Calico names
 // them: `<node>-<cidr with '.', ':' and '/' → '-'>` (libcalico-go names.CIDRToName).
+import { randomUUID } from 'node:crypto';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from '../model/types.js';
 
@@ -104,4 +105,19 @@ export function prefixEnd(prefix: string): Buffer {
     }
   }
   return Buffer.from([0]);
+}
+
+/** The JSON Calico stores: no resourceVersion; uid and creationTimestamp kept or created. */
+export function storedForm(r: Resource, existingJson: string | null): Resource {
+  let prev: { metadata?: { uid?: string; creationTimestamp?: string } } = {};
+  try {
+    if (existingJson) prev = JSON.parse(existingJson) as typeof prev;
+  } catch {
+    prev = {};
+  }
+  const metadata = { ...r.metadata };
+  delete metadata.resourceVersion;
+  metadata.uid ??= prev.metadata?.uid ?? randomUUID();
+  metadata.creationTimestamp ??= prev.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return { kind: r.kind, apiVersion: r.apiVersion, metadata, spec: r.spec } as Resource; // Calico's field order
 }

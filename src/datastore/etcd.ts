@@ -25,43 +25,28 @@
 //
 // Invalid values in etcd (bad JSON, failed validation) are skipped — the key keeps its
 // last good value if it had one — and reported once per key and value via onError.
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-// etcd3 (with gRPC under it) costs ~0.2 s of CPU to import: loaded on first use only, so
-// daemons and CLI calls on a file datastore never pay for it.
-import type { Etcd3, IKeyValue, IOptions, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
-import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey } from './etcd-keys.js';
+import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
+import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
 import { buildSnapshot, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
 
-export interface EtcdTls {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-}
-
-export interface EtcdDatastoreOptions extends DatastoreOptions {
-  tls?: EtcdTls;
-  username?: string;
-  password?: string;
-}
+export type { EtcdTls };
+export interface EtcdDatastoreOptions extends DatastoreOptions, EtcdClientOptions {}
 
 type State = 'new' | 'watching' | 'lost' | 'closed';
 
 const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 5000;
 
 export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
-  private readonly clientOptions: IOptions;
-  private clientInstance: Etcd3 | undefined;
+  private readonly connection: EtcdConnection;
   private readonly clock: Clock;
   private readonly debounceMs: number;
-  private readonly timeoutMs: number;
   private readonly counter = new SnapshotCounter();
   private entries = new Map<string, Resource>();
   /** Revision of the state read by the last full read. */
@@ -83,22 +68,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }));
     this.clock = opts.clock ?? systemClock;
     this.debounceMs = opts.debounceMs ?? 75;
-    this.timeoutMs = opts.requestTimeoutMs ?? 5000;
-    this.clientOptions = clientOptions(endpoints, opts, this.timeoutMs); // TLS files read now: errors at open
+    this.connection = new EtcdConnection(endpoints, opts, opts.requestTimeoutMs ?? 5000); // TLS files read now: errors at open
   }
 
-  /** The client; only valid once request() has created it. */
-  private get client(): Etcd3 {
-    if (!this.clientInstance) throw new DatastoreError('ERR_DATASTORE_REQUEST', 'etcd client used before its first request');
-    return this.clientInstance;
-  }
-
-  private async ensureClient(): Promise<void> {
-    if (this.clientInstance) return;
-    const { Etcd3 } = await loadEtcd3();
-    this.clientInstance ??= new Etcd3(this.clientOptions);
-  }
-
+  private get client(): Etcd3 { return this.connection.client; }
+  private request<T>(fn: () => Promise<T>): Promise<T> { return this.connection.request(fn); }
+  private deadline(): Date { return this.connection.deadline(); }
 
   async load(): Promise<Snapshot> {
     const { revision, kvs } = await this.readAll();
@@ -174,7 +149,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.rebuildTimer?.cancel();
     this.reconnectTimer?.cancel();
     this.dropWatchers();
-    this.clientInstance?.close();
+    this.connection.close();
   }
 
   // ---- reading ----
@@ -375,116 +350,4 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.startWatch(read.revision + 1);
     if (reported) this.listeners.emitRecovered();
   }
-
-  // ---- requests ----
-
-  private deadline(): Date {
-    return new Date(Date.now() + this.timeoutMs);
-  }
-
-  /** Runs one etcd request, bounded in time, mapping failures to DatastoreError. */
-  private async request<T>(fn: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 250);
-    });
-    try {
-      await this.ensureClient();
-      return await Promise.race([fn(), timeout]);
-    } catch (e) {
-      if (e instanceof DatastoreError || e instanceof ConfigError) throw e;
-      const msg = errorMessage(e);
-      const unreachable = /unavailable|deadline|connect|no answer|ECONNREFUSED|UNAVAILABLE|No connection/i.test(`${msg} ${(e as Error).name}`);
-      throw new DatastoreError(
-        unreachable ? 'ERR_DATASTORE_UNREACHABLE' : 'ERR_DATASTORE_REQUEST',
-        `etcd ${this.endpoints.join(',')}: ${unreachable ? 'unreachable: ' : ''}${msg}`,
-        { endpoints: this.endpoints },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** The JSON Calico stores: no resourceVersion; uid and creationTimestamp kept or created. */
-function storedForm(r: Resource, existingJson: string | null): Resource {
-  let prev: { metadata?: { uid?: string; creationTimestamp?: string } } = {};
-  try {
-    if (existingJson) prev = JSON.parse(existingJson) as typeof prev;
-  } catch {
-    prev = {};
-  }
-  const metadata = { ...r.metadata };
-  delete metadata.resourceVersion;
-  metadata.uid ??= prev.metadata?.uid ?? randomUUID();
-  metadata.creationTimestamp ??= prev.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return { kind: r.kind, apiVersion: r.apiVersion, metadata, spec: r.spec } as Resource; // Calico's field order
-}
-
-let etcd3Module: typeof import('etcd3') | undefined;
-async function loadEtcd3(): Promise<typeof import('etcd3')> {
-  etcd3Module ??= await import('etcd3');
-  return etcd3Module;
-}
-
-function clientOptions(endpoints: string[], opts: EtcdDatastoreOptions, timeoutMs: number): IOptions {
-  const o: IOptions = {
-    hosts: endpoints,
-    dialTimeout: timeoutMs,
-    // No library retries or circuit breakers: tern's own reconnect loop owns recovery, and
-    // a request must fail within the timeout rather than queue behind retries.
-    faultHandling: { host: () => attemptsPolicy(1), global: attemptsPolicy(endpoints.length) },
-    grpcOptions: {
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      // The full read is one response: gRPC's 4 MiB default would refuse a large cluster's
-      // resources for ever (each retry gets the same answer).
-      'grpc.max_receive_message_length': 1024 * 1024 * 1024,
-    },
-  };
-  const tls = opts.tls;
-  if (tls?.caFile || tls?.certFile || tls?.keyFile) {
-    try {
-      o.credentials = {
-        // No CA file: null makes grpc use the system roots.
-        rootCertificate: tls.caFile ? readFileSync(tls.caFile) : (null as unknown as Buffer),
-        ...(tls.certFile ? { certChain: readFileSync(tls.certFile) } : {}),
-        ...(tls.keyFile ? { privateKey: readFileSync(tls.keyFile) } : {}),
-      };
-    } catch (e) {
-      throw new DatastoreError('ERR_DATASTORE_TLS', `etcd TLS files: ${errorMessage(e)}`, { tls });
-    }
-  }
-  if (opts.username) o.auth = { username: opts.username, password: opts.password ?? '' };
-  return o;
-}
-
-type EtcdPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
-/**
- * A fault-handling policy (the cockatiel IPolicy shape etcd3 calls `execute` on) that runs
- * the call up to `attempts` times while the error is a recoverable connection error, so a
- * request fails over to the next endpoint; no delays, no circuit breaking.
- */
-function attemptsPolicy(attempts: number): EtcdPolicy {
-  const noEvent = () => ({ dispose: () => undefined });
-  const policy = {
-    onSuccess: noEvent,
-    onFailure: noEvent,
-    async execute<T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
-      let last: unknown;
-      for (let i = 0; i < attempts; i++) {
-        try {
-          return await fn({ signal: new AbortController().signal });
-        } catch (e) {
-          last = e;
-          if (!(e instanceof Error) || !etcd3Module?.isRecoverableError(e)) throw e;
-        }
-      }
-      throw last;
-    },
-  };
-  return policy as unknown as EtcdPolicy;
 }

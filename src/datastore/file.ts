@@ -4,7 +4,12 @@
 // Watching. Both the file and its directory are watched: the file watch sees in-place
 // writes, the directory watch sees the file replaced by rename (write tmp + mv, as editors
 // and kubectl-style tools do, which leaves the file watch on the old inode) and re-creation.
-// Events are debounced; then the file is re-read and, if its text changed, re-validated.
+// A file replaced by rename (the directory sees the name arrive) is complete when the event
+// comes: it is read at once, so a change reaches the daemon in the loop pass after the rename.
+// Any other event (an in-place write, which may still be under way) waits for a quiet period
+// (debounce), and every burst ends with that quiet-period read. A read whose text equals the
+// last one costs a string comparison; a changed text is re-validated piece by piece
+// (file-content.ts: only documents whose text changed are decoded and validated again).
 //
 // Invariants
 // - After load() the snapshot only moves to a fully valid file content. An invalid edit
@@ -14,7 +19,7 @@
 // - apply()/delete() write the whole file atomically (tmp in the same directory + rename),
 //   keep untouched documents byte for byte, and never write a file that would not load.
 //   They are serialised with each other and with reloads.
-import { watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +29,7 @@ import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePos
 import { buildSnapshot, resourcesOfKind, SnapshotCounter } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
+import { FileContentReader } from './file-content.js';
 import { mergeResources, removeResource } from './yaml-edit.js';
 
 export class FileDatastore extends DatastoreBase implements Datastore {
@@ -41,6 +47,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
   private dirWatcher: FSWatcher | undefined;
   private timer: TimerHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly reader: FileContentReader;
 
   /** `path` is also the name used in error messages. */
   constructor(readonly path: string, opts: DatastoreOptions = {}) {
@@ -48,6 +55,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     this.absPath = resolve(path);
     this.clock = opts.clock ?? systemClock;
     this.debounceMs = opts.debounceMs ?? 75;
+    this.reader = new FileContentReader(path);
   }
 
 
@@ -56,7 +64,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (text === undefined) {
       throw new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: no such file`, { path: this.path });
     }
-    const content = parseFileContent(text, this.path); // ConfigError: refuse to start
+    const content = this.reader.read(text); // ConfigError: refuse to start
     this.lastText = text;
     this.snapshot = buildSnapshot(content.resources, this.counter.next(), content.secrets);
     this.startWatching();
@@ -122,14 +130,27 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     try {
       return await readFile(this.absPath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new DatastoreError('ERR_DATASTORE_FILE_UNREADABLE', `${this.path}: ${(e as Error).message}`, { path: this.path });
+      return this.readFailed(e);
     }
+  }
+
+  /** readText without the thread-pool round trips (open, stat, read, close): a watch event's read. */
+  private readTextNow(): string | undefined {
+    try {
+      return readFileSync(this.absPath, 'utf8');
+    } catch (e) {
+      return this.readFailed(e);
+    }
+  }
+
+  private readFailed(e: unknown): undefined {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DatastoreError('ERR_DATASTORE_FILE_UNREADABLE', `${this.path}: ${(e as Error).message}`, { path: this.path });
   }
 
   /** Validates the new text, writes it atomically, and makes it the current state. */
   private async writeAndAdopt(text: string): Promise<void> {
-    const content = parseFileContent(text, this.path); // never write a file that would not load
+    const content = this.reader.read(text); // never write a file that would not load
     const dir = dirname(this.absPath);
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -158,8 +179,10 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (this.dirWatcher) return;
     const base = basename(this.absPath);
     try {
-      this.dirWatcher = watch(dirname(this.absPath), { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === base) this.schedule();
+      this.dirWatcher = watch(dirname(this.absPath), { persistent: false }, (event, filename) => {
+        if (filename !== null && filename !== base) return;
+        if (event === 'rename' && filename === base) this.reloadNow();
+        this.schedule();
       });
       this.dirWatcher.on('error', (e) => this.logger?.warn('directory watch failed', { event: 'watchError', error: e.message }));
     } catch (e) {
@@ -180,6 +203,12 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     }
   }
 
+  /** The file was replaced by rename: read it in this loop pass (the quiet-period read still follows). */
+  private reloadNow(): void {
+    if (this.listeners.closed) return;
+    void this.serial(() => this.reload());
+  }
+
   private schedule(): void {
     if (this.listeners.closed) return;
     this.timer?.cancel();
@@ -193,7 +222,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (this.listeners.closed) return;
     let text: string | undefined;
     try {
-      text = await this.readText();
+      text = this.readTextNow();
     } catch (e) {
       this.listeners.emitError(e as DatastoreError);
       return;
@@ -223,7 +252,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     this.emptyPending = false;
     let content: FileContent;
     try {
-      content = parseFileContent(text, this.path);
+      content = this.reader.read(text);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       if (text !== this.lastBadText) {

@@ -3,6 +3,11 @@
 // per-datastore SnapshotCounter, so snapshots of one datastore have strictly increasing
 // revisions, whatever the backend's own revision numbers do (etcd restored from backup, a
 // file replaced by an older one).
+//
+// Sealed resources: the deep-frozen copy a snapshot holds is remembered (a WeakSet), so a
+// backend that hands the same sealed object again (an unchanged document of a file) puts it
+// in the next snapshot as is, without a copy, and consumers can tell an unchanged resource
+// by identity. Each sealed resource's content fingerprint is computed once (a WeakMap).
 import { DaemonError } from '../util/errors.js';
 import { IGNORED_PLURAL } from '../model/ignored-kinds.js';
 import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
@@ -49,6 +54,25 @@ class FrozenMap<K, V> extends Map<K, V> {
   }
 }
 
+const SEALED = new WeakSet<object>();
+const FINGERPRINT = new WeakMap<object, string>();
+
+/**
+ * The deep-frozen copy of `r` a snapshot holds: `r` itself when it is already one (sealed
+ * before), else a frozen structured clone, remembered as sealed.
+ */
+export function seal<T extends object>(r: T): T {
+  if (SEALED.has(r)) return r;
+  const out = deepFreeze(structuredClone(r));
+  SEALED.add(out);
+  return out;
+}
+
+/** True when `r` is a sealed resource: deep-frozen by seal(), so never changing. */
+export function isSealed(r: object): boolean {
+  return SEALED.has(r);
+}
+
 function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object' && !Object.isFrozen(v)) {
     Object.freeze(v);
@@ -90,7 +114,7 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
     const field = SNAPSHOT_FIELD[r.kind];
     let list = byField.get(field);
     if (!list) byField.set(field, (list = []));
-    list.push([field === 'ignored' ? `${r.kind}/${displayName(r)}` : displayName(r), deepFreeze(structuredClone(r))]);
+    list.push([field === 'ignored' ? `${r.kind}/${displayName(r)}` : displayName(r), seal(r)]);
   }
   const mapOf = (field: keyof Snapshot): ReadonlyMap<string, Resource> => {
     const entries = [...new Map(byField.get(field) ?? []).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -99,7 +123,7 @@ export function buildSnapshot(resources: Iterable<Resource>, revision: number, s
   const fields: Record<string, unknown> = { revision };
   for (const field of new Set(Object.values(SNAPSHOT_FIELD))) fields[field] = mapOf(field);
   const snap = fields as unknown as Snapshot;
-  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, deepFreeze(structuredClone(x))]);
+  const secretList = [...secrets].map((x): [string, SecretResource] => [x.metadata.name, seal(x)]);
   if (secretList.length > 0) {
     secretList.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return Object.freeze({ ...snap, secrets: new FrozenMap(secretList) });
@@ -126,13 +150,40 @@ export function resourcesOfKind(s: Snapshot, kind: ResourceKind): Resource[] {
  * resourceVersion — ignored). Used to suppress duplicate change notifications.
  */
 export function sameContent(a: Snapshot, b: Snapshot): boolean {
-  return contentFingerprint(a) === contentFingerprint(b);
+  for (const field of SNAPSHOT_FIELDS) {
+    if (!sameMap(a[field] as ReadonlyMap<string, Resource>, b[field] as ReadonlyMap<string, Resource>)) return false;
+  }
+  return sameMap(a.secrets, b.secrets);
+}
+
+const SNAPSHOT_FIELDS = [...new Set(Object.values(SNAPSHOT_FIELD))];
+
+/** Same keys in the same order, each pair the same object or of equal content. */
+function sameMap(a: ReadonlyMap<string, object> | undefined, b: ReadonlyMap<string, object> | undefined): boolean {
+  if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
+  if (!a || !b || a.size === 0) return true;
+  const ib = b.entries();
+  for (const [k, v] of a) {
+    const [kb, w] = ib.next().value as [string, object];
+    if (k !== kb) return false;
+    if (v !== w && fingerprint(v) !== fingerprint(w)) return false;
+  }
+  return true;
+}
+
+/** A resource's content as text, resourceVersion left out (computed once per sealed resource). */
+function fingerprint(r: object): string {
+  let f = FINGERPRINT.get(r);
+  if (f === undefined) {
+    const res = r as Resource;
+    f = stableJson({ ...res, metadata: { ...res.metadata, resourceVersion: undefined } });
+    if (SEALED.has(r)) FINGERPRINT.set(r, f);
+  }
+  return f;
 }
 
 export function contentFingerprint(s: Snapshot): string {
-  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])]
-    .map((r) => stableJson({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } }))
-    .join('\n');
+  return [...snapshotResources(s), ...(s.secrets?.values() ?? [])].map(fingerprint).join('\n');
 }
 
 /** An empty snapshot with the given revision. */

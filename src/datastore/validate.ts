@@ -164,7 +164,7 @@ export function decodeDocumentsFast(text: string): RawDocument[] | undefined {
     return undefined;
   }
 }
-const ANCHOR_OR_ALIAS = /(^|[\s[{,:-])[&*][^\s&*]/m; // an anchor or alias token; "a && b" is not one
+export const ANCHOR_OR_ALIAS = /(^|[\s[{,:-])[&*][^\s&*]/m; // an anchor or alias token; "a && b" is not one
 
 export function parseResources(text: string, source: string, opts: ValidateOptions = {}): Resource[] {
   return parseDocuments(text, source, opts, undefined).resources;

@@ -14,6 +14,7 @@ import { errorMessage } from '../util/errors.js';
 import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
+import { InterfaceResolver } from './interfaces.js';
 import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, WantCache, type Want } from './want.js';
@@ -57,7 +58,10 @@ export interface FibSyncOptions {
 
 
 export interface FibSyncEvents {
+  /** A learned route came, went, or changed its interface. */
   learned: [prefix: string, present: boolean];
+  /** The interface a next hop is reached through may have changed (interfaceToward). */
+  interfaces: [];
 }
 
 /**
@@ -89,6 +93,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private learned = new Set<string>();
   /** Learned prefixes whose route is on a `*.cali` / `*.calico` device. */
   private learnedTunnel = new Set<string>();
+  /** Interface of each learned prefix's route (first next hop's device; absent: none). */
+  private learnedIface = new Map<string, string>();
+  private readonly ifaces: InterfaceResolver;
+  private interfacesPending = false;
   private readonly statuses = new StatusBook(this.table);
 
   private dirty = new Set<string>();
@@ -126,6 +134,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     };
     this.defer = o.defer ?? immediate;
     this.observed = new ObservedTable(this.table, this.protocol);
+    this.ifaces = new InterfaceResolver(this.observed, this.protocol);
     this.writer = new KernelWriter(this.kernel, this.clock, this.log, this.opts.retryBaseMs, {
       retry: (p) => this.markDirty(p),
       settled: (p) => { if (this.redo.delete(p)) this.markDirty(p); else this.schedule(); },
@@ -267,6 +276,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const [links, routes] = await Promise.all([this.kernel.links(), this.kernel.dump()]);
     this.observed.setLinks(links);
     this.observed.replaceAll(routes);
+    if (this.ifaces.reset()) this.interfacesChanged();
     const buffered = this.eventBuffer ?? [];
     this.eventBuffer = null;
     for (const replay of buffered) replay();
@@ -279,6 +289,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
     if (!form) return;
+    if (r.protocol !== this.protocol && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
     if (this.observed.isConnected(r.prefix, r)) this.markAllRoutes();
     if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
     this.markDirty(r.prefix);
@@ -296,7 +307,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (this.eventBuffer) { this.eventBuffer.push(() => this.onLink(l, present)); return; }
     const before = this.observed.link(l.ifindex);
     for (const p of this.observed.applyLink(l, present)) this.markDirty(p);
-    if (!before || !present || before.up !== l.up || before.name !== l.name) this.markAllRoutes();
+    if (!before || !present || before.up !== l.up || before.name !== l.name) {
+      this.markAllRoutes();
+      if (this.ifaces.reset()) this.interfacesChanged();
+    }
   }
 
   private async resync(): Promise<void> {
@@ -458,9 +472,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const routes = this.ownBlocks.has(p) || s.written ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, this.pools));
     const present = routes.length > 0;
     const tunnel = present && routes.every((r) => this.onTunnelDevice(r));
-    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p)) return false;
+    const iface = present ? this.ifaces.ofRoute(routes[0]!) : undefined;
+    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p) && iface === this.learnedIface.get(p)) return false;
     if (present) this.learned.add(p); else this.learned.delete(p);
     if (tunnel) this.learnedTunnel.add(p); else this.learnedTunnel.delete(p);
+    if (iface !== undefined) this.learnedIface.set(p, iface); else this.learnedIface.delete(p);
     this.emit('learned', p, present);
     return true;
   }
@@ -468,6 +484,26 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** The learned route of `p` leaves through a `*.cali` / `*.calico` device (BIRD's ifname). */
   learnedOnTunnel(p: string): boolean {
     return this.learnedTunnel.has(p);
+  }
+
+  /** BIRD's `ifname` of the learned route of `p`: its first next hop's device; "" when none. */
+  learnedInterface(p: string): string {
+    return this.learnedIface.get(p) ?? '';
+  }
+
+  /** The interface the kernel reaches `address` through (BIRD `gateway recursive`); "" when unknown. */
+  interfaceToward(address: string): string {
+    return this.ifaces.toward(address);
+  }
+
+  /** Reports 'interfaces' once for a burst of changes. */
+  private interfacesChanged(): void {
+    if (this.interfacesPending) return;
+    this.interfacesPending = true;
+    this.defer(() => {
+      this.interfacesPending = false;
+      if (!this.stopped) this.emit('interfaces');
+    });
   }
 
   private onTunnelDevice(r: RouteForm): boolean {

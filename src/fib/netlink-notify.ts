@@ -16,7 +16,7 @@
 //   the caller in place. An idle system pays one wake-up per event (no timer, no batching);
 //   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs.
 // Invariant: an fd is closed only when no poll(2) is running on it.
-import { createRequire } from 'node:module';
+import { libc as sharedLibc } from '../util/libc.js';
 import { KernelError } from '../util/errors.js';
 
 const AF_NETLINK = 16;
@@ -67,18 +67,18 @@ let libc: Libc | undefined;
 function loadLibc(): Libc {
   if (libc) return libc;
   // loaded on first use: a daemon without a FIB (--no-fib) and the CLI never pay for it
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  const lib = koffi.load('libc.so.6');
+  const shared = sharedLibc();
+  const lib = shared.lib;
   const poll = lib.func('int poll(void *fds, uint64_t nfds, int timeout)');
   libc = {
-    errno: () => koffi.errno(),
-    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    errno: shared.errno,
+    socket: shared.socket,
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
-    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+    setsockopt: shared.setsockopt,
     recv: lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
     read: lib.func('intptr_t read(int fd, void *buf, size_t len)'),
     write: lib.func('intptr_t write(int fd, const void *buf, size_t len)'),
-    close: lib.func('int close(int fd)'),
+    close: shared.close,
     eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
     pollAsync: (fds, n, timeout, cb) => poll.async(fds, n, timeout, cb),
   };

@@ -1,18 +1,11 @@
-// Converts the Calico edge resources (Node, BGPConfiguration, BGPPeer) into the internal
-// inputs of the peer-set computation: ClusterNode and PeerRule. A resource that does not validate is
-// skipped (or its bad field ignored) with a warning; it never takes the node down.
-import type { BGPConfigurationSpec, BGPPeerResource, NodeResource } from '../model/types.js';
+// Converts the typed BGP kinds (src/model: BgpNode, BgpConfiguration, BgpPeer) into the
+// internal inputs of the peer-set computation: ClusterNode and PeerRule. Every field arrives
+// parsed; what the model refused is reported here as a warning and left out: a bad resource
+// never takes the node down.
+import type { BgpConfiguration, BgpNode, BgpPeer, NodeAddress } from '../model/bgp.js';
+import type { ModelError } from '../model/errors.js';
 import type { ClusterNode, PeerRule } from './types.js';
-import { canonicalAddress, familyOf, networkOf, type Family } from '../net/prefix.js';
-import { parseSelector, type Selector } from '../selector/index.js';
-import { errorMessage } from '../util/errors.js';
-import { DEFAULT_AS, isValidAs } from '../model/asn.js';
-import { durationSeconds } from '../model/duration.js';
-import { parsePeerIP } from '../model/peer-ip.js';
-import type { AddressConfig } from './node-config.js';
 import { BGP_PORT } from './session.js';
-
-export { DEFAULT_AS, isValidAs };
 
 export type Warn = (message: string) => void;
 
@@ -44,186 +37,89 @@ export function resolvePassword(ref: { name: string; key: string }, secrets: Sec
 }
 
 export interface GlobalSettings {
-  readonly global: BGPConfigurationSpec;
-  readonly perNode: ReadonlyMap<string, BGPConfigurationSpec>;
+  /** BGPConfiguration "default", if any. */
+  readonly global: BgpConfiguration | undefined;
+  /** BGPConfiguration node.<name> by node name. */
+  readonly perNode: ReadonlyMap<string, BgpConfiguration>;
   readonly asNumber: number;
 }
 
-/** "10.0.0.11/24" (or a bare address, taken as a host route) → AddressConfig of `family`. */
-export function parseNodeAddress(text: string, family: Family): AddressConfig {
-  const [addr = '', len] = text.trim().split('/');
-  const address = canonicalAddress(addr);
-  if (familyOf(address) !== family) throw new Error(`"${text}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
-  const max = family === 'ipv4' ? 32 : 128;
-  const prefixLength = len === undefined ? max : Number(len);
-  if (!/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
-  return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
-}
-
 export function listenPortOf(settings: GlobalSettings, nodeName: string): { port: number; configured: boolean } {
-  const port = settings.perNode.get(nodeName)?.listenPort || settings.global.listenPort || 0;
+  const port = settings.perNode.get(nodeName)?.listenPort ?? settings.global?.listenPort ?? 0;
   return port > 0 ? { port, configured: true } : { port: BGP_PORT, configured: false };
 }
 
-function nodeAddress(node: NodeResource, family: Family, override: string | undefined, warn: Warn): string | undefined {
-  const text = override ?? (family === 'ipv4' ? node.spec.bgp?.ipv4Address : node.spec.bgp?.ipv6Address);
-  if (text === undefined || text.trim() === '') return undefined;
-  try {
-    return parseNodeAddress(text, family).address;
-  } catch (err) {
-    warn(`Node ${node.metadata.name}: bad ${family === 'ipv4' ? 'ipv4Address' : 'ipv6Address'} ${JSON.stringify(text)} (${errorMessage(err)}); ignored`);
-    return undefined;
-  }
-}
+const ADDRESS_FIELD = { ipv4: 'spec.bgp.ipv4Address', ipv6: 'spec.bgp.ipv6Address' } as const;
 
+/**
+ * A Node as the peer computation sees it. `overrides` (this node's autodetected addresses)
+ * replace the stored ones; a stored address or AS the model refused is warned about and left
+ * out (the global AS instead).
+ */
 export function toClusterNode(
-  node: NodeResource,
+  node: BgpNode,
   settings: GlobalSettings,
   warn: Warn,
-  overrides: { ipv4?: string | undefined; ipv6?: string | undefined } = {},
+  overrides: { ipv4?: NodeAddress | undefined; ipv6?: NodeAddress | undefined } = {},
 ): ClusterNode {
-  const name = node.metadata.name;
-  const bgp = node.spec.bgp ?? {};
-  let asNumber = settings.asNumber;
-  if (bgp.asNumber !== undefined) {
-    if (isValidAs(bgp.asNumber)) asNumber = bgp.asNumber;
-    else warn(`Node ${name}: bad asNumber ${JSON.stringify(bgp.asNumber)}; using the global AS ${settings.asNumber}`);
+  const name = node.name;
+  for (const e of node.refused) {
+    if (e.field === 'spec.bgp.asNumber') warn(`${e.message}; using the global AS ${settings.asNumber}`);
+    else if (!(e.field === ADDRESS_FIELD.ipv4 && overrides.ipv4) && !(e.field === ADDRESS_FIELD.ipv6 && overrides.ipv6)) warn(`${e.message}; ignored`);
   }
   const { port, configured } = listenPortOf(settings, name);
-  const ipv4 = nodeAddress(node, 'ipv4', overrides.ipv4, warn);
-  const ipv6 = nodeAddress(node, 'ipv6', overrides.ipv6, warn);
-  const clusterId = bgp.routeReflectorClusterID?.trim();
+  const ipv4 = (overrides.ipv4 ?? node.ipv4)?.address;
+  const ipv6 = (overrides.ipv6 ?? node.ipv6)?.address;
   return {
     name,
-    labels: node.metadata.labels ?? {},
+    labels: node.labels,
     ...(ipv4 !== undefined ? { ipv4 } : {}),
     ...(ipv6 !== undefined ? { ipv6 } : {}),
-    asNumber,
+    asNumber: node.asNumber ?? settings.asNumber,
     listenPort: port,
     listenPortConfigured: configured,
-    ...(clusterId ? { clusterId } : {}),
+    ...(node.clusterId !== undefined ? { clusterId: node.clusterId } : {}),
   };
-}
-
-function peerAddress(text: string): { address: string; port?: number } {
-  const { address, port } = parsePeerIP(text.trim());
-  return port === undefined ? { address } : { address, port };
-}
-
-function optionalSelector(text: string | undefined, what: string): Selector | undefined {
-  if (text === undefined || text.trim() === '') return undefined; // absent: not "all()"
-  try {
-    return parseSelector(text);
-  } catch (err) {
-    throw new Error(`${what}: ${errorMessage(err)}`);
-  }
-}
-
-function duration(text: string | undefined, field: string): number | undefined {
-  return text === undefined || text.trim() === '' ? undefined : durationSeconds(text, field);
 }
 
 /** nextHopMode as written; undefined leaves the choice to keepOriginalNextHop (per peer AS). */
-function nextHopMode(spec: BGPPeerResource['spec']): PeerRule['nextHopMode'] {
-  if (spec.nextHopMode === 'Self') return 'self';
-  if (spec.nextHopMode === 'Keep') return 'keep';
-  if (spec.nextHopMode === 'Auto') return 'auto';
-  return undefined;
-}
+const NEXT_HOP_MODE = { Self: 'self', Keep: 'keep', Auto: 'auto' } as const;
 
-/** One BGPPeer → PeerRule; throws Error with a reason when the resource is unusable. */
-function toRuleOrThrow(res: BGPPeerResource, secrets: SecretResolver | undefined, warn: Warn): PeerRule {
-  const s = res.spec;
-  const nodeSelector = optionalSelector(s.nodeSelector, 'nodeSelector');
-  const peerSelector = optionalSelector(s.peerSelector, 'peerSelector');
-  const hasPeerIP = s.peerIP !== undefined && s.peerIP.trim() !== '';
-  if (hasPeerIP && peerSelector) throw new Error('peerIP and peerSelector are exclusive');
-  const localWorkload = s.localWorkloadSelector !== undefined && s.localWorkloadSelector.trim() !== '';
-  if (!hasPeerIP && !peerSelector && !localWorkload) throw new Error('needs peerIP, peerSelector or localWorkloadSelector');
-  if (s.node && nodeSelector) throw new Error('node and nodeSelector are exclusive');
-  for (const [field, v] of [['asNumber', s.asNumber], ['localASNumber', s.localASNumber]] as const) {
-    if (v !== undefined && !isValidAs(v)) throw new Error(`bad ${field} ${JSON.stringify(v)}`);
-  }
-  let reachableBy: string | undefined;
-  if (s.reachableBy !== undefined && s.reachableBy.trim() !== '') {
-    reachableBy = canonicalAddress(s.reachableBy.trim());
-    // confd skips the BGPPeer when reachableBy and peerIP are of different families.
-    if (hasPeerIP && familyOf(reachableBy) !== familyOf(parsePeerIP(s.peerIP ?? '').address)) {
-      throw new Error(`reachableBy ${reachableBy} and peerIP ${s.peerIP ?? ''} are of different families`);
-    }
-  }
-  const ref = s.password?.secretKeyRef;
-  const pw = ref ? resolvePassword(ref, secrets) : {};
-  if ('passwordUnresolved' in pw) warn(`BGPPeer ${res.metadata.name}: ${pw.passwordUnresolved}; its sessions are not started`);
+/** One BGPPeer (typed by the model) → PeerRule, its password resolved. */
+function toRule(p: BgpPeer, secrets: SecretResolver | undefined, warn: Warn): PeerRule {
+  const pw = p.password ? resolvePassword(p.password, secrets) : {};
+  if ('passwordUnresolved' in pw) warn(`BGPPeer ${p.name}: ${pw.passwordUnresolved}; its sessions are not started`);
+  for (const e of p.refused) warn(`${e.message}; ignored`);
   return {
-    name: res.metadata.name,
-    ...(s.node ? { node: s.node } : {}),
-    ...(nodeSelector ? { nodeSelector } : {}),
-    ...(hasPeerIP ? { peerIP: peerAddress(s.peerIP ?? '') } : {}),
-    ...(peerSelector ? { peerSelector } : {}),
-    ...(s.asNumber !== undefined ? { asNumber: s.asNumber } : {}),
-    ...(s.localASNumber !== undefined ? { localAsNumber: s.localASNumber } : {}),
-    useNodeIP: s.sourceAddress !== 'None',
-    ...optional('keepaliveTime', duration(s.keepaliveTime, 'keepaliveTime')),
-    ...optional('restartTime', duration(s.maxRestartTime, 'maxRestartTime')),
-    ...optional('nextHopMode', nextHopMode(s)),
-    ...(s.keepOriginalNextHop ? { keepOriginalNextHop: true } : {}),
-    ...(s.numAllowedLocalASNumbers ? { allowOwnAs: s.numAllowedLocalASNumbers } : {}),
-    ...(s.filters && s.filters.length > 0 ? { filters: [...s.filters] } : {}),
-    ...optional('reachableBy', reachableBy),
-    ...(localWorkload ? { localWorkload: true } : {}),
-    ...optional('ttlSecurity', s.ttlSecurity),
+    name: p.name,
+    ...optional('node', p.node),
+    ...optional('nodeSelector', p.nodeSelector),
+    ...(p.peerIP ? { peerIP: p.peerIP.port === undefined ? { address: p.peerIP.address } : { address: p.peerIP.address, port: p.peerIP.port } } : {}),
+    ...optional('peerSelector', p.peerSelector),
+    ...optional('asNumber', p.asNumber),
+    ...optional('localAsNumber', p.localASNumber),
+    useNodeIP: p.sourceAddress !== 'None',
+    ...optional('keepaliveTime', p.keepaliveTime),
+    ...optional('restartTime', p.maxRestartTime),
+    ...optional('nextHopMode', p.nextHopMode ? NEXT_HOP_MODE[p.nextHopMode] : undefined),
+    ...(p.keepOriginalNextHop ? { keepOriginalNextHop: true } : {}),
+    ...(p.numAllowedLocalASNumbers ? { allowOwnAs: p.numAllowedLocalASNumbers } : {}),
+    ...(p.filters.length > 0 ? { filters: [...p.filters] } : {}),
+    ...optional('reachableBy', p.reachableBy),
+    ...(p.localWorkloadSelector ? { localWorkload: true } : {}),
+    ...optional('ttlSecurity', p.ttlSecurity),
     ...pw,
-    reversePeering: s.reversePeering === 'Manual' ? 'manual' : 'auto',
-    ...maxPrefixesOf(res, warn),
+    reversePeering: p.reversePeering === 'Manual' ? 'manual' : 'auto',
+    ...optional('maxPrefixes', p.maxPrefixes),
   };
-}
-
-/** The BGPPeer annotation that sets the import prefix limit (docs/operations.md). */
-export const MAX_PREFIXES_ANNOTATION = 'tern/max-prefixes';
-
-/**
- * `tern/max-prefixes`: "N" (each family) or "ipv4=N,ipv6=M" (either may be left out); N a
- * positive integer. Anything else is warned about and ignored (the peering itself stays).
- */
-export function parseMaxPrefixes(text: string): { ipv4?: number; ipv6?: number } {
-  const num = (v: string): number => {
-    if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new Error(`"${v}" is not a positive integer`);
-    return Number(v);
-  };
-  if (!text.includes('=')) { const n = num(text); return { ipv4: n, ipv6: n }; }
-  const out: { ipv4?: number; ipv6?: number } = {};
-  for (const part of text.split(',')) {
-    const [k = '', v = '', ...more] = part.split('=').map((x) => x.trim());
-    if (more.length > 0 || (k !== 'ipv4' && k !== 'ipv6')) throw new Error(`"${part.trim()}" is not ipv4=N or ipv6=N`);
-    out[k] = num(v);
-  }
-  return out;
-}
-
-function maxPrefixesOf(res: BGPPeerResource, warn: Warn): { maxPrefixes?: { ipv4?: number; ipv6?: number } } {
-  const text = res.metadata.annotations?.[MAX_PREFIXES_ANNOTATION];
-  if (text === undefined) return {};
-  try {
-    return { maxPrefixes: parseMaxPrefixes(text) };
-  } catch (err) {
-    warn(`BGPPeer ${res.metadata.name}: annotation ${MAX_PREFIXES_ANNOTATION}: ${errorMessage(err)}; no import limit`);
-    return {};
-  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-export function toPeerRules(peers: Iterable<BGPPeerResource>, warn: Warn, secrets?: SecretResolver): PeerRule[] {
-  const out: PeerRule[] = [];
-  for (const res of peers) {
-    try {
-      out.push(toRuleOrThrow(res, secrets, warn));
-    } catch (err) {
-      warn(`BGPPeer ${res.metadata.name}: ${errorMessage(err)}; skipped`);
-    }
-  }
-  return out;
+/** The BGPPeers the model accepted, as rules; the refused ones (`refused`) warned about and skipped. */
+export function toPeerRules(peers: Iterable<BgpPeer>, refused: readonly ModelError[], warn: Warn, secrets?: SecretResolver): PeerRule[] {
+  for (const e of refused) if (e.kind === 'BGPPeer') warn(`${e.message}; skipped`);
+  return [...peers].map((p) => toRule(p, secrets, warn));
 }

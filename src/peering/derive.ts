@@ -1,15 +1,18 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
 import { createHash } from 'node:crypto';
-import type { BGPConfigurationSpec, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
+import type { EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
+import type { BgpConfiguration, BgpModel, NodeAddress } from '../model/bgp.js';
+import { DEFAULT_AS } from '../model/asn.js';
+import { parseNodeAddress } from '../model/parse-bgp.js';
+import { bgpModel } from '../model/parse-ipam.js';
 import { computePeers, type AddressOrder } from './index.js';
-import { addressInPrefix, canonicalPrefix, familyOf } from '../net/prefix.js';
+import { addressInPrefix } from '../net/prefix.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import {
-  DEFAULT_AS, isValidAs, listenPortOf, parseNodeAddress, resolvePassword, toClusterNode, toPeerRules,
+  listenPortOf, resolvePassword, toClusterNode, toPeerRules,
   type GlobalSettings, type SecretResolver, type Warn,
 } from './cluster.js';
-import { durationSeconds } from '../model/duration.js';
 import { filterSets, prefixCommunities, serviceRoutes } from './filters.js';
 import type { LocalWorkload } from './types.js';
 import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } from './node-config.js';
@@ -32,81 +35,71 @@ export interface DeriveOptions {
 }
 
 
-function settingsOf(snapshot: Snapshot, warn: Warn): GlobalSettings {
-  const global: BGPConfigurationSpec = snapshot.bgpConfigurations.get('default')?.spec ?? {};
-  const perNode = new Map<string, BGPConfigurationSpec>();
-  for (const [name, res] of snapshot.bgpConfigurations) {
-    if (name.startsWith('node.')) perNode.set(name.slice('node.'.length), res.spec);
+function settingsOf(model: BgpModel, nodeName: string, warn: Warn): GlobalSettings {
+  const global = model.bgpConfigurations.get('default');
+  const perNode = new Map<string, BgpConfiguration>();
+  for (const [name, cfg] of model.bgpConfigurations) {
+    if (name.startsWith('node.')) perNode.set(name.slice('node.'.length), cfg);
   }
-  let asNumber = DEFAULT_AS;
-  if (global.asNumber !== undefined) {
-    if (isValidAs(global.asNumber)) asNumber = global.asNumber;
-    else warn(`BGPConfiguration default: bad asNumber ${JSON.stringify(global.asNumber)}; using ${DEFAULT_AS}`);
+  for (const e of [...(global?.refused ?? []), ...(perNode.get(nodeName)?.refused ?? [])]) {
+    if (e.field === 'spec.asNumber') warn(`${e.message}; using ${DEFAULT_AS}`);
+    else if (e.field === 'spec.nodeMeshMaxRestartTime') warn(`${e.message}; using ${DEFAULT_RESTART_TIME}s`);
+    else warn(`${e.message}; ignored`);
   }
-  return { global, perNode, asNumber };
-}
-
-function meshRestartTime(global: BGPConfigurationSpec, warn: Warn): number {
-  if (global.nodeMeshMaxRestartTime === undefined) return DEFAULT_RESTART_TIME;
-  try {
-    return durationSeconds(global.nodeMeshMaxRestartTime, 'nodeMeshMaxRestartTime');
-  } catch (err) {
-    warn(`BGPConfiguration default: ${errorMessage(err)}; using ${DEFAULT_RESTART_TIME}s`);
-    return DEFAULT_RESTART_TIME;
-  }
+  return { global, perNode, asNumber: global?.asNumber ?? DEFAULT_AS };
 }
 
 const ENCAP: Record<CalicoEncap, EncapMode> = { Never: 'never', Always: 'always', CrossSubnet: 'crossSubnet' };
 
-function pools(snapshot: Snapshot, warn: Warn): PoolConfig[] {
-  const out: PoolConfig[] = [];
-  for (const [name, res] of snapshot.ipPools) {
-    const s = res.spec;
-    try {
-      const cidr = canonicalPrefix(s.cidr);
-      const family = familyOf(cidr);
-      out.push({
-        cidr,
-        family,
-        blockSize: s.blockSize ?? (family === 'ipv4' ? 26 : 122),
-        ipipMode: ENCAP[s.ipipMode ?? 'Never'] ?? 'never',
-        vxlanMode: ENCAP[s.vxlanMode ?? 'Never'] ?? 'never',
-        natOutgoing: s.natOutgoing ?? false,
-        disabled: s.disabled ?? false,
-        disableBGPExport: s.disableBGPExport ?? false,
-      });
-    } catch (err) {
-      warn(`IPPool ${name}: ${errorMessage(err)}; skipped`);
-    }
-  }
+function pools(model: BgpModel): PoolConfig[] {
+  const out: PoolConfig[] = [...model.ipPools.values()].map((p) => ({
+    cidr: p.cidr,
+    family: p.family,
+    blockSize: p.blockSize,
+    ipipMode: ENCAP[p.ipipMode] ?? 'never',
+    vxlanMode: ENCAP[p.vxlanMode] ?? 'never',
+    natOutgoing: p.natOutgoing,
+    disabled: p.disabled,
+    disableBGPExport: p.disableBGPExport,
+  }));
   return out.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
-function ownBlocks(snapshot: Snapshot, nodeName: string, warn: Warn): OwnBlock[] {
+function ownBlocks(model: BgpModel, nodeName: string): OwnBlock[] {
   const byCidr = new Map<string, OwnBlock>();
-  for (const [name, res] of snapshot.blockAffinities) {
-    const s = res.spec;
-    if (s.node !== nodeName || s.deleted === true || s.deleted === 'true') continue;
-    try {
-      const cidr = canonicalPrefix(s.cidr);
-      byCidr.set(cidr, { cidr, state: s.state });
-    } catch (err) {
-      warn(`BlockAffinity ${name}: ${errorMessage(err)}; skipped`);
-    }
+  for (const a of model.blockAffinities.values()) {
+    if (a.node !== nodeName || a.deleted) continue;
+    byCidr.set(a.cidr, { cidr: a.cidr, state: a.state });
   }
   return [...byCidr.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
-function ownAddress(text: string | undefined, family: 'ipv4' | 'ipv6', nodeName: string): AddressConfig | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const field = family === 'ipv4' ? 'ipv4Address' : 'ipv6Address';
-  try {
-    return parseNodeAddress(text, family);
-  } catch (err) {
-    throw new ConfigError(`Node ${nodeName}: spec.bgp.${field} ${JSON.stringify(text)}: ${errorMessage(err)}`, {
-      kind: 'Node', resource: nodeName, field: `spec.bgp.${field}`, reason: errorMessage(err),
-    });
+/** Resources the model refused whole, as warnings (affinities only of this node). */
+function refusals(model: BgpModel, kinds: readonly string[], nodeName: string, warn: Warn): void {
+  for (const e of model.refused) {
+    if (kinds.includes(e.kind) && (e.node === undefined || e.node === nodeName)) warn(`${e.message}; skipped`);
   }
+}
+
+/**
+ * This node's address of `family`: the autodetected one (`override`, "addr/len"), else the
+ * Node's. A bad one is an error: the node cannot run with it.
+ */
+function ownAddress(model: BgpModel, override: string | undefined, family: 'ipv4' | 'ipv6', nodeName: string): NodeAddress | undefined {
+  const field = family === 'ipv4' ? 'spec.bgp.ipv4Address' : 'spec.bgp.ipv6Address';
+  if (override !== undefined && override.trim() !== '') {
+    try {
+      return parseNodeAddress(override, family);
+    } catch (err) {
+      throw new ConfigError(`Node ${nodeName}: ${field} ${JSON.stringify(override)}: ${errorMessage(err)}`, {
+        kind: 'Node', resource: nodeName, field, reason: errorMessage(err),
+      });
+    }
+  }
+  const node = model.nodes.get(nodeName);
+  const refused = node?.refused.find((e) => e.field === field);
+  if (refused) throw refused;
+  return family === 'ipv4' ? node?.ipv4 : node?.ipv6;
 }
 
 /**
@@ -146,6 +139,27 @@ function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string, override?
 }
 
 /**
+ * True when deriveNodeConfig(b, nodeName) cannot differ from deriveNodeConfig(a, nodeName)
+ * (same options): every resource it reads is the same object in both snapshots. It reads all
+ * Nodes, BGPConfigurations, BGPPeers, IPPools, BGPFilters and Secrets, but only the node's
+ * own BlockAffinities: another node's block coming or going changes nothing here. Equal
+ * content in different objects answers false (derive again: correct, only slower).
+ */
+export function sameDeriveInputs(a: Snapshot, b: Snapshot, nodeName: string): boolean {
+  const same = (x: ReadonlyMap<string, object> | undefined, y: ReadonlyMap<string, object> | undefined) => {
+    if ((x?.size ?? 0) !== (y?.size ?? 0)) return false;
+    for (const [k, v] of x ?? []) if (y!.get(k) !== v) return false;
+    return true;
+  };
+  const own = (s: Snapshot) => [...s.blockAffinities.values()].filter((r) => r.spec.node === nodeName);
+  const ownA = own(a);
+  const ownB = own(b);
+  return same(a.nodes, b.nodes) && same(a.bgpConfigurations, b.bgpConfigurations) && same(a.bgpPeers, b.bgpPeers)
+    && same(a.ipPools, b.ipPools) && same(a.bgpFilters, b.bgpFilters) && same(a.secrets, b.secrets)
+    && ownA.length === ownB.length && ownA.every((r, i) => r === ownB[i]);
+}
+
+/**
  * Derives the BGP configuration of `nodeName` from `snapshot`. Throws ConfigError when the
  * node itself is unusable (not registered, no IPv4 for the router id, router id in 224/4,
  * unparsable own address); problems in other resources become `warnings`.
@@ -153,47 +167,49 @@ function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string, override?
 export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides: DeriveOptions = {}): NodeBgpConfig {
   const warnings: string[] = [];
   const warn: Warn = (m) => warnings.push(m);
-  const node = snapshot.nodes.get(nodeName);
+  const model = bgpModel(snapshot);
+  const node = model.nodes.get(nodeName);
   if (node === undefined) {
     throw new ConfigError(`Node ${nodeName} is not in the datastore; register it first`, {
       kind: 'Node', resource: nodeName, reason: 'not found',
     });
   }
-  const ipv4 = ownAddress(overrides.ipv4 ?? node.spec.bgp?.ipv4Address, 'ipv4', nodeName);
-  const ipv6 = ownAddress(overrides.ipv6 ?? node.spec.bgp?.ipv6Address, 'ipv6', nodeName);
+  const ipv4 = ownAddress(model, overrides.ipv4, 'ipv4', nodeName);
+  const ipv6 = ownAddress(model, overrides.ipv6, 'ipv6', nodeName);
   const routerId = routerIdOf(ipv4, nodeName, overrides.routerId);
-  const settings = settingsOf(snapshot, warn);
-  const self = toClusterNode(node, settings, warn, { ipv4: overrides.ipv4, ipv6: overrides.ipv6 });
-  const nodes = [...snapshot.nodes.values()].map((n) => (n.metadata.name === nodeName ? self : toClusterNode(n, settings, warn)));
-  const meshRef = settings.global.nodeMeshPassword?.secretKeyRef;
+  const settings = settingsOf(model, nodeName, warn);
+  const self = toClusterNode(node, settings, warn, { ipv4, ipv6 });
+  const nodes = [...model.nodes.values()].map((n) => (n.name === nodeName ? self : toClusterNode(n, settings, warn)));
+  const meshRef = settings.global?.nodeMeshPassword;
   const meshPassword = meshRef ? resolvePassword(meshRef, overrides.secrets) : {};
   if ('passwordUnresolved' in meshPassword) warn(`BGPConfiguration default: nodeMeshPassword: ${meshPassword.passwordUnresolved}; mesh sessions are not started`);
   const mesh = {
-    enabled: settings.global.nodeToNodeMeshEnabled ?? true,
-    restartTime: meshRestartTime(settings.global, warn),
+    enabled: settings.global?.nodeToNodeMeshEnabled ?? true,
+    restartTime: settings.global?.nodeMeshMaxRestartTime ?? DEFAULT_RESTART_TIME,
     ...meshPassword,
   };
   const { peers, warnings: peerWarnings } = computePeers({
-    self, nodes, mesh, rules: toPeerRules(snapshot.bgpPeers.values(), warn, overrides.secrets),
-    filters: filterSets(snapshot.bgpFilters.values(), warn),
+    self, nodes, mesh, rules: toPeerRules(model.bgpPeers.values(), model.refused, warn, overrides.secrets),
+    filters: filterSets(model.bgpFilters.values()),
     ...(overrides.localWorkloads ? { localWorkloads: overrides.localWorkloads } : {}),
     ...(overrides.passiveOrder ? { addressOrder: overrides.passiveOrder } : {}),
   });
   warnings.push(...peerWarnings);
-  const logSeverity = settings.perNode.get(nodeName)?.logSeverityScreen || settings.global.logSeverityScreen || 'Info';
+  refusals(model, ['BGPFilter', 'IPPool', 'BlockAffinity'], nodeName, warn);
+  const logSeverity = settings.perNode.get(nodeName)?.logSeverityScreen || settings.global?.logSeverityScreen || 'Info';
   return {
     nodeName,
     routerId,
     asNumber: self.asNumber,
     listenPort: listenPortOf(settings, nodeName).port,
-    listenAddresses: settings.global.bindMode === 'NodeIP' ? [ipv4?.address, ipv6?.address].filter((a): a is string => a !== undefined) : [],
+    listenAddresses: settings.global?.bindMode === 'NodeIP' ? [ipv4?.address, ipv6?.address].filter((a): a is string => a !== undefined) : [],
     logSeverity,
     ...(ipv4 ? { ipv4 } : {}),
     ...(ipv6 ? { ipv6 } : {}),
     ...(self.clusterId !== undefined ? { clusterId: self.clusterId } : {}),
     meshEnabled: mesh.enabled && self.clusterId === undefined,
-    pools: pools(snapshot, warn),
-    ownBlocks: ownBlocks(snapshot, nodeName, warn),
+    pools: pools(model),
+    ownBlocks: ownBlocks(model, nodeName),
     prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
     services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
     peers,

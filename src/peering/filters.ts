@@ -1,7 +1,7 @@
-// BGPFilter resources → the internal filter specs of src/policy/bgp-filter.ts, and the
+// BGPFilters (typed by src/model) → the internal filter specs of src/policy/bgp-filter.ts, and the
 // BGPConfiguration pieces that shape export: prefixAdvertisements (communities) and the
 // service CIDRs (Calico's /staticroutes and /rejectcidrs).
-import type { BGPConfigurationSpec, BGPFilterResource, BGPFilterRule, NodeResource } from '../model/types.js';
+import type { BgpConfiguration, BgpFilter, BgpFilterRule, BgpNode } from '../model/bgp.js';
 import type { FilterSet } from './types.js';
 import type { FilterRuleSpec, FilterSpec } from './filter-spec.js';
 import type { PrefixCommunities } from './filter-spec.js';
@@ -11,53 +11,38 @@ import type { Warn } from './cluster.js';
 
 const OPERATOR = { Equal: 'equal', NotEqual: 'notEqual', In: 'in', NotIn: 'notIn' } as const;
 
-function ruleSpec(r: BGPFilterRule, family: 'ipv4' | 'ipv6'): FilterRuleSpec {
-  const max = family === 'ipv4' ? 32 : 128;
+function ruleSpec(r: BgpFilterRule): FilterRuleSpec {
   return {
     action: r.action === 'Accept' ? 'accept' : 'reject',
-    ...(r.cidr && r.matchOperator ? { cidr: canonicalPrefix(r.cidr), operator: OPERATOR[r.matchOperator] } : {}),
-    ...(r.cidr && r.prefixLength ? { lengths: { min: r.prefixLength.min ?? 0, max: r.prefixLength.max ?? max } } : {}),
-    ...(r.source === 'RemotePeers' ? { remotePeers: true } : {}),
+    ...(r.match ? { cidr: r.match.cidr, operator: OPERATOR[r.match.operator] } : {}),
+    ...(r.prefixLength ? { lengths: { min: r.prefixLength.min, max: r.prefixLength.max } } : {}),
+    ...(r.remotePeers ? { remotePeers: true } : {}),
     ...(r.interface ? { iface: r.interface } : {}),
   };
 }
 
-/** BGPFilters by name, each list compiled for its direction and family. */
-export function filterSets(filters: Iterable<BGPFilterResource>, warn: Warn): Map<string, FilterSet> {
+/** BGPFilters by name (typed by the model), each list compiled for its direction and family. */
+export function filterSets(filters: Iterable<BgpFilter>): Map<string, FilterSet> {
   const out = new Map<string, FilterSet>();
   for (const f of filters) {
-    const name = f.metadata.name;
-    try {
-      const set: Record<string, FilterSpec> = {};
-      for (const key of ['importV4', 'exportV4', 'importV6', 'exportV6'] as const) {
-        const list = f.spec[key];
-        if (list && list.length > 0) set[key] = { name, rules: list.map((r) => ruleSpec(r, key.endsWith('V4') ? 'ipv4' : 'ipv6')) };
-      }
-      out.set(name, set);
-    } catch (err) {
-      warn(`BGPFilter ${name}: ${errorMessage(err)}; skipped`);
+    const set: Record<string, FilterSpec> = {};
+    for (const key of ['importV4', 'exportV4', 'importV6', 'exportV6'] as const) {
+      const list = f[key];
+      if (list.length > 0) set[key] = { name: f.name, rules: list.map(ruleSpec) };
     }
+    out.set(f.name, set);
   }
   return out;
 }
 
 /**
  * confd getPrefixAdvertisementsKVPair + apply_communities: the node's own BGPConfiguration
- * (node.<name>) when it sets prefixAdvertisements, else "default" — never merged. Names are
- * resolved in the same resource's `communities` (unknown names dropped); values deduped and
- * sorted as text.
+ * (node.<name>) when it sets prefixAdvertisements, else "default" — never merged. The model
+ * has resolved community names and sorted the values.
  */
-export function prefixCommunities(global: BGPConfigurationSpec, own: BGPConfigurationSpec | undefined): PrefixCommunities[] {
-  const spec = own?.prefixAdvertisements !== undefined && own.prefixAdvertisements !== null ? own : global;
-  const named = new Map((spec.communities ?? []).map((c) => [c.name, c.value]));
-  return (spec.prefixAdvertisements ?? []).map((pa) => {
-    const values = new Set<string>();
-    for (const c of pa.communities ?? []) {
-      const v = /^\d+(:\d+){1,2}$/.test(c) ? c : named.get(c);
-      if (v !== undefined) values.add(v);
-    }
-    return { cidr: canonicalPrefix(pa.cidr), communities: [...values].sort() };
-  });
+export function prefixCommunities(global: BgpConfiguration | undefined, own: BgpConfiguration | undefined): PrefixCommunities[] {
+  const list = own?.prefixAdvertisements ?? global?.prefixAdvertisements ?? [];
+  return list.map((pa) => ({ cidr: pa.cidr, communities: [...pa.communities] }));
 }
 
 export interface ServiceRoutes {
@@ -78,40 +63,26 @@ const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
  * exclude-from-external-load-balancers=true advertises none of them (rejects still apply).
  * Single addresses are per-service routes, which need the Kubernetes Services: not here.
  */
-export function serviceRoutes(global: BGPConfigurationSpec, node: NodeResource | undefined, env: Record<string, string | undefined>, warn: Warn): ServiceRoutes {
+export function serviceRoutes(global: BgpConfiguration | undefined, node: BgpNode | undefined, env: Record<string, string | undefined>, warn: Warn): ServiceRoutes {
   const envClusterIPs = env.CALICO_ADVERTISE_CLUSTER_IPS;
-  const cluster = envClusterIPs !== undefined && envClusterIPs.trim() !== ''
-    ? envClusterIPs.split(',').map((c) => c.trim()).filter((c) => c !== '')
-    : (global.serviceClusterIPs ?? []).map((c) => c.cidr);
-  const notSingle = (c: string) => {
-    const p = parsePrefix(c);
-    return p.length !== (p.family === 'ipv4' ? 32 : 128);
-  };
   const list: string[] = [];
-  const add = (cidrs: readonly string[], what: string) => {
-    for (const c of cidrs) {
+  const add = (cidr: string) => { if (!list.includes(cidr)) list.push(cidr); };
+  if (envClusterIPs !== undefined && envClusterIPs.trim() !== '') {
+    for (const c of envClusterIPs.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
       try {
-        const canon = canonicalPrefix(c);
-        if (!list.includes(canon)) list.push(canon);
+        parsePrefix(c);
+        add(canonicalPrefix(c));
       } catch (err) {
-        warn(`${what} ${JSON.stringify(c)}: ${errorMessage(err)}; ignored`);
+        warn(`service cluster IPs ${JSON.stringify(c)}: ${errorMessage(err)}; ignored`);
       }
     }
-  };
-  add(cluster, 'service cluster IPs');
-  add((global.serviceExternalIPs ?? []).map((c) => c.cidr).filter(safe(notSingle)), 'serviceExternalIPs');
-  add((global.serviceLoadBalancerIPs ?? []).map((c) => c.cidr).filter(safe(notSingle)), 'serviceLoadBalancerIPs');
-  const excluded = node?.metadata.labels?.[EXCLUDE_LABEL] === 'true';
-  const loadBalancer = (global.serviceLoadBalancerIPs ?? []).flatMap((c) => { try { return [canonicalPrefix(c.cidr)]; } catch { return []; } });
+  } else {
+    for (const c of global?.serviceClusterIPs ?? []) add(c.cidr);
+  }
+  const notSingle = (c: { family: string; length: number }) => c.length !== (c.family === 'ipv4' ? 32 : 128);
+  for (const c of (global?.serviceExternalIPs ?? []).filter(notSingle)) add(c.cidr);
+  for (const c of (global?.serviceLoadBalancerIPs ?? []).filter(notSingle)) add(c.cidr);
+  const excluded = node?.labels[EXCLUDE_LABEL] === 'true';
+  const loadBalancer = (global?.serviceLoadBalancerIPs ?? []).map((c) => c.cidr);
   return { advertise: excluded ? [] : list, reject: list, loadBalancer };
-}
-
-function safe(fn: (c: string) => boolean): (c: string) => boolean {
-  return (c) => {
-    try {
-      return fn(c);
-    } catch {
-      return true; // reported by add()
-    }
-  };
 }

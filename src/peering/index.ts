@@ -78,9 +78,9 @@ import type { PeerSetInput } from './types.js';
 
 export type { AddressOrder, ClusterNode, MeshSettings, PeerRule, PeerSetInput } from './types.js';
 export { protocolId, isGreater, isReflectorClient, HOLD_TIME, CONNECT_RETRY_TIME, DEFAULT_RESTART_TIME } from './session.js';
-export { deriveNodeConfig, type DeriveOptions } from './derive.js';
+export { deriveNodeConfig, sameDeriveInputs, type DeriveOptions } from './derive.js';
 export { confirmedBlocks, type AddressConfig, type EncapMode, type NodeBgpConfig, type OwnBlock, type PoolConfig } from './node-config.js';
-export { parseNodeAddress, type SecretResolver } from './cluster.js';
+export type { SecretResolver } from './cluster.js';
 export { peerKey, sessionParamsDiffer, type PeerSpec, type PeerType } from './peer-spec.js';
 
 export interface PeerSet {

@@ -10,9 +10,11 @@
 //   membership; Equal/NotEqual compare a prefix with a set, which BIRD 2 evaluates as never
 //   equal: Equal never matches and NotEqual always does (checked against BIRD 2.0.12).
 // - source RemotePeers: the route was learned over BGP (`source ~ [ RTS_BGP ]`).
-// - interface: `defined(ifname) && ifname ~ pattern` (BIRD wildcards * and ?). tern does not
-//   track the interface of a route, so the interface is never defined and such rules never
-//   match.
+// - interface: `defined(ifname) && ifname ~ pattern`. BIRD's ifname is always defined: the
+//   route's interface name, "" for a route without one. The pattern is a BIRD wildcard (`*`
+//   any run, `?` one character) over the whole name, so "*" matches every route, "" too.
+//   Where the interface comes from (kernel route device, next hop's interface) is the
+//   caller's: the chain says whether it needs it (`usesInterface`).
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
 import type { Family } from '../net/prefix.js';
 import { inside, matchPrefix, samePrefix, type MatchPrefix } from './prefix-match.js';
@@ -24,8 +26,11 @@ export type { FilterChainSpec, FilterRuleSpec, FilterSpec };
 export interface FilterRoute {
   readonly prefix: string;
   readonly fromPeer: boolean;
-  /** The route's interface, when known. */
-  readonly iface?: string;
+  /**
+   * BIRD's `ifname`: the route's interface, "" when it has none. Read only by interface
+   * rules: callers may pass "" without resolving it when the chain's `usesInterface` is false.
+   */
+  readonly iface: string;
 }
 
 export type FilterVerdict = 'accept' | 'reject' | undefined;
@@ -39,6 +44,8 @@ export interface CompiledChain {
   /** Stable identity of the chain's content (update groups, change detection). */
   readonly id: string;
   readonly rules: readonly CompiledRule[];
+  /** Some rule matches on the interface: routes must carry theirs. */
+  readonly usesInterface: boolean;
 }
 
 const cache = new WeakMap<FilterChainSpec, CompiledChain>();
@@ -46,7 +53,11 @@ const cache = new WeakMap<FilterChainSpec, CompiledChain>();
 export function compileChain(chain: FilterChainSpec): CompiledChain {
   let c = cache.get(chain);
   if (!c) {
-    c = { id: JSON.stringify(chain), rules: chain.flatMap((f) => f.rules.map(compileRule)) };
+    c = {
+      id: JSON.stringify(chain),
+      rules: chain.flatMap((f) => f.rules.map(compileRule)),
+      usesInterface: chain.some((f) => f.rules.some((r) => r.iface !== undefined)),
+    };
     cache.set(chain, c);
   }
   return c;
@@ -66,7 +77,7 @@ function compileRule(rule: FilterRuleSpec): CompiledRule {
   if (rule.remotePeers) tests.push((_p, r) => r.fromPeer);
   if (rule.iface !== undefined) {
     const re = wildcard(rule.iface);
-    tests.push((_p, r) => r.iface !== undefined && re.test(r.iface));
+    tests.push((_p, r) => re.test(r.iface));
   }
   return { action: rule.action, test: (p, r) => tests.every((t) => t(p, r)) };
 }

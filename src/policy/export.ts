@@ -12,6 +12,7 @@ import { mayAdvertise, isReflection, reflectAttributes } from './reflection.js';
 import { matchPrefix, inside, samePrefix } from './prefix-match.js';
 import type { MatchPrefix } from './prefix-match.js';
 import type { PrefixCommunities } from './communities.js';
+import { stableJson } from '../util/stable-json.js';
 
 export interface PoolInfo {
   readonly cidr: string;
@@ -108,6 +109,26 @@ function compile(ctx: ExportContext): Compiled {
     compiled.set(ctx, c);
   }
   return c;
+}
+
+/**
+ * Which prefixes may be exported differently under `next` than under `prev`: null when any
+ * may (the pools, addresses, AS, cluster id or communities changed); else only those inside
+ * an own block that came or went, the one thing calico_aggr looks at (step 5 below). A node
+ * whose block is withdrawn re-evaluates the routes inside that block, not its whole table.
+ */
+export function changedScope(prev: ExportContext, next: ExportContext): MatchPrefix[] | null {
+  if (stableJson({ ...prev, ownBlocks: [] }) !== stableJson({ ...next, ownBlocks: [] })) return null;
+  const before = new Set(prev.ownBlocks);
+  const after = new Set(next.ownBlocks);
+  return [...prev.ownBlocks.filter((b) => !after.has(b)), ...next.ownBlocks.filter((b) => !before.has(b))].map(matchPrefix);
+}
+
+/** True when `prefix` lies inside (or is) one of the scope's prefixes. */
+export function inScope(scope: readonly MatchPrefix[], prefix: string): boolean {
+  if (scope.length === 0) return false;
+  const p = matchPrefix(prefix);
+  return scope.some((b) => inside(p, b));
 }
 
 export function isAccepted(v: PrefixVerdict): boolean {

@@ -31,8 +31,8 @@ import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
 import type { LocRib, BestChange } from './loc-rib.js';
 import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
-import type { Advert, OutPeer } from './update-group.js';
-import type { ExportContext } from '../policy/export.js';
+import type { Advert, OutPeer, PathInterface } from './update-group.js';
+import { changedScope, inScope, type ExportContext } from '../policy/export.js';
 import { RibError } from './loc-rib.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -326,7 +326,7 @@ export class AdjRibOutManager {
   constructor(
     private readonly rib: LocRib,
     private ctx: ExportContext,
-    private readonly opts: { batchSize?: number; log?: Logger } = {},
+    private readonly opts: { batchSize?: number; log?: Logger; interfaceOf?: PathInterface } = {},
   ) {
     const offChanges = rib.onBestChange((changes) => this.onChanges(changes));
     const offIds = rib.onPathIdUnused((src, pathId) => this.ids.release(src, pathId));
@@ -338,7 +338,7 @@ export class AdjRibOutManager {
     const key = groupKey(peer);
     let group = this.groups.get(key);
     if (!group) {
-      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids);
+      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids, this.opts.interfaceOf);
       this.groups.set(key, group);
     }
     group.members++;
@@ -422,10 +422,38 @@ export class AdjRibOutManager {
     out.pump();
   }
 
+  /**
+   * The interface of routes changed (BGPFilter interface rules): `prefix` alone, or with no
+   * prefix every prefix, is re-evaluated for the peers whose export chain reads interfaces.
+   */
+  interfacesChanged(prefix?: string): void {
+    for (const p of this.peers.values()) {
+      if (!p.peer.exportFilter?.usesInterface) continue;
+      if (prefix === undefined) { p.group.invalidateAll(); p.resync(); } else { p.group.invalidate(prefix); p.markPending(prefix); }
+      p.pump();
+    }
+  }
+
+  /**
+   * New export context: the prefixes whose verdict may have changed are re-evaluated for
+   * every peer (all of them unless only own blocks changed: then those inside the blocks
+   * that came or went, found in one walk of the table per family).
+   */
   setContext(ctx: ExportContext): void {
+    const scope = changedScope(this.ctx, ctx);
     this.ctx = ctx;
     for (const g of this.groups.values()) g.setContext(ctx);
-    for (const p of this.peers.values()) { p.resync(); p.pump(); }
+    if (scope === null) {
+      for (const p of this.peers.values()) { p.resync(); p.pump(); }
+      return;
+    }
+    const touched = new Map<Family, string[]>();
+    for (const p of this.peers.values()) {
+      let list = touched.get(p.family);
+      if (!list) touched.set(p.family, (list = scope.length ? [...this.rib.prefixes(p.family)].filter((x) => inScope(scope, x)) : []));
+      for (const prefix of list) p.markPending(prefix);
+      p.pump();
+    }
   }
 
   /** Group key → member peer keys (for status output). */

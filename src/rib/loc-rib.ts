@@ -37,6 +37,9 @@ export interface BestChange {
 
 export type BestChangeListener = (changes: readonly BestChange[]) => void;
 
+/** A source's import filter (BGPFilter chain): true when the route is rejected. */
+export type ImportRejects = (prefix: string, attrs: AttrSet) => boolean;
+
 export interface RouteView {
   readonly prefix: string;
   readonly family: Family;
@@ -94,8 +97,8 @@ export class LocRib {
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
   private readonly selectOpts;
   private ictx: ImportContext;
-  /** Per-source prefix filters (BGPFilter import chains): true = rejected. */
-  private readonly importFilters = new Map<PathSource, (prefix: string) => boolean>();
+  /** Per-source route filters (BGPFilter import chains): true = rejected. */
+  private readonly importFilters = new Map<PathSource, ImportRejects>();
   /**
    * Paths a source's filter rejected, kept (retained) so a filter change re-admits them
    * without asking the peer: "prefix#pathId" → entry.
@@ -245,14 +248,14 @@ export class LocRib {
     if (msg.nlri.length > 0) {
       const set = this.attrSets.intern(plain);
       for (const n of msg.nlri) {
-        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
         else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
       }
     }
     if (mpOk && mpReach && mpReach.nlri.length > 0) {
       const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
       for (const n of mpReach.nlri) {
-        if (rejects?.(n.prefix)) this.filter(src, n.prefix, n.pathId ?? 0, set);
+        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
         else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
       }
     }
@@ -266,7 +269,7 @@ export class LocRib {
    * already sent: accepted paths it now rejects leave the Loc-RIB, filtered paths it now
    * accepts enter it. No route refresh is needed. Returns the number of paths moved.
    */
-  setImportFilter(sourceKey: string, rejects: ((prefix: string) => boolean) | null): number {
+  setImportFilter(sourceKey: string, rejects: ImportRejects | null): number {
     const src = this.mustSource(sourceKey);
     if (rejects) this.importFilters.set(src, rejects);
     else this.importFilters.delete(src);
@@ -274,8 +277,7 @@ export class LocRib {
     if (rejects && src.pathCount > 0) {
       for (const table of Object.values(this.tables)) {
         for (const [prefix, dest] of table) {
-          if (!rejects(prefix)) continue;
-          const gone = dest.removeWhere((p) => p.source === src);
+          const gone = dest.removeWhere((p) => p.source === src && rejects(prefix, p.attrs));
           if (gone.length === 0) continue;
           for (const p of gone) {
             src.pathCount--;
@@ -289,7 +291,7 @@ export class LocRib {
     const held = this.filtered.get(src);
     if (held) {
       for (const [k, f] of [...held]) {
-        if (rejects?.(f.prefix)) continue;
+        if (rejects?.(f.prefix, f.attrs)) continue;
         held.delete(k);
         this.put(src, f.prefix, f.pathId, f.attrs);
         f.attrs.release();

@@ -19,6 +19,9 @@ import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
 
+/** BIRD's `ifname` of a path of `prefix` ("" when it has no interface), for BGPFilter interface rules. */
+export type PathInterface = (prefix: string, path: Path) => string;
+
 /** One path as advertised: ADD-PATH id (0 without ADD-PATH), attributes, origin. */
 export interface Advert {
   readonly id: number;
@@ -104,6 +107,7 @@ export class UpdateGroup {
     private readonly rib: LocRib,
     private readonly attrSets: AttrSetTable,
     private readonly ids: PathIdAllocator,
+    private readonly interfaceOf: PathInterface = () => '',
   ) {
     this.key = groupKey(peer);
     this.family = peer.family;
@@ -138,6 +142,11 @@ export class UpdateGroup {
   /** Forgets the cached result for a changed prefix. */
   invalidate(prefix: string): void {
     this.cache.delete(prefix);
+  }
+
+  /** Forgets every cached result (the routes' interfaces changed). */
+  invalidateAll(): void {
+    this.cache.clear();
   }
 
   /**
@@ -180,7 +189,9 @@ export class UpdateGroup {
     let verdict: PrefixVerdict | undefined;
     let adds: CommunityAdditions | null | undefined;
     for (const p of paths) {
-      const byFilter = filter ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer' }) : undefined;
+      const byFilter = filter
+        ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
+        : undefined;
       if (byFilter === 'reject') continue;
       if (byFilter === undefined) {
         verdict ??= exportDecision(this.ctx, prefix);

@@ -10,5 +10,5 @@
 // Leaf module: imports only node:os and src/util/errors.
 export { SETTINGS, envValue, type EnvName, type Env, type Setting, type SettingType } from './registry.js';
 export {
-  logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveNodeName, resolveSecretsDir, resolveSocket,
+  logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveFailsafePorts, resolveNodeName, resolveSecretsDir, resolveSocket,
 } from './resolve.js';

@@ -60,6 +60,15 @@ export function resolveEndpointToHostAction(flag: string | undefined, env: Env =
   throw new ConfigError(`DefaultEndpointToHostAction must be Drop, Accept or Return (got "${given}")`);
 }
 
+/**
+ * Felix's FailsafeInboundHostPorts / FailsafeOutboundHostPorts as given (flag, else
+ * FELIX_FAILSAFEINBOUNDHOSTPORTS / FELIX_FAILSAFEOUTBOUNDHOSTPORTS); undefined means Felix's
+ * defaults. src/acl/hostendpoints.ts parses the list.
+ */
+export function resolveFailsafePorts(flag: string | undefined, which: 'inbound' | 'outbound', env: Env = process.env): string | undefined {
+  return flag ?? envValue(which === 'inbound' ? 'FELIX_FAILSAFEINBOUNDHOSTPORTS' : 'FELIX_FAILSAFEOUTBOUNDHOSTPORTS', env);
+}
+
 /** The secrets directory: --secrets-dir, else TERN_SECRETS_DIR. */
 export function resolveSecretsDir(flag: string | undefined, env: Env = process.env): string | undefined {
   return flag ?? envValue('TERN_SECRETS_DIR', env);

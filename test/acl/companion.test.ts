@@ -8,7 +8,7 @@ import { runAclCompanion, runAclExplain } from '../../src/acl/cli.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Snapshot } from '../../src/model/types.js';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../../lab/netns.js';
 import { gnp, threePods } from './fixtures/resources.js';
 
 /** The real nft, with a switch that makes the next `count` applies fail and counts calls. */

@@ -139,7 +139,7 @@ t.test('notNets with no CIDR of a family drops the rule for that family (FilterR
   t.equal(explain(s, 'fd00:65::1', 'fd00:65:1::1', 'tcp/5432').allowed, false, 'IPv6: the rule does not exist, end of tier');
 });
 
-t.test('doNotTrack and preDNAT policies never select workloads; local host endpoints are reported', async (t) => {
+t.test('doNotTrack and preDNAT policies never select workloads', async (t) => {
   const p = gnp('untracked', { order: 1, selector: 'all()', doNotTrack: true, applyOnForward: true, ingress: [{ action: 'Deny' }] });
   const m = buildModel(threePods({ gnps: [p] }), 'host-b');
   t.same(m.endpoints[0]!.policies.ingress, []);

@@ -10,7 +10,7 @@ import { NftCommand } from '../../src/acl/nft.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Snapshot } from '../../src/model/types.js';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../../lab/netns.js';
 import { gnp, gns, node, np, threePods, tier, type PodIfaces } from './fixtures/resources.js';
 
 const SERVER = "const net=require('net');for(const p of process.argv.slice(1))net.createServer((s)=>s.end('ok')).listen(+p,()=>console.log('listening '+p));";

@@ -20,5 +20,5 @@ t.test('INFO: state and error; a protocol that is down shows only its error', as
   t.equal(peerInfo({ state: 'start', bgpState: 'Active', lastError: { kind: 'socket', message: 'Connection refused' } }), 'Active Socket: Connection refused');
   t.equal(peerInfo({ state: 'start', bgpState: 'Passive', lastError: null }), 'Passive');
   t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: null }), 'Down');
-  t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: { kind: 'notStarted', reason: 'socketOptionsUnavailable', detail: 'TCP MD5 / GTSM: x' } }), 'Error: TCP MD5 / GTSM: x');
+  t.equal(peerInfo({ state: 'down', bgpState: 'Idle', lastError: { kind: 'notStarted', reason: 'socketOptionsUnavailable', detail: 'TCP MD5 / TTL: x' } }), 'Error: TCP MD5 / TTL: x');
 });

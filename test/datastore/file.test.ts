@@ -71,6 +71,19 @@ t.test('change by rename (write tmp + mv) is picked up, and later writes too', a
   t.ok(s2.revision > s1.revision);
 });
 
+t.test('a rename is read at once (no quiet period); unchanged documents keep their objects', async (t) => {
+  const path = tmpFile(t, `${NODE}---\n${POOL}`);
+  const ds = new FileDatastore(path, { debounceMs: 600_000 }); // only the rename path can deliver in time
+  t.teardown(() => ds.close());
+  const rec = recorder(ds);
+  const first = await ds.load();
+  writeFileSync(`${path}.new`, `${NODE}---\n${POOL.replace('Always', 'CrossSubnet')}`);
+  renameSync(`${path}.new`, path);
+  const s = await rec.change(1);
+  t.equal(s.ipPools.get('pool-1')?.spec.ipipMode, 'CrossSubnet');
+  t.equal(s.nodes.get('node-1'), first.nodes.get('node-1'), 'the unchanged Node is the same object');
+});
+
 t.test('an invalid edit keeps the last good snapshot and is reported once', async (t) => {
   const path = tmpFile(t, `${NODE}---\n${POOL}`);
   const { first, rec } = await open(t, path);

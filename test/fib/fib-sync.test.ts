@@ -192,6 +192,46 @@ t.test('a learned route on a *.cali / *.calico device is marked as a tunnel rout
   t.equal(fib.learnedOnTunnel('10.244.8.9/32'), false, 'eth0: not a tunnel');
 });
 
+t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next hop is reached through', async (t) => {
+  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'eth1', up: true }]);
+  kernel.add(connected('192.168.50.0/24', 3));
+  kernel.add({ prefix: '0.0.0.0/0', protocol: 3, type: 'unicast', nextHops: [{ gateway: '192.168.50.1', ifindex: 3, onlink: false }] });
+  const { fib, learned, clock } = await setup({ kernel });
+  let changed = 0;
+  fib.on('interfaces', () => changed++);
+  kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: '10.244.9.0/26', protocol: 4, type: 'blackhole', nextHops: [] });
+  await settle(fib);
+  t.equal(fib.learnedInterface('10.244.8.9/32'), 'eth0');
+  t.equal(fib.learnedInterface('10.244.9.0/26'), '', 'a blackhole has no interface');
+  t.equal(fib.learnedInterface('10.244.7.0/26'), '', 'not learned');
+  t.equal(fib.interfaceToward('10.0.0.7'), 'eth0', 'on a connected network');
+  t.equal(fib.interfaceToward('192.168.50.9'), 'eth1');
+  t.equal(fib.interfaceToward('198.51.100.1'), 'eth1', 'through the default route');
+  t.equal(fib.interfaceToward('fd00::1'), '', 'unreachable');
+
+  // The learned route moves to another device: reported as a change of the same prefix.
+  kernel.del('10.244.8.9/32');
+  kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 3, onlink: false }] });
+  learned.length = 0;
+  await settle(fib);
+  t.same(learned.at(-1), ['10.244.8.9/32', true]);
+  t.equal(fib.learnedInterface('10.244.8.9/32'), 'eth1');
+
+  // A more specific kernel route toward a cached next hop: the answer changes, 'interfaces' fires.
+  kernel.add(connected('198.51.100.0/24', 2));
+  await settle(fib);
+  clock.advance(1);
+  t.ok(changed >= 1, 'interfaces reported');
+  t.equal(fib.interfaceToward('198.51.100.1'), 'eth0');
+  const before = changed;
+  kernel.setLink({ ifindex: 2, name: 'eth0-renamed', up: true });
+  await settle(fib);
+  clock.advance(1);
+  t.ok(changed > before, 'a link change voids the answers');
+  t.equal(fib.interfaceToward('198.51.100.1'), 'eth0-renamed');
+});
+
 t.test('kernel errors: status error, counted, retried with backoff, never fatal', async (t) => {
   const { kernel, fib, clock } = await setup();
   kernel.refuse.set('10.244.2.0/26', 'ENETUNREACH');

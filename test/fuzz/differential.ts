@@ -12,7 +12,7 @@
 // reported with the stream's seed (a stream starts by withdrawing everything, so its seed
 // alone replays it).
 import * as net from 'node:net';
-import { createLab, type Lab, type TestLike } from '../helpers/netns.js';
+import { createLab, type Lab, type TestLike } from '../../lab/netns.js';
 import { startBird, type BirdHandle, type BirdRoute } from '../helpers/peers-bird.js';
 import { birdName } from '../helpers/peers-common.js';
 import { REPO_ROOT, startTern, type TernHandle } from '../helpers/tern.js';

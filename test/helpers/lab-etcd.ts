@@ -2,7 +2,7 @@
 // reach it at its fabric address (the loopback launcher in etcd.ts is not reachable from
 // other namespaces). Data lives in the lab directory; the lab kills it at teardown.
 import { mkdirSync } from 'node:fs';
-import type { Lab, ProcHandle } from './netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 
 export interface LabEtcd {
   readonly endpoint: string;

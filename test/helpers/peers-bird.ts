@@ -1,6 +1,8 @@
-// BIRD 2 as a test peer, configured the way calico-node's confd renders bird.cfg (reference §1).
+// BIRD 2 as a test peer: a generic config (neighbours, static routes, optional kernel export)
+// with calico-node's session timers; the process itself is lab/bird.ts's spawnBird.
 import { writeFileSync } from 'node:fs';
-import type { Lab, ProcHandle } from './netns.js';
+import { spawnBird } from '../../lab/bird.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 import type { NeighborSpec, StaticRoute } from './peers-common.js';
 import { retry, fam, families, birdName } from './peers-common.js';
 
@@ -166,23 +168,6 @@ export function parseBirdRoutes(out: string): BirdRoute[] {
     }
   }
   return routes;
-}
-
-/** A BIRD process in `host` running `config` (checked with `bird -p` first); also used by bench/. */
-export interface BirdProcess { proc: ProcHandle; socket: string; configFile: string; birdc(...args: string[]): Promise<string> }
-
-export async function spawnBird(lab: Lab, host: string, config: string, opts: { recovery?: boolean } = {}): Promise<BirdProcess> {
-  const base = `${host}-bird`;
-  const configFile = lab.path(`${base}.conf`);
-  const socket = lab.path(`${base}.ctl`);
-  writeFileSync(configFile, config);
-  await lab.exec(host, 'bird', ['-p', '-c', configFile]);
-  const args = ['-f', '-c', configFile, '-s', socket, '-P', lab.path(`${base}.pid`)];
-  // calico-node runs `bird -R` (graceful-restart recovery).
-  if (opts.recovery) args.push('-R');
-  const proc = lab.spawn(host, 'bird', args, { logFile: lab.path(`${base}.log`) });
-  const birdc = async (...a: string[]) => (await lab.exec(host, 'birdc', ['-s', socket, ...a])).stdout;
-  return { proc, socket, configFile, birdc };
 }
 
 export async function startBird(lab: Lab, host: string, opts: BirdOptions): Promise<BirdHandle> {

@@ -1,5 +1,5 @@
 // Shared types and helpers of the test peer launchers (peers-bird.ts, peers-gobgp.ts, peers-frr.ts).
-import type { Lab } from './netns.js';
+import type { Lab } from '../../lab/netns.js';
 
 export type Family = 'ipv4' | 'ipv6';
 

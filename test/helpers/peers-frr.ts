@@ -1,7 +1,7 @@
 // FRR (bgpd, optionally zebra) as a test peer.
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import type { Lab, ProcHandle } from './netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 import type { Family, NeighborSpec } from './peers-common.js';
 import { retry, fam, families } from './peers-common.js';
 

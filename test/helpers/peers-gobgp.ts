@@ -1,6 +1,6 @@
 // GoBGP (gobgpd + the gobgp CLI) as a test peer.
 import { writeFileSync } from 'node:fs';
-import type { Lab, ProcHandle } from './netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 import type { Family, NeighborSpec } from './peers-common.js';
 import { retry, fam, families } from './peers-common.js';
 

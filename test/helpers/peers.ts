@@ -1,5 +1,5 @@
 // Real BGP peers for integration tests: BIRD 2, GoBGP and FRR, each started in the
-// foreground inside a lab host (test/helpers/netns.ts), with its config and control socket in
+// foreground inside a lab host (lab/netns.ts), with its config and control socket in
 // the lab's temp dir, its log captured, and query helpers that parse the daemon's own CLI.
 //
 // BIRD is configured the way calico-node's confd renders bird.cfg (reference §1): device +

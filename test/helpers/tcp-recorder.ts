@@ -8,7 +8,7 @@
 // inside another namespace), started through the lab so it is killed at teardown.
 import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Lab, ProcHandle } from './netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 
 export interface RecorderOptions {
   address: string;

@@ -3,14 +3,11 @@
 // namespace against the daemon's control socket. The daemon's log goes to a file in the lab
 // dir and is printed (last 200 lines) as test comments when the test fails.
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PeerStatusJson, RouteJson, RoutesReply, StatusReply } from '../../src/api/types.js';
-import type { Lab, ProcHandle } from './netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
+import { childEnv, REPO_ROOT, TERN_BIN } from '../../lab/process.js';
 
-/** Repository root, from this file's location (test/helpers/). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TERN_BIN = resolve(REPO_ROOT, 'bin', 'tern');
+export { REPO_ROOT, TERN_BIN };
 
 export interface TernOptions {
   /** Calico v3 resources as YAML; written to the lab dir and passed as `file:PATH`. */
@@ -52,15 +49,6 @@ export function writeDatastore(lab: Lab, yaml: string, name = 'datastore.yaml'):
   const file = lab.path(name);
   writeFileSync(file, yaml);
   return `file:${file}`;
-}
-
-/** The environment for a child tern (also bench/'s): without tap's loaders. */
-export function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // tap injects its loaders through NODE_OPTIONS; the daemon runs from dist/ without them.
-  delete env.NODE_OPTIONS;
-  for (const k of Object.keys(env)) if (k.startsWith('TAP')) delete env[k];
-  return { ...env, ...extra };
 }
 
 export async function startTern(lab: Lab, host: string, opts: TernOptions): Promise<TernHandle> {

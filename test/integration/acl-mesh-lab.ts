@@ -11,7 +11,7 @@
 // table overflow"), which would make ARP, not the ACL, decide our verdicts.
 import { renameSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import type { Lab } from '../helpers/netns.js';
+import type { Lab } from '../../lab/netns.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 

@@ -12,7 +12,7 @@
 // Every change is waited for (the kernel table, then the traffic) and the delays are
 // reported as comments, not asserted; every verdict is then checked once more.
 import t, { type Test } from 'tap';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../../lab/netns.js';
 import {
   NODES, PODS, baseDocs, buildAclMesh, etcdDriver, fileDriver, gnpDoc, npDoc, profileDoc, reach, ternTable, waitKernelRoute, wepDoc,
   type AclMesh, type DatastoreDriver, type Doc, type NodeName, type PodName,

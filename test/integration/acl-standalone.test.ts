@@ -1,11 +1,11 @@
 // `tern acl` on its own (no daemon), the built binary inside a lab host: it keeps running,
 // follows the file datastore (a policy removed from the file later is removed from the
 // kernel), exits 0 on SIGTERM; `--once` exits non-zero when a policy is not honoured (a
-// `services` rule, fail-closed) and says why. Namespaces `tn-acl-<random>-*`, removed in teardown.
+// `services` rule, fail-closed) and says why, and exits 0 with a HostEndpoint of this node. Namespaces `tn-acl-<random>-*`, removed in teardown.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../../lab/netns.js';
 import { TERN_BIN } from '../helpers/tern.js';
 
 const PLAIN_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
@@ -83,6 +83,17 @@ t.test('standalone tern acl follows the file datastore until signalled', async (
   t.equal(once.code, 1, '--once exits 1 when a policy is not honoured');
   t.match(once.stderr, /not honoured, fail-closed: GlobalNetworkPolicy to-service: .*services/);
   t.equal(await ping(lab, 'frontend', db.ip), false, 'the services rule denies (fail-closed) instead of allowing everything');
+  // A HostEndpoint of this node is enforced, not reported: --once exits 0. Its interface does
+  // not exist here, so no traffic of the lab is affected; the failsafe flag reaches the table.
+  const hep = { apiVersion: V3, kind: 'HostEndpoint', metadata: { name: 'ha-unused', labels: { role: 'uplink' } }, spec: { node: 'host-a', interfaceName: 'tnunused0' } };
+  write([...base, hep]);
+  const withHep = await ternIn(lab, 'ha', ['acl', '--datastore', `file:${file}`, '--node', 'host-a', '--once', '--failsafe-inbound-host-ports', 'tcp:2222,udp:68']);
+  t.equal(withHep.code, 0, `--once exits 0 with a HostEndpoint of this node (stderr: ${withHep.stderr})`);
+  t.notMatch(withHep.stderr, /HostEndpoint/);
+  const hepTable = await table();
+  t.match(hepTable, /iifname "tnunused0" goto tern-hi-tnunused0/, 'host endpoint chains are installed');
+  t.match(hepTable, /tcp dport 2222 accept/, '--failsafe-inbound-host-ports is applied');
+  t.equal(await ping(lab, 'frontend', db.ip), true, 'workload traffic is unaffected by a host endpoint on another interface');
   write(base);
   const clean = await ternIn(lab, 'ha', ['acl', '--datastore', `file:${file}`, '--node', 'host-a', '--once', '--cleanup']);
   t.equal(clean.code, 0, '--once exits 0 when everything is honoured');

@@ -12,7 +12,7 @@
 // wl (a workload running BIRD, .30, AS 65030).
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
 import { kernelRoutes, TERN_AS } from './fib-lab.js';

@@ -10,7 +10,7 @@
 // Restart, adoption and graceful restart: fib-restart.test.ts.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle } from '../helpers/tern.js';
 import {

@@ -2,7 +2,7 @@
 // routes read with `ip -j route show exact PREFIX` and reduced to the fields the issue talks
 // about (type, protocol, gateway, device, onlink, multipath next hops), a Calico datastore
 // builder, and a `ip -t monitor route` recorder for "never deleted" claims.
-import type { Lab, ProcHandle } from '../helpers/netns.js';
+import type { Lab, ProcHandle } from '../../lab/netns.js';
 import type { BirdHandle } from '../helpers/peers.js';
 import type { RouteJson } from '../../src/api/types.js';
 import type { TernHandle } from '../helpers/tern.js';

@@ -8,7 +8,7 @@
 // Fabric: bridge `seg` 10.99.0.0/24 + fd99::/64 with node (tern, .10), birdA (.21, AS 65001,
 // IPv4 and IPv6 sessions, kernel protocol exporting to its FIB), birdB (.22, AS 65001).
 import t from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle, type TernOptions } from '../helpers/tern.js';
 import {

@@ -2,7 +2,7 @@
 // the BIRD / GoBGP / FRR launchers reach Established and exchange routes, a pod wired like
 // Calico's CNI answers pings from its host, and nothing is left behind afterwards.
 import t from 'tap';
-import { createLab, listNamespaces, type Lab } from '../helpers/netns.js';
+import { createLab, listNamespaces, type Lab } from '../../lab/netns.js';
 import { existsSync } from 'node:fs';
 import { startBird, startFrr, startGobgp } from '../helpers/peers.js';
 import { REPO_ROOT, startTern } from '../helpers/tern.js';

@@ -3,7 +3,7 @@
 // datastore: node-1 alone is live but not ready (its mesh peer node-2 is down); once node-2
 // runs, both are ready; when node-2 stops, node-1 is not ready again.
 import t from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startTern, TERN_BIN, writeDatastore, type TernHandle } from '../helpers/tern.js';
 
 const lab = createLab(t, { area: 'health' });

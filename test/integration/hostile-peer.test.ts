@@ -6,7 +6,7 @@
 // kernel and none of the refused ones is.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird } from '../helpers/peers.js';
 import { startTern, REPO_ROOT } from '../helpers/tern.js';
 

@@ -6,7 +6,7 @@
 // plus a raw test peer that injects malformed UPDATEs (RFC 7606) while the others stay up.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird, startGobgp, startFrr } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
 import { REPO_ROOT } from '../helpers/tern.js';

@@ -13,7 +13,7 @@
 // (and more while other labs run) get no reply at all.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 
 const LIMIT = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
 /** The smallest mesh whose pairs exceed the table by a margin. */

@@ -3,7 +3,7 @@
 // then dials node-1 on the new port, as its mesh session to node-1 now says).
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startTern, writeDatastore } from '../helpers/tern.js';
 
 const lab = createLab(t, { area: 'listen' });

@@ -6,7 +6,7 @@
 // Rounds: 3 here (npm test); `npm run soak:mesh` runs the same file with
 // TERN_SOAK_ROUNDS=20 (docs/testing.md).
 import t from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startTern } from '../helpers/tern.js';
 import { baseYaml, buildMeshLab, FABRIC, nodeDef, waitMesh, type MeshLab } from './mesh-lab.js';
 

@@ -1,14 +1,14 @@
 // A rolling migration: tern nodes and one calico-node stand-in (BIRD 2 running the bird.cfg
-// confd renders, test/helpers/calico-bird-cfg.ts) in one node-to-node mesh on etcd, at
+// confd renders, lab/calico-bird.ts) in one node-to-node mesh on etcd, at
 // addresses whose text and numeric orders disagree: "10.200.0.9" > "10.200.0.10" as text,
 // 9 < 10 as numbers, and "10.200.0.100" < "10.200.0.9". Every session must come up (confd's
 // BIRD is `passive on` toward a greater address STRING, so tern has to pick its passive side
 // the same way, or a pair waits for ever), routes go both ways, pods reach pods.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { retry } from '../helpers/peers-common.js';
-import { goGt, renderCalicoBirdCfg } from '../helpers/calico-bird-cfg.js';
+import { goGt, renderCalicoBirdCfg } from '../../lab/calico-bird.js';
 import { parseBirdProtocols, parseBirdRoutes } from '../helpers/peers-bird.js';
 import { AS, affinityYaml, buildMeshLab, FABRIC, meshPeers, waitMesh, waitRoute, type MeshLab, type NodeDef } from './mesh-lab.js';
 

@@ -5,7 +5,7 @@
 //   close and its block leaves every peer's FIB, the other sessions stay.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLab, type ProcHandle } from '../helpers/netns.js';
+import { createLab, type ProcHandle } from '../../lab/netns.js';
 import { birdRoutes, buildMeshLab, meshPeers, nodeDef, sinceOf, waitMesh, waitNoRoute, waitRoute, type KRoute, type MeshLab } from './mesh-lab.js';
 
 const N1 = nodeDef(1), N2 = nodeDef(2), N3 = nodeDef(3, true);

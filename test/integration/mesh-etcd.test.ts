@@ -6,7 +6,7 @@
 //   Calico's IPAM would) · pool, peer and AS changes restart only the sessions they touch.
 // etcd outage and node deletion: mesh-etcd-outage.test.ts.
 import t, { type Test } from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import {
   AS, affinityYaml, buildMeshLab, meshPeers, nodeDef, sinceOf, tcpEstablished, waitMesh, waitNoRoute, waitRoute, type MeshLab,
 } from './mesh-lab.js';

@@ -3,7 +3,7 @@
 // one /26 block each (10.244.x.0/26), pods wired as Calico's CNI wires them. Helpers read
 // etcd with etcdctl inside the etcd namespace and the kernel routes with `ip -j`.
 import { writeFileSync } from 'node:fs';
-import type { Lab } from '../helpers/netns.js';
+import type { Lab } from '../../lab/netns.js';
 import { startLabEtcd, type LabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 import type { PeerStatusJson } from '../../src/api/types.js';

@@ -3,7 +3,7 @@
 // environment on its own file datastore and reads back the router id (tern status) and the
 // Node resource tern registered (tern get node).
 import t from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startTern, writeDatastore } from '../helpers/tern.js';
 import { hashRouterId } from '../../src/peering/derive.js';
 

@@ -1,5 +1,5 @@
 // Route reflector topologies mixing tern and a calico-node stand-in (BIRD 2 running the
-// bird.cfg confd renders, test/helpers/calico-bird-cfg.ts), mesh off, peerings made by the
+// bird.cfg confd renders, lab/calico-bird.ts), mesh off, peerings made by the
 // BGPPeer Calico's docs give (`nodeSelector: all()`, `peerSelector: route-reflector == 'true'`),
 // at addresses whose text and numeric orders disagree (.9 < .10 < .100 as numbers,
 // "…​.10" < "…​.100" < "…​.9" as text). One lab per topology:
@@ -15,9 +15,9 @@
 // ORIGINATOR_ID and CLUSTER_LIST (RFC 4456) as `birdc show route all` and `tern routes` show.
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../../lab/netns.js';
 import { retry } from '../helpers/peers-common.js';
-import { renderCalicoBirdCfg, type CalicoBirdNode } from '../helpers/calico-bird-cfg.js';
+import { renderCalicoBirdCfg, type CalicoBirdNode } from '../../lab/calico-bird.js';
 import { parseBirdProtocols, parseBirdRoutes, startBird, type BirdRoute } from '../helpers/peers-bird.js';
 import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
 import type { RouteJson } from '../../src/api/types.js';

@@ -17,7 +17,7 @@
 // without a cluster id and promoted to reflector at run time (its loop check must follow).
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';

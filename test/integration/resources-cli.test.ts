@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { TERN_BIN } from '../helpers/tern.js';
 

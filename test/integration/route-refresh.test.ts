@@ -3,7 +3,7 @@
 // and BIRD, which marks tern's routes stale at BoRR and removes the ones not re-sent at EoRR,
 // still has tern's block afterwards, on the same session.
 import t from 'tap';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
 

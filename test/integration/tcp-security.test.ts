@@ -12,7 +12,7 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab } from '../helpers/netns.js';
+import { createLab } from '../../lab/netns.js';
 import { startBird } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
 

@@ -1,6 +1,6 @@
 // deriveNodeConfig: router id rules, addresses, pools, own blocks, overrides, helpers.
 import t from 'tap';
-import { deriveNodeConfig } from '../../src/peering/index.js';
+import { deriveNodeConfig, sameDeriveInputs } from '../../src/peering/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { affinity, bgpConfig, node, pool, snapshot } from './fixtures/snapshot.js';
 
@@ -78,3 +78,22 @@ t.test('bad global asNumber falls back to 64512 with a warning; bad duration too
   t.equal(a.warnings.length, 2);
 });
 
+
+t.test('sameDeriveInputs: another node\'s block is not an input; own blocks and shared kinds are', async (t) => {
+  const { buildSnapshot } = await import('../../src/datastore/snapshot.js');
+  const a = node('a', { ipv4Address: '10.0.0.11/24' });
+  const b = node('b', { ipv4Address: '10.0.0.12/24' });
+  const p = pool('p', { cidr: '10.244.0.0/16' });
+  const ownA = affinity('a-1', { node: 'a', cidr: '10.244.0.0/26', state: 'confirmed' });
+  const ofB = affinity('b-1', { node: 'b', cidr: '10.244.1.0/26', state: 'confirmed' });
+  const s1 = buildSnapshot([a, b, p, ownA, ofB], 1);
+  // the same sealed objects again (what the file datastore hands over for unchanged documents)
+  const keep = (s: typeof s1) => [...s.nodes.values(), ...s.ipPools.values()];
+  const s2 = buildSnapshot([...keep(s1), s1.blockAffinities.get('a-1')!], 2);
+  t.ok(sameDeriveInputs(s1, s2, 'a'), 'b lost its block: nothing for a to derive');
+  t.same(deriveNodeConfig(s1, 'a'), deriveNodeConfig(s2, 'a'), 'and indeed the derived config is equal');
+  t.notOk(sameDeriveInputs(s1, s2, 'b'), 'b lost its own block');
+  t.notOk(sameDeriveInputs(s1, buildSnapshot([...keep(s1), s1.blockAffinities.get('b-1')!], 3), 'a'), 'a lost its own block');
+  t.notOk(sameDeriveInputs(s1, buildSnapshot([a, b, p, ownA, ofB], 4), 'a'), 'equal content in new objects: derive again');
+  t.notOk(sameDeriveInputs(s1, buildSnapshot([...s1.nodes.values(), ...s1.blockAffinities.values()], 5), 'a'), 'a pool went away');
+});

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { compileChain, evaluateChain, type FilterChainSpec, type FilterRuleSpec } from '../../src/policy/bgp-filter.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import { importRejects, pathInterfaceOf, type InterfaceSource } from '../../src/daemon/route-interfaces.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';
 import { makeRib, addPeer, attrs, announce } from '../rib/fixtures/helpers.js';
@@ -11,7 +12,7 @@ import { CTX } from '../rib/fixtures/export-ctx.js';
 import { FakeSink, announced, withdrawn } from '../rib/fixtures/sink.js';
 
 const chain = (...filters: FilterRuleSpec[][]): FilterChainSpec => filters.map((rules, i) => ({ name: `f${i}`, rules }));
-const verdict = (c: FilterChainSpec, prefix: string, fromPeer = true) => evaluateChain(compileChain(c), { prefix, fromPeer });
+const verdict = (c: FilterChainSpec, prefix: string, fromPeer = true, iface = '') => evaluateChain(compileChain(c), { prefix, fromPeer, iface });
 
 t.test('operators without prefixLength: Equal, NotEqual, In (inside or equal), NotIn', async (t) => {
   const r = (operator: FilterRuleSpec['operator']) => chain([{ action: 'reject', cidr: '10.1.0.0/16', operator }]);
@@ -44,12 +45,29 @@ t.test('prefixLength: the set cidr{max(len,min), min(32,max)}; Equal/NotEqual ag
   t.equal(verdict(chain([{ action: 'reject', cidr: '10.0.0.0/8', operator: 'notEqual', lengths: { min: 8, max: 32 } }]), '10.0.0.0/8'), 'reject', 'net != [set] is always true');
 });
 
+t.test('interface: BIRD `ifname ~ pattern` over the whole name; "" (no interface) only matches "*"', async (t) => {
+  const rule = (iface: string) => chain([{ action: 'reject', iface }]);
+  t.equal(verdict(rule('eth*'), '10.1.0.0/16', true, 'eth0'), 'reject');
+  t.equal(verdict(rule('eth*'), '10.1.0.0/16', true, 'veth0'), undefined, 'anchored at the start');
+  t.equal(verdict(rule('eth0'), '10.1.0.0/16', true, 'eth01'), undefined, 'anchored at the end');
+  t.equal(verdict(rule('*.calico'), '10.1.0.0/16', false, 'vxlan.calico'), 'reject');
+  t.equal(verdict(rule('*.calico'), '10.1.0.0/16', false, 'vxlan-calico'), undefined, '"." is literal');
+  t.equal(verdict(rule('eth*'), '10.1.0.0/16', true, ''), undefined, 'a route without interface');
+  t.equal(verdict(rule('*'), '10.1.0.0/16', false, ''), 'reject', '"*" matches "" too (ifname is always defined)');
+  t.equal(verdict(rule('e*0'), '10.1.0.0/16', false, 'ens10'), 'reject');
+  const both = chain([{ action: 'accept', cidr: '10.0.0.0/8', operator: 'in', iface: 'eth1' }]);
+  t.equal(verdict(both, '10.1.0.0/16', true, 'eth1'), 'accept', 'conditions are and-ed');
+  t.equal(verdict(both, '10.1.0.0/16', true, 'eth0'), undefined);
+  t.equal(verdict(both, '192.0.2.0/24', true, 'eth1'), undefined);
+  t.equal(compileChain(both).usesInterface, true);
+  t.equal(compileChain(chain([{ action: 'accept', cidr: '10.0.0.0/8', operator: 'in' }])).usesInterface, false, 'callers may skip resolving interfaces');
+});
+
 t.test('RemotePeers, interface, bare action; first match ends the whole chain', async (t) => {
   const peersOnly = chain([{ action: 'reject', remotePeers: true }]);
   t.equal(verdict(peersOnly, '10.1.0.0/16', true), 'reject');
   t.equal(verdict(peersOnly, '10.1.0.0/16', false), undefined, 'local routes are not from BGP');
-  t.equal(verdict(chain([{ action: 'reject', iface: 'eth*' }]), '10.1.0.0/16'), undefined, 'interface unknown: never matches');
-  t.equal(evaluateChain(compileChain(chain([{ action: 'reject', iface: 'eth*' }])), { prefix: '10.1.0.0/16', fromPeer: false, iface: 'eth0' }), 'reject');
+  t.equal(verdict(chain([{ action: 'reject', iface: 'eth*' }]), '10.1.0.0/16', false, 'eth0'), 'reject');
   t.equal(verdict(chain([{ action: 'accept' }]), '192.0.2.0/24'), 'accept', 'no condition: bare action');
   const two = chain(
     [{ action: 'accept', cidr: '10.1.0.0/16', operator: 'in' }],
@@ -162,6 +180,54 @@ t.test('export: filters run before calico_export_to_bgp_peers; Accept bypasses i
   t.same(announced(diff), ['10.244.8.0/26']);
   t.equal(out.get('192.0.2.9|179')?.group, out.get('192.0.2.8|179')?.group, 'back in the shared group');
   t.equal(out.get('192.0.2.9|179')?.size, 3);
+});
+
+/** The FIB's answers, as a table (the kernel side is covered by test/fib and the lab test). */
+function interfaces(toward: Record<string, string>, learned: Record<string, string> = {}): InterfaceSource & { toward: Record<string, string> } {
+  return { toward, learnedInterface: (p) => learned[p] ?? '', interfaceToward(a) { return this.toward[a] ?? ''; } };
+}
+
+t.test('interface rules on import: the interface the next hop is reached through', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  const fib = interfaces({ '10.0.0.2': 'eth0', '10.1.0.2': 'eth1' });
+  const rejectEth1 = chain([{ action: 'reject', iface: 'eth1' }]);
+  rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, fib));
+  rib.applyUpdate('10.0.0.2|179', update(['10.244.1.0/26'], '10.0.0.2'));
+  rib.applyUpdate('10.0.0.2|179', update(['10.244.2.0/26'], '10.1.0.2'));
+  rib.flush();
+  t.ok(rib.lookup('10.244.1.0/26'), 'next hop via eth0: accepted');
+  t.notOk(rib.lookup('10.244.2.0/26'), 'next hop via eth1: rejected');
+  fib.toward['10.1.0.2'] = 'eth2';
+  t.equal(rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, fib)), 1, 're-filtering after an interface change admits it');
+  rib.flush();
+  t.ok(rib.lookup('10.244.2.0/26'));
+  t.equal(rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, null)), 0, 'no FIB: no interface ("") matches eth1');
+});
+
+t.test('interface rules on export: kernel routes by device, BGP routes by next-hop interface, live', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  announce(rib, '10.0.0.2|179', '10.244.7.0/26', attrs({ nextHop: '10.0.0.2' }));
+  rib.setLocal('10.244.8.9/32', attrs({ nextHop: '10.0.0.1' }), 'local:kernel'); // learned on cali1
+  rib.setLocal('10.244.9.9/32', attrs({ nextHop: '10.0.0.1' }), 'local:kernel'); // learned on eth1
+  rib.setLocal('10.244.1.0/26', attrs({ nextHop: '10.0.0.1' }), 'local:block'); // own blackhole: ""
+  rib.flush();
+  const fib = interfaces({ '10.0.0.2': 'eth0' }, { '10.244.8.9/32': 'cali1', '10.244.9.9/32': 'eth1' });
+  const out = new AdjRibOutManager(rib, CTX, { interfaceOf: pathInterfaceOf(fib, new Set(['local:kernel'])) });
+  const sink = new FakeSink();
+  const exportChain = compileChain(chain([{ action: 'reject', iface: 'cali*' }], [{ action: 'reject', iface: 'eth0' }]));
+  out.addPeer(ebgp(9, { exportFilter: exportChain }), sink);
+  t.same(announced(sink.take()).sort(), ['10.244.1.0/26', '10.244.9.9/32'], 'cali1 and eth0 routes rejected; eth1 and the blackhole pass to Calico\'s rules');
+  fib.toward['10.0.0.2'] = 'eth1';
+  out.interfacesChanged();
+  t.same(announced(sink.take()), ['10.244.7.0/26'], 'the next hop moved to eth1: the BGP route is exported');
+  fib.toward['10.0.0.2'] = 'eth0';
+  out.interfacesChanged('10.244.7.0/26');
+  t.same(withdrawn(sink.take()), ['10.244.7.0/26'], 'one prefix re-evaluated');
+  const plain = new FakeSink();
+  out.addPeer(ebgp(8), plain);
+  t.equal(announced(plain.take()).length, 4, 'a peer without interface rules is unaffected');
 });
 
 t.test('export: service CIDRs (static routes) are accepted; a reflector passes on LB ranges', async (t) => {

@@ -158,6 +158,26 @@ t.test('route refresh re-sends everything; context change withdraws what is no l
   t.equal(rib.attrSets.size, 1, 'only the Loc-RIB\'s local set remains');
 });
 
+t.test('own block gained or lost: only the routes inside it are re-evaluated', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  announce(rib, '10.0.0.2|179', '10.244.0.7/32', attrs({ nextHop: '10.0.0.2' })); // a borrowed /32 inside block(0)
+  announce(rib, '10.0.0.2|179', block(5), attrs({ nextHop: '10.0.0.2' }));
+  rib.flush();
+  const ctx = { ...CTX, ownBlocks: [block(0)] };
+  const out = new AdjRibOutManager(rib, ctx);
+  const sink = new FakeSink();
+  out.addPeer(ebgp(9), sink);
+  t.same(announced(sink.take()).sort(), [block(5)], 'the /32 inside our own block is not exported (calico_aggr)');
+  out.setContext({ ...ctx, ownBlocks: [] });
+  t.same(announced(sink.take()), ['10.244.0.7/32'], 'block gone: the /32 is exported, nothing else is sent again');
+  out.setContext({ ...ctx, ownBlocks: [block(1)] });
+  t.same(sink.take().length, 0, 'a block with nothing inside it changes nothing on the wire');
+  out.setContext({ ...ctx, ownBlocks: [block(0), block(1)] });
+  t.same(withdrawn(sink.take()), ['10.244.0.7/32'], 'block back: the /32 is withdrawn');
+  out.close();
+});
+
 t.test('empty table: just End-of-RIB; IPv6 through MP_REACH', async (t) => {
   const rib = makeRib();
   const out = new AdjRibOutManager(rib, CTX);

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { RoutingCore } from '../../src/daemon/routing.js';
 import { deriveNodeConfig } from '../../src/peering/index.js';
-import { parseMaxPrefixes } from '../../src/peering/cluster.js';
+import { parseMaxPrefixes } from '../../src/model/parse-bgp.js';
 import type { PeerHandle } from '../../src/bgp/session/peer.js';
 import type { PeerSpec } from '../../src/peering/peer-spec.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';

@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { fdOf, md5sigStruct, setMinTtl, setMd5Key, setTtl } from '../../src/bgp/session/sockopt.js';
+import { fdOf, md5sigStruct, securedSocket, setMinTtl, setMd5Key, setTtl } from '../../src/bgp/session/sockopt.js';
+import { tcpSecurity, ttlPolicy } from '../../src/bgp/session/transport.js';
 import { RawPeer, openMsg } from '../helpers/raw-peer.js';
 import { LOCAL_AS, peerSpec, startSpeaker, waitForStatus } from './fixtures.js';
 import { peerInfo } from '../../src/api/peer-display.js';
@@ -197,6 +198,59 @@ t.test('GTSM: when every peer uses it, the listener itself drops low-TTL SYNs', 
   const raw = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
   t.teardown(() => raw.close());
   t.equal((await raw.next()).type, 1, 'with a plain peer configured, the listener accepts TTL 64 again');
+});
+
+t.test('ttlPolicy: what confd makes BIRD send (GTSM 255, eBGP mesh single-hop 1, else multihop 64)', async (t) => {
+  const ebgpMesh = peerSpec({ peerAs: 64513 });
+  t.same(ttlPolicy(ebgpMesh), { ttl: 1 }, 'mesh to a node of another AS: no multihop line, BIRD direct');
+  t.same(tcpSecurity(ebgpMesh), { ttl: 1 });
+  t.same(ttlPolicy(peerSpec()), { ttl: 64 }, 'iBGP mesh: BIRD default multihop');
+  t.same(tcpSecurity(peerSpec()), {}, 'the kernel default TTL is left alone');
+  for (const type of ['global', 'node', 'localWorkload'] as const) {
+    t.same(tcpSecurity(peerSpec({ type, peerAs: 65000 })), {}, `${type} eBGP: confd writes multihop`);
+  }
+  t.same(tcpSecurity(peerSpec({ peerAs: 64513, ttlSecurity: 2 })), { ttl: 255, minTtl: 254 }, 'GTSM wins over single-hop');
+  t.same(tcpSecurity(peerSpec({ type: 'global', peerAs: 65000, password: 'k' })), { md5Key: 'k' });
+});
+
+/** A listener on `host` that drops segments with TTL below 2 (loopback delivers TTL unchanged). */
+async function ttl2Listener(t: Test, host: string): Promise<{ port: number; seen: Promise<void> }> {
+  const srv = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => srv.listen({ port: 0, host }, () => r()));
+  t.teardown(() => srv.close());
+  setMinTtl(fdOf(srv)!, 'ipv4', 2);
+  return { port: (srv.address() as net.AddressInfo).port, seen: new Promise<void>((r) => srv.once('connection', () => r())) };
+}
+
+t.test('eBGP single-hop (mesh across ASes): the connecting SYN carries TTL 1, an iBGP one does not', { timeout: 20_000 }, async (t) => {
+  const c = await startSpeaker({ routerId: '10.0.0.3', listenAddress: '127.0.0.3' });
+  t.teardown(() => c.speaker.stop());
+  const single = await ttl2Listener(t, '127.0.0.4');
+  c.speaker.setPeers([peerSpec({ address: '127.0.0.4', port: single.port, passive: false, sourceAddress: '127.0.0.3', peerAs: 64513 })]);
+  const reached = await Promise.race([single.seen.then(() => true), settle(1500).then(() => false)]);
+  t.notOk(reached, 'a min-TTL-2 listener never hears the TTL-1 SYN');
+  const multi = await ttl2Listener(t, '127.0.0.5');
+  c.speaker.setPeers([peerSpec({ address: '127.0.0.5', port: multi.port, passive: false, sourceAddress: '127.0.0.3', type: 'global', peerAs: 64513 })]);
+  await multi.seen;
+  t.pass('an explicit eBGP peer (confd: multihop) dials with the default TTL');
+});
+
+t.test('eBGP single-hop: an accepted connection answers with TTL 1', { timeout: 20_000 }, async (t) => {
+  const { speaker, port } = await startSpeaker();
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec({ passive: true, peerAs: 64513 }), peerSpec({ address: '127.0.0.3', passive: true, type: 'global', peerAs: 64513 })]);
+  // The raw peers drop what arrives with TTL < 2 once connected: our OPEN (sent after the
+  // accepted socket got its TTL) reaches the multihop peer only.
+  const opened = async (localAddress: string) => {
+    const sock = securedSocket('ipv4', '127.0.0.1', { minTtl: 2 }); // set before the handshake
+    sock.connect({ port, host: '127.0.0.1', localAddress });
+    const raw = new RawPeer(sock);
+    t.teardown(() => raw.close());
+    return Promise.race([raw.next().then(() => true), settle(1500).then(() => false)]);
+  };
+  const [single, multi] = await Promise.all([opened('127.0.0.2'), opened('127.0.0.3')]);
+  t.notOk(single, 'no OPEN with TTL >= 2 from the single-hop session');
+  t.ok(multi, 'the multihop session\'s OPEN arrives');
 });
 
 t.test('socket options refused at connect time: a socket error in status, no crash, redial later', async (t) => {

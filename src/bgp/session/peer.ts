@@ -128,9 +128,9 @@ export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): b
 function notStartedReason(spec: PeerSpec): NotStarted | undefined {
   if (spec.passwordUnresolved !== undefined) return { reason: 'passwordUnresolved', detail: spec.passwordUnresolved };
   const sec = tcpSecurity(spec);
-  if (sec.md5Key === undefined && sec.minTtl === undefined) return undefined;
+  if (sec.md5Key === undefined && sec.minTtl === undefined && sec.ttl === undefined) return undefined;
   const why = socketOptionsUnavailable();
-  return why === undefined ? undefined : { reason: 'socketOptionsUnavailable', detail: `TCP MD5 / GTSM: ${why}` };
+  return why === undefined ? undefined : { reason: 'socketOptionsUnavailable', detail: `TCP MD5 / TTL: ${why}` };
 }
 
 export class Peer {

@@ -4,7 +4,7 @@
 //   listening socket one key per peer address (accepted sockets inherit the key); on a
 //   connecting socket before connect(), so the SYN is signed.
 // - GTSM (RFC 5082): IP_TTL / IPV6_UNICAST_HOPS 255 outgoing and IP_MINTTL /
-//   IPV6_MINHOPCOUNT 256 - hops incoming.
+//   IPV6_MINHOPCOUNT 256 - hops incoming; IP_TTL / IPV6_UNICAST_HOPS 1 for eBGP single-hop.
 // An outgoing socket is created here (socket(2), options, then handed to net.Socket({fd})
 // which binds and connects it), because net.connect creates its descriptor and calls
 // connect() in one step.
@@ -12,12 +12,12 @@
 // Invariants
 // - Keys never leave this module except into setsockopt; errors name the option and errno,
 //   never the key.
-// - koffi is loaded on first use: a node without MD5/GTSM peers never loads it, and a node
-//   where it cannot load reports `unavailable()` instead of failing to start.
+// - koffi is loaded on first use (util/libc.ts): a node without MD5/GTSM/TTL peers never
+//   loads it, and a node where it cannot load reports `unavailable()` instead of failing.
 // - Linux only (the option numbers and struct tcp_md5sig layout are Linux's).
-import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { parseAddress, type Family } from '../../net/prefix.js';
+import { libc, libcUnavailable } from '../../util/libc.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -37,44 +37,10 @@ export const MD5_MAX_KEY_LENGTH = 80;
 /** struct tcp_md5sig: sockaddr_storage (128), flags, prefixlen, keylen (u16), ifindex (i32), key[80]. */
 const MD5SIG_SIZE = 216;
 
-interface Libc {
-  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
-  socket(domain: number, type: number, protocol: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let libc: Libc | null | undefined;
-let loadError = '';
-
-function load(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== 'linux') throw new Error(`needs Linux (this is ${process.platform})`);
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): (...a: unknown[]) => number };
-      errno(): number;
-    };
-    const lib = koffi.load('libc.so.6');
-    const setsockopt = lib.func('int setsockopt(int, int, int, const void *, uint32)');
-    const socket = lib.func('int socket(int, int, int)');
-    const close = lib.func('int close(int)');
-    libc = {
-      setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len),
-      socket: (d, t, p) => socket(d, t, p),
-      close: (fd) => close(fd),
-      errno: () => koffi.errno(),
-    };
-  } catch (err) {
-    loadError = err instanceof Error ? err.message : String(err);
-    libc = null;
-  }
-  return libc;
-}
-
-/** Why TCP MD5 / GTSM cannot be used on this host, or undefined when they can. */
+/** Why TCP MD5 / GTSM / TTL cannot be set on this host, or undefined when they can. */
 export function unavailable(): string | undefined {
-  return load() === null ? `socket options unavailable (koffi: ${loadError})` : undefined;
+  const why = libcUnavailable();
+  return why === undefined ? undefined : `socket options unavailable (${why})`;
 }
 
 export class SockoptError extends Error {
@@ -83,14 +49,8 @@ export class SockoptError extends Error {
   }
 }
 
-function lib(): Libc {
-  const l = load();
-  if (!l) throw new Error(unavailable());
-  return l;
-}
-
 function set(fd: number, level: number, name: number, value: Buffer, option: string): void {
-  const l = lib();
+  const l = libc();
   if (l.setsockopt(fd, level, name, value, value.length) !== 0) throw new SockoptError(option, l.errno());
 }
 
@@ -152,28 +112,29 @@ export function setMinTtl(fd: number, socketFamily: Family, minTtl: number): voi
 export interface TcpSecurity {
   /** TCP MD5 key (RFC 2385). */
   readonly md5Key?: string;
-  /** GTSM (RFC 5082): send with TTL 255 and drop segments with TTL below this. */
+  /** Outgoing TTL (hop limit) when not the kernel default: 255 with GTSM, 1 for eBGP single-hop. */
+  readonly ttl?: number;
+  /** GTSM (RFC 5082): drop segments with TTL below this. */
   readonly minTtl?: number;
 }
 
-/** Applies GTSM to a socket (accepted or about to connect). */
-export function applyGtsm(fd: number, socketFamily: Family, minTtl: number | undefined): void {
-  if (minTtl === undefined) return;
-  setTtl(fd, socketFamily, 255);
-  setMinTtl(fd, socketFamily, minTtl);
+/** Applies the outgoing TTL and the GTSM minimum TTL to a socket (accepted or about to connect). */
+export function applyTtl(fd: number, socketFamily: Family, sec: Pick<TcpSecurity, 'ttl' | 'minTtl'>): void {
+  if (sec.ttl !== undefined) setTtl(fd, socketFamily, sec.ttl);
+  if (sec.minTtl !== undefined) setMinTtl(fd, socketFamily, sec.minTtl);
 }
 
 /**
- * A TCP socket of `family` with the MD5 key for `peer` and GTSM set, not yet connected:
+ * A TCP socket of `family` with the MD5 key for `peer`, TTL and GTSM set, not yet connected:
  * call connect() on it (Node binds localAddress and connects the same descriptor).
  */
 export function securedSocket(family: Family, peer: string, sec: TcpSecurity): net.Socket {
-  const l = lib();
+  const l = libc();
   const fd = l.socket(family === 'ipv4' ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new SockoptError('socket', l.errno());
   try {
     if (sec.md5Key !== undefined) setMd5Key(fd, family, peer, sec.md5Key);
-    applyGtsm(fd, family, sec.minTtl);
+    applyTtl(fd, family, sec);
     return new net.Socket({ fd, readable: true, writable: true });
   } catch (err) {
     l.close(fd);

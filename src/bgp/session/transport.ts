@@ -2,10 +2,15 @@
 // connect(), see sockopt.ts), TTL policy, socket error texts in BIRD's words, and status
 // text helpers.
 //
-// TTL: GTSM peers (RFC 5082, `ttlSecurity: N`, BIRD `ttl security on; multihop N`) send
-// with TTL 255 and drop segments whose TTL is below 256 - N, on the connecting and the
-// accepted socket. Other sessions keep the kernel default TTL (64): eBGP single-hop TTL 1
-// is not set (BIRD would send with TTL 1).
+// TTL, as confd's bird.cfg makes BIRD send it (set on the connecting and the accepted socket):
+// - GTSM peers (RFC 5082, `ttlSecurity: N`, BIRD `ttl security on; multihop N`): TTL 255 out,
+//   segments whose TTL is below 256 - N dropped;
+// - mesh sessions between nodes of different ASes: confd writes no `multihop` line there, so
+//   BIRD runs them as eBGP single-hop ("direct"): TTL 1 out. BIRD also waits for the peer to
+//   be on a connected network before dialling; with TTL 1 a peer behind a router is never
+//   reached either (tern dials and the connection times out);
+// - every other session is multihop (explicit peers: confd writes `multihop;`; iBGP mesh:
+//   BIRD's default), BIRD's TTL 64: the kernel default TTL, left as it is.
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describeNotification } from '../wire/index.js';
@@ -19,7 +24,7 @@ export interface ConnectRequest {
   readonly port: number;
   readonly localAddress?: string;
   readonly family: Family;
-  /** TCP MD5 key and GTSM, set on the socket before connect(). Holds a secret: never log it. */
+  /** TCP MD5 key, TTL and GTSM, set on the socket before connect(). Holds a secret: never log it. */
   readonly security?: TcpSecurity;
 }
 
@@ -33,14 +38,14 @@ export const netConnect: ConnectFn = (req) => {
   const opts: net.TcpNetConnectOpts = { host: req.host, port: req.port, family: req.family === 'ipv4' ? 4 : 6 };
   if (req.localAddress) opts.localAddress = req.localAddress;
   const sec = req.security;
-  const secured = sec !== undefined && (sec.md5Key !== undefined || sec.minTtl !== undefined);
+  const secured = sec !== undefined && (sec.md5Key !== undefined || sec.minTtl !== undefined || sec.ttl !== undefined);
   const sock = secured ? securedSocket(req.family, req.host, sec).connect(opts) : net.connect(opts);
   sock.setNoDelay(true);
   return sock;
 };
 
 export interface TtlPolicy {
-  /** The TTL BIRD would send with (tern sets it only for GTSM; see the file header). */
+  /** The TTL BIRD sends with (64 is the kernel default and not set; see the file header). */
   readonly ttl: number;
   /** GTSM (RFC 5082) requested: `ttlSecurity` hops. */
   readonly gtsmHops?: number;
@@ -48,22 +53,29 @@ export interface TtlPolicy {
   readonly minTtl?: number;
 }
 
-/** BIRD: GTSM sends with TTL 255; otherwise iBGP is multihop (TTL 64) and eBGP TTL 1. */
+/** TTL of BIRD's multihop sessions (`multihop;` without a number), the kernel's default too. */
+export const MULTIHOP_TTL = 64;
+
+/**
+ * BIRD, as confd configures it: GTSM sends with TTL 255; a mesh session to a node of another
+ * AS is eBGP without `multihop` (TTL 1); every other session is multihop (TTL 64).
+ */
 export function ttlPolicy(spec: PeerSpec): TtlPolicy {
   if (spec.ttlSecurity !== undefined && spec.ttlSecurity > 0) {
     const hops = Math.min(spec.ttlSecurity, 255);
     return { ttl: 255, gtsmHops: hops, minTtl: 256 - hops };
   }
-  if (spec.localAs === spec.peerAs) return { ttl: 64 };
-  return { ttl: 1 };
+  if (spec.type === 'mesh' && spec.localAs !== spec.peerAs) return { ttl: 1 };
+  return { ttl: MULTIHOP_TTL };
 }
 
-/** What a socket to or from this peer must carry: its MD5 key and GTSM minimum TTL. */
+/** What a socket to or from this peer must carry: its MD5 key, the TTL and GTSM minimum TTL. */
 export function tcpSecurity(spec: PeerSpec): TcpSecurity {
-  const minTtl = ttlPolicy(spec).minTtl;
+  const ttl = ttlPolicy(spec);
   return {
     ...(spec.password !== undefined && spec.password !== '' ? { md5Key: spec.password } : {}),
-    ...(minTtl !== undefined ? { minTtl } : {}),
+    ...(ttl.ttl !== MULTIHOP_TTL ? { ttl: ttl.ttl } : {}),
+    ...(ttl.minTtl !== undefined ? { minTtl: ttl.minTtl } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, type Lab } from '../../../helpers/netns.js';
+import { createLab, type Lab } from '../../../../lab/netns.js';
 import { startBird, startFrr, startGobgp, type NeighborSpec } from '../../../helpers/peers.js';
 import {
   buildOpenHex, isEndOfRib, KEEPALIVE_HEX, startRecorder, type OpenSpec, type RecordedMessage,

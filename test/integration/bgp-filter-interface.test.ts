@@ -1,0 +1,123 @@
+// BGPFilter `interface` rules against real BIRD 2 peers, in namespaces. One tern node with two
+// uplinks, a BIRD peer on each:
+//   seg1 10.98.1.0/24: node-a `uplink1` .10, bird1 .21 (AS 65001)
+//   seg2 10.98.2.0/24: node-a `uplink2` .10, bird2 .22 (AS 65002)
+// Kernel routes on node-a (learned, inside the pool): 10.244.60.0/26 dev uplink2,
+// 10.244.61.0/26 dev uplink1. Own block 10.244.1.0/26 (a blackhole: no interface).
+// As confd renders them (`defined(ifname) && ifname ~ "<pattern>"`), BIRD's ifname being:
+//   · for a kernel route, its device;
+//   · for a BGP route, the interface its next hop is reached through;
+// so:
+//   · import `Reject interface uplink2` on both peers keeps bird2's routes (next hop via
+//     uplink2) out of the RIB and the kernel, bird1's stay;
+//   · export `Reject interface uplink2` toward bird1 keeps 10.244.60.0/26 (and, once
+//     imported, bird2's route) from bird1; `Reject interface up*1` toward bird2 keeps
+//     10.244.61.0/26 and bird1's route from bird2; the blackhole reaches both;
+//   · changed live (patterns that match nothing, import filter removed), the routes flow and
+//     the sessions stay up.
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { createLab } from '../../lab/netns.js';
+import { startBird, type BirdHandle } from '../helpers/peers.js';
+import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
+import { kernelRoutes, TERN_AS } from './fib-lab.js';
+
+const A1 = '10.98.1.10';
+const A2 = '10.98.2.10';
+const BIRD1 = { v4: '10.98.1.21', asn: 65001, route: '10.244.51.0/26' };
+const BIRD2 = { v4: '10.98.2.22', asn: 65002, route: '10.244.71.0/26' };
+const BLOCK = '10.244.1.0/26';
+const ON_UPLINK2 = '10.244.60.0/26';
+const ON_UPLINK1 = '10.244.61.0/26';
+
+interface Knobs { importIf: boolean; exportIf: boolean }
+
+function yaml(k: Knobs): string {
+  const out2 = k.exportIf ? 'uplink2' : 'nomatch*';
+  const out1 = k.exportIf ? 'up*1' : 'nomatch*';
+  const docs = [
+    `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false }`,
+    `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A1}/24 } }`,
+    `kind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }`,
+    `kind: BlockAffinity\nmetadata: { name: a-1 }\nspec: { node: node-a, cidr: '${BLOCK}', state: confirmed }`,
+    `kind: BGPPeer\nmetadata: { name: bird1 }\nspec: { peerIP: '${BIRD1.v4}', asNumber: ${BIRD1.asn}, filters: [in-if, out-1] }`,
+    `kind: BGPPeer\nmetadata: { name: bird2 }\nspec: { peerIP: '${BIRD2.v4}', asNumber: ${BIRD2.asn}, sourceAddress: None, filters: [in-if, out-2] }`,
+    `kind: BGPFilter\nmetadata: { name: in-if }\nspec:\n  importV4: ${k.importIf ? '[{ action: Reject, interface: uplink2 }]' : '[]'}`,
+    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }]`,
+    `kind: BGPFilter\nmetadata: { name: out-2 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out1}' }]`,
+  ];
+  return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+}
+
+const lab = createLab(t, { area: 'bgpfif' });
+let a: TernHandle;
+let bird1: BirdHandle;
+let bird2: BirdHandle;
+let file: string;
+const since: Record<string, string> = {};
+
+async function has(bird: BirdHandle, prefix: string): Promise<boolean> {
+  return (await bird.routes()).some((r) => r.prefix === prefix && r.protocol.startsWith('tern'));
+}
+
+async function sinceOf(peer: string): Promise<string> {
+  return (await a.status()).peers.find((p) => p.address === peer)?.since ?? '';
+}
+
+t.before(async () => {
+  await lab.bridge('seg1');
+  await lab.bridge('seg2');
+  for (const h of ['a', 'bird1', 'bird2']) await lab.addHost(h);
+  await lab.attach('a', 'seg1', { v4: `${A1}/24`, ifName: 'uplink1' });
+  await lab.attach('a', 'seg2', { v4: `${A2}/24`, ifName: 'uplink2' });
+  await lab.attach('bird1', 'seg1', { v4: `${BIRD1.v4}/24` });
+  await lab.attach('bird2', 'seg2', { v4: `${BIRD2.v4}/24` });
+  await lab.ip('a', 'route', 'add', ON_UPLINK2, 'dev', 'uplink2', 'proto', 'static');
+  await lab.ip('a', 'route', 'add', ON_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
+  const spec = writeDatastore(lab, yaml({ importIf: true, exportIf: true }));
+  file = spec.slice('file:'.length);
+  a = await startTern(lab, 'a', { datastore: spec, node: 'node-a' });
+  bird1 = await startBird(lab, 'bird1', {
+    routerId: BIRD1.v4, asn: BIRD1.asn, neighbors: [{ address: A1, asn: TERN_AS, name: 'tern' }],
+    staticRoutes: [{ prefix: BIRD1.route, blackhole: true }],
+  });
+  bird2 = await startBird(lab, 'bird2', {
+    routerId: BIRD2.v4, asn: BIRD2.asn, neighbors: [{ address: A2, asn: TERN_AS, name: 'tern' }],
+    staticRoutes: [{ prefix: BIRD2.route, blackhole: true }],
+  });
+  await a.waitPeer(BIRD1.v4, 'Established', 90_000);
+  await a.waitPeer(BIRD2.v4, 'Established', 90_000);
+  since.b1 = await sinceOf(BIRD1.v4);
+  since.b2 = await sinceOf(BIRD2.v4);
+});
+
+t.test('import: a route whose next hop is reached through uplink2 is rejected, one through uplink1 is not', async (t) => {
+  await lab.waitFor(async () => (await a.routes()).some((r) => r.prefix === BIRD1.route), { what: `tern has ${BIRD1.route}`, timeoutMs: 30_000 });
+  await lab.waitFor(async () => (await kernelRoutes(lab, 'a', BIRD1.route)).length === 1, { what: `${BIRD1.route} in the kernel` });
+  // bird2 sent its route in the same initial table: give the session the time bird1's took.
+  await lab.waitFor(async () => (await bird2.routes()).some((r) => r.prefix === BIRD2.route), { what: 'bird2 has its own route' });
+  await new Promise((r) => setTimeout(r, 2000));
+  t.notOk((await a.routes()).some((r) => r.prefix === BIRD2.route), `${BIRD2.route} (via uplink2) not in the RIB`);
+  t.same(await kernelRoutes(lab, 'a', BIRD2.route), [], 'nor in the kernel');
+});
+
+t.test('export: kernel routes by device, BGP routes by next-hop interface; a blackhole has none', async (t) => {
+  await lab.waitFor(async () => (await has(bird1, BLOCK)) && (await has(bird1, ON_UPLINK1)), { what: `bird1 has ${BLOCK} and ${ON_UPLINK1}`, timeoutMs: 30_000 });
+  await lab.waitFor(async () => (await has(bird2, BLOCK)) && (await has(bird2, ON_UPLINK2)), { what: `bird2 has ${BLOCK} and ${ON_UPLINK2}`, timeoutMs: 30_000 });
+  t.notOk(await has(bird1, ON_UPLINK2), `bird1 lacks ${ON_UPLINK2} (dev uplink2)`);
+  t.notOk(await has(bird2, ON_UPLINK1), `bird2 lacks ${ON_UPLINK1} (dev uplink1, rule up*1)`);
+  t.notOk(await has(bird2, BIRD1.route), `bird2 lacks bird1's ${BIRD1.route} (next hop via uplink1)`);
+});
+
+t.test('live: import filter removed, export patterns matching nothing: routes flow, sessions stay', async (t) => {
+  writeFileSync(file, yaml({ importIf: false, exportIf: true }));
+  await lab.waitFor(async () => (await kernelRoutes(lab, 'a', BIRD2.route)).length === 1, { what: `${BIRD2.route} imported into the kernel`, timeoutMs: 20_000 });
+  await new Promise((r) => setTimeout(r, 2000));
+  t.notOk(await has(bird1, BIRD2.route), `bird1 still lacks ${BIRD2.route}: its next hop is reached through uplink2`);
+  writeFileSync(file, yaml({ importIf: false, exportIf: false }));
+  await lab.waitFor(async () => (await has(bird1, ON_UPLINK2)) && (await has(bird1, BIRD2.route)), { what: `bird1 gets ${ON_UPLINK2} and ${BIRD2.route}`, timeoutMs: 20_000 });
+  await lab.waitFor(async () => (await has(bird2, ON_UPLINK1)) && (await has(bird2, BIRD1.route)), { what: `bird2 gets ${ON_UPLINK1} and ${BIRD1.route}`, timeoutMs: 20_000 });
+  t.pass('every route reaches both peers once the rules match nothing');
+  t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
+  t.equal(await sinceOf(BIRD2.v4), since.b2, 'bird2 session not reset');
+});
