@@ -11,11 +11,7 @@
 //   last, when nothing refers to them any more.
 import type { DesiredTable, NftChain, NftSet } from './render.js';
 
-const q = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
-const comment = (s: string): string => {
-  const clean = s.replace(/[^\x20-\x7e]|["\\]/g, '?');
-  return `"${clean.length > 120 ? `${clean.slice(0, 117)}...` : clean}"`;
-};
+import { nftComment as comment, quote as q } from './script.js';
 
 function sameRules(a: NftChain, b: NftChain): boolean {
   if (a === b || a.rules === b.rules) return true;
