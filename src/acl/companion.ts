@@ -1,8 +1,9 @@
 // AclCompanion: keeps table `inet tern` equal to what the latest Snapshot asks for on this
-// node. update() computes the model and the desired table at once (pure) and starts an apply
-// right away, so a change reaches the kernel in well under a second; a periodic resync
-// (default 10 s) repairs tampering. One nft operation runs at a time; updates that arrive
-// during an apply are coalesced into the next one.
+// node. update() records the snapshot; the model and the desired table are built in ≤ 4 ms
+// slices (the event loop is the BGP speaker's too), incrementally from the kept AclCache and
+// RenderCache, then applied as one transaction; a periodic resync (default 10 s, streamed,
+// also in slices) repairs tampering. One nft operation runs at a time; updates that arrive
+// during a build or an apply are coalesced into the next one.
 //
 // stop() leaves the table in place by default (like Felix: restarting tern does not open or
 // close the dataplane); `stop({ cleanup: true })` (CLI `tern acl --cleanup`) deletes it.
