@@ -139,6 +139,17 @@ export class LiveTable {
     return this.parts.keys();
   }
 
+  /** prints() in steps (a yield every 256 keys). */
+  *printsSteps(): Generator<void, Map<string, string>> {
+    const out = new Map<string, string>();
+    let n = 0;
+    for (const [k, l] of this.parts) {
+      if ((++n & 255) === 0) yield;
+      out.set(k, `[${l.join(',')}]`);
+    }
+    return out;
+  }
+
   /** Same text as JSON.stringify of each key's object list (without handles). */
   prints(): Map<string, string> {
     const out = new Map<string, string>();

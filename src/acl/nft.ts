@@ -179,7 +179,7 @@ export class NftTable {
       if (live === null || !(await runStepsAsync(sameSummarySteps(live.summary, desired), 4))) {
         throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name} differs from what was just applied`);
       }
-      this.baseline = live.prints();
+      this.baseline = await runStepsAsync(live.printsSteps(), 4);
     }
     this.applied = desired;
     return mode;

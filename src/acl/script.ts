@@ -22,16 +22,28 @@ export function tableScript(t: DesiredTable): string {
 /** tableScript in steps (a yield every 256 sets or chains), for a sliced run. */
 export function* tableScriptSteps(t: DesiredTable): Generator<void, string> {
   let n = 0;
-  const lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
+  // Joined a slice at a time, so no single step joins the whole script.
+  const parts: string[] = [];
+  let lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
+  const slice = (): void => {
+    if (lines.length > 0) parts.push(lines.join('\n'));
+    lines = [];
+  };
   for (const s of t.sets) {
-    if ((++n & 255) === 0) yield;
+    if ((++n & 255) === 0) {
+      slice();
+      yield;
+    }
     lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`);
     if (!s.type.includes('.')) lines.push('\t\tflags interval');
     if (s.elements.length > 0) lines.push(`\t\telements = { ${s.elements.join(', ')} }`);
     lines.push('\t}');
   }
   for (const c of t.chains) {
-    if ((++n & 255) === 0) yield;
+    if ((++n & 255) === 0) {
+      slice();
+      yield;
+    }
     if (!c.hook) lines.push(...chainText(c));
   }
   for (const m of t.maps) {
@@ -41,7 +53,8 @@ export function* tableScriptSteps(t: DesiredTable): Generator<void, string> {
   }
   for (const c of t.chains.filter((x) => x.hook)) lines.push(...chainText(c));
   lines.push('}');
-  return lines.join('\n') + '\n';
+  slice();
+  return parts.join('\n') + '\n';
 }
 
 function chainText(c: NftChain): string[] {
