@@ -33,7 +33,8 @@ export function nthAddr(base: string, i: number): string { return nthPrefix(base
 
 // ---------------------------------------------------------------------------- /proc
 
-export interface ProcStats { rssKb: number; hwmKb: number; cpuS: number }
+/** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary. */
+export interface ProcStats { rssKb: number; rssAnonKb: number; hwmKb: number; cpuS: number }
 const CLK_TCK = 100;
 export function procStats(pid: number): ProcStats {
   try {
@@ -42,9 +43,9 @@ export function procStats(pid: number): ProcStats {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime (fields 14, 15)
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuS };
+    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), hwmKb: kb('VmHWM'), cpuS };
   } catch {
-    return { rssKb: 0, hwmKb: 0, cpuS: 0 };
+    return { rssKb: 0, rssAnonKb: 0, hwmKb: 0, cpuS: 0 };
   }
 }
 

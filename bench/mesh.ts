@@ -23,6 +23,10 @@ const block = (i: number, b: number) => `10.244.${i}.${b * 64}/26`;
 export interface MeshRun {
   impl: Impl; nodes: number; blocks: number; ms: number;
   cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
+  /** RssAnon (/proc/PID/status) per node: the RSS without the mapped executable and libraries. */
+  rssAnonKb: { avg: number; max: number };
+  /** tern: how the nodes found the V8 code cache (src/runtime/launch.ts): status → number of nodes. */
+  codeCache?: Record<string, number>;
   /** tern: average over nodes of each start-up mark (src/util/startup.ts): wall ms since process start, CPU ms. */
   startup?: Record<string, { ms: number; cpuMs: number }>;
   churn?: {
@@ -114,13 +118,15 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     const st = nodes.map((n) => procStats(n.pid));
     const cpu = st.map((s) => s.cpuS);
     const rss = st.map((s) => s.rssKb);
+    const anon = st.map((s) => s.rssAnonKb);
     const run: MeshRun = {
       impl, nodes: k, blocks: all.length, ms: tDone - t0,
       cpuS: { avg: +(cpu.reduce((a, b) => a + b, 0) / k).toFixed(2), max: Math.max(...cpu), total: +cpu.reduce((a, b) => a + b, 0).toFixed(2) },
       rssKb: { avg: Math.round(rss.reduce((a, b) => a + b, 0) / k), max: Math.max(...rss) },
+      rssAnonKb: { avg: Math.round(anon.reduce((a, b) => a + b, 0) / k), max: Math.max(...anon) },
     };
     if (impl === 'tern') {
-      type Marks = { nodeBootMs: number; marks: Record<string, { ms: number; cpuMs: number }> };
+      type Marks = { nodeBootMs: number; codeCache?: string; marks: Record<string, { ms: number; cpuMs: number }> };
       const got = (await Promise.all(nodes.map((n) => callDaemon<Marks>(lab.path(`${n.host}-tern.sock`), 'startup').catch(() => null))))
         .filter((m): m is Marks => m !== null);
       const avg: Record<string, { ms: number; cpuMs: number }> = {};
@@ -130,9 +136,12 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
         if (xs.length) avg[name] = { ms: +(xs.reduce((a, x) => a + x.ms, 0) / xs.length).toFixed(1), cpuMs: +(xs.reduce((a, x) => a + x.cpuMs, 0) / xs.length).toFixed(1) };
       }
       run.startup = avg;
+      run.codeCache = {};
+      for (const g of got) run.codeCache[g.codeCache ?? 'none'] = (run.codeCache[g.codeCache ?? 'none'] ?? 0) + 1;
+      log(`mesh tern K=${k} code cache at start (status: nodes): ${JSON.stringify(run.codeCache)}`);
       log(`mesh tern K=${k} start-up, average per node (wall ms since process start / CPU ms): ${JSON.stringify(avg)}`);
     }
-    log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB`);
+    log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB, of which anonymous avg ${run.rssAnonKb.avg} kB`);
 
     if (churn) {
       try {
@@ -158,8 +167,9 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
-      const c1 = cpuNow();
+      // the control-socket read before the CPU mark: its cost belongs to neither phase
       const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
+      const c1 = cpuNow();
       t1 = Date.now();
       await apply(new Set());
       const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);

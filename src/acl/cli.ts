@@ -10,6 +10,7 @@ import type { EndpointToHostAction, RenderOptions } from './render.js';
 import { FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type FailsafePort } from './hostendpoints.js';
 import { explain, type ExplainResult } from './explain.js';
 import { NftCommand, type NftRunner } from './nft.js';
+import { IpAddrCommand } from './interfaces.js';
 
 /** The part of a Datastore the companion needs (src/datastore's Datastore fits). */
 export interface AclSource {
@@ -55,6 +56,7 @@ export async function runAclCompanion(args: AclRunArgs, deps: AclRunDeps): Promi
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
     nft: deps.nft ?? new NftCommand(args.netns ? { netns: args.netns } : {}),
+    interfaces: new IpAddrCommand(args.netns ? { netns: args.netns } : {}),
     resyncMs: Number.isFinite(args.resyncSeconds) && args.resyncSeconds! >= 1 ? args.resyncSeconds! * 1000 : 10_000,
     render: renderOptions(args),
   });

@@ -16,6 +16,7 @@ import { buildModelAsync, type AclProblem } from './model.js';
 import { runStepsAsync } from './steps.js';
 import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
 import { renderSteps, DEFAULT_RENDER, RenderCache, type DesiredTable, type RenderOptions } from './render.js';
+import { IpAddrCommand, needsInterfaces, type InterfaceAddrs, type InterfaceSource } from './interfaces.js';
 
 /** Longest synchronous stretch of model/render work before yielding to the event loop. */
 const SLICE_MS = 4;
@@ -31,6 +32,8 @@ export interface AclCompanionOptions {
   readonly resyncMs?: number;
   /** Delay before retrying a failed apply; default 1 000. */
   readonly retryMs?: number;
+  /** The host's interface addresses, for HostEndpoints without interfaceName; default `ip -j addr show`. */
+  readonly interfaces?: InterfaceSource;
 }
 
 export interface AclStatus {
@@ -69,6 +72,8 @@ export class AclCompanion {
   /** Model and render state kept between builds: a change recomputes what it touches. */
   private modelCache = new AclCache();
   private readonly renderCache = new RenderCache();
+  /** The last snapshot built and its interface addresses (null: it needed none), for the resync's re-read. */
+  private built: { snapshot: Snapshot; ifaces: string | null } | null = null;
 
   constructor(private readonly opts: AclCompanionOptions) {
     this.log = opts.logger.child({ component: 'acl', node: opts.nodeName });
@@ -100,7 +105,11 @@ export class AclCompanion {
     const snapshot = this.pending;
     if (!snapshot) return;
     this.pending = null;
-    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS, this.modelCache);
+    const needs = needsInterfaces(snapshot, this.opts.nodeName);
+    const ifaces = needs ? await this.readInterfaces() : undefined;
+    // '' when they were needed but could not be read: the next resync tries again.
+    this.built = { snapshot, ifaces: needs ? (ifaces ? JSON.stringify([...ifaces]) : '') : null };
+    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS, ifaces, this.modelCache);
     this.desired = await runStepsAsync(renderSteps(model, this.renderOpts, this.renderCache), SLICE_MS);
     this.revision = snapshot.revision;
     this.endpoints = model.endpoints.length;
@@ -111,6 +120,23 @@ export class AclCompanion {
       // Logged once per distinct set of problems, not on every update.
       for (const p of model.problems) this.log.warn(`${p.kind} ${p.key}: ${p.reason}`, { event: 'aclProblem', kind: p.kind, resource: p.key });
     }
+  }
+
+  private async readInterfaces(): Promise<InterfaceAddrs | undefined> {
+    try {
+      return await (this.opts.interfaces ?? new IpAddrCommand()).addresses();
+    } catch (err) {
+      this.log.warn('cannot read interface addresses', { event: 'aclInterfacesFailed', error: errorMessage(err) });
+      return undefined;
+    }
+  }
+
+  /** Host endpoints matched by expectedIPs follow address changes: rebuild when they moved. */
+  private async refreshInterfaces(): Promise<void> {
+    const b = this.built;
+    if (!b || b.ifaces === null || this.pending) return;
+    const now = await this.readInterfaces();
+    if (now && JSON.stringify([...now]) !== b.ifaces && !this.pending) this.update(b.snapshot);
   }
 
   /** Resolves when no apply is running or pending (tests, and the CLI before exit). */
@@ -218,7 +244,10 @@ export class AclCompanion {
     if (!this.running) return;
     this.resyncTimer = this.opts.clock.setTimer(this.opts.resyncMs ?? 10_000, () => {
       this.resyncTimer = null;
-      void this.resyncNow().finally(() => this.scheduleResync());
+      // The live-table check starts at once (idle() sees it); interface addresses, when a host
+      // endpoint depends on them, are re-read first.
+      const check = this.built?.ifaces != null ? this.refreshInterfaces().then(() => this.resyncNow()) : this.resyncNow();
+      void check.finally(() => this.scheduleResync());
     });
   }
 }

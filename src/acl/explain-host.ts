@@ -56,7 +56,7 @@ export function evaluateHostEndpoint(model: AclModel, hep: AclHostEndpoint, path
   failsafe ??= DEFAULT_FAILSAFE;
   const d: Direction = path === 'to-host' || path === 'forward-in' ? 'ingress' : 'egress';
   const notes: string[] = [];
-  const endpoint = `HostEndpoint ${hep.key} (${hep.iface === '*' ? 'all interfaces' : hep.iface})`;
+  const endpoint = `HostEndpoint ${hep.key} (${hep.iface === '*' ? 'all interfaces' : hep.iface || 'the interface of its expectedIPs'})`;
   const done = (allowed: boolean, reason: string): DirectionResult => ({ direction: d, endpoint, allowed, reason, notes });
   const [own, other] = d === 'ingress' ? [failsafe.inbound, failsafe.outbound] : [failsafe.outbound, failsafe.inbound];
   const local = path === 'to-host' || path === 'from-host';

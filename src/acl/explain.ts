@@ -208,7 +208,8 @@ export function explainFlow(
   const v = order.find((x) => addressFor(src, x) && addressFor(dst, x));
   if (v === undefined) throw new DaemonError('ERR_ACL_FLOW', `${src.label} and ${dst.label} have no address family in common for ${protocolName(flow.protocol)}`);
   const packet: Packet = { ...flow, family: v, src: addressFor(src, v)!, dst: addressFor(dst, v)! };
-  const toHost = !dst.ep && src.ep !== null && (model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst);
+  const toHost = !dst.ep && src.ep !== null &&
+    ((model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst) || dst.hep?.node === src.ep.node);
   let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : src.hep ? evaluateHostEndpoint(model, src.hep, 'from-host', packet, failsafe) : null;
   if (toHost && egress && egressToHostAction === 'Drop') {
     egress = { ...egress, allowed: false, reason: `DefaultEndpointToHostAction Drop (traffic to its own node ${src.ep!.node}; egress policy: ${egress.allowed ? 'allowed' : 'dropped'} by ${egress.reason})` };

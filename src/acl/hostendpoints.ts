@@ -3,18 +3,20 @@
 // failsafe ports that keep an operator from locking themselves out.
 //
 // Invariants (as Felix's calculation graph, event_sequencer tierInfoToProtoTierInfo)
-// - A HostEndpoint takes part when its spec.node is this node and it names an interface:
-//   `interfaceName: <name>`, or `*` for every host interface that is not a workload interface
-//   and not claimed by a named HostEndpoint. Of two for one interface the smaller name wins.
+// - A HostEndpoint takes part when its spec.node is this node: `interfaceName: <name>`, `*`
+//   for every host interface that is not a workload interface and not claimed by another
+//   HostEndpoint, or no interfaceName: every interface holding one of its expectedIPs (the
+//   host's addresses come from interfaces.ts). Of two for one interface the smaller name wins.
 // - A policy (GlobalNetworkPolicy; a NetworkPolicy never selects a host endpoint) goes to one
 //   stage: doNotTrack → untracked (both directions, tiers end in Pass), else preDNAT → preDNAT
 //   (ingress only, tiers end in Pass), else normal; a normal policy with applyOnForward also
 //   goes to the forward stage. Tier order and policy order are the workload ones.
 // - doNotTrack on a `*` host endpoint is ignored (Felix does the same) and reported.
-// - A HostEndpoint without interfaceName (picked by expectedIPs alone) needs the host's interface
-//   addresses, which tern does not read: it is reported and not enforced.
+// - Without the host's interface addresses (explain, or `ip` failed) a HostEndpoint without
+//   interfaceName is reported and not enforced.
 // - Failsafe ports default to Felix's FailsafeInboundHostPorts / FailsafeOutboundHostPorts.
 import type { Snapshot } from '../model/types.js';
+import { canonicalAddress } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 import type { Labels } from '../selector/index.js';
 import type { Entity } from './entities.js';
@@ -37,7 +39,7 @@ export interface AclHostEndpoint {
   /** The HostEndpoint's name. */
   readonly key: string;
   readonly node: string;
-  /** Interface name, or `*` for all host interfaces. */
+  /** Interface name, `*` for all host interfaces, '' when unknown (no interfaceName, addresses not read: not rendered). */
   readonly iface: string;
   readonly addrs: Nets;
   readonly labels: Labels;
@@ -47,6 +49,12 @@ export interface AclHostEndpoint {
 }
 
 export interface FailsafePort { readonly protocol: 'tcp' | 'udp' | 'sctp'; readonly port: number }
+
+/**
+ * The profile libcalico-go synthesizes in every datastore (allow all ingress and egress);
+ * Calico's automatic host endpoints carry it. model.ts adds it when the datastore has none.
+ */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
 
 /** Felix's defaults (config_params.go). */
 export const FAILSAFE_INBOUND: readonly FailsafePort[] = parseFailsafe('tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667');
@@ -102,6 +110,7 @@ const empty = (): Record<Direction, HostTierPlan[]> => ({ ingress: [], egress: [
 export function hostEndpointsOf(
   snap: Snapshot, nodeName: string | undefined, entities: readonly Entity[], ordered: readonly HostPolicyRef[],
   tiers: readonly HostTierRef[], hasProfile: (name: string) => boolean, problems: HostProblem[],
+  ifaceAddrs?: ReadonlyMap<string, readonly string[]>,
 ): AclHostEndpoint[] {
   const byKey = new Map(entities.filter((e) => e.kind === 'HostEndpoint').map((e) => [e.key, e]));
   const out: AclHostEndpoint[] = [];
@@ -111,25 +120,35 @@ export function hostEndpointsOf(
     if (nodeName !== undefined && h.spec.node !== nodeName) continue;
     const e = byKey.get(key);
     if (!e) continue;
-    const iface = h.spec.interfaceName ?? '';
-    if (iface === '') {
-      problems.push({ kind: 'HostEndpoint', key, reason: 'no interfaceName: tern does not read the host\'s interface addresses to match expectedIPs, so this host endpoint is not enforced (set interfaceName)' });
+    const named = h.spec.interfaceName ?? '';
+    let ifaces: string[];
+    if (named !== '') ifaces = [named];
+    else if (ifaceAddrs === undefined) {
+      // Kept with iface '' for explain (which judges by address); render skips it.
+      problems.push({ kind: 'HostEndpoint', key, reason: 'no interfaceName and the host\'s interface addresses are unknown: not enforced' });
+      ifaces = [''];
+    } else {
+      const wanted = new Set<string>();
+      for (const ip of h.spec.expectedIPs ?? []) {
+        try { wanted.add(canonicalAddress(ip)); } catch { /* datastore validated */ }
+      }
+      ifaces = [...ifaceAddrs].filter(([, addrs]) => addrs.some((a) => wanted.has(a))).map(([name]) => name).sort();
+    }
+    if (named !== '' && named !== '*' && !/^[A-Za-z0-9_.:@+-]{1,15}$/.test(named)) {
+      problems.push({ kind: 'HostEndpoint', key, reason: `interfaceName "${named}" is not a Linux interface name (host endpoint ignored)` });
       continue;
     }
-    if (iface !== '*' && !/^[A-Za-z0-9_.:@+-]{1,15}$/.test(iface)) {
-      problems.push({ kind: 'HostEndpoint', key, reason: `interfaceName "${iface}" is not a Linux interface name (host endpoint ignored)` });
-      continue;
-    }
-    const scope = `${h.spec.node}\u0000${iface}`;
-    const other = claimed.get(scope);
-    if (other !== undefined) {
+    ifaces = ifaces.filter((iface) => {
+      const scope = `${h.spec.node}\u0000${iface}`;
+      const other = claimed.get(scope);
+      if (other === undefined) { claimed.set(scope, key); return true; }
       problems.push({ kind: 'HostEndpoint', key, reason: `interface ${iface} is already policed by host endpoint ${other} (the smaller name wins, as Felix)` });
-      continue;
-    }
-    claimed.set(scope, key);
+      return false;
+    });
+    if (ifaces.length === 0) continue;
     const selected = ordered.filter((p) => p.selectHost(e));
     const stages: Record<HostStage, Record<Direction, HostTierPlan[]>> = { untracked: empty(), preDNAT: empty(), normal: empty(), forward: empty() };
-    const untrackedIgnored = iface === '*' && selected.some((p) => p.doNotTrack);
+    const untrackedIgnored = named === '*' && selected.some((p) => p.doNotTrack);
     if (untrackedIgnored) problems.push({ kind: 'HostEndpoint', key, reason: 'doNotTrack policy on a host endpoint with interfaceName "*" is ignored (as Felix)' });
     for (const t of tiers) {
       const inTier = selected.filter((p) => p.tier === t.name);
@@ -146,7 +165,7 @@ export function hostEndpointsOf(
         add('forward', d, normal.filter((p) => p.applyOnForward).map((p) => p.key), t.defaultAction);
       }
     }
-    out.push({ key, node: h.spec.node, iface, addrs: e.addrs, labels: e.labels, profiles: (h.spec.profiles ?? []).filter(hasProfile), stages });
+    for (const name of ifaces) out.push({ key, node: h.spec.node, iface: name, addrs: e.addrs, labels: e.labels, profiles: (h.spec.profiles ?? []).filter(hasProfile), stages });
   }
   return out;
 }

@@ -31,7 +31,8 @@
 // - Host endpoints of this node (hostendpoints.ts, render-host.ts, explain-host.ts): Felix's
 //   stages doNotTrack (raw) → preDNAT (prerouting before DNAT) → normal (input/output) or
 //   applyOnForward (forward); failsafe ports first; no policy and no profile = deny except
-//   failsafe. A HostEndpoint without interfaceName is reported, not enforced.
+//   failsafe. A HostEndpoint without interfaceName polices the interfaces holding its
+//   expectedIPs (interfaces.ts reads them; when it cannot, the endpoint is reported).
 //
 // Async model: AclCompanion runs one nft operation at a time; update() records the snapshot,
 // the model and table are built in ≤ 4 ms slices, updates coalesce. No RFCs apply.

@@ -28,7 +28,8 @@ import { runSteps, runStepsAsync } from './steps.js';
 import { entitySteps, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
 import type { AclCache } from './incremental.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
-import { hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
+import type { InterfaceAddrs } from './interfaces.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
@@ -114,8 +115,8 @@ const PLAIN = new WeakMap<Selecting, AclPolicy>();
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
 /** The model, in one go (explain, tests). */
-export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
-  return runSteps(modelSteps(snap, nodeName));
+export function buildModel(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): AclModel {
+  return runSteps(modelSteps(snap, nodeName, ifaceAddrs));
 }
 
 /**
@@ -123,12 +124,16 @@ export function buildModel(snap: Snapshot, nodeName?: string): AclModel {
  * between (the BGP speaker shares it): the companion builds a thousand policies without
  * holding the loop for more than a few milliseconds at a time.
  */
-export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, cache?: AclCache): Promise<AclModel> {
-  return runStepsAsync(modelSteps(snap, nodeName, cache), sliceMs);
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName, ifaceAddrs, cache), sliceMs);
 }
 
-/** The model in steps; with `cache`, only what changed since the cache's last build is recomputed (incremental.ts). */
-export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache): Generator<void, AclModel> {
+/**
+ * The model in steps. `ifaceAddrs`: the host's interface addresses, for HostEndpoints without
+ * interfaceName (interfaces.ts). With `cache`, only what changed since the cache's last build
+ * is recomputed (incremental.ts).
+ */
+export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
@@ -159,6 +164,10 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache)
     const spec: PolicySpec = { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] };
     profiles.set(key, cached(cache, ctx, problems, 'Profile', key, undefined, spec, () => compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, spec)));
     yield;
+  }
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
+    const allow = { ingress: [{ action: 'Allow' as const }], egress: [{ action: 'Allow' as const }], types: ['Ingress' as const, 'Egress' as const] };
+    profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, 'Profile', DEFAULT_ALLOW_PROFILE, DEFAULT_TIER, undefined, allow));
   }
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
@@ -232,7 +241,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, cache?: AclCache)
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems);
+  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {

@@ -85,7 +85,7 @@ function tierRules(o: HostRenderOptions, plans: readonly HostTierPlan[], chainFo
 
 /** Every chain for this node's host endpoints; `existing` names chains render.ts already made. */
 export function renderHostEndpoints(model: AclModel, o: HostRenderOptions, existing: ReadonlySet<string>, renderPolicy: PolicyChainRenderer): NftChain[] {
-  const heps = model.hostEndpoints;
+  const heps = model.hostEndpoints.filter((h) => h.iface !== '');
   if (heps.length === 0) return [];
   const made = new Set(existing);
   const chains: NftChain[] = [];

@@ -44,9 +44,10 @@ export interface PeerStatusJson {
   /**
    * Present when the session is configured but not started: `passwordUnresolved` (its
    * password secretKeyRef names no value), `socketOptionsUnavailable` (TCP MD5 / TTL / GTSM
-   * cannot be set on this host). `detail` names the secret and key, never a value.
+   * cannot be set on this host), `linkLocalPeer` (an IPv6 link-local peer address: not
+   * supported). `detail` names the secret and key, never a value.
    */
-  notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; detail: string };
+  notStarted?: { reason: 'passwordUnresolved' | 'socketOptionsUnavailable' | 'linkLocalPeer'; detail: string };
 }
 
 export interface RouteJson {

@@ -118,12 +118,14 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   }
 
   private async listen(port: number, addresses: readonly string[]): Promise<void> {
-    const open = (host: string, ipv6Only?: boolean) =>
+    // host undefined: Node binds :: (dual stack) or, without IPv6, 0.0.0.0, without the DNS
+    // module and its IPv6-literal check that a host string costs at start-up.
+    const open = (host: string | undefined, ipv6Only?: boolean) =>
       new Promise<net.Server>((resolve, reject) => {
         const server = net.createServer((sock) => this.onConnection(sock));
         const onError = (err: Error) => reject(err);
         server.once('error', onError);
-        server.listen({ port, host, ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
+        server.listen({ port, ...(host === undefined ? {} : { host }), ...(ipv6Only === undefined ? {} : { ipv6Only }) }, () => {
           server.off('error', onError);
           server.on('error', (err) => this.log.error('listener error', { event: 'listenError', error: errorMessage(err) }));
           resolve(server);
@@ -135,7 +137,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         for (const a of addresses) servers.push(await open(a));
       } else {
         try {
-          servers.push(await open('::', false)); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
+          servers.push(await open(undefined, false)); // dual stack: IPv4 arrives as ::ffff:a.b.c.d
         } catch (err) {
           if ((err as { code?: string }).code !== 'EAFNOSUPPORT' && (err as { code?: string }).code !== 'EADDRNOTAVAIL') throw err;
           servers.push(await open('0.0.0.0'));

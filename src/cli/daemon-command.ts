@@ -67,13 +67,16 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     clock: systemClock,
   });
 
-  holdYoungGeneration(); // src/runtime: memory after bursts
   try {
     await daemon.start();
   } catch (err) {
     await daemon.stop().catch(() => undefined);
     throw err;
   }
+  // src/runtime: memory after bursts. Set once started, before any session has sent a table:
+  // a V8 flag changed at run time makes every Node built-in loaded afterwards miss Node's own
+  // code cache (net, dgram, cluster, fs/promises... at start-up; docs/benchmarks.md, round 2).
+  holdYoungGeneration();
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -150,5 +150,6 @@ export async function main(argv: string[]): Promise<number> {
 
 // `tern daemon` resolves only once the daemon has shut down. A command that set its own exit
 // code (`tern acl` with problems) keeps it; an error's code wins over it.
-const code = await main(process.argv);
-if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+void main(process.argv).then((code) => {
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+});

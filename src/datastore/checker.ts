@@ -7,7 +7,7 @@ import { ConfigError } from '../util/errors.js';
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { parseSelector, SelectorError } from '../selector/index.js';
 import { asNumberFromText, isValidAs } from '../model/asn.js';
-import { DurationError, parseDuration } from '../model/duration.js';
+import { durationField } from '../model/duration.js';
 
 export interface Where {
   file?: string;
@@ -204,16 +204,8 @@ export class Checker {
   /** A Go duration; returns seconds. `min` bounds it below (default 0). */
   duration(v: unknown, path: string, min = 0): number {
     if (typeof v !== 'string') this.fail(path, `must be a duration text such as "120s" or "2m0s", got ${describe(v)}`);
-    const s = v;
-    let secs: number;
-    try {
-      secs = parseDuration(s);
-    } catch (e) {
-      if (e instanceof DurationError) this.fail(path, `"${s}" is not a duration (${e.reason}); use e.g. "120s", "2m0s" or "1h"`);
-      throw e;
-    }
-    if (secs < min) this.fail(path, min > 0 ? `must be a positive duration, got "${s}"` : `must not be negative, got "${s}"`);
-    return secs;
+    const d = durationField(v, min);
+    return 'seconds' in d ? d.seconds : this.fail(path, d.reason);
   }
 
   optDuration(o: Obj, key: string, path: string, min = 0): number | undefined {

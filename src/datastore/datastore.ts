@@ -1,8 +1,9 @@
 // The Datastore contract both backends (file, etcd) implement. See index.ts for invariants.
-import type { Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { ConfigError, DatastoreError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
+import { SnapshotCounter } from './snapshot.js';
 
 export interface Datastore {
   readonly kind: 'file' | 'etcd';
@@ -110,9 +111,15 @@ export class Listeners {
  */
 export abstract class DatastoreBase {
   protected readonly listeners: Listeners;
+  protected readonly clock: Clock;
+  /** Quiet time before a burst of changes becomes one snapshot. */
+  protected readonly debounceMs: number;
+  protected readonly counter = new SnapshotCounter();
 
-  constructor(protected readonly logger: Logger | undefined) {
+  constructor(protected readonly logger: Logger | undefined, opts: DatastoreOptions) {
     this.listeners = new Listeners(logger);
+    this.clock = opts.clock ?? systemClock;
+    this.debounceMs = opts.debounceMs ?? 75;
   }
 
   onChange(cb: ChangeCb): void {

@@ -26,12 +26,12 @@
 // Invalid values in etcd (bad JSON, failed validation) are skipped — the key keeps its
 // last good value if it had one — and reported once per key and value via onError.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
-import { buildSnapshot, SnapshotCounter } from './snapshot.js';
+import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
 
@@ -45,9 +45,6 @@ const BACKOFF_MIN_MS = 250;
 export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
   private readonly connection: EtcdConnection;
-  private readonly clock: Clock;
-  private readonly debounceMs: number;
-  private readonly counter = new SnapshotCounter();
   private entries = new Map<string, Resource>();
   /** Revision of the state read by the last full read. */
   private baseRevision = 0;
@@ -65,9 +62,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private backoffMs = BACKOFF_MIN_MS;
 
   constructor(readonly endpoints: string[], opts: EtcdDatastoreOptions = {}) {
-    super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }));
-    this.clock = opts.clock ?? systemClock;
-    this.debounceMs = opts.debounceMs ?? 75;
+    super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }), opts);
     this.connection = new EtcdConnection(endpoints, opts, opts.requestTimeoutMs ?? 5000); // TLS files read now: errors at open
   }
 

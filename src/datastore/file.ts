@@ -23,10 +23,10 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
-import { buildSnapshot, resourcesOfKind, SnapshotCounter } from './snapshot.js';
+import { buildSnapshot, resourcesOfKind } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
 import { FileContentReader } from './file-content.js';
@@ -35,9 +35,6 @@ import { mergeResources, removeResource } from './yaml-edit.js';
 export class FileDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'file' as const;
   private readonly absPath: string;
-  private readonly clock: Clock;
-  private readonly debounceMs: number;
-  private readonly counter = new SnapshotCounter();
   private snapshot: Snapshot | undefined;
   private lastText: string | undefined;
   private lastBadText: string | undefined;
@@ -51,10 +48,8 @@ export class FileDatastore extends DatastoreBase implements Datastore {
 
   /** `path` is also the name used in error messages. */
   constructor(readonly path: string, opts: DatastoreOptions = {}) {
-    super(opts.logger?.child({ component: 'datastore', datastore: 'file', path }));
+    super(opts.logger?.child({ component: 'datastore', datastore: 'file', path }), opts);
     this.absPath = resolve(path);
-    this.clock = opts.clock ?? systemClock;
-    this.debounceMs = opts.debounceMs ?? 75;
     this.reader = new FileContentReader(path);
   }
 

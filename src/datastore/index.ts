@@ -2,13 +2,16 @@
 // validated at the edge and handed on as immutable Snapshots.
 //
 //   openDatastore('file:/etc/tern/resources.yaml') → FileDatastore   (file.ts)
-//   openDatastore('etcd:http://10.0.0.1:2379,http://10.0.0.2:2379') → EtcdDatastore (etcd.ts)
+//   openDatastore('etcd:http://10.0.0.1:2379,http://10.0.0.2:2379') → EtcdDatastore (etcd.ts,
+//   its connection in etcd-client.ts)
 //   openDatastore('') with DATASTORE_TYPE=etcdv3 and ETCD_ENDPOINTS → etcd, TLS from
 //   ETCD_CA_CERT_FILE / ETCD_CERT_FILE / ETCD_KEY_FILE (calico-node's variables).
 //
 // Invariants
 // - Everything in a Snapshot passed validateResource(): apiVersion projectcalico.org/v3, a
-//   known kind, a DNS-1123 name, and a spec that is well formed field by field (validate*.ts).
+//   known kind, a DNS-1123 name, and a spec that is well formed field by field (validate*.ts);
+//   the BGP kinds also passed their src/model parser, so bgpModel(snapshot) refuses nothing
+//   a datastore loaded.
 //   Validation errors are ConfigError naming file, document (1-based), kind/name, field and
 //   reason: `config.yaml document 3 (BGPPeer tor-1): spec.asNumber: must be an integer …`.
 // - Snapshots are immutable (frozen resources, write-refusing maps) and their `revision`
@@ -24,7 +27,7 @@
 //   secretKeyRefs name, in Snapshot.secrets. Their values never appear in messages or in
 //   list(). secrets-dir.ts reads the same from a mounted Secret volume, for any datastore.
 // - Inner modules do not import this folder's types (src/model/types.ts are edge types); src/peering
-//   derives internal types from a Snapshot.
+//   derives internal types from the Snapshot's typed model (src/model bgpModel).
 //
 // Async model: single-threaded; each backend debounces bursts of changes (75 ms default)
 // through the injected Clock, and serialises its own writes.

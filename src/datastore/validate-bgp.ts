@@ -4,6 +4,10 @@
 // defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { parsePeerIP } from '../model/peer-ip.js';
+import { ModelError } from '../model/errors.js';
+import { bgpPeerConflict, parseBgpConfiguration, parseBgpPeer, parseNode } from '../model/parse-bgp.js';
+import { parseBgpFilter, parseBlockAffinity, parseIpPool } from '../model/parse-ipam.js';
+import type { BGPPeerSpec } from '../model/types.js';
 import { Checker, join, type Obj } from './checker.js';
 import { HOLD_TIME } from '../model/session-defaults.js';
 
@@ -38,6 +42,7 @@ export function validateNodeSpec(c: Checker, spec: Obj): Obj {
     else c.address(text, join(ap, 'address'));
     c.optString(o, 'type', ap);
   });
+  accepted(c, () => parseNode(asResource(c, 'Node', out)));
   return out;
 }
 
@@ -63,15 +68,7 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
       if (spec[k] !== undefined && spec[k] !== null) c.fail(join('spec', k), 'requires the node-to-node mesh (spec.nodeToNodeMeshEnabled is false)');
     }
   }
-  const meshPw = c.optObject(spec, 'nodeMeshPassword', 'spec');
-  if (meshPw) {
-    c.knownFields(meshPw, ['secretKeyRef'], 'spec.nodeMeshPassword');
-    const ref = c.optObject(meshPw, 'secretKeyRef', 'spec.nodeMeshPassword');
-    if (ref) {
-      c.requiredString(ref, 'name', 'spec.nodeMeshPassword.secretKeyRef');
-      c.requiredString(ref, 'key', 'spec.nodeMeshPassword.secretKeyRef');
-    }
-  }
+  passwordRef(c, spec, 'nodeMeshPassword');
   c.optOneOf(spec, 'logSeverityScreen', 'spec', SEVERITIES);
   c.optBool(spec, 'nodeToNodeMeshEnabled', 'spec');
   if (spec.asNumber !== undefined && spec.asNumber !== null) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
@@ -107,6 +104,7 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
       if (!isCommunity(s) && !names.has(s)) c.fail(join(join(p, 'communities'), j), `"${s}" is neither a community value nor a name defined in spec.communities`);
     });
   });
+  accepted(c, () => parseBgpConfiguration(asResource(c, 'BGPConfiguration', out)));
   return out;
 }
 
@@ -128,17 +126,11 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   const peerSelector = nonEmpty(spec.peerSelector);
   if (node !== undefined) c.dnsName(node, 'spec.node');
   if (nodeSelector !== undefined) c.selector(nodeSelector, 'spec.nodeSelector');
-  if (node !== undefined && nodeSelector !== undefined) c.fail('spec.nodeSelector', 'cannot be set together with spec.node');
   if (peerSelector !== undefined) c.selector(peerSelector, 'spec.peerSelector');
-  if (peerIP !== undefined && peerSelector !== undefined) c.fail('spec.peerSelector', 'cannot be set together with spec.peerIP');
-  const localWorkload = nonEmpty(spec.localWorkloadSelector);
-  if (localWorkload !== undefined) {
-    if (peerIP !== undefined) c.fail('spec.peerIP', 'must be empty with spec.localWorkloadSelector');
-    if (peerSelector !== undefined) c.fail('spec.peerSelector', 'must be empty with spec.localWorkloadSelector');
-    if (spec.asNumber === undefined || spec.asNumber === null) c.fail('spec.asNumber', 'is required with spec.localWorkloadSelector');
-  }
-  if (peerIP === undefined && peerSelector === undefined && localWorkload === undefined) {
-    c.fail('spec.peerIP', 'one of spec.peerIP, spec.peerSelector or spec.localWorkloadSelector is required');
+  const conflict = bgpPeerConflict(spec as BGPPeerSpec);
+  if (conflict) c.fail(conflict.field, conflict.reason);
+  if (nonEmpty(spec.localWorkloadSelector) !== undefined && (spec.asNumber === undefined || spec.asNumber === null)) {
+    c.fail('spec.asNumber', 'is required with spec.localWorkloadSelector');
   }
   const asSet = spec.asNumber !== undefined && spec.asNumber !== null;
   if (peerIP !== undefined) {
@@ -165,29 +157,41 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   }
   c.optInt(spec, 'numAllowedLocalASNumbers', 'spec', 0, 255);
   c.optInt(spec, 'ttlSecurity', 'spec', 0, 255);
-  const pw = c.optObject(spec, 'password', 'spec');
-  if (pw) {
-    c.knownFields(pw, ['secretKeyRef'], 'spec.password');
-    const ref = c.optObject(pw, 'secretKeyRef', 'spec.password');
-    if (ref) {
-      c.requiredString(ref, 'name', 'spec.password.secretKeyRef');
-      c.requiredString(ref, 'key', 'spec.password.secretKeyRef');
-    }
-  }
+  passwordRef(c, spec, 'password');
   c.optArray(spec, 'filters', 'spec')?.forEach((v, i) => c.dnsName(v, join('spec.filters', i)));
   const reach = nonEmpty(spec.reachableBy);
   if (reach !== undefined) {
     c.address(reach, 'spec.reachableBy');
     if (peerIP === undefined) c.fail('spec.reachableBy', 'must be empty when spec.peerIP is empty');
-    const pf = (() => { try { return parsePeerIP(String(peerIP)).family; } catch { return undefined; } })();
-    if (pf !== undefined && !isAddr(String(reach), pf)) c.fail('spec.reachableBy', `"${String(reach)}" and spec.peerIP are of different address families`);
   }
   if (spec.keepOriginalNextHop === true && nonEmpty(spec.nextHopMode) !== undefined) {
     c.fail('spec.keepOriginalNextHop', 'is deprecated and must not be true when spec.nextHopMode is set');
   }
   c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
   c.optSelector(spec, 'localWorkloadSelector', 'spec');
+  accepted(c, () => parseBgpPeer(asResource(c, 'BGPPeer', out)));
   return out;
+}
+
+/** The stored spec as a resource of `kind`, for the model's parser. */
+function asResource<R>(c: Checker, kind: string, spec: Obj): R {
+  return { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: c.name ?? '' }, spec } as unknown as R;
+}
+
+/**
+ * Validation is parsing: the model's parser must accept what the checks above let through
+ * (the checks name the field more precisely); a field or resource it refuses is an error here.
+ */
+function accepted(c: Checker, parse: () => object): void {
+  try {
+    const value = parse() as { refused?: readonly ModelError[] };
+    // Annotations (tern/max-prefixes) are tern's own: a bad one is a warning, never a refusal.
+    const first = value.refused?.find((e) => e.field.startsWith('spec.'));
+    if (first) c.fail(first.field, first.reason);
+  } catch (e) {
+    if (e instanceof ModelError) c.fail(e.field, e.reason);
+    throw e;
+  }
 }
 
 const IPPOOL_SPEC = [
@@ -221,6 +225,7 @@ export function validateIpPoolSpec(c: Checker, spec: Obj): Obj {
   out.nodeSelector = c.optSelector(spec, 'nodeSelector', 'spec') ?? 'all()';
   c.optArray(spec, 'allowedUses', 'spec')?.forEach((v, i) =>
     c.oneOf(v, join('spec.allowedUses', i), ['Workload', 'Tunnel', 'LoadBalancer'] as const));
+  accepted(c, () => parseIpPool(asResource(c, 'IPPool', out)));
   return out;
 }
 
@@ -233,7 +238,22 @@ export function validateBlockAffinitySpec(c: Checker, spec: Obj): Obj {
   if (d !== undefined && d !== null && typeof d !== 'boolean' && d !== 'true' && d !== 'false' && d !== '') {
     c.fail('spec.deleted', `must be true or false, got ${JSON.stringify(d)}`);
   }
-  return { ...spec, cidr: canonicalPrefix(cidr) };
+  const out: Obj = { ...spec, cidr: canonicalPrefix(cidr) };
+  accepted(c, () => parseBlockAffinity(asResource(c, 'BlockAffinity', out)));
+  return out;
+}
+
+/** `{secretKeyRef: {name, key}}` (BGPPeer password, BGPConfiguration nodeMeshPassword). */
+function passwordRef(c: Checker, spec: Obj, key: string): void {
+  const pw = c.optObject(spec, key, 'spec');
+  if (!pw) return;
+  const p = join('spec', key);
+  c.knownFields(pw, ['secretKeyRef'], p);
+  const ref = c.optObject(pw, 'secretKeyRef', p);
+  if (ref) {
+    c.requiredString(ref, 'name', join(p, 'secretKeyRef'));
+    c.requiredString(ref, 'key', join(p, 'secretKeyRef'));
+  }
 }
 
 function nonEmpty(v: unknown): unknown {
@@ -276,6 +296,7 @@ export function validateBgpFilterSpec(c: Checker, spec: Obj): Obj {
     if (!list) continue;
     out[key] = list.map((v, i) => filterRule(c, v, join(join('spec', key), i), family));
   }
+  accepted(c, () => parseBgpFilter(asResource(c, 'BGPFilter', out)));
   return out;
 }
 

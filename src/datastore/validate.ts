@@ -4,7 +4,7 @@
 //   config.yaml document 3 (BGPPeer tor-1): spec.asNumber: must be an integer 1..4294967295, got 0
 // The returned resources are fresh objects (the input is never mutated) with Calico's
 // defaults applied where Calico's API server applies them (IPPool; namespace "default").
-import YAML from 'yaml';
+import { yamlPackage } from './yaml-lib.js';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { ConfigError } from '../util/errors.js';
 import { API_VERSION, isIgnoredKind, NAMESPACED, RESOURCE_KINDS, type Resource, type ResourceKind } from '../model/types.js';
@@ -127,7 +127,7 @@ export function decodeDocuments(text: string, source: string): RawDocument[] {
     const items = Array.isArray(value) ? value : [value];
     return items.map((v, i) => ({ document: i + 1, value: v }));
   }
-  const docs = YAML.parseAllDocuments(text, { prettyErrors: false });
+  const docs = yamlPackage().parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   return list.map((doc, i) => {
     const err = doc.errors[0];

@@ -1,7 +1,7 @@
 // Edits of a multi-document YAML file that keep every untouched document byte for byte
 // (comments, key order, flow style): the text is cut into per-document chunks with the
 // `yaml` package's CST, whose chunks concatenate back to the exact source.
-import YAML from 'yaml';
+import { yamlPackage } from './yaml-lib.js';
 import { NAMESPACED, type Resource, type ResourceKind } from '../model/types.js';
 import { decodeDocuments, resourceKey } from './validate.js';
 
@@ -31,12 +31,12 @@ function keyOf(value: unknown): string | undefined {
 /** Cuts `text` into document chunks; throws ConfigError on a syntax error. */
 function split(text: string, source: string): Split {
   const values = decodeDocuments(text, source); // throws on syntax errors
-  const tokens = [...new YAML.Parser().parse(text)];
+  const tokens = [...new (yamlPackage().Parser)().parse(text)];
   const chunks: Chunk[] = [];
   let pending = '';
   let docIndex = 0;
   for (const tok of tokens) {
-    const s = YAML.CST.stringify(tok);
+    const s = yamlPackage().CST.stringify(tok);
     if (tok.type !== 'document') {
       pending += s;
       continue;
@@ -88,7 +88,7 @@ export function mergeResources(text: string, resources: readonly Resource[], sou
   const s = split(text, source);
   for (const r of resources) {
     const key = resourceKey(r);
-    const body = YAML.stringify(r, { lineWidth: 0 });
+    const body = yamlPackage().stringify(r, { lineWidth: 0 });
     const at = s.chunks.findIndex((c) => c.key === key);
     if (at >= 0) {
       const old = s.chunks[at]!;

@@ -94,12 +94,15 @@ export interface BgpPeer {
 
 export interface IpPool {
   readonly name: string;
+  /** Canonical prefix. */
   readonly cidr: string;
   readonly family: Family;
+  /** Default 26 (IPv4) / 122 (IPv6). */
   readonly blockSize: number;
   readonly ipipMode: EncapMode;
   readonly vxlanMode: EncapMode;
   readonly natOutgoing: boolean;
+  /** No new allocations; the pool is still routed. */
   readonly disabled: boolean;
   readonly disableBGPExport: boolean;
 }

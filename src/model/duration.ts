@@ -1,8 +1,8 @@
 // Go duration text (time.ParseDuration), as Calico serialises metav1.Duration fields
 // (BGPPeer keepaliveTime/maxRestartTime, BGPConfiguration nodeMeshMaxRestartTime):
 // "120s", "2m0s", "1h", "1.5h", "300ms", "1h2m3.5s". Units ns, us, µs, μs, ms, s, m, h.
-// The one parser of this grammar: validation (src/datastore/checker.ts) and derivation
-// (src/peering) both go through parseDuration.
+// The one parser of this grammar: the model's parsers (parse-bgp.ts) and validation
+// (src/datastore/checker.ts) both go through durationField.
 import { ConfigError } from '../util/errors.js';
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
@@ -76,18 +76,29 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
+ * A Go duration field in seconds (exact; sessions round it), or the reason it is refused.
+ * `min` bounds it below: 0 refuses negatives, 1 asks for a positive duration.
+ */
+export function durationField(v: unknown, min = 0): { seconds: number } | { reason: string } {
+  if (typeof v !== 'string') return { reason: `must be a duration text such as "120s" or "2m0s", got ${JSON.stringify(v)}` };
+  let seconds: number;
+  try {
+    seconds = parseDuration(v);
+  } catch (e) {
+    if (e instanceof DurationError) return { reason: `"${v}" is not a duration (${e.reason}); use e.g. "120s", "2m0s" or "1h"` };
+    throw e;
+  }
+  if (seconds < min) return { reason: min > 0 ? `must be a positive duration, got "${v}"` : `must not be negative, got "${v}"` };
+  return { seconds };
+}
+
+/**
  * A Go duration as the whole seconds a session runs with, rounded as Calico does
  * (math.Round(d.Seconds())). Throws ConfigError naming `field` for text parseDuration
  * rejects and for a negative duration.
  */
 export function durationSeconds(text: string, field = 'duration'): number {
-  let seconds: number;
-  try {
-    seconds = parseDuration(text);
-  } catch (err) {
-    if (!(err instanceof DurationError)) throw err;
-    throw new ConfigError(`${field}: "${text}" is not a duration (${err.reason}); use e.g. "120s", "2m"`, { field, reason: err.reason });
-  }
-  if (seconds < 0) throw new ConfigError(`${field}: negative duration "${text}"`, { field, reason: 'negative' });
-  return Math.round(seconds);
+  const d = durationField(text);
+  if ('reason' in d) throw new ConfigError(`${field}: ${d.reason}`, { field, reason: d.reason });
+  return Math.round(d.seconds);
 }

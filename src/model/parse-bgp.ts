@@ -6,7 +6,7 @@ import { canonicalAddress, familyOf, networkOf, parsePrefix, canonicalPrefix, ty
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { isValidAs } from './asn.js';
-import { DurationError, parseDuration } from './duration.js';
+import { durationField } from './duration.js';
 import { ModelError } from './errors.js';
 import { parsePeerIP, type PeerIP } from './peer-ip.js';
 import type { BgpConfiguration, BgpNode, BgpPeer, CidrValue, NodeAddress, SecretRef } from './bgp.js';
@@ -26,23 +26,6 @@ export function parseNodeAddress(text: string, family: Family): NodeAddress {
   const prefixLength = len === undefined ? max : Number(len);
   if (!/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
   return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
-}
-
-/**
- * A Go duration field in seconds (exact; sessions round it), or the reason it is refused.
- * `min` bounds it below: 0 refuses negatives, 1 asks for a positive duration.
- */
-export function durationField(v: unknown, min = 0): { seconds: number } | { reason: string } {
-  if (typeof v !== 'string') return { reason: `must be a duration text such as "120s" or "2m0s", got ${JSON.stringify(v)}` };
-  let seconds: number;
-  try {
-    seconds = parseDuration(v);
-  } catch (e) {
-    if (e instanceof DurationError) return { reason: `"${v}" is not a duration (${e.reason}); use e.g. "120s", "2m0s" or "1h"` };
-    throw e;
-  }
-  if (seconds < min) return { reason: min > 0 ? `must be a positive duration, got "${v}"` : `must not be negative, got "${v}"` };
-  return { seconds };
 }
 
 /** A Calico selector, or the reason it is refused (the failing character's position). */
@@ -230,14 +213,14 @@ export function parseBgpPeer(r: BGPPeerResource): BgpPeer {
   const localWorkloadSelector = selector('localWorkloadSelector');
   const conflict = bgpPeerConflict(s);
   if (conflict) fail(conflict.field, conflict.reason);
-  let peerIP: PeerIP | undefined;
-  if (given(s.peerIP)) {
+  const parsed = <T>(field: string, parse: () => T): T => {
     try {
-      peerIP = parsePeerIP(s.peerIP.trim());
+      return parse();
     } catch (e) {
-      fail('spec.peerIP', errorMessage(e));
+      return fail(field, errorMessage(e));
     }
-  }
+  };
+  const peerIP: PeerIP | undefined = given(s.peerIP) ? parsed('spec.peerIP', () => parsePeerIP(s.peerIP!.trim())) : undefined;
   for (const key of ['asNumber', 'localASNumber'] as const) {
     const v = s[key];
     if (v !== undefined && v !== null && !isValidAs(v)) fail(`spec.${key}`, `must be an integer 1..4294967295, got ${JSON.stringify(v)}`);
@@ -250,17 +233,10 @@ export function parseBgpPeer(r: BGPPeerResource): BgpPeer {
   };
   const maxRestartTime = seconds('maxRestartTime');
   const keepaliveTime = seconds('keepaliveTime');
-  let reachableBy: string | undefined;
-  if (given(s.reachableBy)) {
-    try {
-      reachableBy = canonicalAddress(s.reachableBy.trim());
-    } catch (e) {
-      fail('spec.reachableBy', errorMessage(e));
-    }
-    // confd skips the BGPPeer when reachableBy and peerIP are of different families.
-    if (peerIP && familyOf(reachableBy!) !== peerIP.family) {
-      fail('spec.reachableBy', `"${reachableBy!}" and spec.peerIP ${peerIP.address} are of different address families`);
-    }
+  const reachableBy = given(s.reachableBy) ? parsed('spec.reachableBy', () => canonicalAddress(s.reachableBy!.trim())) : undefined;
+  // confd skips the BGPPeer when reachableBy and peerIP are of different families.
+  if (reachableBy !== undefined && peerIP && familyOf(reachableBy) !== peerIP.family) {
+    fail('spec.reachableBy', `"${s.reachableBy!.trim()}" and spec.peerIP are of different address families`);
   }
   const refused: ModelError[] = [];
   let maxPrefixes: { ipv4?: number; ipv6?: number } | undefined;

@@ -25,6 +25,7 @@ export function parsePeerIP(text: string): PeerIP {
   } else if (text.includes('.') && text.split(':').length === 2) {
     [host, portText] = text.split(':') as [string, string];
   }
+  if (host.includes('%')) bad('has an IPv6 zone ("%…"): peerIP takes a plain address, as in Calico');
   let address = '';
   try {
     address = canonicalAddress(host);

@@ -33,6 +33,11 @@ export function familyOf(addressOrPrefix: string): Family {
   return addressOrPrefix.includes(':') ? 'ipv6' : 'ipv4';
 }
 
+/** True for an IPv6 link-local address (fe80::/10), in any text form tern keeps (canonical, lower case). */
+export function isIpv6LinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
 export function maxLength(family: Family): number {
   return family === 'ipv4' ? 32 : 128;
 }

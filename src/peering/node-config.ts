@@ -1,34 +1,21 @@
 // NodeBgpConfig: everything the daemon needs to run BGP on one node, derived from a
 // Snapshot by deriveNodeConfig(). Internal types: no Calico field names beyond this file's
 // documentation.
-import type { Family } from '../net/prefix.js';
+import type { IpPool, NodeAddress } from '../model/bgp.js';
 import type { PeerSpec } from './peer-spec.js';
 import type { PrefixCommunities } from './filter-spec.js';
 import type { ServiceRoutes } from './filters.js';
 
 export type EncapMode = 'never' | 'always' | 'crossSubnet';
 
-export interface AddressConfig {
-  /** Canonical address, e.g. "10.0.0.11". */
-  readonly address: string;
-  readonly prefixLength: number;
-  /** Canonical subnet, e.g. "10.0.0.0/24" (CrossSubnet decisions). */
-  readonly network: string;
-}
+/** This node's address with its length (the model's NodeAddress). */
+export type AddressConfig = NodeAddress;
 
-export interface PoolConfig {
-  /** Canonical prefix. */
-  readonly cidr: string;
-  readonly family: Family;
-  /** Default 26 (IPv4) / 122 (IPv6). */
-  readonly blockSize: number;
+/** An IP pool as the daemon routes it: the model's IpPool with tern's encapsulation names. */
+export type PoolConfig = Omit<IpPool, 'name' | 'ipipMode' | 'vxlanMode'> & {
   readonly ipipMode: EncapMode;
   readonly vxlanMode: EncapMode;
-  readonly natOutgoing: boolean;
-  /** No new allocations; the pool is still routed. */
-  readonly disabled: boolean;
-  readonly disableBGPExport: boolean;
-}
+};
 
 export interface OwnBlock {
   /** Canonical prefix. */

@@ -16,8 +16,9 @@
 // - BGPFilter chains (bgp-filter.ts): evaluated per route by the Loc-RIB (import, per peer
 //   source) and by update groups (export, before the Calico rules); prefixAdvertisements
 //   communities (communities.ts) and service CIDRs (ExportContext.staticRoutes) are part of
-//   the Calico export rules. Not modelled: interface-based rejects (*.cali routes), as tern
-//   does not track a route's interface.
+//   the Calico export rules. A route's interface (BIRD's ifname, for BGPFilter interface
+//   rules) is resolved by the caller (daemon/route-interfaces.ts); reject_tunnel_routes
+//   (*.cali / *.calico) uses the kernel-tunnel local source (SOURCE_KERNEL_TUNNEL).
 //
 // RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
 // 4456 §6, §8 (reflection).

@@ -11,7 +11,7 @@
 // How: `global.gc` when node runs with --expose-gc; otherwise the flag is set at run time and
 // the function taken from a fresh context (the way jest's leak detector gets it). If neither
 // works, nothing happens.
-import { setFlagsFromString } from 'node:v8';
+import { setRuntimeFlag } from './v8-flags.js';
 import { runInNewContext } from 'node:vm';
 
 let fullGc: (() => void) | null | undefined;
@@ -20,7 +20,7 @@ function gcFunction(): (() => void) | null {
   const g = (globalThis as { gc?: unknown }).gc;
   if (typeof g === 'function') return g as () => void;
   try {
-    setFlagsFromString('--expose-gc');
+    setRuntimeFlag('expose-gc', '--expose-gc', '--no-expose-gc');
     const f: unknown = runInNewContext('gc');
     return typeof f === 'function' ? (f as () => void) : null;
   } catch {

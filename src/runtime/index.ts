@@ -1,7 +1,12 @@
 // Runtime tuning: every trick tern plays on Node.js and V8 for speed or memory, in one
 // place, each with what it buys and the figure in docs/benchmarks.md that measured it.
 //
-//   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time (§2)
+//   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time, set once
+//                   the daemon has started (§2); withDefaultFlags() for writing the code cache
+//   launch.ts       the loader bin/tern runs: the bundle through vm.Script with a V8 code
+//                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
+//   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
+//   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   log-levels.ts   skipDisabledLevels(): winston calls below the level return at once (§4)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
@@ -10,7 +15,9 @@
 // Invariants: each module imports only Node built-ins (or the one package it tunes); none
 // holds state beyond a cached function; removing any of them changes speed or memory,
 // never behaviour.
-export { holdYoungGeneration } from './v8-flags.js';
+export { holdYoungGeneration, setRuntimeFlag, withDefaultFlags } from './v8-flags.js';
+export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
+export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
 export { skipDisabledLevels } from './log-levels.js';
 export { latin1Scratch, type Latin1Buffer } from './latin1.js';

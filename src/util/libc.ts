@@ -8,7 +8,7 @@
 // - A load failure is remembered and reported by `libcUnavailable()` (callers decide whether
 //   that is fatal); `libc()` throws it.
 // - Linux only: the declarations are glibc's (libc.so.6).
-import { createRequire } from 'node:module';
+import { loadKoffi } from '../runtime/koffi.js';
 
 /** The koffi calls tern uses (a subset of `typeof import('koffi')`). */
 export interface Koffi {
@@ -43,7 +43,7 @@ function load(): Libc | null {
   if (loaded !== undefined) return loaded;
   try {
     if (process.platform !== 'linux') throw new Error(`needs Linux (this is ${process.platform})`);
-    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    const koffi = loadKoffi() as Koffi; // its native module directly (src/runtime/koffi.ts)
     const lib = koffi.load('libc.so.6');
     const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
     const socket = lib.func('int socket(int domain, int type, int protocol)');

@@ -7,6 +7,7 @@ import { renderTable, tableScript } from '../../src/acl/render.js';
 import { explain } from '../../src/acl/explain.js';
 import { evaluateHostEndpoint } from '../../src/acl/explain-host.js';
 import { failsafeOptions, parseFailsafe } from '../../src/acl/hostendpoints.js';
+import { needsInterfaces, parseIpAddr } from '../../src/acl/interfaces.js';
 import type { Packet } from '../../src/acl/explain.js';
 import { ALLOW_ALL, gnp, hep, np, profile, snapshot, threePods } from './fixtures/resources.js';
 import type { GlobalNetworkPolicyResource, HostEndpointResource } from '../../src/model/types.js';
@@ -46,14 +47,37 @@ t.test('a NetworkPolicy never selects a host endpoint; problems for what is not 
     gnps: [gnp('u', { selector: "role == 'node'", doNotTrack: true, applyOnForward: true, ingress: [{ action: 'Allow' }] })],
   });
   const m = buildModel(s, 'host-b');
-  t.same(m.hostEndpoints.map((h) => h.key), ['all', 'hb-eth0']);
-  t.same(m.hostEndpoints[1]!.stages.normal.ingress, [], 'the NetworkPolicy does not select it');
+  t.same(m.hostEndpoints.map((h) => [h.key, h.iface]), [['all', '*'], ['by-ip', ''], ['hb-eth0', 'eth0']], 'by-ip: interface unknown (kept for explain)');
+  t.same(m.hostEndpoints[2]!.stages.normal.ingress, [], 'the NetworkPolicy does not select it');
   t.match(m.problems, [
     { kind: 'HostEndpoint', key: 'all', reason: /doNotTrack.*"\*".*ignored/ },
     { kind: 'HostEndpoint', key: 'by-ip', reason: /no interfaceName/ },
   ]);
   t.same(m.hostEndpoints[0]!.stages.untracked.ingress, [], 'doNotTrack on * is dropped, as Felix');
   t.same(buildModel(threePods({}), 'host-b').problems, [], 'no host endpoint: nothing reported');
+});
+
+t.test('no interfaceName: every interface holding one of the expectedIPs, as Felix', async (t) => {
+  const byIp = hep('by-ip', { role: 'node' }, { node: 'host-b', expectedIPs: ['192.168.77.2', 'fd00:77::2'] });
+  const s = snapshot({ heps: [byIp], gnps: [denyIn(8080)] });
+  t.equal(needsInterfaces(s, 'host-b'), true);
+  t.equal(needsInterfaces(snapshot({ heps: [ETH0] }), 'host-b'), false);
+  const ifaces = parseIpAddr(JSON.stringify([
+    { ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] },
+    { ifname: 'eth0', addr_info: [{ local: '192.168.77.2' }] },
+    { ifname: 'eth1', addr_info: [{ local: 'FD00:77:0::2' }, { local: '10.0.0.1' }] },
+  ]));
+  const m = buildModel(s, 'host-b', ifaces);
+  t.same(m.problems, []);
+  t.same(m.hostEndpoints.map((h) => [h.key, h.iface]), [['by-ip', 'eth0'], ['by-ip', 'eth1']], 'IPv6 compared in canonical form');
+  t.match(tableScript(renderTable(m)), /iifname "eth0" goto tern-hi-eth0\n\t\tiifname "eth1" goto tern-hi-eth1/);
+  const unknown = buildModel(s, 'host-b');
+  t.match(unknown.problems, [{ kind: 'HostEndpoint', key: 'by-ip', reason: /addresses are unknown/ }], 'without the addresses: reported');
+  t.notMatch(tableScript(renderTable(unknown)), /tern-hep/, 'and not rendered');
+  t.match(explain(s, '192.168.77.1', '192.168.77.2', 'tcp/8080'), { allowed: false, ingress: { endpoint: /by-ip \(the interface of its expectedIPs\)/ } }, 'explain judges it by address');
+  const named = buildModel(snapshot({ heps: [byIp, hep('a-named', {}, { node: 'host-b', interfaceName: 'eth0' })] }), 'host-b', ifaces);
+  t.same(named.hostEndpoints.map((h) => [h.key, h.iface]), [['a-named', 'eth0'], ['by-ip', 'eth1']], 'the smaller name wins eth0');
+  t.match(named.problems, [{ key: 'by-ip', reason: /eth0 is already policed by host endpoint a-named/ }]);
 });
 
 t.test('failsafe port lists parse as Felix writes them', async (t) => {
@@ -97,6 +121,10 @@ t.test('verdicts: Deny blocks a port, failsafe stays open, default deny without 
   t.equal(evaluateHostEndpoint(m, h, 'from-host', tcp(179, 40000, '192.168.77.2', '192.168.77.1')).allowed, true, 'outbound failsafe tcp/179');
   const open = model([], [hep('all', {}, { node: 'host-b', interfaceName: '*', profiles: ['allow-all'] })]);
   t.equal(evaluateHostEndpoint(open, open.hostEndpoints[0]!, 'to-host', tcp(8080)).allowed, true, 'a profile that allows');
+  const auto = model([], [hep('node-auto', {}, { node: 'host-b', interfaceName: '*', profiles: ['projectcalico-default-allow'] })], []);
+  t.match(evaluateHostEndpoint(auto, auto.hostEndpoints[0]!, 'to-host', tcp(8080)), { allowed: true, reason: /profile projectcalico-default-allow/ },
+    'Calico\'s built-in projectcalico-default-allow profile, absent from the datastore, allows (automatic host endpoints)');
+  t.match(tableScript(renderTable(auto)), /chain tern-pri-projectcalico-default-allow \{[^}]*\n\t\taccept\n/);
   const r = explain(snapshot({ heps: [ETH0], gnps: [denyIn(8080)] }), '192.168.77.1', '192.168.77.2', 'tcp/8080');
   t.match(r, { allowed: false, ingress: { endpoint: /HostEndpoint hb-eth0/, reason: /deny-8080 .*rule 1/ } });
   t.equal(explain(snapshot({ heps: [ETH0], gnps: [denyIn(8080)] }), '192.168.77.1', 'hb-eth0', 'tcp/22').allowed, true, 'by name');

@@ -1,14 +1,17 @@
 // Host endpoint policy against the real kernel: host ha (client) and host hb (a HostEndpoint
 // on its veth towards ha, a pod `web` behind it) in `tn-acl-<random>-*` namespaces, one
 // AclCompanion writing `inet tern` in hb. Each verdict on the wire is also checked against
-// explain() where explain covers the flow (to and from the host; not forwarded traffic).
+// explain() where explain covers the flow (to and from the host; not forwarded traffic):
+// Deny with failsafe tcp/22, default deny, preDNAT before DNAT, stateless doNotTrack,
+// applyOnForward, an `*` endpoint, and cleanup.
 import t, { type Test } from 'tap';
 import { AclCompanion } from '../../src/acl/companion.js';
 import { explain } from '../../src/acl/explain.js';
 import { NftCommand } from '../../src/acl/nft.js';
+import { IpAddrCommand } from '../../src/acl/interfaces.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import type { GlobalNetworkPolicyResource, Snapshot } from '../../src/model/types.js';
+import type { GlobalNetworkPolicyResource, HostEndpointResource, Snapshot } from '../../src/model/types.js';
 import { createLab } from '../../lab/netns.js';
 import { ALLOW_ALL, gnp, hep, profile, snapshot, wep } from './fixtures/resources.js';
 
@@ -36,15 +39,18 @@ t.test('host endpoint policy in network namespaces', async (t) => {
     const srv = lab.spawn(host, 'node', ['-e', SERVER, ...ports], { env: PLAIN_ENV });
     await lab.waitFor(() => ports.every((p) => srv.log().includes(`listening ${p}`)), { what: `${host} servers` });
   }
-  const companion = new AclCompanion({ nodeName: 'host-b', logger: silentLogger(), clock: systemClock, resyncMs: 3_600_000, nft: new NftCommand({ netns: lab.ns('hb') }) });
+  const companion = new AclCompanion({ nodeName: 'host-b', logger: silentLogger(), clock: systemClock, resyncMs: 3_600_000, nft: new NftCommand({ netns: lab.ns('hb') }),
+    interfaces: new IpAddrCommand({ netns: lab.ns('hb') }),
+  });
   t.teardown(async () => { await companion.stop({ cleanup: true }); });
 
   let rev = 0;
   let snap: Snapshot;
-  const push = async (gnps: GlobalNetworkPolicyResource[]): Promise<void> => {
+  const uplink = hep('hb-uplink', { role: 'uplink' }, { node: 'host-b', interfaceName: ifHb, expectedIPs: [HB] });
+  const push = async (gnps: GlobalNetworkPolicyResource[], heps: HostEndpointResource[] = [uplink]): Promise<void> => {
     snap = snapshot({
       revision: ++rev,
-      heps: [hep('hb-uplink', { role: 'uplink' }, { node: 'host-b', interfaceName: ifHb, expectedIPs: [HB] })],
+      heps,
       endpoints: [wep({ name: 'web', node: 'host-b', iface: web.hostIf, ips: [`${WEB}/32`], labels: { app: 'web' }, profiles: ['allow-all'] })],
       profiles: [profile('allow-all', ALLOW_ALL)],
       gnps,
@@ -111,6 +117,28 @@ t.test('host endpoint policy in network namespaces', async (t) => {
     t.equal(await connect(HB, 8080), false, 'the host itself is protected');
     await push([deny(true)]);
     t.equal(await connect(WEB, 8080), false, 'with applyOnForward: forwarded traffic to the pod is denied');
+  });
+
+  await t.test('interfaceName "*": every host interface but the workloads\'', async (t) => {
+    const all = hep('hb-all', { role: 'uplink' }, { node: 'host-b', interfaceName: '*', expectedIPs: [HB] });
+    await push([denyAll], [all]);
+    await toHost(t, 8080, false, '* host endpoint Deny');
+    await toHost(t, 22, true, 'failsafe');
+    t.equal(await connect(WEB, 8080), true, 'forwarded traffic to the pod: no applyOnForward policy');
+    // pod -> its host is workload-to-host traffic: DefaultEndpointToHostAction (Drop), not the host endpoint.
+    const predicted = explain(snap, 'default/web', HB, 'tcp/22');
+    t.match(predicted, { allowed: false, egress: { reason: /DefaultEndpointToHostAction Drop/ }, ingress: null }, predicted.text);
+    const fromPod = await lab.exec('web', 'node', ['-e', CLIENT, HB, '22'], { timeoutMs: 10_000, env: PLAIN_ENV });
+    t.not(fromPod.stdout.trim(), 'ok', 'kernel: pod -> host tcp/22 dropped although 22 is a failsafe port of the host endpoint');
+  });
+
+  await t.test('no interfaceName: the interface holding an expectedIP is policed', async (t) => {
+    const byIp = hep('hb-by-ip', { role: 'uplink' }, { node: 'host-b', expectedIPs: [HB] });
+    await push([denyAll], [byIp]);
+    await toHost(t, 8080, false, 'host endpoint found by its address');
+    await toHost(t, 22, true, 'failsafe');
+    const table = (await lab.exec('hb', 'nft', ['list', 'chain', 'inet', 'tern', 'tern-hep-in'])).stdout;
+    t.match(table, new RegExp(`iifname "${ifHb}" goto tern-hi-${ifHb}`), 'dispatch by the interface that holds the address');
   });
 
   await t.test('--cleanup removes the host endpoint chains with the table', async (t) => {

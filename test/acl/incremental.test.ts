@@ -12,7 +12,7 @@ import type { Snapshot } from '../../src/model/types.js';
 import { gnp, gns, netset, np, profile, snapshot, threePods, tier, wep, ALLOW_ALL } from './fixtures/resources.js';
 
 function same(t: Test, cache: AclCache, rcache: RenderCache, s: Snapshot, node: string | undefined, what: string): AclModel {
-  const inc = runSteps(modelSteps(s, node, cache));
+  const inc = runSteps(modelSteps(s, node, undefined, cache));
   const full = buildModel(s, node);
   t.same(inc.endpoints, full.endpoints, `${what}: endpoints`);
   t.same(inc.problems, full.problems, `${what}: problems`);

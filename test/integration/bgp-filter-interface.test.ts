@@ -14,11 +14,14 @@
 //     imported, bird2's route) from bird1; `Reject interface up*1` toward bird2 keeps
 //     10.244.61.0/26 and bird1's route from bird2; the blackhole reaches both;
 //   · changed live (patterns that match nothing, import filter removed), the routes flow and
-//     the sessions stay up.
+//     the sessions stay up;
+//   · differential: BIRD 2 in tern's place, with the filters as confd renders them (and a
+//     pool-only stand-in for calico_export_to_bgp_peers), gives the peers the same routes.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
-import { startBird, type BirdHandle } from '../helpers/peers.js';
+import { parseBirdRoutes, startBird, type BirdHandle } from '../helpers/peers.js';
+import { spawnBird } from '../../lab/bird.js';
 import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
 import { kernelRoutes, TERN_AS } from './fib-lab.js';
 
@@ -120,4 +123,46 @@ t.test('live: import filter removed, export patterns matching nothing: routes fl
   t.pass('every route reaches both peers once the rules match nothing');
   t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
   t.equal(await sinceOf(BIRD2.v4), since.b2, 'bird2 session not reset');
+});
+
+/** calico-node's BIRD on node-a, the same BGPFilters rendered as confd renders them. */
+const CALICO_BIRD = `router id ${A1};
+log stderr all;
+protocol device { scan time 2; }
+protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }
+protocol kernel { ipv4 { import all; export none; }; learn; scan time 2; }
+protocol static { ipv4; route ${BLOCK} blackhole; }
+function bgp_in_if_importFilterV4() { if ((defined(ifname) && ifname ~ "uplink2")) then { reject; } }
+function bgp_out_1_exportFilterV4() { if ((defined(ifname) && ifname ~ "uplink2")) then { reject; } }
+function bgp_out_2_exportFilterV4() { if ((defined(ifname) && ifname ~ "up*1")) then { reject; } }
+function pools_only() { if (net ~ 10.244.0.0/16) then accept; }
+template bgp bgp_template { local as ${TERN_AS}; connect delay time 2; connect retry time 5; error wait time 5,30; }
+protocol bgp Global_10_98_1_21 from bgp_template {
+  ttl security off; multihop; neighbor ${BIRD1.v4} as ${BIRD1.asn}; source address ${A1};
+  ipv4 { gateway recursive; add paths on; import filter { bgp_in_if_importFilterV4(); accept; }; export filter { bgp_out_1_exportFilterV4(); pools_only(); reject; }; };
+}
+protocol bgp Global_10_98_2_22 from bgp_template {
+  ttl security off; multihop; neighbor ${BIRD2.v4} as ${BIRD2.asn};
+  ipv4 { gateway recursive; add paths on; import filter { bgp_in_if_importFilterV4(); accept; }; export filter { bgp_out_2_exportFilterV4(); pools_only(); reject; }; };
+}
+`;
+
+t.test('differential: BIRD 2 with confd\'s rendering of the same filters sends the peers the same routes', async (t) => {
+  await a.stop();
+  await lab.ip('a', 'route', 'flush', 'proto', 'bird');
+  const calico = await spawnBird(lab, 'a', CALICO_BIRD);
+  t.teardown(() => calico.proc.kill());
+  const want = {
+    bird1: [BIRD1.route, BLOCK, ON_UPLINK1].sort(),
+    bird2: [BIRD2.route, BLOCK, ON_UPLINK2].sort(),
+  };
+  const from = async (bird: BirdHandle) => (await bird.routes()).filter((r) => r.protocol.startsWith('tern') || r.protocol.startsWith('static')).map((r) => r.prefix).sort();
+  const got1 = await lab.waitFor(async () => { const r = await from(bird1); return r.length >= want.bird1.length ? r : null; }, { what: 'bird1 has the routes', timeoutMs: 60_000 });
+  const got2 = await lab.waitFor(async () => { const r = await from(bird2); return r.length >= want.bird2.length ? r : null; }, { what: 'bird2 has the routes', timeoutMs: 60_000 });
+  await new Promise((r) => setTimeout(r, 3000));
+  t.same(await from(bird1), want.bird1, `bird1 from calico BIRD: ${got1.join(' ')}`);
+  t.same(await from(bird2), want.bird2, `bird2 from calico BIRD: ${got2.join(' ')}`);
+  const table = parseBirdRoutes(await calico.birdc('show', 'route', 'all'));
+  t.notOk(table.some((r) => r.prefix === BIRD2.route), `${BIRD2.route} rejected on import by calico BIRD too (ifname uplink2)`);
+  t.ok(table.some((r) => r.prefix === BIRD1.route), `${BIRD1.route} accepted`);
 });

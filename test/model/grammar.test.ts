@@ -17,6 +17,9 @@ t.test('peerIP forms', async (t) => {
   t.throws(() => parsePeerIP('[10.0.0.1]:179'));
   t.throws(() => parsePeerIP('192.168.1.1:70000'));
   t.throws(() => parsePeerIP('peer.example'));
+  t.throws(() => parsePeerIP('fe80::1%eth0'), /IPv6 zone/, 'a zone is refused, not dropped');
+  t.throws(() => parsePeerIP('[fe80::1%eth0]:179'), /IPv6 zone/);
+  t.same(parsePeerIP('fe80::1'), { address: 'fe80::1', family: 'ipv6' }, 'accepted as Calico accepts it; the session is not started');
 });
 
 t.test('AS numbers: 1..4294967295', async (t) => {

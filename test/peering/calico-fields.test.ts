@@ -114,7 +114,7 @@ t.test('reachableBy: carried to the session of its family; a family mismatch ski
   const a = deriveNodeConfig(snap, 'a');
   t.equal(find(a.peers, 'Node_192_0_2_1')?.reachableBy, '10.0.0.1');
   t.equal(find(a.peers, 'Node_192_0_2_2'), undefined);
-  t.match(a.warnings.join('\n'), /BGPPeer bad: spec\.reachableBy: "fd00::1" and spec\.peerIP 192\.0\.2\.2 are of different address families; skipped/);
+  t.match(a.warnings.join('\n'), /BGPPeer bad: spec\.reachableBy: "fd00::1" and spec\.peerIP are of different address families; skipped/);
 });
 
 t.test('localWorkloadSelector: passive Local_Workload_ sessions with the workloads Felix marked, no reverse peering', async (t) => {

@@ -147,6 +147,17 @@ t.test('unresolved password: session not started, reported with its reason, inco
   t.equal(raw.received.length, 0, 'an incoming connection from it gets no OPEN');
 });
 
+t.test('IPv6 link-local peer: not started, with the reason in status; nothing dialled', async (t) => {
+  const calls: ConnectRequest[] = [];
+  const { speaker } = await startSpeaker({ connectFactory: (req) => { calls.push(req); return netConnect(req); } });
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec({ address: 'fe80::1', family: 'ipv6', passive: false, password: 'k' })]);
+  t.same(calls, []);
+  const st = withInfo(speaker.status()[0]);
+  t.match(st, { state: 'down', bgpState: 'Idle', notStarted: { reason: 'linkLocalPeer' } });
+  t.match(st?.info, /^Error: the peer address is IPv6 link-local: tern does not run link-local sessions/);
+});
+
 t.test('GR-capable peer reconnecting while Established: old session down with GR, new one accepted', async (t) => {
   const { speaker, port } = await startSpeaker();
   t.teardown(() => speaker.stop());

@@ -1,7 +1,9 @@
 // BGP sessions: the RFC 4271 §8 FSM as a pure step function (fsm.ts), OPEN building and
-// checking (open.ts), capability negotiation (capabilities.ts), one TCP connection bound to
-// the FSM, Framer, Clock and logger (session.ts), and one configured peer with its
-// outgoing/incoming connection pair, collision resolution and status row (peer.ts).
+// checking (open.ts), capability negotiation (capabilities.ts), received frames to FSM
+// events (intake.ts), one TCP connection bound to the FSM, Framer, Clock and logger
+// (session.ts) with its counters and how it ended (session-report.ts), TCP details and TTL
+// policy (transport.ts), socket options through libc (sockopt.ts), and one configured peer
+// with its outgoing/incoming connection pair, collision resolution and status row (peer.ts).
 //
 // Invariants
 // - Only this folder touches sockets. session.ts is the one place that catches
@@ -16,9 +18,10 @@
 //   time; actions run in order, the state change is announced, then established / down /
 //   update events are emitted.
 //
-// TCP MD5 (RFC 2385) and GTSM (RFC 5082) are socket options set through an FFI
-// (sockopt.ts): on the connecting socket before connect(), per peer address on the
-// listener, and on each accepted socket. eBGP single-hop TTL 1 is not set (transport.ts).
+// TCP MD5 (RFC 2385), GTSM (RFC 5082) and the TTL of eBGP single-hop sessions are socket
+// options set through an FFI (sockopt.ts): on the connecting socket before connect(), per
+// peer address on the listener, and on each accepted socket (transport.ts says which TTL).
+// IPv6 link-local peers are not started (no interface to scope them; peer.ts).
 //
 // RFCs: 4271 (§6 errors, §6.8 collisions, §8 FSM, §10 timers), 5492, 4760 §8, 6793, 7911,
 // 4724 §4.2, 8538, 2918, 7313, 6608, 4486, 6286.
@@ -29,7 +32,7 @@ export type { Negotiated, PeerGracefulRestart } from './capabilities.js';
 export { buildOpen, validateOpen, compareRouterIds } from './open.js';
 export type { LocalOpenSettings } from './open.js';
 export { Session } from './session.js';
-export type { LastError, SessionCounters, SessionEnd, SessionOptions } from './session.js';
+export type { LastError, NotStartedReason, SessionCounters, SessionEnd, SessionOptions } from './session.js';
 export { Peer, gracefulRestartApplies } from './peer.js';
 export type { NotStarted, PeerHandle, PeerStatus, ProtocolState, StatusBgpState } from './peer.js';
 export { ttlPolicy, tcpSecurity, netConnect } from './transport.js';

@@ -22,7 +22,8 @@ import type { Negotiated } from './capabilities.js';
 import { compareRouterIds } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { Session } from './session.js';
-import type { LastError, SessionCounters, SessionEnd } from './session.js';
+import type { LastError, NotStartedReason, SessionCounters, SessionEnd } from './session.js';
+import { isIpv6LinkLocal } from '../../net/prefix.js';
 import { unavailable as socketOptionsUnavailable } from './sockopt.js';
 import { tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
@@ -57,7 +58,7 @@ export interface PeerStatus {
 
 /** Why a configured session is not started. `detail` names secrets, never their values. */
 export interface NotStarted {
-  readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable';
+  readonly reason: NotStartedReason;
   readonly detail: string;
 }
 
@@ -124,9 +125,18 @@ export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): b
   return gr.notification && !hardReset;
 }
 
+/**
+ * A link-local peer needs the interface that scopes its address (sockaddr_in6.sin6_scope_id,
+ * for connect() and for the TCP MD5 key). Calico's BGPPeer has no field for it (peerIP takes
+ * no zone) and BIRD refuses such a neighbor without one, so calico-node never runs these
+ * sessions either.
+ */
+const LINK_LOCAL_REFUSED = 'the peer address is IPv6 link-local: tern does not run link-local sessions (Calico\'s BGPPeer has no interface to scope it); use a global or ULA address';
+
 /** Why `spec` cannot run here, if it cannot. */
 function notStartedReason(spec: PeerSpec): NotStarted | undefined {
   if (spec.passwordUnresolved !== undefined) return { reason: 'passwordUnresolved', detail: spec.passwordUnresolved };
+  if (isIpv6LinkLocal(spec.address)) return { reason: 'linkLocalPeer', detail: LINK_LOCAL_REFUSED };
   const sec = tcpSecurity(spec);
   if (sec.md5Key === undefined && sec.minTtl === undefined && sec.ttl === undefined) return undefined;
   const why = socketOptionsUnavailable();

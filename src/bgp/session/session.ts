@@ -18,58 +18,29 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  Framer, decodeMessage, encodeMessage, forEachMessage, isBgpWireError, messageType, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
-  NotifCode, notificationCodes,
+  Framer, encodeMessage, forEachMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
+  NotifCode,
 } from '../wire/index.js';
-import { CeaseSubcode } from '../wire/constants.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
-import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, ProtocolError, StopReason, TimerName } from './fsm.js';
+import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
 import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { netConnect, socketErrorText, tcpSecurity } from './transport.js';
+import { closeGracefully, netConnect, socketErrorText, tcpSecurity } from './transport.js';
 import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
+import { connectionEnd, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
+import { frameOutcome } from './intake.js';
 
 export type Direction = 'outgoing' | 'incoming';
 
-export interface SessionCounters {
-  messagesIn: number;
-  messagesOut: number;
-  updatesIn: number;
-  updatesOut: number;
-  /** UPDATEs delivered with RFC 7606 discard / treat-as-withdraw outcomes. */
-  updateErrors: number;
-}
-
-/**
- * Why a connection failed, as BIRD's "last error" reports it, typed: the socket's error text,
- * a NOTIFICATION received or sent, a peer restarting, or why a configured session was not started (its detail names
- * secrets, never their values).
- * src/api/peer-display.ts renders it ("Socket: Connection refused", "Received: …").
- */
-export type LastError =
-  | { readonly kind: 'socket'; readonly message: string }
-  | { readonly kind: 'received' | 'sent'; readonly code: number; readonly subcode: number }
-  | { readonly kind: 'gracefulRestart' }
-  | { readonly kind: 'notStarted'; readonly reason: 'passwordUnresolved' | 'socketOptionsUnavailable'; readonly detail: string };
-
-/** How a connection ended; `lastError` is null when the end is no error (a stop, a collision's loser). */
-export interface SessionEnd {
-  readonly reason: DownReason;
-  readonly lastError: LastError | null;
-  readonly sent?: NotificationMessage;
-  readonly received?: NotificationMessage;
-  readonly wasEstablished: boolean;
-  /** RFC 7606 §5.3: the peer's routes of this session must go now (no graceful restart). */
-  readonly flushRoutes?: boolean;
-}
+export type { LastError, NotStartedReason, SessionCounters, SessionEnd } from './session-report.js';
 
 export interface SessionOptions {
   readonly spec: PeerSpec;
@@ -83,26 +54,8 @@ export interface SessionOptions {
   readonly onOpen?: (session: Session, negotiated: Negotiated) => boolean;
 }
 
-/** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
-const CLOSE_GRACE_MS = 5_000;
 const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
 const PRE_OPEN_ENCODE: EncodeOptions = { fourOctetAs: false };
-
-/** RFC 8538 §5: the Cease subcodes sent as Hard Reset (6/9) when both sides set the N bit. */
-const HARD_RESET_SUBCODES: ReadonlySet<number> = new Set([
-  CeaseSubcode.MaximumPrefixesReached,
-  CeaseSubcode.AdministrativeShutdown,
-  CeaseSubcode.PeerDeconfigured,
-]);
-
-/** RFC 8538 §3: a Hard Reset carries the Cease it stands for (code, subcode, data) as its data. */
-function hardResetWrap(a: FsmAction): FsmAction {
-  if (a.type !== 'send' || a.message.type !== 'notification') return a;
-  const m = a.message;
-  if (m.code !== NotifCode.Cease || !HARD_RESET_SUBCODES.has(m.subcode)) return a;
-  const data = Buffer.concat([Buffer.from([m.code, m.subcode]), m.data]);
-  return { type: 'send', message: { type: 'notification', code: NotifCode.Cease, subcode: CeaseSubcode.HardReset, data } };
-}
 
 export class Session extends EventEmitter {
   readonly direction: Direction;
@@ -121,7 +74,7 @@ export class Session extends EventEmitter {
   private localOpen: OpenMessage;
   private sent: NotificationMessage | undefined;
   private received: NotificationMessage | undefined;
-  private readonly errorCauses = new Map<string, number>();
+  private readonly updateErrors: UpdateErrorLog;
   private readonly log: Logger;
   private failing = false;
   /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
@@ -133,6 +86,7 @@ export class Session extends EventEmitter {
     this.since = opts.clock.now();
     this.localOpen = buildOpen(opts.spec, opts.local());
     this.log = opts.logger.child({ conn: opts.direction });
+    this.updateErrors = new UpdateErrorLog(this.log);
   }
 
   get state(): BgpState {
@@ -276,15 +230,7 @@ export class Session extends EventEmitter {
 
   private describeEnd(reason: DownReason, actions: readonly FsmAction[], prev: BgpState): SessionEnd {
     for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
-    let lastError: LastError | null = null;
-    if (reason === 'connectionFailed') lastError = { kind: 'socket', message: this.socketError ?? 'Connection closed' };
-    else if (reason === 'notificationReceived' && this.received) lastError = { kind: 'received', code: this.received.code, subcode: this.received.subcode };
-    else if (reason === 'peerRestarted') lastError = { kind: 'gracefulRestart' };
-    else if (this.sent && (reason === 'notificationSent' || reason === 'holdTimerExpired' || reason === 'collision' || reason === 'internalError' || reason === 'prefixLimit')) {
-      lastError = { kind: 'sent', code: this.sent.code, subcode: this.sent.subcode };
-    }
-    const end: SessionEnd = { reason, lastError, wasEstablished: prev === 'Established', ...(this.flushRoutes ? { flushRoutes: true } : {}) };
-    return { ...end, ...(this.sent ? { sent: this.sent } : {}), ...(this.received ? { received: this.received } : {}) };
+    return connectionEnd(reason, prev, { socketError: this.socketError, sent: this.sent, received: this.received, flushRoutes: this.flushRoutes });
   }
 
   private run(a: FsmAction): void {
@@ -340,7 +286,7 @@ export class Session extends EventEmitter {
     const spec = this.opts.spec;
     const where = { host: spec.address, port: spec.port, family: spec.family, ...(spec.sourceAddress ? { localAddress: spec.sourceAddress } : {}) };
     const security = tcpSecurity(spec);
-    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, minTtl: security.minTtl });
+    this.log.debug('connecting', { event: 'connect', ...where, md5: security.md5Key !== undefined, ttl: security.ttl, minTtl: security.minTtl });
     let sock: Duplex;
     try {
       sock = (this.opts.connect ?? netConnect)({ ...where, security });
@@ -397,14 +343,7 @@ export class Session extends EventEmitter {
     const sock = this.socket;
     if (!sock) return;
     this.socket = null;
-    if (sock.destroyed) return;
-    if ((sock as { connecting?: boolean }).connecting) {
-      sock.destroy();
-      return;
-    }
-    sock.end(); // flushes a final NOTIFICATION, then FIN
-    const t = this.opts.clock.setTimer(CLOSE_GRACE_MS, () => sock.destroy());
-    sock.once('close', () => t.cancel());
+    closeGracefully(sock, this.opts.clock);
   }
 
   private onData(sock: Duplex, chunk: Buffer): void {
@@ -424,61 +363,24 @@ export class Session extends EventEmitter {
 
   private onFrame(frame: Buffer): void {
     this.counters.messagesIn++;
-    const type = messageType(frame, 0);
-    // RFC 6608: a message the state does not expect is an FSM error (5/1, 5/2, 5/3) whether
-    // or not its body would parse, so it is not decoded (a malformed one would get 3/x or 2/x).
-    const st = this.fsm.state;
-    if (type === MsgType.Open && st !== 'OpenSent') {
-      this.fire({ type: 'UnexpectedOpen' });
-      return;
-    }
-    if ((type === MsgType.Update || type === MsgType.RouteRefresh) && (st === 'OpenSent' || st === 'OpenConfirm')) {
-      this.fire({ type: 'UnexpectedMessage' });
-      return;
-    }
-    let msg: BgpMessage;
-    try {
-      msg = decodeMessage(frame, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
-    } catch (err) {
-      if (!isBgpWireError(err)) throw err;
-      this.log.warn('malformed message', { event: 'decodeError', type, code: err.code, subcode: err.subcode, detail: err.message });
+    const out = frameOutcome(frame, this.fsm.state, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
+    if (out.kind === 'open') { this.onOpen(out.message); return; }
+    if (out.kind === 'malformed') {
+      const err = out.error;
+      this.log.warn('malformed message', { event: 'decodeError', type: out.type, code: err.code, subcode: err.subcode, detail: err.message });
       if (err.flushRoutes) this.flushRoutes = true;
-      this.fire(this.decodeErrorEvent(type, err, frame));
-      return;
-    }
-    switch (msg.type) {
-      case 'open':
-        this.onOpen(msg);
-        return;
-      case 'keepalive':
-        this.fire({ type: 'KeepAliveMsg' });
-        return;
-      case 'notification':
+      if (out.event.type === 'NotifMsg') this.received = out.event.message;
+    } else if (out.kind === 'message') {
+      const msg = out.message;
+      if (msg.type === 'notification') {
         this.received = msg;
         this.log.log(msg.code === NotifCode.Cease ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
-        this.fire({ type: 'NotifMsg', message: msg });
-        return;
-      case 'update':
+      } else if (msg.type === 'update') {
         this.counters.updatesIn++;
-        if (msg.errors?.length) this.noteUpdateErrors(msg.errors);
-        this.fire({ type: 'UpdateMsg', message: msg });
-        return;
-      case 'routeRefresh':
-        this.fire({ type: 'RouteRefreshMsg', message: msg });
-        return;
+        if (msg.errors?.length) { this.counters.updateErrors++; this.updateErrors.note(msg.errors); }
+      }
     }
-  }
-
-  private decodeErrorEvent(type: number | undefined, err: ProtocolError, frame: Buffer): FsmEvent {
-    if (type === MsgType.Notification) {
-      // A NOTIFICATION we cannot parse still ends the session, and is never answered (§6.4).
-      this.received = { type: 'notification', ...notificationCodes(frame), data: Buffer.alloc(0) };
-      return { type: 'NotifMsg', message: this.received };
-    }
-    if (err.code === NotifCode.MessageHeaderError) return { type: 'BGPHeaderErr', error: err };
-    if (type === MsgType.Open) return { type: 'BGPOpenMsgErr', error: err };
-    if (type === MsgType.RouteRefresh) return { type: 'RouteRefreshMsgErr', error: err };
-    return { type: 'UpdateMsgErr', error: err };
+    this.fire(out.event);
   }
 
   /** RFC 4271 §6.2 checks and capability negotiation, then the collision hook (§6.8). */
@@ -507,19 +409,8 @@ export class Session extends EventEmitter {
     this.fire({ type: 'BGPOpen', holdTime: n.holdTime, keepaliveTime: n.keepaliveTime });
   }
 
-  /** RFC 7606 downgrades: log each cause once (warn), count every occurrence. */
-  private noteUpdateErrors(errors: readonly { code: number; subcode: number; action: string; message: string }[]): void {
-    this.counters.updateErrors++;
-    for (const e of errors) {
-      const cause = `${e.code}/${e.subcode}/${e.action}`;
-      const n = (this.errorCauses.get(cause) ?? 0) + 1;
-      this.errorCauses.set(cause, n);
-      if (n === 1) this.log.warn('malformed UPDATE handled without reset (RFC 7606)', { event: 'updateErrorDowngraded', code: e.code, subcode: e.subcode, action: e.action, detail: e.message });
-    }
-  }
-
   /** Counts of RFC 7606 downgrades per cause ("code/subcode/action"). */
   updateErrorCauses(): ReadonlyMap<string, number> {
-    return this.errorCauses;
+    return this.updateErrors.causes;
   }
 }

@@ -1,6 +1,6 @@
-// TCP details of a session: dialing (local bind address, TCP MD5 key and GTSM set before
-// connect(), see sockopt.ts), TTL policy, socket error texts in BIRD's words, and status
-// text helpers.
+// TCP details of a session: dialing (local bind address, TCP MD5 key, TTL and GTSM set before
+// connect(), see sockopt.ts), closing, TTL policy, socket error texts in BIRD's words, and
+// status text helpers.
 //
 // TTL, as confd's bird.cfg makes BIRD send it (set on the connecting and the accepted socket):
 // - GTSM peers (RFC 5082, `ttlSecurity: N`, BIRD `ttl security on; multihop N`): TTL 255 out,
@@ -17,6 +17,7 @@ import { describeNotification } from '../wire/index.js';
 import { canonicalAddress } from '../../net/prefix.js';
 import type { Family } from '../../net/prefix.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
+import type { Clock } from '../../util/clock.js';
 import { securedSocket, type TcpSecurity } from './sockopt.js';
 
 export interface ConnectRequest {
@@ -43,6 +44,21 @@ export const netConnect: ConnectFn = (req) => {
   sock.setNoDelay(true);
   return sock;
 };
+
+/** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Ends a connection: a socket still connecting is destroyed, else flushed (FIN) and destroyed after a grace period. */
+export function closeGracefully(sock: Duplex, clock: Clock): void {
+  if (sock.destroyed) return;
+  if ((sock as { connecting?: boolean }).connecting) {
+    sock.destroy();
+    return;
+  }
+  sock.end(); // flushes a final NOTIFICATION, then FIN
+  const t = clock.setTimer(CLOSE_GRACE_MS, () => sock.destroy());
+  sock.once('close', () => t.cancel());
+}
 
 export interface TtlPolicy {
   /** The TTL BIRD sends with (64 is the kernel default and not set; see the file header). */

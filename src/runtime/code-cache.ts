@@ -1,0 +1,48 @@
+// The bundle's side of the V8 code cache (the loader is launch.ts): once the daemon has
+// started and run its first session, the functions V8 compiled on the way are written to the
+// cache, so that the next start deserializes them instead of parsing and compiling the bundle
+// again (measured: docs/benchmarks.md, round 2, "start-up").
+//
+// The loader leaves a hook on globalThis when the cache it read was missing, stale or
+// corrupt; without the hook (tests, the unbundled dist/, a cache that was used) nothing
+// happens. The cache is written with V8's flags at their defaults (v8-flags.ts), the state
+// in which the next start reads it.
+import { withDefaultFlags } from './v8-flags.js';
+
+/** What launch.ts leaves on globalThis under CODE_CACHE_HOOK. */
+export interface CodeCacheHook {
+  /** How the cache was found at this start: used, missing, rejected (V8: other Node or flags) or corrupt. */
+  readonly status: 'used' | 'missing' | 'rejected' | 'corrupt';
+  /** Writes the cache (once; errors such as a read-only dist/ are ignored). */
+  save(): void;
+}
+
+export const CODE_CACHE_HOOK = Symbol.for('tern.codeCache');
+
+function hook(): CodeCacheHook | undefined {
+  return (globalThis as { [CODE_CACHE_HOOK]?: CodeCacheHook })[CODE_CACHE_HOOK];
+}
+
+/** How this process found the code cache; undefined when it was not started through it. */
+export function codeCacheStatus(): string | undefined {
+  return hook()?.status;
+}
+
+let timer: NodeJS.Timeout | undefined;
+let saved = false;
+
+/**
+ * A start-up milestone: 'started' writes the cache 10 s later (a node without peers),
+ * 'firstSession' 1 s later (the session code is compiled by then). Only when the loader
+ * asked for a cache; only once per process.
+ */
+export function codeCacheMilestone(kind: 'started' | 'firstSession'): void {
+  const h = hook();
+  if (!h || h.status === 'used' || saved) return;
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => {
+    saved = true;
+    withDefaultFlags(() => h.save());
+  }, kind === 'started' ? 10_000 : 1000);
+  timer.unref();
+}
