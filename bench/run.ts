@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       rows.push({ scenario: `reflector C=${c}`, metric: 'all Established', tern: t?.establishedMs ?? null, bird: b?.establishedMs ?? null, unit: 'ms' });
       rows.push({ scenario: `reflector C=${c}`, metric: 'RR CPU', tern: t?.cpuS ?? null, bird: b?.cpuS ?? null, unit: 's' });
       rows.push({ scenario: `reflector C=${c}`, metric: 'RR RSS', tern: t ? Math.round(t.rssKb / 1024) : null, bird: b ? Math.round(b.rssKb / 1024) : null, unit: 'MiB' });
+      rows.push({ scenario: `reflector C=${c}`, metric: 'client harness CPU (all processes)', tern: t?.clientCpuS ?? null, bird: b?.clientCpuS ?? null, unit: 's' });
     }
     raw.reflector = all;
   }

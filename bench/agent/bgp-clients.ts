@@ -1,20 +1,25 @@
 // Many lightweight iBGP route-reflector clients in one process, for the reflector fan-out
-// benchmark. Client i listens on its own address (all on one interface of the clients'
+// benchmark; bench/reflector.ts spreads the clients over several such processes. Client i listens on its own address (all on one interface of the clients'
 // namespace), accepts the reflector's connection, announces its own /26 block (next hop = itself) and
 // counts the distinct blocks the reflector sends it. Messages are built with tern's codec
 // (src/bgp/wire); received UPDATEs are parsed by hand (only the IPv4 NLRI and withdrawn
 // fields are needed, no ADD-PATH is offered) to keep the client side cheap.
 //
-//   node --import tsx bench/agent/bgp-clients.ts <reflectorIp> <count> <firstClientIp> <blockBase>
-// Prints `listening` once every client listens, `status <epochMs> <established> <complete>` every 200 ms (complete = the client has
-// all count−1 other blocks) and `done <epochMs>` once every client is complete.
+//   node --import tsx bench/agent/bgp-clients.ts <reflectorIp> <count> <firstClientIp> <blockBase> [<from> <to>]
+// Runs clients from ≤ i < to (default: all `count`) of the `count` in the scenario.
+// Prints `listening` once its clients listen, `status <epochMs> <established> <complete> <cpuMs>`
+// every 200 ms (complete = the client has all count−1 other blocks; cpuMs: this process's
+// CPU time so far) and `done <epochMs>` once its clients are complete.
 import { createServer, type Socket } from 'node:net';
 import { Framer, encodeMessage, endOfRib, encodePathAttributes } from '../../src/bgp/wire/index.js';
 import { packUpdates } from '../../src/bgp/wire/index.js';
 import { nthAddr, nthPrefix } from '../lib.js';
 
-const [rr, countS, firstIp, blockBase] = process.argv.slice(2) as [string, string, string, string];
+const [rr, countS, firstIp, blockBase, fromS, toS] = process.argv.slice(2) as [string, string, string, string, string?, string?];
 const count = Number(countS);
+const from = Number(fromS ?? 0);
+const to = Number(toS ?? count);
+const mine = to - from;
 const AS = 64512;
 const want = count - 1;
 
@@ -29,7 +34,8 @@ const ownKey = (prefix: string): number => {
   return a!.split('.').reduce((x, o) => x * 256 + Number(o), 0) * 64 + Number(l);
 };
 
-const clients: Client[] = Array.from({ length: count }, (_, i) => {
+const clients: Client[] = Array.from({ length: mine }, (_, k) => {
+  const i = from + k;
   const block = nthPrefix(blockBase, i, 26);
   return { i, addr: nthAddr(firstIp, i), block, up: false, seen: new Set(), own: ownKey(block) };
 });
@@ -46,7 +52,7 @@ function parseNlri(c: Client, b: Buffer, off: number, end: number, add: boolean)
     if (k === c.own) continue;
     const before = c.seen.size;
     if (add) c.seen.add(k); else c.seen.delete(k);
-    if (before < want && c.seen.size >= want) { if (++complete === count && !doneAt) doneAt = Date.now(); }
+    if (before < want && c.seen.size >= want) { if (++complete === mine && !doneAt) doneAt = Date.now(); }
     else if (before >= want && c.seen.size < want) complete--;
   }
 }
@@ -91,7 +97,7 @@ function listen(c: Client): void {
     });
   });
   srv.on('error', (e) => { process.stderr.write(`client ${c.addr}: listen failed: ${e.message}\n`); process.exit(1); });
-  srv.listen({ host: c.addr, port: 179, backlog: 16 }, () => { if (++listening === count) process.stdout.write('listening\n'); });
+  srv.listen({ host: c.addr, port: 179, backlog: 16 }, () => { if (++listening === mine) process.stdout.write('listening\n'); });
 }
 
 for (const c of clients) listen(c);
@@ -99,7 +105,8 @@ setInterval(() => { for (const c of clients) if (c.up) c.sock?.write(encodeMessa
 const timer = setInterval(() => {
   const now = Date.now();
   const est = clients.filter((c) => c.up).length;
-  process.stdout.write(`status ${now} ${est} ${complete}\n`);
-  if (!done && complete === count) { done = true; process.stdout.write(`done ${doneAt || now}\n`); }
+  const cpu = process.cpuUsage();
+  process.stdout.write(`status ${now} ${est} ${complete} ${Math.round((cpu.user + cpu.system) / 1000)}\n`);
+  if (!done && complete === mine) { done = true; process.stdout.write(`done ${doneAt || now}\n`); }
 }, 200);
 process.on('SIGTERM', () => { clearInterval(timer); for (const c of clients) c.sock?.destroy(); process.exit(0); });

@@ -19,8 +19,9 @@
 //   (the Loc-RIB's own, via setCanonicalRoute); next-hop lists and routes without their
 //   prefix are interned too. 24–36 B of heap per route at 100 000 routes from one peer.
 //   Statuses are stored only for prefixes that are not plainly installed.
-// - After a burst of at least 10 000 kernel operations, one full GC returns the burst's
-//   garbage (writer.ts, gc.ts; FibSyncOptions.afterBurst).
+// - While a burst of kernel operations is past 10 000, V8's old generation may grow only
+//   15 % over the live heap (runtime/heap-growth.ts); after it, one full GC returns the
+//   burst's garbage (writer.ts, gc.ts; FibSyncOptions.afterBurst).
 // - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
 //   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);

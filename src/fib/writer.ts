@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { collectGarbage } from '../runtime/gc.js';
+import { tightHeapGrowth } from '../runtime/heap-growth.js';
 import type { KernelRoutes } from './kernel.js';
 import { routeOf, type RouteForm } from './table.js';
 
@@ -24,6 +25,11 @@ export interface WriterHooks {
   settled(p: string): void;
   /** A burst of at least BURST_OPS operations is over (null: nothing to do). */
   afterBurst: ((ops: number) => void) | null;
+  /**
+   * A burst reached BURST_OPS operations (true) or is over (false). Default: the old
+   * generation's growth held tight meanwhile (runtime/heap-growth.ts).
+   */
+  burst?: (on: boolean) => void;
   /** True while more work is waiting (then the burst is not over). */
   busy(): boolean;
 }
@@ -63,7 +69,7 @@ export class KernelWriter {
    */
   run(p: string, op: WriteOp, form: RouteForm, done: (err?: { code: string; message: string }) => void): void {
     this.inflight.set(p, op === 'remove' ? null : form);
-    this.burstOps++;
+    if (++this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     this.totalOps++;
     const answered = (e?: unknown): void => {
       try {
@@ -127,8 +133,10 @@ export class KernelWriter {
     if (this.hooks.busy()) return; // the burst goes on
     const ops = this.burstOps;
     this.burstOps = 0;
+    if (ops < BURST_OPS) return;
+    (this.hooks.burst ?? tightHeapGrowth)(false);
     const after = this.hooks.afterBurst;
-    if (ops < BURST_OPS || !after) return;
+    if (!after) return;
     setImmediate(() => { if (!this.stopped) after(ops); }).unref();
   }
 }

@@ -230,9 +230,10 @@ export class AdjRibOut {
       this.stats.announcements += list.length;
     }
     // One write per batch, not per message: a reflector sending every client one UPDATE per
-    // route (next hops differ) otherwise spends most of its time in write syscalls.
+    // route (next hops differ) otherwise spends most of its time in write syscalls. The
+    // group joins a batch once; members with the same messages get the same Buffer.
     if (eorr) out.push(this.refreshMarker(RouteRefreshSubtype.EndOfRouteRefresh)); // RFC 7313 §4
-    if (out.length > 0) this.queue.push(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (out.length > 0) for (const b of this.group.joinBatch(out)) this.queue.push(b);
     if (n === 0 && eorr) return true;
     if (n === 0 && this.eorDue && this.walk === null && this.pending.size === 0) {
       this.eorDue = false; // RFC 4724 §2: initial table complete

@@ -5,89 +5,40 @@
 // `flush()` called explicitly). A prefix changed many times between flushes is reported
 // once, with `previousBest` being the best at the previous flush.
 //
-// Each source keeps the set of prefixes it has paths for, so what is done to one source
-// (session down, stale marking and sweeping after graceful restart) costs in proportion to
-// that source's routes, not to the whole table: a peer with 10 routes that flaps next to a
-// million others touches 10 destinations.
+// Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
+// to one source (session down, stale marking and sweeping after graceful restart) costs in
+// proportion to that source's routes, not to the whole table: a peer with 10 routes that
+// flaps next to a million others touches 10 destinations.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
-import { DaemonError } from '../util/errors.js';
 import { AttrSetTable } from './attr-set.js';
 import type { AttrSet } from './attr-set.js';
 import { Destination } from './destination.js';
 import { Path, addressSortKey } from './path.js';
 import { ipv4Num } from '../net/prefix.js';
 import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
-import { MAX_MULTIPATH, type BestPathReason } from './best-path.js';
+import { MAX_MULTIPATH } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
 import { reflectionLoop } from '../policy/reflection.js';
 import { soon } from '../util/soon.js';
+import { FilteredPaths } from './filtered-paths.js';
+import { SourceIndex } from './source-index.js';
+import {
+  RibError, familyOfPrefix, view,
+  type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView,
+} from './rib-types.js';
 
-export interface BestChange {
-  readonly prefix: string;
-  readonly family: Family;
-  readonly best: Path | null;
-  /** Best first; empty when the prefix is gone. */
-  readonly multipath: readonly Path[];
-  readonly previousBest: Path | null;
-  readonly reason: BestPathReason | null;
-}
-
-export type BestChangeListener = (changes: readonly BestChange[]) => void;
-
-/** A source's import filter (BGPFilter chain): true when the route is rejected. */
-export type ImportRejects = (prefix: string, attrs: AttrSet) => boolean;
-
-export interface RouteView {
-  readonly prefix: string;
-  readonly family: Family;
-  readonly paths: readonly Path[];
-  readonly best: Path | null;
-  readonly multipath: readonly Path[];
-  readonly reason: BestPathReason | null;
-}
-
-export interface LocRibOptions {
-  readonly localAs: number;
-  readonly routerId: string;
-  readonly clusterId?: string;
-  readonly allowOwnAs?: number;
-  readonly maxMultipath?: number;
-  /** When flushes happen: after the current event loop turn (default) or only on flush(). */
-  readonly schedule?: 'immediate' | 'manual';
-  readonly attrSets?: AttrSetTable;
-  /** Replaces the default import policy (src/policy/import.ts). */
-  readonly importPolicy?: (source: ImportSource, attrs: PathAttributes) => ImportResult;
-  /**
-   * Called with an exception thrown by a scheduled flush or by a best-change listener. The
-   * other listeners still run; nothing reaches the event loop. Default: rethrown after every
-   * listener ran (manual flushes in tests see it).
-   */
-  readonly onError?: (err: unknown) => void;
-}
-
-export class RibError extends DaemonError {
-  override readonly name = 'RibError';
-}
-
-export interface ApplyResult {
-  announced: number;
-  withdrawn: number;
-  /** Set when import policy rejected the UPDATE's attributes (its NLRI were withdrawn). */
-  rejected?: string;
-}
+export { RibError } from './rib-types.js';
+export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView } from './rib-types.js';
 
 export class LocRib {
   readonly attrSets: AttrSetTable;
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
   private readonly sources = new Map<string, PathSource>();
-  /** Prefixes each source has at least one path for. */
-  private readonly prefixesOf = new Map<PathSource, Set<string>>();
-  /** Per source: received path id → number of paths held with it (ADD-PATH id recycling). */
-  private readonly pathIdUse = new Map<PathSource, Map<number, number>>();
-  private readonly pathIdListeners = new Set<(source: PathSource, pathId: number) => void>();
+  /** Per source: its prefixes and its received path ids in use. */
+  private readonly bySource = new SourceIndex();
   private nextIndex = 1;
   private dirty: Destination[] = [];
   /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
@@ -99,11 +50,8 @@ export class LocRib {
   private ictx: ImportContext;
   /** Per-source route filters (BGPFilter import chains): true = rejected. */
   private readonly importFilters = new Map<PathSource, ImportRejects>();
-  /**
-   * Paths a source's filter rejected, kept (retained) so a filter change re-admits them
-   * without asking the peer: "prefix#pathId" → entry.
-   */
-  private readonly filtered = new Map<PathSource, Map<string, FilteredPath>>();
+  /** Paths a source's filter rejected, kept so a filter change re-admits them. */
+  private readonly filtered = new FilteredPaths();
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
@@ -133,7 +81,7 @@ export class LocRib {
         const gone = dest.removeWhere((p) => p.source.kind === 'peer' && reflectionLoop(p.attrs.attrs, this.opts.routerId, clusterId) !== null);
         if (gone.length === 0) continue;
         n += gone.length;
-        for (const p of gone) this.dropped(p.source, [p], prefix, dest);
+        for (const p of gone) this.bySource.dropped(p.source, [p], prefix, dest);
         this.markDirty(dest, prefix);
       }
     }
@@ -199,25 +147,17 @@ export class LocRib {
     }
     const old = dest.put(Path.of(src, pathId, attrs.retain()));
     if (old) old.attrs.release();
-    else {
-      src.pathCount++;
-      let set = this.prefixesOf.get(src);
-      if (!set) { set = new Set(); this.prefixesOf.set(src, set); }
-      set.add(prefix);
-      let use = this.pathIdUse.get(src);
-      if (!use) { use = new Map(); this.pathIdUse.set(src, use); }
-      use.set(pathId, (use.get(pathId) ?? 0) + 1);
-    }
+    else this.bySource.added(src, prefix, pathId);
     this.markDirty(dest, prefix);
   }
 
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
     const src = this.sources.get(sourceKey);
-    if (src && this.filtered.size > 0) this.unfilter(src, prefix, pathId);
+    if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.dropped(src, gone, prefix, dest);
+    this.bySource.dropped(src, gone, prefix, dest);
     if (gone.length > 0) this.markDirty(dest, prefix);
     return gone.length > 0;
   }
@@ -281,23 +221,17 @@ export class LocRib {
           if (gone.length === 0) continue;
           for (const p of gone) {
             src.pathCount--;
-            this.filteredOf(src).set(`${prefix}#${p.pathId}`, { prefix, pathId: p.pathId, attrs: p.attrs }); // keeps the retain
+            this.filtered.hold(src, prefix, p.pathId, p.attrs); // keeps the retain
             moved++;
           }
           this.markDirty(dest, prefix);
         }
       }
     }
-    const held = this.filtered.get(src);
-    if (held) {
-      for (const [k, f] of [...held]) {
-        if (rejects?.(f.prefix, f.attrs)) continue;
-        held.delete(k);
-        this.put(src, f.prefix, f.pathId, f.attrs);
-        f.attrs.release();
-        moved++;
-      }
-      if (held.size === 0) this.filtered.delete(src);
+    for (const f of this.filtered.take(src, rejects)) {
+      this.put(src, f.prefix, f.pathId, f.attrs);
+      f.attrs.release();
+      moved++;
     }
     return moved;
   }
@@ -305,40 +239,13 @@ export class LocRib {
   /** Paths of a source held back by its import filter (for status and tests). */
   filteredCount(sourceKey: string): number {
     const src = this.sources.get(sourceKey);
-    return (src && this.filtered.get(src)?.size) || 0;
-  }
-
-  private filteredOf(src: PathSource): Map<string, FilteredPath> {
-    let m = this.filtered.get(src);
-    if (!m) this.filtered.set(src, (m = new Map()));
-    return m;
+    return src ? this.filtered.count(src) : 0;
   }
 
   /** A path the filter rejects: any accepted path it replaces is withdrawn, the new one held. */
   private filter(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
     this.withdraw(src.key, prefix, pathId);
-    this.filteredOf(src).set(`${prefix}#${pathId}`, { prefix, pathId, attrs: attrs.retain() });
-  }
-
-  private unfilter(src: PathSource, prefix: string, pathId: number): void {
-    const m = this.filtered.get(src);
-    const k = `${prefix}#${pathId}`;
-    const f = m?.get(k);
-    if (!m || !f) return;
-    m.delete(k);
-    f.attrs.release();
-  }
-
-  /** Drops held filtered paths of a source (its session went, or it re-sends its table). */
-  private dropFiltered(src: PathSource, family: Family | undefined): void {
-    const m = this.filtered.get(src);
-    if (!m) return;
-    for (const [k, f] of m) {
-      if (family !== undefined && familyOfPrefix(f.prefix) !== family) continue;
-      m.delete(k);
-      f.attrs.release();
-    }
-    if (m.size === 0) this.filtered.delete(src);
+    this.filtered.hold(src, prefix, pathId, attrs.retain());
   }
 
   /**
@@ -359,7 +266,7 @@ export class LocRib {
   /** RFC 4724 §4.2: marks the source's paths stale; they stay usable. Returns the count. */
   markStale(sourceKey: string, family: Family): number {
     const src = this.sources.get(sourceKey);
-    if (src) this.dropFiltered(src, family); // the peer sends its table again
+    if (src) this.filtered.dropSource(src, family); // the peer sends its table again
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const [, dest] of this.destinationsOf(src, family)) {
@@ -371,7 +278,7 @@ export class LocRib {
   /** The source's destinations in `family` (a snapshot: safe to change while iterating). */
   private destinationsOf(src: PathSource, family: Family | undefined): [string, Destination][] {
     const out: [string, Destination][] = [];
-    for (const prefix of this.prefixesOf.get(src) ?? []) {
+    for (const prefix of this.bySource.prefixes(src)) {
       const f = familyOfPrefix(prefix);
       if (family !== undefined && f !== family) continue;
       const dest = this.tables[f].get(prefix);
@@ -396,36 +303,17 @@ export class LocRib {
 
   private removeWhere(sourceKey: string, family: Family | undefined, pred: (p: Path) => boolean): number {
     const src = this.sources.get(sourceKey);
-    if (src && pred === ALL) this.dropFiltered(src, family);
+    if (src && pred === ALL) this.filtered.dropSource(src, family);
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
     for (const [prefix, dest] of this.destinationsOf(src, family)) {
       const gone = dest.removeWhere((p) => p.source === src && pred(p));
       if (gone.length === 0) continue;
       n += gone.length;
-      this.dropped(src, gone, prefix, dest);
+      this.bySource.dropped(src, gone, prefix, dest);
       this.markDirty(dest, prefix);
     }
     return n;
-  }
-
-  private dropped(src: PathSource, gone: readonly Path[], prefix: string, dest: Destination): void {
-    if (gone.length === 0) return;
-    for (const p of gone) {
-      p.attrs.release();
-      src.pathCount--;
-      const use = this.pathIdUse.get(src);
-      const n = (use?.get(p.pathId) ?? 1) - 1;
-      if (n > 0) { use!.set(p.pathId, n); continue; }
-      use?.delete(p.pathId);
-      if (use?.size === 0) this.pathIdUse.delete(src);
-      for (const l of this.pathIdListeners) l(src, p.pathId);
-    }
-    if (!dest.paths.some((p) => p.source === src)) {
-      const set = this.prefixesOf.get(src);
-      set?.delete(prefix);
-      if (set?.size === 0) this.prefixesOf.delete(src);
-    }
   }
 
   private markSourceDirty(src: PathSource): void {
@@ -465,8 +353,7 @@ export class LocRib {
 
   /** Called when the last path of (source, received path id) leaves the RIB. */
   onPathIdUnused(listener: (source: PathSource, pathId: number) => void): () => void {
-    this.pathIdListeners.add(listener);
-    return () => void this.pathIdListeners.delete(listener);
+    return this.bySource.onPathIdUnused(listener);
   }
 
   onBestChange(listener: BestChangeListener): () => void {
@@ -527,18 +414,4 @@ export class LocRib {
   }
 }
 
-interface FilteredPath {
-  readonly prefix: string;
-  readonly pathId: number;
-  readonly attrs: AttrSet;
-}
-
 const ALL = (): boolean => true;
-
-function view(prefix: string, dest: Destination, family = familyOfPrefix(prefix)): RouteView {
-  return { prefix, family, paths: dest.paths, best: dest.best, multipath: dest.multipath, reason: dest.reason };
-}
-
-function familyOfPrefix(prefix: string): Family {
-  return prefix.includes(':') ? 'ipv6' : 'ipv4';
-}

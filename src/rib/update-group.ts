@@ -100,6 +100,14 @@ export class UpdateGroup {
    * Weak: an entry goes with its set.
    */
   private readonly packedOne = new WeakMap<AttrSet, { prefix: string; pathId: number | undefined; bufs: Buffer[] }>();
+  /**
+   * The last batch joined for a member: its messages and the one Buffer holding them. The
+   * next member whose batch is the same messages (the same shared Buffers, see packOne) gets
+   * that Buffer, or slices of it when its batch leaves some out (a route is never sent back
+   * to its source), so the group's batch is concatenated once and every member's socket is
+   * handed the same bytes.
+   */
+  private lastBatch: { parts: readonly Buffer[]; buf: Buffer; offsets: number[] } | null = null;
 
   constructor(
     readonly peer: OutPeer,
@@ -139,6 +147,28 @@ export class UpdateGroup {
     return bufs;
   }
 
+  /**
+   * The messages of one member's batch as few Buffers as possible: one, shared with the
+   * members before it when they had the same messages, or up to MAX_SLICES slices of it.
+   */
+  joinBatch(parts: readonly Buffer[]): Buffer[] {
+    if (parts.length <= 1) return parts.slice();
+    const last = this.lastBatch;
+    if (last) {
+      const slices = slicesOf(last, parts);
+      if (slices) return slices;
+    }
+    const buf = Buffer.concat(parts);
+    if (this.members > 1) {
+      const offsets = new Array<number>(parts.length + 1);
+      let o = 0;
+      for (let i = 0; i < parts.length; i++) { offsets[i] = o; o += parts[i]!.length; }
+      offsets[parts.length] = o;
+      this.lastBatch = { parts, buf, offsets };
+    }
+    return [buf];
+  }
+
   /** Forgets the cached result for a changed prefix. */
   invalidate(prefix: string): void {
     this.cache.delete(prefix);
@@ -155,7 +185,7 @@ export class UpdateGroup {
    */
   setBusy(member: object, busy: boolean): void {
     if (busy) this.busy.add(member);
-    else if (this.busy.delete(member) && this.busy.size === 0) this.cache.clear();
+    else if (this.busy.delete(member) && this.busy.size === 0) { this.cache.clear(); this.lastBatch = null; }
   }
 
   get cachedPrefixes(): number {
@@ -170,6 +200,7 @@ export class UpdateGroup {
   }
 
   dispose(): void {
+    this.lastBatch = null;
     this.cache.clear();
     this.clearMemo();
   }
@@ -246,4 +277,37 @@ export class UpdateGroup {
     }
     this.withCommunities.clear();
   }
+}
+
+/** Slices of a joined batch a member's batch may be sent as; more and it gets its own Buffer. */
+const MAX_SLICES = 4;
+
+/**
+ * `parts` as slices of `last.buf` when they are `last.parts` in the same order with some left
+ * out (compared by identity), in at most MAX_SLICES slices; null otherwise.
+ */
+function slicesOf(last: { parts: readonly Buffer[]; buf: Buffer; offsets: number[] }, parts: readonly Buffer[]): Buffer[] | null {
+  if (parts.length > last.parts.length) return null;
+  const out: Buffer[] = [];
+  let j = 0;
+  let runStart = -1;
+  for (let i = 0; i < parts.length; i++) {
+    const b = parts[i]!;
+    if (last.parts[j] !== b) {
+      if (runStart >= 0) {
+        if (out.length === MAX_SLICES) return null;
+        out.push(last.buf.subarray(last.offsets[runStart], last.offsets[j]));
+        runStart = -1;
+      }
+      while (j < last.parts.length && last.parts[j] !== b) j++;
+      if (j === last.parts.length) return null;
+    }
+    if (runStart < 0) runStart = j;
+    j++;
+  }
+  if (runStart >= 0) {
+    if (out.length === MAX_SLICES) return null;
+    out.push(last.buf.subarray(last.offsets[runStart], last.offsets[j]));
+  }
+  return out;
 }

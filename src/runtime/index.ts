@@ -8,6 +8,8 @@
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
+//   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
+//                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS)
 //   log-levels.ts   skipDisabledLevels(): winston calls below the level return at once (§4)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
 //   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
@@ -19,5 +21,6 @@ export { holdYoungGeneration, setRuntimeFlag, withDefaultFlags } from './v8-flag
 export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
+export { tightHeapGrowth, BURST_HEAP_GROWING_PERCENT } from './heap-growth.js';
 export { skipDisabledLevels } from './log-levels.js';
 export { latin1Scratch, type Latin1Buffer } from './latin1.js';

@@ -239,3 +239,39 @@ t.test('route refresh for another family is ignored', async (t) => {
   out.routeRefresh('10.0.0.3|179', 'ipv4');
   t.same(announced(sink.take()), [block(1)]);
 });
+
+t.test('reflector: a group batch is joined once; members get the same bytes, or slices without their own route', async (t) => {
+  const rib = makeRib({ clusterId: '1.0.0.1' });
+  const n = 6;
+  for (let i = 1; i <= n; i++) addPeer(rib, 10 + i, { rrClient: true });
+  const out = new AdjRibOutManager(rib, { ...CTX, clusterId: '1.0.0.1' });
+  const sinks: FakeSink[] = [];
+  for (let i = 1; i <= n; i++) {
+    const s = new FakeSink();
+    sinks.push(s);
+    out.addPeer(ibgp(10 + i, { routeReflectorClient: true }), s);
+  }
+  for (const s of sinks) s.take(); // End-of-RIB
+  // every client announces its own block, next hop itself: one UPDATE per route
+  for (let i = 1; i <= n; i++) announce(rib, `10.0.0.${10 + i}|179`, block(20 + i), attrs({ nextHop: `10.0.0.${10 + i}`, localPref: 100 }));
+  rib.flush();
+  for (let i = 1; i <= n; i++) {
+    const got = sinks[i - 1]!;
+    const bufs = got.written.slice();
+    t.same(announced(got.take()).sort(), Array.from({ length: n }, (_, k) => block(21 + k)).filter((b) => b !== block(20 + i)).sort(), `client ${i}: every block but its own`);
+    t.ok(bufs.length <= 2, `client ${i}: its batch in ${bufs.length} write(s)`);
+  }
+  // the same bytes in memory: every member's writes are views of one Buffer
+  const first = sinks[0]!;
+  t.equal(first.written.length, 0);
+  announce(rib, '10.0.0.11|179', block(40), attrs({ nextHop: '10.0.0.11', localPref: 100 }));
+  announce(rib, '10.0.0.12|179', block(41), attrs({ nextHop: '10.0.0.12', localPref: 100 }));
+  rib.flush();
+  const writes = sinks.slice(2).flatMap((s) => s.written);
+  t.equal(writes.length, 4, 'one write each for members 3–6');
+  t.ok(writes.every((b) => b.buffer === writes[0]!.buffer && b.byteOffset === writes[0]!.byteOffset && b.length === writes[0]!.length),
+    'members 3–6 were handed the same bytes in memory');
+  t.same(announced(sinks[0]!.take()), [block(41)], 'client 1 does not get its own route back');
+  t.same(announced(sinks[1]!.take()), [block(40)]);
+  for (const s of sinks.slice(2)) t.same(announced(s.take()).sort(), [block(40), block(41)].sort());
+});

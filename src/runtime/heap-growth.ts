@@ -1,0 +1,28 @@
+// The old generation's growth held tight during a large burst of route changes.
+//
+// Why: V8 lets the old generation grow to 2–4× what was live at its last full GC before it
+// collects again. A burst (an initial table of a million routes) promotes much of its
+// short-lived garbage (decoded messages, kernel notifications, best-path changes) to the
+// old space, so the heap climbs far above the live set until the burst ends: at 1 000 000
+// routes the daemon's RSS peaked at 680–835 MiB for 327–367 MiB after it, with 400 MiB of
+// heap in use just before the GC that follows the burst. Held at 1.15 from the burst's
+// 10 000th kernel operation, the heap in use there was 196 MiB and the RSS peaked at
+// 471–487 MiB (set for the whole process instead: 309–312 MiB; not done, so a start, a
+// reflector or a small change keeps V8's own factor). The price is more full GCs during
+// the burst (docs/benchmarks.md, round 2 changes).
+//
+// How: --heap-growing-percent is read each time V8 recomputes the old generation's limit
+// (after every full GC), so setting it at run time takes effect from the next full GC on.
+import { setFlagsFromString } from 'node:v8';
+
+/** Growth of the old generation's limit over the live heap during a burst, in percent. */
+export const BURST_HEAP_GROWING_PERCENT = 15;
+
+let tight = false;
+
+/** Holds the old generation's growth at BURST_HEAP_GROWING_PERCENT (on) or gives it back to V8 (off). */
+export function tightHeapGrowth(on: boolean): void {
+  if (on === tight) return;
+  tight = on;
+  setFlagsFromString(`--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`);
+}
