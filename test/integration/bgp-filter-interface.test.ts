@@ -42,11 +42,12 @@ const SUBNET2 = '10.98.2.0/24'; // connected on uplink2
 const OUT_UPLINK1 = '198.18.5.0/24'; // out-of-pool kernel route on uplink1
 const OUT_BLACKHOLE = '198.19.7.0/24'; // out-of-pool blackhole: no interface
 
-interface Knobs { importIf: boolean; exportIf: boolean }
+interface Knobs { importIf: boolean; exportIf: boolean; accept?: boolean }
 
 function yaml(k: Knobs): string {
   const out2 = k.exportIf ? 'uplink2' : 'nomatch*';
   const out1 = k.exportIf ? 'up*1' : 'nomatch*';
+  const accepts = k.accept === false ? '' : ", { action: Accept, interface: uplink1 }, { action: Accept, cidr: 198.19.0.0/16, matchOperator: In }";
   const docs = [
     `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false }`,
     `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A1}/24 } }`,
@@ -55,7 +56,7 @@ function yaml(k: Knobs): string {
     `kind: BGPPeer\nmetadata: { name: bird1 }\nspec: { peerIP: '${BIRD1.v4}', asNumber: ${BIRD1.asn}, filters: [in-if, out-1] }`,
     `kind: BGPPeer\nmetadata: { name: bird2 }\nspec: { peerIP: '${BIRD2.v4}', asNumber: ${BIRD2.asn}, sourceAddress: None, filters: [in-if, out-2] }`,
     `kind: BGPFilter\nmetadata: { name: in-if }\nspec:\n  importV4: ${k.importIf ? '[{ action: Reject, interface: uplink2 }]' : '[]'}`,
-    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }, { action: Accept, interface: uplink1 }, { action: Accept, cidr: 198.19.0.0/16, matchOperator: In }]`,
+    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }${accepts}]`,
     `kind: BGPFilter\nmetadata: { name: out-2 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out1}' }]`,
   ];
   return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
@@ -127,6 +128,9 @@ t.test('beyond the pool: a connected subnet and out-of-pool kernel routes go onl
   const extras = [SUBNET1, OUT_UPLINK1, OUT_BLACKHOLE];
   await lab.waitFor(async () => { for (const p of extras) if (!(await has(bird1, p))) return false; return true; }, { what: `bird1 has ${extras.join(' ')}`, timeoutMs: 30_000 });
   t.pass('Accept interface uplink1 / Accept cidr In: exported to bird1');
+  const fromTern = async (bird: BirdHandle) => (await bird.routes()).filter((r) => r.protocol.startsWith('tern')).map((r) => r.prefix).sort();
+  t.same(await fromTern(bird1), [BLOCK, ON_UPLINK1, ...extras].sort(), 'bird1: exactly these (the differential below has BIRD send the same)');
+  t.same(await fromTern(bird2), [BLOCK, ON_UPLINK2].sort(), 'bird2: the pool routes only');
   t.notOk(await has(bird1, SUBNET2), `bird1 lacks ${SUBNET2} (uplink2: rejected first)`);
   for (const p of [...extras, SUBNET2]) t.notOk(await has(bird2, p), `bird2 lacks ${p}: no Accept in its chain`);
   t.same((await kernelRoutes(lab, 'a', OUT_UPLINK1)).map((r) => r.protocol), ['static'], 'nothing written to the kernel for it');
@@ -148,6 +152,12 @@ t.test('live: import filter removed, export patterns matching nothing: routes fl
   t.pass('every route reaches both peers once the rules match nothing');
   t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
   t.equal(await sinceOf(BIRD2.v4), since.b2, 'bird2 session not reset');
+  // No chain has an Accept any more: the extras are withdrawn and no longer held at all.
+  writeFileSync(file, yaml({ importIf: false, exportIf: false, accept: false }));
+  await lab.waitFor(async () => !(await has(bird1, SUBNET1)) && !(await has(bird1, OUT_UPLINK1)) && !(await has(bird1, OUT_BLACKHOLE)), { what: 'bird1 loses the extras', timeoutMs: 20_000 });
+  await lab.waitFor(async () => !(await a.routes()).some((r) => [SUBNET1, SUBNET2, OUT_UPLINK1, OUT_BLACKHOLE].includes(r.prefix)), { what: 'tern holds no extra route', timeoutMs: 20_000 });
+  t.ok(await has(bird1, ON_UPLINK2), 'pool routes unaffected');
+  t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
 });
 
 /** calico-node's BIRD on node-a, the same BGPFilters rendered as confd renders them. */
