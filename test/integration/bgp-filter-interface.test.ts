@@ -131,6 +131,7 @@ t.test('beyond the pool: a connected subnet and out-of-pool kernel routes go onl
   const fromTern = async (bird: BirdHandle) => (await bird.routes()).filter((r) => r.protocol.startsWith('tern')).map((r) => r.prefix).sort();
   t.same(await fromTern(bird1), [BLOCK, ON_UPLINK1, ...extras].sort(), 'bird1: exactly these (the differential below has BIRD send the same)');
   t.same(await fromTern(bird2), [BLOCK, ON_UPLINK2].sort(), 'bird2: the pool routes only');
+  t.ok((await a.routes()).some((r) => r.prefix === SUBNET1), `tern holds ${SUBNET1} while a chain accepts it`);
   t.notOk(await has(bird1, SUBNET2), `bird1 lacks ${SUBNET2} (uplink2: rejected first)`);
   for (const p of [...extras, SUBNET2]) t.notOk(await has(bird2, p), `bird2 lacks ${p}: no Accept in its chain`);
   t.same((await kernelRoutes(lab, 'a', OUT_UPLINK1)).map((r) => r.protocol), ['static'], 'nothing written to the kernel for it');
