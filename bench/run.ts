@@ -146,6 +146,9 @@ async function main(): Promise<void> {
       rows.push({ scenario: s, metric: 'relabel → kernel', tern: r.relabelMs, bird: null, unit: 'ms', target: kind === 'realistic' ? '≤ 200 ms' : '≤ 2000 ms' });
       rows.push({ scenario: s, metric: 'event-loop delay p99', tern: r.p99StallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
       rows.push({ scenario: s, metric: 'event-loop delay max', tern: r.maxStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+      rows.push({ scenario: s, metric: 'main-thread CPU stall max', tern: r.cpuStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+      rows.push({ scenario: s, metric: 'CPU stall max, first apply', tern: r.firstCpuStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
+      rows.push({ scenario: s, metric: 'CPU stall max, drift check', tern: r.resyncCpuStallMs, bird: null, unit: 'ms', target: '≤ 20 ms' });
     }
     raw.acl = all;
   }

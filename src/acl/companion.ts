@@ -1,8 +1,9 @@
 // AclCompanion: keeps table `inet tern` equal to what the latest Snapshot asks for on this
-// node. update() computes the model and the desired table at once (pure) and starts an apply
-// right away, so a change reaches the kernel in well under a second; a periodic resync
-// (default 10 s) repairs tampering. One nft operation runs at a time; updates that arrive
-// during an apply are coalesced into the next one.
+// node. update() records the snapshot; the model and the desired table are built in ≤ 4 ms
+// slices (the event loop is the BGP speaker's too), incrementally from the kept AclCache and
+// RenderCache, then applied as one transaction; a periodic resync (default 10 s, streamed,
+// also in slices) repairs tampering. One nft operation runs at a time; updates that arrive
+// during a build or an apply are coalesced into the next one.
 //
 // stop() leaves the table in place by default (like Felix: restarting tern does not open or
 // close the dataplane); `stop({ cleanup: true })` (CLI `tern acl --cleanup`) deletes it.
@@ -10,10 +11,11 @@ import type { Snapshot } from '../model/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { AclCache } from './incremental.js';
 import { buildModelAsync, type AclProblem } from './model.js';
 import { runStepsAsync } from './steps.js';
 import { NftCommand, NftTable, type ApplyMode, type NftRunner } from './nft.js';
-import { renderSteps, DEFAULT_RENDER, type DesiredTable, type RenderOptions } from './render.js';
+import { renderSteps, DEFAULT_RENDER, RenderCache, type DesiredTable, type RenderOptions } from './render.js';
 import { IpAddrCommand, needsInterfaces, type InterfaceAddrs, type InterfaceSource } from './interfaces.js';
 
 /** Longest synchronous stretch of model/render work before yielding to the event loop. */
@@ -67,6 +69,9 @@ export class AclCompanion {
   private applies = 0;
   private repairs = 0;
   private lastMode: ApplyMode | null = null;
+  /** Model and render state kept between builds: a change recomputes what it touches. */
+  private modelCache = new AclCache();
+  private readonly renderCache = new RenderCache();
   /** The last snapshot built and its interface addresses (null: it needed none), for the resync's re-read. */
   private built: { snapshot: Snapshot; ifaces: string | null } | null = null;
 
@@ -104,8 +109,8 @@ export class AclCompanion {
     const ifaces = needs ? await this.readInterfaces() : undefined;
     // '' when they were needed but could not be read: the next resync tries again.
     this.built = { snapshot, ifaces: needs ? (ifaces ? JSON.stringify([...ifaces]) : '') : null };
-    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS, ifaces);
-    this.desired = await runStepsAsync(renderSteps(model, this.renderOpts), SLICE_MS);
+    const model = await buildModelAsync(snapshot, this.opts.nodeName, SLICE_MS, ifaces, this.modelCache);
+    this.desired = await runStepsAsync(renderSteps(model, this.renderOpts, this.renderCache), SLICE_MS);
     this.revision = snapshot.revision;
     this.endpoints = model.endpoints.length;
     const key = JSON.stringify(model.problems);
@@ -187,6 +192,8 @@ export class AclCompanion {
       try {
         while (this.pending) await this.build();
       } catch (err) {
+        // A build that failed half-way may leave the kept state inconsistent: start afresh.
+        this.modelCache = new AclCache();
         this.lastError = errorMessage(err);
         this.log.error('ACL model failed', { event: 'aclModelFailed', error: this.lastError });
         return;

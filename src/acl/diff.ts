@@ -11,13 +11,10 @@
 //   last, when nothing refers to them any more.
 import type { DesiredTable, NftChain, NftSet } from './render.js';
 
-const q = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
-const comment = (s: string): string => {
-  const clean = s.replace(/[^\x20-\x7e]|["\\]/g, '?');
-  return `"${clean.length > 120 ? `${clean.slice(0, 117)}...` : clean}"`;
-};
+import { nftComment as comment, quote as q } from './script.js';
 
 function sameRules(a: NftChain, b: NftChain): boolean {
+  if (a === b || a.rules === b.rules) return true;
   if (a.rules.length !== b.rules.length) return false;
   for (let i = 0; i < a.rules.length; i++) if (a.rules[i] !== b.rules[i]) return false;
   return true;
@@ -49,9 +46,12 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
   const T = `${next.family} ${next.name}`;
   const prevSets = new Map(prev.sets.map((s) => [s.name, s]));
   const nextSets = new Map(next.sets.map((s) => [s.name, s]));
+  yield;
   const prevChains = new Map(prev.chains.map((c) => [c.name, c]));
   const nextChains = new Map(next.chains.map((c) => [c.name, c]));
+  yield;
   for (const [name, c] of nextChains) {
+    if ((++step & 1023) === 0) yield;
     const p = prevChains.get(name);
     if ((c.hook || p?.hook) && (!p || p.hook !== c.hook)) return null;
     if (p && p.comment !== c.comment) return null;
@@ -129,6 +129,7 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
 }
 
 function elementDiff(T: string, p: NftSet, n: NftSet, out: string[]): number {
+  if (p.elements === n.elements) return 0;
   const before = new Set(p.elements);
   const after = new Set(n.elements);
   const del = p.elements.filter((e) => !after.has(e));

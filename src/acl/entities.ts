@@ -21,6 +21,7 @@ import type { Snapshot } from '../model/types.js';
 import { parseAddress, parsePrefix } from '../net/prefix.js';
 import type { Labels, Selector } from '../selector/index.js';
 import { splitNets, protocolNumber, type MemberSet, type NamedPortSet, type Nets } from './rules.js';
+import { runSteps } from './steps.js';
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
 export const LABEL_ORCHESTRATOR = 'projectcalico.org/orchestrator';
@@ -49,7 +50,17 @@ export interface EntityCtx {
   readonly nsLabels: ReadonlyMap<string, Labels>;
   readonly sets: Map<string, MemberSet>;
   readonly namedSets: Map<string, NamedPortSet>;
+  /** Sets kept between builds (incremental.ts): a known id is not evaluated again. */
+  readonly keep?: SetKeeper;
 }
+
+/** Keeps member and named-port sets between builds; `make` builds one from the entities it picks. */
+export interface SetKeeper {
+  get<T extends MemberSet | NamedPortSet>(ctx: EntityCtx, id: string, p: Pick, make: (picked: readonly Entity[]) => T): T;
+}
+
+/** Builds an entity, or hands back the previous build's when its resource did not change. */
+export type EntityReuse = (kind: Entity['kind'], key: string, resource: unknown, make: () => Entity) => Entity;
 
 export function namespaceLabels(snap: Snapshot): Map<string, Labels> {
   const out = new Map<string, Labels>();
@@ -100,32 +111,45 @@ function saLabelsOf(snap: Snapshot, ns: string, sa: string | null, labels: Label
 }
 
 /** Every selectable entity of the snapshot (all nodes), sorted by kind then key. */
-export function entitiesOf(snap: Snapshot, valid: (key: string) => boolean): Entity[] {
+export function entitiesOf(snap: Snapshot, valid: (key: string) => boolean, reuse?: EntityReuse): Entity[] {
+  return runSteps(entitySteps(snap, valid, reuse));
+}
+
+/** entitiesOf in steps (a yield every 128 endpoints). */
+export function* entitySteps(snap: Snapshot, valid: (key: string) => boolean, reuse: EntityReuse = (_k, _key, _r, make) => make()): Generator<void, Entity[]> {
   const out: Entity[] = [];
+  let n = 0;
   for (const [key, r] of snap.workloadEndpoints) {
+    if ((++n & 127) === 0) yield;
     if (!valid(key)) continue;
-    const namespace = r.metadata.namespace ?? 'default';
-    const labels: Record<string, string> = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
-    labels[LABEL_NAMESPACE] = namespace;
-    labels[LABEL_ORCHESTRATOR] = r.spec.orchestrator ?? 'k8s';
-    const sa = labels[LABEL_SERVICE_ACCOUNT] ?? r.spec.serviceAccountName ?? null;
-    if (sa !== null) labels[LABEL_SERVICE_ACCOUNT] = sa;
-    out.push({
-      kind: 'WorkloadEndpoint', key, namespace, labels, addrs: nets(r.spec.ipNetworks), ports: namedPorts(r.spec.ports),
-      serviceAccount: sa, saLabels: saLabelsOf(snap, namespace, sa, labels),
-    });
+    out.push(reuse('WorkloadEndpoint', key, r, () => {
+      const namespace = r.metadata.namespace ?? 'default';
+      const labels: Record<string, string> = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
+      labels[LABEL_NAMESPACE] = namespace;
+      labels[LABEL_ORCHESTRATOR] = r.spec.orchestrator ?? 'k8s';
+      const sa = labels[LABEL_SERVICE_ACCOUNT] ?? r.spec.serviceAccountName ?? null;
+      if (sa !== null) labels[LABEL_SERVICE_ACCOUNT] = sa;
+      return {
+        kind: 'WorkloadEndpoint', key, namespace, labels, addrs: nets(r.spec.ipNetworks), ports: namedPorts(r.spec.ports),
+        serviceAccount: sa, saLabels: saLabelsOf(snap, namespace, sa, labels),
+      };
+    }));
   }
   for (const [key, r] of snap.hostEndpoints) {
-    const labels = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
-    out.push({ kind: 'HostEndpoint', key, namespace: null, labels, addrs: nets(r.spec.expectedIPs), ports: namedPorts(r.spec.ports), serviceAccount: null, saLabels: {} });
+    out.push(reuse('HostEndpoint', key, r, () => {
+      const labels = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
+      return { kind: 'HostEndpoint', key, namespace: null, labels, addrs: nets(r.spec.expectedIPs), ports: namedPorts(r.spec.ports), serviceAccount: null, saLabels: {} };
+    }));
   }
   for (const [key, r] of snap.networkSets) {
-    const namespace = r.metadata.namespace ?? 'default';
-    const labels = { ...(r.metadata.labels ?? {}), [LABEL_NAMESPACE]: namespace };
-    out.push({ kind: 'NetworkSet', key, namespace, labels, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} });
+    out.push(reuse('NetworkSet', key, r, () => {
+      const namespace = r.metadata.namespace ?? 'default';
+      const labels = { ...(r.metadata.labels ?? {}), [LABEL_NAMESPACE]: namespace };
+      return { kind: 'NetworkSet', key, namespace, labels, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} };
+    }));
   }
   for (const [key, r] of snap.globalNetworkSets) {
-    out.push({ kind: 'GlobalNetworkSet', key, namespace: null, labels: { ...(r.metadata.labels ?? {}) }, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} });
+    out.push(reuse('GlobalNetworkSet', key, r, () => ({ kind: 'GlobalNetworkSet', key, namespace: null, labels: { ...(r.metadata.labels ?? {}) }, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} })));
   }
   return out;
 }
@@ -154,14 +178,17 @@ function pickText(p: Pick): string {
   return `${p.sel.toString()}${scope}${sa ? ` (${sa})` : ''}`;
 }
 
-function picked(ctx: EntityCtx, p: Pick): Entity[] {
-  return ctx.entities.filter((e) => {
-    if (p.ownNs !== null && e.namespace !== p.ownNs) return false;
-    if (p.nsSel && !namespaceMatches(ctx, p.nsSel, e)) return false;
-    if (p.saNames && (e.serviceAccount === null || !p.saNames.includes(e.serviceAccount))) return false;
-    if (p.saSel && (e.serviceAccount === null || !p.saSel.matches(e.saLabels))) return false;
-    return p.sel.matches(e.labels);
-  });
+/** Whether a rule side's selector picks the entity. */
+export function pickMatches(ctx: EntityCtx, p: Pick, e: Entity): boolean {
+  if (p.ownNs !== null && e.namespace !== p.ownNs) return false;
+  if (p.nsSel && !namespaceMatches(ctx, p.nsSel, e)) return false;
+  if (p.saNames && (e.serviceAccount === null || !p.saNames.includes(e.serviceAccount))) return false;
+  if (p.saSel && (e.serviceAccount === null || !p.saSel.matches(e.saLabels))) return false;
+  return p.sel.matches(e.labels);
+}
+
+export function picked(ctx: EntityCtx, p: Pick): Entity[] {
+  return ctx.entities.filter((e) => pickMatches(ctx, p, e));
 }
 
 const idOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -171,13 +198,16 @@ export function memberSet(ctx: EntityCtx, p: Pick): MemberSet {
   const id = idOf(text);
   const known = ctx.sets.get(id);
   if (known) return known;
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const e of picked(ctx, p)) {
-    for (const a of e.addrs.v4) v4.push(a);
-    for (const a of e.addrs.v6) v6.push(a);
-  }
-  const set: MemberSet = { id, text, members: { v4: minimalCover(v4), v6: minimalCover(v6) } };
+  const make = (es: readonly Entity[]): MemberSet => {
+    const v4: string[] = [];
+    const v6: string[] = [];
+    for (const e of es) {
+      for (const a of e.addrs.v4) v4.push(a);
+      for (const a of e.addrs.v6) v6.push(a);
+    }
+    return { id, text, members: { v4: minimalCover(v4), v6: minimalCover(v6) } };
+  };
+  const set = ctx.keep ? ctx.keep.get(ctx, id, p, make) : make(picked(ctx, p));
   ctx.sets.set(id, set);
   return set;
 }
@@ -188,17 +218,20 @@ export function namedPortSet(ctx: EntityCtx, p: Pick, names: readonly string[], 
   const id = idOf(text);
   const known = ctx.namedSets.get(id);
   if (known) return known;
-  const v4 = new Set<string>();
-  const v6 = new Set<string>();
-  for (const e of picked(ctx, p)) {
-    for (const port of e.ports) {
-      if (!names.includes(port.name) || port.protocol !== protocol) continue;
-      // Felix's named-port IP sets hold endpoint addresses (host prefixes only).
-      for (const a of e.addrs.v4) if (a.endsWith('/32')) v4.add(`${a.slice(0, -3)} . ${port.port}`);
-      for (const a of e.addrs.v6) if (a.endsWith('/128')) v6.add(`${a.slice(0, -4)} . ${port.port}`);
+  const make = (es: readonly Entity[]): NamedPortSet => {
+    const v4 = new Set<string>();
+    const v6 = new Set<string>();
+    for (const e of es) {
+      for (const port of e.ports) {
+        if (!names.includes(port.name) || port.protocol !== protocol) continue;
+        // Felix's named-port IP sets hold endpoint addresses (host prefixes only).
+        for (const a of e.addrs.v4) if (a.endsWith('/32')) v4.add(`${a.slice(0, -3)} . ${port.port}`);
+        for (const a of e.addrs.v6) if (a.endsWith('/128')) v6.add(`${a.slice(0, -4)} . ${port.port}`);
+      }
     }
-  }
-  const set: NamedPortSet = { id, text, names: [...names], members: { v4: [...v4].sort(), v6: [...v6].sort() } };
+    return { id, text, names: [...names], members: { v4: [...v4].sort(), v6: [...v6].sort() } };
+  };
+  const set = ctx.keep ? ctx.keep.get(ctx, id, p, make) : make(picked(ctx, p));
   ctx.namedSets.set(id, set);
   return set;
 }

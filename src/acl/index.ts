@@ -2,11 +2,12 @@
 // nftables. Design and the nftables-vs-iptables argument: docs/acl.md.
 //
 //   Snapshot ──model.ts──► AclModel (entities.ts: labels, member sets; tiers and ordered
-//            (buildModel)             policies per endpoint and direction)
-//            ──render.ts─► DesiredTable ──► `nft -f` script            (pure, snapshot-tested)
+//            (buildModel)             policies per endpoint and direction; incremental.ts
+//                                     keeps what a change does not touch between builds)
+//            ──render.ts─► DesiredTable ──script.ts──► `nft -f` script (pure, snapshot-tested)
 //            ──diff.ts───► incremental transaction (changed chains and elements only)
 //            ──nft.ts────► kernel: one transaction, read back what was written, periodic
-//                          resync repairs drift                       (the only I/O)
+//                          resync repairs drift (live.ts: the live table, streamed) (the only I/O)
 //   companion.ts ties them to datastore updates; explain.ts evaluates the same model in
 //   process (`tern acl explain`) and is the pure tests' evaluator; cli.ts holds the commands.
 //

@@ -25,7 +25,8 @@ import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
-import { entitiesOf, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
+import { entitySteps, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
+import type { AclCache } from './incremental.js';
 import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
 import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
 import type { InterfaceAddrs } from './interfaces.js';
@@ -107,6 +108,9 @@ type Selecting = AclPolicy & {
   readonly applyOnForward: boolean;
 };
 
+/** The AclPolicy view of each Selecting (kept policies keep their view: render caches by identity). */
+const PLAIN = new WeakMap<Selecting, AclPolicy>();
+
 /** Linux interface names: 1-15 bytes, no '/', whitespace or quotes. */
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 
@@ -120,12 +124,16 @@ export function buildModel(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inter
  * between (the BGP speaker shares it): the companion builds a thousand policies without
  * holding the loop for more than a few milliseconds at a time.
  */
-export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, ifaceAddrs?: InterfaceAddrs): Promise<AclModel> {
-  return runStepsAsync(modelSteps(snap, nodeName, ifaceAddrs), sliceMs);
+export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sliceMs = 4, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Promise<AclModel> {
+  return runStepsAsync(modelSteps(snap, nodeName, ifaceAddrs, cache), sliceMs);
 }
 
-/** `ifaceAddrs`: the host's interface addresses, for HostEndpoints without interfaceName (interfaces.ts). */
-function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs): Generator<void, AclModel> {
+/**
+ * The model in steps. `ifaceAddrs`: the host's interface addresses, for HostEndpoints without
+ * interfaceName (interfaces.ts). With `cache`, only what changed since the cache's last build
+ * is recomputed (incremental.ts).
+ */
+export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
@@ -133,17 +141,19 @@ function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAd
     badIface.add(key);
     problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });
   }
-  const entities = entitiesOf(snap, (k) => !badIface.has(k));
-  const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map() };
+  cache?.begin(Object.fromEntries([...snap.profiles].map(([k, r]) => [k, r.spec.labelsToApply ?? null])));
+  const entities = yield* entitySteps(snap, (k) => !badIface.has(k), cache?.reuseEntity);
+  const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map(), ...(cache ? { keep: cache } : {}) };
+  if (cache) yield* cache.entitiesDone(ctx);
   const tiers = tiersOf(snap);
   const policies = new Map<string, Selecting>();
   yield;
   for (const [key, r] of snap.globalNetworkPolicies) {
-    addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec);
+    addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec, cache);
     yield;
   }
   for (const [key, r] of snap.networkPolicies) {
-    addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec);
+    addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec, cache);
     yield;
   }
   for (const t of tiers.values()) {
@@ -151,7 +161,8 @@ function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAd
   }
   const profiles = new Map<string, AclPolicy>();
   for (const [key, r] of snap.profiles) {
-    profiles.set(key, compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] }));
+    const spec: PolicySpec = { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] };
+    profiles.set(key, cached(cache, ctx, problems, 'Profile', key, undefined, spec, () => compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, spec)));
     yield;
   }
   if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
@@ -181,9 +192,10 @@ function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAd
     selOf.set(p, i);
   }
   const plans = new Map<string, Record<Direction, TierPlan[]>>();
+  const selects = cache ? (p: Selecting, e: Entity): boolean => cache.selects(p.selectionKey, e, p.select) : (p: Selecting, e: Entity): boolean => p.select(e);
   const planFor = (e: Entity): Record<Direction, TierPlan[]> => {
     const memo = new Uint8Array(reps.length);
-    for (let i = 0; i < reps.length; i++) memo[i] = reps[i]!.select(e) ? 49 : 48;
+    for (let i = 0; i < reps.length; i++) memo[i] = selects(reps[i]!, e) ? 49 : 48;
     const sig = Buffer.from(memo).toString('latin1');
     const known = plans.get(sig);
     if (known) return known;
@@ -202,20 +214,30 @@ function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAd
     plans.set(sig, out);
     return out;
   };
+  // What every plan depends on besides the endpoint: the ordered selecting policies and tiers.
+  const planKey = cache ? [...tierList.map((t) => `${t.name}\u0001${t.defaultAction}`), '', ...ordered.map((p) => `${p.key}\u0001${p.tier}\u0001${+p.applies.ingress}${+p.applies.egress}\u0001${p.selectionKey}`)].join('\u0002') : '';
+  const planOf = cache ? (e: Entity): Record<Direction, TierPlan[]> => cache.plan(planKey, e, () => planFor(e)) : planFor;
+  // Endpoints that share a plan share its flattened policy lists.
+  const flat = new WeakMap<Record<Direction, TierPlan[]>, Record<Direction, string[]>>();
+  const flatten = (p: Record<Direction, TierPlan[]>): Record<Direction, string[]> => {
+    let f = flat.get(p);
+    if (!f) flat.set(p, (f = { ingress: p.ingress.flatMap((t) => t.policies), egress: p.egress.flatMap((t) => t.policies) }));
+    return f;
+  };
   const all: AclEndpoint[] = [];
   for (const [key, r] of snap.workloadEndpoints) {
     const e = entityByKey.get(key);
     if (!e) continue;
     yield;
     const mine = nodeName === undefined || r.spec.node === nodeName;
-    const tiersFor: Record<Direction, TierPlan[]> = mine ? planFor(e) : { ingress: [], egress: [] };
+    const tiersFor: Record<Direction, TierPlan[]> = mine ? planOf(e) : { ingress: [], egress: [] };
     let spoof: Nets = { v4: [], v6: [] };
     try { spoof = splitNets(r.spec.allowSpoofedSourcePrefixes ?? [], 'allowSpoofedSourcePrefixes'); } catch { /* datastore validated */ }
     all.push({
       key, namespace: e.namespace ?? 'default', node: r.spec.node, iface: r.spec.interfaceName, addrs: e.addrs,
       sources: { v4: [...e.addrs.v4, ...spoof.v4], v6: [...e.addrs.v6, ...spoof.v6] },
       labels: e.labels, profiles: (r.spec.profiles ?? []).filter((p) => profiles.has(p)), tiers: tiersFor,
-      policies: { ingress: tiersFor.ingress.flatMap((t) => t.policies), egress: tiersFor.egress.flatMap((t) => t.policies) },
+      policies: flatten(tiersFor),
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -223,8 +245,11 @@ function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAd
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {
-    plain.set(k, { key: p.key, kind: p.kind, tier: p.tier, order: p.order, rules: p.rules, applies: p.applies, ...(p.invalid ? { invalid: p.invalid } : {}) });
+    let v = PLAIN.get(p);
+    if (!v) PLAIN.set(p, (v = { key: p.key, kind: p.kind, tier: p.tier, order: p.order, rules: p.rules, applies: p.applies, ...(p.invalid ? { invalid: p.invalid } : {}) }));
+    plain.set(k, v);
   }
+  cache?.end();
   return {
     endpoints: local, allEndpoints: all, tiers: tierList, policies: plain, profiles, sets: ctx.sets, namedSets: ctx.namedSets,
     nodeAddrs: nodeAddresses(snap), hostEndpoints, problems,
@@ -278,8 +303,17 @@ function defaultTypes(spec: PolicySpec): Record<Direction, boolean> {
 
 function addPolicy(
   out: Map<string, Selecting>, problems: AclProblem[], ctx: EntityCtx, tiers: Map<string, AclTier>,
-  kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec,
+  kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec, cache?: AclCache,
 ): void {
+  const tier = spec.tier || DEFAULT_TIER;
+  const p = cached(cache, ctx, problems, kind, key, namespace, spec, () => selecting(ctx, problems, kind, key, namespace, spec, tier));
+  if (!p) return;
+  if (!tiers.has(tier)) tiers.set(tier, { name: tier, order: undefined, defaultAction: 'Deny', exists: false });
+  out.set(key, p);
+}
+
+/** A policy with its selection; null (and a problem) when a selector does not parse. */
+function selecting(ctx: EntityCtx, problems: AclProblem[], kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec, tier: string): Selecting | null {
   let sel: Selector;
   let nsSel: Selector | null = null;
   let saSel: Selector | null = null;
@@ -289,10 +323,8 @@ function addPolicy(
     if (spec.serviceAccountSelector) saSel = parseSelector(spec.serviceAccountSelector);
   } catch (err) {
     problems.push({ kind, key, reason: `selector: ${errorMessage(err)} (policy ignored)` });
-    return;
+    return null;
   }
-  const tier = spec.tier || DEFAULT_TIER;
-  if (!tiers.has(tier)) tiers.set(tier, { name: tier, order: undefined, defaultAction: 'Deny', exists: false });
   const name = key.slice(key.indexOf('/') + 1);
   const prefixed = name.startsWith(`${tier}.`) ? name : `${tier}.${name}`;
   const felixName = namespace === undefined ? prefixed : `${namespace}/${prefixed}`;
@@ -310,7 +342,32 @@ function addPolicy(
     sel.matches(ep.labels);
   const flags = { doNotTrack: spec.doNotTrack === true, preDNAT: spec.preDNAT === true, applyOnForward: spec.applyOnForward === true };
   const selectionKey = [hostOnly, namespace ?? '', nsSel?.toString() ?? '', saSel?.toString() ?? '', sel.toString()].join('\u0000');
-  out.set(key, { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select, selectHost, ...flags });
+  return { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select, selectHost, ...flags };
+}
+
+/** compile(), or the cache's kept result while nothing it depends on changed. */
+function cached<T extends AclPolicy | null>(cache: AclCache | undefined, ctx: EntityCtx, problems: AclProblem[], kind: string, key: string, namespace: string | undefined, spec: PolicySpec, compile: () => T): T {
+  if (!cache) return compile();
+  const r = cache.policy(ctx, key, kind, namespace, spec, () => {
+    const before = problems.length;
+    const value = compile();
+    return { value, problems: problems.splice(before) };
+  }, setsOfPolicy);
+  problems.push(...r.problems);
+  return r.value;
+}
+
+function setsOfPolicy(p: AclPolicy | null): (MemberSet | NamedPortSet)[] {
+  const out: (MemberSet | NamedPortSet)[] = [];
+  if (!p) return out;
+  for (const r of [...p.rules.ingress, ...p.rules.egress]) {
+    for (const e of [r.source, r.destination]) {
+      if (e.selector) out.push(e.selector);
+      if (e.notSelector) out.push(e.notSelector);
+      if (e.namedPorts) out.push(e.namedPorts);
+    }
+  }
+  return out;
 }
 
 const DENY_ALL: Rule = { action: 'Deny' };

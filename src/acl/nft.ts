@@ -19,12 +19,12 @@
 //
 // Thread safety: callers serialize apply/resync (AclCompanion runs one operation at a time).
 import { spawn } from 'node:child_process';
-import { canonicalAddress, canonicalPrefix } from '../net/prefix.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { incrementalSteps, type DiffStats } from './diff.js';
 import { runStepsAsync } from './steps.js';
-import { tableScript, type DesiredTable } from './render.js';
+import { tableScriptSteps, type DesiredTable } from './render.js';
+import { ElementSplitter, LiveTable, objects, sameSummarySteps, samePrintsSteps, stable, summarizeDesired, summarizeLive, fingerprints, type Obj } from './live.js';
 
 export class AclError extends DaemonError {
   override readonly name = 'AclError';
@@ -38,7 +38,16 @@ export interface NftRunner {
   listTable(family: string, name: string): Promise<unknown>;
   /** `nft -j list chain|set|map FAMILY TABLE NAME`, parsed; null when it does not exist. Optional: without it read-back lists the table. */
   listObject?(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown>;
+  /** Several objects in one nft process (`nft -j -i`); the parsed listing of each that exists. Optional. */
+  listObjects?(objects: readonly ObjectRef[], family: string, table: string): Promise<unknown[]>;
+  /**
+   * `nft -j list table`, each top-level object handed to `onObject` as its text arrives (no
+   * whole-table JSON.parse on the event loop); false when the table does not exist. Optional.
+   */
+  listTableStream?(family: string, name: string, onObject: (o: Obj) => void): Promise<boolean>;
 }
+
+export interface ObjectRef { readonly kind: 'chain' | 'set' | 'map'; readonly name: string }
 
 export interface NftCommandOptions {
   readonly binary?: string;
@@ -50,14 +59,14 @@ export interface NftCommandOptions {
 export class NftCommand implements NftRunner {
   constructor(private readonly opts: NftCommandOptions = {}) {}
 
-  private run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  private run(args: string[], stdin?: string, onStdout?: (chunk: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
     const nft = this.opts.binary ?? 'nft';
     const [cmd, argv] = this.opts.netns ? ['ip', ['netns', 'exec', this.opts.netns, nft, ...args]] : [nft, args];
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, argv, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      child.stdout?.setEncoding('utf8').on('data', onStdout ?? ((d: string) => { stdout += d; }));
       child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       child.on('error', (err) => reject(new AclError('ERR_ACL_NFT', `cannot run ${cmd}: ${err.message}`)));
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
@@ -81,6 +90,36 @@ export class NftCommand implements NftRunner {
     return JSON.parse(r.stdout) as unknown;
   }
 
+  /**
+   * One `nft -j -i` process lists every object: one JSON document per line for each that
+   * exists (a missing one is an error on stderr and no line). One process instead of one
+   * per object: spawning is most of the CPU an incremental apply costs. (`nft -j -f` with
+   * list commands fails on nft 1.0.6 for chains that name sets; interactive mode does not.)
+   */
+  async listObjects(objects: readonly ObjectRef[], family: string, table: string): Promise<unknown[]> {
+    if (objects.length === 0) return [];
+    const r = await this.run(['-j', '-i'], objects.map((o) => `list ${o.kind} ${family} ${table} ${o.name}\n`).join(''));
+    const out: unknown[] = [];
+    for (const line of r.stdout.split('\n')) if (line.trim() !== '') out.push(JSON.parse(line) as unknown);
+    if (r.code !== 0 && out.length === 0) throw new AclError('ERR_ACL_NFT', `nft -i list failed: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return out;
+  }
+
+  async listTableStream(family: string, name: string, onObject: (o: Obj) => void): Promise<boolean> {
+    let failed: unknown = null;
+    const split = new ElementSplitter((text) => {
+      if (failed !== null) return;
+      try { onObject(JSON.parse(text) as Obj); } catch (err) { failed = err; }
+    });
+    const r = await this.run(['-j', 'list', 'table', family, name], undefined, (chunk) => split.feed(chunk));
+    if (r.code !== 0) {
+      if (/No such file or directory|does not exist/i.test(r.stderr)) return false;
+      throw new AclError('ERR_ACL_NFT', `nft list table failed: ${r.stderr.trim()}`);
+    }
+    if (failed !== null) throw new AclError('ERR_ACL_NFT', `nft list table: unreadable output (${errorMessage(failed)})`);
+    return true;
+  }
+
   async listObject(kind: 'chain' | 'set' | 'map', family: string, table: string, name: string): Promise<unknown> {
     const r = await this.run(['-j', 'list', kind, family, table, name]);
     if (r.code !== 0) {
@@ -91,121 +130,12 @@ export class NftCommand implements NftRunner {
   }
 }
 
-/** What must match between desired and live: chain rule counts and hooks, set and map contents. */
-export interface TableSummary {
-  readonly chains: Record<string, number>;
-  readonly hooks: Record<string, string>;
-  readonly sets: Record<string, string[]>;
-  readonly maps: Record<string, string[]>;
-}
-
-/** Standard nft priority names (inet family) and their numbers, as `nft -j` lists them. */
-const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
-
-/** "… priority mangle + 10; …" → "-140" (the live table's form). */
-function hookPriority(hook: string): string {
-  const m = /priority (\w+) ([+-]) (\d+)/.exec(hook);
-  const base = m ? PRIORITY_NAMES[m[1]!] : undefined;
-  if (!m || base === undefined) return hook;
-  const prio = base + (m[2] === '-' ? -1 : 1) * Number(m[3]);
-  return `${prio < 0 ? '-' : '+'}${Math.abs(prio)}`;
-}
-
-export function summarizeDesired(t: DesiredTable): TableSummary {
-  const s: TableSummary = { chains: {}, hooks: {}, sets: {}, maps: {} };
-  for (const c of t.chains) {
-    s.chains[c.name] = c.rules.length;
-    if (c.hook) s.hooks[c.name] = hookPriority(c.hook);
-  }
-  for (const x of t.sets) s.sets[x.name] = [...x.elements].sort();
-  for (const m of t.maps) s.maps[m.name] = m.elements.map(([i, c]) => `${i}:${c}`).sort();
-  return s;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function elementText(e: unknown, bits: number): string {
-  if (isObj(e) && Array.isArray(e.concat)) {
-    const [addr, ...rest] = e.concat as unknown[];
-    return [canonicalAddress(String(addr)), ...rest.map(String)].join(' . ');
-  }
-  if (isObj(e) && 'elem' in e && isObj(e.elem)) return elementText(e.elem.val, bits);
-  if (typeof e === 'string') return canonicalPrefix(`${e}/${bits}`);
-  if (isObj(e) && isObj(e.prefix)) return canonicalPrefix(`${String(e.prefix.addr)}/${String(e.prefix.len)}`);
-  if (isObj(e) && Array.isArray(e.range)) return `${String(e.range[0])}-${String(e.range[1])}`;
-  return JSON.stringify(e);
-}
-
-function objects(json: unknown): Obj[] {
-  return isObj(json) && Array.isArray(json.nftables) ? (json.nftables as unknown[]).filter(isObj) : [];
-}
-
-export function summarizeLive(json: unknown): TableSummary {
-  const s: TableSummary = { chains: {}, hooks: {}, sets: {}, maps: {} };
-  for (const o of objects(json)) {
-    if (isObj(o.chain)) {
-      const name = String(o.chain.name);
-      s.chains[name] ??= 0;
-      if (o.chain.hook !== undefined) {
-        const prio = Number(o.chain.prio);
-        s.hooks[name] = `${prio < 0 ? '-' : '+'}${Math.abs(prio)}`;
-      }
-    } else if (isObj(o.rule)) {
-      const name = String(o.rule.chain);
-      s.chains[name] = (s.chains[name] ?? 0) + 1;
-    } else if (isObj(o.set)) {
-      const type = Array.isArray(o.set.type) ? o.set.type.join(' . ') : String(o.set.type);
-      const bits = type.startsWith('ipv6_addr') ? 128 : 32;
-      s.sets[String(o.set.name)] = (Array.isArray(o.set.elem) ? o.set.elem : []).map((e) => elementText(e, bits)).sort();
-    } else if (isObj(o.map)) {
-      const elems = Array.isArray(o.map.elem) ? (o.map.elem as unknown[]) : [];
-      s.maps[String(o.map.name)] = elems.map((e) => {
-        const [k, v] = Array.isArray(e) ? e : [];
-        const target = isObj(v) && isObj(v.jump) ? String(v.jump.target) : JSON.stringify(v);
-        return `${String(k)}:${target}`;
-      }).sort();
-    }
-  }
-  return s;
-}
-
-/** Comparable text of every chain (with its rules), set and map, without handles: `chain:NAME` → text. */
-export function fingerprints(json: unknown): Map<string, string> {
-  const parts = new Map<string, unknown[]>();
-  const add = (key: string, o: unknown): void => {
-    let l = parts.get(key);
-    if (!l) parts.set(key, (l = []));
-    l.push(o);
-  };
-  for (const o of objects(json)) {
-    if (isObj(o.chain)) add(`chain:${String(o.chain.name)}`, o);
-    else if (isObj(o.rule)) add(`chain:${String(o.rule.chain)}`, o);
-    else if (isObj(o.set)) add(`set:${String(o.set.name)}`, o);
-    else if (isObj(o.map)) add(`map:${String(o.map.name)}`, o);
-  }
-  const out = new Map<string, string>();
-  for (const [k, l] of parts) out.set(k, JSON.stringify(l, (key, v: unknown) => (key === 'handle' ? undefined : v)));
-  return out;
-}
-
-/** The live table as comparable text: everything but handles and the metainfo header. */
-export function fingerprint(json: unknown): string {
-  return JSON.stringify(objects(json).filter((o) => !('metainfo' in o)), (k, v: unknown) => (k === 'handle' ? undefined : v));
-}
-
-const stable = (s: TableSummary): string => JSON.stringify(s, (_k, v: unknown) => (isObj(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+export { summarizeDesired, summarizeLive, fingerprints, fingerprint, type TableSummary } from './live.js';
 
 export type ApplyMode = 'full' | 'incremental' | 'unchanged';
 
 /** Above this many changed objects an incremental apply reads the whole table back. */
-const TARGETED_READBACK_MAX = 64;
-
-/** Restricts a summary to the named objects. */
-function pick(s: TableSummary, chains: readonly string[], sets: readonly string[], maps: readonly string[]): TableSummary {
-  const sub = <T>(r: Record<string, T>, names: readonly string[]): Record<string, T> => Object.fromEntries(names.filter((n) => n in r).map((n) => [n, r[n]!]));
-  return { chains: sub(s.chains, chains), hooks: sub(s.hooks, chains), sets: sub(s.sets, sets), maps: sub(s.maps, maps) };
-}
+const TARGETED_READBACK_MAX = 256;
 
 /** Desired state, last applied state and the live-table baseline for table `inet tern`. */
 export class NftTable {
@@ -239,17 +169,17 @@ export class NftTable {
         this.logger.warn('incremental nft update failed, replacing the table', { event: 'aclIncrementalFailed', error: errorMessage(err) });
       }
     }
-    if (mode === 'full') await this.runner.apply(tableScript(desired));
+    if (mode === 'full') await this.runner.apply(await runStepsAsync(tableScriptSteps(desired), 4));
     const st = stats.value;
     const touched = st ? st.touched.chains.length + st.touched.sets.length + st.touched.maps.length : Infinity;
-    if (mode === 'incremental' && st && this.runner.listObject && touched <= TARGETED_READBACK_MAX) {
+    if (mode === 'incremental' && st && (this.runner.listObjects || this.runner.listObject) && touched <= TARGETED_READBACK_MAX) {
       await this.readBackObjects(desired, st, baseline);
     } else {
-      const live = await this.runner.listTable(desired.family, desired.name);
-      if (live === null || stable(summarizeLive(live)) !== stable(summarizeDesired(desired))) {
+      const live = await this.readLive(desired);
+      if (live === null || !(await runStepsAsync(sameSummarySteps(live.summary, desired), 4))) {
         throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name} differs from what was just applied`);
       }
-      this.baseline = fingerprints(live);
+      this.baseline = await runStepsAsync(live.printsSteps(), 4);
     }
     this.applied = desired;
     return mode;
@@ -257,22 +187,28 @@ export class NftTable {
 
   /** Reads back only what an incremental transaction wrote; the rest keeps its baseline. */
   private async readBackObjects(desired: DesiredTable, st: DiffStats, old: Map<string, string>): Promise<void> {
-    const list = this.runner.listObject!.bind(this.runner);
-    const items: unknown[] = [];
-    const jobs: [kind: 'chain' | 'set' | 'map', name: string][] = [
-      ...st.touched.chains.map((n) => ['chain', n] as ['chain', string]),
-      ...st.touched.sets.map((n) => ['set', n] as ['set', string]),
-      ...st.touched.maps.map((n) => ['map', n] as ['map', string]),
+    const refs: ObjectRef[] = [
+      ...st.touched.chains.map((name) => ({ kind: 'chain' as const, name })),
+      ...st.touched.sets.map((name) => ({ kind: 'set' as const, name })),
+      ...st.touched.maps.map((name) => ({ kind: 'map' as const, name })),
     ];
-    for (const [kind, name] of jobs) {
-      const json = await list(kind, desired.family, desired.name, name);
-      if (json === null) throw new AclError('ERR_ACL_READBACK', `${kind} ${name} is missing after the incremental apply`);
-      items.push(...objects(json));
+    const docs: unknown[] = [];
+    if (this.runner.listObjects) docs.push(...await this.runner.listObjects(refs, desired.family, desired.name));
+    else {
+      for (const o of refs) {
+        const json = await this.runner.listObject!(o.kind, desired.family, desired.name, o.name);
+        if (json !== null) docs.push(json);
+      }
     }
-    const live = { nftables: items };
-    const want = pick(summarizeDesired(desired), st.touched.chains, st.touched.sets, st.touched.maps);
+    const live = { nftables: docs.flatMap(objects) };
+    const names = (kind: 'chain' | 'set' | 'map'): Set<string> => new Set(refs.filter((o) => o.kind === kind).map((o) => o.name));
+    const chains = names('chain');
+    const sets = names('set');
+    const maps = names('map');
+    // The desired summary of the touched objects only (not of the whole table).
+    const want = summarizeDesired({ ...desired, chains: desired.chains.filter((c) => chains.has(c.name)), sets: desired.sets.filter((x) => sets.has(x.name)), maps: desired.maps.filter((m) => maps.has(m.name)) });
     if (stable(summarizeLive(live)) !== stable(want)) {
-      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name}: what was just written differs from what was applied`);
+      throw new AclError('ERR_ACL_READBACK', `table ${desired.family} ${desired.name}: what was just written differs from what was applied (or is missing)`);
     }
     const next = new Map(old);
     for (const n of st.deleted.chains) next.delete(`chain:${n}`);
@@ -285,13 +221,21 @@ export class NftTable {
   async check(): Promise<string | null> {
     const want = this.applied;
     if (!want) return 'nothing applied yet';
-    const live = await this.runner.listTable(want.family, want.name);
+    const live = await this.readLive(want);
     if (live === null) return 'table is missing';
-    if (stable(summarizeLive(live)) !== stable(summarizeDesired(want))) return 'chains, sets or maps differ';
-    const now = fingerprints(live);
-    if (now.size !== this.baseline.size) return 'rules differ';
-    for (const [k, v] of now) if (this.baseline.get(k) !== v) return 'rules differ';
+    if (!(await runStepsAsync(sameSummarySteps(live.summary, want), 4))) return 'chains, sets or maps differ';
+    if (!(await runStepsAsync(samePrintsSteps(live, this.baseline), 4))) return 'rules differ';
     return null;
+  }
+
+  /** The whole live table, read object by object when the runner streams; null when it does not exist. */
+  private async readLive(t: DesiredTable): Promise<LiveTable | null> {
+    const live = new LiveTable();
+    if (this.runner.listTableStream) return (await this.runner.listTableStream(t.family, t.name, (o) => live.add(o))) ? live : null;
+    const json = await this.runner.listTable(t.family, t.name);
+    if (json === null) return null;
+    for (const o of objects(json)) live.add(o);
+    return live;
   }
 
   /** Reapplies the whole table when the live one drifted; returns the drift reason, if any. */

@@ -32,9 +32,13 @@
 // bit is touched only in endpoint chains whose policies contain a Pass rule, and is cleared
 // before any verdict that can follow it.
 import { createHash } from 'node:crypto';
+import { sameData } from './incremental.js';
 import type { AclEndpoint, AclModel, AclPolicy, TierPlan } from './model.js';
 import type { AclRule, Direction, EntityMatch, IpVersion, NamedPortSet, PortRange } from './rules.js';
 import { PROTOCOLS } from './rules.js';
+import { nftComment, quote } from './script.js';
+
+export { tableScript, tableScriptSteps, elementDiffScript } from './script.js';
 import { FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, type FailsafePort } from './hostendpoints.js';
 import { renderHostEndpoints } from './render-host.js';
 
@@ -99,26 +103,43 @@ export const setName = (v: IpVersion, id: string): string => `tern-s${v}-${id}`;
 export const namedSetName = (v: IpVersion, id: string): string => `tern-n${v}-${id}`;
 const groupChain = (d: Direction, id: string): string => `tern-g${d === 'egress' ? 'o' : 'i'}-${id}`;
 
-const quote = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
-/** nft refuses comments over 128 characters: printable ASCII, cut to fit. */
-const nftComment = (s: string): string => {
-  const clean = s.replace(/[^\x20-\x7e]|["\\]/g, '?');
-  return `"${clean.length > 120 ? `${clean.slice(0, 117)}...` : clean}"`;
-};
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 interface Ctx {
   readonly opts: Required<RenderOptions>;
   readonly usedSets: Set<string>;
   readonly usedNamed: Set<string>;
-  /** Policy-group chains by name. */
+  /** Policy-group chains by name, and whether each uses the pass bit. */
   readonly groups: Map<string, NftChain>;
+  readonly groupPass: Map<string, boolean>;
+  readonly cache: RenderCache | undefined;
   /** The Allow verdict; `accept` unless a host endpoint stage needs more (render-host.ts). */
   readonly allow?: string;
 }
 
-export function renderTable(model: AclModel, options: RenderOptions = {}): DesiredTable {
-  const g = renderSteps(model, options);
+interface KeptChain { readonly chain: NftChain; readonly sets: readonly string[]; readonly named: readonly string[] }
+
+/**
+ * What one render keeps for the next (the companion's): the chains of compiled policies
+ * that did not change (same object from the model cache), and the group-chain name of each
+ * tier plan. Kept chains are the same objects, so the diff skips them by identity.
+ */
+export class RenderCache {
+  private opts: unknown = undefined;
+  policyChains = new WeakMap<AclPolicy, Map<string, KeptChain>>();
+  groupNames = new WeakMap<TierPlan, string>();
+
+  /** Forgets everything when the render options changed. */
+  check(opts: Required<RenderOptions>): void {
+    if (sameData(opts, this.opts)) return;
+    this.opts = opts;
+    this.policyChains = new WeakMap();
+    this.groupNames = new WeakMap();
+  }
+}
+
+export function renderTable(model: AclModel, options: RenderOptions = {}, cache?: RenderCache): DesiredTable {
+  const g = renderSteps(model, options, cache);
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
@@ -126,13 +147,23 @@ export function renderTable(model: AclModel, options: RenderOptions = {}): Desir
 }
 
 /** renderTable as steps (one per chain), for the companion's sliced build (model.ts runStepsAsync). */
-export function* renderSteps(model: AclModel, options: RenderOptions = {}): Generator<void, DesiredTable> {
+export function* renderSteps(model: AclModel, options: RenderOptions = {}, cache?: RenderCache): Generator<void, DesiredTable> {
   const opts = { ...DEFAULT_RENDER, ...options };
-  const ctx: Ctx = { opts, usedSets: new Set(), usedNamed: new Set(), groups: new Map() };
+  cache?.check(opts);
+  const ctx: Ctx = { opts, usedSets: new Set(), usedNamed: new Set(), groups: new Map(), groupPass: new Map(), cache };
   const chains: NftChain[] = [];
   const dirs: Direction[] = ['egress', 'ingress'];
   for (const d of dirs) {
-    const polKeys = new Set(model.endpoints.flatMap((e) => e.policies[d]));
+    // Endpoints share tier plans (and plans share TierPlans): each is walked once.
+    const polKeys = new Set<string>();
+    const walked = new Set<TierPlan>();
+    for (const e of model.endpoints) {
+      for (const t of e.tiers[d]) {
+        if (walked.has(t)) continue;
+        walked.add(t);
+        for (const k of t.policies) polKeys.add(k);
+      }
+    }
     for (const key of [...polKeys].sort()) {
       const p = model.policies.get(key);
       if (p) chains.push(policyRules(ctx, p, d, policyChain(d, key), 'policy'));
@@ -252,38 +283,59 @@ const chainId = (text: string): string => createHash('sha256').update(text).dige
  * every pod, followed by each pod's own NetworkPolicies).
  */
 function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name: string; usesPass: boolean } {
-  const name = groupChain(d, chainId(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`));
+  let name = ctx.cache?.groupNames.get(t);
+  if (name === undefined) {
+    name = groupChain(d, chainId(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`));
+    ctx.cache?.groupNames.set(t, name);
+  }
+  const known = ctx.groupPass.get(name);
+  if (known !== undefined) return { name, usesPass: known };
   const policies = t.policies.map((k) => model.policies.get(k)).filter((p): p is AclPolicy => p !== undefined);
   const passes = (ps: readonly AclPolicy[]): boolean => ps.some((p) => p.rules[d].some((r) => r.action === 'Pass'));
   const usesPass = passes(policies);
-  if (!ctx.groups.has(name)) {
-    const pass = hex(ctx.opts.passMark);
-    const clear = hex(~ctx.opts.passMark >>> 0);
-    const jumps = (ps: readonly AclPolicy[], withPass: boolean): string[] =>
-      ps.flatMap((p) => [`jump ${policyChain(d, p.key)}`, ...(withPass ? [`meta mark & ${pass} == ${pass} return`] : [])]);
-    const rules: string[] = [];
-    if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
-    if (policies.length <= CHUNK) rules.push(...jumps(policies, usesPass));
-    else {
-      for (let i = 0; i < policies.length; i += CHUNK) {
-        const chunk = policies.slice(i, i + CHUNK);
-        const chunkPass = passes(chunk);
-        const cname = `tern-c${d === 'egress' ? 'o' : 'i'}-${chainId(`${d}\n${chunk.map((p) => p.key).join('\n')}`)}`;
-        if (!ctx.groups.has(cname)) ctx.groups.set(cname, { name: cname, comment: `${d} policies ${chunk[0]!.key} .. ${chunk[chunk.length - 1]!.key}`, rules: jumps(chunk, chunkPass) });
-        rules.push(`jump ${cname}`);
-        if (chunkPass) rules.push(`meta mark & ${pass} == ${pass} return`);
-      }
+  ctx.groupPass.set(name, usesPass);
+  const pass = hex(ctx.opts.passMark);
+  const clear = hex(~ctx.opts.passMark >>> 0);
+  const jumps = (ps: readonly AclPolicy[], withPass: boolean): string[] =>
+    ps.flatMap((p) => [`jump ${policyChain(d, p.key)}`, ...(withPass ? [`meta mark & ${pass} == ${pass} return`] : [])]);
+  const rules: string[] = [];
+  if (usesPass) rules.push(`meta mark set meta mark & ${clear}`);
+  if (policies.length <= CHUNK) rules.push(...jumps(policies, usesPass));
+  else {
+    for (let i = 0; i < policies.length; i += CHUNK) {
+      const chunk = policies.slice(i, i + CHUNK);
+      const chunkPass = passes(chunk);
+      const cname = `tern-c${d === 'egress' ? 'o' : 'i'}-${chainId(`${d}\n${chunk.map((p) => p.key).join('\n')}`)}`;
+      if (!ctx.groups.has(cname)) ctx.groups.set(cname, { name: cname, comment: `${d} policies ${chunk[0]!.key} .. ${chunk[chunk.length - 1]!.key}`, rules: jumps(chunk, chunkPass) });
+      rules.push(`jump ${cname}`);
+      if (chunkPass) rules.push(`meta mark & ${pass} == ${pass} return`);
     }
-    rules.push(t.defaultAction === 'Pass' ? `return comment ${nftComment(`tier ${t.tier} defaultAction Pass`)}` : `drop comment ${nftComment(`end of tier ${t.tier}`)}`);
-    ctx.groups.set(name, { name, comment: `tier ${t.tier} ${d}: ${t.policies.join(', ')}`, rules });
   }
+  rules.push(t.defaultAction === 'Pass' ? `return comment ${nftComment(`tier ${t.tier} defaultAction Pass`)}` : `drop comment ${nftComment(`end of tier ${t.tier}`)}`);
+  ctx.groups.set(name, { name, comment: `tier ${t.tier} ${d}: ${t.policies.join(', ')}`, rules });
   return { name, usesPass };
 }
 
 function policyRules(ctx: Ctx, p: AclPolicy, d: Direction, name: string, role: 'policy' | 'profile'): NftChain {
-  const rules = p.rules[d].flatMap((r) => ruleLines(ctx, r, name, role));
+  const slot = `${d} ${role} ${name} ${ctx.allow ?? ''}`;
+  const kept = ctx.cache?.policyChains.get(p)?.get(slot);
+  if (kept) {
+    for (const id of kept.sets) ctx.usedSets.add(id);
+    for (const id of kept.named) ctx.usedNamed.add(id);
+    return kept.chain;
+  }
+  const own: Ctx = { ...ctx, usedSets: new Set(), usedNamed: new Set() };
+  const rules = p.rules[d].flatMap((r) => ruleLines(own, r, name, role));
   const comment = `${p.kind} ${p.key} ${d}${p.invalid ? ' (INVALID, fail-closed)' : ''}`;
-  return { name, comment, rules };
+  const chain = { name, comment, rules };
+  for (const id of own.usedSets) ctx.usedSets.add(id);
+  for (const id of own.usedNamed) ctx.usedNamed.add(id);
+  if (ctx.cache) {
+    let m = ctx.cache.policyChains.get(p);
+    if (!m) ctx.cache.policyChains.set(p, (m = new Map()));
+    m.set(slot, { chain, sets: [...own.usedSets], named: [...own.usedNamed] });
+  }
+  return chain;
 }
 
 function verdict(ctx: Ctx, r: AclRule, chain: string, role: 'policy' | 'profile'): string {
@@ -383,51 +435,4 @@ function protoParts(r: AclRule, sp: PortAlt, dp: PortAlt): string[] {
       : `${icmpProto} type . ${icmpProto} code != { ${r.notIcmp.type} . ${r.notIcmp.code} }`);
   }
   return out;
-}
-
-/** The whole table as one `nft -f` transaction that replaces any previous version atomically. */
-export function tableScript(t: DesiredTable): string {
-  const lines = [`table ${t.family} ${t.name} {`, '}', `delete table ${t.family} ${t.name}`, `table ${t.family} ${t.name} {`];
-  for (const s of t.sets) {
-    lines.push(`\tset ${s.name} {`, `\t\ttype ${s.type}`);
-    if (!s.type.includes('.')) lines.push('\t\tflags interval');
-    if (s.elements.length > 0) lines.push(`\t\telements = { ${s.elements.join(', ')} }`);
-    lines.push('\t}');
-  }
-  for (const c of t.chains.filter((x) => !x.hook)) lines.push(...chainText(c));
-  for (const m of t.maps) {
-    lines.push(`\tmap ${m.name} {`, '\t\ttype ifname : verdict');
-    if (m.elements.length > 0) lines.push(`\t\telements = { ${m.elements.map(([i, c]) => `${quote(i)} : jump ${c}`).join(', ')} }`);
-    lines.push('\t}');
-  }
-  for (const c of t.chains.filter((x) => x.hook)) lines.push(...chainText(c));
-  lines.push('}');
-  return lines.join('\n') + '\n';
-}
-
-function chainText(c: NftChain): string[] {
-  const head = [`\tchain ${c.name} {`];
-  if (c.hook) head.push(`\t\t${c.hook}`);
-  if (c.comment) head.push(`\t\tcomment ${nftComment(c.comment)}`);
-  return [...head, ...c.rules.map((r) => `\t\t${r}`), '\t}'];
-}
-
-/**
- * When `next` differs from `prev` only in set elements, the incremental transaction that
- * moves one to the other (add/delete element); null when anything structural changed.
- */
-export function elementDiffScript(prev: DesiredTable, next: DesiredTable): string | null {
-  const structure = (t: DesiredTable): string => JSON.stringify({ ...t, sets: t.sets.map((s) => [s.name, s.type]) });
-  if (structure(prev) !== structure(next)) return null;
-  const lines: string[] = [];
-  prev.sets.forEach((p, i) => {
-    const n = next.sets[i]!;
-    const before = new Set(p.elements);
-    const after = new Set(n.elements);
-    const del = p.elements.filter((e) => !after.has(e));
-    const add = n.elements.filter((e) => !before.has(e));
-    if (del.length > 0) lines.push(`delete element ${next.family} ${next.name} ${n.name} { ${del.join(', ')} }`);
-    if (add.length > 0) lines.push(`add element ${next.family} ${next.name} ${n.name} { ${add.join(', ')} }`);
-  });
-  return lines.join('\n') + (lines.length > 0 ? '\n' : '');
 }

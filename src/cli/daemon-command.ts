@@ -6,7 +6,6 @@
 // without touching the kernel: the routes stay installed, peers see the TCP connections
 // close and keep our routes as stale (RFC 4724), and the restarted daemon adopts them.
 import { Daemon } from '../daemon/index.js';
-import { holdYoungGeneration } from '../runtime/v8-flags.js';
 import { openDatastore } from '../datastore/index.js';
 import { createLogger, type Logger, type LogLevel } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
@@ -73,10 +72,6 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     await daemon.stop().catch(() => undefined);
     throw err;
   }
-  // src/runtime: memory after bursts. Set once started, before any session has sent a table:
-  // a V8 flag changed at run time makes every Node built-in loaded afterwards miss Node's own
-  // code cache (net, dgram, cluster, fs/promises... at start-up; docs/benchmarks.md, round 2).
-  holdYoungGeneration();
 
   await new Promise<void>((resolve) => {
     let stopping = false;

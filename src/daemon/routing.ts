@@ -33,8 +33,8 @@ import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
-import { SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
-import { compileChain, type FilterChainSpec } from '../policy/bgp-filter.js';
+import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
+import { compileChain, mayAcceptLocal, type FilterChainSpec } from '../policy/bgp-filter.js';
 import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
 import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
@@ -141,11 +141,20 @@ export class RoutingCore {
     });
     const ctx = exportContextOf(cfg);
     this.exportKey = stableJson(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL])) });
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL, SOURCE_KERNEL_EXTRA])) });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
     fib?.on('interfaces', () => this.onInterfacesChanged());
+    this.setLearnExtra();
+  }
+
+  /**
+   * Hold what calico-node's BIRD holds beyond pool routes (out-of-pool kernel routes,
+   * connected subnets) only while some peer's export chain could Accept one.
+   */
+  private setLearnExtra(): void {
+    this.fib?.setLearnExtra(this.cfg.peers.some((p) => mayAcceptLocal(p.exportFilter)));
   }
 
   // ---- configuration ----
@@ -154,6 +163,7 @@ export class RoutingCore {
   setConfig(cfg: NodeBgpConfig): void {
     this.cfg = cfg;
     // RFC 4456 §8: the import loop check follows routeReflectorClusterID changes at run time.
+    this.setLearnExtra();
     const dropped = this.rib.setClusterId(cfg.clusterId);
     if (dropped > 0) this.log.info('cluster id changed: looping paths removed', { event: 'clusterIdChanged', clusterId: cfg.clusterId, paths: dropped });
     // A new export context re-evaluates every advertised prefix for every peer: only when
@@ -518,7 +528,7 @@ export class RoutingCore {
 
   private onLearned(prefix: string, present: boolean): void {
     const before = this.learned.get(prefix);
-    const source = this.fib?.learnedOnTunnel(prefix) ? SOURCE_KERNEL_TUNNEL : SOURCE_KERNEL;
+    const source = this.fib?.learnedIsExtra(prefix) ? SOURCE_KERNEL_EXTRA : this.fib?.learnedOnTunnel(prefix) ? SOURCE_KERNEL_TUNNEL : SOURCE_KERNEL;
     if (before !== undefined && (!present || before !== source)) this.rib.setLocal(prefix, null, before);
     if (present) {
       this.learned.set(prefix, source);

@@ -15,7 +15,7 @@ import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefi
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
 import { InterfaceResolver } from './interfaces.js';
-import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
+import { extraLearnable, isLearnable, StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, WantCache, type Want } from './want.js';
 import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
@@ -95,6 +95,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private learnedTunnel = new Set<string>();
   /** Interface of each learned prefix's route (first next hop's device; absent: none). */
   private learnedIface = new Map<string, string>();
+  /** Learned prefixes that are extraLearnable routes (outside pools, connected subnets). */
+  private learnedExtra = new Set<string>();
+  /** Learn extraLearnable routes too (some BGPFilter export chain could accept them). */
+  private learnExtra = false;
   private readonly ifaces: InterfaceResolver;
   private interfacesPending = false;
   private readonly statuses = new StatusBook(this.table);
@@ -176,6 +180,17 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   setPools(pools: readonly Pool[], nodeSubnetV4?: string): void {
     this.pools = pools.map((p) => ({ ...p, cidr: canonicalPrefix(p.cidr) }));
     this.nodeSubnetV4 = nodeSubnetV4 ? canonicalPrefix(nodeSubnetV4) : undefined;
+    this.markAll();
+  }
+
+  /**
+   * Learn, or stop learning, what calico-node's BIRD holds beyond pool routes (alien kernel
+   * routes outside pools, connected subnets: extraLearnable). Off by default: the daemon
+   * turns it on only while some peer's export filter could accept such a route.
+   */
+  setLearnExtra(on: boolean): void {
+    if (on === this.learnExtra) return;
+    this.learnExtra = on;
     this.markAll();
   }
 
@@ -469,13 +484,21 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
    */
   private updateLearned(p: string, s: Slot): boolean {
-    const routes = this.ownBlocks.has(p) || s.written ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, this.pools));
+    const mine = this.ownBlocks.has(p) || s.written;
+    let routes = mine ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, this.pools));
+    let extra = false;
+    if (routes.length === 0 && this.learnExtra && !mine && s.obs) {
+      routes = routesOf(s.obs).filter((r) => extraLearnable(p, r, this.protocol, this.pools, this.ifaces.ofRoute(r)) !== undefined);
+      extra = routes.length > 0;
+    }
     const present = routes.length > 0;
-    const tunnel = present && routes.every((r) => this.onTunnelDevice(r));
+    const tunnel = present && !extra && routes.every((r) => this.onTunnelDevice(r));
     const iface = present ? this.ifaces.ofRoute(routes[0]!) : undefined;
-    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p) && iface === this.learnedIface.get(p)) return false;
+    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p) && extra === this.learnedExtra.has(p)
+      && iface === this.learnedIface.get(p)) return false;
     if (present) this.learned.add(p); else this.learned.delete(p);
     if (tunnel) this.learnedTunnel.add(p); else this.learnedTunnel.delete(p);
+    if (extra) this.learnedExtra.add(p); else this.learnedExtra.delete(p);
     if (iface !== undefined) this.learnedIface.set(p, iface); else this.learnedIface.delete(p);
     this.emit('learned', p, present);
     return true;
@@ -484,6 +507,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** The learned route of `p` leaves through a `*.cali` / `*.calico` device (BIRD's ifname). */
   learnedOnTunnel(p: string): boolean {
     return this.learnedTunnel.has(p);
+  }
+
+  /** The learned route of `p` is an extraLearnable one (exported only by a BGPFilter Accept). */
+  learnedIsExtra(p: string): boolean {
+    return this.learnedExtra.has(p);
   }
 
   /** BIRD's `ifname` of the learned route of `p`: its first next hop's device; "" when none. */

@@ -25,7 +25,10 @@
 // - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
 //   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);
-//   the daemon originates them into BGP.
+//   the daemon originates them into BGP. With setLearnExtra(true) (some BGPFilter export
+//   chain could Accept them) also alien routes outside every pool and connected subnets of
+//   non-cali*/kube-ipvs* devices (status.ts extraLearnable; `learnedIsExtra`); never a route
+//   tern wrote.
 // - Interfaces (interfaces.ts), for BGPFilter `interface` rules: a learned route's device
 //   (`learnedInterface`) and the device a next hop is reached through (`interfaceToward`,
 //   longest match over the observed routes not ours); the `interfaces` event reports that

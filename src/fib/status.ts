@@ -1,6 +1,7 @@
 // Per-prefix FIB status, its summary for `tern status`, and what counts as learned.
 import type { KernelNextHop, KernelRoute } from './kernel.js';
 import { poolFor, type HopProblem, type Pool } from './route-shape.js';
+import { RtScope } from './netlink-codec.js';
 import { INSTALLED, type PrefixTable, type Slot } from './table.js';
 
 export type FibState = 'installed' | 'pending' | 'error';
@@ -45,13 +46,43 @@ export function isLearnable(
   prefix: string, r: Pick<KernelRoute, 'protocol' | 'type'> & { readonly nextHops: readonly KernelNextHop[] },
   protocol: number, pools: readonly Pool[],
 ): boolean {
+  return learnableShape(r, protocol) && poolFor(prefix, pools) !== undefined;
+}
+
+/** A route BIRD's `learn` imports, wherever it lies (isLearnable without the pool). */
+function learnableShape(r: Pick<KernelRoute, 'protocol' | 'type'> & { readonly nextHops: readonly KernelNextHop[] }, protocol: number): boolean {
   if (NOT_LEARNED.has(r.protocol)) return false;
   if (r.type !== 'unicast' && r.type !== 'blackhole' && r.type !== 'unreachable' && r.type !== 'prohibit') return false;
   if (r.protocol === protocol) {
     const device = r.type === 'unicast' && r.nextHops.length === 1 && r.nextHops[0]!.gateway === undefined;
     if (!device && r.type === 'unicast') return false;
   }
-  return poolFor(prefix, pools) !== undefined;
+  return true;
+}
+
+/** Devices Calico's `protocol direct` leaves out (`interface -"cali*", -"kube-ipvs*", "*"`). */
+const NOT_DIRECT_IFNAME = /^(cali|kube-ipvs)/;
+
+/**
+ * What calico-node's BIRD holds beyond isLearnable, learned only while some peer's BGPFilter
+ * export chain could accept it (the caller decides that):
+ * - 'kernel': an alien route BIRD's `learn` imports (same shapes as isLearnable) outside
+ *   every pool;
+ * - 'direct': a connected subnet (`proto kernel` device route, IPv4 scope link, IPv6 not
+ *   link-local) on a device other than cali* / kube-ipvs*, as `protocol direct` provides it.
+ * `iface` is the route's device name. undefined: neither.
+ */
+export function extraLearnable(
+  prefix: string, r: Pick<KernelRoute, 'protocol' | 'type'> & { readonly scope?: number | undefined; readonly nextHops: readonly KernelNextHop[] },
+  protocol: number, pools: readonly Pool[], iface: string,
+): 'kernel' | 'direct' | undefined {
+  if (r.protocol === 2) {
+    if (r.type !== 'unicast' || r.nextHops.length !== 1 || r.nextHops[0]!.gateway !== undefined) return undefined;
+    if (prefix.includes(':') ? prefix.toLowerCase().startsWith('fe80:') : r.scope !== RtScope.LINK) return undefined;
+    return iface === '' || NOT_DIRECT_IFNAME.test(iface) ? undefined : 'direct';
+  }
+  if (poolFor(prefix, pools) !== undefined) return undefined; // isLearnable's
+  return learnableShape(r, protocol) ? 'kernel' : undefined;
 }
 
 /**

@@ -71,6 +71,15 @@ export function evaluateChain(chain: CompiledChain, route: FilterRoute): FilterV
   return undefined;
 }
 
+/**
+ * True when the chain could Accept a locally held route (not learned over BGP): some Accept
+ * rule without `source: RemotePeers`. False means no route outside Calico's own export
+ * rules can reach the peer through this chain, so nothing beyond them needs to be held.
+ */
+export function mayAcceptLocal(chain: FilterChainSpec | undefined): boolean {
+  return chain !== undefined && chain.some((f) => f.rules.some((r) => r.action === 'accept' && !r.remotePeers));
+}
+
 function compileRule(rule: FilterRuleSpec): CompiledRule {
   const tests: ((p: MatchPrefix, r: FilterRoute) => boolean)[] = [];
   if (rule.cidr !== undefined && rule.operator !== undefined) tests.push(cidrTest(rule.cidr, rule.operator, rule.lengths));

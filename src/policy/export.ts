@@ -82,6 +82,14 @@ export type AttrRejectReason = 'sourcePeer' | 'noAdvertise' | 'noExport' | 'spli
  */
 export const SOURCE_KERNEL_TUNNEL = 'local:kernel-tunnel';
 
+/**
+ * The local source of what calico-node's BIRD holds beyond pool routes: alien kernel routes
+ * outside every pool and connected subnets (BIRD `learn` and `protocol direct`). Calico's
+ * own export rules never send them; only an explicit Accept of the peer's BGPFilter export
+ * chain does (update-group compute). They lose best-path selection to any BGP path.
+ */
+export const SOURCE_KERNEL_EXTRA = 'local:kernel-extra';
+
 export type ExportResult = { readonly attrs: PathAttributes } | { readonly rejected: PrefixVerdict | AttrRejectReason };
 
 interface Compiled {

@@ -18,7 +18,10 @@
 //   communities (communities.ts) and service CIDRs (ExportContext.staticRoutes) are part of
 //   the Calico export rules. A route's interface (BIRD's ifname, for BGPFilter interface
 //   rules) is resolved by the caller (daemon/route-interfaces.ts); reject_tunnel_routes
-//   (*.cali / *.calico) uses the kernel-tunnel local source (SOURCE_KERNEL_TUNNEL).
+//   (*.cali / *.calico) uses the kernel-tunnel local source (SOURCE_KERNEL_TUNNEL). Routes
+//   held only for BGPFilter export (out-of-pool kernel routes, connected subnets: learned
+//   while mayAcceptLocal holds for some peer's chain) use SOURCE_KERNEL_EXTRA: exported only
+//   by an explicit Accept, never by Calico's rules.
 //
 // RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
 // 4456 §6, §8 (reflection).

@@ -11,6 +11,7 @@
 // Stale (GR) paths are ordinary candidates (RFC 4724 §4.2).
 import type { Path } from './path.js';
 import { clusterListLength, originatorKey } from '../policy/reflection.js';
+import { SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 
 export const MAX_MULTIPATH = 16;
 
@@ -102,8 +103,10 @@ function tieBreak(paths: Path[]): Path[] {
 }
 
 export const STEPS: readonly Step[] = [
-  // BIRD preference: static/kernel routes (200) win over BGP (100) before any BGP step.
-  ['localOrigin', keepMax((p) => (p.source.kind === 'local' ? 1 : 0))],
+  // BIRD preference: static/kernel routes (200) win over BGP (100) before any BGP step;
+  // routes held only for BGPFilter export (SOURCE_KERNEL_EXTRA) lose to any BGP path, so
+  // holding them never changes what is installed or advertised for a prefix a peer sends.
+  ['localOrigin', keepMax((p) => (p.source.kind !== 'local' ? 0 : p.source.key === SOURCE_KERNEL_EXTRA ? -1 : 1))],
   // RFC 4271 §9.1.1: degree of preference = LOCAL_PREF, default 100 when absent.
   ['localPref', keepMax((p) => p.attrs.attrs.localPref ?? 100)],
   // RFC 4271 §9.1.2.2 a: shortest AS_PATH.

@@ -14,7 +14,7 @@ import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
-import { exportDecision, exportAttributes, isAccepted } from '../policy/export.js';
+import { exportDecision, exportAttributes, isAccepted, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
@@ -209,6 +209,7 @@ export class UpdateGroup {
    * The export filter as confd writes it: the peer's BGPFilter chain (first matching rule:
    * Accept exports as is, Reject drops), else calico_export_to_bgp_peers (prefix verdict,
    * communities from prefixAdvertisements), else reject. Protocol rules apply either way.
+   * Paths of SOURCE_KERNEL_EXTRA leave only by an explicit Accept of the chain.
    */
   private compute(prefix: string): readonly Advert[] {
     const { best, multipath } = this.rib.selected(prefix);
@@ -225,6 +226,7 @@ export class UpdateGroup {
         : undefined;
       if (byFilter === 'reject') continue;
       if (byFilter === undefined) {
+        if (p.source.key === SOURCE_KERNEL_EXTRA) continue; // only an explicit Accept exports it
         verdict ??= exportDecision(this.ctx, prefix);
         if (!isAccepted(verdict)) continue;
       }

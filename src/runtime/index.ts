@@ -1,8 +1,8 @@
 // Runtime tuning: every trick tern plays on Node.js and V8 for speed or memory, in one
 // place, each with what it buys and the figure in docs/benchmarks.md that measured it.
 //
-//   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time, set once
-//                   the daemon has started (§2); withDefaultFlags() for writing the code cache
+//   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time, set by the
+//                   daemon just before its FIB starts (§2); withDefaultFlags() for the code cache
 //   launch.ts       the loader bin/tern runs: the bundle through vm.Script with a V8 code
 //                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session

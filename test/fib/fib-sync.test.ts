@@ -421,3 +421,54 @@ t.test('the end of a burst is reported once (by default: a full GC), small chang
   t.same(bursts, [n], 'a single change is no burst');
   t.equal(collectGarbage(), true, 'this runtime offers a full GC');
 });
+
+t.test('UPDATE → kernel timing: one sample per tick that writes, none for an input that writes nothing', async (t) => {
+  const { fib } = await setup();
+  const before = fib.timings().updateToKernel.count;
+  const t0 = performance.now();
+  fib.noteInput(t0);
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']);
+  await settle(fib);
+  const v = fib.timings().updateToKernel;
+  t.equal(v.count, before + 1, 'one sample for the tick that wrote');
+  t.ok(v.lastMs.at(-1)! >= 0 && v.lastMs.at(-1)! <= performance.now() - t0, 'from the input to the write, never longer than the elapsed time');
+  fib.noteInput(performance.now()); // an UPDATE that changes nothing in the FIB
+  await settle(fib);
+  await new Promise((r) => setImmediate(r));
+  fib.setOwnBlocks(['10.244.9.0/26']); // a later write without a BGP input
+  await settle(fib);
+  t.equal(fib.timings().updateToKernel.count, before + 1, 'no sample for the idle input, none for a write no UPDATE caused');
+});
+
+t.test('extra learning (BGPFilter export): out-of-pool alien routes and connected subnets, only while on', async (t) => {
+  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'cali1234', up: true }, { ifindex: 4, name: 'kube-ipvs0', up: true }]);
+  kernel.add({ prefix: '10.99.0.0/24', protocol: 4, nextHops: [{ gateway: '10.0.0.1', ifindex: 2, onlink: false }] }); // static, outside pools
+  kernel.add(connected('10.1.3.0/24', 3)); // a cali* device: never
+  kernel.add(connected('10.1.4.0/24', 4)); // kube-ipvs*: never
+  kernel.add({ prefix: 'fd00:5::/64', family: 'ipv6', protocol: 2, scope: 0, nextHops: [{ ifindex: 2, onlink: false }] });
+  kernel.add({ prefix: 'fe80::/64', family: 'ipv6', protocol: 2, scope: 0, nextHops: [{ ifindex: 2, onlink: false }] }); // link-local: never
+  kernel.add({ prefix: '10.98.0.0/24', protocol: 12, nextHops: [{ gateway: '10.0.0.1', ifindex: 2, onlink: false }] }); // a route like ours: never
+  const { fib, learned } = await setup({ kernel });
+  t.same(learned, [], 'off by default: nothing beyond pools is learned');
+  fib.setLearnExtra(true);
+  await settle(fib);
+  t.same(learned.map(([p]) => p).sort(), ['10.0.0.0/24', '10.99.0.0/24', 'fd00:5::/64']);
+  t.ok(fib.learnedIsExtra('10.0.0.0/24'));
+  t.equal(fib.learnedInterface('10.0.0.0/24'), 'eth0', 'a connected subnet carries its interface');
+  t.equal(fib.learnedInterface('10.99.0.0/24'), 'eth0');
+  // a route written by tern is never learned, even outside pools
+  fib.setRoute('10.97.0.0/24', ['10.0.0.12']);
+  await settle(fib);
+  t.notOk(learned.some(([p]) => p === '10.97.0.0/24'), 'own route not re-learned');
+  kernel.del('10.99.0.0/24');
+  await settle(fib);
+  t.same(learned.at(-1), ['10.99.0.0/24', false], 'the kernel route went: unlearned');
+  // an in-pool route stays a pool route (not extra)
+  kernel.add({ prefix: '10.244.7.9/32', protocol: 3, scope: 253, nextHops: [{ ifindex: 2, onlink: false }] });
+  await settle(fib);
+  t.equal(fib.learnedIsExtra('10.244.7.9/32'), false);
+  const n = learned.length;
+  fib.setLearnExtra(false);
+  await settle(fib);
+  t.same(learned.slice(n).sort(), [['10.0.0.0/24', false], ['fd00:5::/64', false]], 'turned off: the extras go, pool routes stay');
+});

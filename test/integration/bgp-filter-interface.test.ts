@@ -15,6 +15,11 @@
 //     10.244.61.0/26 and bird1's route from bird2; the blackhole reaches both;
 //   · changed live (patterns that match nothing, import filter removed), the routes flow and
 //     the sessions stay up;
+//   · beyond the pool (what calico-node's BIRD holds through `direct` and `learn`): the
+//     connected subnet of uplink1 (10.98.1.0/24), an out-of-pool kernel route on uplink1
+//     (198.18.5.0/24 proto static) and an out-of-pool blackhole (198.19.7.0/24 proto static)
+//     reach bird1 through `Accept interface uplink1` / `Accept cidr In 198.19.0.0/16`, are
+//     withdrawn when the kernel route goes; bird2's chain accepts none of them: it gets none;
 //   · differential: BIRD 2 in tern's place, with the filters as confd renders them (and a
 //     pool-only stand-in for calico_export_to_bgp_peers), gives the peers the same routes.
 import t from 'tap';
@@ -32,12 +37,17 @@ const BIRD2 = { v4: '10.98.2.22', asn: 65002, route: '10.244.71.0/26' };
 const BLOCK = '10.244.1.0/26';
 const ON_UPLINK2 = '10.244.60.0/26';
 const ON_UPLINK1 = '10.244.61.0/26';
+const SUBNET1 = '10.98.1.0/24'; // connected on uplink1
+const SUBNET2 = '10.98.2.0/24'; // connected on uplink2
+const OUT_UPLINK1 = '198.18.5.0/24'; // out-of-pool kernel route on uplink1
+const OUT_BLACKHOLE = '198.19.7.0/24'; // out-of-pool blackhole: no interface
 
-interface Knobs { importIf: boolean; exportIf: boolean }
+interface Knobs { importIf: boolean; exportIf: boolean; accept?: boolean }
 
 function yaml(k: Knobs): string {
   const out2 = k.exportIf ? 'uplink2' : 'nomatch*';
   const out1 = k.exportIf ? 'up*1' : 'nomatch*';
+  const accepts = k.accept === false ? '' : ", { action: Accept, interface: uplink1 }, { action: Accept, cidr: 198.19.0.0/16, matchOperator: In }";
   const docs = [
     `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false }`,
     `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A1}/24 } }`,
@@ -46,7 +56,7 @@ function yaml(k: Knobs): string {
     `kind: BGPPeer\nmetadata: { name: bird1 }\nspec: { peerIP: '${BIRD1.v4}', asNumber: ${BIRD1.asn}, filters: [in-if, out-1] }`,
     `kind: BGPPeer\nmetadata: { name: bird2 }\nspec: { peerIP: '${BIRD2.v4}', asNumber: ${BIRD2.asn}, sourceAddress: None, filters: [in-if, out-2] }`,
     `kind: BGPFilter\nmetadata: { name: in-if }\nspec:\n  importV4: ${k.importIf ? '[{ action: Reject, interface: uplink2 }]' : '[]'}`,
-    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }]`,
+    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }${accepts}]`,
     `kind: BGPFilter\nmetadata: { name: out-2 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out1}' }]`,
   ];
   return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
@@ -77,6 +87,8 @@ t.before(async () => {
   await lab.attach('bird2', 'seg2', { v4: `${BIRD2.v4}/24` });
   await lab.ip('a', 'route', 'add', ON_UPLINK2, 'dev', 'uplink2', 'proto', 'static');
   await lab.ip('a', 'route', 'add', ON_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
+  await lab.ip('a', 'route', 'add', OUT_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
+  await lab.ip('a', 'route', 'add', 'blackhole', OUT_BLACKHOLE, 'proto', 'static');
   const spec = writeDatastore(lab, yaml({ importIf: true, exportIf: true }));
   file = spec.slice('file:'.length);
   a = await startTern(lab, 'a', { datastore: spec, node: 'node-a' });
@@ -112,6 +124,24 @@ t.test('export: kernel routes by device, BGP routes by next-hop interface; a bla
   t.notOk(await has(bird2, BIRD1.route), `bird2 lacks bird1's ${BIRD1.route} (next hop via uplink1)`);
 });
 
+t.test('beyond the pool: a connected subnet and out-of-pool kernel routes go only where an Accept sends them', async (t) => {
+  const extras = [SUBNET1, OUT_UPLINK1, OUT_BLACKHOLE];
+  await lab.waitFor(async () => { for (const p of extras) if (!(await has(bird1, p))) return false; return true; }, { what: `bird1 has ${extras.join(' ')}`, timeoutMs: 30_000 });
+  t.pass('Accept interface uplink1 / Accept cidr In: exported to bird1');
+  const fromTern = async (bird: BirdHandle) => (await bird.routes()).filter((r) => r.protocol.startsWith('tern')).map((r) => r.prefix).sort();
+  t.same(await fromTern(bird1), [BLOCK, ON_UPLINK1, ...extras].sort(), 'bird1: exactly these (the differential below has BIRD send the same)');
+  t.same(await fromTern(bird2), [BLOCK, ON_UPLINK2].sort(), 'bird2: the pool routes only');
+  t.ok((await a.routes()).some((r) => r.prefix === SUBNET1), `tern holds ${SUBNET1} while a chain accepts it`);
+  t.notOk(await has(bird1, SUBNET2), `bird1 lacks ${SUBNET2} (uplink2: rejected first)`);
+  for (const p of [...extras, SUBNET2]) t.notOk(await has(bird2, p), `bird2 lacks ${p}: no Accept in its chain`);
+  t.same((await kernelRoutes(lab, 'a', OUT_UPLINK1)).map((r) => r.protocol), ['static'], 'nothing written to the kernel for it');
+  await lab.ip('a', 'route', 'del', OUT_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
+  await lab.waitFor(async () => !(await has(bird1, OUT_UPLINK1)), { what: `bird1 loses ${OUT_UPLINK1} once the kernel route goes`, timeoutMs: 20_000 });
+  await lab.ip('a', 'route', 'add', OUT_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
+  await lab.waitFor(async () => has(bird1, OUT_UPLINK1), { what: `bird1 gets ${OUT_UPLINK1} back`, timeoutMs: 20_000 });
+  t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
+});
+
 t.test('live: import filter removed, export patterns matching nothing: routes flow, sessions stay', async (t) => {
   writeFileSync(file, yaml({ importIf: false, exportIf: true }));
   await lab.waitFor(async () => (await kernelRoutes(lab, 'a', BIRD2.route)).length === 1, { what: `${BIRD2.route} imported into the kernel`, timeoutMs: 20_000 });
@@ -123,6 +153,12 @@ t.test('live: import filter removed, export patterns matching nothing: routes fl
   t.pass('every route reaches both peers once the rules match nothing');
   t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
   t.equal(await sinceOf(BIRD2.v4), since.b2, 'bird2 session not reset');
+  // No chain has an Accept any more: the extras are withdrawn and no longer held at all.
+  writeFileSync(file, yaml({ importIf: false, exportIf: false, accept: false }));
+  await lab.waitFor(async () => !(await has(bird1, SUBNET1)) && !(await has(bird1, OUT_UPLINK1)) && !(await has(bird1, OUT_BLACKHOLE)), { what: 'bird1 loses the extras', timeoutMs: 20_000 });
+  await lab.waitFor(async () => !(await a.routes()).some((r) => [SUBNET1, SUBNET2, OUT_UPLINK1, OUT_BLACKHOLE].includes(r.prefix)), { what: 'tern holds no extra route', timeoutMs: 20_000 });
+  t.ok(await has(bird1, ON_UPLINK2), 'pool routes unaffected');
+  t.equal(await sinceOf(BIRD1.v4), since.b1, 'bird1 session not reset');
 });
 
 /** calico-node's BIRD on node-a, the same BGPFilters rendered as confd renders them. */
@@ -133,7 +169,7 @@ protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }
 protocol kernel { ipv4 { import all; export none; }; learn; scan time 2; }
 protocol static { ipv4; route ${BLOCK} blackhole; }
 function bgp_in_if_importFilterV4() { if ((defined(ifname) && ifname ~ "uplink2")) then { reject; } }
-function bgp_out_1_exportFilterV4() { if ((defined(ifname) && ifname ~ "uplink2")) then { reject; } }
+function bgp_out_1_exportFilterV4() { if ((defined(ifname) && ifname ~ "uplink2")) then { reject; } if ((defined(ifname) && ifname ~ "uplink1")) then { accept; } if ((net ~ 198.19.0.0/16)) then { accept; } }
 function bgp_out_2_exportFilterV4() { if ((defined(ifname) && ifname ~ "up*1")) then { reject; } }
 function pools_only() { if (net ~ 10.244.0.0/16) then accept; }
 template bgp bgp_template { local as ${TERN_AS}; connect delay time 2; connect retry time 5; error wait time 5,30; }
@@ -153,7 +189,7 @@ t.test('differential: BIRD 2 with confd\'s rendering of the same filters sends t
   const calico = await spawnBird(lab, 'a', CALICO_BIRD);
   t.teardown(() => calico.proc.kill());
   const want = {
-    bird1: [BIRD1.route, BLOCK, ON_UPLINK1].sort(),
+    bird1: [BIRD1.route, BLOCK, ON_UPLINK1, SUBNET1, OUT_UPLINK1, OUT_BLACKHOLE].sort(),
     bird2: [BIRD2.route, BLOCK, ON_UPLINK2].sort(),
   };
   const from = async (bird: BirdHandle) => (await bird.routes()).filter((r) => r.protocol.startsWith('tern') || r.protocol.startsWith('static')).map((r) => r.prefix).sort();

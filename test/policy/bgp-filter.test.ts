@@ -2,13 +2,14 @@
 // RemotePeers), where they apply (Loc-RIB import, update-group export before Calico's rules)
 // and live changes (re-filter in place, re-export the difference). Pure: no sockets.
 import t from 'tap';
-import { compileChain, evaluateChain, type FilterChainSpec, type FilterRuleSpec } from '../../src/policy/bgp-filter.js';
+import { compileChain, evaluateChain, mayAcceptLocal, type FilterChainSpec, type FilterRuleSpec } from '../../src/policy/bgp-filter.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
 import { importRejects, pathInterfaceOf, type InterfaceSource } from '../../src/daemon/route-interfaces.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';
 import { makeRib, addPeer, attrs, announce } from '../rib/fixtures/helpers.js';
 import { CTX } from '../rib/fixtures/export-ctx.js';
+import { SOURCE_KERNEL_EXTRA } from '../../src/policy/export.js';
 import { FakeSink, announced, withdrawn } from '../rib/fixtures/sink.js';
 
 const chain = (...filters: FilterRuleSpec[][]): FilterChainSpec => filters.map((rules, i) => ({ name: `f${i}`, rules }));
@@ -256,4 +257,54 @@ t.test('numAllowedLocalASNumbers: our AS tolerated N times in routes from that e
   t.equal(rib.applyUpdate('192.0.2.1|179', msg('10.1.0.0/16', [65001, 64512])).rejected, undefined, 'once: allowed');
   t.equal(rib.applyUpdate('192.0.2.1|179', msg('10.2.0.0/16', [65001, 64512, 64512])).rejected, 'asLoop', 'twice: a loop');
   t.equal(rib.applyUpdate('192.0.2.2|179', msg('10.3.0.0/16', [65002, 64512])).rejected, 'asLoop', 'another peer: none allowed');
+});
+
+t.test('mayAcceptLocal: a chain can export a locally held route only through an Accept without RemotePeers', async (t) => {
+  t.equal(mayAcceptLocal(undefined), false, 'no filter');
+  t.equal(mayAcceptLocal(chain([{ action: 'reject', iface: 'eth*' }])), false, 'rejects only');
+  t.equal(mayAcceptLocal(chain([{ action: 'accept', cidr: '172.16.0.0/12', operator: 'in', remotePeers: true }])), false, 'accepts only BGP routes');
+  t.equal(mayAcceptLocal(chain([{ action: 'reject', cidr: '10.0.0.0/8', operator: 'in' }], [{ action: 'accept', iface: 'eth0' }])), true);
+  t.equal(mayAcceptLocal(chain([{ action: 'accept', cidr: '192.168.0.0/16', operator: 'in' }])), true);
+});
+
+t.test('extra local routes (connected subnets, out-of-pool kernel routes): exported only by an explicit Accept', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  rib.setLocal('192.168.50.0/24', attrs({ nextHop: '10.0.0.1' }), SOURCE_KERNEL_EXTRA); // connected on eth1
+  rib.setLocal('10.244.8.9/32', attrs({ nextHop: '10.0.0.1' }), SOURCE_KERNEL_EXTRA); // inside the pool, still extra
+  rib.setLocal('10.96.0.0/12', attrs({ nextHop: '10.0.0.1' }), SOURCE_KERNEL_EXTRA); // inside a static route, still extra
+  rib.setLocal('198.51.100.0/24', attrs({ nextHop: '10.0.0.1' }), SOURCE_KERNEL_EXTRA); // an alien kernel route on eth0
+  rib.flush();
+  const fib = interfaces({}, { '192.168.50.0/24': 'eth1', '198.51.100.0/24': 'eth0', '10.244.8.9/32': 'eth1', '10.96.0.0/12': 'eth1' });
+  const out = new AdjRibOutManager(rib, { ...CTX, staticRoutes: ['10.96.0.0/12'] }, { interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL_EXTRA])) });
+  const plain = new FakeSink();
+  out.addPeer(ebgp(8), plain);
+  t.same(announced(plain.take()), [], 'no filter: Calico\'s rules never export them, whatever the prefix');
+  const rejects = new FakeSink();
+  out.addPeer(ebgp(7, { exportFilter: compileChain(chain([{ action: 'reject', cidr: '10.0.0.0/8', operator: 'in' }])) }), rejects);
+  t.same(announced(rejects.take()), [], 'a chain without a matching Accept: not exported');
+  const byIface = new FakeSink();
+  out.addPeer(ebgp(9, { exportFilter: compileChain(chain([{ action: 'accept', iface: 'eth1' }])) }), byIface);
+  t.same(announced(byIface.take()).sort(), ['10.244.8.9/32', '10.96.0.0/12', '192.168.50.0/24'], 'Accept on the interface');
+  const byCidr = new FakeSink();
+  out.addPeer(ebgp(10, { exportFilter: compileChain(chain([{ action: 'accept', cidr: '198.51.100.0/24', operator: 'equal' }])) }), byCidr);
+  t.same(announced(byCidr.take()), ['198.51.100.0/24'], 'Accept on the cidr');
+  // Live: the filter changes, the route goes, no reset
+  out.updatePeer(ebgp(10));
+  t.same(withdrawn(byCidr.take()), ['198.51.100.0/24'], 'filter removed: withdrawn');
+  rib.setLocal('192.168.50.0/24', null, SOURCE_KERNEL_EXTRA);
+  rib.flush();
+  t.same(withdrawn(byIface.take()), ['192.168.50.0/24'], 'the address went: withdrawn');
+});
+
+t.test('extra local routes lose best-path selection to any BGP path', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  rib.setLocal('0.0.0.0/0', attrs({ nextHop: '10.0.0.1' }), SOURCE_KERNEL_EXTRA);
+  announce(rib, '10.0.0.2|179', '0.0.0.0/0', attrs({ nextHop: '10.0.0.2' }));
+  rib.setLocal('10.244.9.0/26', attrs({ nextHop: '10.0.0.1' }), 'local:kernel');
+  announce(rib, '10.0.0.2|179', '10.244.9.0/26', attrs({ nextHop: '10.0.0.2' }));
+  rib.flush();
+  t.equal(rib.selected('0.0.0.0/0').best?.source.key, '10.0.0.2|179', 'the BGP default route stays best (and in the kernel)');
+  t.equal(rib.selected('10.244.9.0/26').best?.source.key, 'local:kernel', 'pool kernel routes still win, as before');
 });
