@@ -3,9 +3,7 @@
 //
 // Storage: all per-prefix state (BGP next hops, the route written, the routes observed, the
 // installed and adopted marks) is one shared, interned Slot per prefix in a PrefixTable
-// (table.ts), keyed by the prefix string the caller passed (the Loc-RIB's own), reached
-// through the prefix's table Entry. A route is looked up once where it enters (the hand-off,
-// a notification); the dirty set, the tick and a write in flight carry its Entry. Statuses are
+// (table.ts), keyed by the prefix string the caller passed (the Loc-RIB's own). Statuses are
 // kept only for prefixes that are not plainly installed (pending, error, or a note).
 // Kernel operations in flight are bounded (MAX_INFLIGHT): a burst is fed to the kernel as it
 // answers, so no request queue of a whole table is ever built.
@@ -18,7 +16,7 @@ import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
 import { InterfaceResolver } from './interfaces.js';
 import { extraLearnable, isLearnable, StatusBook, type PrefixStatus } from './status.js';
-import { ADOPTED, PrefixTable, routesOf, type Entry, type RouteForm, type Slot } from './table.js';
+import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, WantCache, type Want } from './want.js';
 import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 
@@ -105,10 +103,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private interfacesPending = false;
   private readonly statuses = new StatusBook(this.table);
 
-  /** Entries to reconcile on the next tick. */
-  private dirty = new Set<Entry>();
-  /** The entry whose kernel operation just completed (for the settled hook). */
-  private justSettled: Entry | undefined;
+  private dirty = new Set<string>();
   /** Kernel operations in flight (at most one per prefix), errors and retries. */
   private readonly writer: KernelWriter;
   /** Prefixes changed while their operation was in flight: reconciled again after it. */
@@ -146,13 +141,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.ifaces = new InterfaceResolver(this.observed, this.protocol);
     this.writer = new KernelWriter(this.kernel, this.clock, this.log, this.opts.retryBaseMs, {
       retry: (p) => this.markDirty(p),
-      settled: (p) => {
-        const e = this.justSettled;
-        this.justSettled = undefined;
-        if (this.redo.delete(p)) { this.markDirty(p); return; }
-        if (e !== undefined && this.table.keyAt(e) === p) this.dropIfIdle(e);
-        this.schedule();
-      },
+      settled: (p) => { if (this.redo.delete(p)) this.markDirty(p); else this.schedule(); },
       afterBurst: o.afterBurst === undefined ? (ops) => collectAfterBurst(this.log, ops) : o.afterBurst,
       busy: () => this.dirty.size > 0,
     });
@@ -227,9 +216,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * this very string is what the FIB keeps. `nextHops` is not kept (the caller may reuse it).
    */
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
-    const e = this.table.entry(prefix); // the one lookup of the hand-off
-    this.table.setNh(e, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
-    this.markEntry(e);
+    this.table.setNh(prefix, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
+    this.markDirty(prefix);
   }
 
   /** Routes of a previous run adopted at start() (0 after a clean start): we are restarting. */
@@ -371,23 +359,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.adoptionOpen = false;
     this.staleTimer?.cancel();
     this.log.info('fib adoption ended', { event: 'fibSweep', reason: why, adopted: this.table.adoptedCount });
-    for (const e of this.table.values()) if (this.table.slotAt(e).flags & ADOPTED) this.markEntry(e);
+    for (const [p, s] of this.table.entries()) if (s.flags & ADOPTED) this.markDirty(p);
   }
 
   // --- reconciliation -----------------------------------------------------------------
 
   private markDirty(prefix: string): void {
-    this.markEntry(this.table.entry(prefix));
-  }
-
-  private markEntry(e: Entry): void {
-    this.dirty.add(e);
+    this.dirty.add(prefix);
     this.schedule();
-  }
-
-  /** Drops an entry left empty that nothing holds any more (not dirty, nothing in flight). */
-  private dropIfIdle(e: Entry): void {
-    if (this.table.slotAt(e) === this.table.empty && !this.dirty.has(e) && !this.writer.has(this.table.keyAt(e))) this.table.drop(e);
   }
 
   /** Changes coalesce: one tick applies everything marked since the last one. */
@@ -398,12 +377,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   }
 
   private markAllRoutes(): void {
-    for (const e of this.table.values()) if (this.table.slotAt(e).nh) this.markEntry(e);
+    for (const [p, s] of this.table.entries()) if (s.nh) this.markDirty(p);
   }
 
   private markAll(): void {
-    for (const e of this.table.values()) this.dirty.add(e); // BGP, written, adopted, observed
-    for (const m of [this.ownBlocks, this.learned]) for (const p of m) this.dirty.add(this.table.entry(p));
+    for (const p of this.table.entries()) this.dirty.add(p[0]); // BGP, written, adopted, observed
+    for (const m of [this.ownBlocks, this.learned]) for (const p of m) this.dirty.add(p);
     this.schedule();
   }
 
@@ -416,14 +395,13 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const wants = this.wantCache();
     const ops = this.writer.totalOps;
     let more = false;
-    for (const e of this.dirty) {
+    for (const p of this.dirty) {
       if (this.writer.size >= MAX_INFLIGHT) { more = true; break; }
-      this.dirty.delete(e);
-      const p = this.table.keyAt(e);
-      this.updateLearned(p, this.table.slotAt(e)); // a listener may change the slot: read again below
+      this.dirty.delete(p);
+      let s = this.table.get(p);
+      if (this.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
       if (this.writer.has(p)) { this.redo.add(p); continue; }
-      this.reconcile(e, wants);
-      this.dropIfIdle(e);
+      this.reconcile(p, s, wants);
     }
     if (this.inputSince !== 0) {
       // the netlink datagram leaves in this same loop pass (util/soon.ts)
@@ -447,63 +425,55 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return s.nh ? wants.route(p, s.nh) : WANT_NONE;
   }
 
-  /** Brings one prefix (its entry) to what is wanted. */
-  private reconcile(e: Entry, wants: WantCache): void {
-    const p = this.table.keyAt(e);
-    const s = this.table.slotAt(e);
+  /** Brings one prefix to what is wanted; `s` is its slot now. */
+  private reconcile(p: string, s: Slot, wants: WantCache): void {
     const w = this.want(p, s, wants);
     const observed = routesOf(s.obs);
     if (w.kind === 'route') {
       const form = w.form;
       const alien = this.observed.alien(observed, form.metric);
       if (alien) {
-        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` }, e);
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
         return;
       }
       const cur = this.observed.ours(observed, form.metric);
       if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
-        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` }, e);
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
         return;
       }
       if (cur && cur.sig === form.sig) {
-        this.confirmed(e, form, w.note);
+        this.confirmed(p, form, w.note, s);
         return;
       }
       // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
       // route of another protocol that our view has not caught up with yet is never overwritten
       // (EEXIST instead, retried once the notification has arrived).
-      this.run(e, cur ? 'replace' : 'create', form, () => this.confirmed(e, form, w.note));
+      this.run(p, cur ? 'replace' : 'create', form, (now) => this.confirmed(p, form, w.note, now));
       return;
     }
-    if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, e);
-    else this.statuses.clear(p, e);
+    if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
+    else this.statuses.clear(p, s);
     const mine = s.written;
     const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
     if (!mine && !adoptedGone) return;
     const cur = this.observed.ours(observed, mine?.metric);
-    const done = (): void => void this.table.release(e);
+    const done = (now?: Slot): void => void this.table.release(p, now);
     if (!cur) { done(); return; }
-    this.run(e, 'remove', cur, done);
+    this.run(p, 'remove', cur, done);
   }
 
-  private confirmed(e: Entry, form: RouteForm, note?: string): void {
-    const p = this.table.keyAt(e);
-    const now = this.table.confirm(e, form, !note);
+  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
+    const now = this.table.confirm(p, form, !note, s);
     this.writer.succeeded(p);
     this.statuses.installed(p, note);
     this.updateLearned(p, now);
   }
 
-  /**
-   * One kernel operation for the prefix of `e`; `ok` runs once the kernel confirmed it and
-   * the entry holds what it did. The write carries the entry: its answer looks nothing up.
-   */
-  private run(e: Entry, op: WriteOp, form: RouteForm, ok: () => void): void {
-    const p = this.table.keyAt(e);
+  /** One kernel operation for `p`; `ok` gets the prefix's slot after the kernel confirmed it. */
+  private run(p: string, op: WriteOp, form: RouteForm, ok: (now: Slot) => void): void {
     this.writer.run(p, op, form, (err) => {
-      this.justSettled = e;
-      if (!err) { this.observed.applyOwn(e, form, op !== 'remove'); ok(); }
-      else this.statuses.set(p, { state: 'error', code: err.code, error: err.message }, e);
+      if (!err) ok(this.observed.applyOwn(p, form, op !== 'remove'));
+      else this.statuses.set(p, { state: 'error', code: err.code, error: err.message });
     });
   }
 

@@ -15,11 +15,9 @@
 //   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
 //   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.
 // - Storage (table.ts): per prefix one interned, shared Slot (BGP next hops, route written,
-//   routes observed, installed/adopted marks), reached through the prefix's Entry (a small
-//   integer into two arrays) from one Map keyed by the caller's prefix string (the Loc-RIB's
-//   own, via setCanonicalRoute); next-hop lists and routes without their prefix are interned
-//   too. A route is looked up once at the hand-off and once per notification; the dirty set,
-//   the tick and a write in flight (its acknowledgement) carry the Entry. 24–36 B of heap per route at 100 000 routes from one peer.
+//   routes observed, installed/adopted marks) in one Map keyed by the caller's prefix string
+//   (the Loc-RIB's own, via setCanonicalRoute); next-hop lists and routes without their
+//   prefix are interned too. 24–36 B of heap per route at 100 000 routes from one peer.
 //   Statuses are stored only for prefixes that are not plainly installed.
 // - While a burst of kernel operations is past 10 000, V8's old generation may grow only
 //   15 % over the live heap (runtime/heap-growth.ts); after it, one full GC returns the

@@ -9,7 +9,7 @@
 import type { KernelRoute, Link } from './kernel.js';
 import { RtScope, RT_TABLE_MAIN } from './netlink-codec.js';
 import type { ConnectedRoute } from './route-shape.js';
-import { routesOf, type Entry, type PrefixTable, type RouteForm, type Slot } from './table.js';
+import { routesOf, type PrefixTable, type RouteForm, type Slot } from './table.js';
 
 type RouteLike = Pick<KernelRoute, 'family' | 'table' | 'protocol' | 'type' | 'scope' | 'metric'> & { readonly nextHops: KernelRoute['nextHops'] | RouteForm['nextHops'] };
 
@@ -78,10 +78,7 @@ export class ObservedTable {
    */
   apply(r: KernelRoute, present: boolean, replaced = false, writing?: RouteForm): RouteForm | null {
     if (r.table !== RT_TABLE_MAIN) return null;
-    // the one lookup of the prefix for this notification
-    const e = present ? this.table.entry(r.prefix) : this.table.find(r.prefix);
-    if (e === undefined) return null;
-    const s = this.table.slotAt(e);
+    const s = this.table.get(r.prefix);
     this.lastSlot = s;
     const list = routesOf(s.obs);
     // IPv4 keys aliases by (prefix, tos, metric); a REPLACE took the place of the first one
@@ -90,44 +87,45 @@ export class ObservedTable {
     if (present) {
       const old = idx >= 0 ? list[idx]! : undefined;
       if (old && (sameRoute(old, r) || (old.protocol === this.ownProtocol && sameWrite(old, r)))) form = old;
-      else form = this.put(e, list, idx, writing && sameWrite(writing, r) ? writing : this.table.form(r));
+      else form = this.put(r.prefix, s, list, idx, writing && sameWrite(writing, r) ? writing : this.table.form(r));
     } else {
       if (idx < 0) return null;
       form = list[idx]!;
-      this.remove(e, list, idx);
+      this.remove(r.prefix, s, list, idx);
     }
     if (this.isConnected(r.prefix, r)) this.reindex(r.prefix);
     return form;
   }
 
   /**
-   * Applies a write or delete of ours that the kernel confirmed (main table, own protocol) to
-   * the prefix's entry; returns its slot after it.
+   * Applies a write or delete of ours that the kernel confirmed (main table, own protocol);
+   * returns the prefix's slot after it.
    */
-  applyOwn(e: Entry, form: RouteForm, present: boolean): Slot {
-    this.lastSlot = this.table.slotAt(e);
-    const list = routesOf(this.lastSlot.obs);
+  applyOwn(prefix: string, form: RouteForm, present: boolean): Slot {
+    const s = this.table.get(prefix);
+    this.lastSlot = s;
+    const list = routesOf(s.obs);
     const idx = indexIn(list, form.metric, form.protocol, false);
     if (present) {
-      if (idx < 0 || list[idx] !== form) this.put(e, list, idx, form);
-    } else if (idx >= 0) this.remove(e, list, idx);
+      if (idx < 0 || list[idx] !== form) this.put(prefix, s, list, idx, form);
+    } else if (idx >= 0) this.remove(prefix, s, list, idx);
     return this.lastSlot;
   }
 
-  private put(e: Entry, list: readonly RouteForm[], idx: number, form: RouteForm): RouteForm {
-    if (list.length === 0 || (list.length === 1 && idx === 0)) this.lastSlot = this.table.setObserved(e, [form]);
+  private put(prefix: string, s: Slot, list: readonly RouteForm[], idx: number, form: RouteForm): RouteForm {
+    if (list.length === 0 || (list.length === 1 && idx === 0)) this.lastSlot = this.table.setObserved(prefix, [form], s);
     else {
       const next = list.slice();
       if (idx >= 0) next[idx] = form; else next.push(form);
-      this.lastSlot = this.table.setObserved(e, next);
+      this.lastSlot = this.table.setObserved(prefix, next, s);
     }
     return form;
   }
 
-  private remove(e: Entry, list: readonly RouteForm[], idx: number): void {
+  private remove(prefix: string, s: Slot, list: readonly RouteForm[], idx: number): void {
     const next = list.slice();
     next.splice(idx, 1);
-    this.lastSlot = this.table.setObserved(e, next);
+    this.lastSlot = this.table.setObserved(prefix, next, s);
   }
 
   replaceAll(routes: readonly KernelRoute[]): void {

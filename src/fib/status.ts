@@ -2,7 +2,7 @@
 import type { KernelNextHop, KernelRoute } from './kernel.js';
 import { poolFor, type HopProblem, type Pool } from './route-shape.js';
 import { RtScope } from './netlink-codec.js';
-import { INSTALLED, type Entry, type PrefixTable } from './table.js';
+import { INSTALLED, type PrefixTable, type Slot } from './table.js';
 
 export type FibState = 'installed' | 'pending' | 'error';
 export interface PrefixStatus { state: FibState; error?: string; code?: string }
@@ -99,15 +99,15 @@ export class StatusBook {
     return this.others.get(p) ?? (this.table.get(p).flags & INSTALLED ? { state: 'installed' } : undefined);
   }
 
-  /** A status other than a plain 'installed' (`at`: the prefix's table entry, if at hand). */
-  set(p: string, status: PrefixStatus, at: string | Entry = p): void {
+  /** A status other than a plain 'installed' (`s`: the prefix's slot now, if at hand). */
+  set(p: string, status: PrefixStatus, s: Slot = this.table.get(p)): void {
     this.others.set(p, status);
-    this.table.setFlags(at, 0, INSTALLED);
+    this.table.setFlags(p, 0, INSTALLED, s);
   }
 
-  clear(p: string, at: string | Entry = p): void {
+  clear(p: string, s: Slot = this.table.get(p)): void {
     if (this.others.size > 0) this.others.delete(p);
-    this.table.setFlags(at, 0, INSTALLED);
+    this.table.setFlags(p, 0, INSTALLED, s);
   }
 
   /** After the slot was confirmed (INSTALLED set when `note` is absent): the note, if any. */

@@ -8,12 +8,8 @@
 // - `RouteForm`: a kernel route without its prefix (what was written, or one observed route);
 // - `Slot`: the combination of all of them for one prefix.
 // The table is then one Map from the prefix string (the Loc-RIB's own string, not a copy:
-// the first string stored for a prefix stays its key) to the prefix's Entry: a small integer
-// indexing two paged arrays, its key and its current shared Slot (no object per prefix). A caller
-// that has the Entry (FibSync's dirty set, a kernel write in flight) reads and changes the
-// slot through it without looking the prefix up again. An Entry whose slot became empty stays
-// until its holder drops it (drop(): FibSync, once nothing holds it); its number is then
-// reused for another prefix, so a dropped Entry must not be kept.
+// the first string stored for a prefix stays its key) to a shared Slot: one Map entry per
+// prefix. A prefix whose slot becomes empty leaves the Map.
 //
 // Interned values are immutable (frozen; slots only carry a cache of their transitions). The intern tables are compacted (maybeCompact) when
 // they have grown to twice what was live at the last compaction: values no slot uses any more
@@ -65,9 +61,6 @@ export interface Slot {
   readonly key: string;
 }
 
-/** One prefix's place in the table (keyAt, slotAt). */
-export type Entry = number;
-
 /** A Slot with its transition cache: the slot that differs in one field, by field and value. */
 interface SlotImpl extends Slot {
   next: [Map<NhList | null, SlotImpl>?, Map<RouteForm | null, SlotImpl>?, Map<Observed, SlotImpl>?, Map<number, SlotImpl>?];
@@ -102,32 +95,8 @@ function freezeHop(nh: KernelNextHop): KernelNextHop {
   return Object.freeze(h);
 }
 
-const PAGE_BITS = 12;
-const PAGE = 1 << PAGE_BITS;
-
-/**
- * An array indexed by Entry, in pages of 4096 values: growing never copies what is stored
- * (one array of a million grown by copying left tens of MiB of garbage at the peak).
- */
-class Column<T> {
-  private readonly pages: T[][] = [];
-  get(i: number): T { return this.pages[i >> PAGE_BITS]![i & (PAGE - 1)]!; }
-  set(i: number, v: T): void {
-    const n = i >> PAGE_BITS;
-    while (this.pages.length <= n) this.pages.push(new Array<T>(PAGE));
-    this.pages[n]![i & (PAGE - 1)] = v;
-  }
-}
-
 export class PrefixTable {
-  private readonly map = new Map<string, Entry>();
-  /** Per entry: the prefix (undefined: free) and its slot. */
-  private readonly keys = new Column<string | undefined>();
-  private readonly at = new Column<SlotImpl>();
-  /** Entries ever made (the next new number). */
-  private made = 0;
-  /** Entries dropped, reused first. */
-  private readonly free: Entry[] = [];
+  private readonly map = new Map<string, SlotImpl>();
   private readonly slots = new Map<string, SlotImpl>();
   private readonly nhLists = new Map<string, NhList>();
   private readonly forms = new Map<string, RouteForm>();
@@ -142,113 +111,55 @@ export class PrefixTable {
   }
 
   get(prefix: string): Slot {
-    const e = this.map.get(prefix);
-    return e === undefined ? this.empty : this.at.get(e);
-  }
-
-  /** The prefix's entry, if it has one. */
-  find(prefix: string): Entry | undefined {
-    return this.map.get(prefix);
-  }
-
-  /** The prefix's entry, made (with the empty slot) when it has none: one Map lookup. */
-  entry(prefix: string): Entry {
-    let e = this.map.get(prefix);
-    if (e === undefined) {
-      e = this.free.pop() ?? this.made++;
-      this.keys.set(e, prefix);
-      this.at.set(e, this.empty as SlotImpl);
-      this.map.set(prefix, e);
-    }
-    return e;
-  }
-
-  keyAt(e: Entry): string {
-    return this.keys.get(e)!;
-  }
-
-  slotAt(e: Entry): Slot {
-    return this.at.get(e);
-  }
-
-  /** Removes an entry whose slot is empty; nothing may hold it any more (its number is reused). */
-  drop(e: Entry): void {
-    const key = this.keys.get(e);
-    if (key === undefined || this.at.get(e) !== this.empty) return;
-    this.map.delete(key);
-    this.keys.set(e, undefined);
-    this.free.push(e);
-  }
-
-  /** Entries in the table, empty ones included (the Map may be changed while iterating). */
-  values(): IterableIterator<Entry> {
-    return this.map.values();
+    return this.map.get(prefix) ?? this.empty;
   }
 
   get size(): number {
     return this.map.size;
   }
 
-  /** Prefixes with an entry, with their slots (the Map may be changed while iterating). */
-  *entries(): IterableIterator<[string, Slot]> {
-    for (const [k, e] of this.map) yield [k, this.at.get(e)];
+  /** Prefixes with any state, with their slots (the Map may be changed while iterating). */
+  entries(): IterableIterator<[string, Slot]> {
+    return this.map.entries();
   }
 
   /** Routes written and confirmed, routes adopted and not yet swept. */
   get writtenCount(): number { return this.counts.written; }
   get adoptedCount(): number { return this.counts.adopted; }
 
-  // Mutators take the prefix's Entry when the caller has it (no Map lookup), else its string,
-  // and return the new slot.
+  // Mutators take the prefix's current slot when the caller has it (one Map lookup less; it
+  // must be current) and return the new one.
 
-  /** The entry of `at`; -1 for a prefix without one. */
-  private resolve(at: string | Entry): Entry {
-    return typeof at === 'string' ? (this.map.get(at) ?? -1) : at;
-  }
-
-  private slotOf(e: Entry): Slot {
-    return e < 0 ? this.empty : this.at.get(e);
-  }
-
-  /** Stores `next` as the slot of entry `e` (-1: `at` is a prefix without an entry yet). */
-  private put(e: Entry, at: string | Entry, next: Slot): Slot {
-    const cur = this.slotOf(e);
+  /** Stores `next` as the slot of `prefix`, whose slot is `cur`. */
+  private put(prefix: string, cur: Slot, next: Slot): Slot {
     if (next === cur) return cur;
     this.counts.written += (next.written ? 1 : 0) - (cur.written ? 1 : 0);
     this.counts.adopted += (next.flags & ADOPTED ? 1 : 0) - (cur.flags & ADOPTED ? 1 : 0);
-    this.at.set(e < 0 ? this.entry(at as string) : e, next as SlotImpl);
+    if (next === this.empty) this.map.delete(prefix); else this.map.set(prefix, next as SlotImpl);
     return next;
   }
 
-  setNh(at: string | Entry, nh: NhList | null): Slot {
-    const e = this.resolve(at);
-    return this.put(e, at, this.step(this.slotOf(e), NH, nh));
+  setNh(prefix: string, nh: NhList | null, cur: Slot = this.get(prefix)): Slot {
+    return this.put(prefix, cur, this.step(cur, NH, nh));
   }
 
-  setObserved(at: string | Entry, routes: readonly RouteForm[]): Slot {
-    const e = this.resolve(at);
-    return this.put(e, at, this.step(this.slotOf(e), OBS, this.observed(routes)));
+  setObserved(prefix: string, routes: readonly RouteForm[], cur: Slot = this.get(prefix)): Slot {
+    return this.put(prefix, cur, this.step(cur, OBS, this.observed(routes)));
   }
 
-  setFlags(at: string | Entry, set: number, clear: number): Slot {
-    const e = this.resolve(at);
-    const cur = this.slotOf(e);
-    return this.put(e, at, this.step(cur, FLAGS, (cur.flags | set) & ~clear));
+  setFlags(prefix: string, set: number, clear: number, cur: Slot = this.get(prefix)): Slot {
+    return this.put(prefix, cur, this.step(cur, FLAGS, (cur.flags | set) & ~clear));
   }
 
   /** Our write is confirmed: it is the route written, the prefix no longer adopted. */
-  confirm(at: string | Entry, written: RouteForm, installed: boolean): Slot {
-    const e = this.resolve(at);
-    const cur = this.slotOf(e);
+  confirm(prefix: string, written: RouteForm, installed: boolean, cur: Slot = this.get(prefix)): Slot {
     const flags = (installed ? cur.flags | INSTALLED : cur.flags & ~INSTALLED) & ~ADOPTED;
-    return this.put(e, at, this.step(this.step(cur, WRITTEN, this.reintern(written)), FLAGS, flags));
+    return this.put(prefix, cur, this.step(this.step(cur, WRITTEN, this.reintern(written)), FLAGS, flags));
   }
 
   /** Our route is gone (removed, or found missing): nothing written, nothing adopted. */
-  release(at: string | Entry): Slot {
-    const e = this.resolve(at);
-    const cur = this.slotOf(e);
-    return this.put(e, at, this.step(this.step(cur, WRITTEN, null), FLAGS, cur.flags & ~ADOPTED));
+  release(prefix: string, cur: Slot = this.get(prefix)): Slot {
+    return this.put(prefix, cur, this.step(this.step(cur, WRITTEN, null), FLAGS, cur.flags & ~ADOPTED));
   }
 
   // --- interning ----------------------------------------------------------------------
@@ -337,8 +248,7 @@ export class PrefixTable {
   }
 
   private compact(): void {
-    const live = new Set<SlotImpl>();
-    for (const e of this.map.values()) live.add(this.at.get(e));
+    const live = new Set<SlotImpl>(this.map.values());
     live.add(this.empty as SlotImpl);
     this.slots.clear();
     this.nhLists.clear();
