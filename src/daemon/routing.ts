@@ -30,7 +30,7 @@ import type { FibSync } from '../fib/fib-sync.js';
 import type { Family } from '../net/prefix.js';
 import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
-import { AdjRibOutManager } from '../rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
