@@ -11,8 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../lab/netns.js';
-import { startLabEtcd } from '../test/helpers/lab-etcd.js';
-import { startTern, TERN_BIN, type TernHandle } from '../test/helpers/tern.js';
+import { startLabEtcd } from '../lab/etcd.js';
+import { startTern, TERN_BIN, type TernHandle } from '../lab/tern.js';
 
 const keep = process.argv.includes('--keep');
 const say = (s: string) => process.stdout.write(`\n\x1b[1m== ${s}\x1b[0m\n`);

@@ -10,6 +10,7 @@
 //   and nets that exist only in one family narrow it); an empty set means "never matches".
 import type { Rule, EntityRule, IcmpFields } from '../model/types.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
+import { parsePolicyPort, type PolicyPort } from '../net/port.js';
 import { DaemonError } from '../util/errors.js';
 
 export type Direction = 'ingress' | 'egress';
@@ -101,26 +102,32 @@ export function protocolName(n: number): string {
   return PROTO_NAMES.get(n) ?? String(n);
 }
 
-const NAMED_PORT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i;
-
-/** Splits a ports list into numeric ranges and port names. */
+/** Splits a ports list into numeric ranges and port names (one grammar: src/net/port.ts). */
 export function splitPorts(list: readonly (number | string)[], field: string): { ranges: PortRange[]; names: string[] } {
-  const numeric = list.filter((p) => typeof p === 'number' || /^\d+(:\d+)?$/.test(String(p)));
-  const names = list.filter((p) => !numeric.includes(p)).map(String);
-  for (const n of names) if (!NAMED_PORT.test(n) || n.length > 15) throw new RuleError(field, `"${n}" is not a port, range or port name`);
-  return { ranges: parsePorts(numeric, field), names };
+  const ranges: PortRange[] = [];
+  const names: string[] = [];
+  for (const p of list) {
+    const port = policyPort(p, field);
+    if ('name' in port) names.push(port.name);
+    else ranges.push(port);
+  }
+  return { ranges, names };
 }
 
+/** Numeric ports and ranges only (a port name is an error here). */
 export function parsePorts(list: readonly (number | string)[], field: string): PortRange[] {
-  return list.map((p) => {
-    const text = String(p);
-    const m = /^(\d+)(?::(\d+))?$/.exec(text);
-    if (!m) throw new RuleError(field, `"${text}" is not a port or range here (named ports only in ports, not notPorts)`);
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (from > 65535 || to > 65535 || from > to) throw new RuleError(field, `"${text}" is not a valid port range`);
-    return { from, to };
-  });
+  const { ranges, names } = splitPorts(list, field);
+  if (names.length > 0) throw new RuleError(field, `"${names[0]}" is not a port or range here (named ports only in ports, not notPorts)`);
+  return ranges;
+}
+
+function policyPort(p: number | string, field: string): PolicyPort {
+  try {
+    return parsePolicyPort(p);
+  } catch (err) {
+    const reason = (err as Error).message;
+    throw new RuleError(field, reason.includes(String(p)) ? reason : `${JSON.stringify(p)}: ${reason}`);
+  }
 }
 
 export function splitNets(list: readonly string[], field: string): Nets {

@@ -8,7 +8,8 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig, sameDeriveInputs } from '../peering/derive.js';
+import { deriveNodeConfig, ownAddressOption, sameDeriveInputs } from '../peering/derive.js';
+import type { NodeAddress } from '../model/bgp.js';
 import { secretResolver } from '../peering/secrets.js';
 import { SecretsDirectory } from '../datastore/secrets-dir.js';
 import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
@@ -73,6 +74,8 @@ export class Daemon {
   private acl: AclCompanion | null = null;
   private cfg: NodeBgpConfig | null = null;
   private addresses: { ipv4?: string; ipv6?: string } = {};
+  /** The same addresses as the model's typed values, for deriveNodeConfig. */
+  private ownAddresses: { ipv4?: NodeAddress; ipv6?: NodeAddress } = {};
   private readonly startedAt = new Date();
   private readonly log: Logger;
   /** Why the last snapshot was rejected (cleared by the next good one). */
@@ -280,6 +283,12 @@ export class Daemon {
     } catch (err) {
       // Registration is best effort: the addresses are used in memory all the same.
       this.log.warn('could not store the Node resource', { event: 'registerFailed', error: errorMessage(err) });
+    } finally {
+      // Registration writes the text back as resolved; derivation takes it parsed, once.
+      this.ownAddresses = {
+        ...(ipv4 ? { ipv4: ownAddressOption(ipv4, 'ipv4', this.opts.nodeName) } : {}),
+        ...(ipv6 ? { ipv6: ownAddressOption(ipv6, 'ipv6', this.opts.nodeName) } : {}),
+      };
     }
     return snapshot;
   }
@@ -287,7 +296,7 @@ export class Daemon {
   private derive(snapshot: Snapshot): NodeBgpConfig {
     const routerId = this.opts.identity.routerId;
     return deriveNodeConfig(snapshot, this.opts.nodeName, {
-      ...this.addresses,
+      ...this.ownAddresses,
       ...(routerId !== undefined ? { routerId } : {}),
       ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
       localWorkloads: this.localWorkloads,

@@ -5,7 +5,7 @@
 // Checkers read `unknown` input and return typed values; they never mutate the input.
 import { ConfigError } from '../util/errors.js';
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
-import { parseSelector, SelectorError } from '../selector/index.js';
+import { selectorField } from '../model/parse-bgp.js';
 import { asNumberFromText, isValidAs } from '../model/asn.js';
 import { durationField } from '../model/duration.js';
 
@@ -184,15 +184,11 @@ export class Checker {
     return s;
   }
 
-  /** A Calico selector; the failure names the character position. */
+  /** A Calico selector, parsed by the model's selectorField; the failure names the character position. */
   selector(v: unknown, path: string): string {
     const s = this.string(v, path);
-    try {
-      parseSelector(s);
-    } catch (e) {
-      if (e instanceof SelectorError) this.fail(path, `invalid selector "${s}": ${e.reason} at position ${e.position}`);
-      throw e;
-    }
+    const sel = selectorField(s);
+    if ('reason' in sel) this.fail(path, sel.reason);
     return s;
   }
 

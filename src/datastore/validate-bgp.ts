@@ -3,7 +3,6 @@
 // the input with numbers normalised (AS numbers given as text) and, for IPPool, Calico's
 // defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
-import { parsePeerIP } from '../model/peer-ip.js';
 import { ModelError } from '../model/errors.js';
 import { bgpPeerConflict, parseBgpConfiguration, parseBgpPeer, parseNode } from '../model/parse-bgp.js';
 import { parseBgpFilter, parseBlockAffinity, parseIpPool } from '../model/parse-ipam.js';
@@ -125,8 +124,10 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   const peerIP = nonEmpty(spec.peerIP);
   const peerSelector = nonEmpty(spec.peerSelector);
   if (node !== undefined) c.dnsName(node, 'spec.node');
-  if (nodeSelector !== undefined) c.selector(nodeSelector, 'spec.nodeSelector');
-  if (peerSelector !== undefined) c.selector(peerSelector, 'spec.peerSelector');
+  // Selectors and peerIP are type-checked here and parsed only by the model (accepted() below).
+  if (nodeSelector !== undefined) c.string(nodeSelector, 'spec.nodeSelector');
+  if (peerSelector !== undefined) c.string(peerSelector, 'spec.peerSelector');
+  c.optString(spec, 'localWorkloadSelector', 'spec');
   const conflict = bgpPeerConflict(spec as BGPPeerSpec);
   if (conflict) c.fail(conflict.field, conflict.reason);
   if (nonEmpty(spec.localWorkloadSelector) !== undefined && (spec.asNumber === undefined || spec.asNumber === null)) {
@@ -134,12 +135,7 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
   }
   const asSet = spec.asNumber !== undefined && spec.asNumber !== null;
   if (peerIP !== undefined) {
-    const ip = c.string(peerIP, 'spec.peerIP');
-    try {
-      parsePeerIP(ip);
-    } catch (e) {
-      c.fail('spec.peerIP', (e as Error).message);
-    }
+    c.string(peerIP, 'spec.peerIP');
     if (!asSet) c.fail('spec.asNumber', 'is required with spec.peerIP');
   }
   if (peerSelector !== undefined && asSet) c.fail('spec.asNumber', "must be empty with spec.peerSelector (each selected node's own AS is used)");
@@ -168,7 +164,6 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
     c.fail('spec.keepOriginalNextHop', 'is deprecated and must not be true when spec.nextHopMode is set');
   }
   c.optOneOf(spec, 'reversePeering', 'spec', ['Auto', 'Manual'] as const);
-  c.optSelector(spec, 'localWorkloadSelector', 'spec');
   accepted(c, () => parseBgpPeer(asResource(c, 'BGPPeer', out)));
   return out;
 }
@@ -179,8 +174,8 @@ function asResource<R>(c: Checker, kind: string, spec: Obj): R {
 }
 
 /**
- * Validation is parsing: the model's parser must accept what the checks above let through
- * (the checks name the field more precisely); a field or resource it refuses is an error here.
+ * Validation is parsing: the model's parser is the only check of the fields it types (selectors,
+ * peerIP, reachableBy's family); a field or resource it refuses is an error here, worded by it.
  */
 function accepted(c: Checker, parse: () => object): void {
   try {

@@ -2,6 +2,8 @@
 // WorkloadEndpoint. Structure only (rule shapes, enums, ports, nets, selectors); what a rule
 // means is src/acl's business.
 import { Checker, join, type Obj } from './checker.js';
+import { parsePolicyPort } from '../net/port.js';
+import { errorMessage } from '../util/errors.js';
 
 const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
 const PROTOCOL_NAMES = ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite', 'tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'udplite'];
@@ -150,27 +152,11 @@ export function protocol(c: Checker, v: unknown, p: string): string | number {
   return v;
 }
 
-/** A port: number 0..65535, "a:b" range with a <= b, or a named port. */
+/** A port: the one grammar of policy ports (src/net/port.ts) names the reason. */
 function port(c: Checker, v: unknown, p: string): void {
-  if (typeof v === 'number') {
-    c.int(v, p, 0, 65535);
-    return;
-  }
-  if (typeof v !== 'string') c.fail(p, `must be a port number, "a:b" range or port name, got ${JSON.stringify(v)}`);
-  const range = /^(\d+):(\d+)$/.exec(v);
-  if (range) {
-    const a = Number(range[1]);
-    const b = Number(range[2]);
-    if (a > 65535 || b > 65535) c.fail(p, `"${v}": ports must be 0..65535`);
-    if (a > b) c.fail(p, `"${v}": range start is greater than its end`);
-    return;
-  }
-  if (/^\d+$/.test(v)) {
-    c.int(Number(v), p, 0, 65535);
-    return;
-  }
-  // Named port (IANA service name style, as Kubernetes container ports).
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i.test(v) || v.length > 15) {
-    c.fail(p, `"${v}" is not a port number, "a:b" range or port name`);
+  try {
+    parsePolicyPort(v);
+  } catch (e) {
+    c.fail(p, errorMessage(e));
   }
 }

@@ -3,7 +3,7 @@
 // its ModelError kept in `refused`; a resource that cannot be used at all throws ModelError.
 // Validation (src/datastore) calls the same functions, so what it accepts runs as it was read.
 import { canonicalAddress, familyOf, networkOf, parsePrefix, canonicalPrefix, type Family } from '../net/prefix.js';
-import { parseSelector, type Selector } from '../selector/index.js';
+import { parseSelector, SelectorError, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { isValidAs } from './asn.js';
 import { durationField } from './duration.js';
@@ -28,11 +28,15 @@ export function parseNodeAddress(text: string, family: Family): NodeAddress {
   return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
 }
 
-/** A Calico selector, or the reason it is refused (the failing character's position). */
+/**
+ * A Calico selector, or the reason it is refused: `invalid selector "<text>": <reason> at
+ * position <n>`. The one place a selector field's refusal is worded (validation uses it too).
+ */
 export function selectorField(text: string): { selector: Selector } | { reason: string } {
   try {
     return { selector: parseSelector(text) };
   } catch (e) {
+    if (e instanceof SelectorError) return { reason: `invalid selector "${text}": ${e.reason} at position ${e.position}` };
     return { reason: errorMessage(e) };
   }
 }

@@ -19,9 +19,9 @@ import type { AddressConfig, EncapMode, NodeBgpConfig, OwnBlock, PoolConfig } fr
 import { DEFAULT_RESTART_TIME } from './session.js';
 
 export interface DeriveOptions {
-  /** Autodetected addresses ("addr/len") that replace the Node's stored ones for this node. */
-  readonly ipv4?: string;
-  readonly ipv6?: string;
+  /** This node's resolved addresses (ownAddressOption) that replace the Node's stored ones. */
+  readonly ipv4?: NodeAddress;
+  readonly ipv6?: NodeAddress;
   /** CALICO_ROUTER_ID: an IPv4 address, or 'hash' (derived from the node name). */
   readonly routerId?: string;
   /** Passive-side order for mesh and global Calico-node peers (see src/peering/index.ts). */
@@ -82,20 +82,24 @@ function refusals(model: BgpModel, kinds: readonly string[], nodeName: string, w
 }
 
 /**
- * This node's address of `family`: the autodetected one (`override`, "addr/len"), else the
- * Node's. A bad one is an error: the node cannot run with it.
+ * A resolved address of this node ("addr/len" from --ip/IP or autodetection) as the model's
+ * typed value; a bad one is an error: the node cannot run with it.
  */
-function ownAddress(model: BgpModel, override: string | undefined, family: 'ipv4' | 'ipv6', nodeName: string): NodeAddress | undefined {
+export function ownAddressOption(text: string, family: 'ipv4' | 'ipv6', nodeName: string): NodeAddress {
   const field = family === 'ipv4' ? 'spec.bgp.ipv4Address' : 'spec.bgp.ipv6Address';
-  if (override !== undefined && override.trim() !== '') {
-    try {
-      return parseNodeAddress(override, family);
-    } catch (err) {
-      throw new ConfigError(`Node ${nodeName}: ${field} ${JSON.stringify(override)}: ${errorMessage(err)}`, {
-        kind: 'Node', resource: nodeName, field, reason: errorMessage(err),
-      });
-    }
+  try {
+    return parseNodeAddress(text, family);
+  } catch (err) {
+    throw new ConfigError(`Node ${nodeName}: ${field} ${JSON.stringify(text)}: ${errorMessage(err)}`, {
+      kind: 'Node', resource: nodeName, field, reason: errorMessage(err),
+    });
   }
+}
+
+/** This node's address of `family`: the resolved one (`override`), else the Node's stored one. */
+function ownAddress(model: BgpModel, override: NodeAddress | undefined, family: 'ipv4' | 'ipv6', nodeName: string): NodeAddress | undefined {
+  if (override !== undefined) return override;
+  const field = family === 'ipv4' ? 'spec.bgp.ipv4Address' : 'spec.bgp.ipv6Address';
   const node = model.nodes.get(nodeName);
   const refused = node?.refused.find((e) => e.field === field);
   if (refused) throw refused;

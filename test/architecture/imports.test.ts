@@ -110,3 +110,16 @@ t.test('the edge and the core point inward: model and peering import no runtime 
     t.same(extra, [], `${folder} imports only ${ok.join(', ') || 'nothing in src/'}`);
   }
 });
+
+t.test('bench/, scripts/ and lab/ import nothing from test/ (what they share lives in lab/)', async (t) => {
+  const ROOT = resolve(SRC, '..');
+  const files = ['bench', 'scripts', 'lab'].flatMap((d) => sources(join(ROOT, d)));
+  t.ok(files.some((f) => f.endsWith(join('scripts', 'demo.ts'))), 'the scan sees the demo');
+  const bad = files.flatMap((file) => {
+    const text = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+    return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.[^'"]+)['"]/gm)]
+      .filter((m) => relative(ROOT, resolve(dirname(file), m[1]!)).split(sep)[0] === 'test')
+      .map((m) => `${relative(ROOT, file)} -> ${m[1]}`);
+  });
+  t.same(bad, [], 'imports into test/');
+});

@@ -1,6 +1,7 @@
 // deriveNodeConfig: router id rules, addresses, pools, own blocks, overrides, helpers.
 import t from 'tap';
 import { deriveNodeConfig, sameDeriveInputs } from '../../src/peering/index.js';
+import { ownAddressOption } from '../../src/peering/derive.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { affinity, bgpConfig, node, pool, snapshot } from './fixtures/snapshot.js';
 
@@ -32,10 +33,11 @@ t.test('addresses: prefix length and network; overrides replace the stored ones'
   const a = deriveNodeConfig(snap, 'a');
   t.same(a.ipv4, { address: '10.0.0.11', prefixLength: 24, network: '10.0.0.0/24' });
   t.equal(a.ipv6, undefined);
-  const o = deriveNodeConfig(snap, 'a', { ipv4: '172.16.0.5/16', ipv6: 'fd00::5/64' });
+  const o = deriveNodeConfig(snap, 'a', { ipv4: ownAddressOption('172.16.0.5/16', 'ipv4', 'a'), ipv6: ownAddressOption('fd00::5/64', 'ipv6', 'a') });
   t.equal(o.routerId, '172.16.0.5');
   t.same(o.ipv4, { address: '172.16.0.5', prefixLength: 16, network: '172.16.0.0/16' });
   t.equal(o.peers[0]?.sourceAddress, '172.16.0.5');
+  t.throws(() => ownAddressOption('10.0.0.300/24', 'ipv4', 'a'), { code: 'ERR_CONFIG_INVALID', message: /^Node a: spec\.bgp\.ipv4Address "10\.0\.0\.300\/24": / });
   t.same(deriveNodeConfig(snapshot([node('a', { ipv4Address: '10.0.0.11' })]), 'a').ipv4,
     { address: '10.0.0.11', prefixLength: 32, network: '10.0.0.11/32' }, 'bare address is a /32');
 });

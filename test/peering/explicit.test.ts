@@ -214,7 +214,7 @@ t.test('bad BGPPeers are skipped with a warning, the rest still apply', async (t
   const a = deriveNodeConfig(snap, 'a');
   t.same(names(a.peers), ['Global_192_168_1_1']);
   t.equal(a.warnings.length, 3);
-  t.match(a.warnings[0], /BGPPeer bad-sel: spec\.nodeSelector: selector syntax error at position 5/);
+  t.match(a.warnings[0], /BGPPeer bad-sel: spec\.nodeSelector: invalid selector "rack = 'r1'": expected '==' at position 5; skipped/);
   t.match(a.warnings.join('\n'), /BGPPeer both: spec\.peerSelector: cannot be set together with spec\.peerIP; skipped/);
   t.match(a.warnings.join('\n'), /BGPPeer no-as: peerIP 192.168.1.8 is not a Calico node and has no asNumber; skipped/);
 });
