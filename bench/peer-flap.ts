@@ -9,7 +9,7 @@
 // same with GR (markStale, End-of-RIB sweep). An eBGP Adj-RIB-Out is attached, as on a node.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LocRib } from '../src/rib/loc-rib.js';
-import { AdjRibOutManager } from '../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../src/rib/adj-rib-out-manager.js';
 import { GracefulRestartHelper } from '../src/rib/graceful-restart.js';
 import { FakeClock } from '../src/util/clock.js';
 import { numberToIpv4 } from '../src/net/prefix.js';

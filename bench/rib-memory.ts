@@ -6,7 +6,7 @@
 //   node --expose-gc --import tsx bench/rib-memory.ts [routes=1000000] [--adj-rib-out]
 import { packUpdates, decodeUpdate } from '../src/bgp/wire/index.js';
 import { LocRib } from '../src/rib/loc-rib.js';
-import { AdjRibOutManager } from '../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../src/rib/adj-rib-out-manager.js';
 import type { PeerSink } from '../src/rib/adj-rib-out.js';
 import { AttrSetTable } from '../src/rib/attr-set.js';
 import { numberToIpv4 } from '../src/net/prefix.js';

@@ -30,7 +30,7 @@ import type { FibSync } from '../fib/fib-sync.js';
 import type { Family } from '../net/prefix.js';
 import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
-import { AdjRibOutManager } from '../rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
@@ -41,6 +41,11 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { stableJson } from '../util/stable-json.js';
 import { errorMessage } from '../util/errors.js';
+import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
+import { exportContextOf } from './export-context.js';
+
+export { exportContextOf, restartPolicy } from './export-context.js';
+export type { InboundCounters } from './inbound-refusals.js';
 
 /** Local route sources in the Loc-RIB. */
 export const SOURCE_BLOCK = 'local:block';
@@ -60,54 +65,12 @@ function chainKey(chain: FilterChainSpec | undefined): string {
   return chain ? JSON.stringify(chain) : '';
 }
 
-/** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
-export interface InboundCounters {
-  /** NLRI of an address family the session did not negotiate (RFC 4760, RFC 5492). */
-  familyNotNegotiated: number;
-  /** Announcements treated as withdrawn for an unusable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3). */
-  invalidNextHop: number;
-  /** Sessions ended for exceeding the import prefix limit (Cease 6/1). */
-  prefixLimitExceeded: number;
-}
-
-export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
-  return {
-    localAs: cfg.asNumber,
-    routerId: cfg.routerId,
-    ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
-    pools: cfg.pools.map((p) => ({ cidr: p.cidr, disableBGPExport: p.disableBGPExport, disabled: p.disabled })),
-    ownBlocks: confirmedBlocks(cfg),
-    localAddresses: {
-      ...(cfg.ipv4 ? { ipv4: cfg.ipv4.address } : {}),
-      ...(cfg.ipv6 ? { ipv6: cfg.ipv6.address } : {}),
-    },
-    ...(cfg.services.advertise.length > 0 ? { staticRoutes: cfg.services.advertise } : {}),
-    ...(cfg.clusterId && cfg.services.loadBalancer.length > 0 ? { reflectorServiceRanges: cfg.services.loadBalancer } : {}),
-    ...(cfg.prefixCommunities.length > 0 ? { prefixCommunities: cfg.prefixCommunities } : {}),
-  };
-}
-
-/**
- * RFC 4724 §4.1 at start: restarting with forwarding state (adopted kernel routes), or a
- * reflector without a FIB: it is not in the forwarding path, so its forwarding state is
- * always preserved (F), and it cannot tell a restart from a first start. Either defers
- * advertisement until peers have sent End-of-RIB (and sets R meanwhile, so that two
- * restarting speakers do not wait on each other), so clients keep using its stale routes
- * until it sends a complete table.
- */
-export function restartPolicy(o: { adopted: number; fib: boolean; clusterId?: string | undefined }): { defer: boolean; forwardingPreserved: boolean } {
-  const forwardingPreserved = o.adopted > 0 || (!o.fib && o.clusterId !== undefined);
-  return { defer: forwardingPreserved, forwardingPreserved };
-}
-
 export class RoutingCore {
   readonly rib: LocRib;
   readonly out: AdjRibOutManager;
   readonly gr: GracefulRestartHelper;
   private readonly established = new Map<string, PeerRuntime>();
-  private readonly inbound = new Map<string, InboundCounters>();
-  /** "peer|cause" already logged at warn (each refused kind is logged once per peer). */
-  private readonly inboundLogged = new Set<string>();
+  private readonly inbound: InboundRefusals;
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private blocks = new Set<string>();
@@ -134,6 +97,7 @@ export class RoutingCore {
   ) {
     this.cfg = cfg;
     this.log = logger.child({ module: 'routing' });
+    this.inbound = new InboundRefusals(this.log);
     this.rib = new LocRib({
       localAs: cfg.asNumber, routerId: cfg.routerId, ...(cfg.clusterId ? { clusterId: cfg.clusterId } : {}),
       // A listener that throws (the FIB feed) is logged; the others and the next flush go on.
@@ -277,8 +241,7 @@ export class RoutingCore {
 
   /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
   peerRemoved(key: string): void {
-    this.inbound.delete(key);
-    for (const k of [...this.inboundLogged]) if (k.startsWith(`${key}#`)) this.inboundLogged.delete(k);
+    this.inbound.forget(key);
     this.out.removePeer(key);
     this.gr.forget(key);
     this.awaitingFirstEor?.delete(key);
@@ -368,7 +331,7 @@ export class RoutingCore {
     const key = h.spec.key;
     const eor = isEndOfRib(msg);
     if (eor && !families.has(eor)) {
-      this.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
+      this.inbound.refused(key, 'familyNotNegotiated', 1, { family: eor, endOfRib: true });
       return;
     }
     if (eor) {
@@ -380,8 +343,8 @@ export class RoutingCore {
       return;
     }
     const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
-    if (screened.familyIgnored > 0) this.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
-    if (screened.badNextHop > 0) this.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
+    if (screened.familyIgnored > 0) this.inbound.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
+    if (screened.badNextHop > 0) this.inbound.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
     for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
     this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(key, screened.msg);
@@ -398,7 +361,7 @@ export class RoutingCore {
     if (limit === undefined) return;
     const held = this.rib.source(h.spec.key)?.pathCount ?? 0;
     if (held <= limit) return;
-    this.inboundCounters(h.spec.key).prefixLimitExceeded++;
+    this.inbound.limitExceeded(h.spec.key);
     this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
     const data = Buffer.alloc(7);
     data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
@@ -407,31 +370,15 @@ export class RoutingCore {
     h.prefixLimitExceeded(data);
   }
 
+  /** Inbound routes refused from a peer, by cause (zeros when none). */
+  inboundCountsOf(key: string): InboundCounters {
+    return this.inbound.countsOf(key);
+  }
+
   private ownAddresses(h: PeerHandle): Set<string> {
     const own = new Set<string>();
     for (const a of [this.cfg.ipv4?.address, this.cfg.ipv6?.address, h.spec.sourceAddress]) if (a) own.add(a);
     return own;
-  }
-
-  /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */
-  private refused(key: string, kind: Exclude<keyof InboundCounters, 'prefixLimitExceeded'>, count: number, meta: Record<string, unknown>): void {
-    const c = this.inboundCounters(key);
-    c[kind] += count;
-    if (this.inboundLogged.has(`${key}#${kind}`)) return;
-    this.inboundLogged.add(`${key}#${kind}`);
-    const text = kind === 'familyNotNegotiated' ? 'routes of an address family the session did not negotiate ignored' : 'routes with an unusable next hop treated as withdrawn';
-    this.log.warn(text, { event: kind, peer: key, count, ...meta });
-  }
-
-  private inboundCounters(key: string): InboundCounters {
-    let c = this.inbound.get(key);
-    if (!c) { c = { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }; this.inbound.set(key, c); }
-    return c;
-  }
-
-  /** Inbound routes refused from a peer, by cause (zeros when none). */
-  inboundCountsOf(key: string): InboundCounters {
-    return { ...(this.inbound.get(key) ?? { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }) };
   }
 
   /**

@@ -29,11 +29,8 @@ import { attributesFit, packUpdates, packWithdrawals, endOfRib, encodeRouteRefre
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
-import type { LocRib, BestChange } from './loc-rib.js';
-import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
-import type { Advert, OutPeer, PathInterface } from './update-group.js';
-import { changedScope, inScope, type ExportContext } from '../policy/export.js';
-import { RibError } from './loc-rib.js';
+import type { LocRib } from './loc-rib.js';
+import type { UpdateGroup, Advert, OutPeer } from './update-group.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -47,7 +44,8 @@ export interface PeerSink {
 
 type Advertised = AttrSet | Map<number, AttrSet>;
 
-const DEFAULT_BATCH = 4096;
+/** Prefixes taken from the pending set per fill of the write queue. */
+export const DEFAULT_BATCH = 4096;
 
 export class AdjRibOut {
   readonly key: string;
@@ -309,171 +307,4 @@ function forEachEntry(a: Advertised, fn: (id: number, s: AttrSet) => void): void
 
 function forEachSet(a: Advertised, fn: (s: AttrSet) => void): void {
   forEachEntry(a, (_id, s) => fn(s));
-}
-
-/**
- * Every peer's Adj-RIB-Out, grouped into update groups, fed by the Loc-RIB's best-path
- * changes. The daemon calls addPeer on session up, removePeer on session down,
- * routeRefresh on ROUTE-REFRESH and setContext when pools, blocks or addresses change.
- */
-export class AdjRibOutManager {
-  private readonly groups = new Map<string, UpdateGroup>();
-  private readonly peers = new Map<string, AdjRibOut>();
-  /** ADD-PATH ids handed out (exposed for tests). */
-  readonly ids = new PathIdAllocator();
-  private readonly unsubscribe: () => void;
-  private held = false;
-
-  constructor(
-    private readonly rib: LocRib,
-    private ctx: ExportContext,
-    private readonly opts: { batchSize?: number; log?: Logger; interfaceOf?: PathInterface } = {},
-  ) {
-    const offChanges = rib.onBestChange((changes) => this.onChanges(changes));
-    const offIds = rib.onPathIdUnused((src, pathId) => this.ids.release(src, pathId));
-    this.unsubscribe = () => { offChanges(); offIds(); };
-  }
-
-  /** Session established: start sending the full table, then End-of-RIB. */
-  private joinGroup(peer: OutPeer): UpdateGroup {
-    const key = groupKey(peer);
-    let group = this.groups.get(key);
-    if (!group) {
-      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids, this.opts.interfaceOf);
-      this.groups.set(key, group);
-    }
-    group.members++;
-    return group;
-  }
-
-  private leaveGroup(group: UpdateGroup): void {
-    if (--group.members === 0) {
-      group.dispose();
-      this.groups.delete(group.key);
-    }
-  }
-
-  /**
-   * New export parameters for an established peer (its BGPFilter export chain changed):
-   * the peer moves to the matching update group, keeps what it advertised, and every prefix
-   * is re-evaluated, so only the difference is sent (no session reset).
-   */
-  updatePeer(peer: OutPeer): void {
-    const out = this.peers.get(peer.key);
-    if (!out || groupKey(peer) === out.group.key) return;
-    const old = out.group;
-    old.setBusy(out, false);
-    out.group = this.joinGroup(peer);
-    out.peer = peer;
-    this.leaveGroup(old);
-    out.resync();
-    out.pump();
-  }
-
-  addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
-    if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
-    const g = this.joinGroup(peer);
-    const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH, {
-      ...(this.opts.log ? { log: this.opts.log } : {}),
-      onFail: (o) => { if (this.peers.get(o.key) === o) this.removePeer(o.key); },
-    });
-    out.held = this.held;
-    this.peers.set(peer.key, out);
-    out.pump();
-    return out;
-  }
-
-  /**
-   * RFC 4724 §4.1 selection deferral: while held, no peer is sent anything (routes, End-of-RIB,
-   * refresh answers). Releasing walks each peer's table afresh, then sends End-of-RIB.
-   */
-  hold(on: boolean): void {
-    if (this.held === on) return;
-    this.held = on;
-    for (const p of this.peers.values()) {
-      p.held = on;
-      if (!on) { p.resync(); p.pump(); }
-    }
-  }
-
-  get holding(): boolean {
-    return this.held;
-  }
-
-  removePeer(key: string): void {
-    const out = this.peers.get(key);
-    if (!out) return;
-    out.close();
-    this.peers.delete(key);
-    this.leaveGroup(out.group);
-  }
-
-  get(key: string): AdjRibOut | undefined {
-    return this.peers.get(key);
-  }
-
-  /**
-   * ROUTE-REFRESH received (RFC 2918 §4): re-send the family's advertised routes; `enhanced`
-   * (RFC 7313 negotiated): framed by BoRR and EoRR.
-   */
-  routeRefresh(key: string, family?: Family, enhanced = false): void {
-    const out = this.peers.get(key);
-    if (!out || (family !== undefined && family !== out.family)) return;
-    out.routeRefresh(enhanced);
-    out.pump();
-  }
-
-  /**
-   * The interface of routes changed (BGPFilter interface rules): `prefix` alone, or with no
-   * prefix every prefix, is re-evaluated for the peers whose export chain reads interfaces.
-   */
-  interfacesChanged(prefix?: string): void {
-    for (const p of this.peers.values()) {
-      if (!p.peer.exportFilter?.usesInterface) continue;
-      if (prefix === undefined) { p.group.invalidateAll(); p.resync(); } else { p.group.invalidate(prefix); p.markPending(prefix); }
-      p.pump();
-    }
-  }
-
-  /**
-   * New export context: the prefixes whose verdict may have changed are re-evaluated for
-   * every peer (all of them unless only own blocks changed: then those inside the blocks
-   * that came or went, found in one walk of the table per family).
-   */
-  setContext(ctx: ExportContext): void {
-    const scope = changedScope(this.ctx, ctx);
-    this.ctx = ctx;
-    for (const g of this.groups.values()) g.setContext(ctx);
-    if (scope === null) {
-      for (const p of this.peers.values()) { p.resync(); p.pump(); }
-      return;
-    }
-    const touched = new Map<Family, string[]>();
-    for (const p of this.peers.values()) {
-      let list = touched.get(p.family);
-      if (!list) touched.set(p.family, (list = scope.length ? [...this.rib.prefixes(p.family)].filter((x) => inScope(scope, x)) : []));
-      for (const prefix of list) p.markPending(prefix);
-      p.pump();
-    }
-  }
-
-  /** Group key → member peer keys (for status output). */
-  groupMembers(): Map<string, string[]> {
-    const m = new Map<string, string[]>();
-    for (const p of this.peers.values()) m.set(p.group.key, [...(m.get(p.group.key) ?? []), p.key]);
-    return m;
-  }
-
-  close(): void {
-    this.unsubscribe();
-    for (const k of [...this.peers.keys()]) this.removePeer(k);
-  }
-
-  private onChanges(changes: readonly BestChange[]): void {
-    for (const c of changes) {
-      for (const g of this.groups.values()) if (g.family === c.family) g.invalidate(c.prefix);
-      for (const p of this.peers.values()) if (p.family === c.family) p.markPending(c.prefix);
-    }
-    for (const p of this.peers.values()) p.pump();
-  }
 }

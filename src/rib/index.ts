@@ -9,7 +9,7 @@
 //   by an import filter in filtered-paths.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
-// - AdjRibOutManager (adj-rib-out.ts, update-group.ts): per peer, what was advertised;
+// - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts): per peer, what was advertised;
 //   peers with equal export parameters share export results and encodings; UPDATEs packed
 //   per attribute set, written under backpressure, coalesced while blocked.
 // - GracefulRestartHelper (graceful-restart.ts): stale marking and sweeping.
@@ -33,7 +33,8 @@ export type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path
 export { Destination } from './destination.js';
 export { select, STEPS, MAX_MULTIPATH, asPathLength, neighborAs } from './best-path.js';
 export type { BestPathReason, Selection, SelectOptions } from './best-path.js';
-export { AdjRibOut, AdjRibOutManager } from './adj-rib-out.js';
+export { AdjRibOut } from './adj-rib-out.js';
+export { AdjRibOutManager } from './adj-rib-out-manager.js';
 export type { PeerSink } from './adj-rib-out.js';
 export { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
 export type { Advert, OutPeer } from './update-group.js';

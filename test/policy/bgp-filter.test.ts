@@ -3,7 +3,7 @@
 // and live changes (re-filter in place, re-export the difference). Pure: no sockets.
 import t from 'tap';
 import { compileChain, evaluateChain, mayAcceptLocal, type FilterChainSpec, type FilterRuleSpec } from '../../src/policy/bgp-filter.js';
-import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import { importRejects, pathInterfaceOf, type InterfaceSource } from '../../src/daemon/route-interfaces.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';

@@ -7,7 +7,7 @@ import type { ExportContext } from '../../src/policy/export.js';
 import { makeRib, addPeer, attrs, seq, announce } from '../rib/fixtures/helpers.js';
 import { CTX, ibgpPeer, ebgpPeer } from '../rib/fixtures/export-ctx.js';
 import { FakeSink } from '../rib/fixtures/sink.js';
-import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { RoutingCore } from '../../src/daemon/routing.js';
 import { deriveNodeConfig } from '../../src/peering/index.js';

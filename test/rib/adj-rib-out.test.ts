@@ -1,7 +1,7 @@
 // Adj-RIB-Out: packing, End-of-RIB, coalescing under backpressure, ADD-PATH, update groups,
 // route refresh, context changes. Byte-level: everything written is decoded back.
 import t from 'tap';
-import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { makeRib, addPeer, attrs, seq, announce } from './fixtures/helpers.js';
 import { CTX } from './fixtures/export-ctx.js';

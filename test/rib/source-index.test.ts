@@ -37,7 +37,7 @@ t.test('a 10-route peer next to 5000 others: down, stale, sweep without a table 
 });
 
 t.test('ADD-PATH ids are freed when no path of (source, path id) is left, and reused', async (t) => {
-  const { AdjRibOutManager } = await import('../../src/rib/adj-rib-out.js');
+  const { AdjRibOutManager } = await import('../../src/rib/adj-rib-out-manager.js');
   const { CTX } = await import('./fixtures/export-ctx.js');
   const { FakeSink } = await import('./fixtures/sink.js');
   const { seq } = await import('./fixtures/helpers.js');

@@ -4,7 +4,7 @@
 // peer's Adj-RIB-Out ends that peer only.
 import t from 'tap';
 import { PassThrough } from 'node:stream';
-import { AdjRibOutManager } from '../../src/rib/adj-rib-out.js';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { createLogger } from '../../src/util/log.js';
 import { makeRib, addPeer, attrs, seq, announce } from './fixtures/helpers.js';

@@ -1,0 +1,55 @@
+// Per-peer counts of the inbound routes the routing core refused (family not negotiated,
+// unusable next hop, import limit exceeded), kept across sessions while the peer is
+// configured and shown in `tern status --json` (`refused`). The first refusal of each kind
+// per peer is logged at warn; later ones only count.
+import type { Logger } from '../util/log.js';
+
+/** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
+export interface InboundCounters {
+  /** NLRI of an address family the session did not negotiate (RFC 4760, RFC 5492). */
+  familyNotNegotiated: number;
+  /** Announcements treated as withdrawn for an unusable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3). */
+  invalidNextHop: number;
+  /** Sessions ended for exceeding the import prefix limit (Cease 6/1). */
+  prefixLimitExceeded: number;
+}
+
+export class InboundRefusals {
+  private readonly byPeer = new Map<string, InboundCounters>();
+  /** "peer#kind" already logged at warn. */
+  private readonly logged = new Set<string>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** A session ended for exceeding the import prefix limit (Cease 6/1). */
+  limitExceeded(key: string): void {
+    this.counters(key).prefixLimitExceeded++;
+  }
+
+  /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */
+  refused(key: string, kind: Exclude<keyof InboundCounters, 'prefixLimitExceeded'>, count: number, meta: Record<string, unknown>): void {
+    const c = this.counters(key);
+    c[kind] += count;
+    if (this.logged.has(`${key}#${kind}`)) return;
+    this.logged.add(`${key}#${kind}`);
+    const text = kind === 'familyNotNegotiated' ? 'routes of an address family the session did not negotiate ignored' : 'routes with an unusable next hop treated as withdrawn';
+    this.log.warn(text, { event: kind, peer: key, count, ...meta });
+  }
+
+  private counters(key: string): InboundCounters {
+    let c = this.byPeer.get(key);
+    if (!c) { c = { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }; this.byPeer.set(key, c); }
+    return c;
+  }
+
+  /** The peer left the configuration: its counts and log marks go with it. */
+  forget(key: string): void {
+    this.byPeer.delete(key);
+    for (const k of [...this.logged]) if (k.startsWith(`${key}#`)) this.logged.delete(k);
+  }
+
+  /** Inbound routes refused from a peer, by cause (zeros when none). */
+  countsOf(key: string): InboundCounters {
+    return { ...(this.byPeer.get(key) ?? { familyNotNegotiated: 0, invalidNextHop: 0, prefixLimitExceeded: 0 }) };
+  }
+}
