@@ -18,6 +18,7 @@ import type { Snapshot } from '../model/types.js';
 import { addressInPrefix, canonicalAddress, familyOf, isAddress } from '../net/prefix.js';
 import { DaemonError } from '../util/errors.js';
 import { buildModel, type AclEndpoint, type AclModel } from './model.js';
+import { userProtocolText } from '../net/protocol.js';
 import { protocolName, protocolNumber, PROTOCOLS, type AclRule, type Direction, type EntityMatch, type IpVersion, type NamedPortSet, type Nets } from './rules.js';
 import { DEFAULT_RENDER, type EndpointToHostAction } from './render.js';
 import type { AclHostEndpoint } from './hostendpoints.js';
@@ -65,7 +66,7 @@ export function parseFlow(text: string | undefined): Flow {
   const bad = (): never => { throw new DaemonError('ERR_ACL_FLOW', `"${text}" is not PROTO[/PORT] (e.g. tcp/5432, icmp/8/0)`); };
   if (rest.length > 0 || p === undefined) return bad();
   let protocol: number;
-  try { protocol = protocolNumber(p, 'flow'); } catch { return bad(); }
+  try { protocol = protocolNumber(userProtocolText(p), 'flow'); } catch { return bad(); }
   const num = (s: string | undefined, max: number): number | undefined => {
     if (s === undefined) return undefined;
     if (!/^\d+$/.test(s) || Number(s) > max) return bad();

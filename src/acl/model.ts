@@ -22,6 +22,9 @@
 //   `problems` says why.
 // - Host endpoints of this node get their own stage plans (hostendpoints.ts).
 import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
+import { bgpModel } from '../model/parse-ipam.js';
+import { parseNodeAddress } from '../model/parse-bgp.js';
+import { familyOf } from '../net/prefix.js';
 import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
@@ -256,12 +259,26 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
   };
 }
 
+/**
+ * Each node's host addresses, canonical: its BGP addresses as the model parsed them
+ * (`bgpModel`), its IPIP tunnel address and its `spec.addresses` (an address or address/len,
+ * the Node address grammar). A value that does not parse is left out (validation refuses it).
+ */
 function nodeAddresses(snap: Snapshot): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  const typed = bgpModel(snap).nodes;
   for (const [name, n] of snap.nodes) {
-    const list = [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address, n.spec.bgp?.ipv4IPIPTunnelAddr, ...(n.spec.addresses ?? []).map((a) => a.address)]
-      .filter((a): a is string => typeof a === 'string' && a !== '')
-      .map((a) => a.split('/')[0]!);
+    const bgp = typed.get(name);
+    const list: string[] = [];
+    if (bgp?.ipv4) list.push(bgp.ipv4.address);
+    if (bgp?.ipv6) list.push(bgp.ipv6.address);
+    const texts = [n.spec.bgp?.ipv4IPIPTunnelAddr, ...(n.spec.addresses ?? []).map((a) => a.address)];
+    for (const text of texts) {
+      if (typeof text !== 'string' || text.trim() === '') continue;
+      try {
+        list.push(parseNodeAddress(text, familyOf(text)).address);
+      } catch { /* refused by validation */ }
+    }
     out.set(name, [...new Set(list)]);
   }
   return out;

@@ -11,15 +11,14 @@
 import type { Rule, EntityRule, IcmpFields } from '../model/types.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { parsePolicyPort, type PolicyPort } from '../net/port.js';
-import { DaemonError } from '../util/errors.js';
+import { parseProtocol, protocolName, PROTOCOLS } from '../net/protocol.js';
+import { DaemonError, errorMessage } from '../util/errors.js';
 
 export type Direction = 'ingress' | 'egress';
 export type IpVersion = 4 | 6;
 export type Action = Rule['action'];
 
-/** Protocol names Calico accepts, case-insensitively. */
-export const PROTOCOLS = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132, udplite: 136 } as const;
-const PROTO_NAMES = new Map<number, string>(Object.entries(PROTOCOLS).map(([k, v]) => [v, k]));
+export { PROTOCOLS, protocolName } from '../net/protocol.js';
 const PORT_PROTOCOLS = new Set<number>([PROTOCOLS.tcp, PROTOCOLS.udp, PROTOCOLS.sctp]);
 
 export class RuleError extends DaemonError {
@@ -87,19 +86,13 @@ export interface SelectorResolver {
   namedPorts(entity: EntityRule, names: readonly string[], protocol: number): NamedPortSet;
 }
 
+/** A rule's protocol as a number: the one grammar (src/net/protocol.ts); RuleError names the field. */
 export function protocolNumber(p: string | number, field: string): number {
-  if (typeof p === 'number') {
-    if (!Number.isInteger(p) || p < 1 || p > 255) throw new RuleError(field, `protocol number ${p} is not in 1-255`);
-    return p;
+  try {
+    return parseProtocol(p);
+  } catch (e) {
+    throw new RuleError(field, errorMessage(e));
   }
-  if (/^\d+$/.test(p)) return protocolNumber(Number(p), field);
-  const n = (PROTOCOLS as Record<string, number>)[p.toLowerCase()];
-  if (n === undefined) throw new RuleError(field, `unknown protocol "${p}"`);
-  return n;
-}
-
-export function protocolName(n: number): string {
-  return PROTO_NAMES.get(n) ?? String(n);
 }
 
 /** Splits a ports list into numeric ranges and port names (one grammar: src/net/port.ts). */

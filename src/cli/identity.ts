@@ -7,7 +7,8 @@ import { parseAutodetectMethod } from '../daemon/autodetect-methods.js';
 import type { AddressSetting, NodeIdentity } from '../daemon/node-address.js';
 import { parseAsNumber } from '../model/asn.js';
 import { envValue, type Env } from '../settings/index.js';
-import { ConfigError } from '../util/errors.js';
+import { parseNodeAddress } from '../model/parse-bgp.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
 
 function addressSetting(value: string | undefined, family: Family, env: Env | undefined): AddressSetting {
   const variable = family === 'ipv4' ? 'IP' : 'IP6';
@@ -18,15 +19,13 @@ function addressSetting(value: string | undefined, family: Family, env: Env | un
   // IP unset: detect when nothing is stored; IP6 unset: IPv6 only if stored (calico-node).
   if (v === '') return family === 'ipv4' ? { kind: 'autodetect', method: method(), always: false } : { kind: 'none' };
   if (v.toLowerCase() === 'none') return { kind: 'none' };
-  const [addr, len, extra] = v.split('/');
   try {
-    const a = canonicalAddress(addr ?? '');
-    if (familyOf(a) !== family) throw new Error(`not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
-    const max = family === 'ipv4' ? 32 : 128;
-    if (extra !== undefined || (len !== undefined && !(/^\d+$/.test(len) && Number(len) <= max))) throw new Error(`bad prefix length`);
-    return { kind: 'literal', value: len === undefined ? a : `${a}/${Number(len)}` };
+    // The Node address grammar (an address, or address/len); a bare address stays bare so
+    // the daemon can take its length from the local interface (node-address.ts).
+    const a = parseNodeAddress(v, family);
+    return { kind: 'literal', value: v.includes('/') ? `${a.address}/${a.prefixLength}` : a.address };
   } catch (e) {
-    throw new ConfigError(`${variable}=${JSON.stringify(v)}: ${(e as Error).message} (give ADDR[/LEN], "autodetect" or "none")`, { field: variable, reason: 'bad address' });
+    throw new ConfigError(`${variable}=${JSON.stringify(v)}: ${errorMessage(e)} (give ADDR[/LEN], "autodetect" or "none")`, { field: variable, reason: 'bad address' });
   }
 }
 

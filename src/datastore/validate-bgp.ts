@@ -4,11 +4,12 @@
 // defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { ModelError } from '../model/errors.js';
-import { bgpPeerConflict, parseBgpConfiguration, parseBgpPeer, parseNode } from '../model/parse-bgp.js';
+import { bgpPeerConflict, parseBgpConfiguration, parseBgpPeer, parseNode, parseNodeAddress } from '../model/parse-bgp.js';
 import { parseBgpFilter, parseBlockAffinity, parseIpPool } from '../model/parse-ipam.js';
 import type { BGPPeerSpec } from '../model/types.js';
 import { Checker, join, type Obj } from './checker.js';
 import { HOLD_TIME } from '../model/session-defaults.js';
+import { errorMessage } from '../util/errors.js';
 
 const NODE_SPEC = ['bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard', 'interfaceName'];
 const NODE_BGP = ['ipv4Address', 'ipv6Address', 'asNumber', 'ipv4IPIPTunnelAddr', 'routeReflectorClusterID'];
@@ -21,8 +22,16 @@ export function validateNodeSpec(c: Checker, spec: Obj): Obj {
     const p = 'spec.bgp';
     c.knownFields(bgp, NODE_BGP, p);
     const nb: Obj = { ...bgp };
-    if (bgp.ipv4Address !== undefined && bgp.ipv4Address !== '') c.prefix(bgp.ipv4Address, join(p, 'ipv4Address'), { family: 'ipv4', hostBits: 'allow' });
-    if (bgp.ipv6Address !== undefined && bgp.ipv6Address !== '') c.prefix(bgp.ipv6Address, join(p, 'ipv6Address'), { family: 'ipv6', hostBits: 'allow' });
+    for (const [key, family] of [['ipv4Address', 'ipv4'], ['ipv6Address', 'ipv6']] as const) {
+      const v = bgp[key];
+      if (v === undefined || v === '') continue;
+      const text = c.string(v, join(p, key));
+      try {
+        parseNodeAddress(text, family);
+      } catch (e) {
+        c.fail(join(p, key), errorMessage(e));
+      }
+    }
     if (bgp.asNumber !== undefined && bgp.asNumber !== null) nb.asNumber = c.asNumber(bgp.asNumber, join(p, 'asNumber'));
     if (bgp.ipv4IPIPTunnelAddr !== undefined && bgp.ipv4IPIPTunnelAddr !== '') c.address(bgp.ipv4IPIPTunnelAddr, join(p, 'ipv4IPIPTunnelAddr'), 'ipv4');
     const rr = bgp.routeReflectorClusterID;

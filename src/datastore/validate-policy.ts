@@ -3,11 +3,11 @@
 // means is src/acl's business.
 import { Checker, join, type Obj } from './checker.js';
 import { parsePolicyPort } from '../net/port.js';
+import { parseProtocol, PROTOCOLS } from '../net/protocol.js';
 import { errorMessage } from '../util/errors.js';
 
 const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
-const PROTOCOL_NAMES = ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite', 'tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'udplite'];
-const PORT_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP', 'tcp', 'udp', 'sctp', 6, 17, 132]);
+const PORT_PROTOCOLS = new Set<number>([PROTOCOLS.tcp, PROTOCOLS.udp, PROTOCOLS.sctp]);
 
 const POLICY_COMMON = ['order', 'tier', 'selector', 'types', 'ingress', 'egress', 'serviceAccountSelector', 'performanceHints'];
 const GNP_ONLY = ['namespaceSelector', 'doNotTrack', 'preDNAT', 'applyOnForward'];
@@ -106,7 +106,7 @@ function rule(c: Checker, v: unknown, p: string): void {
     if (!icmp) continue;
     const ip = join(p, key);
     c.knownFields(icmp, ['type', 'code'], ip);
-    if (proto === undefined || !['ICMP', 'ICMPv6', 'icmp', 'icmpv6', 1, 58].includes(proto)) {
+    if (proto === undefined || (proto !== PROTOCOLS.icmp && proto !== PROTOCOLS.icmpv6)) {
       c.fail(ip, 'needs protocol ICMP or ICMPv6');
     }
     c.optInt(icmp, 'type', ip, 0, 254);
@@ -121,7 +121,7 @@ function rule(c: Checker, v: unknown, p: string): void {
 
 const ENTITY_FIELDS = ['nets', 'notNets', 'selector', 'notSelector', 'namespaceSelector', 'ports', 'notPorts', 'serviceAccounts', 'services'];
 
-function entity(c: Checker, e: Obj, p: string, proto: string | number | undefined): void {
+function entity(c: Checker, e: Obj, p: string, proto: number | undefined): void {
   c.knownFields(e, ENTITY_FIELDS, p);
   for (const key of ['nets', 'notNets']) c.optArray(e, key, p)?.forEach((n, i) => c.net(n, join(join(p, key), i)));
   for (const key of ['selector', 'notSelector', 'namespaceSelector']) c.optSelector(e, key, p);
@@ -142,14 +142,13 @@ function entity(c: Checker, e: Obj, p: string, proto: string | number | undefine
   }
 }
 
-/** A protocol: name (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite) or number 1..255. */
-export function protocol(c: Checker, v: unknown, p: string): string | number {
-  if (typeof v === 'number') return c.int(v, p, 1, 255);
-  if (typeof v === 'string' && /^\d+$/.test(v)) return c.int(Number(v), p, 1, 255);
-  if (typeof v !== 'string' || !PROTOCOL_NAMES.includes(v)) {
-    c.fail(p, `must be TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255, got ${JSON.stringify(v)}`);
+/** A protocol: the one grammar (src/net/protocol.ts) names the reason; its number. */
+export function protocol(c: Checker, v: unknown, p: string): number {
+  try {
+    return parseProtocol(v);
+  } catch (e) {
+    return c.fail(p, errorMessage(e));
   }
-  return v;
 }
 
 /** A port: the one grammar of policy ports (src/net/port.ts) names the reason. */

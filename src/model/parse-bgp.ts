@@ -17,14 +17,25 @@ export function given(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '';
 }
 
-/** "10.0.0.11/24" (or a bare address, taken as a host route) of `family`; throws Error. */
+/**
+ * A Node's BGP address of `family`: "10.0.0.11/24" (host bits allowed: the address and its
+ * subnet) or a bare address, taken as a host route (/32, /128). Calico's grammar for
+ * `spec.bgp.ipv4Address`/`ipv6Address` (its validator's cidrv4/cidrv6: a CIDR or an IP);
+ * validation, the model and `--ip`/IP/IP6 all parse with it. Throws Error naming the reason.
+ */
 export function parseNodeAddress(text: string, family: Family): NodeAddress {
-  const [addr = '', len] = text.trim().split('/');
-  const address = canonicalAddress(addr);
-  if (familyOf(address) !== family) throw new Error(`"${text}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+  const famText = family === 'ipv4' ? 'IPv4' : 'IPv6';
+  const [addr = '', len, extra] = text.trim().split('/');
+  let address: string;
+  try {
+    address = canonicalAddress(addr);
+  } catch {
+    throw new Error(`"${text}" is not a valid ${famText} address or CIDR`);
+  }
+  if (familyOf(address) !== family) throw new Error(`"${text}" is not an ${famText} ${len === undefined ? 'address' : 'CIDR'}`);
   const max = family === 'ipv4' ? 32 : 128;
   const prefixLength = len === undefined ? max : Number(len);
-  if (!/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
+  if (extra !== undefined || !/^\d{1,3}$/.test(len ?? String(max)) || prefixLength > max) throw new Error(`"${text}" has a bad prefix length`);
   return { address, prefixLength, network: networkOf(`${address}/${prefixLength}`) };
 }
 
@@ -54,7 +65,7 @@ export function parseNode(r: NodeResource): BgpNode {
     try {
       return parseNodeAddress(text, family);
     } catch (e) {
-      refused.push(new ModelError('Node', name, `spec.bgp.${field}`, `${JSON.stringify(text)}: ${errorMessage(e)}`));
+      refused.push(new ModelError('Node', name, `spec.bgp.${field}`, errorMessage(e)));
       return undefined;
     }
   };

@@ -13,7 +13,7 @@ t.test('IP / IP6: literal, autodetect, none, unset', async (t) => {
   t.same(resolveIdentity({}, { IP: 'autodetect', IP_AUTODETECTION_METHOD: 'cidr=10.0.0.0/8' }).ipv4, { kind: 'autodetect', method: { kind: 'cidr', cidrs: ['10.0.0.0/8'] }, always: true });
   t.same(resolveIdentity({}, { IP6: 'autodetect', IP6_AUTODETECTION_METHOD: 'can-reach=fd00::1' }).ipv6, { kind: 'autodetect', method: { kind: 'can-reach', destination: 'fd00::1' }, always: true });
   t.same(resolveIdentity({}, { IP: 'none' }).ipv4, { kind: 'none' });
-  t.throws(() => resolveIdentity({}, { IP: 'fd00::1' }), /IP="fd00::1": not an IPv4 address/);
+  t.throws(() => resolveIdentity({}, { IP: 'fd00::1' }), /IP="fd00::1": "fd00::1" is not an IPv4 address/);
   t.throws(() => resolveIdentity({}, { IP: '10.0.0.1/40' }), /bad prefix length/);
   t.throws(() => resolveIdentity({}, { IP_AUTODETECTION_METHOD: 'magic' }), /IP_AUTODETECTION_METHOD="magic": unknown method/);
 });

@@ -99,9 +99,20 @@ t.test('apiVersion, kind and metadata', async (t) => {
 });
 
 t.test('Node, BGPConfiguration, IPPool, BlockAffinity fields', async (t) => {
+  // Calico's grammar (cidrv4/cidrv6): a CIDR, or a bare address taken as /32 or /128.
+  const bare = parseResources(`${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.11, ipv6Address: 'fd00::11'}}\n`, 'config.yaml');
+  t.same((bare[0]?.spec as { bgp?: unknown }).bgp, { ipv4Address: '10.0.0.11', ipv6Address: 'fd00::11' }, 'a bare address is accepted and stored as written');
   t.equal(
-    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.11}}\n`),
-    'config.yaml document 1 (Node n): spec.bgp.ipv4Address: "10.0.0.11" must be an IPv4 address with a prefix length, e.g. "10.0.0.1/24"',
+    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.11/33}}\n`),
+    'config.yaml document 1 (Node n): spec.bgp.ipv4Address: "10.0.0.11/33" has a bad prefix length',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.256}}\n`),
+    'config.yaml document 1 (Node n): spec.bgp.ipv4Address: "10.0.0.256" is not a valid IPv4 address or CIDR',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 'fd00::11'}}\n`),
+    'config.yaml document 1 (Node n): spec.bgp.ipv4Address: "fd00::11" is not an IPv4 address',
   );
   t.equal(
     errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv6Address: 10.0.0.11/24}}\n`),

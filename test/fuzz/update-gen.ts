@@ -15,7 +15,7 @@
 // value, wrong attribute lengths and flags, duplicate attributes, a missing NEXT_HOP,
 // AS_CONFED segments from eBGP, AS_PATH overruns, host bits set in NLRI.
 import { message, MsgType } from '../helpers/raw-peer.js';
-import { prng } from '../wire/helpers.js';
+import { prng } from '../bgp/wire/helpers.js';
 
 export const SENTINEL = '198.18.0.0/24';
 

@@ -64,6 +64,12 @@ t.test('Node and BGPConfiguration: bad fields are left out and kept in refused',
   t.equal(n.asNumber, undefined);
   t.equal(n.clusterId, '1.0.0.1');
   t.same(n.refused.map((e) => e.field), ['spec.bgp.ipv6Address', 'spec.bgp.asNumber']);
+  t.equal(n.refused[0]?.reason, '"10.0.0.1/64" is not an IPv6 CIDR');
+  const bare = parseNode({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'b' },
+    spec: { bgp: { ipv4Address: '10.0.0.12', ipv6Address: 'FD00::12' } } });
+  t.same(bare.ipv4, { address: '10.0.0.12', prefixLength: 32, network: '10.0.0.12/32' }, 'a bare address is a host route, as Calico reads it');
+  t.same(bare.ipv6, { address: 'fd00::12', prefixLength: 128, network: 'fd00::12/128' });
+  t.same(bare.refused, []);
   const c = parseBgpConfiguration(config('default', {
     nodeMeshMaxRestartTime: '90s', listenPort: 1790, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }, { cidr: 'nope' }],
     communities: [{ name: 'a', value: '65000:1' }], prefixAdvertisements: [{ cidr: '10.244.0.0/16', communities: ['a', '65000:2', 'a', 'zzz'] }],
