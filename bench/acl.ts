@@ -12,7 +12,9 @@
 // (/proc/self/task/PID/schedstat, ns); the longest main-thread CPU stretch between two ticks
 // is what ACL work held the loop for, whatever the load. No BIRD counterpart: the targets are
 // absolute (≤ 0.5 s, ≤ 0.5 s, ≤ 0.2 s, worst ≤ 2 s, stall ≤ 20 ms).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -154,6 +156,18 @@ export async function aclOnce(kind: 'realistic' | 'worst'): Promise<AclRun> {
     await c.stop();
     execFileSync('ip', ['netns', 'del', ns]);
   }
+}
+
+/**
+ * aclOnce in a fresh Node.js process started with the young-generation setting
+ * `tern daemon --acl` runs with (src/runtime/v8-flags.ts holdYoungGeneration): the stall
+ * figures are then the daemon's, not those of the bench harness's heap after the other
+ * scenarios (a grown young generation makes each scavenge on the main thread longer).
+ */
+export async function aclInChild(kind: 'realistic' | 'worst'): Promise<AclRun> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--semi-space-growth-factor=1', '--import', 'tsx', fileURLToPath(import.meta.url), kind], { maxBuffer: 1 << 24 });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as AclRun;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,7 +5,7 @@
 //
 //   inj  10.201.0.2 ──veth── 10.201.0.1  recv
 //   BIRD, N static blackholes in 16.0.0.0/4, passive; the receiver connects (iBGP, AS 64512).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../lab/netns.js';
 import {
   AS, BENCH_DIR, calicoBirdConfig, calicoYaml, childEnv, log, nthPrefix, procStats, sleep, spawnTern,
@@ -48,10 +48,25 @@ async function startInjector(lab: Lab, n: number): Promise<void> {
   }, { what: `injector loaded ${n} routes`, timeoutMs: 300_000, intervalMs: 500 });
 }
 
+/** Sets net.core.rmem_max to at least `bytes`; returns the function that puts the old value back. */
+function raiseRmemMax(bytes: number): () => void {
+  const path = '/proc/sys/net/core/rmem_max';
+  const old = readFileSync(path, 'utf8').trim();
+  if (Number(old) >= bytes) return () => undefined;
+  writeFileSync(path, String(bytes));
+  return () => writeFileSync(path, old);
+}
+
 export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
   const { lab } = await lab2();
+  let restoreRmem = (): void => undefined;
   try {
     await startInjector(lab, n);
+    // The route counter's notification socket asks for 32 MiB, which the kernel caps at
+    // net.core.rmem_max (4 MiB here): at 1 M routes BIRD's burst overran it and the counter
+    // died with its netlink library. The cap is raised for the run and restored after it;
+    // tern (SO_RCVBUFFORCE) and BIRD (kernel default buffer) do not read it.
+    restoreRmem = raiseRmemMax(64 << 20);
     const kc = await startKcount(lab, 'recv', n, RANGE, { maxMs: n >= 1_000_000 ? 900_000 : 300_000 });
     let pid: number;
     const t0 = Date.now();
@@ -84,6 +99,7 @@ export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
     log(`ingest ${impl} n=${n}: ${run.ms} ms (first route at ${run.firstRouteMs} ms), RSS ${st.rssKb} kB, HWM ${st.hwmKb} kB, CPU ${st.cpuS} s`);
     return run;
   } finally {
+    restoreRmem();
     await lab.destroy();
   }
 }
