@@ -1,6 +1,7 @@
-// The ACL model: from a Snapshot (edge types) to what Felix computes before it renders —
-// this node's endpoints with their labels, the tiers and policies that apply to each per
-// direction, profiles, and the member sets of every rule selector.
+// The ACL model: from a Snapshot's policy kinds as typed values (src/model's policyModel:
+// rules, selectors, nets, ports, tiers, endpoints already parsed) to what Felix computes
+// before it renders — this node's endpoints with their labels, the tiers and policies that
+// apply to each per direction, profiles, and the member sets of every rule selector.
 //
 // Invariants
 // - Tiers run by ascending order (Tier resources first, then tiers that have policies but no
@@ -17,9 +18,9 @@
 // - doNotTrack and preDNAT policies apply to host endpoints only (Felix), never to workloads.
 // - Member sets hold addresses of matching entities of EVERY node; only this node's
 //   workload endpoints get chains.
-// - A policy or profile tern cannot honour (invalid, or a field tern does not implement) is
-//   kept fail-closed: it still selects its endpoints and its rules become a single Deny;
-//   `problems` says why.
+// - A policy or profile tern cannot honour (a rule the model refused, or a field tern does
+//   not implement) is kept fail-closed: it still selects its endpoints and its rules become
+//   a single Deny; `problems` says why. A policy whose selector the model refused is ignored.
 // - Host endpoints of this node get their own stage plans (hostendpoints.ts).
 import type { Snapshot } from '../model/types.js';
 import { bgpModel } from '../model/parse-ipam.js';
