@@ -17,10 +17,11 @@
 // - Address sets never hold a prefix covered by another (nft interval sets refuse overlaps);
 //   minimalCover is O(n log n).
 import { createHash } from 'node:crypto';
+import type { NamedPort, PolicyModel } from '../model/policy.js';
 import type { Snapshot } from '../model/types.js';
 import { parseAddress, parsePrefix } from '../net/prefix.js';
 import type { Labels, Selector } from '../selector/index.js';
-import { splitNets, protocolNumber, type MemberSet, type NamedPortSet, type Nets } from './rules.js';
+import type { MemberSet, NamedPortSet, Nets } from './rules.js';
 import { runSteps } from './steps.js';
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
@@ -29,7 +30,7 @@ export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount';
 const NS_LABEL_PREFIX = 'pcns.';
 const SA_LABEL_PREFIX = 'pcsa.';
 
-export interface NamedPort { readonly name: string; readonly protocol: number; readonly port: number }
+export type { NamedPort } from '../model/policy.js';
 
 export interface Entity {
   readonly kind: 'WorkloadEndpoint' | 'HostEndpoint' | 'NetworkSet' | 'GlobalNetworkSet';
@@ -86,18 +87,6 @@ function profileLabels(snap: Snapshot, profiles: readonly string[]): Record<stri
   return labels;
 }
 
-function namedPorts(list: readonly { name: string; protocol: string; port: number }[] | undefined): NamedPort[] {
-  const out: NamedPort[] = [];
-  for (const p of list ?? []) {
-    try { out.push({ name: p.name, protocol: protocolNumber(p.protocol, 'ports'), port: p.port }); } catch { /* datastore validated */ }
-  }
-  return out;
-}
-
-function nets(list: readonly string[] | undefined): Nets {
-  try { return splitNets(list ?? [], 'nets'); } catch { return { v4: [], v6: [] }; }
-}
-
 /** Service-account labels of a workload: `pcsa.*` of profile ksa.<ns>.<sa>, plus its name. */
 function saLabelsOf(snap: Snapshot, ns: string, sa: string | null, labels: Labels): Labels {
   if (sa === null) return {};
@@ -111,45 +100,51 @@ function saLabelsOf(snap: Snapshot, ns: string, sa: string | null, labels: Label
 }
 
 /** Every selectable entity of the snapshot (all nodes), sorted by kind then key. */
-export function entitiesOf(snap: Snapshot, valid: (key: string) => boolean, reuse?: EntityReuse): Entity[] {
-  return runSteps(entitySteps(snap, valid, reuse));
+export function entitiesOf(snap: Snapshot, typed: PolicyModel, valid: (key: string) => boolean, reuse?: EntityReuse): Entity[] {
+  return runSteps(entitySteps(snap, typed, valid, reuse));
 }
 
 /** entitiesOf in steps (a yield every 128 endpoints). */
-export function* entitySteps(snap: Snapshot, valid: (key: string) => boolean, reuse: EntityReuse = (_k, _key, _r, make) => make()): Generator<void, Entity[]> {
+export function* entitySteps(snap: Snapshot, typed: PolicyModel, valid: (key: string) => boolean, reuse: EntityReuse = (_k, _key, _r, make) => make()): Generator<void, Entity[]> {
   const out: Entity[] = [];
   let n = 0;
   for (const [key, r] of snap.workloadEndpoints) {
     if ((++n & 127) === 0) yield;
     if (!valid(key)) continue;
     out.push(reuse('WorkloadEndpoint', key, r, () => {
-      const namespace = r.metadata.namespace ?? 'default';
-      const labels: Record<string, string> = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
+      const w = typed.workloadEndpoints.get(key)!;
+      const namespace = w.namespace ?? 'default';
+      const labels: Record<string, string> = { ...profileLabels(snap, w.profiles), ...w.labels };
       labels[LABEL_NAMESPACE] = namespace;
-      labels[LABEL_ORCHESTRATOR] = r.spec.orchestrator ?? 'k8s';
-      const sa = labels[LABEL_SERVICE_ACCOUNT] ?? r.spec.serviceAccountName ?? null;
+      labels[LABEL_ORCHESTRATOR] = w.orchestrator;
+      const sa = labels[LABEL_SERVICE_ACCOUNT] ?? w.serviceAccountName ?? null;
       if (sa !== null) labels[LABEL_SERVICE_ACCOUNT] = sa;
       return {
-        kind: 'WorkloadEndpoint', key, namespace, labels, addrs: nets(r.spec.ipNetworks), ports: namedPorts(r.spec.ports),
+        kind: 'WorkloadEndpoint', key, namespace, labels, addrs: w.addrs, ports: w.ports,
         serviceAccount: sa, saLabels: saLabelsOf(snap, namespace, sa, labels),
       };
     }));
   }
   for (const [key, r] of snap.hostEndpoints) {
     out.push(reuse('HostEndpoint', key, r, () => {
-      const labels = { ...profileLabels(snap, r.spec.profiles ?? []), ...(r.metadata.labels ?? {}) };
-      return { kind: 'HostEndpoint', key, namespace: null, labels, addrs: nets(r.spec.expectedIPs), ports: namedPorts(r.spec.ports), serviceAccount: null, saLabels: {} };
+      const h = typed.hostEndpoints.get(key)!;
+      const labels = { ...profileLabels(snap, h.profiles), ...h.labels };
+      return { kind: 'HostEndpoint', key, namespace: null, labels, addrs: h.addrs, ports: h.ports, serviceAccount: null, saLabels: {} };
     }));
   }
   for (const [key, r] of snap.networkSets) {
     out.push(reuse('NetworkSet', key, r, () => {
-      const namespace = r.metadata.namespace ?? 'default';
-      const labels = { ...(r.metadata.labels ?? {}), [LABEL_NAMESPACE]: namespace };
-      return { kind: 'NetworkSet', key, namespace, labels, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} };
+      const n = typed.networkSets.get(key)!;
+      const namespace = n.namespace ?? 'default';
+      const labels = { ...n.labels, [LABEL_NAMESPACE]: namespace };
+      return { kind: 'NetworkSet', key, namespace, labels, addrs: n.nets, ports: [], serviceAccount: null, saLabels: {} };
     }));
   }
   for (const [key, r] of snap.globalNetworkSets) {
-    out.push(reuse('GlobalNetworkSet', key, r, () => ({ kind: 'GlobalNetworkSet', key, namespace: null, labels: { ...(r.metadata.labels ?? {}) }, addrs: nets(r.spec.nets), ports: [], serviceAccount: null, saLabels: {} })));
+    out.push(reuse('GlobalNetworkSet', key, r, () => {
+      const n = typed.globalNetworkSets.get(key)!;
+      return { kind: 'GlobalNetworkSet', key, namespace: null, labels: { ...n.labels }, addrs: n.nets, ports: [], serviceAccount: null, saLabels: {} };
+    }));
   }
   return out;
 }

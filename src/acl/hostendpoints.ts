@@ -15,8 +15,7 @@
 // - Without the host's interface addresses (explain, or `ip` failed) a HostEndpoint without
 //   interfaceName is reported and not enforced.
 // - Failsafe ports default to Felix's FailsafeInboundHostPorts / FailsafeOutboundHostPorts.
-import type { Snapshot } from '../model/types.js';
-import { canonicalAddress } from '../net/prefix.js';
+import type { Endpoint } from '../model/policy.js';
 import { DaemonError } from '../util/errors.js';
 import type { Labels } from '../selector/index.js';
 import type { Entity } from './entities.js';
@@ -108,19 +107,19 @@ const empty = (): Record<Direction, HostTierPlan[]> => ({ ingress: [], egress: [
  * policy order); `tiers` in tier order.
  */
 export function hostEndpointsOf(
-  snap: Snapshot, nodeName: string | undefined, entities: readonly Entity[], ordered: readonly HostPolicyRef[],
+  hostEndpoints: ReadonlyMap<string, Endpoint>, nodeName: string | undefined, entities: readonly Entity[], ordered: readonly HostPolicyRef[],
   tiers: readonly HostTierRef[], hasProfile: (name: string) => boolean, problems: HostProblem[],
   ifaceAddrs?: ReadonlyMap<string, readonly string[]>,
 ): AclHostEndpoint[] {
   const byKey = new Map(entities.filter((e) => e.kind === 'HostEndpoint').map((e) => [e.key, e]));
   const out: AclHostEndpoint[] = [];
   const claimed = new Map<string, string>();
-  for (const key of [...snap.hostEndpoints.keys()].sort()) {
-    const h = snap.hostEndpoints.get(key)!;
-    if (nodeName !== undefined && h.spec.node !== nodeName) continue;
+  for (const key of [...hostEndpoints.keys()].sort()) {
+    const h = hostEndpoints.get(key)!;
+    if (nodeName !== undefined && h.node !== nodeName) continue;
     const e = byKey.get(key);
     if (!e) continue;
-    const named = h.spec.interfaceName ?? '';
+    const named = h.iface;
     let ifaces: string[];
     if (named !== '') ifaces = [named];
     else if (ifaceAddrs === undefined) {
@@ -128,10 +127,7 @@ export function hostEndpointsOf(
       problems.push({ kind: 'HostEndpoint', key, reason: 'no interfaceName and the host\'s interface addresses are unknown: not enforced' });
       ifaces = [''];
     } else {
-      const wanted = new Set<string>();
-      for (const ip of h.spec.expectedIPs ?? []) {
-        try { wanted.add(canonicalAddress(ip)); } catch { /* datastore validated */ }
-      }
+      const wanted = new Set<string>(h.expectedIPs);
       ifaces = [...ifaceAddrs].filter(([, addrs]) => addrs.some((a) => wanted.has(a))).map(([name]) => name).sort();
     }
     if (named !== '' && named !== '*' && !/^[A-Za-z0-9_.:@+-]{1,15}$/.test(named)) {
@@ -139,7 +135,7 @@ export function hostEndpointsOf(
       continue;
     }
     ifaces = ifaces.filter((iface) => {
-      const scope = `${h.spec.node}\u0000${iface}`;
+      const scope = `${h.node}\u0000${iface}`;
       const other = claimed.get(scope);
       if (other === undefined) { claimed.set(scope, key); return true; }
       problems.push({ kind: 'HostEndpoint', key, reason: `interface ${iface} is already policed by host endpoint ${other} (the smaller name wins, as Felix)` });
@@ -165,7 +161,7 @@ export function hostEndpointsOf(
         add('forward', d, normal.filter((p) => p.applyOnForward).map((p) => p.key), t.defaultAction);
       }
     }
-    for (const name of ifaces) out.push({ key, node: h.spec.node, iface: name, addrs: e.addrs, labels: e.labels, profiles: (h.spec.profiles ?? []).filter(hasProfile), stages });
+    for (const name of ifaces) out.push({ key, node: h.node, iface: name, addrs: e.addrs, labels: e.labels, profiles: h.profiles.filter(hasProfile), stages });
   }
   return out;
 }

@@ -8,6 +8,8 @@
 //            ──diff.ts───► incremental transaction (changed chains and elements only)
 //            ──nft.ts────► kernel: one transaction, read back what was written, periodic
 //                          resync repairs drift (live.ts: the live table, streamed) (the only I/O)
+//   model.ts reads the Snapshot's policy kinds as typed values (src/model policyModel:
+//   rules, selectors, nets, ports, endpoints parsed once at the edge).
 //   companion.ts ties them to datastore updates; explain.ts evaluates the same model in
 //   process (`tern acl explain`) and is the pure tests' evaluator; cli.ts holds the commands.
 //

@@ -5,6 +5,7 @@
 // one resync period.
 import { spawn } from 'node:child_process';
 import { canonicalAddress } from '../net/prefix.js';
+import { policyModel } from '../model/policy-model.js';
 import type { Snapshot } from '../model/types.js';
 import { AclError } from './nft.js';
 
@@ -17,7 +18,7 @@ export interface InterfaceSource {
 
 /** True when a HostEndpoint of `node` needs the interface addresses (no interfaceName). */
 export function needsInterfaces(snap: Snapshot, node: string): boolean {
-  for (const h of snap.hostEndpoints.values()) if (h.spec.node === node && !h.spec.interfaceName) return true;
+  for (const h of policyModel(snap).hostEndpoints.values()) if (h.node === node && h.iface === '') return true;
   return false;
 }
 

@@ -1,6 +1,7 @@
-// The ACL model: from a Snapshot (edge types) to what Felix computes before it renders —
-// this node's endpoints with their labels, the tiers and policies that apply to each per
-// direction, profiles, and the member sets of every rule selector.
+// The ACL model: from a Snapshot's policy kinds as typed values (src/model's policyModel:
+// rules, selectors, nets, ports, tiers, endpoints already parsed) to what Felix computes
+// before it renders — this node's endpoints with their labels, the tiers and policies that
+// apply to each per direction, profiles, and the member sets of every rule selector.
 //
 // Invariants
 // - Tiers run by ascending order (Tier resources first, then tiers that have policies but no
@@ -17,28 +18,28 @@
 // - doNotTrack and preDNAT policies apply to host endpoints only (Felix), never to workloads.
 // - Member sets hold addresses of matching entities of EVERY node; only this node's
 //   workload endpoints get chains.
-// - A policy or profile tern cannot honour (invalid, or a field tern does not implement) is
-//   kept fail-closed: it still selects its endpoints and its rules become a single Deny;
-//   `problems` says why.
+// - A policy or profile tern cannot honour (a rule the model refused, or a field tern does
+//   not implement) is kept fail-closed: it still selects its endpoints and its rules become
+//   a single Deny; `problems` says why. A policy whose selector the model refused is ignored.
 // - Host endpoints of this node get their own stage plans (hostendpoints.ts).
-import type { EntityRule, PolicySpec, Rule, Snapshot } from '../model/types.js';
+import type { Snapshot } from '../model/types.js';
 import { bgpModel } from '../model/parse-ipam.js';
 import { parseNodeAddress } from '../model/parse-bgp.js';
+import { DEFAULT_TIER, DEFAULT_TIER_ORDER, parseProfile } from '../model/parse-policy.js';
+import { policyModel } from '../model/policy-model.js';
+import type { Policy, PolicyRule, RuleSide } from '../model/policy.js';
 import { familyOf } from '../net/prefix.js';
-import { parseSelector, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { runSteps, runStepsAsync } from './steps.js';
-import { entitySteps, memberSet, namedPortSet, namespaceLabels, namespaceMatches, type Entity, type EntityCtx, type Pick } from './entities.js';
+import { entitySteps, namespaceLabels, namespaceMatches, type Entity, type EntityCtx } from './entities.js';
 import type { AclCache } from './incremental.js';
-import { normalizeRule, splitNets, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets, type SelectorResolver } from './rules.js';
+import { normalizeRule, resolver, type AclRule, type Direction, type MemberSet, type NamedPortSet, type Nets } from './rules.js';
 import { DEFAULT_ALLOW_PROFILE, hostEndpointsOf, type AclHostEndpoint } from './hostendpoints.js';
 import type { InterfaceAddrs } from './interfaces.js';
 
 export { LABEL_NAMESPACE, LABEL_ORCHESTRATOR, minimalCover } from './entities.js';
 
-export const DEFAULT_TIER = 'default';
-/** Calico's order for the default tier. */
-export const DEFAULT_TIER_ORDER = 1_000_000;
+export { DEFAULT_TIER, DEFAULT_TIER_ORDER } from '../model/parse-policy.js';
 
 export interface TierPlan {
   readonly tier: string;
@@ -138,25 +139,26 @@ export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sl
  */
 export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
+  const typed = policyModel(snap);
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
-    if (IFNAME.test(r.spec.interfaceName ?? '')) continue;
+    if (IFNAME.test(typed.workloadEndpoints.get(key)!.iface)) continue;
     badIface.add(key);
     problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });
   }
   cache?.begin(Object.fromEntries([...snap.profiles].map(([k, r]) => [k, r.spec.labelsToApply ?? null])));
-  const entities = yield* entitySteps(snap, (k) => !badIface.has(k), cache?.reuseEntity);
+  const entities = yield* entitySteps(snap, typed, (k) => !badIface.has(k), cache?.reuseEntity);
   const ctx: EntityCtx = { entities, nsLabels: namespaceLabels(snap), sets: new Map(), namedSets: new Map(), ...(cache ? { keep: cache } : {}) };
   if (cache) yield* cache.entitiesDone(ctx);
-  const tiers = tiersOf(snap);
+  const tiers = tiersOf(typed.tiers);
   const policies = new Map<string, Selecting>();
   yield;
   for (const [key, r] of snap.globalNetworkPolicies) {
-    addPolicy(policies, problems, ctx, tiers, 'GlobalNetworkPolicy', key, undefined, r.spec, cache);
+    addPolicy(policies, problems, ctx, tiers, typed.globalNetworkPolicies.get(key)!, r.spec, cache);
     yield;
   }
   for (const [key, r] of snap.networkPolicies) {
-    addPolicy(policies, problems, ctx, tiers, 'NetworkPolicy', key, r.metadata.namespace ?? key.split('/')[0] ?? 'default', r.spec, cache);
+    addPolicy(policies, problems, ctx, tiers, typed.networkPolicies.get(key)!, r.spec, cache);
     yield;
   }
   for (const t of tiers.values()) {
@@ -164,14 +166,11 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
   }
   const profiles = new Map<string, AclPolicy>();
   for (const [key, r] of snap.profiles) {
-    const spec: PolicySpec = { ingress: r.spec.ingress, egress: r.spec.egress, types: ['Ingress', 'Egress'] };
-    profiles.set(key, cached(cache, ctx, problems, 'Profile', key, undefined, spec, () => compilePolicy(ctx, problems, 'Profile', key, DEFAULT_TIER, undefined, spec)));
+    const p = typed.profiles.get(key)!;
+    profiles.set(key, cached(cache, ctx, problems, p, r.spec, () => compilePolicy(ctx, problems, p)));
     yield;
   }
-  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) {
-    const allow = { ingress: [{ action: 'Allow' as const }], egress: [{ action: 'Allow' as const }], types: ['Ingress' as const, 'Egress' as const] };
-    profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, 'Profile', DEFAULT_ALLOW_PROFILE, DEFAULT_TIER, undefined, allow));
-  }
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, DEFAULT_ALLOW));
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
   const byTier = new Map<string, Selecting[]>();
@@ -228,23 +227,22 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
     return f;
   };
   const all: AclEndpoint[] = [];
-  for (const [key, r] of snap.workloadEndpoints) {
+  for (const [key, w] of typed.workloadEndpoints) {
     const e = entityByKey.get(key);
     if (!e) continue;
     yield;
-    const mine = nodeName === undefined || r.spec.node === nodeName;
+    const mine = nodeName === undefined || w.node === nodeName;
     const tiersFor: Record<Direction, TierPlan[]> = mine ? planOf(e) : { ingress: [], egress: [] };
-    let spoof: Nets = { v4: [], v6: [] };
-    try { spoof = splitNets(r.spec.allowSpoofedSourcePrefixes ?? [], 'allowSpoofedSourcePrefixes'); } catch { /* datastore validated */ }
+    const spoof = w.allowSpoofed;
     all.push({
-      key, namespace: e.namespace ?? 'default', node: r.spec.node, iface: r.spec.interfaceName, addrs: e.addrs,
+      key, namespace: e.namespace ?? 'default', node: w.node, iface: w.iface, addrs: e.addrs,
       sources: { v4: [...e.addrs.v4, ...spoof.v4], v6: [...e.addrs.v6, ...spoof.v6] },
-      labels: e.labels, profiles: (r.spec.profiles ?? []).filter((p) => profiles.has(p)), tiers: tiersFor,
+      labels: e.labels, profiles: w.profiles.filter((p) => profiles.has(p)), tiers: tiersFor,
       policies: flatten(tiersFor),
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const hostEndpoints = hostEndpointsOf(snap, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
+  const hostEndpoints = hostEndpointsOf(typed.hostEndpoints, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
   for (const [k, p] of policies) {
@@ -284,13 +282,10 @@ function nodeAddresses(snap: Snapshot): Map<string, string[]> {
   return out;
 }
 
-function tiersOf(snap: Snapshot): Map<string, AclTier> {
+function tiersOf(typed: ReadonlyMap<string, { name: string; order: number | undefined; defaultAction: 'Deny' | 'Pass' }>): Map<string, AclTier> {
   const out = new Map<string, AclTier>();
   out.set(DEFAULT_TIER, { name: DEFAULT_TIER, order: DEFAULT_TIER_ORDER, defaultAction: 'Deny', exists: true });
-  for (const [name, t] of snap.tiers) {
-    const order = t.spec.order ?? (name === DEFAULT_TIER ? DEFAULT_TIER_ORDER : undefined);
-    out.set(name, { name, order, defaultAction: t.spec.defaultAction === 'Pass' ? 'Pass' : 'Deny', exists: true });
-  }
+  for (const t of typed.values()) out.set(t.name, { name: t.name, order: t.order, defaultAction: t.defaultAction, exists: true });
   return out;
 }
 
@@ -310,42 +305,34 @@ function comparePolicies(a: Selecting, b: Selecting): number {
   return a.felixName < b.felixName ? -1 : a.felixName > b.felixName ? 1 : 0;
 }
 
-/** Calico's default `types`: Ingress unless there are only egress rules; Egress when there are egress rules. */
-function defaultTypes(spec: PolicySpec): Record<Direction, boolean> {
-  if (spec.types && spec.types.length > 0) return { ingress: spec.types.includes('Ingress'), egress: spec.types.includes('Egress') };
-  const ingress = (spec.ingress?.length ?? 0) > 0;
-  const egress = (spec.egress?.length ?? 0) > 0;
-  return { ingress: ingress || !egress, egress };
+/** The profile every endpoint without profiles gets when no Profile resource of that name exists: allow all. */
+const DEFAULT_ALLOW: Policy = parseProfile({
+  apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: { name: DEFAULT_ALLOW_PROFILE },
+  spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+});
+
+function addPolicy(out: Map<string, Selecting>, problems: AclProblem[], ctx: EntityCtx, tiers: Map<string, AclTier>, p: Policy, spec: unknown, cache?: AclCache): void {
+  const s = cached(cache, ctx, problems, p, spec, () => selecting(ctx, problems, p));
+  if (!s) return;
+  if (!tiers.has(p.tier)) tiers.set(p.tier, { name: p.tier, order: undefined, defaultAction: 'Deny', exists: false });
+  out.set(p.key, s);
 }
 
-function addPolicy(
-  out: Map<string, Selecting>, problems: AclProblem[], ctx: EntityCtx, tiers: Map<string, AclTier>,
-  kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec, cache?: AclCache,
-): void {
-  const tier = spec.tier || DEFAULT_TIER;
-  const p = cached(cache, ctx, problems, kind, key, namespace, spec, () => selecting(ctx, problems, kind, key, namespace, spec, tier));
-  if (!p) return;
-  if (!tiers.has(tier)) tiers.set(tier, { name: tier, order: undefined, defaultAction: 'Deny', exists: false });
-  out.set(key, p);
-}
-
-/** A policy with its selection; null (and a problem) when a selector does not parse. */
-function selecting(ctx: EntityCtx, problems: AclProblem[], kind: 'GlobalNetworkPolicy' | 'NetworkPolicy', key: string, namespace: string | undefined, spec: PolicySpec, tier: string): Selecting | null {
-  let sel: Selector;
-  let nsSel: Selector | null = null;
-  let saSel: Selector | null = null;
-  try {
-    sel = parseSelector(spec.selector ?? '');
-    if (kind === 'GlobalNetworkPolicy' && spec.namespaceSelector) nsSel = parseSelector(spec.namespaceSelector);
-    if (spec.serviceAccountSelector) saSel = parseSelector(spec.serviceAccountSelector);
-  } catch (err) {
-    problems.push({ kind, key, reason: `selector: ${errorMessage(err)} (policy ignored)` });
+/** A policy with its selection; null (and a problem) when its selector was refused. */
+function selecting(ctx: EntityCtx, problems: AclProblem[], p: Policy): Selecting | null {
+  if (!p.selector) {
+    const e = p.selectorRefused;
+    problems.push({ kind: p.kind, key: p.key, reason: `${e ? `${e.field}: ${e.reason}` : 'spec.selector: missing'} (policy ignored)` });
     return null;
   }
+  const { kind, namespace, tier, key } = p;
+  const sel = p.selector;
+  const nsSel = p.namespaceSelector;
+  const saSel = p.serviceAccountSelector;
   const name = key.slice(key.indexOf('/') + 1);
   const prefixed = name.startsWith(`${tier}.`) ? name : `${tier}.${name}`;
   const felixName = namespace === undefined ? prefixed : `${namespace}/${prefixed}`;
-  const hostOnly = spec.doNotTrack === true || spec.preDNAT === true;
+  const hostOnly = p.doNotTrack || p.preDNAT;
   const select = (ep: Entity): boolean =>
     !hostOnly && ep.kind === 'WorkloadEndpoint' &&
     (namespace === undefined || ep.namespace === namespace) &&
@@ -357,15 +344,18 @@ function selecting(ctx: EntityCtx, problems: AclProblem[], kind: 'GlobalNetworkP
     (nsSel === null || namespaceMatches(ctx, nsSel, ep)) &&
     (saSel === null || saSel.matches(ep.saLabels)) &&
     sel.matches(ep.labels);
-  const flags = { doNotTrack: spec.doNotTrack === true, preDNAT: spec.preDNAT === true, applyOnForward: spec.applyOnForward === true };
+  const flags = { doNotTrack: p.doNotTrack, preDNAT: p.preDNAT, applyOnForward: p.applyOnForward };
   const selectionKey = [hostOnly, namespace ?? '', nsSel?.toString() ?? '', saSel?.toString() ?? '', sel.toString()].join('\u0000');
-  return { ...compilePolicy(ctx, problems, kind, key, tier, namespace, spec), felixName, namespace, selectionKey, select, selectHost, ...flags };
+  return { ...compilePolicy(ctx, problems, p), felixName, namespace, selectionKey, select, selectHost, ...flags };
 }
 
-/** compile(), or the cache's kept result while nothing it depends on changed. */
-function cached<T extends AclPolicy | null>(cache: AclCache | undefined, ctx: EntityCtx, problems: AclProblem[], kind: string, key: string, namespace: string | undefined, spec: PolicySpec, compile: () => T): T {
+/**
+ * compile(), or the cache's kept result while nothing it depends on changed. `spec` is the
+ * raw spec the typed policy was parsed from: equal specs parse to equal values.
+ */
+function cached<T extends AclPolicy | null>(cache: AclCache | undefined, ctx: EntityCtx, problems: AclProblem[], p: Policy, spec: unknown, compile: () => T): T {
   if (!cache) return compile();
-  const r = cache.policy(ctx, key, kind, namespace, spec, () => {
+  const r = cache.policy(ctx, p.key, p.kind, p.namespace, spec, () => {
     const before = problems.length;
     const value = compile();
     return { value, problems: problems.splice(before) };
@@ -387,52 +377,28 @@ function setsOfPolicy(p: AclPolicy | null): (MemberSet | NamedPortSet)[] {
   return out;
 }
 
-const DENY_ALL: Rule = { action: 'Deny' };
+const DENY_ALL: PolicyRule = (() => {
+  const none: RuleSide = { nets: null, notNets: null, selector: null, notSelector: null, namespaceSelector: null, serviceAccounts: null, ports: null, notPorts: null, services: null };
+  return { action: 'Deny', ipVersion: null, protocol: null, notProtocol: null, icmp: null, notIcmp: null, source: none, destination: none, http: false };
+})();
 
-function compilePolicy(ctx: EntityCtx, problems: AclProblem[], kind: AclPolicy['kind'], key: string, tier: string, namespace: string | undefined, spec: PolicySpec): AclPolicy {
-  const applies = defaultTypes(spec);
-  const resolve = resolver(ctx, namespace);
+/** Fields are named from the rule lists ("ingress[0].protocol"), as in `tern acl` output. */
+const ruleField = (field: string): string => (field.startsWith('spec.') ? field.slice(5) : field);
+
+function compilePolicy(ctx: EntityCtx, problems: AclProblem[], p: Policy): AclPolicy {
+  const { key, kind, tier, order, applies } = p;
+  const resolve = resolver(ctx, p.namespace);
   try {
+    if (p.rulesRefused) throw new Error(`${ruleField(p.rulesRefused.field)}: ${p.rulesRefused.reason}`);
     const rules = {
-      ingress: (spec.ingress ?? []).map((r, i) => normalizeRule(r, i + 1, resolve, `ingress[${i}]`)),
-      egress: (spec.egress ?? []).map((r, i) => normalizeRule(r, i + 1, resolve, `egress[${i}]`)),
+      ingress: p.rules.ingress.map((r, i) => normalizeRule(r, i + 1, resolve, `ingress[${i}]`)),
+      egress: p.rules.egress.map((r, i) => normalizeRule(r, i + 1, resolve, `egress[${i}]`)),
     };
-    return { key, kind, tier, order: spec.order, rules, applies };
+    return { key, kind, tier, order, rules, applies };
   } catch (err) {
     const reason = errorMessage(err);
     problems.push({ kind, key, reason: `${reason} (fail-closed: every rule replaced by Deny)` });
     const deny = normalizeRule(DENY_ALL, 1, resolve, 'invalid');
-    return { key, kind, tier, order: spec.order, rules: { ingress: [deny], egress: [deny] }, applies, invalid: reason };
+    return { key, kind, tier, order, rules: { ingress: [deny], egress: [deny] }, applies, invalid: reason };
   }
-}
-
-/**
- * Rule selector scoping as libcalico-go's rule conversion: when a rule side sets selector,
- * notSelector, namespaceSelector or serviceAccounts, its selector is ANDed with the namespace
- * part (the namespaceSelector, else "own namespace" for a NetworkPolicy) and the service
- * account match. notSelector is not scoped.
- */
-function resolver(ctx: EntityCtx, namespace: string | undefined): SelectorResolver {
-  const pick = (e: EntityRule): Pick => {
-    const nsSel = e.namespaceSelector ? parseSelector(e.namespaceSelector) : null;
-    const sa = e.serviceAccounts;
-    return {
-      sel: parseSelector(e.selector ?? ''),
-      nsSel,
-      ownNs: nsSel === null ? namespace ?? null : null,
-      saNames: sa?.names?.length ? [...sa.names] : null,
-      saSel: sa?.selector ? parseSelector(sa.selector) : null,
-    };
-  };
-  return {
-    members(e: EntityRule, negated: boolean): MemberSet | null {
-      if (negated) return memberSet(ctx, { sel: parseSelector(e.notSelector ?? ''), nsSel: null, ownNs: null, saNames: null, saSel: null });
-      const p = pick(e);
-      if (!e.selector && p.nsSel === null && p.ownNs === null && !p.saNames && !p.saSel) return null;
-      return memberSet(ctx, p);
-    },
-    namedPorts(e: EntityRule, names: readonly string[], protocol: number): NamedPortSet {
-      return namedPortSet(ctx, pick(e), names, protocol);
-    },
-  };
 }

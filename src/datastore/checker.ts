@@ -172,18 +172,6 @@ export class Checker {
     return s;
   }
 
-  /** A CIDR or a bare address, as policy `nets` accept. */
-  net(v: unknown, path: string): string {
-    const s = this.string(v, path);
-    try {
-      if (s.includes('/')) parsePrefix(s);
-      else parseAddress(s);
-    } catch {
-      this.fail(path, `"${s}" is not a valid CIDR or IP address`);
-    }
-    return s;
-  }
-
   /** A Calico selector, parsed by the model's selectorField; the failure names the character position. */
   selector(v: unknown, path: string): string {
     const s = this.string(v, path);

@@ -1,13 +1,14 @@
 // Spec validators for the Felix policy kinds: GlobalNetworkPolicy, NetworkPolicy, Profile,
-// WorkloadEndpoint. Structure only (rule shapes, enums, ports, nets, selectors); what a rule
-// means is src/acl's business.
+// WorkloadEndpoint. The shape (known fields, objects where objects belong) is checked here;
+// every grammar of a policy or profile (selectors, rules: actions, protocols, ports, nets,
+// ICMP) is checked by the model's parser (model/parse-policy.ts), which words the refusal:
+// validation is parsing. What a rule means is src/acl's business.
 import { Checker, join, type Obj } from './checker.js';
-import { parsePolicyPort } from '../net/port.js';
-import { parseProtocol, PROTOCOLS } from '../net/protocol.js';
-import { errorMessage } from '../util/errors.js';
+import { ModelError } from '../model/errors.js';
+import { parseWorkloadEndpoint } from '../model/parse-endpoints.js';
+import { parseGlobalNetworkPolicy, parseNetworkPolicy, parseProfile } from '../model/parse-policy.js';
+import type { Policy } from '../model/policy.js';
 
-const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
-const PORT_PROTOCOLS = new Set<number>([PROTOCOLS.tcp, PROTOCOLS.udp, PROTOCOLS.sctp]);
 
 const POLICY_COMMON = ['order', 'tier', 'selector', 'types', 'ingress', 'egress', 'serviceAccountSelector', 'performanceHints'];
 const GNP_ONLY = ['namespaceSelector', 'doNotTrack', 'preDNAT', 'applyOnForward'];
@@ -19,8 +20,6 @@ export function validatePolicySpec(c: Checker, spec: Obj, global: boolean): Obj 
   }
   const tier = c.optString(spec, 'tier', 'spec');
   if (tier !== undefined && tier !== '') c.dnsName(tier, 'spec.tier');
-  c.optSelector(spec, 'selector', 'spec');
-  c.optSelector(spec, 'serviceAccountSelector', 'spec');
   const types = c.optArray(spec, 'types', 'spec');
   const seen = new Set<string>();
   types?.forEach((t, i) => {
@@ -29,7 +28,6 @@ export function validatePolicySpec(c: Checker, spec: Obj, global: boolean): Obj 
     seen.add(v);
   });
   if (global) {
-    c.optSelector(spec, 'namespaceSelector', 'spec');
     c.optBool(spec, 'doNotTrack', 'spec');
     const preDNAT = c.optBool(spec, 'preDNAT', 'spec');
     c.optBool(spec, 'applyOnForward', 'spec');
@@ -37,6 +35,7 @@ export function validatePolicySpec(c: Checker, spec: Obj, global: boolean): Obj 
   }
   rules(c, spec, 'ingress', 'spec');
   rules(c, spec, 'egress', 'spec');
+  accepted(c, () => (global ? parseGlobalNetworkPolicy(asResource(c, spec)) : parseNetworkPolicy(asResource(c, spec), `default/${c.name ?? ''}`)));
   if (types && spec.egress !== undefined && !seen.has('Egress') && (spec.egress as unknown[]).length > 0) {
     c.fail('spec.types', 'has egress rules but does not list Egress');
   }
@@ -50,6 +49,7 @@ export function validateProfileSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, ['ingress', 'egress', 'labelsToApply'], 'spec');
   rules(c, spec, 'ingress', 'spec');
   rules(c, spec, 'egress', 'spec');
+  accepted(c, () => parseProfile(asResource(c, spec)));
   const labels = c.optObject(spec, 'labelsToApply', 'spec');
   if (labels) c.stringMap(labels, 'spec.labelsToApply');
   return { ...spec };
@@ -68,94 +68,65 @@ export function validateWorkloadEndpointSpec(c: Checker, spec: Obj): Obj {
   for (const key of ['orchestrator', 'workload', 'pod', 'endpoint', 'containerID', 'serviceAccountName']) c.optString(spec, key, 'spec');
   const mac = c.optString(spec, 'mac', 'spec');
   if (mac !== undefined && mac !== '' && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac)) c.fail('spec.mac', `"${mac}" is not a MAC address`);
-  c.optArray(spec, 'ipNetworks', 'spec')?.forEach((v, i) => c.prefix(v, join('spec.ipNetworks', i), { hostBits: 'allow' }));
+  c.optArray(spec, 'ipNetworks', 'spec');
   profilesAndPorts(c, spec);
+  entriesAccepted(c, parseWorkloadEndpoint(asResource(c, spec)));
   return { ...spec };
 }
 
-/** An endpoint's spec.profiles (names) and spec.ports (named ports), as workload and host endpoints carry them. */
+/**
+ * An endpoint's spec.profiles (names) and the shape of spec.ports (named ports), as workload
+ * and host endpoints carry them; the model's parser checks each port's fields.
+ */
 export function profilesAndPorts(c: Checker, spec: Obj): void {
   c.optArray(spec, 'profiles', 'spec')?.forEach((v, i) => c.string(v, join('spec.profiles', i)));
-  c.optArray(spec, 'ports', 'spec')?.forEach((v, i) => {
-    const p = join('spec.ports', i);
-    const o = c.object(v, p);
-    c.requiredString(o, 'name', p);
-    protocol(c, o.protocol, join(p, 'protocol'));
-    c.int(o.port, join(p, 'port'), 1, 65535);
-  });
+  c.optArray(spec, 'ports', 'spec')?.forEach((v, i) => c.object(v, join('spec.ports', i)));
 }
 
+/** The first entry the model's parser refused (addresses, named ports, nets), as this resource's error. */
+export function entriesAccepted(c: Checker, value: { readonly refused: readonly ModelError[] }): void {
+  const first = value.refused[0];
+  if (first) c.fail(first.field, first.reason);
+}
+
+/** The stored spec as a resource, for the model's parser (which reads only its spec and name). */
+export function asResource<R>(c: Checker, spec: Obj): R {
+  return { apiVersion: 'projectcalico.org/v3', metadata: { name: c.name ?? '' }, spec } as unknown as R;
+}
+
+/** The model's refusal of the policy's selectors or rules, if any, as this resource's error. */
+function accepted(c: Checker, parse: () => Policy): void {
+  try {
+    const p = parse();
+    const first = p.selectorRefused ?? p.rulesRefused;
+    if (first) c.fail(first.field, first.reason);
+  } catch (e) {
+    if (e instanceof ModelError) c.fail(e.field, e.reason);
+    throw e;
+  }
+}
+
+/** The shape of a rules list: objects with known fields (the model parses their values). */
 function rules(c: Checker, spec: Obj, key: 'ingress' | 'egress', path: string): void {
   c.optArray(spec, key, path)?.forEach((r, i) => rule(c, r, join(join(path, key), i)));
 }
 
 const RULE_FIELDS = ['action', 'ipVersion', 'protocol', 'notProtocol', 'icmp', 'notICMP', 'source', 'destination', 'metadata', 'http'];
+const ENTITY_FIELDS = ['nets', 'notNets', 'selector', 'notSelector', 'namespaceSelector', 'ports', 'notPorts', 'serviceAccounts', 'services'];
 
 function rule(c: Checker, v: unknown, p: string): void {
   const r = c.object(v, p);
   c.knownFields(r, RULE_FIELDS, p);
-  if (r.action === undefined) c.fail(join(p, 'action'), `is required (one of ${ACTIONS.join(', ')})`);
-  c.oneOf(r.action, join(p, 'action'), ACTIONS);
-  if (r.ipVersion !== undefined && r.ipVersion !== null && r.ipVersion !== 4 && r.ipVersion !== 6) {
-    c.fail(join(p, 'ipVersion'), `must be 4 or 6, got ${JSON.stringify(r.ipVersion)}`);
-  }
-  const proto = r.protocol === undefined || r.protocol === null ? undefined : protocol(c, r.protocol, join(p, 'protocol'));
-  if (r.notProtocol !== undefined && r.notProtocol !== null) protocol(c, r.notProtocol, join(p, 'notProtocol'));
   for (const key of ['icmp', 'notICMP']) {
     const icmp = c.optObject(r, key, p);
-    if (!icmp) continue;
-    const ip = join(p, key);
-    c.knownFields(icmp, ['type', 'code'], ip);
-    if (proto === undefined || (proto !== PROTOCOLS.icmp && proto !== PROTOCOLS.icmpv6)) {
-      c.fail(ip, 'needs protocol ICMP or ICMPv6');
-    }
-    c.optInt(icmp, 'type', ip, 0, 254);
-    c.optInt(icmp, 'code', ip, 0, 255);
-    if (icmp.code !== undefined && icmp.type === undefined) c.fail(join(ip, 'code'), 'needs icmp type');
+    if (icmp) c.knownFields(icmp, ['type', 'code'], join(p, key));
   }
   for (const side of ['source', 'destination'] as const) {
     const e = c.optObject(r, side, p);
-    if (e) entity(c, e, join(p, side), proto);
-  }
-}
-
-const ENTITY_FIELDS = ['nets', 'notNets', 'selector', 'notSelector', 'namespaceSelector', 'ports', 'notPorts', 'serviceAccounts', 'services'];
-
-function entity(c: Checker, e: Obj, p: string, proto: number | undefined): void {
-  c.knownFields(e, ENTITY_FIELDS, p);
-  for (const key of ['nets', 'notNets']) c.optArray(e, key, p)?.forEach((n, i) => c.net(n, join(join(p, key), i)));
-  for (const key of ['selector', 'notSelector', 'namespaceSelector']) c.optSelector(e, key, p);
-  for (const key of ['ports', 'notPorts']) {
-    const ports = c.optArray(e, key, p);
-    if (!ports || ports.length === 0) continue;
-    if (proto === undefined || !PORT_PROTOCOLS.has(proto)) {
-      c.fail(join(p, key), 'needs protocol TCP, UDP or SCTP on the rule');
-    }
-    ports.forEach((v, i) => port(c, v, join(join(p, key), i)));
-  }
-  const sa = c.optObject(e, 'serviceAccounts', p);
-  if (sa) {
-    const sp = join(p, 'serviceAccounts');
-    c.knownFields(sa, ['names', 'selector'], sp);
-    c.optArray(sa, 'names', sp)?.forEach((n, i) => c.string(n, join(join(sp, 'names'), i)));
-    c.optSelector(sa, 'selector', sp);
-  }
-}
-
-/** A protocol: the one grammar (src/net/protocol.ts) names the reason; its number. */
-export function protocol(c: Checker, v: unknown, p: string): number {
-  try {
-    return parseProtocol(v);
-  } catch (e) {
-    return c.fail(p, errorMessage(e));
-  }
-}
-
-/** A port: the one grammar of policy ports (src/net/port.ts) names the reason. */
-function port(c: Checker, v: unknown, p: string): void {
-  try {
-    parsePolicyPort(v);
-  } catch (e) {
-    c.fail(p, errorMessage(e));
+    if (!e) continue;
+    const sp = join(p, side);
+    c.knownFields(e, ENTITY_FIELDS, sp);
+    const sa = c.optObject(e, 'serviceAccounts', sp);
+    if (sa) c.knownFields(sa, ['names', 'selector'], join(sp, 'serviceAccounts'));
   }
 }

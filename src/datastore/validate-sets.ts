@@ -1,8 +1,11 @@
 // Spec validators for the policy-side kinds that hold no rules: Tier (order, defaultAction),
 // NetworkSet / GlobalNetworkSet (nets selectable by labels) and HostEndpoint (a host
-// interface and its expected addresses). Structure only; src/acl gives them meaning.
+// interface and its expected addresses). The shape is checked here; addresses, nets and
+// named ports by the model's parsers (model/parse-endpoints.ts), which word the refusal.
+// src/acl gives them meaning.
 import { Checker, join, type Obj } from './checker.js';
-import { profilesAndPorts } from './validate-policy.js';
+import { parseGlobalNetworkSet, parseHostEndpoint } from '../model/parse-endpoints.js';
+import { asResource, entriesAccepted, profilesAndPorts } from './validate-policy.js';
 
 export function validateTierSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, ['order', 'defaultAction'], 'spec');
@@ -15,8 +18,9 @@ export function validateTierSpec(c: Checker, spec: Obj): Obj {
 
 export function validateNetworkSetSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, ['nets', 'allowedEgressDomains'], 'spec');
-  c.optArray(spec, 'nets', 'spec')?.forEach((n, i) => c.net(n, join('spec.nets', i)));
+  c.optArray(spec, 'nets', 'spec');
   c.optArray(spec, 'allowedEgressDomains', 'spec')?.forEach((n, i) => c.string(n, join('spec.allowedEgressDomains', i)));
+  entriesAccepted(c, parseGlobalNetworkSet(asResource(c, spec)));
   return { ...spec };
 }
 
@@ -26,8 +30,8 @@ export function validateHostEndpointSpec(c: Checker, spec: Obj): Obj {
   const iface = c.optString(spec, 'interfaceName', 'spec');
   if (iface !== undefined && iface !== '*' && (iface.length > 15 || /[\s/]/.test(iface))) c.fail('spec.interfaceName', `"${iface}" is not a Linux interface name`);
   const ips = c.optArray(spec, 'expectedIPs', 'spec');
-  ips?.forEach((v, i) => c.address(v, join('spec.expectedIPs', i)));
   if ((iface === undefined || iface === '') && (!ips || ips.length === 0)) c.fail('spec', 'needs interfaceName or expectedIPs');
   profilesAndPorts(c, spec);
+  entriesAccepted(c, parseHostEndpoint(asResource(c, spec)));
   return { ...spec };
 }

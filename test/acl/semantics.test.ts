@@ -129,7 +129,7 @@ t.test('invalid policy is fail-closed and reported', async (t) => {
   const bad = gnp('bad', { order: 1, selector: "role == 'db'", ingress: [{ action: 'Allow', destination: { ports: [80] } }] });
   const s = threePods({ gnps: [bad] });
   const m = buildModel(s);
-  t.match(m.problems, [{ kind: 'GlobalNetworkPolicy', key: 'bad', reason: /ports need protocol/ }]);
+  t.match(m.problems, [{ kind: 'GlobalNetworkPolicy', key: 'bad', reason: /ports: needs protocol TCP, UDP or SCTP/ }]);
   t.equal(explain(s, 'default/frontend', 'default/db', 'tcp/80').allowed, false);
   const badSel = gnp('badsel', { selector: "role == 'db" });
   t.match(buildModel(threePods({ gnps: [badSel] })).problems, [{ key: 'badsel', reason: /selector/ }]);

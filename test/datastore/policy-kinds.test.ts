@@ -50,3 +50,16 @@ t.test('bad specs are refused with the field named', async (t) => {
   t.throws(() => parseResources(doc('HostEndpoint', '{node: n1}'), 'f'), /interfaceName or expectedIPs/);
   t.throws(() => parseResources(doc('GlobalNetworkSet', '{}', ', namespace: a'), 'f'), /not namespaced/);
 });
+
+t.test('addresses, nets and named ports: refused by the model\'s parsers, worded by them', async (t) => {
+  const doc = (kind: string, spec: string): string => `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata: {name: x}\nspec: ${spec}\n`;
+  t.throws(() => parseResources(doc('NetworkSet', '{nets: [10.0.0.0/8, 10.0.0.0/33]}'), 'f'), /spec\.nets\[1\]: "10\.0\.0\.0\/33" is not a valid CIDR or IP address/);
+  t.throws(() => parseResources(doc('HostEndpoint', '{node: n1, expectedIPs: [10.0.0.300]}'), 'f'), /spec\.expectedIPs\[0\]: "10\.0\.0\.300" is not an IP address/);
+  t.throws(() => parseResources(doc('HostEndpoint', '{node: n1, interfaceName: eth0, ports: [{name: ssh, protocol: XTP, port: 22}]}'), 'f'), /spec\.ports\[0\]\.protocol: must be TCP/);
+  t.throws(() => parseResources(doc('HostEndpoint', '{node: n1, interfaceName: eth0, ports: [{name: ssh, protocol: TCP, port: 0}]}'), 'f'), /spec\.ports\[0\]\.port: must be an integer 1\.\.65535/);
+  t.throws(() => parseResources(doc('WorkloadEndpoint', '{node: n1, interfaceName: cali1, ipNetworks: [10.65.0.1]}'), 'f'), /spec\.ipNetworks\[0\]: "10\.65\.0\.1" must be an address with a prefix length/);
+  t.throws(() => parseResources(doc('WorkloadEndpoint', '{node: n1, interfaceName: cali1, ports: [{protocol: TCP, port: 5432}]}'), 'f'), /spec\.ports\[0\]\.name: is required/);
+  t.doesNotThrow(() => parseResources(doc('WorkloadEndpoint', '{node: n1, interfaceName: cali1, ipNetworks: [10.65.0.1/32], ports: [{name: pg, protocol: TCP, port: 5432}]}'), 'f'));
+  t.throws(() => parseResources(doc('Profile', '{ingress: [{action: Allow, source: {selector: "a == \'b"}}]}'), 'f'), /spec\.ingress\[0\]\.source\.selector: invalid selector/);
+  t.throws(() => parseResources(doc('GlobalNetworkPolicy', '{selector: "a == \'b"}'), 'f'), /spec\.selector: invalid selector/);
+});
