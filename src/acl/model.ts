@@ -142,6 +142,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
   const typed = policyModel(snap);
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
+    yield;
     if (IFNAME.test(typed.workloadEndpoints.get(key)!.iface)) continue;
     badIface.add(key);
     problems.push({ kind: 'WorkloadEndpoint', key, reason: `interfaceName "${String(r.spec.interfaceName)}" is not a Linux interface name (endpoint ignored)` });

@@ -1,5 +1,5 @@
 // policyModel(): the policy kinds of a whole Snapshot as typed values (model/policy.ts),
-// parsed on the first call for a snapshot (snapshots are immutable) and, below that, once per
+// each value parsed when first read (snapshots are immutable) and, below that, once per
 // resource object: the file datastore hands unchanged resources over as the same sealed
 // objects, so a reload parses only what changed.
 import { parseGlobalNetworkSet, parseHostEndpoint, parseNetworkSet, parseWorkloadEndpoint } from './parse-endpoints.js';
@@ -18,10 +18,34 @@ function once<R extends object, T>(r: R, key: string, parse: (r: R, key: string)
   return value;
 }
 
-function each<R extends object, T>(items: ReadonlyMap<string, R>, parse: (r: R, key: string) => T): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const [k, r] of items) out.set(k, once(r, k, parse));
-  return out;
+/**
+ * A kind's typed values, each parsed when first read: the ACL compiler reads them one by one
+ * inside its time-sliced steps, so a snapshot of a thousand new policies is parsed in those
+ * slices, not in one synchronous pass before them.
+ */
+class LazyMap<R extends object, T> implements ReadonlyMap<string, T> {
+  constructor(private readonly items: ReadonlyMap<string, R>, private readonly parse: (r: R, key: string) => T) {}
+  get size(): number { return this.items.size; }
+  has(key: string): boolean { return this.items.has(key); }
+  get(key: string): T | undefined {
+    const r = this.items.get(key);
+    return r === undefined ? undefined : once(r, key, this.parse);
+  }
+  *entries(): MapIterator<[string, T]> {
+    for (const [k, r] of this.items) yield [k, once(r, k, this.parse)];
+  }
+  keys(): MapIterator<string> { return this.items.keys(); }
+  *values(): MapIterator<T> {
+    for (const [k, r] of this.items) yield once(r, k, this.parse);
+  }
+  forEach(fn: (value: T, key: string, map: ReadonlyMap<string, T>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, T]> { return this.entries(); }
+}
+
+function each<R extends object, T>(items: ReadonlyMap<string, R>, parse: (r: R, key: string) => T): ReadonlyMap<string, T> {
+  return new LazyMap(items, parse);
 }
 
 const models = new WeakMap<Snapshot, PolicyModel>();
