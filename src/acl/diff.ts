@@ -44,20 +44,22 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
   let step = 0;
   if (prev.family !== next.family || prev.name !== next.name) return null;
   const T = `${next.family} ${next.name}`;
-  const prevSets = new Map(prev.sets.map((s) => [s.name, s]));
-  const nextSets = new Map(next.sets.map((s) => [s.name, s]));
-  yield;
-  const prevChains = new Map(prev.chains.map((c) => [c.name, c]));
-  const nextChains = new Map(next.chains.map((c) => [c.name, c]));
-  yield;
+  const prevSets = yield* byName(prev.sets);
+  const nextSets = yield* byName(next.sets);
+  const prevChains = yield* byName(prev.chains);
+  const nextChains = yield* byName(next.chains);
   for (const [name, c] of nextChains) {
-    if ((++step & 1023) === 0) yield;
+    if ((++step & 255) === 0) yield;
     const p = prevChains.get(name);
     if ((c.hook || p?.hook) && (!p || p.hook !== c.hook)) return null;
     if (p && p.comment !== c.comment) return null;
   }
-  for (const [name, p] of prevChains) if (p.hook && !nextChains.has(name)) return null;
+  for (const [name, p] of prevChains) {
+    if ((++step & 255) === 0) yield;
+    if (p.hook && !nextChains.has(name)) return null;
+  }
   for (const [name, s] of nextSets) {
+    if ((++step & 255) === 0) yield;
     const p = prevSets.get(name);
     if (p && p.type !== s.type) return null;
   }
@@ -71,7 +73,7 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
   let added = 0;
   let deleted = 0;
   for (const [name, s] of nextSets) {
-    if ((++step & 255) === 0) yield;
+    if ((++step & 63) === 0) yield;
     const p = prevSets.get(name);
     if (!p) {
       head.push(`add set ${T} ${name} { type ${s.type};${s.type.includes('.') ? '' : ' flags interval;'} }`);
@@ -85,7 +87,7 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
     elements += changed;
   }
   for (const [name, c] of nextChains) {
-    if ((++step & 255) === 0) yield;
+    if ((++step & 63) === 0) yield;
     const p = prevChains.get(name);
     if (!p) {
       head.push(`add chain ${T} ${name}${c.comment ? ` { comment ${comment(c.comment)}; }` : ''}`);
@@ -111,6 +113,7 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
   }
   if (prev.maps.length !== next.maps.length) return null;
   for (const name of prevChains.keys()) {
+    if ((++step & 255) === 0) yield;
     if (nextChains.has(name)) continue;
     // Flush everything first (rules of a deleted chain may jump to another deleted chain).
     body.push(`flush chain ${T} ${name}`);
@@ -119,13 +122,34 @@ export function* incrementalSteps(prev: DesiredTable, next: DesiredTable, stats?
     deleted++;
   }
   for (const name of prevSets.keys()) {
+    if ((++step & 255) === 0) yield;
     if (nextSets.has(name)) continue;
     tail.push(`delete set ${T} ${name}`);
     gone.sets.push(name);
   }
   if (stats) stats.value = { chainsWritten: written, chainsAdded: added, chainsDeleted: deleted, elements, touched, deleted: gone };
-  const lines = [...head, ...body, ...tail];
-  return lines.join('\n') + (lines.length > 0 ? '\n' : '');
+  // Joined 1 024 lines at a time, so no single step joins the whole script.
+  const parts: string[] = [];
+  let count = 0;
+  for (const list of [head, body, tail]) {
+    for (let i = 0; i < list.length; i += 1024) {
+      parts.push(list.slice(i, i + 1024).join('\n'));
+      count += Math.min(1024, list.length - i);
+      yield;
+    }
+  }
+  return parts.join('\n') + (count > 0 ? '\n' : '');
+}
+
+/** A name → object map, built in steps (a yield every 1 024 objects). */
+function* byName<T extends { name: string }>(list: readonly T[]): Generator<void, Map<string, T>> {
+  const m = new Map<string, T>();
+  for (let i = 0; i < list.length; i++) {
+    m.set(list[i]!.name, list[i]!);
+    if ((i & 1023) === 1023) yield;
+  }
+  yield;
+  return m;
 }
 
 function elementDiff(T: string, p: NftSet, n: NftSet, out: string[]): number {

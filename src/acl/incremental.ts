@@ -186,6 +186,11 @@ export class AclCache implements SetKeeper {
     return v;
   }
 
+  /** Whether `plan` would return a kept plan (without computing it). */
+  hasPlan(planKey: string, e: Entity): boolean {
+    return planKey === this.planKey && this.plans.has(e);
+  }
+
   /** The plan of an endpoint: kept while `planKey` (the ordered selecting policies) and the entity are unchanged. */
   plan<T>(planKey: string, e: Entity, make: () => T): T {
     if (planKey !== this.planKey) {

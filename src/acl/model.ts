@@ -140,6 +140,7 @@ export function buildModelAsync(snap: Snapshot, nodeName: string | undefined, sl
 export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: InterfaceAddrs, cache?: AclCache): Generator<void, AclModel> {
   const problems: AclProblem[] = [];
   const typed = policyModel(snap);
+  yield;
   const badIface = new Set<string>();
   for (const [key, r] of snap.workloadEndpoints) {
     yield;
@@ -174,6 +175,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
   if (!profiles.has(DEFAULT_ALLOW_PROFILE)) profiles.set(DEFAULT_ALLOW_PROFILE, compilePolicy(ctx, problems, DEFAULT_ALLOW));
   const tierList = [...tiers.values()].sort(compareTiers);
   const ordered = [...policies.values()].sort(comparePolicies);
+  yield;
   const byTier = new Map<string, Selecting[]>();
   for (const p of ordered) {
     let l = byTier.get(p.tier);
@@ -181,6 +183,7 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
     l.push(p);
   }
   const entityByKey = new Map(entities.filter((e) => e.kind === 'WorkloadEndpoint').map((e) => [e.key, e]));
+  yield;
   // Distinct selections (1 000 `all()` policies are one) are evaluated once per endpoint;
   // endpoints whose selections all agree share one plan (the usual case: pods of one app).
   const selIndex = new Map<string, number>();
@@ -196,9 +199,16 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
   }
   const plans = new Map<string, Record<Direction, TierPlan[]>>();
   const selects = cache ? (p: Selecting, e: Entity): boolean => cache.selects(p.selectionKey, e, p.select) : (p: Selecting, e: Entity): boolean => p.select(e);
-  const planFor = (e: Entity): Record<Direction, TierPlan[]> => {
+  // Which distinct selections pick `e`, a step per 64 (a thousand selectors are several ms).
+  function* selectionSteps(e: Entity): Generator<void, Uint8Array> {
     const memo = new Uint8Array(reps.length);
-    for (let i = 0; i < reps.length; i++) memo[i] = selects(reps[i]!, e) ? 49 : 48;
+    for (let i = 0; i < reps.length; i++) {
+      memo[i] = selects(reps[i]!, e) ? 49 : 48;
+      if ((i & 63) === 63) yield;
+    }
+    return memo;
+  }
+  const planFor = (e: Entity, memo: Uint8Array): Record<Direction, TierPlan[]> => {
     const sig = Buffer.from(memo).toString('latin1');
     const known = plans.get(sig);
     if (known) return known;
@@ -218,8 +228,10 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
     return out;
   };
   // What every plan depends on besides the endpoint: the ordered selecting policies and tiers.
+  yield;
   const planKey = cache ? [...tierList.map((t) => `${t.name}\u0001${t.defaultAction}`), '', ...ordered.map((p) => `${p.key}\u0001${p.tier}\u0001${+p.applies.ingress}${+p.applies.egress}\u0001${p.selectionKey}`)].join('\u0002') : '';
-  const planOf = cache ? (e: Entity): Record<Direction, TierPlan[]> => cache.plan(planKey, e, () => planFor(e)) : planFor;
+  yield;
+  const planOf = cache ? (e: Entity, memo: Uint8Array): Record<Direction, TierPlan[]> => cache.plan(planKey, e, () => planFor(e, memo)) : planFor;
   // Endpoints that share a plan share its flattened policy lists.
   const flat = new WeakMap<Record<Direction, TierPlan[]>, Record<Direction, string[]>>();
   const flatten = (p: Record<Direction, TierPlan[]>): Record<Direction, string[]> => {
@@ -233,7 +245,9 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
     if (!e) continue;
     yield;
     const mine = nodeName === undefined || w.node === nodeName;
-    const tiersFor: Record<Direction, TierPlan[]> = mine ? planOf(e) : { ingress: [], egress: [] };
+    // The selections are evaluated (in steps) only when the plan is not kept from the last build.
+    const memo = mine && !cache?.hasPlan(planKey, e) ? yield* selectionSteps(e) : new Uint8Array(0);
+    const tiersFor: Record<Direction, TierPlan[]> = mine ? planOf(e, memo) : { ingress: [], egress: [] };
     const spoof = w.allowSpoofed;
     all.push({
       key, namespace: e.namespace ?? 'default', node: w.node, iface: w.iface, addrs: e.addrs,
@@ -243,14 +257,19 @@ export function* modelSteps(snap: Snapshot, nodeName?: string, ifaceAddrs?: Inte
     });
   }
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  yield;
   const hostEndpoints = hostEndpointsOf(typed.hostEndpoints, nodeName, entities, ordered, tierList, (n) => profiles.has(n), problems, ifaceAddrs);
+  yield;
   const local = nodeName === undefined ? all : all.filter((e) => e.node === nodeName);
   const plain = new Map<string, AclPolicy>();
+  let n = 0;
   for (const [k, p] of policies) {
+    if ((++n & 127) === 0) yield;
     let v = PLAIN.get(p);
     if (!v) PLAIN.set(p, (v = { key: p.key, kind: p.kind, tier: p.tier, order: p.order, rules: p.rules, applies: p.applies, ...(p.invalid ? { invalid: p.invalid } : {}) }));
     plain.set(k, v);
   }
+  yield;
   cache?.end();
   return {
     endpoints: local, allEndpoints: all, tiers: tierList, policies: plain, profiles, sets: ctx.sets, namedSets: ctx.namedSets,

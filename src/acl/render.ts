@@ -180,7 +180,7 @@ export function* renderSteps(model: AclModel, options: RenderOptions = {}, cache
     const elements: (readonly [string, string])[] = [];
     for (const ep of model.endpoints) {
       yield;
-      chains.push(...endpointChains(ctx, model, ep, d));
+      chains.push(...(yield* endpointChains(ctx, model, ep, d)));
       elements.push([ep.iface, endpointChain(d, ep.iface)]);
     }
     maps.push({ name: d === 'egress' ? 'tern-from-wl-dispatch' : 'tern-to-wl-dispatch', elements });
@@ -238,14 +238,14 @@ function baseChain(opts: Required<RenderOptions>, d: Direction): NftChain {
   };
 }
 
-function endpointChains(ctx: Ctx, model: AclModel, ep: AclEndpoint, d: Direction): NftChain[] {
+function* endpointChains(ctx: Ctx, model: AclModel, ep: AclEndpoint, d: Direction): Generator<void, NftChain[]> {
   const clear = hex(~ctx.opts.passMark >>> 0);
   const name = endpointChain(d, ep.iface);
   const rules = ['ct state invalid drop'];
   if (d === 'egress') rules.push(...egressGuards(ctx, ep));
   let anyPass = false;
   for (const t of ep.tiers[d]) {
-    const g = groupFor(ctx, model, t, d);
+    const g = yield* groupFor(ctx, model, t, d);
     anyPass ||= g.usesPass;
     rules.push(`jump ${g.name}`);
   }
@@ -280,9 +280,9 @@ const chainId = (text: string): string => createHash('sha256').update(text).dige
  * The policy-group chain of one tier's policy list, shared by endpoints with the same list.
  * A list longer than CHUNK jumps to chunk chains of CHUNK policies each, shared by every list
  * with the same chunk at the same place (typically the GlobalNetworkPolicies that select
- * every pod, followed by each pod's own NetworkPolicies).
+ * every pod, followed by each pod's own NetworkPolicies). In steps: a yield every 8 chunks.
  */
-function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name: string; usesPass: boolean } {
+function* groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): Generator<void, { name: string; usesPass: boolean }> {
   let name = ctx.cache?.groupNames.get(t);
   if (name === undefined) {
     name = groupChain(d, chainId(`${d}\n${t.tier}\n${t.defaultAction}\n${t.policies.join('\n')}`));
@@ -309,6 +309,7 @@ function groupFor(ctx: Ctx, model: AclModel, t: TierPlan, d: Direction): { name:
       if (!ctx.groups.has(cname)) ctx.groups.set(cname, { name: cname, comment: `${d} policies ${chunk[0]!.key} .. ${chunk[chunk.length - 1]!.key}`, rules: jumps(chunk, chunkPass) });
       rules.push(`jump ${cname}`);
       if (chunkPass) rules.push(`meta mark & ${pass} == ${pass} return`);
+      if ((i / CHUNK & 7) === 7) yield;
     }
   }
   rules.push(t.defaultAction === 'Pass' ? `return comment ${nftComment(`tier ${t.tier} defaultAction Pass`)}` : `drop comment ${nftComment(`end of tier ${t.tier}`)}`);
