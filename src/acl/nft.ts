@@ -66,7 +66,16 @@ export class NftCommand implements NftRunner {
       const child = spawn(cmd, argv, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout?.setEncoding('utf8').on('data', onStdout ?? ((d: string) => { stdout += d; }));
+      const out = child.stdout?.setEncoding('utf8');
+      if (out && onStdout) {
+        // One chunk per event-loop turn: several chunks read in one poll would be handled in
+        // one synchronous stretch (a 15 000-rule table is megabytes of JSON).
+        out.on('data', (d: string) => {
+          onStdout(d);
+          out.pause();
+          setImmediate(() => out.resume());
+        });
+      } else out?.on('data', (d: string) => { stdout += d; });
       child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       child.on('error', (err) => reject(new AclError('ERR_ACL_NFT', `cannot run ${cmd}: ${err.message}`)));
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
