@@ -202,7 +202,10 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
-      // the control-socket read before the CPU mark: its cost belongs to neither phase
+      // the withdraw phase ends here; the control-socket read of the timings belongs to
+      // neither phase, so the re-announce phase starts after it
+      const c1w = cpuNow();
+      const m1w = mono();
       const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       const c1 = cpuNow();
       const m1 = mono();
@@ -213,13 +216,13 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       await new Promise((r) => setTimeout(r, 1000));
       const c2 = cpuNow();
       const m2 = mono();
-      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1), reannounce: avgMs(c1, c2) };
+      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1w), reannounce: avgMs(c1, c2) };
       const isOwner = (i: number) => owners.includes(nodes[i]!);
       run.churn.cpuMsByKind = {
-        owners: { withdraw: avgMs(c0, c1, isOwner), reannounce: avgMs(c1, c2, isOwner) },
-        others: { withdraw: avgMs(c0, c1, (i) => !isOwner(i)), reannounce: avgMs(c1, c2, (i) => !isOwner(i)) },
+        owners: { withdraw: avgMs(c0, c1w, isOwner), reannounce: avgMs(c1, c2, isOwner) },
+        others: { withdraw: avgMs(c0, c1w, (i) => !isOwner(i)), reannounce: avgMs(c1, c2, (i) => !isOwner(i)) },
       };
-      run.churn.windowsUs = { withdraw: [m0, m1], reannounce: [m1, m2] };
+      run.churn.windowsUs = { withdraw: [m0, m1w], reannounce: [m1, m2] };
       run.churn.ownerPids = owners.map((n) => n.pid);
       if (impl === 'tern') {
         const t2s = await fibTimings(lab, nodes);
