@@ -32,7 +32,7 @@ import { AclCompanion } from '../acl/companion.js';
 import type { RenderOptions } from '../acl/render.js';
 import { readEndpointStatus, type LocalWorkload } from './local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
-import { holdYoungGeneration, tierUpLater } from '../runtime/v8-flags.js';
+import { holdYoungGeneration } from '../runtime/v8-flags.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -131,14 +131,12 @@ export class Daemon {
     }
     const core = new RoutingCore(cfg, this.fib, this.opts.clock, this.opts.logger);
     this.core = core;
-    // src/runtime: the young generation held at its size, and TurboFan's threshold raised
-    // (tierUpLater), from here on, before the first
+    // src/runtime: the young generation held at its size from here on, before the first
     // burst (the kernel's routes adopted by the FIB, then the peers' tables). Not earlier: a
     // V8 flag changed at run time makes every Node built-in loaded afterwards miss Node's own
     // code cache, and the control socket and datastore have loaded theirs by now
     // (docs/benchmarks.md, round 2, start-up).
     holdYoungGeneration();
-    tierUpLater();
     if (this.fib) {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();

@@ -38,20 +38,3 @@ export function withDefaultFlags<T>(fn: () => T): T {
 export function holdYoungGeneration(): void {
   setRuntimeFlag('semi-space-growth-factor', '--semi-space-growth-factor=1', '--semi-space-growth-factor=2');
 }
-
-/**
- * V8's interrupt budget, 16 times its default (67 584 → 1 081 344 bytes of bytecode run
- * between profiler ticks): a function is handed to TurboFan only after 16 times as much
- * work. A routing daemon's event paths (an UPDATE, a kernel notification, a file change)
- * run a few hundred times per event burst; at V8's default each burst crossed the threshold
- * for new functions, and TurboFan compiled them on a worker thread: measured with `perf` on
- * a 50-node churn, 33–45 % of a node's CPU in a phase was optimizing compilation. Code that
- * runs millions of times (an ingest, a reflector's fan-out) still reaches TurboFan after a
- * few milliseconds more in baseline code. Measured: docs/benchmarks.md, round 2 changes
- * (churn CPU per node, and the ingest rows with and without it).
- */
-export const TIER_UP_BUDGET = 1_081_344;
-
-export function tierUpLater(): void {
-  setRuntimeFlag('interrupt-budget', `--interrupt-budget=${TIER_UP_BUDGET}`, '--interrupt-budget=67584');
-}
