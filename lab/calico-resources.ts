@@ -59,3 +59,27 @@ export const calico = {
   secret: (name: string, namespace: string, stringData: Record<string, string>) =>
     `apiVersion: v1\nkind: Secret\nmetadata: ${flow({ name, namespace })}\ntype: Opaque\nstringData: ${flow(stringData)}\n`,
 };
+
+/** A node of a cluster: its Node resource when `ip` (`addr/len`) is given (labelled
+ *  route-reflector=true when it has a cluster id), its block's affinity when `block` is. */
+export interface ClusterNode { name: string; ip?: string; block?: string; rrClusterId?: string }
+
+/** The labels and the BGPPeer of Calico's route reflector docs: every node peers with the nodes
+ *  labelled `route-reflector: "true"`. */
+export const RR_LABELS = { 'route-reflector': 'true' };
+export const rrPeer = (): string =>
+  calico.bgpPeer('peer-with-route-reflectors', { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" });
+
+/** A calico-node cluster's resources as an install leaves them: the default BGPConfiguration,
+ *  the default IPv4 pool (blockSize 26, no encapsulation, natOutgoing), the Nodes, the confirmed
+ *  block affinities. */
+export function clusterDocs(o: { asNumber: number; mesh: boolean; pool?: string; nodes: readonly ClusterNode[] }): string[] {
+  return [
+    calico.bgpConfiguration({ asNumber: o.asNumber, nodeToNodeMeshEnabled: o.mesh, logSeverityScreen: 'Info' }),
+    calico.ipPool('default-ipv4-ippool', o.pool ?? '10.244.0.0/16', { ipipMode: 'Never', natOutgoing: true }),
+    ...o.nodes.filter((n) => n.ip).map((n) => (n.rrClusterId
+      ? calico.node(n.name, { ipv4Address: n.ip, routeReflectorClusterID: n.rrClusterId }, RR_LABELS)
+      : calico.node(n.name, { ipv4Address: n.ip }))),
+    ...o.nodes.filter((n) => n.block).map((n) => calico.blockAffinity(n.name, n.block!)),
+  ];
+}
