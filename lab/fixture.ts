@@ -1,8 +1,8 @@
 // The lab set-up the integration tests repeat, in one place: a segment (a bridge with its
-// hosts, each plugged in with its addresses) and a Calico file datastore shared by the tern
-// nodes on it. What runs on the hosts (tern, BIRD, GoBGP, FRR, raw peers) the tests start
+// hosts, each plugged in with its addresses), a pair (two hosts joined by a veth) and a
+// Calico file datastore shared by the tern nodes on them. What runs on the hosts (tern, BIRD, GoBGP, FRR, raw peers) the tests start
 // themselves; teardown is the Lab's (every namespace and process goes with the test).
-import type { BridgeOptions, Lab, LinkEnd } from './netns.js';
+import type { BridgeOptions, Lab, Link, LinkEnd, LinkOptions } from './netns.js';
 import { calicoYaml } from './calico-resources.js';
 import { writeDatastore } from './tern.js';
 
@@ -22,6 +22,13 @@ export async function segment(lab: Lab, name: string, members: Record<string, Se
     ends[host] = await lab.attach(host, name, addr);
   }
   return ends;
+}
+
+/** Two hosts joined by a veth pair with its addresses (see Lab.link); either host is created
+ *  unless the lab already has it. */
+export async function pair(lab: Lab, a: string, b: string, opts: LinkOptions = {}): Promise<Link> {
+  for (const h of [a, b]) if (!lab.has(h)) await lab.addHost(h);
+  return lab.link(a, b, opts);
 }
 
 /** A file datastore in the lab dir holding these documents (see calico-resources.ts); its

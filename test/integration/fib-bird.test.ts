@@ -11,7 +11,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
-import { segment } from '../../lab/fixture.js';
+import { pair, segment } from '../../lab/fixture.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle } from '../helpers/tern.js';
 import {
@@ -78,8 +78,7 @@ t.before(async () => {
     node: { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` }, // eth0
     birda: { v4: `${A.v4}/24`, v6: `${A.v6}/64` }, birdb: `${B.v4}/24`, bad: `${BAD.v4}/24`,
   });
-  await lab.addHost('far');
-  await lab.link('node', 'far', { v4: [`${NODE.far}/24`, `${FAR.v4}/24`] });
+  await pair(lab, 'node', 'far', { v4: [`${NODE.far}/24`, `${FAR.v4}/24`] });
   await lab.ip('far', 'route', 'add', '10.99.0.0/24', 'via', NODE.far);
   // Routes of another owner, present before tern starts: never to be touched.
   await lab.ip('node', 'route', 'add', R.alien, 'via', B.v4, 'dev', 'eth0', 'proto', 'static');
