@@ -93,6 +93,19 @@ async function ping(t: Test, lab: Lab, from: { pod: string; host: string }, to: 
 
 const podIp = (h: Host) => h.block.replace(/0\/26$/, '2');
 
+/** A pod `pod-<host>` on each host at its block's .2. */
+async function addPods(lab: Lab, hosts: Host[]): Promise<Array<{ pod: string; host: string; ip: string }>> {
+  const pods = hosts.map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
+  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
+  return pods;
+}
+
+/** Every pod pings every other one. */
+async function pingAll(t: Test, lab: Lab, hosts: Host[]): Promise<void> {
+  const pods = await addPods(lab, hosts);
+  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+}
+
 t.test('(a) tern reflector; a calico-node BIRD and a tern node are its clients', async (t) => {
   const lab = createLab(t, { area: 'rrcba' });
   const RR: Host = { name: 'rr-9', ip: '10.201.0.9', block: '10.244.9.0/26' };
@@ -140,9 +153,7 @@ t.test('(a) tern reflector; a calico-node BIRD and a tern node are its clients',
   await waitKernel(lab, RR.name, NODE.block, NODE.ip);
   t.pass('node-100 and rr-9 route every other block to its node');
 
-  const pods = [RR, BIRD, NODE].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+  await pingAll(t, lab, [RR, BIRD, NODE]);
 });
 
 t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clients', async (t) => {
@@ -189,9 +200,7 @@ t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clie
     const r = await waitBirdRoute(lab, bird, n.block, n.ip, `calico-9 has ${n.name}'s block`);
     t.equal(r.from ?? n.ip, n.ip, `calico-9 learned ${n.block} straight from ${n.name}`);
   }
-  const pods = [RR, N10, N100].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+  await pingAll(t, lab, [RR, N10, N100]);
 });
 
 t.test('(c) a global BGPPeer to an external router: a tern node and a calico-node BIRD both peer with it', async (t) => {
@@ -242,9 +251,7 @@ t.test('(c) a global BGPPeer to an external router: a tern node and a calico-nod
   t.same(extAtBird, ['Global_10_203_0_254'], 'calico-10 holds the external route from the tor only, not from node-9');
   const extAtTern = (await tern.routes()).filter((x) => x.prefix === EXT.route).map((x) => x.source);
   t.same(extAtTern, [EXT.ip], 'node-9 holds the external route from the tor only, not from calico-10');
-  const pods = [TERN, BIRD].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const p of pods) {
+  for (const p of await addPods(lab, [TERN, BIRD])) {
     const r = await lab.exec(EXT.name, 'ping', ['-c', '3', '-i', '0.3', '-W', '2', p.ip], { allowFail: true });
     t.match(r.stdout, / [1-3] received/, `tor → ${p.pod} ${p.ip} (${p.host})`);
   }
