@@ -57,6 +57,13 @@ async function fabric(lab: Lab, hosts: Array<{ name: string; ip: string }>): Pro
   await segment(lab, FABRIC, Object.fromEntries(hosts.map((h) => [h.name, { v4: `${h.ip}/24`, ifName: 'eth0' }])), { staticNeighbours: true });
 }
 
+/** The fabric with these hosts, mesh off, `rr` labelled as the reflector with the cluster id,
+ *  the route reflector BGPPeer of Calico's docs: the file datastore's spec. */
+async function reflectorCluster(lab: Lab, hosts: Host[], rr: Host): Promise<string> {
+  await fabric(lab, hosts);
+  return writeDatastore(lab, clusterYaml(hosts, { mesh: false, reflector: rr.name, extra: [rrPeer()] }));
+}
+
 async function waitBirdProtocols(lab: Lab, b: CalicoBird, names: string[], what: string): Promise<void> {
   await lab.waitFor(async () => {
     const ps = parseBirdProtocols(await b.birdc('show', 'protocols'));
@@ -111,8 +118,7 @@ t.test('(a) tern reflector; a calico-node BIRD and a tern node are its clients',
   const RR: Host = { name: 'rr-9', ip: '10.201.0.9', block: '10.244.9.0/26' };
   const BIRD: Host = { name: 'calico-10', ip: '10.201.0.10', block: '10.244.10.0/26' };
   const NODE: Host = { name: 'node-100', ip: '10.201.0.100', block: '10.244.100.0/26' };
-  await fabric(lab, [RR, BIRD, NODE]);
-  const ds = writeDatastore(lab, clusterYaml([RR, BIRD, NODE], { mesh: false, reflector: RR.name, extra: [rrPeer()] }));
+  const ds = await reflectorCluster(lab, [RR, BIRD, NODE], RR);
   const rr = await startTern(lab, RR.name, { datastore: ds, node: RR.name, ip: `${RR.ip}/24` });
   const node = await startTern(lab, NODE.name, { datastore: ds, node: NODE.name, ip: `${NODE.ip}/24` });
   // What confd renders on calico-10: the BGPPeer selects it (all()) and, by peerSelector, rr-9:
@@ -161,8 +167,7 @@ t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clie
   const RR: Host = { name: 'calico-9', ip: '10.202.0.9', block: '10.244.9.0/26' };
   const N10: Host = { name: 'node-10', ip: '10.202.0.10', block: '10.244.10.0/26' };
   const N100: Host = { name: 'node-100', ip: '10.202.0.100', block: '10.244.100.0/26' };
-  await fabric(lab, [RR, N10, N100]);
-  const ds = writeDatastore(lab, clusterYaml([RR, N10, N100], { mesh: false, reflector: RR.name, extra: [rrPeer()] }));
+  const ds = await reflectorCluster(lab, [RR, N10, N100], RR);
   // What confd renders on calico-9: the BGPPeer's peerSelector picks only calico-9 itself
   // (skipped); node-10 and node-100 peer with it, so it gets their reverse peerings as Node_
   // blocks, and as its cluster id differs from theirs (none): `rr client; rr cluster id`.
