@@ -54,6 +54,15 @@ export class Destination {
     return p === null ? 0 : Array.isArray(p) ? p.length : 1;
   }
 
+  /** True when some path is from `source`. */
+  hasSource(source: PathSource): boolean {
+    const p = this.p;
+    if (p === null) return false;
+    if (!Array.isArray(p)) return p.source === source;
+    for (const x of p) if (x.source === source) return true;
+    return false;
+  }
+
   find(source: PathSource, pathId: number): Path | undefined {
     const p = this.p;
     if (p === null) return undefined;

@@ -15,6 +15,7 @@
 // (after every full GC), so setting it at run time takes effect from the next full GC on.
 // It goes through setRuntimeFlag (v8-flags.ts) so that a code cache written during a burst
 // is written with V8's defaults and stays valid for the next start.
+import { collectGarbage } from './gc.js';
 import { setRuntimeFlag } from './v8-flags.js';
 
 /** Growth of the old generation's limit over the live heap during a burst, in percent. */
@@ -27,4 +28,7 @@ export function tightHeapGrowth(on: boolean): void {
   if (on === tight) return;
   tight = on;
   setRuntimeFlag('heap-growing-percent', `--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`, '--heap-growing-percent=0');
+  // V8 applies the factor at its next full GC; before the first one of the process it lets
+  // the old generation reach its initial limit (512 MiB here) whatever the factor.
+  if (on) collectGarbage();
 }
