@@ -1,7 +1,7 @@
 // Memory sampler (and optional CPU profiler) preloaded into a tern daemon by the bench (BENCH_MEM_SAMPLE=FILE, see
 // bench/lib.ts spawnTern): every BENCH_MEM_SAMPLE_MS (default 100) one JSON line with
-// process.memoryUsage(), V8's new/old space committed, /proc/self/smaps_rollup and, with
-// BENCH_MEM_MALLOC=1, glibc's mallinfo2() (it walks every free list: seconds of CPU over a
+// process.memoryUsage() and V8's new/old space committed; with BENCH_MEM_SMAPS=1
+// /proc/self/smaps_rollup's Anonymous, with BENCH_MEM_MALLOC=1 glibc's mallinfo2() (it walks every free list: seconds of CPU over a
 // 1 M ingest, so off by default). Runs only inside a bench; nothing of it is in tern itself.
 'use strict';
 const { appendFileSync, readFileSync } = require('node:fs');
@@ -20,19 +20,21 @@ if (file && process.argv.includes('daemon')) {
     mallinfo = koffi.load('libc.so.6').func('mallinfo2_t mallinfo2()');
   } catch (e) { appendFileSync(file, JSON.stringify({ error: String(e) }) + '\n'); }
   const t0 = Date.now();
+  const smaps = !!process.env.BENCH_MEM_SMAPS; // smaps_rollup walks the page tables: ~1 s of CPU per 1 M ingest at 2 Hz
   const mib = (n) => Math.round((n / 1048576) * 10) / 10;
   const sample = () => {
     const m = process.memoryUsage();
     const s = {};
     for (const x of getHeapSpaceStatistics()) s[x.space_name.replace('_space', '')] = mib(x.space_size);
-    const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const roll = smaps ? readFileSync('/proc/self/smaps_rollup', 'utf8') : '';
     const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(roll)?.[1] ?? 0) / 1024;
     const c = process.cpuUsage();
     const row = {
-      t: Date.now() - t0, cpu: Math.round((c.user + c.system) / 1000), sys: Math.round(c.system / 1000), rss: mib(m.rss), anon: Math.round(kb('Anonymous')),
+      t: Date.now() - t0, cpu: Math.round((c.user + c.system) / 1000), sys: Math.round(c.system / 1000), rss: mib(m.rss),
       heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers),
       new: s.new, old: s.old, lo: s.large_object, code: s.code,
     };
+    if (smaps) row.anon = Math.round(kb('Anonymous'));
     if (mallinfo) { const i = mallinfo(); row.mArena = mib(Number(i.arena)); row.mMmap = mib(Number(i.hblkhd)); row.mUsed = mib(Number(i.uordblks)); row.mFree = mib(Number(i.fordblks)); }
     appendFileSync(file, JSON.stringify(row) + '\n');
   };
