@@ -13,16 +13,8 @@
 //
 // How: --heap-growing-percent is read each time V8 recomputes the old generation's limit
 // (after every full GC), so setting it at run time takes effect from the next full GC on.
-// That next full GC may be far off: until its first full GC V8 holds the old generation to
-// its initial limit, not to a factor over the live heap, and a daemon that starts into a
-// burst has had none. Sampled inside the daemon at 1 000 000 routes,
-// the heap in use climbed to 666 MiB without one full GC, then fell to 188 MiB at the first
-// (the RSS peak of 805 MiB; the heap is the holder, not buffers or malloc). So the burst
-// starts with one full GC: the tight limit then applies at once (peak 381–420 MiB in the
-// same setup; docs/benchmarks.md, round 2 changes). It goes through setRuntimeFlag
-// (v8-flags.ts) so that a code cache written during a burst is written with V8's defaults
-// and stays valid for the next start.
-import { collectGarbage } from './gc.js';
+// It goes through setRuntimeFlag (v8-flags.ts) so that a code cache written during a burst
+// is written with V8's defaults and stays valid for the next start.
 import { setRuntimeFlag } from './v8-flags.js';
 
 /** Growth of the old generation's limit over the live heap during a burst, in percent. */
@@ -35,6 +27,4 @@ export function tightHeapGrowth(on: boolean): void {
   if (on === tight) return;
   tight = on;
   setRuntimeFlag('heap-growing-percent', `--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`, '--heap-growing-percent=0');
-  // V8 applies the factor from its next full GC on: run it now (see the header).
-  if (on) collectGarbage();
 }

@@ -9,8 +9,7 @@
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
-//                   writes (a full GC at its start so it applies at once), V8's own growth
-//                   otherwise (round 2 changes: 1 M routes peak RSS)
+//                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS)
 //   log-levels.ts   skipDisabledLevels(): winston calls below the level return at once (§4)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
 //   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
