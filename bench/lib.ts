@@ -34,7 +34,7 @@ export function nthAddr(base: string, i: number): string { return nthPrefix(base
 // ---------------------------------------------------------------------------- /proc
 
 /** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary.
- *  pssKb: the proportional set size (/proc/PID/smaps_rollup): each resident page divided by the number of processes mapping it, so K daemons of one executable each count 1/K of its shared pages (0 when unreadable). */
+ *  pssKb: the proportional set size (/proc/PID/smaps_rollup): each resident page divided by the number of processes mapping it (the K daemons of a mesh, and every other process of the same executable on the machine), so a shared page counts once over all of them (0 when unreadable). */
 export interface ProcStats { rssKb: number; rssAnonKb: number; pssKb: number; hwmKb: number; cpuS: number }
 const CLK_TCK = 100;
 function pssKb(pid: number): number {
