@@ -8,71 +8,26 @@
 // Kernel operations in flight are bounded (MAX_INFLIGHT): a burst is fed to the kernel as it
 // answers, so no request queue of a whole table is ever built.
 import { EventEmitter } from 'node:events';
+import { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { errorMessage } from '../util/errors.js';
 import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link } from './kernel.js';
 import { ObservedTable } from './observed.js';
+import { KernelLoader } from './kernel-load.js';
+import { LearnedRoutes } from './learned.js';
 import { InterfaceResolver } from './interfaces.js';
-import { extraLearnable, isLearnable, StatusBook, type PrefixStatus } from './status.js';
+import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, WantCache, type Want } from './want.js';
 import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
 
 export type { FibState, PrefixStatus } from './status.js';
+export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
 import { soon } from '../util/soon.js';
-import { TimingSamples, type TimingView } from './timing.js';
-
-/** BIRD's `ifname ~ "*.cali"` / `"*.calico"` (Calico's reject_tunnel_routes). */
-const CALICO_TUNNEL_IFNAME = /\.cali(co)?$/;
-
-export interface FibSyncOptions {
-  kernel: KernelRoutes;
-  clock: Clock;
-  logger: Logger;
-  /** rtm_protocol of every route tern writes; default 12 (bird). */
-  protocol?: number;
-  /** Restart adoption: how long pre-existing routes are kept without endOfRibAll(); default 120 s. */
-  staleTimeMs?: number;
-  /** Safety-net full resync period; default 5 min. */
-  resyncIntervalMs?: number;
-  /** First retry delay after a kernel error (doubles up to 60 s); default 1 s. */
-  retryBaseMs?: number;
-  tunnelDev?: string;
-  maxPaths?: number;
-  /**
-   * Runs the reconciliation tick soon after a change; default `soon` (util/soon.ts; a timer would add
-   * a millisecond or more per hop). Tests driven by a FakeClock pass one of their own.
-   */
-  defer?: (fn: () => void) => TimerHandle;
-  /**
-   * Called (on a later turn) once a burst of at least BURST_OPS (writer.ts) kernel operations
-   * has been applied, with nothing dirty or in flight any more. Default: one full GC (gc.ts),
-   * which returns the burst's garbage; null: nothing.
-   */
-  afterBurst?: ((ops: number) => void) | null;
-}
-
-
-export interface FibSyncEvents {
-  /** A learned route came, went, or changed its interface. */
-  learned: [prefix: string, present: boolean];
-  /** The interface a next hop is reached through may have changed (interfaceToward). */
-  interfaces: [];
-}
-
-/**
- * Kernel operations in flight at most; a tick stops there and the next one runs as they
- * complete. Above what NetlinkKernel keeps in flight (4 datagrams of 512), so it never waits.
- */
-export const MAX_INFLIGHT = 4096;
-
-function immediate(fn: () => void): TimerHandle {
-  return soon(fn);
-}
+import { InputToWrite, type TimingView } from './timing.js';
 
 export class FibSync extends EventEmitter<FibSyncEvents> {
   private readonly kernel: KernelRoutes;
@@ -90,16 +45,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private ownBlocks = new Set<string>();
 
   private adoptionOpen = true;
-  private learned = new Set<string>();
-  /** Learned prefixes whose route is on a `*.cali` / `*.calico` device. */
-  private learnedTunnel = new Set<string>();
-  /** Interface of each learned prefix's route (first next hop's device; absent: none). */
-  private learnedIface = new Map<string, string>();
-  /** Learned prefixes that are extraLearnable routes (outside pools, connected subnets). */
-  private learnedExtra = new Set<string>();
-  /** Learn extraLearnable routes too (some BGPFilter export chain could accept them). */
-  private learnExtra = false;
   private readonly ifaces: InterfaceResolver;
+  private readonly learned: LearnedRoutes;
   private interfacesPending = false;
   private readonly statuses = new StatusBook(this.table);
 
@@ -109,19 +56,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Prefixes changed while their operation was in flight: reconciled again after it. */
   private redo = new Set<string>();
 
-  /** Notifications that arrive while a dump is running, replayed after it. */
-  private eventBuffer: (() => void)[] | null = null;
+  /** Dumps (start, resync), notifications held back while one runs. */
+  private readonly loader: KernelLoader;
   private started = false;
   private watching = false;
   private stopped = false;
   private tickTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
-  private resyncTimer: TimerHandle | undefined;
-  private resyncing: Promise<void> | undefined;
-  private resyncAgain = false;
-  /** performance.now() of the earliest BGP input not yet followed by a kernel write; 0: none. */
-  private inputSince = 0;
-  private readonly inputToWrite = new TimingSamples();
+  private readonly inputToWrite = new InputToWrite();
 
   constructor(o: FibSyncOptions) {
     super();
@@ -136,9 +78,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       tunnelDev: o.tunnelDev ?? TUNNEL_DEV,
       maxPaths: o.maxPaths ?? MAX_PATHS,
     };
-    this.defer = o.defer ?? immediate;
+    this.defer = o.defer ?? soon;
     this.observed = new ObservedTable(this.table, this.protocol);
     this.ifaces = new InterfaceResolver(this.observed, this.protocol);
+    this.learned = new LearnedRoutes(this.observed, this.ifaces, this.protocol);
+    this.loader = new KernelLoader(() => this.loadKernel(), this.log, { loaded: () => this.markAll(), settled: () => this.schedule() });
     this.writer = new KernelWriter(this.kernel, this.clock, this.log, this.opts.retryBaseMs, {
       retry: (p) => this.markDirty(p),
       settled: (p) => { if (this.redo.delete(p)) this.markDirty(p); else this.schedule(); },
@@ -152,19 +96,13 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Subscribes, dumps links and routes, adopts pre-existing proto-bird routes, reconciles. */
   async start(): Promise<void> {
     if (this.started) return;
-    this.eventBuffer = [];
     if (!this.watching) this.kernel.watch(
       (r, present, replaced) => this.onRoute(r, present, replaced ?? false),
       (l, present) => this.onLink(l, present),
-      () => { this.log.warn('kernel notifications lost, resyncing', { event: 'fibEventsLost' }); void this.resync(); },
+      () => { this.log.warn('kernel notifications lost, resyncing', { event: 'fibEventsLost' }); void this.loader.resync(); },
     );
     this.watching = true; // a start() that failed on the dump may be called again
-    try {
-      await this.loadKernel();
-    } catch (e) {
-      this.eventBuffer = null;
-      throw e;
-    }
+    await this.loader.load();
     for (const p of [...this.observed.prefixes()]) {
       const r = this.observed.ours(this.observed.at(p), undefined);
       if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.table.setFlags(p, ADOPTED, 0);
@@ -172,7 +110,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.started = true;
     this.log.info('fib sync started', { event: 'fibStarted', adopted: this.table.adoptedCount, staleTimeMs: this.opts.staleTimeMs });
     this.staleTimer = this.clock.setTimer(this.opts.staleTimeMs, () => this.sweep('stale timer'));
-    this.armResync();
+    this.loader.arm(this.clock, this.opts.resyncIntervalMs);
     this.markAll();
   }
 
@@ -189,8 +127,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * turns it on only while some peer's export filter could accept such a route.
    */
   setLearnExtra(on: boolean): void {
-    if (on === this.learnExtra) return;
-    this.learnExtra = on;
+    if (on === this.learned.learnExtra) return;
+    this.learned.learnExtra = on;
     this.markAll();
   }
 
@@ -240,9 +178,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return this.statuses.summary();
   }
 
+  /** Prefixes waiting for a tick plus kernel operations in flight (what BGP input may be held back for). */
+  get backlog(): number {
+    return this.dirty.size + this.writer.size;
+  }
+
   /** Kernel operations since start, routes installed and learned now (for metrics). */
   stats(): { replaced: number; removed: number; failed: number; installed: number; learned: number } {
-    return { ...this.writer.counters, installed: this.table.writtenCount, learned: this.learned.size };
+    return { ...this.writer.counters, installed: this.table.writtenCount, learned: this.learned.prefixes.size };
   }
 
   /**
@@ -250,15 +193,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * kernel records how long after it the write was issued.
    */
   noteInput(since: number): void {
-    if (this.inputSince !== 0) return;
-    this.inputSince = since;
-    // an UPDATE that changed nothing here leaves no tick behind by the next loop pass
-    setImmediate(() => { if (!this.tickTimer && this.dirty.size === 0) this.inputSince = 0; });
+    this.inputToWrite.note(since, () => !this.tickTimer && this.dirty.size === 0);
   }
 
   /** UPDATE read → kernel write issued, per tick (see noteInput). */
   timings(): { updateToKernel: TimingView } {
-    return { updateToKernel: this.inputToWrite.view() };
+    return { updateToKernel: this.inputToWrite.samples.view() };
   }
 
   /** Kernel errors seen since start, by code. */
@@ -269,7 +209,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Applies every pending change now and waits for the kernel's answers. */
   async flush(): Promise<void> {
     for (let rounds = 0; rounds < 20;) {
-      if (this.resyncing) await this.resyncing;
+      if (this.loader.running) await this.loader.running;
       const cut = this.tick();
       if (this.writer.size === 0 && this.dirty.size === 0) return;
       if (!cut) rounds++; // a tick cut short by MAX_INFLIGHT is progress, not a round
@@ -280,7 +220,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Stops timers and notifications; installed routes stay in the kernel. */
   stop(): void {
     this.stopped = true;
-    for (const t of [this.tickTimer, this.staleTimer, this.resyncTimer]) t?.cancel();
+    for (const t of [this.tickTimer, this.staleTimer]) t?.cancel();
+    this.loader.stop();
     this.writer.stop();
     this.kernel.close();
   }
@@ -292,14 +233,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.observed.setLinks(links);
     this.observed.replaceAll(routes);
     if (this.ifaces.reset()) this.interfacesChanged();
-    const buffered = this.eventBuffer ?? [];
-    this.eventBuffer = null;
-    for (const replay of buffered) replay();
   }
 
   private onRoute(r: KernelRoute, present: boolean, replaced: boolean): void {
     if (this.stopped || r.table !== RT_TABLE_MAIN) return;
-    if (this.eventBuffer) { this.eventBuffer.push(() => this.onRoute(r, present, replaced)); return; }
+    if (this.loader.hold(() => this.onRoute(r, present, replaced))) return;
     // the notification of a write still in flight: stored as the form written (no new form)
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
@@ -319,39 +257,13 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private onLink(l: Link, present: boolean): void {
     if (this.stopped) return;
-    if (this.eventBuffer) { this.eventBuffer.push(() => this.onLink(l, present)); return; }
+    if (this.loader.hold(() => this.onLink(l, present))) return;
     const before = this.observed.link(l.ifindex);
     for (const p of this.observed.applyLink(l, present)) this.markDirty(p);
     if (!before || !present || before.up !== l.up || before.name !== l.name) {
       this.markAllRoutes();
       if (this.ifaces.reset()) this.interfacesChanged();
     }
-  }
-
-  private async resync(): Promise<void> {
-    if (this.stopped) return;
-    if (this.resyncing) {
-      // losses reported during a dump may postdate it: dump once more afterwards
-      this.resyncAgain = true;
-      return this.resyncing;
-    }
-    this.eventBuffer = [];
-    this.resyncing = this.loadKernel()
-      .then(() => this.markAll())
-      .catch((e: unknown) => { this.eventBuffer = null; this.log.warn('fib resync failed', { event: 'fibResyncFailed', error: errorMessage(e) }); })
-      .finally(() => {
-        this.resyncing = undefined;
-        if (this.resyncAgain) { this.resyncAgain = false; void this.resync(); }
-        this.schedule();
-      });
-    return this.resyncing;
-  }
-
-  private armResync(): void {
-    this.resyncTimer = this.clock.setTimer(this.opts.resyncIntervalMs, () => {
-      void this.resync();
-      if (!this.stopped) this.armResync();
-    });
   }
 
   private sweep(why: string): void {
@@ -382,7 +294,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private markAll(): void {
     for (const p of this.table.entries()) this.dirty.add(p[0]); // BGP, written, adopted, observed
-    for (const m of [this.ownBlocks, this.learned]) for (const p of m) this.dirty.add(p);
+    for (const m of [this.ownBlocks, this.learned.prefixes]) for (const p of m) this.dirty.add(p);
     this.schedule();
   }
 
@@ -390,7 +302,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private tick(): boolean {
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
-    if (!this.started || this.stopped || this.resyncing) return false;
+    if (!this.started || this.stopped || this.loader.running) return false;
     this.table.maybeCompact();
     const wants = this.wantCache();
     const ops = this.writer.totalOps;
@@ -403,11 +315,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       if (this.writer.has(p)) { this.redo.add(p); continue; }
       this.reconcile(p, s, wants);
     }
-    if (this.inputSince !== 0) {
-      // the netlink datagram leaves in this same loop pass (util/soon.ts)
-      if (this.writer.totalOps > ops) this.inputToWrite.add(performance.now() - this.inputSince);
-      if (this.writer.totalOps > ops || this.dirty.size === 0) this.inputSince = 0;
-    }
+    this.inputToWrite.ticked(this.writer.totalOps > ops, this.dirty.size === 0);
     return more;
   }
 
@@ -484,39 +392,24 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
    */
   private updateLearned(p: string, s: Slot): boolean {
-    const mine = this.ownBlocks.has(p) || s.written;
-    let routes = mine ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, this.pools));
-    let extra = false;
-    if (routes.length === 0 && this.learnExtra && !mine && s.obs) {
-      routes = routesOf(s.obs).filter((r) => extraLearnable(p, r, this.protocol, this.pools, this.ifaces.ofRoute(r)) !== undefined);
-      extra = routes.length > 0;
-    }
-    const present = routes.length > 0;
-    const tunnel = present && !extra && routes.every((r) => this.onTunnelDevice(r));
-    const iface = present ? this.ifaces.ofRoute(routes[0]!) : undefined;
-    if (present === this.learned.has(p) && tunnel === this.learnedTunnel.has(p) && extra === this.learnedExtra.has(p)
-      && iface === this.learnedIface.get(p)) return false;
-    if (present) this.learned.add(p); else this.learned.delete(p);
-    if (tunnel) this.learnedTunnel.add(p); else this.learnedTunnel.delete(p);
-    if (extra) this.learnedExtra.add(p); else this.learnedExtra.delete(p);
-    if (iface !== undefined) this.learnedIface.set(p, iface); else this.learnedIface.delete(p);
-    this.emit('learned', p, present);
+    if (!this.learned.update(p, s, this.ownBlocks.has(p) || s.written !== null, this.pools)) return false;
+    this.emit('learned', p, this.learned.prefixes.has(p));
     return true;
   }
 
   /** The learned route of `p` leaves through a `*.cali` / `*.calico` device (BIRD's ifname). */
   learnedOnTunnel(p: string): boolean {
-    return this.learnedTunnel.has(p);
+    return this.learned.onTunnel(p);
   }
 
   /** The learned route of `p` is an extraLearnable one (exported only by a BGPFilter Accept). */
   learnedIsExtra(p: string): boolean {
-    return this.learnedExtra.has(p);
+    return this.learned.isExtra(p);
   }
 
   /** BIRD's `ifname` of the learned route of `p`: its first next hop's device; "" when none. */
   learnedInterface(p: string): string {
-    return this.learnedIface.get(p) ?? '';
+    return this.learned.interfaceOf(p);
   }
 
   /** The interface the kernel reaches `address` through (BIRD `gateway recursive`); "" when unknown. */
@@ -531,13 +424,6 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.defer(() => {
       this.interfacesPending = false;
       if (!this.stopped) this.emit('interfaces');
-    });
-  }
-
-  private onTunnelDevice(r: RouteForm): boolean {
-    return r.nextHops.length > 0 && r.nextHops.every((h) => {
-      const name = h.dev ?? (h.ifindex !== undefined ? this.observed.link(h.ifindex)?.name : undefined);
-      return name !== undefined && CALICO_TUNNEL_IFNAME.test(name);
     });
   }
 }

@@ -8,7 +8,8 @@
 //   covering the next hop otherwise, VXLAN pools skipped, up to 16 next hops in one route).
 // - Observed state: one dump of links and routes at start, then RTM_NEWROUTE/RTM_DELROUTE and
 //   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
-//   notifications were lost) is only a safety net, never the mechanism.
+//   notifications were lost) is only a safety net, never the mechanism. Notifications that
+//   arrive during a dump are held and replayed after it (kernel-load.ts).
 // - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
 //   (util/soon.ts; tests inject `defer`) applies the dirty prefixes: compare desired with
 //   observed, write only the difference. At most MAX_INFLIGHT (4096) kernel operations are in
@@ -24,8 +25,8 @@
 //   burst's garbage (writer.ts, gc.ts; FibSyncOptions.afterBurst).
 // - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are
-//   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s);
-//   the daemon originates them into BGP. With setLearnExtra(true) (some BGPFilter export
+//   reported by the `learned(prefix, present)` event (Calico IPAM blackholes, borrowed /32s;
+//   bookkeeping in learned.ts); the daemon originates them into BGP. With setLearnExtra(true) (some BGPFilter export
 //   chain could Accept them) also alien routes outside every pool and connected subnets of
 //   non-cali*/kube-ipvs* devices (status.ts extraLearnable; `learnedIsExtra`); never a route
 //   tern wrote.

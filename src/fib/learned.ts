@@ -1,0 +1,77 @@
+// Learned-route bookkeeping of FibSync: which prefixes hold a kernel route tern did not write
+// that BIRD's `learn` would import (status.ts isLearnable; with learnExtra also
+// extraLearnable), and per learned prefix whether it leaves through a `*.cali` / `*.calico`
+// device, whether it is an extra one, and its interface (BIRD's `ifname`).
+// Invariant: a prefix tern writes (or holds as an own block) is never learned.
+import type { ObservedTable } from './observed.js';
+import type { InterfaceResolver } from './interfaces.js';
+import type { Pool } from './route-shape.js';
+import { extraLearnable, isLearnable } from './status.js';
+import { routesOf, type RouteForm, type Slot } from './table.js';
+
+/** BIRD's `ifname ~ "*.cali"` / `"*.calico"` (Calico's reject_tunnel_routes). */
+const CALICO_TUNNEL_IFNAME = /\.cali(co)?$/;
+
+export class LearnedRoutes {
+  /** Learned prefixes. */
+  readonly prefixes = new Set<string>();
+  /** Learned prefixes whose route is on a `*.cali` / `*.calico` device. */
+  private readonly tunnel = new Set<string>();
+  /** Interface of each learned prefix's route (first next hop's device; absent: none). */
+  private readonly iface = new Map<string, string>();
+  /** Learned prefixes that are extraLearnable routes (outside pools, connected subnets). */
+  private readonly extra = new Set<string>();
+  /** Learn extraLearnable routes too (some BGPFilter export chain could accept them). */
+  learnExtra = false;
+
+  constructor(
+    private readonly observed: ObservedTable,
+    private readonly ifaces: InterfaceResolver,
+    private readonly protocol: number,
+  ) {}
+
+  /**
+   * Recomputes the learned state of `p` (slot `s`; `mine`: tern writes or owns it); true when
+   * it changed.
+   */
+  update(p: string, s: Slot, mine: boolean, pools: readonly Pool[]): boolean {
+    let routes = mine ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, pools));
+    let extra = false;
+    if (routes.length === 0 && this.learnExtra && !mine && s.obs) {
+      routes = routesOf(s.obs).filter((r) => extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r)) !== undefined);
+      extra = routes.length > 0;
+    }
+    const present = routes.length > 0;
+    const tunnel = present && !extra && routes.every((r) => this.onTunnelDevice(r));
+    const iface = present ? this.ifaces.ofRoute(routes[0]!) : undefined;
+    if (present === this.prefixes.has(p) && tunnel === this.tunnel.has(p) && extra === this.extra.has(p)
+      && iface === this.iface.get(p)) return false;
+    if (present) this.prefixes.add(p); else this.prefixes.delete(p);
+    if (tunnel) this.tunnel.add(p); else this.tunnel.delete(p);
+    if (extra) this.extra.add(p); else this.extra.delete(p);
+    if (iface !== undefined) this.iface.set(p, iface); else this.iface.delete(p);
+    return true;
+  }
+
+  /** The learned route of `p` leaves through a `*.cali` / `*.calico` device. */
+  onTunnel(p: string): boolean {
+    return this.tunnel.has(p);
+  }
+
+  /** The learned route of `p` is an extraLearnable one. */
+  isExtra(p: string): boolean {
+    return this.extra.has(p);
+  }
+
+  /** The first next hop's device of the learned route of `p`; "" when none. */
+  interfaceOf(p: string): string {
+    return this.iface.get(p) ?? '';
+  }
+
+  private onTunnelDevice(r: RouteForm): boolean {
+    return r.nextHops.length > 0 && r.nextHops.every((h) => {
+      const name = h.dev ?? (h.ifindex !== undefined ? this.observed.link(h.ifindex)?.name : undefined);
+      return name !== undefined && CALICO_TUNNEL_IFNAME.test(name);
+    });
+  }
+}
