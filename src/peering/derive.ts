@@ -66,15 +66,6 @@ function pools(model: BgpModel): PoolConfig[] {
   return out.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
-function ownBlocks(model: BgpModel, nodeName: string): OwnBlock[] {
-  const byCidr = new Map<string, OwnBlock>();
-  for (const a of model.blockAffinities.values()) {
-    if (a.node !== nodeName || a.deleted) continue;
-    byCidr.set(a.cidr, { cidr: a.cidr, state: a.state });
-  }
-  return [...byCidr.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
-}
-
 /** Resources the model refused whole, as warnings (affinities only of this node). */
 function refusals(model: BgpModel, kinds: readonly string[], nodeName: string, warn: Warn): void {
   for (const e of model.refused) {
@@ -196,7 +187,10 @@ export function withOwnBlocksOf(cfg: NodeBgpConfig, prev: Snapshot, next: Snapsh
   return { ...cfg, ownBlocks: now.ownBlocks, warnings };
 }
 
-/** The node's own blocks read from its affinities alone, as ownBlocks() and refusals() give them. */
+/**
+ * The node's own blocks (not deleted, one per cidr, sorted), read from its own affinities
+ * alone, and the warnings refusals() gives for those it cannot parse.
+ */
 function ownBlocksOf(s: Snapshot, nodeName: string): { ownBlocks: OwnBlock[]; warnings: string[] } {
   const byCidr = new Map<string, OwnBlock>();
   const warnings: string[] = [];
@@ -262,7 +256,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     ...(self.clusterId !== undefined ? { clusterId: self.clusterId } : {}),
     meshEnabled: mesh.enabled && self.clusterId === undefined,
     pools: pools(model),
-    ownBlocks: ownBlocks(model, nodeName),
+    ownBlocks: ownBlocksOf(snapshot, nodeName).ownBlocks,
     prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
     services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
     peers,
