@@ -13,9 +13,12 @@
 //   process through libc (netlink-notify.ts): a 32 MiB receive buffer, and an overrun seen as
 //   ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
 //   this socket: its poll handler aborts the process on an overrun.)
-// Our own writes come back as notifications; writes are paced (EVENT_BACKLOG) so they alone
-// cannot overrun the notification socket. Exceptions in our handlers are caught (`guard`):
-// one escaping a native callback would abort the process too.
+// Our own writes' notifications (stamped with `req`'s port id) are dropped in the kernel by a
+// socket filter on `events` (NotifySocket.ignoreSender): a write costs no notification to
+// read, and a burst of them cannot overrun the socket. Where the filter cannot be attached
+// they come back, and writes are paced (EVENT_BACKLOG) so they alone cannot overrun it.
+// Exceptions in our handlers are caught (`guard`): one escaping a native callback would abort
+// the process too.
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
@@ -34,9 +37,9 @@ const BATCH_BYTES = 60 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
 const RCVBUF = 4 * 1024 * 1024;
 /**
- * Our own writes come back as notifications on the event socket. Writes are paced so that at
- * most this many of their notifications can be waiting unread: they alone never overrun it
- * (an overrun costs a full re-dump).
+ * Without the echo filter our own writes come back as notifications on the event socket.
+ * Writes are then paced so that at most this many of their notifications can be waiting
+ * unread: they alone never overrun it (an overrun costs a full re-dump).
  */
 const EVENT_BACKLOG = 2048;
 const STALL_MS = 500;
@@ -95,7 +98,9 @@ export class NetlinkKernel implements KernelRoutes {
   private bySeq = new Map<number, Pending>();
   private batchesInFlight = 0;
   private flushScheduled = false;
-  /** Pacing against the event socket (see EVENT_BACKLOG). */
+  /** Our writes' notifications are dropped in the kernel (no pacing needed). */
+  private echoesFiltered = false;
+  /** Pacing against the event socket when they are not (see EVENT_BACKLOG). */
   private writesOk = 0;
   private eventsSeen = 0;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -106,7 +111,7 @@ export class NetlinkKernel implements KernelRoutes {
   private ifindexByName = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly opts: { notifyRcvBuf?: number } = {}) {
+  constructor(private readonly opts: { notifyRcvBuf?: number; /** default true */ filterOwnEchoes?: boolean } = {}) {
     this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
@@ -176,12 +181,17 @@ export class NetlinkKernel implements KernelRoutes {
       onLost?.();
     }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF);
     this.onLost = onLost;
+    this.echoesFiltered = this.opts.filterOwnEchoes !== false && this.events.ignoreSender(this.req.address().port);
     // writes wait for the subscription too: their notifications are what pacing counts
     void this.events.ready.then(() => { this.eventsReady = true; this.scheduleFlush(); });
   }
 
   /** Notification overruns seen since start (each one re-dumped). */
   get notificationsLost(): number { return this.events?.lost ?? 0; }
+  /** Notification datagrams read since start (our own writes' are not, when filtered). */
+  get notificationsRead(): number { return this.events?.received ?? 0; }
+  /** The notifications of our own writes are dropped in the kernel. */
+  get ownEchoesFiltered(): boolean { return this.echoesFiltered; }
 
   close(): void {
     if (this.closed) return;
@@ -224,7 +234,7 @@ export class NetlinkKernel implements KernelRoutes {
 
   /** How many more writes may be sent before their notifications could overrun. */
   private eventRoom(): number {
-    if (!this.events) return Infinity;
+    if (!this.events || this.echoesFiltered) return Infinity;
     if (!this.eventsReady) return 0;
     return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - this.inflight.length;
   }

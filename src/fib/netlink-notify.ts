@@ -14,8 +14,16 @@
 //   notification sockets of the process, with an eventfd to wake it when the set changes;
 //   the datagrams are then read on the main thread with non-blocking recv(), each handed to
 //   the caller in place. An idle system pays one wake-up per event (no timer, no batching);
-//   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs.
+//   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs;
+// - ignoreSender(port) attaches a classic BPF socket filter that drops, in the kernel, every
+//   notification whose nlmsg_pid is `port`: the kernel stamps a notification caused by a
+//   request with the requesting socket's port id, so the echoes of the daemon's own writes
+//   never wake it, never take receive-buffer room, and cannot overrun it. Notifications of
+//   other writers (`ip route`, another routing daemon: their own port ids) and of the kernel
+//   itself (port id 0: a link going down, an address removed) pass. Each notification is a
+//   datagram of one message (rtnl_notify), so testing the first header is testing all.
 // Invariant: an fd is closed only when no poll(2) is running on it.
+import { endianness } from 'node:os';
 import { libc as sharedLibc } from '../util/libc.js';
 import { KernelError } from '../util/errors.js';
 
@@ -27,6 +35,13 @@ const NETLINK_ROUTE = 0;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
+const SO_ATTACH_FILTER = 26;
+/** Classic BPF (linux/filter.h): ld [k] (32 bits, network order), jeq #k, ret #k. */
+const BPF_LD_W_ABS = 0x20;
+const BPF_JEQ_K = 0x15;
+const BPF_RET_K = 0x06;
+/** Offset of nlmsg_pid in struct nlmsghdr { u32 len; u16 type, flags; u32 seq, pid; }. */
+const NLMSG_PID_OFFSET = 12;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const POLLIN = 1;
@@ -61,6 +76,8 @@ interface Libc {
   close(fd: number): number;
   eventfd(init: number, flags: number): number;
   pollAsync(fds: Buffer, n: number, timeout: number, cb: (err: unknown, r: number) => void): void;
+  /** setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &{ n, filter }, sizeof(struct sock_fprog)). */
+  attachFilter(fd: number, filter: Buffer, n: number): number;
 }
 
 let libc: Libc | undefined;
@@ -70,6 +87,9 @@ function loadLibc(): Libc {
   const shared = sharedLibc();
   const lib = shared.lib;
   const poll = lib.func('int poll(void *fds, uint64_t nfds, int timeout)');
+  const fprog = shared.koffi.struct('tern_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+  const fprogSize = shared.koffi.sizeof(fprog);
+  const setFilter = lib.func('int setsockopt(int fd, int level, int name, const tern_sock_fprog *val, uint32_t len)');
   libc = {
     errno: shared.errno,
     socket: shared.socket,
@@ -81,6 +101,7 @@ function loadLibc(): Libc {
     close: shared.close,
     eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
     pollAsync: (fds, n, timeout, cb) => poll.async(fds, n, timeout, cb),
+    attachFilter: (fd, filter, n) => setFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: n, filter }, fprogSize),
   };
   return libc;
 }
@@ -155,6 +176,8 @@ export class NotifySocket {
   private readonly buf = Buffer.allocUnsafe(DATAGRAM_MAX);
   /** Overruns (ENOBUFS) and truncated datagrams seen since start. */
   lost = 0;
+  /** Datagrams read since start (after the kernel-side filter, see ignoreSender). */
+  received = 0;
   /** The subscription is in place when the constructor returns. */
   readonly ready: Promise<void> = Promise.resolve();
 
@@ -197,9 +220,31 @@ export class NotifySocket {
         break;
       }
       if (len > DATAGRAM_MAX) { lost = true; continue; } // truncated
+      this.received++;
       this.onDatagram(this.buf, 0, len);
     }
     if (lost && !this.closed) { this.lost++; this.onLost(); }
+  }
+
+  /**
+   * Drops, in the kernel, the notifications caused by requests from netlink port `port` (see
+   * the file comment). False when the filter could not be attached: they keep coming.
+   */
+  ignoreSender(port: number): boolean {
+    if (this.closed || !Number.isInteger(port) || port <= 0 || port > 0xffffffff) return false;
+    const insn = (i: number, code: number, jt: number, jf: number, k: number): void => {
+      // struct sock_filter { u16 code; u8 jt, jf; u32 k; }
+      prog.writeUInt16LE(code, i * 8);
+      prog.writeUInt8(jt, i * 8 + 2);
+      prog.writeUInt8(jf, i * 8 + 3);
+      prog.writeUInt32LE(k, i * 8 + 4);
+    };
+    const prog = Buffer.alloc(4 * 8);
+    insn(0, BPF_LD_W_ABS, 0, 0, NLMSG_PID_OFFSET);
+    insn(1, BPF_JEQ_K, 0, 1, asLoaded(port));
+    insn(2, BPF_RET_K, 0, 0, 0); // drop
+    insn(3, BPF_RET_K, 0, 0, 0xffffffff); // keep all of it
+    return loadLibc().attachFilter(this.fd, prog, 4) === 0;
   }
 
   close(): void {
@@ -207,6 +252,13 @@ export class NotifySocket {
     this.closed = true;
     poller?.remove(this, this.fd);
   }
+}
+
+/** What BPF's ld [k] (network order) reads from a u32 the kernel stored in host order. */
+function asLoaded(n: number): number {
+  const b = Buffer.alloc(4);
+  if (endianness() === 'LE') b.writeUInt32LE(n); else b.writeUInt32BE(n);
+  return b.readUInt32BE(0);
 }
 
 function sysError(call: string, errno: number): KernelError {
