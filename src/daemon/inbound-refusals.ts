@@ -1,7 +1,9 @@
 // Per-peer counts of the inbound routes the routing core refused (family not negotiated,
 // unusable next hop, import limit exceeded), kept across sessions while the peer is
 // configured and shown in `tern status --json` (`refused`). The first refusal of each kind
-// per peer is logged at warn; later ones only count.
+// per peer is logged at warn; later ones only count. The import limit itself is enforced
+// here too (RFC 4486 §4: Cease 6/1 when a peer sends more routes than its limit).
+import type { PeerHandle } from '../bgp/session/peer.js';
 import type { Logger } from '../util/log.js';
 
 /** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
@@ -21,9 +23,21 @@ export class InboundRefusals {
 
   constructor(private readonly log: Logger) {}
 
-  /** A session ended for exceeding the import prefix limit (Cease 6/1). */
-  limitExceeded(key: string): void {
-    this.counters(key).prefixLimitExceeded++;
+  /**
+   * RFC 4486 §4: more routes than the peer's import limit ends the session with Cease 6/1,
+   * data AFI (2), SAFI (1), the limit (4); its routes go with the session (no graceful
+   * restart) and the reconnect backs off. `held` is the number of paths held from the peer.
+   */
+  checkImportLimit(h: PeerHandle, held: number): void {
+    const limit = h.spec.importLimit;
+    if (limit === undefined || held <= limit) return;
+    this.counters(h.spec.key).prefixLimitExceeded++;
+    this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
+    data[2] = 1; // unicast
+    data.writeUInt32BE(limit >>> 0, 3);
+    h.prefixLimitExceeded(data);
   }
 
   /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */

@@ -3,8 +3,11 @@
 // - daemon.ts   lifecycle (start/stop in dependency order) and configuration by
 //               reconciliation from datastore snapshots
 // - routing.ts  speaker events ↔ Loc-RIB ↔ Adj-RIB-Out ↔ FIB, graceful restart (RFC 4724)
+// - local-routes.ts  own blocks, service CIDRs, kernel-learned and reachableBy routes, as
+//               the configuration sets them
 // - export-context.ts  the export context and the restart policy derived from the config
-// - inbound-refusals.ts  per-peer counts of refused inbound routes (status `refused`)
+// - inbound-refusals.ts  per-peer counts of refused inbound routes (status `refused`) and
+//               the import prefix limit (RFC 4486 Cease 6/1)
 // - views.ts    what `tern status` and `tern routes` show
 //
 // Invariants: only configuration derived from a valid snapshot is applied; a rejected

@@ -1,6 +1,8 @@
 // RoutingCore: the routing plane of one node. It connects the speaker's session events to
 // the Loc-RIB, the Adj-RIB-Out and graceful restart, the Loc-RIB's best-path changes to the
-// FIB, and the FIB's learned kernel routes back into the RIB as local routes.
+// FIB, and the FIB's learned kernel routes back into the RIB as local routes (through
+// LocalRoutes, local-routes.ts, which also applies the node's own blocks, service CIDRs and
+// reachableBy routes from the configuration).
 //
 // Invariants
 // - The Loc-RIB holds every path; the FIB gets, per prefix, the next hops of the multipath
@@ -23,35 +25,29 @@ import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
-import type { RouteRefreshMessage, UpdateMessage, PathAttributes } from '../bgp/wire/types.js';
+import type { RouteRefreshMessage, UpdateMessage } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../peering/peer-spec.js';
-import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
+import type { NodeBgpConfig } from '../peering/node-config.js';
 import type { FibSync } from '../fib/fib-sync.js';
 import type { Family } from '../net/prefix.js';
-import { familyOf } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
-import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../policy/export.js';
+import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL } from '../policy/export.js';
 import { compileChain, mayAcceptLocal, type FilterChainSpec } from '../policy/bgp-filter.js';
 import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
-import { inside, matchPrefix, type MatchPrefix } from '../policy/prefix-match.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { stableJson } from '../util/stable-json.js';
 import { errorMessage } from '../util/errors.js';
 import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
 import { exportContextOf } from './export-context.js';
+import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
 
 export { exportContextOf, restartPolicy } from './export-context.js';
 export type { InboundCounters } from './inbound-refusals.js';
-
-/** Local route sources in the Loc-RIB. */
-export const SOURCE_BLOCK = 'local:block';
-export const SOURCE_KERNEL = 'local:kernel';
-/** Advertised service CIDRs (Calico's static `route <cidr> blackhole`, kept out of the kernel). */
-export const SOURCE_STATIC = 'local:static';
+export { SOURCE_BLOCK, SOURCE_KERNEL, SOURCE_STATIC } from './local-routes.js';
 
 interface PeerRuntime {
   readonly handle: PeerHandle;
@@ -73,15 +69,7 @@ export class RoutingCore {
   private readonly inbound: InboundRefusals;
   /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
   private awaitingFirstEor: Map<string, Family> | null = new Map();
-  private blocks = new Set<string>();
-  private statics = new Set<string>();
-  /** Service CIDRs no route may be programmed into the kernel for (Calico /rejectcidrs). */
-  private kernelRejects: MatchPrefix[] = [];
-  private kernelRejectKey = '';
-  /** Kernel-learned prefixes and their local source (SOURCE_KERNEL or SOURCE_KERNEL_TUNNEL). */
-  private learned = new Map<string, string>();
-  /** reachableBy kernel routes: `<peer>/32` (or /128) → gateway. */
-  private reach = new Map<string, string>();
+  private readonly local: LocalRoutes;
   private cfg: NodeBgpConfig;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
@@ -107,8 +95,9 @@ export class RoutingCore {
     this.exportKey = stableJson(ctx);
     this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL, SOURCE_KERNEL_EXTRA])) });
     this.gr = new GracefulRestartHelper(this.rib, clock);
+    this.local = new LocalRoutes(cfg, this.rib, this.out, fib, (changes) => this.toFib(changes));
     this.rib.onBestChange((changes) => this.toFib(changes));
-    fib?.on('learned', (prefix, present) => this.onLearned(prefix, present));
+    fib?.on('learned', (prefix, present) => this.local.onLearned(prefix, present));
     fib?.on('interfaces', () => this.onInterfacesChanged());
     this.setLearnExtra();
   }
@@ -138,57 +127,14 @@ export class RoutingCore {
       this.exportKey = ctxKey;
       this.out.setContext(ctx);
     }
-    const want = new Set(confirmedBlocks(cfg));
-    for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);
-    for (const b of want) this.rib.setLocal(b, this.localAttributes(familyOf(b)), SOURCE_BLOCK);
-    this.blocks = want;
-    const wantStatic = new Set(cfg.services.advertise);
-    for (const p of this.statics) if (!wantStatic.has(p)) this.rib.setLocal(p, null, SOURCE_STATIC);
-    for (const p of wantStatic) this.rib.setLocal(p, this.localAttributes(familyOf(p)), SOURCE_STATIC);
-    this.statics = wantStatic;
-    this.setKernelRejects(cfg.services.reject);
+    this.local.applyOriginated(cfg);
     this.applyPeerFilters(cfg.peers);
-    this.setReachableBy(cfg.peers);
-    // Kernel-learned routes keep their next hop in step with our address.
-    for (const [p, source] of this.learned) this.rib.setLocal(p, this.localAttributes(familyOf(p)), source);
+    this.local.applyKernel(cfg);
     if (this.awaitingFirstEor) {
       const configured = new Set(cfg.peers.map((p) => p.key));
       for (const k of [...this.awaitingFirstEor.keys()]) if (!configured.has(k)) this.awaitingFirstEor.delete(k);
       this.maybeAllEndOfRib();
     }
-  }
-
-  /** New reject CIDRs: every route inside old or new ones is handed to the FIB again. */
-  private setKernelRejects(cidrs: readonly string[]): void {
-    const key = cidrs.join(',');
-    if (key === this.kernelRejectKey) return;
-    const before = this.kernelRejects;
-    this.kernelRejectKey = key;
-    this.kernelRejects = cidrs.map(matchPrefix);
-    if (!this.fib) return;
-    const touched = [...before, ...this.kernelRejects];
-    const changes: BestChange[] = [];
-    for (const r of this.rib.routes()) {
-      const p = matchPrefix(r.prefix);
-      if (touched.some((c) => inside(p, c))) changes.push({ prefix: r.prefix, family: r.family, best: r.best, multipath: r.multipath, previousBest: r.best, reason: r.reason });
-    }
-    if (changes.length > 0) this.toFib(changes);
-  }
-
-  /**
-   * BGPPeer reachableBy: the route to the peer through its gateway, as confd writes it
-   * (`route <peer>/32 via <gateway>` in BIRD's static protocol, exported to the kernel).
-   * Not in the Loc-RIB, so never advertised.
-   */
-  private setReachableBy(peers: readonly PeerSpec[]): void {
-    const want = new Map<string, string>();
-    for (const p of peers) {
-      if (p.reachableBy) want.set(`${p.address}/${p.family === 'ipv4' ? 32 : 128}`, p.reachableBy);
-    }
-    if (!this.fib) { this.reach = want; return; }
-    for (const [prefix] of this.reach) if (!want.has(prefix)) this.fib.setRoute(prefix, null);
-    for (const [prefix, gw] of want) if (this.reach.get(prefix) !== gw) this.fib.setRoute(prefix, [gw]);
-    this.reach = want;
   }
 
   /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */
@@ -246,11 +192,6 @@ export class RoutingCore {
     this.gr.forget(key);
     this.awaitingFirstEor?.delete(key);
     this.maybeAllEndOfRib();
-  }
-
-  private localAttributes(family: Family): PathAttributes {
-    const nh = family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address;
-    return { origin: 0, asPath: [], ...(nh ? { nextHop: nh } : {}) };
   }
 
   // ---- speaker events ----
@@ -348,26 +289,7 @@ export class RoutingCore {
     for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
     this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(key, screened.msg);
-    this.checkImportLimit(h);
-  }
-
-  /**
-   * RFC 4486 §4: more routes than the peer's import limit ends the session with Cease 6/1,
-   * data AFI (2), SAFI (1), the limit (4); its routes go with the session (no graceful
-   * restart) and the reconnect backs off.
-   */
-  private checkImportLimit(h: PeerHandle): void {
-    const limit = h.spec.importLimit;
-    if (limit === undefined) return;
-    const held = this.rib.source(h.spec.key)?.pathCount ?? 0;
-    if (held <= limit) return;
-    this.inbound.limitExceeded(h.spec.key);
-    this.log.warn('import prefix limit exceeded; closing the session', { event: 'prefixLimitExceeded', peer: h.spec.address, limit, held });
-    const data = Buffer.alloc(7);
-    data.writeUInt16BE(h.spec.family === 'ipv4' ? 1 : 2, 0);
-    data[2] = 1; // unicast
-    data.writeUInt32BE(limit >>> 0, 3);
-    h.prefixLimitExceeded(data);
+    this.inbound.checkImportLimit(h, this.rib.source(key)?.pathCount ?? 0);
   }
 
   /** Inbound routes refused from a peer, by cause (zeros when none). */
@@ -451,9 +373,9 @@ export class RoutingCore {
     if (!this.fib) return;
     const hops: string[] = []; // reused: the FIB copies what it keeps
     for (const c of changes) {
-      if (this.reach.size > 0 && this.reach.has(c.prefix)) continue; // a reachableBy route owns it
+      if (this.local.reachOwns(c.prefix)) continue; // a reachableBy route owns it
       // Loc-RIB prefixes are canonical already: the FIB keeps these very strings
-      if (!c.best || c.best.source.kind === 'local' || this.kernelRejected(c.prefix)) {
+      if (!c.best || c.best.source.kind === 'local' || this.local.kernelRejected(c.prefix)) {
         this.fib.setCanonicalRoute(c.prefix, null);
         continue;
       }
@@ -464,25 +386,6 @@ export class RoutingCore {
         if (nh && !hops.includes(nh)) hops.push(nh);
       }
       this.fib.setCanonicalRoute(c.prefix, hops.length ? hops : null);
-    }
-  }
-
-  private kernelRejected(prefix: string): boolean {
-    if (this.kernelRejects.length === 0) return false;
-    const p = matchPrefix(prefix);
-    return this.kernelRejects.some((c) => inside(p, c));
-  }
-
-  private onLearned(prefix: string, present: boolean): void {
-    const before = this.learned.get(prefix);
-    const source = this.fib?.learnedIsExtra(prefix) ? SOURCE_KERNEL_EXTRA : this.fib?.learnedOnTunnel(prefix) ? SOURCE_KERNEL_TUNNEL : SOURCE_KERNEL;
-    if (before !== undefined && (!present || before !== source)) this.rib.setLocal(prefix, null, before);
-    if (present) {
-      this.learned.set(prefix, source);
-      this.rib.setLocal(prefix, this.localAttributes(familyOf(prefix)), source);
-      if (before === source) this.out.interfacesChanged(prefix); // the same route on another interface
-    } else {
-      this.learned.delete(prefix);
     }
   }
 
