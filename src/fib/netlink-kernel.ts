@@ -9,9 +9,9 @@
 //   barrier's answer arrives every earlier message of the datagram without an error succeeded.
 //   Errors are matched to their request by sequence number. This keeps the receive queue
 //   small (one ACK per datagram instead of one per route) so it cannot overrun.
-// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, read in this
-//   process through libc (netlink-notify.ts): a 32 MiB receive buffer, and an overrun seen as
-//   ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
+// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, opened through
+//   libc and read by the event loop (netlink-notify.ts): a 32 MiB receive buffer, and an
+//   overrun seen as ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
 //   this socket: its poll handler aborts the process on an overrun.)
 // Our own writes' notifications (stamped with `req`'s port id) are dropped in the kernel by a
 // socket filter on `events` (NotifySocket.ignoreSender): a write costs no notification to
@@ -111,7 +111,13 @@ export class NetlinkKernel implements KernelRoutes {
   private ifindexByName = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly opts: { notifyRcvBuf?: number; /** default true */ filterOwnEchoes?: boolean } = {}) {
+  constructor(private readonly opts: {
+    notifyRcvBuf?: number;
+    /** Drop our own writes' notifications in the kernel (default true; false: the fallback). */
+    filterOwnEchoes?: boolean;
+    /** Wait for notifications on the poll(2) thread even where the loop can read them (the fallback). */
+    notifyPollThread?: boolean;
+  } = {}) {
     this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
@@ -179,7 +185,7 @@ export class NetlinkKernel implements KernelRoutes {
     }), () => guard(() => {
       this.eventsSeen = this.writesOk; // what overran is not coming
       onLost?.();
-    }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF);
+    }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF, this.opts.notifyPollThread !== true);
     this.onLost = onLost;
     this.echoesFiltered = this.opts.filterOwnEchoes !== false && this.events.ignoreSender(this.req.address().port);
     // writes wait for the subscription too: their notifications are what pacing counts
@@ -190,6 +196,10 @@ export class NetlinkKernel implements KernelRoutes {
   get notificationsLost(): number { return this.events?.lost ?? 0; }
   /** Notification datagrams read since start (our own writes' are not, when filtered). */
   get notificationsRead(): number { return this.events?.received ?? 0; }
+  /** Notification sockets opened since start (a new one after an overrun the loop saw). */
+  get notificationSockets(): number { return this.events?.opened ?? 0; }
+  /** The event loop reads the notification socket itself (no poll thread). */
+  get notificationsReadByLoop(): boolean { return this.events?.readByLoop ?? false; }
   /** The notifications of our own writes are dropped in the kernel. */
   get ownEchoesFiltered(): boolean { return this.echoesFiltered; }
 
