@@ -177,6 +177,8 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
   // BENCH_CPU_PROF_DIR keeps the profiles after the lab is destroyed (default: inside the lab).
   const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
   if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
+  // BENCH_MEM_SAMPLE=FILE: memory samples of the daemon, one JSON line each (agent/mem-sampler.cjs)
+  if (process.env.BENCH_MEM_SAMPLE) nodeArgs.push('--require', resolve(BENCH_DIR, 'agent', 'mem-sampler.cjs'));
   return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
 }
 

@@ -8,6 +8,8 @@
 // - process.ts     the repository root, bin/tern, the environment of a child tern.
 // - etcd.ts        etcd inside a lab host, reachable from the other hosts (startLabEtcd).
 // - tern.ts        the built tern daemon in a lab host, queried through its CLI (startTern).
+// - calico-resources.ts  Calico v3 resources as YAML documents (calicoDoc, calico.*, calicoYaml).
+// - fixture.ts     what the tests repeat: a segment of hosts on a bridge, a file datastore.
 //
 // Invariant: traffic stays inside the lab's namespaces; nothing here touches the root namespace.
 export * from './netns.js';
@@ -16,3 +18,5 @@ export * from './calico-bird.js';
 export * from './process.js';
 export * from './etcd.js';
 export * from './tern.js';
+export * from './calico-resources.js';
+export * from './fixture.js';

@@ -193,6 +193,8 @@ export class Lab {
     if (!ns) throw new Error(`lab ${this.prefix}: no host named ${name}`);
     return ns;
   }
+  /** Whether this lab has a host, pod or bridge of that name. */
+  has(name: string): boolean { return this.namespaces.has(name); }
   /** Every namespace this lab created (for leak assertions). */
   namespaceNames(): string[] { return [...this.namespaces.values()]; }
   /** A fresh TCP port number (for per-namespace loopback services such as gobgpd's gRPC). */

@@ -41,6 +41,8 @@ export interface TernHandle {
   routes(): Promise<RouteJson[]>;
   /** Waits until the peer at `address` has bgpState `state` (default Established). */
   waitPeer(address: string, state?: string, timeoutMs?: number): Promise<PeerStatusJson>;
+  /** waitPeer for each address in turn (each with the full timeout); the peers, in that order. */
+  waitPeers(addresses: readonly string[], state?: string, timeoutMs?: number): Promise<PeerStatusJson[]>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -73,6 +75,11 @@ export async function startTern(lab: Lab, host: string, opts: TernOptions): Prom
     async waitPeer(address, state = 'Established', timeoutMs = 60_000) {
       return lab.waitFor(async () => (await h.status()).peers.find((p) => p.address === address && p.bgpState === state),
         { what: `tern on ${host}: peer ${address} ${state}`, timeoutMs, intervalMs: 250 });
+    },
+    async waitPeers(addresses, state = 'Established', timeoutMs = 60_000) {
+      const out: PeerStatusJson[] = [];
+      for (const a of addresses) out.push(await h.waitPeer(a, state, timeoutMs));
+      return out;
     },
     stop: (signal: NodeJS.Signals = 'SIGTERM') => proc.kill(signal, 10_000),
   };

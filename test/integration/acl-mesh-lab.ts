@@ -12,6 +12,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { Lab } from '../../lab/netns.js';
+import { segment } from '../../lab/fixture.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 
@@ -156,11 +157,7 @@ export interface AclMesh {
  * `makeDriver`, given the base resources), then one `tern daemon --acl` per host.
  */
 export async function buildAclMesh(lab: Lab, makeDriver: (lab: Lab, initial: Doc[]) => DatastoreDriver | Promise<DatastoreDriver>): Promise<AclMesh & { opBefore: string }> {
-  await lab.bridge(FABRIC);
-  for (const n of NODES) {
-    await lab.addHost(n.name);
-    await lab.attach(n.name, FABRIC, { v4: `${n.ip}/24`, ifName: 'eth0' });
-  }
+  await segment(lab, FABRIC, Object.fromEntries(NODES.map((n) => [n.name, { v4: `${n.ip}/24`, ifName: 'eth0' }])));
   const ifaces = {} as Record<PodName, string>;
   for (const [name, p] of Object.entries(PODS) as [PodName, (typeof PODS)[PodName]][]) {
     ifaces[name] = (await lab.addPod(p.node, name, p.ip)).hostIf;

@@ -25,9 +25,11 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
 import { parseBirdRoutes, startBird, type BirdHandle } from '../helpers/peers.js';
 import { spawnBird } from '../../lab/bird.js';
-import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
+import { startTern, type TernHandle } from '../helpers/tern.js';
 import { kernelRoutes, TERN_AS } from './fib-lab.js';
 
 const A1 = '10.98.1.10';
@@ -47,19 +49,18 @@ interface Knobs { importIf: boolean; exportIf: boolean; accept?: boolean }
 function yaml(k: Knobs): string {
   const out2 = k.exportIf ? 'uplink2' : 'nomatch*';
   const out1 = k.exportIf ? 'up*1' : 'nomatch*';
-  const accepts = k.accept === false ? '' : ", { action: Accept, interface: uplink1 }, { action: Accept, cidr: 198.19.0.0/16, matchOperator: In }";
-  const docs = [
-    `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false }`,
-    `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A1}/24 } }`,
-    `kind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }`,
-    `kind: BlockAffinity\nmetadata: { name: a-1 }\nspec: { node: node-a, cidr: '${BLOCK}', state: confirmed }`,
-    `kind: BGPPeer\nmetadata: { name: bird1 }\nspec: { peerIP: '${BIRD1.v4}', asNumber: ${BIRD1.asn}, filters: [in-if, out-1] }`,
-    `kind: BGPPeer\nmetadata: { name: bird2 }\nspec: { peerIP: '${BIRD2.v4}', asNumber: ${BIRD2.asn}, sourceAddress: None, filters: [in-if, out-2] }`,
-    `kind: BGPFilter\nmetadata: { name: in-if }\nspec:\n  importV4: ${k.importIf ? '[{ action: Reject, interface: uplink2 }]' : '[]'}`,
-    `kind: BGPFilter\nmetadata: { name: out-1 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out2}' }${accepts}]`,
-    `kind: BGPFilter\nmetadata: { name: out-2 }\nspec:\n  exportV4: [{ action: Reject, interface: '${out1}' }]`,
-  ];
-  return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+  const accepts = k.accept === false ? [] : [{ action: 'Accept', interface: 'uplink1' }, { action: 'Accept', cidr: '198.19.0.0/16', matchOperator: 'In' }];
+  return calicoYaml(
+    calico.bgpConfiguration({ asNumber: TERN_AS, nodeToNodeMeshEnabled: false }),
+    calico.node('node-a', { ipv4Address: `${A1}/24` }),
+    calico.ipPool('pool', '10.244.0.0/16'),
+    calico.blockAffinity('node-a', BLOCK, 'confirmed', 'a-1'),
+    calico.bgpPeer('bird1', { peerIP: BIRD1.v4, asNumber: BIRD1.asn, filters: ['in-if', 'out-1'] }),
+    calico.bgpPeer('bird2', { peerIP: BIRD2.v4, asNumber: BIRD2.asn, sourceAddress: 'None', filters: ['in-if', 'out-2'] }),
+    calico.bgpFilter('in-if', { importV4: k.importIf ? [{ action: 'Reject', interface: 'uplink2' }] : [] }),
+    calico.bgpFilter('out-1', { exportV4: [{ action: 'Reject', interface: out2 }, ...accepts] }),
+    calico.bgpFilter('out-2', { exportV4: [{ action: 'Reject', interface: out1 }] }),
+  );
 }
 
 const lab = createLab(t, { area: 'bgpfif' });
@@ -78,19 +79,15 @@ async function sinceOf(peer: string): Promise<string> {
 }
 
 t.before(async () => {
-  await lab.bridge('seg1');
-  await lab.bridge('seg2');
-  for (const h of ['a', 'bird1', 'bird2']) await lab.addHost(h);
-  await lab.attach('a', 'seg1', { v4: `${A1}/24`, ifName: 'uplink1' });
-  await lab.attach('a', 'seg2', { v4: `${A2}/24`, ifName: 'uplink2' });
-  await lab.attach('bird1', 'seg1', { v4: `${BIRD1.v4}/24` });
-  await lab.attach('bird2', 'seg2', { v4: `${BIRD2.v4}/24` });
+  await segment(lab, 'seg1', { a: { v4: `${A1}/24`, ifName: 'uplink1' }, bird1: `${BIRD1.v4}/24` });
+  await segment(lab, 'seg2', { a: { v4: `${A2}/24`, ifName: 'uplink2' }, bird2: `${BIRD2.v4}/24` });
   await lab.ip('a', 'route', 'add', ON_UPLINK2, 'dev', 'uplink2', 'proto', 'static');
   await lab.ip('a', 'route', 'add', ON_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
   await lab.ip('a', 'route', 'add', OUT_UPLINK1, 'dev', 'uplink1', 'proto', 'static');
   await lab.ip('a', 'route', 'add', 'blackhole', OUT_BLACKHOLE, 'proto', 'static');
-  const spec = writeDatastore(lab, yaml({ importIf: true, exportIf: true }));
-  file = spec.slice('file:'.length);
+  const ds = fileDatastore(lab, [yaml({ importIf: true, exportIf: true })]);
+  const spec = ds.spec;
+  file = ds.path;
   a = await startTern(lab, 'a', { datastore: spec, node: 'node-a' });
   bird1 = await startBird(lab, 'bird1', {
     routerId: BIRD1.v4, asn: BIRD1.asn, neighbors: [{ address: A1, asn: TERN_AS, name: 'tern' }],
@@ -100,8 +97,7 @@ t.before(async () => {
     routerId: BIRD2.v4, asn: BIRD2.asn, neighbors: [{ address: A2, asn: TERN_AS, name: 'tern' }],
     staticRoutes: [{ prefix: BIRD2.route, blackhole: true }],
   });
-  await a.waitPeer(BIRD1.v4, 'Established', 90_000);
-  await a.waitPeer(BIRD2.v4, 'Established', 90_000);
+  await a.waitPeers([BIRD1.v4, BIRD2.v4], 'Established', 90_000);
   since.b1 = await sinceOf(BIRD1.v4);
   since.b2 = await sinceOf(BIRD2.v4);
 });

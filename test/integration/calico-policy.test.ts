@@ -13,8 +13,10 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoDoc, calicoYaml } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
-import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
+import { startTern, type TernHandle } from '../helpers/tern.js';
 import { kernelRoutes, TERN_AS } from './fib-lab.js';
 
 const A = '10.97.0.10';
@@ -30,35 +32,25 @@ const WL = { v4: '10.97.0.30', asn: 65030, route: '10.200.1.0/24' };
 interface Knobs { importFilter: boolean; exportFilter: boolean; services?: string }
 
 function yaml(k: Knobs): string {
-  const docs = [
-    `kind: BGPConfiguration
-metadata: { name: default }
-spec:
-  asNumber: ${TERN_AS}
-  logSeverityScreen: Info
-  serviceClusterIPs: [{ cidr: ${k.services ?? SERVICES} }]
-  communities: [{ name: gold, value: '65000:100' }]
-  prefixAdvertisements:
-    - { cidr: 10.244.0.0/16, communities: [gold, '65000:1:2'] }`,
-    `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A}/24 } }`,
-    `kind: Node\nmetadata: { name: node-b }\nspec: { bgp: { ipv4Address: ${B}/24 } }`,
-    `kind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }`,
-    `kind: BlockAffinity\nmetadata: { name: a-1 }\nspec: { node: node-a, cidr: '${BLOCK_A}', state: confirmed }`,
-    `kind: BlockAffinity\nmetadata: { name: b-1 }\nspec: { node: node-b, cidr: '${BLOCK_B}', state: confirmed }`,
-    `kind: BGPPeer\nmetadata: { name: tor }\nspec: { peerIP: '${BIRD.v4}', asNumber: ${BIRD.asn}, reachableBy: '${BIRD.v4}', filters: [no-foreign, no-block-a] }`,
-    `kind: BGPFilter
-metadata: { name: no-foreign }
-spec:
-  importV4: ${k.importFilter ? `[{ action: Reject, matchOperator: In, cidr: 192.168.0.0/16 }]` : '[]'}`,
-    `kind: BGPFilter
-metadata: { name: no-block-a }
-spec:
-  exportV4: ${k.exportFilter ? `[{ action: Reject, matchOperator: Equal, cidr: ${BLOCK_A} }]` : '[]'}`,
-    `kind: BGPPeer\nmetadata: { name: workloads }\nspec: { node: node-a, localWorkloadSelector: "app == 'bgp'", asNumber: ${WL.asn} }`,
-    `kind: FelixConfiguration\nmetadata: { name: default }\nspec: { logSeverityScreen: Info, bpfEnabled: false }`,
-    `kind: ClusterInformation\nmetadata: { name: default }\nspec: { calicoVersion: v3.30.7, datastoreReady: true }`,
-  ];
-  return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+  return calicoYaml(
+    calico.bgpConfiguration({
+      asNumber: TERN_AS, logSeverityScreen: 'Info',
+      serviceClusterIPs: [{ cidr: k.services ?? SERVICES }],
+      communities: [{ name: 'gold', value: '65000:100' }],
+      prefixAdvertisements: [{ cidr: '10.244.0.0/16', communities: ['gold', '65000:1:2'] }],
+    }),
+    calico.node('node-a', { ipv4Address: `${A}/24` }),
+    calico.node('node-b', { ipv4Address: `${B}/24` }),
+    calico.ipPool('pool', '10.244.0.0/16'),
+    calico.blockAffinity('node-a', BLOCK_A, 'confirmed', 'a-1'),
+    calico.blockAffinity('node-b', BLOCK_B, 'confirmed', 'b-1'),
+    calico.bgpPeer('tor', { peerIP: BIRD.v4, asNumber: BIRD.asn, reachableBy: BIRD.v4, filters: ['no-foreign', 'no-block-a'] }),
+    calico.bgpFilter('no-foreign', { importV4: k.importFilter ? [{ action: 'Reject', matchOperator: 'In', cidr: '192.168.0.0/16' }] : [] }),
+    calico.bgpFilter('no-block-a', { exportV4: k.exportFilter ? [{ action: 'Reject', matchOperator: 'Equal', cidr: BLOCK_A }] : [] }),
+    calico.bgpPeer('workloads', { node: 'node-a', localWorkloadSelector: "app == 'bgp'", asNumber: WL.asn }),
+    calicoDoc('FelixConfiguration', 'default', { logSeverityScreen: 'Info', bpfEnabled: false }),
+    calicoDoc('ClusterInformation', 'default', { calicoVersion: 'v3.30.7', datastoreReady: true }),
+  );
 }
 
 const lab = createLab(t, { area: 'calpol' });
@@ -77,14 +69,10 @@ async function sinceOf(h: TernHandle): Promise<string> {
 }
 
 t.before(async () => {
-  await lab.bridge('seg');
-  for (const h of ['a', 'b', 'bird', 'wl']) await lab.addHost(h);
-  await lab.attach('wl', 'seg', { v4: `${WL.v4}/24` });
-  await lab.attach('a', 'seg', { v4: `${A}/24` });
-  await lab.attach('b', 'seg', { v4: `${B}/24` });
-  await lab.attach('bird', 'seg', { v4: `${BIRD.v4}/24` });
-  const spec = writeDatastore(lab, yaml({ importFilter: false, exportFilter: false }));
-  file = spec.slice('file:'.length);
+  await segment(lab, 'seg', { wl: `${WL.v4}/24`, a: `${A}/24`, b: `${B}/24`, bird: `${BIRD.v4}/24` });
+  const ds = fileDatastore(lab, [yaml({ importFilter: false, exportFilter: false })]);
+  const spec = ds.spec;
+  file = ds.path;
   const env = (host: string) => ({ CALICO_ENDPOINT_STATUS_PATH_PREFIX: lab.path(`${host}-status`), TERN_ENDPOINT_STATUS_POLL_MS: '300' });
   a = await startTern(lab, 'a', { datastore: spec, node: 'node-a', env: env('a') });
   b = await startTern(lab, 'b', { datastore: spec, node: 'node-b', env: env('b') });

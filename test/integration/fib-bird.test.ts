@@ -11,6 +11,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { pair, segment } from '../../lab/fixture.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle } from '../helpers/tern.js';
 import {
@@ -65,14 +66,19 @@ const aOpts = (routes: string[]) => ({
   staticRoutes: routes.map((prefix) => ({ prefix, blackhole: true })),
 });
 
+/** This kernel has no ipip module: a veth named tunl0 stands in. */
+async function addTunl0(): Promise<void> {
+  await lab.ip('node', 'link', 'add', 'name', 'tunl0', 'type', 'veth', 'peer', 'name', 'tunl0p');
+  await lab.ip('node', 'link', 'set', 'tunl0p', 'up');
+  await lab.ip('node', 'link', 'set', 'tunl0', 'up');
+}
+
 t.before(async () => {
-  await lab.bridge('seg');
-  for (const h of ['node', 'birda', 'birdb', 'bad', 'far']) await lab.addHost(h);
-  await lab.attach('node', 'seg', { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` }); // eth0
-  await lab.attach('birda', 'seg', { v4: `${A.v4}/24`, v6: `${A.v6}/64` });
-  await lab.attach('birdb', 'seg', { v4: `${B.v4}/24` });
-  await lab.attach('bad', 'seg', { v4: `${BAD.v4}/24` });
-  await lab.link('node', 'far', { v4: [`${NODE.far}/24`, `${FAR.v4}/24`] });
+  await segment(lab, 'seg', {
+    node: { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` }, // eth0
+    birda: { v4: `${A.v4}/24`, v6: `${A.v6}/64` }, birdb: `${B.v4}/24`, bad: `${BAD.v4}/24`,
+  });
+  await pair(lab, 'node', 'far', { v4: [`${NODE.far}/24`, `${FAR.v4}/24`] });
   await lab.ip('far', 'route', 'add', '10.99.0.0/24', 'via', NODE.far);
   // Routes of another owner, present before tern starts: never to be touched.
   await lab.ip('node', 'route', 'add', R.alien, 'via', B.v4, 'dev', 'eth0', 'proto', 'static');
@@ -96,7 +102,7 @@ t.before(async () => {
   ipv4 { import none; export filter { if net = ${R.refused} then { bgp_next_hop = 10.99.0.255; accept; } reject; }; };
 }`,
   });
-  for (const a of [A.v4, A.v6, B.v4, BAD.v4, FAR.v4]) await tern.waitPeer(a, 'Established', 90_000);
+  await tern.waitPeers([A.v4, A.v6, B.v4, BAD.v4, FAR.v4], 'Established', 90_000);
 });
 
 t.test('own blocks: confirmed affinity → blackhole proto bird; pending affinity → neither blackhole nor advertisement', async (t) => {
@@ -124,11 +130,8 @@ t.test('peer routes take the device of their pool\'s encapsulation; tunl0 missin
   }
   const errors = (await tern.status()).daemon.errors;
   t.ok(errors.some((e) => /tunl0 missing/.test(e)), `daemon.errors reports the missing tunl0: ${JSON.stringify(errors)}`);
-  // This kernel has no ipip module: a veth named tunl0 stands in.
   const t0 = Date.now();
-  await lab.ip('node', 'link', 'add', 'name', 'tunl0', 'type', 'veth', 'peer', 'name', 'tunl0p');
-  await lab.ip('node', 'link', 'set', 'tunl0p', 'up');
-  await lab.ip('node', 'link', 'set', 'tunl0', 'up');
+  await addTunl0();
   t.same(await waitShape(lab, 'node', R.always, { type: 'unicast', protocol: 'bird', via: A.v4, dev: 'tunl0', onlink: true }),
     [{ type: 'unicast', protocol: 'bird', via: A.v4, dev: 'tunl0', onlink: true }], 'Always pool: via NH dev tunl0 proto bird onlink');
   t.same(await waitShape(lab, 'node', R.crossFar, { type: 'unicast', protocol: 'bird', via: FAR.v4, dev: 'tunl0', onlink: true }),
@@ -145,9 +148,7 @@ t.test('peer routes take the device of their pool\'s encapsulation; tunl0 missin
   const gone = await waitBest(tern, R.always, (x) => x.fib === 'pending');
   t.match(gone.fibError, /tunl0 missing/, 'tunl0 deleted: pending again');
   t.same(await kernelRoutes(lab, 'node', R.always), [], 'tunl0 deleted: no route left');
-  await lab.ip('node', 'link', 'add', 'name', 'tunl0', 'type', 'veth', 'peer', 'name', 'tunl0p');
-  await lab.ip('node', 'link', 'set', 'tunl0p', 'up');
-  await lab.ip('node', 'link', 'set', 'tunl0', 'up');
+  await addTunl0();
   t.same(await waitShape(lab, 'node', R.always, { type: 'unicast', protocol: 'bird', via: A.v4, dev: 'tunl0', onlink: true }),
     [{ type: 'unicast', protocol: 'bird', via: A.v4, dev: 'tunl0', onlink: true }], 'tunl0 re-created: the route is back on it');
   t.same(await waitShape(lab, 'node', R.crossFar, { type: 'unicast', protocol: 'bird', via: FAR.v4, dev: 'tunl0', onlink: true }),

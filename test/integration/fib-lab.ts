@@ -3,6 +3,7 @@
 // about (type, protocol, gateway, device, onlink, multipath next hops), a Calico datastore
 // builder, and a `ip -t monitor route` recorder for "never deleted" claims.
 import type { Lab, ProcHandle } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
 import type { BirdHandle } from '../helpers/peers.js';
 import type { RouteJson } from '../../src/api/types.js';
 import type { TernHandle } from '../helpers/tern.js';
@@ -103,12 +104,11 @@ export interface AffinityDef { cidr: string; state: 'confirmed' | 'pending' }
 
 /** Calico v3 resources for one node `node-a`. */
 export function datastoreYaml(o: { ipv4: string; ipv6?: string; pools: PoolDef[]; affinities: AffinityDef[]; peers: PeerDef[] }): string {
-  const docs = [
-    `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${TERN_AS}, nodeToNodeMeshEnabled: false, logSeverityScreen: Info }`,
-    `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${o.ipv4}${o.ipv6 ? `, ipv6Address: '${o.ipv6}'` : ''} } }`,
-    ...o.pools.map((p) => `kind: IPPool\nmetadata: { name: ${p.name} }\nspec: { cidr: '${p.cidr}', blockSize: ${p.blockSize ?? (p.cidr.includes(':') ? 122 : 26)}${p.ipipMode ? `, ipipMode: ${p.ipipMode}` : ''} }`),
-    ...o.affinities.map((a, i) => `kind: BlockAffinity\nmetadata: { name: node-a-${i} }\nspec: { node: node-a, cidr: '${a.cidr}', state: ${a.state} }`),
-    ...o.peers.map((p) => `kind: BGPPeer\nmetadata: { name: ${p.name} }\nspec: { peerIP: '${p.ip}', asNumber: ${p.asn} }`),
-  ];
-  return docs.map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+  return calicoYaml(
+    calico.bgpConfiguration({ asNumber: TERN_AS, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Info' }),
+    calico.node('node-a', { ipv4Address: o.ipv4, ipv6Address: o.ipv6 }),
+    o.pools.map((p) => calico.ipPool(p.name, p.cidr, { ...(p.blockSize ? { blockSize: p.blockSize } : {}), ipipMode: p.ipipMode })),
+    o.affinities.map((a, i) => calico.blockAffinity('node-a', a.cidr, a.state, `node-a-${i}`)),
+    o.peers.map((p) => calico.bgpPeer(p.name, { peerIP: p.ip, asNumber: p.asn })),
+  );
 }

@@ -9,6 +9,7 @@
 // IPv4 and IPv6 sessions, kernel protocol exporting to its FIB), birdB (.22, AS 65001).
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
+import { segment } from '../../lab/fixture.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle, type TernOptions } from '../helpers/tern.js';
 import {
@@ -70,11 +71,7 @@ async function birdUp(b: BirdHandle): Promise<boolean> {
 }
 
 t.before(async () => {
-  await lab.bridge('seg');
-  for (const h of ['node', 'birda', 'birdb']) await lab.addHost(h);
-  await lab.attach('node', 'seg', { v4: `${NODE}/24`, v6: `${NODE6}/64` });
-  await lab.attach('birda', 'seg', { v4: `${A.v4}/24`, v6: `${A.v6}/64` });
-  await lab.attach('birdb', 'seg', { v4: `${B.v4}/24` });
+  await segment(lab, 'seg', { node: { v4: `${NODE}/24`, v6: `${NODE6}/64` }, birda: { v4: `${A.v4}/24`, v6: `${A.v6}/64` }, birdb: `${B.v4}/24` });
   tern = await startTern(lab, 'node', ternOpts());
   birdA = await startBird(lab, 'birda', {
     routerId: A.v4, asn: A.asn, kernelExport: true,
@@ -86,7 +83,7 @@ t.before(async () => {
     neighbors: [{ address: NODE, asn: TERN_AS, name: 'tern_v4', gracefulRestart: true }],
     staticRoutes: [RB, RE].map((prefix) => ({ prefix, blackhole: true })),
   });
-  for (const a of [A.v4, A.v6, B.v4]) await tern.waitPeer(a, 'Established', 90_000);
+  await tern.waitPeers([A.v4, A.v6, B.v4], 'Established', 90_000);
 });
 
 t.test('first start: routes installed; tern offers graceful restart without the restart flags', async (t) => {
@@ -130,7 +127,7 @@ t.test('restart: proto bird routes adopted, R+F flags, kept until End-of-RIB, th
   tern = await startTern(lab, 'node', ternOpts());
   const started = events('fibStarted', from)[0];
   t.equal(started?.adopted, 5, `adopted the 5 proto bird unicast routes found at start (${RA}, ${RB}, ${RE}, ${R6}, ${STALE1})`);
-  for (const a of [A.v4, A.v6, B.v4]) await tern.waitPeer(a, 'Established', 60_000);
+  await tern.waitPeers([A.v4, A.v6, B.v4], 'Established', 60_000);
   await lab.waitFor(() => birdUp(birdA), { what: 'birdA Established again' });
   const caps = await ternCapsAtBird(birdA);
   t.comment(caps);

@@ -3,6 +3,8 @@
 // Calico's CNI answers pings from its host, and nothing is left behind afterwards.
 import t from 'tap';
 import { createLab, listNamespaces, type Lab } from '../../lab/netns.js';
+import { calico, calicoDoc, calicoYaml } from '../../lab/calico-resources.js';
+import { pair } from '../../lab/fixture.js';
 import { existsSync } from 'node:fs';
 import { startBird, startFrr, startGobgp } from '../helpers/peers.js';
 import { REPO_ROOT, startTern } from '../helpers/tern.js';
@@ -17,9 +19,7 @@ function lab(tt: Parameters<typeof createLab>[0], area: string): Lab {
 
 t.test('two linked hosts ping each other', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('a');
-  await l.addHost('b');
-  const { a, b } = await l.link('a', 'b', { v4: '10.200.1.0/24', v6: 'fd00:200:1::/64' });
+  const { a, b } = await pair(l, 'a', 'b', { v4: '10.200.1.0/24', v6: 'fd00:200:1::/64' });
   t.equal(a.v4, '10.200.1.1');
   t.equal(b.v4, '10.200.1.2');
   await l.exec('a', 'ping', ['-c', '1', '-W', '2', '10.200.1.2']);
@@ -43,9 +43,7 @@ t.test('hosts on a bridge reach each other', async (t) => {
 
 t.test('BIRD 2 and GoBGP peer and exchange routes', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('bird');
-  await l.addHost('gobgp');
-  await l.link('bird', 'gobgp', { v4: '10.202.0.0/24' });
+  await pair(l, 'bird', 'gobgp', { v4: '10.202.0.0/24' });
   const bird = await startBird(l, 'bird', {
     routerId: '10.202.0.1', asn: 65001, kernelExport: true,
     neighbors: [{ address: '10.202.0.2', asn: 65002, name: 'Global_10_202_0_2' }],
@@ -79,9 +77,7 @@ t.test('BIRD 2 and GoBGP peer and exchange routes', async (t) => {
 
 t.test('FRR (4-octet AS) establishes with BIRD', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('bird');
-  await l.addHost('frr');
-  await l.link('bird', 'frr', { v4: '10.203.0.0/24' });
+  await pair(l, 'bird', 'frr', { v4: '10.203.0.0/24' });
   const bird = await startBird(l, 'bird', {
     routerId: '10.203.0.1', asn: 65001,
     neighbors: [{ address: '10.203.0.2', asn: 4200000001 }],
@@ -106,9 +102,7 @@ t.test('FRR (4-octet AS) establishes with BIRD', async (t) => {
 
 t.test('FRR with zebra installs learned routes into its namespace kernel', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('gobgp');
-  await l.addHost('frr');
-  await l.link('gobgp', 'frr', { v4: '10.207.0.0/24' });
+  await pair(l, 'gobgp', 'frr', { v4: '10.207.0.0/24' });
   const gobgp = await startGobgp(l, 'gobgp', {
     routerId: '10.207.0.1', asn: 65001, neighbors: [{ address: '10.207.0.2', asn: 4200000001 }],
     routes: [{ prefix: '10.244.12.0/26', nextHop: '10.207.0.1' }],
@@ -126,9 +120,7 @@ t.test('FRR with zebra installs learned routes into its namespace kernel', async
 
 t.test('a pod wired by addPod is reachable from its host and beyond', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('node');
-  await l.addHost('peer');
-  await l.link('node', 'peer', { v4: '10.204.0.0/24' });
+  await pair(l, 'node', 'peer', { v4: '10.204.0.0/24' });
   const pod = await l.addPod('node', 'pod1', '10.244.5.7', { ip6: 'fd00:244:5::7' });
   t.match(pod.hostIf, /^cali[0-9a-f]{11}$/);
   const r = await l.ipJson('node', 'route', 'show', '10.244.5.7/32');
@@ -180,9 +172,7 @@ t.test('BIRD as route reflector: originator id and cluster list are parsed', asy
 
 t.test('tcp recorder: BIRD opens a session to it and sends its UPDATEs', async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('bird');
-  await l.addHost('rec');
-  await l.link('bird', 'rec', { v4: '10.208.0.0/24' });
+  await pair(l, 'bird', 'rec', { v4: '10.208.0.0/24' });
   const rec = await startRecorder(l, 'rec', {
     address: '10.208.0.2', reply: Buffer.from(buildOpenHex({ asn: 65000, holdTime: 90 }) + KEEPALIVE_HEX, 'hex'),
     repeat: Buffer.from(KEEPALIVE_HEX, 'hex'), repeatEveryMs: 10_000,
@@ -204,29 +194,13 @@ t.test('tcp recorder: BIRD opens a session to it and sends its UPDATEs', async (
 const BUILT = existsSync(`${REPO_ROOT}/dist/cli/main.js`);
 t.test('tern launcher: the daemon meshes with a Calico-style BIRD node', { skip: BUILT ? false : 'tern is not built (npm run build)' }, async (t) => {
   const l = lab(t, 'harn');
-  await l.addHost('node1');
-  await l.addHost('node2');
-  await l.link('node1', 'node2', { v4: '10.205.0.0/24' });
-  const yaml = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: Info }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: default-ipv4-ippool }
-spec: { cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never, natOutgoing: true }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: node1 }
-spec: { bgp: { ipv4Address: 10.205.0.1/24 } }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: node2 }
-spec: { bgp: { ipv4Address: 10.205.0.2/24 } }
-`;
+  await pair(l, 'node1', 'node2', { v4: '10.205.0.0/24' });
+  const yaml = calicoYaml(
+    calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' }),
+    calicoDoc('IPPool', 'default-ipv4-ippool', { cidr: '10.244.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true }),
+    calico.node('node1', { ipv4Address: '10.205.0.1/24' }),
+    calico.node('node2', { ipv4Address: '10.205.0.2/24' }),
+  );
   // node2 is BIRD as calico-node would configure it: mesh session to the lower IP, not passive.
   const bird = await startBird(l, 'node2', {
     routerId: '10.205.0.2', asn: 64512, kernelExport: true,

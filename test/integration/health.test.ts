@@ -4,14 +4,16 @@
 // runs, both are ready; when node-2 stops, node-1 is not ready again.
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
-import { startTern, TERN_BIN, writeDatastore, type TernHandle } from '../helpers/tern.js';
+import { calico } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
+import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 
 const lab = createLab(t, { area: 'health' });
+const NODES = [['node-1', '10.201.0.1'], ['node-2', '10.201.0.2']] as const;
 const YAML = [
-  'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: 64512, nodeToNodeMeshEnabled: true }\n',
-  'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: node-1 }\nspec: { bgp: { ipv4Address: 10.201.0.1/24 } }\n',
-  'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: node-2 }\nspec: { bgp: { ipv4Address: 10.201.0.2/24 } }\n',
-].join('---\n');
+  calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: true }),
+  NODES.map(([n, ip]) => calico.node(n, { ipv4Address: `${ip}/24` })),
+];
 
 /** `tern health <flag>` in the node's namespace: exit status and its one line. */
 async function probe(h: TernHandle, flag: '--live' | '--ready'): Promise<{ code: number; line: string }> {
@@ -28,12 +30,8 @@ async function http(h: TernHandle, path: string): Promise<{ status: number; body
 }
 
 t.test('ready only while every configured peer is Established; live throughout', async (t) => {
-  await lab.bridge('fab');
-  for (const [n, ip] of [['node-1', '10.201.0.1'], ['node-2', '10.201.0.2']] as const) {
-    await lab.addHost(n);
-    await lab.attach(n, 'fab', { v4: `${ip}/24`, ifName: 'eth0' });
-  }
-  const ds = writeDatastore(lab, YAML);
+  await segment(lab, 'fab', Object.fromEntries(NODES.map(([n, ip]) => [n, { v4: `${ip}/24`, ifName: 'eth0' }])));
+  const ds = fileDatastore(lab, YAML).spec;
   const n1 = await startTern(lab, 'node-1', { datastore: ds, node: 'node-1', extraArgs: ['--no-fib', '--metrics-listen', '127.0.0.1:9099'] });
 
   const live = await probe(n1, '--live');

@@ -5,56 +5,31 @@
 // address. tern keeps running, the BIRD session never drops, the normal route is in the
 // kernel and none of the refused ones is.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startBird } from '../helpers/peers.js';
-import { startTern, REPO_ROOT } from '../helpers/tern.js';
+import { spawnRawScript } from '../helpers/raw-script.js';
+import { startTern } from '../helpers/tern.js';
 
 const NODE = { v4: '10.99.0.10', v6: 'fd99::10' };
 const BIRD = { v4: '10.99.0.21', asn: 64512 };
 const RAW = { v4: '10.99.0.24', asn: 65005 };
 
-const datastore = `
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, nodeToNodeMeshEnabled: false, logSeverityScreen: Info }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: node-a }
-spec: { bgp: { ipv4Address: ${NODE.v4}/24 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pool-v4 }
-spec: { cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pool-v6 }
-spec: { cidr: 'fd00:244::/48', blockSize: 122 }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: bird }
-spec: { peerIP: ${BIRD.v4}, asNumber: ${BIRD.asn} }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: raw }
-spec: { peerIP: ${RAW.v4}, asNumber: ${RAW.asn} }
-`;
+const datastore = [
+  calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Info' }),
+  calico.node('node-a', { ipv4Address: `${NODE.v4}/24` }),
+  calico.ipPool('pool-v4', '10.244.0.0/16', { ipipMode: 'Never' }),
+  calico.ipPool('pool-v6', 'fd00:244::/48'),
+  calico.bgpPeer('bird', { peerIP: BIRD.v4, asNumber: BIRD.asn }),
+  calico.bgpPeer('raw', { peerIP: RAW.v4, asNumber: RAW.asn }),
+];
 
 t.test('hostile eBGP input next to a BIRD 2 iBGP session', async (t) => {
   const lab = createLab(t, { area: 'hostile' });
-  await lab.bridge('seg');
-  for (const h of ['node', 'bird', 'raw']) await lab.addHost(h);
-  await lab.attach('node', 'seg', { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` });
-  await lab.attach('bird', 'seg', { v4: `${BIRD.v4}/24` });
-  await lab.attach('raw', 'seg', { v4: `${RAW.v4}/24` });
+  await segment(lab, 'seg', { node: { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` }, bird: `${BIRD.v4}/24`, raw: `${RAW.v4}/24` });
 
-  const tern = await startTern(lab, 'node', { datastoreYaml: datastore, node: 'node-a' });
+  const tern = await startTern(lab, 'node', { datastoreYaml: calicoYaml(datastore), node: 'node-a' });
   const birdH = await startBird(lab, 'bird', {
     routerId: BIRD.v4, asn: BIRD.asn,
     neighbors: [{ address: NODE.v4, asn: 64512, name: 'tern' }],
@@ -64,8 +39,7 @@ t.test('hostile eBGP input next to a BIRD 2 iBGP session', async (t) => {
   const birdSince = (await tern.status()).peers.find((p) => p.address === BIRD.v4)?.since;
   const birdProtoSince = (await birdH.protocols()).find((p) => p.name === 'tern')?.since;
 
-  const goFile = lab.path('raw-go');
-  const raw = lab.spawn('raw', process.execPath, ['--import', 'tsx', 'test/integration/fixtures/raw-hostile.ts', NODE.v4, RAW.v4, String(RAW.asn), goFile], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  const raw = spawnRawScript(lab, 'raw', 'raw-hostile.ts', [NODE.v4, RAW.v4, String(RAW.asn)]);
 
   // The normal route reaches tern's RIB, the kernel and BIRD.
   await lab.waitFor(async () => (await tern.routes()).some((r) => r.prefix === '10.244.78.0/26' && r.source === RAW.v4), { what: 'normal route from the raw peer', timeoutMs: 30_000 });
@@ -108,9 +82,7 @@ t.test('hostile eBGP input next to a BIRD 2 iBGP session', async (t) => {
   t.equal(after.peers.find((p) => p.address === BIRD.v4)?.since, birdSince, 'BIRD session never dropped (tern side)');
   t.equal((await birdH.protocols()).find((p) => p.name === 'tern')?.since, birdProtoSince, 'BIRD session never dropped (BIRD side)');
   t.equal(after.peers.find((p) => p.address === RAW.v4)?.bgpState, 'Established', 'raw session stays up: nothing here is a reset');
-  writeFileSync(goFile, 'go\n');
-  await raw.exited;
-  const lines = raw.log().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { phase: string; open?: boolean });
+  const lines = await raw.finish<{ phase: string; open?: boolean }>();
   t.equal(lines.at(-1)?.phase, 'done', 'raw peer finished');
   t.equal(lines.at(-1)?.open, true, 'raw peer session was never closed by tern');
   t.ok((await tern.status()).peers.length === 2, 'tern still answers on its control socket');

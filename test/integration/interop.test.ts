@@ -5,11 +5,12 @@
 //   FRR      eBGP with a 4-octet AS (4200000001)
 // plus a raw test peer that injects malformed UPDATEs (RFC 7606) while the others stay up.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startBird, startGobgp, startFrr } from '../helpers/peers.js';
+import { spawnRawScript } from '../helpers/raw-script.js';
 import { startTern } from '../helpers/tern.js';
-import { REPO_ROOT } from '../helpers/tern.js';
 
 const NODE = { v4: '10.99.0.10', v6: 'fd99::10' };
 const BIRD = { v4: '10.99.0.21', v6: 'fd99::21', asn: 65001 };
@@ -20,85 +21,30 @@ const RAW = { v4: '10.99.0.24', asn: 65005 };
 const BLOCK_V4 = '10.244.1.0/26';
 const BLOCK_V6 = 'fd00:244::1:0/122';
 
-const datastore = `
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: Info }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: node-a }
-spec: { bgp: { ipv4Address: ${NODE.v4}/24, ipv6Address: ${NODE.v6}/64 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pool-v4 }
-spec: { cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pool-v6 }
-spec: { cidr: 'fd00:244::/48', blockSize: 122 }
----
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: node-a-v4 }
-spec: { node: node-a, cidr: ${BLOCK_V4}, state: confirmed }
----
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: node-a-v6 }
-spec: { node: node-a, cidr: '${BLOCK_V6}', state: confirmed }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: bird-v4 }
-spec: { peerIP: ${BIRD.v4}, asNumber: ${BIRD.asn} }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: bird-v6 }
-spec: { peerIP: '${BIRD.v6}', asNumber: ${BIRD.asn} }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: gobgp }
-spec: { peerIP: ${GOBGP.v4}, asNumber: ${GOBGP.asn} }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: frr }
-spec: { peerIP: ${FRR.v4}, asNumber: ${FRR.asn} }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: raw }
-spec: { peerIP: ${RAW.v4}, asNumber: ${RAW.asn} }
-`;
+const datastore = [
+  calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' }),
+  calico.node('node-a', { ipv4Address: `${NODE.v4}/24`, ipv6Address: `${NODE.v6}/64` }),
+  calico.ipPool('pool-v4', '10.244.0.0/16', { ipipMode: 'Never' }),
+  calico.ipPool('pool-v6', 'fd00:244::/48'),
+  calico.blockAffinity('node-a', BLOCK_V4, 'confirmed', 'node-a-v4'),
+  calico.blockAffinity('node-a', BLOCK_V6, 'confirmed', 'node-a-v6'),
+  calico.bgpPeer('bird-v4', { peerIP: BIRD.v4, asNumber: BIRD.asn }),
+  calico.bgpPeer('bird-v6', { peerIP: BIRD.v6, asNumber: BIRD.asn }),
+  calico.bgpPeer('gobgp', { peerIP: GOBGP.v4, asNumber: GOBGP.asn }),
+  calico.bgpPeer('frr', { peerIP: FRR.v4, asNumber: FRR.asn }),
+  calico.bgpPeer('raw', { peerIP: RAW.v4, asNumber: RAW.asn }),
+];
 
 t.test('tern with BIRD 2, GoBGP and FRR peers', async (t) => {
   const lab = createLab(t, { area: 'interop' });
-  const seg = 'seg';
-  await lab.bridge(seg);
-  const node = 'node';
-  await lab.addHost(node);
-  const bird = 'bird';
-  await lab.addHost(bird);
-  const gobgp = 'gobgp';
-  await lab.addHost(gobgp);
-  const frr = 'frr';
-  await lab.addHost(frr);
-  const raw = 'raw';
-  await lab.addHost(raw);
-  await lab.attach(node, seg, { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` });
-  await lab.attach(bird, seg, { v4: `${BIRD.v4}/24`, v6: `${BIRD.v6}/64` });
-  await lab.attach(gobgp, seg, { v4: `${GOBGP.v4}/24` });
-  await lab.attach(frr, seg, { v4: `${FRR.v4}/24` });
-  await lab.attach(raw, seg, { v4: `${RAW.v4}/24` });
+  const [node, bird, gobgp, frr, raw] = ['node', 'bird', 'gobgp', 'frr', 'raw'] as const;
+  await segment(lab, 'seg', {
+    [node]: { v4: `${NODE.v4}/24`, v6: `${NODE.v6}/64` }, [bird]: { v4: `${BIRD.v4}/24`, v6: `${BIRD.v6}/64` },
+    [gobgp]: `${GOBGP.v4}/24`, [frr]: `${FRR.v4}/24`, [raw]: `${RAW.v4}/24`,
+  });
 
   const started = Date.now();
-  const tern = await startTern(lab, node, { datastoreYaml: datastore, node: 'node-a' });
+  const tern = await startTern(lab, node, { datastoreYaml: calicoYaml(datastore), node: 'node-a' });
   const birdH = await startBird(lab, bird, {
     routerId: BIRD.v4, asn: BIRD.asn,
     neighbors: [
@@ -125,7 +71,7 @@ t.test('tern with BIRD 2, GoBGP and FRR peers', async (t) => {
 
   // Every session Established (the issue asks for 45 s; the time is reported, not asserted,
   // so a loaded CI machine cannot turn it into a flaky failure).
-  for (const addr of [BIRD.v4, BIRD.v6, GOBGP.v4, FRR.v4]) await tern.waitPeer(addr, 'Established', 90_000);
+  await tern.waitPeers([BIRD.v4, BIRD.v6, GOBGP.v4, FRR.v4], 'Established', 90_000);
   t.comment(`all four sessions Established ${((Date.now() - started) / 1000).toFixed(1)} s after tern started`);
   t.equal((await tern.status()).peers.filter((p) => p.bgpState === 'Established').length >= 4, true, 'all four peer sessions Established');
   const status = await tern.status();
@@ -174,14 +120,11 @@ t.test('tern with BIRD 2, GoBGP and FRR peers', async (t) => {
   // RFC 7606 with a raw peer: treat-as-withdraw keeps the session, a broken length resets it.
   const before = await tern.status();
   const sinceOf = (s: typeof before, a: string) => s.peers.find((p) => p.address === a)?.since;
-  const goFile = lab.path('raw-go');
-  const inject = lab.spawn(raw, process.execPath, ['--import', 'tsx', 'test/integration/fixtures/raw-inject.ts', NODE.v4, RAW.v4, String(RAW.asn), '64512', goFile], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  const inject = spawnRawScript(lab, raw, 'raw-inject.ts', [NODE.v4, RAW.v4, String(RAW.asn), '64512']);
   await lab.waitFor(async () => (await tern.routes()).some((r) => r.prefix === '10.244.78.0/26' && r.source === RAW.v4), { what: 'valid route from the raw peer', timeoutMs: 20_000 });
   t.notOk((await tern.routes()).some((r) => r.prefix === '10.244.77.0/26'), 'UPDATE with a malformed ORIGIN treated as withdraw (RFC 7606 §7.1)');
   t.equal((await tern.status()).peers.find((p) => p.address === RAW.v4)?.bgpState, 'Established', 'session with the raw peer stays up after treat-as-withdraw');
-  writeFileSync(goFile, 'go\n');
-  await inject.exited;
-  const lines = inject.log().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { phase: string; notification?: { code: number; subcode: number } });
+  const lines = await inject.finish<{ phase: string; notification?: { code: number; subcode: number } }>();
   t.same(lines.at(-1)?.notification, { code: 3, subcode: 1 }, 'overrunning Total Path Attribute Length gets NOTIFICATION 3/1 (Malformed Attribute List)');
   const after = await tern.status();
   for (const a of [BIRD.v4, BIRD.v6, GOBGP.v4, FRR.v4]) {

@@ -4,12 +4,13 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
-import { startTern, writeDatastore } from '../helpers/tern.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
+import { startTern } from '../helpers/tern.js';
 
 const lab = createLab(t, { area: 'listen' });
-const nodes = 'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: node-1 }\nspec: { bgp: { ipv4Address: 10.202.0.1/24 } }\n---\n'
-  + 'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: node-2 }\nspec: { bgp: { ipv4Address: 10.202.0.2/24 } }\n';
-const cfg = (extra: string) => `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: 64512, bindMode: NodeIP }\n---\n${extra}${nodes}`;
+const nodes = [calico.node('node-1', { ipv4Address: '10.202.0.1/24' }), calico.node('node-2', { ipv4Address: '10.202.0.2/24' })];
+const cfg = (...extra: string[]) => [calico.bgpConfiguration({ asNumber: 64512, bindMode: 'NodeIP' }), ...extra, ...nodes];
 
 async function listeners(host: string): Promise<string[]> {
   const out = (await lab.exec(host, 'ss', ['-ltnH'])).stdout;
@@ -17,20 +18,15 @@ async function listeners(host: string): Promise<string[]> {
 }
 
 t.test('bindMode NodeIP listens on the node address only; listenPort changes live', async (t) => {
-  await lab.bridge('fab');
-  await lab.addHost('node-1');
-  await lab.addHost('node-2');
-  await lab.attach('node-1', 'fab', { v4: '10.202.0.1/24', ifName: 'eth0' });
+  await segment(lab, 'fab', { 'node-1': { v4: '10.202.0.1/24', ifName: 'eth0' }, 'node-2': { v4: '10.202.0.2/24', ifName: 'eth0' } });
   await lab.exec('node-1', 'ip', ['addr', 'add', '10.202.0.100/24', 'dev', 'eth0']);
-  await lab.attach('node-2', 'fab', { v4: '10.202.0.2/24', ifName: 'eth0' });
-  const ds = writeDatastore(lab, cfg(''));
-  const file = ds.slice('file:'.length);
+  const { spec: ds, path: file } = fileDatastore(lab, cfg());
   const n1 = await startTern(lab, 'node-1', { datastore: ds, node: 'node-1', extraArgs: ['--no-fib'] });
   const n2 = await startTern(lab, 'node-2', { datastore: ds, node: 'node-2', extraArgs: ['--no-fib'] });
   t.same(await listeners('node-1'), ['10.202.0.1:179'], 'only the node address, not 10.202.0.100 or *');
   await n1.waitPeer('10.202.0.2');
 
-  writeFileSync(file, cfg('apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: node.node-1 }\nspec: { listenPort: 1790 }\n---\n'));
+  writeFileSync(file, calicoYaml(cfg(calico.bgpConfiguration({ listenPort: 1790 }, 'node.node-1'))));
   const moved = await lab.waitFor(async () => {
     const l = await listeners('node-1');
     return l.join() === '10.202.0.1:1790' ? l : null;

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
 import { startTern } from '../helpers/tern.js';
-import { baseYaml, buildMeshLab, FABRIC, nodeDef, waitMesh, type MeshLab } from './mesh-lab.js';
+import { baseYaml, buildMeshLab, nodeDef, waitMesh, type MeshLab } from './mesh-lab.js';
 
 const ROUNDS = Number(process.env.TERN_SOAK_ROUNDS ?? 3);
 const DEFS = [1, 2, 3, 4, 5].map((i) => nodeDef(i));
@@ -17,10 +17,7 @@ let m: MeshLab;
 
 t.before(async () => {
   m = await buildMeshLab(lab, []);
-  for (const d of DEFS) {
-    await lab.addHost(d.name);
-    await lab.attach(d.name, FABRIC, { v4: `${d.ip}/24`, ifName: 'eth0' });
-  }
+  for (const d of DEFS) await m.plug(d);
 });
 
 for (let round = 1; round <= ROUNDS; round++) {

@@ -7,10 +7,11 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
 import { retry } from '../helpers/peers-common.js';
 import { goGt, renderCalicoBirdCfg } from '../../lab/calico-bird.js';
 import { parseBirdProtocols, parseBirdRoutes } from '../helpers/peers-bird.js';
-import { AS, affinityYaml, buildMeshLab, FABRIC, meshPeers, waitMesh, waitRoute, type MeshLab, type NodeDef } from './mesh-lab.js';
+import { AS, affinityYaml, buildMeshLab, meshPeers, waitMesh, waitRoute, type MeshLab, type NodeDef } from './mesh-lab.js';
 
 const lab = createLab(t, { area: 'calicobird' });
 const TERN: NodeDef[] = [
@@ -26,12 +27,8 @@ let birdc: (...a: string[]) => Promise<string>;
 t.before(async () => {
   m = await buildMeshLab(lab, TERN);
   // The calico-node: its Node resource and affinity as calico-node and Calico IPAM write them.
-  await m.apply([
-    `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: ${BIRD.name} }\nspec: { bgp: { ipv4Address: ${BIRD.ip}/24 } }\n`,
-    affinityYaml(BIRD.name, BIRD.block),
-  ].join('---\n'), 'calico-node');
-  await lab.addHost(BIRD.name);
-  await lab.attach(BIRD.name, FABRIC, { v4: `${BIRD.ip}/24`, ifName: 'eth0' });
+  await m.apply(calicoYaml(calico.node(BIRD.name, { ipv4Address: `${BIRD.ip}/24` }), affinityYaml(BIRD.name, BIRD.block)), 'calico-node');
+  await m.plug(BIRD);
   const cfg = lab.path('calico-bird.cfg');
   writeFileSync(cfg, renderCalicoBirdCfg({ ip: BIRD.ip, asNumber: AS, blocks: [BIRD.block], pools: [POOL], meshPeers: TERN.map((n) => n.ip) }));
   await lab.exec(BIRD.name, 'bird', ['-p', '-c', cfg]);
@@ -127,7 +124,7 @@ t.test('a borrowed address: Felix\'s /32 proto boot on node-9 inside node-11\'s 
 });
 
 t.test('a pool with disabled: true is still exported (only disableBGPExport stops it)', async (t) => {
-  await m.apply(`apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: default-ipv4-ippool }\nspec: { cidr: ${POOL}, blockSize: 26, ipipMode: Never, natOutgoing: true, disabled: true }\n`, 'pool-disabled');
+  await m.apply(calico.ipPool('default-ipv4-ippool', POOL, { ipipMode: 'Never', natOutgoing: true, disabled: true }), 'pool-disabled');
   // A block confirmed after the pool was disabled (an allocation made before): still routed.
   await m.apply(affinityYaml('node-100', '10.244.101.0/26'), 'late-block');
   for (const n of ['node-9', 'node-11']) {

@@ -8,35 +8,31 @@
 // both ends keep trying (the daemons keep running).
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
-import { startTern, writeDatastore, type TernHandle } from '../helpers/tern.js';
+import { calico } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
+import { startTern, type TernHandle } from '../helpers/tern.js';
 
 const A = '10.99.1.10';
 const B = '10.99.1.11';
 const C = '10.99.2.10';
 
 const yaml = [
-  `kind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: 64512 }`,
-  `kind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${A}/24 } }`,
-  `kind: Node\nmetadata: { name: node-b }\nspec: { bgp: { ipv4Address: ${B}/24, asNumber: 64513 } }`,
-  `kind: Node\nmetadata: { name: node-c }\nspec: { bgp: { ipv4Address: ${C}/24 } }`,
-  `kind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }`,
-].map((d) => `apiVersion: projectcalico.org/v3\n${d}\n`).join('---\n');
+  calico.bgpConfiguration({ asNumber: 64512 }),
+  calico.node('node-a', { ipv4Address: `${A}/24` }),
+  calico.node('node-b', { ipv4Address: `${B}/24`, asNumber: 64513 }),
+  calico.node('node-c', { ipv4Address: `${C}/24` }),
+  calico.ipPool('pool', '10.244.0.0/16'),
+];
 
 const lab = createLab(t, { area: 'ebgpttl' });
 const nodes: Record<string, TernHandle> = {};
 
 t.before(async () => {
-  await lab.bridge('seg1');
-  await lab.bridge('seg2');
-  for (const h of ['a', 'b', 'c', 'r']) await lab.addHost(h);
-  await lab.attach('r', 'seg1', '10.99.1.1/24');
-  await lab.attach('r', 'seg2', '10.99.2.1/24');
+  await segment(lab, 'seg1', { r: '10.99.1.1/24', a: `${A}/24`, b: `${B}/24` });
+  await segment(lab, 'seg2', { r: '10.99.2.1/24', c: `${C}/24` });
   await lab.exec('r', 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-  await lab.attach('a', 'seg1', `${A}/24`);
-  await lab.attach('b', 'seg1', `${B}/24`);
-  await lab.attach('c', 'seg2', `${C}/24`);
   for (const [h, gw] of [['a', '10.99.1.1'], ['b', '10.99.1.1'], ['c', '10.99.2.1']] as const) await lab.ip(h, 'route', 'add', 'default', 'via', gw);
-  const spec = writeDatastore(lab, yaml);
+  const { spec } = fileDatastore(lab, yaml);
   nodes.a = await startTern(lab, 'a', { datastore: spec, node: 'node-a' });
   nodes.b = await startTern(lab, 'b', { datastore: spec, node: 'node-b' });
   nodes.c = await startTern(lab, 'c', { datastore: spec, node: 'node-c' });

@@ -7,6 +7,7 @@
 // etcd outage and node deletion: mesh-etcd-outage.test.ts.
 import t, { type Test } from 'tap';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
 import {
   AS, affinityYaml, buildMeshLab, meshPeers, nodeDef, sinceOf, tcpEstablished, waitMesh, waitNoRoute, waitRoute, type MeshLab,
 } from './mesh-lab.js';
@@ -136,14 +137,11 @@ t.test('an affinity written by etcdctl at the IPAM key is picked up', async (t) 
 
 t.test('a pool change applies without restarting a session', async (t) => {
   const before = await allSince();
-  await m.apply([
-    'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: pool-b }\nspec: { cidr: 10.245.0.0/16, blockSize: 26, ipipMode: Never }\n',
-    affinityYaml(N2.name, '10.245.2.0/26'),
-  ].join('---\n'), 'pool-b');
+  await m.apply(calicoYaml(calico.ipPool('pool-b', '10.245.0.0/16', { ipipMode: 'Never' }), affinityYaml(N2.name, '10.245.2.0/26')), 'pool-b');
   await waitRoute(m, N2.name, '10.245.2.0/26', null);
   for (const n of [N1, N3, N4]) await waitRoute(m, n.name, '10.245.2.0/26', N2.ip);
   // Exporting is per pool: disableBGPExport withdraws the block everywhere but on its node.
-  await m.apply('apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: pool-b }\nspec: { cidr: 10.245.0.0/16, blockSize: 26, ipipMode: Never, disableBGPExport: true }\n', 'pool-b2');
+  await m.apply(calico.ipPool('pool-b', '10.245.0.0/16', { ipipMode: 'Never', disableBGPExport: true }), 'pool-b2');
   for (const n of [N1, N3, N4]) await waitNoRoute(m, n.name, '10.245.2.0/26');
   t.ok((await waitRoute(m, N2.name, '10.245.2.0/26', null)).type === 'blackhole', 'node-2 keeps its blackhole');
   await m.tern(['delete', 'blockaffinity', `${N2.name}-10-245-2-0-26`]);
@@ -154,7 +152,7 @@ t.test('a pool change applies without restarting a session', async (t) => {
 
 t.test('a global peer added and removed leaves the mesh sessions alone', async (t) => {
   const before = await allSince();
-  await m.apply('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: tor }\nspec: { peerIP: 10.200.0.99, asNumber: 65099 }\n', 'tor');
+  await m.apply(calico.bgpPeer('tor', { peerIP: '10.200.0.99', asNumber: 65099 }), 'tor');
   for (const h of m.terns.values()) {
     const p = await lab.waitFor(async () => (await h.status()).peers.find((x) => x.address === '10.200.0.99'), { what: `${h.node}: peer 10.200.0.99 configured` });
     t.equal(p.type, 'global', `${h.node}: tor is a global peer`);
@@ -169,7 +167,7 @@ t.test('a global peer added and removed leaves the mesh sessions alone', async (
 
 t.test('an AS change restarts only the sessions whose AS changed', async (t) => {
   const before = await allSince();
-  await m.apply(`apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: ${N4.name} }\nspec: { bgp: { ipv4Address: ${N4.ip}/24, asNumber: 64513 } }\n`, 'n4-as');
+  await m.apply(calico.node(N4.name, { ipv4Address: `${N4.ip}/24`, asNumber: 64513 }), 'n4-as');
   for (const n of [N1, N2, N3]) {
     const h = m.terns.get(n.name)!;
     const p = await lab.waitFor(async () => (await h.status()).peers.find((x) => x.address === N4.ip && x.asn === 64513 && x.bgpState === 'Established'),

@@ -4,6 +4,8 @@
 // etcd with etcdctl inside the etcd namespace and the kernel routes with `ip -j`.
 import { writeFileSync } from 'node:fs';
 import type { Lab } from '../../lab/netns.js';
+import { calico, calicoYaml, clusterDocs } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startLabEtcd, type LabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 import type { PeerStatusJson } from '../../src/api/types.js';
@@ -26,6 +28,8 @@ export interface MeshLab {
   etcdctl(...args: string[]): Promise<string>;
   /** etcdctl get KEY --print-value-only, parsed; undefined when the key is absent. */
   etcdJson(key: string): Promise<unknown>;
+  /** A lab host for the node, plugged into the fabric at its address as `eth0`. */
+  plug(def: { name: string; ip: string }): Promise<void>;
   /** `tern <args> --datastore etcd:…` inside the etcd namespace; exit status kept. */
   tern(args: string[], allowFail?: boolean): Promise<{ stdout: string; stderr: string }>;
   apply(yaml: string, name: string): Promise<string>;
@@ -33,22 +37,17 @@ export interface MeshLab {
 }
 
 export function affinityYaml(node: string, cidr: string): string {
-  return `apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: { name: ${node}-${cidr.replace(/[./]/g, '-')} }\nspec: { node: ${node}, cidr: ${cidr}, state: confirmed }\n`;
+  return calico.blockAffinity(node, cidr);
 }
 
+/** The cluster's resources without Nodes (each tern registers its own): mesh on, the pool, the blocks. */
 export function baseYaml(nodes: readonly NodeDef[]): string {
-  return [
-    `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: ${AS}, nodeToNodeMeshEnabled: true, logSeverityScreen: Info }\n`,
-    'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: default-ipv4-ippool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: true }\n',
-    ...nodes.map((n) => affinityYaml(n.name, n.block)),
-  ].join('---\n');
+  return calicoYaml(clusterDocs({ asNumber: AS, mesh: true, nodes: nodes.map((n) => ({ name: n.name, block: n.block })) }));
 }
 
 /** Fabric + etcd + `tern apply` of the base resources + one daemon per node. */
 export async function buildMeshLab(lab: Lab, defs: readonly NodeDef[]): Promise<MeshLab> {
-  await lab.bridge(FABRIC);
-  await lab.addHost(ETCD_HOST);
-  await lab.attach(ETCD_HOST, FABRIC, { v4: `${ETCD_IP}/24` });
+  await segment(lab, FABRIC, { [ETCD_HOST]: `${ETCD_IP}/24` });
   const etcd = await startLabEtcd(lab, ETCD_HOST, ETCD_IP);
   const ds = `etcd:${etcd.endpoint}`;
   const env = { ...process.env, ETCDCTL_API: '3' };
@@ -59,6 +58,10 @@ export async function buildMeshLab(lab: Lab, defs: readonly NodeDef[]): Promise<
     async etcdJson(key) {
       const out = (await m.etcdctl('get', key, '--print-value-only')).trim();
       return out ? JSON.parse(out) : undefined;
+    },
+    async plug(def) {
+      await lab.addHost(def.name);
+      await lab.attach(def.name, FABRIC, { v4: `${def.ip}/24`, ifName: 'eth0' });
     },
     tern: (args, allowFail = false) => {
       const e = { ...process.env };
@@ -71,8 +74,7 @@ export async function buildMeshLab(lab: Lab, defs: readonly NodeDef[]): Promise<
       return (await m.tern(['apply', '-f', file])).stdout;
     },
     async addNode(def) {
-      await lab.addHost(def.name);
-      await lab.attach(def.name, FABRIC, { v4: `${def.ip}/24`, ifName: 'eth0' });
+      await m.plug(def);
       const h = await startTern(lab, def.name, { datastore: ds, node: def.name, ...(def.autodetect ? {} : { ip: `${def.ip}/24` }) });
       m.terns.set(def.name, h);
       m.nodes.set(def.name, def);

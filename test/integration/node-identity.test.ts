@@ -4,24 +4,23 @@
 // Node resource tern registered (tern get node).
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
-import { startTern, writeDatastore } from '../helpers/tern.js';
+import { calico } from '../../lab/calico-resources.js';
+import { fileDatastore, segment } from '../../lab/fixture.js';
+import { startTern } from '../helpers/tern.js';
 import { hashRouterId } from '../../src/peering/derive.js';
 
 const lab = createLab(t, { area: 'nodeid' });
-const BASE = 'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: 64512 }\n';
+const BASE = calico.bgpConfiguration({ asNumber: 64512 });
 let seq = 0;
 
 t.before(async () => {
-  await lab.bridge('lan-a');
-  await lab.bridge('lan-b');
-  await lab.addHost('h');
-  await lab.attach('h', 'lan-a', { v4: '10.210.0.5/24', ifName: 'eth0' });
-  await lab.attach('h', 'lan-b', { v4: '10.220.0.5/24', v6: 'fd00:220::5/64', ifName: 'eth1' });
+  await segment(lab, 'lan-a', { h: { v4: '10.210.0.5/24', ifName: 'eth0' } });
+  await segment(lab, 'lan-b', { h: { v4: '10.220.0.5/24', v6: 'fd00:220::5/64', ifName: 'eth1' } });
 });
 
 async function run(env: Record<string, string>): Promise<{ routerId: string; asNumber: number; bgp: Record<string, unknown> }> {
   const name = `id-${++seq}`;
-  const ds = writeDatastore(lab, BASE, `id-${seq}.yaml`);
+  const ds = fileDatastore(lab, [BASE], `id-${seq}.yaml`).spec;
   const h = await startTern(lab, 'h', { datastore: ds, node: name, env, extraArgs: ['--no-fib'] });
   try {
     const st = await h.status();

@@ -16,6 +16,8 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../../lab/netns.js';
+import { calico, calicoYaml, clusterDocs, rrPeer } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { retry } from '../helpers/peers-common.js';
 import { renderCalicoBirdCfg, type CalicoBirdNode } from '../../lab/calico-bird.js';
 import { parseBirdProtocols, parseBirdRoutes, startBird, type BirdRoute } from '../helpers/peers-bird.js';
@@ -30,23 +32,11 @@ const FABRIC = 'fabric';
 
 interface Host { name: string; ip: string; block: string }
 
-const doc = (kind: string, name: string, spec: string, labels?: string) =>
-  `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata: { name: ${name}${labels ? `, labels: ${labels}` : ''} }\nspec: ${spec}\n`;
-
 /** The cluster's resources: every node (reflector labelled and with its cluster id), blocks, pool. */
 function clusterYaml(hosts: Host[], opts: { mesh: boolean; reflector?: string; extra?: string[] }): string {
-  return [
-    doc('BGPConfiguration', 'default', `{ asNumber: ${AS}, nodeToNodeMeshEnabled: ${opts.mesh}, logSeverityScreen: Info }`),
-    doc('IPPool', 'default-ipv4-ippool', `{ cidr: ${POOL}, blockSize: 26, ipipMode: Never, natOutgoing: true }`),
-    ...hosts.map((h) => (h.name === opts.reflector
-      ? doc('Node', h.name, `{ bgp: { ipv4Address: ${h.ip}/24, routeReflectorClusterID: ${CLUSTER} } }`, '{ route-reflector: "true" }')
-      : doc('Node', h.name, `{ bgp: { ipv4Address: ${h.ip}/24 } }`))),
-    ...hosts.map((h) => doc('BlockAffinity', `${h.name}-${h.block.replace(/[./]/g, '-')}`, `{ node: ${h.name}, cidr: ${h.block}, state: confirmed }`)),
-    ...(opts.extra ?? []),
-  ].join('---\n');
+  const nodes = hosts.map((h) => ({ ...h, ip: `${h.ip}/24`, ...(h.name === opts.reflector ? { rrClusterId: CLUSTER } : {}) }));
+  return calicoYaml(clusterDocs({ asNumber: AS, mesh: opts.mesh, pool: POOL, nodes }), opts.extra ?? []);
 }
-
-const RR_PEER = doc('BGPPeer', 'peer-with-route-reflectors', `{ nodeSelector: all(), peerSelector: "route-reflector == 'true'" }`);
 
 interface CalicoBird { birdc(...a: string[]): Promise<string>; routes(): Promise<BirdRoute[]> }
 
@@ -62,13 +52,16 @@ async function startCalicoBird(lab: Lab, h: Host, cfg: Omit<CalicoBirdNode, 'ip'
   return { birdc, routes: async () => parseBirdRoutes(await birdc('show', 'route', 'all')) };
 }
 
-async function fabric(lab: Lab, hosts: Host[]): Promise<void> {
+async function fabric(lab: Lab, hosts: Array<{ name: string; ip: string }>): Promise<void> {
   // Permanent neighbour entries: immune to other labs filling the shared ARP table.
-  await lab.bridge(FABRIC, { staticNeighbours: true });
-  for (const h of hosts) {
-    await lab.addHost(h.name);
-    await lab.attach(h.name, FABRIC, { v4: `${h.ip}/24`, ifName: 'eth0' });
-  }
+  await segment(lab, FABRIC, Object.fromEntries(hosts.map((h) => [h.name, { v4: `${h.ip}/24`, ifName: 'eth0' }])), { staticNeighbours: true });
+}
+
+/** The fabric with these hosts, mesh off, `rr` labelled as the reflector with the cluster id,
+ *  the route reflector BGPPeer of Calico's docs: the file datastore's spec. */
+async function reflectorCluster(lab: Lab, hosts: Host[], rr: Host): Promise<string> {
+  await fabric(lab, hosts);
+  return writeDatastore(lab, clusterYaml(hosts, { mesh: false, reflector: rr.name, extra: [rrPeer()] }));
 }
 
 async function waitBirdProtocols(lab: Lab, b: CalicoBird, names: string[], what: string): Promise<void> {
@@ -107,13 +100,25 @@ async function ping(t: Test, lab: Lab, from: { pod: string; host: string }, to: 
 
 const podIp = (h: Host) => h.block.replace(/0\/26$/, '2');
 
+/** A pod `pod-<host>` on each host at its block's .2. */
+async function addPods(lab: Lab, hosts: Host[]): Promise<Array<{ pod: string; host: string; ip: string }>> {
+  const pods = hosts.map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
+  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
+  return pods;
+}
+
+/** Every pod pings every other one. */
+async function pingAll(t: Test, lab: Lab, hosts: Host[]): Promise<void> {
+  const pods = await addPods(lab, hosts);
+  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+}
+
 t.test('(a) tern reflector; a calico-node BIRD and a tern node are its clients', async (t) => {
   const lab = createLab(t, { area: 'rrcba' });
   const RR: Host = { name: 'rr-9', ip: '10.201.0.9', block: '10.244.9.0/26' };
   const BIRD: Host = { name: 'calico-10', ip: '10.201.0.10', block: '10.244.10.0/26' };
   const NODE: Host = { name: 'node-100', ip: '10.201.0.100', block: '10.244.100.0/26' };
-  await fabric(lab, [RR, BIRD, NODE]);
-  const ds = writeDatastore(lab, clusterYaml([RR, BIRD, NODE], { mesh: false, reflector: RR.name, extra: [RR_PEER] }));
+  const ds = await reflectorCluster(lab, [RR, BIRD, NODE], RR);
   const rr = await startTern(lab, RR.name, { datastore: ds, node: RR.name, ip: `${RR.ip}/24` });
   const node = await startTern(lab, NODE.name, { datastore: ds, node: NODE.name, ip: `${NODE.ip}/24` });
   // What confd renders on calico-10: the BGPPeer selects it (all()) and, by peerSelector, rr-9:
@@ -154,9 +159,7 @@ t.test('(a) tern reflector; a calico-node BIRD and a tern node are its clients',
   await waitKernel(lab, RR.name, NODE.block, NODE.ip);
   t.pass('node-100 and rr-9 route every other block to its node');
 
-  const pods = [RR, BIRD, NODE].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+  await pingAll(t, lab, [RR, BIRD, NODE]);
 });
 
 t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clients', async (t) => {
@@ -164,8 +167,7 @@ t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clie
   const RR: Host = { name: 'calico-9', ip: '10.202.0.9', block: '10.244.9.0/26' };
   const N10: Host = { name: 'node-10', ip: '10.202.0.10', block: '10.244.10.0/26' };
   const N100: Host = { name: 'node-100', ip: '10.202.0.100', block: '10.244.100.0/26' };
-  await fabric(lab, [RR, N10, N100]);
-  const ds = writeDatastore(lab, clusterYaml([RR, N10, N100], { mesh: false, reflector: RR.name, extra: [RR_PEER] }));
+  const ds = await reflectorCluster(lab, [RR, N10, N100], RR);
   // What confd renders on calico-9: the BGPPeer's peerSelector picks only calico-9 itself
   // (skipped); node-10 and node-100 peer with it, so it gets their reverse peerings as Node_
   // blocks, and as its cluster id differs from theirs (none): `rr client; rr cluster id`.
@@ -203,9 +205,7 @@ t.test('(b) calico-node BIRD reflector (rr client; rr cluster id) with tern clie
     const r = await waitBirdRoute(lab, bird, n.block, n.ip, `calico-9 has ${n.name}'s block`);
     t.equal(r.from ?? n.ip, n.ip, `calico-9 learned ${n.block} straight from ${n.name}`);
   }
-  const pods = [RR, N10, N100].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const a of pods) for (const b of pods) if (a !== b) await ping(t, lab, a, b);
+  await pingAll(t, lab, [RR, N10, N100]);
 });
 
 t.test('(c) a global BGPPeer to an external router: a tern node and a calico-node BIRD both peer with it', async (t) => {
@@ -213,12 +213,8 @@ t.test('(c) a global BGPPeer to an external router: a tern node and a calico-nod
   const TERN: Host = { name: 'node-9', ip: '10.203.0.9', block: '10.244.9.0/26' };
   const BIRD: Host = { name: 'calico-10', ip: '10.203.0.10', block: '10.244.10.0/26' };
   const EXT = { name: 'tor', ip: '10.203.0.254', route: '10.99.0.0/24' };
-  await lab.bridge(FABRIC, { staticNeighbours: true });
-  for (const h of [TERN, BIRD, EXT]) {
-    await lab.addHost(h.name);
-    await lab.attach(h.name, FABRIC, { v4: `${h.ip}/24`, ifName: 'eth0' });
-  }
-  const global = doc('BGPPeer', 'tor', `{ peerIP: ${EXT.ip}, asNumber: ${EXT_AS} }`);
+  await fabric(lab, [TERN, BIRD, EXT]);
+  const global = calico.bgpPeer('tor', { peerIP: EXT.ip, asNumber: EXT_AS });
   const ds = writeDatastore(lab, clusterYaml([TERN, BIRD], { mesh: true, extra: [global] }));
   const tor = await startBird(lab, EXT.name, {
     routerId: EXT.ip, asn: EXT_AS, kernelExport: true,
@@ -260,9 +256,7 @@ t.test('(c) a global BGPPeer to an external router: a tern node and a calico-nod
   t.same(extAtBird, ['Global_10_203_0_254'], 'calico-10 holds the external route from the tor only, not from node-9');
   const extAtTern = (await tern.routes()).filter((x) => x.prefix === EXT.route).map((x) => x.source);
   t.same(extAtTern, [EXT.ip], 'node-9 holds the external route from the tor only, not from calico-10');
-  const pods = [TERN, BIRD].map((h) => ({ pod: `pod-${h.name}`, host: h.name, ip: podIp(h) }));
-  for (const p of pods) await lab.addPod(p.host, p.pod, p.ip);
-  for (const p of pods) {
+  for (const p of await addPods(lab, [TERN, BIRD])) {
     const r = await lab.exec(EXT.name, 'ping', ['-c', '3', '-i', '0.3', '-W', '2', p.ip], { allowFail: true });
     t.match(r.stdout, / [1-3] received/, `tor → ${p.pod} ${p.ip} (${p.host})`);
   }

@@ -18,6 +18,8 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml, clusterDocs, RR_LABELS, rrPeer } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { startTern, TERN_BIN, type TernHandle } from '../helpers/tern.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
@@ -33,19 +35,13 @@ const BIRD = { ip: '10.77.0.30', route: '10.244.100.0/26' };
 const ANYCAST = '10.244.200.0/26';
 const NODE4 = CLIENTS[3]!;
 
-const doc = (kind: string, name: string, spec: string, labels?: string) =>
-  `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata: { name: ${name}${labels ? `, labels: ${labels}` : ''} }\nspec: ${spec}`;
-
 function resources(): string {
-  return [
-    doc('BGPConfiguration', 'default', `{ asNumber: ${AS}, nodeToNodeMeshEnabled: false, logSeverityScreen: Info }`),
-    doc('IPPool', 'default-ipv4-ippool', '{ cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: true }'),
-    ...RRS.map((r) => doc('Node', r.name, `{ bgp: { ipv4Address: ${r.ip}/24, routeReflectorClusterID: ${CLUSTER} } }`, '{ route-reflector: "true" }')),
-    ...CLIENTS.map((c) => doc('Node', c.name, `{ bgp: { ipv4Address: ${c.ip}/24 } }`)),
-    ...CLIENTS.map((c) => doc('BlockAffinity', `${c.name}-${c.block.replace(/[./]/g, '-')}`, `{ node: ${c.name}, cidr: ${c.block}, state: confirmed }`)),
-    doc('BGPPeer', 'peer-with-route-reflectors', `{ nodeSelector: all(), peerSelector: "route-reflector == 'true'" }`),
-    doc('BGPPeer', 'rr-1-bird', `{ node: rr-1, peerIP: ${BIRD.ip}, asNumber: ${AS} }`),
-  ].join('\n---\n') + '\n';
+  const nodes = [
+    ...RRS.map((r) => ({ name: r.name, ip: `${r.ip}/24`, rrClusterId: CLUSTER })),
+    ...CLIENTS.map((c) => ({ name: c.name, ip: `${c.ip}/24`, block: c.block })),
+  ];
+  return calicoYaml(clusterDocs({ asNumber: AS, mesh: false, nodes }), rrPeer(),
+    calico.bgpPeer('rr-1-bird', { node: 'rr-1', peerIP: BIRD.ip, asNumber: AS }));
 }
 
 const lab = createLab(t, { area: 'rr' });
@@ -97,19 +93,12 @@ async function startNode(host: string, ip: string, extraArgs: string[] = []): Pr
 }
 
 t.before(async () => {
-  await lab.bridge('fabric');
-  // A plain L2 segment: when br_netfilter is loaded on the host (bridge-nf-call-iptables=1 in
-  // new namespaces), bridged IPv4 went through netfilter here and pings across it were lost.
-  await lab.exec('fabric', 'sysctl', ['-qw', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0',
-    'net.bridge.bridge-nf-call-arptables=0'], { allowFail: true });
-  await lab.addHost('etcd');
-  await lab.attach('etcd', 'fabric', { v4: '10.77.0.2/24' });
+  // A plain L2 segment (lab.bridge switches br_netfilter's hooks off: with them, bridged IPv4
+  // went through netfilter here and pings across it were lost).
+  const hosts = [...RRS, ...CLIENTS, { name: 'bird', ip: BIRD.ip }];
+  await segment(lab, 'fabric', { etcd: '10.77.0.2/24', ...Object.fromEntries(hosts.map((h) => [h.name, { v4: `${h.ip}/24`, ifName: 'eth0' }])) });
   const etcd = await startLabEtcd(lab, 'etcd', '10.77.0.2');
   datastore = `etcd:${etcd.endpoint}`;
-  for (const h of [...RRS, ...CLIENTS, { name: 'bird', ip: BIRD.ip }]) {
-    await lab.addHost(h.name);
-    await lab.attach(h.name, 'fabric', { v4: `${h.ip}/24`, ifName: 'eth0' });
-  }
   // Under load a fresh bridge port can take seconds to pass traffic, and the daemon gives
   // up at start when etcd does not answer within 5 s: wait until every host reaches etcd.
   for (const h of [...RRS, ...CLIENTS]) {
@@ -318,8 +307,7 @@ t.test('rr-2 made a reflector at run time (tern apply) drops rr-1\'s reflections
   const r2 = RRS[1];
   const apply = async (withCluster: boolean) => {
     const f = lab.path(`rr-2-${withCluster ? 'rr' : 'plain'}.yaml`);
-    const bgp = `{ ipv4Address: ${r2.ip}/24${withCluster ? `, routeReflectorClusterID: ${CLUSTER}` : ''} }`;
-    writeFileSync(f, `${doc('Node', r2.name, `{ bgp: ${bgp} }`, '{ route-reflector: "true" }')}\n`);
+    writeFileSync(f, calico.node(r2.name, { ipv4Address: `${r2.ip}/24`, ...(withCluster ? { routeReflectorClusterID: CLUSTER } : {}) }, RR_LABELS));
     await lab.exec('etcd', process.execPath, [TERN_BIN, 'apply', '-f', f, '--datastore', datastore]);
   };
   // rr-2 starts as a plain node (no cluster id), then is promoted while running.

@@ -6,6 +6,8 @@ import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { createLab } from '../../lab/netns.js';
+import { calicoDoc } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startLabEtcd } from '../helpers/lab-etcd.js';
 import { TERN_BIN } from '../helpers/tern.js';
 
@@ -17,9 +19,7 @@ const AFF_KEY = '/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26';
 let etcdEndpoint = '';
 
 t.before(async () => {
-  await lab.bridge('fabric');
-  await lab.addHost(HOST);
-  await lab.attach(HOST, 'fabric', { v4: `${ETCD_IP}/24` });
+  await segment(lab, 'fabric', { [HOST]: `${ETCD_IP}/24` });
   etcdEndpoint = (await startLabEtcd(lab, HOST, ETCD_IP)).endpoint;
 });
 
@@ -41,13 +41,12 @@ async function etcdPut(key: string, value: string): Promise<void> {
   await lab.exec(HOST, 'etcdctl', ['--endpoints', etcdEndpoint, 'put', key, value], { env: env() });
 }
 
-const doc = (kind: string, name: string, spec: string) => `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata: { name: ${name} }\nspec: ${spec}\n`;
 const RESOURCES = [
-  doc('BGPConfiguration', 'default', '{ asNumber: 64512, nodeToNodeMeshEnabled: true }'),
-  doc('IPPool', 'pool-a', '{ cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: true }'),
-  doc('BGPPeer', 'tor-1', '{ peerIP: 10.200.0.254, asNumber: 65001 }'),
-  doc('Node', 'node-1', '{ bgp: { ipv4Address: 10.200.0.11/24 } }'),
-  doc('BlockAffinity', 'node-1-10-244-1-0-26', '{ node: node-1, cidr: 10.244.1.0/26, state: confirmed }'),
+  calicoDoc('BGPConfiguration', 'default', '{ asNumber: 64512, nodeToNodeMeshEnabled: true }'),
+  calicoDoc('IPPool', 'pool-a', '{ cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: true }'),
+  calicoDoc('BGPPeer', 'tor-1', '{ peerIP: 10.200.0.254, asNumber: 65001 }'),
+  calicoDoc('Node', 'node-1', '{ bgp: { ipv4Address: 10.200.0.11/24 } }'),
+  calicoDoc('BlockAffinity', 'node-1-10-244-1-0-26', '{ node: node-1, cidr: 10.244.1.0/26, state: confirmed }'),
 ].join('---\n');
 
 async function suite(t: Test, kind: 'file' | 'etcd'): Promise<void> {
@@ -90,19 +89,19 @@ async function suite(t: Test, kind: 'file' | 'etcd'): Promise<void> {
   }
 
   // Update in place.
-  await tern(ds, 'apply', '-f', file(doc('BGPPeer', 'tor-1', '{ peerIP: 10.200.0.254, asNumber: 65002 }')));
+  await tern(ds, 'apply', '-f', file(calicoDoc('BGPPeer', 'tor-1', '{ peerIP: 10.200.0.254, asNumber: 65002 }')));
   t.equal(JSON.parse(await tern(ds, 'get', 'bgppeer', 'tor-1', '-o', 'json')).spec.asNumber, 65002, 'apply updates');
   if (kind === 'etcd') {
-    await tern(ds, 'apply', '-f', file(doc('IPPool', 'pool-a', '{ cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: false }')));
+    await tern(ds, 'apply', '-f', file(calicoDoc('IPPool', 'pool-a', '{ cidr: 10.244.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: false }')));
     const again = await etcdJson(`${NODE_KEY}ippools/pool-a`);
     t.equal(again?.spec?.natOutgoing, false);
     t.equal(again?.metadata?.uid, uid, 'uid kept across an update');
   }
 
   // A bad resource: refused with document, field and reason; nothing of the file stored.
-  const bad = file([doc('IPPool', 'pool-b', '{ cidr: 10.245.0.0/16 }'), doc('BGPPeer', 'tor-2', '{ peerIP: 10.200.0.253, asNumber: banana }')].join('---\n'));
+  const bad = file([calicoDoc('IPPool', 'pool-b', '{ cidr: 10.245.0.0/16 }'), calicoDoc('BGPPeer', 'tor-2', '{ peerIP: 10.200.0.253, asNumber: banana }')].join('---\n'));
   await t.rejects(tern(ds, 'apply', '-f', bad), /exit 1\): tern: \S+ document 2 \(BGPPeer tor-2\): spec\.asNumber: must be an integer/, 'bad asNumber refused');
-  const bad2 = file(doc('IPPool', 'pool-c', '{ cidr: 10.300.0.0/16 }'));
+  const bad2 = file(calicoDoc('IPPool', 'pool-c', '{ cidr: 10.300.0.0/16 }'));
   await t.rejects(tern(ds, 'apply', '-f', bad2), /document 1 \(IPPool pool-c\): spec\.cidr: /, 'bad cidr refused');
   await t.rejects(tern(ds, 'get', 'ippool', 'pool-b'), /IPPool "pool-b" not found/, 'valid document of a refused file not stored');
   t.same(JSON.parse(await tern(ds, 'get', 'ippools', '-o', 'json')).items.map((p: { metadata: { name: string } }) => p.metadata.name), ['pool-a']);

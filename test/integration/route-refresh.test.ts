@@ -4,6 +4,8 @@
 // still has tern's block afterwards, on the same session.
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startBird } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
 
@@ -11,20 +13,17 @@ const NODE = '10.97.0.10';
 const BIRD = '10.97.0.20';
 const BLOCK = '10.244.9.0/26';
 
-const datastore = [
-  'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: { asNumber: 64512, nodeToNodeMeshEnabled: false }',
-  `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: { name: node-a }\nspec: { bgp: { ipv4Address: ${NODE}/24 } }`,
-  'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: pool }\nspec: { cidr: 10.244.0.0/16, blockSize: 26 }',
-  `apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: { name: node-a-block }\nspec: { node: node-a, cidr: ${BLOCK}, state: confirmed }`,
-  `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: bird }\nspec: { peerIP: ${BIRD}, asNumber: 65001 }`,
-].join('\n---\n');
+const datastore = calicoYaml(
+  calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: false }),
+  calico.node('node-a', { ipv4Address: `${NODE}/24` }),
+  calico.ipPool('pool', '10.244.0.0/16'),
+  calico.blockAffinity('node-a', BLOCK, 'confirmed', 'node-a-block'),
+  calico.bgpPeer('bird', { peerIP: BIRD, asNumber: 65001 }),
+);
 
 t.test('BIRD asks for a refresh: BoRR, the block, EoRR; nothing lost, session kept', async (t) => {
   const lab = createLab(t, { area: 'rrefresh' });
-  await lab.bridge('seg');
-  for (const h of ['node', 'bird']) await lab.addHost(h);
-  await lab.attach('node', 'seg', { v4: `${NODE}/24` });
-  await lab.attach('bird', 'seg', { v4: `${BIRD}/24` });
+  await segment(lab, 'seg', { node: `${NODE}/24`, bird: `${BIRD}/24` });
   const tern = await startTern(lab, 'node', { datastoreYaml: datastore, node: 'node-a', extraArgs: ['--no-fib'] });
   const bird = await startBird(lab, 'bird', { routerId: BIRD, asn: 65001, neighbors: [{ address: NODE, asn: 64512, name: 'tern' }], debugAll: true });
   await tern.waitPeer(BIRD, 'Established', 60_000);

@@ -13,6 +13,8 @@ import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab } from '../../lab/netns.js';
+import { calico, calicoYaml } from '../../lab/calico-resources.js';
+import { segment } from '../../lab/fixture.js';
 import { startBird } from '../helpers/peers.js';
 import { startTern } from '../helpers/tern.js';
 
@@ -26,53 +28,17 @@ const PW2_BIRD = 'bird-side-value';
 const PW2_TERN = 'tern-side-value';
 const BLOCK = '10.244.7.0/26';
 
-const datastore = `
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, nodeToNodeMeshEnabled: false, logSeverityScreen: Debug }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: node-a }
-spec: { bgp: { ipv4Address: ${NODE}/24 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pool }
-spec: { cidr: 10.244.0.0/16, blockSize: 26 }
----
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: node-a-block }
-spec: { node: node-a, cidr: ${BLOCK}, state: confirmed }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: tor1 }
-spec: { peerIP: ${TOR1.v4}, asNumber: ${TOR1.asn}, password: { secretKeyRef: { name: bgp-passwords, key: tor1 } } }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: tor2 }
-spec: { peerIP: ${TOR2.v4}, asNumber: ${TOR2.asn}, password: { secretKeyRef: { name: dir-secret, key: tor2 } } }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: tor3 }
-spec: { peerIP: ${TOR3.v4}, asNumber: ${TOR3.asn}, ttlSecurity: 1 }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: tor4 }
-spec: { peerIP: ${TOR4}, asNumber: 65004, password: { secretKeyRef: { name: nowhere, key: pw } } }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: bgp-passwords, namespace: kube-system }
-type: Opaque
-stringData: { tor1: ${PW1} }
-`;
+const datastore = [
+  calico.bgpConfiguration({ asNumber: 64512, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Debug' }),
+  calico.node('node-a', { ipv4Address: `${NODE}/24` }),
+  calico.ipPool('pool', '10.244.0.0/16'),
+  calico.blockAffinity('node-a', BLOCK, 'confirmed', 'node-a-block'),
+  calico.bgpPeer('tor1', { peerIP: TOR1.v4, asNumber: TOR1.asn, password: { secretKeyRef: { name: 'bgp-passwords', key: 'tor1' } } }),
+  calico.bgpPeer('tor2', { peerIP: TOR2.v4, asNumber: TOR2.asn, password: { secretKeyRef: { name: 'dir-secret', key: 'tor2' } } }),
+  calico.bgpPeer('tor3', { peerIP: TOR3.v4, asNumber: TOR3.asn, ttlSecurity: 1 }),
+  calico.bgpPeer('tor4', { peerIP: TOR4, asNumber: 65004, password: { secretKeyRef: { name: 'nowhere', key: 'pw' } } }),
+  calico.secret('bgp-passwords', 'kube-system', { tor1: PW1 }),
+];
 
 /** Connects from `from` to `to`:179 inside `host`'s namespace; reports what happened in 3 s. */
 const PROBE = `
@@ -87,17 +53,13 @@ setTimeout(() => { console.log(JSON.stringify({ connected, bytes })); s.destroy(
 
 t.test('TCP MD5 and GTSM with BIRD 2 peers', async (t) => {
   const lab = createLab(t, { area: 'tcpsec' });
-  await lab.bridge('seg', { staticNeighbours: true }); // immune to other labs filling the shared ARP table
-  for (const h of ['node', 'tor1', 'tor2', 'tor3']) await lab.addHost(h);
-  await lab.attach('node', 'seg', { v4: `${NODE}/24` });
-  await lab.attach('tor1', 'seg', { v4: `${TOR1.v4}/24` });
-  await lab.attach('tor2', 'seg', { v4: `${TOR2.v4}/24` });
-  await lab.attach('tor3', 'seg', { v4: `${TOR3.v4}/24` });
+  // Static neighbours: immune to other labs filling the shared ARP table.
+  await segment(lab, 'seg', { node: `${NODE}/24`, tor1: `${TOR1.v4}/24`, tor2: `${TOR2.v4}/24`, tor3: `${TOR3.v4}/24` }, { staticNeighbours: true });
   const secretsDir = lab.path('secrets');
   mkdirSync(join(secretsDir, 'dir-secret'), { recursive: true });
   writeFileSync(join(secretsDir, 'dir-secret', 'tor2'), PW2_TERN);
 
-  const tern = await startTern(lab, 'node', { datastoreYaml: datastore, node: 'node-a', logLevel: 'debug', extraArgs: ['--secrets-dir', secretsDir] });
+  const tern = await startTern(lab, 'node', { datastoreYaml: calicoYaml(datastore), node: 'node-a', logLevel: 'debug', extraArgs: ['--secrets-dir', secretsDir] });
   const tor1 = await startBird(lab, 'tor1', {
     routerId: TOR1.v4, asn: TOR1.asn, exportAll: true,
     // Passive: tern's connecting socket must carry the key (BIRD's listener drops anything else).
@@ -168,26 +130,15 @@ t.test('TCP MD5 and GTSM with BIRD 2 peers', async (t) => {
 
 t.test('mesh with nodeMeshPassword: a BIRD node with the password joins, one without does not', async (t) => {
   const lab = createLab(t, { area: 'meshmd5' });
-  await lab.bridge('seg', { staticNeighbours: true }); // immune to other labs filling the shared ARP table
   const A = '10.97.1.10';
   const B = '10.97.1.21';
   const C = '10.97.1.22';
-  for (const h of ['a', 'b', 'c']) await lab.addHost(h);
-  await lab.attach('a', 'seg', { v4: `${A}/24` });
-  await lab.attach('b', 'seg', { v4: `${B}/24` });
-  await lab.attach('c', 'seg', { v4: `${C}/24` });
+  await segment(lab, 'seg', { a: `${A}/24`, b: `${B}/24`, c: `${C}/24` }, { staticNeighbours: true });
   const meshPw = 'mesh-Password-1';
-  const yaml = `
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, nodeMeshPassword: { secretKeyRef: { name: mesh-secret, key: password } } }
-${[['node-a', A], ['node-b', B], ['node-c', C]].map(([n, ip]) => `---
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: ${n} }
-spec: { bgp: { ipv4Address: ${ip}/24 } }
-`).join('')}`;
+  const yaml = calicoYaml(
+    calico.bgpConfiguration({ asNumber: 64512, nodeMeshPassword: { secretKeyRef: { name: 'mesh-secret', key: 'password' } } }),
+    [['node-a', A], ['node-b', B], ['node-c', C]].map(([n, ip]) => calico.node(n!, { ipv4Address: `${ip}/24` })),
+  );
   // The mesh password from a mounted-Secret directory named by the environment variable.
   const dir = lab.path('mesh-secrets');
   mkdirSync(join(dir, 'mesh-secret'), { recursive: true });
