@@ -94,8 +94,13 @@ export class NetlinkKernel implements KernelRoutes {
   /** Requests not yet sent: queue[queueHead..]. */
   private queue: Pending[] = [];
   private queueHead = 0;
+  /**
+   * Requests sent and not yet answered: inflight[inflightHead..], in the order sent (so in
+   * the order the kernel answers them). An answer is matched by a scan from the head: it is
+   * within the batches in flight, and an array walk is cheaper than a Map entry per route.
+   */
   private inflight: Pending[] = [];
-  private bySeq = new Map<number, Pending>();
+  private inflightHead = 0;
   private batchesInFlight = 0;
   private flushScheduled = false;
   /** Our writes' notifications are dropped in the kernel (no pacing needed). */
@@ -109,6 +114,12 @@ export class NetlinkKernel implements KernelRoutes {
   private dumps = new Map<number, Dump>();
   private dumpChain: Promise<void> = Promise.resolve();
   private ifindexByName = new Map<string, number>();
+  /**
+   * Route bodies with their devices resolved to ifindexes, per body given (FibSync's bodies
+   * are interned forms: one entry per distinct route shape, not per route); emptied whenever
+   * a link is learned or goes.
+   */
+  private resolved = new WeakMap<RouteBody, RouteBody>();
   private closed = false;
 
   constructor(private readonly opts: {
@@ -140,6 +151,7 @@ export class NetlinkKernel implements KernelRoutes {
       const l = decodeLink(data);
       if (l) { out.push(l); this.ifindexByName.set(l.name, l.ifindex); }
     }
+    this.resolved = new WeakMap();
     return out;
   }
 
@@ -176,6 +188,7 @@ export class NetlinkKernel implements KernelRoutes {
           if (l) {
             if (type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
             else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
+            this.resolved = new WeakMap();
             onLink(l, type === RtmType.NEWLINK);
           }
         }
@@ -220,6 +233,8 @@ export class NetlinkKernel implements KernelRoutes {
 
   private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
     if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
+    const hit = this.resolved.get(r);
+    if (hit) return hit;
     const nextHops = [];
     for (const nh of r.nextHops) {
       if (nh.ifindex !== undefined || nh.dev === undefined) { nextHops.push(nh); continue; }
@@ -227,7 +242,9 @@ export class NetlinkKernel implements KernelRoutes {
       if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix, dev: nh.dev });
       nextHops.push({ ...nh, ifindex });
     }
-    return { ...r, nextHops };
+    const out = { ...r, nextHops };
+    this.resolved.set(r, out);
+    return out;
   }
 
   private nextSeq(): number {
@@ -246,7 +263,7 @@ export class NetlinkKernel implements KernelRoutes {
   private eventRoom(): number {
     if (!this.events || this.echoesFiltered) return Infinity;
     if (!this.eventsReady) return 0;
-    return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - this.inflight.length;
+    return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - (this.inflight.length - this.inflightHead);
   }
 
   /**
@@ -287,7 +304,7 @@ export class NetlinkKernel implements KernelRoutes {
       const last = batch[batch.length - 1]!;
       last.barrier = true;
       last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
-      for (const p of batch) { this.inflight.push(p); this.bySeq.set(p.seq, p); }
+      for (const p of batch) this.inflight.push(p);
       this.batchesInFlight++;
       this.req.ref();
       this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
@@ -299,19 +316,19 @@ export class NetlinkKernel implements KernelRoutes {
   private settle(p: Pending, err?: Error): void {
     if (p.settled) return;
     p.settled = true;
-    this.bySeq.delete(p.seq);
     if (!err) this.writesOk++;
     guard(() => p.done(err)); // the caller's callback runs here: it must not break our loop
   }
 
   /** Barrier reached: everything sent up to and including `p` is answered. */
   private completeThrough(p: Pending): void {
-    while (this.inflight.length > 0) {
-      const head = this.inflight.shift()!;
+    while (this.inflightHead < this.inflight.length) {
+      const head = this.inflight[this.inflightHead++]!;
       this.settle(head);
       if (head.barrier) this.batchesInFlight--;
       if (head === p) break;
     }
+    if (this.inflightHead === this.inflight.length) { this.inflight = []; this.inflightHead = 0; }
     if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
     if (this.queue.length > this.queueHead) this.scheduleFlush();
   }
@@ -323,8 +340,9 @@ export class NetlinkKernel implements KernelRoutes {
   }
 
   private failAll(err: Error): void {
-    for (const p of [...this.inflight, ...this.queue.slice(this.queueHead)]) this.settle(p, err);
+    for (const p of [...this.inflight.slice(this.inflightHead), ...this.queue.slice(this.queueHead)]) this.settle(p, err);
     this.inflight = [];
+    this.inflightHead = 0;
     this.queue = [];
     this.queueHead = 0;
     this.batchesInFlight = 0;
@@ -332,12 +350,21 @@ export class NetlinkKernel implements KernelRoutes {
     this.dumps.clear();
   }
 
+  /** The request in flight with sequence number `seq`. */
+  private sent(seq: number): Pending | undefined {
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const p = this.inflight[i]!;
+      if (p.seq === seq) return p;
+    }
+    return undefined;
+  }
+
   private onReqMessage(buf: Buffer): void {
     for (const m of splitMessages(buf)) {
       const dump = this.dumps.get(m.seq);
       if (dump) { this.onDumpMessage(m, dump); continue; }
       if (m.type !== NlMsgType.ERROR) continue;
-      const p = this.bySeq.get(m.seq);
+      const p = this.sent(m.seq);
       if (!p) continue;
       const errno = errnoOf(m);
       if (errno !== 0) {
