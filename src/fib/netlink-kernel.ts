@@ -328,7 +328,9 @@ export class NetlinkKernel implements KernelRoutes {
       if (head.barrier) this.batchesInFlight--;
       if (head === p) break;
     }
+    // answered requests are let go (a burst keeps sending while earlier batches are answered)
     if (this.inflightHead === this.inflight.length) { this.inflight = []; this.inflightHead = 0; }
+    else if (this.inflightHead >= BATCH_MESSAGES) { this.inflight = this.inflight.slice(this.inflightHead); this.inflightHead = 0; }
     if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
     if (this.queue.length > this.queueHead) this.scheduleFlush();
   }
