@@ -33,9 +33,17 @@ export function nthAddr(base: string, i: number): string { return nthPrefix(base
 
 // ---------------------------------------------------------------------------- /proc
 
-/** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary. */
-export interface ProcStats { rssKb: number; rssAnonKb: number; hwmKb: number; cpuS: number }
+/** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary.
+ *  pssKb: the proportional set size (/proc/PID/smaps_rollup): each resident page divided by the number of processes mapping it (the K daemons of a mesh, and every other process of the same executable on the machine), so a shared page counts once over all of them (0 when unreadable). */
+export interface ProcStats { rssKb: number; rssAnonKb: number; pssKb: number; hwmKb: number; cpuS: number }
 const CLK_TCK = 100;
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 export function procStats(pid: number): ProcStats {
   try {
     const st = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -43,9 +51,9 @@ export function procStats(pid: number): ProcStats {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime (fields 14, 15)
-    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), hwmKb: kb('VmHWM'), cpuS };
+    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), pssKb: pssKb(pid), hwmKb: kb('VmHWM'), cpuS };
   } catch {
-    return { rssKb: 0, rssAnonKb: 0, hwmKb: 0, cpuS: 0 };
+    return { rssKb: 0, rssAnonKb: 0, pssKb: 0, hwmKb: 0, cpuS: 0 };
   }
 }
 

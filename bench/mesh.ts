@@ -25,6 +25,8 @@ export interface MeshRun {
   cpuS: { avg: number; max: number; total: number }; rssKb: { avg: number; max: number };
   /** RssAnon (/proc/PID/status) per node: the RSS without the mapped executable and libraries. */
   rssAnonKb: { avg: number; max: number };
+  /** Proportional set size per node (/proc/PID/smaps_rollup), read while all K run: shared pages (the executable, libraries, page cache) count 1/K each. */
+  pssKb: { avg: number; max: number };
   /** tern: how the nodes found the V8 code cache (src/runtime/launch.ts): status → number of nodes. */
   codeCache?: Record<string, number>;
   /** tern: average over nodes of each start-up mark (src/util/startup.ts): wall ms since process start, CPU ms. */
@@ -119,11 +121,13 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     const cpu = st.map((s) => s.cpuS);
     const rss = st.map((s) => s.rssKb);
     const anon = st.map((s) => s.rssAnonKb);
+    const pss = st.map((s) => s.pssKb);
     const run: MeshRun = {
       impl, nodes: k, blocks: all.length, ms: tDone - t0,
       cpuS: { avg: +(cpu.reduce((a, b) => a + b, 0) / k).toFixed(2), max: Math.max(...cpu), total: +cpu.reduce((a, b) => a + b, 0).toFixed(2) },
       rssKb: { avg: Math.round(rss.reduce((a, b) => a + b, 0) / k), max: Math.max(...rss) },
       rssAnonKb: { avg: Math.round(anon.reduce((a, b) => a + b, 0) / k), max: Math.max(...anon) },
+      pssKb: { avg: Math.round(pss.reduce((a, b) => a + b, 0) / k), max: Math.max(...pss) },
     };
     if (impl === 'tern') {
       type Marks = { nodeBootMs: number; codeCache?: string; marks: Record<string, { ms: number; cpuMs: number }> };
@@ -141,7 +145,7 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       log(`mesh tern K=${k} code cache at start (status: nodes): ${JSON.stringify(run.codeCache)}`);
       log(`mesh tern K=${k} start-up, average per node (wall ms since process start / CPU ms): ${JSON.stringify(avg)}`);
     }
-    log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB, of which anonymous avg ${run.rssAnonKb.avg} kB`);
+    log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB, of which anonymous avg ${run.rssAnonKb.avg} kB; PSS/node avg ${run.pssKb.avg} kB`);
 
     if (churn) {
       try {

@@ -12,7 +12,6 @@ import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../daemon/local-workloads.js';
 import { envValue, logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveFailsafePorts, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
-import { failsafeOptions } from '../acl/hostendpoints.js';
 import { resolveIdentity } from './identity.js';
 
 export interface DaemonFlags {
@@ -43,6 +42,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
 
   const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
   const identity = resolveIdentity(flags);
+  // The ACL companion's modules (nftables rendering, child processes) load only with --acl.
+  const acl = flags.acl ? await import('../acl/hostendpoints.js') : null;
   const daemon = new Daemon({
     datastore,
     nodeName: resolveNodeName(flags.node),
@@ -50,9 +51,9 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
-    ...(flags.acl ? {
+    ...(acl ? {
       aclEndpointToHostAction: resolveEndpointToHostAction(undefined),
-      aclFailsafe: failsafeOptions(resolveFailsafePorts(undefined, 'inbound'), resolveFailsafePorts(undefined, 'outbound')),
+      aclFailsafe: acl.failsafeOptions(resolveFailsafePorts(undefined, 'inbound'), resolveFailsafePorts(undefined, 'outbound')),
     } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,

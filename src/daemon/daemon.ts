@@ -28,7 +28,7 @@ import { health, type HealthReply } from '../api/health.js';
 import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
-import { AclCompanion } from '../acl/companion.js';
+import type { AclCompanion } from '../acl/companion.js';
 import type { RenderOptions } from '../acl/render.js';
 import { readEndpointStatus, type LocalWorkload } from './local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
@@ -105,6 +105,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { datastore } = this.opts;
+    // The ACL companion's modules (nftables rendering, child processes) load only with --acl.
+    const aclModule = this.opts.acl ? await import('../acl/companion.js') : null;
     markStartup('modules');
     if (this.opts.secretsDir) this.secrets = new SecretsDirectory(this.opts.secretsDir, { clock: this.opts.clock, logger: this.log });
     // The control socket (and metrics/probe server) first: `tern health --live` must answer
@@ -172,8 +174,8 @@ export class Daemon {
     this.apply(cfg);
     this.scheduleWorkloadPoll();
 
-    if (this.opts.acl) {
-      this.acl = new AclCompanion({
+    if (aclModule) {
+      this.acl = new aclModule.AclCompanion({
         nodeName: this.opts.nodeName, logger: this.opts.logger, clock: this.opts.clock,
         render: { ...(this.opts.aclEndpointToHostAction ? { endpointToHostAction: this.opts.aclEndpointToHostAction } : {}), ...this.opts.aclFailsafe },
       });
