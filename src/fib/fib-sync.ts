@@ -20,7 +20,7 @@ import { InterfaceResolver } from './interfaces.js';
 import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, WantCache, type Want } from './want.js';
-import { collectAfterBurst, KernelWriter, type WriteOp } from './writer.js';
+import { collectAfterBurst, KernelWriter, type WriteDone, type WriteOp } from './writer.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
@@ -356,7 +356,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
       // route of another protocol that our view has not caught up with yet is never overwritten
       // (EEXIST instead, retried once the notification has arrived).
-      this.run(p, cur ? 'replace' : 'create', form, (now) => this.confirmed(p, form, w.note, now));
+      this.writer.run(p, cur ? 'replace' : 'create', form, this.answered, w.note);
       return;
     }
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
@@ -365,9 +365,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
     if (!mine && !adoptedGone) return;
     const cur = this.observed.ours(observed, mine?.metric);
-    const done = (now?: Slot): void => void this.table.release(p, now);
-    if (!cur) { done(); return; }
-    this.run(p, 'remove', cur, done);
+    if (!cur) { this.table.release(p); return; }
+    this.writer.run(p, 'remove', cur, this.answered);
   }
 
   private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
@@ -377,18 +376,20 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.updateLearned(p, now);
   }
 
-  /** One kernel operation for `p`; `ok` gets the prefix's slot after the kernel confirmed it. */
-  private run(p: string, op: WriteOp, form: RouteForm, ok: (now: Slot) => void): void {
-    this.writer.run(p, op, form, (err) => {
-      if (!err) {
-        // our view of our own writes comes from these answers, not from their notifications
-        // (filtered out); a dump running now may have read the table before this write
-        const present = op !== 'remove';
-        this.loader.hold(() => this.observed.applyOwn(p, form, present));
-        ok(this.observed.applyOwn(p, form, present));
-      } else this.statuses.set(p, { state: 'error', code: err.code, error: err.message });
-    });
-  }
+  /**
+   * The kernel's answer to an operation of ours on `p` (one function for all of them, made
+   * once): a write confirmed as `form`, a removal releases the prefix's slot.
+   */
+  private readonly answered: WriteDone = (err, p, op, form, note) => {
+    if (err) { this.statuses.set(p, { state: 'error', code: err.code, error: err.message }); return; }
+    // our view of our own writes comes from these answers, not from their notifications
+    // (filtered out); a dump running now may have read the table before this write
+    const present = op !== 'remove';
+    if (this.loader.holding) this.loader.hold(() => this.observed.applyOwn(p, form, present));
+    const now = this.observed.applyOwn(p, form, present);
+    if (present) this.confirmed(p, form, note, now);
+    else this.table.release(p, now);
+  };
 
   // --- learned routes -----------------------------------------------------------------
 

@@ -22,6 +22,11 @@ export class KernelLoader {
     private readonly hooks: { loaded: () => void; settled: () => void },
   ) {}
 
+  /** A load runs: hold() would keep what it is given. */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
   /** While a load runs, keeps `replay` for after it and returns true; else false. */
   hold(replay: () => void): boolean {
     if (!this.held) return false;

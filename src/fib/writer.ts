@@ -14,6 +14,9 @@ import { routeOf, type RouteForm } from './table.js';
 
 export type WriteOp = 'replace' | 'create' | 'remove';
 
+/** The answer to one operation: its error (none: done), then the operation as it was asked. */
+export type WriteDone = (err: { code: string; message: string } | undefined, p: string, op: WriteOp, form: RouteForm, note: string | undefined) => void;
+
 /** Kernel operations between two idle moments that make a burst (see WriterHooks.afterBurst). */
 export const BURST_OPS = 10_000;
 const MAX_RETRY_MS = 60_000;
@@ -63,11 +66,12 @@ export class KernelWriter {
   writing(p: string): RouteForm | null | undefined { return this.inflight.get(p); }
 
   /**
-   * Writes or removes `form` at `p`. `done` gets no argument when the kernel did it (a route
+   * Writes or removes `form` at `p`. `done` gets no error when the kernel did it (a route
    * already gone counts as removed), else the error, after it was counted, logged and its
-   * retry scheduled.
+   * retry scheduled; then the operation's own arguments, so that one function made once can
+   * answer every operation (no closure per route on the caller's side).
    */
-  run(p: string, op: WriteOp, form: RouteForm, done: (err?: { code: string; message: string }) => void): void {
+  run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
     this.inflight.set(p, op === 'remove' ? null : form);
     if (++this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     this.totalOps++;
@@ -75,15 +79,15 @@ export class KernelWriter {
       try {
         if (e === undefined) {
           this.counters[op === 'remove' ? 'removed' : 'replaced']++;
-          done();
+          done(undefined, p, op, form, note);
           return;
         }
         const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
-        if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { done(); return; }
+        if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { done(undefined, p, op, form, note); return; }
         if (this.stopped) return;
         const message = errorMessage(e);
         this.failed(p, op, code, message);
-        done({ code, message });
+        done({ code, message }, p, op, form, note);
       } finally {
         this.inflight.delete(p);
         this.hooks.settled(p);

@@ -15,6 +15,7 @@
 // (after every full GC), so setting it at run time takes effect from the next full GC on.
 // It goes through setRuntimeFlag (v8-flags.ts) so that a code cache written during a burst
 // is written with V8's defaults and stays valid for the next start.
+import { getHeapSpaceStatistics } from 'node:v8';
 import { setRuntimeFlag } from './v8-flags.js';
 
 /** Growth of the old generation's limit over the live heap during a burst, in percent. */
@@ -27,4 +28,45 @@ export function tightHeapGrowth(on: boolean): void {
   if (on === tight) return;
   tight = on;
   setRuntimeFlag('heap-growing-percent', `--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`, '--heap-growing-percent=0');
+  burstYoungGeneration(on);
+}
+
+// The young generation during the same burst.
+//
+// Why: the daemon holds V8's young generation at 1 MiB per semi-space (v8-flags.ts). With
+// the FIB's backlog bounded (daemon/input-gate.ts), a burst's objects live for a bounded
+// time, but longer than a 1 MiB semi-space takes to fill, so most of them were copied twice
+// and then promoted, and the old generation's tight growth (above) collected them in
+// repeated full GCs: the garbage collector was 36 % of the receiver's samples in the first
+// 20 s of a 1 M-route ingest. Allowed to double during the burst, up to
+// BURST_SEMI_SPACE_MIB, the young generation lets them die there (docs/benchmarks.md,
+// round 2 changes). After the burst the growth is held again; V8 gives the grown semi-spaces
+// back once the process is idle (its memory reducer, measured 15–30 s after a burst).
+//
+// How: V8 reads --semi-space-growth-factor each time it grows the young generation; the
+// size is checked on a timer while the burst lasts, and the growth held again at the cap.
+
+/** Largest semi-space a burst may grow the young generation to, MiB. */
+export const BURST_SEMI_SPACE_MIB = 8;
+let youngTimer: NodeJS.Timeout | undefined;
+
+function newSpaceMib(): number {
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size / 2 ** 20;
+  return 0;
+}
+
+function burstYoungGeneration(on: boolean): void {
+  clearInterval(youngTimer);
+  youngTimer = undefined;
+  const grow = (g: boolean): void => setRuntimeFlag('semi-space-growth-factor', `--semi-space-growth-factor=${g ? 2 : 1}`, '--semi-space-growth-factor=2');
+  // new_space's size counts both semi-spaces
+  if (!on || newSpaceMib() >= 2 * BURST_SEMI_SPACE_MIB) { grow(false); return; }
+  grow(true);
+  youngTimer = setInterval(() => {
+    if (newSpaceMib() < 2 * BURST_SEMI_SPACE_MIB) return;
+    grow(false);
+    clearInterval(youngTimer);
+    youngTimer = undefined;
+  }, 20);
+  youngTimer.unref();
 }
