@@ -8,7 +8,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { collectGarbage } from '../runtime/gc.js';
-import { tightHeapGrowth } from '../runtime/heap-growth.js';
+import { LARGE_BURST_OPS, largeBurstYoungGeneration, tightHeapGrowth } from '../runtime/heap-growth.js';
 import type { KernelRoutes } from './kernel.js';
 import { routeOf, type RouteForm } from './table.js';
 
@@ -74,6 +74,7 @@ export class KernelWriter {
   run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
     this.inflight.set(p, op === 'remove' ? null : form);
     if (++this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
+    else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
     const answered = (e?: unknown): void => {
       try {

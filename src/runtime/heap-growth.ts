@@ -28,43 +28,56 @@ export function tightHeapGrowth(on: boolean): void {
   if (on === tight) return;
   tight = on;
   setRuntimeFlag('heap-growing-percent', `--heap-growing-percent=${on ? BURST_HEAP_GROWING_PERCENT : 0}`, '--heap-growing-percent=0');
-  burstYoungGeneration(on);
+  if (!on) largeBurstYoungGeneration(false);
 }
 
-// The young generation during the same burst.
+// The young generation during a large burst.
 //
 // Why: the daemon holds V8's young generation at 1 MiB per semi-space (v8-flags.ts). With
 // the FIB's backlog bounded (daemon/input-gate.ts), a burst's objects live for a bounded
 // time, but longer than a 1 MiB semi-space takes to fill, so most of them were copied twice
-// and then promoted, and the old generation's tight growth (above) collected them in
-// repeated full GCs: the garbage collector was 36 % of the receiver's samples in the first
-// 20 s of a 1 M-route ingest. Allowed to double during the burst, up to
-// BURST_SEMI_SPACE_MIB, the young generation lets them die there (docs/benchmarks.md,
-// round 2 changes). After the burst the growth is held again; V8 gives the grown semi-spaces
-// back once the process is idle (its memory reducer, measured 15–30 s after a burst).
+// and promoted, and the old generation's tight growth (above) collected them in repeated
+// full GCs: the garbage collector was 29–36 % of the receiver's samples in the first 20 s
+// of a 1 M-route ingest. Allowed to double up to BURST_SEMI_SPACE_MIB, the young generation
+// lets them die there: 1 M-route ingest CPU 19.6–19.7 → 12.1–13.6 s at the same peak RSS
+// (docs/benchmarks.md, round 2 changes). The grown semi-spaces (up to 16 MiB of RSS) stay
+// after the burst until V8 gives them back (at a GC 5 s or more after the burst's
+// allocation ended: V8 shrinks the young generation when its allocation rate is low), so
+// only a burst whose table is large next to them grows it: from LARGE_BURST_OPS operations
+// on (the writer counts them). At 100 000 routes the same growth cost 12 MiB of RSS
+// after the ingest, 120 B per route more than the 200 B target allows.
 //
 // How: V8 reads --semi-space-growth-factor each time it grows the young generation; the
 // size is checked on a timer while the burst lasts, and the growth held again at the cap.
 
+/** Kernel operations in one burst from which its young generation may grow. */
+export const LARGE_BURST_OPS = 200_000;
 /** Largest semi-space a burst may grow the young generation to, MiB. */
 export const BURST_SEMI_SPACE_MIB = 8;
 let youngTimer: NodeJS.Timeout | undefined;
+let young = false;
 
 function newSpaceMib(): number {
   for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size / 2 ** 20;
   return 0;
 }
 
-function burstYoungGeneration(on: boolean): void {
+function growYoung(on: boolean): void {
+  setRuntimeFlag('semi-space-growth-factor', `--semi-space-growth-factor=${on ? 2 : 1}`, '--semi-space-growth-factor=2');
+}
+
+/** Lets the young generation grow to BURST_SEMI_SPACE_MIB (on) or holds it where it is (off). */
+export function largeBurstYoungGeneration(on: boolean): void {
+  if (on === young) return;
+  young = on;
   clearInterval(youngTimer);
   youngTimer = undefined;
-  const grow = (g: boolean): void => setRuntimeFlag('semi-space-growth-factor', `--semi-space-growth-factor=${g ? 2 : 1}`, '--semi-space-growth-factor=2');
   // new_space's size counts both semi-spaces
-  if (!on || newSpaceMib() >= 2 * BURST_SEMI_SPACE_MIB) { grow(false); return; }
-  grow(true);
+  if (!on || newSpaceMib() >= 2 * BURST_SEMI_SPACE_MIB) { growYoung(false); return; }
+  growYoung(true);
   youngTimer = setInterval(() => {
     if (newSpaceMib() < 2 * BURST_SEMI_SPACE_MIB) return;
-    grow(false);
+    growYoung(false);
     clearInterval(youngTimer);
     youngTimer = undefined;
   }, 20);

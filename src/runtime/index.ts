@@ -9,7 +9,9 @@
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
-//                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS)
+//                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS);
+//                   largeBurstYoungGeneration(): young generation up to 8 MiB semi-spaces from
+//                   a burst's 200 000th write (round 2 changes: 1 M routes CPU)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
 //   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
 //
@@ -20,5 +22,5 @@ export { holdYoungGeneration, setRuntimeFlag, withDefaultFlags } from './v8-flag
 export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
-export { tightHeapGrowth, BURST_HEAP_GROWING_PERCENT } from './heap-growth.js';
+export { tightHeapGrowth, largeBurstYoungGeneration, BURST_HEAP_GROWING_PERCENT, BURST_SEMI_SPACE_MIB, LARGE_BURST_OPS } from './heap-growth.js';
 export { latin1Scratch, type Latin1Buffer } from './latin1.js';
