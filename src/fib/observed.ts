@@ -113,7 +113,7 @@ export class ObservedTable {
   }
 
   private put(prefix: string, s: Slot, list: readonly RouteForm[], idx: number, form: RouteForm): RouteForm {
-    if (list.length === 0 || (list.length === 1 && idx === 0)) this.lastSlot = this.table.setObserved(prefix, [form], s);
+    if (list.length === 0 || (list.length === 1 && idx === 0)) this.lastSlot = this.table.setObserved(prefix, routesOf(form), s);
     else {
       const next = list.slice();
       if (idx >= 0) next[idx] = form; else next.push(form);

@@ -266,10 +266,19 @@ export class PrefixTable {
   }
 }
 
-/** The observed routes of a slot as a list. */
+/** The list routesOf gave for the last single form (a burst's routes share one form). */
+let oneForm: RouteForm | null = null;
+let oneList: readonly RouteForm[] = EMPTY_LIST;
+
+/** The observed routes of a slot as a list (frozen; for a single form, shared while it repeats). */
 export function routesOf(obs: Observed): readonly RouteForm[] {
   if (!obs) return EMPTY_LIST;
-  return 'routes' in obs ? obs.routes : [obs];
+  if ('routes' in obs) return obs.routes;
+  if (obs !== oneForm) {
+    oneForm = obs;
+    oneList = Object.freeze([obs]);
+  }
+  return oneList;
 }
 
 /** A kernel route for `prefix` with this form (scope left out when unset). */
