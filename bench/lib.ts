@@ -193,6 +193,8 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
   // BENCH_NODE_ARGS: more node / V8 flags for an experiment (e.g. `--perf-basic-prof`); any V8
   // flag on the command line makes the code cache's flag hash differ, so start-up is slower
   if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean));
+  // BENCH_MEM_SAMPLE=FILE: memory samples of the daemon, one JSON line each (agent/mem-sampler.cjs)
+  if (process.env.BENCH_MEM_SAMPLE) nodeArgs.push('--require', resolve(BENCH_DIR, 'agent', 'mem-sampler.cjs'));
   return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });
 }
 

@@ -9,6 +9,8 @@
 // - inbound-refusals.ts  per-peer counts of refused inbound routes (status `refused`) and
 //               the import prefix limit (RFC 4486 Cease 6/1)
 // - views.ts    what `tern status` and `tern routes` show
+// - input-gate.ts  backpressure: a peer's socket is not read while the FIB's backlog is
+//               high (at most 1 s at a time)
 //
 // Invariants: only configuration derived from a valid snapshot is applied; a rejected
 // snapshot leaves the running state untouched; stop() leaves kernel routes installed.

@@ -44,6 +44,7 @@ import { errorMessage } from '../util/errors.js';
 import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
 import { exportContextOf } from './export-context.js';
 import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
+import { InputGate } from './input-gate.js';
 
 export { exportContextOf, restartPolicy } from './export-context.js';
 export type { InboundCounters } from './inbound-refusals.js';
@@ -76,6 +77,8 @@ export class RoutingCore {
   private deferring = false;
   /** The export context last handed to the Adj-RIB-Out, as JSON. */
   private exportKey = '';
+  /** Holds back peers' input while the FIB's backlog is high (input-gate.ts). */
+  private readonly gate: InputGate | null;
 
   constructor(
     cfg: NodeBgpConfig,
@@ -84,6 +87,7 @@ export class RoutingCore {
     logger: Logger,
   ) {
     this.cfg = cfg;
+    this.gate = fib ? new InputGate(() => fib.backlog, clock) : null;
     this.log = logger.child({ module: 'routing' });
     this.inbound = new InboundRefusals(this.log);
     this.rib = new LocRib({
@@ -255,6 +259,7 @@ export class RoutingCore {
 
   onDown(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void {
     const key = h.spec.key;
+    this.gate?.forget(h);
     const wasUp = this.established.delete(key);
     this.out.removePeer(key);
     if (!wasUp && !this.rib.source(key)) return;
@@ -290,6 +295,7 @@ export class RoutingCore {
     this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(key, screened.msg);
     this.inbound.checkImportLimit(h, this.rib.source(key)?.pathCount ?? 0);
+    this.gate?.check(h);
   }
 
   /** Inbound routes refused from a peer, by cause (zeros when none). */
@@ -408,6 +414,7 @@ export class RoutingCore {
   }
 
   close(): void {
+    this.gate?.release();
     this.out.close();
     this.gr.close();
   }

@@ -178,6 +178,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return this.statuses.summary();
   }
 
+  /** Prefixes waiting for a tick plus kernel operations in flight (what BGP input may be held back for). */
+  get backlog(): number {
+    return this.dirty.size + this.writer.size;
+  }
+
   /** Kernel operations since start, routes installed and learned now (for metrics). */
   stats(): { replaced: number; removed: number; failed: number; installed: number; learned: number } {
     return { ...this.writer.counters, installed: this.table.writtenCount, learned: this.learned.prefixes.size };

@@ -40,18 +40,27 @@ export class Destination {
   /** Best first; empty when there is no path. */
   get multipath(): readonly Path[] {
     const s = this.sel;
-    return s === null ? NONE : Array.isArray(s) ? (s as readonly Path[]) : [s as Path];
+    return s === null ? NONE : Array.isArray(s) ? (s as readonly Path[]) : (s as Path).alone;
   }
 
   get paths(): readonly Path[] {
     const p = this.p;
-    if (p === null) return [];
-    return Array.isArray(p) ? p : [p];
+    if (p === null) return NONE;
+    return Array.isArray(p) ? p : p.alone;
   }
 
   get pathCount(): number {
     const p = this.p;
     return p === null ? 0 : Array.isArray(p) ? p.length : 1;
+  }
+
+  /** True when some path is from `source`. */
+  hasSource(source: PathSource): boolean {
+    const p = this.p;
+    if (p === null) return false;
+    if (!Array.isArray(p)) return p.source === source;
+    for (const x of p) if (x.source === source) return true;
+    return false;
   }
 
   find(source: PathSource, pathId: number): Path | undefined {
@@ -112,7 +121,14 @@ export class Destination {
    */
   recompute(o: SelectOptions): boolean {
     const prev = this.sel;
-    const sel = select(this.paths, o);
+    const only = this.p;
+    if (only === null || !Array.isArray(only)) {
+      // no path, or one: it is the best ('onlyPath', index 0 of REASONS), no selection run
+      this.sel = only;
+      this.flags &= 1;
+      return prev !== only;
+    }
+    const sel = select(only, o);
     const m = sel.multipath;
     this.sel = sel.best === null ? null : m.length > 1 ? [...m] : sel.best;
     this.flags = (this.flags & 1) | ((sel.reason ? REASONS.indexOf(sel.reason) : 0) << 1);

@@ -38,7 +38,7 @@ export class LocRib {
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
   private readonly sources = new Map<string, PathSource>();
   /** Per source: its prefixes and its received path ids in use. */
-  private readonly bySource = new SourceIndex();
+  private readonly bySource = new SourceIndex((src, prefix) => this.tables[familyOfPrefix(prefix)].get(prefix)?.hasSource(src) === true);
   private nextIndex = 1;
   private dirty: Destination[] = [];
   /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
@@ -81,7 +81,7 @@ export class LocRib {
         const gone = dest.removeWhere((p) => p.source.kind === 'peer' && reflectionLoop(p.attrs.attrs, this.opts.routerId, clusterId) !== null);
         if (gone.length === 0) continue;
         n += gone.length;
-        for (const p of gone) this.bySource.dropped(p.source, [p], prefix, dest);
+        for (const p of gone) this.bySource.dropped(p.source, [p]);
         this.markDirty(dest, prefix);
       }
     }
@@ -157,7 +157,7 @@ export class LocRib {
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.bySource.dropped(src, gone, prefix, dest);
+    this.bySource.dropped(src, gone);
     if (gone.length > 0) this.markDirty(dest, prefix);
     return gone.length > 0;
   }
@@ -275,15 +275,26 @@ export class LocRib {
     return n;
   }
 
-  /** The source's destinations in `family` (a snapshot: safe to change while iterating). */
+  /**
+   * The source's destinations in `family` (a snapshot: safe to change while iterating). The
+   * source index's list may repeat prefixes or name ones the source left (source-index.ts):
+   * each is checked here, and the checked list given back to the index.
+   */
   private destinationsOf(src: PathSource, family: Family | undefined): [string, Destination][] {
     const out: [string, Destination][] = [];
-    for (const prefix of this.bySource.prefixes(src)) {
+    const listed = this.bySource.prefixes(src);
+    const seen = new Set<string>();
+    const kept: string[] = [];
+    for (const prefix of listed) {
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
       const f = familyOfPrefix(prefix);
-      if (family !== undefined && f !== family) continue;
       const dest = this.tables[f].get(prefix);
-      if (dest) out.push([prefix, dest]);
+      if (!dest || !dest.hasSource(src)) continue;
+      kept.push(prefix);
+      if (family === undefined || f === family) out.push([prefix, dest]);
     }
+    if (kept.length < listed.length) this.bySource.checked(src, kept);
     return out;
   }
 
@@ -310,7 +321,7 @@ export class LocRib {
       const gone = dest.removeWhere((p) => p.source === src && pred(p));
       if (gone.length === 0) continue;
       n += gone.length;
-      this.bySource.dropped(src, gone, prefix, dest);
+      this.bySource.dropped(src, gone);
       this.markDirty(dest, prefix);
     }
     return n;

@@ -94,6 +94,8 @@ export class Path {
   private k: PathKey;
   /** The same path with the other stale mark, made on first use. */
   private t: Path | undefined = undefined;
+  /** `[this]`, frozen, made on first use (paths are shared, so this list is too). */
+  private one: readonly Path[] | undefined = undefined;
 
   constructor(
     source: PathSource,
@@ -130,6 +132,11 @@ export class Path {
   /** RFC 7911 path identifier as received (0 without ADD-PATH). */
   get pathId(): number {
     return this.k.pathId;
+  }
+
+  /** A list of this path alone: the same frozen array every time (no array per route). */
+  get alone(): readonly Path[] {
+    return (this.one ??= Object.freeze([this]));
   }
 
   /** RFC 4724 §4.2: kept after the session went down, until swept. */

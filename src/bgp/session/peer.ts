@@ -78,6 +78,9 @@ export interface PeerHandle {
   fail(err: unknown): void;
   /** The import prefix limit was exceeded: Cease 6/1 with `data` (RFC 4486 §4), back off. */
   prefixLimitExceeded(data: Buffer): void;
+  /** Stops reading the Established session's socket (backpressure); `resumeInput` undoes it. */
+  pauseInput(): void;
+  resumeInput(): void;
   on(event: 'drain', listener: () => void): this;
   off(event: 'drain', listener: () => void): this;
 }
@@ -111,6 +114,8 @@ class Handle extends EventEmitter implements PeerHandle {
   send(msg: BgpMessage): boolean { return this.peer.established?.send(msg) ?? true; }
   fail(err: unknown): void { this.peer.established?.fail(err); }
   prefixLimitExceeded(data: Buffer): void { this.peer.established?.stopForPrefixLimit(data); }
+  pauseInput(): void { this.peer.established?.pauseInput(); }
+  resumeInput(): void { this.peer.established?.resumeInput(); }
 }
 
 /** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */

@@ -118,6 +118,19 @@ export class Session extends EventEmitter {
   }
 
   /** Cease 6/1 with its RFC 4486 data (the import prefix limit), then back off. */
+  /**
+   * Stops reading the socket (what is read already is still handled): the kernel's receive
+   * buffer fills and TCP closes the peer's window, so the peer waits. `resumeInput` reads
+   * again. A new connection starts reading.
+   */
+  pauseInput(): void {
+    this.socket?.pause();
+  }
+
+  resumeInput(): void {
+    this.socket?.resume();
+  }
+
   stopForPrefixLimit(data: Buffer): void {
     this.opts.backoff.penalize();
     this.stop('prefixLimit', data);

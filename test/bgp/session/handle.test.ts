@@ -75,6 +75,29 @@ t.test('inbound UPDATE is delivered; a malformed MED is treat-as-withdraw and th
   t.equal(st.counters.updatesIn, 3);
 });
 
+t.test('pauseInput holds inbound UPDATEs back (real TCP socket) until resumeInput', async (t) => {
+  const { speaker, port } = await startSpeaker();
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec()]);
+  const up = once(speaker, 'established');
+  const raw = await rawEstablished(speaker, port);
+  t.teardown(() => raw.close());
+  const [h] = (await up) as [PeerHandle];
+  const update = hex('0000 0015 40010100 400200 4003040a000002 40050400000064 180af401');
+  const seen: UpdateMessage[] = [];
+  speaker.on('update', (_h: PeerHandle, m: UpdateMessage) => void seen.push(m));
+  h.pauseInput();
+  raw.send(message(2, update));
+  await new Promise((r) => setTimeout(r, 150));
+  t.equal(seen.length, 0, 'not read while paused');
+  t.equal(speaker.status()[0]!.state, 'up');
+  const got = once(speaker, 'update');
+  h.resumeInput();
+  await got;
+  t.equal(seen.length, 1, 'read once resumed');
+  t.same(seen[0]!.nlri, [{ prefix: '10.244.1.0/24' }]);
+});
+
 t.test('our OPEN carries GR R/F bits and ADD-PATH; status is "wait" while we are restarting', async (t) => {
   const { speaker, port } = await startSpeaker({ gracefulRestart: { restarting: true, forwardingPreserved: true } });
   t.teardown(() => speaker.stop());
