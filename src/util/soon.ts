@@ -18,7 +18,12 @@
 // V8's one microtask queue at call time, so the order is the same. An exception thrown by fn
 // is rethrown from a queueMicrotask of its own: it reaches 'uncaughtException' as before,
 // never an unhandled rejection.
+//
+// The count is reset by an Immediate at the end of a pass, armed only once the count has
+// reached RESET_AT: an idle daemon's event (3–4 stages) then arms none, and a busy pass still
+// gets at least SOON_MICROTASKS − RESET_AT + 1 runs (16 when its count started from zero).
 const SOON_MICROTASKS = 16;
+const RESET_AT = SOON_MICROTASKS / 2;
 const resolved = Promise.resolve();
 
 let runs = 0;
@@ -34,7 +39,7 @@ export interface SoonHandle { cancel(): void }
 export function soon(fn: () => void): SoonHandle {
   if (runs < SOON_MICROTASKS) {
     runs++;
-    if (!resetArmed) { resetArmed = true; setImmediate(reset); }
+    if (runs >= RESET_AT && !resetArmed) { resetArmed = true; setImmediate(reset); }
     let cancelled = false;
     void resolved.then(() => {
       if (cancelled) return;
