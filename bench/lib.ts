@@ -33,9 +33,17 @@ export function nthAddr(base: string, i: number): string { return nthPrefix(base
 
 // ---------------------------------------------------------------------------- /proc
 
-/** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary. */
-export interface ProcStats { rssKb: number; rssAnonKb: number; hwmKb: number; cpuS: number }
+/** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary.
+ *  pssKb: the proportional set size (/proc/PID/smaps_rollup): each resident page divided by the number of processes mapping it (the K daemons of a mesh, and every other process of the same executable on the machine), so a shared page counts once over all of them (0 when unreadable). */
+export interface ProcStats { rssKb: number; rssAnonKb: number; pssKb: number; hwmKb: number; cpuS: number }
 const CLK_TCK = 100;
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 export function procStats(pid: number): ProcStats {
   try {
     const st = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -43,9 +51,9 @@ export function procStats(pid: number): ProcStats {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime (fields 14, 15)
-    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), hwmKb: kb('VmHWM'), cpuS };
+    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), pssKb: pssKb(pid), hwmKb: kb('VmHWM'), cpuS };
   } catch {
-    return { rssKb: 0, rssAnonKb: 0, hwmKb: 0, cpuS: 0 };
+    return { rssKb: 0, rssAnonKb: 0, pssKb: 0, hwmKb: 0, cpuS: 0 };
   }
 }
 
@@ -188,10 +196,11 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
     '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
   // Node refuses --cpu-prof in NODE_OPTIONS: profiling runs `node <flags> bin/tern`.
   // BENCH_CPU_PROF_DIR keeps the profiles after the lab is destroyed (default: inside the lab).
-  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
-  if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
-  // BENCH_NODE_ARGS: more node / V8 flags for an experiment (e.g. `--perf-basic-prof`); any V8
-  // flag on the command line makes the code cache's flag hash differ, so start-up is slower
+  // BENCH_CPU_PROF_HOSTS=n3,n7: profile only those hosts (the profiler's own cost stays off the others).
+  const profiled = process.env.BENCH_CPU_PROF && (!process.env.BENCH_CPU_PROF_HOSTS || process.env.BENCH_CPU_PROF_HOSTS.split(',').includes(host));
+  const nodeArgs = profiled ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
+  if (profiled && process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
+  // BENCH_NODE_ARGS: more Node.js flags for every node (e.g. `--perf-basic-prof` for `perf record`).
   if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean));
   // BENCH_MEM_SAMPLE=FILE: memory samples of the daemon, one JSON line each (agent/mem-sampler.cjs)
   if (process.env.BENCH_MEM_SAMPLE) nodeArgs.push('--require', resolve(BENCH_DIR, 'agent', 'mem-sampler.cjs'));

@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       }
       rows.push({ scenario: s, metric: 'RSS per node (avg)', tern: t ? Math.round(t.rssKb.avg / 1024) : null, bird: b ? +(b.rssKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
       rows.push({ scenario: s, metric: 'RSS per node: anonymous part (avg)', tern: t ? +(t.rssAnonKb.avg / 1024).toFixed(1) : null, bird: b ? +(b.rssAnonKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
+      rows.push({ scenario: s, metric: 'PSS per node, K sharing the executable (avg)', tern: t?.pssKb ? +(t.pssKb.avg / 1024).toFixed(1) : null, bird: b?.pssKb ? +(b.pssKb.avg / 1024).toFixed(1) : null, unit: 'MiB' });
       if (want('churn')) {
         rows.push({ scenario: `churn K=${k} (${t?.churn?.withdrawn ?? b?.churn?.withdrawn ?? '?'} blocks)`, metric: 'withdraw → all kernels agree', tern: t?.churn?.withdrawMs ?? null, bird: b?.churn?.withdrawMs ?? null, unit: 'ms' });
         rows.push({ scenario: `churn K=${k}`, metric: 're-announce → all kernels agree', tern: t?.churn?.reannounceMs ?? null, bird: b?.churn?.reannounceMs ?? null, unit: 'ms' });

@@ -12,7 +12,6 @@ import { systemClock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { DEFAULT_ENDPOINT_STATUS_PREFIX } from '../daemon/local-workloads.js';
 import { envValue, logSettings, resolveDatastoreSpec, resolveEndpointToHostAction, resolveFailsafePorts, resolveNodeName, resolveSecretsDir } from '../settings/index.js';
-import { failsafeOptions } from '../acl/hostendpoints.js';
 import { resolveIdentity } from './identity.js';
 
 export interface DaemonFlags {
@@ -41,18 +40,22 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const deferralSeconds = Number(flags.selectionDeferralTime);
   if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
-  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
+  const nodeName = resolveNodeName(flags.node);
+  // Only this node's block affinities are read: nothing the daemon derives reads another's.
+  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger, affinitiesOf: nodeName });
   const identity = resolveIdentity(flags);
+  // The ACL companion's modules (nftables rendering, child processes) load only with --acl.
+  const acl = flags.acl ? await import('../acl/hostendpoints.js') : null;
   const daemon = new Daemon({
     datastore,
-    nodeName: resolveNodeName(flags.node),
+    nodeName,
     identity,
     socketPath: flags.socket,
     fib: flags.fib,
     acl: flags.acl ?? false,
-    ...(flags.acl ? {
+    ...(acl ? {
       aclEndpointToHostAction: resolveEndpointToHostAction(undefined),
-      aclFailsafe: failsafeOptions(resolveFailsafePorts(undefined, 'inbound'), resolveFailsafePorts(undefined, 'outbound')),
+      aclFailsafe: acl.failsafeOptions(resolveFailsafePorts(undefined, 'inbound'), resolveFailsafePorts(undefined, 'outbound')),
     } : {}),
     logLevelFixed: level !== undefined,
     staleTimeMs: staleSeconds * 1000,

@@ -13,7 +13,14 @@
 //   other). Wire bytes are formatted by the formatters below, in the same canonical form.
 // - canonicalPrefix/canonicalAddress return their argument itself when it is already
 //   canonical, so a prefix string from the RIB is shared, not copied, by whoever keeps it.
-import { Address4, Address6 } from 'ip-address';
+import { createRequire } from 'node:module';
+
+/** `ip-address`, evaluated on the first text the fast paths decline (a daemon's start usually has none). */
+let ipAddress: typeof import('ip-address') | undefined;
+function ipAddressPackage(): typeof import('ip-address') {
+  // esbuild bundles require() as a module evaluated on first call; the ES module build has no require.
+  return (ipAddress ??= (typeof require === 'function' ? require('ip-address') : createRequire(import.meta.url)('ip-address')) as typeof import('ip-address'));
+}
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -84,6 +91,7 @@ export function parseAddress(text: string): { family: Family; bytes: Uint8Array 
 export function parseAddressValidated(text: string): { family: Family; bytes: Uint8Array } {
   const t = text.trim();
   if (t.includes('/')) throw new AddressError(`"${text}" is a prefix, expected an address`);
+  const { Address4, Address6 } = ipAddressPackage();
   if (!t.includes(':')) {
     if (!Address4.isValid(t) || !/^\d+\.\d+\.\d+\.\d+$/.test(t)) throw new AddressError(`"${text}" is not an IPv4 address`);
     return { family: 'ipv4', bytes: Uint8Array.from(new Address4(t).toArray()) };

@@ -10,7 +10,6 @@
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
 //                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS)
-//   log-levels.ts   skipDisabledLevels(): winston calls below the level return at once (§4)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
 //   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
 //
@@ -22,5 +21,4 @@ export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
 export { tightHeapGrowth, BURST_HEAP_GROWING_PERCENT } from './heap-growth.js';
-export { skipDisabledLevels } from './log-levels.js';
 export { latin1Scratch, type Latin1Buffer } from './latin1.js';
