@@ -13,11 +13,12 @@
 //
 // The microtask is a reaction to an already resolved promise, not queueMicrotask(): Node's
 // queueMicrotask builds an AsyncResource per call and runs the callback through
-// runInAsyncScope (async-hook bookkeeping before and after), about a tenth of the CPU an
-// event costs on the latency path (docs/benchmarks.md, round 2 changes). Both enqueue on
-// V8's one microtask queue at call time, so the order is the same. An exception thrown by fn
-// is rethrown from a queueMicrotask of its own: it reaches 'uncaughtException' as before,
-// never an unhandled rejection.
+// runInAsyncScope (async-hook bookkeeping before and after); with the Immediate per pass
+// below and the session timers, that machinery was 6–9 % of an event's CPU on the latency
+// path (docs/benchmarks.md, round 2 changes). Both enqueue on V8's one microtask queue at
+// call time, so the order is the same. An exception thrown by fn is rethrown from a
+// queueMicrotask of its own: it reaches 'uncaughtException' as before, never an unhandled
+// rejection.
 //
 // The count is reset by an Immediate at the end of a pass, armed only once the count has
 // reached RESET_AT: an idle daemon's event (3–4 stages) then arms none, and a busy pass still
