@@ -193,8 +193,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * kernel records how long after it the write was issued.
    */
   noteInput(since: number): void {
-    this.inputToWrite.note(since, () => !this.tickTimer && this.dirty.size === 0);
+    this.inputToWrite.note(since, this.noTickDue);
   }
+
+  /** No tick scheduled and nothing dirty (made once: noteInput runs per UPDATE read). */
+  private readonly noTickDue = (): boolean => !this.tickTimer && this.dirty.size === 0;
 
   /** UPDATE read → kernel write issued, per tick (see noteInput). */
   timings(): { updateToKernel: TimingView } {
