@@ -183,8 +183,12 @@ export function spawnTern(lab: Lab, host: string, datastore: string, node: strin
     '--socket', lab.path(`${host}-tern.sock`), '--log-level', process.env.BENCH_TERN_LOG ?? 'warn', ...extra];
   // Node refuses --cpu-prof in NODE_OPTIONS: profiling runs `node <flags> bin/tern`.
   // BENCH_CPU_PROF_DIR keeps the profiles after the lab is destroyed (default: inside the lab).
-  const nodeArgs = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
-  if (process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
+  // BENCH_CPU_PROF_HOSTS=n3,n7: profile only those hosts (the profiler's own cost stays off the others).
+  const profiled = process.env.BENCH_CPU_PROF && (!process.env.BENCH_CPU_PROF_HOSTS || process.env.BENCH_CPU_PROF_HOSTS.split(',').includes(host));
+  const nodeArgs = profiled ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? lab.path('prof')}`] : [];
+  if (profiled && process.env.BENCH_CPU_PROF_INTERVAL) nodeArgs.push(`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`); // µs
+  // BENCH_NODE_ARGS: more Node.js flags for every node (e.g. `--perf-basic-prof` for `perf record`).
+  if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean));
   // BENCH_MEM_SAMPLE=FILE: memory samples of the daemon, one JSON line each (agent/mem-sampler.cjs)
   if (process.env.BENCH_MEM_SAMPLE) nodeArgs.push('--require', resolve(BENCH_DIR, 'agent', 'mem-sampler.cjs'));
   return lab.spawn(host, process.execPath, [...nodeArgs, ...args], { logFile: lab.path(`${host}-tern.log`), env: childEnv(), cwd: REPO });

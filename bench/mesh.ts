@@ -9,7 +9,7 @@
 // Churn: 10 % of the blocks are withdrawn at once (tern: the YAML is rewritten; BIRD: the
 // owners' configs are rewritten and `birdc configure` runs on each owner, in parallel), then
 // re-announced at once; time until every node's kernel agrees again, for each phase.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import {
@@ -31,12 +31,18 @@ export interface MeshRun {
   codeCache?: Record<string, number>;
   /** tern: average over nodes of each start-up mark (src/util/startup.ts): wall ms since process start, CPU ms. */
   startup?: Record<string, { ms: number; cpuMs: number }>;
+  /** CPU per node per second of idle mesh (3 s after convergence + 1 s, before churn), average over nodes (schedstat). */
+  idleCpuMsPerS?: number;
   churn?: {
     withdrawn: number; withdrawMs: number | null; reannounceMs: number | null; error?: string;
     /** tern: per node, the longest UPDATE read → kernel write issued in the phase (ms; null: no write). */
     updateToKernel?: { withdraw: (number | null)[]; reannounce: (number | null)[] };
-    /** CPU used per node during each phase (start to convergence + 1 s), average over nodes. */
+    /** CPU used per node during each phase (start to convergence + 1 s), average over nodes; from schedstat (ns). */
     cpuMsPerNode?: { withdraw: number; reannounce: number };
+    /** The same split by node kind: owners of a withdrawn block, the others. */
+    cpuMsByKind?: { owners: { withdraw: number; reannounce: number }; others: { withdraw: number; reannounce: number } };
+    /** Phase windows on the monotonic clock (µs, as V8's CPU profiles stamp samples) and the owners' PIDs. */
+    windowsUs?: { withdraw: [number, number]; reannounce: [number, number] }; ownerPids?: number[];
   };
 }
 
@@ -61,6 +67,23 @@ function phaseMax(before: { count: number }[], after: { count: number; lastMs: n
 export function summarise(xs: (number | null)[]): { p50: number; max: number } | null {
   const v = xs.filter((x): x is number => x !== null);
   return v.length ? { p50: +percentile(v, 50).toFixed(2), max: +Math.max(...v).toFixed(2) } : null;
+}
+
+/**
+ * CPU seconds of a process, all its threads, to the nanosecond: the sum of each thread's
+ * run time in /proc/PID/task/TID/schedstat (the scheduler's own accounting, not /proc's
+ * 10 ms ticks); the tick-based figure when schedstat is missing.
+ */
+function cpuExactS(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* the thread ended */ }
+    }
+    return ns / 1e9;
+  } catch {
+    return procStats(pid).cpuS;
+  }
 }
 
 interface Node { i: number; name: string; host: string; ip: string; blocks: string[]; pid: number; bird?: BirdProc }
@@ -147,6 +170,14 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     }
     log(`mesh ${impl} K=${k}: ${run.ms} ms, CPU/node avg ${run.cpuS.avg} s max ${run.cpuS.max} s, RSS/node avg ${run.rssKb.avg} kB max ${run.rssKb.max} kB, of which anonymous avg ${run.rssAnonKb.avg} kB; PSS/node avg ${run.pssKb.avg} kB`);
 
+    const cpuNow = () => nodes.map((n) => cpuExactS(n.pid));
+    const sumS = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+    {
+      const i0 = cpuNow();
+      await new Promise((r) => setTimeout(r, 3000));
+      run.idleCpuMsPerS = +((sumS(cpuNow()) - sumS(i0)) * 1000 / 3 / k).toFixed(2);
+      log(`mesh ${impl} K=${k}: idle CPU per node ${run.idleCpuMsPerS} ms/s`);
+    }
     if (churn) {
       try {
       const drop = all.filter((_, j) => j % 10 === 0);
@@ -163,29 +194,46 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       };
       const keep = all.filter((b) => !dropSet.has(b));
       const t0s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
-      const cpuNow = () => nodes.map((n) => procStats(n.pid).cpuS);
-      const avgMs = (a: number[], b: number[]) => +((b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0)) * 1000 / nodes.length).toFixed(1);
+      const avgMs = (a: number[], b: number[], only?: (i: number) => boolean) => {
+        const idx = nodes.map((_, i) => i).filter((i) => !only || only(i));
+        return +(idx.reduce((x, i) => x + b[i]! - a[i]!, 0) * 1000 / Math.max(1, idx.length)).toFixed(1);
+      };
+      const mono = () => Number(process.hrtime.bigint() / 1000n);
       const c0 = cpuNow();
+      const m0 = mono();
       let t1 = Date.now();
       await apply(dropSet);
       const tW = await watch.until(hasAll(keep, drop), 300_000, `${impl} churn: ${drop.length} blocks withdrawn everywhere`);
       const withdrawMs = tW - t1;
       await new Promise((r) => setTimeout(r, 1000));
-      // the control-socket read before the CPU mark: its cost belongs to neither phase
+      // the withdraw phase ends here; the control-socket read of the timings belongs to
+      // neither phase, so the re-announce phase starts after it
+      const c1w = cpuNow();
+      const m1w = mono();
       const t1s = impl === 'tern' ? await fibTimings(lab, nodes) : [];
       const c1 = cpuNow();
+      const m1 = mono();
       t1 = Date.now();
       await apply(new Set());
       const tA = await watch.until(hasAll(all), 300_000, `${impl} churn: ${drop.length} blocks back everywhere`);
       run.churn = { withdrawn: drop.length, withdrawMs, reannounceMs: tA - t1 };
       await new Promise((r) => setTimeout(r, 1000));
-      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1), reannounce: avgMs(c1, cpuNow()) };
+      const c2 = cpuNow();
+      const m2 = mono();
+      run.churn.cpuMsPerNode = { withdraw: avgMs(c0, c1w), reannounce: avgMs(c1, c2) };
+      const isOwner = (i: number) => owners.includes(nodes[i]!);
+      run.churn.cpuMsByKind = {
+        owners: { withdraw: avgMs(c0, c1w, isOwner), reannounce: avgMs(c1, c2, isOwner) },
+        others: { withdraw: avgMs(c0, c1w, (i) => !isOwner(i)), reannounce: avgMs(c1, c2, (i) => !isOwner(i)) },
+      };
+      run.churn.windowsUs = { withdraw: [m0, m1w], reannounce: [m1, m2] };
+      run.churn.ownerPids = owners.map((n) => n.pid);
       if (impl === 'tern') {
         const t2s = await fibTimings(lab, nodes);
         run.churn.updateToKernel = { withdraw: phaseMax(t0s, t1s), reannounce: phaseMax(t1s, t2s) };
       }
       const u = run.churn.updateToKernel;
-      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms; CPU per node ${JSON.stringify(run.churn.cpuMsPerNode)} ms`
+      log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms; CPU per node ${JSON.stringify(run.churn.cpuMsPerNode)} ms (${JSON.stringify(run.churn.cpuMsByKind)})`
         + (u ? `; per node UPDATE → kernel write, worst of each phase: withdraw ${JSON.stringify(summarise(u.withdraw))}, re-announce ${JSON.stringify(summarise(u.reannounce))} ms` : ''));
       } catch (e) {
         // a convergence failure is a result too: keep the mesh figures and say what failed
@@ -194,6 +242,8 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
         log(`churn ${impl} K=${k} FAILED: ${run.churn.error}`);
       }
     }
+    // BENCH_HOLD_MS: keep the lab a while after the run (to look at idle nodes from outside).
+    if (process.env.BENCH_HOLD_MS) { log(`holding the lab ${process.env.BENCH_HOLD_MS} ms; node PIDs ${nodes.map((n) => n.pid).join(' ')}`); await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HOLD_MS))); }
     return run;
   } finally {
     watch.close();

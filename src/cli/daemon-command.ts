@@ -40,13 +40,15 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const deferralSeconds = Number(flags.selectionDeferralTime);
   if (!Number.isFinite(deferralSeconds) || deferralSeconds < 0) throw new ConfigError(`--selection-deferral-time must be a number of seconds (got "${flags.selectionDeferralTime}")`);
 
-  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger });
+  const nodeName = resolveNodeName(flags.node);
+  // Only this node's block affinities are read: nothing the daemon derives reads another's.
+  const datastore = await openDatastore(resolveDatastoreSpec(flags.datastore), { logger, affinitiesOf: nodeName });
   const identity = resolveIdentity(flags);
   // The ACL companion's modules (nftables rendering, child processes) load only with --acl.
   const acl = flags.acl ? await import('../acl/hostendpoints.js') : null;
   const daemon = new Daemon({
     datastore,
-    nodeName: resolveNodeName(flags.node),
+    nodeName,
     identity,
     socketPath: flags.socket,
     fib: flags.fib,

@@ -8,7 +8,7 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig, ownAddressOption, sameDeriveInputs } from '../peering/derive.js';
+import { deriveNodeConfig, ownAddressOption, sameDeriveInputs, withOwnBlocksOf } from '../peering/derive.js';
 import type { NodeAddress } from '../model/bgp.js';
 import { secretResolver } from '../peering/secrets.js';
 import { SecretsDirectory } from '../datastore/secrets-dir.js';
@@ -98,6 +98,8 @@ export class Daemon {
   private secrets: SecretsDirectory | null = null;
   /** The snapshot the running configuration was derived from (re-derived when secrets or local workloads change). */
   private snapshot: Snapshot | null = null;
+  /** The peers last handed to the speaker (setPeers), by key. */
+  private peerKeys = new Set<string>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
@@ -343,10 +345,24 @@ export class Daemon {
     this.snapshot = snapshot;
     // Policy does not depend on the BGP configuration: a rejected one must not freeze it.
     this.acl?.update(snapshot);
-    // Another node's block affinity (or a policy) changed: this node's configuration is the
-    // same, so there is nothing to derive or reconcile.
-    if (prev && this.configErrors.length === 0 && sameDeriveInputs(prev, snapshot, this.opts.nodeName)) return;
+    if (prev && this.cfg && this.configErrors.length === 0) {
+      // Another node's block affinity (or a policy) changed: this node's configuration is the
+      // same, so there is nothing to derive or reconcile.
+      if (sameDeriveInputs(prev, snapshot, this.opts.nodeName)) return;
+      // Only this node's own blocks changed: only they are applied (the peers stay as they are).
+      const cfg = withOwnBlocksOf(this.cfg, prev, snapshot, this.opts.nodeName);
+      if (cfg) { this.applyOwnBlocks(cfg); return; }
+    }
     this.reconfigure(snapshot);
+  }
+
+  /** A configuration that differs from the one in force only in its own blocks (withOwnBlocksOf). */
+  private applyOwnBlocks(cfg: NodeBgpConfig): void {
+    const known = new Set(this.cfg?.warnings);
+    for (const w of cfg.warnings) if (!known.has(w)) this.log.warn(w, { event: 'configWarning' });
+    this.cfg = cfg;
+    this.core!.setConfig(cfg);
+    this.fib?.setOwnBlocks(confirmedBlocks(cfg));
   }
 
   /** Derives and applies; a changed password restarts only the sessions that use it. */
@@ -384,12 +400,13 @@ export class Daemon {
   /** Hands a configuration to every part; each one changes only what differs. */
   private apply(cfg: NodeBgpConfig): void {
     const core = this.core!;
-    const before = new Set(this.speaker?.status().map((p) => p.key) ?? []);
+    const before = this.peerKeys;
     core.setConfig(cfg);
     this.fib?.setPools(cfg.pools, cfg.ipv4?.network);
     this.fib?.setOwnBlocks(confirmedBlocks(cfg));
     this.speaker?.setPeers(cfg.peers);
     const now = new Set(cfg.peers.map((p) => p.key));
+    this.peerKeys = now;
     for (const k of before) if (!now.has(k)) core.peerRemoved(k);
   }
 

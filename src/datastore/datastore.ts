@@ -51,6 +51,13 @@ export interface DatastoreOptions {
   requestTimeoutMs?: number;
   /** Environment to read DATASTORE_TYPE / ETCD_* from (default: the process's, through src/settings). */
   env?: Record<string, string | undefined>;
+  /**
+   * etcd: read and watch the block affinities of this node only (its own
+   * `/calico/ipam/v2/host/<node>/` keys, as calico-node's confd watches them), so that other
+   * nodes' blocks coming and going wake nothing here. The daemon sets it: nothing it derives
+   * reads another node's affinity. A file datastore holds every node's in one file regardless.
+   */
+  affinitiesOf?: string;
 }
 
 type ChangeCb = (s: Snapshot) => void;

@@ -2,7 +2,9 @@
 // calicoctl/calico-node can share one etcd.
 //
 // Design. load() reads the v3 resources and the IPAM affinity keys in ONE transaction (two
-// ranges at one revision R), then watches both prefixes from R+1. Watch events update an
+// ranges at one revision R), then watches both prefixes from R+1. With `affinitiesOf` (the
+// daemon) the affinity range and watch cover that node's keys only, as calico-node's confd
+// watches `/calico/ipam/v2/host/<node>`: another node's block change sends it no event. Watch events update an
 // in-memory key → resource map; a debounced rebuild turns bursts into one snapshot.
 //
 // Ordering. An event is applied only if its revision is above R and above the revision of
@@ -61,8 +63,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private reconnectTimer: TimerHandle | undefined;
   private backoffMs = BACKOFF_MIN_MS;
 
+  /** The affinity keys read and watched: every node's, or one node's (affinitiesOf). */
+  private readonly affinityPrefix: string;
+
   constructor(readonly endpoints: string[], opts: EtcdDatastoreOptions = {}) {
     super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }), opts);
+    this.affinityPrefix = opts.affinitiesOf !== undefined ? `${AFFINITY_PREFIX}${opts.affinitiesOf}/` : AFFINITY_PREFIX;
     this.connection = new EtcdConnection(endpoints, opts, opts.requestTimeoutMs ?? 5000); // TLS files read now: errors at open
   }
 
@@ -153,7 +159,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private async readAll(): Promise<{ revision: number; kvs: IKeyValue[] }> {
     const range = (p: string) => ({ request_range: { key: Buffer.from(p), range_end: prefixEnd(p) } });
     const res = await this.request(() =>
-      this.client.kv.txn({ success: [range(RESOURCE_PREFIX), range(AFFINITY_PREFIX)] }, { deadline: this.deadline() }),
+      this.client.kv.txn({ success: [range(RESOURCE_PREFIX), range(this.affinityPrefix)] }, { deadline: this.deadline() }),
     );
     const kvs = res.responses.flatMap((r) => r.response_range?.kvs ?? []);
     return { revision: Number(res.header.revision), kvs };
@@ -208,7 +214,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private startWatch(fromRevision: number): void {
     this.state = 'watching';
     const gen = ++this.generation;
-    for (const prefix of [RESOURCE_PREFIX, AFFINITY_PREFIX]) {
+    for (const prefix of [RESOURCE_PREFIX, this.affinityPrefix]) {
       const w = this.client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
       w.on('put', (kv) => gen === this.generation && this.onPut(kv));
       w.on('delete', (kv) => gen === this.generation && this.onDelete(kv));

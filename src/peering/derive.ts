@@ -1,11 +1,12 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
 import { createHash } from 'node:crypto';
-import type { EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
+import type { BlockAffinityResource, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
 import type { BgpConfiguration, BgpModel, NodeAddress } from '../model/bgp.js';
 import { DEFAULT_AS } from '../model/asn.js';
 import { parseNodeAddress } from '../model/parse-bgp.js';
-import { bgpModel } from '../model/parse-ipam.js';
+import { bgpModel, parseBlockAffinity } from '../model/parse-ipam.js';
+import { ModelError } from '../model/errors.js';
 import { computePeers, type AddressOrder } from './index.js';
 import { addressInPrefix } from '../net/prefix.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
@@ -63,15 +64,6 @@ function pools(model: BgpModel): PoolConfig[] {
     disableBGPExport: p.disableBGPExport,
   }));
   return out.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
-}
-
-function ownBlocks(model: BgpModel, nodeName: string): OwnBlock[] {
-  const byCidr = new Map<string, OwnBlock>();
-  for (const a of model.blockAffinities.values()) {
-    if (a.node !== nodeName || a.deleted) continue;
-    byCidr.set(a.cidr, { cidr: a.cidr, state: a.state });
-  }
-  return [...byCidr.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
 /** Resources the model refused whole, as warnings (affinities only of this node). */
@@ -143,6 +135,27 @@ function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string, override?
 }
 
 /**
+ * True when every resource deriveNodeConfig reads besides BlockAffinities is the same object
+ * in both snapshots: all Nodes, BGPConfigurations, BGPPeers, IPPools, BGPFilters and Secrets.
+ */
+function sameSharedInputs(a: Snapshot, b: Snapshot): boolean {
+  const same = (x: ReadonlyMap<string, object> | undefined, y: ReadonlyMap<string, object> | undefined) => {
+    if ((x?.size ?? 0) !== (y?.size ?? 0)) return false;
+    for (const [k, v] of x ?? []) if (y!.get(k) !== v) return false;
+    return true;
+  };
+  return same(a.nodes, b.nodes) && same(a.bgpConfigurations, b.bgpConfigurations) && same(a.bgpPeers, b.bgpPeers)
+    && same(a.ipPools, b.ipPools) && same(a.bgpFilters, b.bgpFilters) && same(a.secrets, b.secrets);
+}
+
+/** The node's own BlockAffinity resources, in snapshot order. */
+function ownAffinities(s: Snapshot, nodeName: string): BlockAffinityResource[] {
+  const out: BlockAffinityResource[] = [];
+  for (const r of s.blockAffinities.values()) if (r.spec.node === nodeName) out.push(r);
+  return out;
+}
+
+/**
  * True when deriveNodeConfig(b, nodeName) cannot differ from deriveNodeConfig(a, nodeName)
  * (same options): every resource it reads is the same object in both snapshots. It reads all
  * Nodes, BGPConfigurations, BGPPeers, IPPools, BGPFilters and Secrets, but only the node's
@@ -150,17 +163,47 @@ function routerIdOf(ipv4: AddressConfig | undefined, nodeName: string, override?
  * content in different objects answers false (derive again: correct, only slower).
  */
 export function sameDeriveInputs(a: Snapshot, b: Snapshot, nodeName: string): boolean {
-  const same = (x: ReadonlyMap<string, object> | undefined, y: ReadonlyMap<string, object> | undefined) => {
-    if ((x?.size ?? 0) !== (y?.size ?? 0)) return false;
-    for (const [k, v] of x ?? []) if (y!.get(k) !== v) return false;
-    return true;
-  };
-  const own = (s: Snapshot) => [...s.blockAffinities.values()].filter((r) => r.spec.node === nodeName);
-  const ownA = own(a);
-  const ownB = own(b);
-  return same(a.nodes, b.nodes) && same(a.bgpConfigurations, b.bgpConfigurations) && same(a.bgpPeers, b.bgpPeers)
-    && same(a.ipPools, b.ipPools) && same(a.bgpFilters, b.bgpFilters) && same(a.secrets, b.secrets)
-    && ownA.length === ownB.length && ownA.every((r, i) => r === ownB[i]);
+  if (!sameSharedInputs(a, b)) return false;
+  const ownA = ownAffinities(a, nodeName);
+  const ownB = ownAffinities(b, nodeName);
+  return ownA.length === ownB.length && ownA.every((r, i) => r === ownB[i]);
+}
+
+/**
+ * `cfg`, derived from `prev` with some options, brought to `next` with the same options when
+ * the two snapshots differ at most in this node's own BlockAffinities: `cfg` with the own
+ * blocks of `next` and its warnings about them. deriveNodeConfig(next) gives the same
+ * configuration (own blocks are read by nothing else in it), without parsing every resource
+ * again and computing the peer set (the same PeerSpec objects stay in force). Null when
+ * anything else deriveNodeConfig reads changed: derive in full.
+ */
+export function withOwnBlocksOf(cfg: NodeBgpConfig, prev: Snapshot, next: Snapshot, nodeName: string): NodeBgpConfig | null {
+  if (!sameSharedInputs(prev, next)) return null;
+  const now = ownBlocksOf(next, nodeName);
+  // The other warnings came from resources that did not change; those about this node's
+  // affinities are made again from `next`.
+  const before = new Set(ownBlocksOf(prev, nodeName).warnings);
+  const warnings = [...cfg.warnings.filter((w) => !before.has(w)), ...now.warnings];
+  return { ...cfg, ownBlocks: now.ownBlocks, warnings };
+}
+
+/**
+ * The node's own blocks (not deleted, one per cidr, sorted), read from its own affinities
+ * alone, and the warnings refusals() gives for those it cannot parse.
+ */
+function ownBlocksOf(s: Snapshot, nodeName: string): { ownBlocks: OwnBlock[]; warnings: string[] } {
+  const byCidr = new Map<string, OwnBlock>();
+  const warnings: string[] = [];
+  for (const r of ownAffinities(s, nodeName)) {
+    try {
+      const a = parseBlockAffinity(r);
+      if (!a.deleted) byCidr.set(a.cidr, { cidr: a.cidr, state: a.state });
+    } catch (e) {
+      if (!(e instanceof ModelError)) throw e;
+      warnings.push(`${e.message}; skipped`);
+    }
+  }
+  return { ownBlocks: [...byCidr.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0)), warnings };
 }
 
 /**
@@ -213,7 +256,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     ...(self.clusterId !== undefined ? { clusterId: self.clusterId } : {}),
     meshEnabled: mesh.enabled && self.clusterId === undefined,
     pools: pools(model),
-    ownBlocks: ownBlocks(model, nodeName),
+    ownBlocks: ownBlocksOf(snapshot, nodeName).ownBlocks,
     prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
     services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
     peers,

@@ -309,3 +309,25 @@ async function waitFor<T>(fn: () => T | undefined, timeoutMs: number): Promise<T
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+t.test('affinitiesOf: only that node\'s block affinities are read and watched', async (t) => {
+  const etcd = await startEtcd(t);
+  const c = client(t, etcd);
+  await c.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26').value('{"state":"confirmed","deleted":false}');
+  await c.put('/calico/ipam/v2/host/node-10/ipv4/block/10.244.10.0-26').value('{"state":"confirmed","deleted":false}');
+  await c.put('/calico/ipam/v2/host/node-2/ipv4/block/10.244.2.0-26').value('{"state":"confirmed","deleted":false}');
+  const ds = openDatastore(`etcd:${etcd.endpoint}`, { debounceMs: 30, affinitiesOf: 'node-1' }) as EtcdDatastore;
+  t.teardown(() => ds.close());
+  const rec = recorder(ds);
+  const s = await ds.load();
+  t.same([...s.blockAffinities.values()].map((a) => a.spec.cidr), ['10.244.1.0/26'], 'node-10 shares the name prefix but is another node');
+  // Another node's block goes and comes, then one of ours: only ours makes a snapshot.
+  await c.delete().key('/calico/ipam/v2/host/node-2/ipv4/block/10.244.2.0-26');
+  await c.put('/calico/ipam/v2/host/node-10/ipv4/block/10.244.10.64-26').value('{"state":"confirmed","deleted":false}');
+  await c.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.64-26').value('{"state":"confirmed","deleted":false}');
+  const s1 = await rec.change(1);
+  t.same([...s1.blockAffinities.values()].map((a) => a.spec.cidr).sort(), ['10.244.1.0/26', '10.244.1.64/26']);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(rec.changes.length, 1, 'no snapshot for the other nodes\' changes');
+  t.same((await ds.list('BlockAffinity')).map((a) => (a.spec as { node: string }).node).sort(), ['node-1', 'node-1', 'node-10', 'node-10'], 'list (the CLI) still reads every node\'s');
+});

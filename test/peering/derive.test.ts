@@ -99,3 +99,33 @@ t.test('sameDeriveInputs: another node\'s block is not an input; own blocks and 
   t.notOk(sameDeriveInputs(s1, buildSnapshot([a, b, p, ownA, ofB], 4), 'a'), 'equal content in new objects: derive again');
   t.notOk(sameDeriveInputs(s1, buildSnapshot([...s1.nodes.values(), ...s1.blockAffinities.values()], 5), 'a'), 'a pool went away');
 });
+
+t.test('withOwnBlocksOf: only own blocks changed gives what a full derive gives, with the same peers', async (t) => {
+  const { buildSnapshot } = await import('../../src/datastore/snapshot.js');
+  const { withOwnBlocksOf } = await import('../../src/peering/derive.js');
+  const a = node('a', { ipv4Address: '10.0.0.11/24' });
+  const b = node('b', { ipv4Address: '10.0.0.12/24' });
+  const c = node('c', { ipv4Address: '10.0.0.13/24' });
+  const p = pool('p', { cidr: '10.244.0.0/16' });
+  const a1 = affinity('a-1', { node: 'a', cidr: '10.244.0.0/26', state: 'confirmed' });
+  const a2 = affinity('a-2', { node: 'a', cidr: '10.244.0.64/26', state: 'confirmed' });
+  const a3 = affinity('a-3', { node: 'a', cidr: '10.244.0.128/26', state: 'pending' });
+  const b1 = affinity('b-1', { node: 'b', cidr: '10.244.1.0/26', state: 'confirmed' });
+  const s1 = buildSnapshot([a, b, c, p, a1, a2, b1], 1);
+  const shared = (s: typeof s1) => [...s.nodes.values(), ...s.ipPools.values()];
+  const cfg1 = deriveNodeConfig(s1, 'a');
+  t.equal(cfg1.peers.length, 2);
+  const cases: [string, ReturnType<typeof buildSnapshot>][] = [
+    ['a block withdrawn', buildSnapshot([...shared(s1), s1.blockAffinities.get('a-2')!, s1.blockAffinities.get('b-1')!], 2)],
+    ['a block added (pending)', buildSnapshot([...shared(s1), ...s1.blockAffinities.values(), a3], 3)],
+    ['every own block gone, another node\'s too', buildSnapshot(shared(s1), 4)],
+  ];
+  for (const [name, s2] of cases) {
+    const fast = withOwnBlocksOf(cfg1, s1, s2, 'a');
+    t.ok(fast, name);
+    t.same(fast, deriveNodeConfig(s2, 'a'), `${name}: equal to a full derive`);
+    t.equal(fast!.peers, cfg1.peers, `${name}: the peer specs in force stay`);
+  }
+  t.equal(withOwnBlocksOf(cfg1, s1, buildSnapshot([a, b, c, p, a1, b1], 5), 'a'), null, 'shared resources in new objects: derive in full');
+  t.equal(withOwnBlocksOf(cfg1, s1, buildSnapshot([...s1.nodes.values(), a1, b1], 6), 'a'), null, 'a pool went away: derive in full');
+});
