@@ -8,6 +8,10 @@
 //
 // The one per-member rule, "never send a route back to the peer it came from", is applied
 // by the member on the group's result (each Advert carries its source key).
+//
+// Before any export decision, `reach` reads only the sources of a prefix's selected paths
+// (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
+// member, or only its own source, costs its members nothing unless they were sent it.
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
