@@ -380,8 +380,13 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** One kernel operation for `p`; `ok` gets the prefix's slot after the kernel confirmed it. */
   private run(p: string, op: WriteOp, form: RouteForm, ok: (now: Slot) => void): void {
     this.writer.run(p, op, form, (err) => {
-      if (!err) ok(this.observed.applyOwn(p, form, op !== 'remove'));
-      else this.statuses.set(p, { state: 'error', code: err.code, error: err.message });
+      if (!err) {
+        // our view of our own writes comes from these answers, not from their notifications
+        // (filtered out); a dump running now may have read the table before this write
+        const present = op !== 'remove';
+        this.loader.hold(() => this.observed.applyOwn(p, form, present));
+        ok(this.observed.applyOwn(p, form, present));
+      } else this.statuses.set(p, { state: 'error', code: err.code, error: err.message });
     });
   }
 

@@ -68,10 +68,15 @@
 //
 // Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
 // per datagram with one ACK per datagram as a barrier and errors matched by sequence number;
-// one socket for notifications, read in the daemon through libc (netlink-notify.ts; npm
-// `netlink` aborts its process on an overrun) with a 32 MiB buffer, an overrun (ENOBUFS)
-// answered by a re-dump; writes are paced so their own notifications cannot overrun it, and a
-// notification that never comes is reported as a loss (re-dump) rather than waited for.
+// one socket for notifications, opened through libc (netlink-notify.ts; npm `netlink` aborts
+// its process on an overrun) with a 32 MiB buffer and read by the event loop itself (a libuv
+// stream over its fd: one loop wake-up per event, no thread), an overrun (ENOBUFS) answered by
+// a new socket and a re-dump. The notifications of tern's own writes are dropped in the kernel (a
+// BPF socket filter on the write socket's port id): FibSync takes the result of its writes
+// from their answers (a write answered during a re-dump is applied again after it), and sees
+// every change made by another process or by the kernel itself. Without the filter, writes
+// are paced so their own notifications cannot overrun the socket, and a notification that
+// never comes is reported as a loss (re-dump) rather than waited for.
 //
 // Async model: single-threaded; at most one kernel operation per prefix in flight, changes
 // arriving meanwhile are re-applied after it completes.

@@ -64,7 +64,9 @@ export interface KernelRoutes {
   write?(op: 'replace' | 'create' | 'remove', prefix: string, route: RouteBody, done: (err?: Error) => void): void;
   /**
    * Subscribes to route and link changes. `onLost` is called when notifications were dropped
-   * (socket overrun): the caller must dump again.
+   * (socket overrun): the caller must dump again. The notifications of this object's own
+   * writes may be left out (NetlinkKernel drops them in the kernel): a caller takes what its
+   * writes did from their answers, never from their echoes.
    */
   watch(
     /** `replaced`: the notification carried NLM_F_REPLACE (the route took another's place). */

@@ -158,21 +158,24 @@ export function encodeRouteMessage(op: RouteOp, prefix: string, r: RouteBody, se
     : r.type === 'unicast' && single && !single.gateway ? RtScope.LINK : RtScope.UNIVERSE;
   b[23] = op === 'remove' ? 0 : routeTypeNumber(r.type);
   b.writeUInt32LE(withHops && single?.onlink ? RtnhFlag.ONLINK : 0, 24);
+  // attributes in order, each after the previous one's aligned end (no closure per message)
   let off = 28;
-  const attr = (type: number, size: number): number => {
-    b.writeUInt16LE(4 + size, off);
-    b.writeUInt16LE(type, off + 2);
-    const at = off + 4;
-    off += align4(4 + size);
-    return at;
-  };
-  if (p) b.set(p.bytes, attr(Rta.DST, alen)); else b.writeUInt32BE(Math.floor(v4 / 64), attr(Rta.DST, 4));
-  b.writeUInt32LE(r.table, attr(Rta.TABLE, 4));
-  if (r.metric !== undefined) b.writeUInt32LE(r.metric >>> 0, attr(Rta.PRIORITY, 4));
-  if (gw) b.set(gw, attr(Rta.GATEWAY, gw.length));
-  if (oif) b.writeUInt32LE(oif, attr(Rta.OIF, 4));
-  if (mp) mp.copy(b, attr(Rta.MULTIPATH, mp.length));
+  if (p) b.set(p.bytes, attrAt(b, off, Rta.DST, alen)); else b.writeUInt32BE(Math.floor(v4 / 64), attrAt(b, off, Rta.DST, 4));
+  off += align4(4 + alen);
+  b.writeUInt32LE(r.table, attrAt(b, off, Rta.TABLE, 4));
+  off += 8;
+  if (r.metric !== undefined) { b.writeUInt32LE(r.metric >>> 0, attrAt(b, off, Rta.PRIORITY, 4)); off += 8; }
+  if (gw) { b.set(gw, attrAt(b, off, Rta.GATEWAY, gw.length)); off += align4(4 + gw.length); }
+  if (oif) { b.writeUInt32LE(oif, attrAt(b, off, Rta.OIF, 4)); off += 8; }
+  if (mp) mp.copy(b, attrAt(b, off, Rta.MULTIPATH, mp.length));
   return b;
+}
+
+/** Writes an attribute header (length 4 + size, type) at `off`; returns where its value goes. */
+function attrAt(b: Buffer, off: number, type: number, size: number): number {
+  b.writeUInt16LE(4 + size, off);
+  b.writeUInt16LE(type, off + 2);
+  return off + 4;
 }
 
 /** RTM_GETROUTE / RTM_GETLINK dump request. */

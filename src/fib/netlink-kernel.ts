@@ -9,13 +9,16 @@
 //   barrier's answer arrives every earlier message of the datagram without an error succeeded.
 //   Errors are matched to their request by sequence number. This keeps the receive queue
 //   small (one ACK per datagram instead of one per route) so it cannot overrun.
-// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, read in this
-//   process through libc (netlink-notify.ts): a 32 MiB receive buffer, and an overrun seen as
-//   ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
+// - `events`: multicast RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, opened through
+//   libc and read by the event loop (netlink-notify.ts): a 32 MiB receive buffer, and an
+//   overrun seen as ENOBUFS is reported through onLost so the caller dumps again. (netlink@0.3.0 cannot own
 //   this socket: its poll handler aborts the process on an overrun.)
-// Our own writes come back as notifications; writes are paced (EVENT_BACKLOG) so they alone
-// cannot overrun the notification socket. Exceptions in our handlers are caught (`guard`):
-// one escaping a native callback would abort the process too.
+// Our own writes' notifications (stamped with `req`'s port id) are dropped in the kernel by a
+// socket filter on `events` (NotifySocket.ignoreSender): a write costs no notification to
+// read, and a burst of them cannot overrun the socket. Where the filter cannot be attached
+// they come back, and writes are paced (EVENT_BACKLOG) so they alone cannot overrun it.
+// Exceptions in our handlers are caught (`guard`): one escaping a native callback would abort
+// the process too.
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
@@ -34,9 +37,9 @@ const BATCH_BYTES = 60 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
 const RCVBUF = 4 * 1024 * 1024;
 /**
- * Our own writes come back as notifications on the event socket. Writes are paced so that at
- * most this many of their notifications can be waiting unread: they alone never overrun it
- * (an overrun costs a full re-dump).
+ * Without the echo filter our own writes come back as notifications on the event socket.
+ * Writes are then paced so that at most this many of their notifications can be waiting
+ * unread: they alone never overrun it (an overrun costs a full re-dump).
  */
 const EVENT_BACKLOG = 2048;
 const STALL_MS = 500;
@@ -91,11 +94,18 @@ export class NetlinkKernel implements KernelRoutes {
   /** Requests not yet sent: queue[queueHead..]. */
   private queue: Pending[] = [];
   private queueHead = 0;
+  /**
+   * Requests sent and not yet answered: inflight[inflightHead..], in the order sent (so in
+   * the order the kernel answers them). An answer is matched by a scan from the head: it is
+   * within the batches in flight, and an array walk is cheaper than a Map entry per route.
+   */
   private inflight: Pending[] = [];
-  private bySeq = new Map<number, Pending>();
+  private inflightHead = 0;
   private batchesInFlight = 0;
   private flushScheduled = false;
-  /** Pacing against the event socket (see EVENT_BACKLOG). */
+  /** Our writes' notifications are dropped in the kernel (no pacing needed). */
+  private echoesFiltered = false;
+  /** Pacing against the event socket when they are not (see EVENT_BACKLOG). */
   private writesOk = 0;
   private eventsSeen = 0;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -104,9 +114,21 @@ export class NetlinkKernel implements KernelRoutes {
   private dumps = new Map<number, Dump>();
   private dumpChain: Promise<void> = Promise.resolve();
   private ifindexByName = new Map<string, number>();
+  /**
+   * Route bodies with their devices resolved to ifindexes, per body given (FibSync's bodies
+   * are interned forms: one entry per distinct route shape, not per route); emptied whenever
+   * a link is learned or goes.
+   */
+  private resolved = new WeakMap<RouteBody, RouteBody>();
   private closed = false;
 
-  constructor(private readonly opts: { notifyRcvBuf?: number } = {}) {
+  constructor(private readonly opts: {
+    notifyRcvBuf?: number;
+    /** Drop our own writes' notifications in the kernel (default true; false: the fallback). */
+    filterOwnEchoes?: boolean;
+    /** Wait for notifications on the poll(2) thread even where the loop can read them (the fallback). */
+    notifyPollThread?: boolean;
+  } = {}) {
     this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
@@ -129,6 +151,7 @@ export class NetlinkKernel implements KernelRoutes {
       const l = decodeLink(data);
       if (l) { out.push(l); this.ifindexByName.set(l.name, l.ifindex); }
     }
+    this.resolved = new WeakMap();
     return out;
   }
 
@@ -165,6 +188,7 @@ export class NetlinkKernel implements KernelRoutes {
           if (l) {
             if (type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
             else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
+            this.resolved = new WeakMap();
             onLink(l, type === RtmType.NEWLINK);
           }
         }
@@ -174,14 +198,23 @@ export class NetlinkKernel implements KernelRoutes {
     }), () => guard(() => {
       this.eventsSeen = this.writesOk; // what overran is not coming
       onLost?.();
-    }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF);
+    }), this.opts.notifyRcvBuf ?? NOTIFY_RCVBUF, this.opts.notifyPollThread !== true);
     this.onLost = onLost;
+    this.echoesFiltered = this.opts.filterOwnEchoes !== false && this.events.ignoreSender(this.req.address().port);
     // writes wait for the subscription too: their notifications are what pacing counts
     void this.events.ready.then(() => { this.eventsReady = true; this.scheduleFlush(); });
   }
 
   /** Notification overruns seen since start (each one re-dumped). */
   get notificationsLost(): number { return this.events?.lost ?? 0; }
+  /** Notification datagrams read since start (our own writes' are not, when filtered). */
+  get notificationsRead(): number { return this.events?.received ?? 0; }
+  /** Notification sockets opened since start (a new one after an overrun the loop saw). */
+  get notificationSockets(): number { return this.events?.opened ?? 0; }
+  /** The event loop reads the notification socket itself (no poll thread). */
+  get notificationsReadByLoop(): boolean { return this.events?.readByLoop ?? false; }
+  /** The notifications of our own writes are dropped in the kernel. */
+  get ownEchoesFiltered(): boolean { return this.echoesFiltered; }
 
   close(): void {
     if (this.closed) return;
@@ -200,6 +233,8 @@ export class NetlinkKernel implements KernelRoutes {
 
   private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
     if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
+    const hit = this.resolved.get(r);
+    if (hit) return hit;
     const nextHops = [];
     for (const nh of r.nextHops) {
       if (nh.ifindex !== undefined || nh.dev === undefined) { nextHops.push(nh); continue; }
@@ -207,7 +242,9 @@ export class NetlinkKernel implements KernelRoutes {
       if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix, dev: nh.dev });
       nextHops.push({ ...nh, ifindex });
     }
-    return { ...r, nextHops };
+    const out = { ...r, nextHops };
+    this.resolved.set(r, out);
+    return out;
   }
 
   private nextSeq(): number {
@@ -224,9 +261,9 @@ export class NetlinkKernel implements KernelRoutes {
 
   /** How many more writes may be sent before their notifications could overrun. */
   private eventRoom(): number {
-    if (!this.events) return Infinity;
+    if (!this.events || this.echoesFiltered) return Infinity;
     if (!this.eventsReady) return 0;
-    return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - this.inflight.length;
+    return EVENT_BACKLOG - Math.max(0, this.writesOk - this.eventsSeen) - (this.inflight.length - this.inflightHead);
   }
 
   /**
@@ -267,7 +304,7 @@ export class NetlinkKernel implements KernelRoutes {
       const last = batch[batch.length - 1]!;
       last.barrier = true;
       last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
-      for (const p of batch) { this.inflight.push(p); this.bySeq.set(p.seq, p); }
+      for (const p of batch) this.inflight.push(p);
       this.batchesInFlight++;
       this.req.ref();
       this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
@@ -279,19 +316,21 @@ export class NetlinkKernel implements KernelRoutes {
   private settle(p: Pending, err?: Error): void {
     if (p.settled) return;
     p.settled = true;
-    this.bySeq.delete(p.seq);
     if (!err) this.writesOk++;
     guard(() => p.done(err)); // the caller's callback runs here: it must not break our loop
   }
 
   /** Barrier reached: everything sent up to and including `p` is answered. */
   private completeThrough(p: Pending): void {
-    while (this.inflight.length > 0) {
-      const head = this.inflight.shift()!;
+    while (this.inflightHead < this.inflight.length) {
+      const head = this.inflight[this.inflightHead++]!;
       this.settle(head);
       if (head.barrier) this.batchesInFlight--;
       if (head === p) break;
     }
+    // answered requests are let go (a burst keeps sending while earlier batches are answered)
+    if (this.inflightHead === this.inflight.length) { this.inflight = []; this.inflightHead = 0; }
+    else if (this.inflightHead >= BATCH_MESSAGES) { this.inflight = this.inflight.slice(this.inflightHead); this.inflightHead = 0; }
     if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
     if (this.queue.length > this.queueHead) this.scheduleFlush();
   }
@@ -303,8 +342,9 @@ export class NetlinkKernel implements KernelRoutes {
   }
 
   private failAll(err: Error): void {
-    for (const p of [...this.inflight, ...this.queue.slice(this.queueHead)]) this.settle(p, err);
+    for (const p of [...this.inflight.slice(this.inflightHead), ...this.queue.slice(this.queueHead)]) this.settle(p, err);
     this.inflight = [];
+    this.inflightHead = 0;
     this.queue = [];
     this.queueHead = 0;
     this.batchesInFlight = 0;
@@ -312,12 +352,21 @@ export class NetlinkKernel implements KernelRoutes {
     this.dumps.clear();
   }
 
+  /** The request in flight with sequence number `seq`. */
+  private sent(seq: number): Pending | undefined {
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const p = this.inflight[i]!;
+      if (p.seq === seq) return p;
+    }
+    return undefined;
+  }
+
   private onReqMessage(buf: Buffer): void {
     for (const m of splitMessages(buf)) {
       const dump = this.dumps.get(m.seq);
       if (dump) { this.onDumpMessage(m, dump); continue; }
       if (m.type !== NlMsgType.ERROR) continue;
-      const p = this.bySeq.get(m.seq);
+      const p = this.sent(m.seq);
       if (!p) continue;
       const errno = errnoOf(m);
       if (errno !== 0) {

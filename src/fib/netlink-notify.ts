@@ -10,12 +10,27 @@
 //   by net.core.rmem_max);
 // - an overrun is a recv() failing with ENOBUFS: reading goes on and `onLost` is called
 //   once the pending datagrams are read, so the caller dumps the kernel again;
-// - readiness comes from poll(2) run on one libuv worker thread (koffi's async call) for all
-//   notification sockets of the process, with an eventfd to wake it when the set changes;
-//   the datagrams are then read on the main thread with non-blocking recv(), each handed to
-//   the caller in place. An idle system pays one wake-up per event (no timer, no batching);
-//   under a backlog one pass reads up to PASS_DATAGRAMS datagrams before other I/O runs.
+// - the socket is read by the event loop itself: its fd is opened as a libuv stream (Node's
+//   internal `pipe_wrap` Pipe handle inside a net.Socket; Node has no public API that takes
+//   a netlink fd: net.Socket({ fd }) accepts only TCP, UDP and Unix sockets). Each datagram
+//   is one `data` chunk, read on the main thread's epoll wake-up: one loop wake-up per event,
+//   no thread. After that chunk the datagrams already queued are read with non-blocking
+//   recv(), up to PASS_DATAGRAMS, so a backlog is one loop pass rather than one per datagram.
+//   An overrun the stream sees (its read fails with ENOBUFS) destroys it: a new socket is
+//   opened (same buffer, same filter) and `onLost` called;
+// - where that handle is unavailable (another Node.js), readiness comes from poll(2) run on
+//   one libuv worker thread (koffi's async call) for all such sockets of the process, with an
+//   eventfd to wake it when the set changes, and the datagrams are read with recv() as above;
+// - ignoreSender(port) attaches a classic BPF socket filter that drops, in the kernel, every
+//   notification whose nlmsg_pid is `port`: the kernel stamps a notification caused by a
+//   request with the requesting socket's port id, so the echoes of the daemon's own writes
+//   never wake it, never take receive-buffer room, and cannot overrun it. Notifications of
+//   other writers (`ip route`, another routing daemon: their own port ids) and of the kernel
+//   itself (port id 0: a link going down, an address removed) pass. Each notification is a
+//   datagram of one message (rtnl_notify), so testing the first header is testing all.
 // Invariant: an fd is closed only when no poll(2) is running on it.
+import { Socket } from 'node:net';
+import { endianness } from 'node:os';
 import { libc as sharedLibc } from '../util/libc.js';
 import { KernelError } from '../util/errors.js';
 
@@ -27,6 +42,13 @@ const NETLINK_ROUTE = 0;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
+const SO_ATTACH_FILTER = 26;
+/** Classic BPF (linux/filter.h): ld [k] (32 bits, network order), jeq #k, ret #k. */
+const BPF_LD_W_ABS = 0x20;
+const BPF_JEQ_K = 0x15;
+const BPF_RET_K = 0x06;
+/** Offset of nlmsg_pid in struct nlmsghdr { u32 len; u16 type, flags; u32 seq, pid; }. */
+const NLMSG_PID_OFFSET = 12;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const POLLIN = 1;
@@ -61,6 +83,8 @@ interface Libc {
   close(fd: number): number;
   eventfd(init: number, flags: number): number;
   pollAsync(fds: Buffer, n: number, timeout: number, cb: (err: unknown, r: number) => void): void;
+  /** setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &{ n, filter }, sizeof(struct sock_fprog)). */
+  attachFilter(fd: number, filter: Buffer, n: number): number;
 }
 
 let libc: Libc | undefined;
@@ -70,6 +94,9 @@ function loadLibc(): Libc {
   const shared = sharedLibc();
   const lib = shared.lib;
   const poll = lib.func('int poll(void *fds, uint64_t nfds, int timeout)');
+  const fprog = shared.koffi.struct('tern_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+  const fprogSize = shared.koffi.sizeof(fprog);
+  const setFilter = lib.func('int setsockopt(int fd, int level, int name, const tern_sock_fprog *val, uint32_t len)');
   libc = {
     errno: shared.errno,
     socket: shared.socket,
@@ -81,6 +108,7 @@ function loadLibc(): Libc {
     close: shared.close,
     eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
     pollAsync: (fds, n, timeout, cb) => poll.async(fds, n, timeout, cb),
+    attachFilter: (fd, filter, n) => setFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: n, filter }, fprogSize),
   };
   return libc;
 }
@@ -149,12 +177,36 @@ class Poller {
 
 let poller: Poller | undefined;
 
+interface PipeHandle { open(fd: number): number }
+type PipeBinding = { Pipe: new (type: number) => PipeHandle; constants: { SOCKET: number } };
+let pipeBinding: PipeBinding | null | undefined;
+
+/** Node's internal Pipe handle (process.binding('pipe_wrap')), or null where it is missing. */
+function pipeWrap(): PipeBinding | null {
+  if (pipeBinding !== undefined) return pipeBinding;
+  try {
+    const b = (process as unknown as { binding(name: string): PipeBinding }).binding('pipe_wrap');
+    pipeBinding = typeof b.Pipe === 'function' && typeof b.constants?.SOCKET === 'number' ? b : null;
+  } catch {
+    pipeBinding = null;
+  }
+  return pipeBinding;
+}
+
 export class NotifySocket {
-  readonly fd: number;
+  fd = -1;
   private closed = false;
   private readonly buf = Buffer.allocUnsafe(DATAGRAM_MAX);
+  /** The libuv stream reading `fd` (absent: the poll(2) thread does). */
+  private stream: Socket | undefined;
+  /** Port whose notifications the kernel drops (ignoreSender); 0: none. */
+  private ignoredPort = 0;
   /** Overruns (ENOBUFS) and truncated datagrams seen since start. */
   lost = 0;
+  /** Datagrams read since start (after the kernel-side filter, see ignoreSender). */
+  received = 0;
+  /** Sockets opened since start (1 + those opened again after an overrun). */
+  opened = 0;
   /** The subscription is in place when the constructor returns. */
   readonly ready: Promise<void> = Promise.resolve();
 
@@ -163,14 +215,24 @@ export class NotifySocket {
     private readonly onDatagram: (buf: Buffer, start: number, end: number) => void,
     /** Notifications were lost (overrun): the caller must dump again. */
     private readonly onLost: () => void,
-    rcvbuf = NOTIFY_RCVBUF,
+    private readonly rcvbuf = NOTIFY_RCVBUF,
+    /** Read through the libuv stream when Node has it (default); false: the poll(2) thread. */
+    private readonly loopRead = true,
   ) {
+    this.open();
+  }
+
+  /** Whether the event loop reads the socket itself (else the poll(2) thread wakes it). */
+  get readByLoop(): boolean { return this.stream !== undefined; }
+
+  private open(): void {
     const c = loadLibc();
     const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) throw sysError('socket', c.errno());
     const v = Buffer.alloc(4);
-    v.writeInt32LE(rcvbuf);
+    v.writeInt32LE(this.rcvbuf);
     if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) !== 0) c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
+    if (this.ignoredPort !== 0) attachIgnore(fd, this.ignoredPort); // before bind: nothing slips through
     const sa = Buffer.alloc(12); // struct sockaddr_nl { u16 family, pad; u32 pid; u32 groups; }
     sa.writeUInt16LE(AF_NETLINK, 0);
     sa.writeUInt32LE(GROUPS, 8);
@@ -180,10 +242,51 @@ export class NotifySocket {
       throw sysError('bind', e);
     }
     this.fd = fd;
+    this.opened++;
+    const pipe = this.loopRead ? pipeWrap() : null;
+    const handle = pipe ? new pipe.Pipe(pipe.constants.SOCKET) : undefined;
+    if (handle && handle.open(fd) === 0) {
+      // the stream owns the fd from here: destroying it closes the fd
+      const stream = new Socket({ handle, readable: true, writable: false } as ConstructorParameters<typeof Socket>[0]);
+      stream.on('data', (chunk: Buffer) => { if (this.stream === stream) this.onChunk(chunk); });
+      stream.on('error', () => undefined); // followed by 'close'
+      stream.on('close', () => { if (this.stream === stream) this.overrun(); });
+      this.stream = stream;
+      return;
+    }
     (poller ??= new Poller()).add(this);
   }
 
-  /** Reads what is queued, up to PASS_DATAGRAMS datagrams (the poller comes back for more). */
+  private onChunk(chunk: Buffer): void {
+    if (this.closed) return;
+    this.received++;
+    this.onDatagram(chunk, 0, chunk.length);
+    this.drain(); // measured: reading a burst one datagram per loop pass costs 2x the CPU
+  }
+
+  /**
+   * The stream ended: its read failed (an overrun: ENOBUFS) and it was destroyed, its fd
+   * closed. A new socket, and the caller dumps again.
+   */
+  private overrun(): void {
+    this.stream = undefined;
+    if (this.closed) return;
+    this.lost++;
+    this.reopen();
+  }
+
+  private reopen(): void {
+    if (this.closed) return;
+    try {
+      this.open();
+    } catch {
+      setTimeout(() => this.reopen(), 1000); // no socket now (EMFILE?): try again
+      return;
+    }
+    this.onLost();
+  }
+
+  /** Reads what is queued, up to PASS_DATAGRAMS datagrams (the loop or poller comes back for more). */
   drain(): void {
     const c = loadLibc();
     let lost = false;
@@ -197,16 +300,52 @@ export class NotifySocket {
         break;
       }
       if (len > DATAGRAM_MAX) { lost = true; continue; } // truncated
+      this.received++;
       this.onDatagram(this.buf, 0, len);
     }
     if (lost && !this.closed) { this.lost++; this.onLost(); }
   }
 
+  /**
+   * Drops, in the kernel, the notifications caused by requests from netlink port `port` (see
+   * the file comment). False when the filter could not be attached: they keep coming.
+   */
+  ignoreSender(port: number): boolean {
+    if (this.closed || !Number.isInteger(port) || port <= 0 || port > 0xffffffff) return false;
+    if (!attachIgnore(this.fd, port)) return false;
+    this.ignoredPort = port;
+    return true;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    poller?.remove(this, this.fd);
+    if (this.stream) { this.stream.destroy(); this.stream = undefined; } else poller?.remove(this, this.fd);
   }
+}
+
+/** Attaches to `fd` the filter that drops the notifications stamped with netlink port `port`. */
+function attachIgnore(fd: number, port: number): boolean {
+  const prog = Buffer.alloc(4 * 8);
+  const insn = (i: number, code: number, jt: number, jf: number, k: number): void => {
+    // struct sock_filter { u16 code; u8 jt, jf; u32 k; }
+    prog.writeUInt16LE(code, i * 8);
+    prog.writeUInt8(jt, i * 8 + 2);
+    prog.writeUInt8(jf, i * 8 + 3);
+    prog.writeUInt32LE(k, i * 8 + 4);
+  };
+  insn(0, BPF_LD_W_ABS, 0, 0, NLMSG_PID_OFFSET);
+  insn(1, BPF_JEQ_K, 0, 1, asLoaded(port));
+  insn(2, BPF_RET_K, 0, 0, 0); // drop
+  insn(3, BPF_RET_K, 0, 0, 0xffffffff); // keep all of it
+  return loadLibc().attachFilter(fd, prog, 4) === 0;
+}
+
+/** What BPF's ld [k] (network order) reads from a u32 the kernel stored in host order. */
+function asLoaded(n: number): number {
+  const b = Buffer.alloc(4);
+  if (endianness() === 'LE') b.writeUInt32LE(n); else b.writeUInt32BE(n);
+  return b.readUInt32BE(0);
 }
 
 function sysError(call: string, errno: number): KernelError {

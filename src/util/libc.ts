@@ -14,6 +14,9 @@ import { loadKoffi } from '../runtime/koffi.js';
 export interface Koffi {
   load(name: string): KoffiLib;
   errno(): number;
+  /** Declares a C struct type by name (usable in later signatures); returns its type. */
+  struct(name: string, def: Record<string, string>): unknown;
+  sizeof(type: unknown): number;
 }
 
 export interface KoffiLib {

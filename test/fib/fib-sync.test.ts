@@ -313,6 +313,26 @@ t.test('periodic resync (safety net) repairs a change the notifications missed',
   t.equal(kernel.get('10.244.2.0/26')?.nextHops[0]?.gateway, '10.0.0.12', 'reinstalled after the re-dump');
 });
 
+t.test('without echoes: a write answered while a re-dump runs is applied again after it', async (t) => {
+  const kernel = new FakeKernel();
+  kernel.echoOwn = false; // as NetlinkKernel's filter: the state of our writes comes from their answers
+  const { fib, clock } = await setup({ kernel });
+  // the re-dump reads the table before the write lands, and completes after its answer
+  const before = await kernel.dump();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  kernel.dump = async () => { await gate; return before; };
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']);
+  clock.advance(0); // the tick: the write is sent; its answer comes on a later microtask
+  kernel.lose(); // notifications lost: the re-dump starts
+  await new Promise((r) => setImmediate(r)); // the answer arrives during the dump
+  release();
+  await settle(fib);
+  t.equal(kernel.writes.filter((w) => w.route.prefix === '10.244.3.0/26').length, 1, 'written once, not again with EEXIST');
+  t.same(fib.status('10.244.3.0/26'), { state: 'installed' });
+  t.match(fib.stats(), { failed: 0 });
+});
+
 t.test('notifications of our own writes cause no second write', async (t) => {
   const { kernel, fib } = await setup();
   fib.setOwnBlocks(['10.244.1.0/26', '10.244.1.64/26']);

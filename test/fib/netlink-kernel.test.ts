@@ -22,12 +22,33 @@ t.test('pipelined writes: errors land on the right request', { skip: canUseNetns
   });
 });
 
-t.test('60k paced writes while watching: no crash, and no notification lost silently', { skip: canUseNetns() }, async (t) => {
+t.test('60k writes while watching: our own echoes never read, other writers still seen', { skip: canUseNetns() }, async (t) => {
   const ns = new Netns();
   t.teardown(() => ns.destroy());
   const out = execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', 'test/fib/fixtures/netns-watch-script.ts', '60000'], { cwd: ROOT, encoding: 'utf8' });
-  const r = JSON.parse(out) as { added: number; events: number; lost: number; dumped: number };
+  const r = JSON.parse(out) as { added: number; filtered: boolean; byLoop: boolean; events: number; read: number; lost: number; dumped: number; foreign: string[] };
+  t.equal(r.dumped, 60000, 'every write landed');
+  t.equal(r.filtered, true, 'the echo filter is attached');
+  t.equal(r.byLoop, true, 'the event loop reads the socket (no poll thread)');
+  // the kernel drops the notifications stamped with our write socket's port id
+  t.equal(r.read, 0, 'no notification datagram read for 60 000 writes of our own');
+  t.equal(r.events, 0, 'no route notification handled for them');
+  t.equal(r.lost, 0, 'and no overrun');
+  // changes by another process (ip route: its own port id) still arrive, proto bird included
+  t.same(r.foreign.sort(), [
+    'add 10.99.0.0/24 proto 4', 'add 10.99.1.0/24 proto 12', 'del 10.0.0.0/26 proto 12',
+  ]);
+});
+
+t.test('60k writes, fallback (no echo filter, poll thread): paced, no crash, no notification lost silently', { skip: canUseNetns() }, async (t) => {
+  const ns = new Netns();
+  t.teardown(() => ns.destroy());
+  const out = execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', 'test/fib/fixtures/netns-watch-script.ts', '60000', 'fallback'], { cwd: ROOT, encoding: 'utf8' });
+  const r = JSON.parse(out) as { filtered: boolean; byLoop: boolean; events: number; lost: number; dumped: number; foreign: string[] };
+  t.equal(r.filtered, false);
+  t.equal(r.byLoop, false);
   t.equal(r.dumped, 60000);
   // every notification of our writes arrives, or the loss is reported (the caller re-dumps)
   t.ok(r.events === 60000 || r.lost > 0, `events ${r.events}, losses reported ${r.lost}`);
+  t.equal(r.foreign.length, 3, 'changes by another process seen');
 });

@@ -76,6 +76,34 @@ t.test('real kernel', { skip }, async (t) => {
     t.same(ns.route('fd00:10:244:1::/122'), []);
   });
 
+  t.test('our own writes are not read back; a change by another process is seen and repaired', async (t) => {
+    const { ns, agent } = await setup(t);
+    // the set-up's own notifications (IPv6 link-local addresses come a second or so after
+    // link up) are read first: wait until none came for a second
+    let before = -1;
+    for (let i = 0; i < 10; i++) {
+      const n = await agent.call<number>('notificationsRead');
+      if (n === before) break;
+      before = n;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (let i = 0; i < 200; i++) await agent.call('setRoute', `10.244.${i}.0/26`, ['10.0.0.12']);
+    await agent.flush();
+    t.equal(bird(ns).length, 200);
+    await new Promise((r) => setTimeout(r, 300)); // any echo would have arrived by now
+    t.equal(await agent.call<number>('notificationsRead'), before, 'no notification read for 200 writes of ours');
+    t.match(await agent.call('stats'), { replaced: 200, failed: 0 });
+    // another process deletes one of our routes: noticed (its own port id), written again
+    ns.ip('route', 'del', '10.244.3.0/26', 'proto', 'bird');
+    await waitFor(() => ns.route('10.244.3.0/26').length === 1, 'deleted route written again');
+    // another process rewrites one: noticed, put back
+    ns.ip('route', 'replace', '10.244.4.0/26', 'via', '10.0.0.13', 'proto', 'bird');
+    await waitFor(() => ns.route('10.244.4.0/26')[0]?.gateway === '10.0.0.12', 'changed route put back');
+    await agent.flush();
+    t.match(await agent.call('stats'), { replaced: 202, failed: 0 });
+    t.equal(await agent.call<number>('notificationsRead'), before + 2, 'the two foreign changes, not our repairs');
+  });
+
   t.test('a proto-bird blackhole tern did not write is learned, and unlearned', async (t) => {
     const { ns, agent } = await setup(t);
     ns.ip('route', 'add', 'blackhole', '10.244.9.0/26', 'proto', 'bird');
