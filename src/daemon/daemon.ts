@@ -129,8 +129,9 @@ export class Daemon {
     this.applyLogLevel(cfg);
     for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
 
-    if (this.opts.fib) {
-      this.fib = new FibSync({ kernel: new NetlinkKernel(), clock: this.opts.clock, logger: this.opts.logger, staleTimeMs: this.opts.staleTimeMs });
+    const kernel = this.opts.fib ? new NetlinkKernel() : null;
+    if (kernel) {
+      this.fib = new FibSync({ kernel, clock: this.opts.clock, logger: this.opts.logger, staleTimeMs: this.opts.staleTimeMs });
     }
     const core = new RoutingCore(cfg, this.fib, this.opts.clock, this.opts.logger);
     this.core = core;
@@ -143,6 +144,11 @@ export class Daemon {
     if (this.fib) {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();
+    }
+    if (kernel) {
+      this.log.info(`kernel notifications: read by ${kernel.notificationsReadByLoop ? 'the event loop' : 'a poll thread'}, own echoes filtered ${kernel.ownEchoesFiltered ? 'yes' : 'no'}`, {
+        event: 'kernelNotifications', readByLoop: kernel.notificationsReadByLoop, ownEchoesFiltered: kernel.ownEchoesFiltered,
+      });
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
     const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
