@@ -150,13 +150,8 @@ function flow(s: string): unknown {
   return value;
 }
 
-const SPACES = / */y;
-const TOKEN = /[^,[\]{}:]*/y;
-
 function skipSpaces(st: { s: string; i: number }): void {
-  SPACES.lastIndex = st.i;
-  SPACES.test(st.s);
-  st.i = SPACES.lastIndex;
+  while (st.s[st.i] === ' ') st.i++;
 }
 
 function flowNode(st: { s: string; i: number }): unknown {
@@ -204,9 +199,7 @@ function flowNode(st: { s: string; i: number }): unknown {
 /** A plain scalar in flow context: up to `,`, `]`, `}` or `:`; a `:` inside declines. */
 function flowToken(st: { s: string; i: number }): string {
   const start = st.i;
-  TOKEN.lastIndex = start;
-  TOKEN.test(st.s);
-  st.i = TOKEN.lastIndex;
+  while (st.i < st.s.length && !',[]{}:'.includes(st.s[st.i]!)) st.i++;
   const token = st.s.slice(start, st.i).trimEnd();
   if (st.s[st.i] === ':' && st.s[st.i + 1] !== ' ') decline();
   if (st.s[st.i] === '[' || st.s[st.i] === '{') decline();
