@@ -1,9 +1,8 @@
 // Incremental reading of a file datastore's text. The text is cut at YAML document markers
 // (`---` or `...` at the start of a line, where YAML itself ends a document, even inside a
 // block or quoted scalar) and each piece is decoded and validated once: an edit re-reads
-// only the pieces whose text changed. A piece of the common shape is decoded by
-// yaml-fast.ts (the same value, or it declines and js-yaml decodes the piece). The
-// resources of unchanged pieces are the same sealed objects as before (snapshot.ts), so building the next snapshot and comparing it with the
+// only the pieces whose text changed. The resources of unchanged pieces are the same sealed
+// objects as before (snapshot.ts), so building the next snapshot and comparing it with the
 // last one cost next to nothing for them, and consumers can skip them by identity.
 //
 // Invariants
@@ -15,7 +14,6 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isSecretDocument, validateSecret, type SecretResource } from './secret.js';
 import { ANCHOR_OR_ALIAS, parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
 import { seal } from './snapshot.js';
-import { decodeSimpleDocument } from './yaml-fast.js';
 import type { Resource } from '../model/types.js';
 
 /** What one piece of text holds, sealed. */
@@ -79,7 +77,7 @@ export class FileContentReader {
   private decode(part: string): Piece | undefined {
     let values: unknown[];
     try {
-      values = decodeSimpleDocument(part) ?? loadAll(part, undefined, { schema: CORE_SCHEMA });
+      values = loadAll(part, undefined, { schema: CORE_SCHEMA });
     } catch {
       return undefined;
     }
