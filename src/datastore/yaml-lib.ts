@@ -1,6 +1,6 @@
-// The `yaml` package, loaded on first use. A daemon reads valid files with yaml-fast.ts and
-// js-yaml (file-content.ts; validate.ts, decodeDocumentsFast) and edits files only for
-// `tern apply`, so its start does not evaluate `yaml` (larger than js-yaml; measured alone: 32 ms of CPU to require).
+// The `yaml` package, loaded on first use. A daemon reads valid files with js-yaml
+// (validate.ts, decodeDocumentsFast) and edits files only for `tern apply`, so its start
+// does not evaluate `yaml` (larger than js-yaml; measured alone: 32 ms of CPU to require).
 import { createRequire } from 'node:module';
 
 let yamlLib: typeof import('yaml') | undefined;
