@@ -2,7 +2,7 @@
 // route counter agent (bench/agent/kcount.mjs), `ip monitor` route watchers, BIRD 2 as
 // calico-node runs it, and Calico YAML for tern.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -55,6 +55,19 @@ export function procStats(pid: number): ProcStats {
   } catch {
     return { rssKb: 0, rssAnonKb: 0, pssKb: 0, hwmKb: 0, cpuS: 0 };
   }
+}
+
+/** CPU time of every thread of `pid` so far, in ns (field 1 of /proc/PID/task/TID/schedstat, summed):
+ *  nanosecond resolution, and it counts libuv and koffi worker threads too, where
+ *  /proc/PID/stat counts 10 ms ticks. 0 when the process is gone. */
+export function threadsCpuNs(pid: number): number {
+  let ns = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread gone */ }
+    }
+  } catch { return 0; }
+  return ns;
 }
 
 // ---------------------------------------------------------------------------- kcount agent

@@ -83,6 +83,9 @@ async function main(): Promise<void> {
     for (const k of ['p50', 'p90', 'max'] as const) {
       rows.push({ scenario: `latency (${P.latencyRoutes} routes)`, metric: k, tern: t?.[k] ?? null, bird: b?.[k] ?? null, unit: 'ms', ...(k === 'p50' ? { target: '≤ BIRD and ≤ 50 ms' } : {}) });
     }
+    for (const n of ['a', 'b'] as const) {
+      rows.push({ scenario: `latency (${P.latencyRoutes} routes)`, metric: `CPU per route, node ${n.toUpperCase()}`, tern: t?.cpu?.[n].perRouteUs ?? null, bird: b?.cpu?.[n].perRouteUs ?? null, unit: 'µs' });
+    }
   }
   if (want('reflector')) {
     const all: ReflectorRun[] = [];

@@ -69,7 +69,8 @@ export class Session extends EventEmitter {
   private socketError: string | null = null;
   private socketRefused = false;
   private framer = new Framer();
-  private readonly timers = new Map<TimerName, TimerHandle>();
+  /** Running timers: the clock timer and the time (clock ms) the timer is due. */
+  private readonly timers = new Map<TimerName, { handle: TimerHandle; due: number }>();
   private readonly closing = new Set<Promise<void>>();
   private localOpen: OpenMessage;
   private sent: NotificationMessage | undefined;
@@ -262,7 +263,7 @@ export class Session extends EventEmitter {
         if (a.timer === 'connectRetry' && this.fsm.state === 'Active') this.opts.backoff.advance();
         return;
       case 'stopTimer':
-        this.timers.get(a.timer)?.cancel();
+        this.timers.get(a.timer)?.handle.cancel();
         this.timers.delete(a.timer);
         return;
       case 'connect':
@@ -276,17 +277,35 @@ export class Session extends EventEmitter {
     }
   }
 
+  /**
+   * (Re)starts a timer to fire `seconds` from now. The hold and keepalive timers restart on
+   * every message received and sent: when the running timer is due no later than the new
+   * time, only its due time moves, and it re-arms itself for the rest when it fires, so a
+   * message costs no clock timer cancelled and created.
+   */
   private startTimer(name: TimerName, seconds: number): void {
-    this.timers.get(name)?.cancel();
-    const handle = this.opts.clock.setTimer(seconds * 1000, () => this.guard(() => {
-      if (this.timers.get(name) !== handle) return;
-      this.timers.delete(name);
-      if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
-      this.fire(
-        name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
-      );
-    }));
-    this.timers.set(name, handle);
+    const due = this.opts.clock.now() + seconds * 1000;
+    const running = this.timers.get(name);
+    if (running && running.due <= due) { running.due = due; return; }
+    running?.handle.cancel();
+    this.armTimer(name, due, seconds * 1000);
+  }
+
+  private armTimer(name: TimerName, due: number, ms: number): void {
+    const t = {
+      due,
+      handle: this.opts.clock.setTimer(ms, () => this.guard(() => {
+        if (this.timers.get(name) !== t) return;
+        const left = t.due - this.opts.clock.now();
+        if (left > 0) { this.armTimer(name, t.due, left); return; } // restarted since it was armed
+        this.timers.delete(name);
+        if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
+        this.fire(
+          name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
+        );
+      })),
+    };
+    this.timers.set(name, t);
   }
 
   /** RFC 4271 §10: the KeepaliveTimer restarts whenever any message is sent. */

@@ -145,3 +145,42 @@ for (const [reason, sub, peerN, expect] of [
     await s.closed();
   });
 }
+
+t.test('hold and keepalive timers restart on every message: hold expires holdTime after the last one received, a KEEPALIVE goes keepaliveTime after the last one sent', async (t) => {
+  const clock = new FakeClock();
+  const [ours, theirs] = duplexPair();
+  const s = session(() => ours, clock);
+  const rx = frames(theirs);
+  const sent: number[] = []; // clock time of every KEEPALIVE we send
+  theirs.on('data', (c: Buffer) => { if (c.toString('hex').endsWith('001304')) sent.push(clock.now()); });
+  const settle = () => new Promise((r) => setImmediate(r));
+  s.start();
+  await rx.next(); // OPEN
+  const up = once(s, 'established');
+  theirs.write(Buffer.concat([openMsg({ myAs: LOCAL_AS, holdTime: 30, bgpId: '10.0.0.2' }), keepaliveMsg()]));
+  await up;
+  await settle();
+  const t0 = clock.now();
+  sent.length = 0;
+  clock.advance(5_000);
+  s.write(Buffer.from('ff'.repeat(16) + '001304', 'hex')); // a message sent at 5 s: the next KEEPALIVE is due at 15 s
+  await settle();
+  sent.length = 0;
+  clock.advance(9_999);
+  await settle();
+  t.same(sent, [], 'no KEEPALIVE 10 s after the previous one');
+  clock.advance(1);
+  await settle();
+  t.same(sent.map((x) => x - t0), [15_000], 'KEEPALIVE 10 s after the last message sent');
+  theirs.write(keepaliveMsg()); // received at 15 s: hold now expires at 45 s
+  await settle();
+  let ended = false;
+  s.once('closed', () => { ended = true; });
+  clock.advance(29_999);
+  await settle();
+  t.notOk(ended, 'still up 1 ms before holdTime after the last message received');
+  t.equal(s.state, 'Established');
+  clock.advance(1);
+  await settle();
+  t.ok(ended, 'hold timer expired holdTime after the last message received');
+});
