@@ -8,7 +8,7 @@
 // own parameters did not change stay up with the same `since`). An invalid later snapshot
 // is logged and the last good configuration stays in force.
 import { Speaker } from '../bgp/speaker.js';
-import { deriveNodeConfig, ownAddressOption, sameDeriveInputs, withOwnBlocksOf } from '../peering/derive.js';
+import { deriveNodeConfig, sameDeriveInputs, withOwnBlocksOf } from '../peering/derive.js';
 import type { NodeAddress } from '../model/bgp.js';
 import { secretResolver } from '../peering/secrets.js';
 import { SecretsDirectory } from '../datastore/secrets-dir.js';
@@ -17,13 +17,13 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { Snapshot } from '../model/types.js';
 import { FibSync } from '../fib/fib-sync.js';
 import { NetlinkKernel } from '../fib/netlink-kernel.js';
-import { registerNode } from './autodetect.js';
-import { resolveNodeAddress, type NodeIdentity } from './node-address.js';
+import type { NodeIdentity } from './node-address.js';
+import { loadFirstSnapshot, registerSelf } from './registration.js';
 import { ControlServer } from '../api/control.js';
 import type { MetricsSource } from '../api/metrics.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { levelFromCalico, type Logger } from '../util/log.js';
-import { ConfigError, DaemonError, DatastoreError, errorMessage } from '../util/errors.js';
+import { DaemonError, errorMessage } from '../util/errors.js';
 import { health, type HealthReply } from '../api/health.js';
 import { RoutingCore, restartPolicy } from './routing.js';
 import { peersStatus, routesView } from './views.js';
@@ -73,8 +73,7 @@ export class Daemon {
   private control: ControlServer | null = null;
   private acl: AclCompanion | null = null;
   private cfg: NodeBgpConfig | null = null;
-  private addresses: { ipv4?: string; ipv6?: string } = {};
-  /** The same addresses as the model's typed values, for deriveNodeConfig. */
+  /** This node's addresses as the model's typed values, for deriveNodeConfig. */
   private ownAddresses: { ipv4?: NodeAddress; ipv6?: NodeAddress } = {};
   private readonly startedAt = new Date();
   private readonly log: Logger;
@@ -115,11 +114,13 @@ export class Daemon {
     // while the datastore is still unreachable at boot, or a liveness probe would restart us.
     await this.startControl();
     this.phase = 'loading the datastore';
-    let snapshot = await this.loadDatastore();
+    let snapshot = await loadFirstSnapshot(datastore, this.log);
     this.warnIgnoredKinds(snapshot);
     markStartup('snapshot');
     this.phase = 'registering the node';
-    snapshot = await this.register(snapshot);
+    const registration = await registerSelf(datastore, snapshot, this.opts.nodeName, this.opts.identity, this.log);
+    snapshot = registration.snapshot;
+    this.ownAddresses = registration.ownAddresses;
     this.readLocalWorkloads();
     this.phase = 'starting BGP';
     this.snapshot = snapshot;
@@ -128,8 +129,9 @@ export class Daemon {
     this.applyLogLevel(cfg);
     for (const w of cfg.warnings) this.log.warn(w, { event: 'configWarning' });
 
-    if (this.opts.fib) {
-      this.fib = new FibSync({ kernel: new NetlinkKernel(), clock: this.opts.clock, logger: this.opts.logger, staleTimeMs: this.opts.staleTimeMs });
+    const kernel = this.opts.fib ? new NetlinkKernel() : null;
+    if (kernel) {
+      this.fib = new FibSync({ kernel, clock: this.opts.clock, logger: this.opts.logger, staleTimeMs: this.opts.staleTimeMs });
     }
     const core = new RoutingCore(cfg, this.fib, this.opts.clock, this.opts.logger);
     this.core = core;
@@ -142,6 +144,11 @@ export class Daemon {
     if (this.fib) {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();
+    }
+    if (kernel) {
+      this.log.info(`kernel notifications: read by ${kernel.notificationsReadByLoop ? 'the event loop' : 'a poll thread'}, own echoes filtered ${kernel.ownEchoesFiltered ? 'yes' : 'no'}`, {
+        event: 'kernelNotifications', readByLoop: kernel.notificationsReadByLoop, ownEchoesFiltered: kernel.ownEchoesFiltered,
+      });
     }
     const adopted = this.fib ? this.fib.adoptedCount() : 0;
     const { defer, forwardingPreserved } = restartPolicy({ adopted, fib: this.fib !== null, clusterId: cfg.clusterId });
@@ -240,61 +247,6 @@ export class Daemon {
       restartRecovery: this.recovering,
       peers: started ? this.status().peers : [],
     });
-  }
-
-  /**
-   * The first snapshot. An unreachable datastore is retried with backoff (as calico-node
-   * does: etcd may come up after the node, or answer slowly under load), each failure logged
-   * with its reason; invalid content refuses to start at once.
-   */
-  private async loadDatastore(): Promise<Snapshot> {
-    for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(delay * 2, 10_000)) {
-      try {
-        return await this.opts.datastore.load();
-      } catch (err) {
-        if (!(err instanceof DatastoreError) || err.code !== 'ERR_DATASTORE_UNREACHABLE') throw err;
-        this.log.warn('datastore unreachable; retrying', { event: 'datastoreRetry', attempt, retryInMs: delay, error: errorMessage(err) });
-        // A plain (ref'd) timer: nothing else keeps the process alive yet.
-        await new Promise<void>((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
-
-  /**
-   * Node registration as calico-node's startup does it: addresses from --ip/IP (literal,
-   * autodetect, none), the stored Node, or IP_AUTODETECTION_METHOD; AS from the environment.
-   */
-  private async register(snapshot: Snapshot): Promise<Snapshot> {
-    const id = this.opts.identity;
-    const node = snapshot.nodes.get(this.opts.nodeName);
-    const warn = (m: string) => this.log.warn(m, { event: 'autodetectFailed' });
-    const ipv4 = await resolveNodeAddress('ipv4', id.ipv4, node?.spec.bgp?.ipv4Address, warn);
-    const ipv6 = await resolveNodeAddress('ipv6', id.ipv6, node?.spec.bgp?.ipv6Address, warn);
-    this.addresses = { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) };
-    if (!ipv4 && !ipv6) throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 or IPv6 address (give --ip ADDR/LEN, set IP or IP6, or store spec.bgp.ipv4Address)`);
-    if (!ipv4 && id.routerId === undefined) {
-      throw new ConfigError(`node ${this.opts.nodeName}: no IPv4 address for the router id (give --ip ADDR/LEN or set IP; an IPv6-only node needs CALICO_ROUTER_ID, an IPv4 address or "hash")`);
-    }
-    if (ipv4 || ipv6) this.log.info('node addresses', { event: 'nodeAddresses', ...this.addresses });
-    try {
-      const applied = await registerNode((rs) => this.opts.datastore.apply(rs), snapshot, this.opts.nodeName, {
-        ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}),
-      });
-      if (applied) {
-        this.log.info('node registered', { event: 'nodeRegistered', ...this.addresses, ...(id.asNumber !== undefined ? { asNumber: id.asNumber } : {}) });
-        return await this.opts.datastore.load();
-      }
-    } catch (err) {
-      // Registration is best effort: the addresses are used in memory all the same.
-      this.log.warn('could not store the Node resource', { event: 'registerFailed', error: errorMessage(err) });
-    } finally {
-      // Registration writes the text back as resolved; derivation takes it parsed, once.
-      this.ownAddresses = {
-        ...(ipv4 ? { ipv4: ownAddressOption(ipv4, 'ipv4', this.opts.nodeName) } : {}),
-        ...(ipv6 ? { ipv6: ownAddressOption(ipv6, 'ipv6', this.opts.nodeName) } : {}),
-      };
-    }
-    return snapshot;
   }
 
   private derive(snapshot: Snapshot): NodeBgpConfig {

@@ -2,6 +2,8 @@
 //
 // - daemon.ts   lifecycle (start/stop in dependency order) and configuration by
 //               reconciliation from datastore snapshots
+// - registration.ts  the first snapshot (retried while the datastore is unreachable) and
+//               this node's addresses stored on its Node resource
 // - routing.ts  speaker events ↔ Loc-RIB ↔ Adj-RIB-Out ↔ FIB, graceful restart (RFC 4724)
 // - local-routes.ts  own blocks, service CIDRs, kernel-learned and reachableBy routes, as
 //               the configuration sets them

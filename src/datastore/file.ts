@@ -5,9 +5,12 @@
 // writes, the directory watch sees the file replaced by rename (write tmp + mv, as editors
 // and kubectl-style tools do, which leaves the file watch on the old inode) and re-creation.
 // A file replaced by rename (the directory sees the name arrive) is complete when the event
-// comes: it is read at once, so a change reaches the daemon in the loop pass after the rename.
-// Any other event (an in-place write, which may still be under way) waits for a quiet period
-// (debounce), and every burst ends with that quiet-period read. A read whose text equals the
+// comes: it is read at once, so a change reaches the daemon in the loop pass after the rename,
+// and the file watch moves to the new inode then. Any other event (an in-place write, which
+// may still be under way) waits for a quiet period (debounce), and every such burst ends with
+// that quiet-period read; a rename's read is followed by one only when it did not get the
+// file (unreadable, or gone). The file watch is re-armed only when it may point at a dead
+// inode: after a rename or removal seen by either watch, or when none is open. A read whose text equals the
 // last one costs a string comparison; a changed text is re-validated piece by piece
 // (file-content.ts: only documents whose text changed are decoded and validated again).
 //
@@ -44,6 +47,8 @@ export class FileDatastore extends DatastoreBase implements Datastore {
   private dirWatcher: FSWatcher | undefined;
   private timer: TimerHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The file watch may be on a replaced or removed inode: re-armed at the next read. */
+  private fileWatchStale = false;
   private readonly reader: FileContentReader;
 
   /** `path` is also the name used in error messages. */
@@ -177,7 +182,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
       this.dirWatcher = watch(dirname(this.absPath), { persistent: false }, (event, filename) => {
         if (filename !== null && filename !== base) return;
         if (event === 'rename' && filename === base) this.reloadNow();
-        this.schedule();
+        else this.schedule();
       });
       this.dirWatcher.on('error', (e) => this.logger?.warn('directory watch failed', { event: 'watchError', error: e.message }));
     } catch (e) {
@@ -191,17 +196,23 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     this.fileWatcher?.close();
     this.fileWatcher = undefined;
     try {
-      this.fileWatcher = watch(this.absPath, { persistent: false }, () => this.schedule());
+      this.fileWatcher = watch(this.absPath, { persistent: false }, (event) => {
+        if (event === 'rename') this.fileWatchStale = true;
+        this.schedule();
+      });
       this.fileWatcher.on('error', () => undefined); // the directory watch still covers us
     } catch {
       // Missing right now (being replaced): the directory watch will see it come back.
     }
   }
 
-  /** The file was replaced by rename: read it in this loop pass (the quiet-period read still follows). */
+  /** The file was replaced by rename: read it in this loop pass; the quiet-period read only if it was not read. */
   private reloadNow(): void {
     if (this.listeners.closed) return;
-    void this.serial(() => this.reload());
+    this.fileWatchStale = true;
+    void this.serial(async () => {
+      if (!(await this.reload())) this.schedule();
+    });
   }
 
   private schedule(): void {
@@ -213,36 +224,40 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     });
   }
 
-  private async reload(): Promise<void> {
-    if (this.listeners.closed) return;
+  /** Reads the file and adopts a valid changed text; false when the file could not be read. */
+  private async reload(): Promise<boolean> {
+    if (this.listeners.closed) return true;
     let text: string | undefined;
     try {
       text = this.readTextNow();
     } catch (e) {
       this.listeners.emitError(e as DatastoreError);
-      return;
+      return false;
     }
-    this.watchFile();
+    if (this.fileWatchStale || !this.fileWatcher || !this.dirWatcher) {
+      this.fileWatchStale = false;
+      this.watchFile();
+    }
     if (text === undefined) {
       if (!this.missingReported) {
         this.missingReported = true;
         this.listeners.emitError(new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: file disappeared; keeping the last good configuration`, { path: this.path }));
       }
-      return;
+      return false;
     }
     this.missingReported = false;
     if (text === this.lastText) {
       this.lastBadText = undefined; // back to the good text: the same mistake again is news
       this.emptyPending = false;
       this.listeners.emitRecovered();
-      return;
+      return true;
     }
     // A file that just became empty is most likely being rewritten in place (truncate, then
     // write): look again after one more quiet period before withdrawing everything.
     if (text.trim() === '' && !this.emptyPending && (this.lastText ?? '').trim() !== '') {
       this.emptyPending = true;
       this.schedule();
-      return;
+      return true;
     }
     this.emptyPending = false;
     let content: FileContent;
@@ -255,9 +270,10 @@ export class FileDatastore extends DatastoreBase implements Datastore {
         this.logger?.warn('invalid edit ignored; keeping the last good configuration', { event: 'configInvalid', error: e.message });
         this.listeners.emitError(e);
       }
-      return;
+      return true;
     }
     this.adopt(text, content);
     this.listeners.emitRecovered();
+    return true;
   }
 }

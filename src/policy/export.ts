@@ -167,6 +167,17 @@ function hasCommunity(a: PathAttributes, c: number): boolean {
   return a.communities?.includes(c) ?? false;
 }
 
+/**
+ * The rules of exportAttributes that read only the path's source and the peer (tunnel
+ * routes, iBGP split horizon and reflection; not the source peer itself): false means no
+ * path of `src` is sent to `peer`, whatever its prefix and attributes. Update groups use it
+ * to pass over routes they can never export without looking at them one by one.
+ */
+export function sourceMayExport(ctx: ExportContext, src: ExportSource, peer: Pick<ExportPeer, 'ebgp' | 'routeReflectorClient'>): boolean {
+  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return false;
+  return mayAdvertise(src, peer, ctx.clusterId !== undefined);
+}
+
 /** The attributes to send to `peer` for a path, or why it is not sent. */
 export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer): ExportResult {
   const src = path.source;

@@ -3,7 +3,9 @@
 //
 // Invariants: a peer belongs to exactly one group, keyed by what its export depends on
 // (groupKey); a Loc-RIB change invalidates the prefix in every group and marks it pending
-// in every member; a new export context re-evaluates only the prefixes whose verdict may
+// in every member it concerns: one that its selected paths' sources may reach
+// (UpdateGroup.reach), or one that holds the prefix as sent; the others are not touched
+// (in a full iBGP mesh a route learned from the mesh concerns no member); a new export context re-evaluates only the prefixes whose verdict may
 // change (changedScope); hold() keeps every member silent during a selection deferral
 // (RFC 4724 §4.1).
 import type { Family } from '../net/prefix.js';
@@ -23,6 +25,8 @@ import { RibError } from './loc-rib.js';
 export class AdjRibOutManager {
   private readonly groups = new Map<string, UpdateGroup>();
   private readonly peers = new Map<string, AdjRibOut>();
+  /** Each group's members. */
+  private readonly members = new Map<UpdateGroup, Set<AdjRibOut>>();
   /** ADD-PATH ids handed out (exposed for tests). */
   readonly ids = new PathIdAllocator();
   private readonly unsubscribe: () => void;
@@ -39,21 +43,26 @@ export class AdjRibOutManager {
   }
 
   /** Session established: start sending the full table, then End-of-RIB. */
-  private joinGroup(peer: OutPeer): UpdateGroup {
+  private joinGroup(peer: OutPeer, out: AdjRibOut | null): UpdateGroup {
     const key = groupKey(peer);
     let group = this.groups.get(key);
     if (!group) {
       group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids, this.opts.interfaceOf);
       this.groups.set(key, group);
+      this.members.set(group, new Set());
     }
     group.members++;
+    if (out) this.members.get(group)!.add(out);
     return group;
   }
 
-  private leaveGroup(group: UpdateGroup): void {
+  private leaveGroup(out: AdjRibOut): void {
+    const group = out.group;
+    this.members.get(group)?.delete(out);
     if (--group.members === 0) {
       group.dispose();
       this.groups.delete(group.key);
+      this.members.delete(group);
     }
   }
 
@@ -67,20 +76,21 @@ export class AdjRibOutManager {
     if (!out || groupKey(peer) === out.group.key) return;
     const old = out.group;
     old.setBusy(out, false);
-    out.group = this.joinGroup(peer);
+    this.leaveGroup(out);
+    out.group = this.joinGroup(peer, out);
     out.peer = peer;
-    this.leaveGroup(old);
     out.resync();
     out.pump();
   }
 
   addPeer(peer: OutPeer, sink: PeerSink): AdjRibOut {
     if (this.peers.has(peer.key)) throw new RibError('ERR_RIB_PEER_EXISTS', `Adj-RIB-Out for ${peer.key} exists`, { peer: peer.key });
-    const g = this.joinGroup(peer);
+    const g = this.joinGroup(peer, null);
     const out = new AdjRibOut(peer, g, this.rib, sink, this.opts.batchSize ?? DEFAULT_BATCH, {
       ...(this.opts.log ? { log: this.opts.log } : {}),
       onFail: (o) => { if (this.peers.get(o.key) === o) this.removePeer(o.key); },
     });
+    this.members.get(g)!.add(out);
     out.held = this.held;
     this.peers.set(peer.key, out);
     out.pump();
@@ -109,7 +119,7 @@ export class AdjRibOutManager {
     if (!out) return;
     out.close();
     this.peers.delete(key);
-    this.leaveGroup(out.group);
+    this.leaveGroup(out);
   }
 
   get(key: string): AdjRibOut | undefined {
@@ -174,10 +184,19 @@ export class AdjRibOutManager {
   }
 
   private onChanges(changes: readonly BestChange[]): void {
+    const touched = new Set<AdjRibOut>();
     for (const c of changes) {
-      for (const g of this.groups.values()) if (g.family === c.family) g.invalidate(c.prefix);
-      for (const p of this.peers.values()) if (p.family === c.family) p.markPending(c.prefix);
+      for (const [g, outs] of this.members) {
+        if (g.family !== c.family) continue;
+        g.invalidate(c.prefix);
+        const reach = g.reach(c.best, c.multipath);
+        for (const p of outs) {
+          if (!p.concerns(c.prefix, reach)) continue;
+          p.markPending(c.prefix);
+          touched.add(p);
+        }
+      }
     }
-    for (const p of this.peers.values()) p.pump();
+    for (const p of touched) p.pump();
   }
 }

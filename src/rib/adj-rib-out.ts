@@ -2,7 +2,8 @@
 // from that to what its update group wants now.
 //
 // Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and marks
-// it pending in every member → each member pumps: it takes a batch of pending prefixes,
+// it pending in every member it concerns (one the selected paths' sources may reach, or one
+// that was sent the prefix) → each such member pumps: it takes a batch of pending prefixes,
 // diffs the group's desired adverts against its advertised map, packs withdrawals and
 // announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
 //
@@ -12,9 +13,10 @@
 // done ahead of the socket by more than one batch.
 //
 // Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
-// (RFC 4724 §2). Route refresh (RFC 2918): every advertised route is sent again; with
-// enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
-// before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
+// (RFC 4724 §2); a prefix whose selected paths no source rule lets reach this peer (split
+// horizon, never back to the source) is passed over without an export decision. Route
+// refresh (RFC 2918): every advertised route is sent again; with enhanced route refresh
+// negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
 // keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
 //
 // A route whose attributes leave no room for NLRI in one message for this peer (e.g. an
@@ -29,8 +31,8 @@ import { attributesFit, packUpdates, packWithdrawals, endOfRib, encodeRouteRefre
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
-import type { LocRib } from './loc-rib.js';
-import type { UpdateGroup, Advert, OutPeer } from './update-group.js';
+import type { LocRib, Selected } from './loc-rib.js';
+import type { UpdateGroup, Advert, OutPeer, Reach } from './update-group.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -56,7 +58,7 @@ export class AdjRibOut {
   /** prefix → advertised set (no ADD-PATH) or path id → set (ADD-PATH). */
   private readonly advertised = new Map<string, Advertised>();
   private pending = new Set<string>();
-  private walk: Iterator<string> | null;
+  private walk: Iterator<[string, Selected]> | null;
   private refresh: Iterator<string> | null = null;
   /** An enhanced refresh is under way: EoRR follows the last re-sent route. */
   private eorrDue = false;
@@ -83,7 +85,7 @@ export class AdjRibOut {
     this.group = group;
     this.key = peer.key;
     this.family = peer.family;
-    this.walk = rib.prefixes(this.family);
+    this.walk = rib.selections(this.family);
     sink.onDrain(() => {
       this.blocked = false;
       this.pump();
@@ -112,9 +114,19 @@ export class AdjRibOut {
     this.group.setBusy(this, true);
   }
 
+  /**
+   * Whether a change of `prefix` whose selection reaches `reach` (UpdateGroup.reach) can
+   * change what this peer is sent: only when the prefix may reach it now, or it was sent
+   * (or held back as too long) before. Otherwise the group exports nothing of it to this
+   * peer, before or after, and the change needs no work here.
+   */
+  concerns(prefix: string, reach: Reach): boolean {
+    return (reach !== null && reach !== this.key) || this.advertised.has(prefix) || this.tooLong.has(prefix);
+  }
+
   /** Re-evaluates every prefix (export context changed); no End-of-RIB. */
   resync(): void {
-    this.walk = this.rib.prefixes(this.family);
+    this.walk = this.rib.selections(this.family);
     for (const p of this.advertised.keys()) this.pending.add(p);
     this.group.setBusy(this, true);
   }
@@ -187,6 +199,7 @@ export class AdjRibOut {
 
   /** Encodes the next batch into the queue; false when there was nothing to do. */
   private fillQueue(): boolean {
+    if (this.refresh === null && this.walk === null && this.pending.size === 0 && !this.eorDue) return false;
     const announce = new Map<AttrSet, Nlri[]>();
     const withdraw: Nlri[] = [];
     let n = 0;
@@ -212,7 +225,11 @@ export class AdjRibOut {
     while (this.walk && n < this.batchSize) {
       const r = this.walk.next();
       if (r.done) { this.walk = null; break; }
-      this.diff(r.value, announce, withdraw);
+      const [prefix, sel] = r.value;
+      // Routes no member of the group may be sent (in a full iBGP mesh, every route learned
+      // from the mesh) cost one look at their sources, not a decision and a diff each.
+      if (!this.concerns(prefix, this.group.reach(sel.best, sel.multipath))) continue;
+      this.diff(prefix, announce, withdraw);
       n++;
     }
     const opts = this.group.opts;
@@ -249,7 +266,8 @@ export class AdjRibOut {
 
   /** Brings advertised[prefix] to the group's desired state, collecting NLRI to send. */
   private diff(prefix: string, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
-    const want = this.group.desired(prefix).filter((a) => a.sourceKey !== this.key); // never back to the source
+    const all = this.group.desired(prefix);
+    const want = all.some((a) => a.sourceKey === this.key) ? all.filter((a) => a.sourceKey !== this.key) : all; // never back to the source
     const cur = this.advertised.get(prefix);
     if (!this.peer.addPath) {
       const first = want[0]?.attrs;

@@ -27,11 +27,11 @@ import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
 import {
   RibError, familyOfPrefix, view,
-  type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView,
+  type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
 } from './rib-types.js';
 
 export { RibError } from './rib-types.js';
-export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView } from './rib-types.js';
+export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView, Selected } from './rib-types.js';
 
 export class LocRib {
   readonly attrSets: AttrSetTable;
@@ -348,6 +348,14 @@ export class LocRib {
   /** Live iteration over the prefixes of a family (used by the Adj-RIB-Out's table walk). */
   prefixes(family: Family): IterableIterator<string> {
     return this.tables[family].keys();
+  }
+
+  /**
+   * Live iteration over a family's prefixes with their current (flushed) selection: the
+   * Adj-RIB-Out's table walk, which looks at the selected paths' sources before anything else.
+   */
+  selections(family: Family): IterableIterator<[string, Selected]> {
+    return this.tables[family].entries();
   }
 
   /** The current (flushed) best and multipath of a prefix. */

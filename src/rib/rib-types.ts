@@ -18,6 +18,13 @@ export interface BestChange {
   readonly reason: BestPathReason | null;
 }
 
+/** A prefix's current selection, as the Adj-RIB-Out's table walk reads it. */
+export interface Selected {
+  readonly best: Path | null;
+  /** Best first; empty when the prefix has no path. */
+  readonly multipath: readonly Path[];
+}
+
 export type BestChangeListener = (changes: readonly BestChange[]) => void;
 
 /** A source's import filter (BGPFilter chain): true when the route is rejected. */

@@ -8,13 +8,17 @@
 //
 // The one per-member rule, "never send a route back to the peer it came from", is applied
 // by the member on the group's result (each Advert carries its source key).
+//
+// Before any export decision, `reach` reads only the sources of a prefix's selected paths
+// (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
+// member, or only its own source, costs its members nothing unless they were sent it.
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
-import { exportDecision, exportAttributes, isAccepted, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
+import { exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
@@ -43,6 +47,13 @@ export function groupKey(p: OutPeer): string {
   return [p.family, p.ebgp ? 'e' : 'i', p.peerAs, p.routeReflectorClient ? 'rr' : '-', p.nextHopMode, p.localAddress ?? '',
     p.fourOctetAs ? 4 : 2, p.addPath ? 'ap' : '-', p.extendedMessage ? 'x' : '-', p.exportFilter?.id ?? ''].join('|');
 }
+
+/**
+ * Which members the selected paths of a prefix may reach by the source rules alone
+ * (UpdateGroup.reach): none, every member but one source peer (the key), or every member.
+ */
+export type Reach = null | string | typeof EVERY;
+export const EVERY: unique symbol = Symbol('every member');
 
 /**
  * Stable ADD-PATH ids: one per (source, received path id), shared by all groups. An id is
@@ -78,6 +89,7 @@ export class PathIdAllocator {
 }
 
 const MEMO_LIMIT = 65_536;
+const NOTHING: readonly Advert[] = Object.freeze([]);
 
 export class UpdateGroup {
   readonly key: string;
@@ -90,6 +102,7 @@ export class UpdateGroup {
   /** Exported set + community additions → the set with them (apply_communities). */
   private readonly withCommunities = new Map<AttrSet, Map<string, AttrSet>>();
   private memoSize = 0;
+  private computed = 0;
   /** Members in the group; with one, per-prefix results are not worth caching. */
   members = 0;
   private readonly busy = new Set<object>();
@@ -136,6 +149,31 @@ export class UpdateGroup {
       this.cache.set(prefix, d);
     }
     return d;
+  }
+
+  /**
+   * Which members may be sent anything of a prefix whose selection is `best` / `multipath`,
+   * by the rules that read only each path's source (sourceMayExport, never back to the
+   * source peer): null when no member can, so nothing needs deciding for a member that
+   * holds nothing of the prefix. In a full iBGP mesh that is every route learned from the
+   * mesh: one look at its source, not an export decision per member and route.
+   */
+  reach(best: Path | null, multipath: readonly Path[]): Reach {
+    if (best === null) return null;
+    if (!this.peer.addPath || multipath.length <= 1) return this.reachOf(best.source);
+    let r: Reach = null;
+    for (const p of multipath) {
+      const one = this.reachOf(p.source);
+      if (one === null || one === r) continue;
+      if (one === EVERY || r !== null) return EVERY;
+      r = one;
+    }
+    return r;
+  }
+
+  private reachOf(src: PathSource): Reach {
+    if (!sourceMayExport(this.ctx, src, this.peer)) return null;
+    return src.kind === 'peer' ? src.key : EVERY;
   }
 
   /** The UPDATE(s) announcing `n` with `set`, encoded once for the whole group (never modified). */
@@ -188,6 +226,11 @@ export class UpdateGroup {
     else if (this.busy.delete(member) && this.busy.size === 0) { this.cache.clear(); this.lastBatch = null; }
   }
 
+  /** Export decisions made (compute runs) since the group was created (status / tests). */
+  get decisions(): number {
+    return this.computed;
+  }
+
   get cachedPrefixes(): number {
     return this.cache.size;
   }
@@ -212,8 +255,9 @@ export class UpdateGroup {
    * Paths of SOURCE_KERNEL_EXTRA leave only by an explicit Accept of the chain.
    */
   private compute(prefix: string): readonly Advert[] {
+    this.computed++;
     const { best, multipath } = this.rib.selected(prefix);
-    if (!best) return [];
+    if (!best || this.reach(best, multipath) === null) return NOTHING;
     const filter = this.peer.exportFilter;
     if (!filter && !isAccepted(exportDecision(this.ctx, prefix))) return [];
     const paths = this.peer.addPath ? multipath : [best];

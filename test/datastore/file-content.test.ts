@@ -21,6 +21,11 @@ const TEXTS = [
   `${node('a')}---\n${node('b')}---\n${secret}---\n${secret}`, // duplicate secret
   '{"apiVersion":"projectcalico.org/v3","kind":"Node","metadata":{"name":"j"},"spec":{}}',
   `%YAML 1.2\n---\n${node('a')}`, `${node('a')}---\nx: &a 1\ny: *a\n`,
+  // several new pieces at once (one loadAll over them): empty pieces, content on the marker
+  // line, a comment-only piece, a trailing marker, an error in one piece of many
+  `---\n---\n${node('a')}---\n# c\n---\n${pool}---`, `--- {apiVersion: projectcalico.org/v3, kind: Node, metadata: {name: f}}\n---\n${pool}...\n`,
+  `${node('a')}---   \n${node('b')}---\n\n\n${pool}\n...\n---\n${secret}`, `${node('a')}---\n${node('b')}---\nkind: [\n---\n${pool}`,
+  `${node('a')}---\n${node('b')}---\n${pool}---\n${node('a')}`,
 ];
 
 function outcome(f: () => unknown): unknown {

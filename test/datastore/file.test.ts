@@ -84,6 +84,22 @@ t.test('a rename is read at once (no quiet period); unchanged documents keep the
   t.equal(s.nodes.get('node-1'), first.nodes.get('node-1'), 'the unchanged Node is the same object');
 });
 
+t.test('removed, then created again in place: the new file and later in-place writes are seen', async (t) => {
+  const path = tmpFile(t, `${NODE}---\n${POOL}`);
+  const { rec } = await open(t, path);
+  rmSync(path);
+  await rec.error(1);
+  writeFileSync(path, `${NODE}---\n${POOL.replace('Always', 'CrossSubnet')}`);
+  const s1 = await rec.change(1);
+  t.equal(s1.ipPools.get('pool-1')?.spec.ipipMode, 'CrossSubnet');
+  // The file watch is on the new inode (re-armed once); in-place writes keep reaching it.
+  for (const [i, mode] of (['Never', 'Always', 'CrossSubnet'] as const).entries()) {
+    writeFileSync(path, `${NODE}---\n${POOL.replace('Always', mode)}`);
+    const s = await rec.change(2 + i);
+    t.equal(s.ipPools.get('pool-1')?.spec.ipipMode, mode);
+  }
+});
+
 t.test('an invalid edit keeps the last good snapshot and is reported once', async (t) => {
   const path = tmpFile(t, `${NODE}---\n${POOL}`);
   const { first, rec } = await open(t, path);

@@ -275,3 +275,93 @@ t.test('reflector: a group batch is joined once; members get the same bytes, or 
   t.same(announced(sinks[1]!.take()), [block(40)]);
   for (const s of sinks.slice(2)) t.same(announced(s.take()).sort(), [block(40), block(41)].sort());
 });
+
+t.test('full iBGP mesh: routes learned from the mesh cost no export decision, on change or on a new peer\'s walk', async (t) => {
+  const rib = makeRib();
+  for (let n = 2; n <= 5; n++) addPeer(rib, n);
+  rib.setLocal(block(4), {}); // our own block (10.244.1.0/26)
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sinks = [2, 3, 4].map(() => new FakeSink());
+  const outs = [2, 3, 4].map((n, i) => out.addPeer(ibgp(n), sinks[i]!));
+  const group = outs[0]!.group;
+  t.equal(outs[2]!.group, group);
+  for (const s of sinks) {
+    const m = s.take();
+    t.same(announced(m), [block(4)], 'the own block, then End-of-RIB');
+    t.ok(isEor(m.at(-1)!));
+  }
+  const before = group.decisions;
+  for (let n = 2; n <= 5; n++) for (let i = 0; i < 3; i++) announce(rib, `10.0.0.${n}|179`, block(8 + 3 * n + i), attrs({ nextHop: `10.0.0.${n}`, localPref: 100 }));
+  rib.flush();
+  t.equal(group.decisions, before, 'twelve mesh routes, three members: no decision');
+  for (const s of sinks) t.equal(s.written.length, 0, 'nothing written');
+  t.ok(outs.every((o) => o.idle));
+  const late = new FakeSink();
+  const ro = out.addPeer(ibgp(5), late);
+  t.equal(ro.group, group);
+  const m = late.take();
+  t.same(announced(m), [block(4)], 'a new member: only what the group exports');
+  t.ok(isEor(m.at(-1)!), 'then End-of-RIB');
+  t.ok(group.decisions <= before + 1, 'its walk decided the own block at most');
+  // a mesh path for the own block, then the local one goes: the best is now a mesh path,
+  // withdrawn from every member that was sent the block
+  announce(rib, '10.0.0.3|179', block(4), attrs({ nextHop: '10.0.0.3', localPref: 100 }));
+  rib.flush();
+  for (const s of [...sinks, late]) t.equal(s.written.length, 0, 'the local path stays best');
+  rib.setLocal(block(4), null);
+  rib.flush();
+  t.equal(rib.lookup(block(4))?.best?.source.key, '10.0.0.3|179');
+  for (const [i, s] of [...sinks, late].entries()) t.same(withdrawn(s.take()), [block(4)], `member ${i} withdraws the block it was sent`);
+  rib.setLocal(block(4), {});
+  rib.flush();
+  for (const s of [...sinks, late]) t.same(announced(s.take()), [block(4)], 'and announces it again when the local path is best again');
+});
+
+t.test('a peer that is the only source of its group\'s routes (an injector): no decision per route', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 1, { address: '192.0.2.1', asn: 65100 });
+  const out = new AdjRibOutManager(rib, CTX);
+  const inj = new FakeSink();
+  const ro = out.addPeer(ebgp(1), inj);
+  inj.take();
+  for (let i = 0; i < 50; i++) announce(rib, '192.0.2.1|179', block(i), attrs({ asPath: seq(65100), nextHop: '192.0.2.1' }));
+  rib.flush();
+  t.equal(ro.group.decisions, 0, 'its own routes never go back to it');
+  t.equal(inj.written.length, 0);
+  const other = new FakeSink();
+  const r2 = out.addPeer(ebgp(2), other);
+  t.equal(r2.group, ro.group);
+  t.equal(announced(other.take()).length, 50, 'another member of the group gets them all');
+  t.equal(inj.written.length, 0);
+});
+
+t.test('reflector with ADD-PATH: reach by source, never back to the source, both paths to the others', async (t) => {
+  const ctx = { ...CTX, clusterId: '244.0.0.1' };
+  const rib = makeRib({ clusterId: '244.0.0.1', maxMultipath: 4 });
+  addPeer(rib, 11, { rrClient: true }); addPeer(rib, 12, { rrClient: true }); addPeer(rib, 21); addPeer(rib, 22);
+  const out = new AdjRibOutManager(rib, ctx);
+  const c11 = new FakeSink(); const c12 = new FakeSink(); const n21 = new FakeSink(); const n22 = new FakeSink();
+  out.addPeer(ibgp(11, { routeReflectorClient: true, addPath: true }), c11);
+  out.addPeer(ibgp(12, { routeReflectorClient: true, addPath: true }), c12);
+  out.addPeer(ibgp(21), n21);
+  out.addPeer(ibgp(22), n22);
+  for (const s of [c11, c12, n21, n22]) s.take();
+  // from a non-client: to clients only
+  announce(rib, '10.0.0.21|179', block(30), attrs({ nextHop: '10.0.0.21', localPref: 100 }));
+  rib.flush();
+  const ap = { fourOctetAs: true, addPath: new Set(['ipv4' as const]) };
+  t.equal(announced(c11.take(ap)).length, 1);
+  t.equal(announced(c12.take(ap)).length, 1);
+  t.same(announced(n21.take()), [], 'not back to its source');
+  t.same(announced(n22.take()), [], 'not from a non-client to a non-client');
+  // an equal path from client 11: multipath of two
+  announce(rib, '10.0.0.11|179', block(30), attrs({ nextHop: '10.0.0.11', localPref: 100 }));
+  rib.flush();
+  const a11 = c11.take(ap);
+  const a12 = c12.take(ap);
+  t.same(announced(a11), [], 'client 11 already has the non-client path and never gets its own');
+  t.equal(announced(a12).length, 1, 'client 12 gets the second path');
+  const nonClients = [n21.take(), n22.take()].map((m) => announced(m).length + withdrawn(m).length);
+  t.ok(nonClients.every((x) => x <= 1), 'non-clients follow the best path only');
+});
