@@ -32,7 +32,7 @@ import type { AclCompanion } from '../acl/companion.js';
 import type { RenderOptions } from '../acl/render.js';
 import { readEndpointStatus, type LocalWorkload } from './local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
-import { holdYoungGeneration } from '../runtime/v8-flags.js';
+import { holdYoungGeneration, startLateTiering } from '../runtime/v8-flags.js';
 
 export interface DaemonOptions {
   readonly datastore: Datastore;
@@ -141,6 +141,7 @@ export class Daemon {
     // code cache, and the control socket and datastore have loaded theirs by now
     // (docs/benchmarks.md, round 2, start-up).
     holdYoungGeneration();
+    startLateTiering();
     if (this.fib) {
       this.fib.setPools(cfg.pools, cfg.ipv4?.network);
       await this.fib.start();

@@ -9,6 +9,7 @@ import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { collectGarbage } from '../runtime/gc.js';
 import { LARGE_BURST_OPS, largeBurstYoungGeneration, tightHeapGrowth } from '../runtime/heap-growth.js';
+import { tieringBurst } from '../runtime/v8-flags.js';
 import type { KernelRoutes } from './kernel.js';
 import { routeOf, type RouteForm } from './table.js';
 
@@ -19,6 +20,8 @@ export type WriteDone = (err: { code: string; message: string } | undefined, p: 
 
 /** Kernel operations between two idle moments that make a burst (see WriterHooks.afterBurst). */
 export const BURST_OPS = 10_000;
+/** Kernel operations between two idle moments that give V8 its default tiering (runtime/v8-flags.ts). */
+export const TIERING_BURST_OPS = 256;
 const MAX_RETRY_MS = 60_000;
 
 export interface WriterHooks {
@@ -73,7 +76,8 @@ export class KernelWriter {
    */
   run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
     this.inflight.set(p, op === 'remove' ? null : form);
-    if (++this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
+    if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
+    else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
     const answered = (e?: unknown): void => {
@@ -138,6 +142,7 @@ export class KernelWriter {
     if (this.hooks.busy()) return; // the burst goes on
     const ops = this.burstOps;
     this.burstOps = 0;
+    if (ops >= TIERING_BURST_OPS) tieringBurst(false);
     if (ops < BURST_OPS) return;
     (this.hooks.burst ?? tightHeapGrowth)(false);
     const after = this.hooks.afterBurst;

@@ -2,7 +2,9 @@
 // place, each with what it buys and the figure in docs/benchmarks.md that measured it.
 //
 //   v8-flags.ts     holdYoungGeneration(): --semi-space-growth-factor=1 at run time, set by the
-//                   daemon just before its FIB starts (§2); withDefaultFlags() for the code cache
+//                   daemon just before its FIB starts (§2); withDefaultFlags() for the code cache;
+//                   startLateTiering()/tieringBurst(): --interrupt-budget 16× V8's outside bursts
+//                   of kernel writes (round 2 changes: churn CPU per node)
 //   launch.ts       the loader bin/tern runs: the bundle through vm.Script with a V8 code
 //                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
@@ -18,7 +20,7 @@
 // Invariants: each module imports only Node built-ins (or the one package it tunes); none
 // holds state beyond a cached function; removing any of them changes speed or memory,
 // never behaviour.
-export { holdYoungGeneration, setRuntimeFlag, withDefaultFlags } from './v8-flags.js';
+export { holdYoungGeneration, setRuntimeFlag, startLateTiering, tieringBurst, withDefaultFlags } from './v8-flags.js';
 export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
