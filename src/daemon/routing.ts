@@ -291,8 +291,9 @@ export class RoutingCore {
     const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
     if (screened.familyIgnored > 0) this.inbound.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
     if (screened.badNextHop > 0) this.inbound.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
+    // before this UPDATE touches the Loc-RIB: pending there means an earlier input's flush
+    this.fib?.noteInput(performance.now(), this.rib.pending);
     for (const w of screened.withdraw) this.rib.withdraw(key, w.prefix, w.pathId ?? 0);
-    this.fib?.noteInput(performance.now());
     this.rib.applyUpdate(key, screened.msg);
     this.inbound.checkImportLimit(h, this.rib.source(key)?.pathCount ?? 0);
     this.gate?.check(h);

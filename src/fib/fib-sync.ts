@@ -155,6 +155,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    */
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
     this.table.setNh(prefix, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
+    this.inputToWrite.route();
     this.markDirty(prefix);
   }
 
@@ -192,12 +193,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * A BGP UPDATE was read at `since` (performance.now()): the next tick that writes to the
    * kernel records how long after it the write was issued.
    */
-  noteInput(since: number): void {
-    this.inputToWrite.note(since, this.noTickDue);
+  noteInput(since: number, ribPending = false): void {
+    // idle: no earlier input pending in the Loc-RIB (`ribPending`) or here; nothing is armed
+    this.inputToWrite.note(since, !ribPending && !this.tickTimer && this.dirty.size === 0);
   }
-
-  /** No tick scheduled and nothing dirty (made once: noteInput runs per UPDATE read). */
-  private readonly noTickDue = (): boolean => !this.tickTimer && this.dirty.size === 0;
 
   /** UPDATE read → kernel write issued, per tick (see noteInput). */
   timings(): { updateToKernel: TimingView } {

@@ -398,6 +398,11 @@ export class LocRib {
     }
   }
 
+  /** Destinations changed and not yet flushed (best paths not recomputed yet). */
+  get pending(): boolean {
+    return this.dirty.length > 0;
+  }
+
   /** Recomputes dirty destinations and notifies listeners once with every change. */
   flush(): readonly BestChange[] {
     this.scheduled = false;

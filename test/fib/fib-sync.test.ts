@@ -460,6 +460,30 @@ t.test('UPDATE → kernel timing: one sample per tick that writes, none for an i
   t.equal(fib.timings().updateToKernel.count, before + 1, 'no sample for the idle input, none for a write no UPDATE caused');
 });
 
+t.test('UPDATE → kernel timing: nothing armed per input; an idle input restarts the clock, a pending one keeps it', async (t) => {
+  const { fib } = await setup();
+  await settle(fib);
+  const before = fib.timings().updateToKernel.count;
+  const immediates = () => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+  const armed = immediates();
+  fib.noteInput(performance.now() - 10_000); // an input that changed nothing, long ago
+  t.equal(immediates(), armed, 'no Immediate per input');
+  const t1 = performance.now();
+  fib.noteInput(t1); // FIB and Loc-RIB idle: the earlier input is over, the clock restarts
+  fib.noteInput(performance.now(), true); // a later input while the Loc-RIB flush is pending: kept at t1
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']);
+  await settle(fib);
+  const v = fib.timings().updateToKernel;
+  t.equal(v.count, before + 1, 'one sample');
+  t.ok(v.lastMs.at(-1)! <= performance.now() - t1 + 0.001, 'from the input that restarted the clock, not the stale one');
+  const t2 = performance.now() - 5_000;
+  fib.noteInput(t2);
+  fib.setRoute('10.244.4.0/26', ['10.0.0.12']);
+  fib.noteInput(performance.now()); // a tick is due: the earlier input is still on its way
+  await settle(fib);
+  t.ok(fib.timings().updateToKernel.lastMs.at(-1)! >= 5_000, 'an input read while the FIB is busy keeps the earliest');
+});
+
 t.test('extra learning (BGPFilter export): out-of-pool alien routes and connected subnets, only while on', async (t) => {
   const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'cali1234', up: true }, { ifindex: 4, name: 'kube-ipvs0', up: true }]);
   kernel.add({ prefix: '10.99.0.0/24', protocol: 4, nextHops: [{ gateway: '10.0.0.1', ifindex: 2, onlink: false }] }); // static, outside pools
