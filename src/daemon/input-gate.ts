@@ -29,6 +29,7 @@ export class InputGate {
 
   /** An UPDATE of `h` was applied: hold `h` back while the backlog is high. */
   check(h: PeerHandle): void {
+    // written so that NaN (a FIB with no backlog figure) holds nobody
     if (!(this.backlog() >= INPUT_GATE_HIGH) || this.held.has(h)) return;
     h.pauseInput();
     this.held.add(h);

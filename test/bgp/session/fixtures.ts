@@ -1,12 +1,13 @@
 // Shared setup for session tests: PeerSpecs, Speakers on loopback with a FakeClock, and a
 // raw peer already in Established.
 import { once } from 'node:events';
+import type { Test } from 'tap';
 import { Speaker } from '../../../src/bgp/speaker.js';
 import type { SpeakerOptions } from '../../../src/bgp/speaker.js';
 import type { PeerSpec } from '../../../src/peering/peer-spec.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../../src/util/log.js';
-import type { PeerStatus } from '../../../src/bgp/session/peer.js';
+import type { PeerHandle, PeerStatus } from '../../../src/bgp/session/peer.js';
 import { peerInfo } from '../../../src/api/peer-display.js';
 import { RawPeer } from '../../helpers/raw-peer.js';
 import type { OpenFields } from '../../helpers/raw-peer.js';
@@ -53,6 +54,21 @@ export async function rawEstablished(speaker: Speaker, port: number, open: Parti
   await raw.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.2', ...open });
   await up;
   return raw;
+}
+
+/**
+ * A speaker with the default peer (peerSpec()) and a raw peer Established with it, both
+ * stopped at the end of `t`; `h` is the speaker's handle for that peer.
+ */
+export async function establishedSpeaker(t: Test, open: Partial<OpenFields> = {}): Promise<{ speaker: Speaker; clock: FakeClock; port: number; raw: RawPeer; h: PeerHandle }> {
+  const started = await startSpeaker();
+  t.teardown(() => started.speaker.stop());
+  started.speaker.setPeers([peerSpec()]);
+  const up = once(started.speaker, 'established');
+  const raw = await rawEstablished(started.speaker, started.port, open);
+  t.teardown(() => raw.close());
+  const [h] = (await up) as [PeerHandle];
+  return { ...started, raw, h };
 }
 
 /** 19-octet header + body, as hex, for exact NOTIFICATION assertions. */

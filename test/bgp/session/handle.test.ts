@@ -1,29 +1,17 @@
 // PeerHandle (what the Adj-RIB-Out writes through) and inbound UPDATE delivery, including
 // RFC 7606 treat-as-withdraw downgrades that keep the session up.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { once } from 'node:events';
 import { RawPeer, cap, emptyUpdateMsg, keepaliveMsg, message, openMsg, parseOpen } from '../../helpers/raw-peer.js';
-import { peerSpec, rawEstablished, startSpeaker, withInfo } from './fixtures.js';
+import { establishedSpeaker, peerSpec, rawEstablished, startSpeaker, withInfo } from './fixtures.js';
 import type { PeerHandle } from '../../../src/bgp/session/peer.js';
 import type { UpdateMessage } from '../../../src/bgp/wire/types.js';
-import type { Speaker } from '../../../src/bgp/speaker.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** A speaker with one peer, a raw peer Established with it, and the speaker's handle for it. */
-async function establishedHandle(t: Test): Promise<{ speaker: Speaker; raw: RawPeer; h: PeerHandle }> {
-  const { speaker, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const up = once(speaker, 'established');
-  const raw = await rawEstablished(speaker, port);
-  t.teardown(() => raw.close());
-  const [h] = (await up) as [PeerHandle];
-  return { speaker, raw, h };
-}
 
 t.test('write() sends pre-encoded messages, counts them, and drops them once down', async (t) => {
-  const { speaker, raw, h } = await establishedHandle(t);
+  const { speaker, raw, h } = await establishedSpeaker(t);
   const before = speaker.status()[0]!.counters;
   t.equal(h.write(Buffer.concat([emptyUpdateMsg(), emptyUpdateMsg()])), true);
   t.equal((await raw.nextNonKeepalive()).raw.toString('hex'), emptyUpdateMsg().toString('hex'));
@@ -41,11 +29,7 @@ t.test('write() sends pre-encoded messages, counts them, and drops them once dow
 });
 
 t.test('inbound UPDATE is delivered; a malformed MED is treat-as-withdraw and the session stays up', async (t) => {
-  const { speaker, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const raw = await rawEstablished(speaker, port);
-  t.teardown(() => raw.close());
+  const { speaker, raw } = await establishedSpeaker(t);
   const good = hex(`0000 0015
     40 01 01 00              # ORIGIN IGP
     40 02 00                 # AS_PATH empty (iBGP)
@@ -83,7 +67,7 @@ t.test('inbound UPDATE is delivered; a malformed MED is treat-as-withdraw and th
 });
 
 t.test('pauseInput holds inbound UPDATEs back (real TCP socket) until resumeInput', async (t) => {
-  const { speaker, raw, h } = await establishedHandle(t);
+  const { speaker, raw, h } = await establishedSpeaker(t);
   const update = hex('0000 0015 40010100 400200 4003040a000002 40050400000064 180af401');
   const seen: UpdateMessage[] = [];
   speaker.on('update', (_h: PeerHandle, m: UpdateMessage) => void seen.push(m));
@@ -125,11 +109,7 @@ t.test('our OPEN carries GR R/F bits and ADD-PATH; status is "wait" while we are
 });
 
 t.test('ROUTE-REFRESH for a negotiated family is delivered; for another family ignored (RFC 2918 §4)', async (t) => {
-  const { speaker, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const raw = await rawEstablished(speaker, port);
-  t.teardown(() => raw.close());
+  const { speaker, raw } = await establishedSpeaker(t);
   const seen: number[] = [];
   speaker.on('routeRefresh', (_h, m) => seen.push(m.afi));
   const got = once(speaker, 'routeRefresh');

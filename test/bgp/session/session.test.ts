@@ -55,12 +55,18 @@ function session(connect: ConnectFn, clock: FakeClock) {
   });
 }
 
-t.test('outgoing session over a Duplex pair: OPEN, Established, hold timer 4/0', async (t) => {
+/** A session started on our end of a Duplex pair; `rx` reads the frames it sends. */
+function startOverPipe() {
   const clock = new FakeClock();
   const [ours, theirs] = duplexPair();
   const s = session(() => ours, clock);
   const rx = frames(theirs);
   s.start();
+  return { clock, theirs, s, rx };
+}
+
+t.test('outgoing session over a Duplex pair: OPEN, Established, hold timer 4/0', async (t) => {
+  const { clock, theirs, s, rx } = startOverPipe();
   t.equal(s.state, 'Connect');
   const open = await rx.next();
   t.equal(open.slice(36, 38), '01', 'OPEN first');
@@ -101,11 +107,7 @@ t.test('a connect that never completes is abandoned and retried when ConnectRetr
 });
 
 t.test('stop() in OpenSent sends Cease 6/2, then closes', async (t) => {
-  const clock = new FakeClock();
-  const [ours, theirs] = duplexPair();
-  const s = session(() => ours, clock);
-  const rx = frames(theirs);
-  s.start();
+  const { theirs, s, rx } = startOverPipe();
   await rx.next();
   s.stop('adminShutdown');
   t.equal(await rx.next(), notificationHex(6, 2));

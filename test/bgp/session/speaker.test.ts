@@ -5,7 +5,7 @@ import { peerInfo } from '../../../src/api/peer-display.js';
 import { once } from 'node:events';
 import { FakeClock } from '../../../src/util/clock.js';
 import { RawPeer, emptyUpdateMsg, keepaliveMsg, message, openMsg, parseOpen } from '../../helpers/raw-peer.js';
-import { LOCAL_AS, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus, withInfo } from './fixtures.js';
+import { LOCAL_AS, establishedSpeaker, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus, withInfo } from './fixtures.js';
 
 t.test('two Speakers on loopback reach Established (active 127.0.0.1 → passive 127.0.0.2)', async (t) => {
   const clock = new FakeClock();
@@ -26,11 +26,7 @@ t.test('two Speakers on loopback reach Established (active 127.0.0.1 → passive
 });
 
 t.test('hold timer expiry sends NOTIFICATION 4/0 and reports it like BIRD', async (t) => {
-  const { speaker, clock, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const raw = await rawEstablished(speaker, port, { holdTime: 30 });
-  t.teardown(() => raw.close());
+  const { speaker, clock, raw } = await establishedSpeaker(t, { holdTime: 30 });
   const down = once(speaker, 'down');
   clock.advance(30_000); // negotiated min(90, 30); the raw peer stays silent
   const n = await raw.nextNonKeepalive();
@@ -44,11 +40,7 @@ t.test('hold timer expiry sends NOTIFICATION 4/0 and reports it like BIRD', asyn
 });
 
 t.test('keepalives are sent every hold/3 while Established', async (t) => {
-  const { speaker, clock, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const raw = await rawEstablished(speaker, port, { holdTime: 30 });
-  t.teardown(() => raw.close());
+  const { speaker, clock, raw } = await establishedSpeaker(t, { holdTime: 30 });
   t.equal((await raw.next()).type, 4, 'KEEPALIVE on entering OpenConfirm');
   clock.advance(10_000);
   t.equal((await raw.next()).type, 4, 'KEEPALIVE after 10 s');
