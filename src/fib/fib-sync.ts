@@ -64,6 +64,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private tickTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private readonly inputToWrite = new InputToWrite();
+  /** The last tick's WantCache, kept while its context holds (wantCache()). */
+  private wants: WantCache | undefined;
 
   constructor(o: FibSyncOptions) {
     super();
@@ -305,7 +307,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
     if (!this.started || this.stopped || this.loader.running) return false;
-    this.table.maybeCompact();
+    if (this.table.maybeCompact()) this.wants = undefined; // it held forms the table may have forgotten
     const wants = this.wantCache();
     const ops = this.writer.totalOps;
     let more = false;
@@ -321,10 +323,23 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return more;
   }
 
+  /**
+   * The tick's WantCache: the last one while its shape context is unchanged (same pools and
+   * node subnet, the same list of connected routes, which ObservedTable rebuilds on any change
+   * to them or to a link, the same tunnel link), else a new one.
+   */
   private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
-    return new WantCache({
-      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected: this.observed.connected(),
+    const connected = this.observed.connected();
+    const w = this.wants;
+    if (w) {
+      const c = w.ctx;
+      const tun = c.tunnel;
+      if (c.pools === this.pools && c.nodeSubnetV4 === this.nodeSubnetV4 && c.connected === connected
+        && (t ? tun !== undefined && tun.name === t.name && tun.ifindex === t.ifindex && tun.up === t.up : tun === undefined)) return w;
+    }
+    return this.wants = new WantCache({
+      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
     }, this.table);

@@ -12,10 +12,16 @@
 //   once the pending datagrams are read, so the caller dumps the kernel again;
 // - the socket is read by the event loop itself: its fd is opened as a libuv stream (Node's
 //   internal `pipe_wrap` Pipe handle inside a net.Socket; Node has no public API that takes
-//   a netlink fd: net.Socket({ fd }) accepts only TCP, UDP and Unix sockets). Each datagram
-//   is one `data` chunk, read on the main thread's epoll wake-up: one loop wake-up per event,
-//   no thread. After that chunk the datagrams already queued are read with non-blocking
-//   recv(), up to PASS_DATAGRAMS, so a backlog is one loop pass rather than one per datagram.
+//   a netlink fd: net.Socket({ fd }) accepts only TCP, UDP and Unix sockets). The socket is
+//   made with net.Socket's `onread` option: libuv reads each datagram straight into one
+//   buffer of ours (DATAGRAM_MAX) and calls back with its length, on the main thread's epoll
+//   wake-up: one loop wake-up per event, no thread, and no Readable stream work (chunk
+//   Buffer, push, 'data') per datagram. libuv reads one datagram per wake-up (a read shorter
+//   than the buffer ends its pass), so after it the datagrams already queued are read with
+//   non-blocking recv() into the same buffer, up to PASS_DATAGRAMS: a backlog is one loop
+//   pass rather than one per datagram. A datagram that fills the buffer may have been cut
+//   short by libuv's read(2) (it passes no MSG_TRUNC): it counts as lost, like an overrun
+//   (rtnetlink notifications are far smaller: one route or link each).
 //   An overrun the stream sees (its read fails with ENOBUFS) destroys it: a new socket is
 //   opened (same buffer, same filter) and `onLost` called;
 // - where that handle is unavailable (another Node.js), readiness comes from poll(2) run on
@@ -247,8 +253,12 @@ export class NotifySocket {
     const handle = pipe ? new pipe.Pipe(pipe.constants.SOCKET) : undefined;
     if (handle && handle.open(fd) === 0) {
       // the stream owns the fd from here: destroying it closes the fd
-      const stream = new Socket({ handle, readable: true, writable: false } as ConstructorParameters<typeof Socket>[0]);
-      stream.on('data', (chunk: Buffer) => { if (this.stream === stream) this.onChunk(chunk); });
+      // `onread`: libuv reads each datagram into `buf` and the callback gets its length; no
+      // chunk Buffer, Readable.push or 'data' event per datagram
+      const stream = new Socket({
+        handle, readable: true, writable: false,
+        onread: { buffer: this.buf, callback: (len: number) => { if (this.stream === stream) this.onRead(len); } },
+      } as ConstructorParameters<typeof Socket>[0]);
       stream.on('error', () => undefined); // followed by 'close'
       stream.on('close', () => { if (this.stream === stream) this.overrun(); });
       this.stream = stream;
@@ -257,10 +267,16 @@ export class NotifySocket {
     (poller ??= new Poller()).add(this);
   }
 
-  private onChunk(chunk: Buffer): void {
+  /** libuv read one datagram of `len` bytes into `buf` (the stream's user buffer). */
+  private onRead(len: number): void {
     if (this.closed) return;
-    this.received++;
-    this.onDatagram(chunk, 0, chunk.length);
+    if (len >= DATAGRAM_MAX) { // filled the buffer: may have been cut short, so not trusted
+      this.lost++;
+      this.onLost();
+    } else {
+      this.received++;
+      this.onDatagram(this.buf, 0, len);
+    }
     this.drain(); // measured: reading a burst one datagram per loop pass costs 2x the CPU
   }
 

@@ -241,10 +241,13 @@ export class PrefixTable {
 
   /**
    * Forgets interned values no prefix uses, when the tables have doubled since last time.
-   * Called by FibSync at the start of a tick, when it holds no interned value of its own.
+   * Called by FibSync at the start of a tick, when it holds no interned value of its own
+   * (true: compacted, so FibSync drops its WantCache, which holds interned forms).
    */
-  maybeCompact(): void {
-    if (this.slots.size + this.forms.size + this.nhLists.size + this.lists.size >= this.compactAt) this.compact();
+  maybeCompact(): boolean {
+    if (this.slots.size + this.forms.size + this.nhLists.size + this.lists.size < this.compactAt) return false;
+    this.compact();
+    return true;
   }
 
   private compact(): void {

@@ -4,8 +4,10 @@
 // it; the rest is its next hops (an interned NhList) and the shape context of the tick
 // (pools, connected routes, tunnel). So within one tick the answer for a (next hops, pool,
 // family) triple is computed once and shared by every prefix with that triple: for 100 000
-// routes from one peer, one shaping and one interned RouteForm. A WantCache lives for one
-// tick only, since the context changes between ticks.
+// routes from one peer, one shaping and one interned RouteForm. A WantCache answers for one
+// shape context: FibSync keeps it from tick to tick while that context is the same (the same
+// pools, node subnet, connected routes and tunnel link) and the table has not been compacted
+// (it holds interned forms and next-hop lists), and makes a new one otherwise.
 import { familyOf, parseIpv4Prefix, parsePrefix, type Family } from '../net/prefix.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import { blackholeFor, METRIC, poolFor, shapeHops, type Pool, type ShapeContext } from './route-shape.js';

@@ -291,3 +291,28 @@ t.test('extra learning (BGPFilter export): out-of-pool alien routes and connecte
   await settle(fib);
   t.same(learned.slice(n).sort(), [['10.0.0.0/24', false], ['fd00:5::/64', false]], 'turned off: the extras go, pool routes stay');
 });
+
+t.test('the shape context kept between ticks: a pool or node-subnet change reshapes routes at once', async (t) => {
+  const { kernel, fib } = await setup({ pools: [never] });
+  kernel.setLink({ ifindex: 7, name: 'tunl0', up: true });
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  fib.setRoute('10.244.3.0/26', ['10.0.0.12']); // same next hops: one shaping, shared
+  await settle(fib);
+  t.same(kernel.get('10.244.2.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 2, dev: 'eth0', onlink: false }]);
+  // ticks with nothing else changed (the kept context) give the same answer
+  fib.setRoute('10.244.4.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.same(kernel.get('10.244.4.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 2, dev: 'eth0', onlink: false }]);
+  fib.setPools([{ ...always, ipipMode: 'crossSubnet' }], '10.0.0.0/24');
+  await settle(fib);
+  t.same(kernel.get('10.244.2.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 2, dev: 'eth0', onlink: false }], 'crossSubnet, same subnet: direct');
+  // the node's subnet changes (same pools): 10.0.0.12 is now off-subnet, so through tunl0
+  fib.setPools([{ ...always, ipipMode: 'crossSubnet' }], '10.0.1.0/24');
+  await settle(fib);
+  for (const p of ['10.244.2.0/26', '10.244.3.0/26', '10.244.4.0/26']) {
+    t.same(kernel.get(p)?.nextHops, [{ gateway: '10.0.0.12', ifindex: 7, dev: 'tunl0', onlink: true }], `${p} through tunl0`);
+  }
+  fib.setPools([never], '10.0.1.0/24');
+  await settle(fib);
+  t.same(kernel.get('10.244.3.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 2, dev: 'eth0', onlink: false }], 'pool back to never: direct');
+});
