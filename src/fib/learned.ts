@@ -35,15 +35,28 @@ export class LearnedRoutes {
    * it changed.
    */
   update(p: string, s: Slot, mine: boolean, pools: readonly Pool[]): boolean {
-    let routes = mine ? [] : routesOf(s.obs).filter((r) => isLearnable(p, r, this.protocol, pools));
+    // one pass over the observed routes, no intermediate lists (it runs for every prefix of a tick)
+    let present = false;
     let extra = false;
-    if (routes.length === 0 && this.learnExtra && !mine && s.obs) {
-      routes = routesOf(s.obs).filter((r) => extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r)) !== undefined);
-      extra = routes.length > 0;
+    let tunnel = true;
+    let iface: string | undefined;
+    if (!mine && s.obs) {
+      const all = routesOf(s.obs);
+      for (const r of all) {
+        if (!isLearnable(p, r, this.protocol, pools)) continue;
+        if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
+        if (tunnel && !this.onTunnelDevice(r)) tunnel = false;
+      }
+      if (!present && this.learnExtra) {
+        for (const r of all) {
+          if (extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r)) === undefined) continue;
+          if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
+        }
+        extra = present;
+      }
     }
-    const present = routes.length > 0;
-    const tunnel = present && !extra && routes.every((r) => this.onTunnelDevice(r));
-    const iface = present ? this.ifaces.ofRoute(routes[0]!) : undefined;
+    if (!present && !this.prefixes.has(p)) return false; // the other marks exist only for learned prefixes
+    tunnel = present && !extra && tunnel;
     if (present === this.prefixes.has(p) && tunnel === this.tunnel.has(p) && extra === this.extra.has(p)
       && iface === this.iface.get(p)) return false;
     if (present) this.prefixes.add(p); else this.prefixes.delete(p);

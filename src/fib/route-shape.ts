@@ -15,8 +15,8 @@
 //   (BIRD `merge paths`). Hops that cannot be shaped are left out; the route is installed
 //   with the others.
 import {
-  bytesInPrefix, compareAddresses, familyOf, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixContains,
-  type Family, type ParsedPrefix,
+  bytesInPrefix, compareAddresses, familyOf, formatAddress, formatPrefix, parseAddress, parseIpv4Prefix, parsePrefix,
+  prefixContains, type Family, type ParsedPrefix,
 } from '../net/prefix.js';
 import type { KernelNextHop, KernelRoute } from './kernel.js';
 
@@ -85,8 +85,46 @@ function addressOnce(text: string): { canonical: string; family: Family; bytes: 
   return a;
 }
 
-/** The pool holding `prefix` (longest match), if any. */
+/** A pool's CIDR as parseIpv4Prefix's number (-1: not IPv4), computed once per text. */
+const v4Cache = new Map<string, number>();
+function ipv4Once(text: string): number {
+  let v = v4Cache.get(text);
+  if (v === undefined) {
+    if (v4Cache.size > 4096) v4Cache.clear();
+    v = parseIpv4Prefix(text);
+    v4Cache.set(text, v);
+  }
+  return v;
+}
+
+/**
+ * poolFor for an IPv4 prefix given as parseIpv4Prefix's number (address × 64 + length): the
+ * index in `pools` of the longest match, the first on ties; -1: none. Allocates nothing.
+ */
+export function ipv4PoolIndex(v4: number, pools: readonly Pool[]): number {
+  const addr = Math.floor(v4 / 64);
+  const len = v4 % 64;
+  let best = -1;
+  let bestLen = -1;
+  for (let i = 0; i < pools.length; i++) {
+    const p = ipv4Once(pools[i]!.cidr);
+    if (p < 0) continue;
+    const plen = p % 64;
+    if (plen <= bestLen || len < plen) continue;
+    if (plen === 0 || (addr ^ Math.floor(p / 64)) >>> (32 - plen) === 0) { best = i; bestLen = plen; }
+  }
+  return best;
+}
+
+/** The pool holding `prefix` (longest match, the first on ties), if any. */
 export function poolFor(prefix: string | ParsedPrefix, pools: readonly Pool[]): Pool | undefined {
+  if (typeof prefix === 'string') {
+    const v4 = parseIpv4Prefix(prefix); // the common case, without parsing into bytes
+    if (v4 >= 0) {
+      const i = ipv4PoolIndex(v4, pools);
+      return i < 0 ? undefined : pools[i];
+    }
+  }
   const p = typeof prefix === 'string' ? parsePrefix(prefix) : prefix;
   let best: Pool | undefined;
   let bestLen = -1;

@@ -10,7 +10,7 @@
 // (it holds interned forms and next-hop lists), and makes a new one otherwise.
 import { familyOf, parseIpv4Prefix, parsePrefix, type Family } from '../net/prefix.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { blackholeFor, METRIC, poolFor, shapeHops, type Pool, type ShapeContext } from './route-shape.js';
+import { blackholeFor, ipv4PoolIndex, METRIC, poolFor, shapeHops, type Pool, type ShapeContext } from './route-shape.js';
 import { PROBLEM_CODE, type FibState } from './status.js';
 import type { NhList, PrefixTable, RouteForm } from './table.js';
 
@@ -24,15 +24,11 @@ export const WANT_NONE: Want = Object.freeze({ kind: 'none' });
 export class WantCache {
   private readonly byHops = new Map<NhList, Want[]>();
   private readonly blackholes: Partial<Record<Family, Want>> = {};
-  /** IPv4 pools as numbers (address × 64 + length, see parseIpv4Prefix), by index in ctx.pools. */
-  private readonly v4pools: number[];
 
   constructor(
     readonly ctx: ShapeContext,
     private readonly table: PrefixTable,
-  ) {
-    this.v4pools = ctx.pools.map((p) => parseIpv4Prefix(p.cidr));
-  }
+  ) {}
 
   /** The blackhole of an own block of this family. */
   blackhole(prefix: string): Want {
@@ -51,7 +47,7 @@ export class WantCache {
     const v4 = parseIpv4Prefix(prefix);
     let family: Family = 'ipv4';
     let pool: Pool | undefined;
-    if (v4 >= 0) pool = pools[this.ipv4Pool(v4)];
+    if (v4 >= 0) pool = pools[ipv4PoolIndex(v4, pools)];
     else {
       const p = parsePrefix(prefix);
       family = p.family;
@@ -66,22 +62,6 @@ export class WantCache {
       byPool[at] = w;
     }
     return w;
-  }
-
-  /** poolFor for an IPv4 prefix given as a number: longest match, the first on ties; -1: none. */
-  private ipv4Pool(v4: number): number {
-    const addr = Math.floor(v4 / 64);
-    const len = v4 % 64;
-    let best = -1;
-    let bestLen = -1;
-    for (let i = 0; i < this.v4pools.length; i++) {
-      const p = this.v4pools[i]!;
-      if (p < 0) continue;
-      const plen = p % 64;
-      if (plen <= bestLen || len < plen) continue;
-      if (plen === 0 || (addr ^ Math.floor(p / 64)) >>> (32 - plen) === 0) { best = i; bestLen = plen; }
-    }
-    return best;
   }
 
   private shape(family: Family, pool: Pool | undefined, nh: NhList): Want {

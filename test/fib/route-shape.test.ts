@@ -1,5 +1,6 @@
 import t from 'tap';
-import { shapeRoute, sameSubnet, blackholeFor, routeSignature, type Pool, type ShapeContext } from '../../src/fib/route-shape.js';
+import { shapeRoute, sameSubnet, blackholeFor, routeSignature, poolFor, type Pool, type ShapeContext } from '../../src/fib/route-shape.js';
+import { parsePrefix } from '../../src/net/prefix.js';
 
 const eth0 = { prefix: '10.0.0.0/24', ifindex: 2, dev: 'eth0' };
 const eth1v6 = { prefix: 'fd00:0:0:1::/64', ifindex: 3, dev: 'eth1' };
@@ -106,4 +107,21 @@ t.test('blackhole and signatures', async (t) => {
     nextHops: [{ gateway: '10.0.0.1', ifindex: 2, onlink: false }, { gateway: '10.0.0.2', ifindex: 2, onlink: false }] };
   t.equal(routeSignature(a), routeSignature({ ...a, nextHops: [...a.nextHops].reverse() }));
   t.not(routeSignature(a), routeSignature({ ...a, nextHops: [a.nextHops[0]!] }));
+});
+
+t.test('poolFor: an IPv4 prefix given as text (numeric path) and parsed (byte path) give the same pool', async (t) => {
+  const pools: Pool[] = [
+    { cidr: '10.244.0.0/16', ipipMode: 'never', vxlanMode: 'never' },
+    { cidr: '10.244.128.0/17', ipipMode: 'always', vxlanMode: 'never' },
+    { cidr: '10.244.128.0/17', ipipMode: 'crossSubnet', vxlanMode: 'never' }, // a tie: the first wins
+    { cidr: 'fd00::/48', ipipMode: 'never', vxlanMode: 'never' },
+    { cidr: '192.168.7.0/24', ipipMode: 'never', vxlanMode: 'never' },
+    { cidr: '0.0.0.0/0', ipipMode: 'never', vxlanMode: 'always' },
+  ];
+  const cases = ['10.244.1.0/26', '10.244.200.64/26', '10.244.128.0/17', '10.244.0.0/15', '10.243.255.0/24',
+    '192.168.7.128/25', '192.168.7.0/23', '1.2.3.4/32', '0.0.0.0/0', 'fd00::/64', 'fd00:1::/64'];
+  for (const c of cases) t.equal(poolFor(c, pools), poolFor(parsePrefix(c), pools), c);
+  t.equal(poolFor('10.244.200.64/26', pools), pools[1], 'longest match, the first on ties');
+  t.equal(poolFor('10.243.255.0/24', pools.slice(0, 5)), undefined, 'outside every IPv4 pool');
+  t.equal(poolFor('10.244.1.0/26', []), undefined);
 });
