@@ -6,7 +6,10 @@
 // (table.ts), keyed by the prefix string the caller passed (the Loc-RIB's own). Statuses are
 // kept only for prefixes that are not plainly installed (pending, error, or a note).
 // Kernel operations in flight are bounded (MAX_INFLIGHT): a burst is fed to the kernel as it
-// answers, so no request queue of a whole table is ever built.
+// answers, so no request queue of a whole table is ever built. What a prefix's routes become
+// in the kernel is decided through a WantCache (want.ts), kept from tick to tick while the
+// shape context (pools, node subnet, connected routes, tunnel link) is unchanged and the
+// table has not been compacted.
 import { EventEmitter } from 'node:events';
 import { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
