@@ -78,12 +78,9 @@ function writeCache(file: string, data: Buffer): void {
 function markCompactBeforeLoad(): void {
   if (process.argv[2] !== 'daemon') return;
   try {
-    let gc: unknown = (globalThis as { gc?: unknown }).gc; // node --expose-gc: no flag to touch
-    if (typeof gc !== 'function') {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc');
-      setFlagsFromString('--no-expose-gc');
-    }
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    setFlagsFromString('--no-expose-gc');
     if (typeof gc === 'function') (gc as () => void)();
   } catch {
     // no gc here: the reducer runs as it would
