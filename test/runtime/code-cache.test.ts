@@ -114,37 +114,3 @@ t.test('withDefaultFlags: a cache written after a run-time flag change is accept
   t.equal((await run(process.execPath, ['-e', check('plain')])).stdout, 'true', 'written with the flag set: rejected');
   t.equal((await run(process.execPath, ['-e', check('restored')])).stdout, 'false', 'written inside withDefaultFlags: accepted');
 });
-
-/** Starts `b.cjs` as `node run.cjs daemon|status` (the loader's argv[2] is the command), with --trace-gc. */
-async function startAs(d: string, command: string, env: Record<string, string> = {}): Promise<string> {
-  writeFileSync(join(d, 'run.cjs'), `require(${JSON.stringify(LAUNCH)}).launch(${JSON.stringify(join(d, 'b.cjs'))});`);
-  // without the NODE_OPTIONS the test runner adds to every child: its hooks would run a loader
-  // thread and load modules before the loader, as no daemon's start does
-  const { stdout } = await run('env', ['-u', 'NODE_OPTIONS', process.execPath, '--trace-gc', join(d, 'run.cjs'), command], { env: { ...process.env, ...env } });
-  return stdout;
-}
-
-t.test('a daemon start runs one full GC before the bundle, with the flags back at their defaults for its cache', async (t) => {
-  const d = dir(t);
-  const first = await startAs(d, 'daemon', { SAVE: '1' });
-  const lines = first.trim().split('\n');
-  const status = lines.findIndex((l) => l.startsWith('missing '));
-  t.ok(status > 0 && lines.slice(0, status).some((l) => /Mark-Compact/.test(l)), 'a mark-compact before the bundle ran');
-  t.match(await startAs(d, 'daemon'), /^used 45 function true$/m, 'the cache saved by a daemon start is used by the next: V8 flags back at their defaults');
-  t.notMatch(await startAs(d, 'status'), /Mark-Compact/, 'a CLI command runs no GC');
-});
-
-t.test('after that GC, the start-up growth of the heap does not arm V8\'s memory reducer', { timeout: 60_000 }, async (t) => {
-  const d = dir(t);
-  // the old generation grows by a few MiB (kept objects, no mark-compact: as a daemon's start),
-  // then the process idles past the reducer's 8 s delay; armed, it runs memory-reducing
-  // mark-compacts ("(reduce)")
-  writeFileSync(join(d, 'b.cjs'), `
-globalThis.kept = Array.from({ length: 20000 }, (_, i) => ({ i, s: 'x' + i, a: [i, i + 1] }));
-setTimeout(() => { globalThis.kept = globalThis.kept.slice(0, 10000); }, 300);
-setTimeout(() => {}, 10500);
-`);
-  const [daemon, cli] = await Promise.all([startAs(d, 'daemon'), startAs(d, 'status')]);
-  t.match(cli, /Mark-Compact \(reduce\)/, 'without the GC (a CLI command): the reducer runs');
-  t.notMatch(daemon, /Mark-Compact \(reduce\)/, 'a daemon start: it does not');
-});
