@@ -23,8 +23,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext, Script } from 'node:vm';
+import { Script } from 'node:vm';
 import type { CodeCacheHook } from './code-cache.js';
 
 declare const TERN_BUNDLE_ID: string; // defined by scripts/bundle.mjs
@@ -57,39 +56,8 @@ function writeCache(file: string, data: Buffer): void {
   }
 }
 
-/**
- * One full GC of the still small heap (about 3 MiB, 2–3 ms) before the bundle is compiled,
- * so that V8's memory reducer is never armed by the start-up.
- *
- * Why: V8 arms its memory reducer when the old generation grows 1 MiB past its size after
- * bootstrap while no mark-compact has run yet (Heap::NotifyOldGenerationExpansion, V8 11.3).
- * A daemon's start only scavenges, so the reducer was armed by loading the bundle and ran two
- * memory-reducing mark-compacts about 8 s after every start (9.5 → 7.3 MiB of heap), with
- * their marking threads: measured, 20–25 ms of CPU per node. In the latency bench they fell
- * among the first routes, about 40 % of the CPU per route (docs/benchmarks.md, round 2
- * changes; `--no-memory-reducer-for-small-heaps` on the command line did the same, but any V8
- * flag left changed there costs every start Node's own code cache). One mark-compact here
- * makes the start-up's growth arm nothing; later mark-compacts (after a burst whose heap grew)
- * still arm the reducer as before.
- * How: `gc` from a fresh context with --expose-gc set for that moment, the flag then put back,
- * so V8's flag hash (checked against the bundle's code cache below) is the default again.
- * Only for the daemon: a CLI command exits before any of this matters.
- */
-function markCompactBeforeLoad(): void {
-  if (process.argv[2] !== 'daemon') return;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    setFlagsFromString('--no-expose-gc');
-    if (typeof gc === 'function') (gc as () => void)();
-  } catch {
-    // no gc here: the reducer runs as it would
-  }
-}
-
 /** Runs the bundle at `bundle` (an absolute path) as the main program. */
 export function launch(bundle: string): void {
-  markCompactBeforeLoad();
   const cacheFile = `${bundle}.cache`;
   const source = readFileSync(bundle, 'latin1'); // ASCII only (scripts/bundle.mjs)
   const cached = readCache(cacheFile);
