@@ -6,9 +6,7 @@
 //                   startLateTiering()/tieringBurst(): --interrupt-budget 16× V8's outside bursts
 //                   of kernel writes (round 2 changes: churn CPU per node)
 //   launch.ts       the loader bin/tern runs: the bundle through vm.Script with a V8 code
-//                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up);
-//                   for a daemon, one full GC before the bundle loads, so the start-up never
-//                   arms V8's memory reducer (round 2 changes: latency CPU per route)
+//                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)

@@ -16,9 +16,7 @@
 //   starting at once each write a whole file and readers see an old or a new one, never a
 //   mix; a write that fails (read-only dist/) is ignored;
 // - it is written by the daemon after its first session (code-cache.ts), when the functions
-//   a start runs are compiled, and only when this start did not use a valid cache;
-// - V8's flags are at their defaults when the bundle is compiled (markCompactBeforeLoad sets
-//   one for a moment and puts it back).
+//   a start runs are compiled, and only when this start did not use a valid cache.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
