@@ -107,18 +107,20 @@ export class UpdateGroup {
   members = 0;
   private readonly busy = new Set<object>();
   /**
-   * The last single-NLRI UPDATE packed per attribute set, shared by every member: a reflector
-   * sends each client one UPDATE per route (the client routes' next hops differ, so their
-   * NLRI cannot share a message), and C members would otherwise each encode the same bytes.
-   * Weak: an entry goes with its set.
+   * The last UPDATE(s) packed per attribute set, shared by every member: a reflector sends
+   * each client one UPDATE per route (the client routes' next hops differ, so their NLRI
+   * cannot share a message), and every new member of a mesh's group is sent the same few
+   * local routes in one message; C members would otherwise each encode the same bytes.
+   * Lists of up to PACK_SHARE_MAX NLRI; weak: an entry goes with its set.
    */
-  private readonly packedOne = new WeakMap<AttrSet, { prefix: string; pathId: number | undefined; bufs: Buffer[] }>();
+  private readonly packed = new WeakMap<AttrSet, { nlri: readonly Nlri[]; bufs: Buffer[] }>();
   /**
    * The last batch joined for a member: its messages and the one Buffer holding them. The
-   * next member whose batch is the same messages (the same shared Buffers, see packOne) gets
+   * next member whose batch is the same messages (the same shared Buffers, see pack) gets
    * that Buffer, or slices of it when its batch leaves some out (a route is never sent back
    * to its source), so the group's batch is concatenated once and every member's socket is
-   * handed the same bytes.
+   * handed the same bytes. Kept while the group is idle when it is small (a mesh's next
+   * member is sent the same initial table and End-of-RIB).
    */
   private lastBatch: { parts: readonly Buffer[]; buf: Buffer; offsets: number[] } | null = null;
 
@@ -176,12 +178,12 @@ export class UpdateGroup {
     return src.kind === 'peer' ? src.key : EVERY;
   }
 
-  /** The UPDATE(s) announcing `n` with `set`, encoded once for the whole group (never modified). */
-  packOne(set: AttrSet, n: Nlri): Buffer[] {
-    const c = this.packedOne.get(set);
-    if (c && c.prefix === n.prefix && c.pathId === n.pathId) return c.bufs;
-    const bufs = packUpdates({ family: this.family, attributes: set.encoded(this.opts), nextHops: set.nextHops, nlri: [n], opts: this.opts });
-    if (this.members > 1) this.packedOne.set(set, { prefix: n.prefix, pathId: n.pathId, bufs });
+  /** The UPDATE(s) announcing `list` with `set`, encoded once for the whole group while the same list repeats (never modified). */
+  pack(set: AttrSet, list: readonly Nlri[]): Buffer[] {
+    const c = this.packed.get(set);
+    if (c && sameNlri(c.nlri, list)) return c.bufs;
+    const bufs = packUpdates({ family: this.family, attributes: set.encoded(this.opts), nextHops: set.nextHops, nlri: list, opts: this.opts });
+    if (this.members > 1 && list.length <= PACK_SHARE_MAX) this.packed.set(set, { nlri: list, bufs });
     return bufs;
   }
 
@@ -223,7 +225,10 @@ export class UpdateGroup {
    */
   setBusy(member: object, busy: boolean): void {
     if (busy) this.busy.add(member);
-    else if (this.busy.delete(member) && this.busy.size === 0) { this.cache.clear(); this.lastBatch = null; }
+    else if (this.busy.delete(member) && this.busy.size === 0) {
+      this.cache.clear();
+      if (this.lastBatch && this.lastBatch.buf.length > KEEP_IDLE_BATCH) this.lastBatch = null;
+    }
   }
 
   /** Export decisions made (compute runs) since the group was created (status / tests). */
@@ -323,6 +328,17 @@ export class UpdateGroup {
     }
     this.withCommunities.clear();
   }
+}
+
+/** Longest NLRI list whose packed UPDATEs a group keeps for its next member (pack). */
+const PACK_SHARE_MAX = 64;
+/** Largest joined batch a group keeps while idle (joinBatch), octets. */
+const KEEP_IDLE_BATCH = 16_384;
+
+function sameNlri(a: readonly Nlri[], b: readonly Nlri[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.prefix !== b[i]!.prefix || a[i]!.pathId !== b[i]!.pathId) return false;
+  return true;
 }
 
 /** Slices of a joined batch a member's batch may be sent as; more and it gets its own Buffer. */

@@ -318,6 +318,32 @@ t.test('full iBGP mesh: routes learned from the mesh cost no export decision, on
   for (const s of [...sinks, late]) t.same(announced(s.take()), [block(4)], 'and announces it again when the local path is best again');
 });
 
+t.test('full iBGP mesh, members joining one by one: the table and End-of-RIB in one write, the same bytes for every member', async (t) => {
+  const own = [block(4), block(5), block(6)];
+  const ctx = { ...CTX, ownBlocks: own };
+  const rib = makeRib();
+  for (let n = 2; n <= 7; n++) addPeer(rib, n);
+  for (const b of own) rib.setLocal(b, {});
+  for (let n = 2; n <= 7; n++) announce(rib, `10.0.0.${n}|179`, block(8 + n), attrs({ nextHop: `10.0.0.${n}`, localPref: 100 }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, ctx);
+  const writes: Buffer[] = [];
+  for (let n = 2; n <= 7; n++) {
+    const sink = new FakeSink();
+    const ro = out.addPeer(ibgp(n), sink);
+    t.ok(ro.idle, `member ${n - 1}: done, the group idle again before the next one`);
+    t.equal(sink.written.length, 1, `member ${n - 1}: the table and End-of-RIB in one write`);
+    writes.push(sink.written[0]!);
+    const m = sink.take();
+    t.same(announced(m), own, `member ${n - 1}: the own blocks in one UPDATE`);
+    t.equal(m.length, 2);
+    t.ok(isEor(m[1]!), 'then End-of-RIB');
+  }
+  const [, second, ...rest] = writes;
+  t.ok(rest.every((b) => b.buffer === second!.buffer && b.byteOffset === second!.byteOffset && b.length === second!.length),
+    'from the second member on, every member was handed the same bytes in memory (packed and joined once)');
+});
+
 t.test('a peer that is the only source of its group\'s routes (an injector): no decision per route', async (t) => {
   const rib = makeRib();
   addPeer(rib, 1, { address: '192.0.2.1', asn: 65100 });
