@@ -29,7 +29,7 @@ export { step, INITIAL_STATE, fsmErrorSubcode } from './fsm.js';
 export type { BgpState, DownReason, StopReason, FsmState, FsmEvent, FsmAction, FsmContext, StepResult, TimerName, ProtocolError } from './fsm.js';
 export { negotiate, negotiateTimers, announcedAs, announcedFamilies } from './capabilities.js';
 export type { Negotiated, PeerGracefulRestart } from './capabilities.js';
-export { buildOpen, validateOpen, compareRouterIds } from './open.js';
+export { buildOpen, encodedOpen, validateOpen, compareRouterIds } from './open.js';
 export type { LocalOpenSettings } from './open.js';
 export { Session } from './session.js';
 export type { LastError, NotStartedReason, SessionCounters, SessionEnd, SessionOptions } from './session.js';
