@@ -12,9 +12,11 @@
 // changed five times while blocked is sent once, in its latest state. Encoding is never
 // done ahead of the socket by more than one batch.
 //
-// Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
-// (RFC 4724 §2), written with the walk's last batch; a prefix whose selected paths no source rule lets reach this peer (split
-// horizon, never back to the source) is passed over without an export decision. Route
+// Session up: a walk over the Loc-RIB's prefixes for the family (only those of the sources
+// that may reach the peer when they hold less than half the table: UpdateGroup.initialWalk),
+// then End-of-RIB (RFC 4724 §2), written with the walk's last batch; a prefix whose selected
+// paths no source rule lets reach this peer (split horizon, never back to the source) is
+// passed over without an export decision. Route
 // refresh (RFC 2918): every advertised route is sent again; with enhanced route refresh
 // negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
 // keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
@@ -70,8 +72,8 @@ export class AdjRibOut {
   private readonly tooLong = new Set<string>();
   /** RFC 4724 §4.1 selection deferral: nothing is sent (not even End-of-RIB) while set. */
   held = false;
-  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts. */
-  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0 };
+  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts; `walked`: prefixes the table walks looked at. */
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0, walked: 0 };
 
   constructor(
     peer: OutPeer,
@@ -85,7 +87,7 @@ export class AdjRibOut {
     this.group = group;
     this.key = peer.key;
     this.family = peer.family;
-    this.walk = rib.selections(this.family);
+    this.walk = group.initialWalk(this.key);
     sink.onDrain(() => {
       this.blocked = false;
       this.pump();
@@ -226,6 +228,7 @@ export class AdjRibOut {
       const r = this.walk.next();
       if (r.done) { this.walk = null; break; }
       const [prefix, sel] = r.value;
+      this.stats.walked++;
       // Routes no member of the group may be sent (in a full iBGP mesh, every route learned
       // from the mesh) cost one look at their sources, not a decision and a diff each.
       if (!this.concerns(prefix, this.group.reach(sel.best, sel.multipath))) continue;

@@ -11,12 +11,14 @@
 //
 // Before any export decision, `reach` reads only the sources of a prefix's selected paths
 // (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
-// member, or only its own source, costs its members nothing unless they were sent it.
+// member, or only its own source, costs its members nothing unless they were sent it; a new
+// member's table walk visits only the prefixes of the sources that may reach it when they
+// hold less than half the table (initialWalk).
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
-import type { LocRib } from './loc-rib.js';
+import type { LocRib, Selected } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import { exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
@@ -171,6 +173,26 @@ export class UpdateGroup {
       r = one;
     }
     return r;
+  }
+
+  /**
+   * The walk of a new member's initial table. When the sources that may reach it (by the
+   * same rules as reach, and not the member itself) hold less than half the table, only their
+   * prefixes are visited: in a full iBGP mesh, the node's own routes instead of every route
+   * learned from the mesh, which no member may be sent. Otherwise the whole table.
+   */
+  initialWalk(memberKey: string): Iterator<[string, Selected]> {
+    const sources: PathSource[] = [];
+    let paths = 0;
+    for (const src of this.rib.allSources()) {
+      if (src.pathCount === 0) continue;
+      const r = this.reachOf(src);
+      if (r === null || r === memberKey) continue;
+      sources.push(src);
+      paths += src.pathCount;
+    }
+    if (paths * 2 >= this.rib.size(this.family)) return this.rib.selections(this.family);
+    return this.rib.selectionsOf(sources, this.family);
   }
 
   private reachOf(src: PathSource): Reach {
