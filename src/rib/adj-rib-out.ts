@@ -12,8 +12,9 @@
 // changed five times while blocked is sent once, in its latest state. Encoding is never
 // done ahead of the socket by more than one batch.
 //
-// Session up: a walk over the Loc-RIB's prefixes for the family (only those of the sources
-// that may reach the peer when they hold less than half the table: UpdateGroup.initialWalk),
+// Session up: a walk over the Loc-RIB's prefixes for the family (for an iBGP peer of a node
+// that does not reflect, only those of the sources that may reach the peer when they hold
+// less than half the table: UpdateGroup.initialWalk),
 // then End-of-RIB (RFC 4724 §2), written with the walk's last batch; a prefix whose selected
 // paths no source rule lets reach this peer (split horizon, never back to the source) is
 // passed over without an export decision. Route

@@ -11,9 +11,10 @@
 //
 // Before any export decision, `reach` reads only the sources of a prefix's selected paths
 // (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
-// member, or only its own source, costs its members nothing unless they were sent it; a new
-// member's table walk visits only the prefixes of the sources that may reach it when they
-// hold less than half the table (initialWalk).
+// member, or only its own source, costs its members nothing unless they were sent it; in an
+// iBGP group of a node that does not reflect, a new member's table walk visits only the
+// prefixes of the sources that may reach it when they hold less than half the table
+// (initialWalk).
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
@@ -176,12 +177,18 @@ export class UpdateGroup {
   }
 
   /**
-   * The walk of a new member's initial table. When the sources that may reach it (by the
-   * same rules as reach, and not the member itself) hold less than half the table, only their
-   * prefixes are visited: in a full iBGP mesh, the node's own routes instead of every route
-   * learned from the mesh, which no member may be sent. Otherwise the whole table.
+   * The walk of a new member's initial table. For an iBGP group of a node that does not
+   * reflect, when the sources that may reach the member (by the same rules as reach, and not
+   * the member itself) hold less than half the table, only their prefixes are visited: in a
+   * full iBGP mesh, the node's own routes instead of every route learned from the mesh, which
+   * no member may be sent. Otherwise the whole table. (eBGP groups and reflectors' groups
+   * may be sent most of the table: they walk it all, without a look at every source per
+   * member, which a reflector with thousands of clients would pay quadratically.)
    */
   initialWalk(memberKey: string): Iterator<[string, Selected]> {
+    const all = this.rib.selections(this.family);
+    if (this.peer.ebgp || this.ctx.clusterId !== undefined) return all;
+    const half = this.rib.size(this.family) / 2;
     const sources: PathSource[] = [];
     let paths = 0;
     for (const src of this.rib.allSources()) {
@@ -189,9 +196,8 @@ export class UpdateGroup {
       const r = this.reachOf(src);
       if (r === null || r === memberKey) continue;
       sources.push(src);
-      paths += src.pathCount;
+      if ((paths += src.pathCount) >= half) return all;
     }
-    if (paths * 2 >= this.rib.size(this.family)) return this.rib.selections(this.family);
     return this.rib.selectionsOf(sources, this.family);
   }
 
