@@ -8,7 +8,8 @@
 // Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
 // to one source (session down, stale marking and sweeping after graceful restart) costs in
 // proportion to that source's routes, not to the whole table: a peer with 10 routes that
-// flaps next to a million others touches 10 destinations.
+// flaps next to a million others touches 10 destinations. A new peer's table walk uses it
+// too (selectionsOf) when only a few sources may reach that peer.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
