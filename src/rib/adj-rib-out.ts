@@ -14,12 +14,12 @@
 //
 // Session up: a walk over the Loc-RIB's prefixes for the family (for an iBGP peer of a node
 // that does not reflect, only those of the sources that may reach the peer when they hold
-// less than half the table: UpdateGroup.initialWalk),
-// then End-of-RIB (RFC 4724 §2), written with the walk's last batch; a prefix whose selected
-// paths no source rule lets reach this peer (split horizon, never back to the source) is
-// passed over without an export decision. Route
-// refresh (RFC 2918): every advertised route is sent again; with enhanced route refresh
-// negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
+// less than half the table: UpdateGroup.initialWalk), then End-of-RIB (RFC 4724 §2),
+// written with the walk's last batch; a prefix whose selected paths no source rule lets
+// reach this peer (split horizon, never back to the source) is passed over without an
+// export decision. Route refresh (RFC 2918): every advertised route is sent again; with
+// enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
+// before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
 // keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
 //
 // A route whose attributes leave no room for NLRI in one message for this peer (e.g. an
