@@ -8,13 +8,18 @@
 // PROBE_PROF=DIR: the restarted daemon under --cpu-prof (interval PROBE_IV µs, default 200),
 // stopped with SIGTERM after each measurement so the profile is written. PROBE_EXP=VALUE:
 // passed to the restarted daemon as TERN_EXP (for experiments in a patched build).
+// PROBE_BINS=A/bin/tern,B/bin/tern: the restarted daemon runs these builds in turn (the mesh
+// runs BENCH_TERN_BIN), so the builds' starts are interleaved in one mesh; a build's first
+// start (which may write its code cache) is left out of the medians printed per build at the end.
 import { createLab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
-import { calicoYaml, procStats, RouteWatch, spawnTern, TERN_BIN, childEnv, REPO } from './lib.js';
+import { calicoYaml, procStats, RouteWatch, spawnTern, TERN_BIN, childEnv, REPO, percentile } from './lib.js';
 import { writeFileSync } from 'node:fs';
 const k = Number(process.argv[2] ?? 20);
 const reps = Number(process.argv[3] ?? 3);
 const prof = process.env.PROBE_PROF; // dir
+const bins = process.env.PROBE_BINS ? process.env.PROBE_BINS.split(',') : [TERN_BIN];
+const perBin = new Map<string, { cpu: number[]; afterFirst: number[]; firstSession: number[]; anon: number[] }>();
 const nodeIp = (i: number) => `10.230.0.${11 + i}`;
 const lab = createLab(undefined, { area: 'bprobe' });
 const watch = new RouteWatch(lab, (p) => p.startsWith('10.244.'));
@@ -33,13 +38,14 @@ try {
   const hasAll = (hosts: string[]) => () => hosts.every((h) => all.every((b) => watch.routes.get(h)!.has(b)));
   await watch.until(hasAll(nodes.map((n) => n.host)), 300_000, 'mesh');
   const target = nodes[Math.floor(k / 2)]!;
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < reps * bins.length; r++) {
+    const bin = bins[r % bins.length]!;
     process.kill(target.pid, 'SIGKILL');
     await new Promise((res) => setTimeout(res, 300));
     await lab.ip(target.host, 'route', 'flush', 'proto', 'bird');
     await new Promise((res) => setTimeout(res, 700));
     const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-interval=${process.env.PROBE_IV ?? 200}`] : [];
-    const h = lab.spawn(target.host, process.execPath, [...nodeArgs, TERN_BIN, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { logFile: lab.path(`r${r}.log`), env: childEnv(process.env.PROBE_EXP ? { TERN_EXP: process.env.PROBE_EXP } : {}), cwd: REPO });
+    const h = lab.spawn(target.host, process.execPath, [...nodeArgs, bin, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { logFile: lab.path(`r${r}.log`), env: childEnv(process.env.PROBE_EXP ? { TERN_EXP: process.env.PROBE_EXP } : {}), cwd: REPO });
     target.pid = h.pid;
     const t0 = Date.now();
     await watch.until(hasAll([target.host]), 60_000, 'restart');
@@ -48,8 +54,18 @@ try {
     const st = procStats(h.pid);
     const m = await callDaemon<any>(lab.path(`${target.host}-tern.sock`), 'startup');
     const marks = Object.fromEntries(Object.entries(m.marks as Record<string, { cpuMs: number }>).map(([k, v]) => [k, v.cpuMs]));
-    console.log(JSON.stringify({ bin: TERN_BIN, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
+    if (r >= bins.length) {
+      const b = perBin.get(bin) ?? { cpu: [], afterFirst: [], firstSession: [], anon: [] };
+      perBin.set(bin, b);
+      b.cpu.push(m.cpuMs); b.afterFirst.push(m.cpuMs - (marks.firstSession ?? NaN)); b.firstSession.push(marks.firstSession ?? NaN); b.anon.push(st.rssAnonKb / 1024);
+    }
+    console.log(JSON.stringify({ bin, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
     if (prof) { await h.kill('SIGTERM', 5000); const n2 = lab.spawn(target.host, process.execPath, [TERN_BIN, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { env: childEnv(), cwd: REPO }); target.pid = n2.pid; await watch.until(hasAll([target.host]), 60_000, 'back'); }
+  }
+  const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+  for (const [bin, b] of perBin) {
+    const med = (xs: number[]) => percentile(xs, 50).toFixed(1);
+    console.log(`median of ${b.cpu.length} (load ${load} at the end) ${bin}: CPU to convergence + 1 s ${med(b.cpu)} ms, after the first session ${med(b.afterFirst)} ms, first session mark ${med(b.firstSession)} ms, anonymous RSS ${med(b.anon)} MiB`);
   }
 } finally {
   watch.close();

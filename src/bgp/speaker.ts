@@ -74,6 +74,8 @@ const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly peers = new Map<string, Peer>();
+  /** Canonical remote address → the first configured peer with it (accepted connections are matched by address). */
+  private byAddress = new Map<string, Peer>();
   private servers: net.Server[] = [];
   private listening: { port: number; addresses: readonly string[] } | null = null;
   private gr: GracefulRestartState;
@@ -187,7 +189,22 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peers.set(spec.key, peer);
       peer.start();
     }
+    this.indexAddresses();
     this.syncListener();
+  }
+
+  private indexAddresses(): void {
+    const m = new Map<string, Peer>();
+    for (const peer of this.peers.values()) {
+      let addr: string;
+      try {
+        addr = canonicalAddress(peer.spec.address);
+      } catch {
+        continue;
+      }
+      if (!m.has(addr)) m.set(addr, peer);
+    }
+    this.byAddress = m;
   }
 
   /** Our GR state: the R/F bits of later OPENs, and 'wait' vs 'up' in status. */
@@ -206,6 +223,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peers.delete(key);
       return peer.stop('adminReset');
     });
+    this.byAddress = new Map();
     await Promise.all([...all, ...this.stopping]);
     await this.closeListeners();
     this.log.info('BGP stopped', { event: 'stopped' });
@@ -342,16 +360,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   }
 
   private findPeer(remote: string): Peer | undefined {
-    for (const peer of this.peers.values()) {
-      let addr: string;
-      try {
-        addr = canonicalAddress(peer.spec.address);
-      } catch {
-        continue;
-      }
-      if (addr === remote) return peer;
-    }
-    return undefined;
+    return this.byAddress.get(remote);
   }
 
   private logUnknown(remote: string, port: number | undefined): void {

@@ -12,11 +12,14 @@
 // changed five times while blocked is sent once, in its latest state. Encoding is never
 // done ahead of the socket by more than one batch.
 //
-// Session up: a walk over the Loc-RIB's prefixes for the family, then End-of-RIB
-// (RFC 4724 §2); a prefix whose selected paths no source rule lets reach this peer (split
-// horizon, never back to the source) is passed over without an export decision. Route
-// refresh (RFC 2918): every advertised route is sent again; with enhanced route refresh
-// negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
+// Session up: a walk over the Loc-RIB's prefixes for the family (for an iBGP peer of a node
+// that does not reflect, only those of the sources that may reach the peer when they hold
+// less than half the table: UpdateGroup.initialWalk), then End-of-RIB (RFC 4724 §2),
+// written with the walk's last batch; a prefix whose selected paths no source rule lets
+// reach this peer (split horizon, never back to the source) is passed over without an
+// export decision. Route refresh (RFC 2918): every advertised route is sent again; with
+// enhanced route refresh negotiated (RFC 7313 §4) the re-sent routes are framed by BoRR
+// before and EoRR after them. Selection deferral after a restart (RFC 4724 §4.1): hold()
 // keeps every member silent; releasing it walks the table afresh, then End-of-RIB.
 //
 // A route whose attributes leave no room for NLRI in one message for this peer (e.g. an
@@ -27,7 +30,7 @@
 // PeerSink.fail: the session ends, other peers are not touched.
 import type { Family } from '../net/prefix.js';
 import type { Nlri } from '../bgp/wire/types.js';
-import { attributesFit, packUpdates, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
+import { attributesFit, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
@@ -70,8 +73,8 @@ export class AdjRibOut {
   private readonly tooLong = new Set<string>();
   /** RFC 4724 §4.1 selection deferral: nothing is sent (not even End-of-RIB) while set. */
   held = false;
-  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts. */
-  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0 };
+  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts; `walked`: prefixes the table walks looked at. */
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0, walked: 0 };
 
   constructor(
     peer: OutPeer,
@@ -85,7 +88,7 @@ export class AdjRibOut {
     this.group = group;
     this.key = peer.key;
     this.family = peer.family;
-    this.walk = rib.selections(this.family);
+    this.walk = group.initialWalk(this.key);
     sink.onDrain(() => {
       this.blocked = false;
       this.pump();
@@ -226,6 +229,7 @@ export class AdjRibOut {
       const r = this.walk.next();
       if (r.done) { this.walk = null; break; }
       const [prefix, sel] = r.value;
+      this.stats.walked++;
       // Routes no member of the group may be sent (in a full iBGP mesh, every route learned
       // from the mesh) cost one look at their sources, not a decision and a diff each.
       if (!this.concerns(prefix, this.group.reach(sel.best, sel.multipath))) continue;
@@ -239,24 +243,23 @@ export class AdjRibOut {
       this.stats.withdrawals += withdraw.length;
     }
     for (const [set, list] of announce) {
-      this.collect(out, list.length === 1
-        ? this.group.packOne(set, list[0]!)
-        : packUpdates({ family: this.family, attributes: set.encoded(opts), nextHops: set.nextHops, nlri: list, opts }));
+      this.collect(out, this.group.pack(set, list));
       this.stats.announcements += list.length;
+    }
+    if (eorr) out.push(this.refreshMarker(RouteRefreshSubtype.EndOfRouteRefresh)); // RFC 7313 §4
+    // RFC 4724 §2: End-of-RIB once the initial table is out, in the same write as its last
+    // batch (one socket write per new session, not two).
+    const eor = this.eorDue && this.walk === null && this.pending.size === 0 && this.refresh === null;
+    if (eor) {
+      this.eorDue = false;
+      out.push(endOfRibMessage(this.family));
+      this.stats.endOfRib++;
     }
     // One write per batch, not per message: a reflector sending every client one UPDATE per
     // route (next hops differ) otherwise spends most of its time in write syscalls. The
     // group joins a batch once; members with the same messages get the same Buffer.
-    if (eorr) out.push(this.refreshMarker(RouteRefreshSubtype.EndOfRouteRefresh)); // RFC 7313 §4
     if (out.length > 0) for (const b of this.group.joinBatch(out)) this.queue.push(b);
-    if (n === 0 && eorr) return true;
-    if (n === 0 && this.eorDue && this.walk === null && this.pending.size === 0) {
-      this.eorDue = false; // RFC 4724 §2: initial table complete
-      this.queue.push(endOfRib(this.family));
-      this.stats.endOfRib++;
-      return true;
-    }
-    return n > 0;
+    return n > 0 || eor || eorr;
   }
 
   private collect(out: Buffer[], bufs: Buffer[]): void {
@@ -306,6 +309,14 @@ export class AdjRibOut {
     if (next.size > 0) this.advertised.set(prefix, next);
     else this.advertised.delete(prefix);
   }
+}
+
+/** End-of-RIB per family, one Buffer shared by every peer (never modified), so a group's members' batches that end with it stay the same messages (UpdateGroup.joinBatch). */
+const EOR = new Map<Family, Buffer>();
+function endOfRibMessage(family: Family): Buffer {
+  let b = EOR.get(family);
+  if (!b) EOR.set(family, (b = endOfRib(family)));
+  return b;
 }
 
 function nlri(prefix: string, id: number, addPath: boolean): Nlri {

@@ -10,8 +10,10 @@
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
 // - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts): per peer, what was advertised;
-//   peers with equal export parameters share export results and encodings; UPDATEs packed
-//   per attribute set, written under backpressure, coalesced while blocked.
+//   peers with equal export parameters share export results and encodings (a member that
+//   joins later is handed the bytes the members before it were sent, when they are the
+//   same); UPDATEs packed per attribute set, written under backpressure, coalesced while
+//   blocked; a new peer's table and End-of-RIB in as few writes as its batches.
 // - GracefulRestartHelper (graceful-restart.ts): stale marking and sweeping.
 //
 // Invariants

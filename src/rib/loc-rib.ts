@@ -8,7 +8,8 @@
 // Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
 // to one source (session down, stale marking and sweeping after graceful restart) costs in
 // proportion to that source's routes, not to the whole table: a peer with 10 routes that
-// flaps next to a million others touches 10 destinations.
+// flaps next to a million others touches 10 destinations. A new peer's table walk uses it
+// too (selectionsOf) when only a few sources may reach that peer.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
@@ -356,6 +357,32 @@ export class LocRib {
    */
   selections(family: Family): IterableIterator<[string, Selected]> {
     return this.tables[family].entries();
+  }
+
+  /**
+   * Like selections, over only the prefixes `sources` hold paths for, each once: a new
+   * peer's table walk when few sources may reach it (UpdateGroup.initialWalk). Live too: a
+   * prefix a source gains while the walk runs may or may not be visited; its flush reaches
+   * the Adj-RIB-Out as a change either way.
+   */
+  *selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
+    const table = this.tables[family];
+    const seen = new Set<string>();
+    for (const src of sources) {
+      const listed = this.bySource.prefixes(src); // may repeat, or name prefixes the source left
+      for (let i = 0; i < listed.length; i++) {
+        const prefix = listed[i]!;
+        if (seen.has(prefix)) continue;
+        seen.add(prefix);
+        const dest = table.get(prefix);
+        if (dest !== undefined && dest.hasSource(src)) yield [prefix, dest];
+      }
+    }
+  }
+
+  /** Every source registered (peers, local and kernel sources), with or without paths. */
+  allSources(): IterableIterator<PathSource> {
+    return this.sources.values();
   }
 
   /** The current (flushed) best and multipath of a prefix. */

@@ -11,12 +11,15 @@
 //
 // Before any export decision, `reach` reads only the sources of a prefix's selected paths
 // (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
-// member, or only its own source, costs its members nothing unless they were sent it.
+// member, or only its own source, costs its members nothing unless they were sent it; in an
+// iBGP group of a node that does not reflect, a new member's table walk visits only the
+// prefixes of the sources that may reach it when they hold less than half the table
+// (initialWalk).
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
-import type { LocRib } from './loc-rib.js';
+import type { LocRib, Selected } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import { exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
@@ -107,18 +110,20 @@ export class UpdateGroup {
   members = 0;
   private readonly busy = new Set<object>();
   /**
-   * The last single-NLRI UPDATE packed per attribute set, shared by every member: a reflector
-   * sends each client one UPDATE per route (the client routes' next hops differ, so their
-   * NLRI cannot share a message), and C members would otherwise each encode the same bytes.
-   * Weak: an entry goes with its set.
+   * The last UPDATE(s) packed per attribute set, shared by every member: a reflector sends
+   * each client one UPDATE per route (the client routes' next hops differ, so their NLRI
+   * cannot share a message), and every new member of a mesh's group is sent the same few
+   * local routes in one message; C members would otherwise each encode the same bytes.
+   * Lists of up to PACK_SHARE_MAX NLRI; weak: an entry goes with its set.
    */
-  private readonly packedOne = new WeakMap<AttrSet, { prefix: string; pathId: number | undefined; bufs: Buffer[] }>();
+  private readonly packed = new WeakMap<AttrSet, { nlri: readonly Nlri[]; bufs: Buffer[] }>();
   /**
    * The last batch joined for a member: its messages and the one Buffer holding them. The
-   * next member whose batch is the same messages (the same shared Buffers, see packOne) gets
+   * next member whose batch is the same messages (the same shared Buffers, see pack) gets
    * that Buffer, or slices of it when its batch leaves some out (a route is never sent back
    * to its source), so the group's batch is concatenated once and every member's socket is
-   * handed the same bytes.
+   * handed the same bytes. Kept while the group is idle when it is small (a mesh's next
+   * member is sent the same initial table and End-of-RIB).
    */
   private lastBatch: { parts: readonly Buffer[]; buf: Buffer; offsets: number[] } | null = null;
 
@@ -171,17 +176,42 @@ export class UpdateGroup {
     return r;
   }
 
+  /**
+   * The walk of a new member's initial table. For an iBGP group of a node that does not
+   * reflect, when the sources that may reach the member (by the same rules as reach, and not
+   * the member itself) hold less than half the table, only their prefixes are visited: in a
+   * full iBGP mesh, the node's own routes instead of every route learned from the mesh, which
+   * no member may be sent. Otherwise the whole table. (eBGP groups and reflectors' groups
+   * may be sent most of the table: they walk it all, without a look at every source per
+   * member, which a reflector with thousands of clients would pay quadratically.)
+   */
+  initialWalk(memberKey: string): Iterator<[string, Selected]> {
+    const all = this.rib.selections(this.family);
+    if (this.peer.ebgp || this.ctx.clusterId !== undefined) return all;
+    const half = this.rib.size(this.family) / 2;
+    const sources: PathSource[] = [];
+    let paths = 0;
+    for (const src of this.rib.allSources()) {
+      if (src.pathCount === 0) continue;
+      const r = this.reachOf(src);
+      if (r === null || r === memberKey) continue;
+      sources.push(src);
+      if ((paths += src.pathCount) >= half) return all;
+    }
+    return this.rib.selectionsOf(sources, this.family);
+  }
+
   private reachOf(src: PathSource): Reach {
     if (!sourceMayExport(this.ctx, src, this.peer)) return null;
     return src.kind === 'peer' ? src.key : EVERY;
   }
 
-  /** The UPDATE(s) announcing `n` with `set`, encoded once for the whole group (never modified). */
-  packOne(set: AttrSet, n: Nlri): Buffer[] {
-    const c = this.packedOne.get(set);
-    if (c && c.prefix === n.prefix && c.pathId === n.pathId) return c.bufs;
-    const bufs = packUpdates({ family: this.family, attributes: set.encoded(this.opts), nextHops: set.nextHops, nlri: [n], opts: this.opts });
-    if (this.members > 1) this.packedOne.set(set, { prefix: n.prefix, pathId: n.pathId, bufs });
+  /** The UPDATE(s) announcing `list` with `set`, encoded once for the whole group while the same list repeats (never modified). */
+  pack(set: AttrSet, list: readonly Nlri[]): Buffer[] {
+    const c = this.packed.get(set);
+    if (c && sameNlri(c.nlri, list)) return c.bufs;
+    const bufs = packUpdates({ family: this.family, attributes: set.encoded(this.opts), nextHops: set.nextHops, nlri: list, opts: this.opts });
+    if (this.members > 1 && list.length <= PACK_SHARE_MAX) this.packed.set(set, { nlri: list, bufs });
     return bufs;
   }
 
@@ -223,7 +253,10 @@ export class UpdateGroup {
    */
   setBusy(member: object, busy: boolean): void {
     if (busy) this.busy.add(member);
-    else if (this.busy.delete(member) && this.busy.size === 0) { this.cache.clear(); this.lastBatch = null; }
+    else if (this.busy.delete(member) && this.busy.size === 0) {
+      this.cache.clear();
+      if (this.lastBatch && this.lastBatch.buf.length > KEEP_IDLE_BATCH) this.lastBatch = null;
+    }
   }
 
   /** Export decisions made (compute runs) since the group was created (status / tests). */
@@ -323,6 +356,17 @@ export class UpdateGroup {
     }
     this.withCommunities.clear();
   }
+}
+
+/** Longest NLRI list whose packed UPDATEs a group keeps for its next member (pack). */
+const PACK_SHARE_MAX = 64;
+/** Largest joined batch a group keeps while idle (joinBatch), octets. */
+const KEEP_IDLE_BATCH = 16_384;
+
+function sameNlri(a: readonly Nlri[], b: readonly Nlri[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.prefix !== b[i]!.prefix || a[i]!.pathId !== b[i]!.pathId) return false;
+  return true;
 }
 
 /** Slices of a joined batch a member's batch may be sent as; more and it gets its own Buffer. */

@@ -318,6 +318,75 @@ t.test('full iBGP mesh: routes learned from the mesh cost no export decision, on
   for (const s of [...sinks, late]) t.same(announced(s.take()), [block(4)], 'and announces it again when the local path is best again');
 });
 
+t.test('full iBGP mesh, members joining one by one: the table and End-of-RIB in one write, the same bytes for every member', async (t) => {
+  const own = [block(4), block(5), block(6)];
+  const ctx = { ...CTX, ownBlocks: own };
+  const rib = makeRib();
+  for (let n = 2; n <= 7; n++) addPeer(rib, n);
+  for (const b of own) rib.setLocal(b, {});
+  for (let n = 2; n <= 7; n++) announce(rib, `10.0.0.${n}|179`, block(8 + n), attrs({ nextHop: `10.0.0.${n}`, localPref: 100 }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, ctx);
+  const writes: Buffer[] = [];
+  for (let n = 2; n <= 7; n++) {
+    const sink = new FakeSink();
+    const ro = out.addPeer(ibgp(n), sink);
+    t.ok(ro.idle, `member ${n - 1}: done, the group idle again before the next one`);
+    t.equal(sink.written.length, 1, `member ${n - 1}: the table and End-of-RIB in one write`);
+    writes.push(sink.written[0]!);
+    const m = sink.take();
+    t.same(announced(m), own, `member ${n - 1}: the own blocks in one UPDATE`);
+    t.equal(m.length, 2);
+    t.ok(isEor(m[1]!), 'then End-of-RIB');
+  }
+  const [, second, ...rest] = writes;
+  t.ok(rest.every((b) => b.buffer === second!.buffer && b.byteOffset === second!.byteOffset && b.length === second!.length),
+    'from the second member on, every member was handed the same bytes in memory (packed and joined once)');
+});
+
+t.test('full iBGP mesh: a new member walks only the prefixes of the sources that may reach it; changes during the walk still reach it', async (t) => {
+  const own = [block(4), block(5), block(6), block(7)];
+  const ctx = { ...CTX, ownBlocks: own };
+  const rib = makeRib();
+  for (let n = 2; n <= 6; n++) addPeer(rib, n);
+  for (const b of own.slice(0, 3)) rib.setLocal(b, {});
+  for (let n = 2; n <= 6; n++) for (let i = 0; i < 3; i++) announce(rib, `10.0.0.${n}|179`, block(8 + 3 * n + i), attrs({ nextHop: `10.0.0.${n}`, localPref: 100 }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, ctx, { batchSize: 1 });
+  const first = new FakeSink();
+  const a = out.addPeer(ibgp(2), first);
+  t.same(announced(first.take()).sort(), own.slice(0, 3).sort());
+  t.equal(a.stats.walked, 3, 'the 3 own routes walked, not the 15 learned from the mesh');
+  const sink = new FakeSink(1); // full after every write: the walk stops after each prefix
+  const b = out.addPeer(ibgp(3), sink);
+  t.equal(sink.written.length, 1, 'blocked after the first batch');
+  rib.setLocal(own[3]!, {}); // a new own block while the walk runs
+  rib.setLocal(own[1]!, null); // and one withdrawn
+  rib.flush();
+  for (let i = 0; i < 20 && !b.idle; i++) sink.drain(1);
+  t.ok(b.idle, 'walk done, End-of-RIB sent');
+  const msgs = sink.take();
+  t.ok(isEor(msgs.at(-1)!));
+  const sent = new Set<string>();
+  for (const m of msgs) {
+    for (const w of withdrawn([m])) sent.delete(w);
+    for (const p of announced([m])) sent.add(p);
+  }
+  t.same([...sent].sort(), [own[0]!, own[2]!, own[3]!].sort(), 'what it holds is the table now');
+  t.same([...out.get(b.key)!.advertisedFor(own[3]!).keys()], [0]);
+  t.equal(b.size, 3);
+  t.ok(b.stats.walked <= 4, `walked ${b.stats.walked} prefixes, none learned from the mesh`);
+  const refl = makeRib({ clusterId: '1.0.0.1' });
+  for (let n = 2; n <= 4; n++) addPeer(refl, n, { rrClient: true });
+  for (let n = 2; n <= 4; n++) announce(refl, `10.0.0.${n}|179`, block(20 + n), attrs({ nextHop: `10.0.0.${n}`, localPref: 100 }));
+  refl.flush();
+  const ro = new AdjRibOutManager(refl, { ...CTX, clusterId: '1.0.0.1' });
+  const rs = new FakeSink();
+  const r = ro.addPeer(ibgp(5, { routeReflectorClient: true }), rs);
+  t.same(announced(rs.take()).sort(), [block(22), block(23), block(24)].sort(), 'a reflector client: every client route');
+  t.equal(r.stats.walked, 3, 'the whole table (every source may reach it)');
+});
+
 t.test('a peer that is the only source of its group\'s routes (an injector): no decision per route', async (t) => {
   const rib = makeRib();
   addPeer(rib, 1, { address: '192.0.2.1', asn: 65100 });

@@ -1,5 +1,6 @@
-// BGP sessions: the RFC 4271 §8 FSM as a pure step function (fsm.ts), OPEN building and
-// checking (open.ts), capability negotiation (capabilities.ts), received frames to FSM
+// BGP sessions: the RFC 4271 §8 FSM as a pure step function (fsm.ts), OPEN building (one
+// frozen message and encoding shared by the sessions with the same settings) and checking
+// (open.ts), capability negotiation (capabilities.ts), received frames to FSM
 // events (intake.ts), one TCP connection bound to the FSM, Framer, Clock and logger
 // (session.ts) with its counters and how it ended (session-report.ts), TCP details and TTL
 // policy (transport.ts), socket options through libc (sockopt.ts), and one configured peer
@@ -29,7 +30,7 @@ export { step, INITIAL_STATE, fsmErrorSubcode } from './fsm.js';
 export type { BgpState, DownReason, StopReason, FsmState, FsmEvent, FsmAction, FsmContext, StepResult, TimerName, ProtocolError } from './fsm.js';
 export { negotiate, negotiateTimers, announcedAs, announcedFamilies } from './capabilities.js';
 export type { Negotiated, PeerGracefulRestart } from './capabilities.js';
-export { buildOpen, validateOpen, compareRouterIds } from './open.js';
+export { buildOpen, encodedOpen, validateOpen, compareRouterIds } from './open.js';
 export type { LocalOpenSettings } from './open.js';
 export { Session } from './session.js';
 export type { LastError, NotStartedReason, SessionCounters, SessionEnd, SessionOptions } from './session.js';

@@ -9,6 +9,7 @@ import { AS_TRANS, AddPathMode, BGP_VERSION, NotifCode, OpenSubcode } from '../w
 import type { Capability, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import { familyToAfiSafi } from '../wire/family.js';
+import { encodeMessage } from '../wire/message.js';
 import { ipv4Num } from '../../net/prefix.js';
 import { announcedAs } from './capabilities.js';
 import type { ProtocolError } from './fsm.js';
@@ -20,9 +21,45 @@ export interface LocalOpenSettings {
   readonly gracefulRestart?: { readonly restarting: boolean; readonly forwardingPreserved: boolean };
 }
 
+/** OPENs built, by everything they are made of (openKey); frozen, shared by every session with those settings. */
+const opens = new Map<string, OpenMessage>();
+const OPENS_KEPT = 64;
+/** Each shared OPEN's bytes, encoded once. */
+const openBytes = new WeakMap<OpenMessage, Buffer>();
+
+/**
+ * Our OPEN for a peer (RFC 4271 §4.2): one frozen message per set of settings, so the sessions
+ * of a mesh, which all send the same OPEN, share one message and its encoding (encodedOpen).
+ */
 export function buildOpen(spec: PeerSpec, local: LocalOpenSettings): OpenMessage {
-  const { afi, safi } = familyToAfiSafi(spec.family);
   const gr = local.gracefulRestart ?? { restarting: false, forwardingPreserved: false };
+  const key = `${spec.family}|${spec.localAs}|${spec.holdTime}|${spec.gracefulRestartTime}|${spec.addPath ? 1 : 0}|${local.routerId}|${gr.restarting ? 1 : 0}|${gr.forwardingPreserved ? 1 : 0}`;
+  let open = opens.get(key);
+  if (open === undefined) {
+    open = deepFreeze(makeOpen(spec, local.routerId, gr));
+    if (opens.size >= OPENS_KEPT) opens.clear();
+    opens.set(key, open);
+  }
+  return open;
+}
+
+/** The bytes of an OPEN from buildOpen, encoded once per message (never modified). */
+export function encodedOpen(open: OpenMessage): Buffer {
+  let b = openBytes.get(open);
+  if (b === undefined) openBytes.set(open, (b = encodeMessage(open, { fourOctetAs: false })));
+  return b;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function makeOpen(spec: PeerSpec, routerId: string, gr: { readonly restarting: boolean; readonly forwardingPreserved: boolean }): OpenMessage {
+  const { afi, safi } = familyToAfiSafi(spec.family);
   const caps: Capability[] = [
     { kind: 'multiprotocol', afi, safi }, // RFC 4760: our transport family only
     { kind: 'routeRefresh' },
@@ -44,7 +81,7 @@ export function buildOpen(spec: PeerSpec, local: LocalOpenSettings): OpenMessage
     version: BGP_VERSION,
     myAs: spec.localAs > 0xffff ? AS_TRANS : spec.localAs, // RFC 6793 §4.1
     holdTime: spec.holdTime,
-    bgpId: local.routerId,
+    bgpId: routerId,
     capabilities: caps,
   };
 }

@@ -30,7 +30,7 @@ import { INITIAL_STATE, step } from './fsm.js';
 import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
 import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
-import { buildOpen, validateOpen } from './open.js';
+import { buildOpen, encodedOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { closeGracefully, netConnect, socketErrorText, tcpSecurity } from './transport.js';
 import { describeNotification } from '../wire/describe.js';
@@ -187,6 +187,7 @@ export class Session extends EventEmitter {
   }
 
   send(msg: BgpMessage): boolean {
+    if (msg === this.localOpen) return this.write(encodedOpen(msg)); // shared with every session sending the same OPEN
     return this.write(encodeMessage(msg, this.negotiated?.encodeOptions ?? PRE_OPEN_ENCODE));
   }
 

@@ -1,7 +1,8 @@
 // Our OPEN, the peer's OPEN checks (RFC 4271 §6.2) and capability negotiation (RFC 5492,
 // 4760 §8, 6793, 7911, 4724), plus the reconnect backoff.
 import t from 'tap';
-import { buildOpen, compareRouterIds, validateOpen } from '../../../src/bgp/session/open.js';
+import { buildOpen, compareRouterIds, encodedOpen, validateOpen } from '../../../src/bgp/session/open.js';
+import { decodeMessage } from '../../../src/bgp/wire/index.js';
 import { negotiate, negotiateTimers } from '../../../src/bgp/session/capabilities.js';
 import { gracefulRestartApplies } from '../../../src/bgp/session/peer.js';
 import { Backoff } from '../../../src/bgp/backoff.js';
@@ -32,6 +33,29 @@ t.test('buildOpen: capabilities for the spec family, AS_TRANS for a 4-octet AS, 
   const plain = buildOpen(spec({ addPath: false }), { routerId: '10.0.0.1' });
   t.equal(plain.myAs, 64512);
   t.notOk(plain.capabilities.some((c) => c.kind === 'addPath'));
+});
+
+t.test('buildOpen: sessions with the same settings share one frozen OPEN, encoded once; any setting changed makes another', async (t) => {
+  const local = { routerId: '10.0.0.1' };
+  const a = buildOpen(spec(), local);
+  t.equal(buildOpen(spec({ name: 'another-peer', address: '10.0.0.9' }), local), a, 'another peer, the same settings: the same message');
+  t.ok(Object.isFrozen(a) && Object.isFrozen(a.capabilities) && a.capabilities.every((c) => Object.isFrozen(c)), 'frozen, capabilities too');
+  t.equal(encodedOpen(a), encodedOpen(buildOpen(spec(), local)), 'encoded once: the same Buffer');
+  t.same(decodeMessage(encodedOpen(a), { fourOctetAs: false }), a, 'the bytes decode to the message');
+  const differs: [string, OpenMessage][] = [
+    ['router id', buildOpen(spec(), { routerId: '10.0.0.2' })],
+    ['R bit', buildOpen(spec(), { routerId: '10.0.0.1', gracefulRestart: { restarting: true, forwardingPreserved: false } })],
+    ['F bit', buildOpen(spec(), { routerId: '10.0.0.1', gracefulRestart: { restarting: false, forwardingPreserved: true } })],
+    ['hold time', buildOpen(spec({ holdTime: 30 }), local)],
+    ['local AS', buildOpen(spec({ localAs: 64513 }), local)],
+    ['family', buildOpen(spec({ family: 'ipv6' }), local)],
+    ['ADD-PATH', buildOpen(spec({ addPath: false }), local)],
+    ['restart time', buildOpen(spec({ gracefulRestartTime: 60 }), local)],
+  ];
+  for (const [what, o] of differs) {
+    t.not(o, a, `${what}: another message`);
+    t.notSame(encodedOpen(o), encodedOpen(a), `${what}: other bytes`);
+  }
 });
 
 t.test('validateOpen: NOTIFICATION per RFC 4271 §6.2', async (t) => {
