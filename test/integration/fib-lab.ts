@@ -87,9 +87,18 @@ export async function birdHas(b: BirdHandle, prefix: string): Promise<boolean> {
   return (await b.routes()).some((r) => r.prefix === prefix);
 }
 
-/** `ip -t monitor route` in a host: a log of every route change there. */
-export function monitorRoutes(lab: Lab, host: string): ProcHandle {
-  return lab.spawn(host, 'ip', ['-t', 'monitor', 'route'], { dumpLines: 60 });
+/** `ip -t monitor route` in a host: a log of every route change there from the moment this
+ *  resolves, that is once the monitor's netlink socket has joined its route groups (its row in
+ *  the namespace's /proc/net/netlink: port id = its pid, group bits set). */
+export async function monitorRoutes(lab: Lab, host: string): Promise<ProcHandle> {
+  const mon = lab.spawn(host, 'ip', ['-t', 'monitor', 'route'], { dumpLines: 60 });
+  await lab.waitFor(async () => {
+    if (!mon.running()) throw new Error(`ip monitor exited: ${mon.log()}`);
+    const rows = (await lab.exec(host, 'cat', ['/proc/net/netlink'])).stdout.split('\n').map((l) => l.trim().split(/\s+/));
+    // columns: sk Eth Pid Groups …; Eth 0 is NETLINK_ROUTE
+    return rows.some((f) => f[1] === '0' && f[2] === String(mon.pid) && /^[0-9a-f]+$/.test(f[3] ?? '') && Number.parseInt(f[3]!, 16) !== 0);
+  }, { what: `ip monitor in ${host} subscribed`, timeoutMs: 20_000, intervalMs: 50 });
+  return mon;
 }
 
 /** Lines of a monitor log (from byte `from`) announcing the deletion of `prefix`. */

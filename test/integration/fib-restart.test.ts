@@ -8,7 +8,7 @@
 // Fabric: bridge `seg` 10.99.0.0/24 + fd99::/64 with node (tern, .10), birdA (.21, AS 65001,
 // IPv4 and IPv6 sessions, kernel protocol exporting to its FIB), birdB (.22, AS 65001).
 import t from 'tap';
-import { createLab } from '../../lab/netns.js';
+import { createLab, type ProcHandle } from '../../lab/netns.js';
 import { segment } from '../../lab/fixture.js';
 import { startBird, type BirdHandle } from '../helpers/peers.js';
 import { startTern, type TernHandle, type TernOptions } from '../helpers/tern.js';
@@ -101,13 +101,12 @@ t.test('first start: routes installed; tern offers graceful restart without the 
   t.equal(events('fibStarted')[0]?.adopted, 0, 'nothing adopted on a first start');
 });
 
-let monNode: ReturnType<typeof monitorRoutes>;
-let monA: ReturnType<typeof monitorRoutes>;
+let monNode: ProcHandle;
+let monA: ProcHandle;
 
 t.test('SIGTERM: tern exits and every installed route stays in the kernel', async (t) => {
-  monNode = monitorRoutes(lab, 'node');
-  monA = monitorRoutes(lab, 'birda');
-  await new Promise((r) => setTimeout(r, 300)); // let the monitors subscribe
+  monNode = await monitorRoutes(lab, 'node');
+  monA = await monitorRoutes(lab, 'birda');
   const before = await birdRoutes(lab, 'node');
   t.same(Object.keys(before).sort(), [BLOCK, RA, RB, RE, R6].sort(), 'before: the block and the peer routes');
   await tern.stop('SIGTERM');
@@ -181,6 +180,7 @@ t.test('--stale-time: with a peer that stays away, adopted routes go when the st
   await tern.waitPeer(A.v4, 'Established', 60_000);
   await waitBest(tern, RA, (r) => r.source === A.v4 && r.fib === 'installed');
   await new Promise((r) => setTimeout(r, 2000)); // birdA's End-of-RIB has long arrived
+  t.comment(`checked ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart (stale time 20 s)`);
   t.same(events('fibSweep', from), [], 'no sweep while birdB has not sent End-of-RIB');
   t.same(await kernelShapes(lab, 'node', STALE2), [viaA], `${STALE2} (advertised by nobody) still there`);
   t.same(await kernelShapes(lab, 'node', RB), [viaB], `${RB} (birdB is away) still there`);
