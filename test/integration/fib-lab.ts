@@ -107,6 +107,20 @@ export function deletions(mon: ProcHandle, prefix: string, from = 0): string[] {
   return mon.log().slice(from).split('\n').filter((l) => re.test(l));
 }
 
+/** Wall-clock times (ms) at which the monitor (from byte `from`) saw `prefix` deleted: each
+ *  event of `ip -t monitor` follows a `Timestamp: <local ctime> <usec> usec` line. */
+export function deletionTimes(mon: ProcHandle, prefix: string, from = 0): number[] {
+  const re = new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+  const out: number[] = [];
+  let at = Number.NaN;
+  for (const l of mon.log().slice(from).split('\n')) {
+    const ts = /^Timestamp: (.+) (\d+) usec$/.exec(l);
+    if (ts) at = Date.parse(ts[1]!) + Math.floor(Number(ts[2]) / 1000);
+    else if (re.test(l)) out.push(at);
+  }
+  return out;
+}
+
 export interface PoolDef { name: string; cidr: string; ipipMode?: 'Never' | 'Always' | 'CrossSubnet'; blockSize?: number }
 export interface PeerDef { name: string; ip: string; asn: number }
 export interface AffinityDef { cidr: string; state: 'confirmed' | 'pending' }
