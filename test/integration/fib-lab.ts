@@ -101,16 +101,19 @@ export async function monitorRoutes(lab: Lab, host: string): Promise<ProcHandle>
   return mon;
 }
 
+/** A monitor line announcing the deletion of `prefix`. */
+const deletionLine = (prefix: string): RegExp => new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+
 /** Lines of a monitor log (from byte `from`) announcing the deletion of `prefix`. */
 export function deletions(mon: ProcHandle, prefix: string, from = 0): string[] {
-  const re = new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+  const re = deletionLine(prefix);
   return mon.log().slice(from).split('\n').filter((l) => re.test(l));
 }
 
 /** Wall-clock times (ms) at which the monitor (from byte `from`) saw `prefix` deleted: each
  *  event of `ip -t monitor` follows a `Timestamp: <local ctime> <usec> usec` line. */
 export function deletionTimes(mon: ProcHandle, prefix: string, from = 0): number[] {
-  const re = new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+  const re = deletionLine(prefix);
   const out: number[] = [];
   let at = Number.NaN;
   for (const l of mon.log().slice(from).split('\n')) {
