@@ -1,6 +1,9 @@
 // Real kernel: restart adoption, unreachable next hops, a missing tunl0, IPv6 ECMP.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, Netns, canUseNetns, waitFor } from './fixtures/netns-helpers.js';
 
 const skip = canUseNetns();
@@ -36,14 +39,15 @@ t.test('real kernel', { skip }, async (t) => {
     await first.stop();
     t.same(ns.routes('-4', 'proto', 'bird').map((r) => r.dst).sort(), ['10.244.1.0/26', '10.244.20.0/26', '10.244.21.0/26'], 'routes stay after stop');
 
-    const second = await agent(t, ns, 1500);
+    // a stale time long enough for the calls below to run inside the window on a busy machine
+    const second = await agent(t, ns, 5000);
     await second.call('setOwnBlocks', ['10.244.1.0/26']);
     await second.call('start');
     await second.call('setRoute', '10.244.20.0/26', ['10.0.0.20']);
     await second.flush();
     t.same(ns.routes('-4', 'proto', 'bird').map((r) => r.dst).sort(), ['10.244.1.0/26', '10.244.20.0/26', '10.244.21.0/26'], 'adopted, kept during the window');
     t.same(await second.call<Stats>('stats'), { replaced: 0, removed: 0, failed: 0, installed: 2, learned: 0 }, 'identical routes are not rewritten');
-    await waitFor(() => ns.route('10.244.21.0/26').length === 0, 'stale sweep', 10000);
+    await waitFor(() => ns.route('10.244.21.0/26').length === 0, 'stale sweep', 20000);
     t.same(ns.routes('-4', 'proto', 'bird').map((r) => r.dst).sort(), ['10.244.1.0/26', '10.244.20.0/26'], 'only the stale route removed');
     t.same(second.learned, [], 'own block found at start is ours, not learned');
   });
@@ -106,12 +110,16 @@ t.test('real kernel', { skip }, async (t) => {
     t.equal(ns.route('10.244.1.0/26').length, 1);
     t.equal(await a.call('notificationsLost'), 0, 'no overrun yet');
     // the agent's loop is blocked while 4 000 foreign routes are added, then our blackhole is
-    // deleted: its notification is behind an overrun
-    const busy = a.call('busy', 1500);
-    await new Promise((res) => setTimeout(res, 200));
+    // deleted: its notification is behind an overrun. Blocked from before the first foreign
+    // write until after the last (marker files), however slowly either side runs.
+    const dir = mkdtempSync(join(tmpdir(), 'tern-fib-busy-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const busy = a.call('busyUntil', join(dir, 'started'), join(dir, 'release'));
+    await waitFor(() => existsSync(join(dir, 'started')), 'the agent\'s loop blocked');
     const batch = Array.from({ length: 4000 }, (_, i) => `route add blackhole 10.250.${i >> 6}.${(i & 63) * 4}/30 proto static`).join('\n');
     execFileSync('ip', ['-n', ns.name, '-batch', '-'], { input: batch + '\n' });
     ns.ip('route', 'del', 'blackhole', '10.244.1.0/26', 'proto', 'bird');
+    writeFileSync(join(dir, 'release'), '');
     await busy;
     await waitFor(() => ns.route('10.244.1.0/26').length === 1, 'blackhole repaired after the overrun');
     t.same(ns.route('10.244.1.0/26').map((r) => [r.type, r.protocol]), [['blackhole', 'bird']]);

@@ -87,15 +87,41 @@ export async function birdHas(b: BirdHandle, prefix: string): Promise<boolean> {
   return (await b.routes()).some((r) => r.prefix === prefix);
 }
 
-/** `ip -t monitor route` in a host: a log of every route change there. */
-export function monitorRoutes(lab: Lab, host: string): ProcHandle {
-  return lab.spawn(host, 'ip', ['-t', 'monitor', 'route'], { dumpLines: 60 });
+/** `ip -t monitor route` in a host: a log of every route change there from the moment this
+ *  resolves, that is once the monitor's netlink socket has joined its route groups (its row in
+ *  the namespace's /proc/net/netlink: port id = its pid, group bits set). */
+export async function monitorRoutes(lab: Lab, host: string): Promise<ProcHandle> {
+  const mon = lab.spawn(host, 'ip', ['-t', 'monitor', 'route'], { dumpLines: 60 });
+  await lab.waitFor(async () => {
+    if (!mon.running()) throw new Error(`ip monitor exited: ${mon.log()}`);
+    const rows = (await lab.exec(host, 'cat', ['/proc/net/netlink'])).stdout.split('\n').map((l) => l.trim().split(/\s+/));
+    // columns: sk Eth Pid Groups …; Eth 0 is NETLINK_ROUTE
+    return rows.some((f) => f[1] === '0' && f[2] === String(mon.pid) && /^[0-9a-f]+$/.test(f[3] ?? '') && Number.parseInt(f[3]!, 16) !== 0);
+  }, { what: `ip monitor in ${host} subscribed`, timeoutMs: 20_000, intervalMs: 50 });
+  return mon;
 }
+
+/** A monitor line announcing the deletion of `prefix`. */
+const deletionLine = (prefix: string): RegExp => new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
 
 /** Lines of a monitor log (from byte `from`) announcing the deletion of `prefix`. */
 export function deletions(mon: ProcHandle, prefix: string, from = 0): string[] {
-  const re = new RegExp(`^Deleted (?:\\S+ )?${prefix.replace(/[.]/g, '\\.')} `);
+  const re = deletionLine(prefix);
   return mon.log().slice(from).split('\n').filter((l) => re.test(l));
+}
+
+/** Wall-clock times (ms) at which the monitor (from byte `from`) saw `prefix` deleted: each
+ *  event of `ip -t monitor` follows a `Timestamp: <local ctime> <usec> usec` line. */
+export function deletionTimes(mon: ProcHandle, prefix: string, from = 0): number[] {
+  const re = deletionLine(prefix);
+  const out: number[] = [];
+  let at = Number.NaN;
+  for (const l of mon.log().slice(from).split('\n')) {
+    const ts = /^Timestamp: (.+) (\d+) usec$/.exec(l);
+    if (ts) at = Date.parse(ts[1]!) + Math.floor(Number(ts[2]) / 1000);
+    else if (re.test(l)) out.push(at);
+  }
+  return out;
 }
 
 export interface PoolDef { name: string; cidr: string; ipipMode?: 'Never' | 'Always' | 'CrossSubnet'; blockSize?: number }

@@ -241,16 +241,20 @@ t.test('eBGP single-hop: an accepted connection answers with TTL 1', { timeout: 
   speaker.setPeers([peerSpec({ passive: true, peerAs: 64513 }), peerSpec({ address: '127.0.0.3', passive: true, type: 'global', peerAs: 64513 })]);
   // The raw peers drop what arrives with TTL < 2 once connected: our OPEN (sent after the
   // accepted socket got its TTL) reaches the multihop peer only.
-  const opened = async (localAddress: string) => {
+  const open = (localAddress: string) => {
     const sock = securedSocket('ipv4', '127.0.0.1', { minTtl: 2 }); // set before the handshake
     sock.connect({ port, host: '127.0.0.1', localAddress });
     const raw = new RawPeer(sock);
     t.teardown(() => raw.close());
-    return Promise.race([raw.next().then(() => true), settle(1500).then(() => false)]);
+    return raw.next().then(() => true);
   };
-  const [single, multi] = await Promise.all([opened('127.0.0.2'), opened('127.0.0.3')]);
-  t.notOk(single, 'no OPEN with TTL >= 2 from the single-hop session');
-  t.ok(multi, 'the multihop session\'s OPEN arrives');
+  const single = open('127.0.0.2');
+  const multi = open('127.0.0.3');
+  // The multihop OPEN arrives whenever the speaker gets to it (bounded by the test's timeout);
+  // both OPENs go out as their connections are accepted, so from then on the single-hop one
+  // would have arrived too had it been sent with a TTL >= 2: a short window suffices.
+  t.ok(await multi, 'the multihop session\'s OPEN arrives');
+  t.notOk(await Promise.race([single, settle(500).then(() => false)]), 'no OPEN with TTL >= 2 from the single-hop session');
 });
 
 t.test('socket options refused at connect time: a socket error in status, no crash, redial later', async (t) => {
