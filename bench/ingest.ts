@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createLab, type Lab } from '../lab/netns.js';
 import {
   AS, BENCH_DIR, calicoBirdConfig, calicoYaml, childEnv, log, nthPrefix, procStats, sleep, spawnTern,
-  startCalicoBird, startKcount, type Impl,
+  startCalicoBird, startKcount, threadsCpuByName, type Impl,
 } from './lib.js';
 
 const BASE = '16.0.0.0';
@@ -19,6 +19,8 @@ const INJ_IP = '10.201.0.2';
 
 export interface IngestRun {
   impl: Impl; n: number; ms: number; firstRouteMs: number | null; rssKb: number; hwmKb: number; cpuS: number; verified: number | null;
+  /** Of cpuS: the kernel's share (system time), and the main thread's (the event loop's: the critical path when a core is free). */
+  sysS: number; mainCpuS: number;
 }
 
 async function lab2(): Promise<{ lab: Lab; dev: string }> {
@@ -87,6 +89,7 @@ export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
     if (!r.doneAt) throw new Error(`${impl} ingest ${n}: only ${r.count} routes in the kernel`);
     await sleep(1000); // let the receiver settle (RSS after the load, not mid-GC)
     const st = procStats(pid);
+    if (process.env.BENCH_THREADS) log(`ingest ${impl} n=${n}: CPU by thread ${JSON.stringify(threadsCpuByName(pid))}`);
     if (impl === 'tern' && process.env.BENCH_METRICS) {
       // BENCH_METRICS=1: where the memory is (V8 heap spaces, external buffers), for docs/benchmarks.md
       const m = (await lab.exec('recv', 'curl', ['-s', 'http://127.0.0.1:9464/metrics'], { allowFail: true })).stdout;
@@ -94,9 +97,9 @@ export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
     }
     const run: IngestRun = {
       impl, n, ms: r.doneAt - t0, firstRouteMs: r.firstAt ? r.firstAt - t0 : null,
-      rssKb: st.rssKb, hwmKb: st.hwmKb, cpuS: st.cpuS, verified: r.verify ?? null,
+      rssKb: st.rssKb, hwmKb: st.hwmKb, cpuS: st.cpuS, verified: r.verify ?? null, sysS: st.sysS, mainCpuS: st.mainCpuS,
     };
-    log(`ingest ${impl} n=${n}: ${run.ms} ms (first route at ${run.firstRouteMs} ms), RSS ${st.rssKb} kB, HWM ${st.hwmKb} kB, CPU ${st.cpuS} s`);
+    log(`ingest ${impl} n=${n}: ${run.ms} ms (first route at ${run.firstRouteMs} ms), RSS ${st.rssKb} kB, HWM ${st.hwmKb} kB, CPU ${st.cpuS} s (system ${st.sysS} s; main thread ${st.mainCpuS} s)`);
     return run;
   } finally {
     restoreRmem();

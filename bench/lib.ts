@@ -35,7 +35,11 @@ export function nthAddr(base: string, i: number): string { return nthPrefix(base
 
 /** rssAnonKb: the part of the RSS not backed by files (heap, stacks): what is the process's own, where RssFile (the mapped executable and libraries) is shared by every process of the same binary.
  *  pssKb: the proportional set size (/proc/PID/smaps_rollup): each resident page divided by the number of processes mapping it (the K daemons of a mesh, and every other process of the same executable on the machine), so a shared page counts once over all of them (0 when unreadable). */
-export interface ProcStats { rssKb: number; rssAnonKb: number; pssKb: number; hwmKb: number; cpuS: number }
+export interface ProcStats {
+  rssKb: number; rssAnonKb: number; pssKb: number; hwmKb: number; cpuS: number;
+  /** Of cpuS: the kernel's share (stime), and the main thread's (the event loop's) alone. */
+  sysS: number; mainCpuS: number;
+}
 const CLK_TCK = 100;
 function pssKb(pid: number): number {
   try {
@@ -51,10 +55,29 @@ export function procStats(pid: number): ProcStats {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime (fields 14, 15)
-    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), pssKb: pssKb(pid), hwmKb: kb('VmHWM'), cpuS };
+    const main = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const m = main.slice(main.lastIndexOf(')') + 2).split(' ');
+    const mainCpuS = (Number(m[11]) + Number(m[12])) / CLK_TCK;
+    return { rssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), pssKb: pssKb(pid), hwmKb: kb('VmHWM'), cpuS, sysS: Number(f[12]) / CLK_TCK, mainCpuS };
   } catch {
-    return { rssKb: 0, rssAnonKb: 0, pssKb: 0, hwmKb: 0, cpuS: 0 };
+    return { rssKb: 0, rssAnonKb: 0, pssKb: 0, hwmKb: 0, cpuS: 0, sysS: 0, mainCpuS: 0 };
   }
+}
+
+/** CPU seconds (utime + stime) of each of `pid`'s threads so far, as `name/tid`, in order of creation. */
+export function threadsCpuByName(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`).sort((a, b) => Number(a) - Number(b))) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        out[`${name}/${t}`] = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+      } catch { /* thread gone */ }
+    }
+  } catch { /* process gone */ }
+  return out;
 }
 
 /** CPU time of every thread of `pid` so far, in ns (field 1 of /proc/PID/task/TID/schedstat, summed):
