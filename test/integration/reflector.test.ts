@@ -78,8 +78,9 @@ async function pingAll(t: Test): Promise<void> {
 const pathsFor = (routes: RouteJson[], prefix: string) => routes.filter((r) => r.prefix === prefix);
 
 let datastore = '';
-/** Starts tern on a lab host. On a loaded machine the daemon can give up at start when etcd's
- *  first answer takes over 5 s (ERR_DATASTORE_UNREACHABLE): start it again, up to 3 times. */
+/** Starts tern on a lab host and waits until its control socket answers. A daemon that exits
+ *  or does not answer within 60 s is started again, up to 3 times (a slow etcd alone does not
+ *  need it: the daemon retries its first snapshot itself, src/daemon/registration.ts). */
 async function startNode(host: string, ip: string, extraArgs: string[] = []): Promise<TernHandle> {
   for (let attempt = 1; ; attempt++) {
     const h = await startTern(lab, host, { datastore, node: host, ip: `${ip}/24`, extraArgs, waitReady: false, socket: lab.path(`${host}-${attempt}.sock`) });
