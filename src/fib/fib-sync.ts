@@ -28,7 +28,7 @@ import { collectAfterBurst, KernelWriter, type WriteDone, type WriteOp } from '.
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
+import { MAX_PATHS, TUNNEL_DEV, type Pool, type ShapeContext } from './route-shape.js';
 import { soon } from '../util/soon.js';
 import { InputToWrite, type TimingView } from './timing.js';
 
@@ -326,26 +326,15 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return more;
   }
 
-  /**
-   * The tick's WantCache: the last one while its shape context is unchanged (same pools and
-   * node subnet, the same list of connected routes, which ObservedTable rebuilds on any change
-   * to them or to a link, the same tunnel link), else a new one.
-   */
+  /** The tick's WantCache: the last one while it serves the shape context now, else a new one. */
   private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
-    const connected = this.observed.connected();
-    const w = this.wants;
-    if (w) {
-      const c = w.ctx;
-      const tun = c.tunnel;
-      if (c.pools === this.pools && c.nodeSubnetV4 === this.nodeSubnetV4 && c.connected === connected
-        && (t ? tun !== undefined && tun.name === t.name && tun.ifindex === t.ifindex && tun.up === t.up : tun === undefined)) return w;
-    }
-    return this.wants = new WantCache({
-      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
+    const ctx: ShapeContext = {
+      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected: this.observed.connected(),
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
-    }, this.table);
+    };
+    return this.wants?.serves(ctx) ? this.wants : (this.wants = new WantCache(ctx, this.table));
   }
 
   private want(p: string, s: Slot, wants: WantCache): Want {

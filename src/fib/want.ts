@@ -30,6 +30,19 @@ export class WantCache {
     private readonly table: PrefixTable,
   ) {}
 
+  /**
+   * Whether this cache answers for `ctx` too: the same pools, node subnet and list of
+   * connected routes (by identity: their owners make new ones on any change), and the same
+   * tunnel link. Protocol, table and path limit are FibSync's own and never change.
+   */
+  serves(ctx: ShapeContext): boolean {
+    const c = this.ctx;
+    const a = c.tunnel;
+    const b = ctx.tunnel;
+    return c.pools === ctx.pools && c.nodeSubnetV4 === ctx.nodeSubnetV4 && c.connected === ctx.connected
+      && (a === undefined ? b === undefined : b !== undefined && a.name === b.name && a.ifindex === b.ifindex && a.up === b.up);
+  }
+
   /** The blackhole of an own block of this family. */
   blackhole(prefix: string): Want {
     const family = familyOf(prefix);
