@@ -16,9 +16,9 @@ import { afiSafiToFamily } from '../bgp/wire/family.js';
 import { AttrSetTable } from './attr-set.js';
 import type { AttrSet } from './attr-set.js';
 import { Destination } from './destination.js';
-import { Path, addressSortKey } from './path.js';
-import { ipv4Num } from '../net/prefix.js';
-import type { PathSource, PeerSource, PeerSourceInfo, LocalSource } from './path.js';
+import { Path } from './path.js';
+import type { PathSource, PeerSource, PeerSourceInfo } from './path.js';
+import { Sources } from './sources.js';
 import { MAX_MULTIPATH } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
@@ -27,7 +27,7 @@ import { soon } from '../util/soon.js';
 import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
 import {
-  RibError, familyOfPrefix, view,
+  familyOfPrefix, view,
   type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
 } from './rib-types.js';
 
@@ -37,10 +37,9 @@ export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRib
 export class LocRib {
   readonly attrSets: AttrSetTable;
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
-  private readonly sources = new Map<string, PathSource>();
+  private readonly sources: Sources;
   /** Per source: its prefixes and its received path ids in use. */
   private readonly bySource = new SourceIndex((src, prefix) => this.tables[familyOfPrefix(prefix)].get(prefix)?.hasSource(src) === true);
-  private nextIndex = 1;
   private dirty: Destination[] = [];
   /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
   private dirtyPrefixes: string[] = [];
@@ -56,6 +55,7 @@ export class LocRib {
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
+    this.sources = new Sources(opts.localAs, opts.routerId);
     this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
     this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
     this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? MAX_MULTIPATH };
@@ -93,30 +93,8 @@ export class LocRib {
 
   /** Registers (or updates) a peer source; call when its session is established. */
   registerPeer(info: PeerSourceInfo): PeerSource {
-    const old = this.sources.get(info.key);
-    if (old && old.kind !== 'peer') throw new RibError('ERR_RIB_SOURCE_KIND', `source ${info.key} is local`);
-    const src: PeerSource = Object.assign(old ?? { kind: 'peer' as const, index: this.nextIndex++, pathCount: 0 }, {
-      ...info,
-      kind: 'peer' as const,
-      addressKey: addressSortKey(info.address),
-      routerIdNum: ipv4Num(info.routerId),
-    });
-    this.sources.set(info.key, src);
-    if (old && old.pathCount > 0) this.markSourceDirty(src); // router id / eBGP flag may change selection
-    return src;
-  }
-
-  private localSource(key: string): LocalSource {
-    const s = this.sources.get(key);
-    if (s) {
-      if (s.kind !== 'local') throw new RibError('ERR_RIB_SOURCE_KIND', `source ${key} is a peer`);
-      return s;
-    }
-    const src: LocalSource = {
-      kind: 'local', key, index: this.nextIndex++, address: '', addressKey: '', asn: this.opts.localAs,
-      routerId: this.opts.routerId, routerIdNum: ipv4Num(this.opts.routerId), ebgp: false, routeReflectorClient: false, pathCount: 0,
-    };
-    this.sources.set(key, src);
+    const { src, hadPaths } = this.sources.peer(info);
+    if (hadPaths) this.markSourceDirty(src); // router id / eBGP flag may change selection
     return src;
   }
 
@@ -124,17 +102,11 @@ export class LocRib {
     return this.sources.get(key);
   }
 
-  private mustSource(key: string): PathSource {
-    const s = this.sources.get(key);
-    if (!s) throw new RibError('ERR_RIB_UNKNOWN_SOURCE', `unknown RIB source ${key}`, { source: key });
-    return s;
-  }
-
   // ---- paths ----
 
   /** Adds or replaces the path (source, prefix, pathId). The RIB retains `attrs`. */
   update(sourceKey: string, prefix: string, pathId: number, attrs: AttrSet): void {
-    this.put(this.mustSource(sourceKey), prefix, pathId, attrs);
+    this.put(this.sources.must(sourceKey), prefix, pathId, attrs);
   }
 
   private put(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
@@ -169,7 +141,7 @@ export class LocRib {
    * Import policy runs once for the message's attributes.
    */
   applyUpdate(sourceKey: string, msg: UpdateMessage): ApplyResult {
-    const src = this.mustSource(sourceKey);
+    const src = this.sources.must(sourceKey);
     const res: ApplyResult = { announced: 0, withdrawn: 0 };
     const out = (list: readonly Nlri[]) => { for (const n of list) if (this.withdraw(sourceKey, n.prefix, n.pathId ?? 0)) res.withdrawn++; };
     out(msg.withdrawn);
@@ -211,7 +183,7 @@ export class LocRib {
    * accepts enter it. No route refresh is needed. Returns the number of paths moved.
    */
   setImportFilter(sourceKey: string, rejects: ImportRejects | null): number {
-    const src = this.mustSource(sourceKey);
+    const src = this.sources.must(sourceKey);
     if (rejects) this.importFilters.set(src, rejects);
     else this.importFilters.delete(src);
     let moved = 0;
@@ -254,7 +226,7 @@ export class LocRib {
    * origins (e.g. 'local' for own blocks, 'kernel' for learned routes).
    */
   setLocal(prefix: string, attrs: PathAttributes | null, sourceKey = 'local'): void {
-    const src = this.localSource(sourceKey);
+    const src = this.sources.local(sourceKey);
     if (attrs === null) { this.withdraw(sourceKey, prefix, 0); return; }
     this.put(src, prefix, 0, this.attrSets.intern({ origin: 0, asPath: [], ...attrs }));
   }
@@ -361,21 +333,17 @@ export class LocRib {
 
   /**
    * Like selections, over only the prefixes `sources` hold paths for, each once: a new
-   * peer's table walk when few sources may reach it (UpdateGroup.initialWalk). Live too: a
-   * prefix a source gains while the walk runs may or may not be visited; its flush reaches
-   * the Adj-RIB-Out as a change either way.
+   * peer's table walk when few sources may reach it (UpdateGroup.initialWalk). A source's
+   * prefixes are read when the walk reaches it: a prefix it gains while the walk runs may or
+   * may not be visited; its flush reaches the Adj-RIB-Out as a change either way.
    */
   *selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
-    const table = this.tables[family];
     const seen = new Set<string>();
     for (const src of sources) {
-      const listed = this.bySource.prefixes(src); // may repeat, or name prefixes the source left
-      for (let i = 0; i < listed.length; i++) {
-        const prefix = listed[i]!;
-        if (seen.has(prefix)) continue;
+      for (const [prefix, dest] of this.destinationsOf(src, family)) {
+        if (seen.has(prefix) || !dest.hasSource(src)) continue; // it may have left since the snapshot
         seen.add(prefix);
-        const dest = table.get(prefix);
-        if (dest !== undefined && dest.hasSource(src)) yield [prefix, dest];
+        yield [prefix, dest];
       }
     }
   }
