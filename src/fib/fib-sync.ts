@@ -329,12 +329,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** The tick's WantCache: the last one while it serves the shape context now, else a new one. */
   private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
+    const connected = this.observed.connected();
+    if (this.wants?.serves(this.pools, this.nodeSubnetV4, connected, t)) return this.wants;
     const ctx: ShapeContext = {
-      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected: this.observed.connected(),
+      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
     };
-    return this.wants?.serves(ctx) ? this.wants : (this.wants = new WantCache(ctx, this.table));
+    return (this.wants = new WantCache(ctx, this.table));
   }
 
   private want(p: string, s: Slot, wants: WantCache): Want {
