@@ -159,7 +159,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * this very string is what the FIB keeps. `nextHops` is not kept (the caller may reuse it).
    */
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
-    this.table.setNh(prefix, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
+    const nh = nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null;
+    const s = this.table.get(prefix);
+    // no BGP route before or now, nothing written or adopted, no own block: the prefix stays
+    // as its last reconcile left it (each kernel route learned into the Loc-RIB comes here)
+    if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.ownBlocks.has(prefix)) return;
+    this.table.setNh(prefix, nh, s);
     this.inputToWrite.route();
     this.markDirty(prefix);
   }
