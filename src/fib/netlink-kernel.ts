@@ -22,7 +22,7 @@
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
-import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
+import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
@@ -59,9 +59,13 @@ function guard(fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    guardErrors++;
-    process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    guardFailed(e);
   }
+}
+
+function guardFailed(e: unknown): void {
+  guardErrors++;
+  process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
 }
 
 /** Exceptions caught in netlink handlers since start (a bug if not 0). */
@@ -74,7 +78,7 @@ interface Pending {
   msg: Buffer;
   barrier: boolean;
   settled: boolean;
-  done: (err?: Error) => void;
+  done: WriteAnswer;
   prefix: string;
   route: RouteBody;
 }
@@ -172,10 +176,10 @@ export class NetlinkKernel implements KernelRoutes {
   replace(r: KernelRoute, exclusive = false): Promise<void> { return this.promised(exclusive ? 'create' : 'replace', r); }
   remove(r: KernelRoute): Promise<void> { return this.promised('remove', r); }
 
-  write(op: RouteOp, prefix: string, r: RouteBody, done: (err?: Error) => void): void {
-    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'))); return; }
+  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
+    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix)); return; }
     const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
-    if (route instanceof KernelError) { queueMicrotask(() => done(route)); return; }
+    if (route instanceof KernelError) { queueMicrotask(() => done(route, prefix)); return; }
     const seq = this.nextSeq();
     this.queue.push({ seq, msg: encodeRouteMessage(op, prefix, route, seq, false), barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
@@ -331,7 +335,11 @@ export class NetlinkKernel implements KernelRoutes {
     if (p.settled) return;
     p.settled = true;
     if (!err) this.writesOk++;
-    guard(() => p.done(err)); // the caller's callback runs here: it must not break our loop
+    try { // the caller's callback runs here: it must not break our loop (guard() without a closure per route)
+      p.done(err, p.prefix);
+    } catch (e) {
+      guardFailed(e);
+    }
   }
 
   /** Barrier reached: everything sent up to and including `p` is answered. */
