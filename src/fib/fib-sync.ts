@@ -161,8 +161,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
     const nh = nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null;
     const s = this.table.get(prefix);
-    // no BGP route before or now, nothing written or adopted, no own block: the prefix stays
-    // as its last reconcile left it (each kernel route learned into the Loc-RIB comes here)
+    // no route before or now, none written or adopted, no own block (a learned route's local path): nothing to do
     if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.ownBlocks.has(prefix)) return;
     this.table.setNh(prefix, nh, s);
     this.inputToWrite.route();
@@ -249,7 +248,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private onRoute(r: KernelRoute, present: boolean, replaced: boolean): void {
     if (this.stopped || r.table !== RT_TABLE_MAIN) return;
-    if (this.loader.hold(() => this.onRoute(r, present, replaced))) return;
+    if (this.loader.holding && this.loader.hold(() => this.onRoute(r, present, replaced))) return; // no closure per notification otherwise
     // the notification of a write still in flight: stored as the form written (no new form)
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
