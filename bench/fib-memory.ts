@@ -12,7 +12,7 @@
 //
 //   node --expose-gc --import tsx bench/fib-memory.ts [routes=100000] [--rib]
 import { FibSync } from '../src/fib/fib-sync.js';
-import type { KernelRoute, KernelRoutes, Link, RouteBody } from '../src/fib/kernel.js';
+import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from '../src/fib/kernel.js';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { numberToIpv4 } from '../src/net/prefix.js';
 import { decodeUpdate, packUpdates } from '../src/bgp/wire/index.js';
@@ -53,12 +53,12 @@ class MemKernel implements KernelRoutes {
   async links(): Promise<Link[]> { return [{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }]; }
   async replace(r: KernelRoute): Promise<void> { this.size++; this.notify(r, true); }
   /** As NetlinkKernel: answered on a later turn (the ACK), the notification after it. */
-  write(op: 'replace' | 'create' | 'remove', prefix: string, r: RouteBody, done: (err?: Error) => void): void {
-    this.acks.push(done);
+  write(op: 'replace' | 'create' | 'remove', prefix: string, r: RouteBody, done: WriteAnswer): void {
+    this.acks.push([done, prefix]);
     if (op === 'remove') this.size--; else this.size++;
     this.notify({ ...r, prefix, nextHops: [...r.nextHops] }, op !== 'remove');
   }
-  private acks: ((err?: Error) => void)[] = [];
+  private acks: [WriteAnswer, string][] = [];
   async remove(r: KernelRoute): Promise<void> { this.size--; this.notify(r, false); }
   watch(onRoute: (r: KernelRoute, present: boolean, replaced?: boolean) => void): void { this.onRoute = onRoute; }
   close(): void {}
@@ -70,7 +70,7 @@ class MemKernel implements KernelRoutes {
       this.scheduled = false;
       const acks = this.acks;
       this.acks = [];
-      for (const done of acks) done();
+      for (const [done, prefix] of acks) done(undefined, prefix);
       const q = this.queued;
       this.queued = [];
       for (const [x, p] of q) this.onRoute?.(asNotified(x), p);

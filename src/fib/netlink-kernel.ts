@@ -22,7 +22,7 @@
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
-import type { KernelRoute, KernelRoutes, Link, RouteBody } from './kernel.js';
+import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
@@ -59,9 +59,13 @@ function guard(fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    guardErrors++;
-    process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    guardFailed(e);
   }
+}
+
+function guardFailed(e: unknown): void {
+  guardErrors++;
+  process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
 }
 
 /** Exceptions caught in netlink handlers since start (a bug if not 0). */
@@ -74,7 +78,7 @@ interface Pending {
   msg: Buffer;
   barrier: boolean;
   settled: boolean;
-  done: (err?: Error) => void;
+  done: WriteAnswer;
   prefix: string;
   route: RouteBody;
 }
@@ -121,6 +125,8 @@ export class NetlinkKernel implements KernelRoutes {
    */
   private resolved = new WeakMap<RouteBody, RouteBody>();
   private closed = false;
+  /** The request socket is referenced (hold). */
+  private held = false;
 
   constructor(private readonly opts: {
     notifyRcvBuf?: number;
@@ -134,6 +140,18 @@ export class NetlinkKernel implements KernelRoutes {
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
     this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
     this.req.unref();
+  }
+
+  /**
+   * Keeps the event loop alive while requests are in flight. While notifications are watched
+   * their socket keeps it alive anyway, so a write costs no native ref and unref then.
+   */
+  private hold(on: boolean): void {
+    const ref = on && this.events === undefined;
+    if (this.held === ref) return;
+    this.held = ref;
+    if (ref) this.req.ref();
+    else this.req.unref();
   }
 
   async dump(): Promise<KernelRoute[]> {
@@ -158,10 +176,10 @@ export class NetlinkKernel implements KernelRoutes {
   replace(r: KernelRoute, exclusive = false): Promise<void> { return this.promised(exclusive ? 'create' : 'replace', r); }
   remove(r: KernelRoute): Promise<void> { return this.promised('remove', r); }
 
-  write(op: RouteOp, prefix: string, r: RouteBody, done: (err?: Error) => void): void {
-    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'))); return; }
+  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
+    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix)); return; }
     const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
-    if (route instanceof KernelError) { queueMicrotask(() => done(route)); return; }
+    if (route instanceof KernelError) { queueMicrotask(() => done(route, prefix)); return; }
     const seq = this.nextSeq();
     this.queue.push({ seq, msg: encodeRouteMessage(op, prefix, route, seq, false), barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
@@ -306,7 +324,7 @@ export class NetlinkKernel implements KernelRoutes {
       last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
       for (const p of batch) this.inflight.push(p);
       this.batchesInFlight++;
-      this.req.ref();
+      this.hold(true);
       this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
         if (err) this.failBatch(batch, kernelErrorFor(err.errno ?? 0, 'netlink sendmsg failed'));
       }));
@@ -317,7 +335,11 @@ export class NetlinkKernel implements KernelRoutes {
     if (p.settled) return;
     p.settled = true;
     if (!err) this.writesOk++;
-    guard(() => p.done(err)); // the caller's callback runs here: it must not break our loop
+    try { // the caller's callback runs here: it must not break our loop (guard() without a closure per route)
+      p.done(err, p.prefix);
+    } catch (e) {
+      guardFailed(e);
+    }
   }
 
   /** Barrier reached: everything sent up to and including `p` is answered. */
@@ -331,7 +353,7 @@ export class NetlinkKernel implements KernelRoutes {
     // answered requests are let go (a burst keeps sending while earlier batches are answered)
     if (this.inflightHead === this.inflight.length) { this.inflight = []; this.inflightHead = 0; }
     else if (this.inflightHead >= BATCH_MESSAGES) { this.inflight = this.inflight.slice(this.inflightHead); this.inflightHead = 0; }
-    if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+    if (this.batchesInFlight === 0 && this.dumps.size === 0) this.hold(false);
     if (this.queue.length > this.queueHead) this.scheduleFlush();
   }
 
@@ -396,7 +418,7 @@ export class NetlinkKernel implements KernelRoutes {
     return new Promise<Buffer[]>((resolve, reject) => {
       const seq = this.nextSeq();
       this.dumps.set(seq, { kind, out: [], resolve, reject, interrupted: false });
-      this.req.ref();
+      this.hold(true);
       this.req.send(encodeDumpRequest(kind, 'all', seq), {}, (err) => guard(() => {
         if (err && this.dumps.delete(seq)) reject(kernelErrorFor(err.errno ?? 0, `${kind} dump failed`));
       }));
@@ -407,7 +429,7 @@ export class NetlinkKernel implements KernelRoutes {
     if (m.flags & NlmFlag.DUMP_INTR) d.interrupted = true;
     if (m.type === NlMsgType.DONE || m.type === NlMsgType.ERROR) {
       this.dumps.delete(m.seq);
-      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.hold(false);
       const errno = m.type === NlMsgType.ERROR ? errnoOf(m) : 0;
       if (errno !== 0) d.reject(kernelErrorFor(errno, `${d.kind} dump failed`));
       else if (d.interrupted) {

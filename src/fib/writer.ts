@@ -3,7 +3,8 @@
 //
 // A write goes through KernelRoutes.write (a callback, no promise) when the kernel has it,
 // else through replace/remove. The route written is FibSync's interned RouteForm, so a write
-// in flight costs a Map entry and a closure.
+// in flight costs a Map entry and a small record; its answer comes back to one function made
+// once, which finds the operation by its prefix.
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
@@ -24,6 +25,14 @@ export const BURST_OPS = 10_000;
 export const TIERING_BURST_OPS = 256;
 const MAX_RETRY_MS = 60_000;
 
+/** An operation in flight, as it was asked (what its answer is handed back with). */
+interface InFlight {
+  readonly op: WriteOp;
+  readonly form: RouteForm;
+  readonly note: string | undefined;
+  readonly done: WriteDone;
+}
+
 export interface WriterHooks {
   /** The backoff after an error of `p` ran out: reconcile it again. */
   retry(p: string): void;
@@ -41,8 +50,8 @@ export interface WriterHooks {
 }
 
 export class KernelWriter {
-  /** Prefixes with an operation in flight: the route being written (null: a removal). */
-  private readonly inflight = new Map<string, RouteForm | null>();
+  /** Prefixes with an operation in flight, with the operation. */
+  private readonly inflight = new Map<string, InFlight>();
   private idleWaiters: (() => void)[] = [];
   private readonly attempts = new Map<string, number>();
   private readonly retryTimers = new Map<string, TimerHandle>();
@@ -66,7 +75,10 @@ export class KernelWriter {
   get size(): number { return this.inflight.size; }
   has(p: string): boolean { return this.inflight.has(p); }
   /** The route being written for `p` (undefined: none; null: a removal). */
-  writing(p: string): RouteForm | null | undefined { return this.inflight.get(p); }
+  writing(p: string): RouteForm | null | undefined {
+    const w = this.inflight.get(p);
+    return w === undefined ? undefined : w.op === 'remove' ? null : w.form;
+  }
 
   /**
    * Writes or removes `form` at `p`. `done` gets no error when the kernel did it (a route
@@ -75,35 +87,43 @@ export class KernelWriter {
    * answer every operation (no closure per route on the caller's side).
    */
   run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
-    this.inflight.set(p, op === 'remove' ? null : form);
+    this.inflight.set(p, { op, form, note, done });
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
-    const answered = (e?: unknown): void => {
-      try {
-        if (e === undefined) {
-          this.counters[op === 'remove' ? 'removed' : 'replaced']++;
-          done(undefined, p, op, form, note);
-          return;
-        }
-        const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
-        if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { done(undefined, p, op, form, note); return; }
-        if (this.stopped) return;
-        const message = errorMessage(e);
-        this.failed(p, op, code, message);
-        done({ code, message }, p, op, form, note);
-      } finally {
-        this.inflight.delete(p);
-        this.hooks.settled(p);
-        if (this.inflight.size === 0) this.onIdle();
-      }
-    };
-    if (this.kernel.write) { this.kernel.write(op, p, form, answered); return; }
+    if (this.kernel.write) { this.kernel.write(op, p, form, this.answered); return; }
     const r = routeOf(p, form);
     const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
-    call.then(() => answered(), (e: unknown) => answered(e ?? new Error('kernel operation failed')));
+    call.then(() => this.answered(undefined, p), (e: unknown) => this.answered(e ?? new Error('kernel operation failed'), p));
   }
+
+  /**
+   * The kernel's answer for `p` (one function for every operation: the operation is found by
+   * its prefix, at most one is in flight per prefix).
+   */
+  private readonly answered = (e: unknown, p: string): void => {
+    const w = this.inflight.get(p);
+    if (!w) return;
+    const { op, form, note, done } = w;
+    try {
+      if (e === undefined) {
+        this.counters[op === 'remove' ? 'removed' : 'replaced']++;
+        done(undefined, p, op, form, note);
+        return;
+      }
+      const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
+      if (op === 'remove' && code === 'ERR_FIB_NETLINK_ESRCH') { done(undefined, p, op, form, note); return; }
+      if (this.stopped) return;
+      const message = errorMessage(e);
+      this.failed(p, op, code, message);
+      done({ code, message }, p, op, form, note);
+    } finally {
+      this.inflight.delete(p);
+      this.hooks.settled(p);
+      if (this.inflight.size === 0) this.onIdle();
+    }
+  };
 
   /** `p` is as wanted: its next error starts the backoff afresh. */
   succeeded(p: string): void {
