@@ -125,8 +125,7 @@ export class NetlinkKernel implements KernelRoutes {
    */
   private resolved = new WeakMap<RouteBody, RouteBody>();
   private closed = false;
-  /** The request socket is referenced (hold). */
-  private held = false;
+  private held = false; // the request socket is ref'd (hold)
 
   constructor(private readonly opts: {
     notifyRcvBuf?: number;
@@ -142,16 +141,10 @@ export class NetlinkKernel implements KernelRoutes {
     this.req.unref();
   }
 
-  /**
-   * Keeps the event loop alive while requests are in flight. While notifications are watched
-   * their socket keeps it alive anyway, so a write costs no native ref and unref then.
-   */
+  /** Keeps the loop alive while requests are in flight; a watched notification socket does that already (no native call per write). */
   private hold(on: boolean): void {
     const ref = on && this.events === undefined;
-    if (this.held === ref) return;
-    this.held = ref;
-    if (ref) this.req.ref();
-    else this.req.unref();
+    if (this.held !== ref) { this.held = ref; if (ref) this.req.ref(); else this.req.unref(); }
   }
 
   async dump(): Promise<KernelRoute[]> {

@@ -225,12 +225,12 @@ export class LocRib {
 
   /**
    * Sets (attrs) or clears (null) a locally originated route. `sourceKey` separates local
-   * origins (e.g. 'local' for own blocks, 'kernel' for learned routes).
+   * origins (e.g. 'local' for own blocks, 'kernel' for learned routes). Interned once per
+   * attributes object (the daemon passes one per family for all its local routes).
    */
   setLocal(prefix: string, attrs: PathAttributes | null, sourceKey = 'local'): void {
     const src = this.sources.local(sourceKey);
     if (attrs === null) { this.withdraw(sourceKey, prefix, 0); return; }
-    // the daemon passes one attributes object for all its local routes of a family: interned once
     let set = this.localSets.get(attrs);
     if (set === undefined || !this.attrSets.holds(set)) this.localSets.set(attrs, (set = this.attrSets.intern({ origin: 0, asPath: [], ...attrs })));
     this.put(src, prefix, 0, set);
