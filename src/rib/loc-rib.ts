@@ -1,9 +1,9 @@
 // Loc-RIB: every path by source, per family, with best path and multipath per prefix.
 //
-// Changes are batched: update/withdraw/remove only mark destinations dirty; best paths are
-// recomputed and listeners told once per flush (scheduled with `soon` (util/soon.ts) by default, or
-// `flush()` called explicitly). A prefix changed many times between flushes is reported
-// once, with `previousBest` being the best at the previous flush.
+// Changes are batched (change-batch.ts): update/withdraw/remove only mark destinations
+// dirty; best paths are recomputed and listeners told once per flush (scheduled with `soon`
+// (util/soon.ts) by default, or `flush()` called explicitly). A prefix changed many times
+// between flushes is reported once, with `previousBest` being the best at the previous flush.
 //
 // Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
 // to one source (session down, stale marking and sweeping after graceful restart) costs in
@@ -19,13 +19,12 @@ import { Destination } from './destination.js';
 import { Path } from './path.js';
 import type { PathSource, PeerSource, PeerSourceInfo } from './path.js';
 import { Sources } from './sources.js';
-import { MAX_MULTIPATH } from './best-path.js';
 import { importPath } from '../policy/import.js';
 import type { ImportContext, ImportResult, ImportSource } from '../policy/import.js';
 import { reflectionLoop } from '../policy/reflection.js';
-import { soon } from '../util/soon.js';
 import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
+import { ChangeBatch } from './change-batch.js';
 import {
   familyOfPrefix, view,
   type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
@@ -40,13 +39,9 @@ export class LocRib {
   private readonly sources: Sources;
   /** Per source: its prefixes and its received path ids in use. */
   private readonly bySource = new SourceIndex((src, prefix) => this.tables[familyOfPrefix(prefix)].get(prefix)?.hasSource(src) === true);
-  private dirty: Destination[] = [];
-  /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
-  private dirtyPrefixes: string[] = [];
-  private scheduled = false;
-  private readonly listeners = new Set<BestChangeListener>();
+  /** Destinations changed since the last flush, and the flush. */
+  private readonly changes: ChangeBatch;
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
-  private readonly selectOpts;
   private ictx: ImportContext;
   /** Per-source route filters (BGPFilter import chains): true = rejected. */
   private readonly importFilters = new Map<PathSource, ImportRejects>();
@@ -60,7 +55,7 @@ export class LocRib {
     this.sources = new Sources(opts.localAs, opts.routerId);
     this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
     this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
-    this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? MAX_MULTIPATH };
+    this.changes = new ChangeBatch(this.tables, opts);
   }
 
   /** Our route reflector cluster id now (Calico routeReflectorClusterID set or cleared at run time). */
@@ -85,7 +80,7 @@ export class LocRib {
         if (gone.length === 0) continue;
         n += gone.length;
         for (const p of gone) this.bySource.dropped(p.source, [p]);
-        this.markDirty(dest, prefix);
+        this.changes.mark(dest, prefix);
       }
     }
     return n;
@@ -123,7 +118,7 @@ export class LocRib {
     const old = dest.put(Path.of(src, pathId, attrs.retain()));
     if (old) old.attrs.release();
     else this.bySource.added(src, prefix, pathId);
-    this.markDirty(dest, prefix);
+    this.changes.mark(dest, prefix);
   }
 
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
@@ -133,7 +128,7 @@ export class LocRib {
     if (!src || !dest) return false;
     const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
     this.bySource.dropped(src, gone);
-    if (gone.length > 0) this.markDirty(dest, prefix);
+    if (gone.length > 0) this.changes.mark(dest, prefix);
     return gone.length > 0;
   }
 
@@ -199,7 +194,7 @@ export class LocRib {
             this.filtered.hold(src, prefix, p.pathId, p.attrs); // keeps the retain
             moved++;
           }
-          this.markDirty(dest, prefix);
+          this.changes.mark(dest, prefix);
         }
       }
     }
@@ -300,13 +295,13 @@ export class LocRib {
       if (gone.length === 0) continue;
       n += gone.length;
       this.bySource.dropped(src, gone);
-      this.markDirty(dest, prefix);
+      this.changes.mark(dest, prefix);
     }
     return n;
   }
 
   private markSourceDirty(src: PathSource): void {
-    for (const [prefix, dest] of this.destinationsOf(src, undefined)) this.markDirty(dest, prefix);
+    for (const [prefix, dest] of this.destinationsOf(src, undefined)) this.changes.mark(dest, prefix);
   }
 
   // ---- reading ----
@@ -376,65 +371,17 @@ export class LocRib {
   }
 
   onBestChange(listener: BestChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-
-  private markDirty(dest: Destination, prefix: string): void {
-    if (dest.dirty) return;
-    dest.dirty = true;
-    this.dirty.push(dest);
-    this.dirtyPrefixes.push(prefix);
-    if (!this.scheduled && this.opts.schedule !== 'manual') {
-      this.scheduled = true;
-      soon(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          if (this.opts.onError) this.opts.onError(err);
-          else throw err;
-        }
-      });
-    }
+    return this.changes.listen(listener);
   }
 
   /** Destinations changed and not yet flushed (best paths not recomputed yet). */
   get pending(): boolean {
-    return this.dirty.length > 0;
+    return this.changes.pending;
   }
 
   /** Recomputes dirty destinations and notifies listeners once with every change. */
   flush(): readonly BestChange[] {
-    this.scheduled = false;
-    const batch = this.dirty;
-    const prefixes = this.dirtyPrefixes;
-    this.dirty = [];
-    this.dirtyPrefixes = [];
-    const changes: BestChange[] = [];
-    for (let i = 0; i < batch.length; i++) {
-      const dest = batch[i]!;
-      const prefix = prefixes[i]!;
-      const family = familyOfPrefix(prefix);
-      dest.dirty = false;
-      const previousBest = dest.best;
-      if (dest.recompute(this.selectOpts)) {
-        changes.push({ prefix, family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
-      }
-      if (dest.pathCount === 0) this.tables[family].delete(prefix);
-    }
-    if (changes.length > 0) {
-      let failure = null as { err: unknown } | null;
-      for (const l of this.listeners) {
-        try {
-          l(changes);
-        } catch (err) {
-          if (this.opts.onError) this.opts.onError(err);
-          else failure ??= { err };
-        }
-      }
-      if (failure) throw failure.err;
-    }
-    return changes;
+    return this.changes.flush();
   }
 }
 

@@ -1,0 +1,92 @@
+// The Loc-RIB's change bookkeeping: the destinations changed since the last flush, each
+// listed once with its prefix, and the flush that recomputes their best path and multipath
+// (best-path.ts), drops destinations left without paths from their table and tells every
+// listener once with the batch. Marking the first destination schedules the flush with
+// `soon` (util/soon.ts) unless the owner flushes by hand (`schedule: 'manual'`).
+//
+// A prefix marked many times between flushes is reported once, with `previousBest` being
+// the best at the previous flush. A listener that throws does not keep the batch from the
+// others: with `onError` each error goes there; without it the first is rethrown once every
+// listener has run.
+import type { Family } from '../net/prefix.js';
+import { MAX_MULTIPATH } from './best-path.js';
+import type { Destination } from './destination.js';
+import { soon } from '../util/soon.js';
+import { familyOfPrefix, type BestChange, type BestChangeListener, type LocRibOptions } from './rib-types.js';
+
+export class ChangeBatch {
+  private dirty: Destination[] = [];
+  /** The prefixes of `dirty`, in the same order (a destination does not hold its prefix). */
+  private dirtyPrefixes: string[] = [];
+  private scheduled = false;
+  private readonly listeners = new Set<BestChangeListener>();
+  private readonly selectOpts;
+
+  /** `tables` are the Loc-RIB's own, per family: a flush deletes the destinations left empty. */
+  constructor(private readonly tables: Readonly<Record<Family, Map<string, Destination>>>, private readonly opts: LocRibOptions) {
+    this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? MAX_MULTIPATH };
+  }
+
+  listen(listener: BestChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Lists `dest` (at `prefix`) for the next flush, once until then. */
+  mark(dest: Destination, prefix: string): void {
+    if (dest.dirty) return;
+    dest.dirty = true;
+    this.dirty.push(dest);
+    this.dirtyPrefixes.push(prefix);
+    if (!this.scheduled && this.opts.schedule !== 'manual') {
+      this.scheduled = true;
+      soon(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else throw err;
+        }
+      });
+    }
+  }
+
+  /** Destinations changed and not yet flushed (best paths not recomputed yet). */
+  get pending(): boolean {
+    return this.dirty.length > 0;
+  }
+
+  /** Recomputes dirty destinations and notifies listeners once with every change. */
+  flush(): readonly BestChange[] {
+    this.scheduled = false;
+    const batch = this.dirty;
+    const prefixes = this.dirtyPrefixes;
+    this.dirty = [];
+    this.dirtyPrefixes = [];
+    const changes: BestChange[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const dest = batch[i]!;
+      const prefix = prefixes[i]!;
+      const family = familyOfPrefix(prefix);
+      dest.dirty = false;
+      const previousBest = dest.best;
+      if (dest.recompute(this.selectOpts)) {
+        changes.push({ prefix, family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
+      }
+      if (dest.pathCount === 0) this.tables[family].delete(prefix);
+    }
+    if (changes.length > 0) {
+      let failure = null as { err: unknown } | null;
+      for (const l of this.listeners) {
+        try {
+          l(changes);
+        } catch (err) {
+          if (this.opts.onError) this.opts.onError(err);
+          else failure ??= { err };
+        }
+      }
+      if (failure) throw failure.err;
+    }
+    return changes;
+  }
+}
