@@ -1,8 +1,8 @@
-// One BGP connection: binds the pure FSM (fsm.ts) to a socket, the Framer, the Clock and a
-// per-peer logger. The only place in tern that catches BgpWireError (RFC 7606 ladder):
-// `reset` → NOTIFICATION(code, subcode, data) and close; discard / treat-as-withdraw → the
-// decoder already marked the UpdateMessage, which is delivered, and each cause is logged
-// once at warn with a counter.
+// One BGP connection: binds the pure FSM (fsm.ts) to a socket, the Framer, the Clock (its
+// timers: timers.ts) and a per-peer logger. The only place in tern that catches
+// BgpWireError (RFC 7606 ladder): `reset` → NOTIFICATION(code, subcode, data) and close;
+// discard / treat-as-withdraw → the decoder already marked the UpdateMessage, which is
+// delivered, and each cause is logged once at warn with a counter.
 //
 // Every state change passes `changeState`, which logs and emits 'stateChange'.
 //
@@ -23,7 +23,7 @@ import {
 } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
@@ -37,6 +37,7 @@ import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
 import { connectionEnd, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
 import { frameOutcome } from './intake.js';
+import { SessionTimers } from './timers.js';
 
 export type Direction = 'outgoing' | 'incoming';
 
@@ -69,8 +70,7 @@ export class Session extends EventEmitter {
   private socketError: string | null = null;
   private socketRefused = false;
   private framer = new Framer();
-  /** Running timers: the clock timer and the time (clock ms) the timer is due. */
-  private readonly timers = new Map<TimerName, { handle: TimerHandle; due: number }>();
+  private readonly timers: SessionTimers;
   private readonly closing = new Set<Promise<void>>();
   private localOpen: OpenMessage;
   private sent: NotificationMessage | undefined;
@@ -88,6 +88,7 @@ export class Session extends EventEmitter {
     this.localOpen = buildOpen(opts.spec, opts.local());
     this.log = opts.logger.child({ conn: opts.direction });
     this.updateErrors = new UpdateErrorLog(this.log);
+    this.timers = new SessionTimers(opts.clock, (fn) => this.guard(fn), (name) => this.timerExpired(name));
   }
 
   get state(): BgpState {
@@ -117,7 +118,6 @@ export class Session extends EventEmitter {
     this.guard(() => this.fire(data ? { type: 'ManualStop', reason, data } : { type: 'ManualStop', reason }));
   }
 
-  /** Cease 6/1 with its RFC 4486 data (the import prefix limit), then back off. */
   /**
    * Stops reading the socket (what is read already is still handled): the kernel's receive
    * buffer fills and TCP closes the peer's window, so the peer waits. `resumeInput` reads
@@ -131,6 +131,7 @@ export class Session extends EventEmitter {
     this.socket?.resume();
   }
 
+  /** Cease 6/1 with its RFC 4486 data (the import prefix limit), then back off. */
   stopForPrefixLimit(data: Buffer): void {
     this.opts.backoff.penalize();
     this.stop('prefixLimit', data);
@@ -180,7 +181,7 @@ export class Session extends EventEmitter {
     if (!sock) return true; // no connection: dropped ('closed' has been emitted)
     tallyMessages(buf, this.counters);
     const ok = sock.write(buf);
-    this.restartKeepalive();
+    this.timers.messageSent(this.fsm);
     return ok;
   }
 
@@ -258,12 +259,11 @@ export class Session extends EventEmitter {
       case 'startTimer':
         // In Connect the ConnectRetryTimer bounds the TCP handshake: never shorter than the
         // configured time, even while refused connects are redialed sooner (backoff.ts).
-        this.startTimer(a.timer, a.timer === 'connectRetry' && this.fsm.state === 'Connect' ? Math.max(a.seconds, this.opts.spec.connectRetryTime) : a.seconds);
+        this.timers.start(a.timer, a.timer === 'connectRetry' && this.fsm.state === 'Connect' ? Math.max(a.seconds, this.opts.spec.connectRetryTime) : a.seconds);
         if (a.timer === 'connectRetry' && this.fsm.state === 'Active') this.opts.backoff.advance();
         return;
       case 'stopTimer':
-        this.timers.get(a.timer)?.handle.cancel();
-        this.timers.delete(a.timer);
+        this.timers.stop(a.timer);
         return;
       case 'connect':
         this.dial();
@@ -276,41 +276,12 @@ export class Session extends EventEmitter {
     }
   }
 
-  /**
-   * (Re)starts a timer to fire `seconds` from now. The hold and keepalive timers restart on
-   * every message received and sent: when the running timer is due no later than the new
-   * time, only its due time moves, and it re-arms itself for the rest when it fires, so a
-   * message costs no clock timer cancelled and created.
-   */
-  private startTimer(name: TimerName, seconds: number): void {
-    const due = this.opts.clock.now() + seconds * 1000;
-    const running = this.timers.get(name);
-    if (running && running.due <= due) { running.due = due; return; }
-    running?.handle.cancel();
-    this.armTimer(name, due, seconds * 1000);
-  }
-
-  private armTimer(name: TimerName, due: number, ms: number): void {
-    const t = {
-      due,
-      handle: this.opts.clock.setTimer(ms, () => this.guard(() => {
-        if (this.timers.get(name) !== t) return;
-        const left = t.due - this.opts.clock.now();
-        if (left > 0) { this.armTimer(name, t.due, left); return; } // restarted since it was armed
-        this.timers.delete(name);
-        if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
-        this.fire(
-          name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
-        );
-      })),
-    };
-    this.timers.set(name, t);
-  }
-
-  /** RFC 4271 §10: the KeepaliveTimer restarts whenever any message is sent. */
-  private restartKeepalive(): void {
-    const st = this.fsm.state;
-    if ((st === 'OpenConfirm' || st === 'Established') && this.fsm.keepaliveTime > 0) this.startTimer('keepalive', this.fsm.keepaliveTime);
+  /** A timer fell due (under guard). */
+  private timerExpired(name: TimerName): void {
+    if (name === 'connectRetry' && this.fsm.state === 'Connect') this.opts.backoff.noteFailure(false); // handshake timed out
+    this.fire(
+      name === 'hold' ? { type: 'HoldTimerExpires' } : name === 'keepalive' ? { type: 'KeepaliveTimerExpires' } : { type: 'ConnectRetryTimerExpires' },
+    );
   }
 
   private dial(): void {
