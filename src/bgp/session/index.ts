@@ -2,10 +2,10 @@
 // frozen message and encoding shared by the sessions with the same settings) and checking
 // (open.ts), capability negotiation (capabilities.ts), received frames to FSM
 // events (intake.ts), one TCP connection bound to the FSM, Framer, Clock and logger
-// (session.ts) with its timers (timers.ts), its counters and how it ended
-// (session-report.ts), TCP details and TTL policy (transport.ts), socket options through
-// libc (sockopt.ts), and one configured peer with its outgoing/incoming connection pair,
-// collision resolution and status row (peer.ts).
+// (session.ts) with its timers (timers.ts), its counters and what the connection saw and
+// how it ended (session-report.ts), TCP details and TTL policy (transport.ts), socket
+// options through libc (sockopt.ts), and one configured peer with its outgoing/incoming
+// connection pair, collision resolution and status row (peer.ts).
 //
 // Invariants
 // - Only this folder touches sockets. session.ts is the one place that catches

@@ -1,12 +1,15 @@
 // What a session reports and how a connection ends: message counters, RFC 7606 downgrades
-// per cause (each logged once), the typed "last error" (BIRD's) and SessionEnd, as pure
-// functions of what the session saw, and RFC 8538's Hard Reset wrapping of the Ceases it
-// covers.
+// per cause (each logged once), what one connection saw (its socket error, the NOTIFICATIONs
+// sent and received, each logged as it passes), the typed "last error" (BIRD's) and
+// SessionEnd, as pure functions of what the connection saw, and RFC 8538's Hard Reset
+// wrapping of the Ceases it covers.
 import { CeaseSubcode } from '../wire/constants.js';
+import { describeNotification } from '../wire/describe.js';
 import { NotifCode } from '../wire/index.js';
 import type { NotificationMessage } from '../wire/types.js';
 import type { Logger } from '../../util/log.js';
 import type { BgpState, DownReason, FsmAction } from './fsm.js';
+import type { FrameOutcome } from './intake.js';
 
 export interface SessionCounters {
   messagesIn: number;
@@ -69,6 +72,57 @@ export interface EndEvidence {
   readonly sent: NotificationMessage | undefined;
   readonly received: NotificationMessage | undefined;
   readonly flushRoutes: boolean;
+}
+
+/** What one connection saw, kept from its start until it ends. */
+export class ConnectionRecord implements EndEvidence {
+  socketError: string | null = null;
+  sent: NotificationMessage | undefined;
+  received: NotificationMessage | undefined;
+  /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
+  flushRoutes = false;
+
+  constructor(private readonly log: Logger) {}
+
+  /** A new connection: nothing seen yet. */
+  reset(): void {
+    this.socketError = null;
+    this.flushRoutes = false;
+    this.sent = undefined;
+    this.received = undefined;
+  }
+
+  /** A NOTIFICATION about to be sent: a Cease logged at info, an error at warn. */
+  sending(m: NotificationMessage): void {
+    this.sent = m;
+    this.log.log(m.code === NotifCode.Cease ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: m.code, subcode: m.subcode, text: describeNotification(m.code, m.subcode) });
+  }
+
+  /** A message that failed to decode (a NOTIFICATION among them still counts as received). */
+  malformed(out: Extract<FrameOutcome, { kind: 'malformed' }>): void {
+    const err = out.error;
+    this.log.warn('malformed message', { event: 'decodeError', type: out.type, code: err.code, subcode: err.subcode, detail: err.message });
+    if (err.flushRoutes) this.flushRoutes = true;
+    if (out.event.type === 'NotifMsg') this.received = out.event.message;
+  }
+
+  /** A NOTIFICATION received and decoded, logged as `sending` logs. */
+  receivedNotification(m: NotificationMessage): void {
+    this.received = m;
+    this.log.log(m.code === NotifCode.Cease ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: m.code, subcode: m.subcode, text: describeNotification(m.code, m.subcode) });
+  }
+
+  /** The SessionEnd of this connection ending for `reason` in `prev`, by `actions` (a NOTIFICATION among them is the one sent). */
+  end(reason: DownReason, prev: BgpState, actions: readonly FsmAction[]): SessionEnd {
+    for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
+    return connectionEnd(reason, prev, this);
+  }
+
+  /** The end has been reported: its NOTIFICATIONs are not the next end's. */
+  ended(): void {
+    this.sent = undefined;
+    this.received = undefined;
+  }
 }
 
 /** The SessionEnd of a connection that ends for `reason` while in state `prev`. */

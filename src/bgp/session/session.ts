@@ -19,23 +19,21 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
   Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages,
-  NotifCode,
 } from '../wire/index.js';
-import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
+import type { BgpMessage, DecodeOptions, EncodeOptions, OpenMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
-import type { BgpState, DownReason, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
+import type { BgpState, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
 import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, encodedOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { closeGracefully, netConnect, socketErrorText, tcpSecurity } from './transport.js';
-import { describeNotification } from '../wire/describe.js';
 import type { ConnectFn } from './transport.js';
-import { connectionEnd, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
+import { ConnectionRecord, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
 import { frameOutcome } from './intake.js';
 import { SessionTimers } from './timers.js';
 
@@ -67,19 +65,16 @@ export class Session extends EventEmitter {
   negotiated: Negotiated | null = null;
   private fsm: FsmState = INITIAL_STATE;
   private socket: Duplex | null = null;
-  private socketError: string | null = null;
   private socketRefused = false;
   private framer = new Framer();
   private readonly timers: SessionTimers;
   private readonly closing = new Set<Promise<void>>();
   private localOpen: OpenMessage;
-  private sent: NotificationMessage | undefined;
-  private received: NotificationMessage | undefined;
+  /** What the current connection saw (socket error, NOTIFICATIONs): how its end is reported. */
+  private readonly record: ConnectionRecord;
   private readonly updateErrors: UpdateErrorLog;
   private readonly log: Logger;
   private failing = false;
-  /** Set by an UPDATE error whose NLRI could not all be located (RFC 7606 §5.3). */
-  private flushRoutes = false;
 
   constructor(private readonly opts: SessionOptions) {
     super();
@@ -88,6 +83,7 @@ export class Session extends EventEmitter {
     this.localOpen = buildOpen(opts.spec, opts.local());
     this.log = opts.logger.child({ conn: opts.direction });
     this.updateErrors = new UpdateErrorLog(this.log);
+    this.record = new ConnectionRecord(this.log);
     this.timers = new SessionTimers(opts.clock, (fn) => this.guard(fn), (name) => this.timerExpired(name));
   }
 
@@ -203,7 +199,7 @@ export class Session extends EventEmitter {
     const res = step(this.fsm, ev, this.ctx());
     this.fsm = res.state;
     const actions = this.negotiated?.peerGracefulRestart?.notification ? res.actions.map(hardResetWrap) : res.actions;
-    const end = res.reason ? this.describeEnd(res.reason, actions, prev) : null;
+    const end = res.reason ? this.record.end(res.reason, prev, actions) : null;
     const emits: FsmAction[] = [];
     for (const a of actions) {
       if (a.type === 'emitDown' || a.type === 'emitEstablished' || a.type === 'deliver') emits.push(a);
@@ -225,8 +221,7 @@ export class Session extends EventEmitter {
     }
     if (end) {
       this.negotiated = null;
-      this.sent = undefined;
-      this.received = undefined;
+      this.record.ended();
       emitSafely(() => this.emit('closed', end));
     }
     if (failure) throw failure.err;
@@ -242,18 +237,10 @@ export class Session extends EventEmitter {
     this.emit('stateChange', prev, next);
   }
 
-  private describeEnd(reason: DownReason, actions: readonly FsmAction[], prev: BgpState): SessionEnd {
-    for (const a of actions) if (a.type === 'send' && a.message.type === 'notification') this.sent = a.message;
-    return connectionEnd(reason, prev, { socketError: this.socketError, sent: this.sent, received: this.received, flushRoutes: this.flushRoutes });
-  }
-
   private run(a: FsmAction): void {
     switch (a.type) {
       case 'send':
-        if (a.message.type === 'notification') {
-          this.sent = a.message;
-          this.log.log(a.message.code === NotifCode.Cease ? 'info' : 'warn', 'sending NOTIFICATION', { event: 'notificationSent', code: a.message.code, subcode: a.message.subcode, text: describeNotification(a.message.code, a.message.subcode) });
-        }
+        if (a.message.type === 'notification') this.record.sending(a.message);
         this.send(a.message);
         return;
       case 'startTimer':
@@ -294,8 +281,8 @@ export class Session extends EventEmitter {
       sock = (this.opts.connect ?? netConnect)({ ...where, security });
     } catch (err) {
       // Socket options refused by the kernel (the message names the option, never the key).
-      this.socketError = socketErrorText(err);
-      queueMicrotask(() => this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' }));
+      this.record.socketError = socketErrorText(err);
+      queueMicrotask(() => this.fire({ type: 'TcpConnectionFails', error: this.record.socketError ?? 'Connection closed' }));
       return;
     }
     this.attach(sock);
@@ -310,19 +297,16 @@ export class Session extends EventEmitter {
 
   private attach(sock: Duplex): void {
     this.socket = sock;
-    this.socketError = null;
+    this.record.reset();
     this.socketRefused = false;
     this.localOpen = buildOpen(this.opts.spec, this.opts.local()); // GR R/F bits may have changed
     this.framer = new Framer();
-    this.flushRoutes = false;
-    this.sent = undefined;
-    this.received = undefined;
     const done = new Promise<void>((resolve) => sock.once('close', () => resolve()));
     this.closing.add(done);
     void done.then(() => this.closing.delete(done));
     sock.on('error', (err: unknown) => {
       if (this.socket !== sock) return;
-      this.socketError = socketErrorText(err);
+      this.record.socketError = socketErrorText(err);
       this.socketRefused = (err as { code?: unknown } | null)?.code === 'ECONNREFUSED';
     });
     sock.on('data', (chunk: Buffer) => {
@@ -336,7 +320,7 @@ export class Session extends EventEmitter {
       this.guard(() => {
         // Before the FSM picks its ConnectRetry delay: a refused connect redials sooner.
         if (this.fsm.state === 'Connect') this.opts.backoff.noteFailure(this.socketRefused);
-        this.fire({ type: 'TcpConnectionFails', error: this.socketError ?? 'Connection closed' });
+        this.fire({ type: 'TcpConnectionFails', error: this.record.socketError ?? 'Connection closed' });
       });
     });
   }
@@ -367,17 +351,11 @@ export class Session extends EventEmitter {
     this.counters.messagesIn++;
     const out = frameOutcome(frame, this.fsm.state, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
     if (out.kind === 'open') { this.onOpen(out.message); return; }
-    if (out.kind === 'malformed') {
-      const err = out.error;
-      this.log.warn('malformed message', { event: 'decodeError', type: out.type, code: err.code, subcode: err.subcode, detail: err.message });
-      if (err.flushRoutes) this.flushRoutes = true;
-      if (out.event.type === 'NotifMsg') this.received = out.event.message;
-    } else if (out.kind === 'message') {
+    if (out.kind === 'malformed') this.record.malformed(out);
+    else if (out.kind === 'message') {
       const msg = out.message;
-      if (msg.type === 'notification') {
-        this.received = msg;
-        this.log.log(msg.code === NotifCode.Cease ? 'info' : 'warn', 'NOTIFICATION received', { event: 'notificationReceived', code: msg.code, subcode: msg.subcode, text: describeNotification(msg.code, msg.subcode) });
-      } else if (msg.type === 'update') {
+      if (msg.type === 'notification') this.record.receivedNotification(msg);
+      else if (msg.type === 'update') {
         this.counters.updatesIn++;
         if (msg.errors?.length) { this.counters.updateErrors++; this.updateErrors.note(msg.errors); }
       }
