@@ -22,11 +22,12 @@
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
+import { parseIpv4Prefix } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, ipv4RouteTemplate, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
 
@@ -124,6 +125,11 @@ export class NetlinkKernel implements KernelRoutes {
    * a link is learned or goes.
    */
   private resolved = new WeakMap<RouteBody, RouteBody>();
+  /**
+   * Per route body as sent (interned forms, or their resolved copies above): its IPv4
+   * messages for replace, create and remove, with the prefix and sequence number left to fill.
+   */
+  private readonly templates = new WeakMap<RouteBody, (Buffer | undefined)[]>();
   private closed = false;
 
   constructor(private readonly opts: {
@@ -167,7 +173,9 @@ export class NetlinkKernel implements KernelRoutes {
     const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
     if (route instanceof KernelError) { queueMicrotask(() => done(route, prefix)); return; }
     const seq = this.nextSeq();
-    this.queue.push({ seq, msg: encodeRouteMessage(op, prefix, route, seq, false), barrier: false, settled: false, done, prefix, route });
+    const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
+    const msg = v4 >= 0 ? fromIpv4Template(this.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
+    this.queue.push({ seq, msg, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -233,6 +241,14 @@ export class NetlinkKernel implements KernelRoutes {
 
   private promised(op: RouteOp, r: KernelRoute): Promise<void> {
     return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** The IPv4 message template of `op` for this (resolved) body, made on its first write. */
+  private template(op: RouteOp, r: RouteBody): Buffer {
+    let t = this.templates.get(r);
+    if (!t) { t = [undefined, undefined, undefined]; this.templates.set(r, t); }
+    const i = op === 'replace' ? 0 : op === 'create' ? 1 : 2;
+    return t[i] ??= ipv4RouteTemplate(op, r);
   }
 
   private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
