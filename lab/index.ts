@@ -3,6 +3,7 @@
 //
 // - netns.ts       Lab: network namespaces, veth links, bridges, pods, processes, temp dir;
 //                  everything it creates is removed on destroy() and on process exit.
+// - exec.ts        run a command with a timeout; waitFor, polling a condition.
 // - bird.ts        a BIRD 2 process in a lab host (spawnBird).
 // - calico-bird.ts the one renderer of calico-node's bird.cfg (confd's templates, BIRD 2 syntax).
 // - process.ts     the repository root, bin/tern, the environment of a child tern.

@@ -9,11 +9,14 @@
 //
 // Interface names are ≤ 15 bytes (IFNAMSIZ): veths are `tv<5 hex>a|b`, bridge ports
 // `tb<5 hex>a|b`, pod interfaces `cali<11 hex>` as Calico's CNI names them.
-import { execFile, execFileSync, spawn as cpSpawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn as cpSpawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, waitFor, type ExecOptions, type ExecResult, type WaitOptions } from './exec.js';
+
+export { execCommand, waitFor, type ExecOptions, type ExecResult, type WaitOptions } from './exec.js';
 
 /** The part of tap's Test the kit uses (so the demo and benches can pass nothing). */
 export interface TestLike {
@@ -47,8 +50,6 @@ export interface BridgeOptions {
 /** A host plugged into a bridge, as far as static neighbour entries need it. */
 interface BridgeMember { ns: string; ifName: string; mac: string; v4?: string; v6?: string }
 
-export interface ExecResult { stdout: string; stderr: string }
-export interface ExecOptions { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; allowFail?: boolean }
 
 export interface SpawnOptions {
   /** stdout+stderr go here (appended); default `<lab dir>/<host>-<cmd>-<n>.log`. */
@@ -89,7 +90,6 @@ export interface Pod {
   ip: string; ip6?: string;
 }
 
-export interface WaitOptions { timeoutMs?: number; intervalMs?: number; what?: string }
 
 const live = new Set<Lab>();
 let exitHooked = false;
@@ -104,49 +104,6 @@ function hookExit(): void {
       process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     });
   }
-}
-
-function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, {
-      timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8',
-    }, (err, stdout, stderr) => {
-      if (err && !opts.allowFail) {
-        const code = (err as NodeJS.ErrnoException & { code?: unknown }).code;
-        const why = (err as { killed?: boolean }).killed ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `exit ${String(code)}`;
-        reject(new Error(`\`${[cmd, ...args].join(' ')}\` failed (${why}): ${stderr.trim() || stdout.trim() || err.message}`));
-      } else resolve({ stdout, stderr });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
-
-/** Polls `fn` until it returns a truthy value (returned) or the timeout expires. Errors thrown
- *  by `fn` count as "not yet"; the last one is quoted in the timeout error. */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NoInfer<NonNullable<T>>> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const intervalMs = opts.intervalMs ?? 250;
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last as NonNullable<T>;
-    } catch (err) { lastErr = err; }
-    if (Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  const detail = lastErr !== undefined
-    ? `; last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`
-    : `; last value: ${short(last)}`;
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail}`);
-}
-
-function short(v: unknown): string {
-  let s: string;
-  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
-  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 }
 
 function hex(n: number): string { return randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n); }
@@ -432,4 +389,3 @@ export async function listNamespaces(): Promise<string[]> {
   return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
 }
 
-export { run as execCommand };

@@ -37,6 +37,8 @@ export class LocalRoutes {
   private learned = new Map<string, string>();
   /** reachableBy kernel routes: `<peer>/32` (or /128) → gateway. */
   private reach = new Map<string, string>();
+  /** attributes(): per family, for the configuration `cfg`. */
+  private attrs: { readonly cfg: NodeBgpConfig; readonly ipv4: PathAttributes; readonly ipv6: PathAttributes } | null = null;
 
   constructor(
     private cfg: NodeBgpConfig,
@@ -93,9 +95,14 @@ export class LocalRoutes {
     }
   }
 
+  /** A local route's attributes, one frozen object per family and configuration (the Loc-RIB interns it once). */
   private attributes(family: Family): PathAttributes {
-    const nh = family === 'ipv4' ? this.cfg.ipv4?.address : this.cfg.ipv6?.address;
-    return { origin: 0, asPath: [], ...(nh ? { nextHop: nh } : {}) };
+    let m = this.attrs;
+    if (m === null || m.cfg !== this.cfg) {
+      const of = (nh: string | undefined): PathAttributes => Object.freeze({ origin: 0, asPath: [], ...(nh ? { nextHop: nh } : {}) });
+      m = this.attrs = { cfg: this.cfg, ipv4: of(this.cfg.ipv4?.address), ipv6: of(this.cfg.ipv6?.address) };
+    }
+    return m[family];
   }
 
   /** New reject CIDRs: every route inside old or new ones is handed to the FIB again. */

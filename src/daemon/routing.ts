@@ -58,6 +58,9 @@ interface PeerRuntime {
   exportFilter: string;
 }
 
+/** Per peer and configuration: what screenUpdate checks next hops against. */
+interface ScreenAddresses { readonly cfg: NodeBgpConfig; readonly ownAddresses: ReadonlySet<string>; readonly linkLocalSession: boolean }
+
 function chainKey(chain: FilterChainSpec | undefined): string {
   return chain ? JSON.stringify(chain) : '';
 }
@@ -79,6 +82,8 @@ export class RoutingCore {
   private exportKey = '';
   /** Holds back peers' input while the FIB's backlog is high (input-gate.ts). */
   private readonly gate: InputGate | null;
+  /** screenContext's answers by peer spec. */
+  private readonly screens = new WeakMap<PeerSpec, ScreenAddresses>();
 
   constructor(
     cfg: NodeBgpConfig,
@@ -288,7 +293,8 @@ export class RoutingCore {
       }
       return;
     }
-    const screened = screenUpdate(msg, { families, ownAddresses: this.ownAddresses(h), linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(h.spec.address) });
+    const sc = this.screenContext(h.spec);
+    const screened = screenUpdate(msg, { families, ownAddresses: sc.ownAddresses, linkLocalSession: sc.linkLocalSession });
     if (screened.familyIgnored > 0) this.inbound.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
     if (screened.badNextHop > 0) this.inbound.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
     // before this UPDATE touches the Loc-RIB: pending there means an earlier input's flush
@@ -304,10 +310,14 @@ export class RoutingCore {
     return this.inbound.countsOf(key);
   }
 
-  private ownAddresses(h: PeerHandle): Set<string> {
-    const own = new Set<string>();
-    for (const a of [this.cfg.ipv4?.address, this.cfg.ipv6?.address, h.spec.sourceAddress]) if (a) own.add(a);
-    return own;
+  /** What screenUpdate checks next hops against, built once per peer spec and configuration. */
+  private screenContext(spec: PeerSpec): ScreenAddresses {
+    const hit = this.screens.get(spec);
+    if (hit && hit.cfg === this.cfg) return hit;
+    const ownAddresses = new Set([this.cfg.ipv4?.address, this.cfg.ipv6?.address, spec.sourceAddress].filter((a): a is string => !!a));
+    const made = { cfg: this.cfg, ownAddresses, linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(spec.address) };
+    this.screens.set(spec, made);
+    return made;
   }
 
   /**

@@ -55,7 +55,8 @@ export interface DatastoreOptions {
    * etcd: read and watch the block affinities of this node only (its own
    * `/calico/ipam/v2/host/<node>/` keys, as calico-node's confd watches them), so that other
    * nodes' blocks coming and going wake nothing here. The daemon sets it: nothing it derives
-   * reads another node's affinity. A file datastore holds every node's in one file regardless.
+   * reads another node's affinity. File: the other nodes' BlockAffinity documents in the file
+   * are left out of every snapshot, unvalidated (file-content.ts).
    */
   affinitiesOf?: string;
 }

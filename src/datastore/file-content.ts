@@ -9,11 +9,17 @@
 // - The result equals parseFileContent(text) for every text: anything the piecewise reader
 //   does not handle itself (JSON, anchors and aliases, directives, a decoding or validation
 //   error, a duplicate name) is handed to parseFileContent, which also words every error.
+// - With `affinitiesOf` (a daemon's node), another node's BlockAffinity is left out of the
+//   result on both paths, undecoded into a resource and unvalidated (validate.ts
+//   isOtherNodesAffinity): a 50-node file holds 150 of them, and nothing a node derives reads them.
+//   A piece whose text shows it can be nothing else (otherNodesAffinityText) is not even
+//   decoded; that skip may also pass over a broken document of that shape, which the daemon
+//   then does not report (a full read, as `tern apply` does, still does).
 // - Only the pieces of the last text read are kept (memory follows the file, not its history).
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isSecretDocument, validateSecret, type SecretResource } from './secret.js';
-import { ANCHOR_OR_ALIAS, parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
-import { seal } from './snapshot.js';
+import { ANCHOR_OR_ALIAS, isOtherNodesAffinity, parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
+import { seal, sealOwned } from './snapshot.js';
 import type { Resource } from '../model/types.js';
 
 /** What one piece of text holds, sealed. */
@@ -26,11 +32,30 @@ interface Piece {
 const MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/m;
 const SPLIT = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
 const DIRECTIVE = /^%/m;
+/** A top-level `kind: BlockAffinity` line (a plain scalar: no tag, no quotes). */
+const AFFINITY_KIND = /^kind:[ \t]+BlockAffinity[ \t]*\r?$/m;
+const NO_RESOURCES: Piece = { resources: [], secrets: [] };
+
+/**
+ * True when `part` (one document, no anchors or aliases: read() checks the whole text) decodes
+ * either to a BlockAffinity whose spec.node is not `node`, or to no valid resource at all:
+ * - `node` does not occur in the text, and no backslash does (the one escape that could spell
+ *   it otherwise), so no scalar of the document equals `node`;
+ * - the word `kind` occurs once, on a line `kind: BlockAffinity` at column 0. A resource's
+ *   kind is a key of its top-level mapping, and this is the only `kind` key the document can
+ *   have: so its kind is BlockAffinity, or the line lies in something else (a nested flow
+ *   collection, a scalar) and the document has no valid kind.
+ */
+export function otherNodesAffinityText(part: string, node: string): boolean {
+  if (node === '' || part.includes(node) || part.includes('\\')) return false;
+  const at = part.indexOf('kind');
+  return at >= 0 && at === part.lastIndexOf('kind') && AFFINITY_KIND.test(part);
+}
 
 export class FileContentReader {
   private pieces = new Map<string, Piece>();
 
-  constructor(private readonly source: string) {}
+  constructor(private readonly source: string, private readonly affinitiesOf?: string) {}
 
   /** Parses and validates `text`; throws ConfigError exactly as parseFileContent does. */
   read(text: string): FileContent {
@@ -43,6 +68,7 @@ export class FileContentReader {
     const seen = new Set<string>();
     for (const part of parts) {
       let piece = next.get(part) ?? this.pieces.get(part);
+      if (!piece && this.affinitiesOf !== undefined && otherNodesAffinityText(part, this.affinitiesOf)) piece = NO_RESOURCES;
       if (!piece) {
         const decoded = this.decode(part);
         if (!decoded) return this.whole(text);
@@ -68,7 +94,7 @@ export class FileContentReader {
 
   /** The reference reader; its resources are sealed so the next read can reuse none of them. */
   private whole(text: string): FileContent {
-    const content = parseFileContent(text, this.source);
+    const content = parseFileContent(text, this.source, { affinitiesOf: this.affinitiesOf });
     this.pieces = new Map();
     return content;
   }
@@ -88,7 +114,7 @@ export class FileContentReader {
         if (value === null || value === undefined) continue;
         if (typeof value === 'object' && !Array.isArray(value) && /List$/.test(String((value as { kind?: unknown }).kind))) return undefined;
         if (isSecretDocument(value)) secrets.push(seal(validateSecret(value, { file: this.source })));
-        else resources.push(seal(validateResource(value, { file: this.source })));
+        else if (!isOtherNodesAffinity(value, this.affinitiesOf)) resources.push(sealOwned(validateResource(value, { file: this.source })));
       }
     } catch {
       return undefined;

@@ -55,7 +55,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
   constructor(readonly path: string, opts: DatastoreOptions = {}) {
     super(opts.logger?.child({ component: 'datastore', datastore: 'file', path }), opts);
     this.absPath = resolve(path);
-    this.reader = new FileContentReader(path);
+    this.reader = new FileContentReader(path, opts.affinitiesOf);
   }
 
 

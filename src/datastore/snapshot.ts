@@ -68,6 +68,12 @@ export function seal<T extends object>(r: T): T {
   return out;
 }
 
+/** seal() for an object nothing else holds (validateResource's fresh result): frozen in place, not copied. */
+export function sealOwned<T extends object>(r: T): T {
+  if (!SEALED.has(r)) SEALED.add(deepFreeze(r));
+  return r;
+}
+
 /** True when `r` is a sealed resource: deep-frozen by seal(), so never changing. */
 export function isSealed(r: object): boolean {
   return SEALED.has(r);

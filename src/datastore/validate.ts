@@ -30,6 +30,20 @@ export interface ValidateOptions {
    * where newer Calico versions may have written fields tern does not use).
    */
   unknownFields?: 'error' | 'keep';
+  /**
+   * A daemon's node: a BlockAffinity whose spec.node names another node is left out, neither
+   * validated nor kept (the daemon reads only its own, as etcd's per-node affinity keys give
+   * it); an error inside such a document is that node's, not this one's. Unset: every
+   * document is validated and kept.
+   */
+  affinitiesOf?: string;
+}
+
+/** True for a decoded document that ValidateOptions.affinitiesOf leaves out: another node's BlockAffinity. */
+export function isOtherNodesAffinity(value: unknown, node: string | undefined): boolean {
+  if (node === undefined || typeof value !== 'object' || value === null || (value as Obj).kind !== 'BlockAffinity') return false;
+  const spec = (value as Obj).spec;
+  return typeof spec === 'object' && spec !== null && typeof (spec as Obj).node === 'string' && (spec as Obj).node !== node;
 }
 
 const METADATA_FIELDS = ['name', 'namespace', 'labels', 'annotations', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'ownerReferences', 'finalizers', 'generateName', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
@@ -223,6 +237,7 @@ function collectResources(docs: RawDocument[], source: string, opts: ValidateOpt
         secrets.push(secret);
         continue;
       }
+      if (isOtherNodesAffinity(item, opts.affinitiesOf)) continue;
       const r = validateResource(item, { file: source, document }, opts);
       const key = resourceKey(r);
       const prev = seen.get(key);

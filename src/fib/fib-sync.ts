@@ -159,7 +159,12 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    * this very string is what the FIB keeps. `nextHops` is not kept (the caller may reuse it).
    */
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
-    this.table.setNh(prefix, nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null);
+    const nh = nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null;
+    const s = this.table.get(prefix);
+    // no BGP route before or now, nothing written or adopted, no own block: the prefix stays
+    // as its last reconcile left it (each kernel route learned into the Loc-RIB comes here)
+    if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.ownBlocks.has(prefix)) return;
+    this.table.setNh(prefix, nh, s);
     this.inputToWrite.route();
     this.markDirty(prefix);
   }
@@ -329,12 +334,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** The tick's WantCache: the last one while it serves the shape context now, else a new one. */
   private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
+    const connected = this.observed.connected();
+    if (this.wants?.serves(this.pools, this.nodeSubnetV4, connected, t)) return this.wants;
     const ctx: ShapeContext = {
-      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected: this.observed.connected(),
+      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
     };
-    return this.wants?.serves(ctx) ? this.wants : (this.wants = new WantCache(ctx, this.table));
+    return (this.wants = new WantCache(ctx, this.table));
   }
 
   private want(p: string, s: Slot, wants: WantCache): Want {

@@ -82,9 +82,11 @@ export class LearnedRoutes {
   }
 
   private onTunnelDevice(r: RouteForm): boolean {
-    return r.nextHops.length > 0 && r.nextHops.every((h) => {
+    if (r.nextHops.length === 0) return false;
+    for (const h of r.nextHops) {
       const name = h.dev ?? (h.ifindex !== undefined ? this.observed.link(h.ifindex)?.name : undefined);
-      return name !== undefined && CALICO_TUNNEL_IFNAME.test(name);
-    });
+      if (name === undefined || !CALICO_TUNNEL_IFNAME.test(name)) return false;
+    }
+    return true;
   }
 }

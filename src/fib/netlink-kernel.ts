@@ -131,6 +131,8 @@ export class NetlinkKernel implements KernelRoutes {
    */
   private readonly templates = new WeakMap<RouteBody, (Buffer | undefined)[]>();
   private closed = false;
+  /** The request socket is referenced (hold). */
+  private held = false;
 
   constructor(private readonly opts: {
     notifyRcvBuf?: number;
@@ -144,6 +146,18 @@ export class NetlinkKernel implements KernelRoutes {
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
     this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
     this.req.unref();
+  }
+
+  /**
+   * Keeps the event loop alive while requests are in flight. While notifications are watched
+   * their socket keeps it alive anyway, so a write costs no native ref and unref then.
+   */
+  private hold(on: boolean): void {
+    const ref = on && this.events === undefined;
+    if (this.held === ref) return;
+    this.held = ref;
+    if (ref) this.req.ref();
+    else this.req.unref();
   }
 
   async dump(): Promise<KernelRoute[]> {
@@ -326,7 +340,7 @@ export class NetlinkKernel implements KernelRoutes {
       last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
       for (const p of batch) this.inflight.push(p);
       this.batchesInFlight++;
-      this.req.ref();
+      this.hold(true);
       this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
         if (err) this.failBatch(batch, kernelErrorFor(err.errno ?? 0, 'netlink sendmsg failed'));
       }));
@@ -355,7 +369,7 @@ export class NetlinkKernel implements KernelRoutes {
     // answered requests are let go (a burst keeps sending while earlier batches are answered)
     if (this.inflightHead === this.inflight.length) { this.inflight = []; this.inflightHead = 0; }
     else if (this.inflightHead >= BATCH_MESSAGES) { this.inflight = this.inflight.slice(this.inflightHead); this.inflightHead = 0; }
-    if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+    if (this.batchesInFlight === 0 && this.dumps.size === 0) this.hold(false);
     if (this.queue.length > this.queueHead) this.scheduleFlush();
   }
 
@@ -420,7 +434,7 @@ export class NetlinkKernel implements KernelRoutes {
     return new Promise<Buffer[]>((resolve, reject) => {
       const seq = this.nextSeq();
       this.dumps.set(seq, { kind, out: [], resolve, reject, interrupted: false });
-      this.req.ref();
+      this.hold(true);
       this.req.send(encodeDumpRequest(kind, 'all', seq), {}, (err) => guard(() => {
         if (err && this.dumps.delete(seq)) reject(kernelErrorFor(err.errno ?? 0, `${kind} dump failed`));
       }));
@@ -431,7 +445,7 @@ export class NetlinkKernel implements KernelRoutes {
     if (m.flags & NlmFlag.DUMP_INTR) d.interrupted = true;
     if (m.type === NlMsgType.DONE || m.type === NlMsgType.ERROR) {
       this.dumps.delete(m.seq);
-      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.req.unref();
+      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.hold(false);
       const errno = m.type === NlMsgType.ERROR ? errnoOf(m) : 0;
       if (errno !== 0) d.reject(kernelErrorFor(errno, `${d.kind} dump failed`));
       else if (d.interrupted) {

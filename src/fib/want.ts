@@ -31,16 +31,16 @@ export class WantCache {
   ) {}
 
   /**
-   * Whether this cache answers for `ctx` too: the same pools, node subnet and list of
-   * connected routes (by identity: their owners make new ones on any change), and the same
-   * tunnel link. Protocol, table and path limit are FibSync's own and never change.
+   * Whether this cache answers for a tick whose shape context has these parts too: the same
+   * pools, node subnet and list of connected routes (by identity: their owners make new ones
+   * on any change), and the same tunnel link. Protocol, table and path limit are FibSync's
+   * own and never change. Takes the parts, so a tick builds no context while the cache serves.
    */
-  serves(ctx: ShapeContext): boolean {
+  serves(pools: ShapeContext['pools'], nodeSubnetV4: ShapeContext['nodeSubnetV4'], connected: ShapeContext['connected'], tunnel: ShapeContext['tunnel']): boolean {
     const c = this.ctx;
     const a = c.tunnel;
-    const b = ctx.tunnel;
-    return c.pools === ctx.pools && c.nodeSubnetV4 === ctx.nodeSubnetV4 && c.connected === ctx.connected
-      && (a === undefined ? b === undefined : b !== undefined && a.name === b.name && a.ifindex === b.ifindex && a.up === b.up);
+    return c.pools === pools && c.nodeSubnetV4 === nodeSubnetV4 && c.connected === connected
+      && (a === undefined ? tunnel === undefined : tunnel !== undefined && a.name === tunnel.name && a.ifindex === tunnel.ifindex && a.up === tunnel.up);
   }
 
   /** The blackhole of an own block of this family. */

@@ -270,7 +270,7 @@ export class AdjRibOut {
   /** Brings advertised[prefix] to the group's desired state, collecting NLRI to send. */
   private diff(prefix: string, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
     const all = this.group.desired(prefix);
-    const want = all.some((a) => a.sourceKey === this.key) ? all.filter((a) => a.sourceKey !== this.key) : all; // never back to the source
+    const want = hasSource(all, this.key) ? all.filter((a) => a.sourceKey !== this.key) : all; // never back to the source
     const cur = this.advertised.get(prefix);
     if (!this.peer.addPath) {
       const first = want[0]?.attrs;
@@ -292,6 +292,13 @@ export class AdjRibOut {
   }
 
   private diffAddPath(prefix: string, want: readonly Advert[], cur: Map<number, AttrSet> | undefined, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
+    if (cur === undefined && want.length === 1) { // a new prefix with one path (a route event's usual case)
+      const a = want[0]!;
+      if (!this.sendable(prefix, a.attrs)) return;
+      this.advertised.set(prefix, new Map<number, AttrSet>().set(a.id, a.attrs.retain()));
+      addNlri(announce, a.attrs, { prefix, pathId: a.id });
+      return;
+    }
     const next = new Map<number, AttrSet>();
     for (const a of want) if (!next.has(a.id) && this.sendable(prefix, a.attrs)) next.set(a.id, a.attrs);
     if (want.length === 0) this.tooLong.delete(prefix);
@@ -317,6 +324,11 @@ function endOfRibMessage(family: Family): Buffer {
   let b = EOR.get(family);
   if (!b) EOR.set(family, (b = endOfRib(family)));
   return b;
+}
+
+function hasSource(adverts: readonly Advert[], key: string): boolean {
+  for (let i = 0; i < adverts.length; i++) if (adverts[i]!.sourceKey === key) return true;
+  return false;
 }
 
 function nlri(prefix: string, id: number, addPath: boolean): Nlri {

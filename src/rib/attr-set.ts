@@ -78,6 +78,11 @@ export class AttrSetTable {
     return set;
   }
 
+  /** `set` is still the table's set for its attributes (intern would return it). */
+  holds(set: AttrSet): boolean {
+    return this.sets.get(set.key) === set;
+  }
+
   /** Removes a set nobody holds any more (called by AttrSet.release). */
   drop(set: AttrSet): void {
     if (set.refs <= 0 && this.sets.get(set.key) === set) this.sets.delete(set.key);

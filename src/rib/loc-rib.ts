@@ -52,6 +52,8 @@ export class LocRib {
   private readonly importFilters = new Map<PathSource, ImportRejects>();
   /** Paths a source's filter rejected, kept so a filter change re-admits them. */
   private readonly filtered = new FilteredPaths();
+  /** setLocal's interned set per attributes object (attributes are never changed once given). */
+  private readonly localSets = new WeakMap<PathAttributes, AttrSet>();
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
@@ -228,7 +230,10 @@ export class LocRib {
   setLocal(prefix: string, attrs: PathAttributes | null, sourceKey = 'local'): void {
     const src = this.sources.local(sourceKey);
     if (attrs === null) { this.withdraw(sourceKey, prefix, 0); return; }
-    this.put(src, prefix, 0, this.attrSets.intern({ origin: 0, asPath: [], ...attrs }));
+    // the daemon passes one attributes object for all its local routes of a family: interned once
+    let set = this.localSets.get(attrs);
+    if (set === undefined || !this.attrSets.holds(set)) this.localSets.set(attrs, (set = this.attrSets.intern({ origin: 0, asPath: [], ...attrs })));
+    this.put(src, prefix, 0, set);
   }
 
   /** Removes every path of the source (session down without GR, GR timer expiry). */

@@ -52,3 +52,55 @@ t.test('an edit re-reads only the changed document; the others keep their sealed
   t.equal(two.secrets[0], one.secrets[0], 'secret: same object');
   t.throws(() => { (two.resources[0] as { kind: string }).kind = 'x'; }, 'frozen');
 });
+
+// A daemon's reader (affinitiesOf): other nodes' BlockAffinities are left out, on the text
+// skip and on the decoded path alike; everything else is what the full read gives.
+const ba = (n: string, cidr: string, style = 0) => [
+  `${HEAD}kind: BlockAffinity\nmetadata: { name: ${n}-${cidr.replace(/[./]/g, '-')} }\nspec: { node: ${n}, cidr: ${cidr}, state: confirmed }\n`,
+  `${HEAD}kind: BlockAffinity\nmetadata:\n  name: ${n}-x\nspec:\n  node: "${n}"\n  cidr: '${cidr}'\n  state: confirmed\n`,
+  `${HEAD}"kind": BlockAffinity\nmetadata: {name: ${n}-q}\nspec: {node: ${n}, cidr: ${cidr}, state: confirmed}\n`,
+  `{apiVersion: projectcalico.org/v3,\nkind: BlockAffinity,\nmetadata: {name: ${n}-f}, spec: {node: ${n}, cidr: ${cidr}, state: pending}}\n`,
+  // the node's name spelled with an escape: only a decode can tell whose it is
+  `${HEAD}kind: BlockAffinity\nmetadata: {name: esc-${cidr.replace(/[./]/g, '-')}}\nspec: {node: "${n.replace(/[-a]/, (c) => `\\x${c.charCodeAt(0).toString(16)}`)}", cidr: ${cidr}, state: confirmed}\n`,
+  `${HEAD}kind: BlockAffinity\nmetadata: {name: ${n}-b}\nspec:\n  node: |-\n    ${n}\n  cidr: ${cidr}\n  state: confirmed\n`,
+][style]!;
+const withoutOthers = (text: string, me: string) => outcome(() => {
+  const all = parseFileContent(text, 'f.yaml');
+  return { ...all, resources: all.resources.filter((r) => r.kind !== 'BlockAffinity' || r.spec.node === me) };
+});
+
+t.test('affinitiesOf: the full read without other nodes\' BlockAffinities', async (t) => {
+  for (const me of ['node-1', 'node-10', 'a']) {
+    const warm = new FileContentReader('f.yaml', me);
+    for (let style = 0; style < 6; style++) {
+      const docs = [node('node-1'), node('node-10', '10.0.0.12/24'), pool,
+        ba('node-1', '10.244.1.0/26', style), ba('node-10', '10.244.10.0/26', style), ba('a', '10.244.20.0/26', style), ba('b', '10.244.30.0/26', style), secret];
+      const text = docs.join('---\n');
+      const want = withoutOthers(text, me);
+      t.same(outcome(() => new FileContentReader('f.yaml', me).read(text)), want, `${me} style ${style} cold`);
+      t.same(outcome(() => warm.read(text)), want, `${me} style ${style} warm`);
+      const own = (outcome(() => warm.read(text)) as { ok: { resources: { kind: string }[] } }).ok.resources.filter((r) => r.kind === 'BlockAffinity');
+      t.equal(own.length, 1, `${me} style ${style}: its own block kept`);
+      // the whole-text path (an alias elsewhere sends the text to parseFileContent) agrees
+      const aliased = `${text}---\n${HEAD}kind: IPPool\nmetadata: {name: p2}\nspec: &s {cidr: 10.245.0.0/16}\n`;
+      t.same(outcome(() => new FileContentReader('f.yaml', me).read(aliased)), withoutOthers(aliased, me), `${me} style ${style} whole path`);
+    }
+  }
+});
+
+t.test('affinitiesOf: another node\'s broken BlockAffinity is not this node\'s error; its own is', async (t) => {
+  const broken = (n: string) => `${HEAD}kind: BlockAffinity\nmetadata: {name: ${n}-bad}\nspec: {node: ${n}, cidr: nope, state: confirmed}\n`;
+  const unreadable = `${HEAD}kind: BlockAffinity\nmetadata: {name: zz}\nspec: {node: node-b, cidr: [\n`;
+  for (const other of [broken('node-b'), broken('node-b').replace('node: node-b', 'node: "node-b"'), unreadable]) {
+    const text = `${node('node-a')}---\n${other}`;
+    t.ok('error' in (outcome(() => parseFileContent(text, 'f.yaml')) as object), 'the full read refuses it');
+    t.same(outcome(() => new FileContentReader('f.yaml', 'node-a').read(text)), withoutOthers(`${node('node-a')}`, 'node-a'), 'node-a reads the rest');
+  }
+  const text = `${node('node-a')}---\n${broken('node-a')}`;
+  t.same(outcome(() => new FileContentReader('f.yaml', 'node-a').read(text)), outcome(() => parseFileContent(text, 'f.yaml')), 'its own: the same error');
+  // a kind line that is not the document's kind leaves no valid resource to skip over
+  const nested = `${HEAD}metadata: {name: x, labels: {\nkind: BlockAffinity\n}}\n`;
+  t.ok('error' in (outcome(() => parseFileContent(nested, 'f.yaml')) as object), 'a nested kind line: the full read refuses it');
+  const twoKinds = `${HEAD}kind: Node\nmetadata: {name: x, labels: {\nkind: BlockAffinity\n}}\nspec: {}\n`;
+  t.same(outcome(() => new FileContentReader('f.yaml', 'node-a').read(twoKinds)), outcome(() => parseFileContent(twoKinds, 'f.yaml')), 'a Node that mentions kind twice is read');
+});

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  Framer, encodeMessage, forEachMessage, isBgpWireError, MsgType, MAX_EXTENDED_MESSAGE_LENGTH,
+  Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages,
   NotifCode,
 } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, NotificationMessage, OpenMessage } from '../wire/types.js';
@@ -178,9 +178,7 @@ export class Session extends EventEmitter {
   write(buf: Buffer): boolean {
     const sock = this.socket;
     if (!sock) return true; // no connection: dropped ('closed' has been emitted)
-    this.counters.messagesOut += forEachMessage(buf, (type) => {
-      if (type === MsgType.Update) this.counters.updatesOut++;
-    });
+    tallyMessages(buf, this.counters);
     const ok = sock.write(buf);
     this.restartKeepalive();
     return ok;

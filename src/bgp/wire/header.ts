@@ -104,3 +104,11 @@ export function allocMessage(length: number, type: number): Buffer {
 export function maxLengthFor(extendedMessage: boolean | undefined): number {
   return extendedMessage ? 65535 : MAX_MESSAGE_LENGTH;
 }
+
+/** Counts into `tally` the messages of a buffer of whole, encoded messages and its UPDATEs (forEachMessage without a callback per message). */
+export function tallyMessages(buf: Buffer, tally: { messagesOut: number; updatesOut: number }): void {
+  for (let off = 0; off + HEADER_LENGTH <= buf.length; off += Math.max(HEADER_LENGTH, messageLength(buf, off))) {
+    tally.messagesOut++;
+    if (buf[off + MARKER_LENGTH + 2] === MsgType.Update) tally.updatesOut++;
+  }
+}

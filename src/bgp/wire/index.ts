@@ -45,7 +45,7 @@ export * from './constants.js';
 export * from './errors.js';
 export type * from './types.js';
 export { Framer } from './framer.js';
-export { checkHeader, forEachMessage, messageLength, messageType, notificationCodes } from './header.js';
+export { checkHeader, forEachMessage, messageLength, messageType, notificationCodes, tallyMessages } from './header.js';
 export { decodeMessage, encodeMessage } from './message.js';
 export { decodeOpen, encodeOpen } from './open.js';
 export { decodeCapability, encodeCapability } from './capabilities.js';

@@ -81,6 +81,7 @@ export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: 
     if (!hasAttribute(attributes, AttrType.NextHop)) throw encodeError('IPv4 UPDATE attributes lack NEXT_HOP');
     const start = HEADER_LENGTH + 4 + attributes.length;
     if (start + (addPath ? 9 : 5) > max) throw encodeError('attributes leave no room for NLRI');
+    if (nlri.length === 1) return [packOne(attributes, nlri[0]!, addPath)];
     scratch.writeUInt16BE(0, HEADER_LENGTH);
     scratch.writeUInt16BE(attributes.length, HEADER_LENGTH + 2);
     attributes.copy(scratch, HEADER_LENGTH + 4);
@@ -113,6 +114,23 @@ export function packUpdates(p: { family: Family; attributes: Buffer; nextHops?: 
     i = next;
   }
   return out;
+}
+
+/**
+ * One IPv4 UPDATE with one NLRI (a route event's usual case), written straight into a Buffer
+ * of its size: the same octets as the scratch path, without the copy out of the scratch.
+ */
+function packOne(attributes: Buffer, n: Nlri, addPath: boolean): Buffer {
+  const start = HEADER_LENGTH + 4 + attributes.length;
+  const buf = Buffer.allocUnsafe(start + nlriSize(n, addPath));
+  writeHeader(buf, 0, buf.length, MsgType.Update);
+  buf[HEADER_LENGTH] = 0; // Withdrawn Routes Length
+  buf[HEADER_LENGTH + 1] = 0;
+  buf[HEADER_LENGTH + 2] = attributes.length >> 8;
+  buf[HEADER_LENGTH + 3] = attributes.length & 0xff;
+  buf.set(attributes, HEADER_LENGTH + 4);
+  writeNlri(buf, start, n, 'ipv4', addPath);
+  return buf;
 }
 
 export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {

@@ -30,6 +30,23 @@ t.test('≥300 IPv4 /26 fit in one 4096-octet UPDATE', async (t) => {
   t.ok(msgs[0]!.length <= 4096);
 });
 
+t.test('one IPv4 NLRI (the direct path): the octets of the general path, with and without ADD-PATH', async (t) => {
+  for (const addPath of [false, true]) {
+    const opts = addPath ? { fourOctetAs: true, addPath: new Set(['ipv4' as const]) } : FOUR;
+    for (const n of [{ prefix: '10.244.100.64/26', pathId: 7 }, { prefix: '0.0.0.0/0', pathId: 1 }, { prefix: '192.0.2.255/32', pathId: 0x80000001 }]) {
+      const one = packUpdates({ family: 'ipv4', attributes: v4Attrs, nlri: [n], opts });
+      t.equal(one.length, 1);
+      // the general path: two NLRI in one message, less the second NLRI and its length
+      const [two] = packUpdates({ family: 'ipv4', attributes: v4Attrs, nlri: [n, { prefix: '10.0.0.0/8', pathId: 1 }], opts });
+      const second = (addPath ? 4 : 0) + 2;
+      const expected = Buffer.from(two!.subarray(0, two!.length - second));
+      expected.writeUInt16BE(expected.length, 16);
+      t.same(one[0], expected, `${n.prefix} addPath=${addPath}`);
+      t.same((decodeMessage(one[0]!, addPath ? { fourOctetAs: true, addPath: new Set(['ipv4' as const]) } : FOUR) as UpdateMessage).nlri, [addPath ? n : { prefix: n.prefix }]);
+    }
+  }
+});
+
 t.test('IPv4 packing splits at 4096 and keeps every NLRI in order', async (t) => {
   const nlri = v4Blocks(2000);
   const msgs = packUpdates({ family: 'ipv4', attributes: v4Attrs, nlri, opts: FOUR });
