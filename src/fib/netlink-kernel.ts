@@ -64,6 +64,18 @@ function guard(fn: () => void): void {
   }
 }
 
+/** `done` with `err`, on a later turn (a write's answer is never synchronous). */
+function answerLater(done: WriteAnswer, err: Error, prefix: string): void {
+  queueMicrotask(() => done(err, prefix));
+}
+
+/** Some next hop names its device without an ifindex. */
+function needsIfindex(r: RouteBody): boolean {
+  const hops = r.nextHops;
+  for (let i = 0; i < hops.length; i++) if (hops[i]!.ifindex === undefined && hops[i]!.dev !== undefined) return true; // indexed: frozen list
+  return false;
+}
+
 function guardFailed(e: unknown): void {
   guardErrors++;
   process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -182,10 +194,12 @@ export class NetlinkKernel implements KernelRoutes {
   replace(r: KernelRoute, exclusive = false): Promise<void> { return this.promised(exclusive ? 'create' : 'replace', r); }
   remove(r: KernelRoute): Promise<void> { return this.promised('remove', r); }
 
+  // Functions run per route make no closure, not even on a path they seldom take: a closure
+  // that captures a local makes V8 allocate that function's context on every call.
   write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
-    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix)); return; }
+    if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
     const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
-    if (route instanceof KernelError) { queueMicrotask(() => done(route, prefix)); return; }
+    if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
     const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
     const msg = v4 >= 0 ? fromIpv4Template(this.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
@@ -266,7 +280,7 @@ export class NetlinkKernel implements KernelRoutes {
   }
 
   private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
-    if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
+    if (!needsIfindex(r)) return r;
     const hit = this.resolved.get(r);
     if (hit) return hit;
     const nextHops = [];
@@ -290,8 +304,13 @@ export class NetlinkKernel implements KernelRoutes {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    soon(() => { this.flushScheduled = false; this.flush(); });
+    soon(this.flushSoon);
   }
+
+  private readonly flushSoon = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   /** How many more writes may be sent before their notifications could overrun. */
   private eventRoom(): number {
