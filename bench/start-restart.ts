@@ -11,6 +11,8 @@
 // PROBE_BINS=A/bin/tern,B/bin/tern: the restarted daemon runs these builds in turn (the mesh
 // runs BENCH_TERN_BIN), so the builds' starts are interleaved in one mesh; a build's first
 // start (which may write its code cache) is left out of the medians printed per build at the end.
+// An entry PATH@LEVEL runs that build at that log level (default warn, as the bench's mesh), so
+// `PROBE_BINS=B/bin/tern,B/bin/tern@info` compares the cost of Calico's default level.
 import { createLab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import { calicoYaml, procStats, RouteWatch, spawnTern, TERN_BIN, childEnv, REPO, percentile } from './lib.js';
@@ -39,13 +41,14 @@ try {
   await watch.until(hasAll(nodes.map((n) => n.host)), 300_000, 'mesh');
   const target = nodes[Math.floor(k / 2)]!;
   for (let r = 0; r < reps * bins.length; r++) {
-    const bin = bins[r % bins.length]!;
+    const entry = bins[r % bins.length]!;
+    const [bin, level = 'warn'] = entry.split('@') as [string, string?];
     process.kill(target.pid, 'SIGKILL');
     await new Promise((res) => setTimeout(res, 300));
     await lab.ip(target.host, 'route', 'flush', 'proto', 'bird');
     await new Promise((res) => setTimeout(res, 700));
     const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-interval=${process.env.PROBE_IV ?? 200}`] : [];
-    const h = lab.spawn(target.host, process.execPath, [...nodeArgs, bin, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { logFile: lab.path(`r${r}.log`), env: childEnv(process.env.PROBE_EXP ? { TERN_EXP: process.env.PROBE_EXP } : {}), cwd: REPO });
+    const h = lab.spawn(target.host, process.execPath, [...nodeArgs, bin, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', level], { logFile: lab.path(`r${r}.log`), env: childEnv(process.env.PROBE_EXP ? { TERN_EXP: process.env.PROBE_EXP } : {}), cwd: REPO });
     target.pid = h.pid;
     const t0 = Date.now();
     await watch.until(hasAll([target.host]), 60_000, 'restart');
@@ -55,11 +58,11 @@ try {
     const m = await callDaemon<any>(lab.path(`${target.host}-tern.sock`), 'startup');
     const marks = Object.fromEntries(Object.entries(m.marks as Record<string, { cpuMs: number }>).map(([k, v]) => [k, v.cpuMs]));
     if (r >= bins.length) {
-      const b = perBin.get(bin) ?? { cpu: [], afterFirst: [], firstSession: [], anon: [] };
-      perBin.set(bin, b);
+      const b = perBin.get(entry) ?? { cpu: [], afterFirst: [], firstSession: [], anon: [] };
+      perBin.set(entry, b);
       b.cpu.push(m.cpuMs); b.afterFirst.push(m.cpuMs - (marks.firstSession ?? NaN)); b.firstSession.push(marks.firstSession ?? NaN); b.anon.push(st.rssAnonKb / 1024);
     }
-    console.log(JSON.stringify({ bin, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
+    console.log(JSON.stringify({ bin: entry, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
     if (prof) { await h.kill('SIGTERM', 5000); const n2 = lab.spawn(target.host, process.execPath, [TERN_BIN, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { env: childEnv(), cwd: REPO }); target.pid = n2.pid; await watch.until(hasAll([target.host]), 60_000, 'back'); }
   }
   const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
