@@ -131,10 +131,11 @@ export class LocRib {
     if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
-    const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.bySource.dropped(src, gone);
-    if (gone.length > 0) this.markDirty(dest, prefix);
-    return gone.length > 0;
+    const gone = dest.remove(src, pathId); // no predicate closure per route
+    if (!gone) return false;
+    this.bySource.dropped(src, gone.alone);
+    this.markDirty(dest, prefix);
+    return true;
   }
 
   /**
@@ -387,16 +388,19 @@ export class LocRib {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      soon(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          if (this.opts.onError) this.opts.onError(err);
-          else throw err;
-        }
-      });
+      soon(this.flushSoon);
     }
   }
+
+  /** The deferred flush, made once (markDirty runs per route: no closure there). */
+  private readonly flushSoon = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      if (this.opts.onError) this.opts.onError(err);
+      else throw err;
+    }
+  };
 
   /** Destinations changed and not yet flushed (best paths not recomputed yet). */
   get pending(): boolean {
