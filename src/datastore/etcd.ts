@@ -323,10 +323,15 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
    * everything, watch from there.
    */
   private cancelled(err: Error): void {
+    this.relist('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+  }
+
+  /** Drops the watch and re-reads everything, not as an outage (one warning). */
+  private relist(message: string, fields: Record<string, unknown>): void {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
-    this.logger?.warn('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+    this.logger?.warn(message, fields);
     this.backoffMs = BACKOFF_MIN_MS;
     void this.reconnect(false);
   }
@@ -347,13 +352,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   }
 
   private stalled(position: number): void {
-    if (this.state !== 'watching') return;
-    this.state = 'lost';
-    this.dropWatchers();
-    this.watchStalls++;
-    this.logger?.warn('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
-    this.backoffMs = BACKOFF_MIN_MS;
-    void this.reconnect(false);
+    if (this.state === 'watching') this.watchStalls++;
+    this.relist('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
   }
 
   // ---- connection loss ----
