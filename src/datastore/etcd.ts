@@ -35,7 +35,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
-import { WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
+import { compactedAt, unchangedAt, WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
 import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
@@ -84,8 +84,10 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       clock: this.clock,
       intervalMs: opts.watchCheckMs ?? WATCH_CHECK_MS,
       logger: this.logger,
-      compacted: (revision) => this.compacted(revision),
+      compacted: (revision) => compactedAt(this.connection, RESOURCE_PREFIX, revision),
       onStall: (position) => this.stalled(position),
+      // The node's own block affinities: a few keys, cheap to read when their watch is quiet.
+      unchanged: async (i) => (i === 1 ? unchangedAt(this.connection, this.affinityPrefix, this.entries) : undefined),
     });
   }
 
@@ -337,19 +339,6 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   }
 
   // ---- a watch etcd moved past a compaction without cancelling it ----
-
-  /** True when etcd refuses a read at `revision` as compacted (a future revision is not). */
-  private async compacted(revision: number): Promise<boolean> {
-    try {
-      await this.request(() => this.client.kv.range({ key: Buffer.from(RESOURCE_PREFIX), revision: String(revision), keys_only: true }, { deadline: this.deadline() }));
-      return false;
-    } catch (e) {
-      const msg = errorMessage(e);
-      if (/required revision has been compacted/.test(msg)) return true;
-      if (/required revision is a future revision/.test(msg)) return false;
-      throw e;
-    }
-  }
 
   private stalled(position: number): void {
     if (this.state === 'watching') this.watchStalls++;
