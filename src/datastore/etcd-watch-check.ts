@@ -89,6 +89,7 @@ export class WatchCheck {
     let compacted: boolean;
     try {
       compacted = await this.opts.compacted(position + 1);
+      if (run !== this.run) return;
       if (compacted && this.opts.unchanged) {
         for (let i = 0; i < now.length && run === this.run; i++) {
           const upTo = await this.opts.unchanged(i);
