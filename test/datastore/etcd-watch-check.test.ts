@@ -45,9 +45,14 @@ async function behindCompaction(t: Test, watchCheckMs: number) {
   // Hold the watch stream while etcd moves on far enough that the watcher falls behind
   // (etcd's send buffer for the stream fills and it parks the watcher as a slow "victim"),
   // then compact past where it stands.
+  // The writes go 30 at a time (one revision each, etcd syncs them together): held longer
+  // than gRPC's keepalive allows (a ping unanswered for 5 s), the client would drop the
+  // connection, which is an outage and another test.
   proxy.hold();
   const big = 'x'.repeat(100_000);
-  for (let i = 0; i < 300; i++) await c.put(`${RES}/unrelatedthings/k${i}`).value(big);
+  for (let i = 0; i < 300; i += 30) {
+    await Promise.all(Array.from({ length: 30 }, (_, j) => c.put(`${RES}/unrelatedthings/k${i + j}`).value(big)));
+  }
   await c.put(`${RES}/bgppeers/tor-2`).value(JSON.stringify(peer('tor-2', '10.0.0.2')));
   await c.delete().key(`${RES}/bgppeers/tor-1`);
   const last = await c.put(`${RES}/bgppeers/tor-3`).value(JSON.stringify(peer('tor-3', '10.0.0.3'))).exec();
