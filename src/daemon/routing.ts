@@ -382,7 +382,9 @@ export class RoutingCore {
         continue;
       }
       hops.length = 0;
-      for (const p of c.multipath) {
+      const paths = c.multipath;
+      for (let i = 0; i < paths.length; i++) { // indexed: for-of over the frozen list allocates per route
+        const p = paths[i]!;
         if (p.source.kind !== 'peer') continue;
         const nh = p.attrs.nextHops[0];
         if (nh && !hops.includes(nh)) hops.push(nh);

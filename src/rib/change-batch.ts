@@ -40,16 +40,19 @@ export class ChangeBatch {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      soon(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          if (this.opts.onError) this.opts.onError(err);
-          else throw err;
-        }
-      });
+      soon(this.flushSoon);
     }
   }
+
+  /** The deferred flush, made once (mark runs per route: no closure there). */
+  private readonly flushSoon = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      if (this.opts.onError) this.opts.onError(err);
+      else throw err;
+    }
+  };
 
   /** Destinations changed and not yet flushed (best paths not recomputed yet). */
   get pending(): boolean {

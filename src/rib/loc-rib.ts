@@ -126,10 +126,11 @@ export class LocRib {
     if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
-    const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.bySource.dropped(src, gone);
-    if (gone.length > 0) this.changes.mark(dest, prefix);
-    return gone.length > 0;
+    const gone = dest.remove(src, pathId); // no predicate closure per route
+    if (!gone) return false;
+    this.bySource.dropped(src, gone.alone);
+    this.changes.mark(dest, prefix);
+    return true;
   }
 
   /**
