@@ -68,7 +68,9 @@
 //   Kernel errors are counted per code and logged once per code; never fatal.
 //
 // Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
-// per datagram with one ACK per datagram as a barrier and errors matched by sequence number;
+// per datagram with one ACK per datagram as a barrier and errors matched by sequence number
+// (route bodies resolved to ifindexes and encoded from templates: netlink-bodies.ts; errno
+// names and the guard around native callbacks: netlink-errors.ts);
 // one socket for notifications, opened through libc (netlink-notify.ts; npm `netlink` aborts
 // its process on an overrun) with a 32 MiB buffer and read by the event loop itself (a libuv
 // stream over its fd: one loop wake-up per event, no thread), an overrun (ENOBUFS) answered by

@@ -1,4 +1,4 @@
-// KernelRoutes over rtnetlink: the only Linux-specific file of the FIB syncer.
+// KernelRoutes over rtnetlink: the FIB syncer's Linux side, with the other netlink-*.ts files.
 //
 // Sockets (npm `netlink` RawNetlinkSocket, NETLINK_ROUTE):
 // - `req`: writes and dumps. Writes are pipelined: requests queue, are packed many to one
@@ -17,9 +17,9 @@
 // socket filter on `events` (NotifySocket.ignoreSender): a write costs no notification to
 // read, and a burst of them cannot overrun the socket. Where the filter cannot be attached
 // they come back, and writes are paced (EVENT_BACKLOG) so they alone cannot overrun it.
-// Exceptions in our handlers are caught (`guard`): one escaping a native callback would abort
-// the process too.
-import { constants as osConstants } from 'node:os';
+// Exceptions in our handlers are caught (`guard`, netlink-errors.ts): one escaping a native
+// callback would abort the process too. Route bodies are resolved and encoded through
+// netlink-bodies.ts.
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
 import { parseIpv4Prefix } from '../net/prefix.js';
@@ -27,9 +27,13 @@ import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, ipv4RouteTemplate, NlMsgType, NlmFlag,
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
+import { answerLater, guard, guardFailed, kernelErrorFor } from './netlink-errors.js';
+import { RouteBodies } from './netlink-bodies.js';
+
+export { kernelErrorFor, netlinkHandlerErrors } from './netlink-errors.js';
 
 const NETLINK_ROUTE = 0;
 const NLMSG_HDRLEN = 16;
@@ -44,47 +48,6 @@ const RCVBUF = 4 * 1024 * 1024;
  */
 const EVENT_BACKLOG = 2048;
 const STALL_MS = 500;
-
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
-);
-
-export function kernelErrorFor(errno: number, what: string, details: Record<string, unknown> = {}): KernelError {
-  const name = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-  return new KernelError(`ERR_FIB_NETLINK_${name}`, `${what}: ${name}`, { errno, ...details });
-}
-
-let guardErrors = 0;
-/** Runs `fn`; an exception is counted and reported on the next tick instead of thrown. */
-function guard(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    guardFailed(e);
-  }
-}
-
-/** `done` with `err`, on a later turn (a write's answer is never synchronous). */
-function answerLater(done: WriteAnswer, err: Error, prefix: string): void {
-  queueMicrotask(() => done(err, prefix));
-}
-
-/** Some next hop names its device without an ifindex. */
-function needsIfindex(r: RouteBody): boolean {
-  const hops = r.nextHops;
-  for (let i = 0; i < hops.length; i++) if (hops[i]!.ifindex === undefined && hops[i]!.dev !== undefined) return true; // indexed: frozen list
-  return false;
-}
-
-function guardFailed(e: unknown): void {
-  guardErrors++;
-  process.emitWarning(`tern fib: netlink handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-}
-
-/** Exceptions caught in netlink handlers since start (a bug if not 0). */
-export function netlinkHandlerErrors(): number {
-  return guardErrors;
-}
 
 interface Pending {
   seq: number;
@@ -130,18 +93,8 @@ export class NetlinkKernel implements KernelRoutes {
   private eventsReady = false;
   private dumps = new Map<number, Dump>();
   private dumpChain: Promise<void> = Promise.resolve();
-  private ifindexByName = new Map<string, number>();
-  /**
-   * Route bodies with their devices resolved to ifindexes, per body given (FibSync's bodies
-   * are interned forms: one entry per distinct route shape, not per route); emptied whenever
-   * a link is learned or goes.
-   */
-  private resolved = new WeakMap<RouteBody, RouteBody>();
-  /**
-   * Per route body as sent (interned forms, or their resolved copies above): its IPv4
-   * messages for replace, create and remove, with the prefix and sequence number left to fill.
-   */
-  private readonly templates = new WeakMap<RouteBody, (Buffer | undefined)[]>();
+  /** Devices resolved to ifindexes, IPv4 message templates. */
+  private readonly bodies = new RouteBodies();
   private closed = false;
   private held = false; // the request socket is ref'd (hold)
 
@@ -178,9 +131,9 @@ export class NetlinkKernel implements KernelRoutes {
     const out: Link[] = [];
     for (const data of await this.dumpRaw('link')) {
       const l = decodeLink(data);
-      if (l) { out.push(l); this.ifindexByName.set(l.name, l.ifindex); }
+      if (l) out.push(l);
     }
-    this.resolved = new WeakMap();
+    this.bodies.setLinks(out);
     return out;
   }
 
@@ -191,11 +144,11 @@ export class NetlinkKernel implements KernelRoutes {
   // that captures a local makes V8 allocate that function's context on every call.
   write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
     if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
-    const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
+    const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r; // deletes carry no next hops
     if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
     const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
-    const msg = v4 >= 0 ? fromIpv4Template(this.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
+    const msg = v4 >= 0 ? fromIpv4Template(this.bodies.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
     this.queue.push({ seq, msg, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
@@ -219,9 +172,7 @@ export class NetlinkKernel implements KernelRoutes {
         } else if (type === RtmType.NEWLINK || type === RtmType.DELLINK) {
           const l = decodeLink(buf.subarray(off + NLMSG_HDRLEN, off + len));
           if (l) {
-            if (type === RtmType.NEWLINK) this.ifindexByName.set(l.name, l.ifindex);
-            else if (this.ifindexByName.get(l.name) === l.ifindex) this.ifindexByName.delete(l.name);
-            this.resolved = new WeakMap();
+            this.bodies.link(l, type === RtmType.NEWLINK);
             onLink(l, type === RtmType.NEWLINK);
           }
         }
@@ -262,30 +213,6 @@ export class NetlinkKernel implements KernelRoutes {
 
   private promised(op: RouteOp, r: KernelRoute): Promise<void> {
     return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
-  }
-
-  /** The IPv4 message template of `op` for this (resolved) body, made on its first write. */
-  private template(op: RouteOp, r: RouteBody): Buffer {
-    let t = this.templates.get(r);
-    if (!t) { t = [undefined, undefined, undefined]; this.templates.set(r, t); }
-    const i = op === 'replace' ? 0 : op === 'create' ? 1 : 2;
-    return t[i] ??= ipv4RouteTemplate(op, r);
-  }
-
-  private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
-    if (!needsIfindex(r)) return r;
-    const hit = this.resolved.get(r);
-    if (hit) return hit;
-    const nextHops = [];
-    for (const nh of r.nextHops) {
-      if (nh.ifindex !== undefined || nh.dev === undefined) { nextHops.push(nh); continue; }
-      const ifindex = this.ifindexByName.get(nh.dev);
-      if (ifindex === undefined) return kernelErrorFor(osConstants.errno.ENODEV, `no device ${nh.dev}`, { prefix, dev: nh.dev });
-      nextHops.push({ ...nh, ifindex });
-    }
-    const out = { ...r, nextHops };
-    this.resolved.set(r, out);
-    return out;
   }
 
   private nextSeq(): number {
