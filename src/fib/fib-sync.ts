@@ -9,7 +9,9 @@
 // answers, so no request queue of a whole table is ever built. What a prefix's routes become
 // in the kernel is decided through a WantCache (want.ts), kept from tick to tick while the
 // shape context (pools, node subnet, connected routes, tunnel link) is unchanged and the
-// table has not been compacted.
+// table has not been compacted. Each dirty prefix is brought to what is wanted by the
+// Reconciler (reconcile.ts), which holds the pools, own blocks and adoption window and takes
+// the kernel's answers.
 import { EventEmitter } from 'node:events';
 import { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -20,10 +22,11 @@ import { ObservedTable } from './observed.js';
 import { KernelLoader } from './kernel-load.js';
 import { LearnedRoutes } from './learned.js';
 import { InterfaceResolver } from './interfaces.js';
-import { isLearnable, StatusBook, type PrefixStatus } from './status.js';
-import { ADOPTED, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
-import { WANT_NONE, WantCache, type Want } from './want.js';
-import { collectAfterBurst, KernelWriter, type WriteDone, type WriteOp } from './writer.js';
+import { StatusBook, type PrefixStatus } from './status.js';
+import { ADOPTED, PrefixTable, type RouteForm, type Slot } from './table.js';
+import { WantCache } from './want.js';
+import { collectAfterBurst, KernelWriter } from './writer.js';
+import { Reconciler } from './reconcile.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
@@ -43,11 +46,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private readonly table = new PrefixTable();
   private readonly observed: ObservedTable;
 
-  private pools: Pool[] = [];
   private nodeSubnetV4: string | undefined;
-  private ownBlocks = new Set<string>();
+  /** Pools, own blocks, adoption window; one prefix brought to what is wanted. */
+  private readonly rec: Reconciler;
 
-  private adoptionOpen = true;
   private readonly ifaces: InterfaceResolver;
   private readonly learned: LearnedRoutes;
   private interfacesPending = false;
@@ -94,6 +96,10 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       afterBurst: o.afterBurst === undefined ? (ops) => collectAfterBurst(this.log, ops) : o.afterBurst,
       busy: () => this.dirty.size > 0,
     });
+    this.rec = new Reconciler({
+      table: this.table, observed: this.observed, statuses: this.statuses, writer: this.writer, loader: this.loader,
+      learned: this.learned, protocol: this.protocol, learnedChanged: (p, present) => this.emit('learned', p, present),
+    });
   }
 
   // --- public API ---------------------------------------------------------------------
@@ -121,7 +127,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   /** Pools (for shaping and for what counts as learned) and the node's IPv4 subnet. */
   setPools(pools: readonly Pool[], nodeSubnetV4?: string): void {
-    this.pools = pools.map((p) => ({ ...p, cidr: canonicalPrefix(p.cidr) }));
+    this.rec.pools = pools.map((p) => ({ ...p, cidr: canonicalPrefix(p.cidr) }));
     this.nodeSubnetV4 = nodeSubnetV4 ? canonicalPrefix(nodeSubnetV4) : undefined;
     this.markAll();
   }
@@ -144,9 +150,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       const p = canonicalPrefix(c);
       if (prefixLength(p) < maxLength(familyOf(p))) next.add(p); // Calico: no blackhole for /32 blocks
     }
-    for (const p of this.ownBlocks) if (!next.has(p)) this.markDirty(p);
-    for (const p of next) if (!this.ownBlocks.has(p)) this.markDirty(p);
-    this.ownBlocks = next;
+    for (const p of this.rec.ownBlocks) if (!next.has(p)) this.markDirty(p);
+    for (const p of next) if (!this.rec.ownBlocks.has(p)) this.markDirty(p);
+    this.rec.ownBlocks = next;
   }
 
   /** Best path (or multipath set) change from BGP; null withdraws. Applied on the next tick. */
@@ -162,7 +168,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const nh = nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null;
     const s = this.table.get(prefix);
     // no route before or now, none written or adopted, no own block (a learned route's local path): nothing to do
-    if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.ownBlocks.has(prefix)) return;
+    if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.rec.ownBlocks.has(prefix)) return;
     this.table.setNh(prefix, nh, s);
     this.inputToWrite.route();
     this.markDirty(prefix);
@@ -278,8 +284,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   }
 
   private sweep(why: string): void {
-    if (!this.adoptionOpen) return;
-    this.adoptionOpen = false;
+    if (!this.rec.adoptionOpen) return;
+    this.rec.adoptionOpen = false;
     this.staleTimer?.cancel();
     this.log.info('fib adoption ended', { event: 'fibSweep', reason: why, adopted: this.table.adoptedCount });
     for (const [p, s] of this.table.entries()) if (s.flags & ADOPTED) this.markDirty(p);
@@ -305,7 +311,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private markAll(): void {
     for (const p of this.table.entries()) this.dirty.add(p[0]); // BGP, written, adopted, observed
-    for (const m of [this.ownBlocks, this.learned.prefixes]) for (const p of m) this.dirty.add(p);
+    for (const m of [this.rec.ownBlocks, this.learned.prefixes]) for (const p of m) this.dirty.add(p);
     this.schedule();
   }
 
@@ -325,9 +331,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       if (this.writer.size >= MAX_INFLIGHT) { more = true; break; }
       this.dirty.delete(p);
       let s = this.table.get(p);
-      if (this.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
+      if (this.rec.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
       if (this.writer.has(p)) { this.redo.add(p); continue; }
-      this.reconcile(p, s, wants);
+      this.rec.reconcile(p, s, wants);
     }
     this.inputToWrite.ticked(this.writer.totalOps > ops, this.dirty.size === 0);
     return more;
@@ -337,94 +343,16 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private wantCache(): WantCache {
     const t = this.observed.linkByName(this.opts.tunnelDev);
     const connected = this.observed.connected();
-    if (this.wants?.serves(this.pools, this.nodeSubnetV4, connected, t)) return this.wants;
+    if (this.wants?.serves(this.rec.pools, this.nodeSubnetV4, connected, t)) return this.wants;
     const ctx: ShapeContext = {
-      pools: this.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
+      pools: this.rec.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
       tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
       protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
     };
     return (this.wants = new WantCache(ctx, this.table));
   }
 
-  private want(p: string, s: Slot, wants: WantCache): Want {
-    if (this.ownBlocks.has(p)) return wants.blackhole(p);
-    return s.nh ? wants.route(p, s.nh) : WANT_NONE;
-  }
-
-  /** Brings one prefix to what is wanted; `s` is its slot now. */
-  private reconcile(p: string, s: Slot, wants: WantCache): void {
-    const w = this.want(p, s, wants);
-    const observed = routesOf(s.obs);
-    if (w.kind === 'route') {
-      const form = w.form;
-      const alien = this.observed.alien(observed, form.metric);
-      if (alien) {
-        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
-        return;
-      }
-      const cur = this.observed.ours(observed, form.metric);
-      if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
-        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
-        return;
-      }
-      if (cur && cur.sig === form.sig) {
-        this.confirmed(p, form, w.note, s);
-        return;
-      }
-      // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
-      // route of another protocol that our view has not caught up with yet is never overwritten
-      // (EEXIST instead, retried once the notification has arrived).
-      this.writer.run(p, cur ? 'replace' : 'create', form, this.answered, w.note);
-      return;
-    }
-    if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
-    else this.statuses.clear(p, s);
-    const mine = s.written;
-    const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
-    if (!mine && !adoptedGone) return;
-    const cur = this.observed.ours(observed, mine?.metric);
-    if (!cur) { this.table.release(p); return; }
-    this.writer.run(p, 'remove', cur, this.answered);
-  }
-
-  /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */
-  private holdOwn(p: string, form: RouteForm, present: boolean): void {
-    this.loader.hold(() => this.observed.applyOwn(p, form, present));
-  }
-
-  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
-    const now = this.table.confirm(p, form, !note, s);
-    this.writer.succeeded(p);
-    this.statuses.installed(p, note);
-    this.updateLearned(p, now);
-  }
-
-  /**
-   * The kernel's answer to an operation of ours on `p` (one function for all of them, made
-   * once): a write confirmed as `form`, a removal releases the prefix's slot.
-   */
-  private readonly answered: WriteDone = (err, p, op, form, note) => {
-    if (err) { this.statuses.set(p, { state: 'error', code: err.code, error: err.message }); return; }
-    // our view of our own writes comes from these answers, not from their notifications
-    // (filtered out); a dump running now may have read the table before this write
-    const present = op !== 'remove';
-    if (this.loader.holding) this.holdOwn(p, form, present);
-    const now = this.observed.applyOwn(p, form, present);
-    if (present) this.confirmed(p, form, note, now);
-    else this.table.release(p, now);
-  };
-
   // --- learned routes -----------------------------------------------------------------
-
-  /**
-   * Kernel routes tern did not write that BIRD's `learn` would import, inside a pool
-   * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
-   */
-  private updateLearned(p: string, s: Slot): boolean {
-    if (!this.learned.update(p, s, this.ownBlocks.has(p) || s.written !== null, this.pools)) return false;
-    this.emit('learned', p, this.learned.prefixes.has(p));
-    return true;
-  }
 
   /** The learned route of `p` leaves through a `*.cali` / `*.calico` device (BIRD's ifname). */
   learnedOnTunnel(p: string): boolean {

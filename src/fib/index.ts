@@ -12,7 +12,7 @@
 //   arrive during a dump are held and replayed after it (kernel-load.ts).
 // - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
 //   (util/soon.ts; tests inject `defer`) applies the dirty prefixes: compare desired with
-//   observed, write only the difference. At most MAX_INFLIGHT (4096) kernel operations are in
+//   observed, write only the difference (one prefix and the kernel's answers: reconcile.ts). At most MAX_INFLIGHT (4096) kernel operations are in
 //   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
 //   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.
 // - Storage (table.ts): per prefix one interned, shared Slot (BGP next hops, route written,

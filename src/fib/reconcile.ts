@@ -1,0 +1,130 @@
+// One prefix brought to what is wanted (FibSync's tick runs it per dirty prefix) and the
+// kernel's answers to the operations that issues, with the inputs of what is wanted besides
+// the BGP next hops in the table: the pools, the own blocks (each a blackhole that wins over
+// BGP) and whether restart adoption is still open (adopted routes not wanted again stay until
+// it closes). The ownership rules it applies are index.ts's: an alien or a learned route in
+// the slot is not replaced; a slot with none of ours is written exclusively.
+import { isLearnable, type StatusBook } from './status.js';
+import { ADOPTED, routesOf, type PrefixTable, type RouteForm, type Slot } from './table.js';
+import { WANT_NONE, type Want, type WantCache } from './want.js';
+import type { KernelWriter, WriteDone } from './writer.js';
+import type { ObservedTable } from './observed.js';
+import type { KernelLoader } from './kernel-load.js';
+import type { LearnedRoutes } from './learned.js';
+import type { Pool } from './route-shape.js';
+
+export interface ReconcilerParts {
+  readonly table: PrefixTable;
+  readonly observed: ObservedTable;
+  readonly statuses: StatusBook;
+  readonly writer: KernelWriter;
+  readonly loader: KernelLoader;
+  readonly learned: LearnedRoutes;
+  /** rtm_protocol of every route tern writes. */
+  readonly protocol: number;
+  /** The learned state of a prefix changed (FibSync's 'learned' event). */
+  readonly learnedChanged: (prefix: string, present: boolean) => void;
+}
+
+export class Reconciler {
+  pools: Pool[] = [];
+  ownBlocks = new Set<string>();
+  adoptionOpen = true;
+  private readonly table: PrefixTable;
+  private readonly observed: ObservedTable;
+  private readonly statuses: StatusBook;
+  private readonly writer: KernelWriter;
+  private readonly loader: KernelLoader;
+  private readonly learned: LearnedRoutes;
+  private readonly protocol: number;
+  private readonly learnedChanged: (prefix: string, present: boolean) => void;
+
+  constructor(o: ReconcilerParts) {
+    this.table = o.table;
+    this.observed = o.observed;
+    this.statuses = o.statuses;
+    this.writer = o.writer;
+    this.loader = o.loader;
+    this.learned = o.learned;
+    this.protocol = o.protocol;
+    this.learnedChanged = o.learnedChanged;
+  }
+
+  private want(p: string, s: Slot, wants: WantCache): Want {
+    if (this.ownBlocks.has(p)) return wants.blackhole(p);
+    return s.nh ? wants.route(p, s.nh) : WANT_NONE;
+  }
+
+  /** Brings one prefix to what is wanted; `s` is its slot now. */
+  reconcile(p: string, s: Slot, wants: WantCache): void {
+    const w = this.want(p, s, wants);
+    const observed = routesOf(s.obs);
+    if (w.kind === 'route') {
+      const form = w.form;
+      const alien = this.observed.alien(observed, form.metric);
+      if (alien) {
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
+        return;
+      }
+      const cur = this.observed.ours(observed, form.metric);
+      if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
+        this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
+        return;
+      }
+      if (cur && cur.sig === form.sig) {
+        this.confirmed(p, form, w.note, s);
+        return;
+      }
+      // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
+      // route of another protocol that our view has not caught up with yet is never overwritten
+      // (EEXIST instead, retried once the notification has arrived).
+      this.writer.run(p, cur ? 'replace' : 'create', form, this.answered, w.note);
+      return;
+    }
+    if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
+    else this.statuses.clear(p, s);
+    const mine = s.written;
+    const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
+    if (!mine && !adoptedGone) return;
+    const cur = this.observed.ours(observed, mine?.metric);
+    if (!cur) { this.table.release(p); return; }
+    this.writer.run(p, 'remove', cur, this.answered);
+  }
+
+  /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */
+  private holdOwn(p: string, form: RouteForm, present: boolean): void {
+    this.loader.hold(() => this.observed.applyOwn(p, form, present));
+  }
+
+  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
+    const now = this.table.confirm(p, form, !note, s);
+    this.writer.succeeded(p);
+    this.statuses.installed(p, note);
+    this.updateLearned(p, now);
+  }
+
+  /**
+   * The kernel's answer to an operation of ours on `p` (one function for all of them, made
+   * once): a write confirmed as `form`, a removal releases the prefix's slot.
+   */
+  private readonly answered: WriteDone = (err, p, op, form, note) => {
+    if (err) { this.statuses.set(p, { state: 'error', code: err.code, error: err.message }); return; }
+    // our view of our own writes comes from these answers, not from their notifications
+    // (filtered out); a dump running now may have read the table before this write
+    const present = op !== 'remove';
+    if (this.loader.holding) this.holdOwn(p, form, present);
+    const now = this.observed.applyOwn(p, form, present);
+    if (present) this.confirmed(p, form, note, now);
+    else this.table.release(p, now);
+  };
+
+  /**
+   * Kernel routes tern did not write that BIRD's `learn` would import, inside a pool
+   * (isLearnable). Reports a change of the learned state of `p` (slot `s`); true when it did.
+   */
+  updateLearned(p: string, s: Slot): boolean {
+    if (!this.learned.update(p, s, this.ownBlocks.has(p) || s.written !== null, this.pools)) return false;
+    this.learnedChanged(p, this.learned.prefixes.has(p));
+    return true;
+  }
+}
