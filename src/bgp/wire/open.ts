@@ -44,12 +44,15 @@ export function decodeOpen(frame: Buffer): OpenMessage {
 /**
  * Decoded optional parameters, by their octets (latin1): the peers of a mesh all send the same
  * capabilities, decoded once. Only lists that can be deeply frozen are kept (an unknown
- * capability carries a Buffer, which cannot be), so a shared list is never modified.
+ * capability carries a Buffer, which cannot be), so a shared list is never modified; nor
+ * are lists from more than PARAM_OCTETS_KEPT octets (a usual OPEN has well under 100).
  */
 const paramLists = new Map<string, readonly Capability[]>();
 const PARAM_LISTS_KEPT = 32;
+const PARAM_OCTETS_KEPT = 512;
 
 function paramsOf(frame: Buffer, at: number, end: number): readonly Capability[] {
+  if (end - at > PARAM_OCTETS_KEPT) return decodeParams(frame, at, end);
   const key = frame.toString('latin1', at, end);
   const known = paramLists.get(key);
   if (known !== undefined) return known;

@@ -66,6 +66,12 @@ t.test('decode: the same octets give one frozen list, equal to a fresh decode', 
   const u1 = decodeOpen(unknown);
   t.not(decodeOpen(unknown).capabilities, u1.capabilities, 'a list with an unknown capability (a Buffer) is not shared');
   t.same(u1.capabilities, referenceCaps(unknown));
+  const manyCaps: Capability[] = [...ours.capabilities, ...Array.from({ length: 100 }, (_, i): Capability => ({ kind: 'multiprotocol', afi: 1, safi: 1 + (i % 2) }))];
+  const large = encodeMessage(meshOpen('10.0.0.5', { capabilities: manyCaps }), { fourOctetAs: false });
+  t.ok(large.length > 19 + 10 + 512, 'optional parameters over 512 octets (RFC 9072 form)');
+  const l1 = decodeOpen(large);
+  t.same(l1.capabilities, manyCaps);
+  t.not(decodeOpen(large).capabilities, l1.capabilities, 'a list from more than 512 octets is not kept');
 });
 
 t.test('decode: a change in any octet of the optional parameters is never answered from another list', async (t) => {
