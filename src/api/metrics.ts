@@ -15,6 +15,8 @@ export interface MetricsSource {
   /** Routes tern has in the kernel now, and kernel requests refused since start; null without FIB. */
   fib(): { installed: number; failed: number } | null;
   errors(): number;
+  /** etcd watches found stalled behind a compaction since start (0 on a file datastore). */
+  datastoreWatchStalls(): number;
 }
 
 export function createMetrics(source: MetricsSource): Registry {
@@ -48,6 +50,10 @@ export function createMetrics(source: MetricsSource): Registry {
   new Gauge({
     name: 'tern_errors', help: 'Current daemon errors (datastore, config, kernel, ACL)', registers: [registry],
     collect() { this.set(source.errors()); },
+  });
+  new Gauge({
+    name: 'tern_datastore_watch_stalls', help: 'etcd watches found stalled behind a compaction (and re-read) since start', registers: [registry],
+    collect() { this.set(source.datastoreWatchStalls()); },
   });
   return registry;
 }

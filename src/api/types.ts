@@ -88,7 +88,7 @@ export interface DaemonStatusJson {
   fib: 'enabled' | 'disabled';
   errors: string[];
   /** The datastore state in use: its kind and, for etcd, the revision applied. */
-  datastore?: { kind: 'file' | 'etcd'; etcdRevision?: number };
+  datastore?: { kind: 'file' | 'etcd'; etcdRevision?: number; watchStalls?: number };
 }
 
 export interface StatusReply {

@@ -218,6 +218,7 @@ export class Daemon {
       prefixes: () => ({ ipv4: this.core?.rib.size('ipv4') ?? 0, ipv6: this.core?.rib.size('ipv6') ?? 0 }),
       fib: () => this.fib?.stats() ?? null,
       errors: () => (this.started ? this.status().daemon.errors.length : 0),
+      datastoreWatchStalls: () => this.opts.datastore.position().watchStalls ?? 0,
     };
     // prom-client is imported on the first scrape (or now, with --metrics-listen): a node
     // that is never scraped does not pay for it at start-up.

@@ -2,8 +2,11 @@
 // unusable next hop, import limit exceeded), kept across sessions while the peer is
 // configured and shown in `tern status --json` (`refused`). The first refusal of each kind
 // per peer is logged at warn; later ones only count. The import limit itself is enforced
-// here too (RFC 4486 §4: Cease 6/1 when a peer sends more routes than its limit).
+// here too (RFC 4486 §4: Cease 6/1 when a peer sends more routes than its limit), and the
+// addresses an UPDATE's next hops are screened against are kept per peer.
 import type { PeerHandle } from '../bgp/session/peer.js';
+import type { PeerSpec } from '../peering/peer-spec.js';
+import type { NodeBgpConfig } from '../peering/node-config.js';
 import type { Logger } from '../util/log.js';
 
 /** Per-peer counts of inbound routes tern refused (kept across sessions while configured). */
@@ -16,8 +19,12 @@ export interface InboundCounters {
   prefixLimitExceeded: number;
 }
 
+/** What screenUpdate checks a peer's next hops against, for the configuration `cfg`. */
+interface ScreenAddresses { readonly cfg: NodeBgpConfig; readonly ownAddresses: ReadonlySet<string>; readonly linkLocalSession: boolean }
+
 export class InboundRefusals {
   private readonly byPeer = new Map<string, InboundCounters>();
+  private readonly screens = new WeakMap<PeerSpec, ScreenAddresses>();
   /** "peer#kind" already logged at warn. */
   private readonly logged = new Set<string>();
 
@@ -38,6 +45,16 @@ export class InboundRefusals {
     data[2] = 1; // unicast
     data.writeUInt32BE(limit >>> 0, 3);
     h.prefixLimitExceeded(data);
+  }
+
+  /** Our addresses and the peer's source address, and whether its session is link-local: built once per peer spec and configuration, not per UPDATE. */
+  screenAddresses(spec: PeerSpec, cfg: NodeBgpConfig): ScreenAddresses {
+    const hit = this.screens.get(spec);
+    if (hit && hit.cfg === cfg) return hit;
+    const ownAddresses = new Set([cfg.ipv4?.address, cfg.ipv6?.address, spec.sourceAddress].filter((a): a is string => !!a));
+    const made = { cfg, ownAddresses, linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(spec.address) };
+    this.screens.set(spec, made);
+    return made;
   }
 
   /** Counts refused inbound NLRI; the first of each kind per peer is logged at warn. */

@@ -58,9 +58,6 @@ interface PeerRuntime {
   exportFilter: string;
 }
 
-/** Per peer and configuration: what screenUpdate checks next hops against. */
-interface ScreenAddresses { readonly cfg: NodeBgpConfig; readonly ownAddresses: ReadonlySet<string>; readonly linkLocalSession: boolean }
-
 function chainKey(chain: FilterChainSpec | undefined): string {
   return chain ? JSON.stringify(chain) : '';
 }
@@ -82,8 +79,6 @@ export class RoutingCore {
   private exportKey = '';
   /** Holds back peers' input while the FIB's backlog is high (input-gate.ts). */
   private readonly gate: InputGate | null;
-  /** screenContext's answers by peer spec. */
-  private readonly screens = new WeakMap<PeerSpec, ScreenAddresses>();
 
   constructor(
     cfg: NodeBgpConfig,
@@ -293,7 +288,7 @@ export class RoutingCore {
       }
       return;
     }
-    const sc = this.screenContext(h.spec);
+    const sc = this.inbound.screenAddresses(h.spec, this.cfg);
     const screened = screenUpdate(msg, { families, ownAddresses: sc.ownAddresses, linkLocalSession: sc.linkLocalSession });
     if (screened.familyIgnored > 0) this.inbound.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});
     if (screened.badNextHop > 0) this.inbound.refused(key, 'invalidNextHop', screened.badNextHop, { nextHop: screened.badNextHopValue });
@@ -308,16 +303,6 @@ export class RoutingCore {
   /** Inbound routes refused from a peer, by cause (zeros when none). */
   inboundCountsOf(key: string): InboundCounters {
     return this.inbound.countsOf(key);
-  }
-
-  /** What screenUpdate checks next hops against, built once per peer spec and configuration. */
-  private screenContext(spec: PeerSpec): ScreenAddresses {
-    const hit = this.screens.get(spec);
-    if (hit && hit.cfg === this.cfg) return hit;
-    const ownAddresses = new Set([this.cfg.ipv4?.address, this.cfg.ipv6?.address, spec.sourceAddress].filter((a): a is string => !!a));
-    const made = { cfg: this.cfg, ownAddresses, linkLocalSession: /^fe[89ab][0-9a-f]:/i.test(spec.address) };
-    this.screens.set(spec, made);
-    return made;
   }
 
   /**
@@ -397,7 +382,9 @@ export class RoutingCore {
         continue;
       }
       hops.length = 0;
-      for (const p of c.multipath) {
+      const paths = c.multipath;
+      for (let i = 0; i < paths.length; i++) { // indexed: for-of over the frozen list allocates per route
+        const p = paths[i]!;
         if (p.source.kind !== 'peer') continue;
         const nh = p.attrs.nextHops[0];
         if (nh && !hops.includes(nh)) hops.push(nh);

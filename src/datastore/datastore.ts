@@ -40,6 +40,8 @@ export interface DatastorePosition {
   readonly kind: 'file' | 'etcd';
   /** etcd only: the revision of the state in use (0 before load()). */
   readonly etcdRevision?: number;
+  /** etcd only: watches found stalled behind a compaction (then re-read) since open. */
+  readonly watchStalls?: number;
 }
 
 export interface DatastoreOptions {

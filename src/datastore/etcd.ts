@@ -16,7 +16,10 @@
 // Compaction. A watch whose start revision etcd has compacted away is cancelled by etcd;
 // the whole state is then re-read at a new revision and watched from there (as after a
 // connection loss, but without reporting an outage). The full read is one gRPC message, so
-// the client accepts messages up to 1 GiB instead of gRPC's 4 MiB.
+// the client accepts messages up to 1 GiB instead of gRPC's 4 MiB. etcd 3.4 (and 3.5 before
+// its 2024 fix) sometimes moves a lagging watch past a compaction without cancelling it and
+// without the events in between: etcd-watch-check.ts finds that and the same re-read
+// follows (counted in position().watchStalls).
 //
 // Connection loss. The first watch disconnect (or failed request) moves to 'lost': the last
 // snapshot stays, one DatastoreError ERR_DATASTORE_DISCONNECTED goes to onError, the
@@ -32,13 +35,17 @@ import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
+import { compactedAt, unchangedAt, WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
 import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
 
 export type { EtcdTls };
-export interface EtcdDatastoreOptions extends DatastoreOptions, EtcdClientOptions {}
+export interface EtcdDatastoreOptions extends DatastoreOptions, EtcdClientOptions {
+  /** Interval of the watch stall check (etcd-watch-check.ts; default 20 s). */
+  watchCheckMs?: number;
+}
 
 type State = 'new' | 'watching' | 'lost' | 'closed';
 
@@ -62,6 +69,9 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private rebuildTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private backoffMs = BACKOFF_MIN_MS;
+  private readonly watchCheck: WatchCheck;
+  /** Watches found stalled behind a compaction (and re-read) since open. */
+  private watchStalls = 0;
 
   /** The affinity keys read and watched: every node's, or one node's (affinitiesOf). */
   private readonly affinityPrefix: string;
@@ -70,6 +80,15 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }), opts);
     this.affinityPrefix = opts.affinitiesOf !== undefined ? `${AFFINITY_PREFIX}${opts.affinitiesOf}/` : AFFINITY_PREFIX;
     this.connection = new EtcdConnection(endpoints, opts, opts.requestTimeoutMs ?? 5000); // TLS files read now: errors at open
+    this.watchCheck = new WatchCheck({
+      clock: this.clock,
+      intervalMs: opts.watchCheckMs ?? WATCH_CHECK_MS,
+      logger: this.logger,
+      compacted: (revision) => compactedAt(this.connection, RESOURCE_PREFIX, revision),
+      onStall: (position) => this.stalled(position),
+      // The node's own block affinities: a few keys, cheap to read when their watch is quiet.
+      unchanged: async (i) => (i === 1 ? unchangedAt(this.connection, this.affinityPrefix, this.entries) : undefined),
+    });
   }
 
   private get client(): Etcd3 { return this.connection.client; }
@@ -136,7 +155,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   }
 
   position(): DatastorePosition {
-    return { kind: 'etcd', etcdRevision: this.appliedRevision };
+    return { kind: 'etcd', etcdRevision: this.appliedRevision, watchStalls: this.watchStalls };
   }
 
   /** The current snapshot (after load()). */
@@ -214,8 +233,11 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private startWatch(fromRevision: number): void {
     this.state = 'watching';
     const gen = ++this.generation;
-    for (const prefix of [RESOURCE_PREFIX, this.affinityPrefix]) {
+    const prefixes = [RESOURCE_PREFIX, this.affinityPrefix];
+    this.watchCheck.start(fromRevision, prefixes.length);
+    prefixes.forEach((prefix, i) => {
       const w = this.client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+      w.on('data', (res) => gen === this.generation && this.watchCheck.onResponse(i, res));
       w.on('put', (kv) => gen === this.generation && this.onPut(kv));
       w.on('delete', (kv) => gen === this.generation && this.onDelete(kv));
       w.on('disconnected', (err) => gen === this.generation && this.lost(err));
@@ -230,7 +252,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
         if (gen === this.generation) this.backoffMs = BACKOFF_MIN_MS;
       });
       this.watchers.push(w);
-    }
+    });
   }
 
   private setBase(revision: number): void {
@@ -289,6 +311,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
 
   private dropWatchers(): void {
     this.generation++;
+    this.watchCheck.stop();
     const old = this.watchers;
     this.watchers = [];
     for (const w of old) void w.cancel().catch(() => undefined);
@@ -302,12 +325,24 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
    * everything, watch from there.
    */
   private cancelled(err: Error): void {
+    this.relist('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+  }
+
+  /** Drops the watch and re-reads everything, not as an outage (one warning). */
+  private relist(message: string, fields: Record<string, unknown>): void {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
-    this.logger?.warn('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+    this.logger?.warn(message, fields);
     this.backoffMs = BACKOFF_MIN_MS;
     void this.reconnect(false);
+  }
+
+  // ---- a watch etcd moved past a compaction without cancelling it ----
+
+  private stalled(position: number): void {
+    if (this.state === 'watching') this.watchStalls++;
+    this.relist('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
   }
 
   // ---- connection loss ----

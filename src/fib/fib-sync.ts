@@ -161,8 +161,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   setCanonicalRoute(prefix: string, nextHops: readonly string[] | null): void {
     const nh = nextHops && nextHops.length > 0 ? this.table.nhList(nextHops) : null;
     const s = this.table.get(prefix);
-    // no BGP route before or now, nothing written or adopted, no own block: the prefix stays
-    // as its last reconcile left it (each kernel route learned into the Loc-RIB comes here)
+    // no route before or now, none written or adopted, no own block (a learned route's local path): nothing to do
     if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.ownBlocks.has(prefix)) return;
     this.table.setNh(prefix, nh, s);
     this.inputToWrite.route();
@@ -249,7 +248,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   private onRoute(r: KernelRoute, present: boolean, replaced: boolean): void {
     if (this.stopped || r.table !== RT_TABLE_MAIN) return;
-    if (this.loader.hold(() => this.onRoute(r, present, replaced))) return;
+    if (this.loader.holding && this.loader.hold(() => this.onRoute(r, present, replaced))) return; // no closure per notification otherwise
     // the notification of a write still in flight: stored as the form written (no new form)
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
@@ -297,7 +296,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private schedule(): void {
     if (!this.started || this.stopped || this.tickTimer || this.dirty.size === 0) return;
     if (this.writer.size >= MAX_INFLIGHT) return; // a completion schedules again
-    this.tickTimer = this.defer(() => this.tick());
+    this.tickTimer = this.defer(this.tickSoon);
   }
 
   private markAllRoutes(): void {
@@ -309,6 +308,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     for (const m of [this.ownBlocks, this.learned.prefixes]) for (const p of m) this.dirty.add(p);
     this.schedule();
   }
+
+  /** The deferred tick, made once (schedule runs for every prefix marked: no closure there). */
+  private readonly tickSoon = (): void => { this.tick(); };
 
   /** Applies dirty prefixes; true when it stopped early at MAX_INFLIGHT (the rest stay dirty). */
   private tick(): boolean {
@@ -385,6 +387,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.writer.run(p, 'remove', cur, this.answered);
   }
 
+  /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */
+  private holdOwn(p: string, form: RouteForm, present: boolean): void {
+    this.loader.hold(() => this.observed.applyOwn(p, form, present));
+  }
+
   private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
     const now = this.table.confirm(p, form, !note, s);
     this.writer.succeeded(p);
@@ -401,7 +408,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     // our view of our own writes comes from these answers, not from their notifications
     // (filtered out); a dump running now may have read the table before this write
     const present = op !== 'remove';
-    if (this.loader.holding) this.loader.hold(() => this.observed.applyOwn(p, form, present));
+    if (this.loader.holding) this.holdOwn(p, form, present);
     const now = this.observed.applyOwn(p, form, present);
     if (present) this.confirmed(p, form, note, now);
     else this.table.release(p, now);

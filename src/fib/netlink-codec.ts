@@ -171,6 +171,29 @@ export function encodeRouteMessage(op: RouteOp, prefix: string, r: RouteBody, se
   return b;
 }
 
+/**
+ * The message of one operation and route body for any IPv4 prefix: encoded once (for
+ * 0.0.0.0/0), then copied per prefix with the prefix length, the address and the sequence
+ * number put in (an IPv4 RTA_DST is always 4 octets at the same offset). The same bytes as
+ * encodeRouteMessage, without parsing or encoding the body's next hops again per route.
+ */
+export function ipv4RouteTemplate(op: RouteOp, r: RouteBody): Buffer {
+  return encodeRouteMessage(op, '0.0.0.0/0', r, 0, false);
+}
+
+/** ipv4RouteTemplate's message for the prefix `v4` (parseIpv4Prefix's number: address × 64 + length). */
+export function fromIpv4Template(t: Buffer, v4: number, seq: number): Buffer {
+  const b = Buffer.allocUnsafe(t.length);
+  t.copy(b, 0, 0, t.length);
+  b.writeUInt32LE(seq >>> 0, 8);
+  b[17] = v4 % 64;
+  b.writeUInt32BE(Math.floor(v4 / 64), IPV4_DST_AT);
+  return b;
+}
+
+/** Where an IPv4 RTA_DST's address lies: after the header, the rtmsg and the attribute's own header. */
+const IPV4_DST_AT = NLMSG_HDRLEN + 12 + 4;
+
 /** Writes an attribute header (length 4 + size, type) at `off`; returns where its value goes. */
 function attrAt(b: Buffer, off: number, type: number, size: number): number {
   b.writeUInt16LE(4 + size, off);

@@ -22,11 +22,12 @@
 import { constants as osConstants } from 'node:os';
 import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
+import { parseIpv4Prefix } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, ipv4RouteTemplate, NlMsgType, NlmFlag,
   RtmType, splitMessages, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
 
@@ -61,6 +62,18 @@ function guard(fn: () => void): void {
   } catch (e) {
     guardFailed(e);
   }
+}
+
+/** `done` with `err`, on a later turn (a write's answer is never synchronous). */
+function answerLater(done: WriteAnswer, err: Error, prefix: string): void {
+  queueMicrotask(() => done(err, prefix));
+}
+
+/** Some next hop names its device without an ifindex. */
+function needsIfindex(r: RouteBody): boolean {
+  const hops = r.nextHops;
+  for (let i = 0; i < hops.length; i++) if (hops[i]!.ifindex === undefined && hops[i]!.dev !== undefined) return true; // indexed: frozen list
+  return false;
 }
 
 function guardFailed(e: unknown): void {
@@ -124,9 +137,13 @@ export class NetlinkKernel implements KernelRoutes {
    * a link is learned or goes.
    */
   private resolved = new WeakMap<RouteBody, RouteBody>();
+  /**
+   * Per route body as sent (interned forms, or their resolved copies above): its IPv4
+   * messages for replace, create and remove, with the prefix and sequence number left to fill.
+   */
+  private readonly templates = new WeakMap<RouteBody, (Buffer | undefined)[]>();
   private closed = false;
-  /** The request socket is referenced (hold). */
-  private held = false;
+  private held = false; // the request socket is ref'd (hold)
 
   constructor(private readonly opts: {
     notifyRcvBuf?: number;
@@ -142,16 +159,10 @@ export class NetlinkKernel implements KernelRoutes {
     this.req.unref();
   }
 
-  /**
-   * Keeps the event loop alive while requests are in flight. While notifications are watched
-   * their socket keeps it alive anyway, so a write costs no native ref and unref then.
-   */
+  /** Keeps the loop alive while requests are in flight; a watched notification socket does that already (no native call per write). */
   private hold(on: boolean): void {
     const ref = on && this.events === undefined;
-    if (this.held === ref) return;
-    this.held = ref;
-    if (ref) this.req.ref();
-    else this.req.unref();
+    if (this.held !== ref) { this.held = ref; if (ref) this.req.ref(); else this.req.unref(); }
   }
 
   async dump(): Promise<KernelRoute[]> {
@@ -176,12 +187,16 @@ export class NetlinkKernel implements KernelRoutes {
   replace(r: KernelRoute, exclusive = false): Promise<void> { return this.promised(exclusive ? 'create' : 'replace', r); }
   remove(r: KernelRoute): Promise<void> { return this.promised('remove', r); }
 
+  // Functions run per route make no closure, not even on a path they seldom take: a closure
+  // that captures a local makes V8 allocate that function's context on every call.
   write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
-    if (this.closed) { queueMicrotask(() => done(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix)); return; }
+    if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
     const route = op !== 'remove' ? this.withIfindex(prefix, r) : r; // deletes carry no next hops
-    if (route instanceof KernelError) { queueMicrotask(() => done(route, prefix)); return; }
+    if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
-    this.queue.push({ seq, msg: encodeRouteMessage(op, prefix, route, seq, false), barrier: false, settled: false, done, prefix, route });
+    const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
+    const msg = v4 >= 0 ? fromIpv4Template(this.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
+    this.queue.push({ seq, msg, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -249,8 +264,16 @@ export class NetlinkKernel implements KernelRoutes {
     return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
   }
 
+  /** The IPv4 message template of `op` for this (resolved) body, made on its first write. */
+  private template(op: RouteOp, r: RouteBody): Buffer {
+    let t = this.templates.get(r);
+    if (!t) { t = [undefined, undefined, undefined]; this.templates.set(r, t); }
+    const i = op === 'replace' ? 0 : op === 'create' ? 1 : 2;
+    return t[i] ??= ipv4RouteTemplate(op, r);
+  }
+
   private withIfindex(prefix: string, r: RouteBody): RouteBody | KernelError {
-    if (r.nextHops.every((nh) => nh.ifindex !== undefined || nh.dev === undefined)) return r;
+    if (!needsIfindex(r)) return r;
     const hit = this.resolved.get(r);
     if (hit) return hit;
     const nextHops = [];
@@ -274,8 +297,13 @@ export class NetlinkKernel implements KernelRoutes {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    soon(() => { this.flushScheduled = false; this.flush(); });
+    soon(this.flushSoon);
   }
+
+  private readonly flushSoon = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   /** How many more writes may be sent before their notifications could overrun. */
   private eventRoom(): number {

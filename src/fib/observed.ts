@@ -184,13 +184,19 @@ export class ObservedTable {
 
   /** Our route (own protocol) at this metric among a prefix's routes (`at`, or its slot's). */
   ours(routes: readonly RouteForm[], metric: number | undefined): RouteForm | undefined {
-    for (const r of routes) if (r.protocol === this.ownProtocol && (metric === undefined || r.metric === metric)) return r;
+    for (let i = 0; i < routes.length; i++) { // indexed: for-of over a frozen list allocates an iterator per call
+      const r = routes[i]!;
+      if (r.protocol === this.ownProtocol && (metric === undefined || r.metric === metric)) return r;
+    }
     return undefined;
   }
 
   /** A route of another protocol that holds the same (prefix, metric) slot. */
   alien(routes: readonly RouteForm[], metric: number | undefined): RouteForm | undefined {
-    for (const r of routes) if (r.protocol !== this.ownProtocol && r.metric === metric) return r;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      if (r.protocol !== this.ownProtocol && r.metric === metric) return r;
+    }
     return undefined;
   }
 

@@ -92,7 +92,12 @@ export class KernelWriter {
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
-    if (this.kernel.write) { this.kernel.write(op, p, form, this.answered); return; }
+    if (this.kernel.write) this.kernel.write(op, p, form, this.answered);
+    else this.byPromise(p, op, form);
+  }
+
+  /** A kernel without `write` (apart from run: its closures would cost run a context per call). */
+  private byPromise(p: string, op: WriteOp, form: RouteForm): void {
     const r = routeOf(p, form);
     const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
     call.then(() => this.answered(undefined, p), (e: unknown) => this.answered(e ?? new Error('kernel operation failed'), p));

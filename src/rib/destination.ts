@@ -100,6 +100,25 @@ export class Destination {
   }
 
   /** Removes the paths matching `pred`; returns them. */
+  /** Removes the path with this source and path id (removeWhere without a predicate); returns it. */
+  remove(source: PathSource, pathId: number): Path | undefined {
+    const p = this.p;
+    if (p === null) return undefined;
+    if (!Array.isArray(p)) {
+      if (p.source !== source || p.pathId !== pathId) return undefined;
+      this.p = null;
+      return p;
+    }
+    for (let i = 0; i < p.length; i++) {
+      const x = p[i]!;
+      if (x.source !== source || x.pathId !== pathId) continue;
+      const kept = p.slice(0, i).concat(p.slice(i + 1)); // a new list: `paths` handed out the old one
+      this.p = kept.length === 0 ? null : kept.length === 1 ? kept[0]! : kept;
+      return x;
+    }
+    return undefined;
+  }
+
   removeWhere(pred: (p: Path) => boolean): Path[] {
     const p = this.p;
     if (p === null) return [];

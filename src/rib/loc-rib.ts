@@ -131,10 +131,11 @@ export class LocRib {
     if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
-    const gone = dest.removeWhere((p) => p.source === src && p.pathId === pathId);
-    this.bySource.dropped(src, gone);
-    if (gone.length > 0) this.markDirty(dest, prefix);
-    return gone.length > 0;
+    const gone = dest.remove(src, pathId); // no predicate closure per route
+    if (!gone) return false;
+    this.bySource.dropped(src, gone.alone);
+    this.markDirty(dest, prefix);
+    return true;
   }
 
   /**
@@ -225,12 +226,12 @@ export class LocRib {
 
   /**
    * Sets (attrs) or clears (null) a locally originated route. `sourceKey` separates local
-   * origins (e.g. 'local' for own blocks, 'kernel' for learned routes).
+   * origins (e.g. 'local' for own blocks, 'kernel' for learned routes). Interned once per
+   * attributes object (the daemon passes one per family for all its local routes).
    */
   setLocal(prefix: string, attrs: PathAttributes | null, sourceKey = 'local'): void {
     const src = this.sources.local(sourceKey);
     if (attrs === null) { this.withdraw(sourceKey, prefix, 0); return; }
-    // the daemon passes one attributes object for all its local routes of a family: interned once
     let set = this.localSets.get(attrs);
     if (set === undefined || !this.attrSets.holds(set)) this.localSets.set(attrs, (set = this.attrSets.intern({ origin: 0, asPath: [], ...attrs })));
     this.put(src, prefix, 0, set);
@@ -387,16 +388,19 @@ export class LocRib {
     this.dirtyPrefixes.push(prefix);
     if (!this.scheduled && this.opts.schedule !== 'manual') {
       this.scheduled = true;
-      soon(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          if (this.opts.onError) this.opts.onError(err);
-          else throw err;
-        }
-      });
+      soon(this.flushSoon);
     }
   }
+
+  /** The deferred flush, made once (markDirty runs per route: no closure there). */
+  private readonly flushSoon = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      if (this.opts.onError) this.opts.onError(err);
+      else throw err;
+    }
+  };
 
   /** Destinations changed and not yet flushed (best paths not recomputed yet). */
   get pending(): boolean {

@@ -64,7 +64,8 @@ export class SourceIndex {
   /** Paths of `src` removed from `dest` (the destination of `prefix`): releases their attributes. */
   dropped(src: PathSource, gone: readonly Path[]): void {
     if (gone.length === 0) return;
-    for (const p of gone) {
+    for (let i = 0; i < gone.length; i++) { // indexed: `gone` may be a path's frozen `alone` (for-of would allocate)
+      const p = gone[i]!;
       p.attrs.release();
       src.pathCount--;
       const use = this.pathIdUse.get(src);

@@ -1,14 +1,12 @@
 // etcd datastore against a real etcd (test/helpers/etcd.ts): Calico's exact keys, watch,
 // affinity keys both ways, surviving an etcd restart, and a bounded failure when etcd is
-// unreachable.
+// unreachable. A watch behind a compaction: etcd-watch-check.test.ts.
 import t, { type Test } from 'tap';
-import { connect, createServer, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/util/log.js';
+import { createServer, type Socket } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { freePort, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { EtcdDatastore, openDatastore, type Resource } from '../../src/datastore/index.js';
-import { recorder } from './recorder.js';
+import { recorder, waitFor } from './recorder.js';
 
 const V3 = 'projectcalico.org/v3';
 const RES = '/calico/resources/v3/projectcalico.org';
@@ -220,69 +218,6 @@ t.test('BGPFilter under bgpfilters and kinds tern does not act on: read, watched
   t.ok(await c.get(`${RES}/bgpfilters/second`).string(), "apply writes Calico's key");
 });
 
-/** A TCP proxy to etcd whose etcd → client direction can be held (reads stop). */
-async function pausableProxy(t: Test, target: number): Promise<{ endpoint: string; hold(): void; release(): void }> {
-  const ups: Socket[] = [];
-  let held = false;
-  const srv = createServer((down) => {
-    const up = connect(target, '127.0.0.1');
-    ups.push(up);
-    if (held) up.pause();
-    down.on('data', (d) => up.write(d));
-    up.on('data', (d) => down.write(d));
-    const end = (): void => { up.destroy(); down.destroy(); };
-    down.on('error', end).on('close', end);
-    up.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.teardown(() => { ups.forEach((s) => s.destroy()); srv.close(); });
-  const addr = srv.address();
-  return {
-    endpoint: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
-    hold: () => { held = true; ups.forEach((u) => u.pause()); },
-    release: () => { held = false; ups.forEach((u) => u.resume()); },
-  };
-}
-
-t.test('a watch cancelled by compaction re-reads and lands on the latest state', async (t) => {
-  const etcd = await startEtcd(t);
-  const c = client(t, etcd);
-  const proxy = await pausableProxy(t, etcd.clientPort);
-  const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  const ds = openDatastore(`etcd:${proxy.endpoint}`, { debounceMs: 30, logger: createLogger({ level: 'debug', json: true, stream }) }) as EtcdDatastore;
-  t.teardown(() => ds.close());
-  const rec = recorder(ds);
-  await c.put(`${RES}/bgppeers/tor-1`).value(JSON.stringify(peer('tor-1', '10.0.0.1')));
-  await ds.load();
-  // Hold the watch stream while etcd moves on far enough that the watcher falls behind
-  // (etcd parks it as a slow "victim"), then compact past where it stands.
-  proxy.hold();
-  const big = 'x'.repeat(100_000);
-  for (let i = 0; i < 300; i++) await c.put(`${RES}/unrelatedthings/k${i}`).value(big);
-  await c.put(`${RES}/bgppeers/tor-2`).value(JSON.stringify(peer('tor-2', '10.0.0.2')));
-  await c.delete().key(`${RES}/bgppeers/tor-1`);
-  const last = await c.put(`${RES}/bgppeers/tor-3`).value(JSON.stringify(peer('tor-3', '10.0.0.3'))).exec();
-  const rev = Number(last.header.revision);
-  await c.kv.compact({ revision: rev, physical: true });
-  proxy.release();
-  const s = await waitFor(() => {
-    const now = rec.changes.at(-1);
-    return now && [...now.bgpPeers.keys()].join() === 'tor-2,tor-3' ? now : undefined;
-  }, 30_000).catch((e: unknown) => {
-    t.comment(lines.filter((l) => !/watchEventStale/.test(l)).join('').slice(-3000));
-    t.comment(rec.changes.map((c) => [...c.bgpPeers.keys()].join()).join(' | '));
-    throw e;
-  });
-  t.ok(s, 'the snapshot ends at the latest state (tor-1 deleted, tor-2 and tor-3 added)');
-  t.ok(ds.position().etcdRevision! >= rev, `position is at or above the last write (${ds.position().etcdRevision} >= ${rev})`);
-  t.ok(lines.some((l) => /"event":"watchCompacted"/.test(l)), 'the watch was cancelled by the compaction and the state re-read');
-  t.equal(rec.errors.length, 0, 'a compaction is not reported as an outage');
-  await c.put(`${RES}/bgppeers/tor-4`).value(JSON.stringify(peer('tor-4', '10.0.0.4')));
-  await waitFor(() => rec.changes.at(-1)?.bgpPeers.has('tor-4') || undefined, 10_000);
-  t.pass('the watch resumed after the re-read');
-});
-
 t.test('a second load() (the daemon re-reads after registering) leaves one live watch; delete and re-add', async (t) => {
   const etcd = await startEtcd(t);
   const c = client(t, etcd);
@@ -304,16 +239,6 @@ t.test('a second load() (the daemon re-reads after registering) leaves one live 
   t.equal(rec.changes.length, 3, 'each change seen once (no second watch stream)');
   t.ok(ds.position().etcdRevision! >= r1 + 3, 'the position follows the applied events');
 });
-
-async function waitFor<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('affinitiesOf: only that node\'s block affinities are read and watched', async (t) => {
   const etcd = await startEtcd(t);

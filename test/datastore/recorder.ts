@@ -1,4 +1,5 @@
-// Test helper: records a datastore's onChange/onError calls in order and waits for them.
+// Test helper: records a datastore's onChange/onError calls in order and waits for them;
+// waitFor polls any condition.
 import type { Datastore, Snapshot } from '../../src/datastore/index.js';
 
 export interface Recorder {
@@ -30,3 +31,13 @@ export function recorder(ds: Datastore): Recorder {
   };
 }
 
+/** Polls `fn` every 100 ms until it returns a value; rejects after `timeoutMs`. */
+export async function waitFor<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

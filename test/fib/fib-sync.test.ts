@@ -210,3 +210,25 @@ t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next h
   t.ok(changed > before, 'a link change voids the answers');
   t.equal(fib.interfaceToward('198.51.100.1'), 'eth0-renamed');
 });
+
+t.test('no route set to none where there was none marks nothing; a withdrawal, an own block and a route written still do', async (t) => {
+  const { kernel, fib } = await setup();
+  kernel.add({ prefix: '10.244.9.0/26', protocol: 12, type: 'blackhole' }); // learned: its local path comes back as "no BGP route"
+  await settle(fib);
+  fib.setRoute('10.244.9.0/26', null);
+  fib.setRoute('10.244.10.0/26', null);
+  t.equal(fib.backlog, 0, 'nothing dirty, no tick due');
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  await settle(fib);
+  t.ok(kernel.get('10.244.2.0/26'));
+  fib.setRoute('10.244.2.0/26', null);
+  t.equal(fib.backlog, 1, 'a withdrawal is applied');
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26'), undefined);
+  fib.setOwnBlocks(['10.244.1.0/26']);
+  await settle(fib);
+  fib.setRoute('10.244.1.0/26', null);
+  t.equal(fib.backlog, 1, 'an own block is reconciled again');
+  await settle(fib);
+  t.equal(kernel.get('10.244.1.0/26')?.type, 'blackhole');
+});

@@ -1,7 +1,8 @@
 // rtnetlink route messages: hex vectors commented per field (linux/rtnetlink.h), decode
 // round trips, and datagram splitting.
 import t from 'tap';
-import { decodeLink, decodeRoute, encodeRouteRequest, errnoOf, splitMessages } from '../../src/fib/netlink-codec.js';
+import { decodeLink, decodeRoute, encodeRouteMessage, encodeRouteRequest, errnoOf, fromIpv4Template, ipv4RouteTemplate, splitMessages } from '../../src/fib/netlink-codec.js';
+import { parseIpv4Prefix } from '../../src/net/prefix.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|#.*$/gm, ''), 'hex');
@@ -49,6 +50,24 @@ t.test('RTM_DELROUTE: type unspec, scope nowhere, protocol kept, no next hops', 
   t.equal(m.readUInt8(16 + 6), 255, 'RT_SCOPE_NOWHERE');
   t.equal(m.readUInt8(16 + 7), 0, 'RTN_UNSPEC');
   t.equal(m.length, 16 + 12 + 24);
+});
+
+t.test('an IPv4 template gives encodeRouteMessage\'s bytes for every prefix, operation and body', async (t) => {
+  const via: KernelRoute = { prefix: '0.0.0.0/0', family: 'ipv4', table: 254, protocol: 12, type: 'unicast', metric: 0, nextHops: [{ gateway: '10.0.0.2', ifindex: 3, onlink: false }] };
+  const tunl: KernelRoute = { ...via, nextHops: [{ gateway: '10.0.1.9', ifindex: 7, onlink: true }] };
+  const dev: KernelRoute = { ...via, metric: undefined, nextHops: [{ ifindex: 4, onlink: false }] };
+  const bigTable: KernelRoute = { ...via, table: 1000 };
+  let n = 0;
+  for (const body of [blackhole, ecmp, via, tunl, dev, bigTable]) {
+    for (const op of ['replace', 'create', 'remove'] as const) {
+      const tpl = ipv4RouteTemplate(op, body);
+      for (const prefix of ['10.244.4.0/26', '0.0.0.0/0', '255.255.255.255/32', '192.168.0.0/16', '10.0.0.128/25']) {
+        const seq = 0xfffffff0 + n++;
+        t.equal(fromIpv4Template(tpl, parseIpv4Prefix(prefix), seq).toString('hex'), encodeRouteMessage(op, prefix, body, seq, false).toString('hex'), `${op} ${prefix}`);
+      }
+    }
+  }
+  t.equal(ipv4RouteTemplate('replace', via).readUInt32LE(8), 0, 'the template itself is not changed');
 });
 
 t.test('decode round trips (the kernel answers with the same layout)', async (t) => {

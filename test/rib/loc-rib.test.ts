@@ -170,3 +170,25 @@ t.test('applyUpdate with received ADD-PATH ids keeps one path per id (RFC 7911)'
   rib.flush();
   t.same(rib.lookup('10.244.1.0/26')!.paths.map((p) => p.pathId), [8]);
 });
+
+t.test('setLocal: one attributes object gives one shared set, and a new one once the old set left the table', async (t) => {
+  const rib = makeRib();
+  const a = Object.freeze({ nextHop: '10.0.0.1' });
+  rib.setLocal('10.244.1.0/26', a, 'local:kernel');
+  rib.setLocal('10.244.2.0/26', a, 'local:kernel');
+  rib.flush();
+  const s1 = rib.selected('10.244.1.0/26').best!.attrs;
+  t.equal(rib.selected('10.244.2.0/26').best!.attrs, s1, 'the same interned set');
+  t.same(s1.attrs, { origin: 0, asPath: [], nextHop: '10.0.0.1' });
+  rib.setLocal('10.244.1.0/26', null, 'local:kernel');
+  rib.setLocal('10.244.2.0/26', null, 'local:kernel');
+  rib.flush();
+  t.notOk(rib.attrSets.holds(s1), 'no holder left: the set left the table');
+  rib.setLocal('10.244.3.0/26', a, 'local:kernel');
+  rib.flush();
+  const s2 = rib.selected('10.244.3.0/26').best!.attrs;
+  t.not(s2, s1, 'interned again, not the dropped set');
+  t.ok(rib.attrSets.holds(s2));
+  t.same(s2.attrs, s1.attrs);
+  t.equal(rib.attrSets.intern({ origin: 0, asPath: [], nextHop: '10.0.0.1' }), s2, 'the table\'s set for those attributes');
+});

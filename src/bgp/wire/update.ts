@@ -48,18 +48,25 @@ export function decodeUpdate(frame: Buffer, opts: DecodeOptions): UpdateMessage 
   if (hasReach) {
     // RFC 7606 §3 (d): a missing well-known mandatory attribute → treat-as-withdraw. An
     // UPDATE with NLRI and no attributes at all lands here too (RFC 7606 §5.2).
-    const required: number[] = [AttrType.Origin, AttrType.AsPath];
-    if (nlri.length > 0) required.push(AttrType.NextHop);
-    for (const t of required) {
+    for (const t of nlri.length > 0 ? REQUIRED_WITH_NLRI : REQUIRED_MP_ONLY) {
       if (parsed.seen.has(t)) continue;
       errors.push(new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.MissingWellKnownAttribute, `missing well-known attribute ${t}`, Buffer.from([t]), ErrorAction.Withdraw));
       action = action === null ? ErrorAction.Withdraw : strongerAction(action, ErrorAction.Withdraw);
     }
   }
-  const { as4Path: _p, as4Aggregator: _a, ...attributes } = attrs;
+  const attributes = 'as4Path' in attrs || 'as4Aggregator' in attrs ? withoutAs4(attrs) : attrs; // no copy in the usual case
   const msg: UpdateMessage = parsed.ignored > 0 ? { type: 'update', withdrawn, attributes, nlri, ignoredAttributes: parsed.ignored } : { type: 'update', withdrawn, attributes, nlri };
   if (errors.length === 0) return msg;
   return action === ErrorAction.Withdraw ? { ...msg, treatAsWithdraw: true, errors } : { ...msg, errors };
+}
+
+/** RFC 7606 §3 (d): the well-known mandatory attributes of an UPDATE that carries NLRI (classic, or MP only). */
+const REQUIRED_WITH_NLRI: readonly number[] = [AttrType.Origin, AttrType.AsPath, AttrType.NextHop];
+const REQUIRED_MP_ONLY: readonly number[] = [AttrType.Origin, AttrType.AsPath];
+
+function withoutAs4(d: DraftAttributes): Omit<DraftAttributes, 'as4Path' | 'as4Aggregator'> {
+  const { as4Path: _p, as4Aggregator: _a, ...attributes } = d;
+  return attributes;
 }
 
 /** RFC 6793 §4.2.3: rebuild the 4-octet view from AS_PATH/AS4_PATH, AGGREGATOR/AS4_AGGREGATOR. */

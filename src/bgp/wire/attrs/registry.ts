@@ -101,13 +101,13 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
       fail(listError(why).withAction(ErrorAction.Withdraw));
       break;
     }
-    const whole = buf.subarray(off, off + head + len);
+    const at = off; // the attribute's own octets are copied for an error's data only: no view per attribute
     const value = buf.subarray(off + head, off + head + len);
     off += head + len;
     const codec = BY_TYPE.get(type);
     if (seen.has(type)) {
       // RFC 7606 §3 (g): duplicates are discarded, except MP_REACH/MP_UNREACH → reset.
-      const dup = listError(`duplicate attribute ${type}`, Buffer.from(whole));
+      const dup = listError(`duplicate attribute ${type}`, Buffer.from(buf.subarray(at, off)));
       fail(type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri ? dup : dup.withAction(ErrorAction.Discard));
       continue;
     }
@@ -115,7 +115,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     if (!codec) {
       if (!(flags & AttrFlag.Optional)) {
         // RFC 4271 §6.3: unrecognized well-known attribute.
-        throw new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.UnrecognizedWellKnownAttribute, `unrecognized well-known attribute ${type}`, Buffer.from(whole));
+        throw new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.UnrecognizedWellKnownAttribute, `unrecognized well-known attribute ${type}`, Buffer.from(buf.subarray(at, off)));
       }
       // RFC 4271 §9: keep optional transitive ones, drop optional non-transitive ones.
       if (flags & AttrFlag.Transitive) unknown.push({ flags, type, value: Buffer.from(value) });
@@ -125,7 +125,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
     if (opts.ebgp && IBGP_ONLY.has(type)) { ignored++; continue; } // RFC 7606 §7.5, §7.9, §7.10: discarded from eBGP
     if ((flags & (AttrFlag.Optional | AttrFlag.Transitive)) !== codec.flags) {
       // RFC 7606 §3 (c): wrong Optional/Transitive bits → malformed, the attribute's own action.
-      fail(new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.AttributeFlagsError, `${codec.name}: bad flags 0x${flags.toString(16)}`, Buffer.from(whole), codec.onError));
+      fail(new BgpWireError(NotifCode.UpdateMessageError, UpdateSubcode.AttributeFlagsError, `${codec.name}: bad flags 0x${flags.toString(16)}`, Buffer.from(buf.subarray(at, off)), codec.onError));
       continue;
     }
     try {
@@ -135,7 +135,7 @@ export function decodeAttributes(buf: Buffer, start: number, end: number, opts: 
       if (!(err instanceof BgpWireError)) throw err;
       // A codec may name a stronger action than its default (RFC 7607: AS 0 in AS4_PATH).
       const action = err.action === ErrorAction.Reset ? codec.onError : strongerAction(err.action, codec.onError);
-      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(whole), action));
+      fail(new BgpWireError(err.code, err.subcode, err.message, Buffer.from(buf.subarray(at, off)), action));
     }
   }
   if (unknown.length > 0) attrs.unknown = unknown;
