@@ -62,7 +62,7 @@ try {
       perBin.set(entry, b);
       b.cpu.push(m.cpuMs); b.afterFirst.push(m.cpuMs - (marks.firstSession ?? NaN)); b.firstSession.push(marks.firstSession ?? NaN); b.anon.push(st.rssAnonKb / 1024);
     }
-    console.log(JSON.stringify({ bin: entry, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
+    console.log(JSON.stringify({ bin: entry, k, r, ms, cpuMs: Math.round(st.cpuS * 1000), sysMs: Math.round(st.sysS * 1000), selfCpuMs: m.cpuMs, mem: m.memory, rssMiB: +(st.rssKb / 1024).toFixed(1), anonMiB: +(st.rssAnonKb / 1024).toFixed(1), pssMiB: +(st.pssKb / 1024).toFixed(1), cc: m.codeCache, marks }));
     if (prof) { await h.kill('SIGTERM', 5000); const n2 = lab.spawn(target.host, process.execPath, [TERN_BIN, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', 'warn'], { env: childEnv(), cwd: REPO }); target.pid = n2.pid; await watch.until(hasAll([target.host]), 60_000, 'back'); }
   }
   const load = (await import('node:os')).loadavg()[0]!.toFixed(1);

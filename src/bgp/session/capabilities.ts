@@ -102,51 +102,109 @@ export function negotiateTimers(ourHold: number, theirHold: number, keepaliveCon
 function peerGr(ours: OpenMessage, theirs: OpenMessage, families: ReadonlySet<Family>): PeerGracefulRestart | null {
   const gr = findCapability(theirs, 'gracefulRestart');
   if (!gr) return null;
-  const fams = new Map<Family, { forwardingPreserved: boolean }>();
+  const fams: [Family, { readonly forwardingPreserved: boolean }][] = [];
   for (const f of gr.families) {
     const fam = afiSafiToFamily(f.afi, f.safi);
-    if (fam && families.has(fam)) fams.set(fam, { forwardingPreserved: f.forwardingPreserved });
+    if (fam && families.has(fam)) fams.push([fam, Object.freeze({ forwardingPreserved: f.forwardingPreserved })]);
   }
   const ourN = findCapability(ours, 'gracefulRestart')?.notification ?? false;
-  return { restartTime: gr.restartTime, restarting: gr.restarting, notification: gr.notification && ourN, families: fams };
+  return Object.freeze({ restartTime: gr.restartTime, restarting: gr.restarting, notification: gr.notification && ourN, families: new FrozenMap(fams) });
 }
+
+/** A Set that cannot change after construction: a negotiation result is shared by sessions. */
+class FrozenSet<T> extends Set<T> {
+  constructor(items: Iterable<T>) {
+    super();
+    for (const x of items) super.add(x);
+    Object.freeze(this);
+  }
+  override add(): this { throw new TypeError('read-only set'); }
+  override delete(): boolean { throw new TypeError('read-only set'); }
+  override clear(): void { throw new TypeError('read-only set'); }
+}
+
+/** A Map that cannot change after construction (see FrozenSet). */
+class FrozenMap<K, V> extends Map<K, V> {
+  constructor(entries: Iterable<readonly [K, V]>) {
+    super();
+    for (const [k, v] of entries) super.set(k, v);
+    Object.freeze(this);
+  }
+  override set(): this { throw new TypeError('read-only map'); }
+  override delete(): boolean { throw new TypeError('read-only map'); }
+  override clear(): void { throw new TypeError('read-only map'); }
+}
+
+type Shared = Omit<Negotiated, 'peerRouterId'>;
+interface Memo {
+  readonly ours: OpenMessage;
+  readonly localAs: number;
+  readonly keepaliveTime: number | undefined;
+  readonly myAs: number;
+  readonly holdTime: number;
+  readonly shared: Shared;
+}
+/**
+ * The last negotiation per received capability list. A frozen list is shared by every OPEN
+ * with the same optional-parameter octets (the codec decodes those once), so the peers of a
+ * mesh, which all send the same OPEN but for the BGP identifier, are negotiated once; the
+ * entry also holds everything else the result depends on, compared on use.
+ */
+const memos = new WeakMap<readonly Capability[], Memo>();
 
 /**
  * Negotiates a session from both OPENs. The peer's OPEN must already be valid
- * (open.ts validateOpen); this never fails.
+ * (open.ts validateOpen); this never fails. Everything in the result but the object itself
+ * is immutable and may be shared with other sessions.
  */
 export function negotiate(ours: OpenMessage, theirs: OpenMessage, opts: { localAs: number; keepaliveTime?: number }): Negotiated {
+  const caps = theirs.capabilities;
+  const keep = Object.isFrozen(caps) && Object.isFrozen(ours);
+  const m = keep ? memos.get(caps) : undefined;
+  let shared: Shared;
+  if (m !== undefined && m.ours === ours && m.localAs === opts.localAs && m.keepaliveTime === opts.keepaliveTime && m.myAs === theirs.myAs && m.holdTime === theirs.holdTime) {
+    shared = m.shared;
+  } else {
+    shared = negotiateShared(ours, theirs, opts);
+    if (keep) memos.set(caps, { ours, localAs: opts.localAs, keepaliveTime: opts.keepaliveTime, myAs: theirs.myAs, holdTime: theirs.holdTime, shared });
+  }
+  return { ...shared, peerRouterId: theirs.bgpId };
+}
+
+/** Everything negotiated but the peer's BGP identifier, frozen. */
+function negotiateShared(ours: OpenMessage, theirs: OpenMessage, opts: { localAs: number; keepaliveTime?: number }): Shared {
   const ourFams = announcedFamilies(ours);
-  const families = new Set([...announcedFamilies(theirs)].filter((f) => ourFams.has(f)));
+  const families = new FrozenSet([...announcedFamilies(theirs)].filter((f) => ourFams.has(f)));
   const fourOctetAs = hasCapability(ours, 'fourOctetAs') && hasCapability(theirs, 'fourOctetAs');
   const ourAp = addPathModes(ours);
   const theirAp = addPathModes(theirs);
-  const addPathSend = new Set<Family>();
-  const addPathReceive = new Set<Family>();
+  const send: Family[] = [];
+  const receive: Family[] = [];
   for (const f of families) {
-    if (sends(ourAp.get(f)) && receives(theirAp.get(f))) addPathSend.add(f); // RFC 7911 §4
-    if (receives(ourAp.get(f)) && sends(theirAp.get(f))) addPathReceive.add(f);
+    if (sends(ourAp.get(f)) && receives(theirAp.get(f))) send.push(f); // RFC 7911 §4
+    if (receives(ourAp.get(f)) && sends(theirAp.get(f))) receive.push(f);
   }
+  const addPathSend = new FrozenSet(send);
+  const addPathReceive = new FrozenSet(receive);
   const { holdTime, keepaliveTime } = negotiateTimers(ours.holdTime, theirs.holdTime, opts.keepaliveTime);
   const peerAs = announcedAs(theirs);
   const ebgp = peerAs !== opts.localAs;
   const both = (k: Capability['kind']) => hasCapability(ours, k) && hasCapability(theirs, k);
   const extendedMessage = both('extendedMessage');
-  return {
+  return Object.freeze({
     families,
     fourOctetAs,
     addPathSend,
     addPathReceive,
     holdTime,
     keepaliveTime,
-    peerRouterId: theirs.bgpId,
     peerAs,
     ebgp,
     routeRefresh: both('routeRefresh'),
     enhancedRouteRefresh: both('enhancedRouteRefresh'),
     extendedMessage,
     peerGracefulRestart: peerGr(ours, theirs, families),
-    decodeOptions: { fourOctetAs, addPath: addPathReceive, extendedMessage, ebgp },
-    encodeOptions: { fourOctetAs, addPath: addPathSend, extendedMessage },
-  };
+    decodeOptions: Object.freeze({ fourOctetAs, addPath: addPathReceive, extendedMessage, ebgp }),
+    encodeOptions: Object.freeze({ fourOctetAs, addPath: addPathSend, extendedMessage }),
+  });
 }

@@ -1,6 +1,7 @@
 // BGP sessions: the RFC 4271 §8 FSM as a pure step function (fsm.ts), OPEN building (one
 // frozen message and encoding shared by the sessions with the same settings) and checking
-// (open.ts), capability negotiation (capabilities.ts), received frames to FSM
+// (open.ts), capability negotiation (capabilities.ts; done once per received capability list
+// and settings, its frozen result shared but for the peer's identifier), received frames to FSM
 // events (intake.ts), one TCP connection bound to the FSM, Framer, Clock and logger
 // (session.ts) with its timers (timers.ts), its counters and what the connection saw and
 // how it ended (session-report.ts), TCP details and TTL policy (transport.ts), socket

@@ -22,6 +22,8 @@
 // - `asPath` / `aggregator` are always the 4-octet view; AS4_PATH / AS4_AGGREGATOR exist
 //   only on the wire (RFC 6793).
 // - Frames returned by Framer may be views of the pushed chunk; never of Framer's buffer.
+// - A decoded OPEN's capability list is deeply frozen and shared by every OPEN with the same
+//   optional-parameter octets (open.ts, a bounded memo), unless it holds an unknown capability.
 //
 // Decisions worth knowing
 // - Malformed AS4_PATH / AS4_AGGREGATOR → attribute discard (RFC 6793 §6); both are ignored

@@ -37,8 +37,38 @@ export function decodeOpen(frame: Buffer): OpenMessage {
   // RFC 4271 §6.2 / RFC 6286 §2.2: a valid unicast, non-zero identifier.
   if (idNum === 0 || idNum >>> 28 === 0xe) throw openError(OpenSubcode.BadBgpIdentifier, `BGP identifier ${formatIpv4(frame, b + 5)}`, Buffer.from(frame.subarray(b + 5, b + 9)));
   const bgpId = formatIpv4(frame, b + 5);
-  const capabilities = decodeParams(frame, b + 9, end);
+  const capabilities = paramsOf(frame, b + 9, end);
   return { type: 'open', version, myAs, holdTime, bgpId, capabilities };
+}
+
+/**
+ * Decoded optional parameters, by their octets (latin1): the peers of a mesh all send the same
+ * capabilities, decoded once. Only lists that can be deeply frozen are kept (an unknown
+ * capability carries a Buffer, which cannot be), so a shared list is never modified; nor
+ * are lists from more than PARAM_OCTETS_KEPT octets (a usual OPEN has well under 100).
+ */
+const paramLists = new Map<string, readonly Capability[]>();
+const PARAM_LISTS_KEPT = 32;
+const PARAM_OCTETS_KEPT = 512;
+
+function paramsOf(frame: Buffer, at: number, end: number): readonly Capability[] {
+  if (end - at > PARAM_OCTETS_KEPT) return decodeParams(frame, at, end);
+  const key = frame.toString('latin1', at, end);
+  const known = paramLists.get(key);
+  if (known !== undefined) return known;
+  const caps = decodeParams(frame, at, end);
+  if (caps.some((c) => c.kind === 'unknown')) return caps;
+  for (const c of caps) {
+    if ('families' in c) {
+      for (const f of c.families) Object.freeze(f);
+      Object.freeze(c.families);
+    }
+    Object.freeze(c);
+  }
+  Object.freeze(caps);
+  if (paramLists.size >= PARAM_LISTS_KEPT) paramLists.clear();
+  paramLists.set(key, caps);
+  return caps;
 }
 
 function decodeParams(frame: Buffer, at: number, end: number): Capability[] {
