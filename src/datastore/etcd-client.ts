@@ -70,6 +70,13 @@ export class EtcdConnection {
   close(): void {
     this.instance?.close();
   }
+
+  /** Closes the client; the next request makes a new one (with a new watch stream). */
+  reset(): void {
+    const old = this.instance;
+    this.instance = undefined;
+    old?.close();
+  }
 }
 
 let etcd3Module: typeof import('etcd3') | undefined;

@@ -21,6 +21,12 @@
 // without the events in between: etcd-watch-check.ts finds that and the same re-read
 // follows (counted in position().watchStalls).
 //
+// Watch creation. The etcd3 client creates one client's watches one at a time; a creation
+// etcd answers "created and cancelled" leaves the client waiting for ever, and so does one
+// never answered. etcd-watch-confirm.ts finds a watch cancelled before its confirmation or
+// not confirmed in time: the client is closed, and the same re-read follows on a new one
+// (also counted in watchStalls).
+//
 // Connection loss. The first watch disconnect (or failed request) moves to 'lost': the last
 // snapshot stays, one DatastoreError ERR_DATASTORE_DISCONNECTED goes to onError, the
 // watchers are dropped, and a reconnect loop with exponential backoff (0.25 s … 5 s)
@@ -36,6 +42,7 @@ import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
 import { compactedAt, unchangedAt, WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
+import { WATCH_CONFIRM_MS, WatchConfirm } from './etcd-watch-confirm.js';
 import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
 import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
@@ -45,6 +52,8 @@ export type { EtcdTls };
 export interface EtcdDatastoreOptions extends DatastoreOptions, EtcdClientOptions {
   /** Interval of the watch stall check (etcd-watch-check.ts; default 20 s). */
   watchCheckMs?: number;
+  /** Bound on a watch's creation (etcd-watch-confirm.ts; default 10 s). */
+  watchConfirmMs?: number;
 }
 
 type State = 'new' | 'watching' | 'lost' | 'closed';
@@ -70,7 +79,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private reconnectTimer: TimerHandle | undefined;
   private backoffMs = BACKOFF_MIN_MS;
   private readonly watchCheck: WatchCheck;
-  /** Watches found stalled behind a compaction (and re-read) since open. */
+  private readonly watchConfirm: WatchConfirm;
+  /** Watches found stalled (behind a compaction, or never confirmed) and re-read since open. */
   private watchStalls = 0;
 
   /** The affinity keys read and watched: every node's, or one node's (affinitiesOf). */
@@ -89,6 +99,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       // The node's own block affinities: a few keys, cheap to read when their watch is quiet.
       unchanged: async (i) => (i === 1 ? unchangedAt(this.connection, this.affinityPrefix, this.entries) : undefined),
     });
+    this.watchConfirm = new WatchConfirm({ clock: this.clock, timeoutMs: opts.watchConfirmMs ?? WATCH_CONFIRM_MS, onFail: (reason) => this.unconfirmed(reason) });
   }
 
   private get client(): Etcd3 { return this.connection.client; }
@@ -235,6 +246,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     const gen = ++this.generation;
     const prefixes = [RESOURCE_PREFIX, this.affinityPrefix];
     this.watchCheck.start(fromRevision, prefixes.length);
+    this.watchConfirm.start(prefixes.length);
     prefixes.forEach((prefix, i) => {
       const w = this.client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
       w.on('data', (res) => gen === this.generation && this.watchCheck.onResponse(i, res));
@@ -245,11 +257,13 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
         // etcd has already cancelled this watch (and the client dropped it): cancelling it
         // again would draw a response the client cannot match to a watcher, which it throws.
         this.watchers = this.watchers.filter((x) => x !== w);
-        if (gen !== this.generation) return;
+        if (gen !== this.generation || this.watchConfirm.cancelled(i)) return;
         this.cancelled(err);
       });
       w.on('connected', () => {
-        if (gen === this.generation) this.backoffMs = BACKOFF_MIN_MS;
+        if (gen !== this.generation) return;
+        this.backoffMs = BACKOFF_MIN_MS;
+        this.watchConfirm.confirmed(i);
       });
       this.watchers.push(w);
     });
@@ -312,6 +326,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private dropWatchers(): void {
     this.generation++;
     this.watchCheck.stop();
+    this.watchConfirm.stop();
     const old = this.watchers;
     this.watchers = [];
     for (const w of old) void w.cancel().catch(() => undefined);
@@ -328,11 +343,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.relist('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
   }
 
-  /** Drops the watch and re-reads everything, not as an outage (one warning). */
-  private relist(message: string, fields: Record<string, unknown>): void {
+  /** Drops the watch (with `newClient`, the client too) and re-reads everything, not as an outage (one warning). */
+  private relist(message: string, fields: Record<string, unknown>, newClient = false): void {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
+    if (newClient) this.connection.reset();
     this.logger?.warn(message, fields);
     this.backoffMs = BACKOFF_MIN_MS;
     void this.reconnect(false);
@@ -345,17 +361,28 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.relist('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
   }
 
+  // ---- a watch etcd never confirmed (the client's watch stream is stuck) ----
+
+  private unconfirmed(reason: string): void {
+    if (this.state === 'watching') this.watchStalls++;
+    this.relist(`${reason}; replacing the etcd client and re-reading the datastore`, { event: 'watchUnconfirmed', etcdRevision: this.appliedRevision }, true);
+  }
+
   // ---- connection loss ----
 
   private lost(err: Error): void {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
+    this.reportLost(err);
+    this.backoffMs = BACKOFF_MIN_MS;
+    this.scheduleReconnect();
+  }
+
+  private reportLost(err: unknown): void {
     const e = new DatastoreError('ERR_DATASTORE_DISCONNECTED', `etcd ${this.endpoints.join(',')}: connection lost (${errorMessage(err)}); keeping the last snapshot and reconnecting`, { endpoints: this.endpoints });
     this.logger?.warn(e.message, { event: 'datastoreLost' });
     this.listeners.emitError(e);
-    this.backoffMs = BACKOFF_MIN_MS;
-    this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
@@ -374,7 +401,11 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       read = await this.readAll();
     } catch (e) {
       this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
-      if (this.state === 'lost') this.scheduleReconnect();
+      if (this.state !== 'lost') return;
+      // A re-read after a compaction or a stuck watch that fails is an outage after all: the
+      // retries below end in 'etcd reconnected' and onRecovered.
+      if (!reported) this.reportLost(e);
+      this.scheduleReconnect();
       return;
     }
     if (this.state !== 'lost') return;

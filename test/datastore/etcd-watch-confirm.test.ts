@@ -1,0 +1,97 @@
+// A watch etcd never confirms (src/datastore/etcd-watch-confirm.ts): the check itself on a
+// fake clock, and the datastore against a real etcd (test/helpers/etcd.ts) behind a
+// pausable proxy that holds etcd's answers to the watch creations: the datastore closes the
+// client, re-reads on a new one and watches again, without reporting an outage.
+import t, { type Test } from 'tap';
+import { Writable } from 'node:stream';
+import { Etcd3 } from 'etcd3';
+import { FakeClock } from '../../src/util/clock.js';
+import { createLogger, type Logger } from '../../src/util/log.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { EtcdDatastore, type Resource } from '../../src/datastore/index.js';
+import { WatchConfirm } from '../../src/datastore/etcd-watch-confirm.js';
+import { recorder, waitFor } from './recorder.js';
+import { pausableProxy } from './pausable-proxy.js';
+
+const V3 = 'projectcalico.org/v3';
+const RES = '/calico/resources/v3/projectcalico.org';
+const peer = (name: string, ip: string): Resource => ({ apiVersion: V3, kind: 'BGPPeer', metadata: { name }, spec: { peerIP: ip, asNumber: 65001 } });
+
+function client(t: Test, etcd: EtcdServer): Etcd3 {
+  const c = new Etcd3({ hosts: etcd.endpoint });
+  t.teardown(() => c.close());
+  return c;
+}
+
+function captured(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  return { logger: createLogger({ level: 'debug', json: true, stream }), lines };
+}
+
+t.test('WatchConfirm: a cancellation before the confirmation or a missing confirmation fails once', async (t) => {
+  const clock = new FakeClock();
+  const fails: string[] = [];
+  const check = new WatchConfirm({ clock, timeoutMs: 1000, onFail: (r) => fails.push(r) });
+
+  check.start(2);
+  check.confirmed(0);
+  check.confirmed(1);
+  clock.advance(5000);
+  t.same(fails, [], 'both confirmed in time: nothing');
+  t.equal(check.cancelled(1), false, 'a cancellation after the confirmation is the caller\'s (compaction)');
+
+  check.start(2);
+  check.confirmed(0);
+  t.equal(check.cancelled(1), true, 'cancelled before its confirmation');
+  clock.advance(5000);
+  t.equal(fails.length, 1, 'reported once, no timeout after it');
+  t.match(fails[0], /cancelled the watch before confirming/);
+
+  check.start(2);
+  check.confirmed(1);
+  clock.advance(999);
+  t.equal(fails.length, 1);
+  clock.advance(1);
+  t.equal(fails.length, 2, 'one watch unconfirmed after the bound');
+  t.match(fails[1], /did not confirm the watch's creation within 1000 ms/);
+
+  check.start(2);
+  check.stop();
+  clock.advance(5000);
+  t.equal(fails.length, 2, 'stopped (a lost connection is handled elsewhere): nothing');
+});
+
+t.test('watches etcd does not confirm in time: new client, re-read, watching again, no outage', async (t) => {
+  const etcd = await startEtcd(t);
+  const c = client(t, etcd);
+  const proxy = await pausableProxy(t, etcd.clientPort);
+  const { logger, lines } = captured();
+  const ds = new EtcdDatastore([proxy.endpoint], { debounceMs: 30, watchConfirmMs: 1000, logger });
+  t.teardown(() => ds.close());
+  const rec = recorder(ds);
+  await c.put(`${RES}/bgppeers/tor-1`).value(JSON.stringify(peer('tor-1', '10.0.0.1')));
+  const first = await ds.load();
+  // load() has sent the watch creations; hold etcd's answers (within gRPC's keepalive bound,
+  // so the connection is not dropped) while tor-2 is added and the watches' start revision
+  // compacted away.
+  proxy.hold();
+  const r = await c.put(`${RES}/bgppeers/tor-2`).value(JSON.stringify(peer('tor-2', '10.0.0.2'))).exec();
+  await c.kv.compact({ revision: Number(r.header.revision), physical: true });
+  await waitFor(() => lines.find((l) => /"event":"watchUnconfirmed"/.test(l)), 5000);
+  t.same([...(ds.current()?.bgpPeers.keys() ?? [])], ['tor-1'], 'the state is kept until the re-read replaces it');
+  await new Promise((res) => setTimeout(res, 1000));
+  proxy.release();
+  const s = await rec.change(1);
+  t.same([...s.bgpPeers.keys()], ['tor-1', 'tor-2'], 'the re-read state');
+  t.ok(s.revision > first.revision);
+  await c.put(`${RES}/bgppeers/tor-3`).value(JSON.stringify(peer('tor-3', '10.0.0.3')));
+  t.same([...(await rec.change(2)).bgpPeers.keys()], ['tor-1', 'tor-2', 'tor-3'], 'the new watch delivers');
+  const events = lines.filter((l) => /"event":"watchUnconfirmed"/.test(l));
+  t.equal(events.length, 1, 'logged once');
+  t.match(events[0], /did not confirm the watch's creation within 1000 ms; replacing the etcd client/);
+  t.equal(ds.position().watchStalls, 1, 'counted');
+  t.equal(rec.errors.length, 0, 'etcd reachable: no outage reported');
+  t.ok(lines.some((l) => /"event":"datastoreRelisted"/.test(l)));
+  t.notOk(lines.some((l) => /"event":"datastoreLost"/.test(l)));
+});
