@@ -52,7 +52,7 @@ export function createMetrics(source: MetricsSource): Registry {
     collect() { this.set(source.errors()); },
   });
   new Gauge({
-    name: 'tern_datastore_watch_stalls', help: 'etcd watches found stalled behind a compaction (and re-read) since start', registers: [registry],
+    name: 'tern_datastore_watch_stalls', help: 'etcd watches found stalled (behind a compaction, or never confirmed) and re-read since start', registers: [registry],
     collect() { this.set(source.datastoreWatchStalls()); },
   });
   return registry;

@@ -21,11 +21,9 @@
 // without the events in between: etcd-watch-check.ts finds that and the same re-read
 // follows (counted in position().watchStalls).
 //
-// Watch creation. The etcd3 client creates one client's watches one at a time; a creation
-// etcd answers "created and cancelled" leaves the client waiting for ever, and so does one
-// never answered. etcd-watch-confirm.ts finds a watch cancelled before its confirmation or
-// not confirmed in time: the client is closed, and the same re-read follows on a new one
-// (also counted in watchStalls).
+// A watch creation etcd answers "created and cancelled" or never confirms would stall the
+// client's later watches (etcd-watch-confirm.ts): the client is closed and the same re-read
+// follows on a new one, backing off while it recurs (also counted in watchStalls).
 //
 // Connection loss. The first watch disconnect (or failed request) moves to 'lost': the last
 // snapshot stays, one DatastoreError ERR_DATASTORE_DISCONNECTED goes to onError, the
@@ -348,8 +346,13 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
-    if (newClient) this.connection.reset();
     this.logger?.warn(message, fields);
+    if (newClient) {
+      // At once, but a creation stuck again backs off (0.25 s … 5 s; 'connected' resets it).
+      this.connection.reset();
+      this.scheduleReconnect(false);
+      return;
+    }
     this.backoffMs = BACKOFF_MIN_MS;
     void this.reconnect(false);
   }
@@ -361,8 +364,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.relist('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
   }
 
-  // ---- a watch etcd never confirmed (the client's watch stream is stuck) ----
-
+  // A watch etcd never confirmed: the client's watch stream is stuck.
   private unconfirmed(reason: string): void {
     if (this.state === 'watching') this.watchStalls++;
     this.relist(`${reason}; replacing the etcd client and re-reading the datastore`, { event: 'watchUnconfirmed', etcdRevision: this.appliedRevision }, true);
@@ -385,12 +387,12 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.listeners.emitError(e);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(reported = true): void {
     const delay = this.backoffMs;
     this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
     this.reconnectTimer = this.clock.setTimer(delay, () => {
       this.reconnectTimer = undefined;
-      void this.reconnect();
+      void this.reconnect(reported);
     });
   }
 
@@ -402,16 +404,14 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     } catch (e) {
       this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
       if (this.state !== 'lost') return;
-      // A re-read after a compaction or a stuck watch that fails is an outage after all: the
-      // retries below end in 'etcd reconnected' and onRecovered.
-      if (!reported) this.reportLost(e);
+      if (!reported) this.reportLost(e); // a re-read after a compaction or a stuck watch failed: an outage after all
       this.scheduleReconnect();
       return;
     }
     if (this.state !== 'lost') return;
     this.entries = this.decodeAll(read.kvs);
     this.setBase(read.revision);
-    this.logger?.info(reported ? 'etcd reconnected' : 'datastore re-read after compaction', { event: reported ? 'datastoreReconnected' : 'datastoreRelisted', etcdRevision: read.revision });
+    this.logger?.info(reported ? 'etcd reconnected' : 'datastore re-read', { event: reported ? 'datastoreReconnected' : 'datastoreRelisted', etcdRevision: read.revision });
     this.rebuildTimer?.cancel();
     this.publish();
     this.startWatch(read.revision + 1);
