@@ -40,7 +40,7 @@ export interface DatastorePosition {
   readonly kind: 'file' | 'etcd';
   /** etcd only: the revision of the state in use (0 before load()). */
   readonly etcdRevision?: number;
-  /** etcd only: watches found stalled behind a compaction (then re-read) since open. */
+  /** etcd only: watches found stalled (behind a compaction, or never confirmed by etcd) and re-read since open. */
   readonly watchStalls?: number;
 }
 
