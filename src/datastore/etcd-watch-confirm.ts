@@ -5,9 +5,10 @@
 // stream, each after etcd confirmed the one before ('connected'). When etcd answers a
 // creation with "created and cancelled" (its answer to a creation it refuses, e.g. a
 // permission it lacks), the client drops that watcher with an 'error' but never moves its
-// creation queue on: every watch created afterwards on the same client waits for ever, and
-// the daemon would never see a datastore change again. A creation that gets no answer at all
-// (a stream that stopped delivering) looks the same from here.
+// creation queue on: every watch added to that client while its stream lives (the stream is
+// torn down only when its last watcher is gone) waits for ever, and the daemon would never
+// see a datastore change again. A creation that gets no answer at all (a stream that stopped
+// delivering) looks the same from here. Closing the client does not depend on that timing.
 //
 // How. start(n) marks watches 0..n-1 unconfirmed. A cancellation of an unconfirmed watch
 // (cancelled(i) returns true), or any watch still unconfirmed `timeoutMs` after start, calls

@@ -1,10 +1,11 @@
 // A watch etcd never confirms (src/datastore/etcd-watch-confirm.ts): the check itself on a
 // fake clock, and the datastore against a real etcd (test/helpers/etcd.ts) behind a
-// pausable proxy that holds etcd's answers to the watch creations: the datastore closes the
-// client, re-reads on a new one and watches again, without reporting an outage.
+// pausable proxy: etcd's answers to the watch creations held past the bound, or a creation
+// etcd refuses ("created and cancelled", here for a permission revoked at that moment). The
+// datastore closes the client, re-reads on a new one and watches again.
 import t, { type Test } from 'tap';
 import { Writable } from 'node:stream';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 import { FakeClock } from '../../src/util/clock.js';
 import { createLogger, type Logger } from '../../src/util/log.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
@@ -94,4 +95,50 @@ t.test('watches etcd does not confirm in time: new client, re-read, watching aga
   t.equal(rec.errors.length, 0, 'etcd reachable: no outage reported');
   t.ok(lines.some((l) => /"event":"datastoreRelisted"/.test(l)));
   t.notOk(lines.some((l) => /"event":"datastoreLost"/.test(l)));
+});
+
+t.test('a watch creation etcd answers "created and cancelled": new client, re-read, watching again', async (t) => {
+  const etcd = await startEtcd(t);
+  const setup = client(t, etcd);
+  await setup.user('root').create('root-pw');
+  await setup.role('root').create();
+  await setup.user('root').addRole('root');
+  const role = await setup.role('tern').create();
+  await role.grant({ permission: 'Readwrite', range: Range.prefix('/calico/') });
+  await setup.user('tern').create('tern-pw');
+  await setup.user('tern').addRole('tern');
+  await setup.auth.authEnable();
+  const admin = new Etcd3({ hosts: etcd.endpoint, auth: { username: 'root', password: 'root-pw' } });
+  t.teardown(() => admin.close());
+  const adminRole = admin.role('tern');
+  const proxy = await pausableProxy(t, etcd.clientPort);
+  const { logger, lines } = captured();
+  const ds = new EtcdDatastore([proxy.endpoint], { debounceMs: 30, watchConfirmMs: 60_000, username: 'tern', password: 'tern-pw', logger });
+  t.teardown(() => ds.close());
+  const rec = recorder(ds);
+  await admin.put(`${RES}/bgppeers/tor-1`).value(JSON.stringify(peer('tor-1', '10.0.0.1')));
+  await ds.load();
+  // The client creates the affinity watch only once etcd confirmed the resource watch: hold
+  // that confirmation while the affinity keys are taken from tern's role, so etcd refuses the
+  // affinity watch's creation ("created and cancelled") when it comes.
+  proxy.hold();
+  await adminRole.revoke({ permission: 'Readwrite', range: Range.prefix('/calico/') });
+  await adminRole.grant({ permission: 'Readwrite', range: Range.prefix('/calico/resources/') });
+  proxy.release();
+  const event = await waitFor(() => lines.find((l) => /"event":"watchUnconfirmed"/.test(l)), 10_000);
+  t.match(event, /etcd cancelled the watch before confirming its creation; replacing the etcd client/);
+  t.equal(ds.position().watchStalls, 1, 'counted');
+  // The re-read covers the affinity keys too: refused while the permission is missing, which
+  // is reported as an outage; given back, the new client reads and watches.
+  const err = await rec.error(1);
+  t.match(err.message, /connection lost/);
+  t.same([...(ds.current()?.bgpPeers.keys() ?? [])], ['tor-1'], 'the state is kept');
+  await adminRole.grant({ permission: 'Readwrite', range: Range.prefix('/calico/') });
+  await waitFor(() => lines.find((l) => /"event":"datastoreReconnected"/.test(l)), 15_000);
+  await admin.put(`${RES}/bgppeers/tor-2`).value(JSON.stringify(peer('tor-2', '10.0.0.2')));
+  t.same([...(await rec.change(1)).bgpPeers.keys()], ['tor-1', 'tor-2'], 'the new watch delivers');
+  await admin.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26').value('{"state":"confirmed","deleted":false}');
+  t.equal((await rec.change(2)).blockAffinities.size, 1, 'the affinity watch too');
+  t.equal(lines.filter((l) => /"event":"watchUnconfirmed"/.test(l)).length, 1, 'logged once');
+  t.equal(rec.errors.length, 1, 'one outage report');
 });
