@@ -44,10 +44,12 @@ export class WatchConfirm {
     });
   }
 
-  /** Watch `i` was confirmed by etcd. */
-  confirmed(i: number): void {
+  /** Watch `i` was confirmed by etcd: true once all are. */
+  confirmed(i: number): boolean {
     this.pending.delete(i);
-    if (this.pending.size === 0) this.stop();
+    if (this.pending.size > 0) return false;
+    this.stop();
+    return true;
   }
 
   /** Watch `i` was cancelled by etcd: true when it had not been confirmed (then onFail ran). */

@@ -259,9 +259,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
         this.cancelled(err);
       });
       w.on('connected', () => {
-        if (gen !== this.generation) return;
-        this.backoffMs = BACKOFF_MIN_MS;
-        this.watchConfirm.confirmed(i);
+        if (gen === this.generation && this.watchConfirm.confirmed(i)) this.backoffMs = BACKOFF_MIN_MS;
       });
       this.watchers.push(w);
     });
@@ -348,7 +346,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.dropWatchers();
     this.logger?.warn(message, fields);
     if (newClient) {
-      // At once, but a creation stuck again backs off (0.25 s … 5 s; 'connected' resets it).
+      // Soon, but a creation stuck again backs off (0.25 s … 5 s; reset once all are confirmed).
       this.connection.reset();
       this.scheduleReconnect(false);
       return;

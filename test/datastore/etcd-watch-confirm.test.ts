@@ -36,8 +36,8 @@ t.test('WatchConfirm: a cancellation before the confirmation or a missing confir
   const check = new WatchConfirm({ clock, timeoutMs: 1000, onFail: (r) => fails.push(r) });
 
   check.start(2);
-  check.confirmed(0);
-  check.confirmed(1);
+  t.equal(check.confirmed(0), false);
+  t.equal(check.confirmed(1), true, 'all confirmed');
   clock.advance(5000);
   t.same(fails, [], 'both confirmed in time: nothing');
   t.equal(check.cancelled(1), false, 'a cancellation after the confirmation is the caller\'s (compaction)');
