@@ -374,15 +374,11 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.dropWatchers();
-    this.reportLost(err);
-    this.backoffMs = BACKOFF_MIN_MS;
-    this.scheduleReconnect();
-  }
-
-  private reportLost(err: unknown): void {
     const e = new DatastoreError('ERR_DATASTORE_DISCONNECTED', `etcd ${this.endpoints.join(',')}: connection lost (${errorMessage(err)}); keeping the last snapshot and reconnecting`, { endpoints: this.endpoints });
     this.logger?.warn(e.message, { event: 'datastoreLost' });
     this.listeners.emitError(e);
+    this.backoffMs = BACKOFF_MIN_MS;
+    this.scheduleReconnect();
   }
 
   private scheduleReconnect(reported = true): void {
@@ -401,9 +397,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       read = await this.readAll();
     } catch (e) {
       this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
-      if (this.state !== 'lost') return;
-      if (!reported) this.reportLost(e); // a re-read after a compaction or a stuck watch failed: an outage after all
-      this.scheduleReconnect();
+      if (this.state === 'lost') this.scheduleReconnect();
       return;
     }
     if (this.state !== 'lost') return;
