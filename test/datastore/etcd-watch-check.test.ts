@@ -3,30 +3,14 @@
 // (src/datastore/etcd-watch-check.ts) re-reads; a quiet affinity watch is checked by
 // reading its few keys instead.
 import t, { type Test } from 'tap';
-import { Writable } from 'node:stream';
-import { Etcd3 } from 'etcd3';
-import { createLogger, type Logger } from '../../src/util/log.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { EtcdDatastore, type Resource } from '../../src/datastore/index.js';
+import { startEtcd } from '../helpers/etcd.js';
+import { EtcdDatastore } from '../../src/datastore/index.js';
 import { recorder, waitFor } from './recorder.js';
+import { V3, RES, peer, client, captured } from './etcd-fixtures.js';
 import { pausableProxy } from './pausable-proxy.js';
 
-const V3 = 'projectcalico.org/v3';
-const RES = '/calico/resources/v3/projectcalico.org';
-const peer = (name: string, ip: string): Resource => ({ apiVersion: V3, kind: 'BGPPeer', metadata: { name }, spec: { peerIP: ip, asNumber: 65001 } });
 
-function client(t: Test, etcd: EtcdServer): Etcd3 {
-  const c = new Etcd3({ hosts: etcd.endpoint });
-  t.teardown(() => c.close());
-  return c;
-}
 
-/** A debug JSON logger and the lines it wrote. */
-function captured(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  return { logger: createLogger({ level: 'debug', json: true, stream }), lines };
-}
 
 /**
  * A datastore on a proxied etcd whose watch has fallen behind (held while 300 large writes

@@ -3,32 +3,18 @@
 // pausable proxy: etcd's answers to the watch creations held past the bound, or a creation
 // etcd refuses ("created and cancelled", here for a permission revoked at that moment). The
 // datastore closes the client, re-reads on a new one and watches again.
-import t, { type Test } from 'tap';
-import { Writable } from 'node:stream';
+import t from 'tap';
 import { Etcd3, Range } from 'etcd3';
 import { FakeClock } from '../../src/util/clock.js';
-import { createLogger, type Logger } from '../../src/util/log.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { EtcdDatastore, type Resource } from '../../src/datastore/index.js';
+import { startEtcd } from '../helpers/etcd.js';
+import { EtcdDatastore } from '../../src/datastore/index.js';
 import { WatchConfirm } from '../../src/datastore/etcd-watch-confirm.js';
 import { recorder, waitFor } from './recorder.js';
+import { V3, RES, peer, client, captured } from './etcd-fixtures.js';
 import { pausableProxy } from './pausable-proxy.js';
 
-const V3 = 'projectcalico.org/v3';
-const RES = '/calico/resources/v3/projectcalico.org';
-const peer = (name: string, ip: string): Resource => ({ apiVersion: V3, kind: 'BGPPeer', metadata: { name }, spec: { peerIP: ip, asNumber: 65001 } });
 
-function client(t: Test, etcd: EtcdServer): Etcd3 {
-  const c = new Etcd3({ hosts: etcd.endpoint });
-  t.teardown(() => c.close());
-  return c;
-}
 
-function captured(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  return { logger: createLogger({ level: 'debug', json: true, stream }), lines };
-}
 
 t.test('WatchConfirm: a cancellation before the confirmation or a missing confirmation fails once', async (t) => {
   const clock = new FakeClock();

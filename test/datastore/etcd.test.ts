@@ -3,19 +3,12 @@
 // unreachable. A watch behind a compaction: etcd-watch-check.test.ts.
 import t, { type Test } from 'tap';
 import { createServer, type Socket } from 'node:net';
-import { Etcd3 } from 'etcd3';
 import { freePort, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { EtcdDatastore, openDatastore, type Resource } from '../../src/datastore/index.js';
 import { recorder, waitFor } from './recorder.js';
+import { V3, RES, peer, client } from './etcd-fixtures.js';
 
-const V3 = 'projectcalico.org/v3';
-const RES = '/calico/resources/v3/projectcalico.org';
 
-function client(t: Test, etcd: EtcdServer): Etcd3 {
-  const c = new Etcd3({ hosts: etcd.endpoint });
-  t.teardown(() => c.close());
-  return c;
-}
 
 function open(t: Test, etcd: EtcdServer): EtcdDatastore {
   const ds = openDatastore(`etcd:${etcd.endpoint}`, { debounceMs: 30 }) as EtcdDatastore;
@@ -23,7 +16,6 @@ function open(t: Test, etcd: EtcdServer): EtcdDatastore {
   return ds;
 }
 
-const peer = (name: string, ip: string): Resource => ({ apiVersion: V3, kind: 'BGPPeer', metadata: { name }, spec: { peerIP: ip, asNumber: 65001 } });
 
 t.test('apply writes Calico keys and values; list and delete read them back', async (t) => {
   const etcd = await startEtcd(t);
