@@ -13,6 +13,7 @@ import { IGNORED_PLURAL } from '../model/ignored-kinds.js';
 import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
 import { displayName } from './validate.js';
 import { stableJson } from '../util/stable-json.js';
+import { deepFreeze } from '../util/freeze.js';
 import type { SecretResource } from '../model/secret.js';
 
 /** The Snapshot field holding each kind. */
@@ -77,14 +78,6 @@ export function sealOwned<T extends object>(r: T): T {
 /** True when `r` is a sealed resource: deep-frozen by seal(), so never changing. */
 export function isSealed(r: object): boolean {
   return SEALED.has(r);
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const child of Object.values(v as Record<string, unknown>)) deepFreeze(child);
-  }
-  return v;
 }
 
 /** Hands out strictly increasing snapshot revisions (one counter per datastore). */

@@ -11,6 +11,7 @@ import type { PeerSpec } from '../../peering/peer-spec.js';
 import { familyToAfiSafi } from '../wire/family.js';
 import { encodeMessage } from '../wire/message.js';
 import { ipv4Num } from '../../net/prefix.js';
+import { deepFreeze } from '../../util/freeze.js';
 import { announcedAs } from './capabilities.js';
 import type { ProtocolError } from './fsm.js';
 
@@ -48,14 +49,6 @@ export function encodedOpen(open: OpenMessage): Buffer {
   let b = openBytes.get(open);
   if (b === undefined) openBytes.set(open, (b = encodeMessage(open, { fourOctetAs: false })));
   return b;
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
 
 function makeOpen(spec: PeerSpec, routerId: string, gr: { readonly restarting: boolean; readonly forwardingPreserved: boolean }): OpenMessage {

@@ -16,6 +16,7 @@ import { decodeCapability, encodeCapability } from './capabilities.js';
 import { ipv4Bytes } from './nlri.js';
 import type { Capability, OpenMessage } from './types.js';
 import { formatIpv4 } from '../../net/prefix.js';
+import { deepFreeze } from '../../util/freeze.js';
 
 function openError(subcode: number, why: string, data: Buffer = Buffer.alloc(0)): BgpWireError {
   return new BgpWireError(NotifCode.OpenMessageError, subcode, why, data);
@@ -58,14 +59,7 @@ function paramsOf(frame: Buffer, at: number, end: number): readonly Capability[]
   if (known !== undefined) return known;
   const caps = decodeParams(frame, at, end);
   if (caps.some((c) => c.kind === 'unknown')) return caps;
-  for (const c of caps) {
-    if ('families' in c) {
-      for (const f of c.families) Object.freeze(f);
-      Object.freeze(c.families);
-    }
-    Object.freeze(c);
-  }
-  Object.freeze(caps);
+  deepFreeze(caps);
   if (paramLists.size >= PARAM_LISTS_KEPT) paramLists.clear();
   paramLists.set(key, caps);
   return caps;
