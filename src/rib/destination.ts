@@ -99,7 +99,6 @@ export class Destination {
     else if (Array.isArray(s)) { const i = (s as Path[]).indexOf(old); if (i >= 0) (s as Path[])[i] = neu; }
   }
 
-  /** Removes the paths matching `pred`; returns them. */
   /** Removes the path with this source and path id (removeWhere without a predicate); returns it. */
   remove(source: PathSource, pathId: number): Path | undefined {
     const p = this.p;
@@ -119,6 +118,7 @@ export class Destination {
     return undefined;
   }
 
+  /** Removes the paths matching `pred`; returns them. */
   removeWhere(pred: (p: Path) => boolean): Path[] {
     const p = this.p;
     if (p === null) return [];
