@@ -12,7 +12,7 @@ import { latencyOnce, type LatencyRun } from './latency.js';
 import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
 import { aclInChild, type AclRun } from './acl.js';
-import { BENCH_DIR, log, type Row } from './lib.js';
+import { BENCH_DIR, childEnv, log, type Row } from './lib.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -44,7 +44,10 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T | undefine
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('npm run bench needs root (network namespaces)');
   raw.machine = { cpus: cpus().length, model: cpus()[0]?.model, memGiB: +(totalmem() / 2 ** 30).toFixed(1), kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    bird: execFileSync('bird', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'bird 2', node: process.version };
+    bird: execFileSync('bird', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'bird 2', node: process.version,
+    // lab/process.ts childEnv: the daemons start without it unless TERN_LAB_KEEP_EXTRA_CA_CERTS=1
+    nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? (childEnv().NODE_EXTRA_CA_CERTS ? 'kept for the daemons' : 'set here, removed for the daemons') : 'not set' };
+  log(`machine: ${JSON.stringify(raw.machine)}`);
   const started = Date.now();
 
   if (want('ingest')) {
