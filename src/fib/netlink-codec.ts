@@ -184,11 +184,17 @@ export function ipv4RouteTemplate(op: RouteOp, r: RouteBody): Buffer {
 /** ipv4RouteTemplate's message for the prefix `v4` (parseIpv4Prefix's number: address × 64 + length). */
 export function fromIpv4Template(t: Buffer, v4: number, seq: number): Buffer {
   const b = Buffer.allocUnsafe(t.length);
-  t.copy(b, 0, 0, t.length);
-  b.writeUInt32LE(seq >>> 0, 8);
-  b[17] = v4 % 64;
-  b.writeUInt32BE(Math.floor(v4 / 64), IPV4_DST_AT);
+  writeFromIpv4Template(b, 0, t, v4, seq);
   return b;
+}
+
+/** fromIpv4Template's message written into `out` at `off` (a datagram of many); returns where it ends. */
+export function writeFromIpv4Template(out: Buffer, off: number, t: Buffer, v4: number, seq: number): number {
+  out.set(t, off);
+  out.writeUInt32LE(seq >>> 0, off + 8);
+  out[off + 17] = v4 % 64;
+  out.writeUInt32BE(Math.floor(v4 / 64), off + IPV4_DST_AT);
+  return off + t.length;
 }
 
 /** Where an IPv4 RTA_DST's address lies: after the header, the rtmsg and the attribute's own header. */

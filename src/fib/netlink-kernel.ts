@@ -2,7 +2,8 @@
 //
 // Sockets (npm `netlink` RawNetlinkSocket, NETLINK_ROUTE):
 // - `req`: writes and dumps. Writes are pipelined: requests queue, are packed many to one
-//   datagram (one sendmsg, up to BATCH_MESSAGES or BATCH_BYTES) and several datagrams may be
+//   datagram (one sendmsg, up to BATCH_MESSAGES or BATCH_BYTES; an IPv4 route's message is
+//   written straight into the datagram from its template, no Buffer of its own) and several datagrams may be
 //   unanswered at once (MAX_BATCHES_IN_FLIGHT). Only the last message of a datagram carries
 //   NLM_F_ACK: the kernel processes a datagram's messages in order inside sendmsg and answers
 //   any failing one with an NLMSG_ERROR even without NLM_F_ACK (netlink_rcv_skb), so when the
@@ -27,8 +28,8 @@ import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { soon } from '../util/soon.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, NlMsgType, NlmFlag,
-  RtmType, splitMessages, type NlMessage, type RouteOp,
+  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
+  RtmType, splitMessages, writeFromIpv4Template, type NlMessage, type RouteOp,
 } from './netlink-codec.js';
 import { answerLater, guard, guardFailed, kernelErrorFor } from './netlink-errors.js';
 import { RouteBodies } from './netlink-bodies.js';
@@ -51,7 +52,10 @@ const STALL_MS = 500;
 
 interface Pending {
   seq: number;
+  /** The message; with `v4` ≥ 0, the IPv4 template it is made from when the datagram is (writeFromIpv4Template). */
   msg: Buffer;
+  /** parseIpv4Prefix's number of the prefix (−1: `msg` is the whole message). */
+  v4: number;
   barrier: boolean;
   settled: boolean;
   done: WriteAnswer;
@@ -148,8 +152,8 @@ export class NetlinkKernel implements KernelRoutes {
     if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
     const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
-    const msg = v4 >= 0 ? fromIpv4Template(this.bodies.template(op, route), v4, seq) : encodeRouteMessage(op, prefix, route, seq, false);
-    this.queue.push({ seq, msg, barrier: false, settled: false, done, prefix, route });
+    const msg = v4 >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
+    this.queue.push({ seq, msg, v4, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -274,13 +278,21 @@ export class NetlinkKernel implements KernelRoutes {
       this.queueHead = i;
       if (i === this.queue.length) { this.queue = []; this.queueHead = 0; }
       else if (i > 4096 && i * 2 > this.queue.length) { this.queue = this.queue.slice(i); this.queueHead = 0; }
-      const last = batch[batch.length - 1]!;
-      last.barrier = true;
-      last.msg.writeUInt16LE(last.msg.readUInt16LE(6) | NlmFlag.ACK, 6);
-      for (const p of batch) this.inflight.push(p);
+      const datagram = Buffer.allocUnsafe(bytes);
+      let off = 0;
+      let lastAt = 0;
+      for (let j = 0; j < batch.length; j++) {
+        const p = batch[j]!;
+        lastAt = off;
+        if (p.v4 >= 0) off = writeFromIpv4Template(datagram, off, p.msg, p.v4, p.seq);
+        else { datagram.set(p.msg, off); off += p.msg.length; }
+        this.inflight.push(p);
+      }
+      batch[batch.length - 1]!.barrier = true;
+      datagram.writeUInt16LE(datagram.readUInt16LE(lastAt + 6) | NlmFlag.ACK, lastAt + 6);
       this.batchesInFlight++;
       this.hold(true);
-      this.req.send(batch.map((p) => p.msg), {}, (err) => guard(() => {
+      this.req.send(datagram, {}, (err) => guard(() => {
         if (err) this.failBatch(batch, kernelErrorFor(err.errno ?? 0, 'netlink sendmsg failed'));
       }));
     }

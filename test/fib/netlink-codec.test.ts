@@ -1,7 +1,7 @@
 // rtnetlink route messages: hex vectors commented per field (linux/rtnetlink.h), decode
 // round trips, and datagram splitting.
 import t from 'tap';
-import { decodeLink, decodeRoute, encodeRouteMessage, encodeRouteRequest, errnoOf, fromIpv4Template, ipv4RouteTemplate, splitMessages } from '../../src/fib/netlink-codec.js';
+import { decodeLink, decodeRoute, encodeRouteMessage, encodeRouteRequest, errnoOf, fromIpv4Template, ipv4RouteTemplate, splitMessages, writeFromIpv4Template } from '../../src/fib/netlink-codec.js';
 import { parseIpv4Prefix } from '../../src/net/prefix.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
 
@@ -68,6 +68,31 @@ t.test('an IPv4 template gives encodeRouteMessage\'s bytes for every prefix, ope
     }
   }
   t.equal(ipv4RouteTemplate('replace', via).readUInt32LE(8), 0, 'the template itself is not changed');
+});
+
+t.test('IPv4 templates written back to back into one datagram: each message as encodeRouteMessage\'s, split again', async (t) => {
+  const via: KernelRoute = { ...blackhole, type: 'unicast', nextHops: [{ gateway: '10.0.0.12', ifindex: 2, onlink: false }] };
+  const parts: [Buffer, string, number][] = [
+    [ipv4RouteTemplate('replace', via), '10.244.4.0/26', 7],
+    [ipv4RouteTemplate('create', ecmp), '192.168.0.0/16', 8],
+    [ipv4RouteTemplate('remove', blackhole), '255.255.255.255/32', 0xffffffff],
+  ];
+  const out = Buffer.alloc(parts.reduce((n, [tpl]) => n + tpl.length, 0) + 8, 0xee);
+  let off = 4;
+  for (const [tpl, prefix, seq] of parts) off = writeFromIpv4Template(out, off, tpl, parseIpv4Prefix(prefix), seq);
+  t.equal(off, out.length - 4, 'returns where the last message ends');
+  t.equal(out.readUInt32LE(0), 0xeeeeeeee, 'nothing written before the offset');
+  t.equal(out.readUInt32LE(off), 0xeeeeeeee, 'nor after the last message');
+  const msgs = splitMessages(out.subarray(4, off));
+  t.equal(msgs.length, 3);
+  const bodies = [via, ecmp, blackhole];
+  const ops = ['replace', 'create', 'remove'] as const;
+  parts.forEach(([, prefix, seq], i) => {
+    t.equal(msgs[i]!.seq, seq);
+    t.same(decodeRoute(msgs[i]!.data)?.prefix, prefix);
+    const want = encodeRouteMessage(ops[i]!, prefix, bodies[i]!, seq, false);
+    t.equal(out.subarray(4, off).toString('hex').includes(want.toString('hex')), true, `${ops[i]} ${prefix} byte for byte`);
+  });
 });
 
 t.test('decode round trips (the kernel answers with the same layout)', async (t) => {
