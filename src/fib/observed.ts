@@ -112,6 +112,21 @@ export class ObservedTable {
     return this.lastSlot;
   }
 
+  /**
+   * The observed routes of slot `s` once a write of ours as `form` is confirmed (applyOwn's
+   * present case, not stored: the caller stores them with the confirmation, one store for
+   * both); null when they stay as they are.
+   */
+  withOwn(s: Slot, form: RouteForm): readonly RouteForm[] | null {
+    const list = routesOf(s.obs);
+    const idx = indexIn(list, form.metric, form.protocol, false);
+    if (idx >= 0 && list[idx] === form) return null;
+    if (list.length === 0 || (list.length === 1 && idx === 0)) return routesOf(form);
+    const next = list.slice();
+    if (idx >= 0) next[idx] = form; else next.push(form);
+    return next;
+  }
+
   private put(prefix: string, s: Slot, list: readonly RouteForm[], idx: number, form: RouteForm): RouteForm {
     if (list.length === 0 || (list.length === 1 && idx === 0)) this.lastSlot = this.table.setObserved(prefix, routesOf(form), s);
     else {

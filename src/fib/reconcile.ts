@@ -96,8 +96,8 @@ export class Reconciler {
     this.loader.hold(() => this.observed.applyOwn(p, form, present));
   }
 
-  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p)): void {
-    const now = this.table.confirm(p, form, !note, s);
+  private confirmed(p: string, form: RouteForm, note?: string, s: Slot = this.table.get(p), observed: readonly RouteForm[] | null = null): void {
+    const now = this.table.confirm(p, form, !note, s, observed);
     this.writer.succeeded(p);
     this.statuses.installed(p, note);
     this.updateLearned(p, now);
@@ -113,9 +113,11 @@ export class Reconciler {
     // (filtered out); a dump running now may have read the table before this write
     const present = op !== 'remove';
     if (this.loader.holding) this.holdOwn(p, form, present);
-    const now = this.observed.applyOwn(p, form, present);
-    if (present) this.confirmed(p, form, note, now);
-    else this.table.release(p, now);
+    if (present) {
+      // the route observed and the write confirmed in one store
+      const s = this.table.get(p);
+      this.confirmed(p, form, note, s, this.observed.withOwn(s, form));
+    } else this.table.release(p, this.observed.applyOwn(p, form, false));
   };
 
   /**

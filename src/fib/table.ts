@@ -159,10 +159,14 @@ export class PrefixTable {
     return this.put(prefix, cur, this.step(cur, FLAGS, (cur.flags | set) & ~clear));
   }
 
-  /** Our write is confirmed: it is the route written, the prefix no longer adopted. */
-  confirm(prefix: string, written: RouteForm, installed: boolean, cur: Slot = this.get(prefix)): Slot {
+  /**
+   * Our write is confirmed: it is the route written, the prefix no longer adopted; with
+   * `observed`, the prefix's observed routes become those in the same store.
+   */
+  confirm(prefix: string, written: RouteForm, installed: boolean, cur: Slot = this.get(prefix), observed: readonly RouteForm[] | null = null): Slot {
     const flags = (installed ? cur.flags | INSTALLED : cur.flags & ~INSTALLED) & ~ADOPTED;
-    return this.put(prefix, cur, this.step(this.step(cur, WRITTEN, this.reintern(written)), FLAGS, flags));
+    const s = observed === null ? cur : this.step(cur, OBS, this.observed(observed));
+    return this.put(prefix, cur, this.step(this.step(s, WRITTEN, this.reintern(written)), FLAGS, flags));
   }
 
   /** Our route is gone (removed, or found missing): nothing written, nothing adopted. */
