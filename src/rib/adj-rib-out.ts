@@ -124,7 +124,9 @@ export class AdjRibOut {
    * peer, before or after, and the change needs no work here.
    */
   concerns(prefix: string, reach: Reach): boolean {
-    return (reach !== null && reach !== this.key) || this.advertised.has(prefix) || this.tooLong.has(prefix);
+    // sizes first: a peer sent nothing (an injector's, during its own table) costs no lookups
+    return (reach !== null && reach !== this.key) || (this.advertised.size > 0 && this.advertised.has(prefix))
+      || (this.tooLong.size > 0 && this.tooLong.has(prefix));
   }
 
   /** Re-evaluates every prefix (export context changed); no End-of-RIB. */

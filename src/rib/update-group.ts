@@ -239,7 +239,7 @@ export class UpdateGroup {
 
   /** Forgets the cached result for a changed prefix. */
   invalidate(prefix: string): void {
-    this.cache.delete(prefix);
+    if (this.cache.size > 0) this.cache.delete(prefix);
   }
 
   /** Forgets every cached result (the routes' interfaces changed). */
