@@ -53,12 +53,12 @@ class MemKernel implements KernelRoutes {
   async links(): Promise<Link[]> { return [{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }]; }
   async replace(r: KernelRoute): Promise<void> { this.size++; this.notify(r, true); }
   /** As NetlinkKernel: answered on a later turn (the ACK), the notification after it. */
-  write(op: 'replace' | 'create' | 'remove', prefix: string, r: RouteBody, done: WriteAnswer, tag?: string): void {
-    this.acks.push([done, prefix, op, r, tag]);
+  write(op: 'replace' | 'create' | 'remove', prefix: string, r: RouteBody, done: WriteAnswer): void {
+    this.acks.push([done, prefix]);
     if (op === 'remove') this.size--; else this.size++;
     this.notify({ ...r, prefix, nextHops: [...r.nextHops] }, op !== 'remove');
   }
-  private acks: [WriteAnswer, string, 'replace' | 'create' | 'remove', RouteBody, string | undefined][] = [];
+  private acks: [WriteAnswer, string][] = [];
   async remove(r: KernelRoute): Promise<void> { this.size--; this.notify(r, false); }
   watch(onRoute: (r: KernelRoute, present: boolean, replaced?: boolean) => void): void { this.onRoute = onRoute; }
   close(): void {}
@@ -70,7 +70,7 @@ class MemKernel implements KernelRoutes {
       this.scheduled = false;
       const acks = this.acks;
       this.acks = [];
-      for (const [done, prefix, op, r, tag] of acks) done(undefined, prefix, op, r, tag);
+      for (const [done, prefix] of acks) done(undefined, prefix);
       const q = this.queued;
       this.queued = [];
       for (const [x, p] of q) this.onRoute?.(asNotified(x), p);

@@ -37,11 +37,8 @@ export interface KernelRoute {
 /** A route without its prefix, read-only (FibSync's interned RouteForm is one). */
 export type RouteBody = Readonly<Omit<KernelRoute, 'prefix' | 'nextHops'>> & { readonly nextHops: readonly Readonly<KernelNextHop>[] };
 
-/**
- * The answer to a KernelRoutes.write: its error (none: done), then the write as it was asked
- * (prefix, operation, route, tag), so the caller keeps no record of its own per write.
- */
-export type WriteAnswer = (err: Error | undefined, prefix: string, op: 'replace' | 'create' | 'remove', route: RouteBody, tag: string | undefined) => void;
+/** The answer to a KernelRoutes.write: its error (none: done) and the prefix written. */
+export type WriteAnswer = (err: Error | undefined, prefix: string) => void;
 
 export interface Link {
   ifindex: number;
@@ -64,11 +61,10 @@ export interface KernelRoutes {
   /**
    * Optional: replace ('replace'), exclusive replace ('create') or remove of the route
    * `prefix` + `route`, answered through `done` (never synchronously; with the error, if any,
-   * and the write's own arguments, `tag` included, so one function made once can answer every
-   * write) instead of a promise. FibSync uses it when present: a burst of writes then allocates no
-   * promise, no KernelRoute and no record per write. `route` is kept as given (it is immutable).
+   * and the prefix, so one function made once can answer every write) instead of a promise. FibSync uses it when present: a burst of writes then allocates no
+   * promise and no KernelRoute per write. `route` is kept as given (it is immutable).
    */
-  write?(op: 'replace' | 'create' | 'remove', prefix: string, route: RouteBody, done: WriteAnswer, tag?: string): void;
+  write?(op: 'replace' | 'create' | 'remove', prefix: string, route: RouteBody, done: WriteAnswer): void;
   /**
    * Subscribes to route and link changes. `onLost` is called when notifications were dropped
    * (socket overrun): the caller must dump again. The notifications of this object's own

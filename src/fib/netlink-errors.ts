@@ -3,8 +3,7 @@
 // the process): it is counted and reported as a process warning instead.
 import { constants as osConstants } from 'node:os';
 import { KernelError } from '../util/errors.js';
-import type { RouteBody, WriteAnswer } from './kernel.js';
-import type { RouteOp } from './netlink-codec.js';
+import type { WriteAnswer } from './kernel.js';
 
 const ERRNO_NAMES = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
@@ -25,9 +24,9 @@ export function guard(fn: () => void): void {
   }
 }
 
-/** `done` with `err` and the write as asked, on a later turn (a write's answer is never synchronous). */
-export function answerLater(done: WriteAnswer, err: Error, prefix: string, op: RouteOp, route: RouteBody, tag: string | undefined): void {
-  queueMicrotask(() => done(err, prefix, op, route, tag));
+/** `done` with `err`, on a later turn (a write's answer is never synchronous). */
+export function answerLater(done: WriteAnswer, err: Error, prefix: string): void {
+  queueMicrotask(() => done(err, prefix));
 }
 
 export function guardFailed(e: unknown): void {

@@ -64,10 +64,7 @@ interface Pending {
   settled: boolean;
   done: WriteAnswer;
   prefix: string;
-  op: RouteOp;
-  /** The body as the caller gave it (handed back with the answer). */
   route: RouteBody;
-  tag: string | undefined;
 }
 
 interface Dump {
@@ -156,14 +153,14 @@ export class NetlinkKernel implements KernelRoutes {
 
   // Functions run per route make no closure, not even on a path they seldom take: a closure
   // that captures a local makes V8 allocate that function's context on every call.
-  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer, tag?: string): void {
-    if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix, op, r, tag); return; }
+  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
+    if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
     const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r; // deletes carry no next hops
-    if (route instanceof KernelError) { answerLater(done, route, prefix, op, r, tag); return; }
+    if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
     const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
     const msg = v4 >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
-    this.queue.push({ seq, msg, v4, barrier: false, settled: false, done, prefix, op, route: r, tag });
+    this.queue.push({ seq, msg, v4, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -315,7 +312,7 @@ export class NetlinkKernel implements KernelRoutes {
     p.settled = true;
     if (!err) this.writesOk++;
     try { // the caller's callback runs here: it must not break our loop (guard() without a closure per route)
-      p.done(err, p.prefix, p.op, p.route, p.tag);
+      p.done(err, p.prefix);
     } catch (e) {
       guardFailed(e);
     }

@@ -48,7 +48,6 @@ export class Reconciler {
     this.learned = o.learned;
     this.protocol = o.protocol;
     this.learnedChanged = o.learnedChanged;
-    this.writer.done = this.answered;
   }
 
   private want(p: string, s: Slot, wants: WantCache): Want {
@@ -79,7 +78,7 @@ export class Reconciler {
       // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
       // route of another protocol that our view has not caught up with yet is never overwritten
       // (EEXIST instead, retried once the notification has arrived).
-      this.writer.run(p, cur ? 'replace' : 'create', form, w.note);
+      this.writer.run(p, cur ? 'replace' : 'create', form, this.answered, w.note);
       return;
     }
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
@@ -89,7 +88,7 @@ export class Reconciler {
     if (!mine && !adoptedGone) return;
     const cur = this.observed.ours(observed, mine?.metric);
     if (!cur) { this.table.release(p); return; }
-    this.writer.run(p, 'remove', cur);
+    this.writer.run(p, 'remove', cur, this.answered);
   }
 
   /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */

@@ -3,15 +3,15 @@
 //
 // A write goes through KernelRoutes.write (a callback, no promise) when the kernel has it,
 // else through replace/remove. The route written is FibSync's interned RouteForm, so a write
-// in flight costs a Map entry (prefix → the form written, null for a removal) and no record:
-// the kernel hands the operation back with its answer, to one function made once.
+// in flight costs a Map entry and a small record; its answer comes back to one function made
+// once, which finds the operation by its prefix.
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { collectGarbage } from '../runtime/gc.js';
 import { LARGE_BURST_OPS, largeBurstYoungGeneration, tightHeapGrowth } from '../runtime/heap-growth.js';
 import { tieringBurst } from '../runtime/v8-flags.js';
-import type { KernelRoutes, RouteBody } from './kernel.js';
+import type { KernelRoutes } from './kernel.js';
 import { routeOf, type RouteForm } from './table.js';
 
 export type WriteOp = 'replace' | 'create' | 'remove';
@@ -24,6 +24,14 @@ export const BURST_OPS = 10_000;
 /** Kernel operations between two idle moments that give V8 its default tiering (runtime/v8-flags.ts). */
 export const TIERING_BURST_OPS = 256;
 const MAX_RETRY_MS = 60_000;
+
+/** An operation in flight, as it was asked (what its answer is handed back with). */
+interface InFlight {
+  readonly op: WriteOp;
+  readonly form: RouteForm;
+  readonly note: string | undefined;
+  readonly done: WriteDone;
+}
 
 export interface WriterHooks {
   /** The backoff after an error of `p` ran out: reconcile it again. */
@@ -42,10 +50,8 @@ export interface WriterHooks {
 }
 
 export class KernelWriter {
-  /** Prefixes with an operation in flight: the form being written, null for a removal. */
-  private readonly inflight = new Map<string, RouteForm | null>();
-  /** Where every operation's answer goes (FibSync's reconciler; set before the first run). */
-  done: WriteDone = () => undefined;
+  /** Prefixes with an operation in flight, with the operation. */
+  private readonly inflight = new Map<string, InFlight>();
   private idleWaiters: (() => void)[] = [];
   private readonly attempts = new Map<string, number>();
   private readonly retryTimers = new Map<string, TimerHandle>();
@@ -70,41 +76,41 @@ export class KernelWriter {
   has(p: string): boolean { return this.inflight.has(p); }
   /** The route being written for `p` (undefined: none; null: a removal). */
   writing(p: string): RouteForm | null | undefined {
-    return this.inflight.get(p);
+    const w = this.inflight.get(p);
+    return w === undefined ? undefined : w.op === 'remove' ? null : w.form;
   }
 
   /**
-   * Writes or removes `form` at `p`. `done` (the writer's) gets no error when the kernel did
-   * it (a route already gone counts as removed), else the error, after it was counted, logged
-   * and its retry scheduled; then the operation's own arguments, so that one function made
-   * once can answer every operation (no closure per route on the caller's side).
+   * Writes or removes `form` at `p`. `done` gets no error when the kernel did it (a route
+   * already gone counts as removed), else the error, after it was counted, logged and its
+   * retry scheduled; then the operation's own arguments, so that one function made once can
+   * answer every operation (no closure per route on the caller's side).
    */
-  run(p: string, op: WriteOp, form: RouteForm, note?: string): void {
-    this.inflight.set(p, op === 'remove' ? null : form);
+  run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
+    this.inflight.set(p, { op, form, note, done });
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
-    if (this.kernel.write) this.kernel.write(op, p, form, this.answered, note);
-    else this.byPromise(p, op, form, note);
+    if (this.kernel.write) this.kernel.write(op, p, form, this.answered);
+    else this.byPromise(p, op, form);
   }
 
   /** A kernel without `write` (apart from run: its closures would cost run a context per call). */
-  private byPromise(p: string, op: WriteOp, form: RouteForm, note: string | undefined): void {
+  private byPromise(p: string, op: WriteOp, form: RouteForm): void {
     const r = routeOf(p, form);
     const call = op === 'remove' ? this.kernel.remove(r) : this.kernel.replace(r, op === 'create');
-    call.then(() => this.answered(undefined, p, op, form, note), (e: unknown) => this.answered(e ?? new Error('kernel operation failed'), p, op, form, note));
+    call.then(() => this.answered(undefined, p), (e: unknown) => this.answered(e ?? new Error('kernel operation failed'), p));
   }
 
   /**
-   * The kernel's answer for `p`, with the operation as it was asked (one function for every
-   * operation; at most one is in flight per prefix). The form handed back is the one run()
-   * was given (the kernel keeps it as given).
+   * The kernel's answer for `p` (one function for every operation: the operation is found by
+   * its prefix, at most one is in flight per prefix).
    */
-  private readonly answered = (e: unknown, p: string, op: WriteOp, route: RouteBody, note: string | undefined): void => {
-    if (!this.inflight.has(p)) return;
-    const form = route as RouteForm;
-    const done = this.done;
+  private readonly answered = (e: unknown, p: string): void => {
+    const w = this.inflight.get(p);
+    if (!w) return;
+    const { op, form, note, done } = w;
     try {
       if (e === undefined) {
         this.counters[op === 'remove' ? 'removed' : 'replaced']++;
