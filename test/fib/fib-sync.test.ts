@@ -2,7 +2,7 @@
 import t from 'tap';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
-import { FibSync } from '../../src/fib/fib-sync.js';
+import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
 import type { Pool } from '../../src/fib/route-shape.js';
 import { FakeKernel, connected } from './fixtures/fake-kernel.js';
 import { never, settle, setup } from './fixtures/fib-sync-setup.js';
@@ -34,6 +34,25 @@ t.test('peer route: shaped, replaced on change, removed on withdraw, changes coa
   fib.setRoute('10.244.2.0/26', null);
   await settle(fib);
   t.equal(kernel.get('10.244.2.0/26'), undefined);
+});
+
+t.test('a burst past MAX_INFLIGHT: each prefix queued once however often marked, each written once', async (t) => {
+  const { kernel, fib } = await setup();
+  const n = MAX_INFLIGHT * 2 + 100;
+  const prefix = (i: number): string => `10.244.${i >> 8}.${i & 0xff}/32`;
+  for (let i = 0; i < n; i++) fib.setRoute(prefix(i), ['10.0.0.12']);
+  for (let i = 0; i < n; i += 3) fib.setRoute(prefix(i), ['10.0.0.13']); // marked again while queued
+  t.equal(fib.backlog, n, 'one entry per prefix');
+  await settle(fib);
+  t.equal(fib.backlog, 0);
+  t.equal(kernel.writes.filter((w) => w.route.prefix.startsWith('10.244.')).length, n, 'one write per prefix');
+  t.same(kernel.get(prefix(3))?.nextHops.map((h) => h.gateway), ['10.0.0.13'], 'the last change of a prefix marked twice');
+  t.same(kernel.get(prefix(4))?.nextHops.map((h) => h.gateway), ['10.0.0.12']);
+  t.equal(fib.stats().installed, n);
+  fib.setRoute(prefix(4), ['10.0.0.13']); // taken off the queue: marked again, written again
+  t.equal(fib.backlog, 1);
+  await settle(fib);
+  t.same(kernel.get(prefix(4))?.nextHops.map((h) => h.gateway), ['10.0.0.13']);
 });
 
 t.test('alien routes are never touched, even with the same prefix', async (t) => {
