@@ -51,6 +51,12 @@ export interface ObsList {
 export const INSTALLED = 1;
 /** A proto-bird route found at start, kept until the sweep. */
 export const ADOPTED = 2;
+/**
+ * Waiting in FibSync's dirty queue: set when the prefix is queued, cleared by the tick that
+ * takes it off (so a prefix is queued once, and marking it costs no hash table of its own).
+ * Every transition but that tick's keeps it; a slot with it set is never empty.
+ */
+export const DIRTY = 4;
 
 /** One prefix's state; interned, so compare with ===. Treat as immutable. */
 export interface Slot {
@@ -139,8 +145,10 @@ export class PrefixTable {
     return next;
   }
 
-  setNh(prefix: string, nh: NhList | null, cur: Slot = this.get(prefix)): Slot {
-    return this.put(prefix, cur, this.step(cur, NH, nh));
+  /** Sets the BGP next hops, and the flags `set` with them (one store for both). */
+  setNh(prefix: string, nh: NhList | null, cur: Slot = this.get(prefix), set = 0): Slot {
+    const s = this.step(cur, NH, nh);
+    return this.put(prefix, cur, set === 0 ? s : this.step(s, FLAGS, s.flags | set));
   }
 
   setObserved(prefix: string, routes: readonly RouteForm[], cur: Slot = this.get(prefix)): Slot {
