@@ -162,11 +162,11 @@ export class Daemon {
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
       gracefulRestart: { restarting: defer, forwardingPreserved },
+      onUpdate: (h, msg) => core.onUpdate(h, msg),
     });
     this.speaker = speaker;
     speaker.on('established', (h) => { markStartup('firstSession'); core.onEstablished(h); });
     speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
-    speaker.on('update', (h, msg) => core.onUpdate(h, msg));
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
