@@ -222,12 +222,7 @@ export class Session extends EventEmitter {
       else if (a.type === 'deliver') {
         const m = a.message;
         const direct = m.type === 'update' ? this.opts.onUpdate : undefined;
-        try {
-          if (direct) direct(m as UpdateMessage);
-          else this.emit(m.type === 'update' ? 'update' : 'routeRefresh', m);
-        } catch (err) {
-          failure ??= { err };
-        }
+        try { if (direct) direct(m as UpdateMessage); else this.emit(m.type === 'update' ? 'update' : 'routeRefresh', m); } catch (err) { failure ??= { err }; }
       }
     }
     if (end) {
