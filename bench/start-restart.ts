@@ -16,12 +16,13 @@
 // PROBE_NODE_ARGS: more Node.js flags for the restarted daemon (e.g. `--perf-basic-prof`).
 // PROBE_PERF=DIR: `perf record -g` attached to each restarted daemon from its spawn until its
 // measurement ends (10 kHz, DIR/rN.data; with PROBE_NODE_ARGS=--perf-basic-prof, JS frames are named).
+// PROBE_LOGS=DIR: each restarted daemon's output copied to DIR/rN.log after its measurement.
 // PROBE_ATTACH='CMD ... {pid} ... {r}': any such tool (stopped with SIGINT), e.g.
 // `strace -f -c -o DIR/r{r}.txt -p {pid}`.
 import { createLab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import { calicoYaml, procStats, RouteWatch, spawnTern, TERN_BIN, childEnv, REPO, percentile } from './lib.js';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { spawn as cpSpawn } from 'node:child_process';
 const k = Number(process.argv[2] ?? 20);
 const reps = Number(process.argv[3] ?? 3);
@@ -65,6 +66,7 @@ try {
     await new Promise((res) => setTimeout(res, 1000));
     const st = procStats(h.pid);
     if (perf) { perf.kill('SIGINT'); await new Promise((res) => perf.once('exit', res)); }
+    if (process.env.PROBE_LOGS) copyFileSync(lab.path(`r${r}.log`), `${process.env.PROBE_LOGS}/r${r}.log`);
     const m = await callDaemon<any>(lab.path(`${target.host}-tern.sock`), 'startup');
     const marks = Object.fromEntries(Object.entries(m.marks as Record<string, { cpuMs: number }>).map(([k, v]) => [k, v.cpuMs]));
     if (r >= bins.length) {
