@@ -7,6 +7,8 @@
 // - CommonJS, not an ES module: bin/tern then never loads Node's ES module loader;
 // - whitespace and syntax minified (names kept, so stack traces stay readable): less to read
 //   and pre-parse, and no comments, which made the source non-ASCII;
+// - the file is the CommonJS wrapper function itself (banner and footer): the loader compiles
+//   it as read, without concatenating a copy of it;
 // - ASCII only: V8 keeps a one-byte source string (a single non-ASCII character makes it two
 //   bytes per character; the source stays in the heap for lazy compilation);
 // - no import(): the loader compiles the bundle with vm.Script, which has no module loader
@@ -33,7 +35,8 @@ await build({
   supported: { 'dynamic-import': false },
   // createRequire(import.meta.url) in the sources: the bundle's own URL.
   define: { 'import.meta.url': '__ternBundleUrl' },
-  banner: { js: "const __ternBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "(function (exports, require, module, __filename, __dirname) {const __ternBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: '})' },
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',

@@ -25,7 +25,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../runtime/crypto.js';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
@@ -153,7 +153,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     const content = this.reader.read(text); // never write a file that would not load
     const dir = dirname(this.absPath);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
     try {
       await writeFile(tmp, text, { encoding: 'utf8', flush: true });
       await rename(tmp, this.absPath);

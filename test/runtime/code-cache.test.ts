@@ -1,6 +1,7 @@
 // The V8 code cache loader (src/runtime/launch.ts, built into dist/bundle/launch.cjs): a
 // missing, corrupt, stale or foreign cache never stops a start (the bundle is compiled from
-// source), a saved cache is used by the next start, daemons saving at once leave one whole
+// source), a cache whose content changed is refused by V8's checksum, a saved cache is used
+// by the next start, daemons saving at once leave one whole
 // cache, and a cache written with run-time flags back at their defaults (v8-flags.ts) is
 // accepted by a start that set none. Each start is a real `node` process. Needs `npm run build`.
 import t from 'tap';
@@ -15,13 +16,14 @@ import { setRuntimeFlag, withDefaultFlags } from '../../src/runtime/v8-flags.js'
 const run = promisify(execFile);
 const LAUNCH = resolve(import.meta.dirname, '..', '..', 'dist', 'bundle', 'launch.cjs');
 
-// A stand-in bundle: reports how its start found the cache and saves it when asked.
-const BUNDLE = `
+// A stand-in bundle, wrapped as scripts/bundle.mjs wraps the real one: reports how its start
+// found the cache and saves it when asked.
+const BUNDLE = `(function (exports, require, module, __filename, __dirname) {
 const hook = globalThis[Symbol.for('tern.codeCache')];
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
 process.stdout.write(hook.status + ' ' + work(10) + ' ' + typeof require + ' ' + __filename.endsWith('b.cjs') + '\\n');
 if (process.env.SAVE) hook.save();
-`;
+})`;
 
 function dir(t: { teardown(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'tern-cc-'));
@@ -56,12 +58,13 @@ t.test('a corrupt or truncated cache is ignored and replaced', async (t) => {
   const d = dir(t);
   await start(d, { save: true });
   const good = readFileSync(cacheOf(d));
-  const flipped = Buffer.from(good);
-  const at = flipped.length - 100;
-  flipped[at] = flipped[at]! ^ 0x55; // inside V8's data: V8 itself would not notice
-  writeFileSync(cacheOf(d), flipped);
-  t.equal(await start(d, { save: true }), 'corrupt 45 function true');
-  t.equal(await start(d), 'used 45 function true', 'rewritten whole');
+  for (const at of [good.length - 100, good.length >> 1, 52 + 40]) { // inside V8's data; V8's header
+    const flipped = Buffer.from(good);
+    flipped[at] = flipped[at]! ^ 0x55;
+    writeFileSync(cacheOf(d), flipped);
+    t.equal(await start(d, { save: true }), 'rejected 45 function true', `octet ${at} changed: V8's checksum refuses it`);
+    t.equal(await start(d), 'used 45 function true', 'rewritten whole');
+  }
   writeFileSync(cacheOf(d), good.subarray(0, good.length >> 1));
   t.equal(await start(d), 'corrupt 45 function true', 'truncated');
   writeFileSync(cacheOf(d), 'not a cache');
