@@ -2,9 +2,11 @@
 // nftables. Design and the nftables-vs-iptables argument: docs/acl.md.
 //
 //   Snapshot ──model.ts──► AclModel (entities.ts: labels, member sets; tiers and ordered
-//            (buildModel)             policies per endpoint and direction; incremental.ts
+//            (buildModel)             policies per endpoint and direction; policy-compile.ts:
+//                                     one policy's selection and rules; incremental.ts
 //                                     keeps what a change does not touch between builds)
 //            ──render.ts─► DesiredTable ──script.ts──► `nft -f` script (pure, snapshot-tested)
+//              (render-rules.ts: one Calico rule → nft rule text)
 //            ──diff.ts───► incremental transaction (changed chains and elements only)
 //            ──nft.ts────► kernel: one transaction, read back what was written, periodic
 //                          resync repairs drift (live.ts: the live table, streamed) (the only I/O)

@@ -41,7 +41,8 @@ import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePos
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
 import { compactedAt, unchangedAt, WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
 import { WATCH_CONFIRM_MS, WatchConfirm } from './etcd-watch-confirm.js';
-import { AFFINITY_PREFIX, affinityResource, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
+import { AFFINITY_PREFIX, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
+import { decodeKeyValue } from './etcd-decode.js';
 import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { validateResource } from './validate.js';
@@ -206,28 +207,13 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   /** A key/value as a resource; undefined for keys tern ignores or (reported) bad values. */
   private decode(kv: IKeyValue, report: boolean): Resource | undefined {
     const key = kv.key.toString();
-    const parsed = parseEtcdKey(key);
-    if (!parsed) return undefined;
-    const text = kv.value.toString();
     try {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        throw new ConfigError(`${key}: invalid JSON: ${errorMessage(e)}`, { file: key, reason: 'invalid JSON' });
-      }
-      if (parsed.type === 'affinity') {
-        return validateResource(affinityResource(parsed.node, parsed.cidr, value, kv.mod_revision), { file: key }, { unknownFields: 'keep' });
-      }
-      const r = validateResource(value, { file: key }, { unknownFields: 'keep' });
-      if (r.kind !== parsed.kind || r.metadata.name !== parsed.name || (parsed.namespace !== undefined && r.metadata.namespace !== parsed.namespace)) {
-        throw new ConfigError(`${key}: holds ${r.kind} ${r.metadata.name}, which belongs under another key`, { file: key, reason: 'key mismatch' });
-      }
-      r.metadata.resourceVersion = kv.mod_revision;
-      this.reported.delete(key);
+      const r = decodeKeyValue(key, kv);
+      if (r) this.reported.delete(key);
       return r;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      const text = kv.value.toString();
       if (report && this.reported.get(key) !== text) {
         this.reported.set(key, text);
         this.logger?.warn('invalid resource in etcd ignored', { event: 'configInvalid', key, error: e.message });

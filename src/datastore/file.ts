@@ -30,7 +30,7 @@ import { nodeCrypto } from '../runtime/crypto.js';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
-import { buildSnapshot, resourcesOfKind } from './snapshot.js';
+import { buildSnapshot } from './snapshot.js';
 import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
 import { parseFileContent, resourceKey, validateResource, type FileContent } from './validate.js';
 import { FileContentReader } from './file-content.js';

@@ -4,7 +4,8 @@
 //   openDatastore('file:/etc/tern/resources.yaml') → FileDatastore   (file.ts)
 //   openDatastore('etcd:http://10.0.0.1:2379,http://10.0.0.2:2379') → EtcdDatastore (etcd.ts,
 //   its connection in etcd-client.ts, its watch stall check in etcd-watch-check.ts, its
-//   check for a watch etcd never confirmed in etcd-watch-confirm.ts)
+//   check for a watch etcd never confirmed in etcd-watch-confirm.ts, one key/value as a
+//   resource in etcd-decode.ts)
 //   openDatastore('') with DATASTORE_TYPE=etcdv3 and ETCD_ENDPOINTS → etcd, TLS from
 //   ETCD_CA_CERT_FILE / ETCD_CERT_FILE / ETCD_KEY_FILE (calico-node's variables).
 //

@@ -1,7 +1,10 @@
 // KernelRoutes over rtnetlink: the FIB syncer's Linux side, with the other netlink-*.ts files.
 //
-// Sockets (npm `netlink` RawNetlinkSocket, NETLINK_ROUTE):
-// - `req`: writes and dumps. Writes are pipelined: requests queue, are packed many to one
+// Sockets (NETLINK_ROUTE):
+// - `req`: writes and dumps, opened through libc and read by the event loop
+//   (netlink-request.ts: one send(2) per datagram, answers read into one buffer; npm
+//   `netlink`'s RawNetlinkSocket where Node lacks the pipe handle, or with loopRequests false).
+//   Writes are pipelined: requests queue, are packed many to one
 //   datagram (one sendmsg, up to BATCH_MESSAGES or BATCH_BYTES) and several datagrams may be
 //   unanswered at once (MAX_BATCHES_IN_FLIGHT). Only the last message of a datagram carries
 //   NLM_F_ACK: the kernel processes a datagram's messages in order inside sendmsg and answers
@@ -25,6 +28,7 @@ import { KernelError } from '../util/errors.js';
 import { parseIpv4Prefix } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
 import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
+import { openRequestSocket, type RequestSocket } from './netlink-request.js';
 import { soon } from '../util/soon.js';
 import {
   decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, fromIpv4Template, NlMsgType, NlmFlag,
@@ -68,7 +72,7 @@ interface Dump {
 }
 
 export class NetlinkKernel implements KernelRoutes {
-  private readonly req: RawNetlinkSocket;
+  private readonly req: RequestSocket;
   private events?: NotifySocket;
   private seq = 1;
   /** Requests not yet sent: queue[queueHead..]. */
@@ -104,8 +108,11 @@ export class NetlinkKernel implements KernelRoutes {
     filterOwnEchoes?: boolean;
     /** Wait for notifications on the poll(2) thread even where the loop can read them (the fallback). */
     notifyPollThread?: boolean;
+    /** Writes and dumps through the loop-read socket where Node allows it (default true); false: npm `netlink`'s. */
+    loopRequests?: boolean;
   } = {}) {
-    this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
+    this.req = (this.opts.loopRequests !== false ? openRequestSocket(NETLINK_ROUTE, RCVBUF) : undefined)
+      ?? new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
     this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
@@ -197,6 +204,8 @@ export class NetlinkKernel implements KernelRoutes {
   get notificationSockets(): number { return this.events?.opened ?? 0; }
   /** The event loop reads the notification socket itself (no poll thread). */
   get notificationsReadByLoop(): boolean { return this.events?.readByLoop ?? false; }
+  /** Writes and dumps go through the loop-read request socket (netlink-request.ts), not npm `netlink`'s. */
+  get requestsReadByLoop(): boolean { return !(this.req instanceof RawNetlinkSocket); }
   /** The notifications of our own writes are dropped in the kernel. */
   get ownEchoesFiltered(): boolean { return this.echoesFiltered; }
 
@@ -338,7 +347,9 @@ export class NetlinkKernel implements KernelRoutes {
     return undefined;
   }
 
+  /** `buf` may be the socket's read buffer, reused after this call: a dump's datagram is copied (its messages are kept). */
   private onReqMessage(buf: Buffer): void {
+    if (this.dumps.size > 0) buf = Buffer.from(buf);
     for (const m of splitMessages(buf)) {
       const dump = this.dumps.get(m.seq);
       if (dump) { this.onDumpMessage(m, dump); continue; }
@@ -393,6 +404,6 @@ export class NetlinkKernel implements KernelRoutes {
       } else d.resolve(d.out);
       return;
     }
-    d.out.push(m.data); // a view into this datagram's own buffer
+    d.out.push(m.data); // a view into this datagram's own copy (onReqMessage)
   }
 }

@@ -184,11 +184,11 @@ class Poller {
 let poller: Poller | undefined;
 
 interface PipeHandle { open(fd: number): number }
-type PipeBinding = { Pipe: new (type: number) => PipeHandle; constants: { SOCKET: number } };
+export type PipeBinding = { Pipe: new (type: number) => PipeHandle; constants: { SOCKET: number } };
 let pipeBinding: PipeBinding | null | undefined;
 
 /** Node's internal Pipe handle (process.binding('pipe_wrap')), or null where it is missing. */
-function pipeWrap(): PipeBinding | null {
+export function pipeWrap(): PipeBinding | null {
   if (pipeBinding !== undefined) return pipeBinding;
   try {
     const b = (process as unknown as { binding(name: string): PipeBinding }).binding('pipe_wrap');

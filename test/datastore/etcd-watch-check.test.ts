@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { startEtcd } from '../helpers/etcd.js';
 import { EtcdDatastore } from '../../src/datastore/index.js';
 import { recorder, waitFor } from './recorder.js';
-import { V3, RES, peer, client, captured } from './etcd-fixtures.js';
+import { RES, peer, client, captured } from './etcd-fixtures.js';
 import { pausableProxy } from './pausable-proxy.js';
 
 

@@ -10,7 +10,7 @@ import { startEtcd } from '../helpers/etcd.js';
 import { EtcdDatastore } from '../../src/datastore/index.js';
 import { WatchConfirm } from '../../src/datastore/etcd-watch-confirm.js';
 import { recorder, waitFor } from './recorder.js';
-import { V3, RES, peer, client, captured } from './etcd-fixtures.js';
+import { RES, peer, client, captured } from './etcd-fixtures.js';
 import { pausableProxy } from './pausable-proxy.js';
 
 

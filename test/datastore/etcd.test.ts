@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { freePort, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { EtcdDatastore, openDatastore, type Resource } from '../../src/datastore/index.js';
-import { recorder, waitFor } from './recorder.js';
+import { recorder } from './recorder.js';
 import { V3, RES, peer, client } from './etcd-fixtures.js';
 
 

@@ -26,7 +26,8 @@ t.test('60k writes while watching: our own echoes never read, other writers stil
   const ns = new Netns();
   t.teardown(() => ns.destroy());
   const out = execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', 'test/fib/fixtures/netns-watch-script.ts', '60000'], { cwd: ROOT, encoding: 'utf8' });
-  const r = JSON.parse(out) as { added: number; filtered: boolean; byLoop: boolean; events: number; read: number; lost: number; dumped: number; foreign: string[] };
+  const r = JSON.parse(out) as { added: number; filtered: boolean; byLoop: boolean; requestsByLoop: boolean; events: number; read: number; lost: number; dumped: number; foreign: string[] };
+  t.equal(r.requestsByLoop, true, 'writes and dumps through the loop-read request socket');
   t.equal(r.dumped, 60000, 'every write landed');
   t.equal(r.filtered, true, 'the echo filter is attached');
   t.equal(r.byLoop, true, 'the event loop reads the socket (no poll thread)');
@@ -44,9 +45,10 @@ t.test('60k writes, fallback (no echo filter, poll thread): paced, no crash, no 
   const ns = new Netns();
   t.teardown(() => ns.destroy());
   const out = execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', 'test/fib/fixtures/netns-watch-script.ts', '60000', 'fallback'], { cwd: ROOT, encoding: 'utf8' });
-  const r = JSON.parse(out) as { filtered: boolean; byLoop: boolean; events: number; lost: number; dumped: number; foreign: string[] };
+  const r = JSON.parse(out) as { filtered: boolean; byLoop: boolean; requestsByLoop: boolean; events: number; lost: number; dumped: number; foreign: string[] };
   t.equal(r.filtered, false);
   t.equal(r.byLoop, false);
+  t.equal(r.requestsByLoop, false, "writes and dumps through npm netlink's socket");
   t.equal(r.dumped, 60000);
   // every notification of our writes arrives, or the loss is reported (the caller re-dumps)
   t.ok(r.events === 60000 || r.lost > 0, `events ${r.events}, losses reported ${r.lost}`);

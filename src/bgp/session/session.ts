@@ -31,7 +31,7 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, encodedOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { closeGracefully, netConnect, socketErrorText, tcpSecurity } from './transport.js';
+import { closeGracefully, netConnect, readDirect, socketErrorText, tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
 import { ConnectionRecord, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
 import { frameOutcome } from './intake.js';
@@ -309,9 +309,15 @@ export class Session extends EventEmitter {
       this.record.socketError = socketErrorText(err);
       this.socketRefused = (err as { code?: unknown } | null)?.code === 'ECONNREFUSED';
     });
-    sock.on('data', (chunk: Buffer) => {
-      if (this.socket === sock) this.guard(() => this.onData(sock, chunk));
+    // a net.Socket is read without its Readable stream (one shared read buffer: the framer copies)
+    const direct = readDirect(sock, (chunk) => {
+      if (this.socket === sock) this.guard(() => this.onData(sock, chunk, true));
     });
+    if (!direct) {
+      sock.on('data', (chunk: Buffer) => {
+        if (this.socket === sock) this.guard(() => this.onData(sock, chunk, false));
+      });
+    }
     sock.on('drain', () => {
       if (this.socket === sock) this.guard(() => this.emit('drain'));
     });
@@ -332,10 +338,10 @@ export class Session extends EventEmitter {
     closeGracefully(sock, this.opts.clock);
   }
 
-  private onData(sock: Duplex, chunk: Buffer): void {
+  private onData(sock: Duplex, chunk: Buffer, transient: boolean): void {
     let frames: Buffer[];
     try {
-      frames = this.framer.push(chunk);
+      frames = this.framer.push(chunk, transient);
     } catch (err) {
       if (!isBgpWireError(err)) throw err;
       this.fire({ type: 'BGPHeaderErr', error: err }); // RFC 4271 §6.1

@@ -45,6 +45,52 @@ export const netConnect: ConnectFn = (req) => {
   return sock;
 };
 
+/**
+ * Reads a connected or connecting `net.Socket` without its Readable stream: Node's user-buffer
+ * read path (the `onread` option of net.Socket, which Node 20 offers only to sockets it creates
+ * with the option, not to accepted ones), switched on for an existing socket through the same
+ * internal fields. libuv then reads into one buffer shared by every such socket and `onChunk`
+ * gets a view of it, valid only during the call (so the caller copies what it keeps); per
+ * read there is no chunk Buffer, no `Readable.push`/`addChunk`/'data' event, and no
+ * `maybeReadMore` tick. 'end', 'close', 'error', `pause()` (readStop) and `resume()` behave as
+ * before. False (nothing changed) for any other Duplex (tests' in-memory pairs), a socket
+ * that has already buffered data, or a Node.js without those fields: then read 'data'.
+ */
+export function readDirect(sock: Duplex, onChunk: (chunk: Buffer) => void): boolean {
+  if (!(sock instanceof net.Socket) || sock.readableLength > 0 || sock.listenerCount('data') > 0) return false;
+  const handle = (sock as unknown as { _handle?: { useUserBuffer?: (buf: Uint8Array) => void } | null })._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return false;
+  const keys = userBufferKeys(sock);
+  if (!keys) return false;
+  const fields = sock as unknown as Record<symbol, unknown>;
+  if (fields[keys.buffer] !== null || fields[keys.callback] !== null) return false; // already in use
+  const buf = (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER));
+  fields[keys.buffer] = buf;
+  fields[keys.callback] = (n: number): void => onChunk(buf.subarray(0, n));
+  handle.useUserBuffer(buf);
+  return true;
+}
+
+/** libuv reads at most this much per call (its own suggestion for a stream read is 64 KiB). */
+const READ_BUFFER = 64 * 1024;
+let readBuffer: Buffer | undefined;
+
+interface UserBufferKeys { buffer: symbol; callback: symbol }
+let keysCache: UserBufferKeys | null | undefined;
+
+/** net.Socket's own symbol-keyed fields for the `onread` option (kBuffer, kBufferCb, kBufferGen: set to null on every socket). */
+function userBufferKeys(sock: net.Socket): UserBufferKeys | null {
+  if (keysCache !== undefined) return keysCache;
+  const syms = Object.getOwnPropertySymbols(sock);
+  const find = (d: string) => syms.find((s) => s.description === d);
+  const buffer = find('kBuffer');
+  const callback = find('kBufferCb');
+  const gen = find('kBufferGen');
+  const fields = sock as unknown as Record<symbol, unknown>;
+  keysCache = buffer && callback && gen && fields[gen] === null ? { buffer, callback } : null;
+  return keysCache;
+}
+
 /** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
 const CLOSE_GRACE_MS = 5_000;
 

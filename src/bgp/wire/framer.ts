@@ -6,8 +6,9 @@
 // Memory and cost: only the one message that straddles chunks is ever copied, into a
 // buffer sized for that message (≤ the maximum length) and released when it is larger than
 // 8 KiB, so thousands of idle peers hold almost nothing. Messages wholly inside a pushed
-// chunk are returned as views of it (no copy); assembled messages are fresh buffers, never
-// views of the Framer's own buffer. Many tiny chunks cost O(total), not O(n²).
+// chunk are returned as views of it (no copy), unless the chunk is transient (a read buffer
+// the caller reuses after the call): then each is copied; assembled messages are fresh
+// buffers, never views of the Framer's own buffer. Many tiny chunks cost O(total), not O(n²).
 // After a BgpWireError the framer's state is undefined: the session must close.
 import { Buffer } from 'node:buffer';
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './constants.js';
@@ -35,14 +36,15 @@ export class Framer {
     return this.len;
   }
 
-  push(chunk: Buffer): Buffer[] {
+  /** `transient`: `chunk` is overwritten after the call, so no returned message may be a view of it. */
+  push(chunk: Buffer, transient = false): Buffer[] {
     const out: Buffer[] = [];
     let off = 0;
     if (this.len > 0) {
       off = this.complete(chunk, out);
       if (this.len > 0) return out; // chunk used up, message still partial
     }
-    off = this.scan(chunk, off, out);
+    off = this.scan(chunk, off, out, transient);
     if (off < chunk.length) this.append(chunk, off, chunk.length);
     return out;
   }
@@ -68,11 +70,12 @@ export class Framer {
   }
 
   /** Emits every complete message in data[off..]; returns the offset of the first unused octet. */
-  private scan(data: Buffer, off: number, out: Buffer[]): number {
+  private scan(data: Buffer, off: number, out: Buffer[], copy: boolean): number {
     while (data.length - off >= HEADER_LENGTH) {
       const { length } = checkHeader(data, off, this.maxLength);
       if (data.length - off < length) break;
-      out.push(data.subarray(off, off + length));
+      const view = data.subarray(off, off + length);
+      out.push(copy ? Buffer.from(view) : view);
       off += length;
     }
     return off; // a partial header waits for its 19th octet, then is checked
