@@ -72,6 +72,8 @@ export class RoutingCore {
   private awaitingFirstEor: Map<string, Family> | null = new Map();
   private readonly local: LocalRoutes;
   private cfg: NodeBgpConfig;
+  /** `cfg.peers` by key, for the configuration it was made from (configuredSpec). */
+  private specIndex: { cfg: NodeBgpConfig; byKey: Map<string, PeerSpec> } | null = null;
   private readonly log: Logger;
   private readonly recoveredCallbacks: (() => void)[] = [];
   private deferring = false;
@@ -216,7 +218,7 @@ export class RoutingCore {
       ...(spec.allowOwnAs ? { allowOwnAs: spec.allowOwnAs } : {}),
     });
     // The spec in force now (a filter change may have come after the session's own spec).
-    const current = this.cfg.peers.find((p) => p.key === spec.key) ?? spec;
+    const current = this.configuredSpec(spec.key) ?? spec;
     this.rib.setImportFilter(spec.key, importRejects(current.importFilter, this.fib));
     const preserved = n.peerGracefulRestart
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
@@ -403,6 +405,21 @@ export class RoutingCore {
       this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
     }
     this.out.interfacesChanged();
+  }
+
+  /**
+   * The configuration's spec of a peer (the first of its key, as a search of the list finds
+   * it), from an index made once per configuration: a K-node mesh's sessions coming up cost
+   * K look-ups, not K searches of K specs.
+   */
+  private configuredSpec(key: string): PeerSpec | undefined {
+    let idx = this.specIndex;
+    if (idx === null || idx.cfg !== this.cfg) {
+      const byKey = new Map<string, PeerSpec>();
+      for (const p of this.cfg.peers) if (!byKey.has(p.key)) byKey.set(p.key, p);
+      this.specIndex = idx = { cfg: this.cfg, byKey };
+    }
+    return idx.byKey.get(key);
   }
 
   /** Counters for `tern status`: routes held from and advertised to a peer. */
