@@ -6,7 +6,7 @@
 //                  value: {"state":"confirmed","deleted":false}
 // BlockAffinity resources are synthesised from affinity keys and named as Calico names
 // them: `<node>-<cidr with '.', ':' and '/' → '-'>` (libcalico-go names.CIDRToName).
-import { nodeCrypto } from '../runtime/crypto.js';
+import { nodeCrypto } from '../util/crypto.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from '../model/types.js';
 

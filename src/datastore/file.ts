@@ -26,7 +26,7 @@
 // edits (apply, delete, list) use it, so a daemon's start does not load it.
 import { promises as fsp, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { nodeCrypto } from '../runtime/crypto.js';
+import { nodeCrypto } from '../util/crypto.js';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';

@@ -1,6 +1,6 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
-import { nodeCrypto } from '../runtime/crypto.js';
+import { nodeCrypto } from '../util/crypto.js';
 import type { BlockAffinityResource, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
 import type { BgpConfiguration, BgpModel, NodeAddress } from '../model/bgp.js';
 import { DEFAULT_AS } from '../model/asn.js';

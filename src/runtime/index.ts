@@ -9,7 +9,6 @@
 //                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
-//   crypto.ts       nodeCrypto(): node:crypto on first use, not at every start (round 2 changes)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
 //                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS);
@@ -26,7 +25,6 @@
 export { holdYoungGeneration, setRuntimeFlag, startLateTiering, tieringBurst, withDefaultFlags } from './v8-flags.js';
 export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
-export { nodeCrypto } from './crypto.js';
 export { collectGarbage } from './gc.js';
 export { tightHeapGrowth, largeBurstYoungGeneration, BURST_HEAP_GROWING_PERCENT, BURST_SEMI_SPACE_MIB, LARGE_BURST_OPS } from './heap-growth.js';
 export { latin1Scratch, type Latin1Buffer } from './latin1.js';

@@ -7,8 +7,10 @@
 // N-API prebuild, prebuilds/linux-<arch>/node.napi.node, which this loads directly (measured
 // 2026-12-06: netlink's raw layer, node-gyp-build and the binding cost a start about 3 ms of
 // CPU, docs/benchmarks.md, round 2 changes). A package with a local build (build/, from
-// `npm rebuild --build-from-source`), NETLINK_PREBUILD in the environment, any other platform,
-// or a prebuild that does not load goes through node-gyp-build, as netlink itself would.
+// `npm rebuild --build-from-source`), any other platform, or a prebuild that does not load
+// goes through node-gyp-build, as netlink itself would. node-gyp-build's NETLINK_PREBUILD
+// override is not consulted on the direct path (environment variables are read by
+// src/settings alone).
 // Outside the bundle (tsc's dist/, tests) raw.js loads node-gyp-build itself.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +21,7 @@ export function loadNetlinkBinding(): unknown {
   const root = dirname(createRequire(import.meta.url).resolve('netlink/package.json'));
   const inPackage = createRequire(join(root, 'package.json'));
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')
-    && !process.env.NETLINK_PREBUILD && !existsSync(join(root, 'build'))) {
+    && !existsSync(join(root, 'build'))) {
     try {
       return inPackage(join(root, 'prebuilds', `linux-${process.arch}`, 'node.napi.node'));
     } catch {

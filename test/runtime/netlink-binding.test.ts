@@ -1,6 +1,6 @@
 // netlink's native binding as the bundle loads it (src/runtime/netlink-binding.ts): the
-// prebuilt binary directly, or through node-gyp-build when the environment or the package
-// asks for another; both give raw.js the same NativeNetlink. And the bundle carries netlink's
+// prebuilt binary directly, or through node-gyp-build when the package has a local build;
+// both give raw.js the same NativeNetlink. And the bundle carries netlink's
 // raw layer with that loader in place of node-gyp-build. Needs `npm run build`.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -15,13 +15,6 @@ t.test('the binding node-gyp-build would choose, loaded directly', async (t) => 
   const direct = loadNetlinkBinding() as { NativeNetlink?: unknown };
   t.type(direct.NativeNetlink, 'function', 'raw.js\'s NativeNetlink');
   t.equal(direct, gypBuild(root), 'the same module as node-gyp-build\'s choice');
-});
-
-t.test('NETLINK_PREBUILD set: node-gyp-build decides', async (t) => {
-  const chosen = gypBuild.path(root);
-  process.env.NETLINK_PREBUILD = root;
-  t.teardown(() => { delete process.env.NETLINK_PREBUILD; });
-  t.equal(loadNetlinkBinding(), createRequire(import.meta.url)(chosen));
 });
 
 t.test('the bundle carries raw.js with the loader, and no node-gyp-build', async (t) => {
