@@ -9,7 +9,8 @@
 // Churn: 10 % of the blocks are withdrawn at once (tern: the YAML is rewritten; BIRD: the
 // owners' configs are rewritten and `birdc configure` runs on each owner, in parallel), then
 // re-announced at once; time until every node's kernel agrees again, for each phase.
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLab, type Lab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import {
@@ -247,6 +248,9 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     return run;
   } finally {
     watch.close();
+    // BENCH_KEEP_LOGS=DIR: every node's log copied there first (with BENCH_TERN_LOG=debug: connects, refusals, state changes)
+    const keep = process.env.BENCH_KEEP_LOGS;
+    if (keep) for (const f of readdirSync(lab.dir)) if (f.endsWith('.log')) copyFileSync(join(lab.dir, f), join(keep, f));
     await lab.destroy();
   }
 }

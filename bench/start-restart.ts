@@ -13,10 +13,17 @@
 // start (which may write its code cache) is left out of the medians printed per build at the end.
 // An entry PATH@LEVEL runs that build at that log level (default warn, as the bench's mesh), so
 // `PROBE_BINS=B/bin/tern,B/bin/tern@info` compares the cost of Calico's default level.
+// PROBE_NODE_ARGS: more Node.js flags for the restarted daemon (e.g. `--perf-basic-prof`).
+// PROBE_PERF=DIR: `perf record -g` attached to each restarted daemon from its spawn until its
+// measurement ends (10 kHz, DIR/rN.data; with PROBE_NODE_ARGS=--perf-basic-prof, JS frames are named).
+// PROBE_LOGS=DIR: each restarted daemon's output copied to DIR/rN.log after its measurement.
+// PROBE_ATTACH='CMD ... {pid} ... {r}': any such tool (stopped with SIGINT), e.g.
+// `strace -f -c -o DIR/r{r}.txt -p {pid}`.
 import { createLab } from '../lab/netns.js';
 import { callDaemon } from '../src/api/control.js';
 import { calicoYaml, procStats, RouteWatch, spawnTern, TERN_BIN, childEnv, REPO, percentile } from './lib.js';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { spawn as cpSpawn } from 'node:child_process';
 const k = Number(process.argv[2] ?? 20);
 const reps = Number(process.argv[3] ?? 3);
 const prof = process.env.PROBE_PROF; // dir
@@ -48,13 +55,18 @@ try {
     await lab.ip(target.host, 'route', 'flush', 'proto', 'bird');
     await new Promise((res) => setTimeout(res, 700));
     const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-interval=${process.env.PROBE_IV ?? 200}`] : [];
+    if (process.env.PROBE_NODE_ARGS) nodeArgs.push(...process.env.PROBE_NODE_ARGS.split(' ').filter(Boolean));
     const h = lab.spawn(target.host, process.execPath, [...nodeArgs, bin, 'daemon', '--datastore', `file:${ds}`, '--node', target.name, '--ip', `${target.ip}/16`, '--socket', lab.path(`${target.host}-tern.sock`), '--log-level', level], { logFile: lab.path(`r${r}.log`), env: childEnv(process.env.PROBE_EXP ? { TERN_EXP: process.env.PROBE_EXP } : {}), cwd: REPO });
     target.pid = h.pid;
+    const attach = process.env.PROBE_PERF ? `perf record -g -q -F 10000 -o ${process.env.PROBE_PERF}/r{r}.data -p {pid}` : process.env.PROBE_ATTACH;
+    const perf = attach ? cpSpawn('sh', ['-c', `exec ${attach.replaceAll('{r}', String(r)).replaceAll('{pid}', String(h.pid))}`], { stdio: 'ignore' }) : null;
     const t0 = Date.now();
     await watch.until(hasAll([target.host]), 60_000, 'restart');
     const ms = Date.now() - t0;
     await new Promise((res) => setTimeout(res, 1000));
     const st = procStats(h.pid);
+    if (perf) { perf.kill('SIGINT'); await new Promise((res) => perf.once('exit', res)); }
+    if (process.env.PROBE_LOGS) copyFileSync(lab.path(`r${r}.log`), `${process.env.PROBE_LOGS}/r${r}.log`);
     const m = await callDaemon<any>(lab.path(`${target.host}-tern.sock`), 'startup');
     const marks = Object.fromEntries(Object.entries(m.marks as Record<string, { cpuMs: number }>).map(([k, v]) => [k, v.cpuMs]));
     if (r >= bins.length) {

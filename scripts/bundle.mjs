@@ -7,23 +7,47 @@
 // - CommonJS, not an ES module: bin/tern then never loads Node's ES module loader;
 // - whitespace and syntax minified (names kept, so stack traces stay readable): less to read
 //   and pre-parse, and no comments, which made the source non-ASCII;
+// - the file is the CommonJS wrapper function itself (banner and footer): the loader compiles
+//   it as read, without concatenating a copy of it;
 // - ASCII only: V8 keeps a one-byte source string (a single non-ASCII character makes it two
 //   bytes per character; the source stays in the heap for lazy compilation);
 // - no import(): the loader compiles the bundle with vm.Script, which has no module loader
 //   for dynamic imports, so they become require() calls;
 // - the loader compiles it with a V8 code cache keyed by the build id written here.
-// Kept out of the bundle: `netlink` and `koffi` (native addons, loaded with require) and
-// `etcd3` (gRPC; required lazily, only for etcd datastores). dist/ itself stays the plain
-// tsc output.
+// Kept out of the bundle: `koffi` and `netlink` (native addons, loaded with require) and
+// `etcd3` (gRPC; required lazily, only for etcd datastores), except netlink's raw socket
+// layer (dist/raw.js, the only part tern uses: src/runtime/netlink-raw.ts), which is bundled
+// so that the code cache covers it, its `require('node-gyp-build')` answered by
+// src/runtime/netlink-binding.ts (the prebuilt binding loaded directly). dist/ itself stays
+// the plain tsc output.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 const out = 'dist/bundle/main.cjs';
 for (const old of ['main.js', 'main.js.map', 'main.cjs.cache']) rmSync(`dist/bundle/${old}`, { force: true });
 
+const require = createRequire(import.meta.url);
+const netlinkRaw = require.resolve('netlink/dist/raw.js');
+const netlinkRawOnly = {
+  name: 'netlink-raw-only',
+  setup(b) {
+    b.onResolve({ filter: /^netlink\/dist\/raw\.js$/ }, () => ({ path: netlinkRaw }));
+    b.onResolve({ filter: /^node-gyp-build$/ }, (args) => (dirname(args.importer) === dirname(netlinkRaw)
+      ? { path: 'node-gyp-build', namespace: 'netlink-binding' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'netlink-binding' }, () => ({
+      contents: `module.exports = require(${JSON.stringify(resolve('dist/runtime/netlink-binding.js'))}).loadNetlinkBinding;`,
+      loader: 'js',
+      resolveDir: resolve('dist'),
+    }));
+  },
+};
+
 await build({
   entryPoints: ['dist/cli/main.js'],
+  plugins: [netlinkRawOnly],
   outfile: out,
   bundle: true,
   platform: 'node',
@@ -33,7 +57,8 @@ await build({
   supported: { 'dynamic-import': false },
   // createRequire(import.meta.url) in the sources: the bundle's own URL.
   define: { 'import.meta.url': '__ternBundleUrl' },
-  banner: { js: "const __ternBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "(function (exports, require, module, __filename, __dirname) {const __ternBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: '})' },
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',

@@ -50,6 +50,11 @@ export interface SpeakerOptions {
   readonly gracefulRestart?: GracefulRestartState;
   /** Replaces net.connect for outgoing connections (tests). */
   readonly connectFactory?: ConnectFn;
+  /**
+   * Takes every received UPDATE in place of the 'update' event: the session calls it through
+   * its peer, with no emitter in between (the per-UPDATE path of a daemon).
+   */
+  readonly onUpdate?: (peer: PeerHandle, msg: UpdateMessage) => void;
 }
 
 export interface SpeakerEvents {
@@ -243,7 +248,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly sink: PeerSink = {
     established: (h) => this.emit('established', h),
     down: (h, reason, gr) => this.emit('down', h, reason, gr),
-    update: (h, msg) => this.emit('update', h, msg),
+    update: (h, msg) => {
+      const direct = this.opts.onUpdate;
+      if (direct) direct(h, msg); else this.emit('update', h, msg);
+    },
     routeRefresh: (h, msg) => this.emit('routeRefresh', h, msg),
     stateChange: (h) => this.emit('stateChange', h),
   };

@@ -30,7 +30,7 @@ import { peersStatus, routesView } from './views.js';
 import type { StatusReply, RoutesReply } from '../api/types.js';
 import type { AclCompanion } from '../acl/companion.js';
 import type { RenderOptions } from '../acl/render.js';
-import { readEndpointStatus, type LocalWorkload } from './local-workloads.js';
+import { LocalWorkloadPoller } from './local-workloads.js';
 import { markStartup, startupMarks } from '../util/startup.js';
 import { holdYoungGeneration, startLateTiering } from '../runtime/v8-flags.js';
 
@@ -82,9 +82,8 @@ export class Daemon {
   /** The datastore's last reported problem (cleared when it recovers). */
   private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
-  private localWorkloads: readonly LocalWorkload[] = [];
-  private localWorkloadsKey = '[]';
-  private workloadTimer: TimerHandle | null = null;
+  /** Felix's endpoint-status files: workloads selected for local BGP peers. */
+  private readonly workloads: LocalWorkloadPoller;
   /** Kinds already reported as accepted and ignored (one warning per kind). */
   private readonly ignoredKindsWarned = new Set<string>();
   private recoveryTimer: TimerHandle | null = null;
@@ -102,6 +101,7 @@ export class Daemon {
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger.child({ module: 'daemon', node: opts.nodeName });
+    this.workloads = new LocalWorkloadPoller(opts.endpointStatusPrefix, opts.endpointStatusPollMs ?? 30_000, opts.clock, this.log);
   }
 
   async start(): Promise<void> {
@@ -121,7 +121,7 @@ export class Daemon {
     const registration = await registerSelf(datastore, snapshot, this.opts.nodeName, this.opts.identity, this.log);
     snapshot = registration.snapshot;
     this.ownAddresses = registration.ownAddresses;
-    this.readLocalWorkloads();
+    this.workloads.read();
     this.phase = 'starting BGP';
     this.snapshot = snapshot;
     const cfg = this.derive(snapshot); // throws on a node that cannot run: refuse to start
@@ -162,11 +162,11 @@ export class Daemon {
       logger: this.opts.logger,
       // RFC 4724 §4.1: after a restart with forwarding state kept, say so until peers resync.
       gracefulRestart: { restarting: defer, forwardingPreserved },
+      onUpdate: (h, msg) => core.onUpdate(h, msg),
     });
     this.speaker = speaker;
     speaker.on('established', (h) => { markStartup('firstSession'); core.onEstablished(h); });
     speaker.on('down', (h, reason, gr) => core.onDown(h, reason, gr));
-    speaker.on('update', (h, msg) => core.onUpdate(h, msg));
     speaker.on('routeRefresh', (h, msg) => core.onRouteRefresh(h, msg));
     await speaker.start();
 
@@ -182,7 +182,7 @@ export class Daemon {
     // adoption has its own --stale-time timer either way).
     this.recoveryTimer = this.opts.clock.setTimer(defer ? this.opts.selectionDeferralMs : this.opts.staleTimeMs, () => core.endRecovery());
     this.apply(cfg);
-    this.scheduleWorkloadPoll();
+    this.workloads.poll(() => { if (this.snapshot) this.reconfigure(this.snapshot); });
 
     if (aclModule) {
       this.acl = new aclModule.AclCompanion({
@@ -257,28 +257,8 @@ export class Daemon {
       ...this.ownAddresses,
       ...(routerId !== undefined ? { routerId } : {}),
       ...(this.opts.advertiseClusterIPs ? { advertiseClusterIPs: this.opts.advertiseClusterIPs } : {}),
-      localWorkloads: this.localWorkloads,
+      localWorkloads: this.workloads.workloads,
       secrets: secretResolver(snapshot, this.secrets ?? undefined),
-    });
-  }
-
-  /** Reads Felix's endpoint-status files; true when the selected workloads changed. */
-  private readLocalWorkloads(): boolean {
-    if (this.opts.endpointStatusPrefix === undefined) return false;
-    const list = readEndpointStatus(this.opts.endpointStatusPrefix);
-    const key = JSON.stringify(list);
-    if (key === this.localWorkloadsKey) return false;
-    this.localWorkloadsKey = key;
-    this.localWorkloads = list;
-    this.log.info('local workload peers changed', { event: 'localWorkloads', workloads: list.length });
-    return true;
-  }
-
-  private scheduleWorkloadPoll(): void {
-    if (this.opts.endpointStatusPrefix === undefined) return;
-    this.workloadTimer = this.opts.clock.setTimer(this.opts.endpointStatusPollMs ?? 30_000, () => {
-      if (this.readLocalWorkloads() && this.snapshot) this.reconfigure(this.snapshot);
-      this.scheduleWorkloadPoll();
     });
   }
 
@@ -402,7 +382,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.recoveryTimer?.cancel();
-    this.workloadTimer?.cancel();
+    this.workloads.stop();
     this.secrets?.close();
     await this.control?.stop().catch(() => undefined);
     this.control = null;

@@ -5,6 +5,8 @@
 // - registration.ts  the first snapshot (retried while the datastore is unreachable) and
 //               this node's addresses stored on its Node resource
 // - routing.ts  speaker events ↔ Loc-RIB ↔ Adj-RIB-Out ↔ FIB, graceful restart (RFC 4724)
+// - restart-recovery.ts  the End-of-RIB awaited from configured peers after a start, and
+//               the selection deferral until it ends (RFC 4724 §4.1)
 // - local-routes.ts  own blocks, service CIDRs, kernel-learned and reachableBy routes, as
 //               the configuration sets them
 // - export-context.ts  the export context and the restart policy derived from the config

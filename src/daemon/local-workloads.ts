@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalAddress } from '../net/prefix.js';
 import type { LocalWorkload } from '../peering/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
 
 export type { LocalWorkload };
 
@@ -55,4 +57,45 @@ export function readEndpointStatus(prefix: string): LocalWorkload[] {
     }
   }
   return out;
+}
+
+/**
+ * The workloads selected for local BGP peers (none without a prefix), read at start() and
+ * again every `pollMs` (confd's 30 s); `onChange` runs after a read that changed the list.
+ */
+export class LocalWorkloadPoller {
+  private list: readonly LocalWorkload[] = [];
+  private key = '[]';
+  private timer: TimerHandle | null = null;
+
+  constructor(private readonly prefix: string | undefined, private readonly pollMs: number, private readonly clock: Clock, private readonly log: Logger) {}
+
+  get workloads(): readonly LocalWorkload[] {
+    return this.list;
+  }
+
+  /** Reads the status files now; true when the selected workloads changed. */
+  read(): boolean {
+    if (this.prefix === undefined) return false;
+    const list = readEndpointStatus(this.prefix);
+    const key = JSON.stringify(list);
+    if (key === this.key) return false;
+    this.key = key;
+    this.list = list;
+    this.log.info('local workload peers changed', { event: 'localWorkloads', workloads: list.length });
+    return true;
+  }
+
+  /** Re-reads every pollMs from now on. */
+  poll(onChange: () => void): void {
+    if (this.prefix === undefined) return;
+    this.timer = this.clock.setTimer(this.pollMs, () => {
+      if (this.read()) onChange();
+      this.poll(onChange);
+    });
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
 }

@@ -39,6 +39,7 @@ import { compileChain, mayAcceptLocal, type FilterChainSpec } from '../policy/bg
 import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { RestartRecovery } from './restart-recovery.js';
 import { stableJson } from '../util/stable-json.js';
 import { errorMessage } from '../util/errors.js';
 import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
@@ -68,13 +69,13 @@ export class RoutingCore {
   readonly gr: GracefulRestartHelper;
   private readonly established = new Map<string, PeerRuntime>();
   private readonly inbound: InboundRefusals;
-  /** Configured peers (key → family) that have not yet sent End-of-RIB since start. */
-  private awaitingFirstEor: Map<string, Family> | null = new Map();
+  /** Restart recovery: End-of-RIB awaited from configured peers, selection deferral. */
+  private readonly recovery: RestartRecovery;
   private readonly local: LocalRoutes;
   private cfg: NodeBgpConfig;
+  /** `cfg.peers` by key, for the configuration it was made from (configuredSpec). */
+  private specIndex: { cfg: NodeBgpConfig; byKey: Map<string, PeerSpec> } | null = null;
   private readonly log: Logger;
-  private readonly recoveredCallbacks: (() => void)[] = [];
-  private deferring = false;
   /** The export context last handed to the Adj-RIB-Out, as JSON. */
   private exportKey = '';
   /** Holds back peers' input while the FIB's backlog is high (input-gate.ts). */
@@ -100,6 +101,7 @@ export class RoutingCore {
     this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL, SOURCE_KERNEL_EXTRA])) });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.local = new LocalRoutes(cfg, this.rib, this.out, fib, (changes) => this.toFib(changes));
+    this.recovery = new RestartRecovery({ hold: (on) => this.out.hold(on), endOfRibAll: () => this.fib?.endOfRibAll() }, this.log);
     this.rib.onBestChange((changes) => this.toFib(changes));
     fib?.on('learned', (prefix, present) => this.local.onLearned(prefix, present));
     fib?.on('interfaces', () => this.onInterfacesChanged());
@@ -134,11 +136,7 @@ export class RoutingCore {
     this.local.applyOriginated(cfg);
     this.applyPeerFilters(cfg.peers);
     this.local.applyKernel(cfg);
-    if (this.awaitingFirstEor) {
-      const configured = new Set(cfg.peers.map((p) => p.key));
-      for (const k of [...this.awaitingFirstEor.keys()]) if (!configured.has(k)) this.awaitingFirstEor.delete(k);
-      this.maybeAllEndOfRib();
-    }
+    if (this.recovery.recovering) this.recovery.keepOnly(new Set(cfg.peers.map((p) => p.key)));
   }
 
   /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */
@@ -171,22 +169,17 @@ export class RoutingCore {
    * Call before expectEndOfRib.
    */
   deferAdvertisement(): void {
-    if (!this.awaitingFirstEor || this.deferring) return;
-    this.deferring = true;
-    this.out.hold(true);
-    this.log.info('restarting: route advertisement deferred until every peer has sent End-of-RIB', { event: 'selectionDeferred' });
+    this.recovery.defer();
   }
 
   /** True while advertisement is deferred (RFC 4724 §4.1). */
   get deferringAdvertisement(): boolean {
-    return this.deferring;
+    return this.recovery.deferringAdvertisement;
   }
 
   /** Before the first setPeers: the peers whose End-of-RIB ends restart adoption. */
   expectEndOfRib(peers: readonly PeerSpec[]): void {
-    if (!this.awaitingFirstEor) return;
-    for (const p of peers) this.awaitingFirstEor.set(p.key, p.family);
-    this.maybeAllEndOfRib();
+    this.recovery.expect(peers);
   }
 
   /** A peer removed from the configuration: its routes go at once (no GR for deconfigured peers). */
@@ -194,8 +187,7 @@ export class RoutingCore {
     this.inbound.forget(key);
     this.out.removePeer(key);
     this.gr.forget(key);
-    this.awaitingFirstEor?.delete(key);
-    this.maybeAllEndOfRib();
+    this.recovery.forget(key);
   }
 
   // ---- speaker events ----
@@ -216,7 +208,7 @@ export class RoutingCore {
       ...(spec.allowOwnAs ? { allowOwnAs: spec.allowOwnAs } : {}),
     });
     // The spec in force now (a filter change may have come after the session's own spec).
-    const current = this.cfg.peers.find((p) => p.key === spec.key) ?? spec;
+    const current = this.configuredSpec(spec.key) ?? spec;
     this.rib.setImportFilter(spec.key, importRejects(current.importFilter, this.fib));
     const preserved = n.peerGracefulRestart
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
@@ -228,10 +220,8 @@ export class RoutingCore {
     // nor from one that did not negotiate the session's family (it cannot send one we accept).
     const peerGr = n.peerGracefulRestart;
     const familyOk = n.families.has(spec.family);
-    if (this.awaitingFirstEor?.has(spec.key) && (!peerGr || peerGr.restarting || !familyOk)) {
-      this.awaitingFirstEor.delete(spec.key);
-      this.log.info('not waiting for End-of-RIB from this peer', { event: 'endOfRibNotAwaited', peer: spec.address, reason: !familyOk ? 'familyNotNegotiated' : peerGr ? 'peerRestarting' : 'noGracefulRestart' });
-      this.maybeAllEndOfRib();
+    if (!peerGr || peerGr.restarting || !familyOk) {
+      this.recovery.notAwaited(spec.key, spec.address, !familyOk ? 'familyNotNegotiated' : peerGr ? 'peerRestarting' : 'noGracefulRestart');
     }
     if (!familyOk) {
       // RFC 4760 / RFC 5492: nothing of a family the peer did not negotiate, End-of-RIB included.
@@ -282,10 +272,7 @@ export class RoutingCore {
     }
     if (eor) {
       this.gr.endOfRib(h.spec.key, eor);
-      if (this.awaitingFirstEor?.get(h.spec.key) === eor) {
-        this.awaitingFirstEor.delete(h.spec.key);
-        this.maybeAllEndOfRib();
-      }
+      this.recovery.endOfRib(h.spec.key, eor);
       return;
     }
     const sc = this.inbound.screenAddresses(h.spec, this.cfg);
@@ -336,37 +323,19 @@ export class RoutingCore {
     this.log.debug('ROUTE-REFRESH subtype ignored', { event: 'routeRefreshIgnored', peer: h.spec.address, subtype: msg.subtype, enhanced });
   }
 
-  private maybeAllEndOfRib(): void {
-    if (!this.awaitingFirstEor || this.awaitingFirstEor.size > 0) return;
-    this.log.info('every peer has sent End-of-RIB', { event: 'allEndOfRib' });
-    this.endRecovery();
-  }
-
   /** Ends restart recovery now: every peer sent End-of-RIB, or the stale time ran out. */
   endRecovery(): void {
-    if (!this.awaitingFirstEor) return;
-    if (this.awaitingFirstEor.size > 0) {
-      this.log.info('restart recovery ended without End-of-RIB from every peer', { event: 'recoveryTimeout', missing: [...this.awaitingFirstEor.keys()] });
-    }
-    this.awaitingFirstEor = null;
-    this.fib?.endOfRibAll();
-    if (this.deferring) {
-      this.deferring = false;
-      this.log.info('selection deferral over: advertising to peers', { event: 'selectionDeferralEnded' });
-      this.out.hold(false);
-    }
-    for (const cb of this.recoveredCallbacks) cb();
+    this.recovery.end();
   }
 
   /** Called once when restart recovery ends (every configured peer sent End-of-RIB). */
   onRecovered(cb: () => void): void {
-    if (this.awaitingFirstEor === null) cb();
-    else this.recoveredCallbacks.push(cb);
+    this.recovery.onRecovered(cb);
   }
 
   /** True until every configured peer has sent End-of-RIB once (restart recovery). */
   get recovering(): boolean {
-    return this.awaitingFirstEor !== null;
+    return this.recovery.recovering;
   }
 
   // ---- RIB → FIB, kernel → RIB ----
@@ -403,6 +372,21 @@ export class RoutingCore {
       this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
     }
     this.out.interfacesChanged();
+  }
+
+  /**
+   * The configuration's spec of a peer (the first of its key, as a search of the list finds
+   * it), from an index made once per configuration: a K-node mesh's sessions coming up cost
+   * K look-ups, not K searches of K specs.
+   */
+  private configuredSpec(key: string): PeerSpec | undefined {
+    let idx = this.specIndex;
+    if (idx === null || idx.cfg !== this.cfg) {
+      const byKey = new Map<string, PeerSpec>();
+      for (const p of this.cfg.peers) if (!byKey.has(p.key)) byKey.set(p.key, p);
+      this.specIndex = idx = { cfg: this.cfg, byKey };
+    }
+    return idx.byKey.get(key);
   }
 
   /** Counters for `tern status`: routes held from and advertised to a peer. */

@@ -6,7 +6,7 @@
 //                  value: {"state":"confirmed","deleted":false}
 // BlockAffinity resources are synthesised from affinity keys and named as Calico names
 // them: `<node>-<cidr with '.', ':' and '/' → '-'>` (libcalico-go names.CIDRToName).
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from '../model/types.js';
 
@@ -117,7 +117,7 @@ export function storedForm(r: Resource, existingJson: string | null): Resource {
   }
   const metadata = { ...r.metadata };
   delete metadata.resourceVersion;
-  metadata.uid ??= prev.metadata?.uid ?? randomUUID();
+  metadata.uid ??= prev.metadata?.uid ?? nodeCrypto().randomUUID();
   metadata.creationTimestamp ??= prev.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return { kind: r.kind, apiVersion: r.apiVersion, metadata, spec: r.spec } as Resource; // Calico's field order
 }

@@ -22,10 +22,11 @@
 // - apply()/delete() write the whole file atomically (tmp in the same directory + rename),
 //   keep untouched documents byte for byte, and never write a file that would not load.
 //   They are serialised with each other and with reloads.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// fs.promises is Node's lazily loaded fs/promises (with its readline helpers): only the
+// edits (apply, delete, list) use it, so a daemon's start does not load it.
+import { promises as fsp, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError } from '../util/errors.js';
 import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePosition } from './datastore.js';
@@ -60,7 +61,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
 
 
   async load(): Promise<Snapshot> {
-    const text = await this.readText();
+    const text = this.readTextNow(); // at start nothing else waits on the loop; no thread-pool round trips
     if (text === undefined) {
       throw new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: no such file`, { path: this.path });
     }
@@ -128,13 +129,13 @@ export class FileDatastore extends DatastoreBase implements Datastore {
 
   private async readText(): Promise<string | undefined> {
     try {
-      return await readFile(this.absPath, 'utf8');
+      return await fsp.readFile(this.absPath, 'utf8');
     } catch (e) {
       return this.readFailed(e);
     }
   }
 
-  /** readText without the thread-pool round trips (open, stat, read, close): a watch event's read. */
+  /** readText without the thread-pool round trips (open, stat, read, close): the first load's and a watch event's read. */
   private readTextNow(): string | undefined {
     try {
       return readFileSync(this.absPath, 'utf8');
@@ -152,13 +153,13 @@ export class FileDatastore extends DatastoreBase implements Datastore {
   private async writeAndAdopt(text: string): Promise<void> {
     const content = this.reader.read(text); // never write a file that would not load
     const dir = dirname(this.absPath);
-    await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    await fsp.mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.${basename(this.absPath)}.tern-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
     try {
-      await writeFile(tmp, text, { encoding: 'utf8', flush: true });
-      await rename(tmp, this.absPath);
+      await fsp.writeFile(tmp, text, { encoding: 'utf8', flush: true });
+      await fsp.rename(tmp, this.absPath);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await fsp.rm(tmp, { force: true });
       throw new DatastoreError('ERR_DATASTORE_FILE_WRITE', `${this.path}: cannot write: ${(e as Error).message}`, { path: this.path });
     }
     this.adopt(text, content);

@@ -67,7 +67,9 @@
 //   refused: ERR_FIB_NETLINK_<ERRNO>, retried with exponential backoff from 1 s to 60 s).
 //   Kernel errors are counted per code and logged once per code; never fatal.
 //
-// Kernel layer (netlink-kernel.ts): one socket for writes and dumps, requests pipelined many
+// Kernel layer (netlink-kernel.ts): one socket for writes and dumps (netlink-request.ts:
+// opened through libc, one send(2) per datagram, its answers read by the event loop into one
+// buffer; npm `netlink`'s where Node lacks the pipe handle), requests pipelined many
 // per datagram with one ACK per datagram as a barrier and errors matched by sequence number
 // (route bodies resolved to ifindexes and encoded from templates: netlink-bodies.ts; errno
 // names and the guard around native callbacks: netlink-errors.ts);

@@ -24,7 +24,7 @@
 // Exceptions in our handlers are caught (`guard`, netlink-errors.ts): one escaping a native
 // callback would abort the process too. Route bodies are resolved and encoded through
 // netlink-bodies.ts.
-import { RawNetlinkSocket } from '../runtime/netlink-raw.js';
+import { rawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
 import { parseIpv4Prefix } from '../net/prefix.js';
 import type { KernelRoute, KernelRoutes, Link, RouteBody, WriteAnswer } from './kernel.js';
@@ -77,6 +77,8 @@ interface Dump {
 
 export class NetlinkKernel implements KernelRoutes {
   private readonly req: RequestSocket;
+  /** req is netlink-request.ts's loop-read socket, not npm `netlink`'s RawNetlinkSocket (the fallback). */
+  private readonly reqReadByLoop: boolean;
   private events?: NotifySocket;
   private seq = 1;
   /** Requests not yet sent: queue[queueHead..]. */
@@ -115,8 +117,9 @@ export class NetlinkKernel implements KernelRoutes {
     /** Writes and dumps through the loop-read socket where Node allows it (default true); false: npm `netlink`'s. */
     loopRequests?: boolean;
   } = {}) {
-    this.req = (this.opts.loopRequests !== false ? openRequestSocket(NETLINK_ROUTE, RCVBUF) : undefined)
-      ?? new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
+    const own = this.opts.loopRequests !== false ? openRequestSocket(NETLINK_ROUTE, RCVBUF) : undefined;
+    this.reqReadByLoop = own !== undefined;
+    this.req = own ?? new (rawNetlinkSocket())(NETLINK_ROUTE, { recvBufferSize: RCVBUF, sendBufferSize: RCVBUF });
     // an exception escaping a native callback aborts the process: never let one out
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
     this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
@@ -209,7 +212,7 @@ export class NetlinkKernel implements KernelRoutes {
   /** The event loop reads the notification socket itself (no poll thread). */
   get notificationsReadByLoop(): boolean { return this.events?.readByLoop ?? false; }
   /** Writes and dumps go through the loop-read request socket (netlink-request.ts), not npm `netlink`'s. */
-  get requestsReadByLoop(): boolean { return !(this.req instanceof RawNetlinkSocket); }
+  get requestsReadByLoop(): boolean { return this.reqReadByLoop; }
   /** The notifications of our own writes are dropped in the kernel. */
   get ownEchoesFiltered(): boolean { return this.echoesFiltered; }
 

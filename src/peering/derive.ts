@@ -1,6 +1,6 @@
 // deriveNodeConfig: the pure step from a datastore Snapshot to the NodeBgpConfig of one
 // node (router id, AS, listen port, addresses, pools, own blocks and the peer set).
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import type { BlockAffinityResource, EncapMode as CalicoEncap, Snapshot } from '../model/types.js';
 import type { BgpConfiguration, BgpModel, NodeAddress } from '../model/bgp.js';
 import { DEFAULT_AS } from '../model/asn.js';
@@ -103,7 +103,7 @@ function ownAddress(model: BgpModel, override: NodeAddress | undefined, family: 
  * the first octet lowered by 32 when above 223 so the id is never in 224.0.0.0/3.
  */
 export function hashRouterId(nodeName: string): string {
-  const b = createHash('sha256').update(nodeName).digest();
+  const b = nodeCrypto().createHash('sha256').update(nodeName).digest();
   const first = b[0]! > 223 ? b[0]! - 32 : b[0]!;
   return [first, b[1], b[2], b[3]].join('.');
 }

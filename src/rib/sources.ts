@@ -18,12 +18,12 @@ export class Sources {
   peer(info: PeerSourceInfo): { src: PeerSource; hadPaths: boolean } {
     const old = this.byKey.get(info.key);
     if (old && old.kind !== 'peer') throw new RibError('ERR_RIB_SOURCE_KIND', `source ${info.key} is local`);
-    const src: PeerSource = Object.assign(old ?? { kind: 'peer' as const, index: this.nextIndex++, pathCount: 0 }, {
-      ...info,
-      kind: 'peer' as const,
-      addressKey: addressSortKey(info.address),
-      routerIdNum: ipv4Num(info.routerId),
-    });
+    const addressKey = addressSortKey(info.address);
+    const routerIdNum = ipv4Num(info.routerId);
+    // A new source is made whole in one literal (about half the CPU of growing it by assign).
+    const src: PeerSource = old
+      ? Object.assign(old, { ...info, kind: 'peer' as const, addressKey, routerIdNum })
+      : { kind: 'peer', index: this.nextIndex++, pathCount: 0, ...info, addressKey, routerIdNum };
     this.byKey.set(info.key, src);
     return { src, hadPaths: old !== undefined && old.pathCount > 0 };
   }

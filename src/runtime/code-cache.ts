@@ -11,7 +11,7 @@ import { withDefaultFlags } from './v8-flags.js';
 
 /** What launch.ts leaves on globalThis under CODE_CACHE_HOOK. */
 export interface CodeCacheHook {
-  /** How the cache was found at this start: used, missing, rejected (V8: other Node or flags) or corrupt. */
+  /** How the cache was found at this start: used, missing, rejected (V8: other Node, other flags, or its checksum failed) or corrupt. */
   readonly status: 'used' | 'missing' | 'rejected' | 'corrupt';
   /** Writes the cache (once; errors such as a read-only dist/ are ignored). */
   save(): void;

@@ -15,6 +15,8 @@
 //                   largeBurstYoungGeneration(): young generation up to 8 MiB semi-spaces from
 //                   a burst's 200 000th write (round 2 changes: 1 M routes CPU)
 //   netlink-raw.ts  RawNetlinkSocket from netlink's raw layer only (§4)
+//   netlink-binding.ts  loadNetlinkBinding(): that layer's prebuilt addon without node-gyp-build,
+//                   for the bundle (scripts/bundle.mjs; round 2 changes)
 //   latin1.ts       latin1Scratch(): flat prefix strings from bytes (§1)
 //
 // Invariants: each module imports only Node built-ins (or the one package it tunes); none

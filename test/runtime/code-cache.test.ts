@@ -1,11 +1,13 @@
 // The V8 code cache loader (src/runtime/launch.ts, built into dist/bundle/launch.cjs): a
 // missing, corrupt, stale or foreign cache never stops a start (the bundle is compiled from
-// source), a saved cache is used by the next start, daemons saving at once leave one whole
+// source), a cache whose content changed is refused by V8's checksum, a bundle file changed
+// after its cache was written (even at the same length) never runs the cache's old code, a
+// saved cache is used by the next start, daemons saving at once leave one whole
 // cache, and a cache written with run-time flags back at their defaults (v8-flags.ts) is
 // accepted by a start that set none. Each start is a real `node` process. Needs `npm run build`.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,13 +17,14 @@ import { setRuntimeFlag, withDefaultFlags } from '../../src/runtime/v8-flags.js'
 const run = promisify(execFile);
 const LAUNCH = resolve(import.meta.dirname, '..', '..', 'dist', 'bundle', 'launch.cjs');
 
-// A stand-in bundle: reports how its start found the cache and saves it when asked.
-const BUNDLE = `
+// A stand-in bundle, wrapped as scripts/bundle.mjs wraps the real one: reports how its start
+// found the cache and saves it when asked.
+const BUNDLE = `(function (exports, require, module, __filename, __dirname) {
 const hook = globalThis[Symbol.for('tern.codeCache')];
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
 process.stdout.write(hook.status + ' ' + work(10) + ' ' + typeof require + ' ' + __filename.endsWith('b.cjs') + '\\n');
 if (process.env.SAVE) hook.save();
-`;
+})`;
 
 function dir(t: { teardown(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'tern-cc-'));
@@ -37,6 +40,8 @@ async function start(d: string, opts: { save?: boolean; nodeArgs?: string[] } = 
 }
 
 const cacheOf = (d: string) => join(d, 'b.cjs.cache');
+/** launch.ts's header: magic, build id, the bundle file's size and mtime, V8's length. */
+const HEADER = 8 + 40 + 16 + 4;
 
 t.before(() => {
   if (!existsSync(LAUNCH)) throw new Error('dist/bundle/launch.cjs missing: run `npm run build` first');
@@ -56,12 +61,13 @@ t.test('a corrupt or truncated cache is ignored and replaced', async (t) => {
   const d = dir(t);
   await start(d, { save: true });
   const good = readFileSync(cacheOf(d));
-  const flipped = Buffer.from(good);
-  const at = flipped.length - 100;
-  flipped[at] = flipped[at]! ^ 0x55; // inside V8's data: V8 itself would not notice
-  writeFileSync(cacheOf(d), flipped);
-  t.equal(await start(d, { save: true }), 'corrupt 45 function true');
-  t.equal(await start(d), 'used 45 function true', 'rewritten whole');
+  for (const at of [good.length - 100, good.length >> 1, HEADER + 40]) { // inside V8's data; V8's header
+    const flipped = Buffer.from(good);
+    flipped[at] = flipped[at]! ^ 0x55;
+    writeFileSync(cacheOf(d), flipped);
+    t.equal(await start(d, { save: true }), 'rejected 45 function true', `octet ${at} changed: V8's checksum refuses it`);
+    t.equal(await start(d), 'used 45 function true', 'rewritten whole');
+  }
   writeFileSync(cacheOf(d), good.subarray(0, good.length >> 1));
   t.equal(await start(d), 'corrupt 45 function true', 'truncated');
   writeFileSync(cacheOf(d), 'not a cache');
@@ -74,6 +80,22 @@ t.test('a cache of another build is not used', async (t) => {
   const other = readFileSync(cacheOf(d));
   other.write('0'.repeat(40), 8, 'latin1'); // the build id field
   writeFileSync(cacheOf(d), other);
+  t.equal(await start(d), 'missing 45 function true');
+});
+
+t.test('a bundle file changed after its cache was written: compiled from source, not the cached old code', async (t) => {
+  const d = dir(t);
+  await start(d, { save: true });
+  t.equal(await start(d), 'used 45 function true');
+  const file = join(d, 'b.cjs');
+  const edited = BUNDLE.replace('work(10)', 'work(11)'); // the same length: V8 alone would accept the old cache
+  t.equal(edited.length, BUNDLE.length);
+  const { mtime } = statSync(file);
+  writeFileSync(file, edited);
+  utimesSync(file, mtime, new Date(mtime.getTime() + 2000)); // edited later, as a copy or an edit in place would be
+  t.equal(await start(d, { save: true }), 'missing 55 function true', 'the new code runs; the old cache is not used');
+  t.equal(await start(d), 'used 55 function true', 'a cache of the new file replaces it');
+  writeFileSync(file, BUNDLE + ' '); // another size
   t.equal(await start(d), 'missing 45 function true');
 });
 

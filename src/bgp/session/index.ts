@@ -4,7 +4,8 @@
 // and settings, its frozen result shared but for the peer's identifier), received frames to FSM
 // events (intake.ts), one TCP connection bound to the FSM, Framer, Clock and logger
 // (session.ts) with its timers (timers.ts), its counters and what the connection saw and
-// how it ended (session-report.ts), TCP details and TTL policy (transport.ts), socket
+// how it ended (session-report.ts), TCP details and TTL policy (transport.ts; a net.Socket is
+// read through Node's user-buffer path, one shared buffer, not its Readable stream), socket
 // options through libc (sockopt.ts), and one configured peer with its outgoing/incoming
 // connection pair, collision resolution and status row (peer.ts).
 //

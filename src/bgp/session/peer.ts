@@ -281,6 +281,7 @@ export class Peer {
       backoff: this.backoff,
       ...(this.deps.connect ? { connect: this.deps.connect } : {}),
       onOpen: (sess, n) => this.resolveCollision(sess, n),
+      onUpdate: (msg) => this.deps.sink.update(this.handle, msg),
     });
     s.on('stateChange', () => {
       this.refresh();
@@ -307,7 +308,6 @@ export class Peer {
       }
     });
     s.on('closed', (end: SessionEnd) => this.onClosed(s, end));
-    s.on('update', (msg: UpdateMessage) => this.deps.sink.update(this.handle, msg));
     s.on('routeRefresh', (msg: RouteRefreshMessage) => this.onRouteRefresh(s, msg));
     s.on('drain', () => {
       if (this.established === s) this.handle.emit('drain');

@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import {
   Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages,
 } from '../wire/index.js';
-import type { BgpMessage, DecodeOptions, EncodeOptions, OpenMessage } from '../wire/types.js';
+import type { BgpMessage, DecodeOptions, EncodeOptions, OpenMessage, UpdateMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
@@ -51,6 +51,8 @@ export interface SessionOptions {
   readonly connect?: ConnectFn;
   /** RFC 4271 §6.8 hook, called on a valid OPEN in OpenSent; false → Cease 6/7 on this connection. */
   readonly onOpen?: (session: Session, negotiated: Negotiated) => boolean;
+  /** Takes each received UPDATE in place of the 'update' event (one call, no emitter in between). */
+  readonly onUpdate?: (msg: UpdateMessage) => void;
 }
 
 const PRE_OPEN_DECODE: DecodeOptions = { fourOctetAs: false };
@@ -217,7 +219,11 @@ export class Session extends EventEmitter {
         this.opts.backoff.reset();
         emitSafely(() => this.emit('established', this.negotiated));
       } else if (a.type === 'emitDown' && end) emitSafely(() => this.emit('down', end));
-      else if (a.type === 'deliver') emitSafely(() => this.emit(a.message.type === 'update' ? 'update' : 'routeRefresh', a.message));
+      else if (a.type === 'deliver') {
+        const m = a.message;
+        const direct = m.type === 'update' ? this.opts.onUpdate : undefined;
+        try { if (direct) direct(m as UpdateMessage); else this.emit(m.type === 'update' ? 'update' : 'routeRefresh', m); } catch (err) { failure ??= { err }; }
+      }
     }
     if (end) {
       this.negotiated = null;

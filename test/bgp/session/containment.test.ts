@@ -46,6 +46,40 @@ t.test('an UPDATE listener that throws ends that session only (Cease 6/0); the o
   t.equal(speaker.status().find((s) => s.key === b.key)!.bgpState, 'Established');
 });
 
+t.test("the speaker's direct UPDATE handler (onUpdate) takes UPDATEs in place of the event, and is contained the same way", async (t) => {
+  const a = peerSpec({ address: '127.0.0.2' });
+  const b = peerSpec({ address: '127.0.0.3' });
+  const delivered: string[] = [];
+  const { speaker, port } = await startSpeaker({
+    onUpdate: (h: PeerHandle) => {
+      if (h.spec.key === a.key) throw new Error('RIB bug');
+      delivered.push(h.spec.key);
+    },
+  });
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([a, b]);
+  let events = 0;
+  speaker.on('update', () => { events++; });
+  const rawA = await rawEstablished(speaker, port);
+  t.teardown(() => rawA.close());
+  const upB = once(speaker, 'established');
+  const rawB = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
+  t.teardown(() => rawB.close());
+  await rawB.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.3' });
+  await upB;
+
+  rawA.send(message(2, UPDATE));
+  const f = await rawA.nextNonKeepalive();
+  t.equal(f.raw.toString('hex'), notificationHex(6, 0), 'Cease 6/0 to the peer whose handling failed');
+  await rawA.closed;
+
+  rawB.send(message(2, UPDATE));
+  while (delivered.length === 0) await new Promise((r) => setTimeout(r, 5));
+  t.same(delivered, [b.key], 'the other session still delivers, to the handler');
+  t.equal(events, 0, "no 'update' event while a handler is set");
+  t.equal(speaker.status().find((s) => s.key === b.key)!.bgpState, 'Established');
+});
+
 t.test('a listener throwing on session down (hold timer) still completes the bookkeeping', async (t) => {
   const { speaker, port, clock } = await startSpeaker();
   t.teardown(() => speaker.stop());

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { fdOf, md5sigStruct, securedSocket, setMinTtl, setMd5Key, setTtl } from '../../../src/bgp/session/sockopt.js';
-import { tcpSecurity, ttlPolicy } from '../../../src/bgp/session/transport.js';
+import { remoteAddressOf, tcpSecurity, ttlPolicy } from '../../../src/bgp/session/transport.js';
 import { RawPeer, openMsg } from '../../helpers/raw-peer.js';
 import { LOCAL_AS, peerSpec, startSpeaker, waitForStatus } from './fixtures.js';
 import { peerInfo } from '../../../src/api/peer-display.js';
@@ -198,6 +198,27 @@ t.test('GTSM: when every peer uses it, the listener itself drops low-TTL SYNs', 
   const raw = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
   t.teardown(() => raw.close());
   t.equal((await raw.next()).type, 1, 'with a plain peer configured, the listener accepts TTL 64 again');
+});
+
+t.test('remoteAddressOf: the peer address of an accepted socket, canonical', async (t) => {
+  const of = (remoteAddress: string | undefined) => remoteAddressOf({ remoteAddress } as net.Socket);
+  t.equal(of('::ffff:10.230.0.12'), '10.230.0.12', 'IPv4-mapped (a dual-stack listener) unwrapped');
+  t.equal(of('::FFFF:10.230.0.12'), '10.230.0.12', 'in either case');
+  t.equal(of('10.230.0.12'), '10.230.0.12');
+  t.equal(of('fe80::1%eth0'), 'fe80::1', 'zone dropped');
+  t.equal(of('2001:DB8:0:0::1'), '2001:db8::1', 'IPv6 canonical');
+  t.equal(of('::ffff:a00:1'), '::ffff:a00:1', 'only the dotted form is unwrapped');
+  t.equal(of('::ffff:10.230.0'), '::ffff:10.230.0', 'nor an incomplete one');
+  t.equal(of(undefined), undefined);
+  // a connection accepted through the real stack
+  const server = net.createServer();
+  await new Promise<void>((res) => server.listen(0, '::', res));
+  t.teardown(() => server.close());
+  const accepted = once(server, 'connection');
+  const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const [sock] = (await accepted) as [net.Socket];
+  t.equal(remoteAddressOf(sock), '127.0.0.1');
+  sock.destroy(); c.destroy();
 });
 
 t.test('ttlPolicy: what confd makes BIRD send (GTSM 255, eBGP mesh single-hop 1, else multihop 64)', async (t) => {
