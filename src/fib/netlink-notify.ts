@@ -40,14 +40,15 @@ import { endianness } from 'node:os';
 import { libc as sharedLibc } from '../util/libc.js';
 import { KernelError } from '../util/errors.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
+/** Linux socket constants shared with the request socket (netlink-request.ts). */
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
+export const SOL_SOCKET = 1;
+export const SO_RCVBUF = 8;
+export const SO_RCVBUFFORCE = 33;
 const SO_ATTACH_FILTER = 26;
 /** Classic BPF (linux/filter.h): ld [k] (32 bits, network order), jeq #k, ret #k. */
 const BPF_LD_W_ABS = 0x20;

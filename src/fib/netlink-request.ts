@@ -19,17 +19,10 @@
 // as netlink@0.3.0's is after a poll error.
 import { Socket } from 'node:net';
 import { libc as sharedLibc, type KoffiFunction } from '../util/libc.js';
-import { pipeWrap, type PipeBinding } from './netlink-notify.js';
+import { AF_NETLINK, pipeWrap, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET, type PipeBinding } from './netlink-notify.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32;
-const SO_RCVBUFFORCE = 33;
 const EINTR = 4;
 const EAGAIN = 11;
 const ENOBUFS = 105;

@@ -1,7 +1,7 @@
 // Containment: an exception thrown while handling one session — in the session or in a
 // listener of its events (RIB, Adj-RIB-Out) — ends that session with Cease 6/0 and backs
 // off; it never reaches the event loop, and other sessions carry on.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { peerInfo } from '../../../src/api/peer-display.js';
 t.setTimeout(20_000);
 import { once } from 'node:events';
@@ -12,6 +12,25 @@ import { ConnectBackoff } from '../../../src/bgp/backoff.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/#.*$/gm, '').replace(/\s+/g, ''), 'hex');
 const UPDATE = hex(`0000 0015  40 01 01 00  40 02 00  40 03 04 0a000002  40 05 04 00000064  18 0af401`);
+
+/**
+ * Raw peers A (127.0.0.2) and B (127.0.0.3) Established; A sends an UPDATE whose handling
+ * throws, and must get Cease 6/0 and see its session closed. B is returned up.
+ */
+async function failingAThenB(t: Test, speaker: Awaited<ReturnType<typeof startSpeaker>>['speaker'], port: number): Promise<{ rawB: RawPeer }> {
+  const rawA = await rawEstablished(speaker, port);
+  t.teardown(() => rawA.close());
+  const upB = once(speaker, 'established');
+  const rawB = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
+  t.teardown(() => rawB.close());
+  await rawB.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.3' });
+  await upB;
+  rawA.send(message(2, UPDATE));
+  const f = await rawA.nextNonKeepalive();
+  t.equal(f.raw.toString('hex'), notificationHex(6, 0), 'Cease 6/0 to the peer whose handling failed');
+  await rawA.closed;
+  return { rawB };
+}
 
 t.test('an UPDATE listener that throws ends that session only (Cease 6/0); the other stays up', async (t) => {
   const { speaker, port } = await startSpeaker();
@@ -24,18 +43,7 @@ t.test('an UPDATE listener that throws ends that session only (Cease 6/0); the o
     if (h.spec.key === a.key) throw new Error('RIB bug');
     delivered.push(h.spec.key);
   });
-  const rawA = await rawEstablished(speaker, port);
-  t.teardown(() => rawA.close());
-  const upB = once(speaker, 'established');
-  const rawB = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
-  t.teardown(() => rawB.close());
-  await rawB.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.3' });
-  await upB;
-
-  rawA.send(message(2, UPDATE));
-  const f = await rawA.nextNonKeepalive();
-  t.equal(f.raw.toString('hex'), notificationHex(6, 0), 'Cease 6/0 to the peer whose handling failed');
-  await rawA.closed;
+  const { rawB } = await failingAThenB(t, speaker, port);
   const st = await waitForStatus(speaker, a.key, (s) => s.bgpState !== 'Established');
   t.match(peerInfo(st), /Cease/);
 
@@ -60,18 +68,7 @@ t.test("the speaker's direct UPDATE handler (onUpdate) takes UPDATEs in place of
   speaker.setPeers([a, b]);
   let events = 0;
   speaker.on('update', () => { events++; });
-  const rawA = await rawEstablished(speaker, port);
-  t.teardown(() => rawA.close());
-  const upB = once(speaker, 'established');
-  const rawB = await RawPeer.connect({ port, localAddress: '127.0.0.3' });
-  t.teardown(() => rawB.close());
-  await rawB.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.3' });
-  await upB;
-
-  rawA.send(message(2, UPDATE));
-  const f = await rawA.nextNonKeepalive();
-  t.equal(f.raw.toString('hex'), notificationHex(6, 0), 'Cease 6/0 to the peer whose handling failed');
-  await rawA.closed;
+  const { rawB } = await failingAThenB(t, speaker, port);
 
   rawB.send(message(2, UPDATE));
   while (delivered.length === 0) await new Promise((r) => setTimeout(r, 5));
