@@ -76,7 +76,8 @@
 // one socket for notifications, opened through libc (netlink-notify.ts; npm `netlink` aborts
 // its process on an overrun) with a 32 MiB buffer and read by the event loop itself (a libuv
 // stream over its fd: one loop wake-up per event, no thread), an overrun (ENOBUFS) answered by
-// a new socket and a re-dump. The notifications of tern's own writes are dropped in the kernel (a
+// a new socket and a re-dump (both sockets opened and read the same way: netlink-fd.ts).
+// The notifications of tern's own writes are dropped in the kernel (a
 // BPF socket filter on the write socket's port id): FibSync takes the result of its writes
 // from their answers (a write answered during a re-dump is applied again after it), and sees
 // every change made by another process or by the kernel itself. Without the filter, writes

@@ -35,20 +35,13 @@
 //   itself (port id 0: a link going down, an address removed) pass. Each notification is a
 //   datagram of one message (rtnl_notify), so testing the first header is testing all.
 // Invariant: an fd is closed only when no poll(2) is running on it.
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
+import { loopReadStream, openNetlinkFd, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET } from './netlink-fd.js';
 import { libc as sharedLibc } from '../util/libc.js';
 import { KernelError } from '../util/errors.js';
 
-/** Linux socket constants shared with the request socket (netlink-request.ts). */
-export const AF_NETLINK = 16;
-export const SOCK_RAW = 3;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
-export const SOL_SOCKET = 1;
-export const SO_RCVBUF = 8;
-export const SO_RCVBUFFORCE = 33;
 const SO_ATTACH_FILTER = 26;
 /** Classic BPF (linux/filter.h): ld [k] (32 bits, network order), jeq #k, ret #k. */
 const BPF_LD_W_ABS = 0x20;
@@ -184,22 +177,6 @@ class Poller {
 
 let poller: Poller | undefined;
 
-interface PipeHandle { open(fd: number): number }
-export type PipeBinding = { Pipe: new (type: number) => PipeHandle; constants: { SOCKET: number } };
-let pipeBinding: PipeBinding | null | undefined;
-
-/** Node's internal Pipe handle (process.binding('pipe_wrap')), or null where it is missing. */
-export function pipeWrap(): PipeBinding | null {
-  if (pipeBinding !== undefined) return pipeBinding;
-  try {
-    const b = (process as unknown as { binding(name: string): PipeBinding }).binding('pipe_wrap');
-    pipeBinding = typeof b.Pipe === 'function' && typeof b.constants?.SOCKET === 'number' ? b : null;
-  } catch {
-    pipeBinding = null;
-  }
-  return pipeBinding;
-}
-
 export class NotifySocket {
   fd = -1;
   private closed = false;
@@ -233,35 +210,18 @@ export class NotifySocket {
   get readByLoop(): boolean { return this.stream !== undefined; }
 
   private open(): void {
-    const c = loadLibc();
-    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) throw sysError('socket', c.errno());
-    const v = Buffer.alloc(4);
-    v.writeInt32LE(this.rcvbuf);
-    if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) !== 0) c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
-    if (this.ignoredPort !== 0) attachIgnore(fd, this.ignoredPort); // before bind: nothing slips through
-    const sa = Buffer.alloc(12); // struct sockaddr_nl { u16 family, pad; u32 pid; u32 groups; }
-    sa.writeUInt16LE(AF_NETLINK, 0);
-    sa.writeUInt32LE(GROUPS, 8);
-    if (c.bind(fd, sa, 12) !== 0) {
-      const e = c.errno();
-      c.close(fd);
-      throw sysError('bind', e);
-    }
+    const ignored = this.ignoredPort;
+    const fd = openNetlinkFd(loadLibc(), {
+      protocol: NETLINK_ROUTE, groups: GROUPS, bufferSize: this.rcvbuf,
+      ...(ignored !== 0 ? { beforeBind: (f: number) => attachIgnore(f, ignored) } : {}),
+    }, sysError);
     this.fd = fd;
     this.opened++;
-    const pipe = this.loopRead ? pipeWrap() : null;
-    const handle = pipe ? new pipe.Pipe(pipe.constants.SOCKET) : undefined;
-    if (handle && handle.open(fd) === 0) {
-      // the stream owns the fd from here: destroying it closes the fd
-      // `onread`: libuv reads each datagram into `buf` and the callback gets its length; no
-      // chunk Buffer, Readable.push or 'data' event per datagram
-      const stream = new Socket({
-        handle, readable: true, writable: false,
-        onread: { buffer: this.buf, callback: (len: number) => { if (this.stream === stream) this.onRead(len); } },
-      } as ConstructorParameters<typeof Socket>[0]);
-      stream.on('error', () => undefined); // followed by 'close'
-      stream.on('close', () => { if (this.stream === stream) this.overrun(); });
+    // the stream owns the fd once made: destroying it closes the fd
+    const stream: Socket | undefined = this.loopRead
+      ? loopReadStream(fd, this.buf, (len) => { if (this.stream === stream) this.onRead(len); }, () => { if (this.stream === stream) this.overrun(); })
+      : undefined;
+    if (stream) {
       this.stream = stream;
       return;
     }

@@ -1,6 +1,6 @@
 // The rtnetlink request socket (route writes and dumps) read by the event loop itself, and
 // written with one send(2) through libc (npm `koffi`), in place of npm `netlink`'s
-// RawNetlinkSocket where Node has the pipe handle it needs (see netlink-notify.ts).
+// RawNetlinkSocket where Node has the pipe handle it needs (netlink-fd.ts).
 //
 // Why: netlink@0.3.0 answers every send from a libuv timer in a later loop pass (a native
 // callback per datagram sent), switches its poll between readable and readable+writable
@@ -17,12 +17,9 @@
 // answers are bounded by the caller's requests in flight, so the receive buffer cannot
 // overrun; a failed read (the stream ends) is reported as an 'error' and the socket is dead,
 // as netlink@0.3.0's is after a poll error.
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { libc as sharedLibc, type KoffiFunction } from '../util/libc.js';
-import { AF_NETLINK, pipeWrap, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET, type PipeBinding } from './netlink-notify.js';
-
-const SO_SNDBUF = 7;
-const SO_SNDBUFFORCE = 32;
+import { loopReadable, loopReadStream, openNetlinkFd } from './netlink-fd.js';
 const EINTR = 4;
 const EAGAIN = 11;
 const ENOBUFS = 105;
@@ -46,7 +43,7 @@ interface Calls {
   errno(): number;
   socket(domain: number, type: number, proto: number): number;
   setsockopt(fd: number, level: number, name: number, val: Buffer, len: number): number;
-  bind: KoffiFunction;
+  bind(fd: number, addr: Buffer, len: number): number;
   getsockname: KoffiFunction;
   send: KoffiFunction;
   close(fd: number): number;
@@ -69,9 +66,7 @@ type Listener = (x: never) => void;
 
 /** A loop-read request socket, or undefined where Node lacks the pipe handle (use npm `netlink`'s). */
 export function openRequestSocket(protocol: number, bufferSize: number): RequestSocket | undefined {
-  const pipe = pipeWrap();
-  if (!pipe) return undefined;
-  return new LoopRequestSocket(protocol, bufferSize, pipe);
+  return loopReadable() ? new LoopRequestSocket(protocol, bufferSize) : undefined;
 }
 
 class LoopRequestSocket implements RequestSocket {
@@ -86,41 +81,28 @@ class LoopRequestSocket implements RequestSocket {
   private retryArmed = false;
   private closed = false;
 
-  constructor(protocol: number, bufferSize: number, pipe: PipeBinding) {
+  constructor(protocol: number, bufferSize: number) {
     const c = loadCalls();
-    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0) throw errnoError('socket', c.errno());
-    let handle: { open(fd: number): number };
+    const fd = openNetlinkFd(c, { protocol, groups: 0, bufferSize, sendBuffer: true }, errnoError);
+    let stream: Socket | undefined;
     try {
-      const v = Buffer.alloc(4);
-      v.writeInt32LE(bufferSize);
-      if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) !== 0) c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
-      if (c.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, v, 4) !== 0) c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, v, 4);
-      const sa = Buffer.alloc(12); // struct sockaddr_nl { u16 family, pad; u32 pid; u32 groups; }: port chosen by the kernel
-      sa.writeUInt16LE(AF_NETLINK, 0);
-      if (c.bind(fd, sa, 12) !== 0) throw errnoError('bind', c.errno());
+      const sa = Buffer.alloc(12);
       const len = Buffer.alloc(4);
       len.writeUInt32LE(12);
       if (c.getsockname(fd, sa, len) !== 0) throw errnoError('getsockname', c.errno());
-      this.port = sa.readUInt32LE(4);
-      handle = new pipe.Pipe(pipe.constants.SOCKET);
-      if (handle.open(fd) !== 0) throw errnoError('uv_pipe_open', 0);
+      this.port = sa.readUInt32LE(4); // the port the kernel chose at bind
+      stream = loopReadStream(fd, this.buf, (n) => this.onRead(n), () => {
+        if (this.closed) return;
+        this.closed = true;
+        this.onError(Object.assign(new Error('netlink request socket: read failed'), { errno: ENOBUFS }));
+      });
+      if (!stream) throw errnoError('uv_pipe_open', 0);
     } catch (err) {
       c.close(fd);
       throw err;
     }
-    this.fd = fd;
     // the stream owns the fd from here: destroying it closes the fd
-    const stream: Socket = new Socket({
-      handle, readable: true, writable: false,
-      onread: { buffer: this.buf, callback: (len: number) => this.onRead(len) },
-    } as ConstructorParameters<typeof Socket>[0]);
-    stream.on('error', () => undefined); // followed by 'close'
-    stream.on('close', () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.onError(Object.assign(new Error('netlink request socket: read failed'), { errno: ENOBUFS }));
-    });
+    this.fd = fd;
     this.stream = stream;
   }
 
