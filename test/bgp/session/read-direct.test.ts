@@ -65,6 +65,27 @@ t.test('messages kept from one read survive the next read into the shared buffer
   t.same(kept.map((m) => m.toString('hex')), [a, b, a].map((m) => m.toString('hex')));
 });
 
+t.test('the largest legal messages, back to back past the shared buffer, arrive whole', async (t) => {
+  const { client, accepted } = await pair(t);
+  const framer = new Framer({ maxMessageLength: 65_535 }); // RFC 8654 extended messages
+  const kept: Buffer[] = [];
+  readDirect(accepted, (c) => { for (const m of framer.push(c, true)) kept.push(m); });
+  // UPDATE-typed messages of 65 535 and 4 096 octets with a distinct body each, and KEEPALIVEs
+  // between them: 5 of the largest fill the 64 KiB read buffer five times over
+  const big = (len: number, fill: number): Buffer => {
+    const m = Buffer.alloc(len, fill);
+    m.fill(0xff, 0, 16);
+    m.writeUInt16BE(len, 16);
+    m[18] = 2;
+    return m;
+  };
+  const sent = [big(65_535, 1), keepalive(), big(4_096, 2), big(65_535, 3), keepalive(), big(65_535, 4), big(65_535, 5), big(4_096, 6), big(65_535, 7)];
+  client.write(Buffer.concat(sent));
+  while (kept.length < sent.length) await new Promise((r) => setTimeout(r, 5));
+  t.equal(kept.length, sent.length, 'every message, no more');
+  sent.forEach((m, i) => t.ok(kept[i]!.equals(m), `message ${i} (${m.length} octets) intact`));
+});
+
 t.test('pause stops reading, resume reads again; end and close still come', async (t) => {
   const { client, accepted } = await pair(t);
   const got: string[] = [];
