@@ -11,7 +11,8 @@
 // keepalives), divided by R. `profWindowUs` is the loop's start and end on CLOCK_MONOTONIC in
 // µs, the clock of V8's --cpu-prof timestamps: with BENCH_CPU_PROF the daemons are stopped
 // with SIGTERM (so the profiles are written) and samples can be cut to that window.
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLab } from '../lab/netns.js';
 import type { ProcHandle } from '../lab/netns.js';
 import { calicoYaml, log, percentile, RouteWatch, sleep, spawnTern, startCalicoBird, threadsCpuNs, type Impl } from './lib.js';
@@ -78,7 +79,8 @@ export async function latencyOnce(impl: Impl, routes: number): Promise<LatencyRu
       await wb.until(() => wb.routes.get(B.host)!.has(p), 30_000, `${impl}: B has ${p}`);
       // both stamps taken when this process read the `ip monitor` line (their delays cancel)
       samples.push(+(wb.routes.get(B.host)!.get(p)! - wa.routes.get(A.host)!.get(p)!).toFixed(2));
-      await sleep(100 + Math.floor(Math.random() * 100));
+      // BENCH_LAT_GAP=MS: a fixed pause between routes (0: the daemons stay warm; docs/benchmarks.md)
+      await sleep(process.env.BENCH_LAT_GAP ? Number(process.env.BENCH_LAT_GAP) : 100 + Math.floor(Math.random() * 100));
     }
     const loop1 = cpuNow();
     const loopS = (performance.now() - loopT0) / 1000;
@@ -99,6 +101,9 @@ export async function latencyOnce(impl: Impl, routes: number): Promise<LatencyRu
   } finally {
     wa.close();
     wb.close();
+    // BENCH_KEEP_LOGS=DIR: both daemons' logs copied there first (e.g. with BENCH_NODE_ARGS=--trace-gc)
+    const keep = process.env.BENCH_KEEP_LOGS;
+    if (keep) for (const f of readdirSync(lab.dir)) if (f.endsWith('.log')) copyFileSync(join(lab.dir, f), join(keep, `${impl}-${f}`));
     await lab.destroy();
   }
 }
