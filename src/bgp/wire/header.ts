@@ -87,10 +87,15 @@ export function notificationCodes(frame: Buffer): { code: number; subcode: numbe
   return { code: frame[HEADER_LENGTH] ?? 0, subcode: frame[HEADER_LENGTH + 1] ?? 0 };
 }
 
+const MARKER = new Uint8Array(MARKER_LENGTH).fill(0xff);
+
 /** Writes marker, length and type at `off`. */
 export function writeHeader(buf: Buffer, off: number, length: number, type: number): void {
-  buf.fill(0xff, off, off + MARKER_LENGTH);
-  buf.writeUInt16BE(length, off + 16);
+  // one TypedArray copy (no argument checks in JavaScript, as Buffer#fill and #writeUInt16BE make)
+  if (length > 0xffff) throw new RangeError(`BGP message length ${length} does not fit the header`);
+  buf.set(MARKER, off);
+  buf[off + 16] = length >>> 8;
+  buf[off + 17] = length & 0xff;
   buf[off + 18] = type;
 }
 
