@@ -57,7 +57,7 @@ function loadCalls(): Calls {
     errno: c.errno, socket: c.socket, setsockopt: c.setsockopt, close: c.close,
     bind: c.lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     getsockname: c.lib.func('int getsockname(int fd, void *addr, void *len)'),
-    send: c.send,
+    send: c.lib.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
   };
   return calls;
 }

@@ -35,8 +35,6 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   socket(domain: number, type: number, protocol: number): number;
   close(fd: number): number;
-  /** send(2): bytes taken, or -1 (errno()). */
-  send: KoffiFunction;
   /** errno of the last call made through koffi on this thread. */
   errno(): number;
 }
@@ -53,14 +51,12 @@ function load(): Libc | null {
     const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
     const socket = lib.func('int socket(int domain, int type, int protocol)');
     const close = lib.func('int close(int fd)');
-    const send = lib.func('intptr_t send(int fd, const void *buf, size_t len, int flags)');
     loaded = {
       koffi,
       lib,
       setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len),
       socket: (d, t, p) => socket(d, t, p),
       close: (fd) => close(fd),
-      send,
       errno: () => koffi.errno(),
     };
   } catch (err) {
@@ -73,11 +69,6 @@ function load(): Libc | null {
 /** Why libc cannot be called on this host (koffi missing, not Linux), or undefined when it can. */
 export function libcUnavailable(): string | undefined {
   return load() === null ? `koffi: ${loadError}` : undefined;
-}
-
-/** libc when something has loaded it already, else undefined (never loads it). */
-export function loadedLibc(): Libc | undefined {
-  return loaded ?? undefined;
 }
 
 /** The loaded libc; throws when it cannot be loaded. */

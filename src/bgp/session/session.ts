@@ -31,7 +31,7 @@ import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
 import { buildOpen, encodedOpen, validateOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
-import { closeGracefully, netConnect, readDirect, socketErrorText, tcpSecurity, writeDirect } from './transport.js';
+import { closeGracefully, netConnect, readDirect, socketErrorText, tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
 import { ConnectionRecord, hardResetWrap, UpdateErrorLog, type SessionCounters, type SessionEnd } from './session-report.js';
 import { frameOutcome } from './intake.js';
@@ -177,8 +177,8 @@ export class Session extends EventEmitter {
   write(buf: Buffer): boolean {
     const sock = this.socket;
     if (!sock) return true; // no connection: dropped ('closed' has been emitted)
-    const ok = writeDirect(sock, buf);
     tallyMessages(buf, this.counters);
+    const ok = sock.write(buf);
     this.timers.messageSent(this.fsm);
     return ok;
   }

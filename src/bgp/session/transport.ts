@@ -18,8 +18,7 @@ import { canonicalAddress, ipv4Number } from '../../net/prefix.js';
 import type { Family } from '../../net/prefix.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock } from '../../util/clock.js';
-import { loadedLibc } from '../../util/libc.js';
-import { fdOf, securedSocket, type TcpSecurity } from './sockopt.js';
+import { securedSocket, type TcpSecurity } from './sockopt.js';
 
 export interface ConnectRequest {
   readonly host: string;
@@ -90,37 +89,6 @@ function userBufferKeys(sock: net.Socket): UserBufferKeys | null {
   const fields = sock as unknown as Record<symbol, unknown>;
   keysCache = buffer && callback && gen && fields[gen] === null ? { buffer, callback } : null;
   return keysCache;
-}
-
-/** send(2) flags: never block (the fd is non-blocking anyway), no SIGPIPE (an error comes back as errno). */
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-
-/**
- * Writes `buf` to `sock` and returns what `sock.write` would: false once the caller should
- * wait for 'drain'. A `net.Socket` whose Writable holds nothing (nothing queued, nothing in
- * flight, not connecting, not ended) is written with one send(2) on its descriptor, in the
- * caller's turn: per message there is then no WriteWrap, no Writable bookkeeping and no
- * after-write tick (the idle daemon's case: one UPDATE per event). Whatever the kernel does
- * not take (a full send buffer: EAGAIN, or part of the message) goes to `sock.write`, as
- * does every write while the Writable holds something, so the bytes stay in order,
- * backpressure ('drain') is the Writable's as before, and an error (EPIPE, ECONNRESET) comes
- * out of the Writable's own write as before. Uses libc only when something loaded it
- * already (the FIB, TCP MD5/GTSM: util/libc.ts); otherwise, and for any other Duplex
- * (tests' in-memory pairs), it is `sock.write(buf)`.
- */
-export function writeDirect(sock: Duplex, buf: Buffer): boolean {
-  if (sock.writableLength === 0 && sock instanceof net.Socket && !sock.connecting && !sock.destroyed && !sock.writableEnded) {
-    const c = loadedLibc();
-    const fd = c ? fdOf(sock) : undefined;
-    if (c && fd !== undefined) {
-      const n = c.send(fd, buf, buf.length, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n === buf.length) return true;
-      if (n > 0) return sock.write(buf.subarray(n));
-      // -1: EAGAIN, EINTR or an error; nothing was sent
-    }
-  }
-  return sock.write(buf);
 }
 
 /** How long a closing socket may take to flush (a final NOTIFICATION) before it is destroyed. */
