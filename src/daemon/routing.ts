@@ -46,6 +46,7 @@ import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
 import { exportContextOf } from './export-context.js';
 import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
 import { InputGate } from './input-gate.js';
+import { codeCacheRouteEvent } from '../runtime/code-cache.js';
 
 export { exportContextOf, restartPolicy } from './export-context.js';
 export type { InboundCounters } from './inbound-refusals.js';
@@ -103,7 +104,7 @@ export class RoutingCore {
     this.local = new LocalRoutes(cfg, this.rib, this.out, fib, (changes) => this.toFib(changes));
     this.recovery = new RestartRecovery({ hold: (on) => this.out.hold(on), endOfRibAll: () => this.fib?.endOfRibAll() }, this.log);
     this.rib.onBestChange((changes) => this.toFib(changes));
-    fib?.on('learned', (prefix, present) => this.local.onLearned(prefix, present));
+    fib?.on('learned', (prefix, present) => { codeCacheRouteEvent(); this.local.onLearned(prefix, present); });
     fib?.on('interfaces', () => this.onInterfacesChanged());
     this.setLearnExtra();
   }
@@ -275,6 +276,7 @@ export class RoutingCore {
       this.recovery.endOfRib(h.spec.key, eor);
       return;
     }
+    codeCacheRouteEvent(); // the first route events after start: their code is written to the cache too
     const sc = this.inbound.screenAddresses(h.spec, this.cfg);
     const screened = screenUpdate(msg, { families, ownAddresses: sc.ownAddresses, linkLocalSession: sc.linkLocalSession });
     if (screened.familyIgnored > 0) this.inbound.refused(key, 'familyNotNegotiated', screened.familyIgnored, {});

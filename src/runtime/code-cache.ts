@@ -1,7 +1,11 @@
 // The bundle's side of the V8 code cache (the loader is launch.ts): once the daemon has
 // started and run its first session, the functions V8 compiled on the way are written to the
 // cache, so that the next start deserializes them instead of parsing and compiling the bundle
-// again (measured: docs/benchmarks.md, round 2, "start-up").
+// again (measured: docs/benchmarks.md, round 2, "start-up"). The route events that come
+// after that write (an UPDATE applied, a kernel route learned) run functions the start did
+// not (the learned route's way to the peers, a single route's way to the kernel): the cache
+// is written once more after the first of them, so the next start does not compile them at
+// its first events either (docs/benchmarks.md, round 2 changes: "code cache written again").
 //
 // The loader leaves a hook on globalThis when the cache it read was missing, stale or
 // corrupt; without the hook (tests, the unbundled dist/, a cache that was used) nothing
@@ -13,7 +17,7 @@ import { withDefaultFlags } from './v8-flags.js';
 export interface CodeCacheHook {
   /** How the cache was found at this start: used, missing, rejected (V8: other Node, other flags, or its checksum failed) or corrupt. */
   readonly status: 'used' | 'missing' | 'rejected' | 'corrupt';
-  /** Writes the cache (once; errors such as a read-only dist/ are ignored). */
+  /** Writes the cache (each call; errors such as a read-only dist/ are ignored). */
   save(): void;
 }
 
@@ -30,11 +34,16 @@ export function codeCacheStatus(): string | undefined {
 
 let timer: NodeJS.Timeout | undefined;
 let saved = false;
+/** The write after the first route event is armed, or will never be (no hook, a cache used): per event, one test. */
+let routeWriteDone = false;
+
+/** After the first route event past the first write: the rest of its burst runs first. */
+const ROUTE_WRITE_DELAY_MS = 1000;
 
 /**
  * A start-up milestone: 'started' writes the cache 10 s later (a node without peers),
  * 'firstSession' 1 s later (the session code is compiled by then). Only when the loader
- * asked for a cache; only once per process.
+ * asked for a cache; this first write only once per process.
  */
 export function codeCacheMilestone(kind: 'started' | 'firstSession'): void {
   const h = hook();
@@ -45,4 +54,19 @@ export function codeCacheMilestone(kind: 'started' | 'firstSession'): void {
     withDefaultFlags(() => h.save());
   }, kind === 'started' ? 10_000 : 1000);
   timer.unref();
+}
+
+/**
+ * A route event (an UPDATE applied, a kernel route learned or gone). The first one after the
+ * first write arms one more write, ROUTE_WRITE_DELAY_MS later; events before that write are
+ * in it already. Runs per event: after the first call that decides, one boolean test.
+ */
+export function codeCacheRouteEvent(): void {
+  if (routeWriteDone) return;
+  const h = hook();
+  if (!h || h.status === 'used') { routeWriteDone = true; return; }
+  if (!saved) return; // the first write, armed or not yet, comes after this event
+  routeWriteDone = true;
+  const t = setTimeout(() => withDefaultFlags(() => h.save()), ROUTE_WRITE_DELAY_MS);
+  t.unref();
 }

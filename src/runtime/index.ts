@@ -8,6 +8,7 @@
 //   launch.ts       the loader bin/tern runs: the bundle through vm.Script with a V8 code
 //                   cache (built separately into dist/bundle/launch.cjs; round 2, start-up)
 //   code-cache.ts   codeCacheMilestone(): the daemon writes that cache after its first session
+//                   (codeCacheRouteEvent(): and once more after its first route events)
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
@@ -23,7 +24,7 @@
 // holds state beyond a cached function; removing any of them changes speed or memory,
 // never behaviour.
 export { holdYoungGeneration, setRuntimeFlag, startLateTiering, tieringBurst, withDefaultFlags } from './v8-flags.js';
-export { codeCacheMilestone, codeCacheStatus } from './code-cache.js';
+export { codeCacheMilestone, codeCacheRouteEvent, codeCacheStatus } from './code-cache.js';
 export { loadKoffi } from './koffi.js';
 export { collectGarbage } from './gc.js';
 export { tightHeapGrowth, largeBurstYoungGeneration, BURST_HEAP_GROWING_PERCENT, BURST_SEMI_SPACE_MIB, LARGE_BURST_OPS } from './heap-growth.js';

@@ -30,7 +30,8 @@
 //   starting at once each write a whole file and readers see an old or a new one, never a
 //   mix; a write that fails (read-only dist/) is ignored;
 // - it is written by the daemon after its first session (code-cache.ts), when the functions
-//   a start runs are compiled, and only when this start did not use a valid cache.
+//   a start runs are compiled, and once more after its first route events, only when this
+//   start did not use a valid cache.
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -104,12 +105,10 @@ export function launch(bundle: string): void {
     ? withChecksum(() => new Script(source, { filename: bundle, cachedData: cached }))
     : new Script(source, { filename: bundle });
   const status: CodeCacheHook['status'] = typeof cached === 'object' ? (script.cachedDataRejected ? 'rejected' : 'used') : cached;
-  let saved = false;
   const hook: CodeCacheHook = {
     status,
     save: () => {
-      if (saved || status === 'used') return;
-      saved = true;
+      if (status === 'used') return;
       writeCache(cacheFile, file, withChecksum(() => script.createCachedData()));
     },
   };

@@ -18,12 +18,14 @@ const run = promisify(execFile);
 const LAUNCH = resolve(import.meta.dirname, '..', '..', 'dist', 'bundle', 'launch.cjs');
 
 // A stand-in bundle, wrapped as scripts/bundle.mjs wraps the real one: reports how its start
-// found the cache and saves it when asked.
+// found the cache and saves it when asked (SAVE), and once more after running another function (SAVE_AGAIN).
 const BUNDLE = `(function (exports, require, module, __filename, __dirname) {
 const hook = globalThis[Symbol.for('tern.codeCache')];
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
 process.stdout.write(hook.status + ' ' + work(10) + ' ' + typeof require + ' ' + __filename.endsWith('b.cjs') + '\\n');
 if (process.env.SAVE) hook.save();
+function later() { const parts = []; for (let i = 0; i < 3; i++) parts.push(String(i * 7)); return parts.join(','); }
+if (process.env.SAVE_AGAIN) { later(); hook.save(); }
 })`;
 
 function dir(t: { teardown(fn: () => void): void }): string {
@@ -33,9 +35,10 @@ function dir(t: { teardown(fn: () => void): void }): string {
   return d;
 }
 
-async function start(d: string, opts: { save?: boolean; nodeArgs?: string[] } = {}): Promise<string> {
+async function start(d: string, opts: { save?: boolean; saveAgain?: boolean; nodeArgs?: string[] } = {}): Promise<string> {
   const code = `require(${JSON.stringify(LAUNCH)}).launch(${JSON.stringify(join(d, 'b.cjs'))})`;
-  const { stdout } = await run(process.execPath, [...(opts.nodeArgs ?? []), '-e', code], { env: { ...process.env, ...(opts.save ? { SAVE: '1' } : {}) } });
+  const env = { ...process.env, ...(opts.save ? { SAVE: '1' } : {}), ...(opts.saveAgain ? { SAVE_AGAIN: '1' } : {}) };
+  const { stdout } = await run(process.execPath, [...(opts.nodeArgs ?? []), '-e', code], { env });
   return stdout.trim();
 }
 
@@ -55,6 +58,19 @@ t.test('missing → saved → used', async (t) => {
   t.ok(existsSync(cacheOf(d)), 'saved');
   t.equal(await start(d, { save: true }), 'used 45 function true', 'the next start uses it');
   t.same(readdirSync(d).sort(), ['b.cjs', 'b.cjs.cache'], 'no temporary file left');
+});
+
+t.test('saved again later in the same start: the second write replaces the first, with what ran since', async (t) => {
+  const d = dir(t);
+  await start(d, { save: true });
+  const once = readFileSync(cacheOf(d)).length;
+  rmSync(cacheOf(d));
+  t.equal(await start(d, { save: true, saveAgain: true }), 'missing 45 function true');
+  const twice = readFileSync(cacheOf(d)).length;
+  t.ok(twice > once, `the function run between the writes is in the second (${once} → ${twice} octets)`);
+  t.equal(await start(d, { save: true, saveAgain: true }), 'used 45 function true', 'used by the next start, which writes nothing');
+  t.equal(readFileSync(cacheOf(d)).length, twice);
+  t.same(readdirSync(d).sort(), ['b.cjs', 'b.cjs.cache']);
 });
 
 t.test('a corrupt or truncated cache is ignored and replaced', async (t) => {
