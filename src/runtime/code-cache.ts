@@ -4,8 +4,9 @@
 // again (measured: docs/benchmarks.md, round 2, "start-up"). The route events that come
 // after that write (an UPDATE applied, a kernel route learned) run functions the start did
 // not (the learned route's way to the peers, a single route's way to the kernel): the cache
-// is written once more after the first of them, so the next start does not compile them at
-// its first events either (docs/benchmarks.md, round 2 changes: "code cache written again").
+// is written once more after the first of them (when it comes within 30 s of that write),
+// so the next start does not compile them at its first events either (docs/benchmarks.md,
+// round 2 changes: "the V8 code cache written once more").
 //
 // The loader leaves a hook on globalThis when the cache it read was missing, stale or
 // corrupt; without the hook (tests, the unbundled dist/, a cache that was used) nothing
@@ -39,6 +40,14 @@ let routeWriteDone = false;
 
 /** After the first route event past the first write: the rest of its burst runs first. */
 const ROUTE_WRITE_DELAY_MS = 1000;
+/**
+ * Only a route event this soon after the first write arms the second: V8 drops the bytecode
+ * of functions not run for 5 full GCs (--bytecode-old-age), and a write after that would
+ * lose the start's own functions (the loader also refuses a smaller cache than its last).
+ */
+export const ROUTE_WRITE_WINDOW_MS = 30_000;
+/** Date.now() of the first write (0: not yet). */
+let firstWriteAt = 0;
 
 /**
  * A start-up milestone: 'started' writes the cache 10 s later (a node without peers),
@@ -51,6 +60,7 @@ export function codeCacheMilestone(kind: 'started' | 'firstSession'): void {
   if (timer) clearTimeout(timer);
   timer = setTimeout(() => {
     saved = true;
+    firstWriteAt = Date.now();
     withDefaultFlags(() => h.save());
   }, kind === 'started' ? 10_000 : 1000);
   timer.unref();
@@ -58,15 +68,17 @@ export function codeCacheMilestone(kind: 'started' | 'firstSession'): void {
 
 /**
  * A route event (an UPDATE applied, a kernel route learned or gone). The first one after the
- * first write arms one more write, ROUTE_WRITE_DELAY_MS later; events before that write are
- * in it already. Runs per event: after the first call that decides, one boolean test.
+ * first write, within ROUTE_WRITE_WINDOW_MS of it, arms one more write ROUTE_WRITE_DELAY_MS
+ * later; events before that write are in it already. Runs per event: after the first call
+ * that decides, one boolean test. `now`: Date.now() (tests pass a later time).
  */
-export function codeCacheRouteEvent(): void {
+export function codeCacheRouteEvent(now?: number): void {
   if (routeWriteDone) return;
   const h = hook();
   if (!h || h.status === 'used') { routeWriteDone = true; return; }
   if (!saved) return; // the first write, armed or not yet, comes after this event
   routeWriteDone = true;
+  if ((now ?? Date.now()) - firstWriteAt > ROUTE_WRITE_WINDOW_MS) return;
   const t = setTimeout(() => withDefaultFlags(() => h.save()), ROUTE_WRITE_DELAY_MS);
   t.unref();
 }

@@ -30,8 +30,9 @@
 //   starting at once each write a whole file and readers see an old or a new one, never a
 //   mix; a write that fails (read-only dist/) is ignored;
 // - it is written by the daemon after its first session (code-cache.ts), when the functions
-//   a start runs are compiled, and once more after its first route events, only when this
-//   start did not use a valid cache.
+//   a start runs are compiled, and once more after its first route events (not when that
+//   cache would be smaller than the first: bytecode flushed since), only when this start did
+//   not use a valid cache.
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -105,11 +106,17 @@ export function launch(bundle: string): void {
     ? withChecksum(() => new Script(source, { filename: bundle, cachedData: cached }))
     : new Script(source, { filename: bundle });
   const status: CodeCacheHook['status'] = typeof cached === 'object' ? (script.cachedDataRejected ? 'rejected' : 'used') : cached;
+  let written = 0;
   const hook: CodeCacheHook = {
     status,
     save: () => {
       if (status === 'used') return;
-      writeCache(cacheFile, file, withChecksum(() => script.createCachedData()));
+      const data = withChecksum(() => script.createCachedData());
+      // smaller than this process's last write: V8 has flushed the bytecode of functions not
+      // run for a few full GCs (the start's own), so that write stays
+      if (data.length < written) return;
+      written = data.length;
+      writeCache(cacheFile, file, data);
     },
   };
   (globalThis as Record<symbol, unknown>)[Symbol.for('tern.codeCache')] = hook;

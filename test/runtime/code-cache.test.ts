@@ -18,13 +18,17 @@ const run = promisify(execFile);
 const LAUNCH = resolve(import.meta.dirname, '..', '..', 'dist', 'bundle', 'launch.cjs');
 
 // A stand-in bundle, wrapped as scripts/bundle.mjs wraps the real one: reports how its start
-// found the cache and saves it when asked (SAVE), and once more after running another function (SAVE_AGAIN).
+// found the cache and saves it when asked (SAVE), and once more after running another
+// function (SAVE_AGAIN), after full GCs that flush unused bytecode when asked (FLUSH).
 const BUNDLE = `(function (exports, require, module, __filename, __dirname) {
 const hook = globalThis[Symbol.for('tern.codeCache')];
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
+function setup() { const o = {}; for (const k of ['alpha', 'beta', 'gamma', 'delta', 'epsilon']) { o[k] = k.toUpperCase() + ':' + k.length; if (k.length > 4) o[k + 's'] = [k, k.length * 2].join('/'); } return Object.keys(o).map((k) => o[k]).join('|').length; }
+setup();
 process.stdout.write(hook.status + ' ' + work(10) + ' ' + typeof require + ' ' + __filename.endsWith('b.cjs') + '\\n');
 if (process.env.SAVE) hook.save();
 function later() { const parts = []; for (let i = 0; i < 3; i++) parts.push(String(i * 7)); return parts.join(','); }
+if (process.env.FLUSH) for (let i = 0; i < 8; i++) gc();
 if (process.env.SAVE_AGAIN) { later(); hook.save(); }
 })`;
 
@@ -35,9 +39,9 @@ function dir(t: { teardown(fn: () => void): void }): string {
   return d;
 }
 
-async function start(d: string, opts: { save?: boolean; saveAgain?: boolean; nodeArgs?: string[] } = {}): Promise<string> {
+async function start(d: string, opts: { save?: boolean; saveAgain?: boolean; flush?: boolean; nodeArgs?: string[] } = {}): Promise<string> {
   const code = `require(${JSON.stringify(LAUNCH)}).launch(${JSON.stringify(join(d, 'b.cjs'))})`;
-  const env = { ...process.env, ...(opts.save ? { SAVE: '1' } : {}), ...(opts.saveAgain ? { SAVE_AGAIN: '1' } : {}) };
+  const env = { ...process.env, ...(opts.save ? { SAVE: '1' } : {}), ...(opts.saveAgain ? { SAVE_AGAIN: '1' } : {}), ...(opts.flush ? { FLUSH: '1' } : {}) };
   const { stdout } = await run(process.execPath, [...(opts.nodeArgs ?? []), '-e', code], { env });
   return stdout.trim();
 }
@@ -71,6 +75,17 @@ t.test('saved again later in the same start: the second write replaces the first
   t.equal(await start(d, { save: true, saveAgain: true }), 'used 45 function true', 'used by the next start, which writes nothing');
   t.equal(readFileSync(cacheOf(d)).length, twice);
   t.same(readdirSync(d).sort(), ['b.cjs', 'b.cjs.cache']);
+});
+
+t.test('a second write that would be smaller (bytecode flushed since the first) is not made', async (t) => {
+  const d = dir(t);
+  const nodeArgs = ['--expose-gc', '--stress-flush-code']; // V8 flushes unused bytecode at each full GC
+  t.equal(await start(d, { save: true, nodeArgs }), 'missing 45 function true');
+  const first = readFileSync(cacheOf(d));
+  rmSync(cacheOf(d));
+  t.equal(await start(d, { save: true, flush: true, saveAgain: true, nodeArgs }), 'missing 45 function true');
+  const kept = readFileSync(cacheOf(d)).length;
+  t.ok(kept >= first.length, `the first write stays (${first.length} octets after one write, ${kept} after the refused second)`);
 });
 
 t.test('a corrupt or truncated cache is ignored and replaced', async (t) => {
