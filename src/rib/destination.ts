@@ -118,6 +118,32 @@ export class Destination {
     return undefined;
   }
 
+  /**
+   * Removes every path of `source` (with `staleOnly`, only its stale ones); returns them
+   * (none: an empty list). Makes no closure and, in the one-path case, no list (the path's
+   * own `alone`): it runs once per route of a source that goes down.
+   */
+  removeOf(source: PathSource, staleOnly: boolean): readonly Path[] {
+    const p = this.p;
+    if (p === null) return NONE;
+    if (!Array.isArray(p)) {
+      if (p.source !== source || (staleOnly && !p.stale)) return NONE;
+      this.p = null;
+      return p.alone;
+    }
+    let gone: Path[] | undefined;
+    let kept: Path[] | undefined;
+    for (let i = 0; i < p.length; i++) {
+      const x = p[i]!;
+      if (x.source === source && (!staleOnly || x.stale)) (gone ??= []).push(x);
+      else (kept ??= []).push(x);
+    }
+    if (gone === undefined) return NONE;
+    // a new list: `paths` handed out the old one
+    this.p = kept === undefined ? null : kept.length === 1 ? kept[0]! : kept;
+    return gone;
+  }
+
   /** Removes the paths matching `pred`; returns them. */
   removeWhere(pred: (p: Path) => boolean): Path[] {
     const p = this.p;
