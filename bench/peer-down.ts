@@ -2,10 +2,13 @@
 // Loc-RIB costs (a top-of-rack router or a route reflector with a full table that flaps). In
 // process, no kernel. CPU time, not wall time (the machine is shared).
 //
-//   node --expose-gc --import tsx bench/peer-down.ts [routes=1000000] [--shared] [--adj-rib-out] [--stale] [--shuffled]
+//   node --expose-gc --import tsx bench/peer-down.ts [routes=1000000] [--shared] [--others M] [--adj-rib-out] [--stale] [--shuffled]
 //
 // --shared: a second peer holds the same prefixes, so each destination keeps a path and its
 // best is chosen again (a redundant pair of routers) instead of the prefix going away.
+// --others M: a second peer holds M other prefixes, which stay (with M above 3 × routes the
+// peer that goes down holds less than a quarter of the table: its prefixes are looked up one
+// by one instead of the table walked).
 // --adj-rib-out: an eBGP Adj-RIB-Out is attached, as on a node (the flush feeds it).
 // --stale: graceful restart first (markStale; staleCount, which only tests and this use, timed
 // apart), then the End-of-RIB sweep (sweepStale) removes them all.
@@ -20,7 +23,8 @@ import { numberToIpv4 } from '../src/net/prefix.js';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 const argv = process.argv.slice(2);
-const routes = Number(argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+const routes = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== '--others') ?? 1_000_000);
+const others = argv.includes('--others') ? Number(argv[argv.indexOf('--others') + 1]) : 0;
 const shared = argv.includes('--shared');
 const withOut = argv.includes('--adj-rib-out');
 const stale = argv.includes('--stale');
@@ -42,6 +46,10 @@ for (let i = 0, set = rib.attrSets.intern({ origin: 0, asPath: [], nextHop: '10.
 if (shared) {
   const set = rib.attrSets.intern({ origin: 0, asPath: [], nextHop: '10.0.0.3', localPref: 90 });
   for (let i = 0; i < routes; i++) { rib.update(TWIN, prefixes[i]!, 0, set); if (i % 40_000 === 0) rib.flush(); }
+}
+if (others > 0) {
+  const set = rib.attrSets.intern({ origin: 0, asPath: [], nextHop: '10.0.0.3', localPref: 100 });
+  for (let i = 0; i < others; i++) { rib.update(TWIN, `${numberToIpv4(((96 << 24) >>> 0) + i * 64)}/26`, 0, set); if (i % 40_000 === 0) rib.flush(); }
 }
 prefixes.length = 0;
 rib.flush();
@@ -80,7 +88,7 @@ rib.flush();
 const flushMs = cpuMs(c1);
 const peak = kib('VmHWM:');
 console.log(JSON.stringify({
-  routes, shared, adjRibOut: withOut, ordered, stale, removed, changed, left: rib.size('ipv4'),
+  routes, shared, others, adjRibOut: withOut, ordered, stale, removed, changed, left: rib.size('ipv4'),
   ...(stale ? { markStaleMs: +staleMs.toFixed(1), staleCountMs: +countMs.toFixed(1), staleN } : {}),
   removeMs: +removeMs.toFixed(1), flushMs: +flushMs.toFixed(1), rssBeforeMiB: +rssBefore.toFixed(1), peakMiB: +peak.toFixed(1), peakOverMiB: +(peak - rssBefore).toFixed(1),
 }));

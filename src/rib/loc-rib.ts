@@ -36,6 +36,11 @@ export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRib
 /** A source holding at least 1/WALK_FACTOR of a family's table (by its prefix list) is passed over by walking the table (forSource). */
 const WALK_FACTOR = 4;
 
+/** Whether a pass over the source whose prefix list is `list` walks `table` instead (forSource). */
+function walksTable(list: readonly string[], table: Map<string, Destination>): boolean {
+  return list.length > 0 && list.length * WALK_FACTOR >= table.size;
+}
+
 export class LocRib {
   readonly attrSets: AttrSetTable;
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
@@ -270,18 +275,24 @@ export class LocRib {
     return this.removeOf(src, family, true);
   }
 
-  /** Number of the source's paths currently stale in `family` (for tests and status: not on a per-route path). */
+  /** Number of the source's paths currently stale in `family`. */
   staleCount(sourceKey: string, family: Family): number {
     const src = this.sources.get(sourceKey);
     if (!src || src.pathCount === 0) return 0;
-    const table = this.tables[family];
-    const seen = new Set<string>(); // a prefix may be listed twice: counted once
     let n = 0;
-    for (const prefix of this.bySource.prefixes(src, family)) {
+    const count = (dest: Destination): void => {
+      const paths = dest.paths;
+      for (let j = 0; j < paths.length; j++) if (paths[j]!.source === src && paths[j]!.stale) n++;
+    };
+    const table = this.tables[family];
+    const list = this.bySource.prefixes(src, family);
+    if (walksTable(list, table)) { table.forEach(count); return n; }
+    const seen = new Set<string>(); // a prefix listed twice is counted once (a set as large as a quarter of the table at most)
+    for (const prefix of list) {
       if (seen.has(prefix)) continue;
       seen.add(prefix);
       const dest = table.get(prefix);
-      if (dest) for (const p of dest.paths) if (p.source === src && p.stale) n++;
+      if (dest) count(dest);
     }
     return n;
   }
@@ -324,7 +335,7 @@ export class LocRib {
     const table = this.tables[family];
     const list = this.bySource.prefixes(src, family);
     if (list.length === 0) return;
-    if (list.length * WALK_FACTOR >= table.size) { table.forEach(fn); return; }
+    if (walksTable(list, table)) { table.forEach(fn); return; }
     for (let i = 0, end = list.length; i < end; i++) {
       const prefix = list[i]!;
       const dest = table.get(prefix);
