@@ -156,14 +156,14 @@ export class NetlinkKernel implements KernelRoutes {
 
   // Functions run per route make no closure, not even on a path they seldom take: a closure
   // that captures a local makes V8 allocate that function's context on every call.
-  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
+  write(op: RouteOp, prefix: string, v4: number, r: RouteBody, done: WriteAnswer): void {
     if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
     const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r; // deletes carry no next hops
     if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
-    const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
-    const msg = v4 >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
-    this.queue.push({ seq, msg, v4, barrier: false, settled: false, done, prefix, route });
+    const at = route.family === 'ipv4' ? v4 : -1; // parsed by the caller (KernelRoutes.write)
+    const msg = at >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
+    this.queue.push({ seq, msg, v4: at, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -228,7 +228,7 @@ export class NetlinkKernel implements KernelRoutes {
   // --- writes -------------------------------------------------------------------------
 
   private promised(op: RouteOp, r: KernelRoute): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
+    return new Promise<void>((resolve, reject) => this.write(op, r.prefix, parseIpv4Prefix(r.prefix), r, (e) => (e ? reject(e) : resolve())));
   }
 
   private nextSeq(): number {
