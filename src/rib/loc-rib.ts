@@ -5,11 +5,14 @@
 // (util/soon.ts) by default, or `flush()` called explicitly). A prefix changed many times
 // between flushes is reported once, with `previousBest` being the best at the previous flush.
 //
-// Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
-// to one source (session down, stale marking and sweeping after graceful restart) costs in
-// proportion to that source's routes, not to the whole table: a peer with 10 routes that
-// flaps next to a million others touches 10 destinations. A new peer's table walk uses it
-// too (selectionsOf) when only a few sources may reach that peer.
+// Each source keeps the list of prefixes it has paths for, per family (source-index.ts), so
+// what is done to one source (session down, stale marking and sweeping after graceful
+// restart) costs in proportion to that source's routes, not to the whole table: a peer with
+// 10 routes that flaps next to a million others touches 10 destinations. Such a pass reads
+// the list in place and builds nothing of the source's size (forSource); a source holding a
+// quarter of the table or more is passed over by walking the table instead, which costs a
+// tenth of a Map lookup per destination. A new peer's table walk uses the lists too
+// (selectionsOf) when only a few sources may reach that peer.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
