@@ -131,17 +131,25 @@ export class Destination {
       this.p = null;
       return p.alone;
     }
-    let gone: Path[] | undefined;
-    let kept: Path[] | undefined;
+    let n = 0;
+    let one: Path | undefined; // the path gone, when it is one (the common case: no list for it)
+    let other: Path | undefined; // a path kept
     for (let i = 0; i < p.length; i++) {
       const x = p[i]!;
-      if (x.source === source && (!staleOnly || x.stale)) (gone ??= []).push(x);
-      else (kept ??= []).push(x);
+      if (x.source === source && (!staleOnly || x.stale)) { n++; one = x; } else other = x;
     }
-    if (gone === undefined) return NONE;
-    // a new list: `paths` handed out the old one
-    this.p = kept === undefined ? null : kept.length === 1 ? kept[0]! : kept;
-    return gone;
+    if (n === 0) return NONE;
+    const left = p.length - n;
+    if (n === 1 && left === 1) { this.p = other!; return one!.alone; }
+    // lists only when several go or several stay; a new list: `paths` handed out the old one
+    const gone: Path[] = [];
+    const kept: Path[] = [];
+    for (let i = 0; i < p.length; i++) {
+      const x = p[i]!;
+      if (x.source === source && (!staleOnly || x.stale)) gone.push(x); else kept.push(x);
+    }
+    this.p = left === 0 ? null : left === 1 ? kept[0]! : kept;
+    return n === 1 ? one!.alone : gone;
   }
 
   /** Removes the paths matching `pred`; returns them. */
