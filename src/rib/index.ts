@@ -5,7 +5,7 @@
 // - LocRib (loc-rib.ts): every path by source (peer sessions, local origins), per family;
 //   best path and multipath per prefix (best-path.ts, ordered named steps); change
 //   notification batched per tick as BestChange[] (flush(), change-batch.ts). Its types
-//   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes,
+//   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes per family,
 //   ADD-PATH ids in use) in source-index.ts, paths held back by an import filter in
 //   filtered-paths.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
