@@ -9,7 +9,7 @@
 // what is done to one source (session down, stale marking and sweeping after graceful
 // restart) costs in proportion to that source's routes, not to the whole table: a peer with
 // 10 routes that flaps next to a million others touches 10 destinations. Such a pass reads
-// the list in place and builds nothing of the source's size (forSource); a source holding a
+// the list in place and builds nothing of the source's size (source-passes.ts); a source holding a
 // quarter of the table or more is passed over by walking the table instead, which costs a
 // tenth of a Map lookup per destination. A new peer's table walk uses the lists too
 // (selectionsOf) when only a few sources may reach that peer.
@@ -28,6 +28,7 @@ import { reflectionLoop } from '../policy/reflection.js';
 import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
 import { ChangeBatch } from './change-batch.js';
+import { countStale, destinationsOfSources, forSource } from './source-passes.js';
 import {
   familyOfPrefix, view,
   type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
@@ -35,14 +36,6 @@ import {
 
 export { RibError } from './rib-types.js';
 export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView, Selected } from './rib-types.js';
-
-/** A source holding at least 1/WALK_FACTOR of a family's table (by its prefix list) is passed over by walking the table (forSource). */
-const WALK_FACTOR = 4;
-
-/** Whether a pass over the source whose prefix list is `list` walks `table` instead (forSource). */
-function walksTable(list: readonly string[], table: Map<string, Destination>): boolean {
-  return list.length > 0 && list.length * WALK_FACTOR >= table.size;
-}
 
 export class LocRib {
   readonly attrSets: AttrSetTable;
@@ -282,22 +275,7 @@ export class LocRib {
   staleCount(sourceKey: string, family: Family): number {
     const src = this.sources.get(sourceKey);
     if (!src || src.pathCount === 0) return 0;
-    let n = 0;
-    const count = (dest: Destination): void => {
-      const paths = dest.paths;
-      for (let j = 0; j < paths.length; j++) if (paths[j]!.source === src && paths[j]!.stale) n++;
-    };
-    const table = this.tables[family];
-    const list = this.bySource.prefixes(src, family);
-    if (walksTable(list, table)) { table.forEach(count); return n; }
-    const seen = new Set<string>(); // a prefix listed twice is counted once (a set as large as a quarter of the table at most)
-    for (const prefix of list) {
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      const dest = table.get(prefix);
-      if (dest) count(dest);
-    }
-    return n;
+    return countStale(this.tables[family], this.bySource.prefixes(src, family), src);
   }
 
   /**
@@ -323,27 +301,9 @@ export class LocRib {
     this.forSource(src, 'ipv6', mark);
   }
 
-  /**
-   * Calls `fn` (one function per pass: nothing is made per route) with every destination of
-   * `family` that holds a path of `src` and its prefix, and maybe with others: `fn` checks.
-   * A destination may come twice (the source's list repeats a prefix): `fn` must do nothing
-   * the second time. Nothing is copied or collected: the source's prefix list is read in place
-   * (source-index.ts), one table lookup per entry; when that list is at least 1/WALK_FACTOR
-   * of the table, the table is walked instead (each destination once, in order: about ten
-   * times cheaper per entry than a lookup in a large Map, measured at 1 M), which is still at
-   * most WALK_FACTOR times the source's entries. `fn` must not add paths (what it visits is
-   * what the source held when the pass began).
-   */
+  /** source-passes.ts forSource over `src`'s prefix list in `family`. */
   private forSource(src: PathSource, family: Family, fn: (dest: Destination, prefix: string) => void): void {
-    const table = this.tables[family];
-    const list = this.bySource.prefixes(src, family);
-    if (list.length === 0) return;
-    if (walksTable(list, table)) { table.forEach(fn); return; }
-    for (let i = 0, end = list.length; i < end; i++) {
-      const prefix = list[i]!;
-      const dest = table.get(prefix);
-      if (dest !== undefined) fn(dest, prefix);
-    }
+    forSource(this.tables[family], this.bySource.prefixes(src, family), fn);
   }
 
   // ---- reading ----
@@ -379,20 +339,8 @@ export class LocRib {
    * prefixes are read when the walk reaches it: a prefix it gains while the walk runs may or
    * may not be visited; its flush reaches the Adj-RIB-Out as a change either way.
    */
-  *selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
-    const table = this.tables[family];
-    const seen = new Set<string>();
-    for (const src of sources) {
-      const list = this.bySource.prefixes(src, family); // never changed in place (source-index.ts)
-      for (let i = 0; i < list.length; i++) {
-        const prefix = list[i]!;
-        if (seen.has(prefix)) continue;
-        const dest = table.get(prefix);
-        if (dest === undefined || !dest.hasSource(src)) continue; // it may have left meanwhile
-        seen.add(prefix);
-        yield [prefix, dest];
-      }
-    }
+  selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
+    return destinationsOfSources(this.tables[family], sources, (src) => this.bySource.prefixes(src, family));
   }
 
   /** Every source registered (peers, local and kernel sources), with or without paths. */
