@@ -53,7 +53,7 @@ class MemKernel implements KernelRoutes {
   async links(): Promise<Link[]> { return [{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }]; }
   async replace(r: KernelRoute): Promise<void> { this.size++; this.notify(r, true); }
   /** As NetlinkKernel: answered on a later turn (the ACK), the notification after it. */
-  write(op: 'replace' | 'create' | 'remove', prefix: string, r: RouteBody, done: WriteAnswer): void {
+  write(op: 'replace' | 'create' | 'remove', prefix: string, _v4: number, r: RouteBody, done: WriteAnswer): void {
     this.acks.push([done, prefix]);
     if (op === 'remove') this.size--; else this.size++;
     this.notify({ ...r, prefix, nextHops: [...r.nextHops] }, op !== 'remove');

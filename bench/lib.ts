@@ -23,6 +23,39 @@ export type Impl = 'tern' | 'bird';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
+/** Busy share of all CPUs over `ms` (from /proc/stat: everything but idle and iowait). */
+export async function busyShare(ms: number): Promise<number> {
+  const read = () => {
+    const stat = readFileSync('/proc/stat', 'utf8'); // first line: "cpu  user nice system idle iowait …"
+    const f = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3]! + f[4]!;
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
+/**
+ * Waits until the machine is quiet before a measured run: two 500 ms windows in a row with
+ * under 10 % of the CPUs busy, at most `maxMs`. Why: the previous scenario's lab teardown
+ * leaves kernel work behind (network namespaces are freed by a kernel worker after `ip netns
+ * del` returns), and a cold start measured on top of it reads that work as its own. Returns
+ * the time waited and the last window's busy share, for the result file.
+ */
+export async function waitQuiet(maxMs = 30_000): Promise<{ waitedMs: number; busy: number }> {
+  const t0 = Date.now();
+  let quiet = 0;
+  let busy = 1;
+  while (Date.now() - t0 < maxMs) {
+    busy = await busyShare(500);
+    quiet = busy < 0.1 ? quiet + 1 : 0;
+    if (quiet >= 2) break;
+  }
+  return { waitedMs: Date.now() - t0, busy: +busy.toFixed(3) };
+}
+
 /** a.b.c.d + i*size (a /26 has size 64). */
 export function nthPrefix(base: string, i: number, len: number): string {
   const b = base.split('.').reduce((a, o) => a * 256 + Number(o), 0);

@@ -12,7 +12,7 @@ import { latencyOnce, type LatencyRun } from './latency.js';
 import { meshOnce, summarise, type MeshRun } from './mesh.js';
 import { reflectorOnce, type ReflectorRun } from './reflector.js';
 import { aclInChild, type AclRun } from './acl.js';
-import { BENCH_DIR, childEnv, log, type Row } from './lib.js';
+import { BENCH_DIR, childEnv, log, waitQuiet, type Row } from './lib.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -34,6 +34,10 @@ const raw: Record<string, unknown> = { quick, params: P };
 const ratio = (t: number | null, b: number | null) => (t !== null && b !== null && b > 0 ? t / b : null);
 
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  // every measured run starts on a quiet machine (bench/lib.ts waitQuiet); the wait is recorded
+  const q = await waitQuiet();
+  (raw.quiet as unknown[] | undefined ?? (raw.quiet = [] as unknown[]) as unknown[]).push({ step: name, ...q });
+  if (q.busy >= 0.1) log(`${name}: machine still ${Math.round(q.busy * 100)} % busy after ${q.waitedMs} ms; measuring anyway`);
   try { return await fn(); } catch (e) {
     log(`${name} FAILED: ${e instanceof Error ? e.message : String(e)}`);
     (raw.errors as string[] | undefined ?? (raw.errors = [] as string[]) as string[]).push(`${name}: ${e instanceof Error ? e.message : String(e)}`);

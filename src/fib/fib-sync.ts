@@ -5,18 +5,13 @@
 // installed and adopted marks) is one shared, interned Slot per prefix in a PrefixTable
 // (table.ts), keyed by the prefix string the caller passed (the Loc-RIB's own). Statuses are
 // kept only for prefixes that are not plainly installed (pending, error, or a note).
-// Prefixes waiting for a tick are a queue of their strings; a prefix is queued once, marked
-// by the DIRTY flag of its slot, which the store that changed the slot sets with the change
-// (no hash table of its own per route: a Set's insert and delete were 5 % of a 1 M ingest).
-// Kernel operations in flight are bounded (MAX_INFLIGHT): a burst is fed to the kernel as it
-// answers, so no request queue of a whole table is ever built. What a prefix's routes become
-// in the kernel is decided through a WantCache (want.ts), kept from tick to tick while the
-// shape context (pools, node subnet, connected routes, tunnel link) is unchanged and the
-// table has not been compacted. Each dirty prefix is brought to what is wanted by the
-// Reconciler (reconcile.ts), which holds the pools, own blocks and adoption window and takes
-// the kernel's answers.
+// This file takes the inputs (BGP routes, pools, own blocks) and the kernel's notifications
+// and marks the prefixes they change; the queue of marked prefixes and the tick that applies
+// them, bounded by the kernel operations in flight (MAX_INFLIGHT), are tick.ts's. Each marked
+// prefix is brought to what is wanted by the Reconciler (reconcile.ts), which holds the
+// pools, own blocks and adoption window and takes the kernel's answers.
 import { EventEmitter } from 'node:events';
-import { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
+import type { FibSyncEvents, FibSyncOptions } from './fib-options.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { canonicalPrefix, familyOf, maxLength, prefixLength } from '../net/prefix.js';
@@ -27,14 +22,14 @@ import { LearnedRoutes } from './learned.js';
 import { InterfaceResolver } from './interfaces.js';
 import { StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, DIRTY, PrefixTable, type RouteForm, type Slot } from './table.js';
-import { WantCache } from './want.js';
+import { Ticks } from './tick.js';
 import { collectAfterBurst, KernelWriter } from './writer.js';
 import { Reconciler } from './reconcile.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { MAX_PATHS, TUNNEL_DEV, type Pool, type ShapeContext } from './route-shape.js';
+import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
 import { soon } from '../util/soon.js';
 import { InputToWrite, type TimingView } from './timing.js';
 
@@ -49,7 +44,6 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private readonly table = new PrefixTable();
   private readonly observed: ObservedTable;
 
-  private nodeSubnetV4: string | undefined;
   /** Pools, own blocks, adoption window; one prefix brought to what is wanted. */
   private readonly rec: Reconciler;
 
@@ -58,24 +52,18 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private interfacesPending = false;
   private readonly statuses = new StatusBook(this.table);
 
-  /** Prefixes waiting for a tick: dirty[dirtyHead..], each once (its slot carries DIRTY). */
-  private dirty: string[] = [];
-  private dirtyHead = 0;
+  /** Prefixes waiting for a tick, and the tick. */
+  private readonly ticks: Ticks;
   /** Kernel operations in flight (at most one per prefix), errors and retries. */
   private readonly writer: KernelWriter;
-  /** Prefixes changed while their operation was in flight: reconciled again after it. */
-  private redo = new Set<string>();
 
   /** Dumps (start, resync), notifications held back while one runs. */
   private readonly loader: KernelLoader;
   private started = false;
   private watching = false;
   private stopped = false;
-  private tickTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private readonly inputToWrite = new InputToWrite();
-  /** The last tick's WantCache, kept while its context holds (wantCache()). */
-  private wants: WantCache | undefined;
 
   constructor(o: FibSyncOptions) {
     super();
@@ -94,16 +82,20 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.observed = new ObservedTable(this.table, this.protocol);
     this.ifaces = new InterfaceResolver(this.observed, this.protocol);
     this.learned = new LearnedRoutes(this.observed, this.ifaces, this.protocol);
-    this.loader = new KernelLoader(() => this.loadKernel(), this.log, { loaded: () => this.markAll(), settled: () => this.schedule() });
+    this.loader = new KernelLoader(() => this.loadKernel(), this.log, { loaded: () => this.ticks.markAll(), settled: () => this.ticks.schedule() });
     this.writer = new KernelWriter(this.kernel, this.clock, this.log, this.opts.retryBaseMs, {
-      retry: (p) => this.markDirty(p),
-      settled: (p) => { if (this.redo.delete(p)) this.markDirty(p); else this.schedule(); },
+      retry: (p) => this.ticks.mark(p),
+      settled: (p) => this.ticks.settled(p),
       afterBurst: o.afterBurst === undefined ? (ops) => collectAfterBurst(this.log, ops) : o.afterBurst,
-      busy: () => this.dirtyCount > 0,
+      busy: () => this.ticks.size > 0,
     });
     this.rec = new Reconciler({
       table: this.table, observed: this.observed, statuses: this.statuses, writer: this.writer, loader: this.loader,
       learned: this.learned, protocol: this.protocol, learnedChanged: (p, present) => this.emit('learned', p, present),
+    });
+    this.ticks = new Ticks({
+      table: this.table, observed: this.observed, rec: this.rec, writer: this.writer, loader: this.loader, learned: this.learned,
+      inputToWrite: this.inputToWrite, defer: this.defer, protocol: this.protocol, tunnelDev: this.opts.tunnelDev, maxPaths: this.opts.maxPaths,
     });
   }
 
@@ -124,17 +116,18 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.table.setFlags(p, ADOPTED, 0);
     }
     this.started = true;
+    this.ticks.on = !this.stopped;
     this.log.info('fib sync started', { event: 'fibStarted', adopted: this.table.adoptedCount, staleTimeMs: this.opts.staleTimeMs });
     this.staleTimer = this.clock.setTimer(this.opts.staleTimeMs, () => this.sweep('stale timer'));
     this.loader.arm(this.clock, this.opts.resyncIntervalMs);
-    this.markAll();
+    this.ticks.markAll();
   }
 
   /** Pools (for shaping and for what counts as learned) and the node's IPv4 subnet. */
   setPools(pools: readonly Pool[], nodeSubnetV4?: string): void {
     this.rec.pools = pools.map((p) => ({ ...p, cidr: canonicalPrefix(p.cidr) }));
-    this.nodeSubnetV4 = nodeSubnetV4 ? canonicalPrefix(nodeSubnetV4) : undefined;
-    this.markAll();
+    this.ticks.nodeSubnetV4 = nodeSubnetV4 ? canonicalPrefix(nodeSubnetV4) : undefined;
+    this.ticks.markAll();
   }
 
   /**
@@ -145,7 +138,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   setLearnExtra(on: boolean): void {
     if (on === this.learned.learnExtra) return;
     this.learned.learnExtra = on;
-    this.markAll();
+    this.ticks.markAll();
   }
 
   /** The node's confirmed block affinities; each becomes `blackhole <block> proto bird`. */
@@ -155,8 +148,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
       const p = canonicalPrefix(c);
       if (prefixLength(p) < maxLength(familyOf(p))) next.add(p); // Calico: no blackhole for /32 blocks
     }
-    for (const p of this.rec.ownBlocks) if (!next.has(p)) this.markDirty(p);
-    for (const p of next) if (!this.rec.ownBlocks.has(p)) this.markDirty(p);
+    for (const p of this.rec.ownBlocks) if (!next.has(p)) this.ticks.mark(p);
+    for (const p of next) if (!this.rec.ownBlocks.has(p)) this.ticks.mark(p);
     this.rec.ownBlocks = next;
   }
 
@@ -176,8 +169,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (nh === null && s.nh === null && s.written === null && (s.flags & ADOPTED) === 0 && !this.rec.ownBlocks.has(prefix)) return;
     this.table.setNh(prefix, nh, s, DIRTY);
     this.inputToWrite.route();
-    if ((s.flags & DIRTY) === 0) this.dirty.push(prefix);
-    this.schedule();
+    if ((s.flags & DIRTY) === 0) this.ticks.flagged(prefix);
+    this.ticks.schedule();
   }
 
   /** Routes of a previous run adopted at start() (0 after a clean start): we are restarting. */
@@ -202,7 +195,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
 
   /** Prefixes waiting for a tick plus kernel operations in flight (what BGP input may be held back for). */
   get backlog(): number {
-    return this.dirtyCount + this.writer.size;
+    return this.ticks.size + this.writer.size;
   }
 
   /** Kernel operations since start, routes installed and learned now (for metrics). */
@@ -216,7 +209,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
    */
   noteInput(since: number, ribPending = false): void {
     // idle: no earlier input pending in the Loc-RIB (`ribPending`) or here; nothing is armed
-    this.inputToWrite.note(since, !ribPending && !this.tickTimer && this.dirtyCount === 0);
+    this.inputToWrite.note(since, !ribPending && !this.ticks.armed && this.ticks.size === 0);
   }
 
   /** UPDATE read → kernel write issued, per tick (see noteInput). */
@@ -233,8 +226,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   async flush(): Promise<void> {
     for (let rounds = 0; rounds < 20;) {
       if (this.loader.running) await this.loader.running;
-      const cut = this.tick();
-      if (this.writer.size === 0 && this.dirtyCount === 0) return;
+      const cut = this.ticks.tick();
+      if (this.writer.size === 0 && this.ticks.size === 0) return;
       if (!cut) rounds++; // a tick cut short by MAX_INFLIGHT is progress, not a round
       await this.writer.idle();
     }
@@ -243,7 +236,8 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   /** Stops timers and notifications; installed routes stay in the kernel. */
   stop(): void {
     this.stopped = true;
-    for (const t of [this.tickTimer, this.staleTimer]) t?.cancel();
+    this.ticks.stop();
+    this.staleTimer?.cancel();
     this.loader.stop();
     this.writer.stop();
     this.kernel.close();
@@ -266,9 +260,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
     if (!form) return;
     if (r.protocol !== this.protocol && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
-    if (this.observed.isConnected(r.prefix, r)) this.markAllRoutes();
+    if (this.observed.isConnected(r.prefix, r)) this.ticks.markAllRoutes();
     if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
-    this.markDirty(r.prefix);
+    this.ticks.mark(r.prefix);
   }
 
   /** The notification of a write of ours (in flight, or equal to what we wrote): nothing to do. */
@@ -282,9 +276,9 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (this.stopped) return;
     if (this.loader.hold(() => this.onLink(l, present))) return;
     const before = this.observed.link(l.ifindex);
-    for (const p of this.observed.applyLink(l, present)) this.markDirty(p);
+    for (const p of this.observed.applyLink(l, present)) this.ticks.mark(p);
     if (!before || !present || before.up !== l.up || before.name !== l.name) {
-      this.markAllRoutes();
+      this.ticks.markAllRoutes();
       if (this.ifaces.reset()) this.interfacesChanged();
     }
   }
@@ -294,85 +288,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     this.rec.adoptionOpen = false;
     this.staleTimer?.cancel();
     this.log.info('fib adoption ended', { event: 'fibSweep', reason: why, adopted: this.table.adoptedCount });
-    for (const [p, s] of this.table.entries()) if (s.flags & ADOPTED) this.markDirty(p, s);
-  }
-
-  // --- reconciliation -----------------------------------------------------------------
-
-  /** Prefixes waiting for a tick. */
-  private get dirtyCount(): number {
-    return this.dirty.length - this.dirtyHead;
-  }
-
-  /** Queues `prefix` (slot `s`, current) for the next tick, once. */
-  private markDirty(prefix: string, s: Slot = this.table.get(prefix)): void {
-    this.queue(prefix, s);
-    this.schedule();
-  }
-
-  private queue(prefix: string, s: Slot): void {
-    if (s.flags & DIRTY) return;
-    this.table.setFlags(prefix, DIRTY, 0, s);
-    this.dirty.push(prefix);
-  }
-
-  /** Changes coalesce: one tick applies everything marked since the last one. */
-  private schedule(): void {
-    if (!this.started || this.stopped || this.tickTimer || this.dirtyCount === 0) return;
-    if (this.writer.size >= MAX_INFLIGHT) return; // a completion schedules again
-    this.tickTimer = this.defer(this.tickSoon);
-  }
-
-  private markAllRoutes(): void {
-    for (const [p, s] of this.table.entries()) if (s.nh) this.markDirty(p, s);
-  }
-
-  private markAll(): void {
-    for (const [p, s] of this.table.entries()) this.queue(p, s); // BGP, written, adopted, observed
-    for (const m of [this.rec.ownBlocks, this.learned.prefixes]) for (const p of m) this.queue(p, this.table.get(p));
-    this.schedule();
-  }
-
-  /** The deferred tick, made once (schedule runs for every prefix marked: no closure there). */
-  private readonly tickSoon = (): void => { this.tick(); };
-
-  /** Applies dirty prefixes; true when it stopped early at MAX_INFLIGHT (the rest stay dirty). */
-  private tick(): boolean {
-    this.tickTimer?.cancel();
-    this.tickTimer = undefined;
-    if (!this.started || this.stopped || this.loader.running) return false;
-    if (this.table.maybeCompact()) this.wants = undefined; // it held forms the table may have forgotten
-    const wants = this.wantCache();
-    const ops = this.writer.totalOps;
-    let more = false;
-    // what reconcile queues meanwhile is taken in this tick too (pushed behind)
-    while (this.dirtyHead < this.dirty.length) {
-      if (this.writer.size >= MAX_INFLIGHT) { more = true; break; }
-      const p = this.dirty[this.dirtyHead++]!;
-      let s = this.table.get(p);
-      s = this.table.setFlags(p, 0, DIRTY, s);
-      if (this.rec.updateLearned(p, s)) s = this.table.get(p); // a listener may have changed it
-      if (this.writer.has(p)) { this.redo.add(p); continue; }
-      this.rec.reconcile(p, s, wants);
-    }
-    // taken prefixes are let go (a burst keeps queueing while a tick is cut at MAX_INFLIGHT)
-    if (this.dirtyHead === this.dirty.length) { this.dirty = []; this.dirtyHead = 0; }
-    else if (this.dirtyHead >= 4096 && this.dirtyHead * 2 >= this.dirty.length) { this.dirty = this.dirty.slice(this.dirtyHead); this.dirtyHead = 0; }
-    this.inputToWrite.ticked(this.writer.totalOps > ops, this.dirtyCount === 0);
-    return more;
-  }
-
-  /** The tick's WantCache: the last one while it serves the shape context now, else a new one. */
-  private wantCache(): WantCache {
-    const t = this.observed.linkByName(this.opts.tunnelDev);
-    const connected = this.observed.connected();
-    if (this.wants?.serves(this.rec.pools, this.nodeSubnetV4, connected, t)) return this.wants;
-    const ctx: ShapeContext = {
-      pools: this.rec.pools, nodeSubnetV4: this.nodeSubnetV4, connected,
-      tunnel: t ? { name: t.name, ifindex: t.ifindex, up: t.up } : undefined,
-      protocol: this.protocol, table: RT_TABLE_MAIN, maxPaths: this.opts.maxPaths,
-    };
-    return (this.wants = new WantCache(ctx, this.table));
+    for (const [p, s] of this.table.entries()) if (s.flags & ADOPTED) this.ticks.mark(p, s);
   }
 
   // --- learned routes -----------------------------------------------------------------

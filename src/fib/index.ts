@@ -10,11 +10,15 @@
 //   RTM_NEWLINK/RTM_DELLINK notifications; a full re-dump every 5 minutes (and whenever
 //   notifications were lost) is only a safety net, never the mechanism. Notifications that
 //   arrive during a dump are held and replayed after it (kernel-load.ts).
-// - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty, a tick
-//   (util/soon.ts; tests inject `defer`) applies the dirty prefixes: compare desired with
-//   observed, write only the difference (one prefix and the kernel's answers: reconcile.ts). At most MAX_INFLIGHT (4096) kernel operations are in
-//   flight; a tick stops there and the next runs as the kernel answers. Writes go through one
-//   netlink socket, pipelined (netlink-kernel.ts), with callbacks rather than promises.
+// - Reconciliation (Felix route table / BIRD krt): changes mark prefixes dirty (fib-sync.ts
+//   takes the inputs and the kernel's notifications), a tick (tick.ts: the queue of dirty
+//   prefixes and the tick; util/soon.ts, tests inject `defer`) applies them: compare desired
+//   with observed, write only the difference (one prefix and the kernel's answers:
+//   reconcile.ts; what is desired, once per distinct input: want.ts). At most MAX_INFLIGHT
+//   (4096) kernel operations are in flight; a tick stops there and the next runs as the
+//   kernel answers. Writes go through one netlink socket, pipelined (netlink-kernel.ts), with
+//   callbacks rather than promises; each prefix is parsed once per reconcile and its IPv4
+//   number handed down to the request (KernelRoutes.write).
 // - Storage (table.ts): per prefix one interned, shared Slot (BGP next hops, route written,
 //   routes observed, installed/adopted marks) in one Map keyed by the caller's prefix string
 //   (the Loc-RIB's own, via setCanonicalRoute); next-hop lists and routes without their
@@ -71,8 +75,9 @@
 // opened through libc, one send(2) per datagram, its answers read by the event loop into one
 // buffer; npm `netlink`'s where Node lacks the pipe handle), requests pipelined many
 // per datagram with one ACK per datagram as a barrier and errors matched by sequence number
-// (route bodies resolved to ifindexes and encoded from templates: netlink-bodies.ts; errno
-// names and the guard around native callbacks: netlink-errors.ts);
+// (route bodies resolved to ifindexes and encoded from templates: netlink-bodies.ts; dumps on
+// the same socket, one at a time, run again when interrupted: netlink-dump.ts; errno names
+// and the guard around native callbacks: netlink-errors.ts);
 // one socket for notifications, opened through libc (netlink-notify.ts; npm `netlink` aborts
 // its process on an overrun) with a 32 MiB buffer and read by the event loop itself (a libuv
 // stream over its fd: one loop wake-up per event, no thread), an overrun (ENOBUFS) answered by

@@ -61,10 +61,13 @@ export interface KernelRoutes {
   /**
    * Optional: replace ('replace'), exclusive replace ('create') or remove of the route
    * `prefix` + `route`, answered through `done` (never synchronously; with the error, if any,
-   * and the prefix, so one function made once can answer every write) instead of a promise. FibSync uses it when present: a burst of writes then allocates no
-   * promise and no KernelRoute per write. `route` is kept as given (it is immutable).
+   * and the prefix, so one function made once can answer every write) instead of a promise.
+   * FibSync uses it when present: a burst of writes then allocates no promise and no
+   * KernelRoute per write. `route` is kept as given (it is immutable). `v4` is the prefix as
+   * parseIpv4Prefix's number (address × 64 + length) when it is IPv4, else -1: the caller
+   * parsed it once already (to find its pool), so the kernel need not parse it again.
    */
-  write?(op: 'replace' | 'create' | 'remove', prefix: string, route: RouteBody, done: WriteAnswer): void;
+  write?(op: 'replace' | 'create' | 'remove', prefix: string, v4: number, route: RouteBody, done: WriteAnswer): void;
   /**
    * Subscribes to route and link changes. `onLost` is called when notifications were dropped
    * (socket overrun): the caller must dump again. The notifications of this object's own

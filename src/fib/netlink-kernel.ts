@@ -23,7 +23,7 @@
 // they come back, and writes are paced (EVENT_BACKLOG) so they alone cannot overrun it.
 // Exceptions in our handlers are caught (`guard`, netlink-errors.ts): one escaping a native
 // callback would abort the process too. Route bodies are resolved and encoded through
-// netlink-bodies.ts.
+// netlink-bodies.ts; dumps, which share `req` with the writes, run through netlink-dump.ts.
 import { rawNetlinkSocket } from '../runtime/netlink-raw.js';
 import { KernelError } from '../util/errors.js';
 import { parseIpv4Prefix } from '../net/prefix.js';
@@ -32,11 +32,12 @@ import { NotifySocket, NOTIFY_RCVBUF } from './netlink-notify.js';
 import { openRequestSocket, type RequestSocket } from './netlink-request.js';
 import { soon } from '../util/soon.js';
 import {
-  decodeLink, decodeRoute, encodeDumpRequest, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
-  RtmType, splitMessages, writeFromIpv4Template, type NlMessage, type RouteOp,
+  decodeLink, decodeRoute, encodeRouteMessage, errnoOf, NlMsgType, NlmFlag,
+  RtmType, splitMessages, writeFromIpv4Template, type RouteOp,
 } from './netlink-codec.js';
 import { answerLater, guard, guardFailed, kernelErrorFor } from './netlink-errors.js';
 import { RouteBodies } from './netlink-bodies.js';
+import { Dumps } from './netlink-dump.js';
 
 export { kernelErrorFor, netlinkHandlerErrors } from './netlink-errors.js';
 
@@ -67,14 +68,6 @@ interface Pending {
   route: RouteBody;
 }
 
-interface Dump {
-  kind: 'route' | 'link';
-  out: Buffer[];
-  resolve(msgs: Buffer[]): void;
-  reject(e: Error): void;
-  interrupted: boolean;
-}
-
 export class NetlinkKernel implements KernelRoutes {
   private readonly req: RequestSocket;
   /** req is netlink-request.ts's loop-read socket, not npm `netlink`'s RawNetlinkSocket (the fallback). */
@@ -101,8 +94,8 @@ export class NetlinkKernel implements KernelRoutes {
   private stallTimer: NodeJS.Timeout | undefined;
   private onLost: (() => void) | undefined;
   private eventsReady = false;
-  private dumps = new Map<number, Dump>();
-  private dumpChain: Promise<void> = Promise.resolve();
+  /** Dumps running on `req` (netlink-dump.ts). */
+  private readonly dumps: Dumps;
   /** Devices resolved to ifindexes, IPv4 message templates. */
   private readonly bodies = new RouteBodies();
   private closed = false;
@@ -124,6 +117,13 @@ export class NetlinkKernel implements KernelRoutes {
     this.req.on('message', (buf) => guard(() => this.onReqMessage(buf)));
     this.req.on('error', (err) => guard(() => this.failAll(kernelErrorFor(err.errno ?? 0, 'netlink socket error'))));
     this.req.unref();
+    this.dumps = new Dumps({
+      send: (datagram, done) => this.req.send(datagram, {}, done),
+      nextSeq: () => this.nextSeq(),
+      closed: () => this.closed,
+      subscribed: () => this.events?.ready,
+      busy: (on) => { if (on) this.hold(true); else if (this.batchesInFlight === 0) this.hold(false); },
+    });
   }
 
   /** Keeps the loop alive while requests are in flight; a watched notification socket does that already (no native call per write). */
@@ -134,7 +134,7 @@ export class NetlinkKernel implements KernelRoutes {
 
   async dump(): Promise<KernelRoute[]> {
     const out: KernelRoute[] = [];
-    for (const data of await this.dumpRaw('route')) {
+    for (const data of await this.dumps.run('route')) {
       const r = decodeRoute(data);
       if (r) out.push(r);
     }
@@ -143,7 +143,7 @@ export class NetlinkKernel implements KernelRoutes {
 
   async links(): Promise<Link[]> {
     const out: Link[] = [];
-    for (const data of await this.dumpRaw('link')) {
+    for (const data of await this.dumps.run('link')) {
       const l = decodeLink(data);
       if (l) out.push(l);
     }
@@ -156,14 +156,14 @@ export class NetlinkKernel implements KernelRoutes {
 
   // Functions run per route make no closure, not even on a path they seldom take: a closure
   // that captures a local makes V8 allocate that function's context on every call.
-  write(op: RouteOp, prefix: string, r: RouteBody, done: WriteAnswer): void {
+  write(op: RouteOp, prefix: string, v4: number, r: RouteBody, done: WriteAnswer): void {
     if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
     const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r; // deletes carry no next hops
     if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
-    const v4 = route.family === 'ipv4' ? parseIpv4Prefix(prefix) : -1;
-    const msg = v4 >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
-    this.queue.push({ seq, msg, v4, barrier: false, settled: false, done, prefix, route });
+    const at = route.family === 'ipv4' ? v4 : -1; // parsed by the caller (KernelRoutes.write)
+    const msg = at >= 0 ? this.bodies.template(op, route) : encodeRouteMessage(op, prefix, route, seq, false);
+    this.queue.push({ seq, msg, v4: at, barrier: false, settled: false, done, prefix, route });
     this.scheduleFlush();
   }
 
@@ -228,7 +228,7 @@ export class NetlinkKernel implements KernelRoutes {
   // --- writes -------------------------------------------------------------------------
 
   private promised(op: RouteOp, r: KernelRoute): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.write(op, r.prefix, r, (e) => (e ? reject(e) : resolve())));
+    return new Promise<void>((resolve, reject) => this.write(op, r.prefix, parseIpv4Prefix(r.prefix), r, (e) => (e ? reject(e) : resolve())));
   }
 
   private nextSeq(): number {
@@ -349,8 +349,7 @@ export class NetlinkKernel implements KernelRoutes {
     this.queue = [];
     this.queueHead = 0;
     this.batchesInFlight = 0;
-    for (const d of this.dumps.values()) d.reject(err);
-    this.dumps.clear();
+    this.dumps.failAll(err);
   }
 
   /** The request in flight with sequence number `seq`. */
@@ -366,8 +365,7 @@ export class NetlinkKernel implements KernelRoutes {
   private onReqMessage(buf: Buffer): void {
     if (this.dumps.size > 0) buf = Buffer.from(buf);
     for (const m of splitMessages(buf)) {
-      const dump = this.dumps.get(m.seq);
-      if (dump) { this.onDumpMessage(m, dump); continue; }
+      if (this.dumps.size > 0 && this.dumps.take(m)) continue;
       if (m.type !== NlMsgType.ERROR) continue;
       const p = this.sent(m.seq);
       if (!p) continue;
@@ -382,43 +380,5 @@ export class NetlinkKernel implements KernelRoutes {
       }
       if (p.barrier) this.completeThrough(p);
     }
-  }
-
-  // --- dumps --------------------------------------------------------------------------
-
-  /** A socket runs one dump at a time (a second one gets EBUSY): dumps are chained. */
-  private dumpRaw(kind: 'route' | 'link'): Promise<Buffer[]> {
-    // a dump after watch() must not miss what changes before the subscription is in place
-    const run = this.dumpChain.then(() => this.events?.ready).then(() => this.dumpNow(kind));
-    this.dumpChain = run.then(() => undefined, () => undefined);
-    return run;
-  }
-
-  private dumpNow(kind: 'route' | 'link'): Promise<Buffer[]> {
-    if (this.closed) return Promise.reject(new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'));
-    return new Promise<Buffer[]>((resolve, reject) => {
-      const seq = this.nextSeq();
-      this.dumps.set(seq, { kind, out: [], resolve, reject, interrupted: false });
-      this.hold(true);
-      this.req.send(encodeDumpRequest(kind, 'all', seq), {}, (err) => guard(() => {
-        if (err && this.dumps.delete(seq)) reject(kernelErrorFor(err.errno ?? 0, `${kind} dump failed`));
-      }));
-    });
-  }
-
-  private onDumpMessage(m: NlMessage, d: Dump): void {
-    if (m.flags & NlmFlag.DUMP_INTR) d.interrupted = true;
-    if (m.type === NlMsgType.DONE || m.type === NlMsgType.ERROR) {
-      this.dumps.delete(m.seq);
-      if (this.batchesInFlight === 0 && this.dumps.size === 0) this.hold(false);
-      const errno = m.type === NlMsgType.ERROR ? errnoOf(m) : 0;
-      if (errno !== 0) d.reject(kernelErrorFor(errno, `${d.kind} dump failed`));
-      else if (d.interrupted) {
-        // the table changed during the dump (NLM_F_DUMP_INTR): dump again
-        this.dumpNow(d.kind).then(d.resolve, d.reject);
-      } else d.resolve(d.out);
-      return;
-    }
-    d.out.push(m.data); // a view into this datagram's own copy (onReqMessage)
   }
 }

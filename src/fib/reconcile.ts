@@ -4,6 +4,7 @@
 // BGP) and whether restart adoption is still open (adopted routes not wanted again stay until
 // it closes). The ownership rules it applies are index.ts's: an alien or a learned route in
 // the slot is not replaced; a slot with none of ours is written exclusively.
+import { parseIpv4Prefix } from '../net/prefix.js';
 import { isLearnable, type StatusBook } from './status.js';
 import { ADOPTED, routesOf, type PrefixTable, type RouteForm, type Slot } from './table.js';
 import { WANT_NONE, type Want, type WantCache } from './want.js';
@@ -50,14 +51,16 @@ export class Reconciler {
     this.learnedChanged = o.learnedChanged;
   }
 
-  private want(p: string, s: Slot, wants: WantCache): Want {
+  private want(p: string, v4: number, s: Slot, wants: WantCache): Want {
     if (this.ownBlocks.has(p)) return wants.blackhole(p);
-    return s.nh ? wants.route(p, s.nh) : WANT_NONE;
+    return s.nh ? wants.route(p, v4, s.nh) : WANT_NONE;
   }
 
   /** Brings one prefix to what is wanted; `s` is its slot now. */
   reconcile(p: string, s: Slot, wants: WantCache): void {
-    const w = this.want(p, s, wants);
+    // parsed once: its pool (what is wanted) and the kernel request (the writer) both take it
+    const v4 = parseIpv4Prefix(p);
+    const w = this.want(p, v4, s, wants);
     const observed = routesOf(s.obs);
     if (w.kind === 'route') {
       const form = w.form;
@@ -78,7 +81,7 @@ export class Reconciler {
       // Only a slot we hold is replaced: when we see none of ours there, add exclusively, so a
       // route of another protocol that our view has not caught up with yet is never overwritten
       // (EEXIST instead, retried once the notification has arrived).
-      this.writer.run(p, cur ? 'replace' : 'create', form, this.answered, w.note);
+      this.writer.run(p, v4, cur ? 'replace' : 'create', form, this.answered, w.note);
       return;
     }
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
@@ -88,7 +91,7 @@ export class Reconciler {
     if (!mine && !adoptedGone) return;
     const cur = this.observed.ours(observed, mine?.metric);
     if (!cur) { this.table.release(p); return; }
-    this.writer.run(p, 'remove', cur, this.answered);
+    this.writer.run(p, v4, 'remove', cur, this.answered);
   }
 
   /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */

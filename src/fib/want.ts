@@ -8,7 +8,7 @@
 // shape context: FibSync keeps it from tick to tick while that context is the same (the same
 // pools, node subnet, connected routes and tunnel link) and the table has not been compacted
 // (it holds interned forms and next-hop lists), and makes a new one otherwise.
-import { familyOf, parseIpv4Prefix, parsePrefix, type Family } from '../net/prefix.js';
+import { familyOf, parsePrefix, type Family } from '../net/prefix.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
 import { blackholeFor, ipv4PoolIndex, METRIC, poolFor, shapeHops, type Pool, type ShapeContext } from './route-shape.js';
 import { PROBLEM_CODE, type FibState } from './status.js';
@@ -54,10 +54,9 @@ export class WantCache {
     return w;
   }
 
-  /** The route for a BGP prefix with these next hops. */
-  route(prefix: string, nh: NhList): Want {
+  /** The route for a BGP prefix with these next hops (`v4`: the prefix as parseIpv4Prefix's number, -1 when not IPv4). */
+  route(prefix: string, v4: number, nh: NhList): Want {
     const pools = this.ctx.pools;
-    const v4 = parseIpv4Prefix(prefix);
     let family: Family = 'ipv4';
     let pool: Pool | undefined;
     if (v4 >= 0) pool = pools[ipv4PoolIndex(v4, pools)];

@@ -81,18 +81,19 @@ export class KernelWriter {
   }
 
   /**
-   * Writes or removes `form` at `p`. `done` gets no error when the kernel did it (a route
-   * already gone counts as removed), else the error, after it was counted, logged and its
-   * retry scheduled; then the operation's own arguments, so that one function made once can
-   * answer every operation (no closure per route on the caller's side).
+   * Writes or removes `form` at `p` (`v4`: `p` as parseIpv4Prefix's number, -1 when not
+   * IPv4; handed to the kernel, which need not parse `p` again). `done` gets no error when
+   * the kernel did it (a route already gone counts as removed), else the error, after it was
+   * counted, logged and its retry scheduled; then the operation's own arguments, so that one
+   * function made once can answer every operation (no closure per route on the caller's side).
    */
-  run(p: string, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
+  run(p: string, v4: number, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
     this.inflight.set(p, { op, form, note, done });
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
     this.totalOps++;
-    if (this.kernel.write) this.kernel.write(op, p, form, this.answered);
+    if (this.kernel.write) this.kernel.write(op, p, v4, form, this.answered);
     else this.byPromise(p, op, form);
   }
 

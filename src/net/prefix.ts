@@ -136,18 +136,6 @@ export function ipv4Number(text: string, start: number, end: number): number {
  * not allocate: `Math.floor(v / 64)` is the address, `v % 64` the length.
  */
 export function parseIpv4Prefix(text: string): number {
-  // the FIB parses each route's prefix twice in a row (its pool, then its netlink request)
-  if (text === lastIpv4Text) return lastIpv4Value;
-  const v = ipv4PrefixValue(text);
-  lastIpv4Text = text;
-  lastIpv4Value = v;
-  return v;
-}
-
-let lastIpv4Text = '';
-let lastIpv4Value = -1;
-
-function ipv4PrefixValue(text: string): number {
   const slash = text.indexOf('/');
   if (slash < 0) return -1;
   const length = lengthValue(text, slash + 1, text.length);

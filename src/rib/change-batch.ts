@@ -1,8 +1,9 @@
 // The Loc-RIB's change bookkeeping: the destinations changed since the last flush, each
 // listed once with its prefix, and the flush that recomputes their best path and multipath
-// (best-path.ts), drops destinations left without paths from their table and tells every
-// listener once with the batch. Marking the first destination schedules the flush with
-// `soon` (util/soon.ts) unless the owner flushes by hand (`schedule: 'manual'`).
+// (best-path.ts), drops destinations left without paths from their table (clearing a table
+// when that is all of it) and tells every listener once with the batch. Marking the first
+// destination schedules the flush with `soon` (util/soon.ts) unless the owner flushes by hand
+// (`schedule: 'manual'`).
 //
 // A prefix marked many times between flushes is reported once, with `previousBest` being
 // the best at the previous flush. A listener that throws does not keep the batch from the
@@ -67,6 +68,8 @@ export class ChangeBatch {
     this.dirty = [];
     this.dirtyPrefixes = [];
     const changes: BestChange[] = [];
+    let emptyV4 = 0;
+    let emptyV6 = 0;
     for (let i = 0; i < batch.length; i++) {
       const dest = batch[i]!;
       const prefix = prefixes[i]!;
@@ -76,8 +79,9 @@ export class ChangeBatch {
       if (dest.recompute(this.selectOpts)) {
         changes.push({ prefix, family, best: dest.best, multipath: dest.multipath, previousBest, reason: dest.reason });
       }
-      if (dest.pathCount === 0) this.tables[family].delete(prefix);
+      if (dest.pathCount === 0) { if (family === 'ipv4') emptyV4++; else emptyV6++; }
     }
+    if (emptyV4 + emptyV6 > 0) this.dropEmpty(batch, prefixes, emptyV4, emptyV6);
     if (changes.length > 0) {
       let failure = null as { err: unknown } | null;
       for (const l of this.listeners) {
@@ -91,5 +95,24 @@ export class ChangeBatch {
       if (failure) throw failure.err;
     }
     return changes;
+  }
+
+  /**
+   * Deletes the batch's destinations left without paths from their table: a table they are
+   * all of (the one source of a family's routes went down) is cleared at once, which is the
+   * same and spares a Map deletion per prefix (a quarter of a second at a million).
+   */
+  private dropEmpty(batch: readonly Destination[], prefixes: readonly string[], emptyV4: number, emptyV6: number): void {
+    const { ipv4, ipv6 } = this.tables;
+    const clearV4 = emptyV4 > 0 && emptyV4 === ipv4.size;
+    const clearV6 = emptyV6 > 0 && emptyV6 === ipv6.size;
+    if (clearV4) ipv4.clear();
+    if (clearV6) ipv6.clear();
+    if ((clearV4 || emptyV4 === 0) && (clearV6 || emptyV6 === 0)) return;
+    for (let i = 0; i < batch.length; i++) {
+      if (batch[i]!.pathCount !== 0) continue;
+      const prefix = prefixes[i]!;
+      if (familyOfPrefix(prefix) === 'ipv4') { if (!clearV4) ipv4.delete(prefix); } else if (!clearV6) ipv6.delete(prefix);
+    }
   }
 }

@@ -118,6 +118,40 @@ export class Destination {
     return undefined;
   }
 
+  /**
+   * Removes every path of `source` (with `staleOnly`, only its stale ones); returns them
+   * (none: an empty list). Makes no closure and, in the one-path case, no list (the path's
+   * own `alone`): it runs once per route of a source that goes down.
+   */
+  removeOf(source: PathSource, staleOnly: boolean): readonly Path[] {
+    const p = this.p;
+    if (p === null) return NONE;
+    if (!Array.isArray(p)) {
+      if (p.source !== source || (staleOnly && !p.stale)) return NONE;
+      this.p = null;
+      return p.alone;
+    }
+    let n = 0;
+    let one: Path | undefined; // the path gone, when it is one (the common case: no list for it)
+    let other: Path | undefined; // a path kept
+    for (let i = 0; i < p.length; i++) {
+      const x = p[i]!;
+      if (x.source === source && (!staleOnly || x.stale)) { n++; one = x; } else other = x;
+    }
+    if (n === 0) return NONE;
+    const left = p.length - n;
+    if (n === 1 && left === 1) { this.p = other!; return one!.alone; }
+    // lists only when several go or several stay; a new list: `paths` handed out the old one
+    const gone: Path[] = [];
+    const kept: Path[] = [];
+    for (let i = 0; i < p.length; i++) {
+      const x = p[i]!;
+      if (x.source === source && (!staleOnly || x.stale)) gone.push(x); else kept.push(x);
+    }
+    this.p = left === 0 ? null : left === 1 ? kept[0]! : kept;
+    return n === 1 ? one!.alone : gone;
+  }
+
   /** Removes the paths matching `pred`; returns them. */
   removeWhere(pred: (p: Path) => boolean): Path[] {
     const p = this.p;

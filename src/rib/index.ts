@@ -5,9 +5,10 @@
 // - LocRib (loc-rib.ts): every path by source (peer sessions, local origins), per family;
 //   best path and multipath per prefix (best-path.ts, ordered named steps); change
 //   notification batched per tick as BestChange[] (flush(), change-batch.ts). Its types
-//   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes,
-//   ADD-PATH ids in use) in source-index.ts, paths held back by an import filter in
-//   filtered-paths.ts.
+//   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes per family,
+//   ADD-PATH ids in use) in source-index.ts, the passes over one source's destinations
+//   (session down, stale marking and sweeping, a new peer's walk) in source-passes.ts, paths
+//   held back by an import filter in filtered-paths.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
 // - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts): per peer, what was advertised;

@@ -5,11 +5,14 @@
 // (util/soon.ts) by default, or `flush()` called explicitly). A prefix changed many times
 // between flushes is reported once, with `previousBest` being the best at the previous flush.
 //
-// Each source keeps the set of prefixes it has paths for (source-index.ts), so what is done
-// to one source (session down, stale marking and sweeping after graceful restart) costs in
-// proportion to that source's routes, not to the whole table: a peer with 10 routes that
-// flaps next to a million others touches 10 destinations. A new peer's table walk uses it
-// too (selectionsOf) when only a few sources may reach that peer.
+// Each source keeps the list of prefixes it has paths for, per family (source-index.ts), so
+// what is done to one source (session down, stale marking and sweeping after graceful
+// restart) costs in proportion to that source's routes, not to the whole table: a peer with
+// 10 routes that flaps next to a million others touches 10 destinations. Such a pass reads
+// the list in place and builds nothing of the source's size (source-passes.ts); a source holding a
+// quarter of the table or more is passed over by walking the table instead, which costs a
+// tenth of a Map lookup per destination. A new peer's table walk uses the lists too
+// (selectionsOf) when only a few sources may reach that peer.
 import type { Family } from '../net/prefix.js';
 import type { PathAttributes, UpdateMessage, Nlri } from '../bgp/wire/types.js';
 import { afiSafiToFamily } from '../bgp/wire/family.js';
@@ -25,6 +28,7 @@ import { reflectionLoop } from '../policy/reflection.js';
 import { FilteredPaths } from './filtered-paths.js';
 import { SourceIndex } from './source-index.js';
 import { ChangeBatch } from './change-batch.js';
+import { countStale, destinationsOfSources, forSource } from './source-passes.js';
 import {
   familyOfPrefix, view,
   type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
@@ -38,7 +42,7 @@ export class LocRib {
   private readonly tables: Record<Family, Map<string, Destination>> = { ipv4: new Map(), ipv6: new Map() };
   private readonly sources: Sources;
   /** Per source: its prefixes and its received path ids in use. */
-  private readonly bySource = new SourceIndex((src, prefix) => this.tables[familyOfPrefix(prefix)].get(prefix)?.hasSource(src) === true);
+  private readonly bySource = new SourceIndex((src, prefix, family) => this.tables[family].get(prefix)?.hasSource(src) === true);
   /** Destinations changed since the last flush, and the flush. */
   private readonly changes: ChangeBatch;
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
@@ -107,7 +111,8 @@ export class LocRib {
   }
 
   private put(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
-    const table = this.tables[familyOfPrefix(prefix)];
+    const family = familyOfPrefix(prefix);
+    const table = this.tables[family];
     let dest = table.get(prefix);
     if (!dest) { dest = new Destination(); table.set(prefix, dest); }
     const cur = dest.find(src, pathId);
@@ -117,7 +122,7 @@ export class LocRib {
     }
     const old = dest.put(Path.of(src, pathId, attrs.retain()));
     if (old) old.attrs.release();
-    else this.bySource.added(src, prefix, pathId);
+    else this.bySource.added(src, prefix, family, pathId);
     this.changes.mark(dest, prefix);
   }
 
@@ -234,7 +239,11 @@ export class LocRib {
 
   /** Removes every path of the source (session down without GR, GR timer expiry). */
   removeSource(sourceKey: string, family?: Family): number {
-    return this.removeWhere(sourceKey, family, ALL);
+    const src = this.sources.get(sourceKey);
+    if (src) this.filtered.dropSource(src, family);
+    if (!src || src.pathCount === 0) return 0;
+    if (family !== undefined) return this.removeOf(src, family, false);
+    return this.removeOf(src, 'ipv4', false) + this.removeOf(src, 'ipv6', false);
   }
 
   /** RFC 4724 §4.2: marks the source's paths stale; they stay usable. Returns the count. */
@@ -243,66 +252,58 @@ export class LocRib {
     if (src) this.filtered.dropSource(src, family); // the peer sends its table again
     if (!src || src.pathCount === 0) return 0;
     let n = 0;
-    for (const [, dest] of this.destinationsOf(src, family)) {
-      for (const p of dest.paths) if (p.source === src && !p.stale) { dest.replace(p, p.withStale(true)); n++; }
-    }
+    // a destination visited twice is marked on its first visit only (its paths are stale by the second)
+    this.forSource(src, family, (dest) => {
+      const paths = dest.paths;
+      for (let j = 0; j < paths.length; j++) {
+        const p = paths[j]!;
+        if (p.source === src && !p.stale) { dest.replace(p, p.withStale(true)); n++; }
+      }
+    });
+    this.bySource.tidy(src, family, false);
     return n;
-  }
-
-  /**
-   * The source's destinations in `family` (a snapshot: safe to change while iterating). The
-   * source index's list may repeat prefixes or name ones the source left (source-index.ts):
-   * each is checked here, and the checked list given back to the index.
-   */
-  private destinationsOf(src: PathSource, family: Family | undefined): [string, Destination][] {
-    const out: [string, Destination][] = [];
-    const listed = this.bySource.prefixes(src);
-    const seen = new Set<string>();
-    const kept: string[] = [];
-    for (const prefix of listed) {
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      const f = familyOfPrefix(prefix);
-      const dest = this.tables[f].get(prefix);
-      if (!dest || !dest.hasSource(src)) continue;
-      kept.push(prefix);
-      if (family === undefined || f === family) out.push([prefix, dest]);
-    }
-    if (kept.length < listed.length) this.bySource.checked(src, kept);
-    return out;
   }
 
   /** Removes the source's paths still stale (not re-advertised since markStale). */
   sweepStale(sourceKey: string, family: Family): number {
-    return this.removeWhere(sourceKey, family, (p) => p.stale);
+    const src = this.sources.get(sourceKey);
+    if (!src || src.pathCount === 0) return 0;
+    return this.removeOf(src, family, true);
   }
 
   /** Number of the source's paths currently stale in `family`. */
   staleCount(sourceKey: string, family: Family): number {
     const src = this.sources.get(sourceKey);
     if (!src || src.pathCount === 0) return 0;
-    let n = 0;
-    for (const [, dest] of this.destinationsOf(src, family)) for (const p of dest.paths) if (p.source === src && p.stale) n++;
-    return n;
+    return countStale(this.tables[family], this.bySource.prefixes(src, family), src);
   }
 
-  private removeWhere(sourceKey: string, family: Family | undefined, pred: (p: Path) => boolean): number {
-    const src = this.sources.get(sourceKey);
-    if (src && pred === ALL) this.filtered.dropSource(src, family);
-    if (!src || src.pathCount === 0) return 0;
+  /**
+   * Removes the paths of `src` in `family` (only the stale ones with `staleOnly`), marking
+   * each destination that lost one for the next flush, once (`mark` lists a destination once).
+   */
+  private removeOf(src: PathSource, family: Family, staleOnly: boolean): number {
     let n = 0;
-    for (const [prefix, dest] of this.destinationsOf(src, family)) {
-      const gone = dest.removeWhere((p) => p.source === src && pred(p));
-      if (gone.length === 0) continue;
+    this.forSource(src, family, (dest, prefix) => {
+      const gone = dest.removeOf(src, staleOnly);
+      if (gone.length === 0) return; // not the source's, or seen already
       n += gone.length;
       this.bySource.dropped(src, gone);
       this.changes.mark(dest, prefix);
-    }
+    });
+    this.bySource.tidy(src, family, !staleOnly);
     return n;
   }
 
   private markSourceDirty(src: PathSource): void {
-    for (const [prefix, dest] of this.destinationsOf(src, undefined)) this.changes.mark(dest, prefix);
+    const mark = (dest: Destination, prefix: string): void => { if (dest.hasSource(src)) this.changes.mark(dest, prefix); };
+    this.forSource(src, 'ipv4', mark);
+    this.forSource(src, 'ipv6', mark);
+  }
+
+  /** source-passes.ts forSource over `src`'s prefix list in `family`. */
+  private forSource(src: PathSource, family: Family, fn: (dest: Destination, prefix: string) => void): void {
+    forSource(this.tables[family], this.bySource.prefixes(src, family), fn);
   }
 
   // ---- reading ----
@@ -338,15 +339,8 @@ export class LocRib {
    * prefixes are read when the walk reaches it: a prefix it gains while the walk runs may or
    * may not be visited; its flush reaches the Adj-RIB-Out as a change either way.
    */
-  *selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
-    const seen = new Set<string>();
-    for (const src of sources) {
-      for (const [prefix, dest] of this.destinationsOf(src, family)) {
-        if (seen.has(prefix) || !dest.hasSource(src)) continue; // it may have left since the snapshot
-        seen.add(prefix);
-        yield [prefix, dest];
-      }
-    }
+  selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
+    return destinationsOfSources(this.tables[family], sources, (src) => this.bySource.prefixes(src, family));
   }
 
   /** Every source registered (peers, local and kernel sources), with or without paths. */
@@ -386,4 +380,3 @@ export class LocRib {
   }
 }
 
-const ALL = (): boolean => true;

@@ -6,8 +6,8 @@ import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
 import { BURST_OPS } from '../../src/fib/writer.js';
 import { collectGarbage } from '../../src/runtime/gc.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
-import { numberToIpv4 } from '../../src/net/prefix.js';
-import { FakeKernel, connected } from './fixtures/fake-kernel.js';
+import { numberToIpv4, parseIpv4Prefix } from '../../src/net/prefix.js';
+import { FakeKernel, WritingFakeKernel, connected } from './fixtures/fake-kernel.js';
 import { always, never, settle, setup } from './fixtures/fib-sync-setup.js';
 
 t.test('kernel errors: status error, counted, retried with backoff, never fatal', async (t) => {
@@ -315,4 +315,33 @@ t.test('the shape context kept between ticks: a pool or node-subnet change resha
   fib.setPools([never], '10.0.1.0/24');
   await settle(fib);
   t.same(kernel.get('10.244.3.0/26')?.nextHops, [{ gateway: '10.0.0.12', ifindex: 2, dev: 'eth0', onlink: false }], 'pool back to never: direct');
+});
+
+t.test('a kernel with write() is handed each prefix parsed once: its IPv4 number, -1 for IPv6', async (t) => {
+  const kernel = new WritingFakeKernel();
+  kernel.add(connected('fd00::/64', 2));
+  const { fib } = await setup({ kernel });
+  fib.setOwnBlocks(['10.244.9.0/26']);
+  fib.setRoute('10.244.2.0/26', ['10.0.0.12']);
+  fib.setRoute('10.244.3.7/32', ['10.0.0.12']);
+  fib.setRoute('192.168.0.0/16', ['10.0.0.13']); // outside the pool
+  fib.setRoute('2001:db8:1::/48', ['fd00::12']);
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26')?.nextHops[0]?.gateway, '10.0.0.12');
+  t.equal(kernel.get('10.244.9.0/26')?.type, 'blackhole');
+  t.equal(kernel.get('2001:db8:1::/48', 1024)?.nextHops[0]?.gateway, 'fd00::12');
+  fib.setRoute('10.244.2.0/26', null);
+  fib.setOwnBlocks([]);
+  fib.setRoute('2001:db8:1::/48', null);
+  await settle(fib);
+  t.equal(kernel.get('10.244.2.0/26'), undefined);
+  t.equal(kernel.get('10.244.9.0/26'), undefined);
+  t.equal(kernel.get('2001:db8:1::/48', 1024), undefined);
+  t.same(kernel.calls.map((c) => `${c.op} ${c.prefix}`).sort(), [
+    'create 10.244.2.0/26', 'create 10.244.3.7/32', 'create 10.244.9.0/26', 'create 192.168.0.0/16', 'create 2001:db8:1::/48',
+    'remove 10.244.2.0/26', 'remove 10.244.9.0/26', 'remove 2001:db8:1::/48',
+  ]);
+  for (const c of kernel.calls) t.equal(c.v4, c.prefix.includes(':') ? -1 : parseIpv4Prefix(c.prefix), `${c.op} ${c.prefix}: v4 ${c.v4}`);
+  t.equal(parseIpv4Prefix('10.244.3.7/32'), ((10 << 24) + (244 << 16) + (3 << 8) + 7) * 64 + 32);
+  t.same(kernel.writes.length, kernel.calls.length, 'every write through write()');
 });
