@@ -189,10 +189,14 @@ export class AdjRibOutManager {
       for (const [g, outs] of this.members) {
         if (g.family !== c.family) continue;
         g.invalidate(c.prefix);
+        if (c.best === null) { // gone from the Loc-RIB: only members that were sent it
+          for (const p of outs) if (p.gone(c.prefix)) touched.add(p);
+          continue;
+        }
         const reach = g.reach(c.best, c.multipath);
         for (const p of outs) {
           if (!p.concerns(c.prefix, reach)) continue;
-          p.markPending(c.prefix);
+          p.changed(c.prefix);
           touched.add(p);
         }
       }

@@ -30,13 +30,14 @@
 // PeerSink.fail: the session ends, other peers are not touched.
 import type { Family } from '../net/prefix.js';
 import type { Nlri } from '../bgp/wire/types.js';
-import { attributesFit, packWithdrawals, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
+import { attributesFit, packWithdrawn, endOfRib, encodeRouteRefresh } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
 import { familyToAfiSafi } from '../bgp/wire/family.js';
 import type { AttrSet } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
 import type { UpdateGroup, Advert, OutPeer, Reach } from './update-group.js';
 import type { Logger } from '../util/log.js';
+import { OutQueue } from './out-queue.js';
 import { errorMessage } from '../util/errors.js';
 
 /** The session side of a peer: Node-style write semantics (false = buffer full, wait for drain). */
@@ -60,7 +61,11 @@ export class AdjRibOut {
   group: UpdateGroup;
   /** prefix → advertised set (no ADD-PATH) or path id → set (ADD-PATH). */
   private readonly advertised = new Map<string, Advertised>();
-  private pending = new Set<string>();
+  /** Prefixes still to look at (out-queue.ts). */
+  private readonly pending = new OutQueue();
+  /** The batch's withdrawn prefixes and their path ids (0 without ADD-PATH), reused per batch. */
+  private readonly wdPrefixes: string[] = [];
+  private readonly wdIds: number[] = [];
   private walk: Iterator<[string, Selected]> | null;
   private refresh: Iterator<string> | null = null;
   /** An enhanced refresh is under way: EoRR follows the last re-sent route. */
@@ -108,13 +113,41 @@ export class AdjRibOut {
   }
 
   get idle(): boolean {
-    return this.pending.size === 0 && this.walk === null && this.refresh === null && this.queue.length === 0 && !this.eorDue;
+    return this.pending.empty && this.walk === null && this.refresh === null && this.queue.length === 0 && !this.eorDue;
   }
 
   markPending(prefix: string): void {
     if (this.closed) return;
     this.pending.add(prefix);
     this.group.setBusy(this, true);
+  }
+
+  /**
+   * `prefix`, which concerns this member, changed in the Loc-RIB flush being delivered (a
+   * flush lists a prefix once); pump() follows. Taken by index unless the member is blocked
+   * or held (then it waits in the set, once however often it changes).
+   */
+  changed(prefix: string): void {
+    if (this.closed) return;
+    if (this.blocked || this.held) this.pending.add(prefix);
+    else this.pending.addFresh(prefix);
+    this.group.setBusy(this, true);
+  }
+
+  /**
+   * `prefix` has no path left after the Loc-RIB flush being delivered; pump() follows. It
+   * concerns this member only if it was sent (or held back as too long): a member that was
+   * sent nothing passes; otherwise the check is the lookup made when it is taken (one
+   * lookup per prefix, not one here and one there). False when passed over.
+   */
+  gone(prefix: string): boolean {
+    if (this.closed || (this.advertised.size === 0 && this.tooLong.size === 0)) return false;
+    if (this.blocked || this.held) {
+      if (!this.concerns(prefix, null)) return false;
+      this.pending.add(prefix);
+    } else this.pending.addGone(prefix);
+    this.group.setBusy(this, true);
+    return true;
   }
 
   /**
@@ -168,12 +201,16 @@ export class AdjRibOut {
 
   /** Writes until the sink is full or nothing is left. Never throws: a failure ends this peer only. */
   pump(): void {
-    if (this.held) return;
+    if (this.held) { this.pending.spill(); return; }
     try {
       while (!this.blocked && !this.closed) {
         while (this.queue.length > 0) {
           const buf = this.queue.shift()!;
-          if (!this.sink.write(buf)) { this.blocked = true; return; }
+          if (!this.sink.write(buf)) {
+            this.blocked = true;
+            this.pending.spill();
+            return;
+          }
         }
         if (!this.fillQueue()) break;
       }
@@ -204,9 +241,10 @@ export class AdjRibOut {
 
   /** Encodes the next batch into the queue; false when there was nothing to do. */
   private fillQueue(): boolean {
-    if (this.refresh === null && this.walk === null && this.pending.size === 0 && !this.eorDue) return false;
+    if (this.refresh === null && this.walk === null && this.pending.empty && !this.eorDue) return false;
     const announce = new Map<AttrSet, Nlri[]>();
-    const withdraw: Nlri[] = [];
+    this.wdPrefixes.length = 0;
+    this.wdIds.length = 0;
     let n = 0;
     let eorr = false;
     while (this.refresh && n < this.batchSize) {
@@ -221,10 +259,13 @@ export class AdjRibOut {
       if (a) forEachEntry(a, (id, set) => addNlri(announce, set, nlri(r.value, id, this.peer.addPath)));
       n++;
     }
-    for (const prefix of this.pending) {
-      if (n >= this.batchSize) break;
-      this.pending.delete(prefix);
-      this.diff(prefix, announce, withdraw);
+    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
+    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
+    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextGone()) !== undefined; ) {
+      // looked up once here: a prefix this member was not sent (nor held back) is passed over
+      const cur = this.advertised.get(p);
+      if (cur === undefined && (this.tooLong.size === 0 || !this.tooLong.has(p))) continue;
+      this.diff(p, announce, cur);
       n++;
     }
     while (this.walk && n < this.batchSize) {
@@ -235,14 +276,14 @@ export class AdjRibOut {
       // Routes no member of the group may be sent (in a full iBGP mesh, every route learned
       // from the mesh) cost one look at their sources, not a decision and a diff each.
       if (!this.concerns(prefix, this.group.reach(sel.best, sel.multipath))) continue;
-      this.diff(prefix, announce, withdraw);
+      this.diff(prefix, announce);
       n++;
     }
     const opts = this.group.opts;
     const out: Buffer[] = [];
-    if (withdraw.length > 0) {
-      this.collect(out, packWithdrawals({ family: this.family, nlri: withdraw, opts }));
-      this.stats.withdrawals += withdraw.length;
+    if (this.wdPrefixes.length > 0) {
+      this.collect(out, packWithdrawn({ family: this.family, prefixes: this.wdPrefixes, pathIds: this.wdIds, count: this.wdPrefixes.length, opts }));
+      this.stats.withdrawals += this.wdPrefixes.length;
     }
     for (const [set, list] of announce) {
       this.collect(out, this.group.pack(set, list));
@@ -251,7 +292,7 @@ export class AdjRibOut {
     if (eorr) out.push(this.refreshMarker(RouteRefreshSubtype.EndOfRouteRefresh)); // RFC 7313 §4
     // RFC 4724 §2: End-of-RIB once the initial table is out, in the same write as its last
     // batch (one socket write per new session, not two).
-    const eor = this.eorDue && this.walk === null && this.pending.size === 0 && this.refresh === null;
+    const eor = this.eorDue && this.walk === null && this.pending.empty && this.refresh === null;
     if (eor) {
       this.eorDue = false;
       out.push(endOfRibMessage(this.family));
@@ -270,14 +311,14 @@ export class AdjRibOut {
   }
 
   /** Brings advertised[prefix] to the group's desired state, collecting NLRI to send. */
-  private diff(prefix: string, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
+  /** `cur`: advertised[prefix] when the caller looked it up already. */
+  private diff(prefix: string, announce: Map<AttrSet, Nlri[]>, cur = this.advertised.get(prefix)): void {
     const all = this.group.desired(prefix);
     const want = hasSource(all, this.key) ? all.filter((a) => a.sourceKey !== this.key) : all; // never back to the source
-    const cur = this.advertised.get(prefix);
     if (!this.peer.addPath) {
       const first = want[0]?.attrs;
       const w = first && this.sendable(prefix, first) ? first : undefined;
-      if (!first) this.tooLong.delete(prefix);
+      if (!first && this.tooLong.size > 0) this.tooLong.delete(prefix);
       const c = cur as AttrSet | undefined;
       if (w === c) return;
       if (w) {
@@ -285,15 +326,20 @@ export class AdjRibOut {
         addNlri(announce, w, { prefix });
       } else {
         this.advertised.delete(prefix);
-        withdraw.push({ prefix });
+        this.withdraw(prefix, 0);
       }
       c?.release();
       return;
     }
-    this.diffAddPath(prefix, want, cur as Map<number, AttrSet> | undefined, announce, withdraw);
+    this.diffAddPath(prefix, want, cur as Map<number, AttrSet> | undefined, announce);
   }
 
-  private diffAddPath(prefix: string, want: readonly Advert[], cur: Map<number, AttrSet> | undefined, announce: Map<AttrSet, Nlri[]>, withdraw: Nlri[]): void {
+  private withdraw(prefix: string, pathId: number): void {
+    this.wdPrefixes.push(prefix);
+    this.wdIds.push(pathId);
+  }
+
+  private diffAddPath(prefix: string, want: readonly Advert[], cur: Map<number, AttrSet> | undefined, announce: Map<AttrSet, Nlri[]>): void {
     if (cur === undefined && want.length === 1) { // a new prefix with one path (a route event's usual case)
       const a = want[0]!;
       if (!this.sendable(prefix, a.attrs)) return;
@@ -301,12 +347,19 @@ export class AdjRibOut {
       addNlri(announce, a.attrs, { prefix, pathId: a.id });
       return;
     }
+    if (want.length === 0) { // nothing to advertise: every path sent is withdrawn (no map of what stays)
+      if (this.tooLong.size > 0) this.tooLong.delete(prefix);
+      if (cur === undefined) return;
+      for (const [id, set] of cur) { this.withdraw(prefix, id); set.release(); }
+      this.advertised.delete(prefix);
+      return;
+    }
     const next = new Map<number, AttrSet>();
     for (const a of want) if (!next.has(a.id) && this.sendable(prefix, a.attrs)) next.set(a.id, a.attrs);
     if (want.length === 0) this.tooLong.delete(prefix);
     for (const [id, set] of cur ?? []) {
       if (next.get(id) !== set) {
-        if (!next.has(id)) withdraw.push({ prefix, pathId: id }); // RFC 7911 §3: withdraw by path id
+        if (!next.has(id)) this.withdraw(prefix, id); // RFC 7911 §3: withdraw by path id
         set.release();
       }
     }

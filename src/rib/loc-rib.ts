@@ -354,6 +354,11 @@ export class LocRib {
     return dest ? { best: dest.best, multipath: dest.multipath } : { best: null, multipath: [] };
   }
 
+  /** The prefix's current (flushed) selection as a live view (nothing allocated), undefined when it has no destination. */
+  selection(prefix: string): Selected | undefined {
+    return this.tables[familyOfPrefix(prefix)].get(prefix);
+  }
+
   size(family: Family): number {
     return this.tables[family].size;
   }

@@ -289,8 +289,10 @@ export class UpdateGroup {
    */
   private compute(prefix: string): readonly Advert[] {
     this.computed++;
-    const { best, multipath } = this.rib.selected(prefix);
-    if (!best || this.reach(best, multipath) === null) return NOTHING;
+    const sel = this.rib.selection(prefix);
+    const best = sel?.best ?? null;
+    if (!best || this.reach(best, sel!.multipath) === null) return NOTHING;
+    const multipath = sel!.multipath;
     const filter = this.peer.exportFilter;
     if (!filter && !isAccepted(exportDecision(this.ctx, prefix))) return [];
     const paths = this.peer.addPath ? multipath : [best];

@@ -9,7 +9,7 @@
 //   attrs/registry.ts    table of path attribute codecs, one file per attribute group, each
 //                        declaring its RFC 7606 error action
 //   nlri.ts              prefix text ↔ octets (hot path, hand-written)
-//   pack.ts              Adj-RIB-Out packers: packUpdates, packWithdrawals, End-of-RIB
+//   pack.ts              Adj-RIB-Out packers: packUpdates, packWithdrawals / packWithdrawn, End-of-RIB
 //   describe.ts          NOTIFICATION code/subcode → text
 //
 // Invariants
@@ -55,6 +55,6 @@ export { decodeUpdate, encodeUpdate } from './update.js';
 export { decodeNotification, encodeNotification, decodeKeepalive, encodeKeepalive, decodeRouteRefresh, encodeRouteRefresh } from './notification.js';
 export { encodePathAttributes, ATTRIBUTES } from './attrs/registry.js';
 export type { AttrCodec } from './attrs/codec.js';
-export { attributesFit, packUpdates, packWithdrawals, endOfRib, isEndOfRib } from './pack.js';
+export { attributesFit, packUpdates, packWithdrawals, packWithdrawn, endOfRib, isEndOfRib } from './pack.js';
 export { familyToAfiSafi, afiSafiToFamily } from './family.js';
 export { describeNotification } from './describe.js';

@@ -126,16 +126,25 @@ export function prefixBits(prefix: string): number {
 
 /** Octets `n` takes on the wire. */
 export function nlriSize(n: Nlri, addPath: boolean): number {
-  return (addPath ? 5 : 1) + ((prefixBits(n.prefix) + 7) >> 3);
+  return prefixSize(n.prefix, addPath);
+}
+
+/** Octets a prefix given as text takes on the wire (with its path id under ADD-PATH). */
+export function prefixSize(prefix: string, addPath: boolean): number {
+  return (addPath ? 5 : 1) + ((prefixBits(prefix) + 7) >> 3);
 }
 
 /** Writes one NLRI at `off`; returns the offset after it. The caller checked the room. */
 export function writeNlri(out: Buffer, off: number, n: Nlri, family: Family, addPath: boolean): number {
+  return writePrefix(out, off, n.prefix, n.pathId ?? 0, family, addPath);
+}
+
+/** writeNlri for a prefix and path id given apart (no NLRI object per prefix). */
+export function writePrefix(out: Buffer, off: number, p: string, pathId: number, family: Family, addPath: boolean): number {
   if (addPath) {
-    out.writeUInt32BE((n.pathId ?? 0) >>> 0, off);
+    out.writeUInt32BE(pathId >>> 0, off);
     off += 4;
   }
-  const p = n.prefix;
   const len = prefixBits(p);
   const octets = (len + 7) >> 3;
   if (family === 'ipv4') {

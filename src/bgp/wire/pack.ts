@@ -10,7 +10,7 @@ import { BgpWireError } from './errors.js';
 import { familyToAfiSafi, afiSafiToFamily } from './family.js';
 import { maxLengthFor, writeHeader } from './header.js';
 import { mpReachHead, mpUnreachHead } from './attrs/mp.js';
-import { nlriSize, writeNlri } from './nlri.js';
+import { nlriSize, prefixSize, writeNlri, writePrefix } from './nlri.js';
 import type { EncodeOptions, Nlri, UpdateMessage } from './types.js';
 import type { Family } from '../../net/prefix.js';
 
@@ -134,15 +134,42 @@ function packOne(attributes: Buffer, n: Nlri, addPath: boolean): Buffer {
 }
 
 export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts: EncodeOptions }): Buffer[] {
-  const { family, nlri, opts } = p;
+  const prefixes = p.nlri.map((n) => n.prefix);
+  const pathIds = p.nlri.map((n) => n.pathId ?? 0);
+  return packWithdrawn({ family: p.family, prefixes, pathIds, count: prefixes.length, opts: p.opts });
+}
+
+/**
+ * Fills `scratch` from `at` with the withdrawn prefixes `prefixes[i]` on (path ids from
+ * `pathIds` under ADD-PATH) while they fit under `limit`; returns [next index, end offset].
+ */
+function fillPrefixes(scratch: Buffer, at: number, limit: number, prefixes: readonly string[], pathIds: readonly number[], count: number, i: number, family: Family, addPath: boolean): [number, number] {
+  let off = at;
+  const worst = (addPath ? 5 : 1) + (family === 'ipv4' ? 4 : 16);
+  for (; i < count; i++) {
+    const prefix = prefixes[i]!;
+    if (limit - off < worst && limit - off < prefixSize(prefix, addPath)) break;
+    off = writePrefix(scratch, off, prefix, addPath ? pathIds[i]! : 0, family, addPath);
+  }
+  return [i, off];
+}
+
+/**
+ * The UPDATEs withdrawing the first `count` of `prefixes` (text, each with `pathIds[i]` as
+ * its RFC 7911 path id when ADD-PATH is negotiated for the family; ignored otherwise), as
+ * few as fit the session's maximum message length. Parallel lists the caller reuses: the
+ * Adj-RIB-Out withdrawing a full table makes no object per prefix.
+ */
+export function packWithdrawn(p: { family: Family; prefixes: readonly string[]; pathIds: readonly number[]; count: number; opts: EncodeOptions }): Buffer[] {
+  const { family, prefixes, pathIds, count, opts } = p;
   const max = maxLengthFor(opts.extendedMessage);
   const addPath = !!opts.addPath?.has(family);
   const scratch = scratchFor(max);
   const out: Buffer[] = [];
   if (family === 'ipv4') {
     const start = HEADER_LENGTH + 2;
-    for (let i = 0; i < nlri.length; ) {
-      const [next, end] = fill(scratch, start, max - 2, nlri, i, family, addPath);
+    for (let i = 0; i < count; ) {
+      const [next, end] = fillPrefixes(scratch, start, max - 2, prefixes, pathIds, count, i, family, addPath);
       scratch.writeUInt16BE(end - start, HEADER_LENGTH);
       scratch.writeUInt16BE(0, end); // Total Path Attribute Length
       writeHeader(scratch, 0, end + 2, MsgType.Update);
@@ -158,8 +185,8 @@ export function packWithdrawals(p: { family: Family; nlri: readonly Nlri[]; opts
   scratch[mpAt] = AttrFlag.Optional | AttrFlag.ExtendedLength;
   scratch[mpAt + 1] = AttrType.MpUnreachNlri;
   head.copy(scratch, mpAt + 4);
-  for (let i = 0; i < nlri.length; ) {
-    const [next, end] = fill(scratch, start, max, nlri, i, family, addPath);
+  for (let i = 0; i < count; ) {
+    const [next, end] = fillPrefixes(scratch, start, max, prefixes, pathIds, count, i, family, addPath);
     scratch.writeUInt16BE(end - mpAt - 4, mpAt + 2);
     scratch.writeUInt16BE(end - mpAt, HEADER_LENGTH + 2);
     writeHeader(scratch, 0, end, MsgType.Update);

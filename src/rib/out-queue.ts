@@ -1,0 +1,85 @@
+// The prefixes an Adj-RIB-Out member still has to look at (adj-rib-out.ts), in three lists:
+//
+// - waiting: a set, one entry per prefix however often it changed, for a member that is
+//   blocked (its sink is full) or held (selection deferral), and for resyncs; drained by one
+//   iterator kept across batches (a new iterator per batch would step over every entry
+//   deleted before it, quadratic in a large backlog);
+// - fresh: the prefixes of the Loc-RIB flush being delivered (a flush lists a prefix once)
+//   that concern the member, for a member able to write: an array read by index, no hashing;
+// - gone: the prefixes of that flush left with no path (nothing to advertise for them),
+//   not checked against what the member advertised yet: the member looks each up once when
+//   it takes it (one Map lookup, not a lookup when the change arrives and another later).
+//
+// Invariant: fresh and gone live only from a flush's delivery to the pump that follows it;
+// when the member blocks or is held, what is left of them moves to `waiting` (spill). A
+// prefix may sit in two lists at once: the member's diff is idempotent, so it is sent once.
+
+export class OutQueue {
+  private readonly waiting = new Set<string>();
+  private it: Iterator<string> | null = null;
+  private fresh: string[] = [];
+  private freshAt = 0;
+  private gone: string[] = [];
+  private goneAt = 0;
+
+  get empty(): boolean {
+    return this.waiting.size === 0 && this.fresh.length === 0 && this.gone.length === 0;
+  }
+
+  /** Waits in the set (deduplicated) until taken. */
+  add(prefix: string): void {
+    this.waiting.add(prefix);
+  }
+
+  /** A prefix of the flush being delivered that concerns the member. */
+  addFresh(prefix: string): void {
+    this.fresh.push(prefix);
+  }
+
+  /** A prefix of the flush being delivered that has no path any more. */
+  addGone(prefix: string): void {
+    this.gone.push(prefix);
+  }
+
+  /** The next waiting prefix, removed from the set; undefined when none waits. */
+  nextWaiting(): string | undefined {
+    if (this.waiting.size === 0) return undefined;
+    const r = (this.it ??= this.waiting.values()).next();
+    if (r.done) { this.it = null; return undefined; }
+    this.waiting.delete(r.value);
+    return r.value;
+  }
+
+  nextFresh(): string | undefined {
+    if (this.freshAt >= this.fresh.length) return undefined;
+    const p = this.fresh[this.freshAt++];
+    if (this.freshAt === this.fresh.length) { this.fresh = []; this.freshAt = 0; }
+    return p;
+  }
+
+  nextGone(): string | undefined {
+    if (this.goneAt >= this.gone.length) return undefined;
+    const p = this.gone[this.goneAt++];
+    if (this.goneAt === this.gone.length) { this.gone = []; this.goneAt = 0; }
+    return p;
+  }
+
+  /** What is left of fresh and gone into the set (the member blocked or is held). */
+  spill(): void {
+    for (let i = this.freshAt; i < this.fresh.length; i++) this.waiting.add(this.fresh[i]!);
+    for (let i = this.goneAt; i < this.gone.length; i++) this.waiting.add(this.gone[i]!);
+    this.fresh = [];
+    this.freshAt = 0;
+    this.gone = [];
+    this.goneAt = 0;
+  }
+
+  clear(): void {
+    this.waiting.clear();
+    this.it = null;
+    this.fresh = [];
+    this.freshAt = 0;
+    this.gone = [];
+    this.goneAt = 0;
+  }
+}
