@@ -10,7 +10,8 @@
 // (RFC 4724 §4.1).
 import type { Family } from '../net/prefix.js';
 import type { LocRib, BestChange } from './loc-rib.js';
-import { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
+import { UpdateGroup, groupKey } from './update-group.js';
+import { PathIdAllocator } from './path-ids.js';
 import type { OutPeer, PathInterface } from './update-group.js';
 import { changedScope, inScope, type ExportContext } from '../policy/export.js';
 import type { Logger } from '../util/log.js';

@@ -1,11 +1,13 @@
 // Adj-RIB-Out: per peer, what has been advertised, and the UPDATEs that bring the peer
 // from that to what its update group wants now.
 //
-// Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and marks
-// it pending in every member it concerns (one the selected paths' sources may reach, or one
-// that was sent the prefix) → each such member pumps: it takes a batch of pending prefixes,
-// diffs the group's desired adverts against its advertised map, packs withdrawals and
-// announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
+// Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and hands
+// it to every member it concerns (one the selected paths' sources may reach, or one that was
+// sent the prefix; a prefix left with no path goes to every member that was sent anything,
+// which looks it up once when it takes it) → each such member pumps: it takes a batch of
+// pending prefixes (out-queue.ts), diffs the group's desired adverts against its advertised
+// map, packs withdrawals (from reused lists of prefixes and path ids, no object per prefix)
+// and announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
 //
 // Backpressure: the member writes until sink.write() returns false, then waits for the
 // sink's drain. Prefixes that change meanwhile only sit in the pending set, so a prefix that
@@ -122,11 +124,7 @@ export class AdjRibOut {
     this.group.setBusy(this, true);
   }
 
-  /**
-   * `prefix`, which concerns this member, changed in the Loc-RIB flush being delivered (a
-   * flush lists a prefix once); pump() follows. Taken by index unless the member is blocked
-   * or held (then it waits in the set, once however often it changes).
-   */
+  /** `prefix`, which concerns this member, changed in the flush being delivered; pump() follows. */
   changed(prefix: string): void {
     if (this.closed) return;
     if (this.blocked || this.held) this.pending.add(prefix);
@@ -135,10 +133,9 @@ export class AdjRibOut {
   }
 
   /**
-   * `prefix` has no path left after the Loc-RIB flush being delivered; pump() follows. It
-   * concerns this member only if it was sent (or held back as too long): a member that was
-   * sent nothing passes; otherwise the check is the lookup made when it is taken (one
-   * lookup per prefix, not one here and one there). False when passed over.
+   * `prefix` has no path left after the flush being delivered; pump() follows. It concerns
+   * this member only if it was sent (or held back), which the member looks up when it takes
+   * it, once (not here and again there). False when passed over.
    */
   gone(prefix: string): boolean {
     if (this.closed || (this.advertised.size === 0 && this.tooLong.size === 0)) return false;

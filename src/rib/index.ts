@@ -11,7 +11,8 @@
 //   held back by an import filter in filtered-paths.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
-// - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts): per peer, what was advertised;
+// - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, out-queue.ts,
+//   path-ids.ts): per peer, what was advertised and the prefixes it still has to look at;
 //   peers with equal export parameters share export results and encodings (a member that
 //   joins later is handed the bytes the members before it were sent, when they are the
 //   same); UPDATEs packed per attribute set, written under backpressure, coalesced while
@@ -40,7 +41,8 @@ export type { BestPathReason, Selection, SelectOptions } from './best-path.js';
 export { AdjRibOut } from './adj-rib-out.js';
 export { AdjRibOutManager } from './adj-rib-out-manager.js';
 export type { PeerSink } from './adj-rib-out.js';
-export { UpdateGroup, PathIdAllocator, groupKey } from './update-group.js';
+export { UpdateGroup, groupKey } from './update-group.js';
+export { PathIdAllocator } from './path-ids.js';
 export type { Advert, OutPeer } from './update-group.js';
 export { GracefulRestartHelper } from './graceful-restart.js';
 export type { GrDownInfo, GrUpInfo, GrState, GracefulRestartOptions } from './graceful-restart.js';
