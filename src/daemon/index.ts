@@ -9,6 +9,8 @@
 //               the selection deferral until it ends (RFC 4724 §4.1)
 // - local-routes.ts  own blocks, service CIDRs, kernel-learned and reachableBy routes, as
 //               the configuration sets them
+// - best-to-fib.ts  the Loc-RIB's best-path changes as the FIB's routes (next hops of the
+//               multipath set from peers; none for a local best)
 // - export-context.ts  the export context and the restart policy derived from the config
 // - inbound-refusals.ts  per-peer counts of refused inbound routes (status `refused`) and
 //               the import prefix limit (RFC 4486 Cease 6/1)

@@ -45,6 +45,7 @@ import { errorMessage } from '../util/errors.js';
 import { InboundRefusals, type InboundCounters } from './inbound-refusals.js';
 import { exportContextOf } from './export-context.js';
 import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
+import { bestChangesToFib } from './best-to-fib.js';
 import { InputGate } from './input-gate.js';
 import { codeCacheRouteEvent } from '../runtime/code-cache.js';
 
@@ -343,25 +344,7 @@ export class RoutingCore {
   // ---- RIB → FIB, kernel → RIB ----
 
   private toFib(changes: readonly BestChange[]): void {
-    if (!this.fib) return;
-    const hops: string[] = []; // reused: the FIB copies what it keeps
-    for (const c of changes) {
-      if (this.local.reachOwns(c.prefix)) continue; // a reachableBy route owns it
-      // Loc-RIB prefixes are canonical already: the FIB keeps these very strings
-      if (!c.best || c.best.source.kind === 'local' || this.local.kernelRejected(c.prefix)) {
-        this.fib.setCanonicalRoute(c.prefix, null);
-        continue;
-      }
-      hops.length = 0;
-      const paths = c.multipath;
-      for (let i = 0; i < paths.length; i++) { // indexed: for-of over the frozen list allocates per route
-        const p = paths[i]!;
-        if (p.source.kind !== 'peer') continue;
-        const nh = p.attrs.nextHops[0];
-        if (nh && !hops.includes(nh)) hops.push(nh);
-      }
-      this.fib.setCanonicalRoute(c.prefix, hops.length ? hops : null);
-    }
+    if (this.fib) bestChangesToFib(changes, this.fib, this.local);
   }
 
   /**
