@@ -353,7 +353,6 @@ export class AdjRibOut {
     }
     const next = new Map<number, AttrSet>();
     for (const a of want) if (!next.has(a.id) && this.sendable(prefix, a.attrs)) next.set(a.id, a.attrs);
-    if (want.length === 0) this.tooLong.delete(prefix);
     for (const [id, set] of cur ?? []) {
       if (next.get(id) !== set) {
         if (!next.has(id)) this.withdraw(prefix, id); // RFC 7911 §3: withdraw by path id

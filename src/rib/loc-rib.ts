@@ -348,12 +348,6 @@ export class LocRib {
     return this.sources.values();
   }
 
-  /** The current (flushed) best and multipath of a prefix. */
-  selected(prefix: string): { best: Path | null; multipath: readonly Path[] } {
-    const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
-    return dest ? { best: dest.best, multipath: dest.multipath } : { best: null, multipath: [] };
-  }
-
   /** The prefix's current (flushed) selection as a live view (nothing allocated), undefined when it has no destination. */
   selection(prefix: string): Selected | undefined {
     return this.tables[familyOfPrefix(prefix)].get(prefix);

@@ -258,9 +258,9 @@ export class UpdateGroup {
   private compute(prefix: string): readonly Advert[] {
     this.computed++;
     const sel = this.rib.selection(prefix);
-    const best = sel?.best ?? null;
-    if (!best || this.reach(best, sel!.multipath) === null) return NOTHING;
-    const multipath = sel!.multipath;
+    if (!sel?.best || this.reach(sel.best, sel.multipath) === null) return NOTHING;
+    const best = sel.best;
+    const multipath = sel.multipath;
     const filter = this.peer.exportFilter;
     if (!filter && !isAccepted(exportDecision(this.ctx, prefix))) return [];
     const paths = this.peer.addPath ? multipath : [best];

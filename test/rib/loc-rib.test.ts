@@ -177,8 +177,8 @@ t.test('setLocal: one attributes object gives one shared set, and a new one once
   rib.setLocal('10.244.1.0/26', a, 'local:kernel');
   rib.setLocal('10.244.2.0/26', a, 'local:kernel');
   rib.flush();
-  const s1 = rib.selected('10.244.1.0/26').best!.attrs;
-  t.equal(rib.selected('10.244.2.0/26').best!.attrs, s1, 'the same interned set');
+  const s1 = rib.selection('10.244.1.0/26')!.best!.attrs;
+  t.equal(rib.selection('10.244.2.0/26')!.best!.attrs, s1, 'the same interned set');
   t.same(s1.attrs, { origin: 0, asPath: [], nextHop: '10.0.0.1' });
   rib.setLocal('10.244.1.0/26', null, 'local:kernel');
   rib.setLocal('10.244.2.0/26', null, 'local:kernel');
@@ -186,7 +186,7 @@ t.test('setLocal: one attributes object gives one shared set, and a new one once
   t.notOk(rib.attrSets.holds(s1), 'no holder left: the set left the table');
   rib.setLocal('10.244.3.0/26', a, 'local:kernel');
   rib.flush();
-  const s2 = rib.selected('10.244.3.0/26').best!.attrs;
+  const s2 = rib.selection('10.244.3.0/26')!.best!.attrs;
   t.not(s2, s1, 'interned again, not the dropped set');
   t.ok(rib.attrSets.holds(s2));
   t.same(s2.attrs, s1.attrs);
