@@ -142,12 +142,12 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     const tDone = await watch.until(hasAll(all), 300_000, `${impl} mesh K=${k}: every node has every block`);
     await new Promise((r) => setTimeout(r, 1000));
     const st = nodes.map((n) => procStats(n.pid));
-    // BENCH_THREADS: each node's CPU split into the main thread and the others (V8's compiler
-    // and GC workers, libuv's pool), summed per node
+    // BENCH_THREADS: each node's CPU split by thread, the others by name (V8's compiler and GC
+    // workers, libuv's pool), summed per node
     if (process.env.BENCH_THREADS) {
       const by = new Map<string, number>();
-      for (const n of nodes) for (const t of readdirSync(`/proc/${n.pid}/task`)) {
-        const thread = t === String(n.pid) ? 'main' : 'other';
+      for (const n of nodes) for (const [rank, t] of readdirSync(`/proc/${n.pid}/task`).sort((a, b) => Number(a) - Number(b)).entries()) {
+        const thread = rank === 0 ? 'main' : `thread ${rank}`;
         const ns = Number(readFileSync(`/proc/${n.pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
         by.set(thread, (by.get(thread) ?? 0) + ns);
       }
