@@ -1,6 +1,6 @@
-// Our OPEN for a peer, and the semantic checks of the peer's OPEN (RFC 4271 §6.2).
-// Structural errors (lengths, optional parameters) are the codec's; here: version, peer AS,
-// hold time and BGP identifier, which need the session's configuration.
+// Our OPEN for a peer, the semantic checks of the peer's OPEN (RFC 4271 §6.2), and its acceptance:
+// checked, then negotiated (capabilities.ts). Structural errors (lengths, optional parameters)
+// are the codec's; here: version, peer AS, hold time and BGP identifier, which need the session's configuration.
 //
 // RFC 4271 §4.2, §6.2; RFC 5492 (capabilities); RFC 6793 §4.1 (AS_TRANS in My AS);
 // RFC 6286 §2.2 (BGP identifier uniqueness is per AS); RFC 4724 §3 (GR capability);
@@ -12,7 +12,7 @@ import { familyToAfiSafi } from '../wire/family.js';
 import { encodeMessage } from '../wire/message.js';
 import { ipv4Num } from '../../net/prefix.js';
 import { deepFreeze } from '../../util/freeze.js';
-import { announcedAs } from './capabilities.js';
+import { announcedAs, negotiate, type Negotiated } from './capabilities.js';
 import type { ProtocolError } from './fsm.js';
 
 /** Speaker-wide settings that go into every OPEN. */
@@ -116,4 +116,14 @@ export function validateOpen(open: OpenMessage, spec: PeerSpec, localRouterId: s
     return openError(OpenSubcode.BadBgpIdentifier, `peer uses our BGP identifier ${open.bgpId}`);
   }
   return null;
+}
+
+/**
+ * The peer's OPEN checked (RFC 4271 §6.2) and, when acceptable, negotiated against ours: the
+ * NOTIFICATION to send, or what both sides agreed (capabilities, families, timers).
+ */
+export function acceptOpen(ours: OpenMessage, theirs: OpenMessage, spec: PeerSpec, localRouterId: string): { readonly error: ProtocolError } | { readonly negotiated: Negotiated } {
+  const error = validateOpen(theirs, spec, localRouterId);
+  if (error) return { error };
+  return { negotiated: negotiate(ours, theirs, { localAs: spec.localAs, ...(spec.keepaliveTime !== undefined ? { keepaliveTime: spec.keepaliveTime } : {}) }) };
 }

@@ -106,6 +106,20 @@ export class ConnectionRecord implements EndEvidence {
     if (out.event.type === 'NotifMsg') this.received = out.event.message;
   }
 
+  /** A received frame's outcome, counted: a NOTIFICATION kept and logged, a malformed message logged, RFC 7606 downgrades noted. */
+  noteFrame(out: FrameOutcome, counters: SessionCounters, updateErrors: UpdateErrorLog): void {
+    counters.messagesIn++;
+    if (out.kind === 'malformed') this.malformed(out);
+    else if (out.kind === 'message') {
+      const msg = out.message;
+      if (msg.type === 'notification') this.receivedNotification(msg);
+      else if (msg.type === 'update') {
+        counters.updatesIn++;
+        if (msg.errors?.length) { counters.updateErrors++; updateErrors.note(msg.errors); }
+      }
+    }
+  }
+
   /** A NOTIFICATION received and decoded, logged as `sending` logs. */
   receivedNotification(m: NotificationMessage): void {
     this.received = m;

@@ -27,9 +27,8 @@ import type { Logger } from '../../util/log.js';
 import type { RetryPolicy } from '../backoff.js';
 import { INITIAL_STATE, step } from './fsm.js';
 import type { BgpState, FsmAction, FsmEvent, FsmState, StopReason, TimerName } from './fsm.js';
-import { negotiate } from './capabilities.js';
 import type { Negotiated } from './capabilities.js';
-import { buildOpen, encodedOpen, validateOpen } from './open.js';
+import { acceptOpen, buildOpen, encodedOpen } from './open.js';
 import type { LocalOpenSettings } from './open.js';
 import { closeGracefully, netConnect, readDirect, socketErrorText, tcpSecurity } from './transport.js';
 import type { ConnectFn } from './transport.js';
@@ -360,19 +359,10 @@ export class Session extends EventEmitter {
   }
 
   private onFrame(frame: Buffer): void {
-    this.counters.messagesIn++;
     const out = frameOutcome(frame, this.fsm.state, this.negotiated?.decodeOptions ?? PRE_OPEN_DECODE);
-    if (out.kind === 'open') { this.onOpen(out.message); return; }
-    if (out.kind === 'malformed') this.record.malformed(out);
-    else if (out.kind === 'message') {
-      const msg = out.message;
-      if (msg.type === 'notification') this.record.receivedNotification(msg);
-      else if (msg.type === 'update') {
-        this.counters.updatesIn++;
-        if (msg.errors?.length) { this.counters.updateErrors++; this.updateErrors.note(msg.errors); }
-      }
-    }
-    this.fire(out.event);
+    this.record.noteFrame(out, this.counters, this.updateErrors);
+    if (out.kind === 'open') this.onOpen(out.message);
+    else this.fire(out.event);
   }
 
   /** RFC 4271 §6.2 checks and capability negotiation, then the collision hook (§6.8). */
@@ -381,18 +371,17 @@ export class Session extends EventEmitter {
       this.fire({ type: 'UnexpectedOpen' });
       return;
     }
-    const spec = this.opts.spec;
-    const local = this.opts.local();
-    const bad = validateOpen(open, spec, local.routerId);
-    if (bad) {
+    const accepted = acceptOpen(this.localOpen, open, this.opts.spec, this.opts.local().routerId);
+    if ('error' in accepted) {
+      const bad = accepted.error;
       this.log.warn('rejecting OPEN', { event: 'openRejected', detail: bad.message, code: bad.code, subcode: bad.subcode });
       this.fire({ type: 'BGPOpenMsgErr', error: bad });
       return;
     }
-    const n = negotiate(this.localOpen, open, { localAs: spec.localAs, ...(spec.keepaliveTime !== undefined ? { keepaliveTime: spec.keepaliveTime } : {}) });
+    const n = accepted.negotiated;
     this.negotiated = n;
     if (n.extendedMessage) this.framer.setMaxMessageLength(MAX_EXTENDED_MESSAGE_LENGTH);
-    if (n.families.size === 0) this.log.warn('no common address family with the peer', { event: 'noCommonFamily', family: spec.family });
+    if (n.families.size === 0) this.log.warn('no common address family with the peer', { event: 'noCommonFamily', family: this.opts.spec.family });
     this.log.debug('OPEN accepted', { event: 'openReceived', peerRouterId: n.peerRouterId, holdTime: n.holdTime, families: [...n.families] });
     if (this.opts.onOpen && !this.opts.onOpen(this, n)) {
       this.fire({ type: 'OpenCollisionDump' });
