@@ -34,9 +34,15 @@ const raw: Record<string, unknown> = { quick, params: P };
 const ratio = (t: number | null, b: number | null) => (t !== null && b !== null && b > 0 ? t / b : null);
 
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  // The harness's own garbage from earlier scenarios is collected now, not by a major GC of a
+  // large heap during the measured run (scripts/bench.sh gives --expose-gc); its heap is recorded.
+  const heapBefore = process.memoryUsage();
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapAfter = process.memoryUsage();
+  const harness = { rssMiB: +(heapBefore.rss / 2 ** 20).toFixed(1), heapUsedMiB: +(heapBefore.heapUsed / 2 ** 20).toFixed(1), heapUsedAfterGcMiB: +(heapAfter.heapUsed / 2 ** 20).toFixed(1) };
   // every measured run starts on a quiet machine (bench/lib.ts waitQuiet); the wait is recorded
   const q = await waitQuiet();
-  (raw.quiet as unknown[] | undefined ?? (raw.quiet = [] as unknown[]) as unknown[]).push({ step: name, ...q });
+  (raw.quiet as unknown[] | undefined ?? (raw.quiet = [] as unknown[]) as unknown[]).push({ step: name, ...q, harness });
   if (q.busy >= 0.1) log(`${name}: machine still ${Math.round(q.busy * 100)} % busy after ${q.waitedMs} ms; measuring anyway`);
   try { return await fn(); } catch (e) {
     log(`${name} FAILED: ${e instanceof Error ? e.message : String(e)}`);

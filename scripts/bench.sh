@@ -10,4 +10,4 @@ if [[ $(id -u) -ne 0 ]]; then echo "npm run bench: run as root (it creates netwo
 # install-deps.sh installs the Debian packages (bird2, iproute2, ...) and builds when dist/ is
 # stale; without it, build here.
 if [[ -f scripts/install-deps.sh ]]; then bash scripts/install-deps.sh; else npm run --silent build; fi
-exec node --import tsx bench/run.ts "$@"
+exec node --expose-gc --import tsx bench/run.ts "$@"
