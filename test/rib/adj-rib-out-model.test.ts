@@ -118,8 +118,9 @@ type Op =
   | { k: 'down'; src: number; fam: Family | undefined }
   | { k: 'stale' | 'sweep'; src: number; fam: Family }
   | { k: 'hold'; on: boolean }
-  | { k: 'refresh'; key: string; enhanced: boolean }
-  | { k: 'add' | 'remove'; key: string };
+  | { k: 'refresh'; key: string }
+  | { k: 'add'; key: string; enhanced: boolean }
+  | { k: 'remove'; key: string };
 
 function describeOp(op: Op): string {
   switch (op.k) {
@@ -131,8 +132,8 @@ function describeOp(op: Op): string {
     case 'down': return `down ${op.src} ${op.fam ?? ''}`;
     case 'stale': case 'sweep': return `${op.k} ${op.src} ${op.fam}`;
     case 'hold': return `hold ${op.on}`;
-    case 'refresh': return `refresh ${op.key} ${op.enhanced ? 'enhanced' : 'plain'}`;
-    case 'add': case 'remove': return `${op.k} ${op.key}`;
+    case 'add': return `add ${op.key}${op.enhanced ? ' (enhanced refresh)' : ''}`;
+    case 'refresh': case 'remove': return `${op.k} ${op.key}`;
     default: return op.k;
   }
 }
@@ -275,7 +276,8 @@ function policyView(rib: LocRib, ctx: ExportContext, peer: OutPeer): View {
 
 interface Config { seed: number; steps: number; large: boolean }
 
-interface Live { peer: OutPeer; sink: ModelSink; out: AdjRibOut }
+/** A peer's session: `enhanced`, RFC 7313 negotiated (its refreshes are framed by BoRR/EoRR). */
+interface Live { peer: OutPeer; sink: ModelSink; out: AdjRibOut; enhanced: boolean }
 
 class World {
   readonly r: () => number;
@@ -376,10 +378,10 @@ class World {
 
   // -- peers --
 
-  addOut(peer: OutPeer): void {
+  addOut(peer: OutPeer, enhanced: boolean): void {
     const sink = new ModelSink(peer, () => this.mgr.holding);
     const out = this.mgr.addPeer(peer, sink);
-    this.live.set(peer.key, { peer, sink, out });
+    this.live.set(peer.key, { peer, sink, out, enhanced });
     // The walk can finish at once: the peer's table at End-of-RIB is the export, exactly.
     if (!this.mgr.holding && !this.rib.pending) {
       if (sink.eor !== 1) this.fail(`${peer.key}: End-of-RIB ${sink.eor} times right after an unhindered initial walk`);
@@ -396,8 +398,9 @@ class World {
     this.live.delete(key);
   }
 
-  refresh(key: string, enhanced: boolean): void {
+  refresh(key: string): void {
     const l = this.live.get(key)!;
+    const enhanced = l.enhanced;
     const strict = !this.mgr.holding && !this.rib.pending && l.sink.room === Infinity && l.out.idle;
     const before = strict ? new Map(l.sink.held) : null;
     const marks = l.sink.markers.length;
@@ -486,11 +489,11 @@ class World {
     if (x < 83) return [{ k: 'hold', on: !this.mgr.holding }];
     if (x < 87) { // route refresh, plain or enhanced
       const key = livePeer();
-      return key ? [{ k: 'refresh', key, enhanced: this.r() < 0.5 }] : [];
+      return key ? [{ k: 'refresh', key }] : [];
     }
     if (x < 93) { // a session goes down or comes up (the twins stay)
       const peer = this.pick(this.peers.filter((p) => !isTwin(p.key)));
-      return [{ k: this.live.has(peer.key) ? 'remove' : 'add', key: peer.key }];
+      return [this.live.has(peer.key) ? { k: 'remove', key: peer.key } : { k: 'add', key: peer.key, enhanced: this.r() < 0.5 }];
     }
     if (x < 95) return [{ k: 'ctx' }]; // an own block comes or goes
     return [{ k: 'check' }];
@@ -530,8 +533,8 @@ class World {
         break;
       }
       case 'hold': this.mgr.hold(op.on); break;
-      case 'refresh': for (const k of isTwin(op.key) ? TWINS : [op.key]) if (this.live.has(k)) this.refresh(k, op.enhanced); break;
-      case 'add': if (!this.live.has(op.key)) this.addOut(this.peers.find((p) => p.key === op.key)!); break;
+      case 'refresh': for (const k of isTwin(op.key) ? TWINS : [op.key]) if (this.live.has(k)) this.refresh(k); break;
+      case 'add': if (!this.live.has(op.key)) this.addOut(this.peers.find((p) => p.key === op.key)!, op.enhanced); break;
       case 'remove': if (this.live.has(op.key)) this.removeOut(op.key); break;
       case 'ctx': this.ctx = this.ctx === this.ctx0 ? this.ctx1 : this.ctx0; this.mgr.setContext(this.ctx); break;
       case 'check': this.quiesceAndCheck(); break;
@@ -591,7 +594,8 @@ class World {
   /** The random run: a start (maybe under selection deferral), `steps` operations, a final check. */
   run(): void {
     if (this.r() < 0.3) this.apply({ k: 'hold', on: true }); // a restart: deferral from the start
-    for (const p of this.peers) if (isTwin(p.key) || this.r() < 0.6) this.apply({ k: 'add', key: p.key });
+    const twinsEnhanced = this.r() < 0.5;
+    for (const p of this.peers) if (isTwin(p.key) || this.r() < 0.6) this.apply({ k: 'add', key: p.key, enhanced: isTwin(p.key) ? twinsEnhanced : this.r() < 0.5 });
     for (let i = 0; i < this.cfg.steps; i++) for (const op of this.gen()) this.apply(op);
     this.finish();
   }
@@ -625,6 +629,58 @@ function runSeed(t: Test, cfg: Config): void {
   w.run();
   t.same(w.errors.slice(0, 6), [], `seed ${cfg.seed} (${w.reflector ? 'reflector' : 'mesh node'}, batch ${w.batch}, ${cfg.steps} steps${cfg.large ? ', 1 200 prefixes' : ''})`);
 }
+
+// ---- what the random runs found, cut down to a few steps ----
+
+function ebgpPeer(key: string, extra: Partial<OutPeer> = {}): OutPeer {
+  return { key, family: 'ipv4', ebgp: true, peerAs: 65100, routeReflectorClient: false, nextHopMode: 'auto', localAddress: '10.0.0.1', fourOctetAs: true, addPath: false, ...extra };
+}
+
+t.test('a refresh re-sending a route and a withdrawal of it in one batch: the peer is left without it (seed 1000, minimised)', async (t) => {
+  // The peer is blocked when the refresh is asked for and the route is withdrawn; on the
+  // drain one batch held both the re-sent route and its withdrawal, and withdrawals are
+  // packed first: W then U, and the peer kept a route the node no longer has.
+  const L = '10.244.13.0/26';
+  const rib = makeRib();
+  rib.setLocal(L, LOCAL_V4);
+  rib.flush();
+  const mgr = new AdjRibOutManager(rib, CTX);
+  const peer = ebgpPeer('192.0.2.6|179');
+  const sink = new ModelSink(peer, () => false);
+  mgr.addPeer(peer, sink);
+  t.same([...sink.held.keys()], [L], 'initial table');
+  sink.room = 1;
+  rib.setLocal('10.244.14.0/26', LOCAL_V4);
+  rib.flush(); // written, and the sink is full
+  mgr.routeRefresh(peer.key, 'ipv4', true);
+  rib.setLocal(L, null);
+  rib.flush();
+  sink.drain();
+  t.same(sink.errors, []);
+  t.same([...sink.held.keys()], ['10.244.14.0/26'], 'the withdrawn route is gone from the peer');
+  t.same(sink.markers, ['BoRR', 'EoRR']);
+  mgr.close();
+});
+
+t.test('a new ADD-PATH peer walking a selection whose path just left: its id is released at the flush (seed 1028, minimised)', async (t) => {
+  // The path's (source, path id) became unused at the withdrawal, before the flush; the new
+  // peer's walk reads the flushed selection, which still holds the path, and was handed a
+  // new id for it, which nothing released afterwards.
+  const rib = makeRib();
+  addPeer(rib, 2);
+  rib.update('10.0.0.2|179', '10.244.12.64/26', 1, rib.attrSets.intern({ origin: 0, asPath: [], nextHop: '10.0.0.2' }));
+  rib.flush();
+  rib.withdraw('10.0.0.2|179', '10.244.12.64/26', 1);
+  const mgr = new AdjRibOutManager(rib, CTX);
+  const peer = ebgpPeer('198.51.100.7|179', { peerAs: 65200, addPath: true });
+  const sink = new ModelSink(peer, () => false);
+  mgr.addPeer(peer, sink);
+  rib.flush();
+  t.same(sink.errors, []);
+  t.same([...sink.held.keys()], [], 'announced by the walk, then withdrawn');
+  t.equal(mgr.ids.size, 0, 'no ADD-PATH id held for a path the Loc-RIB does not have');
+  mgr.close();
+});
 
 const SMALL_SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
 const LARGE_SEEDS = [7001, 7002, 7003, 7004];
