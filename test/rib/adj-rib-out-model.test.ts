@@ -16,12 +16,14 @@
 // with 1 200 prefixes and mass events for message sizes.
 //
 // Operations, interleaved with Loc-RIB flushes: announce / re-announce with other attributes
-// (next hop, AS path, MED, LOCAL_PREF, communities incl. NO_EXPORT and long lists) / withdraw,
+// (next hop, AS path, MED, LOCAL_PREF, communities incl. NO_EXPORT, long lists, and lists so
+// long the route fits one message to some peers and not others: not sent to those) / withdraw,
 // under received path ids; own routes set and cleared; a source removed (session down);
 // graceful restart (mark stale, re-announce some, sweep); a peer's sink stops taking writes
 // and later drains (any time, also between an UPDATE and the flush); selection deferral
 // (hold) and its release; plain and enhanced route refresh; a peer removed and added again
-// (a new session, initial walk); export context changes (an own block added and removed).
+// (a new session, initial walk); export context changes (an own block added and removed: its
+// prefixes re-evaluated; a pool's export disabled: everything re-evaluated).
 //
 // The expected export, two ways:
 // 1. exportPath (src/policy/export.ts) over the Loc-RIB's current best path (or multipath
@@ -33,7 +35,9 @@
 //    peer sent its table by the initial walk only: the code path a long-lived incremental
 //    Adj-RIB-Out must end up agreeing with.
 // With ADD-PATH the ids differ between the two (each manager hands out its own), so a prefix
-// compares as the sorted list of the attribute sets sent under its ids.
+// compares as the sorted list of the attribute sets sent under its ids. The first follows the
+// Loc-RIB as it is; the second the model's paths, so it also catches a Loc-RIB pass that kept
+// or lost a path (a source's table walk skipping a destination fails here).
 //
 // Invariants checked as it runs: every message decodes and is at most 4096 octets; nothing
 // is written while held; a withdrawal names a route the peer holds; End-of-RIB once per
