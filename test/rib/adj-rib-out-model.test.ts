@@ -11,8 +11,8 @@
 // outside the pools, own blocks and their more-specifics. Out peers on one AdjRibOutManager:
 // iBGP 10.0.0.2 and 10.0.0.3 (one update group; each also a source: never sent its own
 // routes), iBGP 10.0.0.4 and 10.0.0.6 with ADD-PATH, eBGP 192.0.2.1 (a source) with the twins
-// 192.0.2.5/6 in its group, eBGP 198.51.100.7 (AS 65200, ADD-PATH, 2-octet AS), IPv6 iBGP and
-// eBGP (ADD-PATH) peers; small batches (1 to 50 prefixes) so batches split, and a few seeds
+// 192.0.2.5/6 in its group, eBGP 198.51.100.7 (AS 65200, ADD-PATH, 2-octet AS), iBGP 10.0.0.8
+// with extended messages (RFC 8654), IPv6 iBGP and eBGP (ADD-PATH) peers; small batches (1 to 50 prefixes) so batches split, and a few seeds
 // with 1 200 prefixes and mass events for message sizes.
 //
 // Operations, interleaved with Loc-RIB flushes: announce / re-announce with other attributes
@@ -23,11 +23,13 @@
 // and later drains (any time, also between an UPDATE and the flush); selection deferral
 // (hold) and its release; plain and enhanced route refresh; a peer removed and added again
 // (a new session, initial walk); export context changes (an own block added and removed: its
-// prefixes re-evaluated; a pool's export disabled: everything re-evaluated).
+// prefixes re-evaluated; a pool's export disabled: everything re-evaluated); a peer's BGPFilter
+// export chain set, changed or cleared (updatePeer: the peer moves to another update group).
 //
 // The expected export, two ways:
-// 1. exportPath (src/policy/export.ts) over the Loc-RIB's current best path (or multipath
-//    with ADD-PATH), without the peer's own routes: the policy alone, not the Adj-RIB-Out's
+// 1. The peer's export chain (bgp-filter.ts evaluateChain), then explainExport or, on Accept,
+//    exportAttributes (src/policy/export.ts) over the Loc-RIB's current best path (or
+//    multipath with ADD-PATH), without the peer's own routes and those too long for it: the policy alone, not the Adj-RIB-Out's
 //    machinery (update groups, their cache and reach test, the out queue, the diff). Writing
 //    the policy a second time here would only re-implement export.ts; the RIB's selection is
 //    checked against a table built afresh by remove-source.test.ts.
@@ -39,7 +41,8 @@
 // Loc-RIB as it is; the second the model's paths, so it also catches a Loc-RIB pass that kept
 // or lost a path (a source's table walk skipping a destination fails here).
 //
-// Invariants checked as it runs: every message decodes and is at most 4096 octets; nothing
+// Invariants checked as it runs: every message decodes and is at most 4096 octets (65535
+// with extended messages); nothing
 // is written while held; a withdrawal names a route the peer holds; End-of-RIB once per
 // session, and when the walk could finish at once the peer's table at End-of-RIB is exactly
 // the export; a refresh of an idle peer re-sends exactly its table (enhanced: within
