@@ -114,8 +114,8 @@ t.test('a new ADD-PATH peer walking a selection whose path just left: its id is 
   mgr.close();
 });
 
-const SMALL_SEEDS = Array.from({ length: 100 }, (_, i) => 1000 + i);
-const LARGE_SEEDS = [7001, 7002, 7003, 7004, 7005, 7006];
+const SMALL_SEEDS = Array.from({ length: 60 }, (_, i) => 1000 + i);
+const LARGE_SEEDS = [7001, 7002, 7003, 7004];
 
 t.test('random operations: every peer ends up with what the Loc-RIB exports to it', async (t) => {
   for (const seed of SMALL_SEEDS) runSeed(t, { seed, steps: 300, large: false });
