@@ -256,16 +256,20 @@ export class AdjRibOut {
       if (a) forEachEntry(a, (id, set) => addNlri(announce, set, nlri(r.value, id, this.peer.addPath)));
       n++;
     }
-    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
-    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
-    for (let p: string | undefined; n < this.batchSize && (p = this.pending.nextGone()) !== undefined; ) {
+    // A batch that re-sent routes for a refresh holds nothing else: its withdrawals are packed
+    // before its announcements, so a prefix re-sent above and withdrawn (or changed) by a diff
+    // below would reach the peer withdrawn first and re-announced with what it no longer is.
+    const limit = n > 0 ? n : this.batchSize;
+    for (let p: string | undefined; n < limit && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
+    for (let p: string | undefined; n < limit && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
+    for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; ) {
       // looked up once here: a prefix this member was not sent (nor held back) is passed over
       const cur = this.advertised.get(p);
       if (cur === undefined && (this.tooLong.size === 0 || !this.tooLong.has(p))) continue;
       this.diff(p, announce, cur);
       n++;
     }
-    while (this.walk && n < this.batchSize) {
+    while (this.walk && n < limit) {
       const r = this.walk.next();
       if (r.done) { this.walk = null; break; }
       const [prefix, sel] = r.value;

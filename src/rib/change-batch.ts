@@ -24,7 +24,8 @@ export class ChangeBatch {
   private readonly selectOpts;
 
   /** `tables` are the Loc-RIB's own, per family: a flush deletes the destinations left empty. */
-  constructor(private readonly tables: Readonly<Record<Family, Map<string, Destination>>>, private readonly opts: LocRibOptions) {
+  /** `recomputed` runs in each flush once the batch's selections are recomputed, before the listeners. */
+  constructor(private readonly tables: Readonly<Record<Family, Map<string, Destination>>>, private readonly opts: LocRibOptions, private readonly recomputed?: () => void) {
     this.selectOpts = { localAs: opts.localAs, maxMultipath: opts.maxMultipath ?? MAX_MULTIPATH };
   }
 
@@ -82,6 +83,7 @@ export class ChangeBatch {
       if (dest.pathCount === 0) { if (family === 'ipv4') emptyV4++; else emptyV6++; }
     }
     if (emptyV4 + emptyV6 > 0) this.dropEmpty(batch, prefixes, emptyV4, emptyV6);
+    this.recomputed?.();
     if (changes.length > 0) {
       let failure = null as { err: unknown } | null;
       for (const l of this.listeners) {

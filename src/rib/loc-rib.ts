@@ -59,7 +59,8 @@ export class LocRib {
     this.sources = new Sources(opts.localAs, opts.routerId);
     this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
     this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
-    this.changes = new ChangeBatch(this.tables, opts);
+    // ADD-PATH ids of paths that left are released once no selection refers to them (source-index.ts)
+    this.changes = new ChangeBatch(this.tables, opts, () => this.bySource.announceUnused());
   }
 
   /** Our route reflector cluster id now (Calico routeReflectorClusterID set or cleared at run time). */
@@ -359,7 +360,7 @@ export class LocRib {
 
   // ---- change notification ----
 
-  /** Called when the last path of (source, received path id) leaves the RIB. */
+  /** Called at the flush after the last path of (source, received path id) left the RIB. */
   onPathIdUnused(listener: (source: PathSource, pathId: number) => void): () => void {
     return this.bySource.onPathIdUnused(listener);
   }

@@ -27,6 +27,9 @@ export class SourceIndex {
   /** Per source: received path id → number of paths held with it. */
   private readonly pathIdUse = new Map<PathSource, Map<number, number>>();
   private readonly pathIdListeners = new Set<(source: PathSource, pathId: number) => void>();
+  /** (source, received path id) whose last path left since the last flush: told at the flush (announceUnused). */
+  private unusedSources: PathSource[] = [];
+  private unusedIds: number[] = [];
 
   /** `holds(src, prefix, family)`: the table has a path of `src` for `prefix` now. */
   constructor(private readonly holds: (src: PathSource, prefix: string, family: Family) => boolean) {}
@@ -90,12 +93,33 @@ export class SourceIndex {
       if (n > 0) { use!.set(p.pathId, n); continue; }
       use?.delete(p.pathId);
       if (use?.size === 0) this.pathIdUse.delete(src);
-      for (const l of this.pathIdListeners) l(src, p.pathId);
+      this.unusedSources.push(src);
+      this.unusedIds.push(p.pathId);
     }
     if (src.pathCount === 0) { this.prefixesOf.ipv4.delete(src); this.prefixesOf.ipv6.delete(src); }
   }
 
-  /** Called when the last path of (source, received path id) leaves the RIB. */
+  /**
+   * Tells the listeners of each (source, path id) whose last path left since the last call and
+   * that no path uses again. The Loc-RIB's flush calls it once every changed destination's
+   * selection is recomputed: until then a flushed selection may still hold a path that left,
+   * and an Adj-RIB-Out exporting it (a new peer's walk, a drained peer) would be handed a new
+   * ADD-PATH id for it after the release, held for good.
+   */
+  announceUnused(): void {
+    if (this.unusedIds.length === 0) return;
+    const sources = this.unusedSources;
+    const ids = this.unusedIds;
+    this.unusedSources = [];
+    this.unusedIds = [];
+    for (let i = 0; i < ids.length; i++) {
+      const src = sources[i]!;
+      if (this.pathIdUse.get(src)?.has(ids[i]!)) continue; // back in use since
+      for (const l of this.pathIdListeners) l(src, ids[i]!);
+    }
+  }
+
+  /** Called (at the next flush) when the last path of (source, received path id) has left the RIB. */
   onPathIdUnused(listener: (source: PathSource, pathId: number) => void): () => void {
     this.pathIdListeners.add(listener);
     return () => void this.pathIdListeners.delete(listener);

@@ -9,23 +9,13 @@ import t, { type Test } from 'tap';
 import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
 import type { Path } from '../../src/rib/path.js';
 import type { Family } from '../../src/net/prefix.js';
-import { makeRib, addPeer, attrs } from './fixtures/helpers.js';
+import { makeRib, addPeer, attrs, rng } from './fixtures/helpers.js';
 
 const PEERS = [2, 3, 4, 5] as const;
 const key = (n: number): string => `10.0.0.${n}|179`;
 
 interface ModelPath { src: string; pathId: number; med: number; stale: boolean }
 type Model = Map<string, Map<string, ModelPath>>;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const famOf = (prefix: string): Family => (prefix.includes(':') ? 'ipv6' : 'ipv4');
 
