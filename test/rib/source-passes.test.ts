@@ -3,12 +3,13 @@
 // state. Two Loc-RIBs are given the same random operations (IPv4 and IPv6 in one source,
 // ADD-PATH ids, /0 and host routes, stale marks and re-announcements before the sweep,
 // sources removed and re-registered while a flush is pending, equal paths that make a
-// multipath set); around each pass one table reports a size that puts the source exactly at
+// multipath set, IPv4 UPDATEs through import filters that hold paths back and re-admit them
+// when changed); around each pass one table reports a size that puts the source exactly at
 // the threshold (walked: 4 × its list) and the other one more (its list read), and each is
 // checked to have gone that way. After every operation both must hold the same paths, answer
 // the same, and match a model; the source's list must cover every prefix it holds a path for
 // (what makes reading it enough); the last path of (source, path id) leaving must be told
-// exactly then. At each flush the batch must hold every changed prefix once and agree with
+// exactly then; the paths held back must be the model's. At each flush the batch must hold every changed prefix once and agree with
 // LocRib.selection(), and the best paths must be those of a Loc-RIB built afresh.
 import t, { type Test } from 'tap';
 import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
@@ -83,7 +84,7 @@ function snapshot(rib: LocRib): string[] {
   }
   for (const n of PEERS) {
     const src = rib.source(key(n));
-    if (src) out.push(`${src.key} pathCount ${src.pathCount} stale ${rib.staleCount(src.key, 'ipv4')}/${rib.staleCount(src.key, 'ipv6')}`);
+    if (src) out.push(`${src.key} pathCount ${src.pathCount} stale ${rib.staleCount(src.key, 'ipv4')}/${rib.staleCount(src.key, 'ipv6')} held ${rib.filteredCount(src.key)}`);
   }
   out.push(`pending ${rib.pending}`);
   return out.sort();
@@ -174,6 +175,11 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
       ribs[mode].onBestChange(() => heard[mode]++);
     }
     const model: Model = new Map();
+    /** Per source: its IPv4 paths its import filter holds back, `${prefix}#${path id}` → med. */
+    const held = new Map<string, Map<string, number>>(PEERS.map((n) => [key(n), new Map()]));
+    /** Per source: its import filter, on IPv4 prefixes (IPv6 ones are announced by update(), which no filter sees). */
+    const filters = new Map<string, ((prefix: string, med: number) => boolean) | null>();
+    const dropHeld = (src: string, family: Family | undefined): void => { for (const k of held.get(src)!.keys()) if (family === undefined || famOf(k) === family) held.get(src)!.delete(k); };
     let before = { fresh: selections(ribs.walk, 'fresh'), same: selections(ribs.walk, 'same') };
     let passes = 0;
     let walked = 0;
@@ -186,30 +192,45 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
       for (const paths of model.values()) for (const k of paths.keys()) idsBefore.set(k, (idsBefore.get(k) ?? 0) + 1);
       let what: string;
       if (x < 0.45) {
-        // announce: new, changed, or the same attributes again (after a stale mark: fresh again)
+        // announce: new, changed, or the same attributes again (after a stale mark: fresh again);
+        // IPv4 as an UPDATE through the source's import filter, which may hold it back
         const prefix = pick(family === 'ipv4' ? V4 : V6);
         const id = Math.floor(r() * 3);
         const med = Math.floor(r() * 2);
-        for (const rib of Object.values(ribs)) rib.update(src, prefix, id, rib.attrSets.intern(attrsOf(src, prefix, med)));
+        const rejected = family === 'ipv4' && (filters.get(src)?.(prefix, med) ?? false);
+        for (const rib of Object.values(ribs)) {
+          if (family === 'ipv6') { rib.update(src, prefix, id, rib.attrSets.intern(attrsOf(src, prefix, med))); continue; }
+          const res = rib.applyUpdate(src, { type: 'update', withdrawn: [], attributes: attrsOf(src, prefix, med), nlri: [{ prefix, pathId: id }] });
+          t.equal(res.announced, rejected ? 0 : 1, `announce ${src} ${prefix} #${id} med ${med}`);
+        }
         let paths = model.get(prefix);
         if (!paths) model.set(prefix, (paths = new Map()));
-        paths.set(`${src}#${id}`, { med, stale: false });
-        what = `announce ${src} ${prefix} #${id} med ${med}`;
-      } else if (x < 0.65) {
+        if (rejected) {
+          paths.delete(`${src}#${id}`);
+          if (paths.size === 0) model.delete(prefix);
+          held.get(src)!.set(`${prefix}#${id}`, med);
+        } else {
+          paths.set(`${src}#${id}`, { med, stale: false });
+          held.get(src)!.delete(`${prefix}#${id}`);
+        }
+        what = `announce ${src} ${prefix} #${id} med ${med}${rejected ? ' (held back)' : ''}`;
+      } else if (x < 0.62) {
         const prefix = pick(family === 'ipv4' ? V4 : V6);
         const id = Math.floor(r() * 3);
         const had = model.get(prefix)?.delete(`${src}#${id}`) ?? false;
+        held.get(src)!.delete(`${prefix}#${id}`);
         if (model.get(prefix)?.size === 0) model.delete(prefix);
         for (const rib of Object.values(ribs)) t.equal(rib.withdraw(src, prefix, id), had, `withdraw ${src} ${prefix} #${id}`);
         what = `withdraw ${src} ${prefix} #${id}`;
-      } else if (x < 0.75) {
+      } else if (x < 0.70) {
+        dropHeld(src, family); // the peer sends its table again
         let want = 0;
         for (const [p, paths] of model) if (famOf(p) === family) for (const [k, q] of paths) if (k.startsWith(`${src}#`) && !q.stale) { q.stale = true; want++; }
         what = `markStale ${src} ${family} (${want})`;
         const got = { walk: 0, list: 0 };
         for (const mode of ['walk', 'list'] as const) got[mode] = runPass(t, ribs[mode], mode, src, [family], (rib) => rib.markStale(src, family), what);
         t.same(got, { walk: want, list: want }, what);
-      } else if (x < 0.83) {
+      } else if (x < 0.77) {
         let want = 0;
         for (const [p, paths] of model) {
           if (famOf(p) !== family) continue;
@@ -220,8 +241,9 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
         const got = { walk: 0, list: 0 };
         for (const mode of ['walk', 'list'] as const) got[mode] = runPass(t, ribs[mode], mode, src, [family], (rib) => rib.sweepStale(src, family), what);
         t.same(got, { walk: want, list: want }, what);
-      } else if (x < 0.91) {
+      } else if (x < 0.84) {
         const whole = r() < 0.4;
+        dropHeld(src, whole ? undefined : family);
         let want = 0;
         for (const [p, paths] of model) {
           if (!whole && famOf(p) !== family) continue;
@@ -232,12 +254,38 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
         const got = { walk: 0, list: 0 };
         for (const mode of ['walk', 'list'] as const) got[mode] = runPass(t, ribs[mode], mode, src, whole ? FAMILIES : [family], (rib) => (whole ? rib.removeSource(src) : rib.removeSource(src, family)), what);
         t.same(got, { walk: want, list: want }, what);
-      } else if (x < 0.96) {
+      } else if (x < 0.89) {
         // the session comes back with another router id: every destination of the source is reselected
         const id = `10.0.${Math.floor(r() * 256)}.${n}`;
         routerIds.set(n, id);
         what = `re-register ${src} router id ${id}`;
         for (const mode of ['walk', 'list'] as const) runPass(t, ribs[mode], mode, src, FAMILIES, (rib) => { addPeer(rib, n, { routerId: id }); return 0; }, what);
+      } else if (x < 0.94) {
+        // a new import filter (or none): accepted paths it rejects are held back, held ones it accepts come in
+        const which = Math.floor(r() * 3);
+        const pred = which === 0 ? null : which === 1 ? (_p: string, med: number) => med === 1 : (p: string) => V4.indexOf(p) % 3 === 0;
+        filters.set(src, pred);
+        let want = 0;
+        if (pred) {
+          for (const [p, paths] of model) {
+            if (famOf(p) !== 'ipv4') continue;
+            for (const [k, q] of paths) if (k.startsWith(`${src}#`) && pred(p, q.med)) { paths.delete(k); held.get(src)!.set(`${p}#${k.split('#')[1]}`, q.med); want++; }
+            if (paths.size === 0) model.delete(p);
+          }
+        }
+        for (const [k, med] of held.get(src)!) {
+          const [p, id] = k.split('#') as [string, string];
+          if (pred?.(p, med)) continue;
+          held.get(src)!.delete(k);
+          let paths = model.get(p);
+          if (!paths) model.set(p, (paths = new Map()));
+          paths.set(`${src}#${id}`, { med, stale: false });
+          want++;
+        }
+        what = `import filter ${src} ${['none', 'med 1', 'every third prefix'][which]} (${want} moved)`;
+        for (const rib of Object.values(ribs)) {
+          t.equal(rib.setImportFilter(src, pred && ((p, a) => famOf(p) === 'ipv4' && pred(p, a.attrs.med ?? 0))), want, what);
+        }
       } else {
         what = `staleCount ${src} ${family}`;
         let want = 0;
@@ -260,6 +308,7 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
       const b = snapshot(ribs.list);
       if (a.join('\n') !== b.join('\n')) { t.same(b, a, `${label}: the same Loc-RIB either way`); t.bailout(); }
       checkModel(t, ribs.list, model, label);
+      for (const m of PEERS) if (ribs.list.filteredCount(key(m)) !== held.get(key(m))!.size) t.fail(`${label}: ${key(m)} holds back ${ribs.list.filteredCount(key(m))} paths, the model ${held.get(key(m))!.size}`);
       if (r() < 0.3 || step === 499) {
         heard.walk = heard.list = 0;
         const batches = { walk: ribs.walk.flush(), list: ribs.list.flush() };
