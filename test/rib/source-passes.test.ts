@@ -9,8 +9,9 @@
 // checked to have gone that way. After every operation both must hold the same paths, answer
 // the same, and match a model; the source's list must cover every prefix it holds a path for
 // (what makes reading it enough); the last path of (source, path id) leaving must be told
-// exactly then; the paths held back must be the model's. At each flush the batch must hold every changed prefix once and agree with
-// LocRib.selection(), and the best paths must be those of a Loc-RIB built afresh.
+// exactly then; the paths held back must be the model's. At each flush the batch must hold
+// every changed prefix once and agree with LocRib.selection(), and the best paths must be
+// those of a Loc-RIB built afresh.
 import t, { type Test } from 'tap';
 import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
 import type { Path, PathSource } from '../../src/rib/path.js';
