@@ -185,6 +185,7 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
     let before = { fresh: selections(ribs.walk, 'fresh'), same: selections(ribs.walk, 'same') };
     let passes = 0;
     let walked = 0;
+    let ecmp = 0;
     for (let step = 0; step < 500; step++) {
       const n = pick(PEERS);
       const src = key(n);
@@ -351,6 +352,7 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
         t.same(missing, [], `${label}: every prefix whose selection changed is in the batch`);
         t.same(extra, [], `${label}: no prefix whose selection is the same paths is`);
         before = after;
+        for (const rv of ribs.walk.routes()) if (rv.multipath.length > 1) ecmp++;
         checkAfresh(t, ribs.walk, model, routerIds, label);
         // a new peer's walk over a few sources' destinations: each one they hold a path for, once, as selection() has it
         const some = PEERS.filter(() => r() < 0.5).map((m) => ribs.list.source(key(m))!);
@@ -363,6 +365,7 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
       }
     }
     t.ok(passes > 50, `${passes} passes, ${walked} walked`);
+    t.ok(ecmp > 0, `multipath sets of several paths seen (${ecmp})`);
 
     /** One pass on one Loc-RIB at the threshold; checks it went the way `mode` says. */
     function runPass(t: Test, rib: LocRib, mode: Mode, srcKey: string, families: readonly Family[], fn: (rib: LocRib) => number, what: string): number {
