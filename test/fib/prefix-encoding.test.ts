@@ -13,16 +13,7 @@ import { decodeRoute, encodeRouteMessage, fromIpv4Template, ipv4RouteTemplate, s
 import { canonicalPrefix, parseIpv4Prefix, parsePrefix } from '../../src/net/prefix.js';
 import { ipv4PoolIndex, poolFor, type Pool } from '../../src/fib/route-shape.js';
 import type { RouteBody } from '../../src/fib/kernel.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../bgp/wire/helpers.js';
 
 const OPS: readonly RouteOp[] = ['replace', 'create', 'remove'];
 const base = { table: 254, protocol: 12, metric: 0 } as const;

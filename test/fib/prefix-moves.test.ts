@@ -8,16 +8,7 @@ import t from 'tap';
 import { canonicalPrefix, type Family } from '../../src/net/prefix.js';
 import { WritingFakeKernel, connected } from './fixtures/fake-kernel.js';
 import { settle, setup } from './fixtures/fib-sync-setup.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../bgp/wire/helpers.js';
 
 /** A canonical IPv4 prefix as its number (address × 64 + length), by division: no shared code with parseIpv4Prefix. */
 function v4Oracle(prefix: string): number {

@@ -18,6 +18,7 @@ import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
 import type { Path, PathSource } from '../../src/rib/path.js';
 import type { Family } from '../../src/net/prefix.js';
 import { makeRib, addPeer, attrs } from './fixtures/helpers.js';
+import { prng as rng } from '../bgp/wire/helpers.js';
 
 type Mode = 'walk' | 'list';
 const FAMILIES = ['ipv4', 'ipv6'] as const;
@@ -30,16 +31,6 @@ interface Internals {
   bySource: { prefixes(src: PathSource, family: Family): readonly string[] };
 }
 const inside = (rib: LocRib): Internals => rib as unknown as Internals;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs `fn` with each table of `rib` reporting a size that puts `src` right at the walk
