@@ -6,13 +6,15 @@
 // form for IPv6): the number, the canonical text, the template message byte for byte against
 // the text path (with and without host bits, alone or in a datagram of many), the rtmsg
 // prefix length and RTA_DST octets, the prefix decoded back; the pool found from the
-// number against poolFor's parsed path; and an IPv6 prefix never taken for an IPv4 number.
+// number against poolFor's parsed path; an IPv6 prefix never taken for an IPv4 number; and
+// a peer's NLRI with host bits set decoded to the canonical prefix (where they are cleared).
 import t from 'tap';
 import { Address6 } from 'ip-address';
 import { decodeRoute, encodeRouteMessage, fromIpv4Template, ipv4RouteTemplate, splitMessages, writeFromIpv4Template, type RouteOp } from '../../src/fib/netlink-codec.js';
 import { canonicalPrefix, parseIpv4Prefix, parsePrefix } from '../../src/net/prefix.js';
 import { ipv4PoolIndex, poolFor, type Pool } from '../../src/fib/route-shape.js';
 import type { RouteBody } from '../../src/fib/kernel.js';
+import { decodeNlri } from '../../src/bgp/wire/nlri.js';
 import { prng as rng } from '../bgp/wire/helpers.js';
 
 const OPS: readonly RouteOp[] = ['replace', 'create', 'remove'];
@@ -161,6 +163,40 @@ t.test('the pool found from the IPv4 number is the one poolFor finds from the pa
       const slow = poolFor(parsePrefix(prefix), pools); // the parsed prefix: the byte-wise path
       const want = slow === undefined ? -1 : pools.indexOf(slow);
       if (fast !== want) bad.push(`${prefix} in [${pools.map((p) => p.cidr).join(' ')}]: index ${fast}, poolFor ${want}`);
+    }
+  }
+  t.same(bad.slice(0, 20), []);
+});
+
+t.test('a peer\'s prefixes reach the Loc-RIB (and so the FIB) canonical: decodeNlri masks the host bits of random NLRI of every length', async (t) => {
+  const r = rng(4760);
+  const bad: string[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const max = family === 'ipv4' ? 32 : 128;
+    for (const addPath of [false, true]) {
+      const wire: number[] = [];
+      const want: { prefix: string; pathId?: number }[] = [];
+      for (let len = 0; len <= max; len++) {
+        const n = (len + 7) >> 3;
+        const octets = Array.from({ length: n }, () => Math.floor(r() * 256)); // host bits set at random
+        const id = Math.floor(r() * 2 ** 32);
+        if (addPath) wire.push(id >>> 24, (id >>> 16) & 255, (id >>> 8) & 255, id & 255);
+        wire.push(len, ...octets);
+        const full = [...octets, ...Array<number>(max / 8 - n).fill(0)];
+        let prefix: string;
+        if (family === 'ipv4') {
+          const a = full.reduce((v, o) => v * 256 + o, 0);
+          prefix = `${dotted(maskV4(a, len))}/${len}`;
+        } else {
+          const v = full.reduce((x, o) => (x << 8n) | BigInt(o), 0n);
+          const masked = len === 0 ? 0n : (v >> BigInt(128 - len)) << BigInt(128 - len);
+          prefix = `${Address6.fromBigInt(masked).correctForm()}/${len}`;
+        }
+        want.push(addPath ? { prefix, pathId: id } : { prefix });
+      }
+      const got = decodeNlri(Buffer.from(wire), 0, wire.length, family, addPath);
+      want.forEach((w, i) => { if (got[i]?.prefix !== w.prefix || got[i]?.pathId !== w.pathId) bad.push(`${family}${addPath ? ' add-path' : ''} /${i}: ${JSON.stringify(got[i])}, want ${JSON.stringify(w)}`); });
+      for (const g of got) if (canonicalPrefix(g.prefix) !== g.prefix) bad.push(`${g.prefix} is not canonical`);
     }
   }
   t.same(bad.slice(0, 20), []);
