@@ -166,14 +166,14 @@ export class LocRib {
       const set = this.attrSets.intern(plain);
       for (const n of msg.nlri) {
         if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
-        else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+        else { this.admit(src, n.prefix, n.pathId ?? 0, set, rejects); res.announced++; }
       }
     }
     if (mpOk && mpReach && mpReach.nlri.length > 0) {
       const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
       for (const n of mpReach.nlri) {
         if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
-        else { this.put(src, n.prefix, n.pathId ?? 0, set); res.announced++; }
+        else { this.admit(src, n.prefix, n.pathId ?? 0, set, rejects); res.announced++; }
       }
     }
     return res;
@@ -197,10 +197,11 @@ export class LocRib {
           const gone = dest.removeWhere((p) => p.source === src && rejects(prefix, p.attrs));
           if (gone.length === 0) continue;
           for (const p of gone) {
-            src.pathCount--;
-            this.filtered.hold(src, prefix, p.pathId, p.attrs); // keeps the retain
+            this.filtered.hold(src, prefix, p.pathId, p.attrs.retain()); // its own reference: dropped releases the path's
             moved++;
           }
+          // the paths leave the Loc-RIB: counted out of the source and its path ids (one left unused is told)
+          this.bySource.dropped(src, gone);
           this.changes.mark(dest, prefix);
         }
       }
@@ -217,6 +218,16 @@ export class LocRib {
   filteredCount(sourceKey: string): number {
     const src = this.sources.get(sourceKey);
     return src ? this.filtered.count(src) : 0;
+  }
+
+  /**
+   * A path the source's filter (if any) accepts: it replaces the one held back for the same
+   * prefix and path id too, which a later filter change must not re-admit over it. Only a
+   * source with a filter has held paths.
+   */
+  private admit(src: PathSource, prefix: string, pathId: number, attrs: AttrSet, rejects: ImportRejects | undefined): void {
+    if (rejects !== undefined && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
+    this.put(src, prefix, pathId, attrs);
   }
 
   /** A path the filter rejects: any accepted path it replaces is withdrawn, the new one held. */

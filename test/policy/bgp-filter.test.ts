@@ -122,6 +122,24 @@ t.test('import: a rejected prefix never enters the Loc-RIB; a filter change move
   t.equal(rib.attrSets.prune() >= 0, true);
 });
 
+t.test('import: an accepted re-announcement forgets the held path it replaces (a later filter change does not bring the old one back)', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2);
+  const src = '10.0.0.2|179';
+  const viaEth1 = (_prefix: string, a: { attrs: { nextHop?: string } }) => a.attrs.nextHop === '10.1.0.2'; // as importRejects on an interface
+  rib.setImportFilter(src, viaEth1);
+  rib.applyUpdate(src, update(['10.244.1.0/26'], '10.1.0.2'));
+  t.equal(rib.filteredCount(src), 1, 'via eth1: held back');
+  rib.applyUpdate(src, update(['10.244.1.0/26'], '10.0.0.2')); // the peer's route now, accepted
+  rib.flush();
+  t.equal(rib.lookup('10.244.1.0/26')?.best?.attrs.attrs.nextHop, '10.0.0.2');
+  t.equal(rib.filteredCount(src), 0, 'the announcement it replaced is not held any more');
+  t.equal(rib.setImportFilter(src, null), 0, 'the filter removed: nothing to re-admit');
+  rib.flush();
+  t.equal(rib.lookup('10.244.1.0/26')?.best?.attrs.attrs.nextHop, '10.0.0.2', 'still the route the peer announces');
+  t.equal(rib.lookup('10.244.1.0/26')?.paths.length, 1);
+});
+
 t.test('import: a filtered re-announcement withdraws the accepted path it replaces', async (t) => {
   const rib = makeRib();
   addPeer(rib, 2);

@@ -1,7 +1,7 @@
 // What is done to one source costs in proportion to that source's paths: session down,
 // stale marking, stale counting and sweeping never walk the whole table.
 import t from 'tap';
-import { makeRib, addPeer, attrs, announce } from './fixtures/helpers.js';
+import { makeRib, addPeer, attrs, announce, seq } from './fixtures/helpers.js';
 
 /** Makes any walk over the Loc-RIB's IPv4 table throw. */
 function forbidTableWalks(rib: object): void {
@@ -40,7 +40,6 @@ t.test('ADD-PATH ids are freed when no path of (source, path id) is left, and re
   const { AdjRibOutManager } = await import('../../src/rib/adj-rib-out-manager.js');
   const { CTX } = await import('./fixtures/export-ctx.js');
   const { FakeSink } = await import('./fixtures/sink.js');
-  const { seq } = await import('./fixtures/helpers.js');
   const rib = makeRib();
   addPeer(rib, 7, { ebgp: true, asn: 65007 });
   const src = '10.0.0.7|179';
@@ -66,4 +65,36 @@ t.test('ADD-PATH ids are freed when no path of (source, path id) is left, and re
   rib.flush();
   t.equal(out.ids.size, 0, 'all freed when the source goes');
   out.close();
+});
+
+t.test('a path an import filter moves out of the Loc-RIB leaves its path id unused; moved back, the id is used again', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 7, { ebgp: true, asn: 65007 });
+  const src = '10.0.0.7|179';
+  const unused: string[] = [];
+  rib.onPathIdUnused((s, id) => unused.push(`${s.key}#${id}`));
+  const a = attrs({ nextHop: '10.0.0.7', asPath: seq(65007) });
+  announce(rib, src, '10.244.1.0/24', a, 5);
+  announce(rib, src, '10.244.2.0/24', a, 6);
+  announce(rib, src, '10.244.2.0/24', a, 5);
+  rib.flush();
+  t.equal(rib.setImportFilter(src, (prefix) => prefix === '10.244.2.0/24'), 2);
+  t.same(unused, [`${src}#6`], 'id 6 had only the path filtered out; id 5 still has 10.244.1.0/24');
+  t.equal(rib.source(src)!.pathCount, 1);
+  t.equal(rib.setImportFilter(src, null), 2, 'both back');
+  t.equal(rib.source(src)!.pathCount, 3);
+  unused.length = 0;
+  t.ok(rib.withdraw(src, '10.244.2.0/24', 6));
+  t.same(unused, [`${src}#6`], 'the id is told unused once its last path is withdrawn again');
+  // filtered out, then withdrawn while held back, then the session goes down
+  t.equal(rib.setImportFilter(src, () => true), 2);
+  t.same(unused, [`${src}#6`, `${src}#5`], 'every path gone: id 5 unused too');
+  t.ok(!rib.withdraw(src, '10.244.1.0/24', 5), 'withdrawn while held back: not in the Loc-RIB');
+  t.equal(rib.filteredCount(src), 1, 'one path still held back');
+  t.equal(rib.removeSource(src), 0);
+  t.equal(rib.filteredCount(src), 0);
+  t.same(unused, [`${src}#6`, `${src}#5`], 'nothing told twice');
+  t.equal(rib.source(src)!.pathCount, 0);
+  rib.flush();
+  t.equal(rib.size('ipv4'), 0);
 });
