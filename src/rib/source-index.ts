@@ -112,10 +112,18 @@ export class SourceIndex {
     const ids = this.unusedIds;
     this.unusedSources = [];
     this.unusedIds = [];
+    // an id may have left, come back and left again since the last flush: told once
+    const told = ids.length > 1 ? new Set<number>() : null;
     for (let i = 0; i < ids.length; i++) {
       const src = sources[i]!;
-      if (this.pathIdUse.get(src)?.has(ids[i]!)) continue; // back in use since
-      for (const l of this.pathIdListeners) l(src, ids[i]!);
+      const id = ids[i]!;
+      if (this.pathIdUse.get(src)?.has(id)) continue; // back in use since
+      if (told) {
+        const k = src.index * 0x1_0000_0000 + id;
+        if (told.has(k)) continue;
+        told.add(k);
+      }
+      for (const l of this.pathIdListeners) l(src, id);
     }
   }
 

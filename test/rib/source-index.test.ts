@@ -79,22 +79,27 @@ t.test('a path an import filter moves out of the Loc-RIB leaves its path id unus
   announce(rib, src, '10.244.2.0/24', a, 5);
   rib.flush();
   t.equal(rib.setImportFilter(src, (prefix) => prefix === '10.244.2.0/24'), 2);
+  t.same(unused, [], 'told at the flush, once the selections no longer hold the path');
+  rib.flush();
   t.same(unused, [`${src}#6`], 'id 6 had only the path filtered out; id 5 still has 10.244.1.0/24');
   t.equal(rib.source(src)!.pathCount, 1);
   t.equal(rib.setImportFilter(src, null), 2, 'both back');
   t.equal(rib.source(src)!.pathCount, 3);
+  rib.flush();
   unused.length = 0;
   t.ok(rib.withdraw(src, '10.244.2.0/24', 6));
+  rib.flush();
   t.same(unused, [`${src}#6`], 'the id is told unused once its last path is withdrawn again');
   // filtered out, then withdrawn while held back, then the session goes down
   t.equal(rib.setImportFilter(src, () => true), 2);
+  rib.flush();
   t.same(unused, [`${src}#6`, `${src}#5`], 'every path gone: id 5 unused too');
   t.ok(!rib.withdraw(src, '10.244.1.0/24', 5), 'withdrawn while held back: not in the Loc-RIB');
   t.equal(rib.filteredCount(src), 1, 'one path still held back');
   t.equal(rib.removeSource(src), 0);
   t.equal(rib.filteredCount(src), 0);
-  t.same(unused, [`${src}#6`, `${src}#5`], 'nothing told twice');
   t.equal(rib.source(src)!.pathCount, 0);
   rib.flush();
+  t.same(unused, [`${src}#6`, `${src}#5`], 'nothing told twice');
   t.equal(rib.size('ipv4'), 0);
 });
