@@ -40,6 +40,7 @@ import type { LocRib, Selected } from './loc-rib.js';
 import type { UpdateGroup, Advert, OutPeer, Reach } from './update-group.js';
 import type { Logger } from '../util/log.js';
 import { OutQueue } from './out-queue.js';
+import { addNlri, forEachEntry, forEachSet, nlri, type Advertised } from './advertised.js';
 import { errorMessage } from '../util/errors.js';
 
 /** The session side of a peer: Node-style write semantics (false = buffer full, wait for drain). */
@@ -49,8 +50,6 @@ export interface PeerSink {
   /** An unexpected error while serving this peer: end its session (the Adj-RIB-Out is closed). */
   fail?(err: unknown): void;
 }
-
-type Advertised = AttrSet | Map<number, AttrSet>;
 
 /** Prefixes taken from the pending set per fill of the write queue. */
 export const DEFAULT_BATCH = 4096;
@@ -384,23 +383,4 @@ function endOfRibMessage(family: Family): Buffer {
 function hasSource(adverts: readonly Advert[], key: string): boolean {
   for (let i = 0; i < adverts.length; i++) if (adverts[i]!.sourceKey === key) return true;
   return false;
-}
-
-function nlri(prefix: string, id: number, addPath: boolean): Nlri {
-  return addPath ? { prefix, pathId: id } : { prefix };
-}
-
-function addNlri(m: Map<AttrSet, Nlri[]>, set: AttrSet, n: Nlri): void {
-  const l = m.get(set);
-  if (l) l.push(n);
-  else m.set(set, [n]);
-}
-
-function forEachEntry(a: Advertised, fn: (id: number, s: AttrSet) => void): void {
-  if (a instanceof Map) for (const [id, s] of a) fn(id, s);
-  else fn(0, a);
-}
-
-function forEachSet(a: Advertised, fn: (s: AttrSet) => void): void {
-  forEachEntry(a, (_id, s) => fn(s));
 }

@@ -12,7 +12,7 @@
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
 // - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, out-queue.ts,
-//   path-ids.ts): per peer, what was advertised and the prefixes it still has to look at;
+//   path-ids.ts, advertised.ts): per peer, what was advertised and the prefixes it still has to look at;
 //   peers with equal export parameters share export results and encodings (a member that
 //   joins later is handed the bytes the members before it were sent, when they are the
 //   same); UPDATEs packed per attribute set, written under backpressure, coalesced while
@@ -25,6 +25,14 @@
 // - Listeners see a prefix at most once per flush, and only when its best path or its
 //   multipath set changed (by identity).
 // - Stale paths take part in selection like any other (RFC 4724 §4.2).
+// - A (source, received path id) whose last path left is told unused at the next flush,
+//   once, after the selections are recomputed, and not if a path took it again: no
+//   selection an Adj-RIB-Out can still read holds a path whose ADD-PATH id was freed.
+// - A path held back by an import filter is out of the Loc-RIB (its source's count and ids);
+//   an accepted announcement replaces the held copy of the same prefix and path id.
+// - A batch that re-sends routes for a route refresh carries nothing else: withdrawals are
+//   packed before announcements, so a re-sent route and its withdrawal in one batch would
+//   reach the peer in the wrong order.
 // - Single-threaded: everything runs on the event loop; no method awaits.
 //
 // RFCs: 4271 §9 (decision process), 4456 §9 (RR tie-breaks), 4724 (graceful restart,
