@@ -142,8 +142,8 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
     const tDone = await watch.until(hasAll(all), 300_000, `${impl} mesh K=${k}: every node has every block`);
     await new Promise((r) => setTimeout(r, 1000));
     const st = nodes.map((n) => procStats(n.pid));
-    // BENCH_THREADS: each node's CPU split by thread, the others by name (V8's compiler and GC
-    // workers, libuv's pool), summed per node
+    // BENCH_THREADS: each node's CPU split by thread (the main thread, then the others in the
+    // order they were created: V8's worker threads, libuv's pool), summed over the nodes
     if (process.env.BENCH_THREADS) {
       const by = new Map<string, number>();
       for (const n of nodes) for (const [rank, t] of readdirSync(`/proc/${n.pid}/task`).sort((a, b) => Number(a) - Number(b)).entries()) {
