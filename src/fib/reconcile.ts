@@ -66,6 +66,9 @@ export class Reconciler {
       const form = w.form;
       const alien = this.observed.alien(observed, form.metric);
       if (alien) {
+        // an alien took the place of our route (`ip route replace`): nothing of ours is there
+        // any more, so nothing is written (not counted installed; the alien may be learned)
+        if (s.written !== null && !this.observed.ours(observed, s.written.metric)) this.updateLearned(p, this.table.release(p, s));
         this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
         return;
       }
@@ -90,7 +93,8 @@ export class Reconciler {
     const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
     if (!mine && !adoptedGone) return;
     const cur = this.observed.ours(observed, mine?.metric);
-    if (!cur) { this.table.release(p); return; }
+    // nothing of ours is left: what else the prefix holds may be learned now
+    if (!cur) { this.updateLearned(p, this.table.release(p)); return; }
     this.writer.run(p, v4, 'remove', cur, this.answered);
   }
 
@@ -120,7 +124,7 @@ export class Reconciler {
       // the route observed and the write confirmed in one store
       const s = this.table.get(p);
       this.confirmed(p, form, note, s, this.observed.withOwn(s, form));
-    } else this.table.release(p, this.observed.applyOwn(p, form, false));
+    } else this.updateLearned(p, this.table.release(p, this.observed.applyOwn(p, form, false)));
   };
 
   /**
