@@ -24,7 +24,7 @@ import { StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, DIRTY, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
 import { Ticks } from './tick.js';
 import { collectAfterBurst, KernelWriter } from './writer.js';
-import { Reconciler } from './reconcile.js';
+import { adoptable, Reconciler } from './reconcile.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
@@ -113,7 +113,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     await this.loader.load();
     for (const p of [...this.observed.prefixes()]) {
       const r = this.observed.ours(this.observed.at(p), undefined);
-      if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.table.setFlags(p, ADOPTED, 0);
+      if (r && adoptable(r)) this.table.setFlags(p, ADOPTED, 0);
     }
     this.started = true;
     this.ticks.on = !this.stopped;

@@ -14,6 +14,11 @@ import type { KernelLoader } from './kernel-load.js';
 import type { LearnedRoutes } from './learned.js';
 import type { Pool } from './route-shape.js';
 
+/** A route of ours found at start that is adopted (kept until the sweep): a unicast with a gateway. */
+export function adoptable(r: Pick<RouteForm, 'type' | 'nextHops'>): boolean {
+  return r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined);
+}
+
 export interface ReconcilerParts {
   readonly table: PrefixTable;
   readonly observed: ObservedTable;
@@ -90,11 +95,13 @@ export class Reconciler {
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
     else this.statuses.clear(p, s);
     const mine = s.written;
-    const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
-    if (!mine && !adoptedGone) return;
+    if (!mine && (s.flags & ADOPTED) === 0) return;
     const cur = this.observed.ours(observed, mine?.metric);
-    // nothing of ours is left: what else the prefix holds may be learned now
-    if (!cur) { this.updateLearned(p, this.table.release(p)); return; }
+    // nothing of ours is left (an adopted route too may go before the sweep: flushed with its
+    // link, deleted), or only a route of our protocol that is no adopted one (an IPAM's
+    // blackhole put there since): nothing to remove; what the prefix holds may be learned now
+    if (!cur || (!mine && !adoptable(cur))) { this.updateLearned(p, this.table.release(p)); return; }
+    if (!mine && this.adoptionOpen) return; // adopted: kept until the sweep
     this.writer.run(p, v4, 'remove', cur, this.answered);
   }
 
