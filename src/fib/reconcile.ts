@@ -131,6 +131,10 @@ export class Reconciler {
       // the route observed and the write confirmed in one store
       const s = this.table.get(p);
       this.confirmed(p, form, note, s, this.observed.withOwn(s, form));
+      // a route of another protocol in the same slot was seen before this answer: whether it
+      // replaced ours after the write or ours overwrote it, the two orders look the same here;
+      // the kernel's table tells
+      if (this.observed.alien(routesOf(s.obs), form.metric)) void this.loader.resync();
     } else this.updateLearned(p, this.table.release(p, this.observed.applyOwn(p, form, false)));
   };
 

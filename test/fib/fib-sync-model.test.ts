@@ -25,7 +25,10 @@
 // route in a slot of ours whose last change FibSync missed is taken as a change of ours (so
 // no IPAM route is put there until a re-dump); a replacement of ours by another protocol is
 // always notified (with the notification lost, NLM_F_REPLACE over what FibSync believes its
-// own slot cannot be avoided, and a real overrun is always signalled); refusals and partial
+// own slot cannot be avoided, and a real overrun is always signalled); a route of ours
+// changed behind FibSync's back keeps its device (moved to another one with the notification
+// lost, then that device going down, FibSync's view drops it while the kernel keeps it: a
+// proto-bird route FibSync did not write, left alone after the re-dump); refusals and partial
 // ticks are injected only while no adopted route waits for the sweep; own blocks and pools
 // are the same across a restart. Not driven: learnExtra, eth0 or tunl0 removed, more than 16 next hops, MAX_INFLIGHT bursts (fib-sync-kernel.test.ts has them).
 import t, { type Test } from 'tap';
@@ -39,7 +42,7 @@ import {
   CONNECTED_ETH1, CONNECTED_FIXED, connectedRoute, ETH0, ETH1, FOREIGN_PREFIXES, IPAM, keyOf, learnable, metricOf,
   ModelKernel, OWN_BLOCKS, ownBlock, POOL_A, routeText, hopText, TUNL, V4_HOPS, V6_HOPS, BGP_PREFIXES, want, type Model,
 } from './fixtures/fib-model.js';
-import { settle as settleFib, setup } from './fixtures/fib-sync-setup.js';
+import { never, settle as settleFib, setup } from './fixtures/fib-sync-setup.js';
 import { rng } from '../rib/fixtures/helpers.js';
 
 interface Run {
@@ -250,7 +253,10 @@ async function runSeed(t: Test, seed: number, steps: number): Promise<boolean> {
         kernel.overwrite(alien, true, notify);
         op = `ours replaced by foreign ${JSON.stringify(alien)}`;
       } else {
-        const drift: KernelRoute = { ...structuredClone(cur), type: 'unicast', nextHops: [{ gateway: cur.family === 'ipv6' ? 'fd00::97' : '10.0.0.97', ifindex: ETH0, onlink: false }] };
+        // another gateway on the same device (a route moved to another device with its
+        // notification lost, then that device going down, is a route FibSync cannot know)
+        const dev = cur.nextHops[0] ?? { ifindex: ETH0, onlink: false };
+        const drift: KernelRoute = { ...structuredClone(cur), type: 'unicast', nextHops: [{ ...dev, gateway: cur.family === 'ipv6' ? 'fd00::97' : '10.0.0.97' }] };
         kernel.overwrite(drift, false, notify);
         if (!notify) unsyncedKeys.add(k);
         op = `ours changed behind our back ${k}`;
@@ -418,6 +424,29 @@ t.test('restart: an adopted route gone before the sweep (flushed with its link, 
   t.equal(kernel.writes.length, 0, 'nothing written or removed');
   t.same(learned.map(([p, present]) => `${p} ${present}`).sort(), ['10.244.20.0/26 true', '10.244.21.0/26 true']);
   t.equal(fib.adoptedCount(), 0);
+});
+
+t.test('our write answered after the notification of another protocol replacing it: the kernel is read again, nothing of ours counted', async (t) => {
+  /** Answers writes a turn after doing them. */
+  class SlowAnswers extends FakeKernel {
+    override async replace(r: KernelRoute, exclusive = false): Promise<void> {
+      await super.replace(r, exclusive);
+      await new Promise((res) => setImmediate(res));
+    }
+  }
+  const kernel = new SlowAnswers();
+  kernel.echoOwn = false;
+  const { fib, clock, learned } = await setup({ kernel });
+  fib.setRoute('10.245.1.0/26', ['10.0.0.12']);
+  fib.setPools([never, { ...never, cidr: '10.245.0.0/16' }], '10.0.0.0/24');
+  clock.advance(0); // the tick: our route is in the kernel, its answer on its way
+  kernel.replaceWith({ prefix: '10.245.1.0/26', protocol: 16, nextHops: [{ gateway: '10.0.0.98', ifindex: 2, onlink: false }] });
+  await settleFib(fib);
+  await settleFib(fib);
+  t.equal(kernel.get('10.245.1.0/26')?.protocol, 16, 'the dhcp route is not touched');
+  t.equal(fib.status('10.245.1.0/26')?.code, 'ERR_FIB_ALIEN_ROUTE');
+  t.match(fib.stats(), { installed: 0, learned: 1 });
+  t.same(learned.at(-1), ['10.245.1.0/26', true]);
 });
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
