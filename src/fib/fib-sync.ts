@@ -21,7 +21,7 @@ import { KernelLoader } from './kernel-load.js';
 import { LearnedRoutes } from './learned.js';
 import { InterfaceResolver } from './interfaces.js';
 import { StatusBook, type PrefixStatus } from './status.js';
-import { ADOPTED, DIRTY, PrefixTable, routesOf, type RouteForm, type Slot } from './table.js';
+import { ADOPTED, DIRTY, PrefixTable, type RouteForm, type Slot } from './table.js';
 import { Ticks } from './tick.js';
 import { collectAfterBurst, KernelWriter } from './writer.js';
 import { adoptable, Reconciler } from './reconcile.js';
@@ -29,7 +29,7 @@ import { adoptable, Reconciler } from './reconcile.js';
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
+import { MAX_PATHS, routeSignature, TUNNEL_DEV, type Pool } from './route-shape.js';
 import { soon } from '../util/soon.js';
 import { InputToWrite, type TimingView } from './timing.js';
 
@@ -257,23 +257,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (this.loader.holding && this.loader.hold(() => this.onRoute(r, present, replaced))) return; // no closure per notification otherwise
     // the notification of a write still in flight: stored as the form written (no new form)
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
+    // a route of ours deleted while a write is in flight (the view may not hold it yet)
+    if (!present && r.protocol === this.protocol && this.writer.has(r.prefix) && this.writer.deleted(r.prefix, routeSignature(r))) this.ticks.mark(r.prefix);
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
     if (!form) return;
-    if (!present && r.protocol === this.protocol) this.ourRouteGone(r.prefix, this.observed.lastSlot);
     if (r.protocol !== this.protocol && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
     if (this.observed.isConnected(r.prefix, r)) this.ticks.markAllRoutes();
     if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
     this.ticks.mark(r.prefix);
-  }
-
-  /**
-   * A route of our protocol was deleted: when none of ours is left where we wrote, nothing is
-   * written there any more, so a proto-bird route put in its place before the next tick (an
-   * IPAM's blackhole) is learned, not taken for a change of ours and overwritten.
-   */
-  private ourRouteGone(prefix: string, s: Slot): void {
-    const w = s.written;
-    if (w !== null && !this.observed.ours(routesOf(s.obs), w.metric)) this.table.release(prefix, s);
   }
 
   /** The notification of a write of ours (in flight, or equal to what we wrote): nothing to do. */

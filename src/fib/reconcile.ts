@@ -78,7 +78,8 @@ export class Reconciler {
         return;
       }
       const cur = this.observed.ours(observed, form.metric);
-      if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
+      if (cur && this.learnedIn(p, cur, s)) {
+        if (s.written !== null) this.updateLearned(p, this.table.release(p, s)); // ours went, or was replaced by it
         this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
         return;
       }
@@ -98,11 +99,22 @@ export class Reconciler {
     if (!mine && (s.flags & ADOPTED) === 0) return;
     const cur = this.observed.ours(observed, mine?.metric);
     // nothing of ours is left (an adopted route too may go before the sweep: flushed with its
-    // link, deleted), or only a route of our protocol that is no adopted one (an IPAM's
-    // blackhole put there since): nothing to remove; what the prefix holds may be learned now
-    if (!cur || (!mine && !adoptable(cur))) { this.updateLearned(p, this.table.release(p)); return; }
+    // link, deleted), or only a route of our protocol that is neither the one we wrote nor an
+    // adopted one (an IPAM's blackhole put there since): nothing to remove; what the prefix
+    // holds may be learned now
+    if (!cur || (mine ? this.learnedIn(p, cur, s) : !adoptable(cur))) { this.updateLearned(p, this.table.release(p)); return; }
     if (!mine && this.adoptionOpen) return; // adopted: kept until the sweep
     this.writer.run(p, v4, 'remove', cur, this.answered);
+  }
+
+  /**
+   * `cur`, the route of our protocol in the slot, is one BIRD's `learn` imports (status.ts
+   * isLearnable: a blackhole, unreachable, prohibit or device route in a pool) and not the
+   * one we wrote: an IPAM's, put there after ours went (the deletion seen or not: a re-dump
+   * shows only what is there now) or in its place. Never overwritten or removed; learned.
+   */
+  private learnedIn(p: string, cur: RouteForm, s: Slot): boolean {
+    return (s.written === null || s.written.sig !== cur.sig) && !this.ownBlocks.has(p) && isLearnable(p, cur, this.protocol, this.pools);
   }
 
   /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */

@@ -31,6 +31,8 @@ interface InFlight {
   readonly form: RouteForm;
   readonly note: string | undefined;
   readonly done: WriteDone;
+  /** The route it writes was deleted by another before the answer came (deleted()). */
+  gone: boolean;
 }
 
 export interface WriterHooks {
@@ -88,7 +90,7 @@ export class KernelWriter {
    * function made once can answer every operation (no closure per route on the caller's side).
    */
   run(p: string, v4: number, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
-    this.inflight.set(p, { op, form, note, done });
+    this.inflight.set(p, { op, form, note, done, gone: false });
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
@@ -115,7 +117,8 @@ export class KernelWriter {
     try {
       if (e === undefined) {
         this.counters[op === 'remove' ? 'removed' : 'replaced']++;
-        done(undefined, p, op, form, note);
+        // a write whose route was deleted since: what it did is undone, answered as a removal
+        done(undefined, p, w.gone ? 'remove' : op, form, note);
         return;
       }
       const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
@@ -130,6 +133,18 @@ export class KernelWriter {
       if (this.inflight.size === 0) this.onIdle();
     }
   };
+
+  /**
+   * Another deleted the route `sig` of `p` while an operation of ours is in flight: when it is
+   * the route being written, the write landed and was undone (its answer says only that it
+   * landed); true then.
+   */
+  deleted(p: string, sig: string): boolean {
+    const w = this.inflight.get(p);
+    if (w === undefined || w.op === 'remove' || w.form.sig !== sig) return false;
+    w.gone = true;
+    return true;
+  }
 
   /** `p` is as wanted: its next error starts the backoff afresh. */
   succeeded(p: string): void {
