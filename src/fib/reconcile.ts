@@ -133,16 +133,17 @@ export class Reconciler {
    * The kernel's answer to an operation of ours on `p` (one function for all of them, made
    * once): a write confirmed as `form`, a removal releases the prefix's slot.
    */
-  private readonly answered: WriteDone = (err, p, op, form, note) => {
+  private readonly answered: WriteDone = (err, p, op, form, note, changed) => {
     if (err) { this.statuses.set(p, { state: 'error', code: err.code, error: err.message }); return; }
     // our view of our own writes comes from these answers, not from their notifications
     // (filtered out); a dump running now may have read the table before this write
     const present = op !== 'remove';
-    if (this.loader.holding) this.holdOwn(p, form, present);
+    if (this.loader.holding && !changed) this.holdOwn(p, form, present);
     if (present) {
-      // the route observed and the write confirmed in one store
+      // the route observed and the write confirmed in one store (`changed`: another route of
+      // ours was seen there since; it stays observed and the prefix is reconciled again)
       const s = this.table.get(p);
-      this.confirmed(p, form, note, s, this.observed.withOwn(s, form));
+      this.confirmed(p, form, note, s, changed ? null : this.observed.withOwn(s, form));
       // a route of another protocol in the same slot was seen before this answer: whether it
       // replaced ours after the write or ours overwrote it, the two orders look the same here;
       // the kernel's table tells
