@@ -24,12 +24,12 @@ import { StatusBook, type PrefixStatus } from './status.js';
 import { ADOPTED, DIRTY, PrefixTable, type RouteForm, type Slot } from './table.js';
 import { Ticks } from './tick.js';
 import { collectAfterBurst, KernelWriter } from './writer.js';
-import { Reconciler } from './reconcile.js';
+import { adoptable, Reconciler } from './reconcile.js';
 
 export type { FibState, PrefixStatus } from './status.js';
 export { MAX_INFLIGHT, type FibSyncEvents, type FibSyncOptions } from './fib-options.js';
 import { RT_TABLE_MAIN } from './netlink-codec.js';
-import { MAX_PATHS, TUNNEL_DEV, type Pool } from './route-shape.js';
+import { MAX_PATHS, routeSignature, TUNNEL_DEV, type Pool } from './route-shape.js';
 import { soon } from '../util/soon.js';
 import { InputToWrite, type TimingView } from './timing.js';
 
@@ -113,7 +113,7 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     await this.loader.load();
     for (const p of [...this.observed.prefixes()]) {
       const r = this.observed.ours(this.observed.at(p), undefined);
-      if (r && r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined)) this.table.setFlags(p, ADOPTED, 0);
+      if (r && adoptable(r)) this.table.setFlags(p, ADOPTED, 0);
     }
     this.started = true;
     this.ticks.on = !this.stopped;
@@ -257,10 +257,14 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     if (this.loader.holding && this.loader.hold(() => this.onRoute(r, present, replaced))) return; // no closure per notification otherwise
     // the notification of a write still in flight: stored as the form written (no new form)
     const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
+    // a route of ours deleted while a write is in flight (the view may not hold it yet)
+    if (!present && r.protocol === this.protocol && this.writer.has(r.prefix) && this.writer.overtaken(r.prefix, routeSignature(r), false)) this.ticks.mark(r.prefix);
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
     if (!form) return;
     if (r.protocol !== this.protocol && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
     if (this.observed.isConnected(r.prefix, r)) this.ticks.markAllRoutes();
+    // another route of ours put there while a write is in flight: reconciled after its answer
+    if (present && r.protocol === this.protocol && this.writer.has(r.prefix) && this.writer.overtaken(r.prefix, form.sig, true)) { this.ticks.mark(r.prefix); return; }
     if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
     this.ticks.mark(r.prefix);
   }

@@ -56,9 +56,18 @@
 //   BGP 100): the blackhole stays.
 // - A learned proto-bird route (not written by tern) is not overwritten by a BGP route for
 //   the same prefix ('pending', ERR_FIB_LEARNED_ROUTE). A proto-bird blackhole equal to one of
-//   the own blocks is tern's.
+//   the own blocks is tern's. A learnable proto-bird route (blackhole, unreachable, prohibit,
+//   device route, in a pool) that differs from the route tern wrote there is an IPAM's put
+//   after tern's went or in its place (seen by notification or by a re-dump): it is learned,
+//   never overwritten or removed, and tern's route counts as gone.
+// - What tern wrote is taken as gone when another protocol's route replaced it, or when it was
+//   deleted before the answer to its write came (the write is then done again). A write
+//   answered after a notification of another protocol's route in the same slot is followed by
+//   a re-dump: from the two alone, which came first cannot be told.
 // - Restart adoption: proto-bird unicast routes with a gateway found at start are kept until
 //   endOfRibAll() or the stale timer (default 120 s); then those not desired again are removed.
+//   An adopted route that goes before (flushed with its link, deleted) is no longer adopted: a
+//   route put in its place is never swept.
 //   Desired routes are written at once (replace is atomic), not after the window.
 //   Limitation: a blackhole left by a previous run for a block that is no longer affine cannot
 //   be told from an IPAM blackhole and is reported as learned.

@@ -14,6 +14,11 @@ import type { KernelLoader } from './kernel-load.js';
 import type { LearnedRoutes } from './learned.js';
 import type { Pool } from './route-shape.js';
 
+/** A route of ours found at start that is adopted (kept until the sweep): a unicast with a gateway. */
+export function adoptable(r: Pick<RouteForm, 'type' | 'nextHops'>): boolean {
+  return r.type === 'unicast' && r.nextHops.some((nh) => nh.gateway !== undefined);
+}
+
 export interface ReconcilerParts {
   readonly table: PrefixTable;
   readonly observed: ObservedTable;
@@ -66,11 +71,15 @@ export class Reconciler {
       const form = w.form;
       const alien = this.observed.alien(observed, form.metric);
       if (alien) {
+        // an alien took the place of our route (`ip route replace`): nothing of ours is there
+        // any more, so nothing is written (not counted installed; the alien may be learned)
+        if (s.written !== null && !this.observed.ours(observed, s.written.metric)) this.updateLearned(p, this.table.release(p, s));
         this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_ALIEN_ROUTE', error: `prefix held by a proto ${alien.protocol} route at metric ${alien.metric ?? 0}; not replaced` });
         return;
       }
       const cur = this.observed.ours(observed, form.metric);
-      if (cur && !s.written && isLearnable(p, cur, this.protocol, this.pools) && !this.ownBlocks.has(p)) {
+      if (cur && this.learnedIn(p, cur, s)) {
+        if (s.written !== null) this.updateLearned(p, this.table.release(p, s)); // ours went, or was replaced by it
         this.statuses.set(p, { state: 'pending', code: 'ERR_FIB_LEARNED_ROUTE', error: `prefix held by a learned proto-bird ${cur.type} route; not replaced` });
         return;
       }
@@ -87,11 +96,25 @@ export class Reconciler {
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
     else this.statuses.clear(p, s);
     const mine = s.written;
-    const adoptedGone = (s.flags & ADOPTED) !== 0 && !this.adoptionOpen;
-    if (!mine && !adoptedGone) return;
+    if (!mine && (s.flags & ADOPTED) === 0) return;
     const cur = this.observed.ours(observed, mine?.metric);
-    if (!cur) { this.table.release(p); return; }
+    // nothing of ours is left (an adopted route too may go before the sweep: flushed with its
+    // link, deleted), or only a route of our protocol that is neither the one we wrote nor an
+    // adopted one (an IPAM's blackhole put there since): nothing to remove; what the prefix
+    // holds may be learned now
+    if (!cur || (mine ? this.learnedIn(p, cur, s) : !adoptable(cur))) { this.updateLearned(p, this.table.release(p)); return; }
+    if (!mine && this.adoptionOpen) return; // adopted: kept until the sweep
     this.writer.run(p, v4, 'remove', cur, this.answered);
+  }
+
+  /**
+   * `cur`, the route of our protocol in the slot, is one BIRD's `learn` imports (status.ts
+   * isLearnable: a blackhole, unreachable, prohibit or device route in a pool) and not the
+   * one we wrote: an IPAM's, put there after ours went (the deletion seen or not: a re-dump
+   * shows only what is there now) or in its place. Never overwritten or removed; learned.
+   */
+  private learnedIn(p: string, cur: RouteForm, s: Slot): boolean {
+    return (s.written === null || s.written.sig !== cur.sig) && !this.ownBlocks.has(p) && isLearnable(p, cur, this.protocol, this.pools);
   }
 
   /** A write answered while a dump runs: applied again after it (apart, so `answered` makes no closure per route). */
@@ -110,17 +133,22 @@ export class Reconciler {
    * The kernel's answer to an operation of ours on `p` (one function for all of them, made
    * once): a write confirmed as `form`, a removal releases the prefix's slot.
    */
-  private readonly answered: WriteDone = (err, p, op, form, note) => {
+  private readonly answered: WriteDone = (err, p, op, form, note, changed) => {
     if (err) { this.statuses.set(p, { state: 'error', code: err.code, error: err.message }); return; }
     // our view of our own writes comes from these answers, not from their notifications
     // (filtered out); a dump running now may have read the table before this write
     const present = op !== 'remove';
-    if (this.loader.holding) this.holdOwn(p, form, present);
+    if (this.loader.holding && !changed) this.holdOwn(p, form, present);
     if (present) {
-      // the route observed and the write confirmed in one store
+      // the route observed and the write confirmed in one store (`changed`: another route of
+      // ours was seen there since; it stays observed and the prefix is reconciled again)
       const s = this.table.get(p);
-      this.confirmed(p, form, note, s, this.observed.withOwn(s, form));
-    } else this.table.release(p, this.observed.applyOwn(p, form, false));
+      this.confirmed(p, form, note, s, changed ? null : this.observed.withOwn(s, form));
+      // a route of another protocol in the same slot was seen before this answer: whether it
+      // replaced ours after the write or ours overwrote it, the two orders look the same here;
+      // the kernel's table tells
+      if (this.observed.alien(routesOf(s.obs), form.metric)) void this.loader.resync();
+    } else this.updateLearned(p, this.table.release(p, this.observed.applyOwn(p, form, false)));
   };
 
   /**

@@ -17,7 +17,11 @@ import { routeOf, type RouteForm } from './table.js';
 export type WriteOp = 'replace' | 'create' | 'remove';
 
 /** The answer to one operation: its error (none: done), then the operation as it was asked. */
-export type WriteDone = (err: { code: string; message: string } | undefined, p: string, op: WriteOp, form: RouteForm, note: string | undefined) => void;
+export type WriteDone = (err: { code: string; message: string } | undefined, p: string, op: WriteOp, form: RouteForm, note: string | undefined, changed?: boolean) => void;
+
+/** What another did to the route of a write in flight (overtaken()): deleted it, or put another route of ours there. */
+const GONE = 1;
+const CHANGED = 2;
 
 /** Kernel operations between two idle moments that make a burst (see WriterHooks.afterBurst). */
 export const BURST_OPS = 10_000;
@@ -31,6 +35,8 @@ interface InFlight {
   readonly form: RouteForm;
   readonly note: string | undefined;
   readonly done: WriteDone;
+  /** 0, or what another did to its route before the answer came (overtaken()). */
+  after: 0 | typeof GONE | typeof CHANGED;
 }
 
 export interface WriterHooks {
@@ -88,7 +94,7 @@ export class KernelWriter {
    * function made once can answer every operation (no closure per route on the caller's side).
    */
   run(p: string, v4: number, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
-    this.inflight.set(p, { op, form, note, done });
+    this.inflight.set(p, { op, form, note, done, after: 0 });
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);
@@ -115,7 +121,8 @@ export class KernelWriter {
     try {
       if (e === undefined) {
         this.counters[op === 'remove' ? 'removed' : 'replaced']++;
-        done(undefined, p, op, form, note);
+        // a write whose route was deleted since: what it did is undone, answered as a removal
+        done(undefined, p, w.after === GONE ? 'remove' : op, form, note, w.after === CHANGED);
         return;
       }
       const code = e instanceof DaemonError ? e.code : 'ERR_FIB_NETLINK_UNKNOWN';
@@ -130,6 +137,18 @@ export class KernelWriter {
       if (this.inflight.size === 0) this.onIdle();
     }
   };
+
+  /**
+   * Another deleted (`present` false) or put (true) a route of our protocol at `p`, `sig`, while
+   * a write of ours is in flight: a deletion of the route being written undid the write; a
+   * route other than it landed before or after it (its answer cannot tell). True when so.
+   */
+  overtaken(p: string, sig: string, present: boolean): boolean {
+    const w = this.inflight.get(p);
+    if (w === undefined || w.op === 'remove' || (w.form.sig === sig) !== !present) return false;
+    w.after = present ? CHANGED : GONE;
+    return true;
+  }
 
   /** `p` is as wanted: its next error starts the backoff afresh. */
   succeeded(p: string): void {
