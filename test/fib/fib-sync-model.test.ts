@@ -435,14 +435,15 @@ t.test('restart: an adopted route gone before the sweep (flushed with its link, 
   t.equal(fib.adoptedCount(), 0);
 });
 
-t.test('our write answered after the notification of another protocol replacing it: the kernel is read again, nothing of ours counted', async (t) => {
-  /** Answers writes a turn after doing them. */
-  class SlowAnswers extends FakeKernel {
-    override async replace(r: KernelRoute, exclusive = false): Promise<void> {
-      await super.replace(r, exclusive);
-      await new Promise((res) => setImmediate(res));
-    }
+/** A kernel that answers writes a turn after doing them (another's change can come between). */
+class SlowAnswers extends FakeKernel {
+  override async replace(r: KernelRoute, exclusive = false): Promise<void> {
+    await super.replace(r, exclusive);
+    await new Promise((res) => setImmediate(res));
   }
+}
+
+t.test('our write answered after the notification of another protocol replacing it: the kernel is read again, nothing of ours counted', async (t) => {
   const kernel = new SlowAnswers();
   kernel.echoOwn = false;
   const { fib, clock, learned } = await setup({ kernel });
@@ -459,13 +460,6 @@ t.test('our write answered after the notification of another protocol replacing 
 });
 
 t.test('our write landed, then deleted by another before its answer came: written again', async (t) => {
-  /** Answers writes a turn after doing them. */
-  class SlowAnswers extends FakeKernel {
-    override async replace(r: KernelRoute, exclusive = false): Promise<void> {
-      await super.replace(r, exclusive);
-      await new Promise((res) => setImmediate(res));
-    }
-  }
   const kernel = new SlowAnswers();
   kernel.echoOwn = false;
   const { fib, clock } = await setup({ kernel });
