@@ -99,6 +99,7 @@ const MUTATIONS: ((r: Rand, s: string) => string)[] = [
   (r, s) => s.replace(pick(r, [/cidr: 10\.\d+\.\d+\.0\/\d+/, /asNumber: \d+/, /listenPort: \d+/, /ipv4Address: [^\n}]+/]), 'bogus: 1'), // an invalid field
   (_r, s) => `\uFEFF${s}`,
   (r, s) => s.replace(/\r?\n/g, (m) => (r() < 0.3 ? '\r\n' : m)), // mixed line endings
+  (r, s) => s.replace(/\r?\n/g, (m) => (r() < 0.3 ? '\r' : m)), // lone CRs, line breaks to YAML too
   (r, s) => atLine(r, s, pick(r, ['---\n', '...\n', '\n', '# note\n', '--- |\n  text\n', '--- "a\n  b"\n'])), // empty and scalar documents
   (r, s) => { const at = [...s.matchAll(/^(?:---|\.\.\.)[ \t]*\r?\n/gm)]; const m = at.length ? pick(r, at) : undefined; return m ? s.slice(0, m.index) + m[0].slice(0, 3) + s.slice(m.index! + m[0].length) : s; }, // a marker glued to the next line
   (r, s) => atLine(r, s, pick(r, ['---x: 1\n', '...\n...\n', '----------\n', '---{}\n'])), // marker-like text that is no marker
@@ -337,6 +338,35 @@ t.test('a Unicode line or paragraph separator before "---" starts no document', 
       const got = outcome(() => new FileContentReader(SRC, me).read(text!));
       const same = isDeepStrictEqual(got, want);
       t.ok(same, `${label}, affinitiesOf ${me}${same ? '' : `: got ${show(got)} want ${show(want)}`}`);
+    }
+  }
+});
+
+// Where YAML ends a document inside a scalar, js-yaml on the whole text and the reader agree:
+// a marker at column 0 ends a block scalar (and its document); inside a double-quoted scalar
+// it is an error; a marker glued to text (`---x`) ends nothing inside a document.
+t.test('markers inside scalars: both readers cut or refuse alike', async (t) => {
+  const gnp = (annotation: string) => `${HEAD}kind: GlobalNetworkPolicy\nmetadata:\n  name: p\n  annotations:\n${annotation}spec: {selector: all()}\n`;
+  const pool = `${HEAD}kind: IPPool\nmetadata: {name: pool-1}\nspec: {cidr: 10.244.0.0/16}\n`;
+  const cases: [string, string, 'ok' | 'error'][] = [
+    ['block scalar cut by ---, then a document', `${HEAD}kind: GlobalNetworkPolicy\nspec: {selector: all()}\nmetadata:\n  name: p\n  annotations:\n    d: |\n      one\n---\n${pool}`, 'ok'],
+    ['block scalar cut by ..., then a document', `${HEAD}kind: IPPool\nspec: {cidr: 10.245.0.0/16}\nmetadata:\n  name: pool-2\n  annotations:\n    d: >\n      one\n...\n${pool}`, 'ok'],
+    ['block scalar cut by ---, the rest in the next document', gnp('    d: |\n      one\n---\n') + pool, 'error'],
+    ['double-quoted scalar cut by ---', gnp('    d: "one\n---\n    two"\n'), 'error'],
+    ['double-quoted scalar continued by ---x', gnp('    d: "one\n---x two"\n'), 'ok'],
+    ['flow mapping continued by ...x', gnp('    {d: one,\n...x: two}\n').replace('annotations:\n    {', 'annotations: {'), 'ok'],
+    ['indented --- inside a block scalar', gnp('    d: |\n      ---\n      two\n'), 'ok'],
+  ];
+  for (const [label, text, expect] of cases) {
+    const want = outcome(() => parseFileContent(text, SRC));
+    t.ok(expect in want, `${label}: the full read gives ${expect} (${show(want).slice(0, 160)})`);
+    for (const me of [undefined, 'node-1']) {
+      const reader = new FileContentReader(SRC, me);
+      for (const round of ['cold', 'warm']) {
+        const got = outcome(() => reader.read(text));
+        const same = isDeepStrictEqual(got, want);
+        t.ok(same, `${label}, ${round}, affinitiesOf ${me}${same ? '' : `: got ${show(got)}`}`);
+      }
     }
   }
 });
