@@ -154,7 +154,7 @@ function outcome(f: () => FileContent): Outcome {
 interface Tally { reads: number; exceptions: number; errors: number; reused: number }
 
 /** One read checked against the reference; a failure names the seed and the text. */
-function check(t: Test, reader: FileContentReader, text: string, me: string | undefined, label: string, tally: Tally, lastGood: { pieces: Set<string> }): Outcome {
+function check(t: Test, reader: FileContentReader, text: string, me: string | undefined, label: string, tally: Tally): Outcome {
   const opts = me === undefined ? {} : { affinitiesOf: me };
   const want = outcome(() => parseFileContent(text, SRC, opts));
   const mem = (reader as unknown as { pieces: Map<string, unknown> });
@@ -181,7 +181,6 @@ function check(t: Test, reader: FileContentReader, text: string, me: string | un
     const kept = [...mem.pieces.keys()];
     if (kept.some((p) => !parts.has(p))) t.fail(`the reader keeps text it did not just read: ${where} kept=${show(kept)}`);
     if (kept.length > 0 && kept.length !== parts.size) t.fail(`the reader keeps ${kept.length} of ${parts.size} pieces: ${where}`);
-    lastGood.pieces = parts;
   } else if (mem.pieces !== before && mem.pieces.size > 0) {
     t.fail(`a refused text replaced the reader's pieces: ${where}`);
   }
@@ -231,22 +230,21 @@ const ALL_KINDS = [...Array(LIST_KIND + 1).keys(), 3, 3, 3]; // BlockAffinity fo
 
 t.test('random texts, read cold and by one warm reader', async (t) => {
   const tally: Tally = { reads: 0, exceptions: 0, errors: 0, reused: 0 };
-  for (let seed = 1; seed <= 200; seed++) {
+  for (let seed = 1; seed <= 150; seed++) {
     const r = rng(seed);
     const me = pick(r, ME);
     const warm = [new FileContentReader(SRC), new FileContentReader(SRC, me)];
-    const lastGood = [{ pieces: new Set<string>() }, { pieces: new Set<string>() }];
     for (let round = 0; round < 4; round++) {
       let text = render(randomDocs(r, me, 1 + int(r, 8)), pick(r, ['', '', '---\n', '# file\n']), pick(r, ['', '', '...\n', '---\n', '\n\n']), r() < 0.2);
       for (let m = int(r, 3); m > 0; m--) text = pick(r, MUTATIONS)(r, text);
       if (r() < 0.05) text = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'NodeList', items: [{ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: `j-${seed}` }, spec: {} }] });
       for (const [i, who] of [undefined, me].entries()) {
-        check(t, new FileContentReader(SRC, who), text, who, `seed ${seed} round ${round} cold`, tally, { pieces: new Set() });
-        check(t, warm[i]!, text, who, `seed ${seed} round ${round} warm`, tally, lastGood[i]!);
+        check(t, new FileContentReader(SRC, who), text, who, `seed ${seed} round ${round} cold`, tally);
+        check(t, warm[i]!, text, who, `seed ${seed} round ${round} warm`, tally);
       }
     }
   }
-  t.ok(tally.reads === 3200 && tally.errors > 200 && tally.errors < 4000, `${tally.reads} reads, ${tally.errors} refused, ${tally.exceptions} under the declared exception`);
+  t.ok(tally.reads === 2400 && tally.errors > 200 && tally.errors < 4000, `${tally.reads} reads, ${tally.errors} refused, ${tally.exceptions} under the declared exception`);
 });
 
 /** For each piece of `text` holding one resource (read alone), its key. */
@@ -265,7 +263,7 @@ function byKey(c: FileContent): Map<string, object> {
 t.test('edit sequences: one reader per node reads every version of the file', async (t) => {
   const tally: Tally = { reads: 0, exceptions: 0, errors: 0, reused: 0 };
   let fresh = 0;
-  for (let seed = 1001; seed <= 1160; seed++) {
+  for (let seed = 1001; seed <= 1120; seed++) {
     const r = rng(seed);
     const me = pick(r, ME);
     // clean sequences: valid documents that the reader reads piecewise (no lists, no text
@@ -277,7 +275,6 @@ t.test('edit sequences: one reader per node reads every version of the file', as
     const tail = pick(r, ['', '...\n', '---\n', '\n']);
     const crlf = r() < 0.25;
     const readers = [new FileContentReader(SRC), new FileContentReader(SRC, me)];
-    const lastGood = [{ pieces: new Set<string>() }, { pieces: new Set<string>() }];
     const prev: ({ text: string; got: FileContent } | undefined)[] = [undefined, undefined];
     let duplicate: Doc | undefined;
     for (let step = 0; step < 14; step++) {
@@ -298,7 +295,7 @@ t.test('edit sequences: one reader per node reads every version of the file', as
       if (!clean && r() < 0.3) text = pick(r, MUTATIONS)(r, text);
       for (const [w, who] of [undefined, me].entries()) {
         const want = outcome(() => parseFileContent(text, SRC, who === undefined ? {} : { affinitiesOf: who }));
-        const got = check(t, readers[w]!, text, who, `seed ${seed} step ${step} edit ${edit}`, tally, lastGood[w]!);
+        const got = check(t, readers[w]!, text, who, `seed ${seed} step ${step} edit ${edit}`, tally);
         const before = prev[w];
         prev[w] = 'ok' in got && 'ok' in want ? { text, got: got.ok } : undefined;
         if (!clean || !before || !('ok' in got) || !('ok' in want)) continue;
@@ -333,11 +330,14 @@ t.test('a Unicode line or paragraph separator before "---" starts no document', 
     ['a document after the separator', `${gnp}\u2028--- ${node}\n`],
     ['a marker followed by U+2028', `${gnp}\n---\u2028x\n`],
   ]) {
-    for (const me of [undefined, 'node-1']) {
-      const want = outcome(() => parseFileContent(text!, SRC, me === undefined ? {} : { affinitiesOf: me }));
-      const got = outcome(() => new FileContentReader(SRC, me).read(text!));
-      const same = isDeepStrictEqual(got, want);
-      t.ok(same, `${label}, affinitiesOf ${me}${same ? '' : `: got ${show(got)} want ${show(want)}`}`);
+    // alone, and after a real marker (a text with one is cut; one without is read whole)
+    for (const [where, whole] of [['alone', text!], ['after a marker', `---\n${text!}`]]) {
+      for (const me of [undefined, 'node-1']) {
+        const want = outcome(() => parseFileContent(whole!, SRC, me === undefined ? {} : { affinitiesOf: me }));
+        const got = outcome(() => new FileContentReader(SRC, me).read(whole!));
+        const same = isDeepStrictEqual(got, want);
+        t.ok(same, `${label}, ${where}, affinitiesOf ${me}${same ? '' : `: got ${show(got)} want ${show(want)}`}`);
+      }
     }
   }
 });
