@@ -114,8 +114,11 @@ function atLine(r: Rand, s: string, insert: string): string {
   const at = pick(r, lineStarts(s));
   return s.slice(0, at) + insert + s.slice(at);
 }
+/** At the end of a line, often the last line of a document (where a cut leaves both sides whole). */
 function atLineEnd(r: Rand, s: string, insert: string): string {
-  const ends = lineStarts(s).slice(1).map((i) => (s[i - 2] === '\r' ? i - 2 : i - 1));
+  const all = lineStarts(s).slice(1).map((i) => (s[i - 2] === '\r' ? i - 2 : i - 1));
+  const last = all.filter((i) => /^(?:\r?\n|\r)(?:---|\.\.\.|$)/.test(s.slice(i, i + 6)));
+  const ends = last.length > 0 && r() < 0.5 ? last : all;
   if (ends.length === 0) return s + insert;
   const at = pick(r, ends);
   return s.slice(0, at) + insert + s.slice(at);
