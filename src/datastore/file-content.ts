@@ -28,9 +28,13 @@ interface Piece {
   readonly secrets: readonly SecretResource[];
 }
 
-/** A document marker at the start of a line; `%` directives make the reader fall back. */
-const MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/m;
-const SPLIT = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+/**
+ * A document marker at the start of a line; `%` directives make the reader fall back. A line
+ * starts after LF or CR only: not the `m` flag, whose `^` and `$` also match at U+2028 and
+ * U+2029, which YAML reads as characters of a scalar (a `---` after them is text).
+ */
+const MARKER = /(?<![^\r\n])(?:---|\.\.\.)(?=[ \t\r\n]|$)/;
+const SPLIT = /(?<![^\r\n])(?:---|\.\.\.)(?=[ \t\r\n]|$)/g;
 const DIRECTIVE = /^%/m;
 /** A top-level `kind: BlockAffinity` line (a plain scalar: no tag, no quotes). */
 const AFFINITY_KIND = /^kind:[ \t]+BlockAffinity[ \t]*\r?$/m;
@@ -92,11 +96,14 @@ export class FileContentReader {
     return { resources, secrets };
   }
 
-  /** The reference reader; its resources are sealed so the next read can reuse none of them. */
+  /**
+   * The reference reader; its fresh results are sealed as decode() seals a piece's, and no
+   * piece is kept, so the next read reuses none of them.
+   */
   private whole(text: string): FileContent {
     const content = parseFileContent(text, this.source, { affinitiesOf: this.affinitiesOf });
     this.pieces = new Map();
-    return content;
+    return { resources: content.resources.map((r) => sealOwned(r)), secrets: content.secrets.map((s) => seal(s)) };
   }
 
   /** One piece decoded and validated; undefined on any problem (the whole text is read again). */
