@@ -1,0 +1,317 @@
+// Randomized model test of graceful restart, receiving speaker (RFC 4724 §4.2), over the
+// GracefulRestartHelper and the Loc-RIB it drives, with a FakeClock.
+//
+// 2–4 iBGP peers announce and withdraw IPv4 and IPv6 paths (some with ADD-PATH ids), go
+// down with or without GR (random GR families, restart time), come back with a random set of
+// families whose forwarding state was preserved (or no GR capability), send End-of-RIB for
+// one family or both in any order (or never), go down again before End-of-RIB, or are
+// deconfigured while stale; the clock is moved to just before, at and just after the restart
+// and stale deadlines. After every step an independent model is compared with the Loc-RIB:
+// each path (source, prefix, path id, attributes) and its stale mark, each peer's GR state,
+// stale families and stale counts, and the number of timers running (one per peer whose
+// recovery is not over). At each flush the batch lists each prefix once, exactly the prefixes
+// whose best path changed, with the right best and previous best. Stale paths take no part in
+// selection in tern (path.ts): the model's best is the highest LOCAL_PREF, stale or not
+// (every path at a prefix has its own LOCAL_PREF, all else equal).
+import t, { type Test } from 'tap';
+import { FakeClock } from '../../src/util/clock.js';
+import { GracefulRestartHelper } from '../../src/rib/graceful-restart.js';
+import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
+import type { Path } from '../../src/rib/path.js';
+import type { Family } from '../../src/net/prefix.js';
+import { makeRib, addPeer, announce, rng } from './fixtures/helpers.js';
+
+const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
+const STALE_TIME = 50; // seconds
+const PREFIXES: Record<Family, string[]> = {
+  ipv4: Array.from({ length: 12 }, (_, i) => `10.244.${i}.0/26`),
+  ipv6: Array.from({ length: 12 }, (_, i) => `fd00:${i + 1}::/64`),
+};
+
+interface MPath { lp: number; stale: boolean }
+type Phase = 'none' | 'restarting' | 'awaitingEndOfRib';
+interface MPeer {
+  key: string;
+  n: number;
+  session: 'up' | 'down' | 'unconfigured';
+  phase: Phase;
+  staleFams: Set<Family>;
+  deadline: number | null;
+  /** `${prefix}#${pathId}` → path */
+  paths: Map<string, MPath>;
+}
+
+const fam = (prefix: string): Family => (prefix.includes(':') ? 'ipv6' : 'ipv4');
+function attrsFor(prefix: string, lp: number) {
+  return fam(prefix) === 'ipv4'
+    ? { origin: 0 as const, asPath: [], nextHop: '10.0.0.254', localPref: lp }
+    : { origin: 0 as const, asPath: [], nextHop: 'fd00::254', localPref: lp };
+}
+const pathStr = (p: { key: string; pathId: number; lp: number; stale: boolean }) => `${p.key}#${p.pathId} lp=${p.lp}${p.stale ? ' stale' : ''}`;
+const ofPath = (p: Path) => ({ key: p.source.key, pathId: p.pathId, lp: p.attrs.attrs.localPref ?? -1, stale: p.stale });
+const bestId = (p: { key: string; pathId: number; lp: number } | null | undefined) => (p ? `${p.key}#${p.pathId} lp=${p.lp}` : 'none');
+
+class Model {
+  readonly peers: MPeer[];
+  now: number;
+  /** Best at the last flush, per prefix. */
+  flushedBest = new Map<string, string>();
+  constructor(n: number, now: number) {
+    this.now = now;
+    this.peers = Array.from({ length: n }, (_, i) => ({
+      key: `10.0.0.${i + 2}|179`, n: i + 2, session: 'up' as const, phase: 'none' as const, staleFams: new Set<Family>(), deadline: null, paths: new Map(),
+    }));
+  }
+
+  pathsAt(prefix: string): { key: string; pathId: number; lp: number; stale: boolean }[] {
+    const out = [];
+    for (const p of this.peers) {
+      for (const [k, v] of p.paths) {
+        const [pfx, id] = k.split('#');
+        if (pfx === prefix) out.push({ key: p.key, pathId: Number(id), lp: v.lp, stale: v.stale });
+      }
+    }
+    return out;
+  }
+
+  best(prefix: string): string {
+    const ps = this.pathsAt(prefix);
+    if (ps.length === 0) return 'none';
+    return bestId(ps.reduce((a, b) => (b.lp > a.lp ? b : a)));
+  }
+
+  drop(p: MPeer, family: Family | null, staleOnly: boolean): void {
+    for (const [k, v] of [...p.paths]) {
+      if (family && fam(k.split('#')[0]!) !== family) continue;
+      if (staleOnly && !v.stale) continue;
+      p.paths.delete(k);
+    }
+  }
+
+  /** Timers due by `to`, in deadline order (peer order on a tie, as the helper set them... checked by outcome only). */
+  advance(to: number): void {
+    for (;;) {
+      const due = this.peers.filter((p) => p.deadline !== null && p.deadline <= to).sort((a, b) => a.deadline! - b.deadline!);
+      const p = due[0];
+      if (!p) break;
+      // Restart Time over: everything of the peer goes; stale time over: the still-stale paths go
+      seen(p.phase === 'restarting' ? 'restart timer expired' : 'stale timer expired');
+      if (p.deadline === to) seen('timer expired at exactly the clock');
+      if (p.phase === 'restarting') this.drop(p, null, false);
+      else for (const f of p.staleFams) this.drop(p, f, true);
+      p.phase = 'none';
+      p.staleFams.clear();
+      p.deadline = null;
+    }
+    this.now = to;
+  }
+}
+
+function check(t: Test, rib: LocRib, gr: GracefulRestartHelper, clock: FakeClock, m: Model, where: string): boolean {
+  for (const f of FAMILIES) {
+    for (const prefix of PREFIXES[f]) {
+      const want = m.pathsAt(prefix).map(pathStr).sort();
+      const got = (rib.lookup(prefix)?.paths ?? []).map((p) => pathStr(ofPath(p))).sort();
+      if (JSON.stringify(want) !== JSON.stringify(got)) { t.same(got, want, `${where}: paths at ${prefix}`); return false; }
+    }
+  }
+  for (const p of m.peers) {
+    if (gr.state(p.key) !== p.phase) { t.equal(gr.state(p.key), p.phase, `${where}: GR state of ${p.key}`); return false; }
+    const sf = gr.staleFamilies(p.key).sort();
+    if (JSON.stringify(sf) !== JSON.stringify([...p.staleFams].sort())) { t.same(sf, [...p.staleFams].sort(), `${where}: stale families of ${p.key}`); return false; }
+    for (const f of FAMILIES) {
+      const want = [...p.paths].filter(([k, v]) => v.stale && fam(k.split('#')[0]!) === f).length;
+      if (rib.staleCount(p.key, f) !== want) { t.equal(rib.staleCount(p.key, f), want, `${where}: stale count ${p.key} ${f}`); return false; }
+    }
+  }
+  const timers = m.peers.filter((p) => p.deadline !== null).length;
+  if (clock.pendingTimers() !== timers) { t.equal(clock.pendingTimers(), timers, `${where}: timers running`); return false; }
+  return true;
+}
+
+function checkFlush(t: Test, rib: LocRib, m: Model, changes: BestChange[], where: string): boolean {
+  const seen = new Set<string>();
+  for (const c of changes) {
+    if (seen.has(c.prefix)) { t.fail(`${where}: ${c.prefix} twice in one batch`); return false; }
+    seen.add(c.prefix);
+  }
+  for (const f of FAMILIES) {
+    for (const prefix of PREFIXES[f]) {
+      const prev = m.flushedBest.get(prefix) ?? 'none';
+      const now = m.best(prefix);
+      const got = bestId(rib.lookup(prefix)?.best ? ofPath(rib.lookup(prefix)!.best!) : null);
+      if (got !== now) { t.equal(got, now, `${where}: best at ${prefix}`); return false; }
+      const c = changes.find((x) => x.prefix === prefix);
+      if ((prev !== now) !== (c !== undefined)) { t.fail(`${where}: ${prefix} best ${prev} -> ${now}, reported: ${c !== undefined}`); return false; }
+      if (c) {
+        const cb = bestId(c.best ? ofPath(c.best) : null);
+        const cp = bestId(c.previousBest ? ofPath(c.previousBest) : null);
+        if (cb !== now || cp !== prev) { t.same([cp, cb], [prev, now], `${where}: change at ${prefix}`); return false; }
+      }
+      if (now === 'none') m.flushedBest.delete(prefix); else m.flushedBest.set(prefix, now);
+    }
+  }
+  return true;
+}
+
+/** How often each kind of event happened over every seed: each must happen (the test covers it). */
+const stats = new Map<string, number>();
+const seen = (k: string): void => void stats.set(k, (stats.get(k) ?? 0) + 1);
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+function subset(r: () => number): Family[] {
+  return FAMILIES.filter(() => r() < 0.6);
+}
+
+/** Runs `steps` random steps from `seed`; returns the log of the steps on failure (empty when all checks held). */
+function run(t: Test, seed: number, steps: number): string[] {
+  const r = rng(seed);
+  const rib = makeRib();
+  const clock = new FakeClock();
+  const gr = new GracefulRestartHelper(rib, clock, { staleTime: STALE_TIME });
+  const t0 = clock.now();
+  const m = new Model(2 + Math.floor(r() * 3), t0);
+  for (const p of m.peers) addPeer(rib, p.n);
+  let changes: BestChange[] = [];
+  rib.onBestChange((c) => changes.push(...c));
+  const log: string[] = [];
+
+  for (let i = 0; i < steps; i++) {
+    const p = pick(r, m.peers);
+    const x = r();
+    let what: string;
+    if (p.session === 'up' && x < 0.4) {
+      const f = pick(r, FAMILIES);
+      const prefix = pick(r, PREFIXES[f]);
+      const pathId = r() < 0.3 ? 1 + Math.floor(r() * 2) : 0;
+      const cur = p.paths.get(`${prefix}#${pathId}`);
+      let lp: number;
+      if (cur && r() < 0.5) { lp = cur.lp; seen(cur.stale ? 'stale path re-advertised unchanged' : 're-advertised unchanged'); } // re-advertised unchanged
+      else {
+        const used = new Set(m.pathsAt(prefix).map((q) => q.lp));
+        do lp = 1 + Math.floor(r() * 200); while (used.has(lp));
+      }
+      announce(rib, p.key, prefix, attrsFor(prefix, lp), pathId);
+      p.paths.set(`${prefix}#${pathId}`, { lp, stale: false });
+      what = `announce ${p.key} ${prefix}#${pathId} lp=${lp}`;
+    } else if (p.session === 'up' && x < 0.5) {
+      const own = [...p.paths.keys()];
+      const k = own.length > 0 && r() < 0.8 ? pick(r, own) : `${pick(r, PREFIXES[pick(r, FAMILIES)])}#${Math.floor(r() * 3)}`;
+      const [prefix, id] = k.split('#');
+      rib.withdraw(p.key, prefix!, Number(id));
+      p.paths.delete(k);
+      what = `withdraw ${p.key} ${k}`;
+    } else if (p.session === 'up' && x < 0.62) {
+      const applies = r() < 0.8;
+      const restartTime = r() < 0.05 ? 0 : 10 + Math.floor(r() * 110);
+      const families = subset(r);
+      const res = gr.peerDown(p.key, { gracefulRestartApplies: applies, restartTime, families });
+      p.session = 'down';
+      const graceful = applies && restartTime > 0 && families.length > 0;
+      seen(graceful ? (p.phase === 'awaitingEndOfRib' ? 'down again before End-of-RIB' : `down with GR for ${families.join('+')}`) : 'down without GR');
+      if (!graceful) {
+        m.drop(p, null, false);
+        p.phase = 'none'; p.staleFams.clear(); p.deadline = null;
+      } else {
+        for (const f of FAMILIES) {
+          if (families.includes(f)) for (const [k, v] of p.paths) { if (fam(k.split('#')[0]!) === f) v.stale = true; }
+          else m.drop(p, f, false);
+        }
+        p.phase = 'restarting';
+        p.staleFams = new Set(families);
+        p.deadline = m.now + restartTime * 1000;
+      }
+      if (res !== (graceful ? 'stale' : 'removed')) { t.equal(res, graceful ? 'stale' : 'removed', `seed ${seed} step ${i}: peerDown result`); return log; }
+      what = `down ${p.key} gr=${applies} rt=${restartTime} fams=${families.join('+')}`;
+    } else if (p.session === 'down' && x < 0.5) {
+      addPeer(rib, p.n);
+      const preserved = r() < 0.15 ? null : subset(r);
+      gr.peerUp(p.key, { preservedFamilies: preserved });
+      p.session = 'up';
+      if (p.phase === 'restarting') {
+        for (const f of [...p.staleFams]) {
+          if (preserved?.includes(f)) continue;
+          seen('up without forwarding state for a stale family');
+          m.drop(p, f, true); // no forwarding state preserved for f: its stale paths go at once
+          p.staleFams.delete(f);
+        }
+        if (p.staleFams.size > 0) { p.phase = 'awaitingEndOfRib'; p.deadline = m.now + STALE_TIME * 1000; }
+        else { p.phase = 'none'; p.deadline = null; }
+      }
+      what = `up ${p.key} preserved=${preserved === null ? 'noGR' : preserved.join('+')}`;
+    } else if (p.session === 'up' && x < 0.75) {
+      const f = pick(r, FAMILIES);
+      const before = [...p.paths].filter(([k, v]) => v.stale && fam(k.split('#')[0]!) === f).length;
+      const n = gr.endOfRib(p.key, f);
+      let want = 0;
+      if (p.phase === 'awaitingEndOfRib' && p.staleFams.has(f)) {
+        want = before;
+        m.drop(p, f, true);
+        p.staleFams.delete(f);
+        if (p.staleFams.size === 0) { p.phase = 'none'; p.deadline = null; }
+      }
+      if (want > 0) seen(p.staleFams.size === 0 ? 'End-of-RIB swept, recovery over' : 'End-of-RIB swept, other family still stale');
+      if (n !== want) { t.equal(n, want, `seed ${seed} step ${i}: End-of-RIB ${f} swept count`); return log; }
+      what = `EoR ${p.key} ${f} swept=${n}`;
+    } else if (x < 0.9) {
+      const deadlines = m.peers.map((q) => q.deadline).filter((d): d is number => d !== null);
+      let to: number;
+      if (deadlines.length > 0 && r() < 0.8) to = Math.max(m.now, pick(r, deadlines) + pick(r, [-1, 0, 1, -1000, 500]));
+      else to = m.now + Math.floor(r() * 30_000);
+      const from = m.now;
+      const hadRestarting = m.peers.filter((q) => q.phase === 'restarting' && q.deadline !== null && q.deadline <= to);
+      clock.advance(to - m.now);
+      m.advance(to);
+      for (const q of hadRestarting) {
+        if ([...rib.routes()].some((rv) => rv.paths.some((pp) => pp.source.key === q.key))) { t.fail(`seed ${seed} step ${i}: ${q.key} has paths after its restart timer`); return log; }
+      }
+      what = `advance ${to - from}ms to t=${to - t0}`;
+    } else if (x < 0.95) {
+      if (p.session === 'unconfigured') {
+        addPeer(rib, p.n);
+        p.session = 'up';
+        what = `configure ${p.key}`;
+      } else {
+        seen(p.phase === 'none' ? 'deconfigured' : 'deconfigured while stale');
+        gr.forget(p.key);
+        m.drop(p, null, false);
+        p.session = 'unconfigured'; p.phase = 'none'; p.staleFams.clear(); p.deadline = null;
+        what = `deconfigure ${p.key}`;
+      }
+    } else {
+      what = 'nothing';
+    }
+    log.push(what);
+    const where = `seed ${seed} step ${i} (${what})`;
+    if (!check(t, rib, gr, clock, m, where)) return log;
+    if (r() < 0.5) {
+      changes = [];
+      rib.flush();
+      if (!checkFlush(t, rib, m, changes, where)) return log;
+    }
+  }
+  changes = [];
+  rib.flush();
+  if (!checkFlush(t, rib, m, changes, `seed ${seed} end`)) return log;
+  gr.close();
+  t.equal(clock.pendingTimers(), 0, `seed ${seed}: close leaves no timer`);
+  return [];
+}
+
+const SEEDS = Array.from({ length: 60 }, (_, i) => 4724 + i * 7919);
+
+t.test('random graceful restart sequences agree with the model', async (t) => {
+  for (const seed of SEEDS) {
+    const log = run(t, seed, 400);
+    if (log.length > 0) { t.comment(`seed ${seed} steps:\n  ${log.slice(-30).join('\n  ')}`); break; }
+  }
+  t.pass(`${SEEDS.length} seeds × 400 steps`);
+  for (const k of [
+    're-advertised unchanged', 'stale path re-advertised unchanged', 'down with GR for ipv4', 'down with GR for ipv6', 'down with GR for ipv4+ipv6',
+    'down without GR', 'down again before End-of-RIB', 'up without forwarding state for a stale family', 'End-of-RIB swept, recovery over',
+    'End-of-RIB swept, other family still stale', 'restart timer expired', 'stale timer expired', 'timer expired at exactly the clock',
+    'deconfigured', 'deconfigured while stale',
+  ]) t.ok((stats.get(k) ?? 0) > 0, `covered: ${k} (${stats.get(k) ?? 0})`);
+});
