@@ -1,16 +1,20 @@
-// Randomized model test of graceful restart, receiving speaker (RFC 4724 §4.2), over the
-// GracefulRestartHelper and the Loc-RIB it drives, with a FakeClock.
+// Randomized model test of graceful restart, receiving speaker (RFC 4724 §4.2), with a
+// FakeClock, at two layers: the GracefulRestartHelper over the Loc-RIB it drives, and the
+// RoutingCore (sessions established and down with the peer's GR capability in the
+// negotiated parameters, UPDATEs and End-of-RIB through onUpdate, peerRemoved; no sockets).
 //
 // 2–4 iBGP peers announce and withdraw IPv4 and IPv6 paths (some with ADD-PATH ids), go
-// down with or without GR (random GR families, restart time), come back with a random set of
-// families whose forwarding state was preserved (or no GR capability), send End-of-RIB for
+// down with or without GR (the GR capability of the session that ends: its families and
+// Restart Time, sometimes 0), come back with a new capability (families present or absent,
+// each with or without the Forwarding State bit, or no capability at all), send End-of-RIB for
 // one family or both in any order (or never), go down again before End-of-RIB, or are
 // deconfigured while stale; the clock is moved to just before, at and just after the restart
 // and stale deadlines. After every step an independent model is compared with the Loc-RIB:
 // each path (source, prefix, path id, attributes) and its stale mark, each peer's GR state,
 // stale families and stale counts, and the number of timers running (one per peer whose
-// recovery is not over). At each flush the batch lists each prefix once, exactly the prefixes
-// whose best path changed, with the right best and previous best. Stale paths take no part in
+// recovery is not over). At each flush the batch lists each prefix once: every prefix whose
+// best path changed, with the right best and previous best, and no other but one whose best
+// is the same route as a new Path object (changes go by identity, destination.ts). Stale paths take no part in
 // selection in tern (path.ts): the model's best is the highest LOCAL_PREF, stale or not
 // (every path at a prefix has its own LOCAL_PREF, all else equal).
 import t, { type Test } from 'tap';
@@ -233,6 +237,8 @@ function coreDriver(nPeers: number): Driver {
   const specs = Array.from({ length: nPeers }, (_, i) => spec(i + 2));
   const byKey = new Map(specs.map((s) => [s.key, s]));
   const handles = new Map<string, PeerHandle>();
+  /** Keys whose session is established. */
+  const up = new Set<string>();
   const handleFor = (key: string, cap: GrCap): PeerHandle => {
     const sp = byKey.get(key)!;
     const peerGracefulRestart: PeerGracefulRestart | null = cap
@@ -263,18 +269,25 @@ function coreDriver(nPeers: number): Driver {
     },
     down: (key, applies) => {
       core.onDown(handles.get(key)!, applies ? 'holdTimerExpired' : 'notificationReceived', applies);
+      up.delete(key);
       return null;
     },
     up: (key, cap) => {
       const h = handleFor(key, cap);
       handles.set(key, h);
+      up.add(key);
       core.onEstablished(h);
     },
     endOfRib: (key, f) => {
       core.onUpdate(handles.get(key)!, f === 'ipv4' ? upd({}) : upd({ mpUnreach: { afi: 2, safi: 1, withdrawn: [] } }));
       return null;
     },
-    deconfigure: (key) => core.peerRemoved(key),
+    deconfigure: (key) => {
+      core.peerRemoved(key);
+      // The daemon tells the core first; the session it stops (Cease 6/3, or Hard Reset with
+      // the N bit: GR does not apply, session/peer.ts) may report down afterwards.
+      if (up.delete(key)) core.onDown(handles.get(key)!, 'peerDeconfigured', false);
+    },
     close: () => core.close(),
   };
 }
