@@ -201,7 +201,7 @@ async function episode(w: World, r: Rand, log: string[]): Promise<void> {
   const ap = offer.addPathSend;
   // Misbehaviour before Established, with what the table says must come back.
   const pre = r();
-  let ending: { what: string; expect: Expect } | null = null;
+  let ending: { what: string; expect: Expect; unsent?: Buffer } | null = null;
   if (pre < 0.08) {
     raw.send(updateMsg([], attrs(2), [randomRoute(r, false)], false));
     ending = { what: 'UPDATE in OpenSent', expect: { code: 5, subcode: 1 } };
@@ -289,7 +289,7 @@ async function episode(w: World, r: Rand, log: string[]): Promise<void> {
     } else if (x < 0.88) {
       continue;
     } else {
-      ending = terminal(r, raw, offer, open, log);
+      ending = terminal(w, r, raw, offer, open, log);
     }
     if (!ending) {
       await barrier(w, raw, ap);
@@ -299,12 +299,39 @@ async function episode(w: World, r: Rand, log: string[]): Promise<void> {
       w.t.equal(s.since, since, '`since` unchanged while up');
     }
   }
-  if (!ending) ending = terminal(r, raw, offer, open, log);
-  if (ending.what === 'silence') w.clock.advance(offer.holdTime * 1000 + 1);
+  if (!ending) ending = terminal(w, r, raw, offer, open, log);
+  if (ending.what === 'silence') {
+    if (ending.unsent) {
+      raw.send(ending.unsent);
+      await barrier(w, raw, ap);
+    }
+    w.clock.advance(offer.holdTime * 1000 + 1);
+  }
   await finish(w, raw, frames, drained, ending);
 }
 
-function terminal(r: Rand, raw: RawPeer, offer: Offer, open: Buffer, log: string[]): { what: string; expect: Expect } {
+/**
+ * The session's last step. Half the time a valid UPDATE is glued in front of the bad bytes in
+ * the same write: its routes must still be delivered (read before the error, never lost).
+ */
+function terminal(w: World, r: Rand, raw: RawPeer, offer: Offer, open: Buffer, log: string[]): { what: string; expect: Expect; unsent?: Buffer } {
+  let glued: Buffer | undefined;
+  if (r() < 0.5) {
+    const nlri = Array.from({ length: int(r, 1, 3) }, () => randomRoute(r, offer.addPathSend));
+    glued = updateMsg([], attrs(9), nlri, offer.addPathSend);
+    for (const rt of nlri) w.model.set(keyOf(rt), 9);
+    log.push(`update(n${nlri.length}) glued to`);
+  }
+  let used = false;
+  const send = (b: Buffer) => {
+    used = true;
+    raw.send(glued ? Buffer.concat([glued, b]) : b);
+  };
+  const e = lastStep(r, { send, close: () => raw.close() }, offer, open, log);
+  return glued && !used ? { ...e, unsent: glued } : e;
+}
+
+function lastStep(r: Rand, raw: { send(b: Buffer): void; close(): void }, offer: Offer, open: Buffer, log: string[]): { what: string; expect: Expect } {
   const ap = offer.addPathSend;
   const y = int(r, 0, 9);
   let e: { what: string; expect: Expect };
@@ -407,6 +434,28 @@ async function run(t: Test, seed: number): Promise<void> {
   }
   t.comment(`seed ${seed} ${active ? 'active' : 'passive'}${speakerAddPath ? ' addpath' : ''}: ${log.join(', ')}`);
 }
+
+// Found by this model: a whole UPDATE and a bad header in one TCP read. The UPDATE was
+// received first, so it is delivered before the header error resets the session.
+t.test('an UPDATE glued in front of a bad marker is delivered, then NOTIFICATION 1/1', async (t) => {
+  const { speaker, port } = await startSpeaker();
+  t.teardown(() => speaker.stop());
+  speaker.setPeers([peerSpec()]);
+  const up = once(speaker, 'established');
+  const raw = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
+  t.teardown(() => raw.close());
+  await raw.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.2' });
+  await up;
+  const seen: UpdateMessage[] = [];
+  speaker.on('update', (_h: PeerHandle, m: UpdateMessage) => void seen.push(m));
+  const bad = keepaliveMsg();
+  bad[0] = 0;
+  raw.send(Buffer.concat([updateMsg([], attrs(2), [{ prefix: '10.244.1.0/24', pathId: 0 }], false), bad]));
+  const n = parseNotification(await raw.nextNonKeepalive());
+  t.same([n.code, n.subcode], [1, 1]);
+  await raw.closed;
+  t.same(seen.map((m) => m.nlri), [[{ prefix: '10.244.1.0/24' }]], 'the UPDATE read before the bad header was delivered');
+});
 
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) {
   t.test(`seed ${seed}`, (t) => run(t, seed));
