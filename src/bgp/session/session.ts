@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import {
   Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages,
 } from '../wire/index.js';
+import type { BgpWireError } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, OpenMessage, UpdateMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock } from '../../util/clock.js';
@@ -344,18 +345,21 @@ export class Session extends EventEmitter {
   }
 
   private onData(sock: Duplex, chunk: Buffer, transient: boolean): void {
-    let frames: Buffer[];
+    // Whole messages ahead of a bad header in the same chunk were received before it: they
+    // are handled first, in order, then the header error (RFC 4271 §6.1) ends the session.
+    const frames: Buffer[] = [];
+    let headerError: BgpWireError | null = null;
     try {
-      frames = this.framer.push(chunk, transient);
+      this.framer.push(chunk, transient, frames);
     } catch (err) {
       if (!isBgpWireError(err)) throw err;
-      this.fire({ type: 'BGPHeaderErr', error: err }); // RFC 4271 §6.1
-      return;
+      headerError = err;
     }
     for (const frame of frames) {
       if (this.socket !== sock) return; // a message closed the connection
       this.onFrame(frame);
     }
+    if (headerError && this.socket === sock) this.fire({ type: 'BGPHeaderErr', error: headerError });
   }
 
   private onFrame(frame: Buffer): void {

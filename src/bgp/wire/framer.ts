@@ -36,9 +36,12 @@ export class Framer {
     return this.len;
   }
 
-  /** `transient`: `chunk` is overwritten after the call, so no returned message may be a view of it. */
-  push(chunk: Buffer, transient = false): Buffer[] {
-    const out: Buffer[] = [];
+  /**
+   * `transient`: `chunk` is overwritten after the call, so no returned message may be a view of it.
+   * Messages are appended to `out`; when a later header in the same chunk throws, the whole
+   * messages before it are already in `out`, for the caller to handle before the error.
+   */
+  push(chunk: Buffer, transient = false, out: Buffer[] = []): Buffer[] {
     let off = 0;
     if (this.len > 0) {
       off = this.complete(chunk, out);
