@@ -18,9 +18,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages,
+  Framer, encodeMessage, isBgpWireError, MAX_EXTENDED_MESSAGE_LENGTH, tallyMessages, type BgpWireError,
 } from '../wire/index.js';
-import type { BgpWireError } from '../wire/index.js';
 import type { BgpMessage, DecodeOptions, EncodeOptions, OpenMessage, UpdateMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
 import type { Clock } from '../../util/clock.js';
