@@ -255,17 +255,18 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
   private onRoute(r: KernelRoute, present: boolean, replaced: boolean): void {
     if (this.stopped || r.table !== RT_TABLE_MAIN) return;
     if (this.loader.holding && this.loader.hold(() => this.onRoute(r, present, replaced))) return; // no closure per notification otherwise
+    const ours = r.protocol === this.protocol;
     // the notification of a write still in flight: stored as the form written (no new form)
-    const writing = present && r.protocol === this.protocol ? this.writer.writing(r.prefix) : undefined;
+    const writing = present && ours ? this.writer.writing(r.prefix) : undefined;
     // a route of ours deleted while a write is in flight (the view may not hold it yet)
-    if (!present && r.protocol === this.protocol && this.writer.has(r.prefix) && this.writer.overtaken(r.prefix, routeSignature(r), false)) this.ticks.mark(r.prefix);
+    if (!present && ours && this.writer.overtaken(r.prefix, routeSignature(r), false)) this.ticks.mark(r.prefix);
     const form = this.observed.apply(r, present, replaced, writing ?? undefined);
     if (!form) return;
-    if (r.protocol !== this.protocol && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
+    if (!ours && this.ifaces.routeChanged(r.prefix)) this.interfacesChanged();
     if (this.observed.isConnected(r.prefix, r)) this.ticks.markAllRoutes();
     // another route of ours put there while a write is in flight: reconciled after its answer
-    if (present && r.protocol === this.protocol && this.writer.has(r.prefix) && this.writer.overtaken(r.prefix, form.sig, true)) { this.ticks.mark(r.prefix); return; }
-    if (present && r.protocol === this.protocol && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
+    if (present && ours && this.writer.overtaken(r.prefix, form.sig, true)) { this.ticks.mark(r.prefix); return; }
+    if (present && ours && this.isEcho(r.prefix, form, this.observed.lastSlot)) return;
     this.ticks.mark(r.prefix);
   }
 

@@ -68,15 +68,16 @@ export class OutQueue {
   spill(): void {
     for (let i = this.freshAt; i < this.fresh.length; i++) this.waiting.add(this.fresh[i]!);
     for (let i = this.goneAt; i < this.gone.length; i++) this.waiting.add(this.gone[i]!);
-    this.fresh = [];
-    this.freshAt = 0;
-    this.gone = [];
-    this.goneAt = 0;
+    this.dropFlush();
   }
 
   clear(): void {
     this.waiting.clear();
     this.it = null;
+    this.dropFlush();
+  }
+
+  private dropFlush(): void {
     this.fresh = [];
     this.freshAt = 0;
     this.gone = [];

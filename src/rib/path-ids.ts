@@ -1,6 +1,6 @@
 // ADD-PATH ids the Adj-RIB-Out sends (RFC 7911): one per (source, received path id), shared
 // by every update group; freed when the Loc-RIB no longer holds a path with them, then reused.
-import type { Path, PathSource } from './path.js';
+import { sourcePathIdKey, type Path, type PathSource } from './path.js';
 
 /**
  * Stable ADD-PATH ids: one per (source, received path id), shared by all groups. An id is
@@ -14,7 +14,7 @@ export class PathIdAllocator {
   private next = 1;
 
   idFor(path: Path): number {
-    const k = path.source.index * 0x1_0000_0000 + path.pathId;
+    const k = sourcePathIdKey(path.source, path.pathId);
     let id = this.ids.get(k);
     if (id === undefined) { id = this.free.pop() ?? this.next++; this.ids.set(k, id); }
     return id;
@@ -22,7 +22,7 @@ export class PathIdAllocator {
 
   /** The Loc-RIB no longer holds a path of (source, pathId). */
   release(source: PathSource, pathId: number): void {
-    const k = source.index * 0x1_0000_0000 + pathId;
+    const k = sourcePathIdKey(source, pathId);
     const id = this.ids.get(k);
     if (id === undefined) return;
     this.ids.delete(k);

@@ -90,6 +90,11 @@ function keyOf(source: PathSource, pathId: number, stale: boolean): PathKey {
   return k.stale === stale ? k : k.twin;
 }
 
+/** One number per (source, received path id): what the ADD-PATH ids are keyed and deduplicated by. */
+export function sourcePathIdKey(source: PathSource, pathId: number): number {
+  return source.index * 0x1_0000_0000 + pathId;
+}
+
 export class Path {
   private k: PathKey;
   /** The same path with the other stale mark, made on first use. */

@@ -17,7 +17,7 @@
 // (`added`, `tidy`), so its length stays within a constant factor of the paths the source
 // holds, and is dropped when the source holds no path any more (or none of the family).
 import type { Family } from '../net/prefix.js';
-import type { Path, PathSource } from './path.js';
+import { sourcePathIdKey, type Path, type PathSource } from './path.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -119,7 +119,7 @@ export class SourceIndex {
       const id = ids[i]!;
       if (this.pathIdUse.get(src)?.has(id)) continue; // back in use since
       if (told) {
-        const k = src.index * 0x1_0000_0000 + id;
+        const k = sourcePathIdKey(src, id);
         if (told.has(k)) continue;
         told.add(k);
       }

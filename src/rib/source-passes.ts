@@ -43,14 +43,15 @@ export function countStale(table: Map<string, Destination>, list: readonly strin
     const paths = dest.paths;
     for (let j = 0; j < paths.length; j++) if (paths[j]!.source === src && paths[j]!.stale) n++;
   };
-  if (walksTable(list, table)) { table.forEach(count); return n; }
-  const seen = new Set<string>(); // a prefix listed twice is counted once (a set as large as a quarter of the table at most)
-  for (const prefix of list) {
-    if (seen.has(prefix)) continue;
-    seen.add(prefix);
-    const dest = table.get(prefix);
-    if (dest) count(dest);
-  }
+  // read from the list, a prefix listed twice is counted once (a set as large as a quarter of the table at most)
+  const seen = walksTable(list, table) ? null : new Set<string>();
+  forSource(table, list, (dest, prefix) => {
+    if (seen !== null) {
+      if (seen.has(prefix)) return;
+      seen.add(prefix);
+    }
+    count(dest);
+  });
   return n;
 }
 
