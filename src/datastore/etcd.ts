@@ -33,7 +33,9 @@
 // the re-read revision. Nothing is thrown to the caller while lost.
 //
 // Invalid values in etcd (bad JSON, failed validation) are skipped — the key keeps its
-// last good value if it had one — and reported once per key and value via onError.
+// last good value if it had one since it was last created (a full read compares the key's
+// create revision: deleted and re-created while unwatched, it keeps nothing) — and are
+// reported once per key and value via onError.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
@@ -63,6 +65,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
   private readonly connection: EtcdConnection;
   private entries = new Map<string, Resource>();
+  /** key → create revision of the key whose value `entries` holds. */
+  private created = new Map<string, string>();
   /** Revision of the state read by the last full read. */
   private baseRevision = 0;
   /** key → revision of the last event applied to it since the last full read. */
@@ -194,13 +198,19 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     return { revision: Number(res.header.revision), kvs };
   }
 
+  /** A full read's resources; a bad value keeps the key's last good one only while the key was not re-created. */
   private decodeAll(kvs: IKeyValue[]): Map<string, Resource> {
     const out = new Map<string, Resource>();
+    const created = new Map<string, string>();
     for (const kv of kvs) {
       const key = kv.key.toString();
-      const r = this.decode(kv, true) ?? this.entries.get(key);
-      if (r) out.set(key, r);
+      const same = this.created.get(key) === String(kv.create_revision);
+      const r = this.decode(kv, true) ?? (same ? this.entries.get(key) : undefined);
+      if (!r) continue;
+      out.set(key, r);
+      created.set(key, String(kv.create_revision));
     }
+    this.created = created;
     return out;
   }
 
@@ -278,6 +288,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     const r = this.decode(kv, true);
     if (!r) return; // ignored key, or bad value: keep the last good one
     this.entries.set(key, r);
+    this.created.set(key, String(kv.create_revision));
     this.scheduleRebuild();
   }
 
@@ -285,6 +296,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     const key = kv.key.toString();
     if (!parseEtcdKey(key) || !this.fresh(key, kv)) return;
     this.reported.delete(key);
+    this.created.delete(key);
     if (this.entries.delete(key)) this.scheduleRebuild();
   }
 

@@ -1,0 +1,153 @@
+// The model behind test/datastore/etcd-model.test.ts: the etcd keys the random steps write
+// (Calico's layout), valid, invalid and very large values for them, and what a daemon's
+// etcd datastore must hold for what etcd holds.
+//
+// What the datastore must hold (src/datastore/etcd.ts): for each key it reads (the v3
+// resources, and the IPAM affinity keys of its own node only), the last valid value written
+// since the key was last created; an invalid value leaves the key's last good value in
+// place (and is reported through onError); a delete forgets the key, so a value written
+// after a delete is judged on its own. Keys tern does not read (another node's affinities,
+// IPAM blocks, unknown kinds) never show.
+import { stableJson } from '../../src/util/stable-json.js';
+import { snapshotResources } from '../../src/datastore/index.js';
+import type { Snapshot } from '../../src/datastore/index.js';
+
+export const V3 = 'projectcalico.org/v3';
+export const RES = '/calico/resources/v3/projectcalico.org';
+export const HOST = '/calico/ipam/v2/host';
+/** The daemon's node (its affinity keys are read); the others' are not. */
+export const NODE = 'node-1';
+
+export type KeyKind = 'Node' | 'BGPConfiguration' | 'BGPPeer' | 'IPPool' | 'BGPFilter' | 'FelixConfiguration' | 'affinity' | 'unread';
+
+export interface ModelKey {
+  key: string;
+  kind: KeyKind;
+  /** Resource name (affinity: the Calico name the datastore gives it). */
+  name: string;
+  /** Read by the daemon's datastore (v3 resources; this node's affinities). */
+  visible: boolean;
+  node?: string;
+  cidr?: string;
+}
+
+const PLURALS: Record<string, string> = {
+  Node: 'nodes', BGPConfiguration: 'bgpconfigurations', BGPPeer: 'bgppeers', IPPool: 'ippools',
+  BGPFilter: 'bgpfilters', FelixConfiguration: 'felixconfigurations',
+};
+
+function resourceKey(kind: KeyKind, name: string): ModelKey {
+  return { key: `${RES}/${PLURALS[kind]}/${name}`, kind, name, visible: true };
+}
+
+function affinity(node: string, cidr: string, keyCidr: string): ModelKey {
+  const name = `${node}-${cidr.replace(/[.:/]/g, '-')}`;
+  return { key: `${HOST}/${node}/ipv${cidr.includes(':') ? 6 : 4}/block/${keyCidr}`, kind: 'affinity', name, visible: node === NODE, node, cidr };
+}
+
+/** Every key the random steps touch: few names per kind, so re-creates and updates are common. */
+export const KEYS: readonly ModelKey[] = [
+  ...['node-1', 'node-2', 'node-10'].map((n) => resourceKey('Node', n)),
+  ...['default', 'node.node-1', 'node.node-2'].map((n) => resourceKey('BGPConfiguration', n)),
+  ...['tor-a', 'tor-b', 'rr-1'].map((n) => resourceKey('BGPPeer', n)),
+  ...['pool-a', 'pool-b'].map((n) => resourceKey('IPPool', n)),
+  ...['f-a', 'f-b'].map((n) => resourceKey('BGPFilter', n)),
+  resourceKey('FelixConfiguration', 'default'),
+  ...['node-1', 'node-10', 'node-2'].flatMap((node) => [
+    affinity(node, '10.244.1.0/26', '10.244.1.0-26'),
+    affinity(node, '10.244.1.64/26', '10.244.1.64-26'),
+    affinity(node, 'fd00:1::/122', 'fd00:1::-122'),
+  ]),
+  // Keys tern never reads: IPAM's own block, a kind it does not know.
+  { key: '/calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26', kind: 'unread', name: 'block', visible: false },
+  { key: `${RES}/futurekinds/default`, kind: 'unread', name: 'future', visible: false },
+];
+
+/** One value to write: its text, and (valid ones) the view entry the datastore must hold. */
+export interface Value {
+  text: string;
+  /** The snapshot entry this value becomes (undefined: an invalid value). */
+  view?: string;
+  /** Invalid: a marker its error names (besides the key). */
+  invalid?: string;
+}
+
+/** How a snapshot resource is compared: kind/name → its spec (annotations' sizes for big values). */
+function viewOf(kind: string, name: string, spec: unknown, annotations?: Record<string, string>): string {
+  const ann = annotations ? Object.fromEntries(Object.entries(annotations).map(([k, v]) => [k, v.length])) : undefined;
+  return stableJson({ kind, name, spec, ...(ann ? { ann } : {}) });
+}
+
+function specFor(kind: KeyKind, pick: (n: number) => number): Record<string, unknown> {
+  const i = pick(200) + 1;
+  switch (kind) {
+    case 'Node': return { bgp: { ipv4Address: `10.0.${pick(4)}.${i}/24`, ...(pick(2) ? { asNumber: 64600 + i } : {}) } };
+    case 'BGPConfiguration': return pick(2) ? { asNumber: 64512 + i, nodeToNodeMeshEnabled: pick(2) === 1, logSeverityScreen: 'Info' } : { listenPort: 1000 + i };
+    case 'BGPPeer': return { peerIP: `10.1.0.${i}`, asNumber: 65000 + i };
+    case 'IPPool': return { cidr: `10.${100 + pick(50)}.0.0/16`, ipipMode: pick(2) ? 'Never' : 'Always', natOutgoing: pick(2) === 1, blockSize: 26, vxlanMode: 'Never', nodeSelector: 'all()' };
+    case 'BGPFilter': return { exportV4: [{ action: pick(2) ? 'Reject' : 'Accept', matchOperator: 'In', cidr: `10.${pick(200)}.0.0/16` }] };
+    default: return { bpfEnabled: pick(2) === 1, logSeverityScreen: 'Info' };
+  }
+}
+
+/**
+ * A random value for `k`: mostly valid, some invalid (bad JSON, a field that fails
+ * validation, a resource filed under another name's key), now and then a very large one.
+ * `n` makes every invalid value's text unique (each is reported once per key and value).
+ */
+export function randomValue(k: ModelKey, random: () => number, n: number): Value {
+  const pick = (m: number): number => Math.floor(random() * m);
+  const roll = random();
+  if (k.kind === 'unread') return { text: JSON.stringify({ n, filler: 'x'.repeat(pick(200)) }) };
+  if (k.kind === 'affinity') {
+    if (roll < 0.12) return { text: `{"state":"confirmed","n":${n}`, invalid: '' };
+    if (roll < 0.2) return { text: JSON.stringify({ state: `bogus-${n}`, deleted: false }), invalid: `bogus-${n}` };
+    const state = (['confirmed', 'pending', 'pendingDeletion'] as const)[pick(3)]!;
+    const deleted = pick(4) === 0;
+    return { text: JSON.stringify({ state, deleted }), view: viewOf('BlockAffinity', k.name, { node: k.node, cidr: k.cidr, state, deleted }) };
+  }
+  const meta: Record<string, unknown> = { name: k.name, uid: `u-${n}` };
+  const spec = specFor(k.kind, pick);
+  if (roll < 0.07) return { text: `{"kind":"${k.kind}","apiVersion":"${V3}","metadata":{"name":"${k.name}","uid":"u-${n}"`, invalid: '' };
+  if (roll < 0.12) return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: { ...meta, name: `${k.name}.x${n}` }, spec }), invalid: `${k.name}.x${n}` };
+  if (roll < 0.2 && k.kind !== 'FelixConfiguration') {
+    const bad = `bad-${n}`;
+    const broken: Record<KeyKind, unknown> = {
+      Node: { bgp: { ipv4Address: bad } }, BGPConfiguration: { asNumber: bad }, BGPPeer: { peerIP: bad, asNumber: 65001 },
+      IPPool: { ...spec, cidr: bad }, BGPFilter: { exportV4: [{ action: bad }] }, FelixConfiguration: {}, affinity: {}, unread: {},
+    };
+    return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: meta, spec: broken[k.kind] }), invalid: bad };
+  }
+  // About one value in thirty is large: 100 kB to 1 MB of annotations (etcd takes 1.5 MiB).
+  const annotations = roll > 0.967 && k.kind !== 'FelixConfiguration' ? { big: 'y'.repeat(100_000 + pick(900_000)) } : undefined;
+  if (annotations) meta.annotations = annotations;
+  return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: meta, spec }), view: viewOf(k.kind, k.name, spec, annotations) };
+}
+
+/** etcd's content as the steps wrote it, and the last valid value per key since its creation. */
+export class Model {
+  /** key → text in etcd now. */
+  readonly stored = new Map<string, Value>();
+  /** key → the view entry the datastore must hold (its last valid value since creation). */
+  readonly good = new Map<string, string>();
+
+  put(k: ModelKey, v: Value): void {
+    this.stored.set(k.key, v);
+    if (v.view !== undefined) this.good.set(k.key, v.view);
+  }
+
+  delete(k: ModelKey): void {
+    this.stored.delete(k.key);
+    this.good.delete(k.key);
+  }
+
+  /** The sorted view entries a daemon on NODE must hold. */
+  expected(): string[] {
+    return KEYS.filter((k) => k.visible && this.good.has(k.key)).map((k) => this.good.get(k.key)!).sort();
+  }
+}
+
+/** A snapshot as the model's view entries (sorted). */
+export function viewOfSnapshot(s: Snapshot): string[] {
+  return snapshotResources(s).map((r) => viewOf(r.kind, r.metadata.name, r.spec, r.metadata.annotations as Record<string, string> | undefined)).sort();
+}

@@ -1,0 +1,221 @@
+// Model test of the etcd datastore against a real etcd that goes away: random puts,
+// updates, deletes and re-creates of the kinds tern reads (valid, invalid and very large
+// values; this node's and other nodes' block affinities; keys tern never reads), while the
+// connection is cut, refused or stalled, etcd is compacted past the watcher and restarted
+// with kill -9 on the same data dir. At each quiet point (proxy up, etcd up) the test waits
+// on the datastore's own signals (a change, its position reaching the last relevant write,
+// onRecovered after a reported outage), bounded, and then checks:
+// - the snapshot in force equals the model (etcd-model-fixtures.ts): the last valid value
+//   of every key this node reads, nothing deleted (also during an outage), no other node's
+//   affinity;
+// - every invalid value still in etcd was reported once through onError, naming its key;
+//   every error is an invalid value or (only after an outage step) a lost connection,
+//   followed by onRecovered;
+// - no snapshot repeats the one before it, revisions only grow, nothing is thrown.
+// The harness: etcd-model-harness.ts. TERN_ETCD_MODEL_SEEDS=1,2,3 and
+// TERN_ETCD_MODEL_STEPS=N explore more.
+import t, { type Test } from 'tap';
+import { rng } from '../rib/fixtures/helpers.js';
+import { KEYS, randomValue, viewOfSnapshot, type ModelKey, type Value } from './etcd-model-fixtures.js';
+import { agrees, harness, type Harness } from './etcd-model-harness.js';
+
+const SEEDS = (process.env.TERN_ETCD_MODEL_SEEDS ?? '11,23').split(',').map(Number);
+const STEPS = Number(process.env.TERN_ETCD_MODEL_STEPS ?? 36);
+/** Bound on reaching a quiet point: reconnect backoff tops at 5 s, a stalled watch is re-read within ~3 stall-check intervals. */
+const SYNC_MS = 30_000;
+
+interface Run {
+  h: Harness;
+  random: () => number;
+  pick<T>(xs: readonly T[]): T;
+  n: number;
+  /** An outage step (cut, refusal, restart, stall) happened since the last quiet point. */
+  outage: boolean;
+  /** Index in h.events of the last quiet point. */
+  checked: number;
+  /** key → index in h.events when its current invalid value was written. */
+  invalidSince: Map<string, number>;
+  /** Every marker an invalid value carried. */
+  log: string[];
+}
+
+async function put(r: Run, k: ModelKey, v?: Value): Promise<void> {
+  const value = v ?? randomValue(k, r.random, ++r.n);
+  await r.h.put(k, value);
+  if (value.invalid !== undefined) r.invalidSince.set(k.key, r.h.events.length);
+  else r.invalidSince.delete(k.key);
+  r.log.push(`put ${k.key} ${value.view === undefined ? `invalid(${value.invalid})` : value.text.length > 2000 ? `large ${value.text.length}` : 'valid'}`);
+}
+
+async function del(r: Run, k: ModelKey): Promise<void> {
+  await r.h.del(k);
+  r.invalidSince.delete(k.key);
+  r.log.push(`delete ${k.key}`);
+}
+
+/** 1..max random writes: puts mostly, deletes of present keys, a delete and re-create now and then. */
+async function burst(r: Run, max: number): Promise<void> {
+  const count = 1 + Math.floor(r.random() * max);
+  for (let i = 0; i < count; i++) {
+    const k = r.pick(KEYS);
+    const roll = r.random();
+    if (roll < 0.25 && r.h.model.stored.has(k.key)) await del(r, k);
+    else if (roll < 0.35 && r.h.model.stored.has(k.key)) {
+      await del(r, k);
+      await put(r, k);
+    } else await put(r, k);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+async function step(r: Run, restarts: { left: number }): Promise<string> {
+  const { h } = r;
+  const roll = r.random();
+  if (roll < 0.45) {
+    await burst(r, 4);
+    return 'edits';
+  }
+  if (roll < 0.55) {
+    h.proxy.cut();
+    r.outage = true;
+    await burst(r, 3);
+    return 'cut';
+  }
+  if (roll < 0.7) {
+    // etcd unreachable for tern: edits, deletes and a compaction past its revision meanwhile.
+    h.proxy.refuse(true);
+    h.proxy.cut();
+    r.outage = true;
+    await burst(r, 8);
+    if (r.random() < 0.6) await h.compact();
+    await sleep(Math.floor(r.random() * 800));
+    h.proxy.refuse(false);
+    return 'outage';
+  }
+  if (roll < 0.8) {
+    // A stall shorter than gRPC's keepalive (a ping unanswered for 5 s drops the connection).
+    h.proxy.hold();
+    r.outage = true;
+    await burst(r, 5);
+    if (r.random() < 0.5) await h.compact();
+    await sleep(100 + Math.floor(r.random() * 1200));
+    h.proxy.release();
+    return 'stall';
+  }
+  if (roll < 0.87) {
+    await burst(r, 2);
+    await h.compact();
+    return 'compact';
+  }
+  if (roll < 0.91 && restarts.left > 0) {
+    restarts.left--;
+    r.outage = true;
+    await h.restartEtcd();
+    return 'restart';
+  }
+  await quiet(r);
+  return 'check';
+}
+
+/** Waits for the datastore to settle on the model's state, bounded; false on timeout. */
+async function settle(r: Run): Promise<boolean> {
+  const { h } = r;
+  const end = Date.now() + SYNC_MS;
+  for (;;) {
+    const lost = h.events.map((e, i) => (e.type === 'error' && e.err.name === 'DatastoreError' ? i : -1)).filter((i) => i >= r.checked).at(-1);
+    const recovered = lost === undefined || h.events.slice(lost).some((e) => e.type === 'recovered');
+    const position = h.ds.position().etcdRevision ?? 0;
+    if (recovered && position >= h.visibleRevision && agrees(h)) return true;
+    if (Date.now() > end) return false;
+    await h.next(100);
+  }
+}
+
+/** A quiet point: proxy and etcd up; the datastore settles; its state and notifications are checked. */
+async function quiet(r: Run): Promise<void> {
+  const { h } = r;
+  const t = current;
+  h.proxy.release();
+  h.proxy.refuse(false);
+  if (!(await settle(r))) {
+    t.comment(`steps:\n${r.log.slice(-30).join('\n')}\ndatastore log:\n${h.log()}`);
+  }
+  t.same(viewOfSnapshot(h.latest()), h.model.expected(), 'the snapshot in force is the model of etcd (last valid values, deletes applied, no other node\'s affinity)');
+  t.equal((h.ds as { current?: () => unknown }).current?.(), h.latest(), 'current() is the last snapshot announced');
+  t.same(h.violations, [], 'no snapshot repeated one before it; revisions grow; no other node\'s affinity');
+  const since = h.events.slice(r.checked);
+  const errors = since.flatMap((e) => (e.type === 'error' ? [e.err] : []));
+  const configErrors = errors.filter((e) => e.name === 'ConfigError');
+  const lost = errors.filter((e) => e.name === 'DatastoreError');
+  t.same(errors.filter((e) => e.name !== 'ConfigError' && e.name !== 'DatastoreError').map((e) => e.message), [], 'every error is an invalid value or a lost connection');
+  if (!r.outage) t.same(lost.map((e) => e.message), [], 'no outage reported without one');
+  t.same(lost.filter((e) => e.code !== 'ERR_DATASTORE_DISCONNECTED').map((e) => e.message), [], 'a lost connection is ERR_DATASTORE_DISCONNECTED');
+  // Every invalid value etcd holds at a key this node reads was reported, naming key and value.
+  const unreported: string[] = [];
+  for (const [key, at] of r.invalidSince) {
+    const k = KEYS.find((x) => x.key === key)!;
+    const v = h.model.stored.get(key)!;
+    if (!k.visible) continue;
+    const later = h.events.slice(at).flatMap((e) => (e.type === 'error' && e.err.name === 'ConfigError' ? [e.err.message] : []));
+    if (!later.some((m) => m.includes(key) && m.includes(v.invalid!))) unreported.push(key);
+    if (v.invalid && later.filter((m) => m.includes(v.invalid!)).length > 1) unreported.push(`${key} (reported twice)`);
+  }
+  t.same(unreported, [], 'each invalid value in etcd reported once, naming its key');
+  const invalidKeys = KEYS.filter((k) => k.visible).map((k) => k.key);
+  t.same(configErrors.filter((e) => !invalidKeys.some((k) => e.message.includes(k))).map((e) => e.message), [], 'every invalid-value error names a key the node reads');
+  r.checked = h.events.length;
+  r.outage = false;
+}
+
+let current: Test;
+
+function newRun(h: Harness, seed: number): Run {
+  const random = rng(seed);
+  return { h, random, pick: (xs) => xs[Math.floor(random() * xs.length)]!, n: 0, outage: false, checked: 0, invalidSince: new Map(), log: [] };
+}
+
+const key = (k: string): ModelKey => KEYS.find((x) => x.key.endsWith(k))!;
+
+t.test('a key deleted and re-created with an invalid value while etcd is unreachable keeps nothing of its old value', async (tt) => {
+  current = tt;
+  const h = await harness(tt);
+  const r = newRun(h, 1);
+  const tor = key('/bgppeers/tor-a');
+  await put(r, tor, randomValue(tor, () => 0.5, 1));
+  await quiet(r);
+  tt.ok(h.latest().bgpPeers.has('tor-a'), 'tor-a in the snapshot');
+  h.proxy.refuse(true);
+  h.proxy.cut();
+  r.outage = true;
+  await del(r, tor);
+  await put(r, tor, { text: '{"kind":"BGPPeer",', invalid: '' });
+  await quiet(r);
+  tt.notOk(h.latest().bgpPeers.has('tor-a'), 'tor-a is gone: its old value belonged to the deleted key');
+});
+
+for (const seed of SEEDS) {
+  t.test(`seed ${seed}: ${STEPS} random steps against an etcd that goes away`, async (tt) => {
+    current = tt;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    tt.teardown(() => process.off('unhandledRejection', onUnhandled));
+    const h = await harness(tt);
+    const r = newRun(h, seed);
+    const restarts = { left: 2 };
+    const kinds: string[] = [];
+    for (let i = 0; i < STEPS; i++) {
+      const what = await step(r, restarts);
+      kinds.push(what);
+      r.log.push(`-- step ${i}: ${what}`);
+    }
+    await quiet(r);
+    // Nothing more comes once settled: no late replay of an old state.
+    const before = h.events.length;
+    await new Promise((res) => setTimeout(res, 500));
+    tt.same(h.events.slice(before).map((e) => e.type), [], 'no notification after the last quiet point');
+    tt.same(unhandled, [], 'nothing thrown to the caller');
+    tt.comment(`steps: ${[...new Set(kinds)].map((k) => `${k}×${kinds.filter((x) => x === k).length}`).join(' ')}; snapshots ${h.events.filter((e) => e.type === 'change').length}; errors ${h.events.filter((e) => e.type === 'error').length}`);
+  });
+}
