@@ -124,16 +124,22 @@ export function randomValue(k: ModelKey, random: () => number, n: number): Value
   return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: meta, spec }), view: viewOf(k.kind, k.name, spec, annotations) };
 }
 
-/** etcd's content as the steps wrote it, and the last valid value per key since its creation. */
+/**
+ * etcd's content as the steps wrote it, and per key the valid values written since its
+ * creation, each marked observed (written while the datastore was watching, so it saw it)
+ * or not (written during an outage: a later write may have replaced it before the
+ * datastore read it again).
+ */
 export class Model {
   /** key → text in etcd now. */
   readonly stored = new Map<string, Value>();
-  /** key → the view entry the datastore must hold (its last valid value since creation). */
-  readonly good = new Map<string, string>();
+  readonly good = new Map<string, { view: string; observed: boolean }[]>();
 
-  put(k: ModelKey, v: Value): void {
+  put(k: ModelKey, v: Value, observed: boolean): void {
     this.stored.set(k.key, v);
-    if (v.view !== undefined) this.good.set(k.key, v.view);
+    if (v.view === undefined) return;
+    const list = this.good.get(k.key) ?? [];
+    this.good.set(k.key, [...list, { view: v.view, observed }]);
   }
 
   delete(k: ModelKey): void {
@@ -141,11 +147,41 @@ export class Model {
     this.good.delete(k.key);
   }
 
-  /** The sorted view entries a daemon on NODE must hold. */
-  expected(): string[] {
-    return KEYS.filter((k) => k.visible && this.good.has(k.key)).map((k) => this.good.get(k.key)!).sort();
+  /**
+   * The view entries the datastore may hold for `k`: its value when valid; under an invalid
+   * value, the last valid one it saw, so any from the last observed on (none observed: also
+   * nothing); nothing for a key it does not read or that is absent.
+   */
+  allowed(k: ModelKey): (string | undefined)[] {
+    const v = this.stored.get(k.key);
+    if (!k.visible || !v) return [undefined];
+    if (v.view !== undefined) return [v.view];
+    const list = this.good.get(k.key) ?? [];
+    const last = list.map((g) => g.observed).lastIndexOf(true);
+    return [...(last < 0 ? [undefined] : []), ...list.slice(Math.max(last, 0)).map((g) => g.view)];
+  }
+
+  /**
+   * The snapshot's view entries (sorted) and the closest allowed ones: equal when the
+   * snapshot is one the model allows.
+   */
+  compare(s: Snapshot): { actual: string[]; expected: string[] } {
+    const held = new Map(viewOfSnapshot(s).map((v) => [idOf(v), v]));
+    const expected: string[] = [];
+    for (const k of KEYS) {
+      const id = k.kind === 'affinity' ? `BlockAffinity/${k.name}` : `${k.kind}/${k.name}`;
+      const allowed = this.allowed(k);
+      const pick = allowed.includes(held.get(id)) ? held.get(id) : allowed.at(-1);
+      if (pick !== undefined) expected.push(pick);
+    }
+    return { actual: [...held.values()].sort(), expected: expected.sort() };
   }
 }
+
+const idOf = (view: string): string => {
+  const v = JSON.parse(view) as { kind: string; name: string };
+  return `${v.kind}/${v.name}`;
+};
 
 /** A snapshot as the model's view entries (sorted). */
 export function viewOfSnapshot(s: Snapshot): string[] {

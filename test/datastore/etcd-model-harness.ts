@@ -9,7 +9,7 @@ import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { openDatastore, sameContent, type Datastore, type DatastoreOptions, type Snapshot } from '../../src/datastore/index.js';
 import { pausableProxy, type PausableProxy } from './pausable-proxy.js';
 import { captured } from './etcd-fixtures.js';
-import { Model, NODE, viewOfSnapshot, type ModelKey, type Value } from './etcd-model-fixtures.js';
+import { Model, NODE, type ModelKey, type Value } from './etcd-model-fixtures.js';
 
 export type Event = { type: 'change'; snap: Snapshot } | { type: 'error'; err: Error & { code?: string } } | { type: 'recovered' };
 
@@ -25,7 +25,8 @@ export interface Harness {
   latest(): Snapshot;
   /** Highest revision of a write to a key the datastore reads. */
   visibleRevision: number;
-  put(k: ModelKey, v: Value): Promise<void>;
+  /** `observed`: written while the datastore watches (no outage step since the last quiet point). */
+  put(k: ModelKey, v: Value, observed: boolean): Promise<void>;
   del(k: ModelKey): Promise<void>;
   /** Compacts etcd at its current revision. */
   compact(): Promise<void>;
@@ -81,9 +82,9 @@ export async function harness(t: Test): Promise<Harness> {
     etcd, proxy, ds, model, events, violations,
     latest: () => current!,
     visibleRevision: 0,
-    async put(k, v) {
+    async put(k, v, observed) {
       const res = await write((c) => c.put(k.key).value(v.text).exec());
-      model.put(k, v);
+      model.put(k, v, observed);
       if (k.visible) h.visibleRevision = Math.max(h.visibleRevision, Number(res.header.revision));
     },
     async del(k) {
@@ -114,7 +115,6 @@ export async function harness(t: Test): Promise<Harness> {
 
 /** The datastore's view and the model's agree (the comparison the quiet points wait for). */
 export function agrees(h: Harness): boolean {
-  const a = viewOfSnapshot(h.latest());
-  const b = h.model.expected();
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  const { actual, expected } = h.model.compare(h.latest());
+  return actual.length === expected.length && actual.every((x, i) => x === expected[i]);
 }
