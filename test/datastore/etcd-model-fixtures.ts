@@ -133,13 +133,28 @@ export function randomValue(k: ModelKey, random: () => number, n: number): Value
 export class Model {
   /** key → text in etcd now. */
   readonly stored = new Map<string, Value>();
-  readonly good = new Map<string, { view: string; observed: boolean }[]>();
+  readonly good = new Map<string, { view: string; observed: boolean; seq: number }[]>();
+  private seq = 0;
+  private settledSeq = 0;
 
   put(k: ModelKey, v: Value, observed: boolean): void {
     this.stored.set(k.key, v);
     if (v.view === undefined) return;
     const list = this.good.get(k.key) ?? [];
-    this.good.set(k.key, [...list, { view: v.view, observed }]);
+    this.good.set(k.key, [...list, { view: v.view, observed, seq: ++this.seq }]);
+  }
+
+  /** The datastore has seen every write so far (a quiet point). */
+  settled(): void {
+    this.settledSeq = this.seq;
+  }
+
+  /**
+   * An outage or a compaction begins: the events of writes since the last quiet point may
+   * still be on their way, and lost with the watch (the re-read finds only what is there).
+   */
+  blur(): void {
+    for (const list of this.good.values()) for (const g of list) if (g.seq > this.settledSeq) g.observed = false;
   }
 
   delete(k: ModelKey): void {

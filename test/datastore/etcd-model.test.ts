@@ -80,6 +80,7 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
     return 'edits';
   }
   if (roll < 0.55) {
+    h.model.blur();
     h.proxy.cut();
     r.outage = true;
     await burst(r, 3);
@@ -87,6 +88,7 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
   }
   if (roll < 0.7) {
     // etcd unreachable for tern: edits, deletes and a compaction past its revision meanwhile.
+    h.model.blur();
     h.proxy.refuse(true);
     h.proxy.cut();
     r.outage = true;
@@ -99,6 +101,7 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
   }
   if (roll < 0.8) {
     // A stall shorter than gRPC's keepalive (a ping unanswered for 5 s drops the connection).
+    h.model.blur();
     h.proxy.hold();
     r.outage = true;
     await burst(r, 5);
@@ -111,11 +114,13 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
   if (roll < 0.87) {
     r.compacted = true;
     await burst(r, 2);
+    h.model.blur();
     await h.compact();
     return 'compact';
   }
   if (roll < 0.91 && restarts.left > 0) {
     restarts.left--;
+    h.model.blur();
     r.outage = true;
     await h.restartEtcd();
     return 'restart';
@@ -172,6 +177,7 @@ async function quiet(r: Run): Promise<void> {
   const invalidKeys = KEYS.filter((k) => k.visible).map((k) => k.key);
   t.same(configErrors.filter((e) => !invalidKeys.some((k) => e.message.includes(k))).map((e) => e.message), [], 'every invalid-value error names a key the node reads');
   r.checked = h.events.length;
+  h.model.settled();
   r.outage = false;
   r.compacted = false;
 }
