@@ -4,6 +4,7 @@
 // opens it (openDatastore with its node name: only that node's affinity keys are read),
 // with every notification it makes recorded in order and checked as it arrives.
 import type { Test } from 'tap';
+import { appendFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { openDatastore, sameContent, type Datastore, type DatastoreOptions, type Snapshot } from '../../src/datastore/index.js';
@@ -108,7 +109,11 @@ export async function harness(t: Test): Promise<Harness> {
       const timer = setTimeout(r, ms);
       wake = () => { clearTimeout(timer); r(); };
     }),
-    log: () => lines.filter((l) => !/watchEventStale|watchChecked/.test(l)).slice(-40).join(''),
+    log: () => {
+      // Exploration: TERN_ETCD_MODEL_LOG=FILE keeps the whole debug log of a failed check.
+      if (process.env.TERN_ETCD_MODEL_LOG) appendFileSync(process.env.TERN_ETCD_MODEL_LOG, lines.join(''));
+      return lines.filter((l) => !/watchEventStale|watchChecked/.test(l)).slice(-40).join('');
+    },
   };
   return h;
 }

@@ -129,7 +129,28 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
   return 'check';
 }
 
-/** Waits for the datastore to settle on the model's state, bounded; false on timeout. */
+/**
+ * The invalid values etcd holds at keys this node reads that were not reported once, naming
+ * key and value (each invalid text is unique; bad JSON is named by its key only).
+ */
+function unreportedValues(r: Run): string[] {
+  const out: string[] = [];
+  for (const [key, at] of r.invalidSince) {
+    const k = KEYS.find((x) => x.key === key)!;
+    const v = r.h.model.stored.get(key)!;
+    if (!k.visible) continue;
+    const later = r.h.events.slice(at).flatMap((e) => (e.type === 'error' && e.err.name === 'ConfigError' ? [e.err.message] : []));
+    if (!later.some((m) => m.includes(key) && m.includes(v.invalid!))) out.push(key);
+    if (v.invalid && later.filter((m) => m.includes(v.invalid!)).length > 1) out.push(`${key} (reported twice)`);
+  }
+  return out;
+}
+
+/**
+ * Waits for the datastore to settle on the model's state, bounded; false on timeout. Its
+ * position is the highest revision applied from either watch, so an invalid value (which
+ * changes no snapshot) is waited for by its report.
+ */
 async function settle(r: Run): Promise<boolean> {
   const { h } = r;
   const end = Date.now() + SYNC_MS;
@@ -137,7 +158,7 @@ async function settle(r: Run): Promise<boolean> {
     const lost = h.events.map((e, i) => (e.type === 'error' && e.err.name === 'DatastoreError' ? i : -1)).filter((i) => i >= r.checked).at(-1);
     const recovered = lost === undefined || h.events.slice(lost).some((e) => e.type === 'recovered');
     const position = h.ds.position().etcdRevision ?? 0;
-    if (recovered && position >= h.visibleRevision && agrees(h)) return true;
+    if (recovered && position >= h.visibleRevision && agrees(h) && unreportedValues(r).length === 0) return true;
     if (Date.now() > end) return false;
     await h.next(100);
   }
@@ -163,16 +184,7 @@ async function quiet(r: Run): Promise<void> {
   t.same(errors.filter((e) => e.name !== 'ConfigError' && e.name !== 'DatastoreError').map((e) => e.message), [], 'every error is an invalid value or a lost connection');
   if (!r.outage) t.same(lost.map((e) => e.message), [], 'no outage reported without one');
   t.same(lost.filter((e) => e.code !== 'ERR_DATASTORE_DISCONNECTED').map((e) => e.message), [], 'a lost connection is ERR_DATASTORE_DISCONNECTED');
-  // Every invalid value etcd holds at a key this node reads was reported, naming key and value.
-  const unreported: string[] = [];
-  for (const [key, at] of r.invalidSince) {
-    const k = KEYS.find((x) => x.key === key)!;
-    const v = h.model.stored.get(key)!;
-    if (!k.visible) continue;
-    const later = h.events.slice(at).flatMap((e) => (e.type === 'error' && e.err.name === 'ConfigError' ? [e.err.message] : []));
-    if (!later.some((m) => m.includes(key) && m.includes(v.invalid!))) unreported.push(key);
-    if (v.invalid && later.filter((m) => m.includes(v.invalid!)).length > 1) unreported.push(`${key} (reported twice)`);
-  }
+  const unreported = unreportedValues(r);
   if (!t.same(unreported, [], 'each invalid value in etcd reported once, naming its key') && settled) explain();
   const invalidKeys = KEYS.filter((k) => k.visible).map((k) => k.key);
   t.same(configErrors.filter((e) => !invalidKeys.some((k) => e.message.includes(k))).map((e) => e.message), [], 'every invalid-value error names a key the node reads');
