@@ -3,11 +3,11 @@
 // etcd datastore must hold for what etcd holds.
 //
 // What the datastore must hold (src/datastore/etcd.ts): for each key it reads (the v3
-// resources, and the IPAM affinity keys of its own node only), the last valid value written
-// since the key was last created; an invalid value leaves the key's last good value in
-// place (and is reported through onError); a delete forgets the key, so a value written
-// after a delete is judged on its own. Keys tern does not read (another node's affinities,
-// IPAM blocks, unknown kinds) never show.
+// resources, and the IPAM affinity keys of its own node only), its value when valid; under
+// an invalid value (reported through onError), the last valid value it saw since the key
+// was last created, or nothing if it saw none (Model.allowed); a delete forgets the key,
+// so a value written after a delete is judged on its own. Keys tern does not read (another
+// node's affinities, IPAM blocks, unknown kinds) never show.
 import { stableJson } from '../../src/util/stable-json.js';
 import { snapshotResources } from '../../src/datastore/index.js';
 import type { Snapshot } from '../../src/datastore/index.js';
