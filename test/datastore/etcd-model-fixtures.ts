@@ -93,7 +93,8 @@ function specFor(kind: KeyKind, pick: (n: number) => number): Record<string, unk
 /**
  * A random value for `k`: mostly valid, some invalid (bad JSON, a field that fails
  * validation, a resource filed under another name's key), now and then a very large one.
- * `n` makes every invalid value's text unique (each is reported once per key and value).
+ * `n` makes every invalid value's text unique (each is reported once per key and value);
+ * its marker ends in a letter, so no marker is part of another ("bad-1z", "bad-13z").
  */
 export function randomValue(k: ModelKey, random: () => number, n: number): Value {
   const pick = (m: number): number => Math.floor(random() * m);
@@ -101,7 +102,7 @@ export function randomValue(k: ModelKey, random: () => number, n: number): Value
   if (k.kind === 'unread') return { text: JSON.stringify({ n, filler: 'x'.repeat(pick(200)) }) };
   if (k.kind === 'affinity') {
     if (roll < 0.12) return { text: `{"state":"confirmed","n":${n}`, invalid: '' };
-    if (roll < 0.2) return { text: JSON.stringify({ state: `bogus-${n}`, deleted: false }), invalid: `bogus-${n}` };
+    if (roll < 0.2) return { text: JSON.stringify({ state: `bogus-${n}z`, deleted: false }), invalid: `bogus-${n}z` };
     const state = (['confirmed', 'pending', 'pendingDeletion'] as const)[pick(3)]!;
     const deleted = pick(4) === 0;
     return { text: JSON.stringify({ state, deleted }), view: viewOf('BlockAffinity', k.name, { node: k.node, cidr: k.cidr, state, deleted }) };
@@ -109,9 +110,9 @@ export function randomValue(k: ModelKey, random: () => number, n: number): Value
   const meta: Record<string, unknown> = { name: k.name, uid: `u-${n}` };
   const spec = specFor(k.kind, pick);
   if (roll < 0.07) return { text: `{"kind":"${k.kind}","apiVersion":"${V3}","metadata":{"name":"${k.name}","uid":"u-${n}"`, invalid: '' };
-  if (roll < 0.12) return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: { ...meta, name: `${k.name}.x${n}` }, spec }), invalid: `${k.name}.x${n}` };
+  if (roll < 0.12) return { text: JSON.stringify({ kind: k.kind, apiVersion: V3, metadata: { ...meta, name: `${k.name}.x${n}z` }, spec }), invalid: `${k.name}.x${n}z` };
   if (roll < 0.2 && k.kind !== 'FelixConfiguration') {
-    const bad = `bad-${n}`;
+    const bad = `bad-${n}z`;
     const broken: Record<KeyKind, unknown> = {
       Node: { bgp: { ipv4Address: bad } }, BGPConfiguration: { asNumber: bad }, BGPPeer: { peerIP: bad, asNumber: 65001 },
       IPPool: { ...spec, cidr: bad }, BGPFilter: { exportV4: [{ action: bad }] }, FelixConfiguration: {}, affinity: {}, unread: {},
