@@ -28,7 +28,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { deriveNodeConfig, sameDeriveInputs, withOwnBlocksOf } from '../../src/peering/derive.js';
 import { secretResolver } from '../../src/peering/secrets.js';
 import type { NodeBgpConfig } from '../../src/peering/node-config.js';
-import type { Snapshot } from '../../src/model/types.js';
+import type { Resource, Snapshot } from '../../src/model/types.js';
+import { buildSnapshot } from '../../src/datastore/snapshot.js';
 import { rng } from '../rib/fixtures/helpers.js';
 import { genWorld, type WNode, type World } from './fixtures/peer-world.js';
 import { editWorld, Renderer } from './fixtures/peer-render.js';
@@ -127,6 +128,26 @@ t.test('random clusters: every node\'s peers equal the reference; cluster invari
 
 t.test('random edits: the daemon\'s incremental path equals a fresh derive', async (t) => {
   for (let seed = 5001; seed <= 5040; seed++) runEdits(t, seed, 8);
+});
+
+// ---- what the random runs found, cut down ----
+
+t.test('withOwnBlocksOf equals a fresh derive when a BGPFilter and an own affinity are both refused: warnings in one order (seed 5036, minimised)', async (t) => {
+  const API = 'projectcalico.org/v3' as const;
+  const node = { apiVersion: API, kind: 'Node', metadata: { name: 'a' }, spec: { bgp: { ipv4Address: '10.0.0.1/24' } } } as Resource;
+  const filter = { apiVersion: API, kind: 'BGPFilter', metadata: { name: 'bad' }, spec: { importV4: [{ action: 'Accept', cidr: '10.0.0.0/40', matchOperator: 'In' }] } } as Resource;
+  const block = (name: string, cidr: string) => ({ apiVersion: API, kind: 'BlockAffinity', metadata: { name }, spec: { node: 'a', cidr, state: 'confirmed' } }) as Resource;
+  const s0 = buildSnapshot([node, filter, block('a-2', '10.244.0.64/26')], 1);
+  // The same Node, BGPFilter and a-2 objects; one more own affinity, which the model refuses.
+  const s1 = buildSnapshot([s0.nodes.get('a')!, s0.bgpFilters.get('bad')!, s0.blockAffinities.get('a-2')!, block('a-1', '10.244.0.0/33')], 2);
+  const followed = withOwnBlocksOf(deriveNodeConfig(s0, 'a'), s0, s1, 'a');
+  const fresh = deriveNodeConfig(s1, 'a');
+  t.ok(followed, 'only own blocks changed: the incremental path applies');
+  t.same(followed?.warnings, fresh.warnings);
+  t.same(followed, fresh);
+  // The same with a bad CALICO_ADVERTISE_CLUSTER_IPS entry, whose warning is made after the refusals.
+  const opts = { advertiseClusterIPs: '10.96.0.0/12,bogus' };
+  t.same(withOwnBlocksOf(deriveNodeConfig(s0, 'a', opts), s0, s1, 'a')?.warnings, deriveNodeConfig(s1, 'a', opts).warnings, 'with a service warning');
 });
 
 t.test('the password check reports a wrong value without printing it', async (t) => {
