@@ -53,7 +53,7 @@ function checkCluster(w: World, snap: Snapshot): { errors: string[]; cfgs: Map<s
     cfgs.set(n.name, cfg);
     errors.push(...compareWithReference(n.name, cfg, referencePeers(w, n)));
   }
-  errors.push(...clusterInvariants(clusterInfo(w), cfgs));
+  errors.push(...clusterInvariants(clusterInfo(w), cfgs, !w.rules.some((r) => r.reverseManual)));
   return { errors, cfgs };
 }
 
