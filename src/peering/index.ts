@@ -97,7 +97,20 @@ export function computePeers(input: PeerSetInput): PeerSet {
   const warnings: string[] = [];
   const explicit = explicitSessions(input, (m) => warnings.push(m));
   const taken = new Set(explicit.map((p) => p.key));
-  const mesh = meshSessions(input).filter((p) => !taken.has(p.key));
+  const mesh: PeerSpec[] = [];
+  const meshNodeAt = new Map<string, string>();
+  for (const p of meshSessions(input)) {
+    // Two Nodes with one address (a node re-addressed while its old Node object remains):
+    // one mesh session to that address, to the first by name (confd would render two
+    // protocols of one name, which BIRD refuses).
+    const first = meshNodeAt.get(p.address);
+    if (first !== undefined) {
+      warnings.push(`Node ${p.calicoNode} has the address ${p.address} of Node ${first}: no mesh session to it`);
+      continue;
+    }
+    meshNodeAt.set(p.address, p.calicoNode!);
+    if (!taken.has(p.key)) mesh.push(p);
+  }
   const peers = [...explicit, ...mesh].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { peers, warnings };
 }

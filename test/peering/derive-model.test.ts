@@ -123,11 +123,11 @@ function runEdits(t: Test, seed: number, steps: number): void {
 }
 
 t.test('random clusters: every node\'s peers equal the reference; cluster invariants', async (t) => {
-  for (let seed = 1; seed <= 250; seed++) runSeed(t, seed);
+  for (let seed = 1; seed <= 400; seed++) runSeed(t, seed);
 });
 
 t.test('random edits: the daemon\'s incremental path equals a fresh derive', async (t) => {
-  for (let seed = 5001; seed <= 5040; seed++) runEdits(t, seed, 8);
+  for (let seed = 5001; seed <= 5060; seed++) runEdits(t, seed, 8);
 });
 
 // ---- what the random runs found, cut down ----
@@ -148,6 +148,17 @@ t.test('withOwnBlocksOf equals a fresh derive when a BGPFilter and an own affini
   // The same with a bad CALICO_ADVERTISE_CLUSTER_IPS entry, whose warning is made after the refusals.
   const opts = { advertiseClusterIPs: '10.96.0.0/12,bogus' };
   t.same(withOwnBlocksOf(deriveNodeConfig(s0, 'a', opts), s0, s1, 'a')?.warnings, deriveNodeConfig(s1, 'a', opts).warnings, 'with a service warning');
+});
+
+t.test('two Nodes with one address: one mesh session to it, to the first by name, and a warning (seed 2, minimised)', async (t) => {
+  const API = 'projectcalico.org/v3' as const;
+  const node = (name: string, ip: string) => ({ apiVersion: API, kind: 'Node', metadata: { name }, spec: { bgp: { ipv4Address: ip } } }) as Resource;
+  // c took b's address (a re-addressed node while the old Node object is still there).
+  const snap = buildSnapshot([node('a', '10.0.0.1/24'), node('c', '10.0.0.2/24'), node('b', '10.0.0.2/24')], 1);
+  const a = deriveNodeConfig(snap, 'a');
+  t.same(a.peers.map((p) => [p.name, p.key, p.calicoNode]), [['Mesh_10_0_0_2', '10.0.0.2|179', 'b']]);
+  t.match(a.warnings, [/Node c has the address 10\.0\.0\.2 of Node b/]);
+  t.same(deriveNodeConfig(snap, 'b').peers.map((p) => p.name), ['Mesh_10_0_0_1'], 'b and c do not peer with each other');
 });
 
 t.test('the password check reports a wrong value without printing it', async (t) => {
