@@ -123,16 +123,16 @@ function runEdits(t: Test, seed: number, steps: number): void {
 }
 
 t.test('random clusters: every node\'s peers equal the reference; cluster invariants', async (t) => {
-  for (let seed = 1; seed <= 400; seed++) runSeed(t, seed);
+  for (let seed = 1; seed <= 300; seed++) runSeed(t, seed);
 });
 
 t.test('random edits: the daemon\'s incremental path equals a fresh derive', async (t) => {
-  for (let seed = 5001; seed <= 5060; seed++) runEdits(t, seed, 8);
+  for (let seed = 5001; seed <= 5040; seed++) runEdits(t, seed, 8);
 });
 
 // ---- what the random runs found, cut down ----
 
-t.test('withOwnBlocksOf equals a fresh derive when a BGPFilter and an own affinity are both refused: warnings in one order (seed 5036, minimised)', async (t) => {
+t.test('withOwnBlocksOf equals a fresh derive when a BGPFilter and an own affinity are both refused: warnings in one order (found by the random edits, minimised)', async (t) => {
   const API = 'projectcalico.org/v3' as const;
   const node = { apiVersion: API, kind: 'Node', metadata: { name: 'a' }, spec: { bgp: { ipv4Address: '10.0.0.1/24' } } } as Resource;
   const filter = { apiVersion: API, kind: 'BGPFilter', metadata: { name: 'bad' }, spec: { importV4: [{ action: 'Accept', cidr: '10.0.0.0/40', matchOperator: 'In' }] } } as Resource;
@@ -150,7 +150,7 @@ t.test('withOwnBlocksOf equals a fresh derive when a BGPFilter and an own affini
   t.same(withOwnBlocksOf(deriveNodeConfig(s0, 'a', opts), s0, s1, 'a')?.warnings, deriveNodeConfig(s1, 'a', opts).warnings, 'with a service warning');
 });
 
-t.test('two Nodes with one address: one mesh session to it, to the first by name, and a warning (seed 2, minimised)', async (t) => {
+t.test('two Nodes with one address: one mesh session to it, to the first by name, and a warning (found by the random clusters, minimised)', async (t) => {
   const API = 'projectcalico.org/v3' as const;
   const node = (name: string, ip: string) => ({ apiVersion: API, kind: 'Node', metadata: { name }, spec: { bgp: { ipv4Address: ip } } }) as Resource;
   // c took b's address (a re-addressed node while the old Node object is still there).
