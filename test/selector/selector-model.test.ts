@@ -7,7 +7,7 @@
 // Pathological inputs (deep nesting, datastore-sized texts) end in a result or a
 // SelectorError, never a RangeError, with work counted (not timed) to grow linearly.
 import t from 'tap';
-import { parseSelector, SelectorError, type Selector } from '../../src/selector/index.js';
+import { MAX_NESTING, parseSelector, SelectorError, type Selector } from '../../src/selector/index.js';
 import { rng } from '../rib/fixtures/helpers.js';
 import { genLabels, genNode, int, mutate, pick, printText, type Rand } from './fixtures/selector-gen.js';
 import { refCanonical, refEval, refParse, RefReject, type RefNode } from './fixtures/selector-ref.js';
@@ -191,7 +191,7 @@ t.test("canonical text of '!' before a parenthesised '!' re-parses collapsed, as
   const s = parseSelector('!(!has(a))');
   t.equal(s.toString(), '!!has(a)');
   t.equal(parseSelector(s.toString()).toString(), 'has(a)');
-  for (const labels of [{}, { a: '' }]) t.equal(parseSelector(s.toString()).matches(labels), s.matches(labels));
+  for (const labels of [{}, { a: '' }] as Record<string, string>[]) t.equal(parseSelector(s.toString()).matches(labels), s.matches(labels));
 });
 
 t.test('label maps that are not plain objects or hold prototype names', async (t) => {
@@ -201,4 +201,30 @@ t.test('label maps that are not plain objects or hold prototype names', async (t
   t.equal(parseSelector(`__proto__ == '${labels['__proto__']}'`).matches(labels), true);
   t.equal(parseSelector('has(constructor) || has(toString) || has(hasOwnProperty)').matches({}), false);
   t.equal(parseSelector("constructor != 'x'").matches({}), true);
+});
+
+t.test('parentheses nested 10 000 deep: a SelectorError at the level past the limit, not a RangeError', async (t) => {
+  // Without a limit the recursive parser overflowed Node's stack (RangeError) somewhere
+  // between 2 000 and 5 000 levels, at a depth that depended on the caller's stack.
+  for (const [open, close] of [['(', ')'], ['!(', ')'], ["a == 'x' && (", ')'], ["!(a == 'x' || ", ')']]) {
+    const text = open.repeat(10_000) + 'has(a)' + close.repeat(10_000);
+    const got = attempt(() => parseSelector(text));
+    t.notOk(got.ok, `${open}… 10 000 deep is refused`);
+    if (got.ok) continue;
+    t.equal(clearRejection(text, got.error), null, `${open}… 10 000 deep: a clear rejection`);
+    t.equal((got.error as SelectorError).position, open.length * MAX_NESTING + open.indexOf('('), 'at the first ( past the limit');
+    t.match((got.error as SelectorError).reason, `nested deeper than ${MAX_NESTING}`);
+  }
+});
+
+t.test(`parentheses nested ${MAX_NESTING} deep parse, evaluate and print`, async (t) => {
+  let text = 'has(a)';
+  for (let i = 0; i < MAX_NESTING; i++) text = i % 2 === 0 ? `!(k${i} == 'x' && ${text})` : `!(k${i} == 'x' || ${text})`;
+  const ref = refParse(text);
+  const s = parseSelector(text);
+  t.equal(s.toString(), refCanonical(ref));
+  for (const labels of [new Map([['a', '']]), new Map<string, string>(), new Map([['k0', 'x'], ['k1', 'x']])]) {
+    t.equal(s.matches(record(labels)), refEval(ref, labels, false), show(labels));
+  }
+  t.equal(parseSelector(s.toString()).toString(), s.toString());
 });
