@@ -172,7 +172,7 @@ t.test('hand-picked texts at the grammar edges agree with the reference', async 
     "all == 'x'", "has == 'x'", "in in {'x'}", "not in {'x'}", "a == 'x'b == 'y'", "a == 'x' ! b == 'y'",
     "a == 'x\\'", 'a == "x\'y"', "a == 'x\"y'", "a == ''", '!', '!!', '()', '(all())', "a=='x'&&b=='y'",
     "a == 'x'\n", "a == 'x'\r", "a\u00a0== 'x'", "é == 'x'", "a == 'é'", '&&', '||', 'a', "a ==", '\t',
-    "-.//_ == 'x'", `${'k'.repeat(512)} == 'x'`, `${'k'.repeat(513)} == 'x'`, `has(${'k'.repeat(513)})`,
+    '', ' ', '\t \t', "-.//_ == 'x'", `${'k'.repeat(512)} == 'x'`, `${'k'.repeat(513)} == 'x'`, `has(${'k'.repeat(513)})`,
   ];
   const bad = new Mismatches();
   for (const text of texts) {
@@ -206,7 +206,8 @@ t.test('label maps that are not plain objects or hold prototype names', async (t
 t.test('parentheses nested 10 000 deep: a SelectorError at the level past the limit, not a RangeError', async (t) => {
   // Without a limit the recursive parser overflowed Node's stack (RangeError) somewhere
   // between 2 000 and 5 000 levels, at a depth that depended on the caller's stack.
-  for (const [open, close] of [['(', ')'], ['!(', ')'], ["a == 'x' && (", ')'], ["!(a == 'x' || ", ')']]) {
+  const shapes: [string, string][] = [['(', ')'], ['!(', ')'], ["a == 'x' && (", ')'], ["!(a == 'x' || ", ')']];
+  for (const [open, close] of shapes) {
     const text = open.repeat(10_000) + 'has(a)' + close.repeat(10_000);
     const got = attempt(() => parseSelector(text));
     t.notOk(got.ok, `${open}… 10 000 deep is refused`);
@@ -227,4 +228,85 @@ t.test(`parentheses nested ${MAX_NESTING} deep parse, evaluate and print`, async
     t.equal(s.matches(record(labels)), refEval(ref, labels, false), show(labels));
   }
   t.equal(parseSelector(s.toString()).toString(), s.toString());
+});
+
+/** Calls of the String, Array and Buffer methods a parser uses, and characters or elements copied by slices, while f runs. */
+function countWork(f: () => void): { calls: number; copied: number } {
+  const work = { calls: 0, copied: 0 };
+  const restore: (() => void)[] = [];
+  const wrap = (owner: object, names: readonly string[], copies = false): void => {
+    const o = owner as Record<string, (...args: unknown[]) => unknown>;
+    for (const name of names) {
+      const orig = o[name]!;
+      o[name] = function (this: unknown, ...args: unknown[]): unknown {
+        work.calls++;
+        const out = orig.apply(this, args);
+        if (copies && (typeof out === 'string' || Array.isArray(out))) work.copied += out.length;
+        return out;
+      };
+      restore.push(() => (o[name] = orig));
+    }
+  };
+  wrap(String.prototype, ['slice', 'substring', 'substr', 'split', 'trim', 'trimStart', 'concat', 'repeat'], true);
+  wrap(String.prototype, ['startsWith', 'endsWith', 'indexOf', 'lastIndexOf', 'includes', 'replace', 'charAt', 'charCodeAt', 'codePointAt', 'at', 'match']);
+  wrap(Array.prototype, ['slice', 'splice', 'concat'], true);
+  wrap(Array.prototype, ['push', 'pop', 'shift', 'unshift', 'indexOf', 'includes', 'map', 'filter', 'every', 'some', 'join', 'sort', 'reduce', 'find', 'findIndex']);
+  wrap(Buffer, ['from', 'compare']);
+  try {
+    f();
+  } finally {
+    for (const undo of restore) undo();
+  }
+  return work;
+}
+
+/** etcd's default --max-request-bytes (1.5 MiB): the largest value the etcd datastore, and so the Kubernetes API, stores. */
+const DATASTORE_MAX = 1_572_864;
+
+/** `head unit(0) sep unit(1) … tail`, as long as fits in `size`. */
+function fill(size: number, unit: (i: number) => string, sep: string, head = '', tail = ''): string {
+  const parts: string[] = [];
+  let len = head.length + tail.length;
+  for (let i = 0; ; i++) {
+    const u = unit(i);
+    if (len + u.length + sep.length > size) break;
+    parts.push(u);
+    len += u.length + sep.length;
+  }
+  return head + parts.join(sep) + tail;
+}
+
+t.test('datastore-sized texts: parsed or refused clearly, with work growing linearly', async (t) => {
+  // [name, valid, text of about `size` characters]
+  const shapes: [string, boolean, (size: number) => string][] = [
+    ['&& chain', true, (n) => fill(n, (i) => `k${i % 97} == 'v${i}'`, ' && ')],
+    ['|| chain of has()', true, (n) => fill(n, (i) => `has(k${i})`, '||')],
+    ['set', true, (n) => fill(n, (i) => `'v${i % 5000}'`, ',', 'a in {', '}')],
+    ['long value', true, (n) => `a == '${'x'.repeat(n - 8)}'`],
+    ['whitespace', true, (n) => ' \t'.repeat((n - 6) / 2) + 'all()'],
+    ['! run', true, (n) => '!'.repeat(n - 6) + 'has(a)'],
+    ['parenthesised groups', true, (n) => fill(n, (i) => `(${'('.repeat(i % 50)}a == '${i}'${')'.repeat(i % 50)})`, '||')],
+    ['unterminated string at the end', false, (n) => fill(n - 12, (i) => `k${i} != 'v'`, '&&') + " && a == 'x"],
+    ['stray ) at the end', false, (n) => fill(n - 2, (i) => `!has(k${i})`, ' && ') + ')'],
+    ['label with no operator', false, (n) => fill(n - 8, () => "a == ''", '||') + '||a'],
+  ];
+  const run = (text: string): string | null => {
+    const got = attempt(() => parseSelector(text));
+    if (!got.ok) return clearRejection(text, got.error) ?? 'refused';
+    got.value.matches({ a: 'x', k1: 'v' });
+    got.value.toString();
+    return null;
+  };
+  for (const [name, valid, make] of shapes) {
+    const text = make(DATASTORE_MAX);
+    t.equal(run(text), valid ? null : 'refused', `${name}, ${text.length} characters: ${valid ? 'parsed' : 'a clear rejection'}`);
+  }
+  // Work counted on 16 KiB and four times that, after the full-size runs: counting slows
+  // every call down, and V8 keeps some slower paths once a builtin has been replaced.
+  for (const [name, , make] of shapes) {
+    const [small, big] = [1 << 14, 1 << 16].map((size) => countWork(() => run(make(size)))) as [{ calls: number; copied: number }, { calls: number; copied: number }];
+    // Four times the text: linear work is 4×, sorting a set (n log n) a little more; quadratic is 16×.
+    t.ok(big.calls <= 6 * small.calls + 100, `${name}: ${small.calls} → ${big.calls} method calls`);
+    t.ok(big.copied <= 6 * small.copied + 1000, `${name}: ${small.copied} → ${big.copied} characters copied`);
+  }
 });
