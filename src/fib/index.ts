@@ -60,6 +60,10 @@
 //   device route, in a pool) that differs from the route tern wrote there is an IPAM's put
 //   after tern's went or in its place (seen by notification or by a re-dump): it is learned,
 //   never overwritten or removed, and tern's route counts as gone.
+// - A proto-bird unicast route with a gateway that tern neither wrote nor adopted is tern's
+//   (its own route changed while the notification was lost, e.g. moved off a link that then
+//   went down, so the view had dropped it; a re-dump shows it): replaced when the prefix is
+//   wanted, removed when it is not. Never left orphaned.
 // - What tern wrote is taken as gone when another protocol's route replaced it, or when it was
 //   deleted before the answer to its write came (the write is then done again). A write
 //   answered after a notification of another protocol's route in the same slot is followed by
