@@ -196,6 +196,25 @@ t.test('our route moved to another device unseen, its old device going down, the
   t.match(fib.stats(), { installed: 0, removed: 1 });
 });
 
+t.test('IPv6: our removal answered ESRCH while a re-dump shows our route changed unseen: that route stays in the view and is removed', async (t) => {
+  const v6pool = { cidr: 'fd00:244::/48', ipipMode: 'never' as const, vxlanMode: 'never' as const };
+  const kernel = new FakeKernel();
+  kernel.add({ prefix: 'fd00::/64', protocol: 2, metric: 256, nextHops: [{ ifindex: 2, onlink: false }] });
+  const { fib, clock } = await setup({ kernel, pools: [never, v6pool] });
+  fib.setRoute('fd00:244:1::/64', ['fd00::12']);
+  await settleFib(fib);
+  const k = '254|fd00:244:1::/64|1024';
+  t.equal(kernel.routes.get(k)?.nextHops[0]?.gateway, 'fd00::12');
+  // `ip -6 route replace fd00:244:1::/64 via fd00::97 dev eth0 proto bird`, its notification lost
+  kernel.routes.set(k, { ...kernel.routes.get(k)!, nextHops: [{ gateway: 'fd00::97', ifindex: 2, onlink: false }] });
+  fib.setRoute('fd00:244:1::/64', null);
+  clock.advance(0); // the removal of fd00::12 (an IPv6 delete names it: ESRCH) ...
+  kernel.lose(); // ... answered while the re-dump that shows fd00::97 runs
+  await settleFib(fib);
+  t.equal(kernel.routes.get(k), undefined, 'the route of ours the re-dump showed is removed, not orphaned');
+  t.same(kernel.writes.map((w) => `${w.op} ${w.route.nextHops[0]?.gateway}`), ['replace fd00::12', 'remove fd00::12', 'remove fd00::97']);
+});
+
 /** Drives notifications lost without an overrun too (re-dumps by the heal step, the periodic resync or a later overrun). */
 const LOSSY_SEEDS = Array.from({ length: Number(process.env.TERN_FIB_LOSSY_SEEDS ?? 30) }, (_, i) => i + Number(process.env.TERN_FIB_LOSSY_BASE ?? 1001));
 t.test('random sequences with notifications lost unseen, then re-dumps, match the model', async (t) => {

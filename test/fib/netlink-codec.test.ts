@@ -52,6 +52,23 @@ t.test('RTM_DELROUTE: type unspec, scope nowhere, protocol kept, no next hops', 
   t.equal(m.length, 16 + 12 + 24);
 });
 
+t.test('IPv6 RTM_DELROUTE carries the next hops (only our ECMP siblings are deleted, never one appended by another)', async (t) => {
+  const v6: KernelRoute = { prefix: 'fd00:244:1::/64', family: 'ipv6', table: 254, protocol: 12, type: 'unicast', metric: 1024, nextHops: [{ gateway: 'fd00::12', ifindex: 2, onlink: false }] };
+  const two: KernelRoute = { ...v6, nextHops: [...v6.nextHops, { gateway: 'fd00::13', ifindex: 2, onlink: false }] };
+  const hole: KernelRoute = { ...v6, type: 'blackhole', nextHops: [] };
+  // the rtmsg's type as a unicast, to decode the next hops (decodeRoute keeps them only for one)
+  const hops = (m: Buffer) => { const b = Buffer.from(m.subarray(16)); b[7] = 1; return decodeRoute(b)?.nextHops.map((h) => `${h.gateway}@${h.ifindex}`); };
+  for (const [r, want] of [[v6, ['fd00::12@2']], [two, ['fd00::12@2', 'fd00::13@2']], [hole, []]] as const) {
+    const del = encodeRouteRequest('remove', r, 1, true);
+    t.equal(del.readUInt16LE(4), 25, 'RTM_DELROUTE');
+    t.equal(del.readUInt8(16 + 7), 0, 'RTN_UNSPEC');
+    t.equal(del.readUInt8(16 + 6), 255, 'RT_SCOPE_NOWHERE');
+    t.same(hops(del), want, `${r.type} ${r.nextHops.length}: ${r.nextHops.length === 1 ? 'RTA_GATEWAY, RTA_OIF' : r.nextHops.length ? 'RTA_MULTIPATH' : 'none'}`);
+    t.equal(del.subarray(28).toString('hex'), encodeRouteRequest('replace', r, 1, true).subarray(28).toString('hex'), 'the attributes of its write');
+  }
+  t.equal(encodeRouteRequest('remove', ecmp, 1, true).length, 16 + 12 + 24, 'IPv4: none');
+});
+
 t.test('an IPv4 template gives encodeRouteMessage\'s bytes for every prefix, operation and body', async (t) => {
   const via: KernelRoute = { prefix: '0.0.0.0/0', family: 'ipv4', table: 254, protocol: 12, type: 'unicast', metric: 0, nextHops: [{ gateway: '10.0.0.2', ifindex: 3, onlink: false }] };
   const tunl: KernelRoute = { ...via, nextHops: [{ gateway: '10.0.1.9', ifindex: 7, onlink: true }] };
