@@ -41,14 +41,6 @@ function sameWrite(f: RouteForm, r: KernelRoute): boolean {
   return true;
 }
 
-/**
- * Our removal of `f` deletes just its next hops (an IPv6 unicast route: its delete carries
- * them, netlink-codec.ts), not whatever route of ours holds the slot as an IPv4 one does.
- */
-function removesHops(f: RouteForm): boolean {
-  return f.family === 'ipv6' && f.type === 'unicast' && f.nextHops.some((nh) => nh.gateway !== undefined);
-}
-
 function indexIn(list: readonly RouteForm[], metric: number | undefined, protocol: number, replaced: boolean): number {
   for (let i = 0; i < list.length; i++) {
     const x = list[i]!;
@@ -108,8 +100,8 @@ export class ObservedTable {
   /**
    * Applies a write or delete of ours that the kernel confirmed (main table, own protocol);
    * returns the prefix's slot after it. A delete (also one answered ESRCH: nothing of it was
-   * there) takes the route of ours at its metric out of the view, for IPv6 unicast only when
-   * it is that route (another route of ours there, one changed unseen, is still there).
+   * there) takes that route out of the view: it names the route (type, next hops;
+   * netlink-codec.ts), so another route of ours there (one changed unseen) is still there.
    */
   applyOwn(prefix: string, form: RouteForm, present: boolean): Slot {
     const s = this.table.get(prefix);
@@ -118,7 +110,7 @@ export class ObservedTable {
     const idx = indexIn(list, form.metric, form.protocol, false);
     if (present) {
       if (idx < 0 || list[idx] !== form) this.put(prefix, s, list, idx, form);
-    } else if (idx >= 0 && (!removesHops(form) || list[idx]!.sig === form.sig)) this.remove(prefix, s, list, idx);
+    } else if (idx >= 0 && list[idx]!.sig === form.sig) this.remove(prefix, s, list, idx);
     return this.lastSlot;
   }
 
