@@ -39,6 +39,9 @@
 // adopted route waits for the sweep; a restart stops a run that had converged (refusals
 // cleared), with the same own blocks and pools. Not driven: learnExtra, eth0 or tunl0
 // removed, more than 16 next hops, MAX_INFLIGHT bursts (fib-sync-kernel.test.ts has them).
+//
+// Exploring: TERN_FIB_LOSSY_SEEDS=N TERN_FIB_LOSSY_BASE=S run N lossy seeds from S;
+// TERN_FIB_LOG=N shows the last N steps of a failing seed (12 by default).
 import t from 'tap';
 import type { KernelRoute } from '../../src/fib/kernel.js';
 import { FakeKernel } from './fixtures/fake-kernel.js';

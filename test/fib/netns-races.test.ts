@@ -9,7 +9,7 @@
 // replace of it whose notification tern has not read yet, which no replacing writer can
 // tell); when both stop and FibSync has settled, every route the other writer left is as it
 // left it, every route tern wants and may have is there exactly once, and nothing of tern's
-// is left over. Three seeds, about 5 s each.
+// is left over. Three seeds, about 5 s each (TERN_RACE_SEEDS=1,2,... for others).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
