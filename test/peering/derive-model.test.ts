@@ -13,14 +13,18 @@
 // sourceAddress, keepOriginalNextHop / nextHopMode, maxRestartTime, keepaliveTime,
 // ttlSecurity, numAllowedLocalASNumbers, password secretKeyRefs (v1 Secrets in stringData or
 // data, missing ones, missing keys, empty and too-long values), BGPFilters (some missing),
-// reachableBy and reversePeering: Manual; block affinities in every state, some unparsable.
+// reachableBy and reversePeering: Manual; block affinities in every state, some unparsable;
+// now and then two Nodes with one address, a BGPFilter the model refuses. Snapshots come
+// from the datastores' builder (buildSnapshot), resources handed in shuffled order.
 // Compared per session: key, name, type, address, port, family, local/peer AS, source
 // address, passive, GR time, keepalive, next-hop mode, rr client, TTL security, password
 // (none / unresolved / right value), Calico node, allow-own-AS, reachableBy, filter chains;
 // per node: AS, listen port, effective mesh, cluster id, own blocks.
 // Invariants over the cluster: fixtures/peer-checks.ts. Over time: a chain of random edits
 // (unchanged resources keep their objects, as in a datastore) followed the way the daemon
-// does (sameDeriveInputs, withOwnBlocksOf, else a full derive) equals a fresh derive.
+// does (sameDeriveInputs, withOwnBlocksOf, else a full derive, as Daemon.onSnapshot) equals a
+// fresh derive: own and other nodes' blocks, labels, addresses/AS/cluster ids, BGPPeers,
+// BGPConfiguration default, node listen ports, the IPv4 pool, Secrets, BGPFilters, re-puts.
 // Not generated: localWorkloadSelector (needs Felix's endpoint-status files), the
 // tern/max-prefixes annotation, CALICO_ROUTER_ID other than 'hash' for IPv4-less nodes.
 import t, { type Test } from 'tap';
