@@ -4,7 +4,9 @@
 //
 // The work is split in two so update groups can memoize: `exportDecision` depends on the
 // prefix and the context only; `exportAttributes` on the path's source and attributes and
-// the peer only. exportPath() is both.
+// the peer only. Calico's one rule on the source (reject_tunnel_routes) is
+// `calicoRejectsSource`, skipped, like exportDecision, by a BGPFilter Accept.
+// explainExport() / exportPath() are Calico's rules and the protocol rules together.
 import type { Family } from '../net/prefix.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import { WellKnownCommunity } from '../bgp/wire/constants.js';
@@ -168,14 +170,23 @@ function hasCommunity(a: PathAttributes, c: number): boolean {
 }
 
 /**
- * The rules of exportAttributes that read only the path's source and the peer (tunnel
- * routes, iBGP split horizon and reflection; not the source peer itself): false means no
- * path of `src` is sent to `peer`, whatever its prefix and attributes. Update groups use it
- * to pass over routes they can never export without looking at them one by one.
+ * The rules of exportAttributes that read only the path's source and the peer (iBGP split
+ * horizon and reflection; not the source peer itself): false means no path of `src` is sent
+ * to `peer`, whatever its prefix, attributes and export filter. Update groups use it to
+ * pass over routes they can never export without looking at them one by one.
  */
 export function sourceMayExport(ctx: ExportContext, src: ExportSource, peer: Pick<ExportPeer, 'ebgp' | 'routeReflectorClient'>): boolean {
-  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return false;
   return mayAdvertise(src, peer, ctx.clusterId !== undefined);
+}
+
+/**
+ * calico_export_to_bgp_peers' reject_tunnel_routes (step 2 below): Felix's tunnel and
+ * WireGuard routes (SOURCE_KERNEL_TUNNEL) are not sent to internal peers by Calico's rules.
+ * One of Calico's rules, not a protocol rule: a BGPFilter export Accept, which ends the
+ * filter before calico_export_to_bgp_peers runs, sends them (as BIRD does).
+ */
+export function calicoRejectsSource(src: Pick<ExportSource, 'kind' | 'key'>, peer: Pick<ExportPeer, 'ebgp'>): boolean {
+  return src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp;
 }
 
 /** The attributes to send to `peer` for a path, or why it is not sent. */
@@ -183,7 +194,6 @@ export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer:
   const src = path.source;
   const a = path.attrs.attrs;
   if (src.kind === 'peer' && src.key === peer.key) return { rejected: 'sourcePeer' };
-  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return { rejected: 'tunnelRoute' };
   // RFC 1997: NO_ADVERTISE to nobody; NO_EXPORT (and NO_EXPORT_SUBCONFED, no confederations
   // here) not outside the AS.
   if (hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };
@@ -234,6 +244,7 @@ export function prependAs(path: readonly AsPathSegment[], asn: number): AsPathSe
 export function explainExport(ctx: ExportContext, prefix: string, path: ExportablePath, peer: ExportPeer): ExportResult {
   const verdict = exportDecision(ctx, prefix);
   if (!isAccepted(verdict)) return { rejected: verdict };
+  if (calicoRejectsSource(path.source, peer)) return { rejected: 'tunnelRoute' };
   return exportAttributes(ctx, path, peer);
 }
 
