@@ -34,7 +34,7 @@ import t from 'tap';
 import { rng } from '../rib/fixtures/helpers.js';
 import { PolicyWorld } from './fixtures/policy-world.js';
 import { Harness, advertText } from './fixtures/policy-harness.js';
-import { refExport, refImport, type RefPeer } from './fixtures/ref-policy.js';
+import { refExport, refImport, type RefPeer, type RefRoute } from './fixtures/ref-policy.js';
 import { prefixKey } from './fixtures/ref-prefix.js';
 import { makeRib } from '../rib/fixtures/helpers.js';
 import { HeldSink } from './fixtures/policy-harness.js';
@@ -59,12 +59,21 @@ function check(w: PolicyWorld, h: Harness, round: number): string[] {
     }
   }
   if (h.cfg.peers.length !== peers.size) errors.push(`round ${round}: ${h.cfg.peers.length} sessions, want ${peers.size}`);
-  const routes = w.heldRoutes().filter((r) => {
-    if (r.src.kind !== 'peer') return true;
-    const want = refImport(node, r, peers.get(r.src.key)!);
-    if (h.holds(r) !== want) errors.push(`round ${round}: ${r.prefix} from ${r.src.key} ${want ? 'not imported' : 'imported'}, want ${want ? 'imported' : 'rejected'}`);
-    return want;
-  });
+  // The Loc-RIB's selection, one path per source: a local route (static preference 200 in
+  // BIRD) over a BGP one, which wins over an out-of-pool kernel route (docs/operations.md).
+  const rank = (r: RefRoute): number => (r.src.kind === 'extra' ? 0 : r.src.kind === 'peer' ? 1 : 2);
+  const best = new Map<string, RefRoute>();
+  for (const r of w.heldRoutes()) {
+    if (r.src.kind === 'peer') {
+      const want = refImport(node, r, peers.get(r.src.key)!);
+      if (h.holds(r) !== want) errors.push(`round ${round}: ${r.prefix} from ${r.src.key} ${want ? 'not imported' : 'imported'}, want ${want ? 'imported' : 'rejected'}`);
+      if (!want) continue;
+    }
+    const k = prefixKey(r.prefix);
+    const cur = best.get(k);
+    if (!cur || rank(r) > rank(cur)) best.set(k, r);
+  }
+  const routes = [...best.values()];
   for (const [key, peer] of peers) {
     const sink = h.sinks.get(key);
     if (!sink) continue;
