@@ -25,19 +25,19 @@
 // communities); before the last round next hops and learned routes also move to other
 // interfaces (import re-filtered, export re-evaluated, as on the FIB's `interfaces` event).
 //
-// Left out: best-path selection (one path per prefix), ADD-PATH, AS_PATH / MED / LOCAL_PREF
-// rewriting (test/policy/export.test.ts), BGPFilter fields tern does not parse (peerType,
-// communities, asPathPrefix, priority, operations), IPv6 serviceLoadBalancerIPs on a
-// reflector, `bpf*.cali` routes, a kernel route moving between a tunnel device and another
-// (its local source changes), the real FIB's interface resolution (a stand-in map here).
+// Left out: best-path selection (one path per prefix, or a local route and a peer's),
+// ADD-PATH, AS_PATH / MED / LOCAL_PREF rewriting (test/policy/export.test.ts), BGPFilter
+// fields tern does not parse (peerType, communities, asPathPrefix, priority, operations),
+// IPv6 serviceLoadBalancerIPs on a reflector, `bpf*.cali` routes, kernel routes with a
+// gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
+// address), a kernel route moving between a tunnel device and another (its local source
+// changes), the real FIB's interface resolution (a stand-in map here).
 import t from 'tap';
-import { rng } from '../rib/fixtures/helpers.js';
+import { makeRib, rng } from '../rib/fixtures/helpers.js';
 import { PolicyWorld } from './fixtures/policy-world.js';
-import { Harness, advertText } from './fixtures/policy-harness.js';
+import { Harness, HeldSink, advertText } from './fixtures/policy-harness.js';
 import { refExport, refImport, type RefPeer, type RefRoute } from './fixtures/ref-policy.js';
 import { prefixKey } from './fixtures/ref-prefix.js';
-import { makeRib } from '../rib/fixtures/helpers.js';
-import { HeldSink } from './fixtures/policy-harness.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import { compileChain } from '../../src/policy/bgp-filter.js';
 import { SOURCE_KERNEL_TUNNEL } from '../../src/policy/export.js';
