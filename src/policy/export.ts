@@ -34,7 +34,7 @@ export interface ExportContext {
   readonly localAddresses: { readonly ipv4?: string; readonly ipv6?: string };
   /** Calico /staticroutes: service CIDRs this node advertises (routes inside them are accepted). */
   readonly staticRoutes?: readonly string[];
-  /** A reflector's serviceLoadBalancerIPs (IPv4): routes inside them are accepted (step 7). */
+  /** A reflector's serviceLoadBalancerIPs (IPv4 and IPv6): routes inside them are accepted (step 7). */
   readonly reflectorServiceRanges?: readonly string[];
   /** prefixAdvertisements of this node (node.<name> over default): communities added on export. */
   readonly prefixCommunities?: readonly PrefixCommunities[];
@@ -114,7 +114,7 @@ function compile(ctx: ExportContext): Compiled {
       // disabled pool is exported as long as routes inside it exist (pods still use it).
       enabled: ctx.pools.filter((p) => !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
       statics: (ctx.staticRoutes ?? []).map(matchPrefix),
-      serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).filter((c) => !c.includes(':')).map(matchPrefix) : [],
+      serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).map(matchPrefix) : [],
     };
     compiled.set(ctx, c);
   }
@@ -158,7 +158,8 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
   }
   // 6. Accept routes inside the static routes (advertised service CIDRs).
   for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
-  // 7. A reflector accepts routes inside the LoadBalancer service ranges (IPv4).
+  // 7. A reflector accepts routes inside the LoadBalancer service ranges (each family's in
+  //    its own filter: bird_ipam / bird6_ipam).
   for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
   // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';

@@ -40,7 +40,7 @@ import { refExport, refImport, type RefPeer, type RefRoute } from './fixtures/re
 import { prefixKey } from './fixtures/ref-prefix.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 import { compileChain } from '../../src/policy/bgp-filter.js';
-import { SOURCE_KERNEL_TUNNEL } from '../../src/policy/export.js';
+import { exportDecision, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../../src/policy/export.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { CTX } from '../rib/fixtures/export-ctx.js';
 
@@ -137,6 +137,18 @@ t.test('a BGPFilter export Accept sends a tunnel-device route to an iBGP peer, a
   t.same([...sinks[0]!.held.keys()], [prefixKey('10.244.8.9/32')], 'Accept: sent');
   t.same(sinks[1]!.held.size, 0, 'no rule matches: Calico\'s rules reject it');
   t.same(sinks[2]!.held.size, 0, 'no filter (mesh): not sent');
+});
+
+t.test('a route reflector passes on routes inside an IPv6 serviceLoadBalancerIPs range (seed 15, minimised)', async (t) => {
+  // confd's bird6_ipam renders the reflector's LoadBalancer ranges that contain ":" into
+  // calico_export_to_bgp_peers; tern kept only the IPv4 ranges, so a single-address IPv6
+  // range (not a static route) learned from a client reached no other peer.
+  const rr = { ...CTX, clusterId: '244.0.0.1', reflectorServiceRanges: ['10.97.0.5/32', 'fd00:97::5/128', 'fd00:98::/112'] };
+  t.equal(exportDecision(rr, 'fd00:97::5/128'), 'serviceRange');
+  t.equal(exportDecision(rr, 'fd00:98::7/128'), 'serviceRange');
+  t.equal(exportDecision(rr, '10.97.0.5/32'), 'serviceRange');
+  t.equal(exportDecision(rr, 'fd00:97::6/128'), 'outsidePools', 'outside the range');
+  t.equal(exportDecision({ ...rr, clusterId: undefined } as ExportContext, 'fd00:97::5/128'), 'outsidePools', 'not a reflector');
 });
 
 t.test('random configurations: tern decides as the reference', async (t) => {
