@@ -190,6 +190,17 @@ export function calicoRejectsSource(src: Pick<ExportSource, 'kind' | 'key'>, pee
   return src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp;
 }
 
+/**
+ * calico_export_to_bgp_peers' reject_local_routes (step 3, v3.29+): a local route whose
+ * interface (BIRD's ifname) is an eBPF-mode `bpf*.cali` device goes to no peer by Calico's
+ * rules. Also Calico's, not a protocol rule: a BGPFilter export Accept skips it.
+ */
+export function calicoRejectsInterface(ifname: string): boolean {
+  return BPF_IFNAME.test(ifname);
+}
+
+const BPF_IFNAME = /^bpf.*\.cali$/;
+
 /** The attributes to send to `peer` for a path, or why it is not sent. */
 export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer): ExportResult {
   const src = path.source;

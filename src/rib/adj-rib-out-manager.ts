@@ -139,13 +139,21 @@ export class AdjRibOutManager {
   }
 
   /**
-   * The interface of routes changed (BGPFilter interface rules): `prefix` alone, or with no
-   * prefix every prefix, is re-evaluated for the peers whose export chain reads interfaces.
+   * The interface of routes changed: with no prefix (next hops reached through other
+   * interfaces) every prefix is re-evaluated for the peers whose export chain reads
+   * interfaces (BGPFilter interface rules); `prefix` alone (a local route's own device
+   * changed) for every peer, as Calico's reject_local_routes reads that device too.
    */
   interfacesChanged(prefix?: string): void {
     for (const p of this.peers.values()) {
-      if (!p.peer.exportFilter?.usesInterface) continue;
-      if (prefix === undefined) { p.group.invalidateAll(); p.resync(); } else { p.group.invalidate(prefix); p.markPending(prefix); }
+      if (prefix === undefined) {
+        if (!p.peer.exportFilter?.usesInterface) continue;
+        p.group.invalidateAll();
+        p.resync();
+      } else {
+        p.group.invalidate(prefix);
+        p.markPending(prefix);
+      }
       p.pump();
     }
   }

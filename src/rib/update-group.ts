@@ -22,7 +22,7 @@ import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import type { PathIdAllocator } from './path-ids.js';
-import { calicoRejectsSource, exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
+import { calicoRejectsInterface, calicoRejectsSource, exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
@@ -276,6 +276,7 @@ export class UpdateGroup {
       if (byFilter === undefined) {
         if (p.source.key === SOURCE_KERNEL_EXTRA) continue; // only an explicit Accept exports it
         if (calicoRejectsSource(p.source, this.peer)) continue; // reject_tunnel_routes: skipped by an Accept
+        if (p.source.kind === 'local' && calicoRejectsInterface(this.interfaceOf(prefix, p))) continue; // reject_local_routes
         verdict ??= exportDecision(this.ctx, prefix);
         if (!isAccepted(verdict)) continue;
       }

@@ -104,7 +104,7 @@ function runSeed(seed: number): { errors: string[]; sent: number } {
     if (round > 0) {
       w.mutate();
       h.apply();
-      if (round === 2) { w.moveInterfaces(); h.interfacesMoved(); }
+      if (round === 2) h.interfacesMoved(w.moveInterfaces());
     }
     errors.push(...check(w, h, round));
     for (const s of h.sinks.values()) sent += s.held.size;
@@ -149,6 +149,35 @@ t.test('a route reflector passes on routes inside an IPv6 serviceLoadBalancerIPs
   t.equal(exportDecision(rr, '10.97.0.5/32'), 'serviceRange');
   t.equal(exportDecision(rr, 'fd00:97::6/128'), 'outsidePools', 'outside the range');
   t.equal(exportDecision({ ...rr, clusterId: undefined } as ExportContext, 'fd00:97::5/128'), 'outsidePools', 'not a reflector');
+});
+
+t.test('a local route on a bpf*.cali device goes to no peer unless a BGPFilter accepts it, also after it moved there (seeds 9, 65, minimised)', async (t) => {
+  // calico_export_to_bgp_peers' reject_local_routes (eBPF mode) rejects routes whose ifname
+  // is bpf*.cali for every peer, eBGP included; tern had no such rule (seed 9). With it, a
+  // learned route moving from vxlan.calico to bpfout.cali (same local source) was
+  // re-evaluated only for peers with interface rules, so an eBGP peer kept it (seed 65).
+  const rib = makeRib();
+  const P = '10.244.8.9/32';
+  rib.setLocal(P, { origin: 0, asPath: [], nextHop: '10.0.0.1' }, SOURCE_KERNEL_TUNNEL);
+  rib.flush();
+  let dev = 'bpfout.cali';
+  const mgr = new AdjRibOutManager(rib, CTX, { interfaceOf: (prefix, p) => (p.source.kind === 'local' && prefix === P ? dev : '') });
+  const peer = (n: number, extra: Partial<OutPeer> = {}): OutPeer => ({
+    key: `192.0.2.${n}|179`, family: 'ipv4', ebgp: true, peerAs: 65100, routeReflectorClient: false, nextHopMode: 'auto', localAddress: '10.0.0.1', fourOctetAs: true, addPath: false, ...extra,
+  });
+  const sinks = [new HeldSink(), new HeldSink()];
+  mgr.addPeer(peer(1), sinks[0]!);
+  mgr.addPeer(peer(2, { exportFilter: compileChain([{ name: 'f', rules: [{ action: 'accept', cidr: '10.244.0.0/16', operator: 'in' }] }]) }), sinks[1]!);
+  rib.flush();
+  t.equal(sinks[0]!.held.size, 0, 'Calico\'s rules: not sent');
+  t.equal(sinks[1]!.held.size, 1, 'Accept: sent');
+  dev = 'vxlan.calico';
+  mgr.interfacesChanged(P);
+  t.equal(sinks[0]!.held.size, 1, 'on vxlan.calico it goes to the eBGP peer');
+  dev = 'bpfin.cali';
+  mgr.interfacesChanged(P);
+  t.equal(sinks[0]!.held.size, 0, 'moved to bpfin.cali: withdrawn');
+  t.same(sinks[0]!.errors, []);
 });
 
 t.test('random configurations: tern decides as the reference', async (t) => {
