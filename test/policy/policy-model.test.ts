@@ -10,12 +10,13 @@
 // with min and/or max, source RemotePeers, interface wildcards, unconditional rules; each
 // explicit peer's filter list (0-3 names, repeats, an unknown name), its nextHopMode or
 // keepOriginalNextHop; IPPools (overlapping, 0.0.0.0/0 at times; disableBGPExport, disabled);
-// block affinities (confirmed or pending); service cluster / LoadBalancer CIDRs;
+// block affinities (confirmed or pending); service cluster / LoadBalancer CIDRs (v4 and v6,
+// single addresses too);
 // BGPConfiguration communities (names and values, standard and large) and
 // prefixAdvertisements, default and node.n1; routes from every peer (v4 and v6, /0 to /32 and
 // /128, overlapping, with communities incl. NO_EXPORT / NO_ADVERTISE / NO_EXPORT_SUBCONFED,
 // large communities, AS paths with our AS, ORIGINATOR_ID and CLUSTER_LIST that loop or not),
-// kernel routes (plain, tunnel device, out-of-pool) and their interfaces.
+// kernel routes (plain, tunnel or bpf*.cali device, out-of-pool) and their interfaces.
 //
 // Compared after each round: which peer routes enter the Loc-RIB (import filters and loop
 // checks), and per peer exactly the routes it holds with their next hop, communities, large
@@ -23,12 +24,14 @@
 // and confirmed blocks change (twice) and are applied live: the peers must end up holding
 // exactly what the new policy allows (withdrawn when now rejected, re-sent with the new
 // communities); before the last round next hops and learned routes also move to other
-// interfaces (import re-filtered, export re-evaluated, as on the FIB's `interfaces` event).
+// interfaces (import re-filtered, export re-evaluated, as on the FIB's `interfaces` event
+// and LocalRoutes' per-prefix report of a learned route's new device).
 //
-// Left out: best-path selection (one path per prefix, or a local route and a peer's),
+// Left out: best-path selection (one path per prefix, or a peer's path with an own block or
+// an out-of-pool kernel route),
 // ADD-PATH, AS_PATH / MED / LOCAL_PREF rewriting (test/policy/export.test.ts), BGPFilter
 // fields tern does not parse (peerType, communities, asPathPrefix, priority, operations),
-// IPv6 serviceLoadBalancerIPs on a reflector, `bpf*.cali` routes, kernel routes with a
+// the serviceExternalIPs Calico's newest templates let a reflector pass, kernel routes with a
 // gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
 // address), a kernel route moving between a tunnel device and another (its local source
 // changes), the real FIB's interface resolution (a stand-in map here).
