@@ -183,6 +183,27 @@ t.test('a local route on a bpf*.cali device goes to no peer unless a BGPFilter a
   t.same(sinks[0]!.errors, []);
 });
 
+t.test('a learned IPv6 route changing device leaves IPv4 peers alone, interface rules or not (seed 126, minimised)', async (t) => {
+  // LocalRoutes reports a learned route's new device with interfacesChanged(prefix); the
+  // Adj-RIB-Out marked that prefix pending for every peer with interface rules whatever its
+  // family, so an IPv4 peer's UPDATE was asked to carry an IPv6 prefix: the encoder threw and
+  // the peer's session failed, keeping routes it should have had withdrawn.
+  const rib = makeRib();
+  const mgr = new AdjRibOutManager(rib, CTX);
+  const sinks = [new HeldSink(), new HeldSink()];
+  const v4 = (n: number, extra: Partial<OutPeer> = {}): OutPeer => ({
+    key: `192.0.2.${n}|179`, family: 'ipv4', ebgp: true, peerAs: 65100, routeReflectorClient: false, nextHopMode: 'auto', localAddress: '10.0.0.1', fourOctetAs: true, addPath: false, ...extra,
+  });
+  mgr.addPeer(v4(1, { exportFilter: compileChain([{ name: 'f', rules: [{ action: 'reject', iface: 'eth9' }] }]) }), sinks[0]!);
+  mgr.addPeer(v4(2), sinks[1]!);
+  rib.setLocal('fd00:1::/64', { origin: 0, asPath: [], nextHop: 'fd00::1' }, SOURCE_KERNEL_TUNNEL);
+  rib.flush();
+  mgr.interfacesChanged('fd00:1::/64');
+  rib.flush();
+  t.same(sinks.map((s) => s.errors), [[], []]);
+  t.ok(mgr.get('192.0.2.1|179') && mgr.get('192.0.2.2|179'), 'both sessions still served');
+});
+
 t.test('random configurations: tern decides as the reference', async (t) => {
   let sent = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
