@@ -10,11 +10,11 @@
 // by the member on the group's result (each Advert carries its source key).
 //
 // Before any export decision, `reach` reads only the sources of a prefix's selected paths
-// (split horizon, reflection, the source peer; tunnel routes for a peer without a BGPFilter): a prefix that reaches no
-// member, or only its own source, costs its members nothing unless they were sent it; in an
-// iBGP group of a node that does not reflect, a new member's table walk visits only the
-// prefixes of the sources that may reach it when they hold less than half the table
-// (initialWalk).
+// (split horizon, reflection, the source peer; tunnel routes for a peer without a
+// BGPFilter): a prefix that reaches no member, or only its own source, costs its members
+// nothing unless they were sent it; in an iBGP group of a node that does not reflect, a new
+// member's table walk visits only the prefixes of the sources that may reach it when they
+// hold less than half the table (initialWalk).
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
