@@ -11,7 +11,9 @@
 //   (GlobalNetworkSet, HostEndpoint) carry no namespace label and have `namespace: null`.
 // - Service accounts as Calico carries them: the endpoint's `projectcalico.org/serviceaccount`
 //   label (or spec.serviceAccountName) is the name; the `pcsa.*` labelsToApply of profile
-//   `ksa.<namespace>.<name>` (prefix stripped) are the account's labels.
+//   `ksa.<namespace>.<name>` (prefix stripped) are the account's labels. A serviceAccounts
+//   selector is a label selector on those labels (libcalico-go prefixes its keys with `pcsa.`),
+//   so an entity without an account (no labels) matches `all()` or `k != 'v'` there.
 // - A namespaceSelector matches a global entity only when it is global() (libcalico-go
 //   rewrites global() to "!has(projectcalico.org/namespace)").
 // - Address sets never hold a prefix covered by another (nft interval sets refuse overlaps);
@@ -178,7 +180,7 @@ export function pickMatches(ctx: EntityCtx, p: Pick, e: Entity): boolean {
   if (p.ownNs !== null && e.namespace !== p.ownNs) return false;
   if (p.nsSel && !namespaceMatches(ctx, p.nsSel, e)) return false;
   if (p.saNames && (e.serviceAccount === null || !p.saNames.includes(e.serviceAccount))) return false;
-  if (p.saSel && (e.serviceAccount === null || !p.saSel.matches(e.saLabels))) return false;
+  if (p.saSel && !p.saSel.matches(e.saLabels)) return false;
   return p.sel.matches(e.labels);
 }
 
