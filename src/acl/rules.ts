@@ -184,16 +184,18 @@ const ALL = parseSelector('');
  * Rule selector scoping as libcalico-go's rule conversion: when a rule side sets selector,
  * notSelector, namespaceSelector or serviceAccounts, its selector is ANDed with the namespace
  * part (the namespaceSelector, else "own namespace" for a NetworkPolicy) and the service
- * account match. notSelector is not scoped.
+ * account match. notSelector is not scoped. A side that sets none of them has no selector,
+ * so its named ports are those of every endpoint (Felix's rule scanner: all()).
  */
 export function resolver(ctx: EntityCtx, namespace: string | undefined): SelectorResolver {
   const pick = (e: RuleSide): Pick => {
     const nsSel = e.namespaceSelector;
     const sa = e.serviceAccounts;
+    const selects = Boolean(e.selector || e.notSelector || nsSel || sa);
     return {
       sel: e.selector ?? ALL,
       nsSel,
-      ownNs: nsSel === null ? namespace ?? null : null,
+      ownNs: nsSel === null && selects ? namespace ?? null : null,
       saNames: sa?.names ? [...sa.names] : null,
       saSel: sa?.selector ?? null,
     };

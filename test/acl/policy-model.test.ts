@@ -7,7 +7,7 @@
 import t from 'tap';
 import { buildModel, type AclModel } from '../../src/acl/model.js';
 import { explainFlow, type Flow } from '../../src/acl/explain.js';
-import { referenceVerdict, world, type RefPacket, type Scenario, type Sel } from './fixtures/felix-reference.js';
+import { referenceVerdict, world, type RefPacket, type Scenario, type Sel, type SideDef } from './fixtures/felix-reference.js';
 import { flowText, gen, randFlow, scenario, toSnapshot, type FlowCase } from './fixtures/policy-gen.js';
 import { shrink } from './fixtures/shrink.js';
 
@@ -99,4 +99,31 @@ t.test('serviceAccounts.selector matches an endpoint without a service account w
   }
   t.equal(flow('c', { op: 'ne', key: 'role', val: 'reader' }).tern.egress, false, "role != 'reader' still excludes an account labelled reader");
   t.equal(flow('b', { op: 'has', key: 'role' }).tern.egress, false, 'has(role) needs the account label');
+});
+
+// Found by the random test: a named port in a NetworkPolicy rule side with no selector,
+// notSelector, namespaceSelector or serviceAccounts. libcalico-go leaves that side's selector
+// empty (getEndpointSelector scopes only a side that selects), and Felix's rule scanner builds
+// the named-port IP set from the side's positive selector or, without one, all(): endpoints
+// of every namespace with that port name. tern scoped it to the policy's namespace.
+t.test('a named port on a side without selectors matches endpoints of every namespace (NetworkPolicy)', async (t) => {
+  const ep = (ns: string, name: string, v4: string): Scenario['endpoints'][number] =>
+    ({ ns, name, node: 'n1', iface: `cali-${name}`, v4, labels: { app: name }, profiles: [], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] });
+  const scn = (destination: SideDef): Scenario => ({
+    endpoints: [ep('ns-a', 'a', '10.65.0.1'), ep('ns-b', 'b', '10.65.1.1'), ep('ns-a', 'c', '10.65.0.3')], profiles: [], tiers: [],
+    policies: [{ kind: 'NetworkPolicy', ns: 'ns-a', name: 'p0', tier: 'default', ingress: [], egress: [{ action: 'Allow', protocol: 'TCP', source: {}, destination }] }],
+  });
+  const flow = (s: Scenario, dst: string, dstPort: number): Compared => {
+    const d = s.endpoints.find((e) => e.name === dst)!;
+    return compare(s, { src: s.endpoints[0]!, dst: d, pkt: { family: 4, proto: 6, src: '10.65.0.1', dst: d.v4, srcPort: 40000, dstPort } });
+  };
+  const plain = scn({ ports: ['http'] });
+  for (const [dst, port, allowed] of [['b', 80, true], ['c', 80, true], ['b', 8080, false]] as const) {
+    const c = flow(plain, dst, port);
+    t.equal(c.ref.ingress !== null, allowed, `reference: egress to ${dst}:${port} ${allowed ? 'allowed' : 'dropped'}`);
+    t.equal(c.tern.egress, allowed, `tern: egress to ${dst}:${port} ${allowed ? 'allowed' : 'dropped'}\n${c.tern.text}`);
+  }
+  const scoped = scn({ ports: ['http'], selector: { op: 'has', key: 'app' } });
+  t.equal(flow(scoped, 'b', 80).tern.egress, false, 'with a selector the side (and its named ports) stays in the namespace');
+  t.equal(flow(scoped, 'c', 80).tern.egress, true);
 });
