@@ -5,50 +5,14 @@
 // still disagrees. Bugs found this way keep their own minimised subtests below.
 // The kernel level of the same comparison is policy-model-kernel.test.ts.
 import t from 'tap';
-import { buildModel, type AclModel } from '../../src/acl/model.js';
-import { explainFlow, type Flow } from '../../src/acl/explain.js';
-import { referenceVerdict, world, type RefPacket, type Scenario, type Sel, type SideDef } from './fixtures/felix-reference.js';
-import { flowText, gen, randFlow, scenario, toSnapshot, type FlowCase } from './fixtures/policy-gen.js';
-import { shrink } from './fixtures/shrink.js';
+import { buildModel } from '../../src/acl/model.js';
+import type { Scenario, Sel, SideDef } from './fixtures/felix-reference.js';
+import { gen, randFlow, scenario, toSnapshot } from './fixtures/policy-gen.js';
+import { compare, report, type Compared } from './fixtures/policy-compare.js';
 
 const SEEDS = Number(process.env.TERN_POLICY_SEEDS ?? 400);
 const FLOWS = 30;
 const MAX_REPORTS = Number(process.env.TERN_POLICY_REPORTS ?? 3);
-
-export function flowOf(p: RefPacket): Flow {
-  return {
-    protocol: p.proto, ...(p.srcPort !== undefined ? { srcPort: p.srcPort } : {}), ...(p.dstPort !== undefined ? { dstPort: p.dstPort } : {}),
-    ...(p.icmpType !== undefined ? { icmpType: p.icmpType, icmpCode: p.icmpCode ?? 0 } : {}),
-  };
-}
-
-interface Compared { agree: boolean; ref: ReturnType<typeof referenceVerdict>; tern: { allowed: boolean; egress: boolean | null; text: string } }
-
-/** The reference's and tern's verdicts of one flow (the endpoints found by name in `scn`). */
-export function compare(scn: Scenario, f: FlowCase, model?: AclModel): Compared {
-  const src = scn.endpoints.find((e) => e.name === f.src.name)!;
-  const dst = scn.endpoints.find((e) => e.name === f.dst.name)!;
-  const ref = referenceVerdict(world(scn), src, dst, f.pkt);
-  const m = model ?? buildModel(toSnapshot(scn));
-  const r = explainFlow(m, f.pkt.src, f.pkt.dst, flowOf(f.pkt));
-  const tern = { allowed: r.allowed, egress: r.egress?.allowed ?? null, text: r.text };
-  return { agree: ref.allowed === tern.allowed && (ref.ingress !== null) === (tern.egress === true), ref, tern };
-}
-
-export function report(scn: Scenario, f: FlowCase): string {
-  const keep = [f.src.name, f.dst.name];
-  const small = shrink(scn, keep, (s) => { try { return !compare(s, f).agree; } catch { return false; } });
-  const c = compare(small, f);
-  const snap = toSnapshot(small);
-  const resources = [...snap.tiers.values(), ...snap.globalNetworkPolicies.values(), ...snap.networkPolicies.values(), ...snap.profiles.values(), ...snap.workloadEndpoints.values()];
-  return [
-    `flow: ${flowText(f)}`,
-    `reference: ${c.ref.allowed ? 'ALLOWED' : 'DROPPED'} (egress: ${c.ref.egress}; ingress: ${c.ref.ingress ?? 'not reached'})`,
-    `tern explain: ${c.tern.text}`,
-    'shrunk snapshot:',
-    ...resources.map((r) => JSON.stringify(r)),
-  ].join('\n');
-}
 
 t.test(`reference vs explain(): ${SEEDS} random snapshots × ${FLOWS} flows`, async (t) => {
   let flows = 0;
@@ -79,11 +43,10 @@ t.test(`reference vs explain(): ${SEEDS} random snapshots × ${FLOWS} flows`, as
 // side's selector. An endpoint without a service account has no pcsa.* labels, so all(),
 // `!has(k)`, `k != 'v'` and `k not in {…}` match it; tern required an account first.
 t.test('serviceAccounts.selector matches an endpoint without a service account when the selector does', async (t) => {
-  const base = scenario(19);
   const ep = (name: string, v4: string): Scenario['endpoints'][number] => ({ ns: 'ns-a', name, node: 'n1', iface: `cali-${name}`, v4, labels: {}, profiles: [], ports: [] });
   const scn: Scenario = {
     endpoints: [ep('a', '10.65.0.1'), ep('b', '10.65.0.3'), { ...ep('c', '10.65.0.4'), labels: { 'projectcalico.org/serviceaccount': 'sa-x' } }],
-    profiles: base.profiles.filter((p) => p.name === 'ksa.ns-a.sa-x').map((p) => ({ ...p, labelsToApply: { 'pcsa.role': 'reader' } })),
+    profiles: [{ name: 'ksa.ns-a.sa-x', labelsToApply: { 'pcsa.role': 'reader' }, ingress: [], egress: [] }],
     tiers: [],
     policies: [{ kind: 'NetworkPolicy', ns: 'ns-a', name: 'p0', tier: 'default', egress: [], ingress: [] }],
   };
@@ -92,7 +55,8 @@ t.test('serviceAccounts.selector matches an endpoint without a service account w
     const d = s.endpoints.find((e) => e.name === dst)!;
     return compare(s, { src: s.endpoints[0]!, dst: d, pkt: { family: 4, proto: 6, src: '10.65.0.1', dst: d.v4, srcPort: 40000, dstPort: 5432 } });
   };
-  for (const [sel, text] of [[{ op: 'all' }, 'all()'], [{ op: 'ne', key: 'role', val: 'reader' }, "role != 'reader'"], [{ op: 'notin', key: 'role', vals: ['reader'] }, "role not in {'reader'}"]] as const) {
+  const cases: [Sel, string][] = [[{ op: 'all' }, 'all()'], [{ op: 'ne', key: 'role', val: 'reader' }, "role != 'reader'"], [{ op: 'notin', key: 'role', vals: ['reader'] }, "role not in {'reader'}"]];
+  for (const [sel, text] of cases) {
     const c = flow('b', sel);
     t.equal(c.ref.ingress !== null, true, `reference: ${text} picks the account-less endpoint`);
     t.equal(c.tern.egress, true, `tern: ${text} picks the account-less endpoint\n${c.tern.text}`);
