@@ -15,7 +15,7 @@ import { referenceVerdict, world, type EpDef } from './fixtures/felix-reference.
 import { DST_PORTS, flowText, gen, randFlow, scenario, toSnapshot, type FlowCase } from './fixtures/policy-gen.js';
 import { flowOf } from './fixtures/policy-compare.js';
 
-const SEEDS = (process.env.TERN_POLICY_KERNEL_SEEDS ?? '11,23,37').split(',').map(Number);
+const SEEDS = (process.env.TERN_POLICY_KERNEL_SEEDS ?? '11,60,146,220').split(',').map(Number);
 const FLOWS = 12;
 const PLAIN_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
 
