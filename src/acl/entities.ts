@@ -14,8 +14,10 @@
 //   `ksa.<namespace>.<name>` (prefix stripped) are the account's labels. A serviceAccounts
 //   selector is a label selector on those labels (libcalico-go prefixes its keys with `pcsa.`),
 //   so an entity without an account (no labels) matches `all()` or `k != 'v'` there.
-// - A namespaceSelector matches a global entity only when it is global() (libcalico-go
-//   rewrites global() to "!has(projectcalico.org/namespace)").
+// - A namespaceSelector is evaluated for a global entity as libcalico-go rewrites it (keys
+//   prefixed `pcns.`, global() → "!has(projectcalico.org/namespace)", all() →
+//   "has(projectcalico.org/namespace)"): no namespace labels, global() true, all() false. So
+//   global(), and also `!has(team)` or `team != 'red'`, select GlobalNetworkSets and HostEndpoints.
 // - Address sets never hold a prefix covered by another (nft interval sets refuse overlaps);
 //   minimalCover is O(n log n).
 import { createHash } from 'node:crypto';
@@ -151,9 +153,12 @@ export function* entitySteps(snap: Snapshot, typed: PolicyModel, valid: (key: st
   return out;
 }
 
-/** A namespaceSelector against an entity: namespace labels, or global() for global entities. */
+/**
+ * A namespaceSelector against an entity: its namespace's labels; for a global entity no
+ * labels, with global() true and all() false (libcalico-go's rewrite of the selector).
+ */
 export function namespaceMatches(ctx: EntityCtx, nsSel: Selector, e: Entity): boolean {
-  if (e.namespace === null) return nsSel.matches({}, { global: true }) && !nsSel.matches({}, { global: false });
+  if (e.namespace === null) return nsSel.matches({}, { global: true, all: false });
   return nsSel.matches(ctx.nsLabels.get(e.namespace) ?? { 'projectcalico.org/name': e.namespace });
 }
 

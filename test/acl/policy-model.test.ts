@@ -47,7 +47,7 @@ t.test('serviceAccounts.selector matches an endpoint without a service account w
   const scn: Scenario = {
     endpoints: [ep('a', '10.65.0.1'), ep('b', '10.65.0.3'), { ...ep('c', '10.65.0.4'), labels: { 'projectcalico.org/serviceaccount': 'sa-x' } }],
     profiles: [{ name: 'ksa.ns-a.sa-x', labelsToApply: { 'pcsa.role': 'reader' }, ingress: [], egress: [] }],
-    tiers: [],
+    tiers: [], netsets: [],
     policies: [{ kind: 'NetworkPolicy', ns: 'ns-a', name: 'p0', tier: 'default', egress: [], ingress: [] }],
   };
   const flow = (dst: string, sel: Sel): Compared => {
@@ -74,7 +74,7 @@ t.test('a named port on a side without selectors matches endpoints of every name
   const ep = (ns: string, name: string, v4: string): Scenario['endpoints'][number] =>
     ({ ns, name, node: 'n1', iface: `cali-${name}`, v4, labels: { app: name }, profiles: [], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] });
   const scn = (destination: SideDef): Scenario => ({
-    endpoints: [ep('ns-a', 'a', '10.65.0.1'), ep('ns-b', 'b', '10.65.1.1'), ep('ns-a', 'c', '10.65.0.3')], profiles: [], tiers: [],
+    endpoints: [ep('ns-a', 'a', '10.65.0.1'), ep('ns-b', 'b', '10.65.1.1'), ep('ns-a', 'c', '10.65.0.3')], profiles: [], tiers: [], netsets: [],
     policies: [{ kind: 'NetworkPolicy', ns: 'ns-a', name: 'p0', tier: 'default', ingress: [], egress: [{ action: 'Allow', protocol: 'TCP', source: {}, destination }] }],
   });
   const flow = (s: Scenario, dst: string, dstPort: number): Compared => {
@@ -90,4 +90,67 @@ t.test('a named port on a side without selectors matches endpoints of every name
   const scoped = scn({ ports: ['http'], selector: { op: 'has', key: 'app' } });
   t.equal(flow(scoped, 'b', 80).tern.egress, false, 'with a selector the side (and its named ports) stays in the namespace');
   t.equal(flow(scoped, 'c', 80).tern.egress, true);
+});
+
+// Found by the random test (seed 29). Felix's rule scanner (combineMatchesIfPossible) folds a
+// side's notSelector into its positive selector when there is one — a NetworkPolicy side
+// always has one, its namespace — so the IP set holds the entities that match
+// `(positive) && !(notSelector)`. A GlobalNetworkSet whose net covers a pod, and which the
+// notSelector matches, must not take the pod out; tern subtracted a separate notSelector set.
+t.test('a notSelector is folded into the positive selector of its side (addresses shared with a network set)', async (t) => {
+  const ep = (name: string, v4: string, labels: Record<string, string> = {}): Scenario['endpoints'][number] => ({ ns: 'ns-a', name, node: 'n1', iface: `cali-${name}`, v4, labels, profiles: [], ports: [] });
+  const scn = (kind: 'NetworkPolicy' | 'GlobalNetworkPolicy', destination: SideDef): Scenario => ({
+    endpoints: [ep('a', '10.65.0.1'), ep('b', '10.65.0.3'), ep('c', '10.65.0.4', { role: 'backend' })], profiles: [], tiers: [],
+    netsets: [{ name: 'gns-1', labels: { role: 'backend' }, nets: ['10.65.0.0/16'] }],
+    policies: [{ kind, ...(kind === 'NetworkPolicy' ? { ns: 'ns-a' } : {}), name: 'p2', tier: 'default', ingress: [], egress: [{ action: 'Allow', source: {}, destination }] }],
+  });
+  const flow = (s: Scenario, dst: string): Compared => {
+    const d = s.endpoints.find((e) => e.name === dst)!;
+    return compare(s, { src: s.endpoints[0]!, dst: d, pkt: { family: 4, proto: 6, src: '10.65.0.1', dst: d.v4, srcPort: 40000, dstPort: 80 } });
+  };
+  const not: SideDef = { notSelector: { op: 'ends', key: 'role', val: 'nd' } };
+  for (const [what, s, dst, allowed] of [
+    ['NetworkPolicy, notSelector only (folded into the namespace)', scn('NetworkPolicy', not), 'b', true],
+    ['NetworkPolicy, notSelector only: a pod the notSelector matches', scn('NetworkPolicy', not), 'c', false],
+    ['GlobalNetworkPolicy, selector and notSelector (folded)', scn('GlobalNetworkPolicy', { ...not, selector: { op: 'all' } }), 'b', true],
+    ['GlobalNetworkPolicy, notSelector only (no positive selector: subtracted as a set)', scn('GlobalNetworkPolicy', not), 'b', false],
+  ] as const) {
+    const c = flow(s, dst);
+    t.equal(c.ref.ingress !== null, allowed, `reference: ${what}: ${allowed ? 'allowed' : 'dropped'}`);
+    t.equal(c.tern.egress, allowed, `tern: ${what}: ${allowed ? 'allowed' : 'dropped'}\n${c.tern.text}`);
+  }
+});
+
+// Found by the random test (seed 107). libcalico-go turns a rule's namespaceSelector into a
+// label selector on `pcns.`-prefixed keys, with all() → has(projectcalico.org/namespace) and
+// global() → !has(projectcalico.org/namespace). A global entity (GlobalNetworkSet,
+// HostEndpoint) has no namespace labels, so `team != 'red'` or `!has(team)` matches it and
+// all() does not; tern matched global entities with global() only.
+t.test("a namespaceSelector is evaluated for global entities as libcalico-go's rewrite does", async (t) => {
+  const ep = (ns: string, name: string, v4: string): Scenario['endpoints'][number] => ({ ns, name, node: 'n1', iface: `cali-${name}`, v4, labels: {}, profiles: [], ports: [] });
+  const scn = (namespaceSelector: Sel): Scenario => ({
+    endpoints: [ep('ns-b', 'a', '10.65.1.3'), ep('ns-c', 'b', '10.65.2.2')],
+    profiles: [{ name: 'kns.ns-c', labelsToApply: { 'pcns.team': 'red' }, ingress: [], egress: [] }], tiers: [],
+    netsets: [{ name: 'gns-0', labels: {}, nets: ['10.99.0.0/16', '10.65.2.0/24'] }],
+    policies: [{ kind: 'GlobalNetworkPolicy', name: 'p1', tier: 'default', ingress: [], egress: [{ action: 'Allow', source: {}, destination: { namespaceSelector } }] }],
+  });
+  const cases: [Sel, string, boolean][] = [
+    [{ op: 'ne', key: 'team', val: 'red' }, "team != 'red'", true],
+    [{ op: 'not', x: { op: 'has', key: 'team' } }, '!has(team)', true],
+    [{ op: 'eq', key: 'team', val: 'red' }, "team == 'red'", true],
+    [{ op: 'all' }, 'all()', true],
+    [{ op: 'eq', key: 'team', val: 'blue' }, "team == 'blue'", false],
+  ];
+  for (const [sel, text, allowed] of cases) {
+    const s = scn(sel);
+    const c = compare(s, { src: s.endpoints[0]!, dst: s.endpoints[1]!, pkt: { family: 4, proto: 6, src: '10.65.1.3', dst: '10.65.2.2', srcPort: 40000, dstPort: 80 } });
+    t.equal(c.ref.ingress !== null, allowed, `reference: ${text} ${allowed ? 'allows' : 'drops'} (the pod or the network set covering it)`);
+    t.equal(c.tern.egress, allowed, `tern: ${text}\n${c.tern.text}`);
+  }
+  const s = scn({ op: 'all' });
+  const toSet = compare(s, { src: s.endpoints[0]!, dst: s.endpoints[0]!, pkt: { family: 4, proto: 6, src: '10.65.1.3', dst: '10.99.0.1', srcPort: 40000, dstPort: 80 } });
+  t.equal(toSet.tern.egress, false, `all() does not select the network set's own addresses\n${toSet.tern.text}`);
+  const neg = scn({ op: 'ne', key: 'team', val: 'red' });
+  const toSet2 = compare(neg, { src: neg.endpoints[0]!, dst: neg.endpoints[0]!, pkt: { family: 4, proto: 6, src: '10.65.1.3', dst: '10.99.0.1', srcPort: 40000, dstPort: 80 } });
+  t.equal(toSet2.tern.egress, true, `team != 'red' selects the network set's own addresses\n${toSet2.tern.text}`);
 });
