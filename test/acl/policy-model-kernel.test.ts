@@ -11,7 +11,8 @@ import { buildModel } from '../../src/acl/model.js';
 import { explainFlow } from '../../src/acl/explain.js';
 import { renderTable, tableScript } from '../../src/acl/render.js';
 import { createLab, type Lab } from '../../lab/netns.js';
-import { referenceVerdict, world, type EpDef } from './fixtures/felix-reference.js';
+import { world, type EpDef } from './fixtures/felix-reference.js';
+import { partyVerdict } from './fixtures/felix-reference-host.js';
 import { DST_PORTS, flowText, gen, randFlow, scenario, toSnapshot, type FlowCase } from './fixtures/policy-gen.js';
 import { flowOf } from './fixtures/policy-compare.js';
 
@@ -91,7 +92,7 @@ t.test('random policies: the kernel delivers what the Felix reference predicts',
       fs.forEach((f, j) => results.set(f, out[j]!));
     }));
     for (const f of flows) {
-      const ref = referenceVerdict(w, f.src, f.dst, f.pkt);
+      const ref = partyVerdict(w, f.src, f.dst, f.pkt);
       const ex = explainFlow(model, f.pkt.src, f.pkt.dst, flowOf(f.pkt));
       const seen = results.get(f)!;
       const what = `seed ${seed}: ${flowText(f)}: reference ${ref.allowed ? 'ALLOWED' : 'DROPPED'} (egress: ${ref.egress}; ingress: ${ref.ingress ?? 'not reached'})`;

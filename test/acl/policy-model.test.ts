@@ -7,7 +7,7 @@
 import t from 'tap';
 import { buildModel } from '../../src/acl/model.js';
 import type { Scenario, Sel, SideDef } from './fixtures/felix-reference.js';
-import { gen, randFlow, scenario, toSnapshot } from './fixtures/policy-gen.js';
+import { gen, randFlow, randHepFlow, scenario, toSnapshot } from './fixtures/policy-gen.js';
 import { compare, report, type Compared } from './fixtures/policy-compare.js';
 
 const SEEDS = Number(process.env.TERN_POLICY_SEEDS ?? 400);
@@ -27,7 +27,7 @@ t.test(`reference vs explain(): ${SEEDS} random snapshots × ${FLOWS} flows`, as
     }
     const g = gen(seed * 7919);
     for (let i = 0; i < FLOWS; i++) {
-      const f = randFlow(g, scn);
+      const f = scn.heps?.length && i % 3 === 2 ? randHepFlow(g, scn) : randFlow(g, scn);
       const c = compare(scn, f, model);
       flows++;
       if (c.ref.allowed) allowed++;
