@@ -28,6 +28,42 @@
 // model test), BGPFilter and communities (other model tests), MED (never set by Calico).
 import t from 'tap';
 import { runSeed } from './fixtures/cluster-run.js';
+import { rng } from './fixtures/helpers.js';
+import { World } from './fixtures/cluster-world.js';
+import { makeTopology, type TopologyChoice } from './fixtures/cluster-topology.js';
+
+// ---- what the random runs found, cut down ----
+
+t.test('a reflector whose cluster id changes asks its iBGP peers to send again what it dropped as a loop under the old id (seed 196, minimised)', async (t) => {
+  // rr1 (244.0.0.1) and rr3 (244.0.0.1) share a cluster, rr2 (244.0.0.2) does not. n1 is a
+  // client of rr3 only, n2 of rr1 only. n1's block reaches rr1 only through rr2, reflected
+  // twice: CLUSTER_LIST [244.0.0.2, 244.0.0.1], a loop for rr1 as long as its id is 244.0.0.1.
+  // Its id becomes 244.0.0.3: no session of rr1 changes (rr2 stays a client), so nothing
+  // is sent again by itself, and the route dropped on receipt stayed lost for rr1 and n2.
+  const choice: TopologyChoice = {
+    kind: 'rr', nodes: 2, reflectors: 3, clusterIds: 'two', clientRrs: [[2], [0]], asOf: [64512, 64512], torPeers: [],
+    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none',
+  };
+  const topo = makeTopology(choice, () => 0.99);
+  topo.settings.noExport2 = false;
+  const w = new World(topo.nodes, topo.addPathOf);
+  t.teardown(() => w.close());
+  const r = rng(1);
+  for (const l of w.links) w.up(l, true, () => Infinity);
+  w.setBlocks(w.node('n1'), new Set(['10.244.1.0/26']));
+  w.quiesce(r);
+  w.check('start');
+  t.same(w.errors, []);
+  t.equal(w.node('n2').core.rib.lookup('10.244.1.0/26'), undefined, 'rr1 and rr3 share a cluster id: n2 has no route to n1 (Calico #2735)');
+  w.down(w.links.find((l) => l.a.id === 'rr1' && l.b.id === 'rr3')!, false);
+  w.quiesce(r);
+  topo.settings.clusterIds[0] = '244.0.0.3';
+  for (const n of w.nodes) w.reconfigure(n);
+  w.quiesce(r);
+  w.check('after the cluster id change');
+  t.same(w.errors, []);
+  t.equal(w.node('n2').core.rib.lookup('10.244.1.0/26')?.best?.attrs.attrs.nextHop, '10.77.0.1', 'n2 reaches n1 through rr1 and rr2');
+});
 
 const SEEDS = Array.from({ length: Number(process.env.TERN_CLUSTER_SEEDS ?? 40) }, (_, i) => Number(process.env.TERN_CLUSTER_SEED0 ?? 1) + i);
 
