@@ -42,7 +42,7 @@ t.test('a reflector whose cluster id changes asks its iBGP peers to send again w
   // is sent again by itself, and the route dropped on receipt stayed lost for rr1 and n2.
   const choice: TopologyChoice = {
     kind: 'rr', nodes: 2, reflectors: 3, clusterIds: 'two', clientRrs: [[2], [0]], asOf: [64512, 64512], torPeers: [],
-    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none', tor2Peers: [], torsPeer: false,
+    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none', tor2Peers: [], torsPeer: false, torNextHop: 'Auto', rrMeshNextHop: 'Auto',
   };
   const topo = makeTopology(choice, () => 0.99);
   topo.settings.noExport2 = false;
