@@ -44,7 +44,7 @@ import { makeTopology, type TopologyChoice } from './fixtures/cluster-topology.j
 
 // ---- what the random runs found, cut down ----
 
-t.test('a reflector whose cluster id changes asks its iBGP peers to send again what it dropped as a loop under the old id (seeds 196 and 31, minimised)', async (t) => {
+t.test('a reflector whose cluster id changes asks its iBGP peers to send again what it dropped as a loop under the old id (seed 31, minimised)', async (t) => {
   // rr1 (244.0.0.1) and rr3 (244.0.0.1) share a cluster, rr2 (244.0.0.2) does not. n1 is a
   // client of rr3 only, n2 of rr1 only. n1's block reaches rr1 only through rr2, reflected
   // twice: CLUSTER_LIST [244.0.0.2, 244.0.0.1], a loop for rr1 as long as its id is 244.0.0.1.
