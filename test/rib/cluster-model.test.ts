@@ -17,7 +17,8 @@
 // socket drains; a node claims or releases a block, a ToR announces or withdraws a prefix
 // (its configuration derived again); a session goes down, with or without graceful restart
 // (in-flight messages lost; sometimes the peer is deconfigured too) or comes up (each side
-// walks its table to the other); a node restarts (its sessions end, a new core starts as
+// walks its table to the other); a peer asks for a route refresh (plain, or enhanced: the
+// asker's paths from the other marked stale at BoRR, swept at EoRR); a node restarts (its sessions end, a new core starts as
 // the daemon starts one: a reflector defers its advertisement until End-of-RIB); a
 // reflector's cluster id is changed or cleared, or a pool's disableBGPExport toggled, and
 // each node sees it when it derives its configuration again (sessions whose parameters
@@ -35,12 +36,15 @@
 // paths than MAX_MULTIPATH somewhere is checked for presence only (which 16 a node passes on
 // under ADD-PATH is its path order's choice). Left out: IPv6 (the same code per family, its
 // encoding covered by the Adj-RIB-Out model test), BGPFilter and communities (other model
-// tests), MED (Calico never sets one), route refresh asked by a peer (adj-rib-out model test).
+// tests), MED (Calico never sets one).
 import t from 'tap';
 import { runSeed } from './fixtures/cluster-run.js';
-import { rng } from './fixtures/helpers.js';
 import { World } from './fixtures/cluster-world.js';
 import { makeTopology, type TopologyChoice } from './fixtures/cluster-topology.js';
+import { addPeer, makeRib, rng, seq } from './fixtures/helpers.js';
+import { CTX, ibgpPeer } from './fixtures/export-ctx.js';
+import { FakeSink, announced } from './fixtures/sink.js';
+import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
 
 // ---- what the random runs found, cut down ----
 
@@ -52,7 +56,7 @@ t.test('a reflector whose cluster id changes asks its iBGP peers to send again w
   // is sent again by itself, and the route dropped on receipt stayed lost for rr1 and n2.
   const choice: TopologyChoice = {
     kind: 'rr', nodes: 2, reflectors: 3, clusterIds: 'two', clientRrs: [[2], [0]], asOf: [64512, 64512], torPeers: [],
-    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none', tor2Peers: [], torsPeer: false, torNextHop: 'Auto', rrMeshNextHop: 'Auto',
+    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none', tor2Peers: [], torsPeer: false, enhancedRefresh: false, torNextHop: 'Auto', rrMeshNextHop: 'Auto',
   };
   const topo = makeTopology(choice, () => 0.99);
   topo.settings.noExport2 = false;
@@ -73,6 +77,30 @@ t.test('a reflector whose cluster id changes asks its iBGP peers to send again w
   w.check('after the cluster id change');
   t.same(w.errors, []);
   t.equal(w.node('n2').core.rib.lookup('10.244.1.0/26')?.best?.attrs.attrs.nextHop, '10.77.0.1', 'n2 reaches n1 through rr1 and rr2');
+});
+
+t.test('a peer that comes up while a route left and came back unchanged, unflushed, is sent it (seed 267, minimised)', async (t) => {
+  // A mesh node held P from the ToR; the ToR's session ended (its paths removed) and came
+  // back with P again, identical (the same shared Path), and a mesh peer's session came up
+  // before the Loc-RIB flushed. The peer's walk visits only the prefixes of the sources that
+  // may reach it (in a mesh, not every learned route), which the ToR, without paths at that
+  // moment, was not; the flush then found P's best unchanged and told nobody: the peer
+  // never got P.
+  const P = '10.244.1.0/26';
+  const rib = makeRib();
+  addPeer(rib, 1, { address: '192.0.2.1', asn: 65100 });
+  const tor = '192.0.2.1|179';
+  const a = rib.attrSets.intern({ origin: 0, asPath: seq(65100), nextHop: '192.0.2.1' });
+  rib.update(tor, P, 0, a);
+  rib.flush();
+  rib.withdraw(tor, P, 0);
+  const mgr = new AdjRibOutManager(rib, CTX);
+  t.teardown(() => mgr.close());
+  const sink = new FakeSink();
+  mgr.addPeer({ ...ibgpPeer(2), fourOctetAs: true, addPath: false }, sink);
+  rib.update(tor, P, 0, a);
+  rib.flush();
+  t.same(announced(sink.take()), [P], 'the mesh peer is sent P');
 });
 
 const SEEDS = Array.from({ length: Number(process.env.TERN_CLUSTER_SEEDS ?? 40) }, (_, i) => Number(process.env.TERN_CLUSTER_SEED0 ?? 1) + i);
