@@ -103,7 +103,9 @@ t.test('a peer that comes up while a route left and came back unchanged, unflush
   t.same(announced(sink.take()), [P], 'the mesh peer is sent P');
 });
 
-const SEEDS = Array.from({ length: Number(process.env.TERN_CLUSTER_SEEDS ?? 40) }, (_, i) => Number(process.env.TERN_CLUSTER_SEED0 ?? 1) + i);
+// Seeds 1–40 (TERN_CLUSTER_SEEDS=N, TERN_CLUSTER_SEED0=S for others), and the seeds that
+// found the bugs above with this generator (31 is among the first 40).
+const SEEDS = [...Array.from({ length: Number(process.env.TERN_CLUSTER_SEEDS ?? 40) }, (_, i) => Number(process.env.TERN_CLUSTER_SEED0 ?? 1) + i), 267];
 
 t.test('random cluster runs: every node holds what the topology says, nothing stale', async (t) => {
   for (const seed of SEEDS) {
