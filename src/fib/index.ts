@@ -42,11 +42,14 @@
 //
 // Ownership rule (invariant)
 // - tern writes and deletes only routes with protocol 12 (bird) in the main table (254);
-//   deletions always carry protocol 12, so the kernel itself refuses to delete anything else.
+//   deletions always carry protocol 12, so the kernel itself refuses to delete anything else,
+//   and name the route (type, next hops): IPv4 reads metric 0 as any metric, and IPv6 makes a
+//   route another program appends (NLM_F_APPEND) at our metric our route's ECMP sibling, so a
+//   delete naming less could take a proto-bird route at another metric or their sibling.
 // - Routes of any other protocol (static, kernel, boot, dhcp, ...) are never written or
 //   deleted, even with the same prefix. tern installs IPv4 routes at metric 0 and IPv6 at 1024;
 //   if an alien route holds the same (prefix, metric) slot, tern does not write (an
-//   NLM_F_REPLACE would overwrite the alien in IPv4 and merge into it in IPv6): the prefix is
+//   NLM_F_REPLACE would overwrite the alien, in both families): the prefix is
 //   'pending' with ERR_FIB_ALIEN_ROUTE and is installed when the alien goes away. An alien at
 //   another metric coexists with ours. Because the observed view lags the kernel, a slot
 //   where tern sees none of its own routes is written with NLM_F_CREATE|NLM_F_EXCL, never
@@ -60,6 +63,10 @@
 //   device route, in a pool) that differs from the route tern wrote there is an IPAM's put
 //   after tern's went or in its place (seen by notification or by a re-dump): it is learned,
 //   never overwritten or removed, and tern's route counts as gone.
+// - A proto-bird unicast route with a gateway that tern neither wrote nor adopted is tern's
+//   (its own route changed while the notification was lost, e.g. moved off a link that then
+//   went down, so the view had dropped it; a re-dump shows it): replaced when the prefix is
+//   wanted, removed when it is not. Never left orphaned.
 // - What tern wrote is taken as gone when another protocol's route replaced it, or when it was
 //   deleted before the answer to its write came (the write is then done again). A write
 //   answered after a notification of another protocol's route in the same slot is followed by
@@ -70,7 +77,10 @@
 //   route put in its place is never swept.
 //   Desired routes are written at once (replace is atomic), not after the window.
 //   Limitation: a blackhole left by a previous run for a block that is no longer affine cannot
-//   be told from an IPAM blackhole and is reported as learned.
+//   be told from an IPAM blackhole and is reported as learned. Limitation: an IPv6 next hop
+//   another program appended to our route is seen (its notification) as an alien in the slot;
+//   a re-dump shows one route with our protocol and both next hops (the kernel reports one
+//   protocol per route), which tern then takes for its own.
 // - stop() leaves every installed route in the kernel (BIRD `persist`).
 //
 // Status and errors

@@ -121,8 +121,13 @@ export type RouteOp = 'replace' | 'create' | 'remove';
 /**
  * RTM_NEWROUTE or RTM_DELROUTE for one route, in a single
  * buffer. Next hops must already carry their ifindex. `ack` sets NLM_F_ACK (the pipeline uses
- * it as a barrier). Deletes carry protocol, table, metric and prefix only: RTN_UNSPEC and
- * RT_SCOPE_NOWHERE match any type and scope (fib_table_delete), the protocol must match.
+ * it as a barrier). A delete names the route as it is: prefix, table, protocol, metric,
+ * type and next hops (RT_SCOPE_NOWHERE: any scope). IPv4 takes RTA_PRIORITY 0 for "any
+ * metric" (fib_table_delete), so without the type and next hops a delete of our metric-0
+ * route that is already gone would take a `proto bird` route at another metric (an IPAM's).
+ * IPv6 merges a route another program appends (NLM_F_APPEND) at the same metric into ours
+ * as ECMP siblings, and a delete without a gateway removes every sibling (ip6_route_del),
+ * theirs too; with the next hops only ours go, one by one.
  */
 export function encodeRouteRequest(op: RouteOp, r: KernelRoute, seq: number, ack: boolean): Buffer {
   return encodeRouteMessage(op, r.prefix, r, seq, ack);
@@ -136,7 +141,7 @@ export function encodeRouteMessage(op: RouteOp, prefix: string, r: RouteBody, se
   const alen = p ? p.bytes.length : 4;
   const single = r.nextHops.length === 1 ? r.nextHops[0] : undefined;
   const add = op !== 'remove';
-  const withHops = add && r.type === 'unicast';
+  const withHops = r.type === 'unicast';
   const gw = withHops && single?.gateway ? addressBytes(single.gateway) : undefined;
   const oif = withHops && single?.ifindex ? single.ifindex : 0;
   const mp = withHops && r.nextHops.length > 1 ? encodeMultipath(r.nextHops) : undefined;
@@ -156,8 +161,8 @@ export function encodeRouteMessage(op: RouteOp, prefix: string, r: RouteBody, se
   b[21] = r.protocol;
   b[22] = op === 'remove' ? RtScope.NOWHERE
     : r.type === 'unicast' && single && !single.gateway ? RtScope.LINK : RtScope.UNIVERSE;
-  b[23] = op === 'remove' ? 0 : routeTypeNumber(r.type);
-  b.writeUInt32LE(withHops && single?.onlink ? RtnhFlag.ONLINK : 0, 24);
+  b[23] = routeTypeNumber(r.type);
+  b.writeUInt32LE(add && withHops && single?.onlink ? RtnhFlag.ONLINK : 0, 24);
   // attributes in order, each after the previous one's aligned end (no closure per message)
   let off = 28;
   if (p) b.set(p.bytes, attrAt(b, off, Rta.DST, alen)); else b.writeUInt32BE(Math.floor(v4 / 64), attrAt(b, off, Rta.DST, 4));

@@ -158,7 +158,8 @@ export class NetlinkKernel implements KernelRoutes {
   // that captures a local makes V8 allocate that function's context on every call.
   write(op: RouteOp, prefix: string, v4: number, r: RouteBody, done: WriteAnswer): void {
     if (this.closed) { answerLater(done, new KernelError('ERR_FIB_CLOSED', 'netlink kernel closed'), prefix); return; }
-    const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r; // deletes carry no next hops
+    // a delete names the route observed (its next hops with their ifindexes)
+    const route = op !== 'remove' ? this.bodies.withIfindex(prefix, r) : r;
     if (route instanceof KernelError) { answerLater(done, route, prefix); return; }
     const seq = this.nextSeq();
     const at = route.family === 'ipv4' ? v4 : -1; // parsed by the caller (KernelRoutes.write)

@@ -99,7 +99,9 @@ export class ObservedTable {
 
   /**
    * Applies a write or delete of ours that the kernel confirmed (main table, own protocol);
-   * returns the prefix's slot after it.
+   * returns the prefix's slot after it. A delete (also one answered ESRCH: nothing of it was
+   * there) takes that route out of the view: it names the route (type, next hops;
+   * netlink-codec.ts), so another route of ours there (one changed unseen) is still there.
    */
   applyOwn(prefix: string, form: RouteForm, present: boolean): Slot {
     const s = this.table.get(prefix);
@@ -108,7 +110,7 @@ export class ObservedTable {
     const idx = indexIn(list, form.metric, form.protocol, false);
     if (present) {
       if (idx < 0 || list[idx] !== form) this.put(prefix, s, list, idx, form);
-    } else if (idx >= 0) this.remove(prefix, s, list, idx);
+    } else if (idx >= 0 && list[idx]!.sig === form.sig) this.remove(prefix, s, list, idx);
     return this.lastSlot;
   }
 

@@ -96,7 +96,14 @@ export class Reconciler {
     if (w.kind === 'blocked') this.statuses.set(p, { state: w.state, code: w.code, error: w.error }, s);
     else this.statuses.clear(p, s);
     const mine = s.written;
-    if (!mine && (s.flags & ADOPTED) === 0) return;
+    if (!mine && (s.flags & ADOPTED) === 0) {
+      // a unicast route of ours with a gateway that tern neither wrote nor adopted: its own
+      // route changed unseen (a re-dump shows it; tern's view had dropped it, e.g. with the
+      // link it was on before): removed like any route of ours no longer wanted
+      const stray = this.observed.ours(observed, undefined);
+      if (stray && adoptable(stray)) this.writer.run(p, v4, 'remove', stray, this.answered);
+      return;
+    }
     const cur = this.observed.ours(observed, mine?.metric);
     // nothing of ours is left (an adopted route too may go before the sweep: flushed with its
     // link, deleted), or only a route of our protocol that is neither the one we wrote nor an

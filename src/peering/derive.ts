@@ -66,11 +66,9 @@ function pools(model: BgpModel): PoolConfig[] {
   return out.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
-/** Resources the model refused whole, as warnings (affinities only of this node). */
-function refusals(model: BgpModel, kinds: readonly string[], nodeName: string, warn: Warn): void {
-  for (const e of model.refused) {
-    if (kinds.includes(e.kind) && (e.node === undefined || e.node === nodeName)) warn(`${e.message}; skipped`);
-  }
+/** Resources of `kinds` the model refused whole, as warnings. */
+function refusals(model: BgpModel, kinds: readonly string[], warn: Warn): void {
+  for (const e of model.refused) if (kinds.includes(e.kind)) warn(`${e.message}; skipped`);
 }
 
 /**
@@ -181,15 +179,15 @@ export function withOwnBlocksOf(cfg: NodeBgpConfig, prev: Snapshot, next: Snapsh
   if (!sameSharedInputs(prev, next)) return null;
   const now = ownBlocksOf(next, nodeName);
   // The other warnings came from resources that did not change; those about this node's
-  // affinities are made again from `next`.
-  const before = new Set(ownBlocksOf(prev, nodeName).warnings);
-  const warnings = [...cfg.warnings.filter((w) => !before.has(w)), ...now.warnings];
+  // affinities, the tail deriveNodeConfig puts them in, are made again from `next`.
+  const before = ownBlocksOf(prev, nodeName).warnings.length;
+  const warnings = [...cfg.warnings.slice(0, cfg.warnings.length - before), ...now.warnings];
   return { ...cfg, ownBlocks: now.ownBlocks, warnings };
 }
 
 /**
  * The node's own blocks (not deleted, one per cidr, sorted), read from its own affinities
- * alone, and the warnings refusals() gives for those it cannot parse.
+ * alone, and a warning for each of them the model refuses.
  */
 function ownBlocksOf(s: Snapshot, nodeName: string): { ownBlocks: OwnBlock[]; warnings: string[] } {
   const byCidr = new Map<string, OwnBlock>();
@@ -242,7 +240,11 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     ...(overrides.passiveOrder ? { addressOrder: overrides.passiveOrder } : {}),
   });
   warnings.push(...peerWarnings);
-  refusals(model, ['BGPFilter', 'IPPool', 'BlockAffinity'], nodeName, warn);
+  refusals(model, ['BGPFilter', 'IPPool'], warn);
+  const services = serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn);
+  // The warnings about this node's affinities come last: withOwnBlocksOf replaces that tail.
+  const own = ownBlocksOf(snapshot, nodeName);
+  warnings.push(...own.warnings);
   const logSeverity = settings.perNode.get(nodeName)?.logSeverityScreen || settings.global?.logSeverityScreen || 'Info';
   return {
     nodeName,
@@ -256,9 +258,9 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     ...(self.clusterId !== undefined ? { clusterId: self.clusterId } : {}),
     meshEnabled: mesh.enabled && self.clusterId === undefined,
     pools: pools(model),
-    ownBlocks: ownBlocksOf(snapshot, nodeName).ownBlocks,
+    ownBlocks: own.ownBlocks,
     prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
-    services: serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn),
+    services,
     peers,
     warnings,
   };

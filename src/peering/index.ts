@@ -41,8 +41,9 @@
 //   selects THIS node as its remote end (peerSelector, or a peerIP equal to our address
 //   with our AS), we get a Node_ session back to each of that BGPPeer's local nodes, so one
 //   resource (nodeSelector all() × peerSelector route-reflector == 'true') creates both ends.
-//   Reverse sessions take the resource's timers, source address, TTL and password, but
-//   our own AS as local AS and BIRD's default next-hop handling.
+//   Reverse sessions take the resource's timers, source address, TTL, password, filters and
+//   next-hop handling (confd's nodeAsBGPPeers copies them), but our own AS as local AS and
+//   no numAllowedLocalASNumbers (confd copies it to forward peerIP peerings only).
 // - Route reflection (RFC 4456 §7, as Calico configures `rr client; rr cluster id`): a node
 //   with a cluster id skips the mesh; toward an iBGP peer (same AS as our node AS) whose
 //   cluster id differs from ours — a client node, or a non-Calico peer — the session has
@@ -65,8 +66,12 @@
 // tern uses the same order so that a tern node and a calico-node (BIRD) node in one mesh,
 // during a migration, always have exactly one active side; a numeric order would leave
 // pairs like .9/.10 with both ends passive and the session never up. Global BGPPeers whose
-// address is a Calico node use the same rule (`Global_` only; `Node_` has none). The
-// numeric order remains as an option (deriveNodeConfig `passiveOrder: 'numeric'`).
+// address is a Calico node use the same rule (`Global_` only; `Node_` has none): a peerIP
+// naming a node (its address and AS, and its port if one is written), and — unlike confd,
+// which marks only peerIP peerings `calico_node` — peerSelector peerings too. Never both
+// ends passive: a session is passive only toward the greater address, so its other end's is
+// active, whatever made it (mesh, Global_, Node_).
+// The numeric order remains as an option (deriveNodeConfig `passiveOrder: 'numeric'`).
 //
 // Invariants: pure and deterministic (input order does not matter: nodes and BGPPeers are
 // taken in name order; the output is sorted by name); never throws for one bad resource —
@@ -92,7 +97,20 @@ export function computePeers(input: PeerSetInput): PeerSet {
   const warnings: string[] = [];
   const explicit = explicitSessions(input, (m) => warnings.push(m));
   const taken = new Set(explicit.map((p) => p.key));
-  const mesh = meshSessions(input).filter((p) => !taken.has(p.key));
+  const mesh: PeerSpec[] = [];
+  const meshNodeAt = new Map<string, string>();
+  for (const p of meshSessions(input)) {
+    // Two Nodes with one address (a node re-addressed while its old Node object remains):
+    // one mesh session to that address, to the first by name (confd would render two
+    // protocols of one name, which BIRD refuses).
+    const first = meshNodeAt.get(p.address);
+    if (first !== undefined) {
+      warnings.push(`Node ${p.calicoNode} has the address ${p.address} of Node ${first}: no mesh session to it`);
+      continue;
+    }
+    meshNodeAt.set(p.address, p.calicoNode!);
+    if (!taken.has(p.key)) mesh.push(p);
+  }
   const peers = [...explicit, ...mesh].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { peers, warnings };
 }

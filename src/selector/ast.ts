@@ -79,6 +79,7 @@ export function canonical(node: SelectorNode): string {
 
 /** Sorted bytewise (UTF-8, as Go compares strings) and deduplicated, like Calico's StringSet. */
 export function toStringSet(values: readonly string[]): string[] {
-  const sorted = [...values].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  // Each value's bytes once, not twice per comparison.
+  const sorted = values.map((v) => ({ v, b: Buffer.from(v) })).sort((x, y) => Buffer.compare(x.b, y.b)).map((e) => e.v);
   return sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]);
 }

@@ -28,14 +28,18 @@
 // - parseSelector either returns a Selector or throws SelectorError (code
 //   ERR_SELECTOR_SYNTAX) whose `position` is the 0-based index of the offending character
 //   (the text length for an unexpected end), and whose message repeats the selector with a
-//   caret under that character.
+//   caret under that character. Parentheses nested deeper than MAX_NESTING (500) are such
+//   an error (Calico has no limit; see parser.ts), never a RangeError.
 // - toString() is Calico's canonical form (see ast.ts); parseSelector(s.toString()) is
-//   equivalent to s and prints the same text.
+//   equivalent to s and prints the same text, except where a '!' stands before a
+//   parenthesised '!': Calico prints `!(!has(a))` as `!!has(a)`, which both parsers read
+//   back as `has(a)`.
 // - Selectors are immutable and pure; matches() never throws.
 import { canonical, evaluate, type Labels, type MatchOptions, type SelectorNode } from './ast.js';
 import { parseTree } from './parser.js';
 
 export { SelectorError } from './errors.js';
+export { MAX_NESTING } from './parser.js';
 export type { SelectorNode, Labels, MatchOptions } from './ast.js';
 
 export interface Selector {

@@ -10,6 +10,12 @@
 //
 // Leading '!'s collapse to one negation or none (Calico does the same), so "!!has(a)"
 // prints as "has(a)". A set may be empty and may end with a trailing comma, as in Calico.
+//
+// Parentheses nest at most MAX_NESTING deep; deeper is a SelectorError at the '(' past the
+// limit. Calico (Go, growable stacks) has no limit; here the parser, evaluate() and
+// canonical() recurse once or twice per level, so the limit keeps all three far inside
+// Node's stack wherever they are called from, instead of a RangeError whose depth depends
+// on the caller. '!' runs and && / || chains are loops and have no limit.
 import { toStringSet, type SelectorNode } from './ast.js';
 import { SelectorError } from './errors.js';
 import { tokenize, type Token, type TokenKind } from './tokenizer.js';
@@ -31,8 +37,12 @@ function describe(t: Token): string {
   return DESCRIBE[t.kind];
 }
 
+/** Deepest parenthesis nesting accepted (see the header). */
+export const MAX_NESTING = 500;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly text: string, private readonly tokens: readonly Token[]) {}
 
   private peek(): Token {
@@ -91,7 +101,12 @@ class Parser {
       case 'all': return { op: 'all' };
       case 'global': return { op: 'global' };
       case 'lparen': {
+        if (this.depth === MAX_NESTING) {
+          throw new SelectorError(this.text, t.pos, `parentheses nested deeper than ${MAX_NESTING} levels`);
+        }
+        this.depth++;
         const inner = this.parseOr();
+        this.depth--;
         const close = this.peek();
         if (close.kind !== 'rparen') this.fail(close, "expected ')'");
         this.take();

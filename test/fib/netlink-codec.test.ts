@@ -41,15 +41,26 @@ t.test('multipath RTM_NEWROUTE', async (t) => {
   t.equal(encodeRouteRequest('replace', ecmp, 8, false).toString('hex'), hex(ECMP_NEWROUTE).toString('hex'));
 });
 
-t.test('RTM_DELROUTE: type unspec, scope nowhere, protocol kept, no next hops', async (t) => {
-  const m = encodeRouteRequest('remove', ecmp, 9, true);
-  const [msg] = splitMessages(m);
-  t.equal(msg?.type, 25);
-  t.equal(msg?.flags, 0x5, 'REQUEST|ACK only');
-  t.equal(m.readUInt8(16 + 5), 12, 'protocol bird: the kernel deletes only ours');
-  t.equal(m.readUInt8(16 + 6), 255, 'RT_SCOPE_NOWHERE');
-  t.equal(m.readUInt8(16 + 7), 0, 'RTN_UNSPEC');
-  t.equal(m.length, 16 + 12 + 24);
+t.test('RTM_DELROUTE names the route: type, protocol, metric, next hops (scope nowhere)', async (t) => {
+  // IPv4 takes RTA_PRIORITY 0 for any metric: without the type and next hops a delete of our
+  // route already gone would take a proto-bird route at another metric. IPv6 merges a route
+  // another program appends into ours as ECMP siblings: with the next hops only ours go.
+  const v6: KernelRoute = { prefix: 'fd00:244:1::/64', family: 'ipv6', table: 254, protocol: 12, type: 'unicast', metric: 1024, nextHops: [{ gateway: 'fd00::12', ifindex: 2, onlink: false }] };
+  const two: KernelRoute = { ...v6, nextHops: [...v6.nextHops, { gateway: 'fd00::13', ifindex: 2, onlink: false }] };
+  const hole: KernelRoute = { ...v6, type: 'blackhole', nextHops: [] };
+  const hops = (m: Buffer) => decodeRoute(m.subarray(16))?.nextHops.map((h) => `${h.gateway}@${h.ifindex}`);
+  for (const [r, want] of [[v6, ['fd00::12@2']], [two, ['fd00::12@2', 'fd00::13@2']], [hole, []], [ecmp, ['10.0.0.12@2', '10.0.0.13@9']], [blackhole, []]] as const) {
+    const del = encodeRouteRequest('remove', r, 1, true);
+    const add = encodeRouteRequest('replace', r, 1, true);
+    const what = `${r.family} ${r.type} ${r.nextHops.length}`;
+    t.equal(del.readUInt16LE(4), 25, `${what}: RTM_DELROUTE`);
+    t.equal(del.readUInt16LE(6), 0x5, 'REQUEST|ACK only');
+    t.equal(del.readUInt8(16 + 5), 12, 'protocol bird: the kernel deletes only ours');
+    t.equal(del.readUInt8(16 + 6), 255, 'RT_SCOPE_NOWHERE');
+    t.equal(del.readUInt8(16 + 7), add.readUInt8(16 + 7), 'the type of the route');
+    t.same(hops(del), want, r.nextHops.length === 1 ? 'RTA_GATEWAY, RTA_OIF' : r.nextHops.length ? 'RTA_MULTIPATH' : 'no next hops');
+    t.equal(del.subarray(28).toString('hex'), add.subarray(28).toString('hex'), 'the attributes of its write');
+  }
 });
 
 t.test('an IPv4 template gives encodeRouteMessage\'s bytes for every prefix, operation and body', async (t) => {
