@@ -11,9 +11,13 @@
 //   (GlobalNetworkSet, HostEndpoint) carry no namespace label and have `namespace: null`.
 // - Service accounts as Calico carries them: the endpoint's `projectcalico.org/serviceaccount`
 //   label (or spec.serviceAccountName) is the name; the `pcsa.*` labelsToApply of profile
-//   `ksa.<namespace>.<name>` (prefix stripped) are the account's labels.
-// - A namespaceSelector matches a global entity only when it is global() (libcalico-go
-//   rewrites global() to "!has(projectcalico.org/namespace)").
+//   `ksa.<namespace>.<name>` (prefix stripped) are the account's labels. A serviceAccounts
+//   selector is a label selector on those labels (libcalico-go prefixes its keys with `pcsa.`),
+//   so an entity without an account (no labels) matches `all()` or `k != 'v'` there.
+// - A namespaceSelector is evaluated for a global entity as libcalico-go rewrites it (keys
+//   prefixed `pcns.`, global() → "!has(projectcalico.org/namespace)", all() →
+//   "has(projectcalico.org/namespace)"): no namespace labels, global() true, all() false. So
+//   global(), and also `!has(team)` or `team != 'red'`, select GlobalNetworkSets and HostEndpoints.
 // - Address sets never hold a prefix covered by another (nft interval sets refuse overlaps);
 //   minimalCover is O(n log n).
 import { createHash } from 'node:crypto';
@@ -149,9 +153,12 @@ export function* entitySteps(snap: Snapshot, typed: PolicyModel, valid: (key: st
   return out;
 }
 
-/** A namespaceSelector against an entity: namespace labels, or global() for global entities. */
+/**
+ * A namespaceSelector against an entity: its namespace's labels; for a global entity no
+ * labels, with global() true and all() false (libcalico-go's rewrite of the selector).
+ */
 export function namespaceMatches(ctx: EntityCtx, nsSel: Selector, e: Entity): boolean {
-  if (e.namespace === null) return nsSel.matches({}, { global: true }) && !nsSel.matches({}, { global: false });
+  if (e.namespace === null) return nsSel.matches({}, { global: true, all: false });
   return nsSel.matches(ctx.nsLabels.get(e.namespace) ?? { 'projectcalico.org/name': e.namespace });
 }
 
@@ -178,7 +185,7 @@ export function pickMatches(ctx: EntityCtx, p: Pick, e: Entity): boolean {
   if (p.ownNs !== null && e.namespace !== p.ownNs) return false;
   if (p.nsSel && !namespaceMatches(ctx, p.nsSel, e)) return false;
   if (p.saNames && (e.serviceAccount === null || !p.saNames.includes(e.serviceAccount))) return false;
-  if (p.saSel && (e.serviceAccount === null || !p.saSel.matches(e.saLabels))) return false;
+  if (p.saSel && !p.saSel.matches(e.saLabels)) return false;
   return p.sel.matches(e.labels);
 }
 

@@ -9,7 +9,8 @@
 // Scope: a NEW connection (conntrack accepts the return traffic of an allowed flow). Traffic
 // is judged on the node of each endpoint; an address that belongs to no endpoint is external
 // and has no policy of its own, except an address of the source's own node (Node resource):
-// that is workload-to-host traffic, egress policy then DefaultEndpointToHostAction. Tiers are
+// that is workload-to-host traffic, egress policy then DefaultEndpointToHostAction. The other
+// way, a node's address (or its host endpoint's) to its own workload, is not policed. Tiers are
 // walked in order; the notes show each tier that passed. An unknown source port never matches source ports/notPorts.
 // A host endpoint (by name or an address in its expectedIPs) is judged by explain-host.ts:
 // traffic to it from anything but a workload of its own node (that is workload-to-host), and
@@ -211,6 +212,12 @@ export function explainFlow(
   const packet: Packet = { ...flow, family: v, src: addressFor(src, v)!, dst: addressFor(dst, v)! };
   const toHost = !dst.ep && src.ep !== null &&
     ((model.nodeAddrs.get(src.ep.node) ?? []).some((a) => a === packet.dst) || dst.hep?.node === src.ep.node);
+  // The host reaching its own workloads is not policed, as Felix (its OUTPUT chain returns for
+  // workload interfaces): neither host endpoint egress nor the workload's ingress applies.
+  if (dst.ep && !src.ep && (src.hep?.node === dst.ep.node || (model.nodeAddrs.get(dst.ep.node) ?? []).includes(packet.src))) {
+    const text = `${src.label} (${packet.src}) -> ${dst.label} (${packet.dst}) ${flowText(flow)}: ALLOWED\n  from its own node ${dst.ep.node}: host-to-workload traffic is not policed`;
+    return { packet, egress: null, ingress: null, allowed: true, text };
+  }
   let egress = src.ep ? evaluateDirection(model, src.ep, 'egress', packet) : src.hep ? evaluateHostEndpoint(model, src.hep, 'from-host', packet, failsafe) : null;
   if (toHost && egress && egressToHostAction === 'Drop') {
     egress = { ...egress, allowed: false, reason: `DefaultEndpointToHostAction Drop (traffic to its own node ${src.ep!.node}; egress policy: ${egress.allowed ? 'allowed' : 'dropped'} by ${egress.reason})` };

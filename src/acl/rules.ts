@@ -184,23 +184,32 @@ const ALL = parseSelector('');
  * Rule selector scoping as libcalico-go's rule conversion: when a rule side sets selector,
  * notSelector, namespaceSelector or serviceAccounts, its selector is ANDed with the namespace
  * part (the namespaceSelector, else "own namespace" for a NetworkPolicy) and the service
- * account match. notSelector is not scoped.
+ * account match. notSelector is not scoped; it is folded into that selector when there is
+ * one (see `folds`). A side that sets none of them has no selector,
+ * so its named ports are those of every endpoint (Felix's rule scanner: all()).
  */
 export function resolver(ctx: EntityCtx, namespace: string | undefined): SelectorResolver {
+  // Felix's rule scanner (combineMatchesIfPossible): a notSelector on a side with a positive
+  // selector (its selector, namespace scope or service accounts) is folded into it, one set of
+  // the entities matching `(selector) && !(notSelector)`; only without one is it a set apart.
+  const folds = (e: RuleSide): boolean =>
+    e.notSelector !== null && Boolean(e.selector || e.namespaceSelector || e.serviceAccounts || namespace !== undefined);
   const pick = (e: RuleSide): Pick => {
     const nsSel = e.namespaceSelector;
     const sa = e.serviceAccounts;
+    const selects = Boolean(e.selector || e.notSelector || nsSel || sa);
+    const ownNs = nsSel === null && selects ? namespace ?? null : null;
     return {
-      sel: e.selector ?? ALL,
+      sel: folds(e) ? parseSelector(`(${(e.selector ?? ALL).toString()}) && !(${e.notSelector!.toString()})`) : e.selector ?? ALL,
       nsSel,
-      ownNs: nsSel === null ? namespace ?? null : null,
+      ownNs,
       saNames: sa?.names ? [...sa.names] : null,
       saSel: sa?.selector ?? null,
     };
   };
   return {
     members(e: RuleSide, negated: boolean): MemberSet | null {
-      if (negated) return memberSet(ctx, { sel: e.notSelector ?? ALL, nsSel: null, ownNs: null, saNames: null, saSel: null });
+      if (negated) return folds(e) ? null : memberSet(ctx, { sel: e.notSelector ?? ALL, nsSel: null, ownNs: null, saNames: null, saSel: null });
       const p = pick(e);
       if (!e.selector && p.nsSel === null && p.ownNs === null && !p.saNames && !p.saSel) return null;
       return memberSet(ctx, p);

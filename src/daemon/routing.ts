@@ -15,6 +15,9 @@
 //   kernel routes that nobody re-advertised swept (RFC 4724 §4.1 restarting speaker).
 //   Peers that came up without the GR capability, or with the Restart State bit set, are
 //   not waited for (RFC 4724 §4.1 (a)).
+// - A cluster id changed or cleared at run time: held paths that loop under the new one go
+//   (LocRib.setClusterId), and every established iBGP peer is sent ROUTE-REFRESH (RFC 2918)
+//   so paths dropped as loops under the old one come back.
 // - Selection deferral (deferAdvertisement(), RFC 4724 §4.1): while restart recovery lasts,
 //   the Adj-RIB-Out sends nothing, End-of-RIB included; when it ends every peer gets the
 //   whole table, then End-of-RIB. A restarting reflector thus never tells a client its table
@@ -24,7 +27,7 @@ import type { PeerHandle } from '../bgp/session/peer.js';
 import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
-import { afiSafiToFamily } from '../bgp/wire/family.js';
+import { afiSafiToFamily, familyToAfiSafi } from '../bgp/wire/family.js';
 import type { RouteRefreshMessage, UpdateMessage } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../peering/peer-spec.js';
 import type { NodeBgpConfig } from '../peering/node-config.js';
@@ -125,8 +128,10 @@ export class RoutingCore {
     this.cfg = cfg;
     // RFC 4456 §8: the import loop check follows routeReflectorClusterID changes at run time.
     this.setLearnExtra();
+    const oldClusterId = this.rib.clusterId;
     const dropped = this.rib.setClusterId(cfg.clusterId);
     if (dropped > 0) this.log.info('cluster id changed: looping paths removed', { event: 'clusterIdChanged', clusterId: cfg.clusterId, paths: dropped });
+    if (oldClusterId !== undefined && oldClusterId !== cfg.clusterId) this.refreshIbgpPeers();
     // A new export context re-evaluates every advertised prefix for every peer: only when
     // pools, own blocks, addresses, AS or cluster id really changed.
     const ctx = exportContextOf(cfg);
@@ -139,6 +144,21 @@ export class RoutingCore {
     this.applyPeerFilters(cfg.peers);
     this.local.applyKernel(cfg);
     if (this.recovery.recovering) this.recovery.keepOnly(new Set(cfg.peers.map((p) => p.key)));
+  }
+
+  /**
+   * Paths an iBGP peer sent with the old cluster id in CLUSTER_LIST were dropped on receipt
+   * (RFC 4456 §8) and are not kept: ask each established iBGP peer for its routes again
+   * (ROUTE-REFRESH, RFC 2918), so those that loop no longer come back. A peer whose session
+   * keeps its parameters is not reset by the change, and would otherwise never send them.
+   */
+  private refreshIbgpPeers(): void {
+    for (const [key, rt] of this.established) {
+      const n = rt.handle.negotiated;
+      if (!n || n.ebgp || !n.families.has(rt.family)) continue;
+      if (n.routeRefresh) rt.handle.send({ type: 'routeRefresh', ...familyToAfiSafi(rt.family), subtype: RouteRefreshSubtype.Normal });
+      else this.log.warn('cluster id changed: a peer without route refresh keeps back routes that looped under the old id until its session restarts', { event: 'clusterIdRefreshUnsupported', peer: key });
+    }
   }
 
   /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */

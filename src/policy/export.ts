@@ -4,7 +4,9 @@
 //
 // The work is split in two so update groups can memoize: `exportDecision` depends on the
 // prefix and the context only; `exportAttributes` on the path's source and attributes and
-// the peer only. exportPath() is both.
+// the peer only. Calico's one rule on the source (reject_tunnel_routes) is
+// `calicoRejectsSource`, skipped, like exportDecision, by a BGPFilter Accept.
+// explainExport() / exportPath() are Calico's rules and the protocol rules together.
 import type { Family } from '../net/prefix.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import { WellKnownCommunity } from '../bgp/wire/constants.js';
@@ -32,7 +34,7 @@ export interface ExportContext {
   readonly localAddresses: { readonly ipv4?: string; readonly ipv6?: string };
   /** Calico /staticroutes: service CIDRs this node advertises (routes inside them are accepted). */
   readonly staticRoutes?: readonly string[];
-  /** A reflector's serviceLoadBalancerIPs (IPv4): routes inside them are accepted (step 7). */
+  /** A reflector's serviceLoadBalancerIPs (IPv4 and IPv6): routes inside them are accepted (step 7). */
   readonly reflectorServiceRanges?: readonly string[];
   /** prefixAdvertisements of this node (node.<name> over default): communities added on export. */
   readonly prefixCommunities?: readonly PrefixCommunities[];
@@ -112,7 +114,7 @@ function compile(ctx: ExportContext): Compiled {
       // disabled pool is exported as long as routes inside it exist (pods still use it).
       enabled: ctx.pools.filter((p) => !p.disableBGPExport).map((p) => matchPrefix(p.cidr)),
       statics: (ctx.staticRoutes ?? []).map(matchPrefix),
-      serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).filter((c) => !c.includes(':')).map(matchPrefix) : [],
+      serviceRanges: ctx.clusterId !== undefined ? (ctx.reflectorServiceRanges ?? []).map(matchPrefix) : [],
     };
     compiled.set(ctx, c);
   }
@@ -156,7 +158,8 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
   }
   // 6. Accept routes inside the static routes (advertised service CIDRs).
   for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
-  // 7. A reflector accepts routes inside the LoadBalancer service ranges (IPv4).
+  // 7. A reflector accepts routes inside the LoadBalancer service ranges (each family's in
+  //    its own filter: bird_ipam / bird6_ipam).
   for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
   // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';
@@ -168,22 +171,41 @@ function hasCommunity(a: PathAttributes, c: number): boolean {
 }
 
 /**
- * The rules of exportAttributes that read only the path's source and the peer (tunnel
- * routes, iBGP split horizon and reflection; not the source peer itself): false means no
- * path of `src` is sent to `peer`, whatever its prefix and attributes. Update groups use it
- * to pass over routes they can never export without looking at them one by one.
+ * The rules of exportAttributes that read only the path's source and the peer (iBGP split
+ * horizon and reflection; not the source peer itself): false means no path of `src` is sent
+ * to `peer`, whatever its prefix, attributes and export filter. Update groups use it to
+ * pass over routes they can never export without looking at them one by one.
  */
 export function sourceMayExport(ctx: ExportContext, src: ExportSource, peer: Pick<ExportPeer, 'ebgp' | 'routeReflectorClient'>): boolean {
-  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return false;
   return mayAdvertise(src, peer, ctx.clusterId !== undefined);
 }
+
+/**
+ * calico_export_to_bgp_peers' reject_tunnel_routes (step 2 below): Felix's tunnel and
+ * WireGuard routes (SOURCE_KERNEL_TUNNEL) are not sent to internal peers by Calico's rules.
+ * One of Calico's rules, not a protocol rule: a BGPFilter export Accept, which ends the
+ * filter before calico_export_to_bgp_peers runs, sends them (as BIRD does).
+ */
+export function calicoRejectsSource(src: Pick<ExportSource, 'kind' | 'key'>, peer: Pick<ExportPeer, 'ebgp'>): boolean {
+  return src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp;
+}
+
+/**
+ * calico_export_to_bgp_peers' reject_local_routes (step 3, v3.29+): a local route whose
+ * interface (BIRD's ifname) is an eBPF-mode `bpf*.cali` device goes to no peer by Calico's
+ * rules. Also Calico's, not a protocol rule: a BGPFilter export Accept skips it.
+ */
+export function calicoRejectsInterface(ifname: string): boolean {
+  return BPF_IFNAME.test(ifname);
+}
+
+const BPF_IFNAME = /^bpf.*\.cali$/;
 
 /** The attributes to send to `peer` for a path, or why it is not sent. */
 export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer): ExportResult {
   const src = path.source;
   const a = path.attrs.attrs;
   if (src.kind === 'peer' && src.key === peer.key) return { rejected: 'sourcePeer' };
-  if (src.kind === 'local' && src.key === SOURCE_KERNEL_TUNNEL && !peer.ebgp) return { rejected: 'tunnelRoute' };
   // RFC 1997: NO_ADVERTISE to nobody; NO_EXPORT (and NO_EXPORT_SUBCONFED, no confederations
   // here) not outside the AS.
   if (hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };
@@ -234,6 +256,7 @@ export function prependAs(path: readonly AsPathSegment[], asn: number): AsPathSe
 export function explainExport(ctx: ExportContext, prefix: string, path: ExportablePath, peer: ExportPeer): ExportResult {
   const verdict = exportDecision(ctx, prefix);
   if (!isAccepted(verdict)) return { rejected: verdict };
+  if (calicoRejectsSource(path.source, peer)) return { rejected: 'tunnelRoute' };
   return exportAttributes(ctx, path, peer);
 }
 

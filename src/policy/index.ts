@@ -18,7 +18,9 @@
 //   communities (communities.ts) and service CIDRs (ExportContext.staticRoutes) are part of
 //   the Calico export rules. A route's interface (BIRD's ifname, for BGPFilter interface
 //   rules) is resolved by the caller (daemon/route-interfaces.ts); reject_tunnel_routes
-//   (*.cali / *.calico) uses the kernel-tunnel local source (SOURCE_KERNEL_TUNNEL). Routes
+//   (*.cali / *.calico) uses the kernel-tunnel local source (SOURCE_KERNEL_TUNNEL) and is
+//   one of Calico's rules (calicoRejectsSource), so an explicit Accept skips it, as it
+//   skips reject_local_routes (bpf*.cali, by the route's interface: calicoRejectsInterface). Routes
 //   held only for BGPFilter export (out-of-pool kernel routes, connected subnets: learned
 //   while mayAcceptLocal holds for some peer's chain) use SOURCE_KERNEL_EXTRA: exported only
 //   by an explicit Accept, never by Calico's rules.

@@ -16,7 +16,9 @@
 //   Which sessions are reflector clients is topology: src/peering/session.ts.
 // - The cluster id defaults to the router id when none is configured (§7).
 // - The cluster id can be set or cleared at run time (calicoctl patch node …): the Loc-RIB's
-//   import check follows it (LocRib.setClusterId), dropping held paths that now loop.
+//   import check follows it (LocRib.setClusterId), dropping held paths that now loop, and
+//   the routing core asks its iBGP peers for their routes again (ROUTE-REFRESH), since
+//   paths dropped as loops under the old id are not kept (src/daemon/routing.ts).
 // - ORIGINATOR_ID / CLUSTER_LIST are never sent to eBGP peers (optional non-transitive,
 //   stripped by export).
 // - Best path uses ORIGINATOR_ID in place of the router id and prefers the shorter

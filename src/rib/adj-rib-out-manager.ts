@@ -8,7 +8,7 @@
 // (in a full iBGP mesh a route learned from the mesh concerns no member); a new export context re-evaluates only the prefixes whose verdict may
 // change (changedScope); hold() keeps every member silent during a selection deferral
 // (RFC 4724 §4.1).
-import type { Family } from '../net/prefix.js';
+import { familyOf, type Family } from '../net/prefix.js';
 import type { LocRib, BestChange } from './loc-rib.js';
 import { UpdateGroup, groupKey } from './update-group.js';
 import { PathIdAllocator } from './path-ids.js';
@@ -139,13 +139,24 @@ export class AdjRibOutManager {
   }
 
   /**
-   * The interface of routes changed (BGPFilter interface rules): `prefix` alone, or with no
-   * prefix every prefix, is re-evaluated for the peers whose export chain reads interfaces.
+   * The interface of routes changed: with no prefix (next hops reached through other
+   * interfaces) every prefix is re-evaluated for the peers whose export chain reads
+   * interfaces (BGPFilter interface rules); `prefix` alone (a local route's own device
+   * changed) for every peer of its family, as Calico's reject_local_routes reads that
+   * device too.
    */
   interfacesChanged(prefix?: string): void {
+    const family = prefix === undefined ? undefined : familyOf(prefix);
     for (const p of this.peers.values()) {
-      if (!p.peer.exportFilter?.usesInterface) continue;
-      if (prefix === undefined) { p.group.invalidateAll(); p.resync(); } else { p.group.invalidate(prefix); p.markPending(prefix); }
+      if (family !== undefined && p.family !== family) continue; // never another family's prefix in its UPDATEs
+      if (prefix === undefined) {
+        if (!p.peer.exportFilter?.usesInterface) continue;
+        p.group.invalidateAll();
+        p.resync();
+      } else {
+        p.group.invalidate(prefix);
+        p.markPending(prefix);
+      }
       p.pump();
     }
   }

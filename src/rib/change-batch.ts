@@ -56,6 +56,16 @@ export class ChangeBatch {
     }
   };
 
+  /** The destinations of `family` changed since the last flush, with their prefixes. */
+  *changedOf(family: Family): IterableIterator<[string, Destination]> {
+    const dirty = this.dirty;
+    const prefixes = this.dirtyPrefixes;
+    for (let i = 0; i < dirty.length; i++) {
+      const prefix = prefixes[i]!;
+      if (familyOfPrefix(prefix) === family) yield [prefix, dirty[i]!];
+    }
+  }
+
   /** Destinations changed and not yet flushed (best paths not recomputed yet). */
   get pending(): boolean {
     return this.dirty.length > 0;

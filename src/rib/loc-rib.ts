@@ -346,13 +346,16 @@ export class LocRib {
   }
 
   /**
-   * Like selections, over only the prefixes `sources` hold paths for, each once: a new
-   * peer's table walk when few sources may reach it (UpdateGroup.initialWalk). A source's
-   * prefixes are read when the walk reaches it: a prefix it gains while the walk runs may or
-   * may not be visited; its flush reaches the Adj-RIB-Out as a change either way.
+   * Like selections, over only the prefixes `sources` hold paths for, and those changed
+   * since the last flush, each once: a new peer's table walk when few sources may reach it
+   * (UpdateGroup.initialWalk). The selections are the flushed ones, the source lists the
+   * paths held now: a changed prefix's selection may be another source's path, which left
+   * (and may come back, the same shared Path, so that the flush reports no change). A
+   * source's prefixes are read when the walk reaches it: a prefix it gains while the walk
+   * runs may or may not be visited; its flush reaches the Adj-RIB-Out as a change either way.
    */
   selectionsOf(sources: readonly PathSource[], family: Family): IterableIterator<[string, Selected]> {
-    return destinationsOfSources(this.tables[family], sources, (src) => this.bySource.prefixes(src, family));
+    return destinationsOfSources(this.tables[family], sources, (src) => this.bySource.prefixes(src, family), this.changes.changedOf(family));
   }
 
   /** Every source registered (peers, local and kernel sources), with or without paths. */

@@ -56,12 +56,14 @@ export function countStale(table: Map<string, Destination>, list: readonly strin
 }
 
 /**
- * Every destination of `table` that one of `sources` holds a path for, each once, with its
- * prefix; `listOf` gives a source's prefix list. A source's list is read when the walk
- * reaches it: a prefix it gains while the walk runs may or may not be visited.
+ * Every destination of `table` that one of `sources` holds a path for, then those of `also`
+ * not visited yet, each once, with its prefix; `listOf` gives a source's prefix list. A
+ * source's list is read when the walk reaches it: a prefix it gains while the walk runs may
+ * or may not be visited.
  */
 export function* destinationsOfSources(
   table: Map<string, Destination>, sources: readonly PathSource[], listOf: (src: PathSource) => readonly string[],
+  also: Iterable<[string, Destination]> = [],
 ): IterableIterator<[string, Destination]> {
   const seen = new Set<string>();
   for (const src of sources) {
@@ -74,5 +76,10 @@ export function* destinationsOfSources(
       seen.add(prefix);
       yield [prefix, dest];
     }
+  }
+  for (const [prefix, dest] of also) {
+    if (seen.has(prefix)) continue;
+    seen.add(prefix);
+    yield [prefix, dest];
   }
 }

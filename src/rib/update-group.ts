@@ -10,11 +10,11 @@
 // by the member on the group's result (each Advert carries its source key).
 //
 // Before any export decision, `reach` reads only the sources of a prefix's selected paths
-// (split horizon, reflection, tunnel routes, the source peer): a prefix that reaches no
-// member, or only its own source, costs its members nothing unless they were sent it; in an
-// iBGP group of a node that does not reflect, a new member's table walk visits only the
-// prefixes of the sources that may reach it when they hold less than half the table
-// (initialWalk).
+// (split horizon, reflection, the source peer; tunnel routes for a peer without a
+// BGPFilter): a prefix that reaches no member, or only its own source, costs its members
+// nothing unless they were sent it; in an iBGP group of a node that does not reflect, a new
+// member's table walk visits only the prefixes of the sources that may reach it when they
+// hold less than half the table (initialWalk).
 import type { Family } from '../net/prefix.js';
 import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
@@ -22,7 +22,7 @@ import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import type { PathIdAllocator } from './path-ids.js';
-import { exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
+import { calicoRejectsInterface, calicoRejectsSource, exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
 import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
@@ -171,6 +171,7 @@ export class UpdateGroup {
 
   private reachOf(src: PathSource): Reach {
     if (!sourceMayExport(this.ctx, src, this.peer)) return null;
+    if (!this.peer.exportFilter && calicoRejectsSource(src, this.peer)) return null; // only an Accept sends it
     return src.kind === 'peer' ? src.key : EVERY;
   }
 
@@ -274,6 +275,8 @@ export class UpdateGroup {
       if (byFilter === 'reject') continue;
       if (byFilter === undefined) {
         if (p.source.key === SOURCE_KERNEL_EXTRA) continue; // only an explicit Accept exports it
+        if (calicoRejectsSource(p.source, this.peer)) continue; // reject_tunnel_routes: skipped by an Accept
+        if (p.source.kind === 'local' && calicoRejectsInterface(this.interfaceOf(prefix, p))) continue; // reject_local_routes
         verdict ??= exportDecision(this.ctx, prefix);
         if (!isAccepted(verdict)) continue;
       }

@@ -27,6 +27,12 @@ export interface MatchOptions {
    * passes `{ global: true }`.
    */
   readonly global?: boolean;
+  /**
+   * Value of `all()` (default true). libcalico-go rewrites all() in a namespaceSelector to
+   * has(projectcalico.org/namespace), false for a non-namespaced entity: such a caller passes
+   * `{ global: true, all: false }`.
+   */
+  readonly all?: boolean;
 }
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -37,7 +43,7 @@ function label(labels: Labels, key: string): string | undefined {
 
 export function evaluate(node: SelectorNode, labels: Labels, opts: MatchOptions = {}): boolean {
   switch (node.op) {
-    case 'all': return true;
+    case 'all': return opts.all ?? true;
     case 'global': return opts.global === true;
     case 'has': return hasOwn(labels, node.key);
     case 'not': return !evaluate(node.operand, labels, opts);

@@ -9,7 +9,7 @@ import { evaluateHostEndpoint } from '../../src/acl/explain-host.js';
 import { failsafeOptions, parseFailsafe } from '../../src/acl/hostendpoints.js';
 import { needsInterfaces, parseIpAddr } from '../../src/acl/interfaces.js';
 import type { Packet } from '../../src/acl/explain.js';
-import { ALLOW_ALL, gnp, hep, np, profile, snapshot, threePods } from './fixtures/resources.js';
+import { ALLOW_ALL, gnp, hep, node, np, profile, snapshot, threePods } from './fixtures/resources.js';
 import type { GlobalNetworkPolicyResource, HostEndpointResource } from '../../src/model/types.js';
 
 const ETH0 = hep('hb-eth0', { role: 'node' }, { node: 'host-b', interfaceName: 'eth0', expectedIPs: ['192.168.77.2'] });
@@ -154,4 +154,22 @@ t.test('applyOnForward: forwarded traffic is allowed unless applyOnForward polic
   t.match(fwd(true), { allowed: false, reason: /applyOnForward global policy deny-8080/ });
   const m = model([denyIn(8080, { applyOnForward: true })]);
   t.equal(evaluateHostEndpoint(m, m.hostEndpoints[0]!, 'forward-out', tcp(8080)).allowed, true, 'the policy is ingress only');
+});
+
+// explain() judged a flow from a node's host endpoint address to a workload of the same node
+// by the host endpoint's egress and the workload's ingress; the kernel (and Felix, whose
+// OUTPUT chain returns for workload interfaces) polices neither (host-kernel.test.ts checks
+// the wire).
+t.test("the host reaching its own workload is not policed; another node's workload is", async (t) => {
+  const noIngress = gnp('db-no-ingress', { order: 1, selector: "role == 'db'", types: ['Ingress'], ingress: [{ action: 'Deny' }] });
+  const s = { ...threePods({ gnps: [noIngress], nodes: [node('host-a', '192.168.77.1/24'), node('host-b', '192.168.88.2/24')] }), hostEndpoints: new Map([[ETH0.metadata.name, ETH0]]) };
+  const own = explain(s, '192.168.77.2', 'default/db', 'tcp/5432');
+  t.match(own, { allowed: true, egress: null, ingress: null }, own.text);
+  t.match(own.text, /not policed/);
+  const nodeAddr = explain(s, '192.168.88.2', 'default/db', 'tcp/5432');
+  t.equal(nodeAddr.allowed, true, `a Node address to its own workload: ${nodeAddr.text}`);
+  const other = explain(s, '192.168.77.2', 'default/frontend', 'tcp/80');
+  t.match(other, { allowed: false, egress: { allowed: false } }, `host-b to a workload of host-a: host endpoint egress (default deny) applies\n${other.text}`);
+  const away = explain(s, '192.168.77.1', 'default/db', 'tcp/5432');
+  t.match(away, { allowed: false, ingress: { allowed: false } }, `host-a to db on host-b: db's ingress applies\n${away.text}`);
 });

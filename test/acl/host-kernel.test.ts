@@ -141,6 +141,17 @@ t.test('host endpoint policy in network namespaces', async (t) => {
     t.match(table, new RegExp(`iifname "${ifHb}" goto tern-hi-${ifHb}`), 'dispatch by the interface that holds the address');
   });
 
+  await t.test('the host reaching its own workload is not policed (neither host endpoint egress nor the pod\'s ingress)', async (t) => {
+    await push([gnp('web-no-ingress', { order: 1, selector: "app == 'web'", types: ['Ingress'], ingress: [{ action: 'Deny' }] })]);
+    const fromHost = explain(snap, HB, 'default/web', 'tcp/8080');
+    t.equal(fromHost.allowed, true, `explain: ${fromHost.text}`);
+    const r = await lab.exec('hb', 'node', ['-e', CLIENT, WEB, '8080'], { timeoutMs: 10_000, env: PLAIN_ENV });
+    t.equal(r.stdout.trim(), 'ok', 'kernel: hb -> its pod web tcp/8080 passes although the host endpoint has no policy and web denies ingress');
+    const fromAway = explain(snap, '192.168.78.1', 'default/web', 'tcp/8080');
+    t.equal(fromAway.allowed, false, `explain: ${fromAway.text}`);
+    t.equal(await connect(WEB, 8080), false, 'kernel: ha -> web tcp/8080 (forwarded) is dropped by web\'s ingress Deny');
+  });
+
   await t.test('--cleanup removes the host endpoint chains with the table', async (t) => {
     await companion.stop({ cleanup: true });
     const r = await lab.exec('hb', 'nft', ['list', 'table', 'inet', 'tern'], { allowFail: true });

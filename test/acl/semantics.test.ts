@@ -38,7 +38,7 @@ t.test('policy order: ascending, no order last, ties by name; NetworkPolicy stay
   t.same(buildModel(s, 'n2').endpoints.map((e) => e.key), ['b/y'], 'only this node’s endpoints get chains');
 });
 
-t.test('rule selectors: namespaced unless namespaceSelector; notSelector unscoped', async (t) => {
+t.test('rule selectors: namespaced unless namespaceSelector; notSelector folded into a positive selector, else unscoped', async (t) => {
   const s = snapshot({
     endpoints: [
       wep({ ns: 'a', name: 'web', node: 'n1', iface: 'cali1', ips: ['10.0.0.1/32'], labels: { app: 'web' }, profiles: ['kns.a'] }),
@@ -52,12 +52,16 @@ t.test('rule selectors: namespaced unless namespaceSelector; notSelector unscope
         { action: 'Deny', source: { notSelector: "app == 'db'" } },
       ],
     })],
+    gnps: [gnp('g', { ingress: [{ action: 'Deny', source: { notSelector: "app == 'db'" } }] })],
   });
   const rules = buildModel(s).policies.get('a/p')!.rules.ingress;
   t.same(rules[0]!.source.selector!.members.v4, ['10.0.0.1/32']);
   t.same(rules[1]!.source.selector!.members.v4, ['10.0.0.2/32']);
-  t.same(rules[2]!.source.selector!.members.v4, ['10.0.0.1/32'], 'notSelector side: own namespace AND all()');
-  t.same(rules[2]!.source.notSelector!.members.v4, [], 'notSelector itself is cluster-wide');
+  t.same(rules[2]!.source.selector!.members.v4, ['10.0.0.1/32'], 'notSelector side: own namespace AND NOT the notSelector (Felix folds it in)');
+  t.equal(rules[2]!.source.notSelector, null, 'no set apart for a folded notSelector');
+  const global = buildModel(s).policies.get('g')!.rules.ingress[0]!.source;
+  t.equal(global.selector, null, 'a GlobalNetworkPolicy side with only a notSelector has no positive selector');
+  t.same(global.notSelector!.members.v4, [], 'its notSelector is a cluster-wide set apart');
 });
 
 t.test('flows, as Felix decides them', async (t) => {

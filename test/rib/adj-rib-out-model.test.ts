@@ -25,6 +25,8 @@
 // (a new session, initial walk); export context changes (an own block added and removed: its
 // prefixes re-evaluated; a pool's export disabled: everything re-evaluated); a peer's BGPFilter
 // export chain set, changed or cleared (updatePeer: the peer moves to another update group).
+// prefixAdvertisements communities in the export context and BGPFilter interface rules are
+// driven through the same AdjRibOutManager by test/policy/policy-model.test.ts.
 //
 // The expected export, two ways:
 // 1. The peer's export chain (bgp-filter.ts evaluateChain), then explainExport or, on Accept,
