@@ -91,8 +91,10 @@ export class EtcdConnection {
  */
 function tolerantWatches(client: Etcd3): Etcd3 {
   type Manager = { watchers: { id: string | null }[]; handleResponse(res: { watch_id: string }): void; tolerant?: true };
-  const proto = Object.getPrototypeOf((client as unknown as { watchManager: Manager }).watchManager) as Manager;
-  if (proto.tolerant) return client;
+  const manager = (client as unknown as { watchManager?: Manager }).watchManager;
+  const proto = manager ? Object.getPrototypeOf(manager) as Manager | null : null;
+  // another etcd3 without this shape is used as it is
+  if (!proto || proto.tolerant || typeof proto.handleResponse !== 'function' || !Array.isArray(manager!.watchers)) return client;
   const handle = proto.handleResponse;
   proto.handleResponse = function (this: Manager, res) {
     if (this.watchers.some((w) => w.id === res.watch_id)) handle.call(this, res);
