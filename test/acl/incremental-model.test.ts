@@ -22,7 +22,7 @@ import { runStepsAsync } from '../../src/acl/steps.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { EditDriver } from './fixtures/edit-driver.js';
 import { loadTable, runScript, tableText, type ModelTable } from './fixtures/nft-model.js';
-import { expectedCacheStats, expectedDiff } from './fixtures/incremental-expect.js';
+import { canon, expectedCacheStats, expectedDiff } from './fixtures/incremental-expect.js';
 
 function seedList(text: string | undefined, fallback: string): number[] {
   return (text ?? fallback).split(',').flatMap((part) => {
@@ -36,10 +36,13 @@ const NODE = 'n1';
 const SLICE_MS = 4;
 const RENDER_VARIANTS: readonly RenderOptions[] = [{}, { endpointToHostAction: 'Accept' }, { endpointToHostAction: 'Return', allowIPIPFromWorkloads: true }];
 
-/** The model's comparable content: endpoints, problems, sets and policies. */
+/**
+ * The model's comparable content: endpoints, problems, sets and policies. Keys sorted: a kept
+ * entity keeps its labels' key order when an equal resource lists them in another.
+ */
 function modelText(m: AclModel): string {
   const sorted = <V>(x: ReadonlyMap<string, V>): [string, V][] => [...x].sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify({ endpoints: m.endpoints, problems: m.problems, sets: sorted(m.sets), named: sorted(m.namedSets), policies: sorted(m.policies), profiles: sorted(m.profiles), heps: m.hostEndpoints });
+  return canon({ endpoints: m.endpoints, problems: m.problems, sets: sorted(m.sets), named: sorted(m.namedSets), policies: sorted(m.policies), profiles: sorted(m.profiles), heps: m.hostEndpoints });
 }
 
 /** The companion's build: model and table from the kept caches, in slices. */
