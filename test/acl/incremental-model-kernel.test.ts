@@ -17,6 +17,7 @@ import { systemClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 import { createLab, type Lab } from '../../lab/netns.js';
 import { EditDriver } from './fixtures/edit-driver.js';
+import { firstDiff } from './fixtures/incremental-expect.js';
 
 const SEEDS = (process.env.TERN_ACLCACHE_KERNEL_SEEDS ?? '4,7,11').split(',').map(Number);
 const STEPS = Number(process.env.TERN_ACLCACHE_KERNEL_STEPS ?? 12);
@@ -41,12 +42,6 @@ async function liveTable(lab: Lab, host: string): Promise<string> {
   return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}\n  ${v.join('\n  ')}`).join('\n');
 }
 
-function firstDiff(a: string, b: string): string {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `line ${i + 1}:\n  live  ${x[i] ?? '(none)'}\n  fresh ${y[i] ?? '(none)'}`;
-  return '(same text)';
-}
 
 t.test('random edit sequences through the companion: the live table equals a fresh full load', async (t) => {
   const lab = createLab(t, { area: 'aclinc' });
@@ -78,7 +73,7 @@ t.test('random edit sequences through the companion: the live table equals a fre
         await new Promise<void>((resolve) => setImmediate(resolve));
         const refused = warnings.filter((w) => w.includes('aclIncrementalFailed'));
         if (st.lastError !== null || st.appliedRevision !== last.revision || live !== fresh || refused.length > 0) {
-          t.fail(`${what}: error ${st.lastError}, applied revision ${st.appliedRevision} of ${last.revision}, ${refused.join(' ')}\n${firstDiff(live, fresh)}\nedits:\n  ${drive.history.join('\n  ')}`);
+          t.fail(`${what}: error ${st.lastError}, applied revision ${st.appliedRevision} of ${last.revision}, ${refused.join(' ')}\n${firstDiff(live, fresh, ['live ', 'fresh'])}\nedits:\n  ${drive.history.join('\n  ')}`);
           break;
         }
         if (st.applies === applies) modes.unchanged++;

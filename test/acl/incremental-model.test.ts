@@ -22,7 +22,7 @@ import { runStepsAsync } from '../../src/acl/steps.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { EditDriver } from './fixtures/edit-driver.js';
 import { loadTable, runScript, tableText, type ModelTable } from './fixtures/nft-model.js';
-import { canon, expectedCacheStats, expectedDiff } from './fixtures/incremental-expect.js';
+import { canon, expectedCacheStats, expectedDiff, firstDiff } from './fixtures/incremental-expect.js';
 
 function seedList(text: string | undefined, fallback: string): number[] {
   return (text ?? fallback).split(',').flatMap((part) => {
@@ -52,10 +52,10 @@ async function companionBuild(s: Snapshot, cache: AclCache, rcache: RenderCache,
   return { model, table };
 }
 
-export interface RunResult { steps: number; builds: number; incremental: number; full: number; unchanged: number; failure: string | null }
+interface RunResult { steps: number; builds: number; incremental: number; full: number; unchanged: number; failure: string | null }
 
 /** One seed: a random snapshot, then `steps` rounds of 1–3 coalesced builds and one apply. */
-export async function runSeed(seed: number, steps: number): Promise<RunResult> {
+async function runSeed(seed: number, steps: number): Promise<RunResult> {
   const opts = RENDER_VARIANTS[seed % RENDER_VARIANTS.length]!;
   const pSame = [0, 0.5, 1][seed % 3]!;
   const drive = new EditDriver(seed, pSame);
@@ -120,12 +120,6 @@ export async function runSeed(seed: number, steps: number): Promise<RunResult> {
   return res;
 }
 
-function firstDiff(a: string, b: string): string {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `line ${i + 1}:\n  got  ${x[i] ?? '(none)'}\n  want ${y[i] ?? '(none)'}`;
-  return '(same text)';
-}
 
 t.test('random edit sequences: the incremental path equals a fresh render, its transaction reaches it, its counters agree', async (t) => {
   const total = { steps: 0, builds: 0, incremental: 0, full: 0, unchanged: 0 };
