@@ -30,8 +30,8 @@ function seedList(text: string | undefined, fallback: string): number[] {
     return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
   });
 }
-const SEEDS = seedList(process.env.TERN_ACLCACHE_SEEDS, '1-30');
-const STEPS = Number(process.env.TERN_ACLCACHE_STEPS ?? 30);
+const SEEDS = seedList(process.env.TERN_ACLCACHE_SEEDS, '1-20');
+const STEPS = Number(process.env.TERN_ACLCACHE_STEPS ?? 25);
 const NODE = 'n1';
 const SLICE_MS = 4;
 const RENDER_VARIANTS: readonly RenderOptions[] = [{}, { endpointToHostAction: 'Accept' }, { endpointToHostAction: 'Return', allowIPIPFromWorkloads: true }];
