@@ -127,7 +127,8 @@ export class Harness {
 }
 
 export const messages = (c: Conn): RecordedMessage[] => splitBgp(c.sent);
+/** "code/subcode" of each NOTIFICATION the speaker sent; a Hard Reset (6/9, RFC 8538) with the Cease it carries: "6/9(6/3)". */
 export const notifications = (c: Conn): string[] =>
-  messages(c).filter((m) => m.type === 3).map((m) => `${m.bytes[19]}/${m.bytes[20]}`);
+  messages(c).filter((m) => m.type === 3).map((m) => `${m.bytes[19]}/${m.bytes[20]}${m.bytes[20] === 9 && m.bytes[19] === 6 ? `(${m.bytes[21]}/${m.bytes[22]})` : ''}`);
 export const sentOpen = (c: Conn): boolean => messages(c).some((m) => m.type === 1);
 export const farRow = (f: FarEnd): PeerStatus | undefined => f.speaker.status()[0];
