@@ -11,7 +11,8 @@
 // - The daemon sees peers only through PeerHandle ({spec, negotiated, write, send, 'drain'})
 //   and Speaker events: established, down(reason, gracefulRestartApplies), update,
 //   routeRefresh, stateChange.
-// - Sessions restart only when a session parameter changed (sessionParamsDiffer).
+// - Sessions restart only when a session parameter changed (sessionParamsDiffer, or the TTL
+//   a type change sets: speaker.ts).
 // - Time through Clock, logs through winston children; no per-route logging.
 //
 // Supported standards: RFC 4271 (BGP-4), 4760 (MP-BGP), 5492 (capabilities), 6793 (4-octet

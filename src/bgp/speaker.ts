@@ -4,8 +4,9 @@
 // Invariants
 // - Only configured peers are accepted; the remote address alone identifies the peer (a
 //   peer on a port other than 179 still connects to us from an ephemeral port).
-// - setPeers restarts a session only when sessionParamsDiffer; name/type-only changes keep
-//   the session and its `since`.
+// - setPeers restarts a session only when sessionParamsDiffer or its TTL policy changed (the
+//   type decides it for eBGP: a mesh session is single-hop, transport.ts); other name/type
+//   changes keep the session and its `since`.
 // - stop() sends Cease 6/2 on every connection, waits for the sockets to close, then closes
 //   the listener.
 // - The listener holds a TCP MD5 key for exactly the addresses of running peers with a
@@ -27,7 +28,7 @@ import type { RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { DownReason } from './session/fsm.js';
 import { Peer } from './session/peer.js';
 import type { PeerHandle, PeerSink, PeerStatus } from './session/peer.js';
-import { remoteAddressOf, tcpSecurity } from './session/transport.js';
+import { remoteAddressOf, tcpSecurity, ttlPolicy } from './session/transport.js';
 import { applyTtl, fdOf, setMd5Key, setMinTtl, setTtl } from './session/sockopt.js';
 import type { ConnectFn } from './session/transport.js';
 
@@ -72,6 +73,14 @@ interface ListenerState {
   readonly keys: Map<string, string>;
   ttl255: boolean;
   minTtl: number;
+}
+
+/**
+ * A session runs on its spec's parameters: a change restarts it. `type` is live but for the
+ * TTL it sets (eBGP mesh: single-hop), which the outgoing connection keeps for every redial.
+ */
+function mustRestart(cur: PeerSpec, next: PeerSpec): boolean {
+  return sessionParamsDiffer(cur, next) || ttlPolicy(cur).ttl !== ttlPolicy(next).ttl;
 }
 
 /** Unknown-source connections are logged at most once per address per this period. */
@@ -175,7 +184,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       if (!next) {
         this.log.info('peer removed', { event: 'peerRemoved', peer: peer.spec.name });
         this.retire(key, peer, 'peerDeconfigured');
-      } else if (sessionParamsDiffer(peer.spec, next)) {
+      } else if (mustRestart(peer.spec, next)) {
         this.log.info('peer changed, restarting session', { event: 'peerChanged', peer: next.name });
         this.retire(key, peer, 'configChanged');
       } else {
