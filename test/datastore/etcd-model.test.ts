@@ -207,10 +207,10 @@ async function quiet(r: Run): Promise<void> {
   t.same(lost.filter((e) => e.code !== 'ERR_DATASTORE_DISCONNECTED').map((e) => e.message), [], 'a lost connection is ERR_DATASTORE_DISCONNECTED');
   const unreported = unreportedValues(r);
   if (!t.same(unreported, [], 'each invalid value in etcd reported once, naming its key') && settled) explain();
-  const expected = expectedProblems(r);
-  t.same(problemsOf(h), expected, 'the problems in force are the invalid values etcd holds at keys the node reads (no lost connection once back)');
+  const inForce = expectedProblems(r);
+  t.same(problemsOf(h), inForce, 'the problems in force are the invalid values etcd holds at keys the node reads (no lost connection once back)');
   const recovered = recoveredAfterLastError(h);
-  if (recovered !== undefined) t.equal(recovered, expected.length === 0, 'onRecovered followed the last error if and only if no problem is left');
+  if (recovered !== undefined) t.equal(recovered, inForce.length === 0, 'onRecovered followed the last error if and only if no problem is left');
   const invalidKeys = KEYS.filter((k) => k.visible).map((k) => k.key);
   t.same(configErrors.filter((e) => !invalidKeys.some((k) => e.message.includes(k))).map((e) => e.message), [], 'every invalid-value error names a key the node reads');
   r.checked = h.events.length;
