@@ -79,8 +79,6 @@ export class Daemon {
   private readonly log: Logger;
   /** Why the last snapshot was rejected (cleared by the next good one). */
   private configErrors: string[] = [];
-  /** The datastore's last reported problem (cleared when it recovers). */
-  private datastoreErrors: string[] = [];
   private closeMetrics: (() => Promise<void>) | null = null;
   /** Felix's endpoint-status files: workloads selected for local BGP peers. */
   private readonly workloads: LocalWorkloadPoller;
@@ -197,12 +195,11 @@ export class Daemon {
     this.secrets?.watch(() => {
       if (this.snapshot) this.reconfigure(this.snapshot);
     });
+    // Status lists the datastore's problems in force (datastore.problems()); these log them.
     datastore.onError((e) => {
-      this.datastoreErrors = [errorMessage(e)];
       this.log.error('datastore problem; keeping the last good configuration', { event: 'datastoreError', error: errorMessage(e) });
     });
     datastore.onRecovered(() => {
-      this.datastoreErrors = [];
       this.log.info('datastore healthy again', { event: 'datastoreRecovered' });
     });
 
@@ -360,7 +357,7 @@ export class Daemon {
         listenPort: this.speaker?.port ?? cfg.listenPort,
         startedAt: this.startedAt.toISOString(),
         fib: this.opts.fib ? 'enabled' : 'disabled',
-        errors: [...this.datastoreErrors, ...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
+        errors: [...this.opts.datastore.problems().map(errorMessage), ...this.configErrors, ...(this.fib?.errors() ?? []), ...this.aclErrors()],
         datastore: this.opts.datastore.position(),
       },
       peers: peersStatus(this.speaker!, this.core!, cfg),

@@ -17,10 +17,19 @@ export interface Datastore {
   /** Problems after load(): an invalid edit, a lost etcd. The last good snapshot stays. */
   onError(cb: (e: DatastoreError | ConfigError) => void): void;
   /**
-   * The problem reported through onError is over (etcd reconnected, the file is valid and
-   * present again), whether or not a new snapshot follows. Called once per recovery.
+   * Every problem reported through onError is over (etcd reconnected and holds no invalid
+   * value at a key this datastore reads; the file is valid and present again), whether or
+   * not a new snapshot follows. Called once per recovery.
    */
   onRecovered(cb: () => void): void;
+  /**
+   * The problems reported through onError that are still in force (what `tern status`
+   * lists): empty after load() with nothing invalid, and whenever onRecovered was the last
+   * call. File: the last one reported. etcd: a lost connection until it is re-established,
+   * and each key's invalid value while the key holds it, so reconnecting clears the one
+   * and fixing or deleting the key the other.
+   */
+  problems(): readonly (DatastoreError | ConfigError)[];
   /** Creates or replaces resources (by kind, namespace, name); validates first. */
   apply(resources: Resource[]): Promise<void>;
   /** Removes one resource; false when it did not exist. */
@@ -71,8 +80,8 @@ export class Listeners {
   readonly change: ChangeCb[] = [];
   readonly error: ErrorCb[] = [];
   readonly recovered: (() => void)[] = [];
-  /** An error was reported and no recovery since. */
-  private failing = false;
+  /** The last error reported, while no recovery followed it. */
+  private failing: DatastoreError | ConfigError | undefined;
   closed = false;
 
   constructor(private readonly logger: Logger | undefined) {}
@@ -80,7 +89,7 @@ export class Listeners {
   /** Tells the recovered listeners, once, that the last reported problem is over. */
   emitRecovered(): void {
     if (this.closed || !this.failing) return;
-    this.failing = false;
+    this.failing = undefined;
     for (const cb of this.recovered) {
       try {
         cb();
@@ -88,6 +97,11 @@ export class Listeners {
         this.logger?.error('datastore recovered listener threw', { event: 'listenerError', error: (e as Error).message });
       }
     }
+  }
+
+  /** The last error reported, if no recovery followed it. */
+  get problem(): DatastoreError | ConfigError | undefined {
+    return this.failing;
   }
 
   emitChange(s: Snapshot): void {
@@ -103,7 +117,7 @@ export class Listeners {
 
   emitError(err: DatastoreError | ConfigError): void {
     if (this.closed) return;
-    this.failing = true;
+    this.failing = err;
     if (this.error.length === 0) this.logger?.error(err.message, { event: 'datastoreError', code: err.code });
     for (const cb of this.error) {
       try {
@@ -142,6 +156,12 @@ export abstract class DatastoreBase {
 
   onRecovered(cb: () => void): void {
     this.listeners.recovered.push(cb);
+  }
+
+  /** The last problem reported, until a recovery (the file backend's one problem at a time). */
+  problems(): readonly (DatastoreError | ConfigError)[] {
+    const p = this.listeners.problem;
+    return p ? [p] : [];
   }
 
   /** Logs and hands a new snapshot to the change listeners. */

@@ -6,6 +6,10 @@
 //                  value: {"state":"confirmed","deleted":false}
 // BlockAffinity resources are synthesised from affinity keys and named as Calico names
 // them: `<node>-<cidr with '.', ':' and '/' → '-'>` (libcalico-go names.CIDRToName).
+// A BlockAffinity as v3 JSON under the resource prefix (…/blockaffinities/<name>) is not
+// read: in etcd mode Calico's IPAM keeps affinities at the IPAM keys only and calico-node's
+// confd reads only `/calico/ipam/v2/host/<node>/`, `tern apply` writes the IPAM key, so such
+// a key routes nothing in Calico and would not here (nor be another node's to validate).
 import { nodeCrypto } from '../util/crypto.js';
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { API_VERSION, NAMESPACED, PLURAL, RESOURCE_KINDS, type BlockAffinityResource, type Resource, type ResourceKind } from '../model/types.js';
@@ -51,7 +55,7 @@ export function parseEtcdKey(key: string): ParsedKey | undefined {
   if (key.startsWith(RESOURCE_PREFIX)) {
     const parts = key.slice(RESOURCE_PREFIX.length).split('/');
     const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
-    if (!kind) return undefined;
+    if (!kind || kind === 'BlockAffinity') return undefined; // affinities: the IPAM keys only
     if (NAMESPACED.has(kind)) {
       if (parts.length !== 3 || !parts[1] || !parts[2]) return undefined;
       return { type: 'resource', kind, namespace: parts[1], name: parts[2] };

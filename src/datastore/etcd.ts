@@ -35,7 +35,9 @@
 // Invalid values in etcd (bad JSON, failed validation) are skipped — the key keeps its
 // last good value if it had one since it was last created (a full read compares the key's
 // create revision: deleted and re-created while unwatched, it keeps nothing) — and are
-// reported once per key and value via onError.
+// reported once per key and value via onError. The lost connection and each invalid value
+// are separate problems (etcd-problems.ts, problems()): reconnecting ends the one, a valid
+// value or a delete at the key ends the other; onRecovered comes when none is left.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, DatastoreError, errorMessage } from '../util/errors.js';
@@ -43,11 +45,12 @@ import { DatastoreBase, type Datastore, type DatastoreOptions, type DatastorePos
 import { BACKOFF_MAX_MS, EtcdConnection, type EtcdClientOptions, type EtcdTls } from './etcd-client.js';
 import { compactedAt, unchangedAt, WATCH_CHECK_MS, WatchCheck } from './etcd-watch-check.js';
 import { WATCH_CONFIRM_MS, WatchConfirm } from './etcd-watch-confirm.js';
-import { AFFINITY_PREFIX, affinityValue, kindPrefix, parseEtcdKey, prefixEnd, RESOURCE_PREFIX, resourceEtcdKey, storedForm } from './etcd-keys.js';
+import { AFFINITY_PREFIX, parseEtcdKey, prefixEnd, RESOURCE_PREFIX } from './etcd-keys.js';
+import { applyResources, deleteResource, listResources } from './etcd-edit.js';
 import { decodeKeyValue } from './etcd-decode.js';
+import { EtcdProblems } from './etcd-problems.js';
 import { buildSnapshot } from './snapshot.js';
-import { NAMESPACED, type Resource, type ResourceKind, type Snapshot } from '../model/types.js';
-import { validateResource } from './validate.js';
+import type { Resource, ResourceKind, Snapshot } from '../model/types.js';
 
 export type { EtcdTls };
 export interface EtcdDatastoreOptions extends DatastoreOptions, EtcdClientOptions {
@@ -73,7 +76,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private keyRevisions = new Map<string, number>();
   /** Highest revision applied: the base read or a later event. */
   private appliedRevision = 0;
-  private readonly reported = new Map<string, string>(); // key → bad value already reported
+  private readonly problemsInForce: EtcdProblems;
   private snapshot: Snapshot | undefined;
   private state: State = 'new';
   private watchers: Watcher[] = [];
@@ -92,6 +95,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   constructor(readonly endpoints: string[], opts: EtcdDatastoreOptions = {}) {
     super(opts.logger?.child({ component: 'datastore', datastore: 'etcd', endpoints: endpoints.join(',') }), opts);
     this.affinityPrefix = opts.affinitiesOf !== undefined ? `${AFFINITY_PREFIX}${opts.affinitiesOf}/` : AFFINITY_PREFIX;
+    this.problemsInForce = new EtcdProblems(this.listeners, this.logger);
     this.connection = new EtcdConnection(endpoints, opts, opts.requestTimeoutMs ?? 5000); // TLS files read now: errors at open
     this.watchCheck = new WatchCheck({
       clock: this.clock,
@@ -115,6 +119,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.rebuildTimer?.cancel();
     this.entries = this.decodeAll(kvs);
     this.setBase(revision);
+    this.problemsInForce.settle();
     this.snapshot = buildSnapshot(this.entries.values(), this.counter.next());
     this.startWatch(revision + 1);
     this.logger?.info('datastore loaded', { event: 'datastoreLoaded', resources: this.entries.size, etcdRevision: revision });
@@ -122,50 +127,19 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   }
 
   async apply(resources: Resource[]): Promise<void> {
-    const valid = resources.map((r, i) => validateResource(r, { document: i + 1 }));
-    const puts: { key: string; value: string }[] = [];
-    for (const r of valid) {
-      const key = resourceEtcdKey(r);
-      if (r.kind === 'BlockAffinity') {
-        puts.push({ key, value: affinityValue(r) });
-        continue;
-      }
-      const existing = await this.request(() => this.client.get(key).string());
-      puts.push({ key, value: JSON.stringify(storedForm(r, existing)) });
-    }
-    await this.request(() =>
-      this.client.kv.txn(
-        { success: puts.map((p) => ({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } })) },
-        { deadline: this.deadline() },
-      ),
-    );
+    await applyResources(this.connection, resources);
   }
 
   async delete(kind: ResourceKind, name: string, namespace?: string): Promise<boolean> {
-    let key: string | undefined;
-    if (kind === 'BlockAffinity') {
-      const found = (await this.list('BlockAffinity', name))[0];
-      if (!found || found.kind !== 'BlockAffinity') return false;
-      key = resourceEtcdKey(found);
-    } else {
-      key = kindPrefix(kind, NAMESPACED.has(kind) ? namespace ?? 'default' : undefined) + name;
-    }
-    const k = key;
-    const res = await this.request(() => this.client.delete().key(k).exec());
-    return Number(res.deleted) > 0;
+    return deleteResource(this.connection, kind, name, namespace);
   }
 
   async list(kind: ResourceKind, name?: string, namespace?: string): Promise<Resource[]> {
-    const prefix = kindPrefix(kind, namespace);
-    const res = await this.request(() =>
-      this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) }, { deadline: this.deadline() }),
-    );
-    const out: Resource[] = [];
-    for (const kv of res.kvs) {
-      const r = this.decode(kv, false);
-      if (r && r.kind === kind && (name === undefined || r.metadata.name === name)) out.push(r);
-    }
-    return out;
+    return listResources(this.connection, kind, name, namespace);
+  }
+
+  override problems(): readonly (DatastoreError | ConfigError)[] {
+    return this.problemsInForce.list();
   }
 
   position(): DatastorePosition {
@@ -202,33 +176,33 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private decodeAll(kvs: IKeyValue[]): Map<string, Resource> {
     const out = new Map<string, Resource>();
     const created = new Map<string, string>();
+    this.problemsInForce.beginRead();
     for (const kv of kvs) {
       const key = kv.key.toString();
       const same = this.created.get(key) === String(kv.create_revision);
-      const r = this.decode(kv, true) ?? (same ? this.entries.get(key) : undefined);
+      const r = this.decode(kv) ?? (same ? this.entries.get(key) : undefined);
       if (!r) continue;
       out.set(key, r);
       created.set(key, String(kv.create_revision));
     }
+    this.problemsInForce.endRead();
     this.created = created;
     return out;
   }
 
-  /** A key/value as a resource; undefined for keys tern ignores or (reported) bad values. */
-  private decode(kv: IKeyValue, report: boolean): Resource | undefined {
+  /**
+   * A key/value as a resource; undefined for keys tern ignores or bad values. A bad value
+   * is a problem in force until the key is valid or gone (etcd-problems.ts).
+   */
+  private decode(kv: IKeyValue): Resource | undefined {
     const key = kv.key.toString();
     try {
       const r = decodeKeyValue(key, kv);
-      if (r) this.reported.delete(key);
+      this.problemsInForce.cleared(key);
       return r;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const text = kv.value.toString();
-      if (report && this.reported.get(key) !== text) {
-        this.reported.set(key, text);
-        this.logger?.warn('invalid resource in etcd ignored', { event: 'configInvalid', key, error: e.message });
-        this.listeners.emitError(e);
-      }
+      this.problemsInForce.invalidValue(key, kv.value.toString(), e);
       return undefined;
     }
   }
@@ -285,8 +259,9 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private onPut(kv: IKeyValue): void {
     const key = kv.key.toString();
     if (!parseEtcdKey(key) || !this.fresh(key, kv)) return;
-    const r = this.decode(kv, true);
-    if (!r) return; // ignored key, or bad value: keep the last good one
+    const r = this.decode(kv);
+    if (!r) return; // bad value: keep the last good one
+    this.problemsInForce.settle();
     this.entries.set(key, r);
     this.created.set(key, String(kv.create_revision));
     this.scheduleRebuild();
@@ -295,7 +270,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private onDelete(kv: IKeyValue): void {
     const key = kv.key.toString();
     if (!parseEtcdKey(key) || !this.fresh(key, kv)) return;
-    this.reported.delete(key);
+    this.problemsInForce.cleared(key);
+    this.problemsInForce.settle();
     this.created.delete(key);
     if (this.entries.delete(key)) this.scheduleRebuild();
   }
@@ -374,7 +350,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.dropWatchers();
     const e = new DatastoreError('ERR_DATASTORE_DISCONNECTED', `etcd ${this.endpoints.join(',')}: connection lost (${errorMessage(err)}); keeping the last snapshot and reconnecting`, { endpoints: this.endpoints });
     this.logger?.warn(e.message, { event: 'datastoreLost' });
-    this.listeners.emitError(e);
+    this.problemsInForce.connectionLost(e);
     this.backoffMs = BACKOFF_MIN_MS;
     this.scheduleReconnect();
   }
@@ -401,10 +377,11 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     if (this.state !== 'lost') return;
     this.entries = this.decodeAll(read.kvs);
     this.setBase(read.revision);
+    this.problemsInForce.reconnected();
     this.logger?.info(reported ? 'etcd reconnected' : 'datastore re-read', { event: reported ? 'datastoreReconnected' : 'datastoreRelisted', etcdRevision: read.revision });
     this.rebuildTimer?.cancel();
     this.publish();
     this.startWatch(read.revision + 1);
-    if (reported) this.listeners.emitRecovered();
+    this.problemsInForce.settle();
   }
 }

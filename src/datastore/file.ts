@@ -16,7 +16,9 @@
 //
 // Invariants
 // - After load() the snapshot only moves to a fully valid file content. An invalid edit
-//   keeps the last good snapshot and is reported once (per distinct bad text) via onError.
+//   keeps the last good snapshot and is reported once (per distinct bad text, and again
+//   when the file comes back with it after being missing) via onError; problems() holds the
+//   last problem reported until onRecovered.
 // - onChange never fires twice for equal content (comment-only edits, our own writes seen
 //   again by the watcher).
 // - apply()/delete() write the whole file atomically (tmp in the same directory + rename),
@@ -242,6 +244,7 @@ export class FileDatastore extends DatastoreBase implements Datastore {
     if (text === undefined) {
       if (!this.missingReported) {
         this.missingReported = true;
+        this.lastBadText = undefined; // back with the same invalid text: that is the problem again
         this.listeners.emitError(new DatastoreError('ERR_DATASTORE_FILE_MISSING', `${this.path}: file disappeared; keeping the last good configuration`, { path: this.path }));
       }
       return false;

@@ -3,7 +3,8 @@
 //
 //   openDatastore('file:/etc/tern/resources.yaml') → FileDatastore   (file.ts)
 //   openDatastore('etcd:http://10.0.0.1:2379,http://10.0.0.2:2379') → EtcdDatastore (etcd.ts,
-//   its connection in etcd-client.ts, its watch stall check in etcd-watch-check.ts, its
+//   its connection in etcd-client.ts, its edits and listings in etcd-edit.ts, its problems
+//   in force in etcd-problems.ts, its watch stall check in etcd-watch-check.ts, its
 //   check for a watch etcd never confirmed in etcd-watch-confirm.ts, one key/value as a
 //   resource in etcd-decode.ts)
 //   openDatastore('') with DATASTORE_TYPE=etcdv3 and ETCD_ENDPOINTS → etcd, TLS from
@@ -24,7 +25,11 @@
 //   edits and lost connections go to onError, and the last good snapshot stays in force.
 // - The etcd layout is Calico's own (etcd-keys.ts): v3 JSON under
 //   /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>, block affinities as IPAM
-//   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len>.
+//   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len> only (a v3 blockaffinities key
+//   is not read).
+// - problems() is what is wrong now, as reported through onError: etcd keeps a lost
+//   connection (until reconnected) and each key's invalid value (until the key is valid or
+//   gone) apart; onRecovered comes when none is left. The daemon's status lists problems().
 // - A file datastore may also hold `v1 Secret` documents (secret.ts): the passwords that
 //   secretKeyRefs name, in Snapshot.secrets. Their values never appear in messages or in
 //   list(). secrets-dir.ts reads the same from a mounted Secret volume, for any datastore.

@@ -15,6 +15,7 @@ t.test('v3 resource keys', async (t) => {
   t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/unknownthings/default'), undefined, 'plurals tern does not know');
   t.equal(parseEtcdKey('/calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26'), undefined, 'IPAM blocks are not affinities');
   t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/networkpolicies/web'), undefined, 'namespaced kind without namespace');
+  t.equal(parseEtcdKey('/calico/resources/v3/projectcalico.org/blockaffinities/node-2-10-244-2-0-26'), undefined, 'affinities are read from the IPAM keys only, never as v3 JSON');
 });
 
 t.test('block affinities: key and name as Calico builds them', async (t) => {

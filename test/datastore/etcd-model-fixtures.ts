@@ -58,9 +58,11 @@ export const KEYS: readonly ModelKey[] = [
     affinity(node, '10.244.1.64/26', '10.244.1.64-26'),
     affinity(node, 'fd00:1::/122', 'fd00:1::-122'),
   ]),
-  // Keys tern never reads: IPAM's own block, a kind it does not know.
+  // Keys tern never reads: IPAM's own block, a kind it does not know, another node's
+  // BlockAffinity as v3 JSON (Calico keeps affinities at the IPAM keys only).
   { key: '/calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26', kind: 'unread', name: 'block', visible: false },
   { key: `${RES}/futurekinds/default`, kind: 'unread', name: 'future', visible: false },
+  { key: `${RES}/blockaffinities/node-2-10-244-2-0-26`, kind: 'unread', name: 'v3-affinity', visible: false },
 ];
 
 /** One value to write: its text, and (valid ones) the view entry the datastore must hold. */
@@ -99,6 +101,10 @@ function specFor(kind: KeyKind, pick: (n: number) => number): Record<string, unk
 export function randomValue(k: ModelKey, random: () => number, n: number): Value {
   const pick = (m: number): number => Math.floor(random() * m);
   const roll = random();
+  if (k.kind === 'unread' && k.name === 'v3-affinity') {
+    const spec = { node: 'node-2', cidr: '10.244.2.0/26', state: roll < 0.3 ? `bogus-${n}z` : 'confirmed', deleted: 'false' };
+    return { text: JSON.stringify({ kind: 'BlockAffinity', apiVersion: V3, metadata: { name: 'node-2-10-244-2-0-26', uid: `u-${n}` }, spec }) };
+  }
   if (k.kind === 'unread') return { text: JSON.stringify({ n, filler: 'x'.repeat(pick(200)) }) };
   if (k.kind === 'affinity') {
     if (roll < 0.12) return { text: `{"state":"confirmed","n":${n}`, invalid: '' };

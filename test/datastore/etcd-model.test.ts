@@ -4,15 +4,18 @@
 // connection is cut, refused or stalled, etcd is compacted past the watcher and restarted
 // with kill -9 on the same data dir. At each quiet point (proxy up, etcd up) the test waits
 // on the datastore's own signals (a change, its position reaching the last relevant write,
-// onRecovered after a reported outage), bounded, and then checks:
+// its problems in force matching etcd's content), bounded, and then checks:
 // - the snapshot in force equals the model (etcd-model-fixtures.ts): the last valid value
 //   of every key this node reads, nothing deleted (also during an outage), no other node's
 //   affinity; under an invalid value, the last valid one the datastore can have seen (a
 //   value written during an outage or a compaction, or still in flight when one began, may
 //   have been replaced before the re-read);
 // - every invalid value still in etcd was reported once through onError, naming its key;
-//   every error is an invalid value or (only after an outage step) a lost connection,
-//   followed by onRecovered;
+//   every error is an invalid value or (only after an outage step) a lost connection;
+// - the problems in force (problems(), what `tern status` lists) are exactly the invalid
+//   values etcd holds at keys the node reads (a lost connection ends with the reconnect, an
+//   invalid value only when its key is fixed or deleted), and onRecovered followed the last
+//   error reported if and only if none is left;
 // - no snapshot repeats the one before it, revisions only grow, nothing is thrown.
 // The harness: etcd-model-harness.ts. TERN_ETCD_MODEL_SEEDS=1,2,3 and
 // TERN_ETCD_MODEL_STEPS=N explore more.
@@ -146,6 +149,22 @@ function unreportedValues(r: Run): string[] {
   return out;
 }
 
+/** The problems the datastore must have in force once settled: each invalid value at a key it reads. */
+function expectedProblems(r: Run): string[] {
+  return [...r.invalidSince.keys()].filter((key) => KEYS.find((x) => x.key === key)!.visible).sort().map((key) => `ConfigError ${key}`);
+}
+
+/** The datastore's problems in force, each as its kind and its key (invalid value) or code. */
+function problemsOf(h: Harness): string[] {
+  return h.ds.problems().map((e) => `${e.name} ${e.name === 'ConfigError' ? String(e.details.file) : e.code}`);
+}
+
+/** Whether onRecovered came after the last error reported; undefined when none was. */
+function recoveredAfterLastError(h: Harness): boolean | undefined {
+  const last = h.events.map((e) => e.type).lastIndexOf('error');
+  return last < 0 ? undefined : h.events.slice(last).some((e) => e.type === 'recovered');
+}
+
 /**
  * Waits for the datastore to settle on the model's state, bounded; false on timeout. Its
  * position is the highest revision applied from either watch, so an invalid value (which
@@ -155,10 +174,12 @@ async function settle(r: Run): Promise<boolean> {
   const { h } = r;
   const end = Date.now() + SYNC_MS;
   for (;;) {
-    const lost = h.events.map((e, i) => (e.type === 'error' && e.err.name === 'DatastoreError' ? i : -1)).filter((i) => i >= r.checked).at(-1);
-    const recovered = lost === undefined || h.events.slice(lost).some((e) => e.type === 'recovered');
+    const expected = expectedProblems(r);
+    const problems = problemsOf(h);
+    const inForce = problems.length === expected.length && problems.every((p, i) => p === expected[i]);
+    const recovered = expected.length > 0 || recoveredAfterLastError(h) !== false;
     const position = h.ds.position().etcdRevision ?? 0;
-    if (recovered && position >= h.visibleRevision && agrees(h) && unreportedValues(r).length === 0) return true;
+    if (inForce && recovered && position >= h.visibleRevision && agrees(h) && unreportedValues(r).length === 0) return true;
     if (Date.now() > end) return false;
     await h.next(100);
   }
@@ -186,6 +207,10 @@ async function quiet(r: Run): Promise<void> {
   t.same(lost.filter((e) => e.code !== 'ERR_DATASTORE_DISCONNECTED').map((e) => e.message), [], 'a lost connection is ERR_DATASTORE_DISCONNECTED');
   const unreported = unreportedValues(r);
   if (!t.same(unreported, [], 'each invalid value in etcd reported once, naming its key') && settled) explain();
+  const inForce = expectedProblems(r);
+  t.same(problemsOf(h), inForce, 'the problems in force are the invalid values etcd holds at keys the node reads (no lost connection once back)');
+  const recovered = recoveredAfterLastError(h);
+  if (recovered !== undefined) t.equal(recovered, inForce.length === 0, 'onRecovered followed the last error if and only if no problem is left');
   const invalidKeys = KEYS.filter((k) => k.visible).map((k) => k.key);
   t.same(configErrors.filter((e) => !invalidKeys.some((k) => e.message.includes(k))).map((e) => e.message), [], 'every invalid-value error names a key the node reads');
   r.checked = h.events.length;

@@ -253,3 +253,31 @@ t.test('affinitiesOf: only that node\'s block affinities are read and watched', 
   t.equal(rec.changes.length, 1, 'no snapshot for the other nodes\' changes');
   t.same((await ds.list('BlockAffinity')).map((a) => (a.spec as { node: string }).node).sort(), ['node-1', 'node-1', 'node-10', 'node-10'], 'list (the CLI) still reads every node\'s');
 });
+
+t.test('a BlockAffinity stored as v3 JSON under blockaffinities/ is not read: affinities are the IPAM keys', async (t) => {
+  const etcd = await startEtcd(t);
+  const c = client(t, etcd);
+  const v3 = (node: string, cidr: string, state = 'confirmed'): string =>
+    JSON.stringify({ kind: 'BlockAffinity', apiVersion: V3, metadata: { name: `${node}-${cidr.replace(/[./]/g, '-')}` }, spec: { node, cidr, state, deleted: 'false' } });
+  await c.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26').value('{"state":"confirmed","deleted":false}');
+  await c.put(`${RES}/blockaffinities/node-2-10-244-2-0-26`).value(v3('node-2', '10.244.2.0/26'));
+  await c.put(`${RES}/blockaffinities/node-2-10-244-3-0-26`).value(v3('node-2', '10.244.3.0/26', 'bogus'));
+  await c.put(`${RES}/blockaffinities/node-1-10-244-4-0-26`).value(v3('node-1', '10.244.4.0/26'));
+  const ds = openDatastore(`etcd:${etcd.endpoint}`, { debounceMs: 30, affinitiesOf: 'node-1' }) as EtcdDatastore;
+  t.teardown(() => ds.close());
+  const rec = recorder(ds);
+  const s = await ds.load();
+  t.same([...s.blockAffinities.values()].map((a) => `${a.spec.node} ${a.spec.cidr}`), ['node-1 10.244.1.0/26'], 'another node\'s v3 affinity is not kept (nor this node\'s: Calico keeps none there)');
+  t.same(rec.errors.map((e) => e.message), [], 'another node\'s invalid v3 affinity is not validated');
+  // Watched: v3 affinities come and go without a snapshot; an IPAM key of this node makes one.
+  await c.put(`${RES}/blockaffinities/node-3-10-244-5-0-26`).value(v3('node-3', '10.244.5.0/26'));
+  await c.delete().key(`${RES}/blockaffinities/node-2-10-244-2-0-26`);
+  await c.put('/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.64-26').value('{"state":"confirmed","deleted":false}');
+  const s1 = await rec.change(1);
+  t.same([...s1.blockAffinities.values()].map((a) => a.spec.cidr).sort(), ['10.244.1.0/26', '10.244.1.64/26']);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(rec.changes.length, 1, 'no snapshot for the v3 affinity keys');
+  t.same(rec.errors.map((e) => e.message), [], 'still no error');
+  t.same(ds.problems(), [], 'nothing for `tern status` to list');
+  t.same((await ds.list('BlockAffinity')).map((a) => a.metadata.name).sort(), ['node-1-10-244-1-0-26', 'node-1-10-244-1-64-26'], 'list (`tern get`) reads the IPAM keys');
+});

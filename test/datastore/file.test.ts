@@ -176,3 +176,22 @@ t.test('emptying the file is confirmed by a second read, then applies', async (t
   t.equal(s.nodes.size + s.ipPools.size, 0, 'an empty file that stays empty is an empty configuration');
   t.equal(s.revision, first.revision + 1);
 });
+
+t.test('problems(): an invalid edit is listed until the file is valid; back from missing with it, listed again', async (t) => {
+  const path = tmpFile(t, `${NODE}---\n${POOL}`);
+  const { ds, rec } = await open(t, path);
+  const bad = `${NODE}---\n${POOL.replace('10.244.0.0/16', '10.244.1.0/16')}`;
+  t.same(ds.problems(), [], 'nothing after a valid load');
+  writeFileSync(path, bad);
+  await rec.error(1);
+  t.same(ds.problems().map((e) => e.code), ['ERR_CONFIG_INVALID'], 'the invalid content is listed');
+  rmSync(path);
+  await rec.error(2);
+  t.same(ds.problems().map((e) => e.code), ['ERR_DATASTORE_FILE_MISSING'], 'then the missing file');
+  writeFileSync(path, bad);
+  await rec.error(3);
+  t.same(ds.problems().map((e) => e.code), ['ERR_CONFIG_INVALID'], 'back with the same invalid text: that is the problem again');
+  writeFileSync(path, `${NODE}---\n${POOL}---\n${PEER}`);
+  await rec.change(1);
+  t.same(ds.problems(), [], 'valid again: nothing listed');
+});

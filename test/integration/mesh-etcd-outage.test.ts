@@ -1,8 +1,9 @@
 // Issue 4, continued (the lab of mesh-lab.ts, three nodes, node-3 autodetecting):
 //   etcd stopped for 10 s and started again: no session dropped, no route removed (the
 //   kernel's route events are recorded with `ip monitor route` through the outage), and
-//   the daemons watch again afterwards · a node deleted from the datastore: its sessions
-//   close and its block leaves every peer's FIB, the other sessions stay.
+//   the daemons watch again afterwards · an invalid value in etcd stays in `tern status`
+//   through an outage until its key is deleted · a node deleted from the datastore: its
+//   sessions close and its block leaves every peer's FIB, the other sessions stay.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLab, type ProcHandle } from '../../lab/netns.js';
@@ -87,6 +88,30 @@ t.test('etcd back with nothing changed: status stops reporting it lost', async (
   }, { what: `${n.name}: no datastore error once etcd answers again`, timeoutMs: 30_000 }).catch(async () => (await m.terns.get(n.name)!.status()).daemon.errors)));
   for (const [i, n] of NODES.entries()) t.same(left[i], [], `${n.name}: status errors clear after reconnecting`);
   for (const n of NODES) t.equal(meshPeers((await m.terns.get(n.name)!.status()).peers).filter((p) => p.bgpState === 'Established').length, 2);
+});
+
+t.test('an invalid value in etcd stays in status through an outage until its key is deleted', async (t) => {
+  const key = '/calico/resources/v3/projectcalico.org/bgppeers/broken';
+  const errors = async (name: string): Promise<string[]> => (await m.terns.get(name)!.status()).daemon.errors;
+  const only = (want: RegExp) => async (name: string): Promise<string[] | null> => {
+    const e = await errors(name);
+    return e.length === 1 && want.test(e[0]!) ? e : null;
+  };
+  await m.etcdctl('put', key, '{"kind":"BGPPeer","apiVersion":"projectcalico.org/v3","metadata":{"name":"broken"},"spec":{"peerIP":"not-an-ip","asNumber":65001}}');
+  const invalid = /bgppeers\/broken/;
+  for (const n of NODES) await lab.waitFor(() => only(invalid)(n.name), { what: `${n.name}: the invalid value listed`, timeoutMs: 20_000 });
+  await m.etcd.stop();
+  for (const n of NODES) await lab.waitFor(async () => ((await errors(n.name)).some((e) => !invalid.test(e)) ? true : null), { what: `${n.name}: the lost connection listed`, timeoutMs: 30_000 });
+  for (const n of NODES) t.equal((await errors(n.name)).length, 2, `${n.name}: while etcd is down, the lost connection and the invalid value`);
+  await m.etcd.start();
+  // Reconnected (at most the 5 s backoff plus a read): the lost connection goes, the invalid value stays.
+  const after = await Promise.all(NODES.map((n) => lab.waitFor(() => only(invalid)(n.name), { what: `${n.name}: only the invalid value left`, timeoutMs: 30_000 }).catch(() => errors(n.name))));
+  for (const [i, n] of NODES.entries()) t.match(after[i], [invalid], `${n.name}: after reconnecting, status still lists the invalid value (and only it)`);
+  for (const [i, n] of NODES.entries()) t.equal(after[i]!.length, 1, `${n.name}: one error`);
+  await m.etcdctl('del', key);
+  const left = await Promise.all(NODES.map((n) => lab.waitFor(async () => ((await errors(n.name)).length === 0 ? [] : null), { what: `${n.name}: no error once the key is deleted`, timeoutMs: 20_000 }).catch(() => errors(n.name))));
+  for (const [i, n] of NODES.entries()) t.same(left[i], [], `${n.name}: the key deleted, no error left`);
+  for (const n of NODES) t.equal(meshPeers((await m.terns.get(n.name)!.status()).peers).filter((p) => p.bgpState === 'Established').length, 2, `${n.name}: mesh kept`);
 });
 
 t.test('a node deleted from the datastore leaves every peer\'s FIB', async (t) => {
