@@ -18,18 +18,12 @@ import { RawPeer, RawListener, MsgType, cap, keepaliveMsg, message, notification
 import type { RawFrame } from '../../helpers/raw-peer.js';
 import { LOCAL_AS, peerSpec, startSpeaker, waitForStatus } from './fixtures.js';
 import { rng } from '../../rib/fixtures/helpers.js';
+import { collectEscapes } from '../../helpers/escapes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Escaped exceptions fail the current run.
-const escaped: unknown[] = [];
-const onEscape = (e: unknown) => void escaped.push(e);
-process.on('uncaughtException', onEscape);
-process.on('unhandledRejection', onEscape);
-t.teardown(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-});
+const escaped = collectEscapes(t);
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));

@@ -31,15 +31,9 @@ import { LOCAL_AS, notificationHex, peerSpec, startSpeaker } from './fixtures.js
 import { Harness, SPEAKER_ADDRESS, farRow, notifications, sentOpen } from './speaker-model-harness.js';
 import type { Conn, FarEnd } from './speaker-model-harness.js';
 import { once } from 'node:events';
+import { collectEscapes } from '../../helpers/escapes.js';
 
-const escaped: unknown[] = [];
-const onEscape = (e: unknown) => void escaped.push(e);
-process.on('uncaughtException', onEscape);
-process.on('unhandledRejection', onEscape);
-t.teardown(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-});
+const escaped = collectEscapes(t);
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
