@@ -14,7 +14,7 @@
 //   and nets that exist only in one family narrow it); an empty set means "never matches".
 import type { IcmpMatch, Nets, PolicyRule, PortRange, RuleAction, RuleSide } from '../model/policy.js';
 import { parseProtocol, protocolName, PROTOCOLS } from '../net/protocol.js';
-import { parseSelector } from '../selector/index.js';
+import { andNot, parseSelector } from '../selector/index.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { memberSet, namedPortSet, type EntityCtx, type Pick } from './entities.js';
 
@@ -200,7 +200,7 @@ export function resolver(ctx: EntityCtx, namespace: string | undefined): Selecto
     const selects = Boolean(e.selector || e.notSelector || nsSel || sa);
     const ownNs = nsSel === null && selects ? namespace ?? null : null;
     return {
-      sel: folds(e) ? parseSelector(`(${(e.selector ?? ALL).toString()}) && !(${e.notSelector!.toString()})`) : e.selector ?? ALL,
+      sel: folds(e) ? andNot(e.selector ?? ALL, e.notSelector!) : e.selector ?? ALL,
       nsSel,
       ownNs,
       saNames: sa?.names ? [...sa.names] : null,

@@ -68,5 +68,10 @@ export function parseSelector(text: string): Selector {
   return new ParsedSelector(parseTree(text));
 }
 
+/** `(sel) && !(not)` as one selector, built from both trees (no text printed and read again). */
+export function andNot(sel: Selector, not: Selector): Selector {
+  return new ParsedSelector({ op: 'and', operands: [sel.ast, { op: 'not', operand: not.ast }] });
+}
+
 /** The selector that matches everything. */
 export const ALL: Selector = new ParsedSelector({ op: 'all' });
