@@ -162,9 +162,8 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
   // 6. Accept routes inside the static routes (advertised service CIDRs).
   for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
   // 7. A reflector accepts routes inside the LoadBalancer and external service ranges (each
-  //    family's in its own filter: bird_ipam / bird6_ipam). Calico releases up to v3.32
-  //    pass on only the LoadBalancer ones, so a client's /32 for an external IP stopped at
-  //    the reflector (Calico #13341, fixed after v3.32).
+  //    family's in its own filter: bird_ipam / bird6_ipam; the external ones since Calico
+  //    #13341, after v3.32.1: a client's /32 for an external IP otherwise stops here).
   for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
   // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';
