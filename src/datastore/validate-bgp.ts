@@ -58,10 +58,14 @@ const BGPCONFIG_SPEC = [
   'logSeverityScreen', 'nodeToNodeMeshEnabled', 'asNumber', 'listenPort', 'bindMode', 'nodeMeshMaxRestartTime',
   'nodeMeshPassword', 'ignoredInterfaces', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs',
   'communities', 'prefixAdvertisements', 'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'programClusterRoutes',
+  'serviceLoadBalancerAggregation', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
 ];
 const SEVERITIES = ['Debug', 'Info', 'Warning', 'Error', 'Fatal'] as const;
 
-const GLOBAL_ONLY = ['asNumber', 'nodeToNodeMeshEnabled', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'nodeMeshPassword', 'nodeMeshMaxRestartTime'];
+const GLOBAL_ONLY = [
+  'asNumber', 'nodeToNodeMeshEnabled', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'nodeMeshPassword',
+  'nodeMeshMaxRestartTime', 'serviceLoadBalancerAggregation', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
+];
 
 export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, BGPCONFIG_SPEC, 'spec');
@@ -82,6 +86,7 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
   if (spec.asNumber !== undefined && spec.asNumber !== null) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
   c.optInt(spec, 'listenPort', 'spec', 1, 65535);
   c.optOneOf(spec, 'bindMode', 'spec', ['None', 'NodeIP'] as const);
+  c.optOneOf(spec, 'serviceLoadBalancerAggregation', 'spec', ['Enabled', 'Disabled'] as const);
   c.optDuration(spec, 'nodeMeshMaxRestartTime', 'spec');
   c.optArray(spec, 'ignoredInterfaces', 'spec')?.forEach((v, i) => c.string(v, join('spec.ignoredInterfaces', i)));
   for (const key of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs']) {

@@ -168,6 +168,30 @@ t.test('Node, BGPConfiguration, IPPool, BlockAffinity fields', async (t) => {
   );
 });
 
+t.test('BGPConfiguration fields of calico-node v3.31 and v3.32 are accepted (a file written for them loads)', async (t) => {
+  const v332 = parseResources(
+    `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {serviceLoadBalancerAggregation: Disabled, ipv4NormalRoutePriority: 1024, ipv6NormalRoutePriority: 2000, programClusterRoutes: Enabled}\n`,
+    'config.yaml',
+  );
+  t.equal(v332.length, 1);
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {serviceLoadBalancerAggregation: Off}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.serviceLoadBalancerAggregation: must be one of Enabled, Disabled, got "Off"',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {ipv4NormalRoutePriority: 0}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.ipv4NormalRoutePriority: must be an integer 1..2147483646, got 0',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {ipv6NormalRoutePriority: 2147483647}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.ipv6NormalRoutePriority: must be an integer 1..2147483646, got 2147483647',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: node.node-1}\nspec: {serviceLoadBalancerAggregation: Disabled}\n`),
+    'config.yaml document 1 (BGPConfiguration node.node-1): spec.serviceLoadBalancerAggregation: is global: set it in BGPConfiguration "default" (node.<name> overrides only listenPort, logSeverityScreen and prefixAdvertisements)',
+  );
+});
+
 t.test('policy structure', async (t) => {
   const gnp = (spec: string): string => `${HEAD}kind: GlobalNetworkPolicy\nmetadata: {name: allow-bgp}\nspec: ${spec}\n`;
   t.equal(
