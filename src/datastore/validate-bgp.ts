@@ -11,7 +11,10 @@ import { Checker, join, type Obj } from './checker.js';
 import { HOLD_TIME } from '../model/session-defaults.js';
 import { errorMessage } from '../util/errors.js';
 
-const NODE_SPEC = ['bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard', 'interfaceName'];
+const NODE_SPEC = [
+  'bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard',
+  'interfaceName', 'interfaces',
+];
 const NODE_BGP = ['ipv4Address', 'ipv6Address', 'asNumber', 'ipv4IPIPTunnelAddr', 'routeReflectorClusterID'];
 
 export function validateNodeSpec(c: Checker, spec: Obj): Obj {
@@ -49,6 +52,14 @@ export function validateNodeSpec(c: Checker, spec: Obj): Obj {
     if (text.includes('/')) c.prefix(text, join(ap, 'address'), { hostBits: 'allow' });
     else c.address(text, join(ap, 'address'));
     c.optString(o, 'type', ap);
+  });
+  // Calico v3.31+ (auto host endpoints): the node's interfaces as calico-node reports them; not used here.
+  c.optArray(spec, 'interfaces', 'spec')?.forEach((v, i) => {
+    const ip = join('spec.interfaces', i);
+    const o = c.object(v, ip);
+    c.knownFields(o, ['name', 'addresses'], ip);
+    c.optString(o, 'name', ip);
+    c.optArray(o, 'addresses', ip)?.forEach((a, j) => c.string(a, join(join(ip, 'addresses'), j)));
   });
   accepted(c, () => parseNode(asResource(c, 'Node', out)));
   return out;

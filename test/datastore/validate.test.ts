@@ -192,6 +192,15 @@ t.test('BGPConfiguration fields of calico-node v3.31 and v3.32 are accepted (a f
   );
 });
 
+t.test('Node spec.interfaces (calico-node v3.31+) is accepted and checked', async (t) => {
+  const n = parseResources(`${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.11/24}, interfaces: [{name: eth0, addresses: [10.0.0.11, 'fd00::11']}]}\n`, 'config.yaml');
+  t.equal(n.length, 1);
+  t.equal(
+    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {interfaces: [{name: eth0, mtu: 1500}]}\n`),
+    'config.yaml document 1 (Node n): spec.interfaces[0].mtu: unknown field',
+  );
+});
+
 t.test('policy structure', async (t) => {
   const gnp = (spec: string): string => `${HEAD}kind: GlobalNetworkPolicy\nmetadata: {name: allow-bgp}\nspec: ${spec}\n`;
   t.equal(
