@@ -82,7 +82,7 @@ t.test('apiVersion, kind and metadata', async (t) => {
   );
   t.equal(
     errorOf(t, `${HEAD}kind: BGPFilterz\nmetadata: {name: p}\n`),
-    'config.yaml document 1 (BGPFilterz p): kind: unknown kind "BGPFilterz" (expected one of Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity, BGPFilter, GlobalNetworkPolicy, NetworkPolicy, Profile, WorkloadEndpoint, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, FelixConfiguration, ClusterInformation, KubeControllersConfiguration, IPAMConfig, IPAMConfiguration, IPReservation, CalicoNodeStatus, StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy)',
+    'config.yaml document 1 (BGPFilterz p): kind: unknown kind "BGPFilterz" (expected one of Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity, BGPFilter, GlobalNetworkPolicy, NetworkPolicy, Profile, WorkloadEndpoint, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, FelixConfiguration, ClusterInformation, KubeControllersConfiguration, IPAMConfig, IPAMConfiguration, IPAMBlock, IPAMHandle, IPReservation, CalicoNodeStatus, StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy)',
   );
   t.equal(errorOf(t, `${HEAD}kind: Node\nspec: {}\n`), 'config.yaml document 1 (Node): metadata.name: is required');
   t.equal(
