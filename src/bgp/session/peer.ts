@@ -290,10 +290,9 @@ export class Peer {
   }
 
   private onClosed(s: Session, end: SessionEnd): void {
-    // BIRD bgp_store_error: errors of the secondary connection while up, and collision
-    // losers, are not the peer's "last error".
-    // A held connection closed or refused by the peer (its side of a collision) leaves the
-    // session, its status and `since` as they were.
+    // BIRD bgp_store_error: errors of the secondary connection while up (a held one the peer
+    // closed or refused included: the session, its status and `since` stay as they were), and
+    // collision losers, are not the peer's "last error".
     const secondary = this.established !== null && this.established !== s;
     if (end.lastError && end.reason !== 'collision' && !secondary) this.lastError = end.lastError;
     if (s !== this.outgoing) { // the outgoing Session redials; the others serve one connection
