@@ -303,7 +303,7 @@ export class Peer {
         this.log.info('held connection ended; the session carries on', { event: 'heldConnectionClosed', reason: end.reason });
       }
     }
-    if (this.held && !this.established) this.promote(this.held);
+    if (this.held && !this.established && !this.stopping) this.promote(this.held); // stopping: each gets the stop's Cease
     this.refresh();
     try {
       this.deps.sink.stateChange(this.handle);

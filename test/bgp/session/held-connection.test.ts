@@ -178,3 +178,15 @@ t.test('a held connection that never sends its OPEN ends at its hold timer (4/0)
   t.same(downs, []);
   t.match(row(speaker), { state: 'up', bgpState: 'Established', since, lastError: null });
 });
+
+t.test('the peer removed while a connection is held: both connections get its Cease, the session goes down once', async (t) => {
+  const { speaker, port, old, downs } = await grEstablished(t);
+  const { fresh } = await connectAgain(t, port);
+  speaker.setPeers([]);
+  // RFC 8538 §5: both sides set N, so 6/3 goes as a Hard Reset on the session; the held
+  // connection negotiated nothing yet and gets the plain Cease.
+  t.equal((await old.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 9, '0603'));
+  t.equal((await fresh.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 3));
+  await Promise.all([old.closed, fresh.closed]);
+  t.same(downs.map((d) => d.reason), ['peerDeconfigured']);
+});
