@@ -13,11 +13,14 @@
 //   Calico makes a session of a family only where both sides have an address of it (mesh,
 //   peerSelector, and explicit peerIP BGPPeers written for both families);
 // - one session per family and address pair, each negotiating that family only (MP-BGP,
-//   RFC 4760; IPv6 routes in MP_REACH_NLRI / MP_UNREACH_NLRI, End-of-RIB, ROUTE-REFRESH and
-//   graceful restart per family), ADD-PATH per family and direction;
-// - routers (ToRs) whose IPv6 sessions negotiated no family in common with the nodes (only
-//   their IPv4 channel): nothing crosses them, End-of-RIB included, and a restarting node
-//   does not wait for one;
+//   RFC 4760; tern's OPENs and negotiate(); IPv6 routes in MP_REACH_NLRI / MP_UNREACH_NLRI,
+//   End-of-RIB, ROUTE-REFRESH and graceful restart per family), ADD-PATH per family and
+//   direction;
+// - routers (ToRs) whose IPv6 sessions negotiated no family in common with the nodes (their
+//   OPEN announces IPv4 only): nothing crosses them, End-of-RIB included, and a restarting
+//   node does not wait for one;
+// - the nodes' BGPPeers to routers and reflectors sometimes with sourceAddress: None (next
+//   hop self is still the node's address of the session's family);
 // - routers on a shared link whose IPv6 next hop self carries their link-local address
 //   beside the global one (RFC 2545 §3): the node keeps both on the path and passes neither
 //   the link-local on (its sessions are multihop), whatever the next hop mode;
