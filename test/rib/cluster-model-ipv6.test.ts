@@ -19,8 +19,13 @@
 // - routers (ToRs) whose IPv6 sessions negotiated no family in common with the nodes (their
 //   OPEN announces IPv4 only): nothing crosses them, End-of-RIB included, and a restarting
 //   node does not wait for one;
+// - IPv6 prefixes of every length class (/48, /57, /80, /122, /127, /128) and zero runs in
+//   several places (RFC 5952 text through the codec);
 // - the nodes' BGPPeers to routers and reflectors sometimes with sourceAddress: None (next
 //   hop self is still the node's address of the session's family);
+// - routers with graceful restart on their IPv4 channel only (their IPv6 sessions' GR
+//   capability lists no family): their IPv6 routes go at once when the session ends, their
+//   IPv4 ones stay stale (RFC 4724 §4.2);
 // - routers on a shared link whose IPv6 next hop self carries their link-local address
 //   beside the global one (RFC 2545 §3): the node keeps both on the path and passes neither
 //   the link-local on (its sessions are multihop), whatever the next hop mode;
@@ -29,9 +34,10 @@
 //   nextHopMode Keep / Self per family;
 // - a node's IPv6 address renumbered, removed (beside an IPv4 one) and restored at run time
 //   (autodetection): the node re-derives at once, the others when they next do.
-// Checked besides the IPv4 test's invariants: at a quiet point before timers run, no node is
-// still in restart recovery once every peer it configures is up and has sent End-of-RIB or
-// cannot (fixtures/cluster-check.ts, checkRecovery; the IPv4 test runs it too).
+// Checked as in the IPv4 test, per family: the Loc-RIBs against the reference at quiet
+// points, and before timers run no node left in restart recovery once every peer it
+// configures is up and has sent End-of-RIB or cannot, and no paths of a session that is
+// down unless graceful restart kept that family (fixtures/cluster-check.ts).
 //
 // Not generated: IPv6 link-local peers (tern does not support them: the session is not
 // started), IPv4 routes over IPv6 sessions or IPv6 routes over IPv4 ones (RFC 8950 extended

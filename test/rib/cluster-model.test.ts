@@ -35,8 +35,9 @@
 // (eBGP), our router id as ORIGINATOR_ID or our cluster id in CLUSTER_LIST; every
 // established session delivered exactly one End-of-RIB each way; every message decodes and
 // fits 4096 octets; nothing is written to a session that is down; before timers run, no node
-// is still in restart recovery once every peer it configures is up and has sent End-of-RIB
-// (fixtures/cluster-check.ts, checkRecovery). A prefix with more equal
+// is still in restart recovery once every peer it configures is up and has sent End-of-RIB,
+// and a node holds paths of a peer whose session is down only when graceful restart kept
+// them (fixtures/cluster-check.ts, checkRecovery, checkRetention). A prefix with more equal
 // paths than MAX_MULTIPATH somewhere is checked for presence only (which 16 a node passes on
 // under ADD-PATH is its path order's choice). Left out: IPv6 and dual-stack clusters (the
 // same world and reference in cluster-model-ipv6.test.ts), BGPFilter and communities (other
