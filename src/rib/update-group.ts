@@ -71,6 +71,8 @@ export class UpdateGroup {
   private readonly template: ExportPeer;
   private readonly cache = new Map<string, readonly Advert[]>();
   private readonly memo = new Map<AttrSet, [PathSource, AttrSet | null][]>();
+  /** The same for sets changed by a BGPFilter Accept's operations. */
+  private readonly memoChanged = new Map<AttrSet, [PathSource, AttrSet | null][]>();
   /**
    * A set and a change of it (community additions of apply_communities, "c…"; a BGPFilter
    * Accept's operations, "o…") → the changed set.
@@ -285,10 +287,15 @@ export class UpdateGroup {
         verdict ??= exportDecision(this.ctx, prefix);
         if (!isAccepted(verdict)) continue;
       }
-      // An Accept's operations change the route as held, before the protocol's own changes.
-      const held = rule?.operations ? this.derived(p.attrs, `o${rule.operationsKey}`, (a) => applyOperations(a, rule.operations!)) : p.attrs;
-      let attrs = this.exported(held, p.source);
+      let attrs = this.exported(p.attrs, p.source, false);
       if (!attrs) continue;
+      if (rule?.operations) {
+        // An Accept's operations change the route as held, before the protocol's own changes;
+        // the RFC 1997 communities were checked on the route as held (BIRD's preexport).
+        const changed = this.derived(p.attrs, `o${rule.operationsKey}`, (a) => applyOperations(a, rule.operations!));
+        attrs = this.exported(changed, p.source, true);
+        if (!attrs) continue;
+      }
       if (byFilter === undefined) {
         adds ??= this.ctx.prefixCommunities?.length ? communitiesFor(this.ctx.prefixCommunities, prefix) : null;
         if (adds) attrs = this.derived(attrs, `c${adds.key}`, (a) => addCommunities(a, adds!));
@@ -310,26 +317,32 @@ export class UpdateGroup {
     return out;
   }
 
-  /** exportAttributes memoized by (source attribute set, source). */
-  private exported(attrs: AttrSet, source: PathSource): AttrSet | null {
-    let list = this.memo.get(attrs);
+  /**
+   * exportAttributes memoized by (source attribute set, source); `changed`: a set made by a
+   * BGPFilter's operations, whose RFC 1997 communities are not checked again.
+   */
+  private exported(attrs: AttrSet, source: PathSource, changed: boolean): AttrSet | null {
+    const memo = changed ? this.memoChanged : this.memo;
+    let list = memo.get(attrs);
     const hit = list?.find(([s]) => s === source);
     if (hit) return hit[1];
-    const r = exportAttributes(this.ctx, { source, attrs }, this.template);
+    const r = exportAttributes(this.ctx, { source, attrs }, this.template, changed);
     const set = 'attrs' in r ? this.attrSets.intern(r.attrs).retain() : null;
     if (this.memoSize >= MEMO_LIMIT) this.clearMemo();
-    if (!list) { list = []; this.memo.set(attrs.retain(), list); }
+    if (!list) { list = []; memo.set(attrs.retain(), list); }
     list.push([source, set]);
     this.memoSize++;
     return set;
   }
 
   private clearMemo(): void {
-    for (const [src, list] of this.memo) {
-      src.release();
-      for (const [, set] of list) set?.release();
+    for (const memo of [this.memo, this.memoChanged]) {
+      for (const [src, list] of memo) {
+        src.release();
+        for (const [, set] of list) set?.release();
+      }
+      memo.clear();
     }
-    this.memo.clear();
     this.memoSize = 0;
     for (const [src, m] of this.derivedSets) {
       src.release();

@@ -10,10 +10,11 @@
 //   out (export, both peers, is_same_as by peer):
 //     eBGP, community 65000:42 → Accept, add 65000:300:400, prepend [64999, 64998]
 //     iBGP, asPathPrefix [65001] → Reject
-//     cidr In 10.244.0.0/16 → Accept, add 65000:7
+//     cidr In 10.244.0.0/16 → Accept, add 65000:7 and NO_EXPORT (65535:65281)
 // So bird1 gets R3 with path 64512 64999 64998, large community 65000:300:400 and its own
-// 65000:42, and the block with path 64512 and 65000:7; bird2 gets the block (65000:7, empty
-// path) and not R1. The differential compares each route's AS path, communities and large
+// 65000:42, and the block with path 64512, 65000:7 and NO_EXPORT (BIRD judges well-known
+// communities before the export filter, so one it adds does not stop the route); bird2 gets
+// the block (the same communities, empty path) and not R1. The differential compares each route's AS path, communities and large
 // communities at both peers with what BIRD 2 with confd's rendering sends.
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
@@ -45,7 +46,7 @@ const YAML = calicoYaml(
     { action: 'Accept', peerType: 'eBGP', communities: { values: ['65000:42'] },
       operations: [{ addCommunity: { value: '65000:300:400' } }, { prependASPath: { prefix: [64999, 64998] } }] },
     { action: 'Reject', peerType: 'iBGP', asPathPrefix: [65001] },
-    { action: 'Accept', cidr: '10.244.0.0/16', matchOperator: 'In', operations: [{ addCommunity: { value: '65000:7' } }] },
+    { action: 'Accept', cidr: '10.244.0.0/16', matchOperator: 'In', operations: [{ addCommunity: { value: '65000:7' } }, { addCommunity: { value: '65535:65281' } }] },
   ] }),
 );
 
@@ -70,11 +71,11 @@ async function fromNode(bird: BirdHandle): Promise<Seen[]> {
 
 const WANT = {
   bird1: [
-    { prefix: BLOCK, asPath: [TERN_AS], communities: ['65000:7'], large: [] },
+    { prefix: BLOCK, asPath: [TERN_AS], communities: ['65000:7', '65535:65281'], large: [] },
     { prefix: R3, asPath: [TERN_AS, 64999, 64998], communities: ['65000:42'], large: ['65000:300:400'] },
   ],
   bird2: [
-    { prefix: BLOCK, asPath: [], communities: ['65000:7'], large: [] },
+    { prefix: BLOCK, asPath: [], communities: ['65000:7', '65535:65281'], large: [] },
   ],
 };
 
@@ -120,7 +121,7 @@ function bgp_in_path_importFilterV4() {
 function bgp_out_exportFilterV4(bool is_same_as) {
   if (!is_same_as) then { if (((65000, 42) ~ bgp_community)) then { bgp_large_community.add((65000, 300, 400)); bgp_path.prepend(64998); bgp_path.prepend(64999); accept; } }
   if (is_same_as) then { if ((bgp_path ~ [= 65001 * =])) then { reject; } }
-  if ((net ~ 10.244.0.0/16)) then { bgp_community.add((65000, 7)); accept; }
+  if ((net ~ 10.244.0.0/16)) then { bgp_community.add((65000, 7)); bgp_community.add((65535, 65281)); accept; }
 }
 function pools_only() { if (net ~ 10.244.0.0/16) then accept; }
 template bgp bgp_template { local as ${TERN_AS}; connect delay time 2; connect retry time 5; error wait time 5,30; }

@@ -134,3 +134,17 @@ t.test('export: live change of the operations re-sends the routes with the new a
   out.updatePeer(ebgp(9));
   t.same(sent(sink.take(), '10.244.7.0/26')?.asPath, [seq(64512, 65002)], 'filter removed: as Calico\'s rules send it');
 });
+
+t.test('export: well-known communities are judged on the route as held; one an operation adds does not stop it (BIRD 2 preexport)', async (t) => {
+  const rib = makeRib();
+  addPeer(rib, 2, { ebgp: true });
+  announce(rib, '10.0.0.2|179', '10.244.7.0/26', attrs({ nextHop: '10.0.0.2', asPath: [seq(65002)] }));
+  announce(rib, '10.0.0.2|179', '10.244.8.0/26', attrs({ nextHop: '10.0.0.2', asPath: [seq(65002)], communities: [0xffffff01] }));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer(ebgp(9, { exportFilter: compileChain(chain([{ action: 'accept', operations: [{ addCommunity: '65535:65281' }] }])) }), sink);
+  const msgs = sink.take();
+  t.same(announced(msgs), ['10.244.7.0/26'], 'NO_EXPORT added by the filter: still sent; NO_EXPORT held: not sent to eBGP');
+  t.same(sent(msgs, '10.244.7.0/26')?.communities, [0xffffff01]);
+});

@@ -9,7 +9,7 @@
 // with 0-4 rules per list (absent lists too): cidr with Equal/NotEqual/In/NotIn, prefixLength
 // with min and/or max, source RemotePeers, interface wildcards, peerType, communities
 // (standard and large), asPathPrefix, unconditional rules, and on export Accept rules 1-3
-// operations (addCommunity standard or large, prependASPath of 1-3 AS numbers); each
+// operations (addCommunity standard, large or well-known, prependASPath of 1-3 AS numbers); each
 // explicit peer's filter list (0-3 names, repeats, an unknown name), its nextHopMode or
 // keepOriginalNextHop; IPPools (overlapping, 0.0.0.0/0 at times; disableBGPExport, disabled);
 // block affinities (confirmed or pending); service cluster / LoadBalancer CIDRs (v4 and v6,
@@ -23,17 +23,17 @@
 // Compared after each round: which peer routes enter the Loc-RIB (import filters and loop
 // checks), and per peer exactly the routes it holds with their next hop, AS path,
 // communities, large communities, ORIGINATOR_ID and CLUSTER_LIST. Then filters, filter
-// lists, communities, pools and confirmed blocks change (twice) and are applied live: the peers must end up holding
-// exactly what the new policy allows (withdrawn when now rejected, re-sent with the new
-// communities); before the last round next hops and learned routes also move to other
-// interfaces (import re-filtered, export re-evaluated, as on the FIB's `interfaces` event
-// and LocalRoutes' per-prefix report of a learned route's new device).
+// lists, communities, pools and confirmed blocks change (twice) and are applied live: the
+// peers must end up holding exactly what the new policy allows (withdrawn when now
+// rejected, re-sent with the new communities); before the last round next hops and learned
+// routes also move to other interfaces (import re-filtered, export re-evaluated, as on the
+// FIB's `interfaces` event and LocalRoutes' per-prefix report of a learned route's new
+// device).
 //
 // Left out: best-path selection (one path per prefix, or a peer's path with an own block or
 // an out-of-pool kernel route),
 // ADD-PATH, MED / LOCAL_PREF rewriting (test/policy/export.test.ts), AS_SET segments, the
-// BGPFilter fields tern refuses (priority, setPriority, operations on import rules), well-known
-// communities added by an operation,
+// BGPFilter fields tern refuses (priority, setPriority, operations on import rules),
 // the serviceExternalIPs Calico's newest templates let a reflector pass, kernel routes with a
 // gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
 // address), a kernel route moving between a tunnel device and another (its local source
