@@ -23,7 +23,8 @@ const LISTS = [['exportV4', 'ipv4'], ['importV4', 'ipv4'], ['exportV6', 'ipv6'],
 export const MAX_OPERATIONS = 10;
 export const MAX_PREPEND = 10;
 
-export const PRIORITY_REFUSED = "is not supported by tern: Calico matches and sets it through bgp_local_pref and the kernel route metric (route priority), which tern does not keep";
+export const PRIORITY_REFUSED =
+  'is not supported by tern: Calico matches and sets it through bgp_local_pref and the kernel route metric (route priority), which tern does not keep';
 export const IMPORT_OPERATIONS_REFUSED = 'on import rules are not supported by tern yet (export rules only)';
 
 export function parseBgpFilter(r: BGPFilterResource): BgpFilter {
@@ -48,7 +49,9 @@ function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean,
       fail(`${field}.cidr`, `${JSON.stringify(x.cidr)}: ${errorMessage(e)}`);
     }
   }
-  if (x.peerType !== undefined && x.peerType !== 'eBGP' && x.peerType !== 'iBGP') fail(`${field}.peerType`, `must be eBGP or iBGP, got ${JSON.stringify(x.peerType)}`);
+  if (x.peerType !== undefined && x.peerType !== 'eBGP' && x.peerType !== 'iBGP') {
+    fail(`${field}.peerType`, `must be eBGP or iBGP, got ${JSON.stringify(x.peerType)}`);
+  }
   if (x.priority !== undefined && x.priority !== null) fail(`${field}.priority`, PRIORITY_REFUSED);
   const ops = x.operations ?? [];
   if (ops.length > 0 && x.action !== 'Accept') fail(`${field}.operations`, 'may only be used with action Accept');
@@ -57,7 +60,9 @@ function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean,
   const values = x.communities?.values;
   if (x.communities && (!Array.isArray(values) || values.length !== 1)) fail(`${field}.communities.values`, 'must hold exactly one community value');
   const community = values?.[0] === undefined ? undefined : communityOf(values[0], `${field}.communities.values[0]`, fail);
-  const asPathPrefix = x.asPathPrefix && x.asPathPrefix.length > 0 ? x.asPathPrefix.map((a, i) => asnOf(a, `${field}.asPathPrefix[${i}]`, fail)) : undefined;
+  const asPathPrefix = x.asPathPrefix && x.asPathPrefix.length > 0
+    ? x.asPathPrefix.map((a, i) => asnOf(a, `${field}.asPathPrefix[${i}]`, fail))
+    : undefined;
   return {
     action: x.action,
     ...(cidr && x.matchOperator ? { match: { cidr, operator: x.matchOperator } } : {}),
@@ -73,7 +78,9 @@ function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean,
 
 function operationOf(op: BGPFilterOperation, field: string, fail: Fail): BgpFilterOperation {
   const set = (['addCommunity', 'prependASPath', 'setPriority'] as const).filter((k) => op[k] !== undefined && op[k] !== null);
-  if (set.length !== 1) fail(field, `exactly one of addCommunity, prependASPath, setPriority must be set, got ${set.length === 0 ? 'none' : set.join(', ')}`);
+  if (set.length !== 1) {
+    fail(field, `exactly one of addCommunity, prependASPath, setPriority must be set, got ${set.length === 0 ? 'none' : set.join(', ')}`);
+  }
   if (op.setPriority) fail(`${field}.setPriority`, PRIORITY_REFUSED);
   if (op.addCommunity) return { kind: 'addCommunity', community: communityOf(op.addCommunity.value, `${field}.addCommunity.value`, fail) };
   const prefix = op.prependASPath?.prefix;
