@@ -18,9 +18,9 @@
 // - peerType (v3.32+): resolved per peer by src/peering (rulesForPeer); chains never hold it.
 // - community (v3.32+): `(aa, nn) ~ bgp_community` or `(aa, nn, mm) ~ bgp_large_community`,
 //   the route as held (on export: before the export's own changes); no attribute: no match.
-// - asPathPrefix (v3.32+): `bgp_path ~ [= a b * =]`, the AS_PATH begins with a, b (one AS per
-//   position, as BIRD's path mask: an AS_SET is one position matched by any of its members);
-//   an empty path (a locally originated route) never matches.
+// - asPathPrefix (v3.32+): `bgp_path ~ [= a b * =]`, the AS_PATH begins with a, b, read as
+//   BIRD reads a path (an AS_SET stands for a run of its members: asPathBegins); an empty
+//   path (a locally originated route) never matches.
 // - operations (v3.32+, an Accept's, in order; filter-operations.ts): `bgp_community.add`,
 //   `bgp_large_community.add`, `bgp_path.prepend` once per AS, last first.
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
@@ -131,23 +131,52 @@ function communityTest(value: string): (p: MatchPrefix, r: FilterRoute) => boole
   return (_p, r) => (r.attrs.communities ?? []).includes(std);
 }
 
-/** BIRD's `bgp_path ~ [= a b * =]`: the first positions of the path are a, b. */
+/**
+ * BIRD's `bgp_path ~ [= a b * =]` (as_path_match): the path begins with a, b. BIRD reads the
+ * path as positions, one per AS of a sequence and one per AS_SET, and a set as standing for
+ * any run of one or more of its members, after which the sets that directly follow it may
+ * be passed over; the mask's AS numbers are stepped through those positions as a
+ * nondeterministic automaton, and the trailing `*` accepts whatever is left.
+ */
 export function asPathBegins(path: readonly AsPathSegment[], want: readonly number[]): boolean {
-  let i = 0;
-  for (const seg of path) {
-    if (i === want.length) return true;
-    if (seg.type === AsPathSegmentType.AsSet || seg.type === AsPathSegmentType.AsConfedSet) { // one position, any member
-      if (!seg.asns.includes(want[i]!)) return false;
-      i++;
-      continue;
+  if (!path.some(isSet)) { // sequences only: a plain comparison
+    let i = 0;
+    for (const seg of path) {
+      for (const asn of seg.asns) {
+        if (i === want.length) return true;
+        if (asn !== want[i++]) return false;
+      }
     }
-    for (const asn of seg.asns) {
-      if (i === want.length) return true;
-      if (asn !== want[i]) return false;
-      i++;
-    }
+    return i === want.length;
   }
-  return i === want.length;
+  const pos: (number | readonly number[])[] = [];
+  for (const seg of path) {
+    if (isSet(seg)) pos.push(seg.asns);
+    else pos.push(...seg.asns);
+  }
+  let states = new Set([0]);
+  for (const asn of want) {
+    const next = new Set<number>();
+    for (const i of states) {
+      const p = pos[i];
+      if (p === undefined) continue; // past the end
+      if (typeof p === 'number') {
+        if (p === asn) next.add(i + 1);
+        continue;
+      }
+      if (!p.includes(asn)) continue;
+      let j = i;
+      do next.add(j++); while (j < pos.length && typeof pos[j] !== 'number');
+      next.add(j);
+    }
+    if (next.size === 0) return false;
+    states = next;
+  }
+  return true;
+}
+
+function isSet(seg: AsPathSegment): boolean {
+  return seg.type === AsPathSegmentType.AsSet || seg.type === AsPathSegmentType.AsConfedSet;
 }
 
 function cidrTest(cidr: string, op: NonNullable<FilterRuleSpec['operator']>, lengths: FilterRuleSpec['lengths']): (p: MatchPrefix) => boolean {

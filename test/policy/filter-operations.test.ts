@@ -29,15 +29,22 @@ t.test('communities: standard against COMMUNITIES, large against LARGE_COMMUNITY
   t.equal(evaluateChain(compileChain(chain([{ action: 'reject', community: '0:0' }])), route({ communities: [0] })), 'reject', '0:0 is a value like any');
 });
 
-t.test('asPathPrefix: the path begins with the AS numbers, one position per AS; an AS_SET is one position', async (t) => {
+t.test('asPathPrefix: the path begins with the AS numbers, one position per AS of a sequence; AS_SETs as BIRD reads them', async (t) => {
   t.ok(asPathBegins([seq(65000, 65001, 3)], [65000, 65001]));
   t.ok(asPathBegins([seq(65000), seq(65001)], [65000, 65001]), 'across segments');
   t.ok(asPathBegins([seq(65000, 65001)], [65000, 65001]), 'the whole path');
   t.notOk(asPathBegins([seq(65000)], [65000, 65001]), 'shorter than the prefix');
   t.notOk(asPathBegins([seq(65001, 65000)], [65000]), 'order matters');
   t.notOk(asPathBegins([], [65000]), 'an empty path (local route) never matches');
-  t.ok(asPathBegins([{ type: 1, asns: [7, 65001] }, seq(3)], [65001, 3]), 'a set member matches its one position');
-  t.notOk(asPathBegins([{ type: 1, asns: [7, 65001] }], [7, 65001]), 'a set is one position, not two');
+  const set = (...asns: number[]) => ({ type: 1 as const, asns });
+  t.ok(asPathBegins([set(7, 65001), seq(3)], [65001, 3]), 'a set member');
+  t.ok(asPathBegins([set(7, 65001)], [7, 65001]), 'a set stands for a run of its members (BIRD)');
+  t.ok(asPathBegins([set(7), seq(3)], [7, 7, 7, 3]), 'with repetitions');
+  t.notOk(asPathBegins([set(7), seq(3)], [3]), 'but at least one');
+  t.notOk(asPathBegins([set(7), seq(3)], [7, 8]), 'then the path goes on');
+  t.ok(asPathBegins([set(1), set(2), seq(3)], [1, 3]), 'sets right after a matched set may be passed over (BIRD)');
+  t.notOk(asPathBegins([seq(1), set(2), seq(3)], [1, 3]), 'a set after a sequence may not');
+  t.ok(asPathBegins([{ type: 4, asns: [9] }, seq(3)], [9, 3]), 'AS_CONFED_SET as AS_SET');
   const c = compileChain(chain([{ action: 'reject', asPathPrefix: [65000] }]));
   t.equal(evaluateChain(c, route({ asPath: [seq(65000, 1)] })), 'reject');
   t.equal(evaluateChain(c, route({ asPath: [seq(1, 65000)] })), undefined);
