@@ -17,8 +17,9 @@
 // So bird1 gets R3 with path 64512 64999 64998, large community 65000:300:400 and its own
 // 65000:42, and the block and R5 with path 64512, 65000:7 and NO_EXPORT (BIRD judges
 // well-known communities before the export filter, so one it adds does not stop the route);
-// bird2 gets the block (the same communities, empty path) and not R1. The differential compares each route's AS path, communities and large
-// communities at both peers with what BIRD 2 with confd's rendering sends.
+// bird2 gets the block (the same communities, empty path) and not R1. The differential
+// compares each route's AS path, communities and large communities at both peers with what
+// BIRD 2 with confd's rendering sends, and what that BIRD imports with what tern imported.
 import t from 'tap';
 import { createLab } from '../../lab/netns.js';
 import { calico, calicoYaml } from '../../lab/calico-resources.js';
