@@ -5,6 +5,7 @@ import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
 import type { ExportContext } from '../policy/export.js';
 
 export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
+  const reflected = [...cfg.services.loadBalancer, ...cfg.services.external];
   return {
     localAs: cfg.asNumber,
     routerId: cfg.routerId,
@@ -16,7 +17,7 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
       ...(cfg.ipv6 ? { ipv6: cfg.ipv6.address } : {}),
     },
     ...(cfg.services.advertise.length > 0 ? { staticRoutes: cfg.services.advertise } : {}),
-    ...(cfg.clusterId && cfg.services.loadBalancer.length > 0 ? { reflectorServiceRanges: cfg.services.loadBalancer } : {}),
+    ...(cfg.clusterId && reflected.length > 0 ? { reflectorServiceRanges: reflected } : {}),
     ...(cfg.prefixCommunities.length > 0 ? { prefixCommunities: cfg.prefixCommunities } : {}),
   };
 }

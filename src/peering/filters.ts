@@ -75,6 +75,8 @@ export interface ServiceRoutes {
   readonly reject: readonly string[];
   /** serviceLoadBalancerIPs, all of them: a reflector passes on routes inside them. */
   readonly loadBalancer: readonly string[];
+  /** serviceExternalIPs, all of them: a reflector passes on routes inside them too. */
+  readonly external: readonly string[];
 }
 
 const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -85,6 +87,8 @@ const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
  * that is not a single address, is advertised and rejected from the kernel. A node labelled
  * exclude-from-external-load-balancers=true advertises none of them (rejects still apply).
  * Single addresses are per-service routes, which need the Kubernetes Services: not here.
+ * Both lists whole, single addresses included, are the ranges a reflector passes on
+ * (bird_ipam's reflector step; serviceExternalIPs there since Calico #13341).
  */
 export function serviceRoutes(global: BgpConfiguration | undefined, node: BgpNode | undefined, env: Record<string, string | undefined>, warn: Warn): ServiceRoutes {
   const envClusterIPs = env.CALICO_ADVERTISE_CLUSTER_IPS;
@@ -107,5 +111,6 @@ export function serviceRoutes(global: BgpConfiguration | undefined, node: BgpNod
   for (const c of (global?.serviceLoadBalancerIPs ?? []).filter(notSingle)) add(c.cidr);
   const excluded = node?.labels[EXCLUDE_LABEL] === 'true';
   const loadBalancer = (global?.serviceLoadBalancerIPs ?? []).map((c) => c.cidr);
-  return { advertise: excluded ? [] : list, reject: list, loadBalancer };
+  const external = (global?.serviceExternalIPs ?? []).map((c) => c.cidr);
+  return { advertise: excluded ? [] : list, reject: list, loadBalancer, external };
 }

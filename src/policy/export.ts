@@ -34,7 +34,10 @@ export interface ExportContext {
   readonly localAddresses: { readonly ipv4?: string; readonly ipv6?: string };
   /** Calico /staticroutes: service CIDRs this node advertises (routes inside them are accepted). */
   readonly staticRoutes?: readonly string[];
-  /** A reflector's serviceLoadBalancerIPs (IPv4 and IPv6): routes inside them are accepted (step 7). */
+  /**
+   * A reflector's serviceLoadBalancerIPs and serviceExternalIPs (IPv4 and IPv6, single
+   * addresses too): routes inside them are accepted (step 7).
+   */
   readonly reflectorServiceRanges?: readonly string[];
   /** prefixAdvertisements of this node (node.<name> over default): communities added on export. */
   readonly prefixCommunities?: readonly PrefixCommunities[];
@@ -71,7 +74,7 @@ export type PrefixVerdict =
   | 'ownBlock' // accept: one of our confirmed blocks (calico_aggr)
   | 'moreSpecificOfOwnBlock' // reject: inside one of our blocks (calico_aggr)
   | 'staticRoute' // accept: inside a service CIDR this node advertises (Calico /staticroutes)
-  | 'serviceRange' // accept: a reflector passing on routes inside serviceLoadBalancerIPs
+  | 'serviceRange' // accept: a reflector passing on routes inside serviceLoadBalancerIPs / serviceExternalIPs
   | 'pool' // accept: inside a pool without disableBGPExport (disabled or not)
   | 'outsidePools'; // reject: host subnets, default routes, anything else
 
@@ -158,8 +161,9 @@ export function exportDecision(ctx: ExportContext, prefix: string): PrefixVerdic
   }
   // 6. Accept routes inside the static routes (advertised service CIDRs).
   for (const s of c.statics) if (inside(p, s)) return 'staticRoute';
-  // 7. A reflector accepts routes inside the LoadBalancer service ranges (each family's in
-  //    its own filter: bird_ipam / bird6_ipam).
+  // 7. A reflector accepts routes inside the LoadBalancer and external service ranges (each
+  //    family's in its own filter: bird_ipam / bird6_ipam; the external ones since Calico
+  //    #13341, after v3.32.1: a client's /32 for an external IP otherwise stops here).
   for (const s of c.serviceRanges) if (inside(p, s)) return 'serviceRange';
   // 8. Accept anything inside a pool without disableBGPExport (learned blocks, borrowed /32s).
   for (const pool of c.enabled) if (inside(p, pool)) return 'pool';

@@ -14,7 +14,8 @@
 // Mesh disabled; one BGPPeer (all() × route-reflector == 'true') makes every session, both
 // ends, RR-to-RR included; a node-specific BGPPeer on rr-1 adds BIRD.
 // Then: rr-1 stopped (no client route lost at any sample), rr-1 restarted, and rr-2 restarted
-// without a cluster id and promoted to reflector at run time (its loop check must follow).
+// without a cluster id and promoted to reflector at run time (its loop check must follow);
+// last, serviceExternalIPs set at run time: rr-1 passes on BIRD's /32 inside it.
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
@@ -326,4 +327,27 @@ t.test('rr-2 made a reflector at run time (tern apply) drops rr-1\'s reflections
   t.equal(peerOf(await rr[1]!.status(), RRS[0].ip)?.received, 0, 'rr-2 drops them: 244.0.0.1 is in their CLUSTER_LIST');
   const all = await Promise.all(clients.map((h) => h.routes()));
   t.ok(all.every((rs) => rs.every((r) => (r.clusterList?.length ?? 0) <= 1)), 'no client holds a path reflected twice');
+});
+
+t.test('serviceExternalIPs: rr-1 passes on a client\'s /32 inside a single-address range, not one outside (Calico #13341)', async (t) => {
+  // BIRD (a client of rr-1) announces two host routes outside every pool, as a node with a
+  // local endpoint of an externalTrafficPolicy: Local service does; only the one listed in
+  // serviceExternalIPs is a service route a reflector passes on.
+  const ext = '198.51.100.77/32';
+  const other = '198.51.100.78/32';
+  const f = lab.path('external-ips.yaml');
+  writeFileSync(f, calicoYaml([calico.bgpConfiguration({ asNumber: AS, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Info', serviceExternalIPs: [{ cidr: ext }] })]));
+  await lab.exec('etcd', process.execPath, [TERN_BIN, 'apply', '-f', f, '--datastore', datastore]);
+  await bird.reconfigure({ ...bird.opts, staticRoutes: [...(bird.opts.staticRoutes ?? []), { prefix: ext }, { prefix: other }] });
+  await waitRoutes(rr[0]!, 'both host routes from BIRD', (rs) => [ext, other].every((p) => pathsFor(rs, p).some((r) => r.source === BIRD.ip)));
+  const all = await Promise.all(clients.map((h) => waitRoutes(h, `${ext} from rr-1`, (rs) => pathsFor(rs, ext).some((r) => r.source === RRS[0].ip))));
+  for (const [i, rs] of all.entries()) {
+    t.match(pathsFor(rs, ext), [{ source: RRS[0].ip, nextHop: BIRD.ip, originatorId: BIRD.ip, clusterList: [CLUSTER] }], `${CLIENTS[i]!.name}: ${ext} reflected by rr-1`);
+    t.same(pathsFor(rs, other), [], `${CLIENTS[i]!.name}: ${other} (no service range) not passed on`);
+  }
+  const hops = await lab.waitFor(async () => {
+    const h = await kernelHops(CLIENTS[0]!.name, ext);
+    return h.length ? h : null;
+  }, { what: `${CLIENTS[0]!.name}: ${ext} in the kernel`, timeoutMs: 30_000 });
+  t.same(hops, [BIRD.ip], `${CLIENTS[0]!.name}: ${ext} via BIRD in the kernel`);
 });

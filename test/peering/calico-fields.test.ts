@@ -98,6 +98,7 @@ t.test('service CIDRs: cluster IPs and non-single external/LB CIDRs advertised a
   t.same(a.services.advertise, ['10.96.0.0/12', 'fd00:96::/112', '198.51.100.0/24', '203.0.113.0/24'], 'single addresses are per-service routes');
   t.same(a.services.reject, a.services.advertise);
   t.same(a.services.loadBalancer, ['203.0.113.0/24', '203.0.113.9/32']);
+  t.same(a.services.external, ['198.51.100.0/24', '198.51.100.77/32'], 'a reflector passes on routes inside every external range, single addresses too');
   const env = deriveNodeConfig(snapshot([...nodes, global]), 'a', { advertiseClusterIPs: '10.100.0.0/16' });
   t.same(env.services.advertise.slice(0, 1), ['10.100.0.0/16'], 'CALICO_ADVERTISE_CLUSTER_IPS replaces serviceClusterIPs');
   const excluded = node('a', { ipv4Address: '10.0.0.11/24' }, { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' });

@@ -12,8 +12,8 @@
 // operations (addCommunity standard, large or well-known, prependASPath of 1-3 AS numbers); each
 // explicit peer's filter list (0-3 names, repeats, an unknown name), its nextHopMode or
 // keepOriginalNextHop; IPPools (overlapping, 0.0.0.0/0 at times; disableBGPExport, disabled);
-// block affinities (confirmed or pending); service cluster / LoadBalancer CIDRs (v4 and v6,
-// single addresses too);
+// block affinities (confirmed or pending); service cluster / LoadBalancer / external CIDRs
+// (v4 and v6, single addresses too);
 // BGPConfiguration communities (names and values, standard and large) and
 // prefixAdvertisements, default and node.n1; routes from every peer (v4 and v6, /0 to /32 and
 // /128, overlapping, with communities incl. NO_EXPORT / NO_ADVERTISE / NO_EXPORT_SUBCONFED,
@@ -33,8 +33,8 @@
 // Left out: best-path selection (one path per prefix, or a peer's path with an own block or
 // an out-of-pool kernel route),
 // ADD-PATH, MED / LOCAL_PREF rewriting (test/policy/export.test.ts), AS_SET segments, the
-// BGPFilter fields tern refuses (priority, setPriority, operations on import rules),
-// the serviceExternalIPs Calico's newest templates let a reflector pass, kernel routes with a
+// BGPFilter fields tern refuses (priority, setPriority, operations on import rules), kernel
+// routes with a
 // gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
 // address), a kernel route moving between a tunnel device and another (its local source
 // changes), the real FIB's interface resolution (a stand-in map here).
@@ -49,6 +49,9 @@ import { compileChain } from '../../src/policy/bgp-filter.js';
 import { exportDecision, SOURCE_KERNEL_TUNNEL, type ExportContext } from '../../src/policy/export.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import { CTX } from '../rib/fixtures/export-ctx.js';
+import { deriveNodeConfig } from '../../src/peering/derive.js';
+import { exportContextOf } from '../../src/daemon/export-context.js';
+import { bgpConfig, node, snapshot } from '../peering/fixtures/snapshot.js';
 
 const ROUNDS = 3;
 const SEEDS = 80;
@@ -155,6 +158,20 @@ t.test('a route reflector passes on routes inside an IPv6 serviceLoadBalancerIPs
   t.equal(exportDecision(rr, '10.97.0.5/32'), 'serviceRange');
   t.equal(exportDecision(rr, 'fd00:97::6/128'), 'outsidePools', 'outside the range');
   t.equal(exportDecision({ ...rr, clusterId: undefined } as ExportContext, 'fd00:97::5/128'), 'outsidePools', 'not a reflector');
+});
+
+t.test('a route reflector passes on a client\'s route inside serviceExternalIPs, single addresses too (seeds 7, 14, minimised)', async (t) => {
+  // Calico #13341: a worker with a local endpoint announces a /32 of a serviceExternalIPs
+  // range; the reflector, with no endpoint of its own, must pass it on as it does for
+  // serviceLoadBalancerIPs. tern derived only the LoadBalancer ranges for the reflector.
+  const config = bgpConfig('default', { serviceExternalIPs: [{ cidr: '10.98.159.34/32' }, { cidr: 'fd00:98::5/128' }] });
+  const nodes = (rr: boolean) => [node('n1', { ipv4Address: '10.0.0.1/24', ipv6Address: 'fd00::1/64', ...(rr ? { routeReflectorClusterID: '244.0.0.1' } : {}) }), node('n2', { ipv4Address: '10.0.0.2/24' })];
+  const rr = exportContextOf(deriveNodeConfig(snapshot([...nodes(true), config]), 'n1'));
+  t.equal(exportDecision(rr, '10.98.159.34/32'), 'serviceRange');
+  t.equal(exportDecision(rr, 'fd00:98::5/128'), 'serviceRange', 'IPv6');
+  t.equal(exportDecision(rr, '10.98.159.35/32'), 'outsidePools', 'outside every range');
+  const mesh = exportContextOf(deriveNodeConfig(snapshot([...nodes(false), config]), 'n1'));
+  t.equal(exportDecision(mesh, '10.98.159.34/32'), 'outsidePools', 'not a reflector');
 });
 
 t.test('a local route on a bpf*.cali device goes to no peer unless a BGPFilter accepts it, also after it moved there (seeds 9, 65, minimised)', async (t) => {
