@@ -13,7 +13,10 @@ import { Checker, join, type Obj } from './checker.js';
 import { HOLD_TIME } from '../model/session-defaults.js';
 import { errorMessage } from '../util/errors.js';
 
-const NODE_SPEC = ['bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard', 'interfaceName'];
+const NODE_SPEC = [
+  'bgp', 'addresses', 'orchRefs', 'ipv4VXLANTunnelAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6', 'wireguard',
+  'interfaceName', 'interfaces',
+];
 const NODE_BGP = ['ipv4Address', 'ipv6Address', 'asNumber', 'ipv4IPIPTunnelAddr', 'routeReflectorClusterID'];
 
 export function validateNodeSpec(c: Checker, spec: Obj): Obj {
@@ -52,6 +55,14 @@ export function validateNodeSpec(c: Checker, spec: Obj): Obj {
     else c.address(text, join(ap, 'address'));
     c.optString(o, 'type', ap);
   });
+  // Calico v3.31+ (auto host endpoints): the node's interfaces as calico-node reports them; not used here.
+  c.optArray(spec, 'interfaces', 'spec')?.forEach((v, i) => {
+    const ip = join('spec.interfaces', i);
+    const o = c.object(v, ip);
+    c.knownFields(o, ['name', 'addresses'], ip);
+    c.optString(o, 'name', ip);
+    c.optArray(o, 'addresses', ip)?.forEach((a, j) => c.string(a, join(join(ip, 'addresses'), j)));
+  });
   accepted(c, () => parseNode(asResource(c, 'Node', out)));
   return out;
 }
@@ -60,10 +71,14 @@ const BGPCONFIG_SPEC = [
   'logSeverityScreen', 'nodeToNodeMeshEnabled', 'asNumber', 'listenPort', 'bindMode', 'nodeMeshMaxRestartTime',
   'nodeMeshPassword', 'ignoredInterfaces', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs',
   'communities', 'prefixAdvertisements', 'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'programClusterRoutes',
+  'serviceLoadBalancerAggregation', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
 ];
 const SEVERITIES = ['Debug', 'Info', 'Warning', 'Error', 'Fatal'] as const;
 
-const GLOBAL_ONLY = ['asNumber', 'nodeToNodeMeshEnabled', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'nodeMeshPassword', 'nodeMeshMaxRestartTime'];
+const GLOBAL_ONLY = [
+  'asNumber', 'nodeToNodeMeshEnabled', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'nodeMeshPassword',
+  'nodeMeshMaxRestartTime', 'serviceLoadBalancerAggregation', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
+];
 
 export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, BGPCONFIG_SPEC, 'spec');
@@ -84,6 +99,7 @@ export function validateBgpConfigurationSpec(c: Checker, spec: Obj): Obj {
   if (spec.asNumber !== undefined && spec.asNumber !== null) out.asNumber = c.asNumber(spec.asNumber, 'spec.asNumber');
   c.optInt(spec, 'listenPort', 'spec', 1, 65535);
   c.optOneOf(spec, 'bindMode', 'spec', ['None', 'NodeIP'] as const);
+  c.optOneOf(spec, 'serviceLoadBalancerAggregation', 'spec', ['Enabled', 'Disabled'] as const);
   c.optDuration(spec, 'nodeMeshMaxRestartTime', 'spec');
   c.optArray(spec, 'ignoredInterfaces', 'spec')?.forEach((v, i) => c.string(v, join('spec.ignoredInterfaces', i)));
   for (const key of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs']) {

@@ -52,6 +52,10 @@ export interface BgpConfiguration {
   readonly serviceClusterIPs: readonly CidrValue[];
   readonly serviceExternalIPs: readonly CidrValue[];
   readonly serviceLoadBalancerIPs: readonly CidrValue[];
+  /** serviceLoadBalancerAggregation: false when "Disabled" (no range advertised from every node). */
+  readonly aggregateLoadBalancerIPs: boolean;
+  /** ipv4/ipv6NormalRoutePriority as written (Calico v3.32's route priority model, which tern lacks). */
+  readonly normalRoutePriority?: { readonly ipv4?: number; readonly ipv6?: number };
   /** Named community values, by name. */
   readonly communities: ReadonlyMap<string, string>;
   /**

@@ -16,6 +16,10 @@ const TABLE = {
   KubeControllersConfiguration: 'kubecontrollersconfigurations',
   IPAMConfig: 'ipamconfigs',
   IPAMConfiguration: 'ipamconfigurations',
+  // projectcalico.org/v3 kinds since Calico v3.32.0 (a dump of all resources holds them); on
+  // etcd Calico keeps IPAM blocks and handles under /calico/ipam/v2, which tern does not read.
+  IPAMBlock: 'ipamblocks',
+  IPAMHandle: 'ipamhandles',
   IPReservation: 'ipreservations',
   CalicoNodeStatus: 'caliconodestatuses',
   StagedGlobalNetworkPolicy: 'stagedglobalnetworkpolicies',

@@ -122,6 +122,15 @@ export function parseBgpConfiguration(r: BGPConfigurationResource): BgpConfigura
     });
     return out;
   };
+  const priority = (key: 'ipv4NormalRoutePriority' | 'ipv6NormalRoutePriority'): number | undefined => {
+    const v = s[key];
+    if (v === undefined || v === null) return undefined;
+    if (Number.isInteger(v) && v >= 1 && v <= 2147483646) return v;
+    refuse(`spec.${key}`, `must be an integer 1..2147483646, got ${JSON.stringify(v)}`);
+    return undefined;
+  };
+  const ipv4Priority = priority('ipv4NormalRoutePriority');
+  const ipv6Priority = priority('ipv6NormalRoutePriority');
   const meshRef = s.nodeMeshPassword?.secretKeyRef;
   const communities = new Map((s.communities ?? []).map((c) => [c.name, c.value]));
   let prefixAdvertisements: { cidr: string; communities: string[] }[] | undefined;
@@ -154,6 +163,10 @@ export function parseBgpConfiguration(r: BGPConfigurationResource): BgpConfigura
     serviceClusterIPs: cidrs('serviceClusterIPs'),
     serviceExternalIPs: cidrs('serviceExternalIPs'),
     serviceLoadBalancerIPs: cidrs('serviceLoadBalancerIPs'),
+    aggregateLoadBalancerIPs: s.serviceLoadBalancerAggregation !== 'Disabled',
+    ...(ipv4Priority !== undefined || ipv6Priority !== undefined
+      ? { normalRoutePriority: { ...(ipv4Priority !== undefined ? { ipv4: ipv4Priority } : {}), ...(ipv6Priority !== undefined ? { ipv6: ipv6Priority } : {}) } }
+      : {}),
     communities,
     ...(prefixAdvertisements ? { prefixAdvertisements } : {}),
     refused,

@@ -55,6 +55,11 @@ export interface BGPConfigurationSpec {
   serviceLoadBalancerIPs?: { cidr: string }[];
   communities?: { name: string; value: string }[];
   prefixAdvertisements?: { cidr: string; communities?: string[] }[];
+  /** Calico v3.31+: "Disabled" advertises no serviceLoadBalancerIPs range from every node. */
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  /** Calico v3.32+ route priority model: accepted, not acted on (docs/operations.md). */
+  ipv4NormalRoutePriority?: number;
+  ipv6NormalRoutePriority?: number;
 }
 export type BGPConfigurationResource = ResourceBase<'BGPConfiguration', BGPConfigurationSpec>;
 

@@ -86,6 +86,9 @@ const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
  * comma-separated, replaces them), and every serviceExternalIPs / serviceLoadBalancerIPs CIDR
  * that is not a single address, is advertised and rejected from the kernel. A node labelled
  * exclude-from-external-load-balancers=true advertises none of them (rejects still apply).
+ * With serviceLoadBalancerAggregation "Disabled" the serviceLoadBalancerIPs ranges are
+ * neither advertised nor rejected (confd onLoadBalancerIPsUpdate, Calico v3.31+): calico-node
+ * then sends a /32 per service, which needs the Kubernetes Services (not here).
  * Single addresses are per-service routes, which need the Kubernetes Services: not here.
  * Both lists whole, single addresses included, are the ranges a reflector passes on
  * (bird_ipam's reflector step; serviceExternalIPs there since Calico #13341).
@@ -108,7 +111,7 @@ export function serviceRoutes(global: BgpConfiguration | undefined, node: BgpNod
   }
   const notSingle = (c: { family: string; length: number }) => c.length !== (c.family === 'ipv4' ? 32 : 128);
   for (const c of (global?.serviceExternalIPs ?? []).filter(notSingle)) add(c.cidr);
-  for (const c of (global?.serviceLoadBalancerIPs ?? []).filter(notSingle)) add(c.cidr);
+  if (global?.aggregateLoadBalancerIPs !== false) for (const c of (global?.serviceLoadBalancerIPs ?? []).filter(notSingle)) add(c.cidr);
   const excluded = node?.labels[EXCLUDE_LABEL] === 'true';
   const loadBalancer = (global?.serviceLoadBalancerIPs ?? []).map((c) => c.cidr);
   const external = (global?.serviceExternalIPs ?? []).map((c) => c.cidr);

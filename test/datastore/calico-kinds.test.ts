@@ -162,3 +162,16 @@ t.test('BGPPeer: localWorkloadSelector, reachableBy and keepOriginalNextHop as C
   t.equal(peerError('{peerIP: 10.0.0.1, asNumber: 65001, reachableBy: "fd00::1"}'), 'spec.reachableBy: "fd00::1" and spec.peerIP are of different address families');
   t.equal(peerError('{peerIP: 10.0.0.1, asNumber: 65001, keepOriginalNextHop: true, nextHopMode: Keep}'), 'spec.keepOriginalNextHop: is deprecated and must not be true when spec.nextHopMode is set');
 });
+
+t.test('IPAMBlock and IPAMHandle (projectcalico.org/v3 kinds since Calico v3.32) load as kinds not acted on', async (t) => {
+  const text = `${HEAD}kind: IPAMBlock
+metadata: {name: 10-244-0-0-26}
+spec: {cidr: 10.244.0.0/26, affinity: "host:node-1", allocations: [0, null], unallocated: [1], attributes: [{handle_id: k8s-pod-network.abc}]}
+---
+${HEAD}kind: IPAMHandle
+metadata: {name: k8s-pod-network.abc}
+spec: {handleID: k8s-pod-network.abc, block: {10.244.0.0/26: 1}}
+`;
+  const snap = buildSnapshot(parseResources(text, 'dump.yaml'), 1);
+  t.same([...snap.ignored.keys()], ['IPAMBlock/10-244-0-0-26', 'IPAMHandle/k8s-pod-network.abc']);
+});

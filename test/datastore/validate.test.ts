@@ -82,7 +82,7 @@ t.test('apiVersion, kind and metadata', async (t) => {
   );
   t.equal(
     errorOf(t, `${HEAD}kind: BGPFilterz\nmetadata: {name: p}\n`),
-    'config.yaml document 1 (BGPFilterz p): kind: unknown kind "BGPFilterz" (expected one of Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity, BGPFilter, GlobalNetworkPolicy, NetworkPolicy, Profile, WorkloadEndpoint, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, FelixConfiguration, ClusterInformation, KubeControllersConfiguration, IPAMConfig, IPAMConfiguration, IPReservation, CalicoNodeStatus, StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy)',
+    'config.yaml document 1 (BGPFilterz p): kind: unknown kind "BGPFilterz" (expected one of Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity, BGPFilter, GlobalNetworkPolicy, NetworkPolicy, Profile, WorkloadEndpoint, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, FelixConfiguration, ClusterInformation, KubeControllersConfiguration, IPAMConfig, IPAMConfiguration, IPAMBlock, IPAMHandle, IPReservation, CalicoNodeStatus, StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy)',
   );
   t.equal(errorOf(t, `${HEAD}kind: Node\nspec: {}\n`), 'config.yaml document 1 (Node): metadata.name: is required');
   t.equal(
@@ -165,6 +165,39 @@ t.test('Node, BGPConfiguration, IPPool, BlockAffinity fields', async (t) => {
   t.equal(
     errorOf(t, `${HEAD}kind: BlockAffinity\nmetadata: {name: a}\nspec: {node: n, cidr: 10.244.1.0/26, state: active}\n`),
     'config.yaml document 1 (BlockAffinity a): spec.state: must be one of confirmed, pending, pendingDeletion, got "active"',
+  );
+});
+
+t.test('BGPConfiguration fields of calico-node v3.31 and v3.32 are accepted (a file written for them loads)', async (t) => {
+  const v332 = parseResources(
+    `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {serviceLoadBalancerAggregation: Disabled, ipv4NormalRoutePriority: 1024, ipv6NormalRoutePriority: 2000, programClusterRoutes: Enabled}\n`,
+    'config.yaml',
+  );
+  t.equal(v332.length, 1);
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {serviceLoadBalancerAggregation: Off}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.serviceLoadBalancerAggregation: must be one of Enabled, Disabled, got "Off"',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {ipv4NormalRoutePriority: 0}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.ipv4NormalRoutePriority: must be an integer 1..2147483646, got 0',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: default}\nspec: {ipv6NormalRoutePriority: 2147483647}\n`),
+    'config.yaml document 1 (BGPConfiguration default): spec.ipv6NormalRoutePriority: must be an integer 1..2147483646, got 2147483647',
+  );
+  t.equal(
+    errorOf(t, `${HEAD}kind: BGPConfiguration\nmetadata: {name: node.node-1}\nspec: {serviceLoadBalancerAggregation: Disabled}\n`),
+    'config.yaml document 1 (BGPConfiguration node.node-1): spec.serviceLoadBalancerAggregation: is global: set it in BGPConfiguration "default" (node.<name> overrides only listenPort, logSeverityScreen and prefixAdvertisements)',
+  );
+});
+
+t.test('Node spec.interfaces (calico-node v3.31+) is accepted and checked', async (t) => {
+  const n = parseResources(`${HEAD}kind: Node\nmetadata: {name: n}\nspec: {bgp: {ipv4Address: 10.0.0.11/24}, interfaces: [{name: eth0, addresses: [10.0.0.11, 'fd00::11']}]}\n`, 'config.yaml');
+  t.equal(n.length, 1);
+  t.equal(
+    errorOf(t, `${HEAD}kind: Node\nmetadata: {name: n}\nspec: {interfaces: [{name: eth0, mtu: 1500}]}\n`),
+    'config.yaml document 1 (Node n): spec.interfaces[0].mtu: unknown field',
   );
 });
 

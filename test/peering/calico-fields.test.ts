@@ -107,6 +107,26 @@ t.test('service CIDRs: cluster IPs and non-single external/LB CIDRs advertised a
   t.same(ex.services.reject, a.services.reject, 'but still keeps learned routes for them out of the kernel');
 });
 
+t.test('serviceLoadBalancerAggregation Disabled: LoadBalancer ranges neither advertised nor rejected, still reflected', async (t) => {
+  const spec = {
+    serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+    serviceLoadBalancerIPs: [{ cidr: '203.0.113.0/24' }],
+  };
+  const on = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ...spec, serviceLoadBalancerAggregation: 'Enabled' })]), 'a');
+  t.same(on.services.advertise, ['10.96.0.0/12', '203.0.113.0/24'], 'Enabled is the default behaviour');
+  const off = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ...spec, serviceLoadBalancerAggregation: 'Disabled' })]), 'a');
+  t.same(off.services.advertise, ['10.96.0.0/12']);
+  t.same(off.services.reject, ['10.96.0.0/12'], 'confd drops the reject route with the static one');
+  t.same(off.services.loadBalancer, ['203.0.113.0/24'], 'a reflector still passes on routes inside them');
+});
+
+t.test('ipv4NormalRoutePriority / ipv6NormalRoutePriority: accepted, not acted on, and said so', async (t) => {
+  const cfg = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ipv4NormalRoutePriority: 1024 })]), 'a');
+  t.ok(cfg.warnings.some((w) => /NormalRoutePriority .*not acted on/.test(w)), cfg.warnings.join('; '));
+  const none = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', {})]), 'a');
+  t.notOk(none.warnings.some((w) => /NormalRoutePriority/.test(w)));
+});
+
 t.test('reachableBy: carried to the session of its family; a family mismatch skips the BGPPeer', async (t) => {
   const snap = snapshot([...nodes,
     bgpPeer('gw', { node: 'a', peerIP: '192.0.2.1', asNumber: 65001, reachableBy: '10.0.0.1' }),
