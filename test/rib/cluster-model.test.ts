@@ -9,9 +9,11 @@
 // clients peering with all or some of them (sometimes beside the mesh), one or two
 // top-of-rack routers of other ASes peering with some nodes (and each other), nextHopMode
 // Keep / Self on some BGPPeers, ADD-PATH on some session directions, graceful restart on
-// some worlds. What a core writes to a peer is queued per session direction, decoded with
-// the wire codec and handed to the other core in order (UPDATEs, End-of-RIB, ROUTE-REFRESH);
-// directions are independent.
+// some worlds. Each session's capabilities are negotiated by tern's negotiate() from the two
+// ends' OPENs (buildOpen, with the world's ADD-PATH, GR and route refresh choices). What a
+// core writes to a peer is queued per session direction, decoded with the wire codec and
+// handed to the other core in order (UPDATEs, End-of-RIB, ROUTE-REFRESH); directions are
+// independent.
 //
 // Random steps: deliver one write on some direction; flush some core's Loc-RIB; a full
 // socket drains; a node claims or releases a block, a ToR announces or withdraws a prefix
@@ -32,11 +34,14 @@
 // are the best path and the multipath set; no learned path has our own next hop, our AS
 // (eBGP), our router id as ORIGINATOR_ID or our cluster id in CLUSTER_LIST; every
 // established session delivered exactly one End-of-RIB each way; every message decodes and
-// fits 4096 octets; nothing is written to a session that is down. A prefix with more equal
+// fits 4096 octets; nothing is written to a session that is down; before timers run, no node
+// is still in restart recovery once every peer it configures is up and has sent End-of-RIB,
+// and a node holds paths of a peer whose session is down only when graceful restart kept
+// them (fixtures/cluster-check.ts, checkRecovery, checkRetention). A prefix with more equal
 // paths than MAX_MULTIPATH somewhere is checked for presence only (which 16 a node passes on
-// under ADD-PATH is its path order's choice). Left out: IPv6 (the same code per family, its
-// encoding covered by the Adj-RIB-Out model test), BGPFilter and communities (other model
-// tests), MED (Calico never sets one).
+// under ADD-PATH is its path order's choice). Left out: IPv6 and dual-stack clusters (the
+// same world and reference in cluster-model-ipv6.test.ts), BGPFilter and communities (other
+// model tests), MED (Calico never sets one).
 import t from 'tap';
 import { runSeed } from './fixtures/cluster-run.js';
 import { World } from './fixtures/cluster-world.js';

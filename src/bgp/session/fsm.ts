@@ -40,7 +40,7 @@ export type DownReason =
   | 'peerDeconfigured' // Cease 6/3 (setPeers removed it)
   | 'configChanged' // Cease 6/6 (setPeers changed a session parameter)
   | 'collision' // Cease 6/7 (RFC 4271 §6.8)
-  | 'peerRestarted' // new connection from a GR-capable peer while Established (RFC 4724 §4.2)
+  | 'peerRestarted' // a GR-capable peer's new connection completed its OPEN exchange while Established (RFC 4724 §4.2)
   | 'internalError' // Cease 6/0: an unexpected error inside tern while serving this session
   | 'prefixLimit'; // Cease 6/1: the peer sent more prefixes than its import limit (RFC 4486)
 

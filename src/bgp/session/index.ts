@@ -7,7 +7,9 @@
 // how it ended (session-report.ts), TCP details and TTL policy (transport.ts; a net.Socket is
 // read through Node's user-buffer path, one shared buffer, not its Readable stream), socket
 // options through libc (sockopt.ts), and one configured peer with its outgoing/incoming
-// connection pair, collision resolution and status row (peer.ts).
+// connection pair, collision resolution, the connection it holds while Established to tell a
+// restarted peer from a late dial (RFC 4724 §4.2) and status row (peer.ts; the handle, sink
+// and status types and the GR rule it applies: peer-view.ts).
 //
 // Invariants
 // - Only this folder touches sockets. session.ts is the one place that catches

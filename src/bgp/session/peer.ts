@@ -1,105 +1,42 @@
 // One configured peer: its outgoing and incoming connections (BIRD's conn pair), collision
-// resolution between them (RFC 4271 §6.8), reconnect backoff, the stable PeerHandle the
-// RIB writes through, and the BIRD-style status row.
+// resolution between them (RFC 4271 §6.8), a connection held while Established (RFC 4724
+// §4.2, below), reconnect backoff, the stable PeerHandle the RIB writes through, and the
+// BIRD-style status row (its types and rules: peer-view.ts).
+//
+// A connection accepted from a GR-capable peer while the session is Established is held in
+// a third slot: it runs its OPEN exchange and the session is probed with a KEEPALIVE. When it
+// would become Established the peer has no session on the old connection, so it restarted:
+// the old session ends as 'peerRestarted' (GR keeps its routes) and the held connection
+// takes over. When the peer closes it or refuses it (Cease 6/7, its side of a collision of
+// simultaneous dials), it is dropped and the session is untouched. When the session ends
+// first (the probe met a reset), the held connection carries on as the incoming one.
 //
 // Invariants
-// - At most one outgoing and one incoming Session; at most one of them Established.
+// - At most one outgoing, one incoming and one held Session; at most one of them
+//   Established. A held Session exists only beside an Established one.
 // - Passive peers never dial. A peer that must not run (its password cannot be resolved,
 //   or the socket options it needs cannot be set here) neither dials nor accepts, and its
 //   status says why (`notStarted`).
-// - `since` changes only when the BIRD protocol state (up/start/wait/stop/down) changes.
+// - `since` changes only when the BIRD protocol state (up/start/wait/stop/down) changes; a
+//   held connection that is dropped changes neither it nor the session.
 // - 'down' is reported only for a session that was Established, exactly once.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { CeaseSubcode, NotifCode } from '../wire/constants.js';
-import type { BgpMessage, RouteRefreshMessage, UpdateMessage } from '../wire/types.js';
+import type { BgpMessage, RouteRefreshMessage } from '../wire/types.js';
 import type { PeerSpec } from '../../peering/peer-spec.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { ConnectBackoff } from '../backoff.js';
-import type { BgpState, DownReason, StopReason } from './fsm.js';
+import type { BgpState, StopReason } from './fsm.js';
 import type { Negotiated } from './capabilities.js';
 import { compareRouterIds } from './open.js';
-import type { LocalOpenSettings } from './open.js';
 import { Session } from './session.js';
-import type { LastError, NotStartedReason, SessionCounters, SessionEnd } from './session.js';
-import { isIpv6LinkLocal } from '../../net/prefix.js';
-import { unavailable as socketOptionsUnavailable } from './sockopt.js';
-import { tcpSecurity } from './transport.js';
-import type { ConnectFn } from './transport.js';
+import type { LastError, SessionCounters, SessionEnd } from './session.js';
+import { gracefulRestartApplies, notStartedReason } from './peer-view.js';
+import type { NotStarted, PeerDeps, PeerHandle, PeerStatus, ProtocolState, StatusBgpState } from './peer-view.js';
 
-/** BIRD protocol state as `show protocols` prints it. 'passive' is never produced: BIRD shows a waiting passive peer as 'start' with info "Passive". */
-export type ProtocolState = 'up' | 'start' | 'down' | 'stop' | 'wait' | 'passive';
-export type StatusBgpState = BgpState | 'Passive';
-
-export interface PeerStatus {
-  readonly key: string;
-  readonly name: string;
-  readonly type: PeerSpec['type'];
-  readonly address: string;
-  readonly port: number;
-  readonly family: PeerSpec['family'];
-  readonly state: ProtocolState;
-  readonly bgpState: StatusBgpState;
-  /** ms epoch of the last protocol state change. */
-  readonly since: number;
-  /** Why the last connection failed (null: no error since the last Established); src/api/peer-display.ts renders calicoctl's INFO column from it. */
-  readonly lastError: LastError | null;
-  readonly localAs: number;
-  readonly peerAs: number;
-  /** The peer's BGP identifier once an OPEN was accepted, else "". */
-  readonly routerId: string;
-  /** Negotiated hold time while up, else the configured one. */
-  readonly holdTime: number;
-  readonly counters: SessionCounters;
-  /** Set when the session is configured but not started, with the reason. */
-  readonly notStarted?: NotStarted;
-}
-
-/** Why a configured session is not started. `detail` names secrets, never their values. */
-export interface NotStarted {
-  readonly reason: NotStartedReason;
-  readonly detail: string;
-}
-
-/**
- * What the RIB / Adj-RIB-Out sees of a peer. One object for the peer's lifetime (a changed
- * spec makes a new peer and a new handle). 'drain' listeners are removed when a session goes
- * down: register them again on 'established'.
- */
-export interface PeerHandle {
-  readonly spec: PeerSpec;
-  /** Valid while Established and during the 'down' event, else null. */
-  readonly negotiated: Negotiated | null;
-  /** Pre-encoded messages; returns socket.write's result. Dropped (true) when not Established. */
-  write(buf: Buffer): boolean;
-  send(msg: BgpMessage): boolean;
-  /** An unexpected error while serving this peer: end the Established session (Cease 6/0), back off. */
-  fail(err: unknown): void;
-  /** The import prefix limit was exceeded: Cease 6/1 with `data` (RFC 4486 §4), back off. */
-  prefixLimitExceeded(data: Buffer): void;
-  /** Stops reading the Established session's socket (backpressure); `resumeInput` undoes it. */
-  pauseInput(): void;
-  resumeInput(): void;
-  on(event: 'drain', listener: () => void): this;
-  off(event: 'drain', listener: () => void): this;
-}
-
-export interface PeerSink {
-  established(h: PeerHandle): void;
-  down(h: PeerHandle, reason: DownReason, gracefulRestartApplies: boolean): void;
-  update(h: PeerHandle, msg: UpdateMessage): void;
-  routeRefresh(h: PeerHandle, msg: RouteRefreshMessage): void;
-  stateChange(h: PeerHandle): void;
-}
-
-export interface PeerDeps {
-  readonly local: () => LocalOpenSettings & { readonly restartingNow: boolean };
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly sink: PeerSink;
-  readonly connect?: ConnectFn;
-}
+export { gracefulRestartApplies } from './peer-view.js';
+export type { NotStarted, PeerDeps, PeerHandle, PeerSink, PeerStatus, ProtocolState, StatusBgpState } from './peer-view.js';
 
 const ORDER: Record<BgpState, number> = { Idle: 0, Connect: 1, Active: 2, OpenSent: 3, OpenConfirm: 4, Established: 5 };
 const MAX_BACKOFF_MS = 60_000;
@@ -118,41 +55,13 @@ class Handle extends EventEmitter implements PeerHandle {
   resumeInput(): void { this.peer.established?.resumeInput(); }
 }
 
-/** RFC 4724 §4.2 and RFC 8538 §4: keep the peer's routes as stale? */
-export function gracefulRestartApplies(n: Negotiated | null, end: SessionEnd): boolean {
-  const gr = n?.peerGracefulRestart;
-  // RFC 7606 §5.3 (routes that cannot be trusted) and the import limit (RFC 8538 §5 would
-  // send Hard Reset for 6/1): the peer's routes go now.
-  if (!gr || end.flushRoutes || end.reason === 'prefixLimit') return false;
-  const notif = end.received ?? end.sent;
-  if (!notif) return true; // TCP failure or a restarted peer, no NOTIFICATION
-  const hardReset = notif.code === NotifCode.Cease && notif.subcode === CeaseSubcode.HardReset;
-  return gr.notification && !hardReset;
-}
-
-/**
- * A link-local peer needs the interface that scopes its address (sockaddr_in6.sin6_scope_id,
- * for connect() and for the TCP MD5 key). Calico's BGPPeer has no field for it (peerIP takes
- * no zone) and BIRD refuses such a neighbor without one, so calico-node never runs these
- * sessions either.
- */
-const LINK_LOCAL_REFUSED = 'the peer address is IPv6 link-local: tern does not run link-local sessions (Calico\'s BGPPeer has no interface to scope it); use a global or ULA address';
-
-/** Why `spec` cannot run here, if it cannot. */
-function notStartedReason(spec: PeerSpec): NotStarted | undefined {
-  if (spec.passwordUnresolved !== undefined) return { reason: 'passwordUnresolved', detail: spec.passwordUnresolved };
-  if (isIpv6LinkLocal(spec.address)) return { reason: 'linkLocalPeer', detail: LINK_LOCAL_REFUSED };
-  const sec = tcpSecurity(spec);
-  if (sec.md5Key === undefined && sec.minTtl === undefined && sec.ttl === undefined) return undefined;
-  const why = socketOptionsUnavailable();
-  return why === undefined ? undefined : { reason: 'socketOptionsUnavailable', detail: `TCP MD5 / TTL: ${why}` };
-}
-
 export class Peer {
   readonly handle: Handle;
   established: Session | null = null;
   private outgoing: Session | null = null;
   private incoming: Session | null = null;
+  /** A connection accepted from a GR-capable peer while Established (RFC 4724 §4.2; `hold`). */
+  private held: Session | null = null;
   private readonly backoff: ConnectBackoff;
   private restartTimer: TimerHandle | null = null;
   private stopping = false;
@@ -198,9 +107,11 @@ export class Peer {
       sock.destroy();
       return;
     }
-    // RFC 4724 §4.2 (BIRD bgp_incoming_connection): a GR-capable peer reconnecting while we
-    // think the session is up has restarted; drop the old session, keep its routes stale.
-    if (this.established?.negotiated?.peerGracefulRestart) this.established.stop('peerRestarted');
+    const up = this.established;
+    if (up?.negotiated?.peerGracefulRestart) {
+      this.hold(sock, up);
+      return;
+    }
     if (this.incoming) {
       this.log.warn('second incoming connection while one is in progress; closed', { event: 'incomingRejected' });
       sock.destroy();
@@ -211,12 +122,60 @@ export class Peer {
     s.accept(sock);
   }
 
+  /**
+   * RFC 4724 §4.2: a GR-capable peer connecting while the session is Established has either
+   * restarted (its old connection, half-open here, is gone on its side) or dialed at the
+   * same moment as we did (RFC 4271 §6.8: it resolves that collision itself, with Cease 6/7
+   * on this connection). The connection is held beside the session and runs its OPEN
+   * exchange; nothing is concluded before it would become Established (`takeOver`). The
+   * session is probed meanwhile: a restarted host answers the KEEPALIVE with a reset. A
+   * newer connection replaces a held one (Cease 6/7), so a silent one never blocks a restart.
+   */
+  private hold(sock: Duplex, up: Session): void {
+    const prev = this.held;
+    const s = this.newSession('incoming');
+    this.held = s;
+    this.log.info('connection from the peer while Established; held until it completes its OPEN exchange', { event: 'connectionHeld' });
+    prev?.stop('collision');
+    s.accept(sock);
+    if (this.held === s) up.probe();
+  }
+
+  /**
+   * RFC 4724 §4.2: the held connection completed its OPEN exchange (the peer answered our
+   * OPEN with a KEEPALIVE), so the peer has no session on the old connection: it restarted.
+   * The old session ends without a NOTIFICATION (its routes kept stale when GR applies) and
+   * the held connection becomes the peer's incoming one (onClosed → promote).
+   */
+  private takeOver(s: Session): void {
+    this.log.info('peer restarted: its new connection replaces the session', { event: 'peerRestartDetected' });
+    this.established?.stop('peerRestarted');
+    if (this.held === s) this.promote(s);
+  }
+
+  /**
+   * The session the held connection stood beside is gone: it becomes the incoming connection
+   * and RFC 4271 §6.8 applies between it and the outgoing one from now on. An incoming
+   * connection still in progress is the older of two accepted ones: the one further on
+   * stays (the held one on a tie), the other gets Cease 6/7.
+   */
+  private promote(h: Session): void {
+    this.held = null;
+    const cur = this.incoming;
+    if (cur && ORDER[cur.state] > ORDER[h.state]) {
+      h.stop('collision');
+      return;
+    }
+    this.incoming = h;
+    cur?.stop('collision');
+  }
+
   /** Cease to the peer (6/2, 6/3, 6/6) and close; resolves when every socket is closed. */
   async stop(reason: StopReason): Promise<void> {
     this.stopping = true;
     this.restartTimer?.cancel();
     this.restartTimer = null;
-    const sessions = [this.outgoing, this.incoming].filter((s): s is Session => s !== null);
+    const sessions = this.connections();
     for (const s of sessions) s.stop(reason);
     this.refresh();
     await Promise.all(sessions.map((s) => s.closed()));
@@ -242,9 +201,8 @@ export class Peer {
     const s = this.spec;
     const bgpState = this.bgpState();
     const n = this.established?.negotiated;
-    const live = [this.outgoing, this.incoming].filter((x): x is Session => x !== null);
     const counters = { ...this.retired };
-    for (const x of live) for (const k of Object.keys(counters) as (keyof SessionCounters)[]) counters[k] += x.counters[k];
+    for (const x of this.connections()) for (const k of Object.keys(counters) as (keyof SessionCounters)[]) counters[k] += x.counters[k];
     return {
       key: s.key, name: s.name, type: s.type, address: s.address, port: s.port, family: s.family,
       state: this.protoState, bgpState, since: this.since, lastError: this.lastError,
@@ -259,9 +217,13 @@ export class Peer {
   private bgpState(): StatusBgpState {
     if (this.established) return 'Established';
     let best: BgpState = 'Idle';
-    for (const x of [this.outgoing, this.incoming]) if (x && ORDER[x.state] > ORDER[best]) best = x.state;
+    for (const x of this.connections()) if (ORDER[x.state] > ORDER[best]) best = x.state;
     if (this.spec.passive && (best === 'Idle' || best === 'Active') && !this.stopped) return 'Passive';
     return best;
+  }
+
+  private connections(): Session[] {
+    return [this.outgoing, this.incoming, this.held].filter((x): x is Session => x !== null);
   }
 
   private computeProtoState(): ProtocolState {
@@ -288,6 +250,7 @@ export class Peer {
       this.deps.sink.stateChange(this.handle);
     });
     s.on('established', () => {
+      if (s === this.held) this.takeOver(s);
       this.established = s;
       this.lastError = null;
       this.refresh();
@@ -327,14 +290,20 @@ export class Peer {
   }
 
   private onClosed(s: Session, end: SessionEnd): void {
-    // BIRD bgp_store_error: errors of the secondary connection while up, and collision
-    // losers, are not the peer's "last error".
+    // BIRD bgp_store_error: errors of the secondary connection while up (a held one the peer
+    // closed or refused included: the session, its status and `since` stay as they were), and
+    // collision losers, are not the peer's "last error".
     const secondary = this.established !== null && this.established !== s;
     if (end.lastError && end.reason !== 'collision' && !secondary) this.lastError = end.lastError;
-    if (s === this.incoming) {
+    if (s !== this.outgoing) { // the outgoing Session redials; the others serve one connection
       for (const k of Object.keys(this.retired) as (keyof SessionCounters)[]) this.retired[k] += s.counters[k];
-      this.incoming = null;
+      if (s === this.incoming) this.incoming = null;
+      if (s === this.held) {
+        this.held = null;
+        this.log.info('held connection ended; the session carries on', { event: 'heldConnectionClosed', reason: end.reason });
+      }
     }
+    if (this.held && !this.established && !this.stopping) this.promote(this.held); // stopping: each gets the stop's Cease
     this.refresh();
     try {
       this.deps.sink.stateChange(this.handle);
@@ -347,7 +316,7 @@ export class Peer {
   private scheduleRestart(): void {
     const out = this.outgoing;
     if (!out || this.stopping || this.restartTimer) return;
-    const busy = [this.outgoing, this.incoming].some((x) => x !== null && x.state !== 'Idle');
+    const busy = this.connections().some((x) => x.state !== 'Idle');
     if (busy) return;
     const delay = this.backoff.current();
     this.backoff.advance();
@@ -363,6 +332,7 @@ export class Peer {
    * when `s` must be dumped with Cease 6/7.
    */
   private resolveCollision(s: Session, n: Negotiated): boolean {
+    if (s === this.held) return true; // RFC 4724 §4.2: decided when it would become Established (takeOver)
     const other = s === this.outgoing ? this.incoming : this.outgoing;
     if (!other) return true;
     switch (other.state) {

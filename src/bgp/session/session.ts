@@ -116,6 +116,18 @@ export class Session extends EventEmitter {
   }
 
   /**
+   * A KEEPALIVE out of turn on this Established connection (spaced by timers.ts), to learn
+   * whether the peer still has it: a peer host that restarted answers with a TCP reset, and
+   * the session ends as a connection failure. peer.ts sends it when it holds a new
+   * connection from the peer.
+   */
+  probe(): void {
+    const sock = this.socket;
+    if (this.fsm.state !== 'Established' || !sock) return;
+    this.timers.probe(() => { if (this.socket === sock && this.fsm.state === 'Established') this.send({ type: 'keepalive' }); });
+  }
+
+  /**
    * Stops reading the socket (what is read already is still handled): the kernel's receive
    * buffer fills and TCP closes the peer's window, so the peer waits. `resumeInput` reads
    * again. A new connection starts reading.
@@ -340,6 +352,7 @@ export class Session extends EventEmitter {
     const sock = this.socket;
     if (!sock) return;
     this.socket = null;
+    this.timers.cancelProbe();
     closeGracefully(sock, this.opts.clock);
   }
 

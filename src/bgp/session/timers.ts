@@ -4,12 +4,18 @@
 // The hold and keepalive timers restart on every message received and sent: when the running
 // timer is due no later than the new time, only its due time moves, and it re-arms itself for
 // the rest when it fires, so a message costs no clock timer cancelled and created.
+//
+// They also space the session's out-of-turn KEEPALIVE (`probe`) from the last message sent:
+// RFC 4271 §4.4 allows at most one KEEPALIVE a second.
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { FsmState, TimerName } from './fsm.js';
 
 export class SessionTimers {
   /** Running timers: the clock timer and the time (clock ms) the timer is due. */
   private readonly running = new Map<TimerName, { handle: TimerHandle; due: number }>();
+  /** Clock ms of the last message sent in OpenConfirm or Established (-Infinity: none yet). */
+  lastSentAt = -Infinity;
+  private probeTimer: TimerHandle | null = null;
 
   /**
    * Each clock callback runs under `guard` (the session's containment); `expired` is called
@@ -23,17 +29,37 @@ export class SessionTimers {
 
   /** (Re)starts a timer to fire `seconds` from now. */
   start(name: TimerName, seconds: number): void {
-    const due = this.clock.now() + seconds * 1000;
+    this.startAt(name, this.clock.now(), seconds);
+  }
+
+  /** RFC 4271 §10: the KeepaliveTimer restarts whenever any message is sent. */
+  messageSent(fsm: FsmState): void {
+    const st = fsm.state;
+    if (st !== 'OpenConfirm' && st !== 'Established') return;
+    const now = this.clock.now();
+    this.lastSentAt = now;
+    if (fsm.keepaliveTime > 0) this.startAt('keepalive', now, fsm.keepaliveTime);
+  }
+
+  private startAt(name: TimerName, now: number, seconds: number): void {
+    const due = now + seconds * 1000;
     const running = this.running.get(name);
     if (running && running.due <= due) { running.due = due; return; }
     running?.handle.cancel();
     this.arm(name, due, seconds * 1000);
   }
 
-  /** RFC 4271 §10: the KeepaliveTimer restarts whenever any message is sent. */
-  messageSent(fsm: FsmState): void {
-    const st = fsm.state;
-    if ((st === 'OpenConfirm' || st === 'Established') && fsm.keepaliveTime > 0) this.start('keepalive', fsm.keepaliveTime);
+  /** Calls `send` now, or one second after the last message sent; a probe already waiting covers this one. */
+  probe(send: () => void): void {
+    if (this.probeTimer) return;
+    const wait = this.lastSentAt + 1000 - this.clock.now();
+    if (wait <= 0) { send(); return; }
+    this.probeTimer = this.clock.setTimer(wait, () => this.guard(() => { this.probeTimer = null; send(); }));
+  }
+
+  cancelProbe(): void {
+    this.probeTimer?.cancel();
+    this.probeTimer = null;
   }
 
   stop(name: TimerName): void {

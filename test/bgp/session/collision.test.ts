@@ -1,11 +1,11 @@
-// Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unresolved passwords, and a
-// GR-capable peer reconnecting while Established (RFC 4724 §4.2).
+// Connection collisions (RFC 4271 §6.8), passive peers, reconnects, unresolved passwords. A
+// GR-capable peer connecting while Established (RFC 4724 §4.2): held-connection.test.ts.
 import t from 'tap';
 import { peerInfo } from '../../../src/api/peer-display.js';
 import { once } from 'node:events';
 import { netConnect } from '../../../src/bgp/session/transport.js';
 import type { ConnectRequest } from '../../../src/bgp/session/transport.js';
-import { RawListener, RawPeer, cap, keepaliveMsg, openMsg } from '../../helpers/raw-peer.js';
+import { RawListener, RawPeer, keepaliveMsg, openMsg } from '../../helpers/raw-peer.js';
 import { LOCAL_AS, notificationHex, peerSpec, rawEstablished, startSpeaker, waitForStatus, withInfo } from './fixtures.js';
 
 /**
@@ -157,31 +157,6 @@ t.test('IPv6 link-local peer: not started, with the reason in status; nothing di
   t.match(st, { state: 'down', bgpState: 'Idle', notStarted: { reason: 'linkLocalPeer' } });
   t.match(st?.info, /^Error: the peer address is IPv6 link-local: tern does not run link-local sessions/);
 });
-
-t.test('GR-capable peer reconnecting while Established: old session down with GR, new one accepted', async (t) => {
-  const { speaker, port } = await startSpeaker();
-  t.teardown(() => speaker.stop());
-  speaker.setPeers([peerSpec()]);
-  const caps = [cap.mp(1), cap.fourOctetAs(LOCAL_AS), cap.gracefulRestart(120, 0, [{ afi: 1, forwarding: true }])];
-  const old = await rawEstablished(speaker, port, { caps });
-  t.teardown(() => old.close());
-  let grSeenInDown: unknown;
-  speaker.once('down', (hd) => { grSeenInDown = hd.negotiated?.peerGracefulRestart?.restartTime; });
-  const down = once(speaker, 'down');
-  const up = once(speaker, 'established');
-  const fresh = await RawPeer.connect({ port, localAddress: '127.0.0.2' });
-  t.teardown(() => fresh.close());
-  const [h, reason, gr] = await down;
-  t.equal(grSeenInDown, 120, 'negotiated readable during the down event');
-  t.equal(reason, 'peerRestarted');
-  t.equal(gr, true);
-  t.equal(h.negotiated, null, 'no session between the two');
-  await fresh.handshake({ myAs: LOCAL_AS, holdTime: 90, bgpId: '10.0.0.2', caps: [cap.mp(1), cap.fourOctetAs(LOCAL_AS), cap.gracefulRestart(120, 8, [{ afi: 1, forwarding: true }])] });
-  const [h2] = await up;
-  t.equal(h2.negotiated?.peerGracefulRestart?.restarting, true, 'R bit seen');
-  await old.closed;
-});
-
 
 t.test('a new connection while Established (no GR) is the one closed, with Cease 6/7', async (t) => {
   const listener = await RawListener.listen('127.0.0.2');

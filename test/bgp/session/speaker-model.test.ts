@@ -327,7 +327,10 @@ async function run(t: Test, seed: number, steps: number): Promise<void> {
   t.pass(`seed ${seed}: ${n} far ends, ${steps} steps, ${h.conns.length} connections, checked ${JSON.stringify(seen)}${SECURE ? '' : ' (no MD5/GTSM here)'}`);
 }
 
-const SEEDS = process.env.TERN_SPEAKER_MODEL_SEEDS ? process.env.TERN_SPEAKER_MODEL_SEEDS.split(',').map(Number) : [1, 2, 3];
+// Seed 4 found a session with a GR peer that flapped at start when both ends dialed at once
+// (a late accepted connection was taken as the peer's restart); its minimised subtests are
+// in held-connection.test.ts. Seeds 1–24 pass; each takes about 5 s.
+const SEEDS = process.env.TERN_SPEAKER_MODEL_SEEDS ? process.env.TERN_SPEAKER_MODEL_SEEDS.split(',').map(Number) : [1, 2, 3, 4];
 const STEPS = Number(process.env.TERN_SPEAKER_MODEL_STEPS ?? 20);
 for (const seed of SEEDS) t.test(`seed ${seed}`, (t) => run(t, seed, STEPS));
 
