@@ -4,7 +4,8 @@
 // the service CIDRs no route may be programmed for).
 //
 // Invariants
-// - Each originated prefix is in the Loc-RIB exactly once under its local source, with our
+// - Own confirmed blocks are originated except host-length ones (/32, /128), as confd
+//   renders no static route for them; each originated prefix is in the Loc-RIB exactly once under its local source, with our
 //   address of its family as next hop; a configuration change re-sets them all, so the next
 //   hop follows our address.
 // - A reachableBy route is written to the FIB directly and never enters the Loc-RIB (so it is
@@ -15,7 +16,7 @@ import type { PeerSpec } from '../peering/peer-spec.js';
 import { confirmedBlocks, type NodeBgpConfig } from '../peering/node-config.js';
 import type { PathAttributes } from '../bgp/wire/types.js';
 import type { FibSync } from '../fib/fib-sync.js';
-import { familyOf, type Family } from '../net/prefix.js';
+import { familyOf, maxLength, prefixLength, type Family } from '../net/prefix.js';
 import type { LocRib, BestChange } from '../rib/loc-rib.js';
 import type { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL } from '../policy/export.js';
@@ -51,7 +52,9 @@ export class LocalRoutes {
   /** Own blocks, advertised service CIDRs and reject CIDRs of a new configuration. */
   applyOriginated(cfg: NodeBgpConfig): void {
     this.cfg = cfg;
-    const want = new Set(confirmedBlocks(cfg));
+    // Calico (bird_aggr: `route <block> blackhole` except /32; bird6_aggr except /128): a
+    // host-length block is not originated; its workload's kernel route, learned, is.
+    const want = new Set(confirmedBlocks(cfg).filter((b) => prefixLength(b) < maxLength(familyOf(b))));
     for (const b of this.blocks) if (!want.has(b)) this.rib.setLocal(b, null, SOURCE_BLOCK);
     for (const b of want) this.rib.setLocal(b, this.attributes(familyOf(b)), SOURCE_BLOCK);
     this.blocks = want;

@@ -35,7 +35,7 @@ export function importRejects(chain: FilterChainSpec | undefined, fib: Interface
   if (!chain) return null;
   const c = compileChain(chain);
   return (prefix, attrs) =>
-    evaluateChain(c, { prefix, fromPeer: true, iface: c.usesInterface && fib ? nextHopInterface(fib, attrs) : '' }) === 'reject';
+    evaluateChain(c, { prefix, attrs: attrs.attrs, fromPeer: true, iface: c.usesInterface && fib ? nextHopInterface(fib, attrs) : '' }) === 'reject';
 }
 
 /** True when the chain has a rule on the interface. */

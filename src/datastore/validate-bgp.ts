@@ -1,11 +1,13 @@
-// Spec validators for the BGP kinds: Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity.
+// Spec validators for the BGP kinds: Node, BGPConfiguration, BGPPeer, IPPool, BlockAffinity
+// (BGPFilter: validate-bgp-filter.ts).
 // Each takes the raw spec (already known to be an object) and returns the spec to store:
 // the input with numbers normalised (AS numbers given as text) and, for IPPool, Calico's
 // defaults filled in (blockSize 26/122, ipipMode/vxlanMode Never, nodeSelector all()).
 import { canonicalPrefix, parseAddress, parsePrefix, type Family } from '../net/prefix.js';
 import { ModelError } from '../model/errors.js';
 import { bgpPeerConflict, parseBgpConfiguration, parseBgpPeer, parseNode, parseNodeAddress } from '../model/parse-bgp.js';
-import { parseBgpFilter, parseBlockAffinity, parseIpPool } from '../model/parse-ipam.js';
+import { parseBlockAffinity, parseIpPool } from '../model/parse-ipam.js';
+import { communityValue } from '../model/community.js';
 import type { BGPPeerSpec } from '../model/types.js';
 import { Checker, join, type Obj } from './checker.js';
 import { HOLD_TIME } from '../model/session-defaults.js';
@@ -194,7 +196,7 @@ export function validateBgpPeerSpec(c: Checker, spec: Obj): Obj {
 }
 
 /** The stored spec as a resource of `kind`, for the model's parser. */
-function asResource<R>(c: Checker, kind: string, spec: Obj): R {
+export function asResource<R>(c: Checker, kind: string, spec: Obj): R {
   return { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: c.name ?? '' }, spec } as unknown as R;
 }
 
@@ -202,7 +204,7 @@ function asResource<R>(c: Checker, kind: string, spec: Obj): R {
  * Validation is parsing: the model's parser is the only check of the fields it types (selectors,
  * peerIP, reachableBy's family); a field or resource it refuses is an error here, worded by it.
  */
-function accepted(c: Checker, parse: () => object): void {
+export function accepted(c: Checker, parse: () => object): void {
   try {
     const value = parse() as { refused?: readonly ModelError[] };
     // Annotations (tern/max-prefixes) are tern's own: a bad one is a warning, never a refusal.
@@ -276,7 +278,7 @@ function passwordRef(c: Checker, spec: Obj, key: string): void {
   }
 }
 
-function nonEmpty(v: unknown): unknown {
+export function nonEmpty(v: unknown): unknown {
   return v === undefined || v === null || v === '' ? undefined : v;
 }
 
@@ -290,67 +292,5 @@ function isAddr(s: string, family: Family): boolean {
 
 /** "aa:nn" (RFC 1997, each 16 bits) or large "aa:nn:mm" (RFC 8092, each 32 bits). */
 function isCommunity(s: string): boolean {
-  const parts = s.split(':');
-  if (!parts.every((p) => /^\d{1,10}$/.test(p))) return false;
-  const nums = parts.map(Number);
-  if (parts.length === 2) return nums.every((n) => n <= 65535);
-  if (parts.length === 3) return nums.every((n) => n <= 4294967295);
-  return false;
-}
-
-const FILTER_LISTS = [['exportV4', 'ipv4'], ['importV4', 'ipv4'], ['exportV6', 'ipv6'], ['importV6', 'ipv6']] as const;
-const FILTER_RULE = ['cidr', 'prefixLength', 'source', 'interface', 'matchOperator', 'action'];
-/** Calico's validator: a Linux interface name or BIRD wildcard pattern. */
-const FILTER_INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/;
-
-/**
- * BGPFilter (Calico v3 bgpfilter.go, validator validateBGPFilterRule): four ordered rule
- * lists; each rule needs an action; cidr and matchOperator go together; prefixLength needs a
- * cidr and stays within the family; the cidr's family is the list's.
- */
-export function validateBgpFilterSpec(c: Checker, spec: Obj): Obj {
-  c.knownFields(spec, FILTER_LISTS.map(([k]) => k), 'spec');
-  const out: Obj = { ...spec };
-  for (const [key, family] of FILTER_LISTS) {
-    const list = c.optArray(spec, key, 'spec');
-    if (!list) continue;
-    out[key] = list.map((v, i) => filterRule(c, v, join(join('spec', key), i), family));
-  }
-  accepted(c, () => parseBgpFilter(asResource(c, 'BGPFilter', out)));
-  return out;
-}
-
-function filterRule(c: Checker, v: unknown, p: string, family: Family): Obj {
-  const r = c.object(v, p);
-  c.knownFields(r, FILTER_RULE, p);
-  const out: Obj = { ...r };
-  if (r.action === undefined || r.action === null) c.fail(join(p, 'action'), 'is required (Accept or Reject)');
-  c.oneOf(r.action, join(p, 'action'), ['Accept', 'Reject'] as const);
-  const cidr = nonEmpty(r.cidr);
-  const op = nonEmpty(r.matchOperator);
-  if (cidr !== undefined && op === undefined) c.fail(join(p, 'matchOperator'), 'is required with cidr (Equal, NotEqual, In or NotIn)');
-  if (op !== undefined && cidr === undefined) c.fail(join(p, 'cidr'), 'is required with matchOperator');
-  if (op !== undefined) c.oneOf(op, join(p, 'matchOperator'), ['Equal', 'NotEqual', 'In', 'NotIn'] as const);
-  const max = family === 'ipv4' ? 32 : 128;
-  if (cidr !== undefined) {
-    c.prefix(cidr, join(p, 'cidr'), { family, hostBits: 'forbid' });
-    out.cidr = canonicalPrefix(c.string(cidr, join(p, 'cidr')));
-  }
-  const pl = c.optObject(r, 'prefixLength', p);
-  if (pl) {
-    const pp = join(p, 'prefixLength');
-    c.knownFields(pl, ['min', 'max'], pp);
-    if (cidr === undefined) c.fail(pp, 'needs cidr');
-    const lo = c.optInt(pl, 'min', pp, 0, max);
-    const hi = c.optInt(pl, 'max', pp, 0, max);
-    if (lo !== undefined && hi !== undefined && lo > hi) c.fail(pp, `min ${lo} is greater than max ${hi}`);
-  }
-  const source = nonEmpty(r.source);
-  if (source !== undefined) c.oneOf(source, join(p, 'source'), ['RemotePeers'] as const);
-  const iface = nonEmpty(r.interface);
-  if (iface !== undefined) {
-    const s = c.string(iface, join(p, 'interface'));
-    if (!FILTER_INTERFACE.test(s)) c.fail(join(p, 'interface'), `"${s}" is not an interface name or pattern (letters, digits, _ . - and *, at most 15 characters)`);
-  }
-  return out;
+  return communityValue(s) !== undefined;
 }

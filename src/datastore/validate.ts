@@ -11,12 +11,12 @@ import { API_VERSION, isIgnoredKind, NAMESPACED, RESOURCE_KINDS, type Resource, 
 import { Checker, describe, type Obj, type Where } from './checker.js';
 import {
   validateBgpConfigurationSpec,
-  validateBgpFilterSpec,
   validateBgpPeerSpec,
   validateBlockAffinitySpec,
   validateIpPoolSpec,
   validateNodeSpec,
 } from './validate-bgp.js';
+import { validateBgpFilterSpec } from './validate-bgp-filter.js';
 import { validatePolicySpec, validateProfileSpec, validateWorkloadEndpointSpec } from './validate-policy.js';
 import { validateHostEndpointSpec, validateNetworkSetSpec, validateTierSpec } from './validate-sets.js';
 import { isSecretDocument, validateSecret, type SecretResource } from './secret.js';

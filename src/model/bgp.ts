@@ -127,7 +127,21 @@ export interface BgpFilterRule {
   readonly prefixLength?: { readonly min: number; readonly max: number };
   readonly remotePeers: boolean;
   readonly interface?: string;
+  /** The rule is skipped toward/from peers of the other type (peer AS = local AS is iBGP). */
+  readonly peerType?: 'eBGP' | 'iBGP';
+  /** A community the route must carry: canonical "aa:nn" (RFC 1997) or "aa:nn:mm" (RFC 8092). */
+  readonly community?: string;
+  /** AS numbers the route's AS_PATH must begin with. */
+  readonly asPathPrefix?: readonly number[];
+  /** Applied in order when the rule accepts (Accept rules only; empty otherwise). */
+  readonly operations: readonly BgpFilterOperation[];
 }
+
+/** A route modification of an Accept rule. */
+export type BgpFilterOperation =
+  | { readonly kind: 'addCommunity'; readonly community: string }
+  /** The path afterwards begins with `asns` in this order. */
+  | { readonly kind: 'prependAsPath'; readonly asns: readonly number[] };
 
 export interface BgpFilter {
   readonly name: string;

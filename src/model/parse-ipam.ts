@@ -1,11 +1,13 @@
-// Parsers of IPPool, BlockAffinity and BGPFilter (one function per kind, resource → typed
-// value, ModelError when unusable), and bgpModel(): every BGP kind of a Snapshot parsed.
+// Parsers of IPPool and BlockAffinity (one function per kind, resource → typed value,
+// ModelError when unusable), and bgpModel(): every BGP kind of a Snapshot parsed (BGPFilter's
+// parser is parse-bgp-filter.ts).
 import { canonicalPrefix, familyOf } from '../net/prefix.js';
 import { errorMessage } from '../util/errors.js';
 import { ModelError } from './errors.js';
 import { parseBgpConfiguration, parseBgpPeer, parseNode } from './parse-bgp.js';
-import type { BgpFilter, BgpFilterRule, BgpModel, BlockAffinity, IpPool } from './bgp.js';
-import type { BGPFilterResource, BGPFilterRule, BlockAffinityResource, IPPoolResource, Snapshot } from './types.js';
+import { parseBgpFilter } from './parse-bgp-filter.js';
+import type { BgpModel, BlockAffinity, IpPool } from './bgp.js';
+import type { BlockAffinityResource, IPPoolResource, Snapshot } from './types.js';
 
 function prefixOf(kind: string, name: string, field: string, text: unknown, node?: string): string {
   try {
@@ -41,26 +43,6 @@ export function parseBlockAffinity(r: BlockAffinityResource): BlockAffinity {
     state: s.state,
     deleted: s.deleted === true || s.deleted === 'true',
   };
-}
-
-const LISTS = [['exportV4', 'ipv4'], ['importV4', 'ipv4'], ['exportV6', 'ipv6'], ['importV6', 'ipv6']] as const;
-
-export function parseBgpFilter(r: BGPFilterResource): BgpFilter {
-  const name = r.metadata.name;
-  const rule = (x: BGPFilterRule, family: 'ipv4' | 'ipv6', field: string): BgpFilterRule => {
-    const max = family === 'ipv4' ? 32 : 128;
-    const cidr = x.cidr ? prefixOf('BGPFilter', name, `${field}.cidr`, x.cidr) : undefined;
-    return {
-      action: x.action,
-      ...(cidr && x.matchOperator ? { match: { cidr, operator: x.matchOperator } } : {}),
-      ...(cidr && x.prefixLength ? { prefixLength: { min: x.prefixLength.min ?? 0, max: x.prefixLength.max ?? max } } : {}),
-      remotePeers: x.source === 'RemotePeers',
-      ...(x.interface ? { interface: x.interface } : {}),
-    };
-  };
-  const out: Record<string, BgpFilterRule[]> = {};
-  for (const [key, family] of LISTS) out[key] = (r.spec[key] ?? []).map((x, i) => rule(x, family, `spec.${key}[${i}]`));
-  return { name, exportV4: out.exportV4 ?? [], importV4: out.importV4 ?? [], exportV6: out.exportV6 ?? [], importV6: out.importV6 ?? [] };
 }
 
 const models = new WeakMap<Snapshot, BgpModel>();

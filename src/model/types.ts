@@ -114,6 +114,14 @@ export type BlockAffinityResource = ResourceBase<'BlockAffinity', BlockAffinityS
 export type BGPFilterAction = 'Accept' | 'Reject';
 export type BGPFilterMatchOperator = 'Equal' | 'NotEqual' | 'In' | 'NotIn';
 
+/** One route modification of a BGPFilter rule (Calico v3.32+ BGPFilterOperation): exactly one field. */
+export interface BGPFilterOperation {
+  addCommunity?: { value: string };
+  /** AS numbers as numbers or text (plain or asdot), as Calico's numorstring.ASNumber. */
+  prependASPath?: { prefix: (number | string)[] };
+  setPriority?: { value: number };
+}
+
 /** One rule of a BGPFilter list (Calico v3 BGPFilterRuleV4 / BGPFilterRuleV6). */
 export interface BGPFilterRule {
   cidr?: string;
@@ -121,7 +129,17 @@ export interface BGPFilterRule {
   source?: 'RemotePeers';
   interface?: string;
   matchOperator?: BGPFilterMatchOperator;
+  /** v3.32+: the rule applies only toward/from peers of this type. */
+  peerType?: 'eBGP' | 'iBGP';
+  /** v3.32+: exactly one value, "aa:nn" or large "aa:nn:mm". */
+  communities?: { values: string[] };
+  /** v3.32+: AS numbers the AS_PATH must begin with. */
+  asPathPrefix?: (number | string)[];
+  /** v3.32+: refused by tern (see model/parse-bgp-filter.ts). */
+  priority?: number;
   action: BGPFilterAction;
+  /** v3.32+: applied in order on Accept. */
+  operations?: BGPFilterOperation[];
 }
 
 export interface BGPFilterSpec {

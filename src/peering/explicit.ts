@@ -8,6 +8,7 @@ import {
 } from './session.js';
 import type { AddressOrder, ClusterNode, FilterSet, LocalWorkload, PeerRule, PeerSetInput } from './types.js';
 import type { FilterChainSpec } from './filter-spec.js';
+import { rulesForPeer } from './filters.js';
 
 /** The far end of one explicit session before it becomes a PeerSpec. */
 interface Remote {
@@ -78,12 +79,17 @@ interface Ctx {
 /**
  * The rule's BGPFilters for one direction and family, in `filters` order; unknown names and
  * filters without rules for the family are skipped (confd's `if $filterVal.spec.importV4`).
+ * `ibgp` (peer AS = the session's local AS, confd's is_same_as) selects the rules with a
+ * peerType; a filter none of whose rules apply to the peer adds nothing.
  */
-function chainOf(ctx: Ctx, rule: PeerRule, dir: 'import' | 'export', family: Family): FilterChainSpec | undefined {
+function chainOf(ctx: Ctx, rule: PeerRule, dir: 'import' | 'export', family: Family, ibgp: boolean): FilterChainSpec | undefined {
   const field = `${dir}${family === 'ipv4' ? 'V4' : 'V6'}` as keyof FilterSet;
   const chain = (rule.filters ?? []).flatMap((name) => {
     const f = ctx.filters.get(name)?.[field];
-    return f && f.rules.length > 0 ? [f] : [];
+    if (!f || f.rules.length === 0) return [];
+    if (!f.rules.some((r) => r.peerType !== undefined)) return [f];
+    const rules = rulesForPeer(f.rules, ibgp);
+    return rules.length > 0 ? [{ name: f.name, rules }] : [];
   });
   return chain.length > 0 ? chain : undefined;
 }
@@ -101,13 +107,15 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
   // disabled on this node"); and we never peer with ourselves.
   if (own === undefined || remote.address === own || remote.node?.name === self.name) return undefined;
   const isGlobal = type === 'global';
+  const localAs = forward ? rule.localAsNumber ?? self.asNumber : self.asNumber;
+  const ibgp = remote.peerAs === localAs;
   return makeSpec({
     name: `${isGlobal ? 'Global' : 'Node'}_${protocolId(remote.address, remote.portInName ? remote.port : undefined)}`,
     type,
     address: remote.address,
     port: remote.port,
     family: remote.family,
-    localAs: forward ? rule.localAsNumber ?? self.asNumber : self.asNumber,
+    localAs,
     peerAs: remote.peerAs,
     sourceAddress: rule.useNodeIP ? own : undefined,
     // Global peers that are Calico nodes: only the lower address connects, as in the mesh.
@@ -123,8 +131,8 @@ function toSpec(ctx: Ctx, rule: PeerRule, remote: Remote, type: PeerType, forwar
     allowOwnAs: forward && remote.peerIPRule && rule.allowOwnAs ? rule.allowOwnAs : undefined,
     // confd copies reachableBy to peerIP and peerSelector peerings (forward and reverse) of its family.
     reachableBy: rule.reachableBy !== undefined && familyOf(rule.reachableBy) === remote.family ? rule.reachableBy : undefined,
-    importFilter: chainOf(ctx, rule, 'import', remote.family),
-    exportFilter: chainOf(ctx, rule, 'export', remote.family),
+    importFilter: chainOf(ctx, rule, 'import', remote.family, ibgp),
+    exportFilter: chainOf(ctx, rule, 'export', remote.family, ibgp),
     importLimit: rule.maxPrefixes?.[remote.family],
   });
 }
@@ -155,8 +163,8 @@ function localWorkloadSpecs(ctx: Ctx, rule: PeerRule, workloads: readonly LocalW
         gracefulRestartTime: DEFAULT_RESTART_TIME,
         nextHopMode: 'auto',
         routeReflectorClient: false,
-        importFilter: chainOf(ctx, rule, 'import', family),
-        exportFilter: chainOf(ctx, rule, 'export', family),
+        importFilter: chainOf(ctx, rule, 'import', family, rule.asNumber === ctx.self.asNumber),
+        exportFilter: chainOf(ctx, rule, 'export', family, rule.asNumber === ctx.self.asNumber),
       }));
     }
   }

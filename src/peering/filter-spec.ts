@@ -11,7 +11,24 @@ export interface FilterRuleSpec {
   readonly remotePeers?: boolean;
   /** Interface pattern (BIRD wildcard). */
   readonly iface?: string;
+  /**
+   * Set in a FilterSet only: chains (PeerSpec) hold the rules of the peer's type, without it
+   * (confd guards such a rule with `is_same_as`, true when the peer AS is the local AS).
+   */
+  readonly peerType?: 'ebgp' | 'ibgp';
+  /** A community the route must carry, "aa:nn" (standard) or "aa:nn:mm" (large). */
+  readonly community?: string;
+  /** AS numbers the route's AS_PATH must begin with. */
+  readonly asPathPrefix?: readonly number[];
+  /** Applied in order when this Accept rule matches; absent when none. */
+  readonly operations?: readonly FilterOperationSpec[];
 }
+
+/** A route modification of an Accept rule. */
+export type FilterOperationSpec =
+  | { readonly addCommunity: string }
+  /** The path afterwards begins with these AS numbers, in this order. */
+  | { readonly prependAsPath: readonly number[] };
 
 /** One BGPFilter's rules for one direction and family. */
 export interface FilterSpec {

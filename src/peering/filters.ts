@@ -1,9 +1,9 @@
 // BGPFilters (typed by src/model) → the internal filter specs of src/policy/bgp-filter.ts, and the
 // BGPConfiguration pieces that shape export: prefixAdvertisements (communities) and the
 // service CIDRs (Calico's /staticroutes and /rejectcidrs).
-import type { BgpConfiguration, BgpFilter, BgpFilterRule, BgpNode } from '../model/bgp.js';
+import type { BgpConfiguration, BgpFilter, BgpFilterOperation, BgpFilterRule, BgpNode } from '../model/bgp.js';
 import type { FilterSet } from './types.js';
-import type { FilterRuleSpec, FilterSpec } from './filter-spec.js';
+import type { FilterOperationSpec, FilterRuleSpec, FilterSpec } from './filter-spec.js';
 import type { PrefixCommunities } from './filter-spec.js';
 import { canonicalPrefix, parsePrefix } from '../net/prefix.js';
 import { errorMessage } from '../util/errors.js';
@@ -18,7 +18,30 @@ function ruleSpec(r: BgpFilterRule): FilterRuleSpec {
     ...(r.prefixLength ? { lengths: { min: r.prefixLength.min, max: r.prefixLength.max } } : {}),
     ...(r.remotePeers ? { remotePeers: true } : {}),
     ...(r.interface ? { iface: r.interface } : {}),
+    ...(r.peerType ? { peerType: r.peerType === 'iBGP' ? 'ibgp' : 'ebgp' } : {}),
+    ...(r.community !== undefined ? { community: r.community } : {}),
+    ...(r.asPathPrefix ? { asPathPrefix: [...r.asPathPrefix] } : {}),
+    ...(r.operations.length > 0 ? { operations: r.operations.map(operationSpec) } : {}),
   };
+}
+
+function operationSpec(op: BgpFilterOperation): FilterOperationSpec {
+  return op.kind === 'addCommunity' ? { addCommunity: op.community } : { prependAsPath: [...op.asns] };
+}
+
+/**
+ * The rules of one filter for a peer of the given type: a rule with a peerType applies only
+ * to peers of that type (confd's `is_same_as` guard), and the chain no longer carries it.
+ */
+export function rulesForPeer(rules: readonly FilterRuleSpec[], ibgp: boolean): FilterRuleSpec[] {
+  const out: FilterRuleSpec[] = [];
+  for (const r of rules) {
+    if (r.peerType === undefined) { out.push(r); continue; }
+    if ((r.peerType === 'ibgp') !== ibgp) continue;
+    const { peerType: _t, ...rest } = r;
+    out.push(rest);
+  }
+  return out;
 }
 
 /** BGPFilters by name (typed by the model), each list compiled for its direction and family. */

@@ -15,16 +15,28 @@
 //   any run, `?` one character) over the whole name, so "*" matches every route, "" too.
 //   Where the interface comes from (kernel route device, next hop's interface) is the
 //   caller's: the chain says whether it needs it (`usesInterface`).
+// - peerType (v3.32+): resolved per peer by src/peering (rulesForPeer); chains never hold it.
+// - community (v3.32+): `(aa, nn) ~ bgp_community` or `(aa, nn, mm) ~ bgp_large_community`,
+//   the route as held (on export: before the export's own changes); no attribute: no match.
+// - asPathPrefix (v3.32+): `bgp_path ~ [= a b * =]`, the AS_PATH begins with a, b, read as
+//   BIRD reads a path (an AS_SET stands for a run of its members: asPathBegins); an empty
+//   path (a locally originated route) never matches.
+// - operations (v3.32+, an Accept's, in order; filter-operations.ts): `bgp_community.add`,
+//   `bgp_large_community.add`, `bgp_path.prepend` once per AS, last first.
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
 import type { Family } from '../net/prefix.js';
 import { inside, matchPrefix, samePrefix, type MatchPrefix } from './prefix-match.js';
-import type { FilterChainSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
+import { AsPathSegmentType } from '../bgp/wire/constants.js';
+import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
+import type { FilterChainSpec, FilterOperationSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
 
-export type { FilterChainSpec, FilterRuleSpec, FilterSpec };
+export type { FilterChainSpec, FilterOperationSpec, FilterRuleSpec, FilterSpec };
 
 /** What a filter sees of a route. */
 export interface FilterRoute {
   readonly prefix: string;
+  /** The route's attributes as held (communities, large communities, AS_PATH are read). */
+  readonly attrs: PathAttributes;
   readonly fromPeer: boolean;
   /**
    * BIRD's `ifname`: the route's interface, "" when it has none. Read only by interface
@@ -35,9 +47,12 @@ export interface FilterRoute {
 
 export type FilterVerdict = 'accept' | 'reject' | undefined;
 
-interface CompiledRule {
+export interface CompiledRule {
   readonly action: 'accept' | 'reject';
   readonly test: (p: MatchPrefix, r: FilterRoute) => boolean;
+  /** An Accept's operations (none: undefined), and their identity for memoizing. */
+  readonly operations?: readonly FilterOperationSpec[];
+  readonly operationsKey?: string;
 }
 
 export interface CompiledChain {
@@ -63,12 +78,17 @@ export function compileChain(chain: FilterChainSpec): CompiledChain {
   return c;
 }
 
-/** First matching rule of the chain, or undefined. */
-export function evaluateChain(chain: CompiledChain, route: FilterRoute): FilterVerdict {
+/** The first rule of the chain that matches the route, or undefined. */
+export function firstMatch(chain: CompiledChain, route: FilterRoute): CompiledRule | undefined {
   if (chain.rules.length === 0) return undefined;
   const p = matchPrefix(route.prefix);
-  for (const r of chain.rules) if (r.test(p, route)) return r.action;
+  for (const r of chain.rules) if (r.test(p, route)) return r;
   return undefined;
+}
+
+/** The action of the first matching rule of the chain, or undefined. */
+export function evaluateChain(chain: CompiledChain, route: FilterRoute): FilterVerdict {
+  return firstMatch(chain, route)?.action;
 }
 
 /**
@@ -88,7 +108,75 @@ function compileRule(rule: FilterRuleSpec): CompiledRule {
     const re = wildcard(rule.iface);
     tests.push((_p, r) => re.test(r.iface));
   }
-  return { action: rule.action, test: (p, r) => tests.every((t) => t(p, r)) };
+  if (rule.community !== undefined) tests.push(communityTest(rule.community));
+  if (rule.asPathPrefix !== undefined && rule.asPathPrefix.length > 0) {
+    const want = rule.asPathPrefix;
+    tests.push((_p, r) => asPathBegins(r.attrs.asPath ?? [], want));
+  }
+  const ops = rule.action === 'accept' && rule.operations && rule.operations.length > 0 ? rule.operations : undefined;
+  return {
+    action: rule.action,
+    test: (p, r) => tests.every((t) => t(p, r)),
+    ...(ops ? { operations: ops, operationsKey: JSON.stringify(ops) } : {}),
+  };
+}
+
+function communityTest(value: string): (p: MatchPrefix, r: FilterRoute) => boolean {
+  const n = value.split(':').map(Number);
+  if (n.length === 3) {
+    const [a, b, c] = n as [number, number, number];
+    return (_p, r) => (r.attrs.largeCommunities ?? []).some((l) => l[0] === a && l[1] === b && l[2] === c);
+  }
+  const std = ((n[0]! << 16) | n[1]!) >>> 0; // RFC 1997: high 16 bits the AS, low 16 the value
+  return (_p, r) => (r.attrs.communities ?? []).includes(std);
+}
+
+/**
+ * BIRD's `bgp_path ~ [= a b * =]` (as_path_match): the path begins with a, b. BIRD reads the
+ * path as positions, one per AS of a sequence and one per AS_SET, and a set as standing for
+ * any run of one or more of its members, after which the sets that directly follow it may
+ * be passed over; the mask's AS numbers are stepped through those positions as a
+ * nondeterministic automaton, and the trailing `*` accepts whatever is left.
+ */
+export function asPathBegins(path: readonly AsPathSegment[], want: readonly number[]): boolean {
+  if (!path.some(isSet)) { // sequences only: a plain comparison
+    let i = 0;
+    for (const seg of path) {
+      for (const asn of seg.asns) {
+        if (i === want.length) return true;
+        if (asn !== want[i++]) return false;
+      }
+    }
+    return i === want.length;
+  }
+  const pos: (number | readonly number[])[] = [];
+  for (const seg of path) {
+    if (isSet(seg)) pos.push(seg.asns);
+    else pos.push(...seg.asns);
+  }
+  let states = new Set([0]);
+  for (const asn of want) {
+    const next = new Set<number>();
+    for (const i of states) {
+      const p = pos[i];
+      if (p === undefined) continue; // past the end
+      if (typeof p === 'number') {
+        if (p === asn) next.add(i + 1);
+        continue;
+      }
+      if (!p.includes(asn)) continue;
+      let j = i;
+      do next.add(j++); while (j < pos.length && typeof pos[j] !== 'number');
+      next.add(j);
+    }
+    if (next.size === 0) return false;
+    states = next;
+  }
+  return true;
+}
+
+function isSet(seg: AsPathSegment): boolean {
+  return seg.type === AsPathSegmentType.AsSet || seg.type === AsPathSegmentType.AsConfedSet;
 }
 
 function cidrTest(cidr: string, op: NonNullable<FilterRuleSpec['operator']>, lengths: FilterRuleSpec['lengths']): (p: MatchPrefix) => boolean {

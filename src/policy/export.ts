@@ -205,15 +205,20 @@ export function calicoRejectsInterface(ifname: string): boolean {
 
 const BPF_IFNAME = /^bpf.*\.cali$/;
 
-/** The attributes to send to `peer` for a path, or why it is not sent. */
-export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer): ExportResult {
+/**
+ * The attributes to send to `peer` for a path, or why it is not sent. `communitiesChecked`:
+ * the path's attributes were changed by a BGPFilter Accept's operations after the RFC 1997
+ * check passed on the route as held (BIRD checks well-known communities before the export
+ * filter runs), so communities the operations added are not checked again.
+ */
+export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer: ExportPeer, communitiesChecked = false): ExportResult {
   const src = path.source;
   const a = path.attrs.attrs;
   if (src.kind === 'peer' && src.key === peer.key) return { rejected: 'sourcePeer' };
   // RFC 1997: NO_ADVERTISE to nobody; NO_EXPORT (and NO_EXPORT_SUBCONFED, no confederations
   // here) not outside the AS.
-  if (hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };
-  if (peer.ebgp && (hasCommunity(a, WellKnownCommunity.NoExport) || hasCommunity(a, WellKnownCommunity.NoExportSubconfed))) {
+  if (!communitiesChecked && hasCommunity(a, WellKnownCommunity.NoAdvertise)) return { rejected: 'noAdvertise' };
+  if (!communitiesChecked && peer.ebgp && (hasCommunity(a, WellKnownCommunity.NoExport) || hasCommunity(a, WellKnownCommunity.NoExportSubconfed))) {
     return { rejected: 'noExport' };
   }
   const reflector = ctx.clusterId !== undefined;

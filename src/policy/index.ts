@@ -23,7 +23,10 @@
 //   skips reject_local_routes (bpf*.cali, by the route's interface: calicoRejectsInterface). Routes
 //   held only for BGPFilter export (out-of-pool kernel routes, connected subnets: learned
 //   while mayAcceptLocal holds for some peer's chain) use SOURCE_KERNEL_EXTRA: exported only
-//   by an explicit Accept, never by Calico's rules.
+//   by an explicit Accept, never by Calico's rules. An export Accept's operations
+//   (filter-operations.ts: add a community, prepend AS numbers) change the route as held,
+//   after the RFC 1997 check and before the protocol's own changes; import rules have none
+//   (the model refuses them).
 //
 // RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
 // 4456 §6, §8 (reflection).

@@ -16,7 +16,7 @@
 // member's table walk visits only the prefixes of the sources that may reach it when they
 // hold less than half the table (initialWalk).
 import type { Family } from '../net/prefix.js';
-import type { EncodeOptions, Nlri } from '../bgp/wire/types.js';
+import type { EncodeOptions, Nlri, PathAttributes } from '../bgp/wire/types.js';
 import { packUpdates } from '../bgp/wire/index.js';
 import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
@@ -24,7 +24,8 @@ import type { Path, PathSource } from './path.js';
 import type { PathIdAllocator } from './path-ids.js';
 import { calicoRejectsInterface, calicoRejectsSource, exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
-import { evaluateChain, type CompiledChain } from '../policy/bgp-filter.js';
+import { firstMatch, type CompiledChain } from '../policy/bgp-filter.js';
+import { applyOperations } from '../policy/filter-operations.js';
 import { addCommunities, communitiesFor, type CommunityAdditions } from '../policy/communities.js';
 
 /** BIRD's `ifname` of a path of `prefix` ("" when it has no interface), for BGPFilter interface rules. */
@@ -70,8 +71,13 @@ export class UpdateGroup {
   private readonly template: ExportPeer;
   private readonly cache = new Map<string, readonly Advert[]>();
   private readonly memo = new Map<AttrSet, [PathSource, AttrSet | null][]>();
-  /** Exported set + community additions → the set with them (apply_communities). */
-  private readonly withCommunities = new Map<AttrSet, Map<string, AttrSet>>();
+  /** The same for sets changed by a BGPFilter Accept's operations. */
+  private readonly memoChanged = new Map<AttrSet, [PathSource, AttrSet | null][]>();
+  /**
+   * A set and a change of it (community additions of apply_communities, "c…"; a BGPFilter
+   * Accept's operations, "o…") → the changed set.
+   */
+  private readonly derivedSets = new Map<AttrSet, Map<string, AttrSet>>();
   private memoSize = 0;
   private computed = 0;
   /** Members in the group; with one, per-prefix results are not worth caching. */
@@ -269,9 +275,10 @@ export class UpdateGroup {
     let verdict: PrefixVerdict | undefined;
     let adds: CommunityAdditions | null | undefined;
     for (const p of paths) {
-      const byFilter = filter
-        ? evaluateChain(filter, { prefix, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
+      const rule = filter
+        ? firstMatch(filter, { prefix, attrs: p.attrs.attrs, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
         : undefined;
+      const byFilter = rule?.action;
       if (byFilter === 'reject') continue;
       if (byFilter === undefined) {
         if (p.source.key === SOURCE_KERNEL_EXTRA) continue; // only an explicit Accept exports it
@@ -280,54 +287,68 @@ export class UpdateGroup {
         verdict ??= exportDecision(this.ctx, prefix);
         if (!isAccepted(verdict)) continue;
       }
-      let attrs = this.exported(p);
+      let attrs = this.exported(p.attrs, p.source, false);
       if (!attrs) continue;
+      if (rule?.operations) {
+        // An Accept's operations change the route as held, before the protocol's own changes;
+        // the RFC 1997 communities were checked on the route as held (BIRD's preexport).
+        const changed = this.derived(p.attrs, `o${rule.operationsKey}`, (a) => applyOperations(a, rule.operations!));
+        attrs = this.exported(changed, p.source, true);
+        if (!attrs) continue;
+      }
       if (byFilter === undefined) {
         adds ??= this.ctx.prefixCommunities?.length ? communitiesFor(this.ctx.prefixCommunities, prefix) : null;
-        if (adds) attrs = this.communitiesAdded(attrs, adds);
+        if (adds) attrs = this.derived(attrs, `c${adds.key}`, (a) => addCommunities(a, adds!));
       }
       out.push({ id: this.peer.addPath ? this.ids.idFor(p) : 0, attrs, sourceKey: p.source.key });
     }
     return out;
   }
 
-  private communitiesAdded(set: AttrSet, adds: CommunityAdditions): AttrSet {
-    let m = this.withCommunities.get(set);
-    const hit = m?.get(adds.key);
+  /** `set` changed by `change` (community additions, a filter's operations), memoized by `key`. */
+  private derived(set: AttrSet, key: string, change: (a: PathAttributes) => PathAttributes): AttrSet {
+    let m = this.derivedSets.get(set);
+    const hit = m?.get(key);
     if (hit) return hit;
-    const out = this.attrSets.intern(addCommunities(set.attrs, adds), set.nextHops).retain();
-    if (!m) { m = new Map(); this.withCommunities.set(set.retain(), m); }
-    m.set(adds.key, out);
+    const out = this.attrSets.intern(change(set.attrs), set.nextHops).retain();
+    if (!m) { m = new Map(); this.derivedSets.set(set.retain(), m); }
+    m.set(key, out);
     this.memoSize++;
     return out;
   }
 
-  /** exportAttributes memoized by (source attribute set, source). */
-  private exported(p: Path): AttrSet | null {
-    let list = this.memo.get(p.attrs);
-    const hit = list?.find(([s]) => s === p.source);
+  /**
+   * exportAttributes memoized by (source attribute set, source); `changed`: a set made by a
+   * BGPFilter's operations, whose RFC 1997 communities are not checked again.
+   */
+  private exported(attrs: AttrSet, source: PathSource, changed: boolean): AttrSet | null {
+    const memo = changed ? this.memoChanged : this.memo;
+    let list = memo.get(attrs);
+    const hit = list?.find(([s]) => s === source);
     if (hit) return hit[1];
-    const r = exportAttributes(this.ctx, p, this.template);
+    const r = exportAttributes(this.ctx, { source, attrs }, this.template, changed);
     const set = 'attrs' in r ? this.attrSets.intern(r.attrs).retain() : null;
     if (this.memoSize >= MEMO_LIMIT) this.clearMemo();
-    if (!list) { list = []; this.memo.set(p.attrs.retain(), list); }
-    list.push([p.source, set]);
+    if (!list) { list = []; memo.set(attrs.retain(), list); }
+    list.push([source, set]);
     this.memoSize++;
     return set;
   }
 
   private clearMemo(): void {
-    for (const [src, list] of this.memo) {
-      src.release();
-      for (const [, set] of list) set?.release();
+    for (const memo of [this.memo, this.memoChanged]) {
+      for (const [src, list] of memo) {
+        src.release();
+        for (const [, set] of list) set?.release();
+      }
+      memo.clear();
     }
-    this.memo.clear();
     this.memoSize = 0;
-    for (const [src, m] of this.withCommunities) {
+    for (const [src, m] of this.derivedSets) {
       src.release();
       for (const set of m.values()) set.release();
     }
-    this.withCommunities.clear();
+    this.derivedSets.clear();
   }
 }
 

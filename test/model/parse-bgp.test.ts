@@ -88,7 +88,7 @@ t.test('IPPool, BlockAffinity, BGPFilter; bgpModel collects refusals and is pars
   t.equal(aff.deleted, true);
   const f = parseBgpFilter({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'f' },
     spec: { importV4: [{ action: 'Reject', cidr: '10.0.0.0/8', matchOperator: 'In', prefixLength: { min: 16 } }] } });
-  t.same(f.importV4, [{ action: 'Reject', match: { cidr: '10.0.0.0/8', operator: 'In' }, prefixLength: { min: 16, max: 32 }, remotePeers: false }]);
+  t.same(f.importV4, [{ action: 'Reject', match: { cidr: '10.0.0.0/8', operator: 'In' }, prefixLength: { min: 16, max: 32 }, remotePeers: false, operations: [] }]);
   t.same(f.exportV6, []);
   const snap = buildSnapshot([
     peer('good', { peerIP: '10.0.0.1', asNumber: 65001 }), peer('bad', { peerIP: 'x' }),

@@ -166,3 +166,22 @@ t.test('localWorkloadSelector: passive Local_Workload_ sessions with the workloa
   const b = deriveNodeConfig(snap, 'b', { localWorkloads });
   t.equal(b.peers.filter((p) => p.type === 'localWorkload' || p.name.startsWith('Node_10_0_0_11')).length, 0, 'not selected locally, no reverse peering');
 });
+
+t.test('BGPFilter peerType: rules for the peer\'s type only (peer AS = the session\'s local AS is iBGP); a filter left without rules adds nothing', async (t) => {
+  const snap = snapshot([...nodes, bgpConfig('default', { asNumber: 64512 }),
+    bgpFilter('typed', { exportV4: [{ action: 'Reject', peerType: 'eBGP', communities: { values: ['65000:1'] } }, { action: 'Accept', peerType: 'iBGP', asPathPrefix: [65001] }] }),
+    bgpFilter('ebgp-only', { importV4: [{ action: 'Reject', peerType: 'eBGP' }] }),
+    bgpPeer('ext', { node: 'a', peerIP: '10.0.0.1', asNumber: 65001, filters: ['typed', 'ebgp-only'] }),
+    bgpPeer('int', { node: 'a', peerIP: '10.0.0.2', asNumber: 64512, filters: ['typed', 'ebgp-only'] }),
+    bgpPeer('local-as', { node: 'a', peerIP: '10.0.0.3', asNumber: 65009, localASNumber: 65009, filters: ['typed'] }),
+  ]);
+  const a = deriveNodeConfig(snap, 'a');
+  const ext = find(a.peers, 'Node_10_0_0_1');
+  t.same(ext?.exportFilter, [{ name: 'typed', rules: [{ action: 'reject', community: '65000:1' }] }]);
+  t.same(ext?.importFilter, [{ name: 'ebgp-only', rules: [{ action: 'reject' }] }]);
+  const int = find(a.peers, 'Node_10_0_0_2');
+  t.same(int?.exportFilter, [{ name: 'typed', rules: [{ action: 'accept', asPathPrefix: [65001] }] }]);
+  t.equal(int?.importFilter, undefined, 'no rule of ebgp-only applies to an iBGP peer');
+  const localAs = find(a.peers, 'Node_10_0_0_3');
+  t.same(localAs?.exportFilter, [{ name: 'typed', rules: [{ action: 'accept', asPathPrefix: [65001] }] }], 'localASNumber = peer AS: iBGP, as confd compares them');
+});

@@ -13,7 +13,7 @@ import { SOURCE_KERNEL_EXTRA } from '../../src/policy/export.js';
 import { FakeSink, announced, withdrawn } from '../rib/fixtures/sink.js';
 
 const chain = (...filters: FilterRuleSpec[][]): FilterChainSpec => filters.map((rules, i) => ({ name: `f${i}`, rules }));
-const verdict = (c: FilterChainSpec, prefix: string, fromPeer = true, iface = '') => evaluateChain(compileChain(c), { prefix, fromPeer, iface });
+const verdict = (c: FilterChainSpec, prefix: string, fromPeer = true, iface = '') => evaluateChain(compileChain(c), { prefix, attrs: {}, fromPeer, iface });
 
 t.test('operators without prefixLength: Equal, NotEqual, In (inside or equal), NotIn', async (t) => {
   const r = (operator: FilterRuleSpec['operator']) => chain([{ action: 'reject', cidr: '10.1.0.0/16', operator }]);

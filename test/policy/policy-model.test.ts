@@ -7,7 +7,9 @@
 // sharing the cluster id, explicit iBGP peers that are clients) or a mesh node (n2, n3 over
 // the mesh, no BGPFilters); explicit eBGP peers (v4 and v6) and iBGP peers; four BGPFilters
 // with 0-4 rules per list (absent lists too): cidr with Equal/NotEqual/In/NotIn, prefixLength
-// with min and/or max, source RemotePeers, interface wildcards, unconditional rules; each
+// with min and/or max, source RemotePeers, interface wildcards, peerType, communities
+// (standard and large), asPathPrefix, unconditional rules, and on export Accept rules 1-3
+// operations (addCommunity standard, large or well-known, prependASPath of 1-3 AS numbers); each
 // explicit peer's filter list (0-3 names, repeats, an unknown name), its nextHopMode or
 // keepOriginalNextHop; IPPools (overlapping, 0.0.0.0/0 at times; disableBGPExport, disabled);
 // block affinities (confirmed or pending); service cluster / LoadBalancer / external CIDRs
@@ -19,19 +21,20 @@
 // kernel routes (plain, tunnel or bpf*.cali device, out-of-pool) and their interfaces.
 //
 // Compared after each round: which peer routes enter the Loc-RIB (import filters and loop
-// checks), and per peer exactly the routes it holds with their next hop, communities, large
-// communities, ORIGINATOR_ID and CLUSTER_LIST. Then filters, filter lists, communities, pools
-// and confirmed blocks change (twice) and are applied live: the peers must end up holding
-// exactly what the new policy allows (withdrawn when now rejected, re-sent with the new
-// communities); before the last round next hops and learned routes also move to other
-// interfaces (import re-filtered, export re-evaluated, as on the FIB's `interfaces` event
-// and LocalRoutes' per-prefix report of a learned route's new device).
+// checks), and per peer exactly the routes it holds with their next hop, AS path,
+// communities, large communities, ORIGINATOR_ID and CLUSTER_LIST. Then filters, filter
+// lists, communities, pools and confirmed blocks change (twice) and are applied live: the
+// peers must end up holding exactly what the new policy allows (withdrawn when now
+// rejected, re-sent with the new communities); before the last round next hops and learned
+// routes also move to other interfaces (import re-filtered, export re-evaluated, as on the
+// FIB's `interfaces` event and LocalRoutes' per-prefix report of a learned route's new
+// device).
 //
 // Left out: best-path selection (one path per prefix, or a peer's path with an own block or
 // an out-of-pool kernel route),
-// ADD-PATH, AS_PATH / MED / LOCAL_PREF rewriting (test/policy/export.test.ts), BGPFilter
-// fields tern does not parse (peerType, communities, asPathPrefix, priority, operations),
-// kernel routes with a
+// ADD-PATH, MED / LOCAL_PREF rewriting (test/policy/export.test.ts), AS_SET segments, the
+// BGPFilter fields tern refuses (priority, setPriority, operations on import rules), kernel
+// routes with a
 // gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
 // address), a kernel route moving between a tunnel device and another (its local source
 // changes), the real FIB's interface resolution (a stand-in map here).

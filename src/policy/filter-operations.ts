@@ -1,0 +1,34 @@
+// The operations of a BGPFilter Accept rule (Calico v3.32+), applied in order to the route's
+// attributes as confd renders them into BIRD statements before `accept;`:
+// - addCommunity "aa:nn": `bgp_community.add((aa, nn))` (RFC 1997); "aa:nn:mm":
+//   `bgp_large_community.add((aa, nn, mm))` (RFC 8092). A value already there is not added
+//   again (BIRD's set add); a new one goes last.
+// - prependASPath [a, b]: `bgp_path.prepend(b); bgp_path.prepend(a);`, so the path begins
+//   a, b. On export this runs before the protocol's own changes: toward eBGP the local AS
+//   still goes in front (RFC 4271 §5.1.2), as BIRD adds it after the export filter.
+// Pure: returns new attributes.
+import type { PathAttributes } from '../bgp/wire/types.js';
+import type { FilterOperationSpec } from '../peering/filter-spec.js';
+import { prependAs } from './export.js';
+
+export function applyOperations(attrs: PathAttributes, ops: readonly FilterOperationSpec[]): PathAttributes {
+  const out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = { ...attrs };
+  for (const op of ops) {
+    if ('addCommunity' in op) addCommunity(out, op.addCommunity);
+    else for (let i = op.prependAsPath.length - 1; i >= 0; i--) out.asPath = prependAs(out.asPath ?? [], op.prependAsPath[i]!);
+  }
+  return out;
+}
+
+function addCommunity(out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] }, value: string): void {
+  const n = value.split(':').map(Number);
+  if (n.length === 3) {
+    const l: [number, number, number] = [n[0]!, n[1]!, n[2]!];
+    const cur = out.largeCommunities ?? [];
+    if (!cur.some((x) => x[0] === l[0] && x[1] === l[1] && x[2] === l[2])) out.largeCommunities = [...cur, l];
+    return;
+  }
+  const std = ((n[0]! << 16) | n[1]!) >>> 0; // RFC 1997: high 16 bits the AS, low 16 the value
+  const cur = out.communities ?? [];
+  if (!cur.includes(std)) out.communities = [...cur, std];
+}
