@@ -328,7 +328,10 @@ export class UpdateGroup {
     if (hit) return hit[1];
     const r = exportAttributes(this.ctx, { source, attrs }, this.template, changed);
     const set = 'attrs' in r ? this.attrSets.intern(r.attrs).retain() : null;
-    if (this.memoSize >= MEMO_LIMIT) this.clearMemo();
+    if (this.memoSize >= MEMO_LIMIT) {
+      this.clearMemo();
+      list = undefined; // released with the rest: the entry starts a new list
+    }
     if (!list) { list = []; memo.set(attrs.retain(), list); }
     list.push([source, set]);
     this.memoSize++;

@@ -434,3 +434,36 @@ t.test('reflector with ADD-PATH: reach by source, never back to the source, both
   const nonClients = [n21.take(), n22.take()].map((m) => announced(m).length + withdrawn(m).length);
   t.ok(nonClients.every((x) => x <= 1), 'non-clients follow the best path only');
 });
+
+t.test('the export memo cleared at its limit while a source set is listed: nothing retained for good', async (t) => {
+  // UpdateGroup memoizes exportAttributes per (source attribute set, source) and clears the
+  // memo at 65 536 entries. An entry computed for a set already listed under another source,
+  // at the moment of the clear, went onto the discarded list and its result was never released.
+  const rib = makeRib();
+  addPeer(rib, 2);
+  addPeer(rib, 3);
+  const prefixes: string[] = [];
+  for (const second of [244, 99]) {
+    for (let i = 0; i < 65536 && prefixes.length < 65536; i++) {
+      const p = `10.${second}.${i >> 8}.${i & 255}/32`;
+      if (second === 244 && p.startsWith('10.244.1.') && (i & 255) < 64) continue; // inside own block 10.244.1.0/26
+      if (second === 99 && (i >> 8) === 5 && (i & 255) < 64) continue; // inside own block 10.99.5.0/26
+      prefixes.push(p);
+    }
+  }
+  prefixes.forEach((p, med) => announce(rib, '10.0.0.2|179', p, attrs({ nextHop: '10.0.0.2', med, localPref: 100 })));
+  rib.flush();
+  const out = new AdjRibOutManager(rib, CTX);
+  const sink = new FakeSink();
+  out.addPeer(ebgp(9), sink);
+  sink.take();
+  // The same attributes from another source: its set is listed in the memo, under source 2.
+  announce(rib, '10.0.0.3|179', '10.99.200.0/24', attrs({ nextHop: '10.0.0.2', med: 0, localPref: 100 }));
+  rib.flush();
+  t.same(announced(sink.take()), ['10.99.200.0/24']);
+  rib.removeSource('10.0.0.2|179');
+  rib.removeSource('10.0.0.3|179');
+  rib.flush();
+  out.close();
+  t.equal(rib.attrSets.size, 0, 'every attribute set released');
+});
