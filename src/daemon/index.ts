@@ -5,6 +5,9 @@
 // - registration.ts  the first snapshot (retried while the datastore is unreachable) and
 //               this node's addresses stored on its Node resource
 // - routing.ts  speaker events ↔ Loc-RIB ↔ Adj-RIB-Out ↔ FIB, graceful restart (RFC 4724)
+// - peer-changes.ts  configuration changes applied to established sessions: BGPFilter
+//               chains in place; a changed cluster id by ROUTE-REFRESH, or Cease 6/6 and a
+//               new session toward a peer without route refresh (RFC 4456 §8, RFC 2918)
 // - restart-recovery.ts  the End-of-RIB awaited from configured peers after a start, and
 //               the selection deferral until it ends (RFC 4724 §4.1)
 // - local-routes.ts  own blocks, service CIDRs, kernel-learned and reachableBy routes, as

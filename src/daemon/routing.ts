@@ -16,8 +16,9 @@
 //   Peers that came up without the GR capability, or with the Restart State bit set, are
 //   not waited for (RFC 4724 §4.1 (a)).
 // - A cluster id changed or cleared at run time: held paths that loop under the new one go
-//   (LocRib.setClusterId), and every established iBGP peer is sent ROUTE-REFRESH (RFC 2918)
-//   so paths dropped as loops under the old one come back.
+//   (LocRib.setClusterId), and every established iBGP peer sends its routes again, so paths
+//   dropped as loops under the old one come back: asked by ROUTE-REFRESH (RFC 2918), or
+//   through a session restarted with Cease 6/6 when it has no route refresh (peer-changes.ts).
 // - Selection deferral (deferAdvertisement(), RFC 4724 §4.1): while restart recovery lasts,
 //   the Adj-RIB-Out sends nothing, End-of-RIB included; when it ends every peer gets the
 //   whole table, then End-of-RIB. A restarting reflector thus never tells a client its table
@@ -27,18 +28,17 @@ import type { PeerHandle } from '../bgp/session/peer.js';
 import type { DownReason } from '../bgp/session/fsm.js';
 import { isEndOfRib } from '../bgp/wire/index.js';
 import { RouteRefreshSubtype } from '../bgp/wire/constants.js';
-import { afiSafiToFamily, familyToAfiSafi } from '../bgp/wire/family.js';
+import { afiSafiToFamily } from '../bgp/wire/family.js';
 import type { RouteRefreshMessage, UpdateMessage } from '../bgp/wire/types.js';
 import type { PeerSpec } from '../peering/peer-spec.js';
 import type { NodeBgpConfig } from '../peering/node-config.js';
 import type { FibSync } from '../fib/fib-sync.js';
-import type { Family } from '../net/prefix.js';
 import { LocRib, type BestChange } from '../rib/loc-rib.js';
 import { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL } from '../policy/export.js';
-import { compileChain, mayAcceptLocal, type FilterChainSpec } from '../policy/bgp-filter.js';
+import { compileChain, mayAcceptLocal } from '../policy/bgp-filter.js';
 import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -51,28 +51,17 @@ import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
 import { bestChangesToFib } from './best-to-fib.js';
 import { InputGate } from './input-gate.js';
 import { codeCacheRouteEvent } from '../runtime/code-cache.js';
+import { applyPeerFilters, chainKey, reacquireIbgpRoutes, type EstablishedPeer } from './peer-changes.js';
 
 export { exportContextOf, restartPolicy } from './export-context.js';
 export type { InboundCounters } from './inbound-refusals.js';
 export { SOURCE_BLOCK, SOURCE_KERNEL, SOURCE_STATIC } from './local-routes.js';
 
-interface PeerRuntime {
-  readonly handle: PeerHandle;
-  readonly family: Family;
-  /** The BGPFilter chains in force, as JSON (change detection). */
-  importFilter: string;
-  exportFilter: string;
-}
-
-function chainKey(chain: FilterChainSpec | undefined): string {
-  return chain ? JSON.stringify(chain) : '';
-}
-
 export class RoutingCore {
   readonly rib: LocRib;
   readonly out: AdjRibOutManager;
   readonly gr: GracefulRestartHelper;
-  private readonly established = new Map<string, PeerRuntime>();
+  private readonly established = new Map<string, EstablishedPeer>();
   private readonly inbound: InboundRefusals;
   /** Restart recovery: End-of-RIB awaited from configured peers, selection deferral. */
   private readonly recovery: RestartRecovery;
@@ -131,7 +120,7 @@ export class RoutingCore {
     const oldClusterId = this.rib.clusterId;
     const dropped = this.rib.setClusterId(cfg.clusterId);
     if (dropped > 0) this.log.info('cluster id changed: looping paths removed', { event: 'clusterIdChanged', clusterId: cfg.clusterId, paths: dropped });
-    if (oldClusterId !== undefined && oldClusterId !== cfg.clusterId) this.refreshIbgpPeers();
+    if (oldClusterId !== undefined && oldClusterId !== cfg.clusterId) reacquireIbgpRoutes(this.established, this.log);
     // A new export context re-evaluates every advertised prefix for every peer: only when
     // pools, own blocks, addresses, AS or cluster id really changed.
     const ctx = exportContextOf(cfg);
@@ -141,48 +130,9 @@ export class RoutingCore {
       this.out.setContext(ctx);
     }
     this.local.applyOriginated(cfg);
-    this.applyPeerFilters(cfg.peers);
+    applyPeerFilters(cfg.peers, this.established, { rib: this.rib, out: this.out, fib: this.fib, log: this.log });
     this.local.applyKernel(cfg);
     if (this.recovery.recovering) this.recovery.keepOnly(new Set(cfg.peers.map((p) => p.key)));
-  }
-
-  /**
-   * Paths an iBGP peer sent with the old cluster id in CLUSTER_LIST were dropped on receipt
-   * (RFC 4456 §8) and are not kept: ask each established iBGP peer for its routes again
-   * (ROUTE-REFRESH, RFC 2918), so those that loop no longer come back. A peer whose session
-   * keeps its parameters is not reset by the change, and would otherwise never send them.
-   */
-  private refreshIbgpPeers(): void {
-    for (const [key, rt] of this.established) {
-      const n = rt.handle.negotiated;
-      if (!n || n.ebgp || !n.families.has(rt.family)) continue;
-      if (n.routeRefresh) rt.handle.send({ type: 'routeRefresh', ...familyToAfiSafi(rt.family), subtype: RouteRefreshSubtype.Normal });
-      else this.log.warn('cluster id changed: a peer without route refresh keeps back routes that looped under the old id until its session restarts', { event: 'clusterIdRefreshUnsupported', peer: key });
-    }
-  }
-
-  /** BGPFilter chains changed for established peers: re-filter in place, no session reset. */
-  private applyPeerFilters(peers: readonly PeerSpec[]): void {
-    for (const spec of peers) {
-      const rt = this.established.get(spec.key);
-      if (!rt) continue;
-      const imp = chainKey(spec.importFilter);
-      if (imp !== rt.importFilter) {
-        rt.importFilter = imp;
-        const moved = this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
-        this.log.info('import filter changed', { event: 'importFilterChanged', peer: spec.address, paths: moved });
-      }
-      const exp = chainKey(spec.exportFilter);
-      if (exp !== rt.exportFilter) {
-        rt.exportFilter = exp;
-        const cur = this.out.get(spec.key);
-        if (cur) {
-          const { exportFilter: _old, ...base } = cur.peer;
-          this.out.updatePeer({ ...base, ...(spec.exportFilter ? { exportFilter: compileChain(spec.exportFilter) } : {}) });
-        }
-        this.log.info('export filter changed', { event: 'exportFilterChanged', peer: spec.address });
-      }
-    }
   }
 
   /**

@@ -1,6 +1,7 @@
 // The etcd datastore's problems in force, kept as two separate conditions:
 // - the connection: lost (reported once, ERR_DATASTORE_DISCONNECTED) until a full re-read
-//   succeeds;
+//   succeeds; a re-read after a watch dropped without an outage (cancelled, stalled or never
+//   confirmed by etcd) that fails is this same problem, worded with its cause;
 // - invalid values: per key, the value's ConfigError while etcd holds that value at a key
 //   the datastore reads. A key's problem ends when the key gets a valid value or is
 //   deleted (seen by the watch), or when a full read finds it valid or absent.

@@ -15,7 +15,9 @@
 //
 // Compaction. A watch whose start revision etcd has compacted away is cancelled by etcd;
 // the whole state is then re-read at a new revision and watched from there (as after a
-// connection loss, but without reporting an outage). The full read is one gRPC message, so
+// connection loss, but without reporting an outage unless that re-read fails: then tern
+// has no watch and cannot read, and it is the lost connection's problem, reported once and
+// in force until a re-read succeeds, retried with the reconnect backoff). The full read is one gRPC message, so
 // the client accepts messages up to 1 GiB instead of gRPC's 4 MiB. etcd 3.4 (and 3.5 before
 // its 2024 fix) sometimes moves a lagging watch past a compaction without cancelling it and
 // without the events in between: etcd-watch-check.ts finds that and the same re-read
@@ -86,6 +88,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private backoffMs = BACKOFF_MIN_MS;
   private readonly watchCheck: WatchCheck;
   private readonly watchConfirm: WatchConfirm;
+  /** Why the watch was last dropped for a re-read (named if that re-read fails). */
+  private relistCause = '';
   /** Watches found stalled (behind a compaction, or never confirmed) and re-read since open. */
   private watchStalls = 0;
 
@@ -310,13 +314,14 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
    * everything, watch from there.
    */
   private cancelled(err: Error): void {
-    this.relist('etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
+    this.relist('a watch etcd cancelled', 'etcd cancelled the watch (compaction); re-reading the datastore', { event: 'watchCompacted', etcdRevision: this.appliedRevision, error: errorMessage(err) });
   }
 
   /** Drops the watch (with `newClient`, the client too) and re-reads everything, not as an outage (one warning). */
-  private relist(message: string, fields: Record<string, unknown>, newClient = false): void {
+  private relist(cause: string, message: string, fields: Record<string, unknown>, newClient = false): void {
     if (this.state !== 'watching') return;
     this.state = 'lost';
+    this.relistCause = cause;
     this.dropWatchers();
     this.logger?.warn(message, fields);
     if (newClient) {
@@ -333,13 +338,13 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
 
   private stalled(position: number): void {
     if (this.state === 'watching') this.watchStalls++;
-    this.relist('etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
+    this.relist('a stalled watch', 'etcd compacted past the watch\'s position without cancelling it (events may be missing); re-reading the datastore', { event: 'watchStalled', watchPosition: position, etcdRevision: this.appliedRevision });
   }
 
   // A watch etcd never confirmed: the client's watch stream is stuck.
   private unconfirmed(reason: string): void {
     if (this.state === 'watching') this.watchStalls++;
-    this.relist(`${reason}; replacing the etcd client and re-reading the datastore`, { event: 'watchUnconfirmed', etcdRevision: this.appliedRevision }, true);
+    this.relist('a watch etcd did not confirm', `${reason}; replacing the etcd client and re-reading the datastore`, { event: 'watchUnconfirmed', etcdRevision: this.appliedRevision }, true);
   }
 
   // ---- connection loss ----
@@ -353,6 +358,19 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     this.problemsInForce.connectionLost(e);
     this.backoffMs = BACKOFF_MIN_MS;
     this.scheduleReconnect();
+  }
+
+  /**
+   * The re-read after a dropped watch (cancelled, stalled, unconfirmed) failed: tern has no
+   * watch and cannot read, so it is the lost-connection problem from now until a re-read
+   * succeeds, retried with the reconnect backoff.
+   */
+  private relistFailed(err: unknown): void {
+    const prefix = `etcd ${this.endpoints.join(',')}: `;
+    const detail = errorMessage(err).startsWith(prefix) ? errorMessage(err).slice(prefix.length) : errorMessage(err);
+    const e = new DatastoreError('ERR_DATASTORE_DISCONNECTED', `${prefix}cannot re-read the datastore after ${this.relistCause} (${detail}); keeping the last snapshot and retrying`, { endpoints: this.endpoints });
+    this.logger?.warn(e.message, { event: 'relistFailed' });
+    this.problemsInForce.connectionLost(e);
   }
 
   private scheduleReconnect(reported = true): void {
@@ -370,8 +388,10 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     try {
       read = await this.readAll();
     } catch (e) {
-      this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
-      if (this.state === 'lost') this.scheduleReconnect();
+      if (this.state !== 'lost') return;
+      if (reported) this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
+      else this.relistFailed(e);
+      this.scheduleReconnect();
       return;
     }
     if (this.state !== 'lost') return;

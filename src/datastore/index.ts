@@ -28,8 +28,8 @@
 //   keys /calico/ipam/v2/host/<node>/ipv4/block/<net>-<len> only (a v3 blockaffinities key
 //   is not read).
 // - problems() is what is wrong now, as reported through onError: etcd keeps a lost
-//   connection (until reconnected) and each key's invalid value (until the key is valid or
-//   gone) apart; onRecovered comes when none is left. The daemon's status lists problems().
+//   connection (also a failed re-read after a dropped watch; until a re-read succeeds) and
+//   each key's invalid value (until the key is valid or gone) apart; onRecovered comes when none is left. The daemon's status lists problems().
 // - A file datastore may also hold `v1 Secret` documents (secret.ts): the passwords that
 //   secretKeyRefs name, in Snapshot.secrets. Their values never appear in messages or in
 //   list(). secrets-dir.ts reads the same from a mounted Secret volume, for any datastore.

@@ -164,6 +164,18 @@ export class Model {
     for (const list of this.good.values()) for (const g of list) if (g.seq > this.settledSeq) g.observed = false;
   }
 
+  /**
+   * A new tern process: it has seen nothing yet; its first read finds what etcd holds then,
+   * the value stored now (when valid) or one written later.
+   */
+  forget(): void {
+    for (const [key, list] of this.good) {
+      const last = list.at(-1);
+      const keep = this.stored.get(key)?.view !== undefined && last ? [{ ...last, observed: false }] : [];
+      this.good.set(key, keep);
+    }
+  }
+
   delete(k: ModelKey): void {
     this.stored.delete(k.key);
     this.good.delete(k.key);

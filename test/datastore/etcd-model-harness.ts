@@ -2,7 +2,11 @@
 // proxy in front of it that can stall and cut (pausable-proxy.ts), a writer that talks to
 // etcd directly (as calicoctl and IPAM do), and tern's etcd datastore opened as the daemon
 // opens it (openDatastore with its node name: only that node's affinity keys are read),
-// with every notification it makes recorded in order and checked as it arrives.
+// with every notification it makes recorded in order and checked as it arrives. A tern
+// restart closes that datastore while etcd is cut off (etcd sees only a connection that
+// ended, as for a process killed with -9: tern holds no lease or session there) and opens a
+// new one, whose load() is retried while etcd is unreachable, as the daemon's start retries
+// it (src/daemon/registration.ts).
 import type { Test } from 'tap';
 import { appendFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -12,7 +16,7 @@ import { pausableProxy, type PausableProxy } from './pausable-proxy.js';
 import { captured } from './etcd-fixtures.js';
 import { Model, NODE, type ModelKey, type Value } from './etcd-model-fixtures.js';
 
-export type Event = { type: 'change'; snap: Snapshot } | { type: 'error'; err: Error & { code?: string } } | { type: 'recovered' };
+export type Event = { type: 'change'; snap: Snapshot } | { type: 'error'; err: Error & { code?: string } } | { type: 'recovered' } | { type: 'restart' };
 
 export interface Harness {
   etcd: EtcdServer;
@@ -33,6 +37,12 @@ export interface Harness {
   compact(): Promise<void>;
   /** kill -9 and start again on the same data dir; a new writer client. */
   restartEtcd(): Promise<void>;
+  /**
+   * tern restarts: the datastore is closed and a new one opened; `before` runs once the new
+   * one's first load() was tried; that load() is retried until it succeeds (bounded). A
+   * 'restart' event marks the change of process in `events`.
+   */
+  restartTern(before: () => Promise<void>): Promise<void>;
   /** Resolves at the next notification or after `ms`. */
   next(ms: number): Promise<void>;
   log(): string;
@@ -51,20 +61,26 @@ export async function harness(t: Test): Promise<Harness> {
   const events: Event[] = [];
   const violations: string[] = [];
   let wake: (() => void) | undefined;
-  const ds = openDatastore(`etcd:${proxy.endpoint}`, { ...OPTIONS, logger, affinitiesOf: NODE } as DatastoreOptions);
-  t.teardown(() => ds.close());
   let current: Snapshot | undefined;
-  ds.onChange((s) => {
-    if (current && sameContent(current, s)) violations.push(`snapshot ${s.revision} repeats the content of ${current.revision}`);
-    if (current && s.revision <= current.revision) violations.push(`snapshot revision ${s.revision} after ${current.revision}`);
-    for (const a of s.blockAffinities.values()) if (a.spec.node !== NODE) violations.push(`snapshot ${s.revision} holds ${a.metadata.name} of ${a.spec.node}`);
-    current = s;
-    events.push({ type: 'change', snap: s });
-    wake?.();
-  });
-  ds.onError((err) => { events.push({ type: 'error', err }); wake?.(); });
-  ds.onRecovered(() => { events.push({ type: 'recovered' }); wake?.(); });
-  current = await ds.load();
+  const open = (): Datastore => {
+    const ds = openDatastore(`etcd:${proxy.endpoint}`, { ...OPTIONS, logger, affinitiesOf: NODE } as DatastoreOptions);
+    t.teardown(() => ds.close());
+    const live = () => h.ds === ds;
+    ds.onChange((s) => {
+      if (!live()) { violations.push(`a closed datastore announced snapshot ${s.revision}`); return; }
+      if (current && sameContent(current, s)) violations.push(`snapshot ${s.revision} repeats the content of ${current.revision}`);
+      if (current && s.revision <= current.revision) violations.push(`snapshot revision ${s.revision} after ${current.revision}`);
+      for (const a of s.blockAffinities.values()) if (a.spec.node !== NODE) violations.push(`snapshot ${s.revision} holds ${a.metadata.name} of ${a.spec.node}`);
+      current = s;
+      events.push({ type: 'change', snap: s });
+      wake?.();
+    });
+    ds.onError((err) => { if (live()) { events.push({ type: 'error', err }); wake?.(); } });
+    ds.onRecovered(() => { if (live()) { events.push({ type: 'recovered' }); wake?.(); } });
+    return ds;
+  };
+  const first = open();
+  current = await first.load();
 
   /** One write, retried on a fresh client while etcd comes back (a restart just finished). */
   const write = async <T>(fn: (c: Etcd3) => Promise<T>): Promise<T> => {
@@ -80,7 +96,7 @@ export async function harness(t: Test): Promise<Harness> {
     }
   };
   const h: Harness = {
-    etcd, proxy, ds, model, events, violations,
+    etcd, proxy, ds: first, model, events, violations,
     latest: () => current!,
     visibleRevision: 0,
     async put(k, v, observed) {
@@ -98,6 +114,31 @@ export async function harness(t: Test): Promise<Harness> {
       await write((c) => c.kv.compact({ revision: rev, physical: true })).catch((e: Error) => {
         if (!/compacted/.test(e.message)) throw e;
       });
+    },
+    async restartTern(before) {
+      await h.ds.close();
+      events.push({ type: 'restart' });
+      const ds = open();
+      h.ds = ds;
+      current = undefined;
+      let loaded: Snapshot | undefined;
+      let lastError: unknown;
+      const attempt = async (): Promise<void> => {
+        try {
+          loaded = await ds.load();
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'ERR_DATASTORE_UNREACHABLE') throw e;
+          lastError = e;
+        }
+      };
+      await attempt();
+      await before();
+      for (let i = 0; !loaded && i < 120; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        await attempt();
+      }
+      if (!loaded) throw new Error(`the new datastore never loaded: ${String(lastError)}`);
+      current = loaded;
     },
     async restartEtcd() {
       await etcd.kill();

@@ -2,7 +2,9 @@
 // updates, deletes and re-creates of the kinds tern reads (valid, invalid and very large
 // values; this node's and other nodes' block affinities; keys tern never reads), while the
 // connection is cut, refused or stalled, etcd is compacted past the watcher and restarted
-// with kill -9 on the same data dir. At each quiet point (proxy up, etcd up) the test waits
+// with kill -9 on the same data dir, and tern itself restarts while etcd is unreachable (a
+// new datastore whose load() is retried until etcd answers; it knows nothing the old one
+// saw, and reports again each invalid value it reads). At each quiet point (proxy up, etcd up) the test waits
 // on the datastore's own signals (a change, its position reaching the last relevant write,
 // its problems in force matching etcd's content), bounded, and then checks:
 // - the snapshot in force equals the model (etcd-model-fixtures.ts): the last valid value
@@ -18,13 +20,15 @@
 //   error reported if and only if none is left;
 // - no snapshot repeats the one before it, revisions only grow, nothing is thrown.
 // The harness: etcd-model-harness.ts. TERN_ETCD_MODEL_SEEDS=1,2,3 and
-// TERN_ETCD_MODEL_STEPS=N explore more.
+// TERN_ETCD_MODEL_STEPS=N explore more (seed 3 is among the defaults for its two tern
+// restarts in 36 steps). A tern restart here is a new datastore in this process, not a
+// daemon process killed and started again.
 import t, { type Test } from 'tap';
 import { rng } from '../rib/fixtures/helpers.js';
 import { KEYS, randomValue, type ModelKey, type Value } from './etcd-model-fixtures.js';
 import { agrees, harness, type Harness } from './etcd-model-harness.js';
 
-const SEEDS = (process.env.TERN_ETCD_MODEL_SEEDS ?? '11,23').split(',').map(Number);
+const SEEDS = (process.env.TERN_ETCD_MODEL_SEEDS ?? '11,23,3').split(',').map(Number);
 const STEPS = Number(process.env.TERN_ETCD_MODEL_STEPS ?? 36);
 /** Bound on reaching a quiet point: reconnect backoff tops at 5 s, a stalled watch is re-read within ~3 stall-check intervals. */
 const SYNC_MS = 30_000;
@@ -77,7 +81,25 @@ async function burst(r: Run, max: number): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
-async function step(r: Run, restarts: { left: number }): Promise<string> {
+/** tern restarts while cut off from etcd, with writes before and after; etcd answers again after a while. */
+async function ternRestart(r: Run): Promise<void> {
+  const { h } = r;
+  h.model.blur();
+  h.proxy.refuse(true);
+  h.proxy.cut();
+  r.outage = true;
+  await burst(r, 3);
+  // The new process reports each invalid value it reads once, from its restart on.
+  for (const k of r.invalidSince.keys()) r.invalidSince.set(k, h.events.length);
+  h.model.forget();
+  await h.restartTern(async () => {
+    await burst(r, 4);
+    await sleep(Math.floor(r.random() * 800));
+    h.proxy.refuse(false);
+  });
+}
+
+async function step(r: Run, restarts: { left: number; tern: number }): Promise<string> {
   const { h } = r;
   const roll = r.random();
   if (roll < 0.45) {
@@ -121,12 +143,17 @@ async function step(r: Run, restarts: { left: number }): Promise<string> {
     await h.compact();
     return 'compact';
   }
-  if (roll < 0.91 && restarts.left > 0) {
+  if (roll < 0.91 && restarts.left > 0 && (restarts.tern === 0 || r.random() < 0.5)) {
     restarts.left--;
     h.model.blur();
     r.outage = true;
     await h.restartEtcd();
     return 'restart';
+  }
+  if (roll < 0.91 && restarts.tern > 0) {
+    restarts.tern--;
+    await ternRestart(r);
+    return 'tern restart';
   }
   await quiet(r);
   return 'check';
@@ -159,10 +186,11 @@ function problemsOf(h: Harness): string[] {
   return h.ds.problems().map((e) => `${e.name} ${e.name === 'ConfigError' ? String(e.details.file) : e.code}`);
 }
 
-/** Whether onRecovered came after the last error reported; undefined when none was. */
+/** Whether onRecovered came after the last error the running process reported; undefined when none was. */
 function recoveredAfterLastError(h: Harness): boolean | undefined {
-  const last = h.events.map((e) => e.type).lastIndexOf('error');
-  return last < 0 ? undefined : h.events.slice(last).some((e) => e.type === 'recovered');
+  const events = h.events.slice(h.events.map((e) => e.type).lastIndexOf('restart') + 1);
+  const last = events.map((e) => e.type).lastIndexOf('error');
+  return last < 0 ? undefined : events.slice(last).some((e) => e.type === 'recovered');
 }
 
 /**
@@ -245,6 +273,35 @@ t.test('a key deleted and re-created with an invalid value while etcd is unreach
   tt.notOk(h.latest().bgpPeers.has('tor-a'), 'tor-a is gone: its old value belonged to the deleted key');
 });
 
+t.test('tern restarted while etcd is unreachable: the new process reads etcd\'s state once it answers, and reports each invalid value once', async (tt) => {
+  current = tt;
+  const h = await harness(tt);
+  const r = newRun(h, 2);
+  const tor = key('/bgppeers/tor-a');
+  const pool = key('/ippools/pool-a');
+  const block = key('/node-1/ipv4/block/10.244.1.0-26');
+  await put(r, tor, randomValue(tor, () => 0.5, 1));
+  await put(r, pool, { text: '{"kind":"IPPool",', invalid: '' });
+  await put(r, block, randomValue(block, () => 0.5, 2));
+  await quiet(r);
+  tt.ok(h.latest().bgpPeers.has('tor-a'), 'tor-a in the snapshot');
+  r.log.push('-- tern restart');
+  h.model.blur();
+  h.proxy.refuse(true);
+  h.proxy.cut();
+  r.outage = true;
+  await put(r, tor, { text: JSON.stringify({ kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'tor-a.x9z', uid: 'u-9' }, spec: { peerIP: '10.1.0.9', asNumber: 65009 } }), invalid: 'tor-a.x9z' });
+  for (const k of r.invalidSince.keys()) r.invalidSince.set(k, h.events.length);
+  h.model.forget();
+  await h.restartTern(async () => {
+    await del(r, block);
+    h.proxy.refuse(false);
+  });
+  await quiet(r);
+  tt.notOk(h.latest().bgpPeers.has('tor-a'), 'tor-a under an invalid value: the new process never saw a valid one');
+  tt.equal(h.latest().blockAffinities.size, 0, 'the block deleted before the new process read etcd');
+});
+
 for (const seed of SEEDS) {
   t.test(`seed ${seed}: ${STEPS} random steps against an etcd that goes away`, async (tt) => {
     current = tt;
@@ -257,7 +314,7 @@ for (const seed of SEEDS) {
     };
     process.on('unhandledRejection', onUnhandled);
     tt.teardown(() => process.off('unhandledRejection', onUnhandled));
-    const restarts = { left: 2 };
+    const restarts = { left: 2, tern: 2 };
     const kinds: string[] = [];
     for (let i = 0; i < STEPS; i++) {
       const what = await step(r, restarts);

@@ -2,13 +2,16 @@
 //   etcd stopped for 10 s and started again: no session dropped, no route removed (the
 //   kernel's route events are recorded with `ip monitor route` through the outage), and
 //   the daemons watch again afterwards · an invalid value in etcd stays in `tern status`
-//   through an outage until its key is deleted · a node deleted from the datastore: its
+//   through an outage until its key is deleted · a daemon killed with -9 while etcd is
+//   down and started again: its peers keep its block meanwhile (graceful restart), it
+//   waits for etcd and then rejoins the mesh · a node deleted from the datastore: its
 //   sessions close and its block leaves every peer's FIB, the other sessions stay.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLab, type ProcHandle } from '../../lab/netns.js';
 import { monitorRoutes } from './fib-lab.js';
 import { birdRoutes, buildMeshLab, meshPeers, nodeDef, sinceOf, waitMesh, waitNoRoute, waitRoute, type KRoute, type MeshLab } from './mesh-lab.js';
+import { startTern } from '../helpers/tern.js';
 
 const N1 = nodeDef(1), N2 = nodeDef(2), N3 = nodeDef(3, true);
 const NODES = [N1, N2, N3];
@@ -117,6 +120,33 @@ t.test('an invalid value in etcd stays in status through an outage until its key
   const left = await Promise.all(NODES.map((n) => lab.waitFor(async () => ((await errors(n.name)).length === 0 ? [] : null), { what: `${n.name}: no error once the key is deleted`, timeoutMs: 20_000 }).catch(() => errors(n.name))));
   for (const [i, n] of NODES.entries()) t.same(left[i], [], `${n.name}: the key deleted, no error left`);
   for (const n of NODES) t.equal(meshPeers((await m.terns.get(n.name)!.status()).peers).filter((p) => p.bgpState === 'Established').length, 2, `${n.name}: mesh kept`);
+});
+
+t.test('a daemon killed with -9 while etcd is down starts again: its peers keep its block, it rejoins once etcd answers', async (t) => {
+  const others = [N1, N3];
+  const monitors = new Map<string, ProcHandle>(await Promise.all(others.map(async (n) => [n.name, await monitorRoutes(lab, n.name)] as const)));
+  await m.etcd.stop();
+  await m.terns.get(N2.name)!.proc.kill('SIGKILL');
+  // The same daemon started again (same node, socket and flags) while etcd is still down.
+  const again = await startTern(lab, N2.name, { datastore: m.ds, node: N2.name, ip: `${N2.ip}/24`, waitReady: false });
+  m.terns.set(N2.name, again);
+  // Its peers hold its block as stale while it is away (RFC 4724, 120 s): the window of a
+  // "nothing removed" check, long enough for the new process to try etcd a few times.
+  await sleep(5_000);
+  t.ok(again.proc.running(), 'the new daemon waits for etcd instead of exiting');
+  for (const n of others) t.equal((await birdRoutes(m, n.name)).get(N2.block)?.gateway, N2.ip, `${n.name} still routes ${N2.block} via ${N2.name}`);
+  await m.etcd.start();
+  await waitMesh(m, N2.name, others.map((o) => o.ip), 90_000);
+  for (const n of others) await waitMesh(m, n.name, NODES.filter((o) => o !== n).map((o) => o.ip), 60_000);
+  for (const o of others) await waitRoute(m, N2.name, o.block, o.ip, 60_000);
+  const errs = await lab.waitFor(async () => { const e = (await again.status()).daemon.errors; return e.length === 0 ? e : null; },
+    { what: `${N2.name}: no datastore error left`, timeoutMs: 30_000 }).catch(async () => (await again.status()).daemon.errors);
+  t.same(errs, [], `${N2.name}: no error once it has read etcd`);
+  for (const [node, mon] of monitors) {
+    await mon.kill();
+    const deleted = mon.log().split('\n').filter((l) => l.startsWith('Deleted') && l.includes(N2.block));
+    t.same(deleted, [], `${node}: ${N2.block} never deleted from the kernel while ${N2.name} restarted`);
+  }
 });
 
 t.test('a node deleted from the datastore leaves every peer\'s FIB', async (t) => {

@@ -20,7 +20,9 @@
 // (its configuration derived again); a session goes down, with or without graceful restart
 // (in-flight messages lost; sometimes the peer is deconfigured too) or comes up (each side
 // walks its table to the other); a peer asks for a route refresh (plain, or enhanced: the
-// asker's paths from the other marked stale at BoRR, swept at EoRR); a node restarts (its sessions end, a new core starts as
+// asker's paths from the other marked stale at BoRR, swept at EoRR; some worlds have nodes
+// that advertise no route refresh, whose sessions a cluster id change restarts with Cease
+// 6/6 instead, each coming back as a later move); a node restarts (its sessions end, a new core starts as
 // the daemon starts one: a reflector defers its advertisement until End-of-RIB); a
 // reflector's cluster id is changed or cleared, or a pool's disableBGPExport toggled, and
 // each node sees it when it derives its configuration again (sessions whose parameters
@@ -78,6 +80,33 @@ t.test('a reflector whose cluster id changes asks its iBGP peers to send again w
   w.quiesce(r);
   topo.settings.clusterIds[0] = '244.0.0.3';
   for (const n of w.nodes) w.reconfigure(n);
+  w.quiesce(r);
+  w.check('after the cluster id change');
+  t.same(w.errors, []);
+  t.equal(w.node('n2').core.rib.lookup('10.244.1.0/26')?.best?.attrs.attrs.nextHop, '10.77.0.1', 'n2 reaches n1 through rr1 and rr2');
+});
+
+t.test('a reflector whose cluster id changes restarts (Cease 6/6) the session of an iBGP peer without route refresh, which then sends again what was dropped', async (t) => {
+  // The topology of the test above, rr2 advertising no route refresh: rr1 cannot ask it for
+  // its routes, so it restarts that session; rr2 sends its table again on the new one.
+  const choice: TopologyChoice = {
+    kind: 'rr', nodes: 2, reflectors: 3, clusterIds: 'two', clientRrs: [[2], [0]], asOf: [64512, 64512], torPeers: [],
+    torPassesClusterPool: false, reflectorsOriginate: false, gracefulRestart: false, addPath: 'none', tor2Peers: [], torsPeer: false, enhancedRefresh: false, torNextHop: 'Auto', rrMeshNextHop: 'Auto',
+  };
+  const topo = makeTopology(choice, () => 0.99);
+  topo.settings.noExport2 = false;
+  const w = new World(topo.nodes, topo.addPathOf, false, false, {}, new Set(['rr2']));
+  t.teardown(() => w.close());
+  const r = rng(1);
+  for (const l of w.links) w.up(l, true, () => Infinity);
+  w.setBlocks(w.node('n1'), new Set(['10.244.1.0/26']));
+  w.quiesce(r);
+  w.down(w.links.find((l) => l.a.id === 'rr1' && l.b.id === 'rr3')!, false);
+  w.quiesce(r);
+  t.equal(w.node('n2').core.rib.lookup('10.244.1.0/26'), undefined, 'n2 has no route to n1: rr1 dropped it as a loop');
+  topo.settings.clusterIds[0] = '244.0.0.3';
+  for (const n of w.nodes) w.reconfigure(n);
+  t.same(w.restartsPending().map((l) => [l.a.id, l.b.id].sort().join('-')), ['rr1-rr2'], 'rr1 restarts its session to rr2');
   w.quiesce(r);
   w.check('after the cluster id change');
   t.same(w.errors, []);

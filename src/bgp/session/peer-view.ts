@@ -67,6 +67,12 @@ export interface PeerHandle {
   fail(err: unknown): void;
   /** The import prefix limit was exceeded: Cease 6/1 with `data` (RFC 4486 §4), back off. */
   prefixLimitExceeded(data: Buffer): void;
+  /**
+   * A configuration change the peer can only see through a new session: Cease 6/6 (RFC 4486,
+   * other configuration change) to the Established session; the peer stays configured and
+   * the session comes up again as after any end (graceful restart applies as to any Cease).
+   */
+  restartSession(): void;
   /** Stops reading the Established session's socket (backpressure); `resumeInput` undoes it. */
   pauseInput(): void;
   resumeInput(): void;

@@ -51,6 +51,7 @@ class Handle extends EventEmitter implements PeerHandle {
   send(msg: BgpMessage): boolean { return this.peer.established?.send(msg) ?? true; }
   fail(err: unknown): void { this.peer.established?.fail(err); }
   prefixLimitExceeded(data: Buffer): void { this.peer.established?.stopForPrefixLimit(data); }
+  restartSession(): void { this.peer.established?.stop('configChanged'); }
   pauseInput(): void { this.peer.established?.pauseInput(); }
   resumeInput(): void { this.peer.established?.resumeInput(); }
 }

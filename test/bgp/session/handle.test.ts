@@ -1,9 +1,10 @@
-// PeerHandle (what the Adj-RIB-Out writes through) and inbound UPDATE delivery, including
+// PeerHandle (what the Adj-RIB-Out writes through; restartSession for a configuration
+// change) and inbound UPDATE delivery, including
 // RFC 7606 treat-as-withdraw downgrades that keep the session up.
 import t from 'tap';
 import { once } from 'node:events';
 import { RawPeer, cap, emptyUpdateMsg, keepaliveMsg, message, openMsg, parseOpen } from '../../helpers/raw-peer.js';
-import { establishedSpeaker, peerSpec, rawEstablished, startSpeaker, withInfo } from './fixtures.js';
+import { establishedSpeaker, notificationHex, peerSpec, rawEstablished, startSpeaker, withInfo } from './fixtures.js';
 import type { PeerHandle } from '../../../src/bgp/session/peer.js';
 import type { UpdateMessage } from '../../../src/bgp/wire/types.js';
 
@@ -126,4 +127,23 @@ t.test('without listenAddress the listener is dual-stack and accepts IPv4 peers'
   const raw = await rawEstablished(speaker, port);
   t.teardown(() => raw.close());
   t.equal(speaker.status()[0]?.state, 'up');
+});
+
+t.test('restartSession(): Cease 6/6 to the peer, down as configChanged, and the session comes back on the same handle', async (t) => {
+  const { speaker, port, raw, h } = await establishedSpeaker(t);
+  const down = once(speaker, 'down');
+  h.restartSession();
+  t.equal((await raw.nextNonKeepalive()).raw.toString('hex'), notificationHex(6, 6), 'Cease 6/6, other configuration change (RFC 4486)');
+  const [downHandle, reason] = (await down) as [PeerHandle, string];
+  t.equal(downHandle, h);
+  t.equal(reason, 'configChanged');
+  t.equal(h.negotiated, null, 'down');
+  // Still configured: the peer's next connection is accepted and reaches Established.
+  const up = once(speaker, 'established');
+  const again = await rawEstablished(speaker, port);
+  t.teardown(() => again.close());
+  const [upHandle] = (await up) as [PeerHandle];
+  t.equal(upHandle, h, 'the same handle');
+  t.ok(h.negotiated, 'up again');
+  t.equal(speaker.status().length, 1);
 });
