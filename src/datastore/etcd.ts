@@ -15,10 +15,10 @@
 //
 // Compaction. A watch whose start revision etcd has compacted away is cancelled by etcd;
 // the whole state is then re-read at a new revision and watched from there (as after a
-// connection loss, but without reporting an outage unless that re-read fails: then tern
-// has no watch and cannot read, and it is the lost connection's problem, reported once and
-// in force until a re-read succeeds, retried with the reconnect backoff). The full read is one gRPC message, so
-// the client accepts messages up to 1 GiB instead of gRPC's 4 MiB. etcd 3.4 (and 3.5 before
+// connection loss, but without reporting an outage unless that re-read fails three times
+// in a row: then tern has no watch and cannot read, and it is the lost connection's problem,
+// reported once and in force until a re-read succeeds, retried with the reconnect backoff).
+// The full read is one gRPC message, so the client accepts messages up to 1 GiB instead of gRPC's 4 MiB. etcd 3.4 (and 3.5 before
 // its 2024 fix) sometimes moves a lagging watch past a compaction without cancelling it and
 // without the events in between: etcd-watch-check.ts finds that and the same re-read
 // follows (counted in position().watchStalls).
@@ -66,6 +66,13 @@ type State = 'new' | 'watching' | 'lost' | 'closed';
 
 const BACKOFF_MIN_MS = 250;
 
+/**
+ * A re-read after a dropped watch that fails this many times in a row (0.25 + 0.5 s of
+ * back-off between them) is the lost connection's problem: a stall of a second or so, which
+ * the watch that was dropped may itself have met, is retried without reporting an outage.
+ */
+const RELIST_FAILURES_REPORTED = 3;
+
 export class EtcdDatastore extends DatastoreBase implements Datastore {
   readonly kind = 'etcd' as const;
   private readonly connection: EtcdConnection;
@@ -90,6 +97,8 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
   private readonly watchConfirm: WatchConfirm;
   /** Why the watch was last dropped for a re-read (named if that re-read fails). */
   private relistCause = '';
+  /** Failed attempts of the re-read after a dropped watch (reported from the third). */
+  private relistFailures = 0;
   /** Watches found stalled (behind a compaction, or never confirmed) and re-read since open. */
   private watchStalls = 0;
 
@@ -322,6 +331,7 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
     if (this.state !== 'watching') return;
     this.state = 'lost';
     this.relistCause = cause;
+    this.relistFailures = 0;
     this.dropWatchers();
     this.logger?.warn(message, fields);
     if (newClient) {
@@ -389,6 +399,11 @@ export class EtcdDatastore extends DatastoreBase implements Datastore {
       read = await this.readAll();
     } catch (e) {
       if (this.state !== 'lost') return;
+      if (!reported && ++this.relistFailures < RELIST_FAILURES_REPORTED) {
+        this.logger?.debug('re-read failed; retrying', { event: 'relistRetry', error: errorMessage(e) });
+        this.scheduleReconnect(false);
+        return;
+      }
       if (reported) this.logger?.debug('etcd still unreachable', { event: 'reconnectFailed', error: errorMessage(e) });
       else this.relistFailed(e);
       this.scheduleReconnect();
