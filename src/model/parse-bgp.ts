@@ -6,6 +6,7 @@ import { canonicalAddress, familyOf, networkOf, parsePrefix, canonicalPrefix, ty
 import { parseSelector, SelectorError, type Selector } from '../selector/index.js';
 import { errorMessage } from '../util/errors.js';
 import { isValidAs } from './asn.js';
+import { communityValue } from './community.js';
 import { durationField } from './duration.js';
 import { ModelError } from './errors.js';
 import { parsePeerIP, type PeerIP } from './peer-ip.js';
@@ -141,7 +142,7 @@ export function parseBgpConfiguration(r: BGPConfigurationResource): BgpConfigura
       // (unknown names dropped); deduped and sorted as text.
       const values = new Set<string>();
       for (const c of pa.communities ?? []) {
-        const v = COMMUNITY.test(c) ? c : communities.get(c);
+        const v = communityValue(c) ?? communities.get(c);
         if (v !== undefined) values.add(v);
       }
       try {
@@ -173,8 +174,6 @@ export function parseBgpConfiguration(r: BGPConfigurationResource): BgpConfigura
   };
 }
 
-/** "aa:nn" (RFC 1997) or large "aa:nn:mm" (RFC 8092) as text. */
-const COMMUNITY = /^\d+(:\d+){1,2}$/;
 
 /** A prefix as canonical text, family and length; throws Error. */
 export function cidrValue(text: string): CidrValue {

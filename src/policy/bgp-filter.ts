@@ -26,6 +26,7 @@
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
 import type { Family } from '../net/prefix.js';
 import { inside, matchPrefix, samePrefix, type MatchPrefix } from './prefix-match.js';
+import { communityWire } from './communities.js';
 import { AsPathSegmentType } from '../bgp/wire/constants.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import type { FilterChainSpec, FilterOperationSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
@@ -122,12 +123,12 @@ function compileRule(rule: FilterRuleSpec): CompiledRule {
 }
 
 function communityTest(value: string): (p: MatchPrefix, r: FilterRoute) => boolean {
-  const n = value.split(':').map(Number);
-  if (n.length === 3) {
-    const [a, b, c] = n as [number, number, number];
+  const w = communityWire(value);
+  if ('large' in w) {
+    const [a, b, c] = w.large;
     return (_p, r) => (r.attrs.largeCommunities ?? []).some((l) => l[0] === a && l[1] === b && l[2] === c);
   }
-  const std = ((n[0]! << 16) | n[1]!) >>> 0; // RFC 1997: high 16 bits the AS, low 16 the value
+  const std = w.standard;
   return (_p, r) => (r.attrs.communities ?? []).includes(std);
 }
 

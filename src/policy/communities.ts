@@ -10,6 +10,15 @@ import type { PrefixCommunities } from '../peering/filter-spec.js';
 
 export type { PrefixCommunities };
 
+/** A community value's text ("aa:nn" or "aa:nn:mm", validated at the edge) as its wire form. */
+export type CommunityWire = { readonly standard: number } | { readonly large: readonly [number, number, number] };
+
+export function communityWire(value: string): CommunityWire {
+  const n = value.split(':').map(Number);
+  if (n.length === 3) return { large: [n[0]!, n[1]!, n[2]!] };
+  return { standard: ((n[0]! << 16) | n[1]!) >>> 0 }; // RFC 1997: high 16 bits the AS, low 16 the value
+}
+
 
 export interface CommunityAdditions {
   readonly standard: readonly number[];
@@ -33,9 +42,9 @@ function compile(list: readonly PrefixCommunities[]): Compiled[] {
       const standard: number[] = [];
       const large: [number, number, number][] = [];
       for (const v of e.communities) {
-        const parts = v.split(':').map(Number);
-        if (parts.length === 2) standard.push(((parts[0]! << 16) | parts[1]!) >>> 0);
-        else if (parts.length === 3) large.push([parts[0]!, parts[1]!, parts[2]!]);
+        const w = communityWire(v);
+        if ('large' in w) large.push([...w.large]);
+        else standard.push(w.standard);
       }
       return { cidr: matchPrefix(e.cidr), standard, large };
     });

@@ -9,6 +9,7 @@
 // Pure: returns new attributes.
 import type { PathAttributes } from '../bgp/wire/types.js';
 import type { FilterOperationSpec } from '../peering/filter-spec.js';
+import { communityWire } from './communities.js';
 import { prependAs } from './export.js';
 
 export function applyOperations(attrs: PathAttributes, ops: readonly FilterOperationSpec[]): PathAttributes {
@@ -21,14 +22,14 @@ export function applyOperations(attrs: PathAttributes, ops: readonly FilterOpera
 }
 
 function addCommunity(out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] }, value: string): void {
-  const n = value.split(':').map(Number);
-  if (n.length === 3) {
-    const l: [number, number, number] = [n[0]!, n[1]!, n[2]!];
+  const w = communityWire(value);
+  if ('large' in w) {
+    const l: [number, number, number] = [...w.large];
     const cur = out.largeCommunities ?? [];
     if (!cur.some((x) => x[0] === l[0] && x[1] === l[1] && x[2] === l[2])) out.largeCommunities = [...cur, l];
     return;
   }
-  const std = ((n[0]! << 16) | n[1]!) >>> 0; // RFC 1997: high 16 bits the AS, low 16 the value
+  const std = w.standard;
   const cur = out.communities ?? [];
   if (!cur.includes(std)) out.communities = [...cur, std];
 }
