@@ -14,7 +14,7 @@ export class SessionTimers {
   /** Running timers: the clock timer and the time (clock ms) the timer is due. */
   private readonly running = new Map<TimerName, { handle: TimerHandle; due: number }>();
   /** Clock ms of the last message sent in OpenConfirm or Established (-Infinity: none yet). */
-  lastSentAt = -Infinity;
+  private lastSentAt = -Infinity;
   private probeTimer: TimerHandle | null = null;
 
   /**
