@@ -336,6 +336,7 @@ export class LocRib {
       if (gone.length === 0) return; // not the source's, or seen already
       n += gone.length;
       this.bySource.dropped(src, gone);
+      if (this.received.size > 0) for (const p of gone) this.received.drop(src, prefix, p.pathId);
       this.changes.mark(dest, prefix);
     });
     this.bySource.tidy(src, family, !staleOnly);
