@@ -9,10 +9,16 @@
 // - A route learned over BGP keeps its LOCAL_PREF; BIRD gives every received route one (100
 //   when it came without, or from eBGP, whose LOCAL_PREF is ignored: RFC 4271 §5.1.5).
 // - Any other route: a kernel-learned route's krt_metric is the metric of the kernel route
-//   BIRD's `learn` picked (the lowest), always defined: 0 for an IPv4 route the kernel dumps
-//   without RTA_PRIORITY (metric 0; BIRD's netlink parser reads the missing attribute as 0).
-//   Own blocks, service CIDRs (BIRD static routes) and connected subnets (`protocol direct`)
-//   have none: N.
+//   BIRD's `learn` picked (the lowest). Own blocks, service CIDRs (BIRD static routes) and
+//   connected subnets (`protocol direct`) have none: N.
+// - Where tern departs from BIRD: metric 0 counts as none (N). BIRD reads an IPv4 route
+//   the kernel dumps without RTA_PRIORITY (metric 0) as krt_metric 0, below any N, so v3.32's
+//   calico_aggr would send it out of its block. Felix v3.32 writes workload routes at its
+//   normal priority (1024), but Felix before v3.32 and Calico's CNI plugin write IPv4 host
+//   routes at metric 0: beside them (a migration from calico-node v3.31, a node without
+//   Felix) BIRD's reading would send every local workload `/32` to every peer. Metric 0 is
+//   "no priority set" in IPv4 (IPv6 has no metric 0: the kernel makes it 1024), and only a
+//   metric below N that someone set (Felix's elevated 512) is an elevated route.
 // calico_aggr then accepts a route inside an own block whose krt_metric is below N.
 // BGPFilter `priority` p matches `bgp_local_pref = 2147483647 − p`; `setPriority` v sets
 // `bgp_local_pref = 2147483647 − v`, on import and export alike.
@@ -55,13 +61,14 @@ export interface ExportPriority {
 
 /**
  * `fromPeer`: learned over BGP, with its LOCAL_PREF as held (undefined: BIRD's 100).
- * Otherwise `krtMetric` is the kernel route's metric, undefined for a route that has none.
+ * Otherwise `krtMetric` is the kernel route's metric, undefined for a route that has none;
+ * none and 0 read as N (above).
  */
 export function exportPriority(fromPeer: boolean, localPref: number | undefined, krtMetric: number | undefined, n: number): ExportPriority {
   if (fromPeer) {
     const lp = localPref ?? DEFAULT_LOCAL_PREF;
     return { localPref: lp, krtMetric: invertPriority(lp) };
   }
-  const m = krtMetric ?? n;
+  const m = krtMetric === undefined || krtMetric === 0 ? n : krtMetric;
   return { localPref: invertPriority(m), krtMetric: m };
 }

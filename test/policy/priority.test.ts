@@ -112,12 +112,27 @@ t.test('export: calico_aggr lets a route inside an own block out only below N', 
   const out = new AdjRibOutManager(rib, CTX, { metricOf });
   const s = new FakeSink();
   out.addPeer(peer('ebgp', 4), s);
-  t.same(announced(s.take()).sort(), ['10.244.1.0/26', '10.244.1.5/32', '10.244.1.7/32', '10.244.7.0/26'],
-    'metric 512 and 0 are below 1024; 1024 and none (N) are not');
+  t.same(announced(s.take()).sort(), ['10.244.1.0/26', '10.244.1.5/32', '10.244.7.0/26'],
+    'metric 512 is below 1024; 1024, 0 and none (N) are not');
   out.setContext({ ...CTX, normalRoutePriority: { ipv4: 1025 } });
   t.same(announced(s.take()), ['10.244.1.6/32'], 'N 1025, live: metric 1024 is below it');
   out.setContext({ ...CTX, normalRoutePriority: { ipv4: 512 } });
-  t.same(withdrawn(s.take()).sort(), ['10.244.1.5/32', '10.244.1.6/32'], 'N 512: only metric 0 stays out');
+  t.same(withdrawn(s.take()).sort(), ['10.244.1.5/32', '10.244.1.6/32'], 'N 512: none stays out');
+});
+
+t.test('export: an IPv4 workload route at metric 0 (Felix before v3.32, the CNI plugin) stays inside its block, with N', async (t) => {
+  // BIRD reads metric 0 as krt_metric 0, below any N: calico-node v3.32's BIRD beside such
+  // routes would send every local workload /32. tern reads metric 0 as no priority.
+  const { rib, metricOf } = world({ '10.244.1.9/32': 0, '10.244.11.0/26': 0 });
+  const out = new AdjRibOutManager(rib, CTX, { metricOf });
+  const ibgp = new FakeSink();
+  out.addPeer(peer('ibgp', 3), ibgp);
+  const p = prefs(ibgp.take());
+  t.notOk('10.244.1.9/32' in p, 'the /32 inside the own block is not sent');
+  t.equal(p['10.244.11.0/26'], MAX - 1024, 'a learned route at metric 0 gets N, not 2147483647');
+  const ebgp = new FakeSink();
+  out.addPeer(peer('ebgp', 4), ebgp);
+  t.notOk(announced(ebgp.take()).includes('10.244.1.9/32'), 'nor toward eBGP');
 });
 
 t.test('export: BGPFilter priority matches LOCAL_PREF 2147483647 − priority; setPriority sets it', async (t) => {
