@@ -19,6 +19,7 @@ export function exportContextOf(cfg: NodeBgpConfig): ExportContext {
     ...(cfg.services.advertise.length > 0 ? { staticRoutes: cfg.services.advertise } : {}),
     ...(cfg.clusterId && reflected.length > 0 ? { reflectorServiceRanges: reflected } : {}),
     ...(cfg.prefixCommunities.length > 0 ? { prefixCommunities: cfg.prefixCommunities } : {}),
+    ...(cfg.normalRoutePriority ? { normalRoutePriority: cfg.normalRoutePriority } : {}),
   };
 }
 

@@ -92,7 +92,7 @@ export class LocalRoutes {
     if (present) {
       this.learned.set(prefix, source);
       this.rib.setLocal(prefix, this.attributes(familyOf(prefix)), source);
-      if (before === source) this.out.interfacesChanged(prefix); // the same route on another interface
+      if (before === source) this.out.interfacesChanged(prefix); // the same route on another interface or at another metric
     } else {
       this.learned.delete(prefix);
     }

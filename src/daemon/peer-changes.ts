@@ -22,7 +22,7 @@ import { compileChain, type FilterChainSpec } from '../policy/bgp-filter.js';
 import type { AdjRibOutManager } from '../rib/adj-rib-out-manager.js';
 import type { LocRib } from '../rib/loc-rib.js';
 import type { Logger } from '../util/log.js';
-import { importRejects } from './route-interfaces.js';
+import { importFilterOf } from './route-interfaces.js';
 
 /** An Established session as the routing core keeps it. */
 export interface EstablishedPeer {
@@ -67,7 +67,7 @@ export function applyPeerFilters(
     const imp = chainKey(spec.importFilter);
     if (imp !== rt.importFilter) {
       rt.importFilter = imp;
-      const moved = core.rib.setImportFilter(spec.key, importRejects(spec.importFilter, core.fib));
+      const moved = core.rib.setImportFilter(spec.key, importFilterOf(spec.importFilter, core.fib));
       core.log.info('import filter changed', { event: 'importFilterChanged', peer: spec.address, paths: moved });
     }
     const exp = chainKey(spec.exportFilter);

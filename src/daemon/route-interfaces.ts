@@ -4,15 +4,23 @@
 //   link-local) is reached through, as BIRD's `gateway recursive` resolves it;
 // - own blocks and service CIDRs (BIRD static blackholes): "".
 // Without a FIB (--no-fib) no interface is known: every route's is "".
-import { compileChain, evaluateChain, type FilterChainSpec } from '../policy/bgp-filter.js';
+// The route priority step of the export filter (src/policy/priority.ts) reads a local route's
+// kernel metric (BIRD's `krt_metric`) from the FIB the same way: kernel-learned routes have
+// theirs, own blocks and service CIDRs none (nor does any route without a FIB).
+import { compileChain, firstMatch, type FilterChainSpec } from '../policy/bgp-filter.js';
 import type { AttrSet } from '../rib/attr-set.js';
-import type { ImportRejects } from '../rib/loc-rib.js';
-import type { PathInterface } from '../rib/update-group.js';
+import { ACCEPT_AS_RECEIVED, type ImportFilter } from '../rib/loc-rib.js';
+import type { PathInterface, PathMetric } from '../rib/update-group.js';
 
-/** What the FIB knows of interfaces (FibSync). */
+/** What the FIB knows of interfaces and learned routes (FibSync). */
 export interface InterfaceSource {
   learnedInterface(prefix: string): string;
   interfaceToward(address: string): string;
+}
+
+/** The kernel metric of a local Loc-RIB path; `kernelSources` are the local sources of learned routes. */
+export function pathMetricOf(fib: { learnedMetric(prefix: string): number | undefined } | null, kernelSources: ReadonlySet<string>): PathMetric {
+  return (prefix, path) => (fib && path.source.kind === 'local' && kernelSources.has(path.source.key) ? fib.learnedMetric(prefix) : undefined);
 }
 
 function nextHopInterface(fib: InterfaceSource, attrs: AttrSet): string {
@@ -30,12 +38,20 @@ export function pathInterfaceOf(fib: InterfaceSource | null, kernelSources: Read
   };
 }
 
-/** The Loc-RIB import filter of a chain: true when the chain rejects the route. */
-export function importRejects(chain: FilterChainSpec | undefined, fib: InterfaceSource | null): ImportRejects | null {
+/**
+ * The Loc-RIB import filter of a chain: null when the chain rejects the route, else the
+ * operations of the Accept rule that matched (none when no rule matched: Calico's import
+ * filter ends in `accept`).
+ */
+export function importFilterOf(chain: FilterChainSpec | undefined, fib: InterfaceSource | null): ImportFilter | null {
   if (!chain) return null;
   const c = compileChain(chain);
-  return (prefix, attrs) =>
-    evaluateChain(c, { prefix, attrs: attrs.attrs, fromPeer: true, iface: c.usesInterface && fib ? nextHopInterface(fib, attrs) : '' }) === 'reject';
+  return (prefix, attrs) => {
+    const rule = firstMatch(c, { prefix, attrs: attrs.attrs, fromPeer: true, iface: c.usesInterface && fib ? nextHopInterface(fib, attrs) : '' });
+    if (rule === undefined) return ACCEPT_AS_RECEIVED;
+    if (rule.action === 'reject') return null;
+    return rule.operations ? { operations: rule.operations, ...(rule.operationsKey ? { operationsKey: rule.operationsKey } : {}) } : ACCEPT_AS_RECEIVED;
+  };
 }
 
 /** True when the chain has a rule on the interface. */

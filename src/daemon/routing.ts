@@ -39,7 +39,7 @@ import { GracefulRestartHelper } from '../rib/graceful-restart.js';
 import { screenUpdate } from '../rib/inbound.js';
 import { SOURCE_KERNEL_EXTRA, SOURCE_KERNEL_TUNNEL } from '../policy/export.js';
 import { compileChain, mayAcceptLocal } from '../policy/bgp-filter.js';
-import { chainUsesInterface, importRejects, pathInterfaceOf } from './route-interfaces.js';
+import { chainUsesInterface, importFilterOf, pathInterfaceOf, pathMetricOf } from './route-interfaces.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { RestartRecovery } from './restart-recovery.js';
@@ -92,7 +92,8 @@ export class RoutingCore {
     });
     const ctx = exportContextOf(cfg);
     this.exportKey = stableJson(ctx);
-    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL, SOURCE_KERNEL_EXTRA])) });
+    const kernelSources = new Set([SOURCE_KERNEL, SOURCE_KERNEL_TUNNEL, SOURCE_KERNEL_EXTRA]);
+    this.out = new AdjRibOutManager(this.rib, ctx, { log: this.log, interfaceOf: pathInterfaceOf(fib, kernelSources), metricOf: pathMetricOf(fib, kernelSources) });
     this.gr = new GracefulRestartHelper(this.rib, clock);
     this.local = new LocalRoutes(cfg, this.rib, this.out, fib, (changes) => this.toFib(changes));
     this.recovery = new RestartRecovery({ hold: (on) => this.out.hold(on), endOfRibAll: () => this.fib?.endOfRibAll() }, this.log);
@@ -181,7 +182,7 @@ export class RoutingCore {
     });
     // The spec in force now (a filter change may have come after the session's own spec).
     const current = this.configuredSpec(spec.key) ?? spec;
-    this.rib.setImportFilter(spec.key, importRejects(current.importFilter, this.fib));
+    this.rib.setImportFilter(spec.key, importFilterOf(current.importFilter, this.fib));
     const preserved = n.peerGracefulRestart
       ? [...n.peerGracefulRestart.families].filter(([, v]) => v.forwardingPreserved).map(([f]) => f)
       : null;
@@ -324,7 +325,7 @@ export class RoutingCore {
   private onInterfacesChanged(): void {
     for (const spec of this.cfg.peers) {
       if (!this.established.has(spec.key) || !chainUsesInterface(spec.importFilter)) continue;
-      this.rib.setImportFilter(spec.key, importRejects(spec.importFilter, this.fib));
+      this.rib.setImportFilter(spec.key, importFilterOf(spec.importFilter, this.fib));
     }
     this.out.interfacesChanged();
   }

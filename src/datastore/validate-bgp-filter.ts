@@ -4,10 +4,10 @@
 // stays within the family; the cidr's family is the list's; peerType eBGP or iBGP; communities
 // holds exactly one value; asPathPrefix and prependASPath hold AS numbers (normalised to
 // numbers); operations, each with exactly one field, only on Accept. The shapes are checked
-// here; the model's parser (model/parse-bgp-filter.ts) then types the rule and words what tern
-// refuses (priority, setPriority, operations on import rules).
+// here; the model's parser (model/parse-bgp-filter.ts) then types the rule.
 import { canonicalPrefix, type Family } from '../net/prefix.js';
 import { parseBgpFilter } from '../model/parse-bgp-filter.js';
+import { PRIORITY_MAX, PRIORITY_MIN } from '../model/route-priority.js';
 import { Checker, join, type Obj } from './checker.js';
 import { accepted, asResource, nonEmpty } from './validate-bgp.js';
 
@@ -19,8 +19,6 @@ const FILTER_RULE = [
 const OPERATIONS = ['addCommunity', 'prependASPath', 'setPriority'] as const;
 /** Calico's validator: a Linux interface name or BIRD wildcard pattern. */
 const FILTER_INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/;
-/** Calico's bounds of a priority (bgpfilter.go): 1 .. 2^31-2. */
-const PRIORITY_MAX = 2147483646;
 
 export function validateBgpFilterSpec(c: Checker, spec: Obj): Obj {
   c.knownFields(spec, FILTER_LISTS.map(([k]) => k), 'spec');
@@ -86,7 +84,7 @@ function matchFields(c: Checker, r: Obj, out: Obj, p: string): void {
   }
   const path = c.optArray(r, 'asPathPrefix', p);
   if (path) out.asPathPrefix = path.map((a, i) => c.asNumber(a, join(join(p, 'asPathPrefix'), i)));
-  c.optInt(r, 'priority', p, 1, PRIORITY_MAX);
+  c.optInt(r, 'priority', p, PRIORITY_MIN, PRIORITY_MAX);
 }
 
 function operation(c: Checker, v: unknown, p: string): Obj {
@@ -111,7 +109,7 @@ function operation(c: Checker, v: unknown, p: string): Obj {
   if (prio) {
     c.knownFields(prio, ['value'], join(p, 'setPriority'));
     if (prio.value === undefined || prio.value === null) c.fail(join(join(p, 'setPriority'), 'value'), 'is required');
-    c.optInt(prio, 'value', join(p, 'setPriority'), 1, PRIORITY_MAX);
+    c.optInt(prio, 'value', join(p, 'setPriority'), PRIORITY_MIN, PRIORITY_MAX);
   }
   return out;
 }

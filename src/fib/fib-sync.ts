@@ -308,6 +308,11 @@ export class FibSync extends EventEmitter<FibSyncEvents> {
     return this.learned.isExtra(p);
   }
 
+  /** BIRD's `krt_metric` of the learned route of `p`; undefined when it has none (a connected subnet). */
+  learnedMetric(p: string): number | undefined {
+    return this.learned.metricOf(p);
+  }
+
   /** BIRD's `ifname` of the learned route of `p`: its first next hop's device; "" when none. */
   learnedInterface(p: string): string {
     return this.learned.interfaceOf(p);

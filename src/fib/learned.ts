@@ -1,7 +1,10 @@
 // Learned-route bookkeeping of FibSync: which prefixes hold a kernel route tern did not write
 // that BIRD's `learn` would import (status.ts isLearnable; with learnExtra also
 // extraLearnable), and per learned prefix whether it leaves through a `*.cali` / `*.calico`
-// device, whether it is an extra one, and its interface (BIRD's `ifname`).
+// device, whether it is an extra one, its interface (BIRD's `ifname`) and its metric (BIRD's
+// `krt_metric`: that of the route `learn` picks, the lowest; an IPv4 route the kernel dumps
+// without RTA_PRIORITY is read as metric 0, as BIRD reads it; a connected subnet, which BIRD
+// has from `protocol direct`, has none).
 // Invariant: a prefix tern writes (or holds as an own block) is never learned.
 import type { ObservedTable } from './observed.js';
 import type { InterfaceResolver } from './interfaces.js';
@@ -19,6 +22,8 @@ export class LearnedRoutes {
   private readonly tunnel = new Set<string>();
   /** Interface of each learned prefix's route (first next hop's device; absent: none). */
   private readonly iface = new Map<string, string>();
+  /** krt_metric of each learned prefix that has one. */
+  private readonly metric = new Map<string, number>();
   /** Learned prefixes that are extraLearnable routes (outside pools, connected subnets). */
   private readonly extra = new Set<string>();
   /** Learn extraLearnable routes too (some BGPFilter export chain could accept them). */
@@ -40,17 +45,21 @@ export class LearnedRoutes {
     let extra = false;
     let tunnel = true;
     let iface: string | undefined;
+    let metric: number | undefined;
     if (!mine && s.obs) {
       const all = routesOf(s.obs);
       for (const r of all) {
         if (!isLearnable(p, r, this.protocol, pools)) continue;
         if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
         if (tunnel && !this.onTunnelDevice(r)) tunnel = false;
+        metric = lowest(metric, r.metric);
       }
       if (!present && this.learnExtra) {
         for (const r of all) {
-          if (extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r)) === undefined) continue;
+          const kind = extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r));
+          if (kind === undefined) continue;
           if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
+          if (kind === 'kernel') metric = lowest(metric, r.metric);
         }
         extra = present;
       }
@@ -58,11 +67,12 @@ export class LearnedRoutes {
     if (!present && !this.prefixes.has(p)) return false; // the other marks exist only for learned prefixes
     tunnel = present && !extra && tunnel;
     if (present === this.prefixes.has(p) && tunnel === this.tunnel.has(p) && extra === this.extra.has(p)
-      && iface === this.iface.get(p)) return false;
+      && iface === this.iface.get(p) && metric === this.metric.get(p)) return false;
     if (present) this.prefixes.add(p); else this.prefixes.delete(p);
     if (tunnel) this.tunnel.add(p); else this.tunnel.delete(p);
     if (extra) this.extra.add(p); else this.extra.delete(p);
     if (iface !== undefined) this.iface.set(p, iface); else this.iface.delete(p);
+    if (metric !== undefined) this.metric.set(p, metric); else this.metric.delete(p);
     return true;
   }
 
@@ -81,6 +91,11 @@ export class LearnedRoutes {
     return this.iface.get(p) ?? '';
   }
 
+  /** BIRD's krt_metric of the learned route of `p`; undefined when it has none. */
+  metricOf(p: string): number | undefined {
+    return this.metric.get(p);
+  }
+
   private onTunnelDevice(r: RouteForm): boolean {
     if (r.nextHops.length === 0) return false;
     for (const h of r.nextHops) {
@@ -89,4 +104,10 @@ export class LearnedRoutes {
     }
     return true;
   }
+}
+
+/** The lower of two kernel metrics; a route without RTA_PRIORITY (IPv4 metric 0) reads as 0. */
+function lowest(cur: number | undefined, m: number | undefined): number {
+  const v = m ?? 0;
+  return cur === undefined || v < cur ? v : cur;
 }

@@ -54,7 +54,7 @@ export interface BgpConfiguration {
   readonly serviceLoadBalancerIPs: readonly CidrValue[];
   /** serviceLoadBalancerAggregation: false when "Disabled" (no range advertised from every node). */
   readonly aggregateLoadBalancerIPs: boolean;
-  /** ipv4/ipv6NormalRoutePriority as written (Calico v3.32's route priority model, which tern lacks). */
+  /** ipv4/ipv6NormalRoutePriority as written (Calico v3.32's route priority: N, src/policy/priority.ts). */
   readonly normalRoutePriority?: { readonly ipv4?: number; readonly ipv6?: number };
   /** Named community values, by name. */
   readonly communities: ReadonlyMap<string, string>;
@@ -133,6 +133,8 @@ export interface BgpFilterRule {
   readonly community?: string;
   /** AS numbers the route's AS_PATH must begin with. */
   readonly asPathPrefix?: readonly number[];
+  /** The route priority the route must have (1 .. 2147483646; LOCAL_PREF 2147483647 − priority). */
+  readonly priority?: number;
   /** Applied in order when the rule accepts (Accept rules only; empty otherwise). */
   readonly operations: readonly BgpFilterOperation[];
 }
@@ -141,7 +143,9 @@ export interface BgpFilterRule {
 export type BgpFilterOperation =
   | { readonly kind: 'addCommunity'; readonly community: string }
   /** The path afterwards begins with `asns` in this order. */
-  | { readonly kind: 'prependAsPath'; readonly asns: readonly number[] };
+  | { readonly kind: 'prependAsPath'; readonly asns: readonly number[] }
+  /** LOCAL_PREF becomes 2147483647 − priority (1 .. 2147483646). */
+  | { readonly kind: 'setPriority'; readonly priority: number };
 
 export interface BgpFilter {
   readonly name: string;

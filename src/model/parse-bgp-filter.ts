@@ -1,19 +1,14 @@
 // The BGPFilter parser: four ordered rule lists, each rule typed (canonical cidr with its
-// operator, prefix lengths with Calico's defaults, peer type, community, AS path prefix, the
-// operations of an Accept). Fields tern cannot honour as calico-node does are refused here,
-// naming the field, so the validator and bgpModel() refuse them alike:
-// - `priority` and `setPriority`: confd (v3.32+) renders them against `bgp_local_pref`
-//   (2147483647 − priority), which its export filter first derives from the kernel route's
-//   metric, and its import filter and kernel protocol turn back into `krt_metric` and BIRD
-//   preference; tern keeps no route priority (no metric on learned routes, no
-//   IPv4/IPv6NormalRoutePriority), so neither a match nor a change can mean what it means there;
-// - `operations` on import rules: an import Accept would have to store changed attributes in
-//   the Loc-RIB while keeping the received ones for the next filter change; not done.
+// operator, prefix lengths with Calico's defaults, peer type, community, AS path prefix,
+// priority, the operations of an Accept: addCommunity, prependASPath, setPriority, on import
+// and export rules alike as in Calico v3.32). What breaks Calico's rules is refused here,
+// naming the field, so the validator and bgpModel() refuse it alike.
 import { canonicalPrefix } from '../net/prefix.js';
 import { errorMessage } from '../util/errors.js';
 import { asNumberFromText, isValidAs } from './asn.js';
 import { communityValue } from './community.js';
 import { ModelError } from './errors.js';
+import { PRIORITY_EXPECTED, routePriority } from './route-priority.js';
 import type { BgpFilter, BgpFilterOperation, BgpFilterRule } from './bgp.js';
 import type { BGPFilterOperation, BGPFilterResource, BGPFilterRule } from './types.js';
 
@@ -23,23 +18,20 @@ const LISTS = [['exportV4', 'ipv4'], ['importV4', 'ipv4'], ['exportV6', 'ipv6'],
 export const MAX_OPERATIONS = 10;
 export const MAX_PREPEND = 10;
 
-export const PRIORITY_REFUSED =
-  'is not supported by tern: Calico matches and sets it through bgp_local_pref and the kernel route metric (route priority), which tern does not keep';
-export const IMPORT_OPERATIONS_REFUSED = 'on import rules are not supported by tern yet (export rules only)';
 
 export function parseBgpFilter(r: BGPFilterResource): BgpFilter {
   const name = r.metadata.name;
   const fail = (field: string, reason: string): never => { throw new ModelError('BGPFilter', name, field, reason); };
   const out: Record<string, BgpFilterRule[]> = {};
   for (const [key, family] of LISTS) {
-    out[key] = (r.spec[key] ?? []).map((x, i) => parseRule(x, family, key.startsWith('import'), `spec.${key}[${i}]`, fail));
+    out[key] = (r.spec[key] ?? []).map((x, i) => parseRule(x, family, `spec.${key}[${i}]`, fail));
   }
   return { name, exportV4: out.exportV4 ?? [], importV4: out.importV4 ?? [], exportV6: out.exportV6 ?? [], importV6: out.importV6 ?? [] };
 }
 
 type Fail = (field: string, reason: string) => never;
 
-function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean, field: string, fail: Fail): BgpFilterRule {
+function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', field: string, fail: Fail): BgpFilterRule {
   const max = family === 'ipv4' ? 32 : 128;
   let cidr: string | undefined;
   if (x.cidr) {
@@ -52,10 +44,9 @@ function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean,
   if (x.peerType !== undefined && x.peerType !== 'eBGP' && x.peerType !== 'iBGP') {
     fail(`${field}.peerType`, `must be eBGP or iBGP, got ${JSON.stringify(x.peerType)}`);
   }
-  if (x.priority !== undefined && x.priority !== null) fail(`${field}.priority`, PRIORITY_REFUSED);
+  const priority = x.priority === undefined || x.priority === null ? undefined : priorityOf(x.priority, `${field}.priority`, fail);
   const ops = x.operations ?? [];
   if (ops.length > 0 && x.action !== 'Accept') fail(`${field}.operations`, 'may only be used with action Accept');
-  if (ops.length > 0 && isImport) fail(`${field}.operations`, IMPORT_OPERATIONS_REFUSED);
   if (ops.length > MAX_OPERATIONS) fail(`${field}.operations`, `at most ${MAX_OPERATIONS} operations, got ${ops.length}`);
   const values = x.communities?.values;
   if (x.communities && (!Array.isArray(values) || values.length !== 1)) fail(`${field}.communities.values`, 'must hold exactly one community value');
@@ -72,6 +63,7 @@ function parseRule(x: BGPFilterRule, family: 'ipv4' | 'ipv6', isImport: boolean,
     ...(x.peerType ? { peerType: x.peerType } : {}),
     ...(community !== undefined ? { community } : {}),
     ...(asPathPrefix ? { asPathPrefix } : {}),
+    ...(priority !== undefined ? { priority } : {}),
     operations: ops.map((op, i) => operationOf(op, `${field}.operations[${i}]`, fail)),
   };
 }
@@ -81,13 +73,17 @@ function operationOf(op: BGPFilterOperation, field: string, fail: Fail): BgpFilt
   if (set.length !== 1) {
     fail(field, `exactly one of addCommunity, prependASPath, setPriority must be set, got ${set.length === 0 ? 'none' : set.join(', ')}`);
   }
-  if (op.setPriority) fail(`${field}.setPriority`, PRIORITY_REFUSED);
+  if (op.setPriority) return { kind: 'setPriority', priority: priorityOf(op.setPriority.value, `${field}.setPriority.value`, fail) };
   if (op.addCommunity) return { kind: 'addCommunity', community: communityOf(op.addCommunity.value, `${field}.addCommunity.value`, fail) };
   const prefix = op.prependASPath?.prefix;
   if (!Array.isArray(prefix) || prefix.length === 0 || prefix.length > MAX_PREPEND) {
     fail(`${field}.prependASPath.prefix`, `must hold 1 to ${MAX_PREPEND} AS numbers`);
   }
   return { kind: 'prependAsPath', asns: prefix!.map((a, i) => asnOf(a, `${field}.prependASPath.prefix[${i}]`, fail)) };
+}
+
+function priorityOf(v: unknown, field: string, fail: Fail): number {
+  return routePriority(v) ?? fail(field, `must be ${PRIORITY_EXPECTED}, got ${JSON.stringify(v)}`);
 }
 
 function communityOf(v: unknown, field: string, fail: Fail): string {

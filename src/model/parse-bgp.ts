@@ -12,6 +12,7 @@ import { ModelError } from './errors.js';
 import { parsePeerIP, type PeerIP } from './peer-ip.js';
 import type { BgpConfiguration, BgpNode, BgpPeer, CidrValue, NodeAddress, SecretRef } from './bgp.js';
 import type { BGPConfigurationResource, BGPPeerResource, BGPPeerSpec, NodeResource } from './types.js';
+import { PRIORITY_EXPECTED, routePriority } from './route-priority.js';
 
 /** Present: a string with something other than blanks. */
 export function given(v: unknown): v is string {
@@ -126,9 +127,9 @@ export function parseBgpConfiguration(r: BGPConfigurationResource): BgpConfigura
   const priority = (key: 'ipv4NormalRoutePriority' | 'ipv6NormalRoutePriority'): number | undefined => {
     const v = s[key];
     if (v === undefined || v === null) return undefined;
-    if (Number.isInteger(v) && v >= 1 && v <= 2147483646) return v;
-    refuse(`spec.${key}`, `must be an integer 1..2147483646, got ${JSON.stringify(v)}`);
-    return undefined;
+    const n = routePriority(v);
+    if (n === undefined) refuse(`spec.${key}`, `must be ${PRIORITY_EXPECTED}, got ${JSON.stringify(v)}`);
+    return n;
   };
   const ipv4Priority = priority('ipv4NormalRoutePriority');
   const ipv6Priority = priority('ipv6NormalRoutePriority');

@@ -57,7 +57,7 @@ export interface BGPConfigurationSpec {
   prefixAdvertisements?: { cidr: string; communities?: string[] }[];
   /** Calico v3.31+: "Disabled" advertises no serviceLoadBalancerIPs range from every node. */
   serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
-  /** Calico v3.32+ route priority model: accepted, not acted on (docs/operations.md). */
+  /** Calico v3.32+ route priority model: the family's normal route priority N (src/policy/priority.ts). */
   ipv4NormalRoutePriority?: number;
   ipv6NormalRoutePriority?: number;
 }
@@ -135,7 +135,7 @@ export interface BGPFilterRule {
   communities?: { values: string[] };
   /** v3.32+: AS numbers the AS_PATH must begin with. */
   asPathPrefix?: (number | string)[];
-  /** v3.32+: refused by tern (see model/parse-bgp-filter.ts). */
+  /** v3.32+: the route priority the route must have (LOCAL_PREF 2147483647 − priority). */
   priority?: number;
   action: BGPFilterAction;
   /** v3.32+: applied in order on Accept. */

@@ -242,9 +242,6 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
   warnings.push(...peerWarnings);
   refusals(model, ['BGPFilter', 'IPPool'], warn);
   const services = serviceRoutes(settings.global, node, { CALICO_ADVERTISE_CLUSTER_IPS: overrides.advertiseClusterIPs }, warn);
-  if (settings.global?.normalRoutePriority) {
-    warn('BGPConfiguration default: ipv4NormalRoutePriority / ipv6NormalRoutePriority are accepted and not acted on (tern has no route priority model: docs/operations.md)');
-  }
   // The warnings about this node's affinities come last: withOwnBlocksOf replaces that tail.
   const own = ownBlocksOf(snapshot, nodeName);
   warnings.push(...own.warnings);
@@ -263,6 +260,7 @@ export function deriveNodeConfig(snapshot: Snapshot, nodeName: string, overrides
     pools: pools(model),
     ownBlocks: own.ownBlocks,
     prefixCommunities: prefixCommunities(settings.global, settings.perNode.get(nodeName)),
+    ...(settings.global?.normalRoutePriority ? { normalRoutePriority: settings.global.normalRoutePriority } : {}),
     services,
     peers,
     warnings,

@@ -20,6 +20,8 @@ export interface FilterRuleSpec {
   readonly community?: string;
   /** AS numbers the route's AS_PATH must begin with. */
   readonly asPathPrefix?: readonly number[];
+  /** Route priority the route must have: LOCAL_PREF = 2147483647 − priority (src/policy/priority.ts). */
+  readonly priority?: number;
   /** Applied in order when this Accept rule matches; absent when none. */
   readonly operations?: readonly FilterOperationSpec[];
 }
@@ -28,7 +30,9 @@ export interface FilterRuleSpec {
 export type FilterOperationSpec =
   | { readonly addCommunity: string }
   /** The path afterwards begins with these AS numbers, in this order. */
-  | { readonly prependAsPath: readonly number[] };
+  | { readonly prependAsPath: readonly number[] }
+  /** LOCAL_PREF becomes 2147483647 − setPriority. */
+  | { readonly setPriority: number };
 
 /** One BGPFilter's rules for one direction and family. */
 export interface FilterSpec {

@@ -21,12 +21,17 @@ function ruleSpec(r: BgpFilterRule): FilterRuleSpec {
     ...(r.peerType ? { peerType: r.peerType === 'iBGP' ? 'ibgp' : 'ebgp' } : {}),
     ...(r.community !== undefined ? { community: r.community } : {}),
     ...(r.asPathPrefix ? { asPathPrefix: [...r.asPathPrefix] } : {}),
+    ...(r.priority !== undefined ? { priority: r.priority } : {}),
     ...(r.operations.length > 0 ? { operations: r.operations.map(operationSpec) } : {}),
   };
 }
 
 function operationSpec(op: BgpFilterOperation): FilterOperationSpec {
-  return op.kind === 'addCommunity' ? { addCommunity: op.community } : { prependAsPath: [...op.asns] };
+  switch (op.kind) {
+    case 'addCommunity': return { addCommunity: op.community };
+    case 'prependAsPath': return { prependAsPath: [...op.asns] };
+    case 'setPriority': return { setPriority: op.priority };
+  }
 }
 
 /**

@@ -55,6 +55,11 @@ export interface NodeBgpConfig {
   readonly ownBlocks: readonly OwnBlock[];
   /** Communities added on export to routes inside each cidr (node.<name> over default). */
   readonly prefixCommunities: readonly PrefixCommunities[];
+  /**
+   * BGPConfiguration default ipv4/ipv6NormalRoutePriority as written (absent: Calico's 1024):
+   * N of the route priority model (src/policy/priority.ts).
+   */
+  readonly normalRoutePriority?: { readonly ipv4?: number; readonly ipv6?: number };
   /** Service CIDRs: advertised from this node, and kept out of the kernel. */
   readonly services: ServiceRoutes;
   /** Sessions to run, sorted by name. */

@@ -21,12 +21,18 @@
 // - asPathPrefix (v3.32+): `bgp_path ~ [= a b * =]`, the AS_PATH begins with a, b, read as
 //   BIRD reads a path (an AS_SET stands for a run of its members: asPathBegins); an empty
 //   path (a locally originated route) never matches.
-// - operations (v3.32+, an Accept's, in order; filter-operations.ts): `bgp_community.add`,
-//   `bgp_large_community.add`, `bgp_path.prepend` once per AS, last first.
+// - priority (v3.32+): `defined(bgp_local_pref) && bgp_local_pref = 2147483647 − priority`.
+//   BIRD gives every route one in both directions (a received route without one: 100; on
+//   export the route priority step sets it first: policy/priority.ts), so a route's LOCAL_PREF
+//   as the filter sees it is compared, 100 when it has none.
+// - operations (v3.32+, an Accept's, in order, on import and export; filter-operations.ts):
+//   `bgp_community.add`, `bgp_large_community.add`, `bgp_path.prepend` once per AS, last
+//   first, `bgp_local_pref = 2147483647 − value`.
 // Pure; the spec types are plain data (JSON-comparable) so a change is detected by value.
 import type { Family } from '../net/prefix.js';
 import { inside, matchPrefix, samePrefix, type MatchPrefix } from './prefix-match.js';
 import { communityWire } from './communities.js';
+import { DEFAULT_LOCAL_PREF, invertPriority } from './priority.js';
 import { AsPathSegmentType } from '../bgp/wire/constants.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import type { FilterChainSpec, FilterOperationSpec, FilterRuleSpec, FilterSpec } from '../peering/filter-spec.js';
@@ -36,7 +42,7 @@ export type { FilterChainSpec, FilterOperationSpec, FilterRuleSpec, FilterSpec }
 /** What a filter sees of a route. */
 export interface FilterRoute {
   readonly prefix: string;
-  /** The route's attributes as held (communities, large communities, AS_PATH are read). */
+  /** The route's attributes as held (communities, large communities, AS_PATH, LOCAL_PREF are read). */
   readonly attrs: PathAttributes;
   readonly fromPeer: boolean;
   /**
@@ -113,6 +119,10 @@ function compileRule(rule: FilterRuleSpec): CompiledRule {
   if (rule.asPathPrefix !== undefined && rule.asPathPrefix.length > 0) {
     const want = rule.asPathPrefix;
     tests.push((_p, r) => asPathBegins(r.attrs.asPath ?? [], want));
+  }
+  if (rule.priority !== undefined) {
+    const lp = invertPriority(rule.priority);
+    tests.push((_p, r) => (r.attrs.localPref ?? DEFAULT_LOCAL_PREF) === lp);
   }
   const ops = rule.action === 'accept' && rule.operations && rule.operations.length > 0 ? rule.operations : undefined;
   return {

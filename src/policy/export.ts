@@ -6,8 +6,10 @@
 // prefix and the context only; `exportAttributes` on the path's source and attributes and
 // the peer only. Calico's one rule on the source (reject_tunnel_routes) is
 // `calicoRejectsSource`, skipped, like exportDecision, by a BGPFilter Accept.
-// explainExport() / exportPath() are Calico's rules and the protocol rules together.
-import type { Family } from '../net/prefix.js';
+// explainExport() / exportPath() are Calico's rules and the protocol rules together, after
+// the route priority step every confd export filter begins with (pathPriority, withLocalPref:
+// LOCAL_PREF and krt_metric, src/policy/priority.ts; withPriority: calico_aggr's exception).
+import { familyOf, type Family } from '../net/prefix.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/wire/types.js';
 import { WellKnownCommunity } from '../bgp/wire/constants.js';
 import { mayAdvertise, isReflection, reflectAttributes } from './reflection.js';
@@ -15,6 +17,7 @@ import { matchPrefix, inside, samePrefix } from './prefix-match.js';
 import type { MatchPrefix } from './prefix-match.js';
 import type { PrefixCommunities } from './communities.js';
 import { stableJson } from '../util/stable-json.js';
+import { DEFAULT_LOCAL_PREF, exportPriority, metricBelow, normalPriority, type ExportPriority, type NormalRoutePriority } from './priority.js';
 
 export interface PoolInfo {
   readonly cidr: string;
@@ -41,6 +44,8 @@ export interface ExportContext {
   readonly reflectorServiceRanges?: readonly string[];
   /** prefixAdvertisements of this node (node.<name> over default): communities added on export. */
   readonly prefixCommunities?: readonly PrefixCommunities[];
+  /** BGPConfiguration default ipv4/ipv6NormalRoutePriority (route priority: priority.ts). */
+  readonly normalRoutePriority?: NormalRoutePriority;
 }
 
 export interface ExportPeer {
@@ -67,12 +72,15 @@ export interface ExportSource {
 export interface ExportablePath {
   readonly source: ExportSource;
   readonly attrs: { readonly attrs: PathAttributes };
+  /** A local route's kernel metric (BIRD's krt_metric); absent: it has none. */
+  readonly krtMetric?: number;
 }
 
 export type PrefixVerdict =
   | 'disableBGPExport' // reject: inside a pool with disableBGPExport
   | 'ownBlock' // accept: one of our confirmed blocks (calico_aggr)
   | 'moreSpecificOfOwnBlock' // reject: inside one of our blocks (calico_aggr)
+  | 'elevatedInOwnBlock' // accept: inside one of our blocks with krt_metric below N (calico_aggr, v3.32)
   | 'staticRoute' // accept: inside a service CIDR this node advertises (Calico /staticroutes)
   | 'serviceRange' // accept: a reflector passing on routes inside serviceLoadBalancerIPs / serviceExternalIPs
   | 'pool' // accept: inside a pool without disableBGPExport (disabled or not)
@@ -145,7 +153,28 @@ export function inScope(scope: readonly MatchPrefix[], prefix: string): boolean 
 }
 
 export function isAccepted(v: PrefixVerdict): boolean {
-  return v === 'ownBlock' || v === 'pool' || v === 'staticRoute' || v === 'serviceRange';
+  return v === 'ownBlock' || v === 'pool' || v === 'staticRoute' || v === 'serviceRange' || v === 'elevatedInOwnBlock';
+}
+
+/**
+ * calico_aggr's exception (v3.32): a route more specific than an own block still leaves when
+ * its krt_metric is below the family's normal route priority N (the elevated `/32` of a VM
+ * that migrated here). `verdict` is exportDecision's for the route's prefix.
+ */
+export function withPriority(ctx: ExportContext, prefix: string, verdict: PrefixVerdict, krtMetric: number): PrefixVerdict {
+  if (verdict !== 'moreSpecificOfOwnBlock') return verdict;
+  return metricBelow(krtMetric, normalPriority(ctx.normalRoutePriority, familyOf(prefix))) ? 'elevatedInOwnBlock' : verdict;
+}
+
+/** The route's priority at the start of the export filter (priority.ts), for a path of `prefix`. */
+export function pathPriority(ctx: ExportContext, prefix: string, path: ExportablePath): ExportPriority {
+  const n = normalPriority(ctx.normalRoutePriority, familyOf(prefix));
+  return exportPriority(path.source.kind === 'peer', path.attrs.attrs.localPref, path.krtMetric, n);
+}
+
+/** The route's attributes as the export filter holds them: with the LOCAL_PREF of its priority. */
+export function withLocalPref(attrs: PathAttributes, localPref: number): PathAttributes {
+  return attrs.localPref === localPref ? attrs : { ...attrs, localPref };
 }
 
 /** calico-node's calico_export_to_bgp_peers filter, first match wins. */
@@ -240,7 +269,8 @@ export function exportAttributes(ctx: ExportContext, path: ExportablePath, peer:
     out.nextHop = nh;
     return { attrs: out };
   }
-  out.localPref = a.localPref ?? 100; // RFC 4271 §5.1.5: LOCAL_PREF in every iBGP UPDATE
+  // RFC 4271 §5.1.5: LOCAL_PREF in every iBGP UPDATE; the export filter set it (pathPriority)
+  out.localPref = a.localPref ?? DEFAULT_LOCAL_PREF;
   const keepNh = peer.nextHopMode === 'keep' || (peer.nextHopMode === 'auto' && src.kind === 'peer');
   const nh = keepNh && a.nextHop !== undefined ? a.nextHop : self; // locally originated: self
   if (nh === undefined) return { rejected: 'noNextHop' };
@@ -263,10 +293,11 @@ export function prependAs(path: readonly AsPathSegment[], asn: number): AsPathSe
 
 /** The full export decision for one prefix, path and peer. */
 export function explainExport(ctx: ExportContext, prefix: string, path: ExportablePath, peer: ExportPeer): ExportResult {
-  const verdict = exportDecision(ctx, prefix);
+  const prio = pathPriority(ctx, prefix, path);
+  const verdict = withPriority(ctx, prefix, exportDecision(ctx, prefix), prio.krtMetric);
   if (!isAccepted(verdict)) return { rejected: verdict };
   if (calicoRejectsSource(path.source, peer)) return { rejected: 'tunnelRoute' };
-  return exportAttributes(ctx, path, peer);
+  return exportAttributes(ctx, { source: path.source, attrs: { attrs: withLocalPref(path.attrs.attrs, prio.localPref) } }, peer);
 }
 
 /** The attributes to advertise to `peer`, or null when the path is not exported. */

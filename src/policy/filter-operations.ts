@@ -6,16 +6,21 @@
 // - prependASPath [a, b]: `bgp_path.prepend(b); bgp_path.prepend(a);`, so the path begins
 //   a, b. On export this runs before the protocol's own changes: toward eBGP the local AS
 //   still goes in front (RFC 4271 §5.1.2), as BIRD adds it after the export filter.
+// - setPriority v: `bgp_local_pref = 2147483647 − v` (route priority, priority.ts). On import
+//   the LOCAL_PREF takes part in best-path selection (RFC 4271 §9.1.1); on export it is sent
+//   to iBGP peers only (§5.1.5).
 // Pure: returns new attributes.
 import type { PathAttributes } from '../bgp/wire/types.js';
 import type { FilterOperationSpec } from '../peering/filter-spec.js';
 import { communityWire } from './communities.js';
 import { prependAs } from './export.js';
+import { invertPriority } from './priority.js';
 
 export function applyOperations(attrs: PathAttributes, ops: readonly FilterOperationSpec[]): PathAttributes {
   const out: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = { ...attrs };
   for (const op of ops) {
     if ('addCommunity' in op) addCommunity(out, op.addCommunity);
+    else if ('setPriority' in op) out.localPref = invertPriority(op.setPriority);
     else for (let i = op.prependAsPath.length - 1; i >= 0; i--) out.asPath = prependAs(out.asPath ?? [], op.prependAsPath[i]!);
   }
   return out;

@@ -23,10 +23,14 @@
 //   skips reject_local_routes (bpf*.cali, by the route's interface: calicoRejectsInterface). Routes
 //   held only for BGPFilter export (out-of-pool kernel routes, connected subnets: learned
 //   while mayAcceptLocal holds for some peer's chain) use SOURCE_KERNEL_EXTRA: exported only
-//   by an explicit Accept, never by Calico's rules. An export Accept's operations
-//   (filter-operations.ts: add a community, prepend AS numbers) change the route as held,
-//   after the RFC 1997 check and before the protocol's own changes; import rules have none
-//   (the model refuses them).
+//   by an explicit Accept, never by Calico's rules. An Accept's operations
+//   (filter-operations.ts: add a community, prepend AS numbers, set the priority) change
+//   the route: on export as held, after the RFC 1997 check and before the protocol's own
+//   changes; on import before it enters the Loc-RIB (which keeps the route as received for
+//   the next filter change).
+// - Route priority (priority.ts, calico-node v3.32): every export first gives the route its
+//   LOCAL_PREF (a local route's from its kernel metric or the normal priority N) and
+//   krt_metric, which BGPFilter `priority` and calico_aggr then read.
 //
 // RFCs: 4271 §5.1 (attribute handling), §9.1.2, §9.2; 1997 (well-known communities);
 // 4456 §6, §8 (reflection).

@@ -12,7 +12,7 @@ import { familyOf, type Family } from '../net/prefix.js';
 import type { LocRib, BestChange } from './loc-rib.js';
 import { UpdateGroup, groupKey } from './update-group.js';
 import { PathIdAllocator } from './path-ids.js';
-import type { OutPeer, PathInterface } from './update-group.js';
+import type { OutPeer, PathInterface, PathMetric } from './update-group.js';
 import { changedScope, inScope, type ExportContext } from '../policy/export.js';
 import type { Logger } from '../util/log.js';
 import { AdjRibOut, DEFAULT_BATCH, type PeerSink } from './adj-rib-out.js';
@@ -36,7 +36,7 @@ export class AdjRibOutManager {
   constructor(
     private readonly rib: LocRib,
     private ctx: ExportContext,
-    private readonly opts: { batchSize?: number; log?: Logger; interfaceOf?: PathInterface } = {},
+    private readonly opts: { batchSize?: number; log?: Logger; interfaceOf?: PathInterface; metricOf?: PathMetric } = {},
   ) {
     const offChanges = rib.onBestChange((changes) => this.onChanges(changes));
     const offIds = rib.onPathIdUnused((src, pathId) => this.ids.release(src, pathId));
@@ -48,7 +48,7 @@ export class AdjRibOutManager {
     const key = groupKey(peer);
     let group = this.groups.get(key);
     if (!group) {
-      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids, this.opts.interfaceOf);
+      group = new UpdateGroup(peer, this.ctx, this.rib, this.rib.attrSets, this.ids, this.opts.interfaceOf, this.opts.metricOf);
       this.groups.set(key, group);
       this.members.set(group, new Set());
     }

@@ -1,5 +1,8 @@
-// Paths a source's import filter (BGPFilter) rejected, held with their attributes so a filter
-// change re-admits them without asking the peer (no route refresh).
+// Paths held beside the Loc-RIB by (source, prefix, path id) with their attributes as
+// received: those a source's import filter (BGPFilter) rejected, so a filter change re-admits
+// them without asking the peer (no route refresh); and, in a second instance, the received
+// attributes of paths an import Accept's operations changed, so the next filter change runs on
+// the route as received, not on the changed one.
 //
 // Invariant: every held path owns one retain of its AttrSet; drop() and dropSource() release
 // it, take() hands it to the caller.
@@ -31,7 +34,14 @@ export class FilteredPaths {
   hold(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
     let m = this.bySource.get(src);
     if (!m) this.bySource.set(src, (m = new Map()));
-    m.set(`${prefix}#${pathId}`, { prefix, pathId, attrs });
+    const k = `${prefix}#${pathId}`;
+    m.get(k)?.attrs.release();
+    m.set(k, { prefix, pathId, attrs });
+  }
+
+  /** The held attributes of one path, if any. */
+  get(src: PathSource, prefix: string, pathId: number): AttrSet | undefined {
+    return this.bySource.get(src)?.get(`${prefix}#${pathId}`)?.attrs;
   }
 
   /** Forgets one held path (withdrawn by the peer). */

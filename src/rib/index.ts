@@ -8,7 +8,8 @@
 //   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes per family,
 //   ADD-PATH ids in use) in source-index.ts, the passes over one source's destinations
 //   (session down, stale marking and sweeping, a new peer's walk) in source-passes.ts, paths
-//   held back by an import filter in filtered-paths.ts.
+//   held back by an import filter, and the received attributes of paths an import Accept's
+//   operations changed, in filtered-paths.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
 // - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, out-queue.ts,
@@ -30,6 +31,9 @@
 //   selection an Adj-RIB-Out can still read holds a path whose ADD-PATH id was freed.
 // - A path held back by an import filter is out of the Loc-RIB (its source's count and ids);
 //   an accepted announcement replaces the held copy of the same prefix and path id.
+// - A path an import filter's operations changed is in the Loc-RIB changed; its attributes as
+//   received are kept beside it until it is replaced, withdrawn or its source removed, and a
+//   filter change runs on those.
 // - A batch that re-sends routes for a route refresh carries nothing else: withdrawals are
 //   packed before announcements, so a re-sent route and its withdrawal in one batch would
 //   reach the peer in the wrong order.

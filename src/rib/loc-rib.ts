@@ -31,11 +31,13 @@ import { ChangeBatch } from './change-batch.js';
 import { countStale, destinationsOfSources, forSource } from './source-passes.js';
 import {
   familyOfPrefix, view,
-  type ApplyResult, type BestChange, type BestChangeListener, type ImportRejects, type LocRibOptions, type RouteView, type Selected,
+  ACCEPT_AS_RECEIVED,
+  type ApplyResult, type BestChange, type BestChangeListener, type ImportAccept, type ImportFilter, type LocRibOptions, type RouteView, type Selected,
 } from './rib-types.js';
+import { applyOperations } from '../policy/filter-operations.js';
 
-export { RibError } from './rib-types.js';
-export type { ApplyResult, BestChange, BestChangeListener, ImportRejects, LocRibOptions, RouteView, Selected } from './rib-types.js';
+export { ACCEPT_AS_RECEIVED, RibError } from './rib-types.js';
+export type { ApplyResult, BestChange, BestChangeListener, ImportAccept, ImportFilter, LocRibOptions, RouteView, Selected } from './rib-types.js';
 
 export class LocRib {
   readonly attrSets: AttrSetTable;
@@ -47,10 +49,14 @@ export class LocRib {
   private readonly changes: ChangeBatch;
   private readonly importFn: (source: ImportSource, attrs: PathAttributes) => ImportResult;
   private ictx: ImportContext;
-  /** Per-source route filters (BGPFilter import chains): true = rejected. */
-  private readonly importFilters = new Map<PathSource, ImportRejects>();
+  /** Per-source route filters (BGPFilter import chains). */
+  private readonly importFilters = new Map<PathSource, ImportFilter>();
   /** Paths a source's filter rejected, kept so a filter change re-admits them. */
   private readonly filtered = new FilteredPaths();
+  /** The attributes as received of paths held changed by an import Accept's operations. */
+  private readonly received = new FilteredPaths();
+  /** Attributes changed by an import Accept's operations, per received set and operations. */
+  private readonly changedSets = new WeakMap<AttrSet, Map<string, AttrSet>>();
   /** setLocal's interned set per attributes object (attributes are never changed once given). */
   private readonly localSets = new WeakMap<PathAttributes, AttrSet>();
 
@@ -130,6 +136,7 @@ export class LocRib {
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
     const src = this.sources.get(sourceKey);
     if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
+    if (src && this.received.size > 0) this.received.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.remove(src, pathId); // no predicate closure per route
@@ -161,20 +168,14 @@ export class LocRib {
       return res;
     }
     const { mpReach, mpUnreach: _u, ...plain } = imported.attrs;
-    const rejects = this.importFilters.get(src);
+    const filter = this.importFilters.get(src);
     if (msg.nlri.length > 0) {
       const set = this.attrSets.intern(plain);
-      for (const n of msg.nlri) {
-        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
-        else { this.admit(src, n.prefix, n.pathId ?? 0, set, rejects); res.announced++; }
-      }
+      for (const n of msg.nlri) if (this.imported(src, n.prefix, n.pathId ?? 0, set, filter)) res.announced++;
     }
     if (mpOk && mpReach && mpReach.nlri.length > 0) {
       const set = this.attrSets.intern({ ...plain, nextHop: mpReach.nextHops[0] }, mpReach.nextHops);
-      for (const n of mpReach.nlri) {
-        if (rejects?.(n.prefix, set)) this.filter(src, n.prefix, n.pathId ?? 0, set);
-        else { this.admit(src, n.prefix, n.pathId ?? 0, set, rejects); res.announced++; }
-      }
+      for (const n of mpReach.nlri) if (this.imported(src, n.prefix, n.pathId ?? 0, set, filter)) res.announced++;
     }
     return res;
   }
@@ -183,31 +184,41 @@ export class LocRib {
 
   /**
    * Sets (or clears, null) a peer source's import filter and applies it to what the source
-   * already sent: accepted paths it now rejects leave the Loc-RIB, filtered paths it now
-   * accepts enter it. No route refresh is needed. Returns the number of paths moved.
+   * already sent, as received: accepted paths it now rejects leave the Loc-RIB, filtered paths
+   * it now accepts enter it, accepted paths take the attributes its operations give them. No
+   * route refresh is needed. Returns the number of paths moved or changed.
    */
-  setImportFilter(sourceKey: string, rejects: ImportRejects | null): number {
+  setImportFilter(sourceKey: string, filter: ImportFilter | null): number {
     const src = this.sources.must(sourceKey);
-    if (rejects) this.importFilters.set(src, rejects);
+    if (filter) this.importFilters.set(src, filter);
     else this.importFilters.delete(src);
     let moved = 0;
-    if (rejects && src.pathCount > 0) {
+    if ((filter || this.received.size > 0) && src.pathCount > 0) {
       for (const table of Object.values(this.tables)) {
         for (const [prefix, dest] of table) {
-          const gone = dest.removeWhere((p) => p.source === src && rejects(prefix, p.attrs));
-          if (gone.length === 0) continue;
-          for (const p of gone) {
-            this.filtered.hold(src, prefix, p.pathId, p.attrs.retain()); // its own reference: dropped releases the path's
+          for (const p of dest.paths.filter((x) => x.source === src)) {
+            const got = this.received.get(src, prefix, p.pathId) ?? p.attrs;
+            const verdict = filter ? filter(prefix, got) : ACCEPT_AS_RECEIVED;
+            if (verdict === null) {
+              const held = got.retain(); // its own reference: withdraw releases the path's and the received one's
+              this.withdraw(src.key, prefix, p.pathId);
+              this.filtered.hold(src, prefix, p.pathId, held);
+              moved++;
+              continue;
+            }
+            const attrs = this.accepted(got, verdict);
+            if (attrs === p.attrs) continue;
+            this.noteReceived(src, prefix, p.pathId, got, attrs);
+            this.put(src, prefix, p.pathId, attrs);
             moved++;
           }
-          // the paths leave the Loc-RIB: counted out of the source and its path ids (one left unused is told)
-          this.bySource.dropped(src, gone);
-          this.changes.mark(dest, prefix);
         }
       }
     }
-    for (const f of this.filtered.take(src, rejects)) {
-      this.put(src, f.prefix, f.pathId, f.attrs);
+    for (const f of this.filtered.take(src, filter ? (prefix, attrs) => filter(prefix, attrs) === null : null)) {
+      const attrs = this.accepted(f.attrs, filter?.(f.prefix, f.attrs) ?? ACCEPT_AS_RECEIVED);
+      this.noteReceived(src, f.prefix, f.pathId, f.attrs, attrs);
+      this.put(src, f.prefix, f.pathId, attrs);
       f.attrs.release();
       moved++;
     }
@@ -221,19 +232,43 @@ export class LocRib {
   }
 
   /**
-   * A path the source's filter (if any) accepts: it replaces the one held back for the same
+   * A received path through the source's filter (if any): held back when rejected, else
+   * admitted as the filter leaves it. An admitted path replaces the one held back for the same
    * prefix and path id too, which a later filter change must not re-admit over it. Only a
-   * source with a filter has held paths.
+   * source with a filter has held paths. True when admitted.
    */
-  private admit(src: PathSource, prefix: string, pathId: number, attrs: AttrSet, rejects: ImportRejects | undefined): void {
-    if (rejects !== undefined && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
+  private imported(src: PathSource, prefix: string, pathId: number, set: AttrSet, filter: ImportFilter | undefined): boolean {
+    if (filter === undefined) { this.put(src, prefix, pathId, set); return true; }
+    const verdict = filter(prefix, set);
+    if (verdict === null) {
+      this.withdraw(src.key, prefix, pathId);
+      this.filtered.hold(src, prefix, pathId, set.retain());
+      return false;
+    }
+    if (this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
+    const attrs = this.accepted(set, verdict);
+    this.noteReceived(src, prefix, pathId, set, attrs);
     this.put(src, prefix, pathId, attrs);
+    return true;
   }
 
-  /** A path the filter rejects: any accepted path it replaces is withdrawn, the new one held. */
-  private filter(src: PathSource, prefix: string, pathId: number, attrs: AttrSet): void {
-    this.withdraw(src.key, prefix, pathId);
-    this.filtered.hold(src, prefix, pathId, attrs.retain());
+  /** The attributes an accepted route enters the Loc-RIB with: changed by the rule's operations. */
+  private accepted(set: AttrSet, verdict: ImportAccept): AttrSet {
+    if (!verdict.operations || verdict.operations.length === 0) return set;
+    const key = verdict.operationsKey ?? JSON.stringify(verdict.operations);
+    let m = this.changedSets.get(set);
+    const hit = m?.get(key);
+    if (hit && this.attrSets.holds(hit)) return hit;
+    const out = this.attrSets.intern(applyOperations(set.attrs, verdict.operations), set.nextHops);
+    if (!m) this.changedSets.set(set, (m = new Map()));
+    m.set(key, out);
+    return out;
+  }
+
+  /** Keeps the received attributes of a path held changed (`attrs` is not `got`); forgets them otherwise. */
+  private noteReceived(src: PathSource, prefix: string, pathId: number, got: AttrSet, attrs: AttrSet): void {
+    if (attrs !== got) this.received.hold(src, prefix, pathId, got.retain());
+    else if (this.received.size > 0) this.received.drop(src, prefix, pathId);
   }
 
   /**
@@ -252,7 +287,7 @@ export class LocRib {
   /** Removes every path of the source (session down without GR, GR timer expiry). */
   removeSource(sourceKey: string, family?: Family): number {
     const src = this.sources.get(sourceKey);
-    if (src) this.filtered.dropSource(src, family);
+    if (src) { this.filtered.dropSource(src, family); this.received.dropSource(src, family); }
     if (!src || src.pathCount === 0) return 0;
     if (family !== undefined) return this.removeOf(src, family, false);
     return this.removeOf(src, 'ipv4', false) + this.removeOf(src, 'ipv6', false);

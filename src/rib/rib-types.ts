@@ -7,6 +7,7 @@ import type { Destination } from './destination.js';
 import type { Path } from './path.js';
 import type { BestPathReason } from './best-path.js';
 import type { ImportResult, ImportSource } from '../policy/import.js';
+import type { FilterOperationSpec } from '../policy/bgp-filter.js';
 
 export interface BestChange {
   readonly prefix: string;
@@ -27,8 +28,20 @@ export interface Selected {
 
 export type BestChangeListener = (changes: readonly BestChange[]) => void;
 
-/** A source's import filter (BGPFilter chain): true when the route is rejected. */
-export type ImportRejects = (prefix: string, attrs: AttrSet) => boolean;
+/**
+ * A source's import filter (BGPFilter chain), run on the route as received: null rejects it;
+ * otherwise it is accepted, changed by `operations` when the accepting rule has some
+ * (`operationsKey`: their identity, for memoizing the changed attributes).
+ */
+export type ImportFilter = (prefix: string, attrs: AttrSet) => ImportAccept | null;
+
+export interface ImportAccept {
+  readonly operations?: readonly FilterOperationSpec[];
+  readonly operationsKey?: string;
+}
+
+/** Accepted as received. */
+export const ACCEPT_AS_RECEIVED: ImportAccept = Object.freeze({});
 
 export interface RouteView {
   readonly prefix: string;

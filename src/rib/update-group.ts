@@ -22,7 +22,10 @@ import type { AttrSet, AttrSetTable } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
 import type { Path, PathSource } from './path.js';
 import type { PathIdAllocator } from './path-ids.js';
-import { calicoRejectsInterface, calicoRejectsSource, exportDecision, exportAttributes, isAccepted, sourceMayExport, SOURCE_KERNEL_EXTRA } from '../policy/export.js';
+import {
+  calicoRejectsInterface, calicoRejectsSource, exportDecision, exportAttributes, isAccepted, pathPriority, sourceMayExport, withLocalPref, withPriority,
+  SOURCE_KERNEL_EXTRA,
+} from '../policy/export.js';
 import type { ExportContext, ExportPeer, PrefixVerdict } from '../policy/export.js';
 import { firstMatch, type CompiledChain } from '../policy/bgp-filter.js';
 import { applyOperations } from '../policy/filter-operations.js';
@@ -30,6 +33,9 @@ import { addCommunities, communitiesFor, type CommunityAdditions } from '../poli
 
 /** BIRD's `ifname` of a path of `prefix` ("" when it has no interface), for BGPFilter interface rules. */
 export type PathInterface = (prefix: string, path: Path) => string;
+
+/** BIRD's `krt_metric` of a local path of `prefix` (a kernel-learned route's metric); undefined: none. */
+export type PathMetric = (prefix: string, path: Path) => number | undefined;
 
 /** One path as advertised: ADD-PATH id (0 without ADD-PATH), attributes, origin. */
 export interface Advert {
@@ -108,6 +114,7 @@ export class UpdateGroup {
     private readonly attrSets: AttrSetTable,
     private readonly ids: PathIdAllocator,
     private readonly interfaceOf: PathInterface = () => '',
+    private readonly metricOf: PathMetric = () => undefined,
   ) {
     this.key = groupKey(peer);
     this.family = peer.family;
@@ -257,10 +264,11 @@ export class UpdateGroup {
   }
 
   /**
-   * The export filter as confd writes it: the peer's BGPFilter chain (first matching rule:
-   * Accept exports as is, Reject drops), else calico_export_to_bgp_peers (prefix verdict,
-   * communities from prefixAdvertisements), else reject. Protocol rules apply either way.
-   * Paths of SOURCE_KERNEL_EXTRA leave only by an explicit Accept of the chain.
+   * The export filter as confd writes it: the route priority step (LOCAL_PREF and krt_metric,
+   * policy/priority.ts), the peer's BGPFilter chain (first matching rule: Accept exports as
+   * is, Reject drops), else calico_export_to_bgp_peers (prefix verdict with calico_aggr's
+   * krt_metric exception, communities from prefixAdvertisements), else reject. Protocol rules
+   * apply either way. Paths of SOURCE_KERNEL_EXTRA leave only by an explicit Accept of the chain.
    */
   private compute(prefix: string): readonly Advert[] {
     this.computed++;
@@ -269,14 +277,23 @@ export class UpdateGroup {
     const best = sel.best;
     const multipath = sel.multipath;
     const filter = this.peer.exportFilter;
-    if (!filter && !isAccepted(exportDecision(this.ctx, prefix))) return [];
+    let verdict: PrefixVerdict | undefined;
+    if (!filter) {
+      verdict = exportDecision(this.ctx, prefix);
+      if (!isAccepted(verdict) && verdict !== 'moreSpecificOfOwnBlock') return []; // no krt_metric lets it out
+    }
     const paths = this.peer.addPath ? multipath : [best];
     const out: Advert[] = [];
-    let verdict: PrefixVerdict | undefined;
     let adds: CommunityAdditions | null | undefined;
     for (const p of paths) {
+      const prio = pathPriority(this.ctx, prefix, { source: p.source, attrs: p.attrs, ...this.krtMetricOf(prefix, p) });
+      // the route as the filter holds it: a local route takes the LOCAL_PREF of its priority
+      // (a BGP route keeps its own, 100 when it has none, which exportAttributes also sends)
+      const held = p.source.kind === 'peer' || p.attrs.attrs.localPref === prio.localPref
+        ? p.attrs
+        : this.derived(p.attrs, `l${prio.localPref}`, (a) => withLocalPref(a, prio.localPref));
       const rule = filter
-        ? firstMatch(filter, { prefix, attrs: p.attrs.attrs, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
+        ? firstMatch(filter, { prefix, attrs: held.attrs, fromPeer: p.source.kind === 'peer', iface: filter.usesInterface ? this.interfaceOf(prefix, p) : '' })
         : undefined;
       const byFilter = rule?.action;
       if (byFilter === 'reject') continue;
@@ -285,14 +302,14 @@ export class UpdateGroup {
         if (calicoRejectsSource(p.source, this.peer)) continue; // reject_tunnel_routes: skipped by an Accept
         if (p.source.kind === 'local' && calicoRejectsInterface(this.interfaceOf(prefix, p))) continue; // reject_local_routes
         verdict ??= exportDecision(this.ctx, prefix);
-        if (!isAccepted(verdict)) continue;
+        if (!isAccepted(withPriority(this.ctx, prefix, verdict, prio.krtMetric))) continue;
       }
-      let attrs = this.exported(p.attrs, p.source, false);
+      let attrs = this.exported(held, p.source, false);
       if (!attrs) continue;
       if (rule?.operations) {
         // An Accept's operations change the route as held, before the protocol's own changes;
         // the RFC 1997 communities were checked on the route as held (BIRD's preexport).
-        const changed = this.derived(p.attrs, `o${rule.operationsKey}`, (a) => applyOperations(a, rule.operations!));
+        const changed = this.derived(held, `o${rule.operationsKey}`, (a) => applyOperations(a, rule.operations!));
         attrs = this.exported(changed, p.source, true);
         if (!attrs) continue;
       }
@@ -303,6 +320,13 @@ export class UpdateGroup {
       out.push({ id: this.peer.addPath ? this.ids.idFor(p) : 0, attrs, sourceKey: p.source.key });
     }
     return out;
+  }
+
+  /** A local path's kernel metric, as ExportablePath carries it. */
+  private krtMetricOf(prefix: string, p: Path): { krtMetric?: number } {
+    if (p.source.kind !== 'local') return {};
+    const m = this.metricOf(prefix, p);
+    return m === undefined ? {} : { krtMetric: m };
   }
 
   /** `set` changed by `change` (community additions, a filter's operations), memoized by `key`. */

@@ -1,7 +1,7 @@
 // BGPFilter's v3.32 fields through the validator and the model's parser, file (strict) and
-// etcd (unknown fields kept): peerType, communities, asPathPrefix, operations addCommunity and
-// prependASPath are typed; priority, setPriority and operations on import rules are refused
-// with a per-field reason; shapes Calico's CRD refuses are refused.
+// etcd (unknown fields kept): peerType, communities, asPathPrefix, priority, and operations
+// addCommunity, prependASPath and setPriority on import and export rules are typed; shapes
+// Calico's CRD refuses are refused.
 import t from 'tap';
 import { ConfigError } from '../../src/util/errors.js';
 import { parseResources, validateResource } from '../../src/datastore/validate.js';
@@ -39,12 +39,18 @@ t.test('match fields and export operations are accepted and typed', async (t) =>
   t.same((r.spec.exportV4?.[0]?.asPathPrefix), [65000, 65546], 'the stored spec holds numbers');
 });
 
-t.test('priority, setPriority and import operations: refused, naming the field', async (t) => {
-  t.match(refusal('{"exportV4": [{"action": "Accept", "priority": 512}]}'), /^spec\.exportV4\[0\]\.priority: is not supported by tern: Calico matches and sets it through bgp_local_pref/);
-  t.match(refusal('{"exportV6": [{"action": "Accept", "operations": [{"setPriority": {"value": 256}}]}]}'), /^spec\.exportV6\[0\]\.operations\[0\]\.setPriority: is not supported by tern/);
-  t.equal(refusal('{"importV4": [{"action": "Accept", "operations": [{"addCommunity": {"value": "65000:1"}}]}]}'),
-    'spec.importV4[0].operations: on import rules are not supported by tern yet (export rules only)');
-  t.match(refusal('{"exportV4": [{"action": "Accept", "priority": 512}]}', 'keep'), /^spec\.exportV4\[0\]\.priority: is not supported/, 'etcd too');
+t.test('priority, setPriority and import operations: typed, on file and etcd alike', async (t) => {
+  for (const unknownFields of ['error', 'keep'] as const) {
+    const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'f' }, spec: {
+      exportV4: [{ action: 'Accept', priority: 512, operations: [{ setPriority: { value: 256 } }] }],
+      importV6: [{ action: 'Accept', cidr: 'fd00::/64', matchOperator: 'In', operations: [{ addCommunity: { value: '65000:1' } }, { setPriority: { value: 2147483646 } }] }],
+    } };
+    const f = parseBgpFilter(validateResource(doc, { file: 'f.json', document: 1 }, { unknownFields }) as BGPFilterResource);
+    t.same(f.exportV4, [{ action: 'Accept', remotePeers: false, priority: 512, operations: [{ kind: 'setPriority', priority: 256 }] }], unknownFields);
+    t.same(f.importV6[0]?.operations, [{ kind: 'addCommunity', community: '65000:1' }, { kind: 'setPriority', priority: 2147483646 }], `${unknownFields}: import operations`);
+  }
+  t.match(refusal('{"exportV4": [{"action": "Accept", "priority": 2147483647}]}'), /^spec\.exportV4\[0\]\.priority: /, 'above 2^31-2: Calico\'s range');
+  t.match(refusal('{"importV4": [{"action": "Accept", "operations": [{"setPriority": {"value": 0}}]}]}', 'keep'), /setPriority\.value: /, 'below 1, etcd too');
 });
 
 t.test('shapes Calico refuses', async (t) => {
@@ -64,7 +70,7 @@ t.test('shapes Calico refuses', async (t) => {
   t.match(refusal(rule('"operations": [{"addCommunity": {"value": "x"}}]')), /^spec\.exportV4\[0\]\.operations\[0\]\.addCommunity\.value: "x" is not a community/);
   const eleven = Array.from({ length: 11 }, () => '{"addCommunity": {"value": "1:1"}}').join(',');
   t.equal(refusal(rule(`"operations": [${eleven}]`)), 'spec.exportV4[0].operations: at most 10 operations, got 11');
-  t.match(refusal(rule('"priority": 0')), /^spec\.exportV4\[0\]\.priority: /, 'out of Calico\'s range before tern\'s refusal');
+  t.match(refusal(rule('"priority": 0')), /^spec\.exportV4\[0\]\.priority: /, 'out of Calico\'s range');
   t.match(refusal(rule('"operations": [{"setPriority": {}}]')), /setPriority\.value: is required/);
   t.match(refusal(rule('"peertype": "eBGP"')), /peertype: unknown field \(did you mean "peerType"\?\)/);
 });

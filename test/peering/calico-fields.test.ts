@@ -120,11 +120,12 @@ t.test('serviceLoadBalancerAggregation Disabled: LoadBalancer ranges neither adv
   t.same(off.services.loadBalancer, ['203.0.113.0/24'], 'a reflector still passes on routes inside them');
 });
 
-t.test('ipv4NormalRoutePriority / ipv6NormalRoutePriority: accepted, not acted on, and said so', async (t) => {
-  const cfg = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ipv4NormalRoutePriority: 1024 })]), 'a');
-  t.ok(cfg.warnings.some((w) => /NormalRoutePriority .*not acted on/.test(w)), cfg.warnings.join('; '));
+t.test('ipv4NormalRoutePriority / ipv6NormalRoutePriority: N of the route priority model, from default only, without a warning', async (t) => {
+  const cfg = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ipv4NormalRoutePriority: 2048 }), bgpConfig('node.a', { logSeverityScreen: 'Debug' })]), 'a');
+  t.same(cfg.normalRoutePriority, { ipv4: 2048 });
+  t.notOk(cfg.warnings.some((w) => /NormalRoutePriority/.test(w)), cfg.warnings.join('; '));
   const none = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', {})]), 'a');
-  t.notOk(none.warnings.some((w) => /NormalRoutePriority/.test(w)));
+  t.equal(none.normalRoutePriority, undefined, 'unset: Calico\'s 1024 (policy/priority.ts)');
 });
 
 t.test('reachableBy: carried to the session of its family; a family mismatch skips the BGPPeer', async (t) => {

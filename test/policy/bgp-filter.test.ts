@@ -4,10 +4,10 @@
 import t from 'tap';
 import { compileChain, evaluateChain, mayAcceptLocal, type FilterChainSpec, type FilterRuleSpec } from '../../src/policy/bgp-filter.js';
 import { AdjRibOutManager } from '../../src/rib/adj-rib-out-manager.js';
-import { importRejects, pathInterfaceOf, type InterfaceSource } from '../../src/daemon/route-interfaces.js';
+import { importFilterOf, pathInterfaceOf, type InterfaceSource } from '../../src/daemon/route-interfaces.js';
 import type { OutPeer } from '../../src/rib/update-group.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';
-import { makeRib, addPeer, attrs, announce } from '../rib/fixtures/helpers.js';
+import { makeRib, addPeer, attrs, announce, rejecting } from '../rib/fixtures/helpers.js';
 import { CTX } from '../rib/fixtures/export-ctx.js';
 import { SOURCE_KERNEL_EXTRA } from '../../src/policy/export.js';
 import { FakeSink, announced, withdrawn } from '../rib/fixtures/sink.js';
@@ -88,7 +88,7 @@ function update(prefixes: string[], nextHop = '10.0.0.2'): UpdateMessage {
 }
 
 const REJECT_192 = chain([{ action: 'reject', cidr: '192.168.0.0/16', operator: 'in' }]);
-const rejects = (c: FilterChainSpec) => (prefix: string) => verdict(c, prefix) === 'reject';
+const rejects = (c: FilterChainSpec) => rejecting((prefix: string) => verdict(c, prefix) === 'reject');
 
 t.test('import: a rejected prefix never enters the Loc-RIB; a filter change moves paths both ways', async (t) => {
   const rib = makeRib();
@@ -126,7 +126,7 @@ t.test('import: an accepted re-announcement forgets the held path it replaces (a
   const rib = makeRib();
   addPeer(rib, 2);
   const src = '10.0.0.2|179';
-  const viaEth1 = (_prefix: string, a: { attrs: { nextHop?: string } }) => a.attrs.nextHop === '10.1.0.2'; // as importRejects on an interface
+  const viaEth1 = rejecting((_prefix, a) => a.attrs.nextHop === '10.1.0.2'); // as importFilterOf on an interface
   rib.setImportFilter(src, viaEth1);
   rib.applyUpdate(src, update(['10.244.1.0/26'], '10.1.0.2'));
   t.equal(rib.filteredCount(src), 1, 'via eth1: held back');
@@ -146,7 +146,7 @@ t.test('import: a filtered re-announcement withdraws the accepted path it replac
   rib.applyUpdate('10.0.0.2|179', update(['192.168.5.0/24']));
   rib.flush();
   t.ok(rib.lookup('192.168.5.0/24'));
-  rib.setImportFilter('10.0.0.2|179', () => false);
+  rib.setImportFilter('10.0.0.2|179', rejecting(() => false));
   rib.setImportFilter('10.0.0.2|179', rejects(REJECT_192));
   rib.flush();
   t.notOk(rib.lookup('192.168.5.0/24'));
@@ -211,17 +211,17 @@ t.test('interface rules on import: the interface the next hop is reached through
   addPeer(rib, 2);
   const fib = interfaces({ '10.0.0.2': 'eth0', '10.1.0.2': 'eth1' });
   const rejectEth1 = chain([{ action: 'reject', iface: 'eth1' }]);
-  rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, fib));
+  rib.setImportFilter('10.0.0.2|179', importFilterOf(rejectEth1, fib));
   rib.applyUpdate('10.0.0.2|179', update(['10.244.1.0/26'], '10.0.0.2'));
   rib.applyUpdate('10.0.0.2|179', update(['10.244.2.0/26'], '10.1.0.2'));
   rib.flush();
   t.ok(rib.lookup('10.244.1.0/26'), 'next hop via eth0: accepted');
   t.notOk(rib.lookup('10.244.2.0/26'), 'next hop via eth1: rejected');
   fib.toward['10.1.0.2'] = 'eth2';
-  t.equal(rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, fib)), 1, 're-filtering after an interface change admits it');
+  t.equal(rib.setImportFilter('10.0.0.2|179', importFilterOf(rejectEth1, fib)), 1, 're-filtering after an interface change admits it');
   rib.flush();
   t.ok(rib.lookup('10.244.2.0/26'));
-  t.equal(rib.setImportFilter('10.0.0.2|179', importRejects(rejectEth1, null)), 0, 'no FIB: no interface ("") matches eth1');
+  t.equal(rib.setImportFilter('10.0.0.2|179', importFilterOf(rejectEth1, null)), 0, 'no FIB: no interface ("") matches eth1');
 });
 
 t.test('interface rules on export: kernel routes by device, BGP routes by next-hop interface, live', async (t) => {

@@ -43,9 +43,12 @@ function paths() {
   return { rib, get, local: () => { rib.flush(); return rib.lookup('10.244.1.0/26')!.best!; } };
 }
 
-t.test('own block toward iBGP: next hop self, LOCAL_PREF 100', async (t) => {
+/** confd v3.32: a route without krt_metric gets N (1024 by default), LOCAL_PREF 2147483647 − N. */
+const NORMAL_LOCAL_PREF = 2147483647 - 1024;
+
+t.test('own block toward iBGP: next hop self, LOCAL_PREF of the normal route priority', async (t) => {
   const { local } = paths();
-  t.same(exportPath(CTX, '10.244.1.0/26', local(), ibgpPeer(3)), { origin: 0, asPath: [], nextHop: '10.0.0.1', localPref: 100 });
+  t.same(exportPath(CTX, '10.244.1.0/26', local(), ibgpPeer(3)), { origin: 0, asPath: [], nextHop: '10.0.0.1', localPref: NORMAL_LOCAL_PREF });
 });
 
 t.test('own block toward eBGP: local AS prepended, next hop self, no LOCAL_PREF', async (t) => {
@@ -70,7 +73,7 @@ t.test('reject_tunnel_routes: a route learned on a *.cali / *.calico device goes
   const plain = rib.lookup('10.244.8.10/32')!.best!;
   t.same(explainExport(CTX, '10.244.8.9/32', tunnel, ibgpPeer(3)), { rejected: 'tunnelRoute' }, 'not to an internal peer');
   t.same(exportPath(CTX, '10.244.8.9/32', tunnel, ebgpPeer(9)), { origin: 0, asPath: seq(64512), nextHop: '10.0.0.1' }, 'to an external peer');
-  t.same(exportPath(CTX, '10.244.8.10/32', plain, ibgpPeer(3)), { origin: 0, asPath: [], nextHop: '10.0.0.1', localPref: 100 }, 'another learned route goes to internal peers');
+  t.same(exportPath(CTX, '10.244.8.10/32', plain, ibgpPeer(3)), { origin: 0, asPath: [], nextHop: '10.0.0.1', localPref: NORMAL_LOCAL_PREF }, 'another learned route goes to internal peers');
 });
 
 t.test('iBGP split horizon: iBGP-learned not sent to iBGP peers (no RR)', async (t) => {

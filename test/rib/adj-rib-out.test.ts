@@ -192,7 +192,7 @@ t.test('empty table: just End-of-RIB; IPv6 through MP_REACH', async (t) => {
   out.addPeer({ ...ibgp(3), key: 'fd00::3|179', family: 'ipv6', localAddress: 'fd00::1' }, s6);
   const m6 = s6.take();
   t.same(m6[0]!.attributes.mpReach, { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: [{ prefix: 'fd00:1::40/122' }] });
-  t.equal(m6[0]!.attributes.localPref, 100);
+  t.equal(m6[0]!.attributes.localPref, 2147483647 - 1024, 'an own block: LOCAL_PREF of the normal route priority (calico-node v3.32)');
   t.ok(isEor(m6[1]!));
 });
 

@@ -1,7 +1,7 @@
 // What is done to one source costs in proportion to that source's paths: session down,
 // stale marking, stale counting and sweeping never walk the whole table.
 import t from 'tap';
-import { makeRib, addPeer, attrs, announce, seq } from './fixtures/helpers.js';
+import { makeRib, addPeer, attrs, announce, seq, rejecting } from './fixtures/helpers.js';
 
 /** Makes any walk over the Loc-RIB's IPv4 table throw. */
 function forbidTableWalks(rib: object): void {
@@ -78,7 +78,7 @@ t.test('a path an import filter moves out of the Loc-RIB leaves its path id unus
   announce(rib, src, '10.244.2.0/24', a, 6);
   announce(rib, src, '10.244.2.0/24', a, 5);
   rib.flush();
-  t.equal(rib.setImportFilter(src, (prefix) => prefix === '10.244.2.0/24'), 2);
+  t.equal(rib.setImportFilter(src, rejecting((prefix) => prefix === '10.244.2.0/24')), 2);
   t.same(unused, [], 'told at the flush, once the selections no longer hold the path');
   rib.flush();
   t.same(unused, [`${src}#6`], 'id 6 had only the path filtered out; id 5 still has 10.244.1.0/24');
@@ -91,7 +91,7 @@ t.test('a path an import filter moves out of the Loc-RIB leaves its path id unus
   rib.flush();
   t.same(unused, [`${src}#6`], 'the id is told unused once its last path is withdrawn again');
   // filtered out, then withdrawn while held back, then the session goes down
-  t.equal(rib.setImportFilter(src, () => true), 2);
+  t.equal(rib.setImportFilter(src, rejecting(() => true)), 2);
   rib.flush();
   t.same(unused, [`${src}#6`, `${src}#5`], 'every path gone: id 5 unused too');
   t.ok(!rib.withdraw(src, '10.244.1.0/24', 5), 'withdrawn while held back: not in the Loc-RIB');

@@ -17,7 +17,7 @@ import t, { type Test } from 'tap';
 import type { BestChange, LocRib } from '../../src/rib/loc-rib.js';
 import type { Path, PathSource } from '../../src/rib/path.js';
 import type { Family } from '../../src/net/prefix.js';
-import { makeRib, addPeer, attrs } from './fixtures/helpers.js';
+import { makeRib, addPeer, attrs, rejecting } from './fixtures/helpers.js';
 import { prng as rng } from '../bgp/wire/helpers.js';
 
 type Mode = 'walk' | 'list';
@@ -286,7 +286,7 @@ for (const seed of [11, 12, 13, 14, 15, 16, 17, 18]) {
         }
         what = `import filter ${src} ${['none', 'med 1', 'every third prefix'][which]} (${want} moved)`;
         for (const rib of Object.values(ribs)) {
-          t.equal(rib.setImportFilter(src, pred && ((p, a) => famOf(p) === 'ipv4' && pred(p, a.attrs.med ?? 0))), want, what);
+          t.equal(rib.setImportFilter(src, pred ? rejecting((p, a) => famOf(p) === 'ipv4' && pred(p, a.attrs.med ?? 0)) : null), want, what);
         }
       } else {
         what = `staleCount ${src} ${family}`;
