@@ -125,16 +125,25 @@ async function observerPrefs(prefix: string): Promise<{ T?: number; C?: number }
   return out;
 }
 
-/** C's view of T's block: the LOCAL_PREF its BIRD holds, BIRD's preference, the kernel metric. */
+/**
+ * C's view of T's block: the LOCAL_PREF its BIRD holds, BIRD's preference, and the metric BIRD
+ * wrote into the kernel: the Kernel.metric it exports, when the kernel has a route at it. (BIRD 2
+ * changes an IPv4 kernel route with NLM_F_REPLACE, which with another metric adds a second
+ * route and leaves the first; calico-node's BIRD 1 deletes the old one first. So the kernel may
+ * also hold T's block at an earlier metric; the check is on what C's rendering exports.)
+ */
 async function cViewOfTBlock(): Promise<{ localPref?: number; preference?: number; metric?: number }> {
-  const r: BirdRoute | undefined = parseBirdRoutes(await cBird.birdc('show', 'route', 'all', 'for', T.block))
-    .find((x) => x.prefix === T.block && x.primary);
-  const k = (await lab.ipJson<Array<{ dst: string; metric?: number }>>(C.name, 'route', 'show', 'table', 'main', T.block))
-    .find((x) => x.dst === T.block);
+  const held = (await cBird.birdc('show', 'route', 'for', T.block, 'all'));
+  const r: BirdRoute | undefined = parseBirdRoutes(held).find((x) => x.prefix === T.block && x.primary);
+  const exported = parseBirdRoutes(await cBird.birdc('show', 'route', 'for', T.block, 'export', 'kernel1', 'all'))
+    .find((x) => x.prefix === T.block)?.attrs['Kernel.metric'];
+  const inKernel = (await lab.ipJson<Array<{ dst: string; metric?: number }>>(C.name, 'route', 'show', 'table', 'main', T.block))
+    .filter((x) => x.dst === T.block).map((x) => x.metric ?? 0);
+  const metric = exported === undefined ? undefined : Number(exported);
   return {
     ...(r?.localPref !== undefined ? { localPref: r.localPref } : {}),
     ...(r ? { preference: r.preference } : {}),
-    ...(k ? { metric: k.metric ?? 0 } : {}),
+    ...(metric !== undefined && inKernel.includes(metric) ? { metric } : {}),
   };
 }
 
