@@ -32,7 +32,8 @@
 // Service CIDRs (BGPConfiguration serviceClusterIPs) are static blackholes exported to every
 // peer and never programmed into the kernel (confd's /staticroutes and /rejectcidrs).
 // Differences from the real file that do not change BGP behaviour: one table per family
-// (calico-node runs bird and bird6), no `krt_tunnel` (Calico's BIRD fork only).
+// (calico-node runs bird and bird6), no `krt_tunnel` (Calico's BIRD fork only), and in the
+// v3.31 file kernel routes at BIRD 2's default metric 32 (calico-node's BIRD writes 0).
 
 /** One `protocol bgp` block. */
 export interface BirdSession {
@@ -190,7 +191,7 @@ export function renderBirdConfig(c: BirdConfig): string {
       '  scan time 2;',
       '  ipv4 { import all; export filter calico_kernel_programming; };',
       // BIRD 2 writes every route with the protocol's `metric` (default 32) and reads a route's
-      // krt_metric only under `metric 0`; calico-node's BIRD 1 writes krt_metric as it is.
+      // krt_metric only under `metric 0`, the default of calico-node's BIRD (a BIRD 1.6 fork).
       ...(n !== undefined ? ['  metric 0;'] : []),
       '  graceful restart;',
       '  merge paths on;',

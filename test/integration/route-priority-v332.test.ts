@@ -68,7 +68,7 @@ function yaml(s: State): string {
     calico.bgpPeer('observer', { peerIP: O.ip, asNumber: AS, ...filters }),
     ...(s.filter ? [
       calico.bgpPeer('nodes', { nodeSelector: 'all()', peerSelector: 'all()', ...filters }),
-      calico.bgpFilter(FILTER.name, FILTER.spec as Record<string, unknown>),
+      calico.bgpFilter(FILTER.name, { ...FILTER.spec }),
     ] : []),
   );
 }
