@@ -16,9 +16,9 @@
 // What is checked: (a) O gets each node's block at 2147482623; (b) O gets the service CIDR
 // from T and from C at the same LOCAL_PREF, and multipaths it in its kernel; (e) C installs
 // T's block with metric 2147483647 − the LOCAL_PREF it holds; (c) ipv4NormalRoutePriority
-// 2000, live in T's datastore and by re-rendering C: both send 2147481647; (d) a BGPFilter with
-// `setPriority` on T's block and a `priority` match on the service CIDR changes what O and C
-// receive from T the same way C's rendering does.
+// 2000, live in T's datastore and by re-rendering C: both send 2147481647, and 2147482623 again
+// once the field is removed; (d) a BGPFilter with `setPriority` on T's block and a `priority`
+// match on the service CIDR changes what O and C receive from T the same way C's rendering does.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
@@ -198,6 +198,10 @@ t.test('(c) ipv4NormalRoutePriority 2000: both nodes send 2147483647 − 2000', 
   t.same(await settle(() => observerPrefs(T.block), (v) => v.T === lp), { T: lp }, 'T\'s block');
   const c = await settle(cViewOfTBlock, (x) => x.localPref === lp && x.metric === N2);
   t.same(c, { localPref: lp, preference: 100, metric: N2 }, 'C installs T\'s block with metric 2000');
+  await setState({});
+  t.same(await settle(() => observerPrefs(SVC), (v) => v.T === NORMAL_LP && v.C === NORMAL_LP), { T: NORMAL_LP, C: NORMAL_LP },
+    'the field removed: the service CIDR back at 2147483647 − 1024 from both');
+  t.same(await settle(() => observerPrefs(T.block), (v) => v.T === NORMAL_LP), { T: NORMAL_LP }, 'and T\'s block');
 });
 
 t.test('(d) BGPFilter setPriority and priority: what the observer and C receive from T', async (t) => {
