@@ -83,7 +83,16 @@ export interface LinkOptions {
 }
 export interface Link { a: LinkEnd; b: LinkEnd }
 
-export interface PodOptions { ip6?: string; /** route protocol of the host /32 (Felix's default is `boot`) */ proto?: string }
+export interface PodOptions {
+  ip6?: string;
+  /** route protocol of the host /32 (Felix's default is `boot`) */ proto?: string;
+  /**
+   * metric of the host routes: Felix v3.32 writes them at its normal route priority, 1024 for
+   * both families (its elevated one, 512, during a VM's live migration); before v3.32 IPv4 ones
+   * at 0. calico-node v3.32 sends a route inside its own block when the metric is below 1024.
+   */
+  metric?: number;
+}
 export interface Pod {
   name: string; ns: string; host: string;
   /** host-side interface, `cali<11 hex>` */ hostIf: string;
@@ -267,7 +276,8 @@ export class Lab {
   /** Wires a pod the way Calico's CNI plugin and Felix do: namespace `<prefix>-<pod>`, host
    *  side `cali<11 hex>` (no address, MAC ee:ee:ee:ee:ee:ee, proxy_arp), pod side `eth0` with
    *  `ip/32`, `169.254.1.1 dev eth0 scope link` + `default via 169.254.1.1 dev eth0 onlink`
-   *  (and a permanent neighbour for 169.254.1.1), host route `ip/32 dev caliX scope link`,
+   *  (and a permanent neighbour for 169.254.1.1), host route `ip/32 dev caliX scope link`
+   *  (metric 1024, as Felix v3.32 writes it),
    *  ip_forward=1 in the host namespace. */
   async addPod(host: string, podName: string, ip: string, opts: PodOptions = {}): Promise<Pod> {
     const hostNs = this.ns(host);
@@ -290,7 +300,8 @@ export class Lab {
     await run('ip', ['-n', podNs, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
     await run('ip', ['-n', podNs, 'neigh', 'replace', '169.254.1.1', 'dev', 'eth0', 'lladdr', 'ee:ee:ee:ee:ee:ee', 'nud', 'permanent']);
     const proto = opts.proto ? ['proto', opts.proto] : [];
-    await run('ip', ['-n', hostNs, 'route', 'add', `${addr}/32`, 'dev', hostIf, 'scope', 'link', ...proto]);
+    const metric = ['metric', String(opts.metric ?? 1024)];
+    await run('ip', ['-n', hostNs, 'route', 'add', `${addr}/32`, 'dev', hostIf, 'scope', 'link', ...proto, ...metric]);
     const pod: Pod = { name: podName, ns: podNs, host, hostIf, ip: addr };
     if (opts.ip6) {
       const a6 = opts.ip6.split('/')[0] ?? opts.ip6;
@@ -299,7 +310,7 @@ export class Lab {
       await run('ip', ['-n', podNs, 'addr', 'add', `${a6}/128`, 'dev', 'eth0', 'nodad']);
       await run('ip', ['-n', podNs, '-6', 'route', 'add', 'default', 'via', 'fe80::ecee:eeff:feee:eeee', 'dev', 'eth0']);
       await run('ip', ['-n', podNs, '-6', 'neigh', 'replace', 'fe80::ecee:eeff:feee:eeee', 'dev', 'eth0', 'lladdr', 'ee:ee:ee:ee:ee:ee', 'nud', 'permanent']);
-      await run('ip', ['-n', hostNs, '-6', 'route', 'add', `${a6}/128`, 'dev', hostIf, ...proto]);
+      await run('ip', ['-n', hostNs, '-6', 'route', 'add', `${a6}/128`, 'dev', hostIf, ...proto, ...metric]);
       pod.ip6 = a6;
     }
     return pod;

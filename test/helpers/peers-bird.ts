@@ -82,7 +82,7 @@ export function birdConfig(o: BirdOptions): string {
     const rs = st.filter((r) => fam(r.prefix) === f);
     if (!rs.length) continue;
     L.push(`protocol static static_${f} { ${f};`);
-    for (const r of rs) L.push(`  route ${r.prefix} ${r.via ? `via ${r.via}` : 'blackhole'};`);
+    for (const r of rs) L.push(`  route ${r.prefix} ${r.via ? `via ${r.via}` : 'blackhole'}${r.localPref !== undefined ? ` { bgp_local_pref = ${r.localPref}; }` : ''};`);
     L.push('}');
   }
   const exp = o.exportAll ? 'all' : 'where source ~ [ RTS_STATIC, RTS_BGP ]';

@@ -31,7 +31,13 @@ export interface NeighborSpec {
   rrClient?: boolean;
 }
 
-export interface StaticRoute { prefix: string; blackhole?: boolean; via?: string }
+export interface StaticRoute {
+  prefix: string;
+  blackhole?: boolean;
+  via?: string;
+  /** BIRD only: the LOCAL_PREF the route carries (`bgp_local_pref`), sent to iBGP peers. */
+  localPref?: number;
+}
 
 export async function retry<T>(lab: Lab, what: string, fn: () => Promise<T>): Promise<T> {
   return lab.waitFor(async () => ({ v: await fn() }), { what, timeoutMs: 15_000, intervalMs: 200 }).then((r) => r.v);

@@ -7,7 +7,8 @@
 //     rr-2     10.77.0.22  same cluster id (plain iBGP peer of rr-1), --no-fib
 //     node-1…4 10.77.0.11…14  clients, block 10.244.N.0/26, one pod 10.244.N.2 each
 //     bird     10.77.0.30  BIRD 2, external iBGP peer of rr-1 only (a client of rr-1),
-//                          originates 10.244.100.0/26 and the anycast 10.244.200.0/26
+//                          originates 10.244.100.0/26 and the anycast 10.244.200.0/26 (with the
+//                          LOCAL_PREF node-4 gives its copy, 2147483647)
 //   node-4 also holds a `blackhole 10.244.200.0/26 proto bird` (learned, advertised): the
 //   anycast prefix has two equal paths at rr-1, which only ADD-PATH carries to the clients.
 //
@@ -120,7 +121,10 @@ t.before(async () => {
   bird = await startBird(lab, 'bird', {
     routerId: BIRD.ip, asn: AS,
     neighbors: [{ address: RRS[0].ip, asn: AS, name: 'rr1', sourceAddress: BIRD.ip }],
-    staticRoutes: [{ prefix: BIRD.route }, { prefix: ANYCAST }],
+    // node-4's learned blackhole (IPv4, metric 0: BIRD's krt_metric 0) goes out with LOCAL_PREF
+    // 2147483647 − 0 (calico-node v3.32's route priority); BIRD sends the anycast with the same,
+    // so the two paths stay equal at rr-1.
+    staticRoutes: [{ prefix: BIRD.route }, { prefix: ANYCAST, localPref: 2147483647 }],
   });
 });
 
