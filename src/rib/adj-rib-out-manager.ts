@@ -141,9 +141,9 @@ export class AdjRibOutManager {
   /**
    * The interface of routes changed: with no prefix (next hops reached through other
    * interfaces) every prefix is re-evaluated for the peers whose export chain reads
-   * interfaces (BGPFilter interface rules); `prefix` alone (a local route's own device
-   * changed) for every peer of its family, as Calico's reject_local_routes reads that
-   * device too.
+   * interfaces (BGPFilter interface rules); `prefix` alone (a local route's own device or
+   * kernel metric changed) for every peer of its family, as Calico's reject_local_routes reads
+   * that device too, and the route priority step that metric.
    */
   interfacesChanged(prefix?: string): void {
     const family = prefix === undefined ? undefined : familyOf(prefix);

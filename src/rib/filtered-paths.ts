@@ -1,8 +1,7 @@
 // Paths held beside the Loc-RIB by (source, prefix, path id) with their attributes as
 // received: those a source's import filter (BGPFilter) rejected, so a filter change re-admits
-// them without asking the peer (no route refresh); and, in a second instance, the received
-// attributes of paths an import Accept's operations changed, so the next filter change runs on
-// the route as received, not on the changed one.
+// them without asking the peer (no route refresh); and the received attributes of paths an
+// import Accept's operations changed (import-changes.ts).
 //
 // Invariant: every held path owns one retain of its AttrSet; drop() and dropSource() release
 // it, take() hands it to the caller.

@@ -8,8 +8,8 @@
 //   live in rib-types.ts, its sources by key in sources.ts, its per-source index (prefixes per family,
 //   ADD-PATH ids in use) in source-index.ts, the passes over one source's destinations
 //   (session down, stale marking and sweeping, a new peer's walk) in source-passes.ts, paths
-//   held back by an import filter, and the received attributes of paths an import Accept's
-//   operations changed, in filtered-paths.ts.
+//   held back by an import filter in filtered-paths.ts, the received attributes of paths an
+//   import Accept's operations changed in import-changes.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
 // - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, out-queue.ts,

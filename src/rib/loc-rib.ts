@@ -32,9 +32,9 @@ import { countStale, destinationsOfSources, forSource } from './source-passes.js
 import {
   familyOfPrefix, view,
   ACCEPT_AS_RECEIVED,
-  type ApplyResult, type BestChange, type BestChangeListener, type ImportAccept, type ImportFilter, type LocRibOptions, type RouteView, type Selected,
+  type ApplyResult, type BestChange, type BestChangeListener, type ImportFilter, type LocRibOptions, type RouteView, type Selected,
 } from './rib-types.js';
-import { applyOperations } from '../policy/filter-operations.js';
+import { ImportChanges } from './import-changes.js';
 
 export { ACCEPT_AS_RECEIVED, RibError } from './rib-types.js';
 export type { ApplyResult, BestChange, BestChangeListener, ImportAccept, ImportFilter, LocRibOptions, RouteView, Selected } from './rib-types.js';
@@ -53,15 +53,14 @@ export class LocRib {
   private readonly importFilters = new Map<PathSource, ImportFilter>();
   /** Paths a source's filter rejected, kept so a filter change re-admits them. */
   private readonly filtered = new FilteredPaths();
-  /** The attributes as received of paths held changed by an import Accept's operations. */
-  private readonly received = new FilteredPaths();
-  /** Attributes changed by an import Accept's operations, per received set and operations. */
-  private readonly changedSets = new WeakMap<AttrSet, Map<string, AttrSet>>();
+  /** Paths held changed by an import Accept's operations, with their attributes as received. */
+  private readonly changed: ImportChanges;
   /** setLocal's interned set per attributes object (attributes are never changed once given). */
   private readonly localSets = new WeakMap<PathAttributes, AttrSet>();
 
   constructor(readonly opts: LocRibOptions) {
     this.attrSets = opts.attrSets ?? new AttrSetTable();
+    this.changed = new ImportChanges(this.attrSets);
     this.sources = new Sources(opts.localAs, opts.routerId);
     this.ictx = { localAs: opts.localAs, routerId: opts.routerId, ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}), allowOwnAs: opts.allowOwnAs ?? 0 };
     this.importFn = opts.importPolicy ?? ((s, a) => importPath(this.ictx, s, a));
@@ -136,7 +135,7 @@ export class LocRib {
   withdraw(sourceKey: string, prefix: string, pathId = 0): boolean {
     const src = this.sources.get(sourceKey);
     if (src && this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
-    if (src && this.received.size > 0) this.received.drop(src, prefix, pathId);
+    if (src) this.changed.drop(src, prefix, pathId);
     const dest = this.tables[familyOfPrefix(prefix)].get(prefix);
     if (!src || !dest) return false;
     const gone = dest.remove(src, pathId); // no predicate closure per route
@@ -193,11 +192,11 @@ export class LocRib {
     if (filter) this.importFilters.set(src, filter);
     else this.importFilters.delete(src);
     let moved = 0;
-    if ((filter || this.received.size > 0) && src.pathCount > 0) {
+    if ((filter || this.changed.size > 0) && src.pathCount > 0) {
       for (const table of Object.values(this.tables)) {
         for (const [prefix, dest] of table) {
           for (const p of dest.paths.filter((x) => x.source === src)) {
-            const got = this.received.get(src, prefix, p.pathId) ?? p.attrs;
+            const got = this.changed.receivedOf(src, prefix, p.pathId) ?? p.attrs;
             const verdict = filter ? filter(prefix, got) : ACCEPT_AS_RECEIVED;
             if (verdict === null) {
               const held = got.retain(); // its own reference: withdraw releases the path's and the received one's
@@ -206,9 +205,9 @@ export class LocRib {
               moved++;
               continue;
             }
-            const attrs = this.accepted(got, verdict);
+            const attrs = this.changed.accepted(got, verdict);
             if (attrs === p.attrs) continue;
-            this.noteReceived(src, prefix, p.pathId, got, attrs);
+            this.changed.note(src, prefix, p.pathId, got, attrs);
             this.put(src, prefix, p.pathId, attrs);
             moved++;
           }
@@ -216,8 +215,8 @@ export class LocRib {
       }
     }
     for (const f of this.filtered.take(src, filter ? (prefix, attrs) => filter(prefix, attrs) === null : null)) {
-      const attrs = this.accepted(f.attrs, filter?.(f.prefix, f.attrs) ?? ACCEPT_AS_RECEIVED);
-      this.noteReceived(src, f.prefix, f.pathId, f.attrs, attrs);
+      const attrs = this.changed.accepted(f.attrs, filter?.(f.prefix, f.attrs) ?? ACCEPT_AS_RECEIVED);
+      this.changed.note(src, f.prefix, f.pathId, f.attrs, attrs);
       this.put(src, f.prefix, f.pathId, attrs);
       f.attrs.release();
       moved++;
@@ -246,29 +245,10 @@ export class LocRib {
       return false;
     }
     if (this.filtered.size > 0) this.filtered.drop(src, prefix, pathId);
-    const attrs = this.accepted(set, verdict);
-    this.noteReceived(src, prefix, pathId, set, attrs);
+    const attrs = this.changed.accepted(set, verdict);
+    this.changed.note(src, prefix, pathId, set, attrs);
     this.put(src, prefix, pathId, attrs);
     return true;
-  }
-
-  /** The attributes an accepted route enters the Loc-RIB with: changed by the rule's operations. */
-  private accepted(set: AttrSet, verdict: ImportAccept): AttrSet {
-    if (!verdict.operations || verdict.operations.length === 0) return set;
-    const key = verdict.operationsKey ?? JSON.stringify(verdict.operations);
-    let m = this.changedSets.get(set);
-    const hit = m?.get(key);
-    if (hit && this.attrSets.holds(hit)) return hit;
-    const out = this.attrSets.intern(applyOperations(set.attrs, verdict.operations), set.nextHops);
-    if (!m) this.changedSets.set(set, (m = new Map()));
-    m.set(key, out);
-    return out;
-  }
-
-  /** Keeps the received attributes of a path held changed (`attrs` is not `got`); forgets them otherwise. */
-  private noteReceived(src: PathSource, prefix: string, pathId: number, got: AttrSet, attrs: AttrSet): void {
-    if (attrs !== got) this.received.hold(src, prefix, pathId, got.retain());
-    else if (this.received.size > 0) this.received.drop(src, prefix, pathId);
   }
 
   /**
@@ -287,7 +267,7 @@ export class LocRib {
   /** Removes every path of the source (session down without GR, GR timer expiry). */
   removeSource(sourceKey: string, family?: Family): number {
     const src = this.sources.get(sourceKey);
-    if (src) { this.filtered.dropSource(src, family); this.received.dropSource(src, family); }
+    if (src) { this.filtered.dropSource(src, family); this.changed.dropSource(src, family); }
     if (!src || src.pathCount === 0) return 0;
     if (family !== undefined) return this.removeOf(src, family, false);
     return this.removeOf(src, 'ipv4', false) + this.removeOf(src, 'ipv6', false);
@@ -336,6 +316,7 @@ export class LocRib {
       if (gone.length === 0) return; // not the source's, or seen already
       n += gone.length;
       this.bySource.dropped(src, gone);
+      if (this.changed.size > 0) for (const p of gone) this.changed.drop(src, prefix, p.pathId);
       this.changes.mark(dest, prefix);
     });
     this.bySource.tidy(src, family, !staleOnly);

@@ -8,8 +8,9 @@
 // the mesh, no BGPFilters); explicit eBGP peers (v4 and v6) and iBGP peers; four BGPFilters
 // with 0-4 rules per list (absent lists too): cidr with Equal/NotEqual/In/NotIn, prefixLength
 // with min and/or max, source RemotePeers, interface wildcards, peerType, communities
-// (standard and large), asPathPrefix, unconditional rules, and on export Accept rules 1-3
-// operations (addCommunity standard, large or well-known, prependASPath of 1-3 AS numbers); each
+// (standard and large), asPathPrefix, priority, unconditional rules, and on Accept rules
+// (import and export) 1-3 operations (addCommunity standard, large or well-known,
+// prependASPath of 1-3 AS numbers, setPriority); BGPConfiguration ipv4/ipv6NormalRoutePriority; each
 // explicit peer's filter list (0-3 names, repeats, an unknown name), its nextHopMode or
 // keepOriginalNextHop; IPPools (overlapping, 0.0.0.0/0 at times; disableBGPExport, disabled);
 // block affinities (confirmed or pending); service cluster / LoadBalancer / external CIDRs
@@ -17,12 +18,14 @@
 // BGPConfiguration communities (names and values, standard and large) and
 // prefixAdvertisements, default and node.n1; routes from every peer (v4 and v6, /0 to /32 and
 // /128, overlapping, with communities incl. NO_EXPORT / NO_ADVERTISE / NO_EXPORT_SUBCONFED,
-// large communities, AS paths with our AS, ORIGINATOR_ID and CLUSTER_LIST that loop or not),
-// kernel routes (plain, tunnel or bpf*.cali device, out-of-pool) and their interfaces.
+// large communities, AS paths with our AS, ORIGINATOR_ID and CLUSTER_LIST that loop or not,
+// LOCAL_PREF or none), kernel routes (plain, tunnel or bpf*.cali device, out-of-pool; at a
+// metric or without) and their interfaces.
 //
 // Compared after each round: which peer routes enter the Loc-RIB (import filters and loop
-// checks), and per peer exactly the routes it holds with their next hop, AS path,
-// communities, large communities, ORIGINATOR_ID and CLUSTER_LIST. Then filters, filter
+// checks; what an import Accept's operations change is then what is exported), and per peer
+// exactly the routes it holds with their next hop, AS path, communities, large communities,
+// ORIGINATOR_ID, CLUSTER_LIST and LOCAL_PREF. Then filters, filter
 // lists, communities, pools and confirmed blocks change (twice) and are applied live: the
 // peers must end up holding exactly what the new policy allows (withdrawn when now
 // rejected, re-sent with the new communities); before the last round next hops and learned
@@ -32,9 +35,7 @@
 //
 // Left out: best-path selection (one path per prefix, or a peer's path with an own block or
 // an out-of-pool kernel route),
-// ADD-PATH, MED / LOCAL_PREF rewriting (test/policy/export.test.ts), AS_SET segments, the
-// BGPFilter fields tern refuses (priority, setPriority, operations on import rules), kernel
-// routes with a
+// ADD-PATH, MED rewriting (test/policy/export.test.ts), AS_SET segments, kernel routes with a
 // gateway toward iBGP (BIRD may send the gateway; tern's local routes carry the node's
 // address), a kernel route moving between a tunnel device and another (its local source
 // changes), the real FIB's interface resolution (a stand-in map here).
@@ -73,14 +74,17 @@ function check(w: PolicyWorld, h: Harness, round: number): string[] {
   const rank = (r: RefRoute): number => (r.src.kind === 'extra' ? 0 : r.src.kind === 'peer' ? 1 : 2);
   const best = new Map<string, RefRoute>();
   for (const r of w.heldRoutes()) {
+    let held = r;
     if (r.src.kind === 'peer') {
-      const want = refImport(node, r, peers.get(r.src.key)!);
+      const imported = refImport(node, r, peers.get(r.src.key)!);
+      const want = imported !== null;
       if (h.holds(r) !== want) errors.push(`round ${round}: ${r.prefix} from ${r.src.key} ${want ? 'not imported' : 'imported'}, want ${want ? 'imported' : 'rejected'}`);
-      if (!want) continue;
+      if (!imported) continue;
+      held = imported;
     }
     const k = prefixKey(r.prefix);
     const cur = best.get(k);
-    if (!cur || rank(r) > rank(cur)) best.set(k, r);
+    if (!cur || rank(held) > rank(cur)) best.set(k, held);
   }
   const routes = [...best.values()];
   for (const [key, peer] of peers) {

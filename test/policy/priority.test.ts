@@ -189,6 +189,16 @@ t.test('import: priority matches the received LOCAL_PREF (100 without one); a wi
   t.equal(rib.removeSource('10.0.0.3|179'), 1);
 });
 
+t.test('import: the route as received beside a changed path is released when the path goes (graceful restart sweep)', async (t) => {
+  const rib = importWorld(chain({ action: 'accept', cidr: '10.244.7.0/26', operator: 'equal', operations: [{ setPriority: 1024 }] }));
+  const received = rib.attrSets.intern(attrs({ nextHop: '10.0.0.3' }));
+  t.ok(received.refs > 0, 'kept beside the changed path');
+  rib.markStale('10.0.0.3|179', 'ipv4');
+  t.equal(rib.sweepStale('10.0.0.3|179', 'ipv4'), 2, 'not re-sent after the restart: swept');
+  rib.flush();
+  t.notOk(rib.attrSets.holds(received), 'released with the path');
+});
+
 t.test('BGPConfiguration default ipv4/ipv6NormalRoutePriority reach the export context', async (t) => {
   const nodes = [node('a', { ipv4Address: '10.0.0.11/24' })];
   const cfg = deriveNodeConfig(snapshot([...nodes, bgpConfig('default', { ipv4NormalRoutePriority: 2048, ipv6NormalRoutePriority: 4096 })]), 'a');
