@@ -1,5 +1,5 @@
 // BGPFilter `interface` rules: BIRD's `ifname` of the routes tern holds, from the FIB.
-// - kernel-learned routes: the device of the route's first next hop ("" for a blackhole);
+// - kernel-learned routes: the device of the first next hop of the lowest-metric route ("" for a blackhole);
 // - BGP routes: the interface their next hop (the first one: IPv6 global before
 //   link-local) is reached through, as BIRD's `gateway recursive` resolves it;
 // - own blocks and service CIDRs (BIRD static blackholes): "".

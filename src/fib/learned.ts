@@ -20,7 +20,7 @@ export class LearnedRoutes {
   readonly prefixes = new Set<string>();
   /** Learned prefixes whose route is on a `*.cali` / `*.calico` device. */
   private readonly tunnel = new Set<string>();
-  /** Interface of each learned prefix's route (first next hop's device; absent: none). */
+  /** Interface of each learned prefix's route (the lowest metric's first next hop's device; absent: none). */
   private readonly iface = new Map<string, string>();
   /** krt_metric of each learned prefix that has one. */
   private readonly metric = new Map<string, number>();
@@ -50,9 +50,11 @@ export class LearnedRoutes {
       const all = routesOf(s.obs);
       for (const r of all) {
         if (!isLearnable(p, r, this.protocol, pools)) continue;
-        if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
+        // BIRD's `learn` picks the route of the lowest metric: its interface and metric
+        const m = r.metric ?? 0;
+        if (metric === undefined || m < metric) { metric = m; iface = this.ifaces.ofRoute(r); }
+        present = true;
         if (tunnel && !this.onTunnelDevice(r)) tunnel = false;
-        metric = lowest(metric, r.metric);
       }
       if (!present && this.learnExtra) {
         for (const r of all) {

@@ -187,14 +187,15 @@ t.test('a learned route on a *.cali / *.calico device is marked as a tunnel rout
   t.equal(fib.learnedOnTunnel('10.244.8.9/32'), false, 'eth0: not a tunnel');
 });
 
-t.test('metric (BIRD krt_metric) of a learned route: the lowest of its routes, 0 for IPv4 without one; a change is reported', async (t) => {
-  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }]);
+t.test('metric (BIRD krt_metric) and interface of a learned route: those of its lowest-metric route, 0 for IPv4 without one; a change is reported', async (t) => {
+  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'cali1', up: true }]);
   const { fib, learned } = await setup({ kernel });
   kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }], metric: 1024 });
-  kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }], metric: 512 });
+  kernel.add({ prefix: '10.244.8.9/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 3, onlink: false }], metric: 512 });
   kernel.add({ prefix: '10.244.8.10/32', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }] });
   await settle(fib);
   t.equal(fib.learnedMetric('10.244.8.9/32'), 512, 'two routes: BIRD learns the lower metric');
+  t.equal(fib.learnedInterface('10.244.8.9/32'), 'cali1', 'and its interface');
   t.equal(fib.learnedMetric('10.244.8.10/32'), 0, 'IPv4 metric 0 (no RTA_PRIORITY): BIRD reads 0');
   t.equal(fib.learnedMetric('10.244.7.0/26'), undefined, 'not learned');
   learned.length = 0;
@@ -202,6 +203,7 @@ t.test('metric (BIRD krt_metric) of a learned route: the lowest of its routes, 0
   await settle(fib);
   t.same(learned, [['10.244.8.9/32', true]], 'the metric changed: reported as a change of the same prefix');
   t.equal(fib.learnedMetric('10.244.8.9/32'), 1024);
+  t.equal(fib.learnedInterface('10.244.8.9/32'), 'eth0');
 });
 
 t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next hop is reached through', async (t) => {

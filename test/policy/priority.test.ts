@@ -16,7 +16,7 @@ import { exportContextOf } from '../../src/daemon/export-context.js';
 import { deriveNodeConfig } from '../../src/peering/index.js';
 import { makeRib, addPeer, attrs, announce } from '../rib/fixtures/helpers.js';
 import { CTX } from '../rib/fixtures/export-ctx.js';
-import { FakeSink, announced } from '../rib/fixtures/sink.js';
+import { FakeSink, announced, withdrawn } from '../rib/fixtures/sink.js';
 import { bgpConfig, node, snapshot } from '../peering/fixtures/snapshot.js';
 
 const MAX = 2147483647;
@@ -114,10 +114,10 @@ t.test('export: calico_aggr lets a route inside an own block out only below N', 
   out.addPeer(peer('ebgp', 4), s);
   t.same(announced(s.take()).sort(), ['10.244.1.0/26', '10.244.1.5/32', '10.244.1.7/32', '10.244.7.0/26'],
     'metric 512 and 0 are below 1024; 1024 and none (N) are not');
-  const hi = new AdjRibOutManager(rib, { ...CTX, normalRoutePriority: { ipv4: 1025 } }, { metricOf });
-  const s2 = new FakeSink();
-  hi.addPeer(peer('ebgp', 4), s2);
-  t.ok(announced(s2.take()).includes('10.244.1.6/32'), 'N 1025: metric 1024 is below it');
+  out.setContext({ ...CTX, normalRoutePriority: { ipv4: 1025 } });
+  t.same(announced(s.take()), ['10.244.1.6/32'], 'N 1025, live: metric 1024 is below it');
+  out.setContext({ ...CTX, normalRoutePriority: { ipv4: 512 } });
+  t.same(withdrawn(s.take()).sort(), ['10.244.1.5/32', '10.244.1.6/32'], 'N 512: only metric 0 stays out');
 });
 
 t.test('export: BGPFilter priority matches LOCAL_PREF 2147483647 − priority; setPriority sets it', async (t) => {
