@@ -5,7 +5,8 @@
 //                  everything it creates is removed on destroy() and on process exit.
 // - exec.ts        run a command with a timeout; waitFor, polling a condition.
 // - bird.ts        a BIRD 2 process in a lab host (spawnBird).
-// - calico-bird.ts the one renderer of calico-node's bird.cfg (confd's templates, BIRD 2 syntax).
+// - calico-bird.ts the one renderer of calico-node's bird.cfg (confd's templates, BIRD 2 syntax;
+//                  v3.31's, or v3.32's with route priority and BGPFilter priority/setPriority).
 // - process.ts     the repository root, bin/tern, the environment of a child tern.
 // - etcd.ts        etcd inside a lab host, reachable from the other hosts (startLabEtcd).
 // - tern.ts        the built tern daemon in a lab host, queried through its CLI (startTern).
