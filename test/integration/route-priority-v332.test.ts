@@ -18,7 +18,9 @@
 // T's block with metric 2147483647 − the LOCAL_PREF it holds; (c) ipv4NormalRoutePriority
 // 2000, live in T's datastore and by re-rendering C: both send 2147481647, and 2147482623 again
 // once the field is removed; (d) a BGPFilter with `setPriority` on T's block and a `priority`
-// match on the service CIDR changes what O and C receive from T the same way C's rendering does.
+// match on the service CIDR changes what O and C receive from T the same way C's rendering does;
+// (f) workload routes inside the blocks: an elevated one (metric 512) leaves T as a /32; one at
+// metric 0 (Felix before v3.32) stays inside T's block, where C's BIRD sends it.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { createLab } from '../../lab/netns.js';
@@ -202,6 +204,23 @@ t.test('(c) ipv4NormalRoutePriority 2000: both nodes send 2147483647 − 2000', 
   t.same(await settle(() => observerPrefs(SVC), (v) => v.T === NORMAL_LP && v.C === NORMAL_LP), { T: NORMAL_LP, C: NORMAL_LP },
     'the field removed: the service CIDR back at 2147483647 − 1024 from both');
   t.same(await settle(() => observerPrefs(T.block), (v) => v.T === NORMAL_LP), { T: NORMAL_LP }, 'and T\'s block');
+});
+
+t.test('(f) workload routes inside a block: only one at an elevated priority leaves; metric 0 stays in on T, not on C', async (t) => {
+  // Felix v3.32 writes workload routes at 1024 (512 while a VM migrates here); Felix before
+  // v3.32 and the CNI plugin write IPv4 ones at metric 0, which BIRD reads as krt_metric 0.
+  await lab.addPod(T.name, 'tzero', '10.244.1.5', { metric: 0 });
+  await lab.addPod(T.name, 'tup', '10.244.1.6', { metric: 512 });
+  await lab.addPod(T.name, 'tnormal', '10.244.1.7', { metric: 1024 });
+  await lab.addPod(C.name, 'czero', '10.244.2.5', { metric: 0 });
+  const elevated = priorityToLocalPref(512);
+  t.same(await settle(() => observerPrefs('10.244.1.6/32'), (v) => v.T === elevated), { T: elevated },
+    'T sends the elevated /32 at 2147483647 − 512');
+  t.same(await settle(() => observerPrefs('10.244.2.5/32'), (v) => v.C === priorityToLocalPref(0)), { C: priorityToLocalPref(0) },
+    'C (BIRD) sends the metric-0 /32 out of its block, at 2147483647');
+  const held = (await observer.routes()).map((r) => r.prefix);
+  t.notOk(held.includes('10.244.1.5/32'), 'T keeps its metric-0 workload route inside the block');
+  t.notOk(held.includes('10.244.1.7/32'), 'and the one at the normal priority');
 });
 
 t.test('(d) BGPFilter setPriority and priority: what the observer and C receive from T', async (t) => {
