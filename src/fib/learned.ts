@@ -57,11 +57,17 @@ export class LearnedRoutes {
         if (tunnel && !this.onTunnelDevice(r)) tunnel = false;
       }
       if (!present && this.learnExtra) {
+        // a connected subnet (`protocol direct`, preference 240, no krt_metric) wins over
+        // kernel routes (preference 10); among those, the lowest metric, as above
+        let direct = false;
         for (const r of all) {
-          const kind = extraLearnable(p, r, this.protocol, pools, this.ifaces.ofRoute(r));
-          if (kind === undefined) continue;
-          if (!present) { present = true; iface = this.ifaces.ofRoute(r); }
-          if (kind === 'kernel') metric = lowest(metric, r.metric);
+          const ifname = this.ifaces.ofRoute(r);
+          const kind = extraLearnable(p, r, this.protocol, pools, ifname);
+          if (kind === undefined || direct) continue;
+          present = true;
+          if (kind === 'direct') { direct = true; metric = undefined; iface = ifname; continue; }
+          const m = r.metric ?? 0;
+          if (metric === undefined || m < metric) { metric = m; iface = ifname; }
         }
         extra = present;
       }
@@ -106,10 +112,4 @@ export class LearnedRoutes {
     }
     return true;
   }
-}
-
-/** The lower of two kernel metrics; a route without RTA_PRIORITY (IPv4 metric 0) reads as 0. */
-function lowest(cur: number | undefined, m: number | undefined): number {
-  const v = m ?? 0;
-  return cur === undefined || v < cur ? v : cur;
 }

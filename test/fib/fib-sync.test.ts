@@ -206,6 +206,21 @@ t.test('metric (BIRD krt_metric) and interface of a learned route: those of its 
   t.equal(fib.learnedInterface('10.244.8.9/32'), 'eth0');
 });
 
+t.test('routes learned for BGPFilter export (learnExtra): a connected subnet wins over kernel routes; else the lowest metric', async (t) => {
+  const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'eth1', up: true }]);
+  kernel.add({ prefix: '192.168.50.0/24', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }], metric: 50 });
+  kernel.add(connected('192.168.50.0/24', 3));
+  kernel.add({ prefix: '192.168.60.0/24', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 2, onlink: false }], metric: 200 });
+  kernel.add({ prefix: '192.168.60.0/24', protocol: 3, type: 'unicast', nextHops: [{ ifindex: 3, onlink: false }], metric: 100 });
+  const { fib } = await setup({ kernel });
+  fib.setLearnExtra(true);
+  await settle(fib);
+  t.equal(fib.learnedInterface('192.168.50.0/24'), 'eth1', 'the connected subnet (BIRD protocol direct, preference 240)');
+  t.equal(fib.learnedMetric('192.168.50.0/24'), undefined, 'which has no krt_metric');
+  t.equal(fib.learnedInterface('192.168.60.0/24'), 'eth1', 'two kernel routes: the lower metric\'s device');
+  t.equal(fib.learnedMetric('192.168.60.0/24'), 100, 'and its metric');
+});
+
 t.test('interfaces (BIRD ifname): a learned route\'s device; the device a next hop is reached through', async (t) => {
   const kernel = new FakeKernel([{ ifindex: 1, name: 'lo', up: true }, { ifindex: 2, name: 'eth0', up: true }, { ifindex: 3, name: 'eth1', up: true }]);
   kernel.add(connected('192.168.50.0/24', 3));
