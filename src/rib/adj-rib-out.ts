@@ -3,8 +3,8 @@
 //
 // Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and hands
 // it to every member it concerns (one the selected paths' sources may reach, or one that was
-// sent the prefix; a prefix left with no path goes to every member that was sent anything,
-// which looks it up once when it takes it) → each such member pumps: it takes a batch of
+// sent the prefix; a prefix left with no path goes only to the members that were sent it,
+// each looked up once as the change arrives) → each such member pumps: it takes a batch of
 // pending prefixes (out-queue.ts), diffs the group's desired adverts against its advertised
 // map, packs withdrawals (from reused lists of prefixes and path ids, no object per prefix)
 // and announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
@@ -79,8 +79,8 @@ export class AdjRibOut {
   private readonly tooLong = new Set<string>();
   /** RFC 4724 §4.1 selection deferral: nothing is sent (not even End-of-RIB) while set. */
   held = false;
-  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts; `walked`: prefixes the table walks looked at. */
-  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0, walked: 0 };
+  /** Counters for status / tests. `tooLong`: routes held back, once per prefix while it lasts; `walked`: prefixes the table walks looked at; `taken`: changed prefixes taken from the pending lists. */
+  readonly stats = { updates: 0, withdrawals: 0, announcements: 0, endOfRib: 0, refreshes: 0, tooLong: 0, walked: 0, taken: 0 };
 
   constructor(
     peer: OutPeer,
@@ -133,15 +133,15 @@ export class AdjRibOut {
 
   /**
    * `prefix` has no path left after the flush being delivered; pump() follows. It concerns
-   * this member only if it was sent (or held back), which the member looks up when it takes
-   * it, once (not here and again there). False when passed over.
+   * this member only if it was sent (or held back): looked up here, once, and what was sent
+   * goes with the prefix to the pump (no second lookup there). False when passed over.
    */
   gone(prefix: string): boolean {
     if (this.closed || (this.advertised.size === 0 && this.tooLong.size === 0)) return false;
-    if (this.blocked || this.held) {
-      if (!this.concerns(prefix, null)) return false;
-      this.pending.add(prefix);
-    } else this.pending.addGone(prefix);
+    const sent = this.advertised.get(prefix);
+    if (sent === undefined && (this.tooLong.size === 0 || !this.tooLong.has(prefix))) return false;
+    if (this.blocked || this.held || !this.pending.noneWaiting) this.pending.add(prefix);
+    else this.pending.addGone(prefix, sent);
     this.group.setBusy(this, true);
     return true;
   }
@@ -258,16 +258,14 @@ export class AdjRibOut {
     // A batch that re-sent routes for a refresh holds nothing else: its withdrawals are packed
     // before its announcements, so a prefix re-sent above and withdrawn (or changed) by a diff
     // below would reach the peer withdrawn first and re-announced with what it no longer is.
+    const refreshed = n;
     const limit = n > 0 ? n : this.batchSize;
     for (let p: string | undefined; n < limit && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
     for (let p: string | undefined; n < limit && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
-    for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; ) {
-      // looked up once here: a prefix this member was not sent (nor held back) is passed over
-      const cur = this.advertised.get(p);
-      if (cur === undefined && (this.tooLong.size === 0 || !this.tooLong.has(p))) continue;
-      this.diff(p, announce, cur);
-      n++;
+    for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; n++) {
+      this.diff(p, announce, this.pending.lastGoneSent as Advertised | undefined);
     }
+    this.stats.taken += n - refreshed;
     while (this.walk && n < limit) {
       const r = this.walk.next();
       if (r.done) { this.walk = null; break; }

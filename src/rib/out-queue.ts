@@ -6,13 +6,18 @@
 //   deleted before it, quadratic in a large backlog);
 // - fresh: the prefixes of the Loc-RIB flush being delivered (a flush lists a prefix once)
 //   that concern the member, for a member able to write: an array read by index, no hashing;
-// - gone: the prefixes of that flush left with no path (nothing to advertise for them),
-//   not checked against what the member advertised yet: the member looks each up once when
-//   it takes it (one Map lookup, not a lookup when the change arrives and another later).
+// - gone: the prefixes of that flush left with no path (nothing to advertise for them) that
+//   the member was sent, each with what it was sent, looked up once as the change arrived
+//   (a member that was not sent the prefix is not queued and not pumped: in a full iBGP
+//   mesh a withdrawal from the mesh touches no member).
 //
 // Invariant: fresh and gone live only from a flush's delivery to the pump that follows it;
-// when the member blocks or is held, what is left of them moves to `waiting` (spill). A
-// prefix may sit in two lists at once: the member's diff is idempotent, so it is sent once.
+// when the member blocks or is held, what is left of them moves to `waiting` (spill), and
+// the looked-up values are dropped (a waiting prefix is looked up when taken). A prefix may
+// sit in waiting and fresh at once: the member's diff is idempotent, so it is sent once. A
+// gone prefix carries its looked-up value, which a diff of the same prefix taken before it
+// would make stale: it is queued as gone only while nothing waits (addGone's caller checks
+// `noneWaiting`), and a flush lists a prefix once.
 
 export class OutQueue {
   private readonly waiting = new Set<string>();
@@ -20,7 +25,16 @@ export class OutQueue {
   private fresh: string[] = [];
   private freshAt = 0;
   private gone: string[] = [];
+  /** What the member had sent for gone[i] when it was queued. */
+  private goneSent: unknown[] = [];
   private goneAt = 0;
+  /** What the member had sent for the prefix nextGone() returned last. */
+  lastGoneSent: unknown = undefined;
+
+  /** Nothing in the waiting set: a gone prefix may carry its looked-up value (see the header). */
+  get noneWaiting(): boolean {
+    return this.waiting.size === 0;
+  }
 
   get empty(): boolean {
     return this.waiting.size === 0 && this.fresh.length === 0 && this.gone.length === 0;
@@ -36,9 +50,10 @@ export class OutQueue {
     this.fresh.push(prefix);
   }
 
-  /** A prefix of the flush being delivered that has no path any more. */
-  addGone(prefix: string): void {
+  /** A prefix of the flush being delivered that has no path any more, and what the member had sent for it. */
+  addGone(prefix: string, sent: unknown): void {
     this.gone.push(prefix);
+    this.goneSent.push(sent);
   }
 
   /** The next waiting prefix, removed from the set; undefined when none waits. */
@@ -57,10 +72,12 @@ export class OutQueue {
     return p;
   }
 
+  /** The next gone prefix; what the member had sent for it is in lastGoneSent. */
   nextGone(): string | undefined {
     if (this.goneAt >= this.gone.length) return undefined;
+    this.lastGoneSent = this.goneSent[this.goneAt];
     const p = this.gone[this.goneAt++];
-    if (this.goneAt === this.gone.length) { this.gone = []; this.goneAt = 0; }
+    if (this.goneAt === this.gone.length) { this.gone = []; this.goneSent = []; this.goneAt = 0; }
     return p;
   }
 
@@ -81,6 +98,8 @@ export class OutQueue {
     this.fresh = [];
     this.freshAt = 0;
     this.gone = [];
+    this.goneSent = [];
     this.goneAt = 0;
+    this.lastGoneSent = undefined;
   }
 }

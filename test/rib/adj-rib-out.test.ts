@@ -297,6 +297,15 @@ t.test('full iBGP mesh: routes learned from the mesh cost no export decision, on
   t.equal(group.decisions, before, 'twelve mesh routes, three members: no decision');
   for (const s of sinks) t.equal(s.written.length, 0, 'nothing written');
   t.ok(outs.every((o) => o.idle));
+  // the mesh withdraws three of them: no member was sent them, so none takes them
+  const taken = outs.map((o) => o.stats.taken);
+  for (let i = 0; i < 3; i++) rib.withdraw('10.0.0.2|179', block(14 + i));
+  rib.flush();
+  t.equal(rib.lookup(block(14)), undefined, 'gone from the Loc-RIB');
+  t.same(outs.map((o) => o.stats.taken), taken, 'a withdrawal from the mesh: no member takes it');
+  for (const s of sinks) t.equal(s.written.length, 0, 'nothing written');
+  for (let i = 0; i < 3; i++) announce(rib, '10.0.0.2|179', block(14 + i), attrs({ nextHop: '10.0.0.2', localPref: 100 }));
+  rib.flush();
   const late = new FakeSink();
   const ro = out.addPeer(ibgp(5), late);
   t.equal(ro.group, group);
