@@ -247,6 +247,20 @@ export async function meshOnce(impl: Impl, k: number, blocksPerNode: number, chu
       const u = run.churn.updateToKernel;
       log(`churn ${impl} K=${k}: ${drop.length} blocks withdrawn in ${withdrawMs} ms, re-announced in ${run.churn.reannounceMs} ms; CPU per node ${JSON.stringify(run.churn.cpuMsPerNode)} ms (${JSON.stringify(run.churn.cpuMsByKind)})`
         + (u ? `; per node UPDATE → kernel write, worst of each phase: withdraw ${JSON.stringify(summarise(u.withdraw))}, re-announce ${JSON.stringify(summarise(u.reannounce))} ms` : ''));
+      // BENCH_CHURN_REPEAT=N: N more cycles after the first, each logged (what a warm process pays)
+      for (let rep = 0; rep < Number(process.env.BENCH_CHURN_REPEAT ?? 0); rep++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        const a0 = cpuNow(); const s0 = Date.now(); const w0 = mono();
+        await apply(dropSet);
+        const w = (await watch.until(hasAll(keep, drop), 300_000, 'repeat withdraw')) - s0;
+        await new Promise((r) => setTimeout(r, 1000));
+        const a1 = cpuNow(); const s1 = Date.now(); const w1 = mono();
+        await apply(new Set());
+        const ra = (await watch.until(hasAll(all), 300_000, 'repeat re-announce')) - s1;
+        await new Promise((r) => setTimeout(r, 1000));
+        const a2 = cpuNow(); const w2 = mono();
+        log(`churn ${impl} K=${k} repeat ${rep + 1}: withdraw ${w} ms, re-announce ${ra} ms; CPU per node ${avgMs(a0, a1)} / ${avgMs(a1, a2)} ms; others ${avgMs(a0, a1, (i) => !isOwner(i))} / ${avgMs(a1, a2, (i) => !isOwner(i))} ms; windows us ${w0} ${w1} ${w2}; owners ${owners.map((n) => n.pid).join(',')}`);
+      }
       } catch (e) {
         // a convergence failure is a result too: keep the mesh figures and say what failed
         const lost = nodes.map((n) => `${n.host}:${[...watch.routes.get(n.host)!.keys()].filter((b) => b.startsWith('10.244.') && all.filter((_, j) => j % 10 === 0).includes(b)).length}`);
