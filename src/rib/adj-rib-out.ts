@@ -3,8 +3,9 @@
 //
 // Flow: Loc-RIB flush → AdjRibOutManager invalidates the prefix in every group and hands
 // it to every member it concerns (one the selected paths' sources may reach, or one that was
-// sent the prefix; a prefix left with no path goes only to the members that were sent it,
-// each looked up once as the change arrives) → each such member pumps: it takes a batch of
+// sent the prefix; a prefix left with no path goes to the members that were sent it, looked
+// up once: as the change arrives in a small flush, when taken in a large one) → each such
+// member pumps: it takes a batch of
 // pending prefixes (out-queue.ts), diffs the group's desired adverts against its advertised
 // map, packs withdrawals (from reused lists of prefixes and path ids, no object per prefix)
 // and announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
@@ -39,7 +40,7 @@ import type { AttrSet } from './attr-set.js';
 import type { LocRib, Selected } from './loc-rib.js';
 import type { UpdateGroup, Advert, OutPeer, Reach } from './update-group.js';
 import type { Logger } from '../util/log.js';
-import { OutQueue } from './out-queue.js';
+import { OutQueue, NOT_LOOKED_UP } from './out-queue.js';
 import { addNlri, forEachEntry, forEachSet, nlri, type Advertised } from './advertised.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -133,15 +134,21 @@ export class AdjRibOut {
 
   /**
    * `prefix` has no path left after the flush being delivered; pump() follows. It concerns
-   * this member only if it was sent (or held back): looked up here, once, and what was sent
-   * goes with the prefix to the pump (no second lookup there). False when passed over.
+   * this member only if it was sent (or held back). `lookNow` (a small flush): looked up
+   * here, so a member that was not sent it is not pumped, and what was sent goes with the
+   * prefix to the pump; otherwise looked up when taken, once. False when passed over.
    */
-  gone(prefix: string): boolean {
+  gone(prefix: string, lookNow: boolean): boolean {
     if (this.closed || (this.advertised.size === 0 && this.tooLong.size === 0)) return false;
-    const sent = this.advertised.get(prefix);
-    if (sent === undefined && (this.tooLong.size === 0 || !this.tooLong.has(prefix))) return false;
-    if (this.blocked || this.held || !this.pending.noneWaiting) this.pending.add(prefix);
-    else this.pending.addGone(prefix, sent);
+    if (this.blocked || this.held) {
+      if (!this.concerns(prefix, null)) return false;
+      this.pending.add(prefix);
+    } else if (lookNow) {
+      const sent = this.advertised.get(prefix);
+      if (sent === undefined && (this.tooLong.size === 0 || !this.tooLong.has(prefix))) return false;
+      if (this.pending.noneWaiting) this.pending.addGoneSent(prefix, sent);
+      else this.pending.add(prefix);
+    } else this.pending.addGone(prefix);
     this.group.setBusy(this, true);
     return true;
   }
@@ -262,8 +269,15 @@ export class AdjRibOut {
     const limit = n > 0 ? n : this.batchSize;
     for (let p: string | undefined; n < limit && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
     for (let p: string | undefined; n < limit && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
-    for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; n++) {
-      this.diff(p, announce, this.pending.lastGoneSent as Advertised | undefined);
+    for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; ) {
+      let cur = this.pending.lastGoneSent as Advertised | undefined | typeof NOT_LOOKED_UP;
+      if (cur === NOT_LOOKED_UP) {
+        // looked up once here: a prefix this member was not sent (nor held back) is passed over
+        cur = this.advertised.get(p);
+        if (cur === undefined && (this.tooLong.size === 0 || !this.tooLong.has(p))) continue;
+      }
+      this.diff(p, announce, cur);
+      n++;
     }
     this.stats.taken += n - refreshed;
     while (this.walk && n < limit) {

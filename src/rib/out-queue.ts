@@ -6,18 +6,22 @@
 //   deleted before it, quadratic in a large backlog);
 // - fresh: the prefixes of the Loc-RIB flush being delivered (a flush lists a prefix once)
 //   that concern the member, for a member able to write: an array read by index, no hashing;
-// - gone: the prefixes of that flush left with no path (nothing to advertise for them) that
-//   the member was sent, each with what it was sent, looked up once as the change arrived
-//   (a member that was not sent the prefix is not queued and not pumped: in a full iBGP
-//   mesh a withdrawal from the mesh touches no member).
+// - gone: the prefixes of that flush left with no path (nothing to advertise for them). In a
+//   small flush (a route event) the member looked each up as the change arrived and queued
+//   only those it was sent, with what it was sent (in a full iBGP mesh a withdrawal from the
+//   mesh then touches no member); in a large one it looks each up when it takes it, next to
+//   the diff that removes it (adj-rib-out-manager.ts, LOOKUP_AT_ONCE_MAX).
 //
 // Invariant: fresh and gone live only from a flush's delivery to the pump that follows it;
 // when the member blocks or is held, what is left of them moves to `waiting` (spill), and
-// the looked-up values are dropped (a waiting prefix is looked up when taken). A prefix may
-// sit in waiting and fresh at once: the member's diff is idempotent, so it is sent once. A
-// gone prefix carries its looked-up value, which a diff of the same prefix taken before it
-// would make stale: it is queued as gone only while nothing waits (addGone's caller checks
-// `noneWaiting`), and a flush lists a prefix once.
+// looked-up values are dropped (a waiting prefix is looked up when taken). A prefix may sit
+// in waiting and fresh at once: the member's diff is idempotent, so it is sent once. A gone
+// prefix's looked-up value would be made stale by a diff of the same prefix taken before it,
+// so a value is queued only while nothing waits (the caller checks `noneWaiting`), and a
+// flush lists a prefix once.
+
+/** lastGoneSent of a gone prefix not looked up yet. */
+export const NOT_LOOKED_UP: unique symbol = Symbol('not looked up');
 
 export class OutQueue {
   private readonly waiting = new Set<string>();
@@ -25,7 +29,7 @@ export class OutQueue {
   private fresh: string[] = [];
   private freshAt = 0;
   private gone: string[] = [];
-  /** What the member had sent for gone[i] when it was queued. */
+  /** What the member had sent for gone[i], when it was looked up as it was queued (else empty). */
   private goneSent: unknown[] = [];
   private goneAt = 0;
   /** What the member had sent for the prefix nextGone() returned last. */
@@ -50,8 +54,13 @@ export class OutQueue {
     this.fresh.push(prefix);
   }
 
-  /** A prefix of the flush being delivered that has no path any more, and what the member had sent for it. */
-  addGone(prefix: string, sent: unknown): void {
+  /** A prefix of the flush being delivered that has no path any more, to be looked up when taken. */
+  addGone(prefix: string): void {
+    this.gone.push(prefix);
+  }
+
+  /** The same, looked up already: `sent` is what the member had sent for it (one delivery queues all its gone prefixes one way or all the other). */
+  addGoneSent(prefix: string, sent: unknown): void {
     this.gone.push(prefix);
     this.goneSent.push(sent);
   }
@@ -72,10 +81,10 @@ export class OutQueue {
     return p;
   }
 
-  /** The next gone prefix; what the member had sent for it is in lastGoneSent. */
+  /** The next gone prefix; what the member had sent for it is in lastGoneSent (or NOT_LOOKED_UP). */
   nextGone(): string | undefined {
     if (this.goneAt >= this.gone.length) return undefined;
-    this.lastGoneSent = this.goneSent[this.goneAt];
+    this.lastGoneSent = this.goneSent.length > 0 ? this.goneSent[this.goneAt] : NOT_LOOKED_UP;
     const p = this.gone[this.goneAt++];
     if (this.goneAt === this.gone.length) { this.gone = []; this.goneSent = []; this.goneAt = 0; }
     return p;

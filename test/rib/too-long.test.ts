@@ -113,3 +113,29 @@ t.test('an error while serving one peer closes that peer only and reports it', a
   t.equal(out.get('10.0.0.3|179'), undefined, 'its Adj-RIB-Out is gone');
   t.same(announced(good.take()), ['10.244.9.0/24'], 'the other peer got the change');
 });
+
+t.test('a route held back as too long, then withdrawn in a small flush and in a large one: counted again when it comes back too long', async (t) => {
+  for (const others of [0, 400]) { // 400 more withdrawals in the same flush: past LOOKUP_AT_ONCE_MAX
+    const rib = makeRib();
+    addPeer(rib, 7, { ebgp: true, asn: 65007 });
+    const src = '10.0.0.7|179';
+    const big = () => announce(rib, src, '10.244.9.0/24', attrs({ nextHop: '10.0.0.7', asPath: seq(65007), communities: HUGE }));
+    big();
+    for (let i = 0; i < others; i++) announce(rib, src, `10.244.${128 + (i >> 2)}.${(i & 3) * 64}/26`, attrs({ nextHop: '10.0.0.7', asPath: seq(65007) }));
+    rib.flush();
+    const out = new AdjRibOutManager(rib, CTX);
+    const sink = new FakeSink();
+    const member = out.addPeer(ibgp(2), sink);
+    const first = announced(sink.take());
+    t.equal(first.length, others, `${others}: the normal routes only (${first.length})`);
+    t.equal(member.stats.tooLong, 1, `${others}: held back once`);
+    rib.withdraw(src, '10.244.9.0/24');
+    for (let i = 0; i < others; i++) rib.withdraw(src, `10.244.${128 + (i >> 2)}.${(i & 3) * 64}/26`);
+    rib.flush();
+    t.equal(withdrawn(sink.take()).length, others, `${others}: only what was sent is withdrawn`);
+    big();
+    rib.flush();
+    t.equal(member.stats.tooLong, 2, `${others}: too long again after the withdrawal: counted again`);
+    t.equal(member.size, 0);
+  }
+});
