@@ -51,6 +51,7 @@ import { LocalRoutes, SOURCE_KERNEL } from './local-routes.js';
 import { bestChangesToFib } from './best-to-fib.js';
 import { InputGate } from './input-gate.js';
 import { codeCacheRouteEvent } from '../runtime/code-cache.js';
+import { routeActivity } from '../runtime/idle-gc.js';
 import { applyPeerFilters, chainKey, reacquireIbgpRoutes, type EstablishedPeer } from './peer-changes.js';
 
 export { exportContextOf, restartPolicy } from './export-context.js';
@@ -315,6 +316,7 @@ export class RoutingCore {
   // ---- RIB → FIB, kernel → RIB ----
 
   private toFib(changes: readonly BestChange[]): void {
+    routeActivity();
     if (this.fib) bestChangesToFib(changes, this.fib, this.local);
   }
 

@@ -1,4 +1,5 @@
-// A full garbage collection after a large burst of route changes (used by FibSync).
+// A full garbage collection after a large burst of route changes (used by FibSync), and a
+// minor one when route activity is quiet (idle-gc.ts).
 //
 // Why: a burst (initial sync: 100 000 routes in a second or two) promotes most of its
 // short-lived objects (requests in flight, notifications, best-path changes) to V8's old
@@ -14,15 +15,17 @@
 import { setRuntimeFlag } from './v8-flags.js';
 import { runInNewContext } from 'node:vm';
 
-let fullGc: (() => void) | null | undefined;
+/** V8's gc extension: no argument for a full GC, { type: 'minor' } for a scavenge. */
+type GcFunction = (opts?: { type: 'minor' | 'major' }) => void;
+let fullGc: GcFunction | null | undefined;
 
-function gcFunction(): (() => void) | null {
+function gcFunction(): GcFunction | null {
   const g = (globalThis as { gc?: unknown }).gc;
-  if (typeof g === 'function') return g as () => void;
+  if (typeof g === 'function') return g as GcFunction;
   try {
     setRuntimeFlag('expose-gc', '--expose-gc', '--no-expose-gc');
     const f: unknown = runInNewContext('gc');
-    return typeof f === 'function' ? (f as () => void) : null;
+    return typeof f === 'function' ? (f as GcFunction) : null;
   } catch {
     return null;
   }
@@ -33,5 +36,13 @@ export function collectGarbage(): boolean {
   if (fullGc === undefined) fullGc = gcFunction();
   if (!fullGc) return false;
   fullGc();
+  return true;
+}
+
+/** Runs a synchronous minor GC (a scavenge of the young generation); false when this runtime offers none. */
+export function collectYoungGarbage(): boolean {
+  if (fullGc === undefined) fullGc = gcFunction();
+  if (!fullGc) return false;
+  fullGc({ type: 'minor' });
   return true;
 }
