@@ -12,7 +12,7 @@
 //   import Accept's operations changed in import-changes.ts.
 // - AttrSetTable (attr-set.ts): equal attributes share one frozen, reference-counted
 //   AttrSet that caches its encoded bytes.
-// - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, out-queue.ts,
+// - AdjRibOutManager (adj-rib-out-manager.ts, adj-rib-out.ts, update-group.ts, group-messages.ts, out-queue.ts,
 //   path-ids.ts, advertised.ts): per peer, what was advertised and the prefixes it still has to look at;
 //   peers with equal export parameters share export results and encodings (a member that
 //   joins later is handed the bytes the members before it were sent, when they are the
