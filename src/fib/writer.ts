@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonError, errorMessage } from '../util/errors.js';
 import { collectGarbage } from '../runtime/gc.js';
+import { routeActivity } from '../runtime/idle-gc.js';
 import { LARGE_BURST_OPS, largeBurstYoungGeneration, tightHeapGrowth } from '../runtime/heap-growth.js';
 import { tieringBurst } from '../runtime/v8-flags.js';
 import type { KernelRoutes } from './kernel.js';
@@ -95,6 +96,7 @@ export class KernelWriter {
    */
   run(p: string, v4: number, op: WriteOp, form: RouteForm, done: WriteDone, note?: string): void {
     this.inflight.set(p, { op, form, note, done, after: 0 });
+    routeActivity();
     if (++this.burstOps === TIERING_BURST_OPS) tieringBurst(true);
     else if (this.burstOps === BURST_OPS) (this.hooks.burst ?? tightHeapGrowth)(true);
     else if (this.burstOps === LARGE_BURST_OPS && !this.hooks.burst) largeBurstYoungGeneration(true);

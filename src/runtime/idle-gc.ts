@@ -8,10 +8,14 @@
 // withdrawn) 1.4 ms of the 9.8 ms of CPU a node spent on the withdrawals (perf,
 // docs/benchmarks.md, round 2 changes: "scavenge when quiet").
 //
-// How: every Loc-RIB flush with changes counts as activity (one increment and one test); the
-// first arms a timer, which re-arms itself while activity goes on and, once QUIET_MS pass
-// without any, scavenges if the young generation is at least MIN_FILL full. The scavenge
-// takes the GC function gc.ts finds; without one nothing happens.
+// How: every Loc-RIB flush with changes and every kernel write counts as activity (one
+// increment and one test); the first arms a timer, which re-arms itself while activity goes
+// on and, once QUIET_MS pass without any, scavenges if the young generation is at least
+// MIN_FILL full. Kernel writes count so that a large burst, whose Loc-RIB may pause while the
+// FIB drains its backlog, is never scavenged midway: that would copy and promote the burst's
+// objects in flight, which its grown young generation lets die there (heap-growth.ts). After
+// a burst FibSync's full GC leaves the young generation empty. The scavenge takes the
+// GC function gc.ts finds; without one nothing happens.
 import { getHeapSpaceStatistics } from 'node:v8';
 import { collectYoungGarbage } from './gc.js';
 
@@ -25,7 +29,7 @@ let seen = 0;
 let armed = false;
 let scavenges = 0;
 
-/** A route change was applied (per Loc-RIB flush with changes). */
+/** A route change was applied (per Loc-RIB flush with changes) or written to the kernel (per write). */
 export function routeActivity(): void {
   activity++;
   if (!armed) arm();
