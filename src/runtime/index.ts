@@ -11,9 +11,9 @@
 //                   (codeCacheRouteEvent(): and once more after its first route events)
 //   koffi.ts        loadKoffi(): koffi's native module without its install tooling (round 2)
 //   gc.ts           collectGarbage(): one full GC after a burst of kernel writes (§2)
-//   idle-gc.ts      routeActivity(): a scavenge once route changes have been quiet for 250 ms
-//                   and the young generation is a quarter full (round 2 changes: scavenge
-//                   when quiet)
+//   idle-gc.ts      routeActivity(): a scavenge once route changes and kernel writes have been
+//                   quiet for 250 ms and the young generation is a quarter full (round 2
+//                   changes: scavenge when quiet)
 //   heap-growth.ts  tightHeapGrowth(): --heap-growing-percent=15 during a burst of kernel
 //                   writes, V8's own growth otherwise (round 2 changes: 1 M routes peak RSS);
 //                   largeBurstYoungGeneration(): young generation up to 8 MiB semi-spaces from
