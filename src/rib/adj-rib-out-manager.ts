@@ -21,10 +21,11 @@ import { RibError } from './loc-rib.js';
 /**
  * A flush of at most this many changes looks a gone prefix up in each member as it arrives,
  * so only the members that were sent it are pumped: in a K=50 full mesh a withdrawal from
- * the mesh had every node pump all 49 members for nothing (churn withdraw, 15 blocks: CPU
- * per node 13.1–14.6 → 9.2–10.9 ms, docs/benchmarks.md). A larger flush looks each up when
- * the member takes it, next to the diff that removes it: looked up as they arrive, a 1 M
- * peer-down's flush took 2.0–2.4 s against 1.6–1.9 s (bench/peer-down.ts --adj-rib-out).
+ * the mesh had every node pump all 49 members for nothing, much of the extra CPU a withdrawal
+ * cost over a re-announcement (perf of the churn bench, docs/benchmarks.md, round 2 changes).
+ * A larger flush looks each up when the member takes it, next to the diff that removes it:
+ * looked up as they arrive, a 1 M peer-down's flush took 2.0–2.4 s against 1.6–1.9 s
+ * (bench/peer-down.ts --adj-rib-out).
  */
 export const LOOKUP_AT_ONCE_MAX = 256;
 

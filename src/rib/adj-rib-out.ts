@@ -5,10 +5,10 @@
 // it to every member it concerns (one the selected paths' sources may reach, or one that was
 // sent the prefix; a prefix left with no path goes to the members that were sent it, looked
 // up once: as the change arrives in a small flush, when taken in a large one) → each such
-// member pumps: it takes a batch of
-// pending prefixes (out-queue.ts), diffs the group's desired adverts against its advertised
-// map, packs withdrawals (from reused lists of prefixes and path ids, no object per prefix)
-// and announcements (NLRI grouped by attribute set, RFC 4271 §4.3) and writes them to its sink.
+// member pumps: it takes a batch of pending prefixes (out-queue.ts), diffs the group's
+// desired adverts against its advertised map, packs withdrawals (from reused lists of
+// prefixes and path ids, no object per prefix) and announcements (NLRI grouped by attribute
+// set, RFC 4271 §4.3) and writes them to its sink.
 //
 // Backpressure: the member writes until sink.write() returns false, then waits for the
 // sink's drain. Prefixes that change meanwhile only sit in the pending set, so a prefix that
@@ -270,7 +270,7 @@ export class AdjRibOut {
     for (let p: string | undefined; n < limit && (p = this.pending.nextWaiting()) !== undefined; n++) this.diff(p, announce);
     for (let p: string | undefined; n < limit && (p = this.pending.nextFresh()) !== undefined; n++) this.diff(p, announce);
     for (let p: string | undefined; n < limit && (p = this.pending.nextGone()) !== undefined; ) {
-      let cur = this.pending.lastGoneSent as Advertised | undefined | typeof NOT_LOOKED_UP;
+      let cur = this.pending.takeGoneSent() as Advertised | undefined | typeof NOT_LOOKED_UP;
       if (cur === NOT_LOOKED_UP) {
         // looked up once here: a prefix this member was not sent (nor held back) is passed over
         cur = this.advertised.get(p);

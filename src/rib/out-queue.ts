@@ -20,7 +20,7 @@
 // so a value is queued only while nothing waits (the caller checks `noneWaiting`), and a
 // flush lists a prefix once.
 
-/** lastGoneSent of a gone prefix not looked up yet. */
+/** What takeGoneSent() gives for a gone prefix not looked up yet. */
 export const NOT_LOOKED_UP: unique symbol = Symbol('not looked up');
 
 export class OutQueue {
@@ -32,8 +32,8 @@ export class OutQueue {
   /** What the member had sent for gone[i], when it was looked up as it was queued (else empty). */
   private goneSent: unknown[] = [];
   private goneAt = 0;
-  /** What the member had sent for the prefix nextGone() returned last. */
-  lastGoneSent: unknown = undefined;
+  /** What the member had sent for the prefix nextGone() returned last (takeGoneSent). */
+  private lastGoneSent: unknown = undefined;
 
   /** Nothing in the waiting set: a gone prefix may carry its looked-up value (see the header). */
   get noneWaiting(): boolean {
@@ -81,13 +81,20 @@ export class OutQueue {
     return p;
   }
 
-  /** The next gone prefix; what the member had sent for it is in lastGoneSent (or NOT_LOOKED_UP). */
+  /** The next gone prefix; takeGoneSent() then gives what the member had sent for it (or NOT_LOOKED_UP). */
   nextGone(): string | undefined {
     if (this.goneAt >= this.gone.length) return undefined;
     this.lastGoneSent = this.goneSent.length > 0 ? this.goneSent[this.goneAt] : NOT_LOOKED_UP;
     const p = this.gone[this.goneAt++];
     if (this.goneAt === this.gone.length) { this.gone = []; this.goneSent = []; this.goneAt = 0; }
     return p;
+  }
+
+  /** What the member had sent for the prefix nextGone() returned last; not kept after this call. */
+  takeGoneSent(): unknown {
+    const sent = this.lastGoneSent;
+    this.lastGoneSent = undefined;
+    return sent;
   }
 
   /** What is left of fresh and gone into the set (the member blocked or is held). */
