@@ -96,6 +96,15 @@ t.test('ADD-PATH: every multipath member with a stable path id; withdraw by id',
   const after = sink.take(opts);
   t.same(withdrawn(after), [`${block(5)}#${idOf12}`]);
   t.same(announced(after), [], 'the other paths are not re-sent');
+
+  // the prefix gone altogether (a route event: looked up as it arrives): every id still sent, once
+  rib.removeSource('10.0.0.11|179');
+  rib.removeSource('10.0.0.13|179');
+  rib.flush();
+  t.equal(rib.lookup(block(5)), undefined);
+  t.same(withdrawn(sink.take(opts)).sort(), ids.filter((id) => id !== idOf12).map((id) => `${block(5)}#${id}`).sort(), 'the two ids left, each withdrawn once');
+  t.same(withdrawn(plain.take()), [block(5)], 'the member without ADD-PATH: the prefix, once');
+  t.equal(out.get('10.0.0.14|179')!.size, 0);
 });
 
 t.test('never back to the source; iBGP split horizon withdraws when the best moves', async (t) => {

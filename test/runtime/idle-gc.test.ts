@@ -17,14 +17,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const keep = [];
 while (youngFill() < MIN_FILL + 0.1) for (let i = 0; i < 200; i++) keep.push({ a: i, b: [i] });
 const out = { filled: youngFill() };
-for (let i = 0; i < 8; i++) { routeActivity(); await sleep(QUIET_MS / 4); }
+// activity every 10 ms for longer than QUIET_MS (a loaded machine may delay a timer by far more than 10 ms, not by QUIET_MS)
+for (let i = 0; i < 30; i++) { routeActivity(); await sleep(10); }
 out.whileBusy = quietScavenges();
-await sleep(QUIET_MS * 2);
+// quiet is seen between QUIET_MS and 2 × QUIET_MS after the last activity (the timer re-arms once)
+await sleep(QUIET_MS * 3);
 out.afterQuiet = quietScavenges();
 out.fillAfter = youngFill();
 keep.length = 0;
 routeActivity();
-await sleep(QUIET_MS * 2);
+await sleep(QUIET_MS * 3);
 out.afterQuietEmpty = quietScavenges();
 console.log(JSON.stringify(out));
 `;
