@@ -89,6 +89,8 @@ export async function ingestOnce(impl: Impl, n: number): Promise<IngestRun> {
     if (!r.doneAt) throw new Error(`${impl} ingest ${n}: only ${r.count} routes in the kernel`);
     await sleep(1000); // let the receiver settle (RSS after the load, not mid-GC)
     const st = procStats(pid);
+    // BENCH_HOLD_MS: keep the lab (and the daemon) that long after the reading, for a look at its memory
+    if (process.env.BENCH_HOLD_MS) { log(`holding the lab ${process.env.BENCH_HOLD_MS} ms; receiver PID ${pid}`); await sleep(Number(process.env.BENCH_HOLD_MS)); }
     if (process.env.BENCH_THREADS) log(`ingest ${impl} n=${n}: CPU by thread ${JSON.stringify(threadsCpuByName(pid))}`);
     if (impl === 'tern' && process.env.BENCH_METRICS) {
       // BENCH_METRICS=1: where the memory is (V8 heap spaces, external buffers), for docs/benchmarks.md
