@@ -25,7 +25,7 @@ export interface FibSyncOptions {
   /**
    * Called (on a later turn) once a burst of at least BURST_OPS (writer.ts) kernel operations
    * has been applied, with nothing dirty or in flight any more. Default: one full GC (gc.ts),
-   * which returns the burst's garbage; null: nothing.
+   * which returns the burst's garbage, then malloc_trim (util/libc.ts); null: nothing.
    */
   afterBurst?: ((ops: number) => void) | null;
 }

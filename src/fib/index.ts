@@ -26,7 +26,8 @@
 //   Statuses are stored only for prefixes that are not plainly installed.
 // - While a burst of kernel operations is past 10 000, V8's old generation may grow only
 //   15 % over the live heap (runtime/heap-growth.ts); after it, one full GC returns the
-//   burst's garbage (writer.ts, gc.ts; FibSyncOptions.afterBurst). From a burst's 256th
+//   burst's garbage and malloc_trim the native memory it freed (writer.ts, gc.ts,
+//   util/libc.ts; FibSyncOptions.afterBurst). From a burst's 256th
 //   operation V8 tiers up at its usual pace until a second after it (runtime/v8-flags.ts).
 // - Learned routes: kernel `proto bird` routes of type blackhole, unreachable, prohibit or
 //   device-only (no gateway) that tern did not write and that lie inside an enabled pool are

@@ -1,6 +1,6 @@
 // libc through koffi (an FFI with prebuilt binaries; no compiler at install), for the few
 // system calls Node.js has no API for: setsockopt options (TCP MD5, GTSM, netlink buffer
-// sizes) and the netlink notification socket.
+// sizes), the netlink notification socket, and malloc_trim after a burst.
 //
 // Invariants
 // - Loaded on first use and once per process: a daemon without MD5/GTSM/TTL peers and
@@ -76,4 +76,20 @@ export function libc(): Libc {
   const l = load();
   if (!l) throw new Error(`libc unavailable (koffi: ${loadError})`);
   return l;
+}
+
+let trim: KoffiFunction | null | undefined;
+
+/**
+ * glibc's malloc_trim(0): returns the free memory of every malloc arena to the kernel (the
+ * top of each heap, and whole free pages inside it). False when libc cannot be called.
+ */
+export function mallocTrim(): boolean {
+  if (trim === undefined) {
+    const l = load();
+    trim = l ? l.lib.func('int malloc_trim(size_t pad)') : null;
+  }
+  if (!trim) return false;
+  trim(0);
+  return true;
 }

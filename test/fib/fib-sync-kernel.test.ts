@@ -3,7 +3,9 @@ import t from 'tap';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
-import { BURST_OPS } from '../../src/fib/writer.js';
+import { BURST_OPS, collectAfterBurst } from '../../src/fib/writer.js';
+import { createLogger } from '../../src/util/log.js';
+import { Writable } from 'node:stream';
 import { collectGarbage } from '../../src/runtime/gc.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
 import { numberToIpv4, parseIpv4Prefix } from '../../src/net/prefix.js';
@@ -215,6 +217,18 @@ t.test('the end of a burst is reported once (by default: a full GC), small chang
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
   t.same(bursts, [n], 'a single change is no burst');
   t.equal(collectGarbage(), true, 'this runtime offers a full GC');
+});
+
+t.test('after a burst, the default report runs a full GC and malloc_trim and logs both', async (t) => {
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  collectAfterBurst(createLogger({ level: 'info', json: true, stream }), BURST_OPS);
+  await new Promise((r) => setImmediate(r));
+  const ev = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'fibBurstGc');
+  t.ok(ev, 'one fibBurstGc line');
+  t.equal(ev?.ops, BURST_OPS);
+  t.equal(ev?.trimmed, true, 'malloc_trim ran (glibc through koffi)');
+  t.equal((ev?.rssMiB as number[] | undefined)?.length, 2, 'RSS before and after');
 });
 
 t.test('UPDATE → kernel timing: one sample per tick that writes, none for an input that writes nothing', async (t) => {
