@@ -201,8 +201,9 @@ export class KernelWriter {
 
 /**
  * The default afterBurst: one full GC (gc.ts), then malloc_trim, logged with what they
- * returned. The trim gives back the native memory the burst freed (V8's compiler zones in its
- * worker threads' arenas, Buffers): 4–6 MiB of RSS after 100 000 routes (docs/benchmarks.md).
+ * returned. The trim gives back the native memory the burst freed that malloc kept (in the
+ * main heap and in V8's worker threads' arenas): 4–6 MiB of RSS after 100 000 routes, about
+ * 15 MiB after 1 000 000 (docs/benchmarks.md).
  */
 export function collectAfterBurst(log: Logger, ops: number): void {
   const before = process.memoryUsage();
