@@ -87,7 +87,11 @@ let trim: KoffiFunction | null | undefined;
 export function mallocTrim(): boolean {
   if (trim === undefined) {
     const l = load();
-    trim = l ? l.lib.func('int malloc_trim(size_t pad)') : null;
+    try {
+      trim = l ? l.lib.func('int malloc_trim(size_t pad)') : null;
+    } catch {
+      trim = null; // a libc without it (not glibc): nothing to give back this way
+    }
   }
   if (!trim) return false;
   trim(0);

@@ -1,10 +1,9 @@
 // FibSync over a fake kernel: errors and retries, drift and resync, echoes, bursts, UPDATE → kernel timing, extra learning.
 import t from 'tap';
 import { FakeClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
 import { FibSync, MAX_INFLIGHT } from '../../src/fib/fib-sync.js';
 import { BURST_OPS, collectAfterBurst } from '../../src/fib/writer.js';
-import { createLogger } from '../../src/util/log.js';
 import { Writable } from 'node:stream';
 import { collectGarbage } from '../../src/runtime/gc.js';
 import type { KernelRoute } from '../../src/fib/kernel.js';
