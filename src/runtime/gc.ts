@@ -16,8 +16,10 @@ import { setRuntimeFlag } from './v8-flags.js';
 import { runInNewContext } from 'node:vm';
 
 /** V8's gc extension: no argument for a full GC, { type: 'minor' } for a scavenge. */
-type GcFunction = (opts?: { type: 'minor' | 'major' }) => void;
-let fullGc: GcFunction | null | undefined;
+type GcOptions = { type: 'minor' | 'major' };
+type GcFunction = (opts?: GcOptions) => void;
+/** The gc function, found on first use; null when this runtime offers none. */
+let gc: GcFunction | null | undefined;
 
 function gcFunction(): GcFunction | null {
   const g = (globalThis as { gc?: unknown }).gc;
@@ -31,18 +33,19 @@ function gcFunction(): GcFunction | null {
   }
 }
 
+function runGc(opts?: GcOptions): boolean {
+  if (gc === undefined) gc = gcFunction();
+  if (!gc) return false;
+  gc(opts);
+  return true;
+}
+
 /** Runs a full, synchronous GC; false when this runtime offers none. */
 export function collectGarbage(): boolean {
-  if (fullGc === undefined) fullGc = gcFunction();
-  if (!fullGc) return false;
-  fullGc();
-  return true;
+  return runGc();
 }
 
 /** Runs a synchronous minor GC (a scavenge of the young generation); false when this runtime offers none. */
 export function collectYoungGarbage(): boolean {
-  if (fullGc === undefined) fullGc = gcFunction();
-  if (!fullGc) return false;
-  fullGc({ type: 'minor' });
-  return true;
+  return runGc({ type: 'minor' });
 }
